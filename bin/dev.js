@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+// Development mode: oclif registers tsx itself and runs commands/ and src/ as TypeScript, no build needed.
+import { execute } from '@oclif/core'
+
+await execute({ development: true, dir: import.meta.url })

@@ -1,0 +1,129 @@
+import { Command, Flags, type Interfaces } from '@oclif/core'
+import type { z } from 'zod'
+import { DEFAULT_ENVIRONMENT } from '../config/defaults.js'
+import { loadWorkspace, resolveEnvironment, type Workspace } from '../config/workspace.js'
+import type { Environment } from '../config/schema.js'
+import { ExitCode, GantryError, isGantryError, type ErrorCode } from '../core/errors.js'
+import { openRuntime, type Runtime } from '../runtime.js'
+import { createUi, type Ui } from './ui.js'
+
+export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof GantryCommand)['baseFlags'] & T['flags']>
+export type CommandArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
+
+/** The JSON printed on stdout when a --json run fails. */
+export interface ErrorJson {
+  error: { code: ErrorCode; message: string; hint?: string | undefined; details?: Readonly<Record<string, unknown>> | undefined }
+}
+
+/**
+ * Every command's base: the global flags (--env, --config, --json, --verbose), the workspace and
+ * environment they select, a Ui that follows TTY/NO_COLOR/--json, and one error rendering with the
+ * documented exit codes. A command's run() returns its typed result, which --json prints as is.
+ */
+export abstract class GantryCommand<T extends typeof Command> extends Command {
+  static override enableJsonFlag = true
+
+  /** The shape of the --json success document; kept in the CLI surface snapshot (docs/cli-surface.json). */
+  static resultSchema: z.ZodType | undefined
+
+  static override baseFlags = {
+    env: Flags.string({
+      char: 'e',
+      env: 'GANTRY_ENV',
+      summary: 'Environment to act on (default: GANTRY_ENV, else development).',
+      helpGroup: 'GLOBAL',
+    }),
+    config: Flags.string({ summary: 'Path to gantry.config.json (default: found from the current folder up).', helpGroup: 'GLOBAL' }),
+    verbose: Flags.boolean({ summary: 'Show the cause and stack of an error.', helpGroup: 'GLOBAL' }),
+  }
+
+  protected flags!: CommandFlags<T>
+  protected args!: CommandArgs<T>
+  protected ui!: Ui
+  private opened: Runtime | undefined
+
+  override async init(): Promise<void> {
+    await super.init()
+    this.ui = createUi({ json: this.jsonEnabled() })
+    const { args, flags } = await this.parse({
+      flags: this.ctor.flags,
+      baseFlags: (super.ctor as typeof GantryCommand).baseFlags,
+      enableJsonFlag: this.ctor.enableJsonFlag,
+      args: this.ctor.args,
+      strict: this.ctor.strict,
+    })
+    this.flags = flags as CommandFlags<T>
+    this.args = args as CommandArgs<T>
+  }
+
+  /** The environment the flags select. */
+  protected get envName(): string {
+    return this.flags.env ?? DEFAULT_ENVIRONMENT
+  }
+
+  /** The workspace from --config or the walk up from the current folder. */
+  protected workspace(): Workspace {
+    return loadWorkspace({ cwd: process.cwd(), configPath: this.flags.config })
+  }
+
+  /** The selected environment, resolved (defaults, config, variables). */
+  protected environment(workspace = this.workspace()): Environment {
+    return resolveEnvironment(workspace, this.envName)
+  }
+
+  /** Opens the selected environment's runtime once per run; it is closed when the command ends. */
+  protected async runtime(): Promise<Runtime> {
+    const workspace = this.workspace()
+    this.opened ??= await openRuntime({ workspace, environment: this.environment(workspace) })
+    return this.opened
+  }
+
+  override async finally(err: Error | undefined): Promise<void> {
+    await this.opened?.close()
+    await super.finally(err)
+  }
+
+  /** Renders any failure as `Error (CODE): message` plus its next step, with the documented exit code. */
+  override async catch(err: Error & { oclif?: { exit?: number }; code?: string }): Promise<void> {
+    if (err.code === 'EEXIT') {
+      process.exitCode = err.oclif?.exit ?? 0
+      return
+    }
+    const failure = toGantryError(err)
+    process.exitCode = failure.exit
+    const json = this.jsonEnabled()
+    if (json) {
+      const body: ErrorJson = { error: { code: failure.code, message: failure.message, hint: failure.hint, details: failure.details } }
+      process.stdout.write(`${JSON.stringify(body, null, 2)}\n`)
+    }
+    const ui = this.ui ?? createUi({ json: false })
+    const red = ui.color.red
+    process.stderr.write(`${red(`Error (${failure.code}): ${failure.message}`)}\n`)
+    if (failure.hint && !json) process.stderr.write(`${ui.color.dim(`Try: ${failure.hint}`)}\n`)
+    if (this.verbose() && failure.cause !== undefined) {
+      process.stderr.write(`${ui.color.dim(describeCause(failure.cause))}\n`)
+    }
+  }
+
+  private verbose(): boolean {
+    return Boolean(this.flags?.verbose) || this.argv.includes('--verbose') || Boolean(process.env.DEBUG)
+  }
+}
+
+/** Maps what was thrown to the catalog: our errors as they are, oclif's parse errors as usage errors. */
+function toGantryError(err: Error & { oclif?: { exit?: number }; name?: string }): GantryError {
+  if (isGantryError(err)) return err
+  if (err.oclif?.exit === ExitCode.usage || err.name === 'ValidationError' || /^(Nonexistent|Unexpected|Missing|Expected)/.test(err.message)) {
+    const line = err.message.split('\n')[0] ?? err.message
+    return new GantryError('INVALID_INPUT', line.replace(/\.$/, '') + '.', { hint: 'See the command with --help.' })
+  }
+  if (err.name === 'ExitPromptError' || err.name === 'AbortPromptError') {
+    return new GantryError('MISSING_INPUT', 'Cancelled at the prompt; nothing was done.', { hint: '' })
+  }
+  return new GantryError('INTERNAL', `Unexpected error: ${err.message.split('\n')[0]}`, { cause: err })
+}
+
+function describeCause(cause: unknown): string {
+  if (cause instanceof Error) return cause.stack ?? cause.message
+  return String(cause)
+}

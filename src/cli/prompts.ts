@@ -1,0 +1,52 @@
+import { GantryError } from '../core/errors.js'
+
+/** Whether the run may ask questions: both ends are a terminal and no JSON is expected. */
+export function canPrompt(json: boolean): boolean {
+  return !json && Boolean(process.stdin.isTTY) && Boolean(process.stdout.isTTY)
+}
+
+/** A value from its flag, else asked on a terminal, else an error naming the flag. */
+export async function valueOrAsk(
+  value: string | undefined,
+  ask: { flag: string; message: string; default?: string; choices?: readonly string[]; json: boolean },
+): Promise<string> {
+  if (value !== undefined) return value
+  if (!canPrompt(ask.json)) {
+    if (ask.default !== undefined) return ask.default
+    throw new GantryError('MISSING_INPUT', `Missing --${ask.flag}: there is no terminal to ask on.`)
+  }
+  const prompts = await import('@inquirer/prompts')
+  if (ask.choices) {
+    return prompts.select({ message: ask.message, choices: ask.choices.map((c) => ({ value: c, name: c })), default: ask.default })
+  }
+  return prompts.input({ message: ask.message, default: ask.default, required: true })
+}
+
+/** Asks a yes/no question on a terminal; elsewhere the answer is `fallback`. */
+export async function confirm(message: string, options: { json: boolean; fallback: boolean }): Promise<boolean> {
+  if (!canPrompt(options.json)) return options.fallback
+  const prompts = await import('@inquirer/prompts')
+  return prompts.confirm({ message, default: options.fallback })
+}
+
+/**
+ * Guards a destructive action in a protected environment: `--force`, or the environment's name typed at a
+ * terminal prompt. Without a terminal and without --force it is a usage error (exit 2).
+ */
+export async function confirmDestructive(options: {
+  environment: string
+  isProtected: boolean
+  force: boolean
+  json: boolean
+  action: string
+}): Promise<void> {
+  if (!options.isProtected || options.force) return
+  if (!canPrompt(options.json)) {
+    throw new GantryError('FORCE_REQUIRED', `${options.action} in protected environment "${options.environment}" needs --force.`)
+  }
+  const prompts = await import('@inquirer/prompts')
+  const typed = await prompts.input({ message: `${options.action} in protected environment. Type "${options.environment}" to confirm:` })
+  if (typed.trim() !== options.environment) {
+    throw new GantryError('CONFIRMATION_MISMATCH', `Confirmation "${typed.trim()}" does not match "${options.environment}"; nothing was done.`)
+  }
+}

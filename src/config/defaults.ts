@@ -1,0 +1,54 @@
+import type { RawConfig, RawEnvironment } from './schema.js'
+
+/** The environments every workspace has, even when gantry.config.json does not list them. */
+export const BUILTIN_ENVIRONMENTS = ['development', 'staging', 'production'] as const
+
+/** The environment used when neither --env nor GANTRY_ENV names one. */
+export const DEFAULT_ENVIRONMENT = 'development'
+
+const common = {
+  redis: '${REDIS_URL:-}',
+  protected: false,
+  server: { port: '${PORT:-3000}', host: '0.0.0.0', trustProxy: false, corsOrigins: [], bodyLimit: '1mb' },
+  auth: { secret: '${GANTRY_AUTH_SECRET}', issuer: 'gantry', audience: 'gantry', accessTokenTtl: '15m', refreshTokenTtl: '30d' },
+  log: { level: 'info' },
+} satisfies RawEnvironment
+
+/**
+ * Built-in defaults per environment (DESIGN.md): development is unlimited on SQLite and memory;
+ * staging 500/min burst 100; production 100/min burst 20 and protected.
+ */
+export const ENVIRONMENT_DEFAULTS: Readonly<Record<string, RawEnvironment>> = {
+  development: {
+    ...common,
+    database: '${DATABASE_URL:-sqlite:./.gantry/development.sqlite3}',
+    server: { ...common.server, host: '127.0.0.1' },
+    rateLimits: { default: null },
+    log: { level: 'debug' },
+  },
+  staging: {
+    ...common,
+    database: '${DATABASE_URL}',
+    rateLimits: { default: { limit: 500, window: '1m', burst: 100 } },
+  },
+  production: {
+    ...common,
+    database: '${DATABASE_URL}',
+    protected: true,
+    rateLimits: { default: { limit: 100, window: '1m', burst: 20 } },
+    log: { level: 'warn' },
+  },
+}
+
+/** Defaults for an environment that is not built in (created with `gantry env create`). */
+export const CUSTOM_ENVIRONMENT_DEFAULTS: RawEnvironment = {
+  ...common,
+  database: '${DATABASE_URL}',
+  rateLimits: { default: null },
+}
+
+/** Workspace-level defaults. */
+export const WORKSPACE_DEFAULTS = {
+  migrations: { directory: 'migrations', tableName: 'knex_migrations', extension: 'ts' },
+  seeds: { directory: 'seeds' },
+} as const satisfies RawConfig

@@ -1,0 +1,119 @@
+import { z } from 'zod'
+
+/**
+ * gantry.config.json, described once. The file may hold `${VAR}` references in any value; numbers and
+ * booleans then arrive as strings, so those fields coerce a resolved string. The same schema validates
+ * the raw file (references left as they are) and the interpolated environment.
+ */
+
+const TEMPLATE = /\$\{[A-Za-z_][A-Za-z0-9_]*(:-[^}]*)?\}/
+
+/** A number field that may also be written as a `${VAR}` reference. */
+const templatable = <T extends z.ZodType>(schema: T) =>
+  z.union([schema, z.string().regex(TEMPLATE, 'expected a value or a ${VAR} reference')])
+
+export const ENV_NAME = /^[a-z0-9][a-z0-9-]{0,39}$/
+export const durationSchema = z
+  .string()
+  .regex(/^\d+(ms|s|m|h|d)$/, 'expected a duration such as 500ms, 30s, 1m, 12h or 30d')
+
+export const rateLimitDefaultSchema = z
+  .object({
+    limit: templatable(z.number().int().positive()),
+    window: durationSchema,
+    burst: templatable(z.number().int().min(1)),
+  })
+  .strict()
+
+export const environmentSchema = z
+  .object({
+    database: z.string().min(1).describe('Database URL: sqlite:./file.sqlite3, mysql://…, postgres://…').optional(),
+    redis: z.string().min(1).nullable().describe('Redis URL, or null for the in-memory store').optional(),
+    protected: z.boolean().describe('Destructive commands need --force or a typed confirmation').optional(),
+    server: z
+      .object({
+        port: templatable(z.number().int().min(0).max(65535)).optional(),
+        host: z.string().optional(),
+        publicUrl: z.string().optional(),
+        trustProxy: z.union([z.boolean(), z.number().int().min(0), z.string()]).optional(),
+        corsOrigins: z.array(z.string()).optional(),
+        bodyLimit: z.string().regex(/^\d+(b|kb|mb)$/i, 'expected a size such as 100kb or 1mb').optional(),
+      })
+      .strict()
+      .optional(),
+    auth: z
+      .object({
+        secret: z.string().optional().describe('Token signing secret; write a ${VAR} reference, never the value'),
+        issuer: z.string().optional(),
+        audience: z.string().optional(),
+        accessTokenTtl: durationSchema.optional(),
+        refreshTokenTtl: durationSchema.optional(),
+      })
+      .strict()
+      .optional(),
+    rateLimits: z
+      .object({ default: rateLimitDefaultSchema.nullable().describe('null: unlimited').optional() })
+      .strict()
+      .optional(),
+    log: z
+      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional() })
+      .strict()
+      .optional(),
+  })
+  .strict()
+
+export const configSchema = z
+  .object({
+    $schema: z.string().optional(),
+    name: z.string().min(1).optional(),
+    migrations: z
+      .object({
+        directory: z.string().min(1).optional(),
+        tableName: z
+          .string()
+          .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'expected a table name of letters, digits and underscores')
+          .optional(),
+        extension: z.enum(['ts', 'js']).optional(),
+      })
+      .strict()
+      .optional(),
+    seeds: z.object({ directory: z.string().min(1).optional() }).strict().optional(),
+    environments: z
+      .record(z.string().regex(ENV_NAME, 'expected an environment name of lower-case letters, digits and -'), environmentSchema)
+      .optional(),
+  })
+  .strict()
+
+export type RawConfig = z.infer<typeof configSchema>
+export type RawEnvironment = z.infer<typeof environmentSchema>
+
+/** An environment after defaults and interpolation: every field present, numbers as numbers. */
+export const resolvedEnvironmentSchema = z.object({
+  name: z.string(),
+  database: z.string().min(1),
+  redis: z.string().nullable(),
+  protected: z.boolean(),
+  server: z.object({
+    port: z.coerce.number().int().min(0).max(65535),
+    host: z.string(),
+    publicUrl: z.string().optional(),
+    trustProxy: z.union([z.boolean(), z.number(), z.string()]),
+    corsOrigins: z.array(z.string()),
+    bodyLimit: z.string(),
+  }),
+  auth: z.object({
+    secret: z.string().optional(),
+    issuer: z.string(),
+    audience: z.string(),
+    accessTokenTtl: durationSchema,
+    refreshTokenTtl: durationSchema,
+  }),
+  rateLimits: z.object({
+    default: z
+      .object({ limit: z.coerce.number().int().positive(), window: durationSchema, burst: z.coerce.number().int().min(1) })
+      .nullable(),
+  }),
+  log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) }),
+})
+
+export type Environment = z.infer<typeof resolvedEnvironmentSchema>

@@ -1,0 +1,104 @@
+/**
+ * The one error catalog. Every failure a user can meet has a stable code, an HTTP status, a CLI exit code
+ * and a default next step; the CLI prints `Error (CODE): message` and the hint, the HTTP edge answers
+ * problem+json. Raw causes are kept on `cause` for --verbose and logs, never shown by default.
+ */
+
+/** CLI exit codes, as documented in the README. */
+export const ExitCode = {
+  ok: 0,
+  /** The operation met a state it must not pass (edited migration, conflict, pending under --fail-on-pending). */
+  state: 1,
+  /** The invocation was wrong (bad flag, config or input, missing value without a TTY). */
+  usage: 2,
+  /** Something is not reachable or not ready (database, Redis, server, lock timeout). */
+  unavailable: 3,
+} as const
+
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode]
+
+interface ErrorSpec {
+  readonly exit: ExitCodeValue
+  readonly status: number
+  readonly hint?: string
+}
+
+const usage = (hint?: string): ErrorSpec => ({ exit: ExitCode.usage, status: 400, hint })
+const state = (status: number, hint?: string): ErrorSpec => ({ exit: ExitCode.state, status, hint })
+const unavailable = (hint?: string): ErrorSpec => ({ exit: ExitCode.unavailable, status: 503, hint })
+
+const catalog = {
+  // invocation and input
+  INVALID_INPUT: usage(),
+  MISSING_INPUT: usage('Pass the flag, or run the command on a terminal to be asked.'),
+  FORCE_REQUIRED: usage('Pass --force, or run it on a terminal and type the environment name to confirm.'),
+  CONFIRMATION_MISMATCH: usage('Type the environment name exactly, or pass --force.'),
+  FILE_EXISTS: state(409, 'Pass --force to overwrite it.'),
+  // workspace and configuration
+  CONFIG_NOT_FOUND: usage('Run `gantry init`, or pass --config PATH.'),
+  CONFIG_INVALID: usage('Fix gantry.config.json; its JSON Schema is named in its "$schema" field.'),
+  CONFIG_VAR_UNSET: usage('Set the variable in the process environment, in .env.<environment> or in .env.'),
+  ENV_UNKNOWN: usage('Run `gantry env list` to see the environments, or `gantry env create NAME`.'),
+  ENV_EXISTS: state(409, 'Pick another name, or edit gantry.config.json.'),
+  // database
+  DB_URL_INVALID: usage('Use sqlite:./path/file.sqlite3, mysql://user:pass@host:3306/db or postgres://user:pass@host:5432/db.'),
+  DB_UNREACHABLE: unavailable('Check that the database server is running and the host and port in the URL.'),
+  DB_AUTH_FAILED: unavailable('Check the user and password in the database URL.'),
+  DB_NOT_FOUND: unavailable(),
+  DB_QUERY_FAILED: state(500),
+  REDIS_UNREACHABLE: unavailable('Check that Redis is running and the redis URL, or remove it to use the in-memory store.'),
+  // migrations
+  MIGRATION_MODIFIED: state(409, 'Restore the file as it was applied, or add a new migration for the change. `gantry migrate status` lists the edited ones.'),
+  MIGRATION_PARTIAL: state(409),
+  MIGRATION_FAILED: state(500),
+  MIGRATION_NOT_FOUND: usage('Run `gantry migrate status` to see the migration names.'),
+  MIGRATION_INVALID: usage('A migration file must export async functions up(knex) and down(knex).'),
+  MIGRATION_STATE: state(409, 'Run `gantry migrate status` to see the state of each migration.'),
+  MIGRATION_LOCK_TIMEOUT: unavailable('Another run holds the migration lock; wait for it, or raise --lock-timeout. `gantry migrate status` shows who holds it.'),
+  MIGRATION_KNEX_LOCKED: state(409, 'If no knex CLI run is in progress, clear the stale row with `gantry migrate unlock`.'),
+  MIGRATION_PENDING: state(409, 'Run `gantry migrate latest`.'),
+  MIGRATION_DRIFT: state(409, 'Run `gantry migrate status` for details.'),
+  SEED_NOT_FOUND: usage('Run `gantry seed make NAME` to write one, or check the seeds directory.'),
+  SEED_FAILED: state(500),
+  // anything else
+  NOT_READY: unavailable(),
+  INTERNAL: { exit: ExitCode.state, status: 500, hint: 'Run again with --verbose for details.' },
+} as const satisfies Record<string, ErrorSpec>
+
+export type ErrorCode = keyof typeof catalog
+
+export interface GantryErrorOptions {
+  /** Overrides the catalog's next step for this occurrence. */
+  readonly hint?: string
+  readonly cause?: unknown
+  /** Structured facts for --json and problem+json (never secrets). */
+  readonly details?: Readonly<Record<string, unknown>>
+}
+
+/** A failure with a stable code from the catalog. */
+export class GantryError extends Error {
+  readonly code: ErrorCode
+  readonly exit: ExitCodeValue
+  readonly status: number
+  readonly hint: string | undefined
+  readonly details: Readonly<Record<string, unknown>> | undefined
+
+  constructor(code: ErrorCode, message: string, options: GantryErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    const spec: ErrorSpec = catalog[code]
+    this.name = 'GantryError'
+    this.code = code
+    this.exit = spec.exit
+    this.status = spec.status
+    this.hint = options.hint ?? spec.hint
+    this.details = options.details
+  }
+}
+
+/** Narrowing helper for catch blocks. */
+export function isGantryError(err: unknown): err is GantryError {
+  return err instanceof GantryError
+}
+
+/** The catalog's codes, for documentation and the CLI surface snapshot. */
+export const errorCodes = Object.keys(catalog) as ErrorCode[]

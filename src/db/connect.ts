@@ -1,0 +1,99 @@
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import type { Knex } from 'knex'
+import { describeDatabaseError } from './errors.js'
+import { parseDatabaseUrl, type DatabaseTarget, type Dialect } from './url.js'
+
+/** An open database: the knex instance, its dialect, and where it points (without password). */
+export interface Database {
+  readonly knex: Knex
+  readonly dialect: Dialect
+  readonly target: DatabaseTarget
+  close(): Promise<void>
+}
+
+/** How long a new connection or a pooled one may take before the database counts as unreachable. */
+const CONNECT_TIMEOUT_MS = 10_000
+
+/** The knex config for a target; also used to build derived clients (dry run, statement recording). */
+export function knexConfig(target: DatabaseTarget): Knex.Config {
+  switch (target.dialect) {
+    case 'sqlite':
+      return {
+        client: 'better-sqlite3',
+        connection: { filename: target.filename },
+        useNullAsDefault: true,
+        pool: {
+          afterCreate(conn: { pragma(sql: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
+            // Concurrent readers (status while a run migrates) and foreign keys, which SQLite leaves off.
+            conn.pragma('journal_mode = WAL')
+            conn.pragma('foreign_keys = ON')
+            conn.pragma('busy_timeout = 5000')
+            done(null, conn)
+          },
+        },
+      }
+    case 'mysql':
+      return {
+        client: 'mysql2',
+        connection: {
+          host: target.host,
+          port: target.port,
+          user: target.user,
+          password: target.password,
+          database: target.database,
+          connectTimeout: CONNECT_TIMEOUT_MS,
+          supportBigNumbers: true,
+        },
+        pool: { min: 0, max: 10 },
+        acquireConnectionTimeout: CONNECT_TIMEOUT_MS + 5_000,
+      }
+    case 'postgres':
+      return {
+        client: 'pg',
+        connection: {
+          host: target.host,
+          port: target.port,
+          user: target.user,
+          password: target.password,
+          database: target.database,
+          application_name: 'gantry',
+          connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+          ...(target.params.get('sslmode') && target.params.get('sslmode') !== 'disable' ? { ssl: true } : {}),
+        },
+        pool: { min: 0, max: 10 },
+        acquireConnectionTimeout: CONNECT_TIMEOUT_MS + 5_000,
+      }
+  }
+}
+
+/**
+ * Opens the database a URL names (knex loads only the driver it needs) and checks the connection, so a
+ * wrong password or a missing database is one clear error here rather than a driver message later.
+ * A SQLite file and its folder are created on first use.
+ */
+export async function openDatabase(url: string, root: string): Promise<Database> {
+  const target = parseDatabaseUrl(url, root)
+  if (target.dialect === 'sqlite' && target.filename !== ':memory:') mkdirSync(dirname(target.filename), { recursive: true })
+  const { default: knex } = await import('knex')
+  const instance = knex(knexConfig(target))
+  const db: Database = { knex: instance, dialect: target.dialect, target, close: () => instance.destroy() }
+  try {
+    await instance.raw('select 1')
+  } catch (err) {
+    await db.close()
+    throw describeDatabaseError(err, target)
+  }
+  return db
+}
+
+/** Round-trip time of a trivial query, in milliseconds. */
+export async function ping(db: Database): Promise<number> {
+  const started = performance.now()
+  try {
+    await db.knex.raw('select 1')
+  } catch (err) {
+    throw describeDatabaseError(err, db.target)
+  }
+  return Math.round((performance.now() - started) * 10) / 10
+}

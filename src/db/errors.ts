@@ -1,0 +1,54 @@
+import { GantryError } from '../core/errors.js'
+import type { DatabaseTarget } from './url.js'
+
+interface DriverError {
+  code?: string
+  errno?: number
+  message?: string
+}
+
+/**
+ * Turns a driver's connection error into one line that says what is wrong and how to fix it. Unknown
+ * errors keep their driver message (without the SQL knex prefixes) and the cause for --verbose.
+ */
+export function describeDatabaseError(err: unknown, target: DatabaseTarget): GantryError {
+  if (err instanceof GantryError) return err
+  const e = (err ?? {}) as DriverError
+  const where = target.dialect === 'sqlite' ? target.filename : `${target.host}:${target.port}`
+  const name = target.dialect === 'sqlite' ? 'SQLite' : target.dialect === 'mysql' ? 'MySQL/MariaDB' : 'PostgreSQL'
+  const code = e.code ?? ''
+  if (code === 'ECONNREFUSED') {
+    return new GantryError('DB_UNREACHABLE', `Cannot connect to ${name} at ${where}: connection refused.`, { cause: err })
+  }
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return new GantryError('DB_UNREACHABLE', `Cannot connect to ${name}: unknown host "${target.dialect === 'sqlite' ? '' : target.host}".`, { cause: err })
+  }
+  if (code === 'ETIMEDOUT' || /timeout/i.test(e.message ?? '')) {
+    return new GantryError('DB_UNREACHABLE', `Cannot connect to ${name} at ${where}: timed out.`, { cause: err })
+  }
+  if (code === 'ER_ACCESS_DENIED_ERROR' || code === '28P01' || code === '28000') {
+    const user = target.dialect === 'sqlite' ? '' : target.user
+    return new GantryError('DB_AUTH_FAILED', `${name} at ${where} refused user "${user}": wrong user or password.`, { cause: err })
+  }
+  if ((code === 'ER_BAD_DB_ERROR' || code === '3D000') && target.dialect !== 'sqlite') {
+    const fix =
+      target.dialect === 'mysql'
+        ? `mariadb -h ${target.host} -P ${target.port} -u ${target.user} -p -e 'CREATE DATABASE \`${target.database}\`'`
+        : `createdb -h ${target.host} -p ${target.port} -U ${target.user} ${target.database}`
+    return new GantryError('DB_NOT_FOUND', `Database "${target.database}" does not exist on ${name} at ${where}.`, {
+      cause: err,
+      hint: `Create it: ${fix}`,
+    })
+  }
+  if (code === 'SQLITE_CANTOPEN') {
+    return new GantryError('DB_UNREACHABLE', `Cannot open SQLite file ${where}.`, { cause: err, hint: 'Check the path and its permissions.' })
+  }
+  return new GantryError('DB_QUERY_FAILED', `${name} at ${where}: ${driverMessage(e.message)}`, { cause: err })
+}
+
+/** A driver message without the SQL that knex puts in front of it. */
+export function driverMessage(message: string | undefined): string {
+  if (!message) return 'unknown error'
+  const cut = message.lastIndexOf(' - ')
+  return (cut >= 0 ? message.slice(cut + 3) : message).split('\n')[0] ?? message
+}

@@ -1,0 +1,60 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
+/** The built CLI: e2e tests drive what users run. `npm test` builds before the suites. */
+export const BIN = join(PACKAGE_ROOT, 'bin', 'run.js')
+
+export interface CliResult {
+  readonly code: number
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** Environment for child runs: no colours, no TTY assumptions, no inherited Gantry selection. */
+export function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', OCLIF_SKIP_NEW_VERSION_CHECK: 'true', ...extra }
+  delete env.GANTRY_ENV
+  delete env.FORCE_COLOR
+  delete env.DATABASE_URL
+  for (const [k, v] of Object.entries(extra)) if (v === undefined) delete env[k]
+  return env
+}
+
+/** Runs `gantry ARGS` to completion. */
+export function runGantry(args: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv; input?: string }): Promise<CliResult> {
+  return new Promise((resolvePromise) => {
+    const child = execFile(
+      process.execPath,
+      [BIN, ...args],
+      { cwd: options.cwd, env: cliEnv(options.env), maxBuffer: 32 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0
+        resolvePromise({ code, stdout, stderr })
+      },
+    )
+    child.stdin?.end(options.input ?? '')
+  })
+}
+
+/** Starts `gantry ARGS` without waiting, for concurrency and kill tests. */
+export function spawnGantry(args: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): ChildProcess {
+  return spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env: cliEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] })
+}
+
+/** Parses the one JSON document a --json run prints on stdout. */
+export function parseJson<T = Record<string, unknown>>(result: CliResult): T {
+  try {
+    return JSON.parse(result.stdout) as T
+  } catch {
+    throw new Error(`stdout is not one JSON document (exit ${result.code}):\n${result.stdout}\nstderr:\n${result.stderr}`)
+  }
+}
+
+/** A fresh temporary folder. */
+export function tempDir(prefix = 'gantry-e2e-'): string {
+  return mkdtempSync(join(tmpdir(), prefix))
+}

@@ -1,0 +1,102 @@
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Knex } from 'knex'
+import knexFactory from 'knex'
+import type { Dialect } from '../../src/db/url.js'
+
+/** Where the shared services are; each run makes its own databases on them and drops them after. */
+export const SERVICE_URLS = {
+  mysql: process.env.GANTRY_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test',
+  postgres: process.env.GANTRY_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+  redis: process.env.GANTRY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
+} as const
+
+export const DIALECTS: readonly Dialect[] = ['sqlite', 'mysql', 'postgres']
+
+const unreachable = new Map<string, string>()
+
+/**
+ * Skips (pending, with the reason printed) when a service cannot be reached — except under CI=true, where
+ * an unreachable service fails the test: CI must never pass silently without the real services.
+ */
+export async function requireDialect(ctx: Mocha.Context, dialect: Dialect): Promise<void> {
+  if (dialect === 'sqlite') return
+  const reason = await probe(dialect)
+  if (!reason) return
+  if (process.env.CI === 'true') throw new Error(`${dialect} is required under CI but unreachable: ${reason}`)
+  console.log(`      pending: ${dialect} unreachable (${reason})`)
+  ctx.skip()
+}
+
+async function probe(dialect: 'mysql' | 'postgres'): Promise<string | undefined> {
+  if (unreachable.has(dialect)) return unreachable.get(dialect)
+  const db = adminKnex(dialect)
+  try {
+    await db.raw('select 1')
+    return undefined
+  } catch (err) {
+    const reason = (err as Error).message.split('\n')[0] ?? 'unknown'
+    unreachable.set(dialect, reason)
+    return reason
+  } finally {
+    await db.destroy()
+  }
+}
+
+function adminKnex(dialect: 'mysql' | 'postgres'): Knex {
+  const url = new URL(SERVICE_URLS[dialect])
+  return knexFactory({
+    client: dialect === 'mysql' ? 'mysql2' : 'pg',
+    connection: {
+      host: url.hostname,
+      port: Number(url.port),
+      user: decodeURIComponent(url.username),
+      password: decodeURIComponent(url.password),
+      database: url.pathname.slice(1),
+      ...(dialect === 'mysql' ? { connectTimeout: 3000 } : { connectionTimeoutMillis: 3000 }),
+    },
+    pool: { min: 0, max: 1 },
+    acquireConnectionTimeout: 4000,
+  })
+}
+
+/** A fresh, empty database of one dialect, and how to drop it. */
+export interface TestDatabase {
+  readonly dialect: Dialect
+  /** A URL Gantry accepts (sqlite: with an absolute path). */
+  readonly url: string
+  drop(): Promise<void>
+}
+
+/** Creates a uniquely named database (or SQLite file) for one test or suite. */
+export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase> {
+  const name = `gantry_t_${process.pid}_${randomBytes(4).toString('hex')}`
+  if (dialect === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'gantry-sqlite-'))
+    return { dialect, url: `sqlite:${join(dir, `${name}.sqlite3`)}`, drop: async () => rmSync(dir, { recursive: true, force: true }) }
+  }
+  const admin = adminKnex(dialect)
+  const quoted = dialect === 'mysql' ? `\`${name}\`` : `"${name}"`
+  try {
+    await admin.raw(`CREATE DATABASE ${quoted}`)
+  } finally {
+    await admin.destroy()
+  }
+  const url = new URL(SERVICE_URLS[dialect])
+  url.pathname = `/${name}`
+  return {
+    dialect,
+    url: url.toString(),
+    async drop() {
+      const db = adminKnex(dialect)
+      try {
+        if (dialect === 'postgres') await db.raw(`DROP DATABASE IF EXISTS ${quoted} WITH (FORCE)`)
+        else await db.raw(`DROP DATABASE IF EXISTS ${quoted}`)
+      } finally {
+        await db.destroy()
+      }
+    },
+  }
+}
