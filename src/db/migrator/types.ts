@@ -1,0 +1,41 @@
+/**
+ * The migrator's public shapes. Commands (migrate, env check) and later the server's readiness check use
+ * these; the zod schemas here are also the `--json` result schemas of the migrate commands.
+ */
+import { z } from 'zod'
+
+/** Gantry's own schema (top-level migrations/) or the workspace's migrations. */
+export const migrationSetSchema = z.enum(['gantry', 'app'])
+
+/**
+ * applied: recorded and unchanged; pending: not applied; modified: applied, file edited since;
+ * missing: applied, file no longer there (a newer release, or a deleted file); partial: MySQL/MariaDB DDL
+ * ran part way, blocks runs until `migrate resolve`; failed: the last run failed before any statement.
+ */
+export const migrationStateSchema = z.enum(['applied', 'pending', 'modified', 'missing', 'partial', 'failed'])
+
+export const migrationInfoSchema = z.object({
+  set: migrationSetSchema,
+  name: z.string(),
+  state: migrationStateSchema,
+  batch: z.number().int().nullable(),
+  appliedAt: z.string().nullable(),
+  /** For partial migrations: the statements that did run. */
+  statements: z.array(z.string()).optional(),
+  error: z.string().optional(),
+})
+
+export const lockHolderSchema = z.object({ host: z.string(), pid: z.number().int(), since: z.string(), actor: z.string().optional() })
+
+export const migrationStatusSchema = z.object({
+  dialect: z.enum(['sqlite', 'mysql', 'postgres']),
+  tableName: z.string(),
+  migrations: z.array(migrationInfoSchema),
+  pending: z.number().int(),
+  lock: lockHolderSchema.nullable(),
+})
+
+export type MigrationSet = z.infer<typeof migrationSetSchema>
+export type MigrationState = z.infer<typeof migrationStateSchema>
+export type MigrationInfo = z.infer<typeof migrationInfoSchema>
+export type MigrationStatus = z.infer<typeof migrationStatusSchema>
