@@ -1,0 +1,18 @@
+/** `gantry --version` against the Node floor: what a CLI start-up costs before any command runs. */
+import { gantry, nodeFloor, oclifVersionLine } from '../lib/commands.mjs'
+
+export default {
+  name: 'startup-version',
+  description: 'Cold start of the built CLI printing its version, as a ratio to `node -e 0` (issue 2 target: <= 2.3x). bin/run.js answers --version without loading @oclif/core; its line is checked against oclif\'s own, byte for byte.',
+  target: { ratio: 2.3, comparison: '<=' },
+  pairs: { full: 40, quick: 15 },
+  setup({ root }) {
+    const expected = oclifVersionLine(root)
+    const subject = gantry(root, ['--version'], {
+      check(stdout) {
+        if (stdout !== expected) throw new Error(`gantry --version printed ${JSON.stringify(stdout)}, oclif prints ${JSON.stringify(expected)}`)
+      },
+    })
+    return { subject, reference: nodeFloor }
+  },
+}

@@ -1,0 +1,112 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench [-- --quick] [-- --only NAME[,NAME]] [-- --no-build]`: builds once, runs every
+ * bench/benchmarks/*.mjs (subject and reference alternating after a warm-up), writes
+ * bench/results/<name>.json and regenerates the README's benchmark table from all result files.
+ * A benchmark that fails is recorded as an error entry; the others still run; the exit code is then 1.
+ *
+ * A benchmark module default-exports { name, description, target: { ratio, comparison } | null,
+ * pairs: { full, quick }, setup({ root, quick }) -> { subject, reference, cleanup? } } where subject and
+ * reference are command specs (lib/measure.mjs).
+ */
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { parseArgs } from 'node:util'
+import { machineInfo } from './lib/machine.mjs'
+import { measurePairs, median, summarize } from './lib/measure.mjs'
+import { updateReadme } from './table.mjs'
+
+const MIN_PAIRS = 10
+const benchDir = dirname(fileURLToPath(import.meta.url))
+const root = join(benchDir, '..')
+const resultsDir = join(benchDir, 'results')
+
+const { values: options } = parseArgs({
+  options: { quick: { type: 'boolean', default: false }, only: { type: 'string', multiple: true }, 'no-build': { type: 'boolean', default: false } },
+})
+
+const log = (line) => process.stderr.write(`${line}\n`)
+
+if (!options['no-build']) build()
+const benchmarks = await loadBenchmarks(options.only?.flatMap((o) => o.split(',')))
+const machine = machineInfo()
+let failed = 0
+for (const benchmark of benchmarks) {
+  const result = runBenchmark(benchmark)
+  if (result.error) failed++
+  mkdirSync(resultsDir, { recursive: true })
+  writeFileSync(join(resultsDir, `${benchmark.name}.json`), `${JSON.stringify(result, null, 2)}\n`)
+}
+log('')
+log(updateReadme(join(root, 'README.md'), resultsDir))
+process.exitCode = failed ? 1 : 0
+
+/** `npm run build` once, before anything is timed; without a build there is nothing to measure. */
+function build() {
+  log('bench: npm run build')
+  const run = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, OCLIF_SKIP_NEW_VERSION_CHECK: 'true' } })
+  if (run.status !== 0) {
+    log('bench: the build failed; nothing was measured.')
+    process.exit(1)
+  }
+}
+
+/** The benchmark modules, by file name, optionally only those named. */
+async function loadBenchmarks(only) {
+  const files = readdirSync(join(benchDir, 'benchmarks')).filter((f) => f.endsWith('.mjs')).sort()
+  const all = await Promise.all(files.map(async (f) => (await import(pathToFileURL(join(benchDir, 'benchmarks', f)).href)).default))
+  if (!only) return all
+  const unknown = only.filter((name) => !all.some((b) => b.name === name))
+  if (unknown.length) {
+    log(`bench: no benchmark named ${unknown.join(', ')}; there are: ${all.map((b) => b.name).join(', ')}`)
+    process.exit(2)
+  }
+  return all.filter((b) => only.includes(b.name))
+}
+
+/** Sets a benchmark up, measures it and returns its result document (an error entry when it failed). */
+function runBenchmark(benchmark) {
+  const { name, description, target } = benchmark
+  const quick = options.quick
+  const base = { name, description, target, quick, date: new Date().toISOString(), machine }
+  const pairs = Math.max(MIN_PAIRS, quick ? benchmark.pairs.quick : benchmark.pairs.full)
+  const warmup = quick ? 2 : 3
+  log(`bench: ${name} (${warmup} warm-up runs each, ${pairs} pairs)`)
+  let cleanup
+  try {
+    const started = Date.now()
+    const setup = benchmark.setup({ root, quick })
+    cleanup = setup.cleanup
+    const samples = measurePairs({ ...setup, pairs, warmup, onProgress: progress })
+    const subject = summarize(setup.subject.label, samples.subject)
+    const reference = summarize(setup.reference.label, samples.reference)
+    const ratio = median(samples.subject) / median(samples.reference)
+    const pairRatios = samples.subject.map((s, i) => s / samples.reference[i])
+    const met = target ? compare(ratio, target) : null
+    log(`  ${subject.command}: ${subject.medianMs} ms, ${reference.command}: ${reference.medianMs} ms, ratio ${ratio.toFixed(3)}${target ? ` (target ${target.comparison} ${target.ratio}: ${met ? 'met' : 'missed'})` : ''}; ${((Date.now() - started) / 1000).toFixed(1)} s`)
+    return { ...base, met, ratio: round3(ratio), medianPairRatio: round3(median(pairRatios)), subject, reference }
+  } catch (err) {
+    log(`  error: ${err.message}`)
+    return { ...base, met: false, error: err.message, subject: null, reference: null, ratio: null }
+  } finally {
+    cleanup?.()
+  }
+}
+
+/** Pair count on a terminal, overwritten in place; nothing in a log file. */
+function progress(done, total) {
+  if (!process.stderr.isTTY) return
+  process.stderr.write(done < total ? `\r  pair ${done}/${total}` : '\r\x1b[K')
+}
+
+function compare(ratio, { ratio: limit, comparison }) {
+  const ops = { '<=': ratio <= limit, '<': ratio < limit, '>=': ratio >= limit, '>': ratio > limit }
+  if (!(comparison in ops)) throw new Error(`unknown comparison ${comparison}`)
+  return ops[comparison]
+}
+
+function round3(x) {
+  return Math.round(x * 1000) / 1000
+}

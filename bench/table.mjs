@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+/**
+ * Rewrites the README's benchmark table (between `<!-- bench:start -->` and `<!-- bench:end -->`) from every
+ * bench/results/*.json; nothing else in the README is touched. Run alone: `node bench/table.mjs`.
+ */
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+
+const START = '<!-- bench:start -->'
+const END = '<!-- bench:end -->'
+const COMPARISON = { '<=': '≤', '>=': '≥', '<': '<', '>': '>' }
+
+/** Every result file of `resultsDir`, sorted by benchmark name. */
+export function readResults(resultsDir) {
+  return readdirSync(resultsDir)
+    .filter((file) => file.endsWith('.json'))
+    .map((file) => JSON.parse(readFileSync(join(resultsDir, file), 'utf8')))
+    .sort((a, b) => a.name.localeCompare(b.name))
+}
+
+/** The Markdown table (and a line naming the machines and dates) for these results. */
+export function renderTable(results) {
+  const rows = results.map((r) => {
+    const what = r.subject && r.reference ? `\`${r.subject.command}\` vs \`${r.reference.command}\`` : ''
+    const name = `${r.name}${r.quick ? ' (quick)' : ''}${what ? `: ${what}` : ''}`
+    if (r.error) return `| ${name} | — | — | — | ${target(r.target)} | error: ${r.error.split('\n')[0].replaceAll('|', '\\|')} |`
+    return `| ${name} | ${ms(r.subject.medianMs)} | ${ms(r.reference.medianMs)} | ${r.ratio.toFixed(2)}× | ${target(r.target)} | ${met(r.met)} |`
+  })
+  const machines = [...new Set(results.map((r) => describeMachine(r.machine)))]
+  const dates = results.map((r) => r.date.slice(0, 10)).sort()
+  return [
+    '| benchmark | subject median | reference median | ratio | target | met |',
+    '|---|---:|---:|---:|---|:---:|',
+    ...rows,
+    '',
+    `Medians of alternating runs after a warm-up; samples, min and max in \`bench/results/\`. ` +
+      `Measured ${dates[0] === dates.at(-1) ? `on ${dates[0]}` : `from ${dates[0]} to ${dates.at(-1)}`} on ${machines.join('; ')}.`,
+  ].join('\n')
+}
+
+/** Replaces the text between the bench markers of `readmePath` with the table; returns the new table. */
+export function updateReadme(readmePath, resultsDir) {
+  const readme = readFileSync(readmePath, 'utf8')
+  const start = readme.indexOf(START)
+  const end = readme.indexOf(END)
+  if (start < 0 || end < start) throw new Error(`${readmePath} has no ${START} … ${END} markers`)
+  const results = readResults(resultsDir)
+  const table = results.length ? renderTable(results) : '_No results yet: run `npm run bench`._'
+  writeFileSync(readmePath, `${readme.slice(0, start + START.length)}\n${table}\n${readme.slice(end)}`)
+  return table
+}
+
+function describeMachine(m) {
+  return m ? `${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}` : 'an unrecorded machine'
+}
+
+function ms(value) {
+  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ms`
+}
+
+function target(t) {
+  return t ? `${COMPARISON[t.comparison] ?? t.comparison} ${t.ratio}×` : 'report only'
+}
+
+function met(value) {
+  if (value === null || value === undefined) return '—'
+  return value ? '✓' : '✗'
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+  console.log(updateReadme(join(root, 'README.md'), join(root, 'bench', 'results')))
+}
