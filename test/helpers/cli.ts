@@ -16,10 +16,9 @@ export interface CliResult {
 
 /** Environment for child runs: no colours, no TTY assumptions, no inherited Gantry selection. */
 export function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', OCLIF_SKIP_NEW_VERSION_CHECK: 'true', ...extra }
-  delete env.GANTRY_ENV
-  delete env.FORCE_COLOR
-  delete env.DATABASE_URL
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', OCLIF_SKIP_NEW_VERSION_CHECK: 'true' }
+  for (const inherited of ['GANTRY_ENV', 'GANTRY_ACTOR', 'FORCE_COLOR', 'DATABASE_URL', 'REDIS_URL']) delete env[inherited]
+  Object.assign(env, extra)
   for (const [k, v] of Object.entries(extra)) if (v === undefined) delete env[k]
   return env
 }

@@ -39,3 +39,44 @@ export type MigrationSet = z.infer<typeof migrationSetSchema>
 export type MigrationState = z.infer<typeof migrationStateSchema>
 export type MigrationInfo = z.infer<typeof migrationInfoSchema>
 export type MigrationStatus = z.infer<typeof migrationStatusSchema>
+
+export type LockHolder = z.infer<typeof lockHolderSchema>
+
+/** One migration run by latest or rollback. */
+export const migrationRunSchema = z.object({ set: migrationSetSchema, name: z.string(), durationMs: z.number() })
+
+/** The SQL a dry run would execute for one migration; `approximate` when it read the schema to decide. */
+export const migrationPreviewSchema = z.object({
+  set: migrationSetSchema,
+  name: z.string(),
+  direction: z.enum(['up', 'down']),
+  statements: z.array(z.string()),
+  approximate: z.boolean(),
+})
+
+export const latestResultSchema = z.object({
+  applied: z.array(migrationRunSchema),
+  batch: z.object({ gantry: z.number().int().nullable(), app: z.number().int().nullable() }),
+  dryRun: z.array(migrationPreviewSchema).optional(),
+})
+
+export const rollbackResultSchema = z.object({
+  rolledBack: z.array(migrationRunSchema),
+  dryRun: z.array(migrationPreviewSchema).optional(),
+})
+
+export const validateResultSchema = z.object({
+  ok: z.boolean(),
+  modified: z.array(z.string()),
+  partial: z.array(z.string()),
+  missing: z.array(z.string()),
+})
+
+export const resolveResultSchema = z.object({ set: migrationSetSchema, name: z.string(), outcome: z.enum(['applied', 'rolled-back']) })
+
+export type MigrationRun = z.infer<typeof migrationRunSchema>
+export type MigrationPreview = z.infer<typeof migrationPreviewSchema>
+export type LatestResult = z.infer<typeof latestResultSchema>
+export type RollbackResult = z.infer<typeof rollbackResultSchema>
+export type ValidateResult = z.infer<typeof validateResultSchema>
+export type ResolveResult = z.infer<typeof resolveResultSchema>

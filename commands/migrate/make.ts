@@ -1,0 +1,27 @@
+import { Args, Flags } from '@oclif/core'
+import { z } from 'zod'
+import { GantryCommand } from '../../src/cli/base-command.js'
+import { makeScript } from '../../src/db/migrator/index.js'
+
+const resultSchema = z.object({ path: z.string() })
+
+export default class MigrateMake extends GantryCommand<typeof MigrateMake> {
+  static override summary = "Write a new migration into the workspace's migrations folder."
+  static override description =
+    'Names it <YYYYMMDDHHmmss>_<name>.<ts|js> (UTC). The extension defaults to the workspace setting migrations.extension; JavaScript is written as ESM when the workspace package.json says "type": "module", else CommonJS.'
+  static override examples = ['<%= config.bin %> migrate make create_users', '<%= config.bin %> migrate make add-email-index --js']
+  static override args = { name: Args.string({ description: 'What the migration does, e.g. create_users.', required: true }) }
+  static override flags = {
+    ts: Flags.boolean({ summary: 'Write TypeScript.', exclusive: ['js'] }),
+    js: Flags.boolean({ summary: 'Write JavaScript.', exclusive: ['ts'] }),
+  }
+  static override resultSchema = resultSchema
+
+  async run(): Promise<z.infer<typeof resultSchema>> {
+    const workspace = this.workspace()
+    const extension = this.flags.ts ? 'ts' : this.flags.js ? 'js' : workspace.migrations.extension
+    const path = makeScript({ kind: 'migration', name: this.args.name, directory: workspace.migrations.directory, extension, root: workspace.root })
+    this.ui.out(`Created ${path}`)
+    return { path }
+  }
+}

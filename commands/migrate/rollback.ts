@@ -1,0 +1,47 @@
+import { Flags } from '@oclif/core'
+import type { z } from 'zod'
+import { GantryCommand } from '../../src/cli/base-command.js'
+import { confirmDestructive } from '../../src/cli/prompts.js'
+import { describeHolder, rollbackResultSchema, workspaceMigrator } from '../../src/db/migrator/index.js'
+import { printPreview } from './latest.js'
+
+export default class MigrateRollback extends GantryCommand<typeof MigrateRollback> {
+  static override summary = "Undo the app's last batch of migrations, or the last N, or all after a name."
+  static override description =
+    "Runs each migration's down in reverse order and records it. Gantry's own schema is never rolled back. In a protected environment it needs --force (or the environment name typed at a prompt)."
+  static override examples = [
+    '<%= config.bin %> migrate rollback',
+    '<%= config.bin %> migrate rollback --step 2',
+    '<%= config.bin %> migrate rollback --to 20260101120000_create_users',
+    '<%= config.bin %> migrate rollback --all --dry-run',
+  ]
+  static override flags = {
+    step: Flags.integer({ summary: 'Undo the last N migrations.', min: 1, exclusive: ['to', 'all'] }),
+    to: Flags.string({ summary: 'Undo every migration applied after NAME (NAME stays applied).', exclusive: ['step', 'all'] }),
+    all: Flags.boolean({ summary: 'Undo every app migration.', exclusive: ['step', 'to'] }),
+    'dry-run': Flags.boolean({ summary: 'Print the SQL of each down without running it.' }),
+    force: Flags.boolean({ summary: 'Confirm a rollback in a protected environment.' }),
+    'lock-timeout': Flags.integer({ summary: 'Seconds to wait for another run to release the migration lock.', default: 60, min: 0 }),
+  }
+  static override resultSchema = rollbackResultSchema
+
+  async run(): Promise<z.infer<typeof rollbackResultSchema>> {
+    const runtime = await this.runtime()
+    const dryRun = this.flags['dry-run']
+    if (!dryRun) {
+      const action = 'Rolling back migrations'
+      await confirmDestructive({ environment: this.envName, isProtected: runtime.environment.protected, force: this.flags.force, json: this.jsonEnabled(), action })
+    }
+    const db = await runtime.database()
+    const migrator = workspaceMigrator(db, runtime.workspace.migrations, {
+      lockTimeoutSeconds: this.flags['lock-timeout'],
+      onWait: (holder) => this.ui.note(`Waiting for the migration lock, held by ${describeHolder(holder)}…`),
+    })
+    const { step, to, all } = this.flags
+    const result = await this.ui.spin(dryRun ? 'Preparing the preview' : 'Rolling back', () => migrator.rollback({ step, to, all, dryRun }))
+    if (result.dryRun) printPreview(this.ui, result.dryRun)
+    else if (result.rolledBack.length === 0) this.ui.out('Nothing to roll back.')
+    else for (const m of result.rolledBack) this.ui.out(`${this.ui.color.yellow('↩')} ${m.set}/${m.name} ${this.ui.color.dim(`(${m.durationMs} ms)`)}`)
+    return result
+  }
+}

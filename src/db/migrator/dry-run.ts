@@ -1,0 +1,32 @@
+import type { Database } from '../connect.js'
+import { createDryKnex } from './clients.js'
+import { loadMigration, type MigrationFile } from './source.js'
+import type { MigrationPreview } from './types.js'
+
+/**
+ * The SQL each migration would send, without running it (TOOLCHAIN §9): reads reach the database, writes
+ * are recorded and answered with a fake. A migration that read the schema sees today's schema, so its
+ * preview is marked approximate.
+ */
+export async function previewMigrations(
+  db: Database,
+  items: ReadonlyArray<{ readonly file: MigrationFile; readonly direction: 'up' | 'down' }>,
+): Promise<MigrationPreview[]> {
+  const dry = await createDryKnex(db)
+  try {
+    const previews: MigrationPreview[] = []
+    for (const { file, direction } of items) {
+      const migration = await loadMigration(file)
+      dry.recorder.start()
+      try {
+        await migration[direction](dry.knex)
+      } finally {
+        dry.recorder.stop()
+      }
+      previews.push({ set: file.set, name: file.name, direction, statements: [...dry.recorder.statements], approximate: dry.recorder.readSeen })
+    }
+    return previews
+  } finally {
+    await dry.destroy()
+  }
+}

@@ -1,0 +1,275 @@
+/**
+ * Gantry's migrator (not knex's): two sets, Gantry's own schema then the app's, each in a knex-format
+ * tracking table, with checksums and run records in gantry_migration_runs, a session-bound lock, honest
+ * partial state on MySQL/MariaDB and a dry run. See DESIGN.md "Database and migrations".
+ */
+import type { Knex } from 'knex'
+import { GantryError } from '../../core/errors.js'
+import { localActor } from '../../local-actor.js'
+import type { Database } from '../connect.js'
+import { createRunKnex } from './clients.js'
+import { previewMigrations } from './dry-run.js'
+import { lockHolder, withLock } from './lock.js'
+import { partialError, runStep, type RunContext, type Step } from './runner.js'
+import { bareName, gantryMigrationsDirectory, listMigrations, type MigrationFile } from './source.js'
+import { deriveEntries, recordedStatements, toInfo, type MigrationEntry, type SetSnapshot } from './status.js'
+import {
+  GANTRY_TABLE,
+  clearKnexLock,
+  deleteApplied,
+  ensureTables,
+  insertApplied,
+  insertRun,
+  knexLocked,
+  nameToWrite,
+  nextBatch,
+  readApplied,
+  readRuns,
+} from './tracking.js'
+import type { LatestResult, LockHolder, MigrationRun, MigrationStatus, ResolveResult, RollbackResult, ValidateResult } from './types.js'
+
+export * from './types.js'
+
+/** Where the migrations are and how a run behaves. */
+export interface MigratorOptions {
+  readonly db: Database
+  /** The workspace's migrations folder and tracking table (workspace.migrations). */
+  readonly appDirectory: string
+  readonly appTable: string
+  /** Gantry's own migrations (default: resolved from the package root). */
+  readonly gantryDirectory?: string | undefined
+  readonly actor?: string | undefined
+  /** How long to wait for another run's lock, in seconds (default 60). */
+  readonly lockTimeoutSeconds?: number | undefined
+  /** Told who holds the lock before this run starts waiting for it. */
+  readonly onWait?: ((holder: LockHolder | null) => void) | undefined
+}
+
+/** Which migrations `rollback` undoes: the last batch (default), the last N, all after NAME, or all. */
+export interface RollbackOptions {
+  readonly step?: number | undefined
+  readonly to?: string | undefined
+  readonly all?: boolean | undefined
+  readonly dryRun?: boolean | undefined
+}
+
+export interface Migrator {
+  status(): Promise<MigrationStatus>
+  latest(options?: { dryRun?: boolean | undefined }): Promise<LatestResult>
+  rollback(options?: RollbackOptions): Promise<RollbackResult>
+  validate(): Promise<ValidateResult>
+  resolve(name: string, outcome: 'applied' | 'rolled-back'): Promise<ResolveResult>
+  /** Clears the knex CLI's `<table>_lock` row; returns whether it was set. */
+  unlockKnex(): Promise<{ cleared: boolean }>
+}
+
+/** Builds the migrator of one database. */
+export function createMigrator(options: MigratorOptions): Migrator {
+  const { db, appTable } = options
+  const actor = options.actor ?? localActor()
+  const lockOptions = { timeoutSeconds: options.lockTimeoutSeconds ?? 60, actor, onWait: options.onWait }
+  const tableOf = (set: MigrationFile['set']): string => (set === 'gantry' ? GANTRY_TABLE : appTable)
+
+  const snapshot = async (k: Knex): Promise<SetSnapshot[]> => [
+    { set: 'gantry', table: GANTRY_TABLE, files: listMigrations('gantry', options.gantryDirectory ?? gantryMigrationsDirectory()), applied: await readApplied(k, GANTRY_TABLE) },
+    { set: 'app', table: appTable, files: listMigrations('app', options.appDirectory), applied: await readApplied(k, appTable) },
+  ]
+  /** `otherRunActive`: another run holds the lock, so its 'running' records are live, not partial. */
+  const entriesOf = async (k: Knex, otherRunActive: boolean): Promise<{ sets: SetSnapshot[]; entries: MigrationEntry[] }> => {
+    const sets = await snapshot(k)
+    return { sets, entries: deriveEntries(sets, await readRuns(k), otherRunActive) }
+  }
+
+  /** Runs `work` under the lock with the tracking tables in place and a recording knex. */
+  const locked = async <T>(work: (ctx: RunContext) => Promise<T>): Promise<T> => {
+    const run = await createRunKnex(db)
+    try {
+      return await withLock(db, run.knex, lockOptions, async (k) => {
+        await ensureTables(k, [GANTRY_TABLE, appTable])
+        return work({ db, run, k, actor })
+      })
+    } finally {
+      await run.destroy()
+    }
+  }
+
+  const pendingOf = (entries: readonly MigrationEntry[]) => entries.filter((e) => e.file && (e.state === 'pending' || e.state === 'failed'))
+
+  return {
+    async status() {
+      const holder = await lockHolder(db)
+      const { entries } = await entriesOf(db.knex, holder !== null)
+      return { dialect: db.dialect, tableName: appTable, migrations: entries.map(toInfo), pending: pendingOf(entries).length, lock: holder }
+    },
+
+    async latest(latestOptions = {}) {
+      if (latestOptions.dryRun) {
+        const { entries } = await entriesOf(db.knex, false)
+        refuseBlocked(entries)
+        const dryRun = await previewMigrations(db, pendingOf(entries).map((e) => ({ file: e.file!, direction: 'up' as const })))
+        return { applied: [], batch: { gantry: null, app: null }, dryRun }
+      }
+      if (await knexLocked(db.knex, appTable)) {
+        throw new GantryError('MIGRATION_KNEX_LOCKED', `The knex CLI's lock row in ${appTable}_lock is set: a knex migration run holds it, or one was killed.`)
+      }
+      const outcome = await locked(async (ctx) => {
+        const { sets, entries } = await entriesOf(ctx.k, false)
+        refuseBlocked(entries)
+        await adopt(ctx, entries)
+        const applied: MigrationRun[] = []
+        const batch: LatestResult['batch'] = { gantry: null, app: null }
+        for (const snapshot of sets) {
+          const pending = pendingOf(entries).filter((e) => e.set === snapshot.set)
+          if (pending.length === 0) continue
+          const number = nextBatch(snapshot.applied)
+          batch[snapshot.set] = number
+          for (const entry of pending) {
+            const file = entry.file!
+            const writeName = nameToWrite(snapshot.set, file.fileName, file.name, snapshot.applied)
+            const result = await runStep(ctx, { direction: 'up', file, table: snapshot.table, batch: number, writeName })
+            if (!result.ok) return { applied, batch, failure: result.error }
+            applied.push(result.run)
+          }
+        }
+        return { applied, batch, failure: undefined }
+      })
+      if (outcome.failure) throw outcome.failure
+      return { applied: outcome.applied, batch: outcome.batch }
+    },
+
+    async rollback(rollbackOptions = {}) {
+      if (rollbackOptions.dryRun) {
+        const { sets, entries } = await entriesOf(db.knex, false)
+        const steps = planRollback(sets[1]!, entries, rollbackOptions)
+        return { rolledBack: [], dryRun: await previewMigrations(db, steps.map((s) => ({ file: s.file, direction: 'down' as const }))) }
+      }
+      const outcome = await locked(async (ctx) => {
+        const { sets, entries } = await entriesOf(ctx.k, false)
+        const rolledBack: MigrationRun[] = []
+        for (const step of planRollback(sets[1]!, entries, rollbackOptions)) {
+          const result = await runStep(ctx, step)
+          if (!result.ok) return { rolledBack, failure: result.error }
+          rolledBack.push(result.run)
+        }
+        return { rolledBack, failure: undefined }
+      })
+      if (outcome.failure) throw outcome.failure
+      return { rolledBack: outcome.rolledBack }
+    },
+
+    async validate() {
+      const status = await this.status()
+      const names = (state: string) => status.migrations.filter((m) => m.state === state).map((m) => `${m.set}/${m.name}`)
+      const modified = names('modified')
+      const partial = names('partial')
+      return { ok: modified.length === 0 && partial.length === 0, modified, partial, missing: names('missing') }
+    },
+
+    async resolve(name, outcome) {
+      return locked(async (ctx) => {
+        const { sets, entries } = await entriesOf(ctx.k, false)
+        const wanted = bareName(name)
+        const entry = entries.find((e) => e.set === 'app' && e.name === wanted) ?? entries.find((e) => e.name === wanted)
+        if (!entry) throw new GantryError('MIGRATION_NOT_FOUND', `No migration named ${name}.`)
+        if (entry.state !== 'partial' && entry.state !== 'failed') {
+          throw new GantryError('MIGRATION_STATE', `Migration ${entry.set}/${entry.name} is ${entry.state}; only a partial or failed migration can be resolved.`)
+        }
+        const snapshot = sets.find((s) => s.set === entry.set)!
+        if (outcome === 'applied' && !entry.row) {
+          const writeName = entry.file ? nameToWrite(entry.set, entry.file.fileName, entry.name, snapshot.applied) : entry.name
+          await insertApplied(ctx.k, snapshot.table, writeName, entry.latest?.batch ?? nextBatch(snapshot.applied))
+        }
+        if (outcome === 'rolled-back' && entry.row) await deleteApplied(ctx.k, snapshot.table, entry.row.id)
+        await insertRun(ctx.k, db.dialect, {
+          migration_set: entry.set,
+          name: entry.name,
+          direction: 'resolve',
+          batch: entry.latest?.batch ?? null,
+          checksum: entry.file?.checksum ?? null,
+          status: outcome === 'applied' ? 'resolved-applied' : 'resolved-rolled-back',
+          statements: JSON.stringify(recordedStatements(entry.latest)),
+          actor,
+          finished_at: new Date(),
+          duration_ms: 0,
+        })
+        return { set: entry.set, name: entry.name, outcome }
+      })
+    },
+
+    async unlockKnex() {
+      return { cleared: await clearKnexLock(db.knex, appTable) }
+    },
+  }
+
+  /** Gives an applied migration without a checksum (an adopted knex history) one, from its file as it is now. */
+  async function adopt(ctx: RunContext, entries: readonly MigrationEntry[]): Promise<void> {
+    for (const e of entries) {
+      if (!e.row || !e.file || e.appliedChecksum || e.state !== 'applied') continue
+      await insertRun(ctx.k, db.dialect, {
+        migration_set: e.set,
+        name: e.name,
+        direction: 'up',
+        batch: e.row.batch,
+        checksum: e.file.checksum,
+        status: 'adopted',
+        actor,
+        finished_at: new Date(),
+        duration_ms: 0,
+      })
+    }
+  }
+
+  function planRollback(app: SetSnapshot, entries: readonly MigrationEntry[], o: RollbackOptions): Step[] {
+    const partial = entries.find((e) => e.set === 'app' && e.state === 'partial')
+    if (partial) throw partialError(partial, recordedStatements(partial.latest))
+    const rows = [...app.applied]
+    let chosen: typeof rows
+    if (o.all) chosen = rows
+    else if (o.to !== undefined) {
+      const index = rows.findIndex((r) => bareName(r.name) === bareName(o.to!))
+      if (index < 0) throw new GantryError('MIGRATION_NOT_FOUND', `Migration ${o.to} is not applied in ${appTable}.`)
+      chosen = rows.slice(index + 1)
+    } else if (o.step !== undefined) chosen = o.step > 0 ? rows.slice(-o.step) : []
+    else {
+      const last = Math.max(0, ...rows.map((r) => r.batch))
+      chosen = rows.filter((r) => r.batch === last)
+    }
+    const files = new Map(app.files.map((f) => [f.name, f]))
+    return chosen.reverse().map((row) => {
+      const file = files.get(bareName(row.name))
+      if (!file) throw new GantryError('MIGRATION_STATE', `Cannot roll back ${row.name}: its file is missing from ${options.appDirectory}.`)
+      return { direction: 'down' as const, file, table: tableOf('app'), batch: row.batch, row }
+    })
+  }
+}
+
+/** latest never runs past a partial migration or over an edited one. */
+function refuseBlocked(entries: readonly MigrationEntry[]): void {
+  const partial = entries.find((e) => e.state === 'partial')
+  if (partial) throw partialError(partial, recordedStatements(partial.latest))
+  const modified = entries.filter((e) => e.state === 'modified')
+  if (modified.length > 0) {
+    const names = modified.map((e) => `${e.set}/${e.file?.fileName ?? e.name}`).join(', ')
+    throw new GantryError('MIGRATION_MODIFIED', `Applied migration${modified.length > 1 ? 's' : ''} edited since it ran: ${names}.`, {
+      details: { migrations: modified.map((e) => ({ set: e.set, name: e.name })) },
+    })
+  }
+}
+
+/** The migrator of a workspace's database (its migrations folder and tracking table). */
+export function workspaceMigrator(
+  db: Database,
+  migrations: { readonly directory: string; readonly tableName: string },
+  options: Omit<MigratorOptions, 'db' | 'appDirectory' | 'appTable'> = {},
+): Migrator {
+  return createMigrator({ db, appDirectory: migrations.directory, appTable: migrations.tableName, ...options })
+}
+
+export { makeScript } from './make.js'
+export { runSeeds, type SeedRun } from './seeds.js'
+
+/** "local:ana@ci-3 on ci-3 (pid 412) since 2026-…": who holds the lock, in words. */
+export function describeHolder(holder: LockHolder | null): string {
+  if (!holder) return 'another run'
+  return `${holder.actor ?? 'a run'} on ${holder.host} (pid ${holder.pid}) since ${holder.since}`
+}
