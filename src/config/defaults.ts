@@ -11,7 +11,6 @@ const common = {
   protected: false,
   server: { port: '${PORT:-3000}', host: '0.0.0.0', trustProxy: false, corsOrigins: [], bodyLimit: '1mb' },
   auth: { secret: '${GANTRY_AUTH_SECRET}', issuer: 'gantry', audience: 'gantry', accessTokenTtl: '15m', refreshTokenTtl: '30d' },
-  log: { level: 'info' },
 } satisfies RawEnvironment
 
 /**
@@ -20,20 +19,21 @@ const common = {
  */
 export const ENVIRONMENT_DEFAULTS: Readonly<Record<string, RawEnvironment>> = {
   development: {
-    ...common,
     database: '${DATABASE_URL:-sqlite:./.gantry/development.sqlite3}',
+    ...common,
     server: { ...common.server, host: '127.0.0.1' },
     rateLimits: { default: null },
     log: { level: 'debug' },
   },
   staging: {
-    ...common,
     database: '${DATABASE_URL}',
+    ...common,
     rateLimits: { default: { limit: 500, window: '1m', burst: 100 } },
+    log: { level: 'info' },
   },
   production: {
-    ...common,
     database: '${DATABASE_URL}',
+    ...common,
     protected: true,
     rateLimits: { default: { limit: 100, window: '1m', burst: 20 } },
     log: { level: 'warn' },
@@ -42,9 +42,10 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<string, RawEnvironment>> = {
 
 /** Defaults for an environment that is not built in (created with `gantry env create`). */
 export const CUSTOM_ENVIRONMENT_DEFAULTS: RawEnvironment = {
-  ...common,
   database: '${DATABASE_URL}',
+  ...common,
   rateLimits: { default: null },
+  log: { level: 'info' },
 }
 
 /** Workspace-level defaults. */

@@ -8,9 +8,13 @@ import { z } from 'zod'
 
 const TEMPLATE = /\$\{[A-Za-z_][A-Za-z0-9_]*(:-[^}]*)?\}/
 
-/** A number field that may also be written as a `${VAR}` reference. */
+/** A number field that may also be written as a `${VAR}` reference; one message for both branches. */
 const templatable = <T extends z.ZodType>(schema: T) =>
-  z.union([schema, z.string().regex(TEMPLATE, 'expected a value or a ${VAR} reference')])
+  z.union([schema, z.string().regex(TEMPLATE, { error: (issue) => expectedNumber(issue.input) })], {
+    error: (issue) => expectedNumber(issue.input),
+  })
+
+const expectedNumber = (input: unknown): string => `expected a number or a \${VAR} reference, received ${JSON.stringify(input)}`
 
 export const ENV_NAME = /^[a-z0-9][a-z0-9-]{0,39}$/
 export const durationSchema = z
@@ -65,7 +69,7 @@ export const environmentSchema = z
 export const configSchema = z
   .object({
     $schema: z.string().optional(),
-    name: z.string().min(1).optional(),
+    name: z.string().min(1).describe('The project name').optional(),
     migrations: z
       .object({
         directory: z.string().min(1).optional(),
@@ -76,10 +80,12 @@ export const configSchema = z
         extension: z.enum(['ts', 'js']).optional(),
       })
       .strict()
+      .describe("The app's migrations: folder, knex tracking table, file type of `gantry migrate make`")
       .optional(),
     seeds: z.object({ directory: z.string().min(1).optional() }).strict().optional(),
     environments: z
       .record(z.string().regex(ENV_NAME, 'expected an environment name of lower-case letters, digits and -'), environmentSchema)
+      .describe('Named environments; development, staging and production exist even when not listed')
       .optional(),
   })
   .strict()

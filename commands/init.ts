@@ -1,0 +1,68 @@
+import { mkdirSync } from 'node:fs'
+import { basename, relative, resolve } from 'node:path'
+import { Args, Flags } from '@oclif/core'
+import { z } from 'zod'
+import { GantryCommand } from '../src/cli/base-command.js'
+import { canPrompt, confirm, valueOrAsk } from '../src/cli/prompts.js'
+import { GantryError } from '../src/core/errors.js'
+import { DATABASES, initWorkspace, type ComposeDatabase } from '../src/scaffold/init.js'
+
+const EXTENSIONS = ['ts', 'js'] as const
+
+const resultSchema = z.object({
+  root: z.string(),
+  files: z.array(z.object({ path: z.string(), action: z.enum(['created', 'overwritten', 'updated']) })),
+})
+
+export default class Init extends GantryCommand<typeof Init> {
+  static override summary = 'Create a Gantry workspace: config, env files, migrations/, seeds/, docker-compose.yml.'
+  static override description =
+    'Asks on a terminal for what it needs; every question is also a flag, and --yes takes the defaults. ' +
+    'Refuses to replace an existing file unless --force is given, and then writes nothing.'
+  static override examples = [
+    '<%= config.bin %> init',
+    '<%= config.bin %> init my-app --yes',
+    '<%= config.bin %> init --name shop --database mariadb --no-redis --migrations-extension js',
+    '<%= config.bin %> init --yes --force --json',
+  ]
+  static override args = { dir: Args.string({ description: 'Folder of the workspace (created if missing; default: the current folder).' }) }
+  static override flags = {
+    name: Flags.string({ summary: 'Project name (default: the folder name).' }),
+    database: Flags.string({ summary: 'Database of docker-compose.yml for staging/production (default: postgres).', options: [...DATABASES] }),
+    redis: Flags.boolean({ summary: 'Add Redis to docker-compose.yml (default: yes).', allowNo: true }),
+    'migrations-extension': Flags.string({ summary: 'File type of new migrations (default: ts).', options: [...EXTENSIONS] }),
+    yes: Flags.boolean({ char: 'y', summary: 'Take the default for every question not given as a flag.' }),
+    force: Flags.boolean({ summary: 'Replace files that already exist.' }),
+  }
+  static override resultSchema = resultSchema
+
+  async run(): Promise<z.infer<typeof resultSchema>> {
+    const root = resolve(this.args.dir ?? '.')
+    const json = this.jsonEnabled()
+    // On a terminal the defaults are offered in the prompt; elsewhere only --yes takes them.
+    const ask = (given: string | undefined, flag: string, message: string, fallback: string, choices?: readonly string[]) =>
+      valueOrAsk(given ?? (this.flags.yes ? fallback : undefined), { flag, message, choices, json, default: canPrompt(json) ? fallback : undefined })
+    const { flags } = this
+    const name = await ask(flags.name, 'name', 'Project name', basename(root))
+    const database = await ask(flags.database, 'database', 'Database of docker-compose.yml (staging, production)', 'postgres', DATABASES)
+    const redis = flags.redis ?? (flags.yes ? true : await this.askRedis(json))
+    const extension = await ask(flags['migrations-extension'], 'migrations-extension', 'File type of migrations', 'ts', EXTENSIONS)
+
+    mkdirSync(root, { recursive: true })
+    const files = initWorkspace(root, { name, database: database as ComposeDatabase, redis, migrationsExtension: extension as 'ts' | 'js' }, { force: this.flags.force ?? false })
+    this.ui.out(`Workspace ${name} in ${root}:`)
+    for (const file of files) this.ui.out(`  ${this.ui.color.green(file.action.padEnd(11))} ${file.path}`)
+    const cd = relative(process.cwd(), root)
+    this.ui.out('')
+    this.ui.out('Next steps:')
+    if (cd !== '') this.ui.out(`  cd ${cd}`)
+    this.ui.out('  gantry migrate latest     # create the development database (SQLite, in .gantry/)')
+    this.ui.out('  gantry env check          # check the database, Redis and migrations')
+    return { root, files }
+  }
+
+  private async askRedis(json: boolean): Promise<boolean> {
+    if (!canPrompt(json)) throw new GantryError('MISSING_INPUT', 'Missing --redis or --no-redis: there is no terminal to ask on.')
+    return confirm('Add Redis to docker-compose.yml?', { json, fallback: true })
+  }
+}

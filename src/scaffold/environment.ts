@@ -1,0 +1,72 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { basename, join, relative } from 'node:path'
+import { CUSTOM_ENVIRONMENT_DEFAULTS } from '../config/defaults.js'
+import { envFilePath, formatEnvLines, readEnvFile } from '../config/dotenv.js'
+import { variableReferences } from '../config/interpolate.js'
+import { ENV_NAME, type RawEnvironment } from '../config/schema.js'
+import { generateSecret, isSecretName } from '../config/secrets.js'
+import { environmentNames, rawEnvironment, type Workspace } from '../config/workspace.js'
+import { GantryError } from '../core/errors.js'
+import { writePlannedFiles, type WrittenFile } from './files.js'
+
+/** How one variable of the new .env.<name> got its value (never the value itself). */
+export interface CreatedVariable {
+  readonly name: string
+  readonly value: 'generated' | 'copied' | 'empty'
+}
+
+export interface CreatedEnvironment {
+  readonly name: string
+  readonly from: string | null
+  readonly protected: boolean
+  /** The file the variables were taken from, if any. */
+  readonly variablesFrom: string | null
+  readonly variables: CreatedVariable[]
+  readonly files: WrittenFile[]
+}
+
+/**
+ * Adds an environment to gantry.config.json (a copy of `from`'s settings, else the custom defaults) and
+ * writes `.env.<name>` (mode 0600) with the keys of `.env.<from>` (else `.env.example`): secret-like values
+ * freshly generated, others copied. The config keeps its other content, key order and 2-space indent.
+ */
+export function createEnvironment(
+  workspace: Workspace,
+  options: { name: string; from?: string | undefined; protected: boolean; force: boolean },
+): CreatedEnvironment {
+  const { name, from } = options
+  if (!ENV_NAME.test(name)) {
+    throw new GantryError('INVALID_INPUT', `"${name}" is not a valid environment name: use lower-case letters, digits and - (at most 40).`)
+  }
+  if (environmentNames(workspace).includes(name)) throw new GantryError('ENV_EXISTS', `Environment "${name}" already exists.`)
+  const section: RawEnvironment = { ...structuredClone(from ? rawEnvironment(workspace, from) : CUSTOM_ENVIRONMENT_DEFAULTS), protected: options.protected }
+
+  const source = [from ? envFilePath(workspace.root, from) : undefined, join(workspace.root, '.env.example')].find((p) => p && existsSync(p))
+  const copied = source ? readEnvFile(source) : {}
+  // Every variable the new section needs without a default is listed, even if the source file lacks it.
+  for (const ref of variableReferences(section)) if (ref.fallback === undefined && !(ref.name in copied)) copied[ref.name] = ''
+  const variables: CreatedVariable[] = []
+  const lines = Object.entries(copied).map(([key, value]) => {
+    const secret = isSecretName(key)
+    variables.push({ name: key, value: secret ? 'generated' : value === '' ? 'empty' : 'copied' })
+    return [key, secret ? generateSecret() : value] as const
+  })
+
+  const text = readFileSync(workspace.configPath, 'utf8')
+  const json = JSON.parse(text) as { environments?: Record<string, unknown> }
+  json.environments = { ...json.environments, [name]: section }
+  const header = `# Variables of the ${name} environment, written by \`gantry env create\`${source ? ` from ${relativeName(workspace, source)}` : ''}; secrets are freshly generated.\n`
+  const files = writePlannedFiles(
+    workspace.root,
+    [
+      { path: `.env.${name}`, content: `${header}${formatEnvLines(lines)}\n`, mode: 0o600 },
+      { path: basename(workspace.configPath), content: `${JSON.stringify(json, null, 2)}\n`, strategy: 'update' },
+    ],
+    { force: options.force },
+  )
+  return { name, from: from ?? null, protected: options.protected, variablesFrom: source ? relativeName(workspace, source) : null, variables, files }
+}
+
+function relativeName(workspace: Workspace, path: string): string {
+  return relative(workspace.root, path)
+}

@@ -1,0 +1,81 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname, join, relative, sep } from 'node:path'
+import { GantryError } from '../core/errors.js'
+
+/** A file a scaffold writes: its path relative to the root, its content, and a mode for secret files. */
+export interface PlannedFile {
+  readonly path: string
+  readonly content: string
+  /** 0o600 for files holding secrets: created with that mode, never world-readable even for a moment. */
+  readonly mode?: number
+  /**
+   * `replace` (default) refuses an existing file without --force; `lines` appends the lines the file lacks
+   * (.gitignore); `keep` leaves an existing file as it is (.gitkeep); `update` rewrites a file being edited
+   * (gantry.config.json in `env create`).
+   */
+  readonly strategy?: 'replace' | 'lines' | 'keep' | 'update'
+}
+
+export type FileAction = 'created' | 'overwritten' | 'updated'
+
+/** What was done to one file, with its path relative to the root (forward slashes). */
+export interface WrittenFile {
+  readonly path: string
+  readonly action: FileAction
+}
+
+/**
+ * Writes planned files under `root`. Every existing file a plan would replace is checked first: without
+ * `force` the run refuses (FILE_EXISTS, naming the files) and writes nothing.
+ */
+export function writePlannedFiles(root: string, files: readonly PlannedFile[], options: { force: boolean }): WrittenFile[] {
+  const clashes = files.filter((f) => (f.strategy ?? 'replace') === 'replace' && existsSync(join(root, f.path)))
+  if (clashes.length > 0 && !options.force) {
+    const names = clashes.map((f) => displayPath(root, f.path))
+    throw new GantryError('FILE_EXISTS', `${names.join(', ')} already exist${names.length === 1 ? 's' : ''}; nothing was written.`, {
+      details: { files: names },
+    })
+  }
+  const written: WrittenFile[] = []
+  for (const file of files) {
+    const action = writeOne(join(root, file.path), file)
+    if (action) written.push({ path: file.path.split(sep).join('/'), action })
+  }
+  return written
+}
+
+function writeOne(target: string, file: PlannedFile): FileAction | undefined {
+  const exists = existsSync(target)
+  const strategy = file.strategy ?? 'replace'
+  if (strategy === 'keep' && exists) return undefined
+  mkdirSync(dirname(target), { recursive: true })
+  if (strategy === 'lines' && exists) {
+    const current = readFileSync(target, 'utf8')
+    const missing = missingLines(current, file.content)
+    if (missing.length === 0) return undefined
+    const separator = current === '' || current.endsWith('\n') ? '' : '\n'
+    writeFileSync(target, `${current}${separator}${missing.join('\n')}\n`)
+    return 'updated'
+  }
+  writeFileSync(target, file.content, file.mode === undefined ? {} : { mode: file.mode })
+  // The mode given to writeFileSync applies only when it creates the file.
+  if (file.mode !== undefined) chmodSync(target, file.mode)
+  if (!exists) return 'created'
+  return strategy === 'update' ? 'updated' : 'overwritten'
+}
+
+/** The lines of `wanted` (comments aside, when every entry is already there) that `current` lacks. */
+export function missingLines(current: string, wanted: string): string[] {
+  const have = new Set(current.split(/\r?\n/).map((l) => l.trim()))
+  const wantedLines = wanted.split('\n').filter((l) => l.trim() !== '')
+  const entries = wantedLines.filter((l) => !l.startsWith('#'))
+  const missing = entries.filter((l) => !have.has(l.trim()))
+  if (missing.length === 0) return []
+  const comments = wantedLines.filter((l) => l.startsWith('#') && !have.has(l.trim()))
+  return [...comments, ...missing]
+}
+
+function displayPath(root: string, path: string): string {
+  const rel = relative(process.cwd(), join(root, path))
+  return rel === '' || rel.startsWith('..') ? join(root, path) : rel
+}

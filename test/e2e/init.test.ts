@@ -1,0 +1,78 @@
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { expect } from 'chai'
+import { parse as parseYaml } from 'yaml'
+import { loadWorkspace, resolveEnvironment } from '../../src/config/workspace.js'
+import { parseJson, runGantry, tempDir } from '../helpers/cli.js'
+
+interface InitResult {
+  root: string
+  files: Array<{ path: string; action: string }>
+}
+
+const SCAFFOLD = ['gantry.config.json', '.env.example', '.env.development', '.gitignore', 'migrations/.gitkeep', 'seeds/.gitkeep', 'docker-compose.yml']
+
+describe('e2e: gantry init', function () {
+  this.timeout(60_000)
+  let dir: string
+  beforeEach(() => (dir = tempDir()))
+  afterEach(() => rmSync(dir, { recursive: true, force: true }))
+
+  it('init --yes scaffolds a workspace that loads and resolves', async () => {
+    const result = await runGantry(['init', 'app', '--yes', '--json'], { cwd: dir })
+    expect(result.code, result.stderr).to.equal(0)
+    const root = join(dir, 'app')
+    const json = parseJson<InitResult>(result)
+    expect(json.root).to.equal(root)
+    expect(json.files.map((f) => f.path)).to.deep.equal(SCAFFOLD)
+    expect(json.files.every((f) => f.action === 'created')).to.equal(true)
+    for (const file of SCAFFOLD) expect(existsSync(join(root, file)), file).to.equal(true)
+    expect(statSync(join(root, '.env.development')).mode & 0o777).to.equal(0o600)
+
+    const workspace = loadWorkspace({ cwd: root })
+    expect(workspace.config.name).to.equal('app')
+    expect(existsSync(join(root, workspace.config.$schema ?? 'none')), 'the $schema path points at the shipped schema').to.equal(true)
+    expect(resolveEnvironment(workspace, 'development', {}).database).to.equal('sqlite:./.gantry/development.sqlite3')
+
+    const compose = parseYaml(readFileSync(join(root, 'docker-compose.yml'), 'utf8')) as { services: Record<string, { image: string }> }
+    expect(compose.services.db?.image).to.equal('postgres:16')
+    expect(compose.services.redis?.image).to.equal('redis:7')
+    expect(readFileSync(join(root, '.gitignore'), 'utf8')).to.include('.env.*').and.include('!.env.example')
+  })
+
+  it('takes every answer as a flag (MariaDB, no Redis, js migrations) and prints next steps', async () => {
+    const result = await runGantry(['init', '--name', 'shop', '--database', 'mariadb', '--no-redis', '--migrations-extension', 'js'], { cwd: dir })
+    expect(result.code, result.stderr).to.equal(0)
+    expect(result.stdout).to.include('gantry migrate latest').and.include('gantry env check').and.include('docker-compose.yml')
+    const compose = parseYaml(readFileSync(join(dir, 'docker-compose.yml'), 'utf8')) as { services: Record<string, { image: string }> }
+    expect(Object.keys(compose.services)).to.deep.equal(['db'])
+    expect(compose.services.db?.image).to.equal('mariadb:11')
+    expect(loadWorkspace({ cwd: dir }).migrations.extension).to.equal('js')
+  })
+
+  it('refuses to overwrite without --force (exit 1, naming the file, nothing touched), and overwrites with it', async () => {
+    expect((await runGantry(['init', '--yes'], { cwd: dir })).code).to.equal(0)
+    const before = Object.fromEntries(SCAFFOLD.map((f) => [f, readFileSync(join(dir, f), 'utf8')]))
+    const again = await runGantry(['init', '--yes'], { cwd: dir })
+    expect(again.code).to.equal(1)
+    expect(again.stderr).to.match(/^Error \(FILE_EXISTS\): .*gantry\.config\.json/m)
+    expect(again.stderr).not.to.match(/^\s+at /m)
+    for (const f of SCAFFOLD) expect(readFileSync(join(dir, f), 'utf8'), f).to.equal(before[f])
+
+    const forced = parseJson<InitResult>(await runGantry(['init', '--yes', '--force', '--json'], { cwd: dir }))
+    expect(forced.files.find((f) => f.path === 'gantry.config.json')?.action).to.equal('overwritten')
+    expect(forced.files.find((f) => f.path === '.gitignore')).to.equal(undefined)
+    expect(readFileSync(join(dir, '.env.development'), 'utf8')).not.to.equal(before['.env.development'])
+    expect(statSync(join(dir, '.env.development')).mode & 0o777).to.equal(0o600)
+  })
+
+  it('without a terminal and without --yes, a missing answer is an error naming its flag (exit 2)', async () => {
+    const result = await runGantry(['init'], { cwd: dir })
+    expect(result.code).to.equal(2)
+    expect(result.stderr).to.match(/^Error \(MISSING_INPUT\): Missing --name/m)
+    expect(existsSync(join(dir, 'gantry.config.json'))).to.equal(false)
+    const partly = await runGantry(['init', '--name', 'x', '--database', 'postgres', '--migrations-extension', 'ts', '--json'], { cwd: dir })
+    expect(partly.code).to.equal(2)
+    expect(parseJson<{ error: { code: string; message: string } }>(partly).error.message).to.include('--redis')
+  })
+})
