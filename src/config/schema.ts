@@ -108,7 +108,11 @@ export const resolvedEnvironmentSchema = z.object({
     bodyLimit: z.string(),
   }),
   auth: z.object({
-    secret: z.string().optional(),
+    /** Empty means not configured: only the server needs it, and it says so when it starts. */
+    secret: z
+      .string()
+      .optional()
+      .transform((v) => v || undefined),
     issuer: z.string(),
     audience: z.string(),
     accessTokenTtl: durationSchema,

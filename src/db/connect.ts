@@ -15,8 +15,18 @@ export interface Database {
 /** How long a new connection or a pooled one may take before the database counts as unreachable. */
 const CONNECT_TIMEOUT_MS = 10_000
 
+/**
+ * knex's own logger prints pool errors (with stacks) to stdout; every failure reaches the caller as an
+ * exception and is rendered once as a catalogued error, so knex stays quiet.
+ */
+const quietLog = { warn: () => undefined, error: () => undefined, deprecate: () => undefined, debug: () => undefined }
+
 /** The knex config for a target; also used to build derived clients (dry run, statement recording). */
 export function knexConfig(target: DatabaseTarget): Knex.Config {
+  return { ...dialectConfig(target), log: quietLog }
+}
+
+function dialectConfig(target: DatabaseTarget): Knex.Config {
   switch (target.dialect) {
     case 'sqlite':
       return {

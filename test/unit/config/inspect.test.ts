@@ -52,7 +52,7 @@ describe('config: secrets, env show and env diff helpers', () => {
     const qa = inspectEnvironment(ws, 'qa', {})
     expect(qa.environment).to.equal(undefined)
     expect(qa.problem?.code).to.equal('CONFIG_VAR_UNSET')
-    expect(qa.unset).to.have.members(['DATABASE_URL', 'GANTRY_AUTH_SECRET'])
+    expect(qa.unset).to.have.members(['DATABASE_URL'])
     expect(qa.settings.database).to.equal('${DATABASE_URL}')
     const staging = inspectEnvironment(ws, 'staging', {})
     expect(staging.environment?.database).to.equal('postgres://app:s3cret@db/app')
