@@ -5,6 +5,7 @@ import knexFactory, { type Knex } from 'knex'
 import { knexConfig } from '../../src/db/connect.js'
 import { parseDatabaseUrl } from '../../src/db/url.js'
 import { parseJson, runGantry, spawnGantry, tempDir, type CliResult } from '../helpers/cli.js'
+import { GANTRY_MIGRATIONS } from '../helpers/gantry-migrations.js'
 import { createTestDatabase, DIALECTS, requireDialect, type TestDatabase } from '../helpers/services.js'
 
 const ENV = { GANTRY_AUTH_SECRET: 'e2e-secret' }
@@ -99,7 +100,7 @@ for (const dialect of DIALECTS) {
 
       const latest = await ws.gantry(['migrate', 'latest', '--json'])
       expect(latest.code, latest.stderr).to.equal(0)
-      expect(parseJson<{ applied: Array<{ name: string }> }>(latest).applied.map((a) => a.name)).to.deep.equal(['20261122000000_gantry_settings', '20260101000000_users'])
+      expect(parseJson<{ applied: Array<{ name: string }> }>(latest).applied.map((a) => a.name)).to.deep.equal([...GANTRY_MIGRATIONS, '20260101000000_users'])
 
       const status = parseJson<{ pending: number; lock: unknown; migrations: Array<{ state: string }> }>(await ws.gantry(['migrate', 'status', '--json']))
       expect(status).to.deep.include({ pending: 0, lock: null })
@@ -134,15 +135,15 @@ for (const dialect of DIALECTS) {
       const fresh = await concurrentLatest(ws, 6)
       for (const r of fresh) expect(r.code, r.stderr).to.equal(0)
       const appliedByRuns = fresh.flatMap((r) => (JSON.parse(r.stdout) as { applied: unknown[] }).applied)
-      expect(appliedByRuns).to.have.length(4)
+      expect(appliedByRuns).to.have.length(GANTRY_MIGRATIONS.length + 3)
       writeFileSync(join(ws.migrations, '003_d.js'), tableMigration('d'))
       writeFileSync(join(ws.migrations, '004_e.js'), tableMigration('e'))
       const existing = await concurrentLatest(ws, 6)
       for (const r of existing) expect(r.code, r.stderr).to.equal(0)
       await ws.query(async (k) => {
         expect(await count(k, 'knex_migrations')).to.equal(5)
-        expect(await count(k, 'gantry_migrations')).to.equal(1)
-        expect(await count(k, 'gantry_migration_runs', { direction: 'up', status: 'done' })).to.equal(6)
+        expect(await count(k, 'gantry_migrations')).to.equal(GANTRY_MIGRATIONS.length)
+        expect(await count(k, 'gantry_migration_runs', { direction: 'up', status: 'done' })).to.equal(GANTRY_MIGRATIONS.length + 5)
       })
     })
 

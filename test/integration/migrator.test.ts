@@ -4,7 +4,10 @@ import { expect } from 'chai'
 import knexFactory from 'knex'
 import { knexConfig } from '../../src/db/connect.js'
 import { DIALECTS, requireDialect } from '../helpers/services.js'
+import { GANTRY_MIGRATIONS } from '../helpers/gantry-migrations.js'
 import { migratorFixture, rejection, schemaOf, type MigratorFixture } from './support/workspace.js'
+
+const GANTRY = GANTRY_MIGRATIONS.length
 
 const USERS = `await knex.schema.createTable('users', (t) => { t.increments(); t.string('email') })`
 const POSTS = `await knex.schema.createTable('posts', (t) => { t.increments(); t.integer('user_id'); t.string('title') })`
@@ -28,17 +31,17 @@ for (const dialect of DIALECTS) {
       f.write('001_users.js', USERS, drop('users'))
       f.write('002_posts.js', POSTS, drop('posts'))
       const result = await f.migrator().latest()
-      expect(result.applied.map((r) => `${r.set}/${r.name}`)).to.deep.equal(['gantry/20261122000000_gantry_settings', 'app/001_users', 'app/002_posts'])
+      expect(result.applied.map((r) => `${r.set}/${r.name}`)).to.deep.equal([...GANTRY_MIGRATIONS.map((n) => `gantry/${n}`), 'app/001_users', 'app/002_posts'])
       expect(result.batch).to.deep.equal({ gantry: 1, app: 1 })
       const k = f.db.knex
       expect(await k.schema.hasTable('gantry_settings')).to.equal(true)
-      expect((await k('gantry_migrations').pluck('name'))).to.deep.equal(['20261122000000_gantry_settings'])
+      expect((await k('gantry_migrations').orderBy('id').pluck('name'))).to.deep.equal(GANTRY_MIGRATIONS)
       expect((await k('knex_migrations').orderBy('id').pluck('name'))).to.deep.equal(['001_users.js', '002_posts.js'])
       const runs = await k('gantry_migration_runs').orderBy('id')
-      expect(runs.map((r: { status: string; direction: string }) => `${r.direction}:${r.status}`)).to.deep.equal(['up:done', 'up:done', 'up:done'])
-      expect(runs[1]).to.include({ migration_set: 'app', name: '001_users', actor: 'test', pid: process.pid })
-      expect(runs[1].checksum).to.match(/^[0-9a-f]{64}$/)
-      expect(JSON.parse(runs[1].statements as string).join(' ')).to.match(/create table/i)
+      expect(runs.map((r: { status: string; direction: string }) => `${r.direction}:${r.status}`)).to.deep.equal(Array(GANTRY + 2).fill('up:done'))
+      expect(runs[GANTRY]).to.include({ migration_set: 'app', name: '001_users', actor: 'test', pid: process.pid })
+      expect(runs[GANTRY].checksum).to.match(/^[0-9a-f]{64}$/)
+      expect(JSON.parse(runs[GANTRY].statements as string).join(' ')).to.match(/create table/i)
       const again = await f.migrator().latest()
       expect(again.applied).to.deep.equal([])
     })
@@ -46,15 +49,15 @@ for (const dialect of DIALECTS) {
     it('status shows pending, applied, modified, missing and failed; latest refuses an edited migration; validate reports drift', async () => {
       const users = f.write('001_users.js', USERS, drop('users'))
       expect(await stateOf(f, '001_users')).to.equal('pending')
-      expect((await f.migrator().status()).pending).to.equal(2)
+      expect((await f.migrator().status()).pending).to.equal(GANTRY + 1)
       f.write('002_posts.js', POSTS, drop('posts'))
       await f.migrator().latest()
       const status = await f.migrator().status()
       expect(status.pending).to.equal(0)
       expect(status.lock).to.equal(null)
-      expect(status.migrations.map((m) => m.state)).to.deep.equal(['applied', 'applied', 'applied'])
-      expect(status.migrations[1]).to.include({ set: 'app', name: '001_users', batch: 1 })
-      expect(status.migrations[1]?.appliedAt).to.match(/^\d{4}-/)
+      expect(status.migrations.map((m) => m.state)).to.deep.equal(Array(GANTRY + 2).fill('applied'))
+      expect(status.migrations[GANTRY]).to.include({ set: 'app', name: '001_users', batch: 1 })
+      expect(status.migrations[GANTRY]?.appliedAt).to.match(/^\d{4}-/)
 
       appendFileSync(users, '// edited\n')
       expect(await stateOf(f, '001_users')).to.equal('modified')
@@ -168,10 +171,10 @@ for (const dialect of DIALECTS) {
       } finally {
         await plain.destroy()
       }
-      expect((await f.migrator().status()).migrations.map((m) => `${m.name}:${m.state}`)).to.deep.equal(['20261122000000_gantry_settings:pending', '001_users:applied'])
+      expect((await f.migrator().status()).migrations.map((m) => `${m.name}:${m.state}`)).to.deep.equal([...GANTRY_MIGRATIONS.map((n) => `${n}:pending`), '001_users:applied'])
       f.write('002_posts.js', POSTS, drop('posts'))
       const result = await f.migrator().latest()
-      expect(result.applied.map((r) => r.name)).to.deep.equal(['20261122000000_gantry_settings', '002_posts'])
+      expect(result.applied.map((r) => r.name)).to.deep.equal([...GANTRY_MIGRATIONS, '002_posts'])
       expect(await f.db.knex('knex_migrations').orderBy('id').pluck('name')).to.deep.equal(['001_users.js', '002_posts.js'])
       const adopted = await f.db.knex('gantry_migration_runs').where({ status: 'adopted' }).pluck('name')
       expect(adopted).to.deep.equal(['001_users'])
@@ -186,7 +189,7 @@ for (const dialect of DIALECTS) {
       await f.db.knex('knex_migrations_lock').insert({ is_locked: 1 })
       expect((await rejection(f.migrator().latest())).code).to.equal('MIGRATION_KNEX_LOCKED')
       expect(await f.migrator().unlockKnex()).to.deep.equal({ cleared: true })
-      expect((await f.migrator().latest()).applied).to.have.length(2)
+      expect((await f.migrator().latest()).applied).to.have.length(GANTRY + 1)
     })
 
     if (dialect === 'sqlite') {

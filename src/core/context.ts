@@ -1,0 +1,17 @@
+/**
+ * Who performs a service call, for permissions and the audit log: a user, an API key, or a local CLI
+ * operator (`local:<os user>@<host>`, full permissions: whoever holds the database credentials holds the data).
+ */
+export interface ActorContext {
+  /** As written to the audit log: `user:<id>:<email>`, `apikey:<key id>`, `local:<user>@<host>`. */
+  readonly actor: string
+  /** The permissions the actor holds; `['*']` for local operators. */
+  readonly permissions: readonly string[]
+  /** Client address for HTTP calls. */
+  readonly ip?: string | undefined
+}
+
+/** The context of a local CLI run. */
+export function localContext(actor: string): ActorContext {
+  return { actor, permissions: ['*'] }
+}
