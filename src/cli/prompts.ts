@@ -50,3 +50,31 @@ export async function confirmDestructive(options: {
     throw new GantryError('CONFIRMATION_MISMATCH', `Confirmation "${typed.trim()}" does not match "${options.environment}"; nothing was done.`)
   }
 }
+
+/** Reads a secret piped on stdin (`--password-stdin`): the whole input without its final line break. */
+export async function readSecretFromStdin(flag: string): Promise<string> {
+  if (process.stdin.isTTY) {
+    throw new GantryError('MISSING_INPUT', `--${flag} reads the secret from a pipe, but stdin is a terminal.`, {
+      hint: `Pipe it: printf '%s' "$SECRET" | gantry … --${flag}`,
+    })
+  }
+  const chunks: Buffer[] = []
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
+  const secret = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '')
+  if (!secret) throw new GantryError('MISSING_INPUT', `--${flag} got nothing on stdin.`)
+  return secret
+}
+
+/** Asks for a secret at a hidden terminal prompt, twice to confirm; without a terminal, names the flag to use. */
+export async function askSecret(options: { message: string; flag: string; json: boolean; confirm?: boolean }): Promise<string> {
+  if (!canPrompt(options.json)) {
+    throw new GantryError('MISSING_INPUT', `No terminal to ask for the ${options.message.toLowerCase()}: pass --${options.flag}.`)
+  }
+  const prompts = await import('@inquirer/prompts')
+  const first = await prompts.password({ message: options.message, mask: '*' })
+  if (options.confirm !== false) {
+    const again = await prompts.password({ message: `${options.message} (again)`, mask: '*' })
+    if (again !== first) throw new GantryError('INVALID_INPUT', 'The two entries differ; nothing was changed.')
+  }
+  return first
+}
