@@ -130,6 +130,38 @@ for (const dialect of DIALECTS) {
       expect(down.dryRun![1]?.statements.join(' ')).to.match(/drop table .users/i)
     })
 
+    it('records each statement with its bound values, so a run record shows which rows were written', async () => {
+      f.write('001_users.js', `${USERS}\nawait knex('users').insert({ email: 'marker-4242@example.com' })`, drop('users'))
+      await f.migrator().latest()
+      const [run] = await f.db.knex('gantry_migration_runs').where({ name: '001_users', direction: 'up' })
+      expect(JSON.parse(run.statements as string).join('\n')).to.include("'marker-4242@example.com'")
+    })
+
+    it('a dry run cannot write, even through a statement that looks like a read', async () => {
+      await f.migrator().latest()
+      await f.db.knex.schema.createTable('keep', (t) => {
+        t.increments()
+        t.string('v')
+      })
+      await f.db.knex('keep').insert({ v: 'row' })
+      const sneaky =
+        dialect === 'postgres'
+          ? `await knex.raw('WITH d AS (DELETE FROM keep RETURNING *) SELECT count(*) FROM d')`
+          : dialect === 'mysql'
+            ? `await knex.raw('SELECT * FROM keep FOR UPDATE')`
+            : `await knex.raw('WITH x AS (SELECT 1) SELECT * FROM x')`
+      f.write('001_sneaky.js', sneaky, '')
+      const attempt = f.migrator().latest({ dryRun: true })
+      if (dialect !== 'sqlite') {
+        const err = await rejection(attempt)
+        expect(err.code).to.equal('MIGRATION_FAILED')
+        expect(err.message).to.match(/Cannot preview 001_sneaky .*read-only/)
+      } else {
+        expect((await attempt).dryRun?.[0]?.approximate).to.equal(true)
+      }
+      expect(await f.db.knex('keep').pluck('v')).to.deep.equal(['row'])
+    })
+
     if (dialect !== 'mysql') {
       it('a failing migration is rolled back whole and is failed, and the batch before it stays applied', async () => {
         f.write('001_users.js', USERS, drop('users'))

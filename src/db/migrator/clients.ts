@@ -67,19 +67,59 @@ interface QueryObject {
 }
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- knex's client classes are untyped */
-type ClientClass = new (config: Knex.Config) => { _query(conn: unknown, obj: QueryObject): Promise<unknown>; _formatQuery(sql: string, bindings: unknown): string }
+interface KnexClient {
+  query(conn: unknown, obj: QueryObject | string): Promise<unknown>
+  _query(conn: unknown, obj: QueryObject): Promise<unknown>
+  _escapeBinding(value: unknown, options: Record<string, unknown>): string
+}
+type ClientClass = new (config: Knex.Config) => KnexClient
 
-function sqlText(client: { _formatQuery(sql: string, bindings: unknown): string }, obj: QueryObject): string {
-  try {
-    return obj.bindings?.length ? client._formatQuery(obj.sql, obj.bindings) : obj.sql
-  } catch {
-    return obj.sql
-  }
+/**
+ * Statement text with its values inlined, taken before knex renumbers PostgreSQL placeholders to $n, so a
+ * partial or failed record shows which rows were written. Escaping is the dialect client's own.
+ */
+const statementText = new WeakMap<QueryObject, string>()
+
+function withBindings(client: KnexClient, obj: QueryObject): string {
+  const bindings = obj.bindings ?? []
+  if (!bindings.length) return obj.sql
+  let i = 0
+  return obj.sql.replace(/\\?\?/g, (match) => {
+    if (match === '\\?') return '?'
+    return i < bindings.length ? client._escapeBinding(bindings[i++], {}) : match
+  })
 }
 
-async function derivedKnex(db: Database, Client: any): Promise<Knex> {
+/** The statement as recorded: with its values when they could be inlined, else as sent. */
+function sqlText(obj: QueryObject): string {
+  return statementText.get(obj) ?? obj.sql
+}
+
+/** Remembers each statement's text with values before the base client rewrites it. */
+function rememberText(client: KnexClient, param: QueryObject | string): QueryObject {
+  const obj = typeof param === 'string' ? { sql: param } : param
+  try {
+    statementText.set(obj, withBindings(client, obj))
+  } catch {
+    // a value the dialect cannot inline: the statement is recorded as sent
+  }
+  return obj
+}
+
+async function derivedKnex(db: Database, Client: any, afterConnect?: (conn: any) => Promise<void>): Promise<Knex> {
   const { default: knex } = await import('knex')
-  return knex({ ...knexConfig(db.target), client: Client })
+  const config = knexConfig(db.target)
+  if (!afterConnect) return knex({ ...config, client: Client })
+  const base = config.pool?.afterCreate as ((conn: any, done: (err: Error | null, conn: any) => void) => void) | undefined
+  const afterCreate = (conn: any, done: (err: Error | null, conn: any) => void): void => {
+    const next = (err: Error | null): void => {
+      if (err) return done(err, conn)
+      afterConnect(conn).then(() => done(null, conn), (e: Error) => done(e, conn))
+    }
+    if (base) base(conn, (err) => next(err))
+    else next(null)
+  }
+  return knex({ ...config, client: Client, pool: { ...config.pool, afterCreate } })
 }
 
 /**
@@ -91,19 +131,23 @@ export async function createRunKnex(db: Database): Promise<RecordingKnex> {
   const Base = clientConstructor(db.knex) as unknown as ClientClass
   const sqlite = db.dialect === 'sqlite'
   class RunClient extends Base {
+    override query(conn: unknown, param: QueryObject | string): Promise<unknown> {
+      return super.query(conn, rememberText(this, param))
+    }
+
     override async _query(conn: unknown, obj: QueryObject): Promise<unknown> {
       if (sqlite && /^BEGIN;?$/i.test(obj.sql.trim())) obj.sql = 'BEGIN IMMEDIATE;'
       let result: unknown
       try {
         result = await super._query(conn, obj)
       } catch (err) {
-        if (recorder.active) recorder.failedStatement = sqlText(this, obj)
+        if (recorder.active) recorder.failedStatement = sqlText(obj)
         throw err
       }
       if (recorder.active && !CONTROL.test(obj.sql)) {
         if (isRead(obj.sql)) recorder.readSeen = true
         else {
-          recorder.statements.push(sqlText(this, obj))
+          recorder.statements.push(sqlText(obj))
           await recorder.onStatement?.(recorder.statements)
         }
       }
@@ -124,22 +168,42 @@ function fakeResponse(db: Database, obj: QueryObject): void {
   }
 }
 
-/** The knex a dry run uses: reads pass through to the database, writes are recorded and never executed. */
+/**
+ * Makes a dry-run connection unable to write, whatever a statement looks like: a "read" such as
+ * `WITH d AS (DELETE …) SELECT …` or `SELECT setval(…)` is refused by the database itself.
+ */
+async function readOnlySession(db: Database, conn: any): Promise<void> {
+  if (db.dialect === 'sqlite') {
+    conn.pragma('query_only = ON')
+    return
+  }
+  const sql = db.dialect === 'postgres' ? 'SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY' : 'SET SESSION TRANSACTION READ ONLY'
+  await new Promise<void>((resolve, reject) => conn.query(sql, (err: Error | null) => (err ? reject(err) : resolve())))
+}
+
+/**
+ * The knex a dry run uses: statements that look like reads reach the database on a read-only session,
+ * writes are recorded and never executed.
+ */
 export async function createDryKnex(db: Database): Promise<RecordingKnex> {
   const recorder = createRecorder()
   const Base = clientConstructor(db.knex) as unknown as ClientClass
   class DryClient extends Base {
+    override query(conn: unknown, param: QueryObject | string): Promise<unknown> {
+      return super.query(conn, rememberText(this, param))
+    }
+
     override async _query(conn: unknown, obj: QueryObject): Promise<unknown> {
       if (isRead(obj.sql)) {
         if (recorder.active) recorder.readSeen = true
         return super._query(conn, obj)
       }
-      if (recorder.active && !CONTROL.test(obj.sql)) recorder.statements.push(sqlText(this, obj))
+      if (recorder.active && !CONTROL.test(obj.sql)) recorder.statements.push(sqlText(obj))
       fakeResponse(db, obj)
       return obj
     }
   }
-  const knex = await derivedKnex(db, DryClient)
+  const knex = await derivedKnex(db, DryClient, (conn) => readOnlySession(db, conn))
   return { knex, recorder, destroy: () => knex.destroy() }
 }
 /* eslint-enable @typescript-eslint/no-explicit-any */

@@ -1,4 +1,6 @@
+import { GantryError } from '../../core/errors.js'
 import type { Database } from '../connect.js'
+import { driverMessage } from '../errors.js'
 import { createDryKnex } from './clients.js'
 import { loadMigration, type MigrationFile } from './source.js'
 import type { MigrationPreview } from './types.js'
@@ -20,6 +22,11 @@ export async function previewMigrations(
       dry.recorder.start()
       try {
         await migration[direction](dry.knex)
+      } catch (err) {
+        throw new GantryError('MIGRATION_FAILED', `Cannot preview ${file.name} (${direction}): ${driverMessage((err as Error).message)}`, {
+          cause: err,
+          hint: 'A preview runs reads on a read-only session and skips writes, so a migration that reads what it writes, or writes while reading, cannot be previewed; run it on a copy of the database instead.',
+        })
       } finally {
         dry.recorder.stop()
       }
