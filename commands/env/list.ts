@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { GantryCommand } from '../../src/cli/base-command.js'
+import { maskSettings } from '../../src/config/secrets.js'
 import { environmentNames, rawEnvironment } from '../../src/config/workspace.js'
 
 const resultSchema = z.object({
@@ -15,7 +16,7 @@ export default class EnvList extends GantryCommand<typeof EnvList> {
   async run(): Promise<z.infer<typeof resultSchema>> {
     const workspace = this.workspace()
     const data = environmentNames(workspace).map((name) => {
-      const env = rawEnvironment(workspace, name)
+      const env = maskSettings(rawEnvironment(workspace, name))
       return { name, protected: env.protected ?? false, database: env.database ?? '', redis: env.redis ?? null, current: name === this.envName }
     })
     this.ui.table(

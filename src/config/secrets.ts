@@ -23,15 +23,28 @@ export function displayValue(name: string, value: string): string {
   return redact(value)
 }
 
+const REFERENCE_WITH_DEFAULT = /\$\{([A-Za-z_][A-Za-z0-9_]*):-([^}]*)\}/g
+const PURE_REFERENCE = /^\$\{[A-Za-z_][A-Za-z0-9_]*(:-[^}]*)?\}$/
+
+/** A setting's text as it may be shown: URL passwords masked, and the default of a secret reference. */
+function maskText(value: string, secretSetting: boolean): string {
+  const defaults = value.replace(REFERENCE_WITH_DEFAULT, (match, name: string, fallback: string) =>
+    fallback !== '' && (secretSetting || isSecretName(name)) ? `\${${name}:-${MASK}}` : match,
+  )
+  return redact(defaults)
+}
+
 /**
- * A copy of environment settings safe to print: the password of every URL (database, redis) and
- * `auth.secret` replaced by ***. References such as `${GANTRY_AUTH_SECRET}` are not secrets and stay.
+ * A copy of environment settings safe to print: the password of every URL (database, redis, also inside
+ * a `${VAR:-default}`), the default of a secret-named reference, and a literal `auth.secret` replaced by
+ * ***. A bare reference such as `${GANTRY_AUTH_SECRET}` names no secret and stays.
  */
 export function maskSettings<T>(settings: T): T {
   const walk = (value: unknown, key: string): unknown => {
     if (typeof value === 'string') {
-      if (key === 'auth.secret' && value !== '' && !/^\$\{[^}]*\}$/.test(value)) return MASK
-      return redact(value)
+      const secretSetting = key === 'auth.secret'
+      if (secretSetting && value !== '' && !PURE_REFERENCE.test(value)) return MASK
+      return maskText(value, secretSetting)
     }
     if (Array.isArray(value)) return value.map((item) => walk(item, key))
     if (value !== null && typeof value === 'object') {

@@ -67,7 +67,7 @@ export function parseDatabaseUrl(url: string, root: string): DatabaseTarget {
   }
 }
 
-/** A URL with its password replaced, for messages. */
-export function redact(url: string): string {
-  return url.replace(/^([a-z0-9]+:\/\/[^:/@]*:)[^@]*@/i, '$1***@')
+/** Text with the password of every URL in it replaced (also inside `${VAR:-default}`), for messages. */
+export function redact(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@\s/]*@/gi, '$1***@')
 }

@@ -12,8 +12,11 @@ import { writePlannedFiles, type WrittenFile } from './files.js'
 /** How one variable of the new .env.<name> got its value (never the value itself). */
 export interface CreatedVariable {
   readonly name: string
-  readonly value: 'generated' | 'copied' | 'empty'
+  readonly value: 'generated' | 'copied' | 'empty' | 'cleared'
 }
+
+/** A value that points at a service (a database or Redis URL): not copied, so a copy never reaches the source's data. */
+const SERVICE_URL = /^[a-z][a-z0-9+.-]*:\/\//i
 
 export interface CreatedEnvironment {
   readonly name: string
@@ -28,18 +31,22 @@ export interface CreatedEnvironment {
 /**
  * Adds an environment to gantry.config.json (a copy of `from`'s settings, else the custom defaults) and
  * writes `.env.<name>` (mode 0600) with the keys of `.env.<from>` (else `.env.example`): secret-like values
- * freshly generated, others copied. The config keeps its other content, key order and 2-space indent.
+ * freshly generated, service URLs left empty (a copy of production must not point at production's data),
+ * others copied. It stays protected when `from` is, unless `protected` says otherwise. The config keeps
+ * its other content, key order and 2-space indent.
  */
 export function createEnvironment(
   workspace: Workspace,
-  options: { name: string; from?: string | undefined; protected: boolean; force: boolean },
+  options: { name: string; from?: string | undefined; protected?: boolean | undefined; force: boolean },
 ): CreatedEnvironment {
   const { name, from } = options
   if (!ENV_NAME.test(name)) {
     throw new GantryError('INVALID_INPUT', `"${name}" is not a valid environment name: use lower-case letters, digits and - (at most 40).`)
   }
   if (environmentNames(workspace).includes(name)) throw new GantryError('ENV_EXISTS', `Environment "${name}" already exists.`)
-  const section: RawEnvironment = { ...structuredClone(from ? rawEnvironment(workspace, from) : CUSTOM_ENVIRONMENT_DEFAULTS), protected: options.protected }
+  const base = structuredClone(from ? rawEnvironment(workspace, from) : CUSTOM_ENVIRONMENT_DEFAULTS)
+  const isProtected = options.protected ?? base.protected ?? false
+  const section: RawEnvironment = { ...base, protected: isProtected }
 
   const source = [from ? envFilePath(workspace.root, from) : undefined, join(workspace.root, '.env.example')].find((p) => p && existsSync(p))
   const copied = source ? readEnvFile(source) : {}
@@ -48,8 +55,9 @@ export function createEnvironment(
   const variables: CreatedVariable[] = []
   const lines = Object.entries(copied).map(([key, value]) => {
     const secret = isSecretName(key)
-    variables.push({ name: key, value: secret ? 'generated' : value === '' ? 'empty' : 'copied' })
-    return [key, secret ? generateSecret() : value] as const
+    const cleared = !secret && SERVICE_URL.test(value)
+    variables.push({ name: key, value: secret ? 'generated' : cleared ? 'cleared' : value === '' ? 'empty' : 'copied' })
+    return [key, secret ? generateSecret() : cleared ? '' : value] as const
   })
 
   const text = readFileSync(workspace.configPath, 'utf8')
@@ -64,7 +72,7 @@ export function createEnvironment(
     ],
     { force: options.force },
   )
-  return { name, from: from ?? null, protected: options.protected, variablesFrom: source ? relativeName(workspace, source) : null, variables, files }
+  return { name, from: from ?? null, protected: isProtected, variablesFrom: source ? relativeName(workspace, source) : null, variables, files }
 }
 
 function relativeName(workspace: Workspace, path: string): string {

@@ -31,6 +31,24 @@ describe('e2e: gantry env', function () {
     expect(list.data.find((e) => e.name === 'production')?.protected).to.equal(true)
   })
 
+  it('env list and env diff never print a password written into the config', async () => {
+    const configPath = join(dir, 'gantry.config.json')
+    const original = readFileSync(configPath, 'utf8')
+    const config = JSON.parse(original) as { environments: Record<string, Record<string, unknown>> }
+    config.environments.staging!.database = 'mysql://app:s3cretpw@db.example/app'
+    config.environments.production!.database = '${DATABASE_URL:-postgres://app:pr0dpw@db/app}'
+    writeFileSync(configPath, JSON.stringify(config, null, 2))
+    try {
+      for (const args of [['env', 'list'], ['env', 'list', '--json'], ['env', 'diff', 'staging', 'production'], ['env', 'diff', 'staging', 'production', '--json']]) {
+        const run = await gantry(args)
+        expect(run.code, run.stderr).to.equal(0)
+        expect(run.stdout + run.stderr, args.join(' ')).to.not.match(/s3cretpw|pr0dpw/)
+      }
+    } finally {
+      writeFileSync(configPath, original)
+    }
+  })
+
   it('env show masks secrets and tells where each variable comes from', async () => {
     const secret = readFileSync(join(dir, '.env.development'), 'utf8').match(/GANTRY_AUTH_SECRET=(.*)/)?.[1] ?? 'none'
     const human = await gantry(['env', 'show'])

@@ -35,6 +35,22 @@ describe('config: secrets, env show and env diff helpers', () => {
     expect(maskSettings({ auth: { secret: '${GANTRY_AUTH_SECRET}' } })).to.deep.equal({ auth: { secret: '${GANTRY_AUTH_SECRET}' } })
   })
 
+  it('masks passwords and secrets inside ${VAR:-default} defaults', () => {
+    const masked = maskSettings({
+      database: '${DATABASE_URL:-postgres://app:pr0dpw@db/app}',
+      redis: 'x ${REDIS_URL:-redis://:rp@h:6379} y',
+      auth: { secret: '${GANTRY_AUTH_SECRET:-hunter2default}' },
+      other: '${API_TOKEN:-tok123} ${PLAIN:-visible}',
+    })
+    expect(JSON.stringify(masked)).to.not.match(/pr0dpw|rp@|hunter2default|tok123/)
+    expect(masked).to.deep.equal({
+      database: '${DATABASE_URL:-postgres://app:***@db/app}',
+      redis: 'x ${REDIS_URL:-redis://:***@h:6379} y',
+      auth: { secret: '${GANTRY_AUTH_SECRET:-***}' },
+      other: '${API_TOKEN:-***} ${PLAIN:-visible}',
+    })
+  })
+
   it('tells where each variable comes from, with secret values masked', () => {
     const vars = describeVariables(ws, 'staging', { PORT: '5000' })
     const by = Object.fromEntries(vars.map((v) => [v.name, v]))

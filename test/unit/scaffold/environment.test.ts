@@ -27,7 +27,7 @@ describe('scaffold: env create', () => {
     return 'none'
   }
 
-  it('copies --from settings and .env keys, regenerating secrets, keeping the rest of the config', () => {
+  it('copies --from settings and .env keys, regenerating secrets and clearing service URLs, keeping the rest of the config', () => {
     const created = createEnvironment(ws(), { name: 'qa', from: 'staging', protected: false, force: false })
     expect(created.files).to.deep.equal([{ path: '.env.qa', action: 'created' }, { path: 'gantry.config.json', action: 'updated' }])
     const text = readFileSync(join(root, 'gantry.config.json'), 'utf8')
@@ -38,10 +38,18 @@ describe('scaffold: env create', () => {
     expect(Object.keys(json.environments)).to.deep.equal(['staging', 'qa'])
     expect(rawEnvironment(ws(), 'qa')).to.deep.equal({ ...rawEnvironment(ws(), 'staging'), protected: false })
     const vars = readEnvFile(join(root, '.env.qa'))
-    expect(vars.DATABASE_URL).to.equal('postgres://u@h/staging')
+    expect(vars.DATABASE_URL).to.equal('')
+    expect(created.variables).to.deep.include({ name: 'DATABASE_URL', value: 'cleared' })
     expect(vars.FEATURE).to.equal('on')
     expect(vars.GANTRY_AUTH_SECRET).to.match(/^[A-Za-z0-9_-]{43}$/)
     expect(statSync(join(root, '.env.qa')).mode & 0o777).to.equal(0o600)
+  })
+
+  it('a copy of a protected environment stays protected unless told otherwise', () => {
+    expect(createEnvironment(ws(), { name: 'preprod', from: 'production', force: false }).protected).to.equal(true)
+    expect(rawEnvironment(ws(), 'preprod').protected).to.equal(true)
+    expect(createEnvironment(ws(), { name: 'sandbox', from: 'production', protected: false, force: false }).protected).to.equal(false)
+    expect(createEnvironment(ws(), { name: 'review', from: 'staging', force: false }).protected).to.equal(false)
   })
 
   it('uses the custom defaults and .env.example without --from; --protected marks it', () => {
