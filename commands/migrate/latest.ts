@@ -1,8 +1,9 @@
 import { Flags } from '@oclif/core'
 import type { z } from 'zod'
 import { GantryCommand } from '../../src/cli/base-command.js'
-import type { Ui } from '../../src/cli/ui.js'
-import { describeHolder, latestResultSchema, workspaceMigrator, type MigrationPreview } from '../../src/db/migrator/index.js'
+import { sharedFlags } from '../../src/cli/flags.js'
+import { printPreview } from '../../src/cli/migrate-output.js'
+import { describeHolder, latestResultSchema, workspaceMigrator } from '../../src/db/migrator/index.js'
 
 export default class MigrateLatest extends GantryCommand<typeof MigrateLatest> {
   static override summary = "Apply pending migrations: Gantry's own schema first, then the app's."
@@ -15,7 +16,7 @@ export default class MigrateLatest extends GantryCommand<typeof MigrateLatest> {
   ]
   static override flags = {
     'dry-run': Flags.boolean({ summary: 'Print the SQL of each pending migration without running it.' }),
-    'lock-timeout': Flags.integer({ summary: 'Seconds to wait for another run to release the migration lock.', default: 60, min: 0 }),
+    'lock-timeout': sharedFlags.lockTimeout,
   }
   static override resultSchema = latestResultSchema
 
@@ -34,12 +35,3 @@ export default class MigrateLatest extends GantryCommand<typeof MigrateLatest> {
   }
 }
 
-/** Prints a dry run: the SQL of each migration, and whether it is approximate. */
-export function printPreview(ui: Ui, previews: readonly MigrationPreview[]): void {
-  if (previews.length === 0) ui.out('Nothing to run.')
-  for (const p of previews) {
-    ui.out(ui.color.bold(`-- ${p.set}/${p.name} (${p.direction})${p.approximate ? ' — approximate: it read the schema, which the real run will have changed' : ''}`))
-    for (const s of p.statements) ui.out(`${s};`)
-    if (p.statements.length === 0) ui.out('-- (no statements)')
-  }
-}

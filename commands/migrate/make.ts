@@ -1,6 +1,7 @@
-import { Args, Flags } from '@oclif/core'
+import { Args } from '@oclif/core'
 import { z } from 'zod'
 import { GantryCommand } from '../../src/cli/base-command.js'
+import { scriptExtension, sharedFlags } from '../../src/cli/flags.js'
 import { makeScript } from '../../src/db/migrator/index.js'
 
 const resultSchema = z.object({ path: z.string() })
@@ -12,14 +13,14 @@ export default class MigrateMake extends GantryCommand<typeof MigrateMake> {
   static override examples = ['<%= config.bin %> migrate make create_users', '<%= config.bin %> migrate make add-email-index --js']
   static override args = { name: Args.string({ description: 'What the migration does, e.g. create_users.', required: true }) }
   static override flags = {
-    ts: Flags.boolean({ summary: 'Write TypeScript.', exclusive: ['js'] }),
-    js: Flags.boolean({ summary: 'Write JavaScript.', exclusive: ['ts'] }),
+    ts: sharedFlags.ts,
+    js: sharedFlags.js,
   }
   static override resultSchema = resultSchema
 
   async run(): Promise<z.infer<typeof resultSchema>> {
     const workspace = this.workspace()
-    const extension = this.flags.ts ? 'ts' : this.flags.js ? 'js' : workspace.migrations.extension
+    const extension = scriptExtension(this.flags, workspace.migrations.extension)
     const path = makeScript({ kind: 'migration', name: this.args.name, directory: workspace.migrations.directory, extension, root: workspace.root })
     this.ui.out(`Created ${path}`)
     return { path }

@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 import type { z } from 'zod'
 import { GantryCommand } from '../../src/cli/base-command.js'
+import { sharedFlags } from '../../src/cli/flags.js'
 import { confirmDestructive } from '../../src/cli/prompts.js'
 import { resolveResultSchema, workspaceMigrator } from '../../src/db/migrator/index.js'
 
@@ -16,7 +17,7 @@ export default class MigrateResolve extends GantryCommand<typeof MigrateResolve>
   static override flags = {
     applied: Flags.boolean({ summary: 'The schema now has everything the migration does: record it as applied.', exactlyOne: ['applied', 'rolled-back'] }),
     'rolled-back': Flags.boolean({ summary: 'The schema is back as before the migration: record it as not applied.', exactlyOne: ['applied', 'rolled-back'] }),
-    force: Flags.boolean({ summary: 'Confirm in a protected environment.' }),
+    force: sharedFlags.force,
   }
   static override resultSchema = resolveResultSchema
 

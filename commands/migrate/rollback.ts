@@ -1,9 +1,10 @@
 import { Flags } from '@oclif/core'
 import type { z } from 'zod'
 import { GantryCommand } from '../../src/cli/base-command.js'
+import { sharedFlags } from '../../src/cli/flags.js'
+import { printPreview } from '../../src/cli/migrate-output.js'
 import { confirmDestructive } from '../../src/cli/prompts.js'
 import { describeHolder, rollbackResultSchema, workspaceMigrator } from '../../src/db/migrator/index.js'
-import { printPreview } from './latest.js'
 
 export default class MigrateRollback extends GantryCommand<typeof MigrateRollback> {
   static override summary = "Undo the app's last batch of migrations, or the last N, or all after a name."
@@ -20,8 +21,8 @@ export default class MigrateRollback extends GantryCommand<typeof MigrateRollbac
     to: Flags.string({ summary: 'Undo every migration applied after NAME (NAME stays applied).', exclusive: ['step', 'all'] }),
     all: Flags.boolean({ summary: 'Undo every app migration.', exclusive: ['step', 'to'] }),
     'dry-run': Flags.boolean({ summary: 'Print the SQL of each down without running it.' }),
-    force: Flags.boolean({ summary: 'Confirm a rollback in a protected environment.' }),
-    'lock-timeout': Flags.integer({ summary: 'Seconds to wait for another run to release the migration lock.', default: 60, min: 0 }),
+    force: sharedFlags.force,
+    'lock-timeout': sharedFlags.lockTimeout,
   }
   static override resultSchema = rollbackResultSchema
 

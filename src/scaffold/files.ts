@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative, sep } from 'node:path'
 import { GantryError } from '../core/errors.js'
 
@@ -57,11 +57,27 @@ function writeOne(target: string, file: PlannedFile): FileAction | undefined {
     writeFileSync(target, `${current}${separator}${missing.join('\n')}\n`)
     return 'updated'
   }
-  writeFileSync(target, file.content, file.mode === undefined ? {} : { mode: file.mode })
-  // The mode given to writeFileSync applies only when it creates the file.
-  if (file.mode !== undefined) chmodSync(target, file.mode)
+  if (file.mode === undefined) writeFileSync(target, file.content)
+  else writeWithMode(target, file.content, file.mode)
   if (!exists) return 'created'
   return strategy === 'update' ? 'updated' : 'overwritten'
+}
+
+/**
+ * Writes a file that must never be readable by others, not even for a moment: a fresh temporary file is
+ * created with the mode, then renamed over the target (an existing file's mode would otherwise hold
+ * while the secrets are written).
+ */
+function writeWithMode(target: string, content: string, mode: number): void {
+  const temporary = `${target}.${process.pid}.tmp`
+  try {
+    writeFileSync(temporary, content, { mode, flag: 'wx' })
+    chmodSync(temporary, mode) // the umask may have narrowed it further; never wider
+    renameSync(temporary, target)
+  } catch (err) {
+    rmSync(temporary, { force: true })
+    throw err
+  }
 }
 
 /** The lines of `wanted` (comments aside, when every entry is already there) that `current` lacks. */

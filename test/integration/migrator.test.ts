@@ -241,6 +241,20 @@ for (const dialect of DIALECTS) {
         expect(await f.db.knex('parents').count({ n: '*' })).to.deep.equal([{ n: 1 }])
         expect(await stateOf(f, '002_orphan')).to.equal('failed')
       })
+
+      it('rows that pointed nowhere before a migration do not block it', async () => {
+        f.write(
+          '001_tree.js',
+          `await knex.schema.createTable('parents', (t) => { t.increments() })
+           await knex.schema.createTable('children', (t) => { t.increments(); t.integer('parent_id').references('parents.id') })`,
+        )
+        await f.migrator().latest()
+        await f.db.knex.raw('PRAGMA foreign_keys = OFF')
+        await f.db.knex('children').insert({ id: 1, parent_id: 99 })
+        await f.db.knex.raw('PRAGMA foreign_keys = ON')
+        f.write('002_unrelated.js', `await knex.schema.createTable('tags', (t) => { t.increments() })`)
+        expect((await f.migrator().latest()).applied.map((r) => r.name)).to.deep.equal(['002_unrelated'])
+      })
     }
   })
 }

@@ -46,10 +46,11 @@ export async function runStep(ctx: RunContext, step: Step): Promise<StepOutcome>
   }
   const migration = await loadMigration(step.file)
   const body = async (k: Knex): Promise<void> => {
+    const orphansBefore = ctx.db.dialect === 'sqlite' ? await danglingRows(k) : undefined
     ctx.run.recorder.start()
     await migration[step.direction](k)
     ctx.run.recorder.stop()
-    if (ctx.db.dialect === 'sqlite') await foreignKeyCheck(k)
+    if (orphansBefore) await foreignKeyCheck(k, orphansBefore)
   }
   try {
     if (ctx.db.dialect === 'mysql') {
@@ -83,12 +84,28 @@ export async function runStep(ctx: RunContext, step: Step): Promise<StepOutcome>
   return { ok: true, run: { set: step.file.set, name: step.file.name, durationMs: Math.round(performance.now() - started) } }
 }
 
-/** SQLite with foreign keys off: refuse a migration that left rows pointing nowhere. */
-async function foreignKeyCheck(k: Knex): Promise<void> {
-  const rows = (await k.raw('PRAGMA foreign_key_check')) as Array<{ table: string; parent: string }>
-  if (rows.length === 0) return
-  const tables = [...new Set(rows.map((r) => `${r.table} -> ${r.parent}`))].join(', ')
-  throw new Error(`foreign key check failed: ${rows.length} row(s) in ${tables} point to no row`)
+interface DanglingRow {
+  table: string
+  rowid: number | null
+  parent: string
+  fkid: number
+}
+
+/** SQLite's rows that point to no row, keyed so two checks can be compared. */
+async function danglingRows(k: Knex): Promise<Map<string, DanglingRow>> {
+  const rows = (await k.raw('PRAGMA foreign_key_check')) as DanglingRow[]
+  return new Map(rows.map((r) => [`${r.table}\u0000${r.rowid}\u0000${r.parent}\u0000${r.fkid}`, r]))
+}
+
+/**
+ * SQLite with foreign keys off: refuse a migration that left rows pointing nowhere. Rows that already
+ * pointed nowhere before it ran are not its doing and do not block it.
+ */
+async function foreignKeyCheck(k: Knex, before: Map<string, DanglingRow>): Promise<void> {
+  const created = [...(await danglingRows(k)).entries()].filter(([key]) => !before.has(key)).map(([, row]) => row)
+  if (created.length === 0) return
+  const tables = [...new Set(created.map((r) => `${r.table} -> ${r.parent}`))].join(', ')
+  throw new Error(`foreign key check failed: ${created.length} row(s) in ${tables} point to no row`)
 }
 
 function describe(err: unknown): string {
