@@ -3,17 +3,12 @@ import type { z } from 'zod'
 import { DEFAULT_ENVIRONMENT } from '../config/defaults.js'
 import { loadWorkspace, resolveEnvironment, type Workspace } from '../config/workspace.js'
 import type { Environment } from '../config/schema.js'
-import { ExitCode, GantryError, isGantryError, type ErrorCode } from '../core/errors.js'
 import { openRuntime, type Runtime } from '../runtime.js'
+import { renderFailure } from './failure.js'
 import { createUi, type Ui } from './ui.js'
 
 export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof GantryCommand)['baseFlags'] & T['flags']>
 export type CommandArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
-
-/** The JSON printed on stdout when a --json run fails. */
-export interface ErrorJson {
-  error: { code: ErrorCode; message: string; hint?: string | undefined; details?: Readonly<Record<string, unknown>> | undefined }
-}
 
 /**
  * Every command's base: the global flags (--env, --config, --json, --verbose), the workspace and
@@ -89,41 +84,10 @@ export abstract class GantryCommand<T extends typeof Command> extends Command {
       process.exitCode = err.oclif?.exit ?? 0
       return
     }
-    const failure = toGantryError(err)
-    process.exitCode = failure.exit
-    const json = this.jsonEnabled()
-    if (json) {
-      const body: ErrorJson = { error: { code: failure.code, message: failure.message, hint: failure.hint, details: failure.details } }
-      process.stdout.write(`${JSON.stringify(body, null, 2)}\n`)
-    }
-    const ui = this.ui ?? createUi({ json: false })
-    const red = ui.color.red
-    process.stderr.write(`${red(`Error (${failure.code}): ${failure.message}`)}\n`)
-    if (failure.hint && !json) process.stderr.write(`${ui.color.dim(`Try: ${failure.hint}`)}\n`)
-    if (this.verbose() && failure.cause !== undefined) {
-      process.stderr.write(`${ui.color.dim(describeCause(failure.cause))}\n`)
-    }
+    renderFailure(err, { json: this.jsonEnabled(), verbose: this.verbose() })
   }
 
   private verbose(): boolean {
     return Boolean(this.flags?.verbose) || this.argv.includes('--verbose') || Boolean(process.env.DEBUG)
   }
-}
-
-/** Maps what was thrown to the catalog: our errors as they are, oclif's parse errors as usage errors. */
-function toGantryError(err: Error & { oclif?: { exit?: number }; name?: string }): GantryError {
-  if (isGantryError(err)) return err
-  if (err.oclif?.exit === ExitCode.usage || err.name === 'ValidationError' || /^(Nonexistent|Unexpected|Missing|Expected)/.test(err.message)) {
-    const line = err.message.split('\n')[0] ?? err.message
-    return new GantryError('INVALID_INPUT', line.replace(/\.$/, '') + '.', { hint: 'See the command with --help.' })
-  }
-  if (err.name === 'ExitPromptError' || err.name === 'AbortPromptError') {
-    return new GantryError('MISSING_INPUT', 'Cancelled at the prompt; nothing was done.', { hint: '' })
-  }
-  return new GantryError('INTERNAL', `Unexpected error: ${err.message.split('\n')[0]}`, { cause: err })
-}
-
-function describeCause(cause: unknown): string {
-  if (cause instanceof Error) return cause.stack ?? cause.message
-  return String(cause)
 }

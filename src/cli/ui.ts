@@ -34,6 +34,8 @@ export function createUi(options: { json: boolean; env?: NodeJS.ProcessEnv; stdo
   const stdout = options.stdout ?? process.stdout
   const stderr = options.stderr ?? process.stderr
   const color = new Chalk({ level: colorLevel(env, Boolean(stdout.isTTY)) })
+  // stderr may be a file while stdout is a terminal (and the reverse): each stream gets its own colours.
+  const errColor = new Chalk({ level: colorLevel(env, Boolean(stderr.isTTY)) })
   const json = options.json
   const write = (stream: NodeJS.WriteStream, line: string): void => {
     if (!json) stream.write(`${line}\n`)
@@ -42,8 +44,8 @@ export function createUi(options: { json: boolean; env?: NodeJS.ProcessEnv; stdo
     json,
     color,
     out: (line = '') => write(stdout, line),
-    note: (line) => write(stderr, color.dim(line)),
-    warn: (line) => write(stderr, color.yellow(`Warning: ${line}`)),
+    note: (line) => write(stderr, errColor.dim(line)),
+    warn: (line) => write(stderr, errColor.yellow(`Warning: ${line}`)),
     table(rows, columns) {
       if (json) return
       const cells = rows.map((row) => columns.map(([key]) => formatCell((row as Record<string, unknown>)[key])))

@@ -71,8 +71,10 @@ export function environmentNames(workspace: Workspace): string[] {
 
 /** An environment's settings before interpolation: built-in defaults merged with the config's section. */
 export function rawEnvironment(workspace: Workspace, name: string): RawEnvironment {
-  const own = workspace.config.environments?.[name]
-  const defaults = ENVIRONMENT_DEFAULTS[name]
+  // Own keys only: "constructor" or "__proto__" is no environment.
+  const configured = workspace.config.environments ?? {}
+  const own = Object.hasOwn(configured, name) ? configured[name] : undefined
+  const defaults = Object.hasOwn(ENVIRONMENT_DEFAULTS, name) ? ENVIRONMENT_DEFAULTS[name] : undefined
   if (!own && !defaults) {
     throw new GantryError('ENV_UNKNOWN', `Unknown environment "${name}"; this workspace has ${environmentNames(workspace).join(', ')}.`)
   }

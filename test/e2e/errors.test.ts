@@ -67,4 +67,27 @@ describe('e2e: errors', function () {
     expectJsonFailure(await runGantry(['env', 'list', '--bogus', '--json'], { cwd }), 2, 'INVALID_INPUT')
     expectJsonFailure(await runGantry(['init', '--database', 'oracle', '--json'], { cwd }), 2, 'INVALID_INPUT')
   })
+
+  it('a bad flag or argument value says why, on one line', async () => {
+    const cwd = join(dir, 'ok')
+    const cases: Array<[string[], RegExp]> = [
+      [['migrate', 'rollback', '--step', '0'], /--step: Expected an integer greater than or equal to 1 but received: 0\.$/],
+      [['migrate', 'rollback', '--step', 'abc'], /--step: Expected an integer but received: abc\.$/],
+      [['migrate', 'resolve'], /Missing 1 required arg: name\.$/],
+      [['migrate', 'resolve', 'x', '--applied', '--rolled-back'], /cannot also be provided/],
+    ]
+    for (const [args, reason] of cases) {
+      const result = await runGantry(args, { cwd })
+      expectFailure(result, 2, 'INVALID_INPUT')
+      expect(result.stderr.split('\n')[0], args.join(' ')).to.match(reason)
+    }
+  })
+
+  it('an unknown command: exit 2, one line, one JSON document with --json', async () => {
+    const cwd = join(dir, 'ok')
+    const human = await runGantry(['migrate', 'statux'], { cwd })
+    expectFailure(human, 2, 'INVALID_INPUT')
+    expect(human.stderr).to.include('Unknown command "migrate statux"').and.include('migrate status')
+    expectJsonFailure(await runGantry(['migrate', 'statux', '--json'], { cwd }), 2, 'INVALID_INPUT')
+  })
 })

@@ -172,6 +172,7 @@ for (const dialect of DIALECTS) {
         expect(await f.db.knex.schema.hasTable('tags')).to.equal(false)
         expect(await f.db.knex.schema.hasTable('users')).to.equal(true)
         expect(await stateOf(f, '002_half')).to.equal('failed')
+        expect((await rejection(f.migrator().resolve('002_half', 'applied'))).code).to.equal('MIGRATION_STATE')
         f.write('002_half.js', TAGS, drop('tags'))
         expect((await f.migrator().latest()).applied.map((r) => r.name)).to.deep.equal(['002_half'])
       })

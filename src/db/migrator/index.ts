@@ -174,6 +174,12 @@ export function createMigrator(options: MigratorOptions): Migrator {
         if (entry.state !== 'partial' && entry.state !== 'failed') {
           throw new GantryError('MIGRATION_STATE', `Migration ${entry.set}/${entry.name} is ${entry.state}; only a partial or failed migration can be resolved.`)
         }
+        if (entry.state === 'failed' && outcome === 'applied') {
+          // A failed migration changed nothing (rolled back whole, or stopped before its first statement).
+          throw new GantryError('MIGRATION_STATE', `Migration ${entry.set}/${entry.name} failed without changing the schema; it cannot be recorded as applied.`, {
+            hint: 'Fix the migration and run `gantry migrate latest` again.',
+          })
+        }
         const snapshot = sets.find((s) => s.set === entry.set)!
         if (outcome === 'applied' && !entry.row) {
           const writeName = entry.file ? nameToWrite(entry.set, entry.file.fileName, entry.name, snapshot.applied) : entry.name

@@ -140,6 +140,8 @@ describe('config: variables and interpolation', () => {
     expect(err.code).to.equal('ENV_UNKNOWN')
     expect(err.exit).to.equal(2)
     expect(caught(() => resolveEnvironment(ws, 'Bad Name', {})).code).to.equal('ENV_UNKNOWN')
+    // names of Object.prototype are no environments
+    expect(caught(() => resolveEnvironment(ws, 'constructor', {})).code).to.equal('ENV_UNKNOWN')
   })
 })
 

@@ -1,0 +1,60 @@
+import { Chalk } from 'chalk'
+import { ExitCode, GantryError, isGantryError, type ErrorCode } from '../core/errors.js'
+import { colorLevel } from './ui.js'
+
+/** The JSON printed on stdout when a --json run fails. */
+export interface ErrorJson {
+  error: { code: ErrorCode; message: string; hint?: string | undefined; details?: Readonly<Record<string, unknown>> | undefined }
+}
+
+/**
+ * Prints a failure the one way every command and hook does: `Error (CODE): message` and `Try: hint` on
+ * stderr (coloured only when stderr is a terminal), the error document on stdout under --json, the cause
+ * under --verbose; sets the documented exit code.
+ */
+export function renderFailure(thrown: unknown, options: { json: boolean; verbose: boolean }): void {
+  const failure = toGantryError(thrown)
+  process.exitCode = failure.exit
+  if (options.json) {
+    const body: ErrorJson = { error: { code: failure.code, message: failure.message, hint: failure.hint, details: failure.details } }
+    process.stdout.write(`${JSON.stringify(body, null, 2)}\n`)
+  }
+  const color = new Chalk({ level: colorLevel(process.env, Boolean(process.stderr.isTTY)) })
+  process.stderr.write(`${color.red(`Error (${failure.code}): ${failure.message}`)}\n`)
+  if (failure.hint && !options.json) process.stderr.write(`${color.dim(`Try: ${failure.hint}`)}\n`)
+  if (options.verbose && failure.cause !== undefined) process.stderr.write(`${color.dim(describeCause(failure.cause))}\n`)
+}
+
+type Thrown = Error & { oclif?: { exit?: number } }
+
+/** Maps what was thrown to the catalog: our errors as they are, oclif's parse errors as usage errors. */
+export function toGantryError(thrown: unknown): GantryError {
+  if (isGantryError(thrown)) return thrown
+  const err: Thrown = thrown instanceof Error ? thrown : new Error(String(thrown))
+  if (err.oclif?.exit === ExitCode.usage || /^(Nonexistent|Unexpected|Missing|Expected|Parsing|The following)/.test(err.message)) {
+    return new GantryError('INVALID_INPUT', parseErrorLine(err.message), { hint: 'See the command with --help.', cause: err })
+  }
+  if (err.name === 'ExitPromptError' || err.name === 'AbortPromptError') {
+    return new GantryError('MISSING_INPUT', 'Cancelled at the prompt; nothing was done.', { hint: '' })
+  }
+  return new GantryError('INTERNAL', `Unexpected error: ${err.message.split('\n')[0]}`, { cause: err })
+}
+
+/**
+ * oclif's parse errors span lines ("Parsing --step \n\tExpected an integer …\nSee more help with --help");
+ * the reason is in the detail lines. One line: the heading, then the details.
+ */
+export function parseErrorLine(message: string): string {
+  const lines = message
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !/^See more help/.test(l) && !/^The following errors? occurred:?$/.test(l))
+  const [head = 'Invalid input', ...details] = lines
+  const text = details.length ? `${head.replace(/:$/, '')}: ${details.join('; ')}` : head
+  return text.replace(/\.$/, '') + '.'
+}
+
+function describeCause(cause: unknown): string {
+  if (cause instanceof Error) return cause.stack ?? cause.message
+  return String(cause)
+}
