@@ -47,7 +47,7 @@ export function toGantryError(thrown: unknown): GantryError {
 export function parseErrorLine(message: string): string {
   const lines = message
     .split('\n')
-    .map((l) => l.trim())
+    .map((l) => l.trim().replace(/\s{2,}/g, ': ')) // "name  The migration…" (an argument and its description)
     .filter((l) => l !== '' && !/^See more help/.test(l) && !/^The following errors? occurred:?$/.test(l))
   const [head = 'Invalid input', ...details] = lines
   const text = details.length ? `${head.replace(/:$/, '')}: ${details.join('; ')}` : head

@@ -73,7 +73,7 @@ describe('e2e: errors', function () {
     const cases: Array<[string[], RegExp]> = [
       [['migrate', 'rollback', '--step', '0'], /--step: Expected an integer greater than or equal to 1 but received: 0\.$/],
       [['migrate', 'rollback', '--step', 'abc'], /--step: Expected an integer but received: abc\.$/],
-      [['migrate', 'resolve'], /Missing 1 required arg: name\.$/],
+      [['migrate', 'resolve'], /Missing 1 required arg: name: The migration/],
       [['migrate', 'resolve', 'x', '--applied', '--rolled-back'], /cannot also be provided/],
     ]
     for (const [args, reason] of cases) {
