@@ -76,6 +76,7 @@ const catalog = {
   APIKEY_NOT_FOUND: { exit: ExitCode.state, status: 404, hint: 'Run `gantry apikeys list` to see the keys.' },
   APIKEY_INVALID: { exit: ExitCode.state, status: 401 },
   TOKEN_INVALID: { exit: ExitCode.state, status: 401 },
+  AUTH_SECRET_WEAK: usage('Set the token secret to at least 32 random bytes, e.g. the output of `openssl rand -base64 48`.'),
   IMPORT_INVALID: usage(),
   // anything else
   NOT_READY: unavailable(),

@@ -1,0 +1,54 @@
+/** The payloads of sessions: what an access token carries, and what signing one takes. */
+import { z } from 'zod'
+
+/** Who an access token speaks for: a user who logged in, or an API key exchanged for a token. */
+export const tokenKindSchema = z.enum(['user', 'apikey'])
+
+const claimList = z.array(z.string().min(1).max(200)).max(500)
+
+/** What `sign` takes. `ttlSeconds` overrides the configured lifetime (`gantry tokens issue --ttl`). */
+export const accessTokenInputSchema = z.object({
+  sub: z.string().min(1).max(255),
+  epoch: z.number().int().min(0),
+  kind: tokenKindSchema,
+  permissions: claimList.optional(),
+  scopes: claimList.optional(),
+  ttlSeconds: z.number().int().positive().optional(),
+})
+export type AccessTokenInput = z.input<typeof accessTokenInputSchema>
+
+/**
+ * The claims of a verified access token. The signature, algorithm, typ, iss, aud and times are checked
+ * before this schema runs; it guards the shape of what the rest of the code reads.
+ */
+export const accessTokenClaimsSchema = z.object({
+  sub: z.string().min(1).max(255),
+  jti: z.string().min(1).max(64),
+  iat: z.number().int(),
+  exp: z.number().int(),
+  epoch: z.number().int().min(0),
+  kind: tokenKindSchema,
+  permissions: claimList.optional(),
+  scopes: claimList.optional(),
+})
+export type AccessTokenClaims = z.infer<typeof accessTokenClaimsSchema>
+
+/** A signed access token; `expiresAt` in epoch milliseconds. */
+export interface SignedAccessToken {
+  readonly token: string
+  readonly jti: string
+  readonly expiresAt: number
+}
+
+/** A refresh token as handed to the client once; `expiresAt` in epoch milliseconds. */
+export interface IssuedRefreshToken {
+  readonly token: string
+  readonly familyId: string
+  readonly expiresAt: number
+}
+
+/** The result of a successful rotation: the successor token and whose session it continues. */
+export interface RotatedRefreshToken extends IssuedRefreshToken {
+  readonly userId: number
+  readonly sessionEpoch: number
+}

@@ -1,0 +1,198 @@
+import { createHmac, generateKeyPairSync, randomBytes } from 'node:crypto'
+import { expect } from 'chai'
+import { CompactSign, EncryptJWT, exportJWK, importPKCS8, SignJWT, type CryptoKey } from 'jose'
+import { manualClock } from '../../../../src/core/clock.js'
+import { GantryError } from '../../../../src/core/errors.js'
+import { createAccessTokens, type AccessTokens } from '../../../../src/core/sessions/access-tokens.js'
+
+const ISSUER = 'https://gantry.test'
+const AUDIENCE = 'gantry-admin'
+const START = Date.UTC(2026, 0, 1)
+const nowSeconds = () => Math.floor(START / 1000)
+
+const b64 = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url')
+
+/** The error a promise rejects with (fails when it resolves). */
+async function rejection(promise: Promise<unknown>): Promise<GantryError> {
+  try {
+    await promise
+  } catch (err) {
+    expect(err).to.be.instanceOf(GantryError)
+    return err as GantryError
+  }
+  throw new Error('expected a rejection')
+}
+
+/** Claims exactly as Gantry signs them, for forgeries to start from. */
+function goodClaims(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return { iss: ISSUER, aud: AUDIENCE, sub: '42', jti: 'j'.repeat(22), iat: nowSeconds(), exp: nowSeconds() + 900, epoch: 0, kind: 'user', ...overrides }
+}
+
+const HMAC_HASH: Record<string, string> = { HS256: 'sha256', HS384: 'sha384', HS512: 'sha512' }
+
+/**
+ * Signs any header and claims: HMAC by hand (so jose's own checks cannot stop a forgery from being made),
+ * RS256 through jose with a CryptoKey.
+ */
+async function signRaw(header: Record<string, unknown>, claims: unknown, key: Uint8Array | CryptoKey): Promise<string> {
+  if (!(key instanceof Uint8Array)) return new CompactSign(Buffer.from(JSON.stringify(claims))).setProtectedHeader(header as { alg: string }).sign(key)
+  const input = `${b64(header)}.${b64(claims)}`
+  return `${input}.${createHmac(HMAC_HASH[String(header.alg)] ?? 'sha256', key).update(input).digest('base64url')}`
+}
+
+describe('core/sessions: access tokens', () => {
+  const secret = randomBytes(32)
+  const clock = manualClock(START)
+  let tokens: AccessTokens
+
+  beforeEach(() => {
+    clock.set(START)
+    tokens = createAccessTokens({ secret, issuer: ISSUER, audience: AUDIENCE, clock })
+  })
+
+  it('signs a token that verifies, with iat and exp from the injected clock and a random jti', async () => {
+    const signed = await tokens.sign({ sub: '42', epoch: 3, kind: 'user', permissions: ['users:read'] })
+    expect(signed.expiresAt).to.equal((nowSeconds() + 900) * 1000)
+    const [header] = signed.token.split('.')
+    expect(JSON.parse(Buffer.from(header!, 'base64url').toString())).to.deep.equal({ alg: 'HS256', typ: 'at+jwt' })
+    const claims = await tokens.verify(signed.token)
+    expect(claims).to.deep.equal({ sub: '42', jti: signed.jti, iat: nowSeconds(), exp: nowSeconds() + 900, epoch: 3, kind: 'user', permissions: ['users:read'] })
+    const other = await tokens.sign({ sub: '42', epoch: 3, kind: 'user' })
+    expect(other.jti).not.to.equal(signed.jti)
+    expect(signed.jti).to.match(/^[0-9A-Za-z]{22}$/)
+  })
+
+  it('carries API key scopes and a per-token lifetime', async () => {
+    const signed = await tokens.sign({ sub: 'key_abc', epoch: 0, kind: 'apikey', scopes: ['audit:read'], ttlSeconds: 3600 })
+    expect(signed.expiresAt).to.equal((nowSeconds() + 3600) * 1000)
+    expect(await tokens.verify(signed.token)).to.include({ kind: 'apikey', exp: nowSeconds() + 3600 }).and.have.deep.property('scopes', ['audit:read'])
+  })
+
+  it('expires after its lifetime, with at most the configured leeway', async () => {
+    const { token } = await tokens.sign({ sub: '42', epoch: 0, kind: 'user' })
+    clock.advance(899_000)
+    await tokens.verify(token)
+    clock.advance(1_000 + 29_000)
+    await tokens.verify(token) // within the 30 s default leeway
+    clock.advance(1_000)
+    expect((await rejection(tokens.verify(token))).code).to.equal('TOKEN_INVALID')
+    const strict = createAccessTokens({ secret, issuer: ISSUER, audience: AUDIENCE, clock, clockToleranceSeconds: 0 })
+    clock.set(START + 900_000)
+    expect((await rejection(strict.verify(token))).code).to.equal('TOKEN_INVALID')
+  })
+
+  it('accepts a token from a clock at most the leeway ahead', async () => {
+    const { token } = await tokens.sign({ sub: '42', epoch: 0, kind: 'user' })
+    clock.set(START - 30_000)
+    await tokens.verify(token)
+    clock.set(START - 32_000)
+    expect((await rejection(tokens.verify(token))).code).to.equal('TOKEN_INVALID')
+  })
+
+  it('refuses a weak secret with AUTH_SECRET_WEAK, and bad options with CONFIG_INVALID', () => {
+    const build = (options: Partial<Parameters<typeof createAccessTokens>[0]>) => () => createAccessTokens({ secret, issuer: ISSUER, audience: AUDIENCE, clock, ...options })
+    for (const weak of ['', 'short', 'x'.repeat(31), randomBytes(31)]) expect(build({ secret: weak })).to.throw(GantryError).with.property('code', 'AUTH_SECRET_WEAK')
+    expect(build({ secret: 'x'.repeat(32) })).not.to.throw()
+    expect(build({ secret: 'é'.repeat(16) })).not.to.throw() // 32 bytes in UTF-8
+    for (const bad of [{ issuer: '' }, { audience: '' }, { ttlSeconds: 0 }, { ttlSeconds: 1.5 }, { clockToleranceSeconds: 61 }, { clockToleranceSeconds: -1 }]) {
+      expect(build(bad), JSON.stringify(bad)).to.throw(GantryError).with.property('code', 'CONFIG_INVALID')
+    }
+  })
+
+  it('refuses to sign an incomplete payload', async () => {
+    for (const input of [{ sub: '', epoch: 0, kind: 'user' }, { sub: '1', epoch: -1, kind: 'user' }, { sub: '1', epoch: 0, kind: 'robot' }, { sub: '1', epoch: 0, kind: 'user', ttlSeconds: 0 }]) {
+      expect((await rejection(tokens.sign(input as never))).code).to.equal('INVALID_INPUT')
+    }
+  })
+
+  describe('a forged-token corpus', () => {
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 })
+    const publicPem = rsa.publicKey.export({ type: 'spki', format: 'pem' }) as string
+    const privatePem = rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string
+    const header = { alg: 'HS256', typ: 'at+jwt' }
+
+    /** Each forgery, made against `tokens` (secret `secret`) unless it says otherwise. */
+    const corpus: Array<{ name: string; make: () => Promise<string>; secret?: string }> = [
+      { name: 'alg none, no signature', make: async () => `${b64({ alg: 'none', typ: 'at+jwt' })}.${b64(goodClaims())}.` },
+      { name: 'alg none, signature kept', make: async () => { const good = (await tokens.sign({ sub: '42', epoch: 0, kind: 'user' })).token.split('.'); return `${b64({ alg: 'none', typ: 'at+jwt' })}.${good[1]}.${good[2]}` } },
+      { name: 'alg NONE (case variant)', make: async () => `${b64({ alg: 'NONE', typ: 'at+jwt' })}.${b64(goodClaims())}.` },
+      { name: 'RS256 signed; its public key PEM is the HMAC secret (HS/RS confusion)', secret: publicPem, make: async () => signRaw({ alg: 'RS256', typ: 'at+jwt' }, goodClaims(), await importPKCS8(privatePem, 'RS256')) },
+      { name: 'RS256 signed, against the usual secret', make: async () => signRaw({ alg: 'RS256', typ: 'at+jwt' }, goodClaims(), await importPKCS8(privatePem, 'RS256')) },
+      { name: 'RS256 with the attacker key embedded as jwk', make: async () => signRaw({ alg: 'RS256', typ: 'at+jwt', jwk: await exportJWK(rsa.publicKey) }, goodClaims(), await importPKCS8(privatePem, 'RS256')) },
+      { name: 'HS512 with the right secret', make: async () => signRaw({ alg: 'HS512', typ: 'at+jwt' }, goodClaims(), secret) },
+      { name: 'HS384 with the right secret', make: async () => signRaw({ alg: 'HS384', typ: 'at+jwt' }, goodClaims(), secret) },
+      { name: 'another secret', make: async () => signRaw(header, goodClaims(), randomBytes(32)) },
+      { name: 'wrong issuer', make: async () => signRaw(header, goodClaims({ iss: 'https://evil.test' }), secret) },
+      { name: 'no issuer', make: async () => signRaw(header, goodClaims({ iss: undefined }), secret) },
+      { name: 'wrong audience', make: async () => signRaw(header, goodClaims({ aud: 'another-service' }), secret) },
+      { name: 'no audience', make: async () => signRaw(header, goodClaims({ aud: undefined }), secret) },
+      { name: 'typ JWT', make: async () => signRaw({ alg: 'HS256', typ: 'JWT' }, goodClaims(), secret) },
+      { name: 'no typ', make: async () => signRaw({ alg: 'HS256' }, goodClaims(), secret) },
+      { name: 'expired (past the leeway)', make: async () => signRaw(header, goodClaims({ iat: nowSeconds() - 1000, exp: nowSeconds() - 31 }), secret) },
+      { name: 'not yet valid (nbf ahead)', make: async () => signRaw(header, goodClaims({ nbf: nowSeconds() + 120 }), secret) },
+      { name: 'issued in the future', make: async () => signRaw(header, goodClaims({ iat: nowSeconds() + 120, exp: nowSeconds() + 1020 }), secret) },
+      { name: 'no exp', make: async () => signRaw(header, goodClaims({ exp: undefined }), secret) },
+      { name: 'no jti', make: async () => signRaw(header, goodClaims({ jti: undefined }), secret) },
+      { name: 'no sub', make: async () => signRaw(header, goodClaims({ sub: undefined }), secret) },
+      { name: 'exp as a string', make: async () => signRaw(header, goodClaims({ exp: String(nowSeconds() + 900) }), secret) },
+      { name: 'unknown kind', make: async () => signRaw(header, goodClaims({ kind: 'root' }), secret) },
+      { name: 'no session epoch', make: async () => signRaw(header, goodClaims({ epoch: undefined }), secret) },
+      { name: 'claims not an object', make: async () => signRaw(header, ['sub', '42'], secret) },
+      { name: 'unknown critical header', make: async () => signRaw({ ...header, crit: ['exp-policy'], 'exp-policy': 1 }, goodClaims(), secret) },
+      { name: 'unencoded payload (b64 false)', make: async () => signRaw({ ...header, b64: false, crit: ['b64'] }, goodClaims(), secret) },
+      {
+        name: 'tampered payload (sub changed, signature kept)',
+        make: async () => {
+          const [h, , s] = (await tokens.sign({ sub: '42', epoch: 0, kind: 'user' })).token.split('.')
+          return `${h}.${b64(goodClaims({ sub: '1', kind: 'user', permissions: ['*'] }))}.${s}`
+        },
+      },
+      {
+        name: 'tampered signature (one character)',
+        make: async () => {
+          const token = (await tokens.sign({ sub: '42', epoch: 0, kind: 'user' })).token
+          const i = token.length - 5
+          return token.slice(0, i) + (token[i] === 'A' ? 'B' : 'A') + token.slice(i + 1)
+        },
+      },
+      { name: 'signature stripped', make: async () => (await tokens.sign({ sub: '42', epoch: 0, kind: 'user' })).token.replace(/[^.]+$/, '') },
+      { name: 'header swapped for alg none, otherwise intact', make: async () => (await tokens.sign({ sub: '42', epoch: 0, kind: 'user' })).token.replace(/^[^.]+/, b64({ alg: 'none' })) },
+      { name: 'a JWE (dir, A256GCM) under the same secret', make: async () => new EncryptJWT(goodClaims()).setProtectedHeader({ alg: 'dir', enc: 'A256GCM', typ: 'at+jwt' }).encrypt(secret) },
+      { name: 'a JWS in JSON serialisation', make: async () => { const [h, p, s] = (await tokens.sign({ sub: '42', epoch: 0, kind: 'user' })).token.split('.'); return JSON.stringify({ protected: h, payload: p, signature: s }) } },
+      { name: 'a huge token (valid signature, 100 kB of claims)', make: async () => signRaw(header, goodClaims({ pad: 'x'.repeat(100_000) }), secret) },
+      { name: 'empty string', make: async () => '' },
+      { name: 'one segment', make: async () => 'abc' },
+      { name: 'three garbage segments', make: async () => 'a.b.c' },
+      { name: 'four segments', make: async () => `${(await tokens.sign({ sub: '42', epoch: 0, kind: 'user' })).token}.x` },
+      { name: 'non-base64 header', make: async () => `!!!.${b64(goodClaims())}.sig` },
+      { name: 'header not JSON', make: async () => `${b64('not json')}.${b64(goodClaims())}.sig` },
+      { name: 'Bearer prefix left on', make: async () => `Bearer ${(await tokens.sign({ sub: '42', epoch: 0, kind: 'user' })).token}` },
+      { name: 'surrounding whitespace', make: async () => ` ${(await tokens.sign({ sub: '42', epoch: 0, kind: 'user' })).token}\n` },
+    ]
+
+    it(`holds at least 15 variants (${corpus.length})`, () => {
+      expect(corpus.length).to.be.at.least(15)
+    })
+
+    for (const forgery of corpus) {
+      it(`refuses ${forgery.name} with TOKEN_INVALID and one message`, async () => {
+        const verifier = forgery.secret ? createAccessTokens({ secret: forgery.secret, issuer: ISSUER, audience: AUDIENCE, clock }) : tokens
+        const token = await forgery.make()
+        const err = await rejection(verifier.verify(token))
+        expect(err.code).to.equal('TOKEN_INVALID')
+        expect(err.status).to.equal(401)
+        expect(err.message).to.equal('The access token is invalid or expired.')
+        expect(err.details).to.equal(undefined)
+      })
+    }
+
+    it('controls: the same construction with honest values verifies (the corpus fails for its one defect)', async () => {
+      expect(await tokens.verify(await signRaw(header, goodClaims(), secret))).to.include({ sub: '42', kind: 'user' })
+      expect(await tokens.verify(await signRaw({ alg: 'HS256', typ: 'application/at+jwt' }, goodClaims(), secret))).to.include({ sub: '42' })
+      const pemServer = createAccessTokens({ secret: publicPem, issuer: ISSUER, audience: AUDIENCE, clock })
+      expect(await pemServer.verify((await pemServer.sign({ sub: '7', epoch: 0, kind: 'user' })).token)).to.include({ sub: '7' })
+      // An attacker holding only the public key and a valid RS256 signature still gets nothing: see the corpus.
+      expect(await tokens.verify((await new SignJWT({ epoch: 0, kind: 'user' }).setProtectedHeader(header).setIssuer(ISSUER).setAudience(AUDIENCE).setSubject('9').setJti('x').setIssuedAt(nowSeconds()).setExpirationTime(nowSeconds() + 60).sign(secret)))).to.include({ sub: '9' })
+    })
+  })
+})
