@@ -27,6 +27,8 @@ const external = [
   'tsx', 'tsx/*', '@oclif/plugin-*', 'typescript', 'ts-node', 'fsevents',
   // Bundled, `import('ioredis')` would see esbuild's CommonJS interop (no named `Redis` export), not Node's.
   'ioredis',
+  // Native addons (a .node binary per platform) load from node_modules.
+  '@node-rs/*',
 ]
 
 const commands = await commandFiles(join(root, 'commands'))

@@ -1,5 +1,7 @@
+import type { AdminApi } from './admin/admin-api.js'
 import type { Environment } from './config/schema.js'
 import type { Workspace } from './config/workspace.js'
+import type { Services } from './core/services.js'
 import { openDatabase, type Database } from './db/connect.js'
 
 /**
@@ -11,6 +13,10 @@ export interface Runtime {
   readonly environment: Environment
   /** The environment's database, opened and checked on first call. */
   database(): Promise<Database>
+  /** The service layer over the environment's database (system clock, argon2id hasher). */
+  services(): Promise<Services>
+  /** The AdminApi acting locally as `local:<os user>@<host>` with full permissions. */
+  admin(): Promise<AdminApi>
   close(): Promise<void>
 }
 
@@ -18,12 +24,30 @@ export interface Runtime {
 export async function openRuntime(options: { workspace: Workspace; environment: Environment }): Promise<Runtime> {
   const { workspace, environment } = options
   let db: Promise<Database> | undefined
-  return {
+  let services: Promise<Services> | undefined
+  const database = (): Promise<Database> => (db ??= openDatabase(environment.database, workspace.root))
+  const runtime: Runtime = {
     workspace,
     environment,
-    database: () => (db ??= openDatabase(environment.database, workspace.root)),
+    database,
+    // The service layer (argon2, every schema) loads only for the commands that use it: migrate and env
+    // commands start without it.
+    services: () =>
+      (services ??= Promise.all([database(), import('./core/services.js'), import('./core/clock.js')]).then(([d, core, clock]) =>
+        core.createServices({ knex: d.knex, clock: clock.systemClock }),
+      )),
+    async admin() {
+      const [services, { createLocalAdmin }, { localContext }, { localActor }] = await Promise.all([
+        runtime.services(),
+        import('./admin/local-admin.js'),
+        import('./core/context.js'),
+        import('./local-actor.js'),
+      ])
+      return createLocalAdmin(services, localContext(localActor()))
+    },
     async close() {
       if (db) await db.then((d) => d.close(), () => undefined)
     },
   }
+  return runtime
 }

@@ -1,0 +1,34 @@
+import { Flags } from '@oclif/core'
+import { GantryCommand } from '../../src/cli/base-command.js'
+import { auditPageSchema, type AuditPage } from '../../src/core/audit/audit.schema.js'
+
+export default class AuditList extends GantryCommand<typeof AuditList> {
+  static override summary = 'List audit log entries, newest first.'
+  static override description =
+    'Every change through any door is recorded: who (user, API key, or local:<os user>@<host>), what, target, before/after, IP, when. --since and --until take an ISO time or a duration back from now (90s, 30m, 24h, 7d). --json prints { data, nextCursor }.'
+  static override examples = [
+    '<%= config.bin %> audit list --since 24h',
+    '<%= config.bin %> audit list --action users.delete --json',
+    '<%= config.bin %> audit list --actor "local:ci@runner-1" --since 2026-01-01T00:00:00Z --until 2026-02-01T00:00:00Z',
+  ]
+  static override flags = {
+    actor: Flags.string({ summary: 'Only entries by this actor (exact).' }),
+    action: Flags.string({ summary: 'Only this action, e.g. users.create.' }),
+    since: Flags.string({ summary: 'From this time (ISO) or this long ago (24h).' }),
+    until: Flags.string({ summary: 'Before this time (ISO) or this long ago.' }),
+    limit: Flags.integer({ summary: 'Entries per page (at most 500).', default: 50, min: 1, max: 500 }),
+    cursor: Flags.string({ summary: 'Where the previous page ended (its nextCursor).' }),
+  }
+  static override resultSchema = auditPageSchema
+
+  async run(): Promise<AuditPage> {
+    const { actor, action, since, until, limit, cursor } = this.flags
+    const page = await (await (await this.runtime()).admin()).audit.list({ actor, action, since, until, limit, cursor })
+    this.ui.table(
+      page.data.map((e) => ({ ...e, target: `${e.targetType}:${e.targetId}` })),
+      [['at', 'AT'], ['actor', 'ACTOR'], ['action', 'ACTION'], ['target', 'TARGET'], ['ip', 'IP']],
+    )
+    if (page.nextCursor) this.ui.note(`More: --cursor ${page.nextCursor}`)
+    return page
+  }
+}

@@ -1,0 +1,23 @@
+import { Args, Flags } from '@oclif/core'
+import { GantryCommand } from '../../src/cli/base-command.js'
+import { confirmDestructive } from '../../src/cli/prompts.js'
+import { deleteUserResultSchema } from '../../src/core/users/users.schema.js'
+import type { User } from '../../src/core/users/users.schema.js'
+
+export default class UsersDelete extends GantryCommand<typeof UsersDelete> {
+  static override summary = 'Delete a user, their sessions and API keys.'
+  static override description =
+    'The last active admin cannot be deleted (exit 1). In a protected environment it needs --force (or the environment name typed at a prompt). `gantry users disable` keeps the user and their history.'
+  static override examples = ['<%= config.bin %> users delete bob@example.com', '<%= config.bin %> users delete bob@example.com -e production --force']
+  static override args = { email: Args.string({ description: 'Email of the user.', required: true }) }
+  static override flags = { force: Flags.boolean({ summary: 'Confirm the deletion in a protected environment.' }) }
+  static override resultSchema = deleteUserResultSchema
+
+  async run(): Promise<{ deleted: User }> {
+    const runtime = await this.runtime()
+    await confirmDestructive({ environment: this.envName, isProtected: runtime.environment.protected, force: this.flags.force, json: this.jsonEnabled(), action: `Deleting user ${this.args.email}` })
+    const result = await (await runtime.admin()).users.delete(this.args.email)
+    this.ui.out(`Deleted ${result.deleted.email}.`)
+    return result
+  }
+}

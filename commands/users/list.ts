@@ -1,0 +1,30 @@
+import { Flags } from '@oclif/core'
+import { GantryCommand } from '../../src/cli/base-command.js'
+import { userPageSchema, type UserPage } from '../../src/core/users/users.schema.js'
+
+export default class UsersList extends GantryCommand<typeof UsersList> {
+  static override summary = 'List users, a page at a time.'
+  static override description = 'In id order. Filters combine. --json prints { data, nextCursor }; pass nextCursor back with --cursor for the next page.'
+  static override examples = [
+    '<%= config.bin %> users list',
+    '<%= config.bin %> users list --role admin --status active',
+    '<%= config.bin %> users list --search ada --limit 10 --json',
+  ]
+  static override flags = {
+    role: Flags.string({ summary: 'Only users with this role.' }),
+    status: Flags.string({ summary: 'Only active or disabled users.', options: ['active', 'disabled'] }),
+    search: Flags.string({ summary: 'Email or name containing this text (any case).' }),
+    limit: Flags.integer({ summary: 'Users per page (at most 500).', default: 50, min: 1, max: 500 }),
+    cursor: Flags.string({ summary: 'Where the previous page ended (its nextCursor).' }),
+  }
+  static override resultSchema = userPageSchema
+
+  async run(): Promise<UserPage> {
+    const { role, status, search, limit, cursor } = this.flags
+    const admin = await (await this.runtime()).admin()
+    const page = await admin.users.list({ role, status: status as 'active' | 'disabled' | undefined, search, limit, cursor })
+    this.ui.table(page.data, [['id', 'ID'], ['email', 'EMAIL'], ['name', 'NAME'], ['role', 'ROLE'], ['status', 'STATUS'], ['lockedUntil', 'LOCKED UNTIL'], ['lastLoginAt', 'LAST LOGIN']])
+    if (page.nextCursor) this.ui.note(`More: --cursor ${page.nextCursor}`)
+    return page
+  }
+}

@@ -1,0 +1,31 @@
+import type { ActorContext } from '../core/context.js'
+import type { Services } from '../core/services.js'
+import type { AdminApi } from './admin-api.js'
+
+/** The AdminApi straight over the services, as one actor (a local operator: `localContext(localActor())`). */
+export function createLocalAdmin(services: Services, ctx: ActorContext): AdminApi {
+  const { users, roles, audit } = services
+  return {
+    users: {
+      create: (input) => users.create(ctx, input),
+      list: (input) => users.list(ctx, input),
+      get: (email) => users.get(ctx, email),
+      update: (email, patch) => users.update(ctx, email, patch),
+      disable: (email) => users.disable(ctx, email),
+      enable: (email) => users.enable(ctx, email),
+      delete: (email) => users.delete(ctx, email),
+      setPassword: (email, input) => users.setPassword(ctx, email, input),
+      unlock: (email) => users.unlock(ctx, email),
+    },
+    roles: {
+      list: () => roles.list(ctx),
+      get: (name) => roles.get(ctx, name),
+      create: (input) => roles.create(ctx, input),
+      update: (name, input) => roles.update(ctx, name, input),
+      delete: (name) => roles.delete(ctx, name),
+    },
+    audit: {
+      list: (input) => audit.list(ctx, input),
+    },
+  }
+}

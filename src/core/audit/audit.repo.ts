@@ -1,0 +1,41 @@
+import type { Knex } from 'knex'
+
+export const AUDIT_TABLE = 'gantry_audit_log'
+
+/** A gantry_audit_log row as the drivers return it (BIGINT may come back as a string). */
+export interface AuditRow {
+  id: number | string
+  at: number | string
+  actor: string
+  action: string
+  target_type: string
+  target_id: string
+  before: string | null
+  after: string | null
+  ip: string | null
+}
+
+/** Appends one row (inside the caller's transaction). */
+export async function insertAudit(k: Knex, row: Omit<AuditRow, 'id'>): Promise<void> {
+  await k(AUDIT_TABLE).insert(row)
+}
+
+export interface AuditFilter {
+  readonly actor?: string | undefined
+  readonly action?: string | undefined
+  readonly since?: number | undefined
+  readonly until?: number | undefined
+  /** Rows older than this id (the cursor): newest first. */
+  readonly beforeId?: number | undefined
+}
+
+/** Up to `limit` rows matching the filter, newest (highest id) first. */
+export async function selectAudit(k: Knex, filter: AuditFilter, limit: number): Promise<AuditRow[]> {
+  const q = k<AuditRow>(AUDIT_TABLE).select('*').orderBy('id', 'desc').limit(limit)
+  if (filter.actor !== undefined) q.where('actor', filter.actor)
+  if (filter.action !== undefined) q.where('action', filter.action)
+  if (filter.since !== undefined) q.where('at', '>=', filter.since)
+  if (filter.until !== undefined) q.where('at', '<', filter.until)
+  if (filter.beforeId !== undefined) q.where('id', '<', filter.beforeId)
+  return q
+}

@@ -1,0 +1,53 @@
+import { z } from 'zod'
+import { pageInputSchema, pageSchema } from '../pagination.js'
+
+/** One audit row as lists return it; before/after are the public views of the target, never a secret. */
+export const auditEntrySchema = z.object({
+  id: z.number().int(),
+  at: z.string().describe('ISO 8601'),
+  actor: z.string(),
+  action: z.string(),
+  targetType: z.string(),
+  targetId: z.string(),
+  before: z.unknown().nullable(),
+  after: z.unknown().nullable(),
+  ip: z.string().nullable(),
+})
+export type AuditEntry = z.infer<typeof auditEntrySchema>
+
+/** A point in time: ISO 8601, or a duration back from now (`90s`, `30m`, `24h`, `7d`). */
+export const timeBoundSchema = z
+  .string()
+  .trim()
+  .refine((v) => DURATION.test(v) || !Number.isNaN(Date.parse(v)), 'expected an ISO 8601 time or a duration like 24h, 30m, 7d')
+
+/** Filters of `audit list`, newest first. */
+export const auditListInputSchema = pageInputSchema.extend({
+  actor: z.string().trim().min(1).optional(),
+  action: z.string().trim().min(1).optional(),
+  since: timeBoundSchema.optional(),
+  until: timeBoundSchema.optional(),
+})
+export type AuditListInput = z.input<typeof auditListInputSchema>
+
+export const auditPageSchema = pageSchema(auditEntrySchema)
+export type AuditPage = z.infer<typeof auditPageSchema>
+
+/** What a service records for one mutation. */
+export interface AuditRecord {
+  readonly action: string
+  readonly targetType: string
+  readonly targetId: string
+  readonly before?: unknown
+  readonly after?: unknown
+}
+
+const DURATION = /^(\d+)(s|m|h|d)$/
+const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const
+
+/** Epoch ms of a time bound (validated by timeBoundSchema), durations counted back from `now`. */
+export function resolveTimeBound(value: string, now: number): number {
+  const match = DURATION.exec(value)
+  if (match) return now - Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS]
+  return Date.parse(value)
+}

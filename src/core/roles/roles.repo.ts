@@ -1,0 +1,47 @@
+import type { Knex } from 'knex'
+import { forUpdate } from '../users/sql.js'
+
+export const ROLES_TABLE = 'gantry_roles'
+
+/** A gantry_roles row as the drivers return it. */
+export interface RoleRow {
+  name: string
+  description: string
+  permissions: string
+  builtin: boolean | number
+  created_at: number | string
+  updated_at: number | string
+}
+
+/** Every role, by name. */
+export function selectRoles(k: Knex): Promise<RoleRow[]> {
+  return k<RoleRow>(ROLES_TABLE).select('*').orderBy('name')
+}
+
+/** One role, or undefined. */
+export function selectRole(k: Knex, name: string): Promise<RoleRow | undefined> {
+  return k<RoleRow>(ROLES_TABLE).where({ name }).first()
+}
+
+export async function insertRole(k: Knex, row: RoleRow): Promise<void> {
+  await k(ROLES_TABLE).insert(row)
+}
+
+export async function updateRole(k: Knex, name: string, patch: Partial<RoleRow>): Promise<void> {
+  await k(ROLES_TABLE).where({ name }).update(patch)
+}
+
+export async function deleteRole(k: Knex, name: string): Promise<void> {
+  await k(ROLES_TABLE).where({ name }).delete()
+}
+
+/** Users per role name. */
+export async function countUsersByRole(k: Knex): Promise<Map<string, number>> {
+  const rows = (await k('gantry_users').select('role').count({ n: '*' }).groupBy('role')) as Array<{ role: string; n: number | string }>
+  return new Map(rows.map((r) => [r.role, Number(r.n)]))
+}
+
+/** Locks the named roles' rows until commit (in name order, so lockers never deadlock). */
+export async function lockRoles(k: Knex, names: readonly string[]): Promise<void> {
+  if (names.length > 0) await forUpdate(k, k(ROLES_TABLE).select('name').whereIn('name', names).orderBy('name'))
+}

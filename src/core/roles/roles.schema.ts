@@ -1,0 +1,41 @@
+import { z } from 'zod'
+import { permissionSchema } from './permissions.js'
+
+/** A role name: lower case letters, digits, `-` and `_`, starting with a letter. */
+export const roleNameSchema = z
+  .string()
+  .trim()
+  .regex(/^[a-z][a-z0-9_-]{0,63}$/, 'a role name is lower case letters, digits, - and _, starting with a letter (at most 64)')
+
+/** A role as lists and commands return it. */
+export const roleSchema = z.object({
+  name: z.string(),
+  description: z.string(),
+  permissions: z.array(z.string()),
+  builtin: z.boolean(),
+  users: z.number().int().describe('how many users hold the role'),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+})
+export type Role = z.infer<typeof roleSchema>
+
+export const roleListSchema = z.object({ data: z.array(roleSchema), nextCursor: z.null() })
+export type RoleList = z.infer<typeof roleListSchema>
+
+const permissionList = z.array(permissionSchema).transform((ps) => [...new Set(ps)])
+
+export const createRoleInputSchema = z.object({
+  name: roleNameSchema,
+  description: z.string().trim().max(500).default(''),
+  permissions: permissionList.refine((ps) => ps.length > 0, 'a role needs at least one permission'),
+})
+export type CreateRoleInput = z.input<typeof createRoleInputSchema>
+
+export const updateRoleInputSchema = z.object({
+  grant: permissionList.default([]),
+  revoke: permissionList.default([]),
+  description: z.string().trim().max(500).optional(),
+})
+export type UpdateRoleInput = z.input<typeof updateRoleInputSchema>
+
+export const deleteRoleResultSchema = z.object({ deleted: z.string() })

@@ -1,0 +1,140 @@
+import type { Knex } from 'knex'
+import type { AuditService } from '../audit/audit.service.js'
+import type { Clock } from '../clock.js'
+import type { ActorContext } from '../context.js'
+import { GantryError } from '../errors.js'
+import { parseInput } from '../pagination.js'
+import { isUniqueViolation } from '../users/sql.js'
+import { requirePermission } from './permissions.js'
+import { countUsersByRole, deleteRole, insertRole, lockRoles, selectRole, selectRoles, updateRole, type RoleRow } from './roles.repo.js'
+import {
+  createRoleInputSchema,
+  roleNameSchema,
+  updateRoleInputSchema,
+  type CreateRoleInput,
+  type Role,
+  type RoleList,
+  type UpdateRoleInput,
+} from './roles.schema.js'
+
+/** Roles and their permissions. */
+export interface RolesService {
+  list(ctx: ActorContext): Promise<RoleList>
+  get(ctx: ActorContext, name: string): Promise<Role>
+  create(ctx: ActorContext, input: CreateRoleInput): Promise<Role>
+  update(ctx: ActorContext, name: string, input: UpdateRoleInput): Promise<Role>
+  delete(ctx: ActorContext, name: string): Promise<{ deleted: string }>
+  /** The permissions of a role (for login and the last-admin rule), no permission check; undefined when unknown. */
+  permissionsOf(k: Knex, name: string): Promise<string[] | undefined>
+  /** Names of the roles that grant everything (`*`): their active holders count as admins. */
+  adminRoleNames(k: Knex): Promise<string[]>
+  /** Locks the admin roles' rows until commit: the mutex of every change that could remove the last admin. */
+  lockAdminRoles(trx: Knex): Promise<void>
+}
+
+/** Builds the roles service. */
+export function createRolesService(deps: { knex: Knex; clock: Clock; audit: AuditService }): RolesService {
+  const { knex, clock, audit } = deps
+
+  const load = async (k: Knex, name: string): Promise<RoleRow> => {
+    const row = await selectRole(k, parseInput(roleNameSchema, name))
+    if (!row) throw new GantryError('ROLE_NOT_FOUND', `No role named "${name}".`)
+    return row
+  }
+  const adminRoleNames = async (k: Knex): Promise<string[]> =>
+    (await selectRoles(k)).filter((r) => parsePermissions(r).includes('*')).map((r) => r.name)
+  const usersOf = async (k: Knex, name: string): Promise<number> => (await countUsersByRole(k)).get(name) ?? 0
+
+  return {
+    async list(ctx) {
+      requirePermission(ctx, 'roles:read')
+      const [rows, counts] = await Promise.all([selectRoles(knex), countUsersByRole(knex)])
+      return { data: rows.map((r) => toRole(r, counts.get(r.name) ?? 0)), nextCursor: null }
+    },
+
+    async get(ctx, name) {
+      requirePermission(ctx, 'roles:read')
+      const row = await load(knex, name)
+      return toRole(row, await usersOf(knex, row.name))
+    },
+
+    async create(ctx, input) {
+      requirePermission(ctx, 'roles:write')
+      const parsed = parseInput(createRoleInputSchema, input)
+      const now = clock.now()
+      const row: RoleRow = { name: parsed.name, description: parsed.description, permissions: JSON.stringify(parsed.permissions), builtin: false, created_at: now, updated_at: now }
+      try {
+        return await knex.transaction(async (trx) => {
+          if (await selectRole(trx, parsed.name)) throw roleExists(parsed.name)
+          await insertRole(trx, row)
+          const role = toRole(row, 0)
+          await audit.append(trx, ctx, { action: 'roles.create', targetType: 'role', targetId: role.name, after: role })
+          return role
+        })
+      } catch (err) {
+        throw isUniqueViolation(err) ? roleExists(parsed.name) : err
+      }
+    },
+
+    async update(ctx, name, input) {
+      requirePermission(ctx, 'roles:write')
+      const parsed = parseInput(updateRoleInputSchema, input)
+      return knex.transaction(async (trx) => {
+        const row = await load(trx, name)
+        if (row.builtin) throw builtin(row.name)
+        const before = toRole(row, await usersOf(trx, row.name))
+        const revoked = new Set(parsed.revoke)
+        const permissions = [...new Set([...before.permissions.filter((p) => !revoked.has(p)), ...parsed.grant])]
+        if (permissions.length === 0) throw new GantryError('INVALID_INPUT', `Role "${row.name}" would have no permission left.`, { hint: 'Grant one, or delete the role.' })
+        const patch = { permissions: JSON.stringify(permissions), description: parsed.description ?? row.description, updated_at: clock.now() }
+        await updateRole(trx, row.name, patch)
+        const after = toRole({ ...row, ...patch }, before.users)
+        await audit.append(trx, ctx, { action: 'roles.update', targetType: 'role', targetId: row.name, before, after })
+        return after
+      })
+    },
+
+    async delete(ctx, name) {
+      requirePermission(ctx, 'roles:write')
+      return knex.transaction(async (trx) => {
+        const row = await load(trx, name)
+        if (row.builtin) throw builtin(row.name)
+        const users = await usersOf(trx, row.name)
+        if (users > 0) throw new GantryError('ROLE_IN_USE', `Role "${row.name}" is held by ${users} user(s).`, { details: { users } })
+        await deleteRole(trx, row.name)
+        await audit.append(trx, ctx, { action: 'roles.delete', targetType: 'role', targetId: row.name, before: toRole(row, 0) })
+        return { deleted: row.name }
+      })
+    },
+
+    async permissionsOf(k, name) {
+      const row = await selectRole(k, name)
+      return row ? parsePermissions(row) : undefined
+    },
+
+    adminRoleNames,
+
+    async lockAdminRoles(trx) {
+      await lockRoles(trx, await adminRoleNames(trx))
+    },
+  }
+}
+
+function parsePermissions(row: RoleRow): string[] {
+  return JSON.parse(row.permissions) as string[]
+}
+
+function toRole(row: RoleRow, users: number): Role {
+  return {
+    name: row.name,
+    description: row.description,
+    permissions: parsePermissions(row),
+    builtin: Boolean(row.builtin),
+    users,
+    createdAt: new Date(Number(row.created_at)).toISOString(),
+    updatedAt: new Date(Number(row.updated_at)).toISOString(),
+  }
+}
+
+const roleExists = (name: string): GantryError => new GantryError('ROLE_EXISTS', `A role named "${name}" exists already.`)
+const builtin = (name: string): GantryError => new GantryError('ROLE_BUILTIN', `"${name}" is a built-in role.`)

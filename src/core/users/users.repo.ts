@@ -1,0 +1,96 @@
+import type { Knex } from 'knex'
+import { forUpdate, insertedId } from './sql.js'
+
+export const USERS_TABLE = 'gantry_users'
+
+/** A gantry_users row as the drivers return it (BIGINT may come back as a string on PostgreSQL). */
+export interface UserRow {
+  id: number
+  email: string
+  name: string
+  role: string
+  status: 'active' | 'disabled'
+  password_hash: string | null
+  failed_logins: number
+  locked_until: number | string | null
+  session_epoch: number
+  last_login_at: number | string | null
+  created_at: number | string
+  updated_at: number | string
+}
+
+export type NewUserRow = Omit<UserRow, 'id' | 'failed_logins' | 'locked_until' | 'session_epoch' | 'last_login_at'>
+
+/** One user by normalised email (locked for update when `lock`). */
+export async function selectUserByEmail(k: Knex, email: string, lock = false): Promise<UserRow | undefined> {
+  const q = k<UserRow>(USERS_TABLE).where({ email }).first()
+  return normaliseRow(await (lock ? forUpdate(k, q) : q))
+}
+
+export async function selectUserById(k: Knex, id: number): Promise<UserRow | undefined> {
+  return normaliseRow(await k<UserRow>(USERS_TABLE).where({ id }).first())
+}
+
+/** Inserts and returns the new id. */
+export async function insertUser(k: Knex, row: NewUserRow): Promise<number> {
+  return insertedId(await k(USERS_TABLE).insert(row, ['id']))
+}
+
+export async function updateUser(k: Knex, id: number, patch: Partial<UserRow>): Promise<void> {
+  await k(USERS_TABLE).where({ id }).update(patch)
+}
+
+/** Sets columns and bumps the session epoch, which ends every session of the user. */
+export async function updateUserEndingSessions(k: Knex, id: number, patch: Partial<UserRow>): Promise<void> {
+  await k(USERS_TABLE).where({ id }).update({ ...patch, session_epoch: k.raw('session_epoch + 1') })
+}
+
+export async function deleteUser(k: Knex, id: number): Promise<void> {
+  await k(USERS_TABLE).where({ id }).delete()
+}
+
+export interface UserFilter {
+  readonly role?: string | undefined
+  readonly status?: string | undefined
+  readonly search?: string | undefined
+  readonly afterId?: number | undefined
+}
+
+/** Up to `limit` users in id order after `afterId`: keyset pagination, a page costs the same at any depth. */
+export async function selectUsers(k: Knex, filter: UserFilter, limit: number): Promise<UserRow[]> {
+  const q = k<UserRow>(USERS_TABLE).select('*').orderBy('id', 'asc').limit(limit)
+  if (filter.role !== undefined) q.where('role', filter.role)
+  if (filter.status !== undefined) q.where('status', filter.status)
+  if (filter.afterId !== undefined) q.where('id', '>', filter.afterId)
+  if (filter.search !== undefined) {
+    // Emails are stored lower-cased; names are compared lower-cased on every dialect.
+    // `!` escapes LIKE's wildcards: the one escape character every dialect reads the same way.
+    const pattern = `%${filter.search.toLowerCase().replace(/[!%_]/g, (c) => `!${c}`)}%`
+    q.where((w) => w.whereRaw("email like ? escape '!'", [pattern]).orWhereRaw("lower(name) like ? escape '!'", [pattern]))
+  }
+  return (await q).map((r) => normaliseRow(r) as UserRow)
+}
+
+/** Ids of the active users holding one of `roles`, locked until commit: the last-admin rule reads this. */
+export async function selectActiveHolders(k: Knex, roles: readonly string[]): Promise<number[]> {
+  if (roles.length === 0) return []
+  const rows = await forUpdate(k, k(USERS_TABLE).select('id').whereIn('role', roles).where('status', 'active'))
+  return (rows as Array<{ id: number | string }>).map((r) => Number(r.id))
+}
+
+/** Counts one failed login and returns the new count. */
+export async function incrementFailedLogins(k: Knex, id: number): Promise<number> {
+  await k(USERS_TABLE).where({ id }).increment('failed_logins', 1)
+  const row = (await k(USERS_TABLE).select('failed_logins').where({ id }).first()) as { failed_logins: number | string } | undefined
+  return Number(row?.failed_logins ?? 0)
+}
+
+/** Locks the account when the counter has reached `max`; returns whether this call locked it. */
+export async function lockIfReached(k: Knex, id: number, max: number, until: number): Promise<boolean> {
+  const changed = await k(USERS_TABLE).where({ id }).andWhere('failed_logins', '>=', max).update({ locked_until: until, failed_logins: 0 })
+  return Number(changed) > 0
+}
+
+function normaliseRow(row: UserRow | undefined): UserRow | undefined {
+  return row ? { ...row, id: Number(row.id), failed_logins: Number(row.failed_logins), session_epoch: Number(row.session_epoch) } : undefined
+}

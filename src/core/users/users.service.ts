@@ -1,0 +1,228 @@
+import type { Knex } from 'knex'
+import type { AuditService } from '../audit/audit.service.js'
+import type { Clock } from '../clock.js'
+import type { ActorContext } from '../context.js'
+import { GantryError } from '../errors.js'
+import { decodeCursor, parseInput, toPage } from '../pagination.js'
+import { requirePermission } from '../roles/permissions.js'
+import type { RolesService } from '../roles/roles.service.js'
+import { createCredentialsVerifier, type LockoutPolicy } from './login.js'
+import { checkPassword, type PasswordPolicy } from './password-policy.js'
+import { generatePassword, type PasswordHasher } from './passwords.js'
+import { isUniqueViolation } from './sql.js'
+import {
+  deleteUser,
+  insertUser,
+  selectActiveHolders,
+  selectUserByEmail,
+  selectUserById,
+  selectUsers,
+  updateUser,
+  updateUserEndingSessions,
+  type UserRow,
+} from './users.repo.js'
+import {
+  createUserInputSchema,
+  emailSchema,
+  setPasswordInputSchema,
+  updateUserInputSchema,
+  userListInputSchema,
+  type CreateUserInput,
+  type SetPasswordInput,
+  type UpdateUserInput,
+  type User,
+  type UserListInput,
+  type UserPage,
+  type UserWithPassword,
+} from './users.schema.js'
+
+/** Users: the admin use cases (permission-checked, audited) and the login check. */
+export interface UsersService {
+  create(ctx: ActorContext, input: CreateUserInput): Promise<UserWithPassword>
+  list(ctx: ActorContext, input?: UserListInput): Promise<UserPage>
+  get(ctx: ActorContext, email: string): Promise<User>
+  update(ctx: ActorContext, email: string, patch: UpdateUserInput): Promise<User>
+  disable(ctx: ActorContext, email: string): Promise<User>
+  enable(ctx: ActorContext, email: string): Promise<User>
+  delete(ctx: ActorContext, email: string): Promise<{ deleted: User }>
+  setPassword(ctx: ActorContext, email: string, input: SetPasswordInput): Promise<UserWithPassword>
+  unlock(ctx: ActorContext, email: string): Promise<User>
+  /** The login check: the user, or INVALID_CREDENTIALS / ACCOUNT_LOCKED; counts failures and locks out. */
+  verifyCredentials(email: string, password: string, ctx: ActorContext): Promise<User>
+}
+
+export interface UsersServiceDeps {
+  readonly knex: Knex
+  readonly clock: Clock
+  readonly audit: AuditService
+  readonly roles: RolesService
+  readonly hasher: PasswordHasher
+  readonly passwordPolicy: PasswordPolicy
+  readonly lockout: LockoutPolicy
+}
+
+/** Builds the users service. */
+export function createUsersService(deps: UsersServiceDeps): UsersService {
+  const { knex, clock, audit, roles, hasher, passwordPolicy } = deps
+
+  const find = async (k: Knex, email: string, lock = false): Promise<UserRow> => {
+    const normalised = parseInput(emailSchema, email)
+    const row = await selectUserByEmail(k, normalised, lock)
+    if (!row) throw new GantryError('USER_NOT_FOUND', `No user with email ${normalised}.`)
+    return row
+  }
+  const requireRole = async (k: Knex, role: string): Promise<void> => {
+    if ((await roles.permissionsOf(k, role)) === undefined) throw new GantryError('ROLE_NOT_FOUND', `No role named "${role}".`)
+  }
+  /**
+   * Throws LAST_ADMIN when `row` is the only active holder of an admin (`*`) role. The caller took
+   * roles.lockAdminRoles first, so two transactions removing two admins at once run one after the other.
+   */
+  const keepAnAdmin = async (k: Knex, row: UserRow, doing: string): Promise<void> => {
+    const adminRoles = await roles.adminRoleNames(k)
+    if (row.status !== 'active' || !adminRoles.includes(row.role)) return
+    const holders = await selectActiveHolders(k, adminRoles)
+    if (holders.every((id) => id === row.id)) {
+      throw new GantryError('LAST_ADMIN', `${row.email} is the last active admin and cannot be ${doing}.`)
+    }
+  }
+  /** A new password from the input: checked against the policy, or generated. */
+  const newPassword = (input: { password?: string | undefined; generatePassword: boolean }): { password: string; generated: boolean } => {
+    if (input.password !== undefined && input.generatePassword) {
+      throw new GantryError('INVALID_INPUT', 'Give a password or ask for a generated one, not both.')
+    }
+    if (input.generatePassword) return { password: generatePassword(), generated: true }
+    if (input.password === undefined) throw new GantryError('MISSING_INPUT', 'A password is needed.', { hint: 'Pipe one with --password-stdin, or pass --generate-password.' })
+    checkPassword(input.password, passwordPolicy)
+    return { password: input.password, generated: false }
+  }
+  /** Runs `change` on the locked row in a transaction, then audits before/after. */
+  const mutate = (ctx: ActorContext, email: string, action: string, change: (trx: Knex, row: UserRow) => Promise<void>, guardAdmins = false): Promise<User> =>
+    knex.transaction(async (trx) => {
+      if (guardAdmins) await roles.lockAdminRoles(trx)
+      const row = await find(trx, email, true)
+      await change(trx, row)
+      const after = toUser((await selectUserById(trx, row.id)) as UserRow)
+      await audit.append(trx, ctx, { action, targetType: 'user', targetId: String(row.id), before: toUser(row), after })
+      return after
+    })
+  const write = (ctx: ActorContext): void => requirePermission(ctx, 'users:write')
+
+  return {
+    async create(ctx, input) {
+      write(ctx)
+      const parsed = parseInput(createUserInputSchema, input)
+      const { password, generated } = newPassword(parsed)
+      const passwordHash = await hasher.hash(password)
+      const now = clock.now()
+      try {
+        const user = await knex.transaction(async (trx) => {
+          await requireRole(trx, parsed.role)
+          if (await selectUserByEmail(trx, parsed.email)) throw userExists(parsed.email)
+          const id = await insertUser(trx, { email: parsed.email, name: parsed.name, role: parsed.role, status: 'active', password_hash: passwordHash, created_at: now, updated_at: now })
+          const created = toUser((await selectUserById(trx, id)) as UserRow)
+          await audit.append(trx, ctx, { action: 'users.create', targetType: 'user', targetId: String(id), after: created })
+          return created
+        })
+        return generated ? { user, password } : { user }
+      } catch (err) {
+        throw isUniqueViolation(err) ? userExists(parsed.email) : err
+      }
+    },
+
+    async list(ctx, input = {}) {
+      requirePermission(ctx, 'users:read')
+      const parsed = parseInput(userListInputSchema, input)
+      const rows = await selectUsers(knex, { role: parsed.role, status: parsed.status, search: parsed.search, afterId: decodeCursor(parsed.cursor) }, parsed.limit + 1)
+      return toPage(rows, parsed.limit, toUser)
+    },
+
+    async get(ctx, email) {
+      requirePermission(ctx, 'users:read')
+      return toUser(await find(knex, email))
+    },
+
+    async update(ctx, email, patch) {
+      write(ctx)
+      const parsed = parseInput(updateUserInputSchema, patch)
+      try {
+        return await mutate(ctx, email, 'users.update', async (trx, row) => {
+          if (parsed.role !== undefined && parsed.role !== row.role) {
+            await requireRole(trx, parsed.role)
+            if (!(await roles.adminRoleNames(trx)).includes(parsed.role)) await keepAnAdmin(trx, row, 'demoted')
+          }
+          if (parsed.email !== undefined && parsed.email !== row.email && (await selectUserByEmail(trx, parsed.email))) throw userExists(parsed.email)
+          await updateUser(trx, row.id, { email: parsed.email ?? row.email, name: parsed.name ?? row.name, role: parsed.role ?? row.role, updated_at: clock.now() })
+        }, parsed.role !== undefined)
+      } catch (err) {
+        throw isUniqueViolation(err) ? userExists(parsed.email ?? email) : err
+      }
+    },
+
+    async disable(ctx, email) {
+      write(ctx)
+      return mutate(ctx, email, 'users.disable', async (trx, row) => {
+        if (row.status === 'disabled') return
+        await keepAnAdmin(trx, row, 'disabled')
+        await updateUserEndingSessions(trx, row.id, { status: 'disabled', updated_at: clock.now() })
+      }, true)
+    },
+
+    async enable(ctx, email) {
+      write(ctx)
+      return mutate(ctx, email, 'users.enable', async (trx, row) => {
+        if (row.status !== 'active') await updateUser(trx, row.id, { status: 'active', updated_at: clock.now() })
+      })
+    },
+
+    async delete(ctx, email) {
+      write(ctx)
+      return knex.transaction(async (trx) => {
+        await roles.lockAdminRoles(trx)
+        const row = await find(trx, email, true)
+        await keepAnAdmin(trx, row, 'deleted')
+        await deleteUser(trx, row.id)
+        const deleted = toUser(row)
+        await audit.append(trx, ctx, { action: 'users.delete', targetType: 'user', targetId: String(row.id), before: deleted })
+        return { deleted }
+      })
+    },
+
+    async setPassword(ctx, email, input) {
+      write(ctx)
+      const { password, generated } = newPassword(parseInput(setPasswordInputSchema, input))
+      const passwordHash = await hasher.hash(password)
+      const user = await mutate(ctx, email, 'users.set-password', async (trx, row) => {
+        await updateUserEndingSessions(trx, row.id, { password_hash: passwordHash, failed_logins: 0, updated_at: clock.now() })
+      })
+      return generated ? { user, password } : { user }
+    },
+
+    async unlock(ctx, email) {
+      write(ctx)
+      return mutate(ctx, email, 'users.unlock', async (trx, row) => {
+        await updateUser(trx, row.id, { failed_logins: 0, locked_until: null })
+      })
+    },
+
+    verifyCredentials: createCredentialsVerifier({ knex, clock, audit, hasher, lockout: deps.lockout, toUser }),
+  }
+}
+
+/** The public view of a row: never the hash, the counters or the session epoch. */
+export function toUser(row: UserRow): User {
+  const iso = (ms: number | string | null): string | null => (ms === null ? null : new Date(Number(ms)).toISOString())
+  return {
+    id: Number(row.id),
+    email: row.email,
+    name: row.name,
+    role: row.role,
+    status: row.status,
+    lockedUntil: iso(row.locked_until),
+    lastLoginAt: iso(row.last_login_at),
+    createdAt: iso(row.created_at) as string,
+    updatedAt: iso(row.updated_at) as string,
+  }
+}
+
+const userExists = (email: string): GantryError => new GantryError('USER_EXISTS', `A user with email ${email.trim().toLowerCase()} exists already.`)
