@@ -1,5 +1,4 @@
 import type { Knex } from 'knex'
-import { forUpdate } from '../users/sql.js'
 
 export const ROLES_TABLE = 'gantry_roles'
 
@@ -43,5 +42,5 @@ export async function countUsersByRole(k: Knex): Promise<Map<string, number>> {
 
 /** Locks the named roles' rows until commit (in name order, so lockers never deadlock). */
 export async function lockRoles(k: Knex, names: readonly string[]): Promise<void> {
-  if (names.length > 0) await forUpdate(k, k(ROLES_TABLE).select('name').whereIn('name', names).orderBy('name'))
+  if (names.length > 0) await k(ROLES_TABLE).select('name').whereIn('name', names).orderBy('name').forUpdate()
 }

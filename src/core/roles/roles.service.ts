@@ -4,7 +4,7 @@ import type { Clock } from '../clock.js'
 import type { ActorContext } from '../context.js'
 import { GantryError } from '../errors.js'
 import { parseInput } from '../pagination.js'
-import { isUniqueViolation } from '../users/sql.js'
+import { isUniqueViolation } from '../sql.js'
 import { requirePermission } from './permissions.js'
 import { countUsersByRole, deleteRole, insertRole, lockRoles, selectRole, selectRoles, updateRole, type RoleRow } from './roles.repo.js'
 import {

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex'
-import { forUpdate, insertedId } from './sql.js'
+import { insertedId } from '../sql.js'
 
 export const USERS_TABLE = 'gantry_users'
 
@@ -24,7 +24,7 @@ export type NewUserRow = Omit<UserRow, 'id' | 'failed_logins' | 'locked_until' |
 /** One user by normalised email (locked for update when `lock`). */
 export async function selectUserByEmail(k: Knex, email: string, lock = false): Promise<UserRow | undefined> {
   const q = k<UserRow>(USERS_TABLE).where({ email }).first()
-  return normaliseRow(await (lock ? forUpdate(k, q) : q))
+  return normaliseRow(await (lock ? q.forUpdate() : q))
 }
 
 export async function selectUserById(k: Knex, id: number): Promise<UserRow | undefined> {
@@ -74,7 +74,7 @@ export async function selectUsers(k: Knex, filter: UserFilter, limit: number): P
 /** Ids of the active users holding one of `roles`, locked until commit: the last-admin rule reads this. */
 export async function selectActiveHolders(k: Knex, roles: readonly string[]): Promise<number[]> {
   if (roles.length === 0) return []
-  const rows = await forUpdate(k, k(USERS_TABLE).select('id').whereIn('role', roles).where('status', 'active'))
+  const rows = await k(USERS_TABLE).select('id').whereIn('role', roles).where('status', 'active').forUpdate()
   return (rows as Array<{ id: number | string }>).map((r) => Number(r.id))
 }
 

@@ -9,7 +9,7 @@ import type { RolesService } from '../roles/roles.service.js'
 import { createCredentialsVerifier, type LockoutPolicy } from './login.js'
 import { checkPassword, type PasswordPolicy } from './password-policy.js'
 import { generatePassword, type PasswordHasher } from './passwords.js'
-import { isUniqueViolation } from './sql.js'
+import { isUniqueViolation } from '../sql.js'
 import {
   deleteUser,
   insertUser,
