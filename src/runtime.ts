@@ -17,6 +17,8 @@ export interface Runtime {
   services(): Promise<Services>
   /** The AdminApi acting locally as `local:<os user>@<host>` with full permissions. */
   admin(): Promise<AdminApi>
+  /** Round trip to the environment's Redis in ms, or null when it has none (the in-memory store). */
+  pingRedis(): Promise<number | null>
   close(): Promise<void>
 }
 
@@ -30,6 +32,11 @@ export async function openRuntime(options: { workspace: Workspace; environment: 
     workspace,
     environment,
     database,
+    async pingRedis() {
+      if (environment.redis === null) return null
+      const { pingRedis } = await import('./db/redis.js')
+      return pingRedis(environment.redis)
+    },
     // The service layer (argon2, every schema) loads only for the commands that use it: migrate and env
     // commands start without it.
     services: () =>

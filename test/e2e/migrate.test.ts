@@ -147,6 +147,26 @@ for (const dialect of DIALECTS) {
       })
     })
 
+    it('a run that cannot get the lock within --lock-timeout exits 3 with MIGRATION_LOCK_TIMEOUT, naming the holder', async function () {
+      this.timeout(60_000)
+      writeFileSync(join(ws.migrations, '001_slow.js'), BLOCKING)
+      const marker = join(ws.root, 'blocked')
+      const holder = spawnGantry(['migrate', 'latest'], { cwd: ws.root, env: { ...ENV, BLOCK_MARKER: marker } })
+      const exited = new Promise((resolve) => holder.on('close', resolve))
+      try {
+        await until(() => existsSync(marker), 30_000)
+        const waiter = await ws.gantry(['migrate', 'latest', '--json', '--lock-timeout', '1'])
+        expect(waiter.code, waiter.stderr).to.equal(3)
+        expect(parseJson<{ error: { code: string } }>(waiter).error.code).to.equal('MIGRATION_LOCK_TIMEOUT')
+        const human = await ws.gantry(['migrate', 'latest', '--lock-timeout', '1'])
+        expect(human.code).to.equal(3)
+        expect(human.stderr).to.contain(`pid ${holder.pid}`)
+      } finally {
+        holder.kill('SIGKILL')
+        await exited
+      }
+    })
+
     it('a run killed with SIGKILL mid-migration shows as lock holder while alive, then never needs a human for the lock', async function () {
       this.timeout(60_000)
       writeFileSync(join(ws.migrations, '001_users.js'), USERS)

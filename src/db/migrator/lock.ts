@@ -138,9 +138,11 @@ async function sqliteRun<T>(db: Database, runKnex: Knex, actor: string, busyMs: 
   let began = false
   try {
     return await runKnex.transaction(async (trx) => {
-      began = true
-      // Holding the write lock now; reads may still meet a checkpoint or WAL recovery, so wait as usual.
+      // knex calls this even when BEGIN IMMEDIATE failed (busy): only a statement that succeeds inside the
+      // transaction proves the lock is ours. Until then the holder file is someone else's.
+      // Holding the write lock then; reads may still meet a checkpoint or WAL recovery, so wait as usual.
       await trx.raw(`PRAGMA busy_timeout = ${Math.max(busyMs, 5000)}`)
+      began = true
       writeFileSync(holderFile(db), JSON.stringify({ host: hostname(), pid: process.pid, since: new Date().toISOString(), actor }))
       return work(trx)
     })
