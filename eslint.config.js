@@ -54,6 +54,28 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ['error', {
         paths: banned(['knex', 'express', 'ioredis', 'axios', 'pg', 'mysql2', 'better-sqlite3', ...uiPackages], 'Commands stay thin: go through src/cli, src/runtime, src/admin or src/db.'),
+        patterns: [
+          { group: ['**/src/db/**'], message: 'Only migrate and seed commands use src/db; others go through src/runtime or src/admin (DESIGN.md).' },
+          { group: ['**/src/server/**'], message: 'Only `serve` uses src/server (DESIGN.md).' },
+          { group: ['**/src/client/**'], message: 'Commands reach the server through src/admin (HttpAdmin), not src/client.' },
+        ],
+      }],
+    },
+  },
+  {
+    files: ['commands/migrate/**/*.ts', 'commands/seed/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: banned(['knex', 'express', 'ioredis', 'axios', 'pg', 'mysql2', 'better-sqlite3', ...uiPackages], 'Commands stay thin: go through src/cli, src/runtime or src/db.'),
+      }],
+    },
+  },
+  {
+    files: ['src/db/**/*.ts', 'src/config/**/*.ts', 'src/scaffold/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: banned([...uiPackages, 'express', 'axios', '@oclif/core'], 'src/db, src/config and src/scaffold serve every front door: no terminal, HTTP or CLI framework (DESIGN.md).'),
+        patterns: [{ group: ['**/commands/**'], message: 'src/ never imports commands/.' }],
       }],
     },
   },
