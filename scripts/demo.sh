@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `npm run demo`: the main job on the embedded default (SQLite file, in-memory rate limits): build,
-# scaffold a demo workspace, migrate its database, then show `env check` and `migrate status`.
+# scaffold a demo workspace, migrate its database, show `env check` and `migrate status`, then create
+# the first admin headless and list the users and the audit log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OCLIF_SKIP_NEW_VERSION_CHECK=true
@@ -16,3 +17,6 @@ $gantry migrate make create_widgets
 $gantry migrate latest
 $gantry env check
 $gantry migrate status
+printf '%s' 'correct-horse-battery-staple' | $gantry users create --email admin@example.com --name Admin --role admin --password-stdin
+$gantry users list
+$gantry audit list
