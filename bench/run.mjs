@@ -8,6 +8,11 @@
  * A benchmark module default-exports { name, description, target: { ratio, comparison } | null,
  * pairs: { full, quick }, setup({ root, quick }) -> { subject, reference, cleanup? } } where subject and
  * reference are command specs (lib/measure.mjs).
+ *
+ * In-process benchmarks (a service call, not a process start-up): setup may be async and return subject and
+ * reference as { label, run: async () => ms } (lib/measure.mjs measurePairsAsync), an async cleanup, and
+ * details(subject, reference) -> an object of extra figures kept in the result (e.g. rows/s). A module may
+ * default-export an array of benchmarks sharing a `group` (one result file each); --only takes a name or a group.
  */
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
@@ -15,7 +20,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { machineInfo } from './lib/machine.mjs'
-import { measurePairs, median, summarize } from './lib/measure.mjs'
+import { measurePairs, measurePairsAsync, median, summarize } from './lib/measure.mjs'
 import { updateReadme } from './table.mjs'
 
 const MIN_PAIRS = 10
@@ -34,7 +39,7 @@ const benchmarks = await loadBenchmarks(options.only?.flatMap((o) => o.split(','
 const machine = machineInfo()
 let failed = 0
 for (const benchmark of benchmarks) {
-  const result = runBenchmark(benchmark)
+  const result = await runBenchmark(benchmark)
   if (result.error) failed++
   mkdirSync(resultsDir, { recursive: true })
   writeFileSync(join(resultsDir, `${benchmark.name}.json`), `${JSON.stringify(result, null, 2)}\n`)
@@ -56,18 +61,18 @@ function build() {
 /** The benchmark modules, by file name, optionally only those named. */
 async function loadBenchmarks(only) {
   const files = readdirSync(join(benchDir, 'benchmarks')).filter((f) => f.endsWith('.mjs')).sort()
-  const all = await Promise.all(files.map(async (f) => (await import(pathToFileURL(join(benchDir, 'benchmarks', f)).href)).default))
+  const all = (await Promise.all(files.map(async (f) => (await import(pathToFileURL(join(benchDir, 'benchmarks', f)).href)).default))).flat()
   if (!only) return all
-  const unknown = only.filter((name) => !all.some((b) => b.name === name))
+  const unknown = only.filter((name) => !all.some((b) => b.name === name || b.group === name))
   if (unknown.length) {
     log(`bench: no benchmark named ${unknown.join(', ')}; there are: ${all.map((b) => b.name).join(', ')}`)
     process.exit(2)
   }
-  return all.filter((b) => only.includes(b.name))
+  return all.filter((b) => only.includes(b.name) || only.includes(b.group))
 }
 
 /** Sets a benchmark up, measures it and returns its result document (an error entry when it failed). */
-function runBenchmark(benchmark) {
+async function runBenchmark(benchmark) {
   const { name, description, target } = benchmark
   const quick = options.quick
   const base = { name, description, target, quick, date: new Date().toISOString(), machine }
@@ -77,21 +82,24 @@ function runBenchmark(benchmark) {
   let cleanup
   try {
     const started = Date.now()
-    const setup = benchmark.setup({ root, quick })
+    const setup = await benchmark.setup({ root, quick })
     cleanup = setup.cleanup
-    const samples = measurePairs({ ...setup, pairs, warmup, onProgress: progress })
+    const measure = typeof setup.subject.run === 'function' ? measurePairsAsync : measurePairs
+    const samples = await measure({ ...setup, pairs, warmup, onProgress: progress })
     const subject = summarize(setup.subject.label, samples.subject)
     const reference = summarize(setup.reference.label, samples.reference)
     const ratio = median(samples.subject) / median(samples.reference)
     const pairRatios = samples.subject.map((s, i) => s / samples.reference[i])
     const met = target ? compare(ratio, target) : null
     log(`  ${subject.command}: ${subject.medianMs} ms, ${reference.command}: ${reference.medianMs} ms, ratio ${ratio.toFixed(3)}${target ? ` (target ${target.comparison} ${target.ratio}: ${met ? 'met' : 'missed'})` : ''}; ${((Date.now() - started) / 1000).toFixed(1)} s`)
-    return { ...base, met, ratio: round3(ratio), medianPairRatio: round3(median(pairRatios)), subject, reference }
+    const details = setup.details?.(subject, reference)
+    if (details) log(`  ${Object.entries(details).map(([k, v]) => `${k} ${v}`).join(', ')}`)
+    return { ...base, met, ratio: round3(ratio), medianPairRatio: round3(median(pairRatios)), subject, reference, ...(details ? { details } : {}) }
   } catch (err) {
     log(`  error: ${err.message}`)
     return { ...base, met: false, error: err.message, subject: null, reference: null, ratio: null }
   } finally {
-    cleanup?.()
+    await cleanup?.()
   }
 }
 

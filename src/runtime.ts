@@ -41,7 +41,7 @@ export async function openRuntime(options: { workspace: Workspace; environment: 
     // commands start without it.
     services: () =>
       (services ??= Promise.all([database(), import('./core/services.js'), import('./core/clock.js')]).then(([d, core, clock]) =>
-        core.createServices({ knex: d.knex, clock: clock.systemClock }),
+        core.createServices({ knex: d.knex, clock: clock.systemClock, environmentName: environment.name, auth: environment.auth }),
       )),
     async admin() {
       const [services, { createLocalAdmin }, { localContext }, { localActor }] = await Promise.all([

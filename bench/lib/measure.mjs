@@ -80,3 +80,18 @@ export function summarize(label, samples) {
     maxMs: round(Math.max(...samples)),
   }
 }
+
+/**
+ * measurePairs for in-process subjects: `subject.run()` and `reference.run()` each do one timed unit of
+ * work and resolve to its duration in ms (they time only the part that is measured, not their own setup).
+ */
+export async function measurePairsAsync({ subject, reference, pairs, warmup, onProgress }) {
+  for (const spec of [subject, reference]) for (let i = 0; i < warmup; i++) await spec.run()
+  const samples = { subject: [], reference: [] }
+  for (let i = 0; i < pairs; i++) {
+    const order = i % 2 === 0 ? ['subject', 'reference'] : ['reference', 'subject']
+    for (const side of order) samples[side].push(await (side === 'subject' ? subject : reference).run())
+    onProgress?.(i + 1, pairs)
+  }
+  return samples
+}

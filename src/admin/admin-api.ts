@@ -2,8 +2,12 @@
  * What the admin commands can do, whichever door they go through: LocalAdmin (services, straight against
  * the database) now, HttpAdmin (the server's API) later. Inputs and results are the services' zod types.
  */
+import type { ApiKey, ApiKeyListInput, ApiKeyPage, ApiKeyWithSecret, CreateApiKeyInput, RotateApiKeyInput } from '../core/apikeys/apikeys.schema.js'
 import type { AuditListInput, AuditPage } from '../core/audit/audit.schema.js'
 import type { CreateRoleInput, Role, RoleList, UpdateRoleInput } from '../core/roles/roles.schema.js'
+import type { IssuedToken, IssueTokenInput, RevokedSessions } from '../core/sessions/sessions.schema.js'
+import type { ExportUsersInput } from '../core/users/export.js'
+import type { ImportProgress, ImportResult, ImportSource, ImportUsersInput } from '../core/users/import.js'
 import type { CreateUserInput, SetPasswordInput, UpdateUserInput, User, UserListInput, UserPage, UserWithPassword } from '../core/users/users.schema.js'
 
 export interface UsersAdmin {
@@ -16,6 +20,10 @@ export interface UsersAdmin {
   delete(email: string): Promise<{ deleted: User }>
   setPassword(email: string, input: SetPasswordInput): Promise<UserWithPassword>
   unlock(email: string): Promise<User>
+  /** Streams a CSV / JSON lines file of users in (src/core/users/import.ts). */
+  import(source: ImportSource, input: ImportUsersInput, onProgress?: (progress: ImportProgress) => void): Promise<ImportResult>
+  /** The users as CSV / JSON lines text chunks, page by page (src/core/users/export.ts). */
+  export(input: ExportUsersInput, onPage?: (exported: number) => void): AsyncIterable<string>
 }
 
 export interface RolesAdmin {
@@ -30,8 +38,22 @@ export interface AuditAdmin {
   list(input?: AuditListInput): Promise<AuditPage>
 }
 
+export interface ApiKeysAdmin {
+  create(input: CreateApiKeyInput): Promise<ApiKeyWithSecret>
+  list(input?: ApiKeyListInput): Promise<ApiKeyPage>
+  revoke(keyId: string): Promise<ApiKey>
+  rotate(keyId: string, input?: RotateApiKeyInput): Promise<ApiKeyWithSecret>
+}
+
+export interface TokensAdmin {
+  issue(email: string, input?: IssueTokenInput): Promise<IssuedToken>
+  revoke(email: string): Promise<RevokedSessions>
+}
+
 export interface AdminApi {
   readonly users: UsersAdmin
   readonly roles: RolesAdmin
   readonly audit: AuditAdmin
+  readonly apikeys: ApiKeysAdmin
+  readonly tokens: TokensAdmin
 }

@@ -4,7 +4,7 @@ import type { AdminApi } from './admin-api.js'
 
 /** The AdminApi straight over the services, as one actor (a local operator: `localContext(localActor())`). */
 export function createLocalAdmin(services: Services, ctx: ActorContext): AdminApi {
-  const { users, roles, audit } = services
+  const { users, roles, audit, userImport, userExport, apikeys, sessions } = services
   return {
     users: {
       create: (input) => users.create(ctx, input),
@@ -16,6 +16,8 @@ export function createLocalAdmin(services: Services, ctx: ActorContext): AdminAp
       delete: (email) => users.delete(ctx, email),
       setPassword: (email, input) => users.setPassword(ctx, email, input),
       unlock: (email) => users.unlock(ctx, email),
+      import: (source, input, onProgress) => userImport.importUsers(ctx, source, input, onProgress),
+      export: (input, onPage) => userExport.exportUsers(ctx, input, onPage),
     },
     roles: {
       list: () => roles.list(ctx),
@@ -26,6 +28,16 @@ export function createLocalAdmin(services: Services, ctx: ActorContext): AdminAp
     },
     audit: {
       list: (input) => audit.list(ctx, input),
+    },
+    apikeys: {
+      create: (input) => apikeys.create(ctx, input),
+      list: (input) => apikeys.list(ctx, input),
+      revoke: (keyId) => apikeys.revoke(ctx, keyId),
+      rotate: (keyId, input) => apikeys.rotate(ctx, keyId, input),
+    },
+    tokens: {
+      issue: (email, input) => sessions.issueScriptToken(ctx, email, input),
+      revoke: (email) => sessions.revokeUserSessions(ctx, email),
     },
   }
 }

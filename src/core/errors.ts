@@ -77,6 +77,8 @@ const catalog = {
   APIKEY_INVALID: { exit: ExitCode.state, status: 401 },
   TOKEN_INVALID: { exit: ExitCode.state, status: 401 },
   AUTH_SECRET_WEAK: usage('Set the token secret to at least 32 random bytes, e.g. the output of `openssl rand -base64 48`.'),
+  AUTH_SECRET_MISSING: usage('Set GANTRY_AUTH_SECRET to at least 32 random bytes in .env.<environment>, e.g. the output of `openssl rand -base64 48`.'),
+  APIKEY_REVOKED: state(409, 'Create a new key with `gantry apikeys create`.'),
   IMPORT_INVALID: usage(),
   // anything else
   NOT_READY: unavailable(),

@@ -3,13 +3,18 @@
  * through the server — calls these, so a rule is written once.
  */
 import type { Knex } from 'knex'
+import { createApiKeysService, type ApiKeysService } from './apikeys/apikeys.service.js'
 import { createAuditService, type AuditService } from './audit/audit.service.js'
 import type { Clock } from './clock.js'
 import { createRolesService, type RolesService } from './roles/roles.service.js'
+import type { AuthSettings } from './sessions/sessions.schema.js'
+import { createSessionsService, type SessionsService } from './sessions/sessions.service.js'
 import { DEFAULT_LOCKOUT, type LockoutPolicy } from './users/login.js'
 import { passwordPolicy, type PasswordPolicy } from './users/password-policy.js'
 import { argon2Hasher, type PasswordHasher } from './users/passwords.js'
 import { createUsersService, type UsersService } from './users/users.service.js'
+import { createUserExportService, type UserExportService } from './users/export.js'
+import { createUserImportService, type UserImportService } from './users/import.js'
 
 export interface ServiceDeps {
   readonly knex: Knex
@@ -18,12 +23,21 @@ export interface ServiceDeps {
   readonly hasher?: PasswordHasher | undefined
   readonly passwordPolicy?: Partial<PasswordPolicy> | undefined
   readonly lockout?: Partial<LockoutPolicy> | undefined
+  /** The Gantry environment's name: API keys carry it, and only its keys verify (default: development). */
+  readonly environmentName?: string | undefined
+  /** The environment's token settings; without a secret, token use fails with AUTH_SECRET_MISSING. */
+  readonly auth?: AuthSettings | undefined
 }
 
 export interface Services {
   readonly users: UsersService
   readonly roles: RolesService
   readonly audit: AuditService
+  readonly apikeys: ApiKeysService
+  readonly sessions: SessionsService
+  /** users import / export (streamed files). */
+  readonly userImport: UserImportService
+  readonly userExport: UserExportService
 }
 
 /** Builds every service over one database and clock. */
@@ -40,5 +54,10 @@ export function createServices(deps: ServiceDeps): Services {
     passwordPolicy: passwordPolicy(deps.passwordPolicy),
     lockout: { ...DEFAULT_LOCKOUT, ...deps.lockout },
   })
-  return { users, roles, audit }
+  const userImport = createUserImportService({ knex, clock, audit })
+  const userExport = createUserExportService({ knex })
+  const environmentName = deps.environmentName ?? 'development'
+  const apikeys = createApiKeysService({ knex, clock, audit, roles, environmentName })
+  const sessions = createSessionsService({ knex, clock, audit, roles, users, auth: deps.auth, environmentName })
+  return { users, roles, audit, userImport, userExport, apikeys, sessions }
 }

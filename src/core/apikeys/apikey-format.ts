@@ -36,10 +36,9 @@ export interface ParsedApiKey {
   readonly secret: string
 }
 
-/** Generates a key for an environment. */
-export function generateApiKey(env: string): GeneratedApiKey {
+/** Generates a key for an environment; with `keyId` (a rotation), a new secret for that existing key. */
+export function generateApiKey(env: string, keyId: string = randomBase62(KEY_ID_LENGTH)): GeneratedApiKey {
   if (!ENV.test(env)) throw new GantryError('INVALID_INPUT', 'An API key environment is 1 to 40 characters of a-z, 0-9 and -.')
-  const keyId = randomBase62(KEY_ID_LENGTH)
   const secret = randomBase62(SECRET_LENGTH)
   const body = `gk_${env}_${keyId}_${secret}`
   return { key: body + checkOf(body), keyId, secretHash: hashSecret(secret) }

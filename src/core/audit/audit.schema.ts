@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { isDuration, parseDuration } from '../duration.js'
 import { pageInputSchema, pageSchema } from '../pagination.js'
 
 /** One audit row as lists return it; before/after are the public views of the target, never a secret. */
@@ -19,7 +20,7 @@ export type AuditEntry = z.infer<typeof auditEntrySchema>
 export const timeBoundSchema = z
   .string()
   .trim()
-  .refine((v) => DURATION.test(v) || !Number.isNaN(Date.parse(v)), 'expected an ISO 8601 time or a duration like 24h, 30m, 7d')
+  .refine((v) => isDuration(v) || !Number.isNaN(Date.parse(v)), 'expected an ISO 8601 time or a duration like 24h, 30m, 7d')
 
 /** Filters of `audit list`, newest first. */
 export const auditListInputSchema = pageInputSchema.extend({
@@ -42,12 +43,7 @@ export interface AuditRecord {
   readonly after?: unknown
 }
 
-const DURATION = /^(\d+)(s|m|h|d)$/
-const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const
-
 /** Epoch ms of a time bound (validated by timeBoundSchema), durations counted back from `now`. */
 export function resolveTimeBound(value: string, now: number): number {
-  const match = DURATION.exec(value)
-  if (match) return now - Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS]
-  return Date.parse(value)
+  return isDuration(value) ? now - parseDuration(value) : Date.parse(value)
 }

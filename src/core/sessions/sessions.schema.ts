@@ -1,5 +1,6 @@
 /** The payloads of sessions: what an access token carries, and what signing one takes. */
 import { z } from 'zod'
+import { durationSchema } from '../duration.js'
 
 /** Who an access token speaks for: a user who logged in, or an API key exchanged for a token. */
 export const tokenKindSchema = z.enum(['user', 'apikey'])
@@ -52,3 +53,43 @@ export interface RotatedRefreshToken extends IssuedRefreshToken {
   readonly userId: number
   readonly sessionEpoch: number
 }
+
+/** The token settings of an environment (gantry.config.json `auth`); durations as strings ('15m', '30d'). */
+export interface AuthSettings {
+  /** The HS256 secret; undefined when the environment has none (only token use needs it). */
+  readonly secret?: string | undefined
+  readonly issuer: string
+  readonly audience: string
+  readonly accessTokenTtl: string
+  readonly refreshTokenTtl: string
+}
+
+/** What a login or a refresh hands the client, once. */
+export const sessionTokensSchema = z.object({
+  accessToken: z.string(),
+  refreshToken: z.string(),
+  expiresAt: z.string().describe('ISO 8601: when the access token expires'),
+})
+export type SessionTokens = z.infer<typeof sessionTokensSchema>
+
+/** `tokens issue`: the lifetime of a script's token (default: the environment's access-token lifetime). */
+export const issueTokenInputSchema = z.object({
+  ttl: durationSchema.optional(),
+})
+export type IssueTokenInput = z.input<typeof issueTokenInputSchema>
+
+/** An access token minted for a script, shown once. */
+export const issuedTokenSchema = z.object({
+  token: z.string().describe('the access token, shown this once'),
+  user: z.string().describe("the user's email"),
+  jti: z.string(),
+  expiresAt: z.string().describe('ISO 8601'),
+})
+export type IssuedToken = z.infer<typeof issuedTokenSchema>
+
+/** `tokens revoke`: every session of a user ended. */
+export const revokedSessionsSchema = z.object({
+  user: z.string().describe("the user's email"),
+  refreshTokensRevoked: z.number().int().describe('live refresh tokens revoked; access tokens stop within 1 s'),
+})
+export type RevokedSessions = z.infer<typeof revokedSessionsSchema>

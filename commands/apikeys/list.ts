@@ -1,0 +1,26 @@
+import { Flags } from '@oclif/core'
+import { GantryCommand } from '../../src/cli/base-command.js'
+import { apiKeyPageSchema, type ApiKeyPage } from '../../src/core/apikeys/apikeys.schema.js'
+
+export default class ApikeysList extends GantryCommand<typeof ApikeysList> {
+  static override summary = 'List API keys, a page at a time; never a secret.'
+  static override description = 'In creation order, revoked keys included. --json prints { data, nextCursor }; pass nextCursor back with --cursor for the next page.'
+  static override examples = ['<%= config.bin %> apikeys list', '<%= config.bin %> apikeys list --owner ci@example.com --json']
+  static override flags = {
+    owner: Flags.string({ summary: 'Only the keys of this user (email).' }),
+    limit: Flags.integer({ summary: 'Keys per page (at most 500).', default: 50, min: 1, max: 500 }),
+    cursor: Flags.string({ summary: 'Where the previous page ended (its nextCursor).' }),
+  }
+  static override resultSchema = apiKeyPageSchema
+
+  async run(): Promise<ApiKeyPage> {
+    const { owner, limit, cursor } = this.flags
+    const page = await (await (await this.runtime()).admin()).apikeys.list({ owner, limit, cursor })
+    this.ui.table(
+      page.data.map((k) => ({ ...k, scopes: k.scopes.join(','), state: k.revoked ? 'revoked' : 'active' })),
+      [['id', 'ID'], ['name', 'NAME'], ['owner', 'OWNER'], ['scopes', 'SCOPES'], ['state', 'STATE'], ['expiresAt', 'EXPIRES'], ['lastUsedAt', 'LAST USED']],
+    )
+    if (page.nextCursor) this.ui.note(`More: --cursor ${page.nextCursor}`)
+    return page
+  }
+}

@@ -1,0 +1,85 @@
+import { createReadStream, statSync } from 'node:fs'
+import { extname, resolve } from 'node:path'
+import { Args, Flags } from '@oclif/core'
+import { GantryCommand } from '../../src/cli/base-command.js'
+import { GantryError } from '../../src/core/errors.js'
+import { importResultSchema, type ImportResult, type UserFileFormat } from '../../src/core/users/import.js'
+
+/** Bad rows listed on a terminal; --json lists them all. */
+const SHOWN = 20
+/** A progress line on a terminal every this many rows. */
+const PROGRESS_EVERY = 10_000
+
+export default class UsersImport extends GantryCommand<typeof UsersImport> {
+  static override summary = 'Import users from a CSV or JSON lines file.'
+  static override description = [
+    'Streamed, in batches of 1000 rows. Columns (CSV header or JSON keys): email (required), name, role (default --default-role), status (active or disabled) and password_hash.',
+    'A row carries no password (the user sets one with `gantry users set-password`) or a hash from another system: argon2 in PHC form or bcrypt ($2a$/$2b$/$2y$), verified at the first login and then re-hashed to argon2id. A plain-text "password" column refuses the whole file before anything is written (exit 2). The id, createdAt, updatedAt, lastLoginAt and lockedUntil columns that `gantry users export` writes are ignored.',
+    'Bad rows (invalid email, unknown role, bad hash, an email twice in the file or already in the database) are reported with their line number and reason while the good rows go in. --atomic: all or nothing (one transaction; one bad row and nothing is written). --dry-run: check everything, write nothing.',
+    'Exit codes: 0 when every row was imported (or would be, with --dry-run); 1 when any row was skipped (the good rows are in, unless --atomic or --dry-run); 2 when the file itself is refused. --json prints { rows, imported, skipped: [{ line, email, reason }], dryRun, atomic } with every skipped row; a terminal shows the first 20. One audit entry (users.import, with the counts) per import.',
+  ].join('\n\n')
+  static override examples = [
+    '<%= config.bin %> users import users.csv',
+    '<%= config.bin %> users import users.jsonl --dry-run',
+    '<%= config.bin %> users import legacy-export.csv --atomic --default-role operator --json',
+  ]
+  static override args = {
+    file: Args.string({ description: 'CSV (.csv) or JSON lines (.jsonl, .ndjson) file.', required: true }),
+  }
+  static override flags = {
+    format: Flags.string({ summary: 'File format (default: from the extension).', options: ['csv', 'jsonl'] }),
+    'dry-run': Flags.boolean({ summary: 'Check every row, write nothing.' }),
+    atomic: Flags.boolean({ summary: 'All or nothing: one bad row and nothing is imported.' }),
+    'default-role': Flags.string({ summary: 'Role of a row that names none.', default: 'viewer' }),
+  }
+  static override resultSchema = importResultSchema
+
+  async run(): Promise<ImportResult> {
+    const file = resolve(this.args.file)
+    const format = (this.flags.format as UserFileFormat | undefined) ?? formatOf(file)
+    let isFile = false
+    try {
+      isFile = statSync(file).isFile()
+    } catch {
+      // reported below
+    }
+    if (!isFile) throw new GantryError('INVALID_INPUT', `No file at ${file}.`, { hint: 'Check the path.' })
+    const admin = await (await this.runtime()).admin()
+    const progress = !this.jsonEnabled() && Boolean(process.stderr.isTTY)
+    let shown = 0
+    const result = await admin.users.import(
+      () => createReadStream(file),
+      { format, dryRun: this.flags['dry-run'], atomic: this.flags.atomic, defaultRole: this.flags['default-role'] },
+      (p) => {
+        if (!progress || p.rows - shown < PROGRESS_EVERY) return
+        shown = p.rows
+        this.ui.note(`… ${p.rows.toLocaleString('en')} rows read, ${p.imported.toLocaleString('en')} ${this.flags['dry-run'] ? 'valid' : 'imported'}, ${p.skipped.toLocaleString('en')} skipped`)
+      },
+    )
+    this.report(result)
+    if (result.skipped.length > 0) process.exitCode = 1
+    return result
+  }
+
+  private report(result: ImportResult): void {
+    const { ui } = this
+    const skipped = result.skipped.length
+    if (skipped > 0) {
+      ui.table(result.skipped.slice(0, SHOWN).map((s) => ({ ...s, email: s.email ?? '-' })), [['line', 'LINE'], ['email', 'EMAIL'], ['reason', 'REASON']])
+      if (skipped > SHOWN) ui.out(`… and ${skipped - SHOWN} more skipped rows (--json lists them all).`)
+      ui.out()
+    }
+    const rows = `${result.rows} row${result.rows === 1 ? '' : 's'}`
+    if (result.dryRun) ui.out(`Dry run: ${rows} read; ${result.imported} would be imported, ${skipped} skipped. Nothing was written.`)
+    else if (result.atomic && skipped > 0) ui.out(`--atomic: ${rows} read, ${skipped} bad; nothing was imported.`)
+    else ui.out(`Imported ${result.imported} user${result.imported === 1 ? '' : 's'} from ${rows}; ${skipped} skipped.`)
+  }
+}
+
+/** The format a file's extension names. */
+function formatOf(file: string): UserFileFormat {
+  const ext = extname(file).toLowerCase()
+  if (ext === '.csv') return 'csv'
+  if (ext === '.jsonl' || ext === '.ndjson') return 'jsonl'
+  throw new GantryError('INVALID_INPUT', `Cannot tell the format of ${file} from its extension.`, { hint: 'Pass --format csv or --format jsonl.' })
+}

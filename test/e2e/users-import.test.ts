@@ -1,0 +1,73 @@
+import { readFileSync, statSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { expect } from 'chai'
+import { parseJson, runGantry, tempDir, type CliResult } from '../helpers/cli.js'
+
+/** A migrated SQLite workspace and a runner of the built CLI in it. */
+async function workspace(): Promise<{ root: string; gantry: (args: readonly string[]) => Promise<CliResult> }> {
+  const root = tempDir()
+  writeFileSync(join(root, 'package.json'), JSON.stringify({ type: 'module' }))
+  writeFileSync(join(root, 'gantry.config.json'), JSON.stringify({ environments: { development: { database: `sqlite:${join(root, 'gantry.sqlite3')}` } } }))
+  const gantry = (args: readonly string[]) => runGantry(args, { cwd: root, env: { GANTRY_AUTH_SECRET: 'e2e-secret' } })
+  const migrated = await gantry(['migrate', 'latest'])
+  expect(migrated.code, migrated.stderr).to.equal(0)
+  return { root, gantry }
+}
+
+interface ImportJson {
+  rows: number
+  imported: number
+  skipped: Array<{ line: number; email?: string; reason: string }>
+  dryRun: boolean
+}
+
+describe('gantry users import / export (built CLI, SQLite)', function () {
+  this.timeout(60_000)
+
+  it('imports a CSV with a bad row: exit 1, the row reported (text and --json), the good rows in; exports to a 0600 file', async () => {
+    const { root, gantry } = await workspace()
+    const hash = '$2b$04$Gc6pBiTqMhC54rns0SqUBeIHa3gy/7cT3rMXbo3J/UBlHHXuKvhQm'
+    writeFileSync(join(root, 'users.csv'), ['email,name,role,password_hash', 'Ada@Example.com,"Lovelace, Ada",admin,', `bob@example.com,Bob,,${hash}`, 'broken-email,X,viewer,', 'carol@example.com,Carol,operator,'].join('\n'))
+
+    const dry = await gantry(['users', 'import', 'users.csv', '--dry-run', '--json'])
+    expect(dry.code, dry.stderr).to.equal(1)
+    expect(parseJson<ImportJson>(dry)).to.deep.include({ rows: 4, imported: 3, dryRun: true })
+
+    const text = await gantry(['users', 'import', 'users.csv'])
+    expect(text.code, text.stderr).to.equal(1)
+    expect(text.stdout).to.match(/LINE\s+EMAIL\s+REASON/).and.match(/4\s+broken-email\s+email: not a valid email address/).and.match(/Imported 3 users from 4 rows; 1 skipped\./)
+
+    const list = parseJson<{ data: Array<{ email: string; name: string; role: string }> }>(await gantry(['users', 'list', '--json']))
+    expect(list.data.map((u) => [u.email, u.name, u.role])).to.deep.equal([
+      ['ada@example.com', 'Lovelace, Ada', 'admin'],
+      ['bob@example.com', 'Bob', 'viewer'],
+      ['carol@example.com', 'Carol', 'operator'],
+    ])
+
+    const again = await gantry(['users', 'import', 'users.csv', '--json'])
+    expect(again.code).to.equal(1)
+    const body = parseJson<ImportJson>(again)
+    expect(body.imported).to.equal(0)
+    expect(body.skipped.map((s) => [s.line, s.reason.split(':')[0]])).to.deep.equal([[2, 'exists'], [3, 'exists'], [4, 'email'], [5, 'exists']])
+
+    writeFileSync(join(root, 'plain.csv'), 'email,password\nx@example.com,hunter2hunter2\n')
+    const plain = await gantry(['users', 'import', 'plain.csv', '--json'])
+    expect(plain.code).to.equal(2)
+    expect(parseJson<{ error: { code: string } }>(plain).error.code).to.equal('IMPORT_INVALID')
+    expect(plain.stdout + plain.stderr).to.not.include('hunter2')
+
+    const exported = await gantry(['users', 'export', 'out.csv', '--json'])
+    expect(exported.code, exported.stderr).to.equal(0)
+    expect(parseJson<{ exported: number; file: string }>(exported)).to.deep.equal({ exported: 3, file: join(root, 'out.csv') })
+    expect(statSync(join(root, 'out.csv')).mode & 0o777).to.equal(0o600)
+    const csv = readFileSync(join(root, 'out.csv'), 'utf8')
+    expect(csv.split('\r\n')[0]).to.equal('id,email,name,role,status,createdAt,lastLoginAt')
+    expect(csv).to.include('"Lovelace, Ada"').and.not.include('$2b$')
+    expect((await gantry(['users', 'export', 'out.csv'])).code).to.equal(1) // FILE_EXISTS without --force
+
+    const stdout = await gantry(['users', 'export', '--format', 'jsonl', '--role', 'operator'])
+    expect(stdout.code, stdout.stderr).to.equal(0)
+    expect(stdout.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { email: string }).email)).to.deep.equal(['carol@example.com'])
+    expect((await gantry(['users', 'export', '--json'])).code).to.equal(2)
+  })
+})
