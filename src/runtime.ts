@@ -41,7 +41,14 @@ export async function openRuntime(options: { workspace: Workspace; environment: 
     // commands start without it.
     services: () =>
       (services ??= Promise.all([database(), import('./core/services.js'), import('./core/clock.js')]).then(([d, core, clock]) =>
-        core.createServices({ knex: d.knex, clock: clock.systemClock, environmentName: environment.name, auth: environment.auth }),
+        core.createServices({
+          knex: d.knex,
+          clock: clock.systemClock,
+          environmentName: environment.name,
+          auth: environment.auth,
+          passwordPolicy: { minLength: environment.auth.passwordMinLength },
+          lockout: { maxFailures: environment.auth.lockout.maxFailures, lockMinutes: environment.auth.lockout.minutes },
+        }),
       )),
     async admin() {
       const [services, { createLocalAdmin }, { localContext }, { localActor }] = await Promise.all([

@@ -10,7 +10,15 @@ const common = {
   redis: '${REDIS_URL:-}',
   protected: false,
   server: { port: '${PORT:-3000}', host: '0.0.0.0', trustProxy: false, corsOrigins: [], bodyLimit: '1mb' },
-  auth: { secret: '${GANTRY_AUTH_SECRET:-}', issuer: 'gantry', audience: 'gantry', accessTokenTtl: '15m', refreshTokenTtl: '30d' },
+  auth: {
+    secret: '${GANTRY_AUTH_SECRET:-}',
+    issuer: 'gantry',
+    audience: 'gantry',
+    accessTokenTtl: '15m',
+    refreshTokenTtl: '30d',
+    passwordMinLength: 12,
+    lockout: { maxFailures: 5, minutes: 15 },
+  },
 } satisfies RawEnvironment
 
 /**

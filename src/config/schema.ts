@@ -52,6 +52,16 @@ export const environmentSchema = z
         audience: z.string().optional(),
         accessTokenTtl: durationSchema.optional(),
         refreshTokenTtl: durationSchema.optional(),
+        passwordMinLength: templatable(z.number().int().min(8).max(64))
+          .describe('Shortest password accepted (8 to 64; default 12)')
+          .optional(),
+        lockout: z
+          .object({
+            maxFailures: templatable(z.number().int().min(1).max(100)).describe('Failed logins before an account locks (default 5)').optional(),
+            minutes: templatable(z.number().int().min(1).max(1440)).describe('How long it stays locked (default 15)').optional(),
+          })
+          .strict()
+          .optional(),
       })
       .strict()
       .optional(),
@@ -117,6 +127,8 @@ export const resolvedEnvironmentSchema = z.object({
     audience: z.string(),
     accessTokenTtl: durationSchema,
     refreshTokenTtl: durationSchema,
+    passwordMinLength: z.coerce.number().int().min(8).max(64),
+    lockout: z.object({ maxFailures: z.coerce.number().int().min(1).max(100), minutes: z.coerce.number().int().min(1).max(1440) }),
   }),
   rateLimits: z.object({
     default: z
