@@ -1,10 +1,11 @@
 import { open } from 'node:fs/promises'
-import { extname, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import { once } from 'node:events'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { Args, Flags } from '@oclif/core'
 import { GantryCommand } from '../../src/cli/base-command.js'
+import { formatFromExtension } from '../../src/cli/user-files.js'
 import { GantryError } from '../../src/core/errors.js'
 import { exportResultSchema, type ExportResult } from '../../src/core/users/export.js'
 import type { UserFileFormat } from '../../src/core/users/import.js'
@@ -36,7 +37,8 @@ export default class UsersExport extends GantryCommand<typeof UsersExport> {
     if (file === undefined && this.jsonEnabled()) {
       throw new GantryError('INVALID_INPUT', '--json needs a FILE: without one the export itself is written to stdout.', { hint: 'Pass a FILE, or drop --json (use --format jsonl for JSON lines on stdout).' })
     }
-    const format = (this.flags.format as UserFileFormat | undefined) ?? formatOf(file)
+    // csv without a FILE or a known extension
+    const format = (this.flags.format as UserFileFormat | undefined) ?? (file === undefined ? undefined : formatFromExtension(file)) ?? 'csv'
     const admin = await (await this.runtime()).admin()
     let exported = 0
     const chunks = admin.users.export({ format, role: this.flags.role, status: this.flags.status as 'active' | 'disabled' | undefined }, (n) => {
@@ -60,10 +62,4 @@ export default class UsersExport extends GantryCommand<typeof UsersExport> {
     this.ui.out(`Exported ${exported} user${exported === 1 ? '' : 's'} to ${file}.`)
     return { exported, file }
   }
-}
-
-/** The format a FILE's extension names; csv without a FILE or a known extension. */
-function formatOf(file: string | undefined): UserFileFormat {
-  const ext = file === undefined ? '' : extname(file).toLowerCase()
-  return ext === '.jsonl' || ext === '.ndjson' ? 'jsonl' : 'csv'
 }

@@ -1,7 +1,8 @@
 import { createReadStream, statSync } from 'node:fs'
-import { extname, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import { Args, Flags } from '@oclif/core'
 import { GantryCommand } from '../../src/cli/base-command.js'
+import { formatFromExtension } from '../../src/cli/user-files.js'
 import { GantryError } from '../../src/core/errors.js'
 import { importResultSchema, type ImportResult, type UserFileFormat } from '../../src/core/users/import.js'
 
@@ -36,7 +37,10 @@ export default class UsersImport extends GantryCommand<typeof UsersImport> {
 
   async run(): Promise<ImportResult> {
     const file = resolve(this.args.file)
-    const format = (this.flags.format as UserFileFormat | undefined) ?? formatOf(file)
+    const format = (this.flags.format as UserFileFormat | undefined) ?? formatFromExtension(file)
+    if (!format) {
+      throw new GantryError('INVALID_INPUT', `Cannot tell the format of ${file} from its extension.`, { hint: 'Pass --format csv or --format jsonl.' })
+    }
     let isFile = false
     try {
       isFile = statSync(file).isFile()
@@ -74,12 +78,4 @@ export default class UsersImport extends GantryCommand<typeof UsersImport> {
     else if (result.atomic && skipped > 0) ui.out(`--atomic: ${rows} read, ${skipped} bad; nothing was imported.`)
     else ui.out(`Imported ${result.imported} user${result.imported === 1 ? '' : 's'} from ${rows}; ${skipped} skipped.`)
   }
-}
-
-/** The format a file's extension names. */
-function formatOf(file: string): UserFileFormat {
-  const ext = extname(file).toLowerCase()
-  if (ext === '.csv') return 'csv'
-  if (ext === '.jsonl' || ext === '.ndjson') return 'jsonl'
-  throw new GantryError('INVALID_INPUT', `Cannot tell the format of ${file} from its extension.`, { hint: 'Pass --format csv or --format jsonl.' })
 }
