@@ -80,6 +80,15 @@ const catalog = {
   AUTH_SECRET_MISSING: usage('Set GANTRY_AUTH_SECRET to at least 32 random bytes in .env.<environment>, e.g. the output of `openssl rand -base64 48`.'),
   APIKEY_REVOKED: state(409, 'Create a new key with `gantry apikeys create`.'),
   IMPORT_INVALID: usage(),
+  SIGNING_KEY_MISSING: unavailable('Run `gantry tokens keys rotate` to create the first EdDSA signing key.'),
+  // HTTP edge: what a request itself got wrong, and what the server refuses to do now
+  UNAUTHENTICATED: { exit: ExitCode.state, status: 401, hint: 'Send Authorization: Bearer <access token or API key>, or X-API-Key.' },
+  ROUTE_NOT_FOUND: { exit: ExitCode.usage, status: 404 },
+  METHOD_NOT_ALLOWED: { exit: ExitCode.usage, status: 405 },
+  PAYLOAD_TOO_LARGE: { exit: ExitCode.usage, status: 413 },
+  UNSUPPORTED_MEDIA_TYPE: { exit: ExitCode.usage, status: 415, hint: 'Send the body as application/json.' },
+  RATE_LIMITED: { exit: ExitCode.unavailable, status: 429, hint: 'Wait for the time in Retry-After, then try again.' },
+  MAINTENANCE: { exit: ExitCode.unavailable, status: 503, hint: 'The service is in maintenance; try again after Retry-After.' },
   // anything else
   NOT_READY: unavailable(),
   INTERNAL: { exit: ExitCode.state, status: 500, hint: 'Run again with --verbose for details.' },
