@@ -1,0 +1,64 @@
+/**
+ * The in-memory store: one instance's TATs in a Map, with the same semantics as the Redis store. Memory is
+ * bounded: keys come from clients (an IP spray or random login emails mint a new key per request), so a
+ * full map first drops expired keys, then evicts the least recently admitted ones.
+ */
+import type { Clock } from '../core/clock.js'
+import { gcraStep } from './gcra.js'
+import type { ConsumeResult, GcraParams, RateLimitStore } from './types.js'
+
+/** Keys kept at most unless told otherwise: ~100k short strings and numbers are a few MB. */
+export const DEFAULT_MAX_KEYS = 100_000
+/** A full sweep is O(keys): at most one per second, so a spray cannot make every request pay for one. */
+const SWEEP_EVERY_US = 1_000_000
+/** Expired keys checked at the head of the map on each call: cleans up without a timer. */
+const INCREMENTAL_CHECKS = 2
+
+/** A store keeping TATs in this process, time from `clock`. */
+export function createMemoryStore(options: { clock: Clock; maxKeys?: number }): RateLimitStore & { size(): number } {
+  const { clock } = options
+  const maxKeys = options.maxKeys ?? DEFAULT_MAX_KEYS
+  if (!Number.isInteger(maxKeys) || maxKeys < 1) throw new RangeError(`maxKeys must be a positive integer, not ${maxKeys}`)
+  // Insertion order is admission order (an admitted key is re-inserted), so the head is the least recently admitted.
+  const tats = new Map<string, number>()
+  let lastSweepUs = Number.NEGATIVE_INFINITY
+
+  // A key whose TAT has passed is idle: dropping it changes no decision (gcraStep treats absent as TAT = now).
+  const sweep = (nowUs: number) => {
+    for (const [key, tat] of tats) if (tat <= nowUs) tats.delete(key)
+    lastSweepUs = nowUs
+  }
+
+  const dropExpiredAtHead = (nowUs: number) => {
+    let checked = 0
+    for (const [key, tat] of tats) {
+      if (checked++ >= INCREMENTAL_CHECKS || tat > nowUs) break
+      tats.delete(key)
+    }
+  }
+
+  const makeRoom = (nowUs: number) => {
+    if (tats.size > maxKeys && nowUs - lastSweepUs >= SWEEP_EVERY_US) sweep(nowUs)
+    // Evicting forgets a live key (it gets its burst back): the price of bounded memory, paid by the stalest key.
+    for (const key of tats.keys()) {
+      if (tats.size <= maxKeys) break
+      tats.delete(key)
+    }
+  }
+
+  return {
+    async consume(key: string, params: GcraParams, nowUs = clock.now() * 1000): Promise<ConsumeResult> {
+      dropExpiredAtHead(nowUs)
+      const stored = tats.get(key)
+      const current = stored !== undefined && stored > nowUs ? stored : undefined
+      const step = gcraStep(current, nowUs, params)
+      if (step.allowed) {
+        tats.delete(key)
+        tats.set(key, step.tatUs)
+        if (stored === undefined) makeRoom(nowUs)
+      }
+      return { allowed: step.allowed, tatUs: step.tatUs, nowUs }
+    },
+    size: () => tats.size,
+  }
+}

@@ -1,0 +1,80 @@
+import { expect } from 'chai'
+import { manualClock } from '../../../src/core/clock.js'
+import { createMemoryStore } from '../../../src/ratelimit/index.js'
+
+const HOUR = { intervalUs: 3_600_000_000, burst: 1 }
+const SECOND = { intervalUs: 1_000_000, burst: 1 }
+
+describe('ratelimit/memory-store', () => {
+  it('stays within maxKeys under a spray of 10,000 distinct keys, and still admits new ones', async () => {
+    const clock = manualClock()
+    const store = createMemoryStore({ clock, maxKeys: 1000 })
+    let largest = 0
+    for (let i = 0; i < 10_000; i++) {
+      expect((await store.consume(`ip:${i}`, HOUR)).allowed).to.equal(true)
+      largest = Math.max(largest, store.size())
+      if (i % 7 === 0) clock.advance(1)
+    }
+    expect(largest).to.equal(1000)
+    expect(store.size()).to.equal(1000)
+  })
+
+  it('when full, drops expired keys before evicting a live one', async () => {
+    const clock = manualClock()
+    const store = createMemoryStore({ clock, maxKeys: 10 })
+    // The live keys are the oldest: evicting by age alone would take them first.
+    for (let i = 0; i < 5; i++) await store.consume(`live${i}`, HOUR)
+    for (let i = 0; i < 5; i++) await store.consume(`short${i}`, SECOND)
+    clock.advance(2_000)
+    for (let i = 0; i < 5; i++) await store.consume(`new${i}`, HOUR)
+    expect(store.size()).to.be.at.most(10)
+    // Each live key still holds its TAT: its single-request burst is spent.
+    for (let i = 0; i < 5; i++) expect((await store.consume(`live${i}`, HOUR)).allowed, `live${i}`).to.equal(false)
+  })
+
+  it('when full of live keys, evicts the least recently admitted', async () => {
+    const clock = manualClock()
+    const store = createMemoryStore({ clock, maxKeys: 3 })
+    for (const key of ['a', 'b', 'c']) await store.consume(key, HOUR)
+    await store.consume('d', HOUR)
+    expect(store.size()).to.equal(3)
+    expect((await store.consume('b', HOUR)).allowed).to.equal(false) // kept
+    expect((await store.consume('a', HOUR)).allowed).to.equal(true) // forgotten, so idle again
+  })
+
+  it('counts recency from the last admission, not the first', async () => {
+    const store = createMemoryStore({ clock: manualClock(), maxKeys: 3 })
+    const twice = { intervalUs: HOUR.intervalUs, burst: 2 }
+    for (const key of ['a', 'b', 'c', 'a']) await store.consume(key, twice)
+    await store.consume('d', twice) // b is now the least recently admitted
+    expect((await store.consume('a', twice)).allowed).to.equal(false) // kept: both of its burst spent
+    expect(await store.consume('b', twice)).to.include({ allowed: true })
+    expect((await store.consume('b', twice)).allowed).to.equal(true) // forgotten: a fresh burst of 2
+  })
+
+  it('forgets expired keys: an expired key is an absent one, and memory shrinks as the store is used', async () => {
+    const clock = manualClock()
+    const store = createMemoryStore({ clock })
+    for (let i = 0; i < 100; i++) await store.consume(`k${i}`, SECOND)
+    expect(store.size()).to.equal(100)
+    expect((await store.consume('k0', SECOND)).allowed).to.equal(false)
+    clock.advance(1_000) // TAT = now: expired
+    const again = await store.consume('k0', SECOND)
+    expect(again).to.deep.equal({ allowed: true, tatUs: clock.now() * 1000 + 1_000_000, nowUs: clock.now() * 1000 })
+    for (let i = 0; i < 100; i++) await store.consume('other', SECOND)
+    expect(store.size()).to.be.at.most(2)
+  })
+
+  it('takes time from the clock in µs unless nowUs is passed, and leaves TAT alone on a refusal', async () => {
+    const clock = manualClock(1_000)
+    const store = createMemoryStore({ clock })
+    expect(await store.consume('k', { intervalUs: 10, burst: 2 })).to.deep.equal({ allowed: true, tatUs: 1_000_010, nowUs: 1_000_000 })
+    expect(await store.consume('k', { intervalUs: 10, burst: 2 }, 1_000_005)).to.deep.equal({ allowed: true, tatUs: 1_000_020, nowUs: 1_000_005 })
+    expect(await store.consume('k', { intervalUs: 10, burst: 2 }, 1_000_006)).to.deep.equal({ allowed: false, tatUs: 1_000_020, nowUs: 1_000_006 })
+    expect(await store.consume('k', { intervalUs: 10, burst: 2 }, 1_000_010)).to.deep.equal({ allowed: true, tatUs: 1_000_030, nowUs: 1_000_010 })
+  })
+
+  it('refuses a maxKeys that is not a positive integer', () => {
+    for (const maxKeys of [0, -1, 1.5, Number.NaN]) expect(() => createMemoryStore({ clock: manualClock(), maxKeys })).to.throw(RangeError)
+  })
+})

@@ -1,0 +1,108 @@
+import { expect } from 'chai'
+import fc from 'fast-check'
+import { manualClock } from '../../../src/core/clock.js'
+import { createMemoryStore, createRateLimiter, LOGIN_RULES, matchesPath, normalisePath } from '../../../src/ratelimit/index.js'
+
+const LOGIN = '/api/v1/auth/login'
+
+// Spellings a router or a proxy in front of it may still send to the login handler.
+const VARIANTS = [
+  '/api/v1/auth/login',
+  '/API/v1/auth/login/',
+  '/Api/V1/Auth/LOGIN',
+  '//api/v1//auth/./login',
+  '/api/v1/x/../auth/login',
+  '/api/v1/auth/%6Cogin',
+  '/api/v1/auth/%6cOGIN',
+  '/%61%70%69/v1/auth/login',
+  '/api/v1/auth%2Flogin',
+  '/api/v1/auth%2flogin',
+  '/api/v1/auth/login?next=/admin',
+  '/api/v1/auth/login#frag',
+  '/api/v1/auth/login/.',
+  '/api/v1/auth/login/./',
+  '/api/v1/auth/x/y/../../login',
+  '/api/v1/auth/%2e/login',
+  '/api/v1/x/%2E%2E/auth/login',
+  '/api/v1/auth\\login',
+  '/api/v1/auth%5Clogin',
+  '/../../api/v1/auth/login',
+  'api/v1/auth/login',
+  '/api/v1/auth/login//',
+]
+
+describe('ratelimit/paths', () => {
+  it('lands every path variant of the login route on the login rule', async () => {
+    for (const path of VARIANTS) {
+      expect(normalisePath(path), path).to.equal(LOGIN)
+      const limiter = createRateLimiter({ rules: LOGIN_RULES, store: createMemoryStore({ clock: manualClock() }) })
+      const decision = await limiter.check({ method: 'POST', path, ip: '198.51.100.1', account: 'a@example.com' })
+      expect(decision.applied.map((a) => a.rule), path).to.deep.equal(['login-ip', 'login-account'])
+    }
+  })
+
+  it('does not fold different paths together', () => {
+    for (const path of ['/api/v1/auth/login2', '/api/v1/auth/logi', '/api/v1/auth', '/api/v1/auth/login/x', '/api/v1/auth/log%20in', '/api/v1/auth/login%3F', '/api/v1/auth/%252Flogin']) {
+      expect(normalisePath(path), path).not.to.equal(LOGIN)
+    }
+    expect(normalisePath('/')).to.equal('/')
+    expect(normalisePath('')).to.equal('/')
+    expect(normalisePath('/..')).to.equal('/')
+    expect(normalisePath('/a/b/../../../c')).to.equal('/c')
+    expect(normalisePath('/a/%252F')).to.equal('/a/%252f') // decoded once, as a server does
+  })
+
+  it('keeps malformed percent-encoding as it is and never throws', () => {
+    expect(normalisePath('/api/%zz/%4')).to.equal('/api/%zz/%4')
+    expect(normalisePath('/a%/b%2')).to.equal('/a%/b%2')
+    expect(normalisePath('/%E0%A4%A/x')).to.equal('/%e0%a4%a/x')
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 60 }), (raw) => {
+        const once = normalisePath(raw)
+        expect(once.startsWith('/')).to.equal(true)
+        expect(once === '/' || !once.endsWith('/')).to.equal(true)
+        expect(once).not.to.match(/\/\/|\/\.\.?(\/|$)/)
+        expect(normalisePath(once)).to.equal(once) // idempotent
+      }),
+      { numRuns: 2000 },
+    )
+  })
+
+  it('normalises random case, slash, dot-segment and percent-encoding mutations of a path to the same result', () => {
+    const segment = fc.stringMatching(/^[a-z0-9\-._~]{1,8}$/).filter((s) => s !== '.' && s !== '..')
+    const hex = (c: string, upper: boolean) => {
+      const code = c.charCodeAt(0).toString(16).padStart(2, '0')
+      return `%${upper ? code.toUpperCase() : code}`
+    }
+    // One spelling of a segment: each character as is, upper-cased or percent-encoded (either hex case).
+    const spell = (s: string) => fc.array(fc.integer({ min: 0, max: 3 }), { minLength: s.length, maxLength: s.length }).map((how) => [...s].map((c, i) => [c, c.toUpperCase(), hex(c, true), hex(c, false)][how[i] ?? 0]).join(''))
+    // What may stand between two segments: a slash and its variants, or a detour through another segment.
+    const separator = fc.oneof(fc.constantFrom('/', '//', '/./', '/%2F', '/%2f', '\\', '%5C', '/%2e/', '/%2E/./'), segment.map((s) => `/${s}/../`), segment.map((s) => `/${s}/%2e%2E/`))
+    const tail = fc.constantFrom('', '/', '//', '/.', '?a=1', '#x', '/?a=/b/../c', '%2F')
+    const sample = fc.array(segment, { minLength: 1, maxLength: 6 }).chain((segments) =>
+      fc.tuple(fc.constant(segments), fc.tuple(...segments.map(spell)), fc.array(separator, { minLength: segments.length, maxLength: segments.length }), tail),
+    )
+    fc.assert(
+      fc.property(sample, ([segments, spelled, separators, end]) => {
+        const canonical = `/${segments.join('/')}`
+        const mutated = spelled.map((s, i) => `${separators[i]}${s}`).join('') + end
+        expect(normalisePath(canonical), canonical).to.equal(canonical)
+        expect(normalisePath(mutated), mutated).to.equal(canonical)
+      }),
+      { numRuns: 2000 },
+    )
+  })
+
+  it('matches patterns: exact, /* below a prefix, /* everything', () => {
+    expect(matchesPath('/api/v1/auth/login', LOGIN)).to.equal(true)
+    expect(matchesPath('/api/v1/auth/login', '/api/v1/auth/login2')).to.equal(false)
+    expect(matchesPath('/api/*', '/api/v1/x')).to.equal(true)
+    expect(matchesPath('/api/*', '/api')).to.equal(false)
+    expect(matchesPath('/api/*', '/apix/y')).to.equal(false)
+    expect(matchesPath('/*', '/')).to.equal(true)
+    expect(matchesPath('/*', '/anything/at/all')).to.equal(true)
+    expect(matchesPath('/API/V1/Auth/Login/', LOGIN)).to.equal(true) // patterns are normalised too
+    expect(matchesPath('/a.b', '/axb')).to.equal(false) // no regex leaks
+    expect(matchesPath('/a+', '/aa')).to.equal(false)
+  })
+})
