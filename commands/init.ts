@@ -15,10 +15,11 @@ const resultSchema = z.object({
 })
 
 export default class Init extends GantryCommand<typeof Init> {
-  static override summary = 'Create a Gantry workspace: config, env files, migrations/, seeds/, docker-compose.yml.'
+  static override summary = 'Create a Gantry workspace: config, env files, migrations/, seeds/, docker-compose.yml and a Dockerfile.'
   static override description =
     'Asks on a terminal for what it needs; every question is also a flag, and --yes takes the defaults. ' +
-    'Refuses to replace an existing file unless --force is given, and then writes nothing.'
+    'Refuses to replace an existing file unless --force is given, and then writes nothing. ' +
+    'The Dockerfile runs `gantry serve` and installs from the package.json and package-lock.json of the project that depends on gantry; docker-compose.yml runs migrations once, then the server.'
   static override examples = [
     '<%= config.bin %> init',
     '<%= config.bin %> init my-app --yes',
@@ -58,6 +59,7 @@ export default class Init extends GantryCommand<typeof Init> {
     if (cd !== '') this.ui.out(`  cd ${cd}`)
     this.ui.out('  gantry migrate latest     # create the development database (SQLite, in .gantry/)')
     this.ui.out('  gantry env check          # check the database, Redis and migrations')
+    this.ui.out('  gantry serve              # the bundled server on http://127.0.0.1:3000')
     return { root, files }
   }
 

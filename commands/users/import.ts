@@ -1,4 +1,4 @@
-import { createReadStream, statSync } from 'node:fs'
+import { createReadStream, statSync, type ReadStream } from 'node:fs'
 import { resolve } from 'node:path'
 import { Args, Flags } from '@oclif/core'
 import { GantryCommand } from '../../src/cli/base-command.js'
@@ -8,8 +8,6 @@ import { importResultSchema, type ImportResult, type UserFileFormat } from '../.
 
 /** Bad rows listed on a terminal; --json lists them all. */
 const SHOWN = 20
-/** A progress line on a terminal every this many rows. */
-const PROGRESS_EVERY = 10_000
 
 export default class UsersImport extends GantryCommand<typeof UsersImport> {
   static override summary = 'Import users from a CSV or JSON lines file.'
@@ -41,25 +39,38 @@ export default class UsersImport extends GantryCommand<typeof UsersImport> {
     if (!format) {
       throw new GantryError('INVALID_INPUT', `Cannot tell the format of ${file} from its extension.`, { hint: 'Pass --format csv or --format jsonl.' })
     }
-    let isFile = false
+    let size: number | undefined
     try {
-      isFile = statSync(file).isFile()
+      const stat = statSync(file)
+      if (stat.isFile()) size = stat.size
     } catch {
       // reported below
     }
-    if (!isFile) throw new GantryError('INVALID_INPUT', `No file at ${file}.`, { hint: 'Check the path.' })
+    if (size === undefined) throw new GantryError('INVALID_INPUT', `No file at ${file}.`, { hint: 'Check the path.' })
     const admin = await (await this.runtime()).admin()
-    const progress = !this.jsonEnabled() && Boolean(process.stderr.isTTY)
-    let shown = 0
-    const result = await admin.users.import(
-      () => createReadStream(file),
-      { format, dryRun: this.flags['dry-run'], atomic: this.flags.atomic, defaultRole: this.flags['default-role'] },
-      (p) => {
-        if (!progress || p.rows - shown < PROGRESS_EVERY) return
-        shown = p.rows
-        this.ui.note(`… ${p.rows.toLocaleString('en')} rows read, ${p.imported.toLocaleString('en')} ${this.flags['dry-run'] ? 'valid' : 'imported'}, ${p.skipped.toLocaleString('en')} skipped`)
-      },
-    )
+    // A bar on a terminal's stderr; on a pipe, a file or under --json, nothing (the result says it all).
+    const bar = this.ui.progress()
+    // The stream being read (JSON lines are read twice): its bytesRead of the file's size is the percentage.
+    let reading: ReadStream | undefined
+    let result: ImportResult
+    try {
+      result = await admin.users.import(
+        () => (reading = createReadStream(file)),
+        { format, dryRun: this.flags['dry-run'], atomic: this.flags.atomic, defaultRole: this.flags['default-role'] },
+        (p) =>
+          bar?.update({
+            done: reading?.bytesRead ?? 0,
+            total: size,
+            items: p.rows,
+            unit: 'rows',
+            counts: [[p.imported, this.flags['dry-run'] ? 'valid' : 'imported'], [p.skipped, 'rejected']],
+          }),
+      )
+    } catch (err) {
+      bar?.done()
+      throw err
+    }
+    bar?.done(true)
     this.report(result)
     if (result.skipped.length > 0) process.exitCode = 1
     return result

@@ -1,5 +1,6 @@
 import { stripVTControlCharacters } from 'node:util'
 import { Chalk, type ChalkInstance } from 'chalk'
+import { createProgressBar, type ProgressBar } from './progress.js'
 
 /** Terminal output for one command run: colours, tables and spinners that step aside for --json and pipes. */
 export interface Ui {
@@ -14,6 +15,8 @@ export interface Ui {
   table<T extends object>(rows: readonly T[], columns: ReadonlyArray<readonly [keyof T & string, string]>): void
   /** Runs `work` under a spinner on a TTY; elsewhere it just runs it. */
   spin<R>(text: string, work: () => Promise<R>): Promise<R>
+  /** A progress bar on stderr when it is a terminal (not TERM=dumb); none under --json or on a pipe or file. */
+  progress(): ProgressBar | undefined
 }
 
 /** Colour level from NO_COLOR / FORCE_COLOR and whether stdout is a terminal. */
@@ -68,6 +71,10 @@ export function createUi(options: { json: boolean; env?: NodeJS.ProcessEnv; stdo
         spinner.fail()
         throw err
       }
+    },
+    progress() {
+      if (json || !stderr.isTTY || env.TERM === 'dumb') return undefined
+      return createProgressBar(stderr, { style: (line) => errColor.dim(line) })
     },
   }
 }

@@ -12,6 +12,12 @@ import { readTemplate, renderTemplate } from './render.js'
 export const DATABASES = ['postgres', 'mariadb'] as const
 export type ComposeDatabase = (typeof DATABASES)[number]
 
+/** What docker-compose.yml runs for each database: its name, URL scheme and port. */
+const COMPOSE_DATABASE: Readonly<Record<ComposeDatabase, { label: string; scheme: string; port: number }>> = {
+  postgres: { label: 'PostgreSQL 16', scheme: 'postgres', port: 5432 },
+  mariadb: { label: 'MariaDB 11', scheme: 'mysql', port: 3306 },
+}
+
 /** The answers `gantry init` asks for (each also a flag). */
 export interface InitAnswers {
   readonly name: string
@@ -47,14 +53,14 @@ export function initialConfig(root: string, answers: InitAnswers): RawConfig {
 
 /** Example values for .env.example; anything not listed (and every secret) is left empty. */
 function exampleValues(answers: InitAnswers, dbName: string): Record<string, string> {
-  const db = answers.database === 'postgres' ? `postgres://gantry@127.0.0.1:5432/${dbName}` : `mysql://gantry@127.0.0.1:3306/${dbName}`
+  const { scheme, port } = COMPOSE_DATABASE[answers.database]
   return {
-    DATABASE_URL: db,
+    DATABASE_URL: `${scheme}://gantry@127.0.0.1:${port}/${dbName}`,
     REDIS_URL: answers.redis ? 'redis://127.0.0.1:6379' : '',
     PORT: '3000',
     DB_USER: 'gantry',
     DB_NAME: dbName,
-    DB_PORT: answers.database === 'postgres' ? '5432' : '3306',
+    DB_PORT: String(port),
     REDIS_PORT: '6379',
   }
 }
@@ -64,15 +70,33 @@ export function composeVariables(text: string): string[] {
   return [...new Set([...text.matchAll(/(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1] ?? ''))].filter(Boolean)
 }
 
-/** docker-compose.yml: the chosen database (with a healthcheck and a named volume) and Redis when chosen. */
+/** One `depends_on` entry of a compose service. */
+const dependsOn = (service: string, condition: 'service_healthy' | 'service_completed_successfully'): string =>
+  `      ${service}:\n        condition: ${condition}`
+
+/**
+ * docker-compose.yml: the chosen database (with a healthcheck and a named volume), Redis when chosen, and
+ * the Gantry server built from the Dockerfile, started once a one-shot `migrate` service has succeeded.
+ */
 export function renderCompose(answers: InitAnswers, dbName: string): string {
+  const database = COMPOSE_DATABASE[answers.database]
   const services = [renderTemplate(readTemplate(`init/docker-compose/${answers.database}.yml`), { dbName })]
   const volumes = ['  db-data:']
   if (answers.redis) {
     services.push(readTemplate('init/docker-compose/redis.yml'))
     volumes.push('  redis-data:')
   }
-  const summary = `${answers.database === 'postgres' ? 'PostgreSQL 16' : 'MariaDB 11'}${answers.redis ? ' and Redis 7' : ''}`
+  const dependencies = [dependsOn('migrate', 'service_completed_successfully'), dependsOn('db', 'service_healthy')]
+  if (answers.redis) dependencies.push(dependsOn('redis', 'service_healthy'))
+  services.push(
+    renderTemplate(readTemplate('init/docker-compose/gantry.yml'), {
+      databaseUrl: `${database.scheme}://\${DB_USER:-gantry}:\${DB_PASSWORD:?set DB_PASSWORD}@db:${database.port}/\${DB_NAME:-${dbName}}`,
+      // Empty: no Redis, rate limits in memory (per instance).
+      redisUrl: answers.redis ? 'redis://redis:6379' : '',
+      dependsOn: dependencies.join('\n'),
+    }),
+  )
+  const summary = `the Gantry server on ${database.label}${answers.redis ? ' and Redis 7' : ''}`
   return renderTemplate(readTemplate('init/docker-compose.yml'), {
     name: answers.name,
     summary,
@@ -84,6 +108,7 @@ export function renderCompose(answers: InitAnswers, dbName: string): string {
 /** Every file `gantry init` writes, in the order it reports them. */
 export function planWorkspace(root: string, answers: InitAnswers): PlannedFile[] {
   const dbName = answers.name.toLowerCase().replace(/[^a-z0-9_]+/g, '_').replace(/^_+|_+$/g, '') || 'app'
+  const image = `${answers.name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'app'}-gantry`
   const config = initialConfig(root, answers)
   const compose = renderCompose(answers, dbName)
   const examples = exampleValues(answers, dbName)
@@ -104,6 +129,10 @@ export function planWorkspace(root: string, answers: InitAnswers): PlannedFile[]
     { path: join(config.migrations?.directory ?? 'migrations', '.gitkeep'), content: '', strategy: 'keep' },
     { path: join(config.seeds?.directory ?? 'seeds', '.gitkeep'), content: '', strategy: 'keep' },
     { path: 'docker-compose.yml', content: compose },
+    { path: 'Dockerfile', content: renderTemplate(readTemplate('init/Dockerfile'), { name: answers.name, image }) },
+    // Like .gitignore: an existing .dockerignore gains the lines it lacks (without them the image would
+    // carry .env files, or host-built node_modules over the image's own).
+    { path: '.dockerignore', content: readTemplate('init/dockerignore'), strategy: 'lines' },
   ]
 }
 

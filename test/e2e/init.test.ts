@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect } from 'chai'
 import { parse as parseYaml } from 'yaml'
@@ -10,7 +10,11 @@ interface InitResult {
   files: Array<{ path: string; action: string }>
 }
 
-const SCAFFOLD = ['gantry.config.json', '.env.example', '.env.development', '.gitignore', 'migrations/.gitkeep', 'seeds/.gitkeep', 'docker-compose.yml']
+const SCAFFOLD = ['gantry.config.json', '.env.example', '.env.development', '.gitignore', 'migrations/.gitkeep', 'seeds/.gitkeep', 'docker-compose.yml', 'Dockerfile', '.dockerignore']
+
+interface Compose {
+  services: Record<string, { image?: string; build?: string; environment?: Record<string, string>; depends_on?: Record<string, { condition: string }> }>
+}
 
 describe('e2e: gantry init', function () {
   this.timeout(60_000)
@@ -34,9 +38,17 @@ describe('e2e: gantry init', function () {
     expect(existsSync(join(root, workspace.config.$schema ?? 'none')), 'the $schema path points at the shipped schema').to.equal(true)
     expect(resolveEnvironment(workspace, 'development', {}).database).to.equal('sqlite:./.gantry/development.sqlite3')
 
-    const compose = parseYaml(readFileSync(join(root, 'docker-compose.yml'), 'utf8')) as { services: Record<string, { image: string }> }
+    const compose = parseYaml(readFileSync(join(root, 'docker-compose.yml'), 'utf8')) as Compose
     expect(compose.services.db?.image).to.equal('postgres:16')
     expect(compose.services.redis?.image).to.equal('redis:7')
+    const server = compose.services.gantry
+    expect(server?.build).to.equal('.')
+    expect(server?.environment?.DATABASE_URL).to.match(/^postgres:\/\/.*@db:5432\//)
+    expect(server?.environment?.REDIS_URL).to.equal('redis://redis:6379')
+    expect(server?.depends_on?.db?.condition).to.equal('service_healthy')
+    expect(server?.depends_on?.redis?.condition).to.equal('service_healthy')
+    expect(readFileSync(join(root, 'Dockerfile'), 'utf8')).to.match(/^CMD \["gantry", "serve"\]$/m)
+    expect(readFileSync(join(root, '.dockerignore'), 'utf8').split('\n')).to.include('.env.*')
     expect(readFileSync(join(root, '.gitignore'), 'utf8')).to.include('.env.*').and.include('!.env.example')
   })
 
@@ -44,9 +56,10 @@ describe('e2e: gantry init', function () {
     const result = await runGantry(['init', '--name', 'shop', '--database', 'mariadb', '--no-redis', '--migrations-extension', 'js'], { cwd: dir })
     expect(result.code, result.stderr).to.equal(0)
     expect(result.stdout).to.include('gantry migrate latest').and.include('gantry env check').and.include('docker-compose.yml')
-    const compose = parseYaml(readFileSync(join(dir, 'docker-compose.yml'), 'utf8')) as { services: Record<string, { image: string }> }
-    expect(Object.keys(compose.services)).to.deep.equal(['db'])
+    const compose = parseYaml(readFileSync(join(dir, 'docker-compose.yml'), 'utf8')) as Compose
+    expect(Object.keys(compose.services)).to.deep.equal(['db', 'migrate', 'gantry'])
     expect(compose.services.db?.image).to.equal('mariadb:11')
+    expect(Object.keys(compose.services.gantry?.depends_on ?? {})).to.deep.equal(['migrate', 'db'])
     expect(loadWorkspace({ cwd: dir }).migrations.extension).to.equal('js')
   })
 
@@ -62,8 +75,28 @@ describe('e2e: gantry init', function () {
     const forced = parseJson<InitResult>(await runGantry(['init', '--yes', '--force', '--json'], { cwd: dir }))
     expect(forced.files.find((f) => f.path === 'gantry.config.json')?.action).to.equal('overwritten')
     expect(forced.files.find((f) => f.path === '.gitignore')).to.equal(undefined)
+    expect(forced.files.find((f) => f.path === 'Dockerfile')?.action).to.equal('overwritten')
+    expect(forced.files.find((f) => f.path === '.dockerignore')).to.equal(undefined)
     expect(readFileSync(join(dir, '.env.development'), 'utf8')).not.to.equal(before['.env.development'])
     expect(statSync(join(dir, '.env.development')).mode & 0o777).to.equal(0o600)
+  })
+
+  it("an app's own Dockerfile stops init without --force; its .dockerignore keeps its lines and gains Gantry's", async () => {
+    writeFileSync(join(dir, 'Dockerfile'), 'FROM scratch\n')
+    writeFileSync(join(dir, '.dockerignore'), 'coverage\n.env\n')
+    const refused = await runGantry(['init', '--yes'], { cwd: dir })
+    expect(refused.code).to.equal(1)
+    expect(refused.stderr).to.match(/^Error \(FILE_EXISTS\): Dockerfile already exists/m)
+    expect(existsSync(join(dir, 'gantry.config.json'))).to.equal(false)
+    expect(readFileSync(join(dir, '.dockerignore'), 'utf8')).to.equal('coverage\n.env\n')
+
+    const forced = parseJson<InitResult>(await runGantry(['init', '--yes', '--force', '--json'], { cwd: dir }))
+    expect(forced.files.find((f) => f.path === '.dockerignore')?.action).to.equal('updated')
+    const ignore = readFileSync(join(dir, '.dockerignore'), 'utf8').split('\n')
+    expect(ignore.slice(0, 2)).to.deep.equal(['coverage', '.env'])
+    expect(ignore).to.include.members(['.env.*', '!.env.example', '**/node_modules'])
+    expect(ignore.filter((l) => l === '.env')).to.have.length(1)
+    expect(readFileSync(join(dir, 'Dockerfile'), 'utf8')).to.include('gantry')
   })
 
   it('without a terminal and without --yes, a missing answer is an error naming its flag (exit 2)', async () => {

@@ -1,7 +1,21 @@
+import { execFile, execFileSync } from 'node:child_process'
 import { readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect } from 'chai'
-import { parseJson, runGantry, tempDir, type CliResult } from '../helpers/cli.js'
+import { BIN, cliEnv, parseJson, runGantry, tempDir, type CliResult } from '../helpers/cli.js'
+
+/** Whether a text holds what a progress bar draws with: carriage returns, escape sequences. */
+const drawsInPlace = (text: string): boolean => text.includes('\r') || text.includes('\x1b[')
+
+/** Whether util-linux `script` is there, to run the CLI on a pseudo-terminal. */
+function hasScript(): boolean {
+  try {
+    execFileSync('script', ['--version'], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+}
 
 /** A migrated SQLite workspace and a runner of the built CLI in it. */
 async function workspace(): Promise<{ root: string; gantry: (args: readonly string[]) => Promise<CliResult> }> {
@@ -35,6 +49,8 @@ describe('gantry users import / export (built CLI, SQLite)', function () {
 
     const text = await gantry(['users', 'import', 'users.csv'])
     expect(text.code, text.stderr).to.equal(1)
+    expect(drawsInPlace(text.stderr) || drawsInPlace(text.stdout), 'no progress bar on a pipe').to.equal(false)
+    expect(text.stderr).to.not.include('rows/s')
     expect(text.stdout).to.match(/LINE\s+EMAIL\s+REASON/).and.match(/4\s+broken-email\s+email: not a valid email address/).and.match(/Imported 3 users from 4 rows; 1 skipped\./)
 
     const list = parseJson<{ data: Array<{ email: string; name: string; role: string }> }>(await gantry(['users', 'list', '--json']))
@@ -69,5 +85,25 @@ describe('gantry users import / export (built CLI, SQLite)', function () {
     expect(stdout.code, stdout.stderr).to.equal(0)
     expect(stdout.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { email: string }).email)).to.deep.equal(['carol@example.com'])
     expect((await gantry(['users', 'export', '--json'])).code).to.equal(2)
+  })
+
+  it('draws a progress bar on a terminal (a pseudo-terminal from `script`) and leaves a summary line', async function () {
+    if (!hasScript()) return this.skip() // no util-linux `script` here: no terminal to see a bar on
+    const { root } = await workspace()
+    const rows = Array.from({ length: 3000 }, (_, i) => `user${i}@example.com,User ${i},viewer,`)
+    writeFileSync(join(root, 'many.csv'), ['email,name,role,password_hash', ...rows].join('\n'))
+    // stderr stays on the terminal (what `script` prints); stdout goes to a file.
+    const command = `'${process.execPath}' '${BIN}' users import many.csv > stdout.txt`
+    const terminal = await new Promise<string>((resolvePromise, reject) => {
+      const child = execFile('script', ['-qfec', command, '/dev/null'], { cwd: root, env: cliEnv({ GANTRY_AUTH_SECRET: 'e2e-secret' }) }, (error, out) =>
+        error ? reject(error) : resolvePromise(out),
+      )
+      child.stdin?.end()
+    })
+    expect(terminal).to.match(/\r\[[█░]+\] +\d+% · [\d,]+ rows/)
+    expect(terminal).to.include('\x1b[K')
+    expect(terminal, 'the bar erased, the summary in its place').to.include('\r\x1b[K3,000 rows in ')
+    expect(terminal).to.match(/3,000 rows in \d+\.\d s \([\d,]+ rows\/s\)\./)
+    expect(readFileSync(join(root, 'stdout.txt'), 'utf8')).to.equal('Imported 3000 users from 3000 rows; 0 skipped.\n')
   })
 })

@@ -113,19 +113,90 @@ describe('scaffold: init plan', () => {
     expect(dev?.content).to.match(/^GANTRY_AUTH_SECRET=[A-Za-z0-9_-]{43}$/m)
   })
 
+  interface ComposeService {
+    image?: string
+    build?: string
+    command?: string[]
+    healthcheck?: { test: string[] }
+    environment?: Record<string, string>
+    depends_on?: Record<string, { condition: string }>
+    ports?: string[]
+  }
+  const compose = (a: InitAnswers) => parseYaml(file(planWorkspace('/tmp/x', a), 'docker-compose.yml')) as { services: Record<string, ComposeService>; volumes: Record<string, unknown> }
+  /** What compose makes of `${VAR:-default}` / `${VAR:?message}` when VAR is set in `values` (else its default). */
+  const interpolate = (text: string, values: Record<string, string>): string =>
+    text.replace(/\$\{(\w+)(?::[-?]([^}]*))?\}/g, (_m, name: string, fallback: string | undefined) => values[name] ?? fallback ?? '')
+
   it('renders docker-compose.yml for PostgreSQL + Redis and MariaDB alone, with healthchecks, volumes and no secrets', () => {
-    const pg = parseYaml(file(planWorkspace('/tmp/x', answers), 'docker-compose.yml')) as { services: Record<string, { image: string; healthcheck?: unknown; environment?: Record<string, string> }>; volumes: Record<string, unknown> }
-    expect(Object.keys(pg.services)).to.deep.equal(['db', 'redis'])
+    const pg = compose(answers)
+    expect(Object.keys(pg.services)).to.deep.equal(['db', 'redis', 'migrate', 'gantry'])
     expect(pg.services.db?.image).to.equal('postgres:16')
     expect(pg.services.redis?.image).to.equal('redis:7')
     expect(pg.services.db?.healthcheck).to.be.an('object')
+    expect(pg.services.redis?.healthcheck).to.be.an('object')
     expect(Object.keys(pg.volumes)).to.deep.equal(['db-data', 'redis-data'])
     expect(pg.services.db?.environment?.POSTGRES_PASSWORD).to.match(/^\$\{DB_PASSWORD/)
-    const maria = parseYaml(file(planWorkspace('/tmp/x', { ...answers, database: 'mariadb', redis: false }), 'docker-compose.yml')) as typeof pg
-    expect(Object.keys(maria.services)).to.deep.equal(['db'])
+    const maria = compose({ ...answers, database: 'mariadb', redis: false })
+    expect(Object.keys(maria.services)).to.deep.equal(['db', 'migrate', 'gantry'])
     expect(maria.services.db?.image).to.equal('mariadb:11')
     expect(maria.services.db?.healthcheck).to.be.an('object')
     expect(Object.keys(maria.volumes)).to.deep.equal(['db-data'])
+  })
+
+  it('wires the gantry service to db and redis: URLs of the compose services, healthy dependencies, migrations first', () => {
+    const { services } = compose(answers)
+    const gantry = services.gantry ?? {}
+    expect(gantry.build).to.equal('.')
+    expect(gantry.depends_on).to.deep.equal({
+      migrate: { condition: 'service_completed_successfully' },
+      db: { condition: 'service_healthy' },
+      redis: { condition: 'service_healthy' },
+    })
+    const values = { DB_PASSWORD: 'pw-1', GANTRY_AUTH_SECRET: 's' }
+    const database = new URL(interpolate(gantry.environment?.DATABASE_URL ?? '', values))
+    expect([database.protocol, database.username, database.password, database.host, database.pathname]).to.deep.equal(['postgres:', 'gantry', 'pw-1', 'db:5432', '/my_shop'])
+    expect(new URL(gantry.environment?.REDIS_URL ?? '').host).to.equal('redis:6379')
+    expect(gantry.environment?.GANTRY_AUTH_SECRET).to.equal('${GANTRY_AUTH_SECRET:?set GANTRY_AUTH_SECRET}')
+    expect(gantry.environment?.GANTRY_ENV).to.equal('${GANTRY_ENV:-production}')
+    expect(gantry.environment?.PORT).to.equal('3000')
+    expect(gantry.ports).to.deep.equal(['127.0.0.1:${PORT:-3000}:3000'])
+    expect(gantry.healthcheck?.test.join(' ')).to.include('http://127.0.0.1:3000/api/health/ready')
+    // The one-shot migrate service runs the same image against the same database, before the server.
+    const migrate = services.migrate ?? {}
+    expect(migrate.build).to.equal('.')
+    expect(migrate.command).to.deep.equal(['gantry', 'migrate', 'latest'])
+    expect(migrate.environment?.DATABASE_URL).to.equal(gantry.environment?.DATABASE_URL)
+    expect(migrate.depends_on).to.deep.equal({ db: { condition: 'service_healthy' } })
+
+    const maria = compose({ ...answers, database: 'mariadb', redis: false }).services.gantry ?? {}
+    expect(Object.keys(maria.depends_on ?? {})).to.deep.equal(['migrate', 'db'])
+    const mysql = new URL(interpolate(maria.environment?.DATABASE_URL ?? '', values))
+    expect([mysql.protocol, mysql.host]).to.deep.equal(['mysql:', 'db:3306'])
+    expect(maria.environment?.REDIS_URL).to.equal('')
+  })
+
+  it('writes a multi-stage Dockerfile that runs `gantry serve` as the node user, and a .dockerignore that keeps secrets out', () => {
+    const files = planWorkspace('/tmp/x', answers)
+    const dockerfile = file(files, 'Dockerfile')
+    // Instructions, comments dropped and continuation lines joined.
+    const instructions = dockerfile.replace(/\\\n\s*/g, ' ').split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#'))
+    const from = instructions.filter((l) => l.startsWith('FROM '))
+    expect(from).to.deep.equal(['FROM node:20-bookworm-slim AS dependencies', 'FROM node:20-bookworm-slim'])
+    const final = instructions.slice(instructions.indexOf(from[1] as string))
+    expect(instructions.find((l) => l.startsWith('RUN ') && l.includes('npm ci'))).to.include('--omit=dev')
+    expect(instructions.some((l) => l.startsWith('RUN ') && /python3 make g\+\+/.test(l))).to.equal(true)
+    expect(final.some((l) => /python3|g\+\+/.test(l)), 'no compiler in the final image').to.equal(false)
+    expect(final).to.include('USER node')
+    expect(final).to.include('EXPOSE 3000')
+    expect(final.find((l) => l.startsWith('ENV '))).to.include('NODE_ENV=production')
+    expect(final.find((l) => l.startsWith('HEALTHCHECK '))).to.include('fetch(').and.include('/api/health')
+    expect(final[final.length - 1]).to.equal('CMD ["gantry", "serve"]')
+    expect(final.indexOf('USER node')).to.be.lessThan(final.length - 1)
+    expect(dockerfile).to.include('my-shop-gantry').and.not.include('{{')
+
+    const entry = files.find((f) => f.path === '.dockerignore')
+    expect(entry?.strategy).to.equal('lines')
+    expect(entry?.content.split('\n')).to.include.members(['.env', '.env.*', '!.env.example', '.gantry', '**/node_modules'])
   })
 
   it('plans .gitignore entries, and migrations/ and seeds/ with a .gitkeep', () => {
