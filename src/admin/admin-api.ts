@@ -4,8 +4,10 @@
  */
 import type { ApiKey, ApiKeyListInput, ApiKeyPage, ApiKeyWithSecret, CreateApiKeyInput, RotateApiKeyInput } from '../core/apikeys/apikeys.schema.js'
 import type { AuditListInput, AuditPage } from '../core/audit/audit.schema.js'
+import type { MaintenanceInput, MaintenanceState } from '../core/maintenance/maintenance.schema.js'
 import type { CreateRoleInput, Role, RoleList, UpdateRoleInput } from '../core/roles/roles.schema.js'
 import type { IssuedToken, IssueTokenInput, RevokedSessions } from '../core/sessions/sessions.schema.js'
+import type { RotatedSigningKey, SigningKeyList } from '../core/sessions/signing-keys.schema.js'
 import type { ExportUsersInput } from '../core/users/export.js'
 import type { ImportProgress, ImportResult, ImportSource, ImportUsersInput } from '../core/users/import.js'
 import type { CreateUserInput, SetPasswordInput, UpdateUserInput, User, UserListInput, UserPage, UserWithPassword } from '../core/users/users.schema.js'
@@ -45,9 +47,23 @@ export interface ApiKeysAdmin {
   rotate(keyId: string, input?: RotateApiKeyInput): Promise<ApiKeyWithSecret>
 }
 
+/** EdDSA signing keys (auth.algorithm EdDSA; under HS256 both answer INVALID_INPUT). */
+export interface SigningKeysAdmin {
+  list(): Promise<SigningKeyList>
+  rotate(): Promise<RotatedSigningKey>
+}
+
 export interface TokensAdmin {
   issue(email: string, input?: IssueTokenInput): Promise<IssuedToken>
   revoke(email: string): Promise<RevokedSessions>
+  readonly keys: SigningKeysAdmin
+}
+
+/** Maintenance mode: reading it needs maintenance:read, turning it on or off maintenance:write. */
+export interface MaintenanceAdmin {
+  status(): Promise<MaintenanceState>
+  on(input?: MaintenanceInput): Promise<MaintenanceState>
+  off(): Promise<MaintenanceState>
 }
 
 export interface AdminApi {
@@ -56,4 +72,5 @@ export interface AdminApi {
   readonly audit: AuditAdmin
   readonly apikeys: ApiKeysAdmin
   readonly tokens: TokensAdmin
+  readonly maintenance: MaintenanceAdmin
 }

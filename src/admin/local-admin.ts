@@ -4,7 +4,7 @@ import type { AdminApi } from './admin-api.js'
 
 /** The AdminApi straight over the services, as one actor (a local operator: `localContext(localActor())`). */
 export function createLocalAdmin(services: Services, ctx: ActorContext): AdminApi {
-  const { users, roles, audit, userImport, userExport, apikeys, sessions } = services
+  const { users, roles, audit, userImport, userExport, apikeys, sessions, signingKeys, maintenance } = services
   return {
     users: {
       create: (input) => users.create(ctx, input),
@@ -38,6 +38,15 @@ export function createLocalAdmin(services: Services, ctx: ActorContext): AdminAp
     tokens: {
       issue: (email, input) => sessions.issueScriptToken(ctx, email, input),
       revoke: (email) => sessions.revokeUserSessions(ctx, email),
+      keys: {
+        list: () => signingKeys.list(ctx),
+        rotate: () => signingKeys.rotate(ctx),
+      },
+    },
+    maintenance: {
+      status: () => maintenance.status(ctx),
+      on: (input) => maintenance.on(ctx, input),
+      off: () => maintenance.off(ctx),
     },
   }
 }

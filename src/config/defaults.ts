@@ -9,9 +9,10 @@ export const DEFAULT_ENVIRONMENT = 'development'
 const common = {
   redis: '${REDIS_URL:-}',
   protected: false,
-  server: { port: '${PORT:-3000}', host: '0.0.0.0', trustProxy: false, corsOrigins: [], bodyLimit: '1mb' },
+  server: { port: '${PORT:-3000}', host: '0.0.0.0', trustProxy: false, corsOrigins: [], bodyLimit: '100kb', drainDelay: '5s', shutdownTimeout: '30s' },
   auth: {
     secret: '${GANTRY_AUTH_SECRET:-}',
+    algorithm: 'HS256',
     issuer: 'gantry',
     audience: 'gantry',
     accessTokenTtl: '15m',
@@ -29,7 +30,8 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<string, RawEnvironment>> = {
   development: {
     database: '${DATABASE_URL:-sqlite:./.gantry/development.sqlite3}',
     ...common,
-    server: { ...common.server, host: '127.0.0.1' },
+    // A developer's Ctrl-C should not wait for a load balancer that is not there.
+    server: { ...common.server, host: '127.0.0.1', drainDelay: '0s' },
     rateLimits: { default: null },
     log: { level: 'debug' },
   },

@@ -42,12 +42,18 @@ export const environmentSchema = z
         trustProxy: z.union([z.boolean(), z.number().int().min(0), z.string()]).optional(),
         corsOrigins: z.array(z.string()).optional(),
         bodyLimit: z.string().regex(/^\d+(b|kb|mb)$/i, 'expected a size such as 100kb or 1mb').optional(),
+        drainDelay: durationSchema.describe('On SIGTERM: how long readiness answers 503 before the listener closes (default 5s)').optional(),
+        shutdownTimeout: durationSchema.describe('After the listener closes: how long in-flight requests may take (default 30s)').optional(),
       })
       .strict()
       .optional(),
     auth: z
       .object({
         secret: z.string().optional().describe('Token signing secret; write a ${VAR} reference, never the value'),
+        algorithm: z
+          .enum(['HS256', 'EdDSA'])
+          .describe('Access-token signature: HS256 with the secret (default), or EdDSA with rotatable Ed25519 keys published as a JWKS (their private halves are sealed under the secret)')
+          .optional(),
         issuer: z.string().optional(),
         audience: z.string().optional(),
         accessTokenTtl: durationSchema.optional(),
@@ -116,6 +122,8 @@ export const resolvedEnvironmentSchema = z.object({
     trustProxy: z.union([z.boolean(), z.number(), z.string()]),
     corsOrigins: z.array(z.string()),
     bodyLimit: z.string(),
+    drainDelay: durationSchema,
+    shutdownTimeout: durationSchema,
   }),
   auth: z.object({
     /** Empty means not configured: only the server needs it, and it says so when it starts. */
@@ -123,6 +131,7 @@ export const resolvedEnvironmentSchema = z.object({
       .string()
       .optional()
       .transform((v) => v || undefined),
+    algorithm: z.enum(['HS256', 'EdDSA']).default('HS256'),
     issuer: z.string(),
     audience: z.string(),
     accessTokenTtl: durationSchema,

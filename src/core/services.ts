@@ -6,9 +6,11 @@ import type { Knex } from 'knex'
 import { createApiKeysService, type ApiKeysService } from './apikeys/apikeys.service.js'
 import { createAuditService, type AuditService } from './audit/audit.service.js'
 import type { Clock } from './clock.js'
+import { createMaintenanceService, type MaintenanceService } from './maintenance/maintenance.service.js'
 import { createRolesService, type RolesService } from './roles/roles.service.js'
 import type { AuthSettings } from './sessions/sessions.schema.js'
 import { createSessionsService, type SessionsService } from './sessions/sessions.service.js'
+import { createSigningKeysService, type SigningKeysService } from './sessions/signing-keys.service.js'
 import { DEFAULT_LOCKOUT, type LockoutPolicy } from './users/login.js'
 import { passwordPolicy, type PasswordPolicy } from './users/password-policy.js'
 import { argon2Hasher, type PasswordHasher } from './users/passwords.js'
@@ -35,9 +37,13 @@ export interface Services {
   readonly audit: AuditService
   readonly apikeys: ApiKeysService
   readonly sessions: SessionsService
+  /** Token signing keys: under EdDSA listed, rotated and published as a JWKS (`jwks()`). */
+  readonly signingKeys: SigningKeysService
   /** users import / export (streamed files). */
   readonly userImport: UserImportService
   readonly userExport: UserExportService
+  /** Maintenance mode; `current()` is the server's per-request check. */
+  readonly maintenance: MaintenanceService
 }
 
 /** Builds every service over one database and clock. */
@@ -58,6 +64,8 @@ export function createServices(deps: ServiceDeps): Services {
   const userExport = createUserExportService({ knex })
   const environmentName = deps.environmentName ?? 'development'
   const apikeys = createApiKeysService({ knex, clock, audit, roles, environmentName })
-  const sessions = createSessionsService({ knex, clock, audit, roles, users, auth: deps.auth, environmentName })
-  return { users, roles, audit, userImport, userExport, apikeys, sessions }
+  const signingKeys = createSigningKeysService({ knex, clock, audit, auth: deps.auth, environmentName })
+  const sessions = createSessionsService({ knex, clock, audit, roles, users, auth: deps.auth, signingKeys })
+  const maintenance = createMaintenanceService({ knex, clock, audit })
+  return { users, roles, audit, userImport, userExport, apikeys, sessions, signingKeys, maintenance }
 }

@@ -1,6 +1,10 @@
 /** The payloads of sessions: what an access token carries, and what signing one takes. */
 import { z } from 'zod'
 import { durationSchema } from '../duration.js'
+import type { TokenAlgorithm } from './token-keys.js'
+
+/** The longest `tokens issue --ttl`: a script's token is still a bearer credential. */
+export const MAX_SCRIPT_TTL_MS = 30 * 86_400_000
 
 /** Who an access token speaks for: a user who logged in, or an API key exchanged for a token. */
 export const tokenKindSchema = z.enum(['user', 'apikey'])
@@ -56,8 +60,10 @@ export interface RotatedRefreshToken extends IssuedRefreshToken {
 
 /** The token settings of an environment (gantry.config.json `auth`); durations as strings ('15m', '30d'). */
 export interface AuthSettings {
-  /** The HS256 secret; undefined when the environment has none (only token use needs it). */
+  /** The HS256 secret, under EdDSA the key that seals private keys; undefined when the environment has none (only token use needs it). */
   readonly secret?: string | undefined
+  /** The pinned signing algorithm (default HS256). */
+  readonly algorithm?: TokenAlgorithm | undefined
   readonly issuer: string
   readonly audience: string
   readonly accessTokenTtl: string

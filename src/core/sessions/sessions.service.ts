@@ -19,8 +19,10 @@ import type { UsersService } from '../users/users.service.js'
 import { createAccessTokens, type AccessTokens } from './access-tokens.js'
 import { readUserSessionState, revokeLiveForUser, type UserSessionState } from './refresh-tokens.repo.js'
 import { createRefreshTokens, type RefreshTokens } from './refresh-tokens.service.js'
+import type { SigningKeysService } from './signing-keys.service.js'
 import {
   issueTokenInputSchema,
+  MAX_SCRIPT_TTL_MS,
   type AccessTokenClaims,
   type AuthSettings,
   type IssuedToken,
@@ -34,8 +36,6 @@ import {
 const EPOCH_CACHE_MS = 1000
 /** Past this many cached users the cache starts over (it only ever saves reads). */
 const EPOCH_CACHE_MAX = 10_000
-/** The longest `tokens issue --ttl`: a script's token is still a bearer credential. */
-const MAX_SCRIPT_TTL_MS = 30 * 86_400_000
 
 export interface SessionsService {
   /** Checks the credentials (lockout and all), then starts a session. */
@@ -60,27 +60,28 @@ export interface SessionsServiceDeps {
   readonly users: Pick<UsersService, 'verifyCredentials'>
   /** The environment's token settings; without them (or without a secret) no token can be signed. */
   readonly auth?: AuthSettings | undefined
-  readonly environmentName: string
+  /** The keys of the pinned algorithm (HS256 secret or EdDSA key ring). */
+  readonly signingKeys: Pick<SigningKeysService, 'tokenKeys'>
 }
 
 /** Builds the sessions service. Token signers are built on first use, so a missing secret only fails token use. */
 export function createSessionsService(deps: SessionsServiceDeps): SessionsService {
-  const { knex, clock, audit, roles, users, auth, environmentName } = deps
+  const { knex, clock, audit, roles, users, auth, signingKeys } = deps
   let accessTokens: AccessTokens | undefined
   let refreshTokens: RefreshTokens | undefined
   const cache = new Map<number, { at: number; state: UserSessionState | undefined }>()
 
+  // AUTH_SECRET_MISSING without a secret (EdDSA needs one too: it seals the private keys).
   const signer = (): AccessTokens => {
-    if (!auth?.secret) {
-      throw new GantryError('AUTH_SECRET_MISSING', `Environment "${environmentName}" has no token secret (auth.secret), so no token can be signed.`, {
-        hint: `Set GANTRY_AUTH_SECRET to at least 32 random bytes in .env.${environmentName}, e.g. the output of \`openssl rand -base64 48\`.`,
-      })
-    }
-    return (accessTokens ??= createAccessTokens({ secret: auth.secret, issuer: auth.issuer, audience: auth.audience, ttlSeconds: seconds(auth.accessTokenTtl), clock }))
+    const keys = signingKeys.tokenKeys()
+    if (!auth) throw new GantryError('CONFIG_INVALID', 'The sessions service has no token settings (auth).') // tokenKeys() has refused this already
+    return (accessTokens ??= createAccessTokens({ keys, issuer: auth.issuer, audience: auth.audience, ttlSeconds: seconds(auth.accessTokenTtl), clock }))
   }
   const refresher = (): RefreshTokens => (refreshTokens ??= createRefreshTokens({ knex, clock, ttlMs: auth ? parseDuration(auth.refreshTokenTtl) : undefined }))
-  const sign = async (k: Knex, row: UserRow, ttlSeconds?: number): Promise<SignedAccessToken> =>
-    signer().sign({ sub: String(row.id), epoch: row.session_epoch, kind: 'user', permissions: (await roles.permissionsOf(k, row.role)) ?? [], ttlSeconds })
+  /** A user's access token with these permissions; never inside a transaction (see access-tokens.ts). */
+  const sign = (row: UserRow, permissions: string[], ttlSeconds?: number): Promise<SignedAccessToken> =>
+    signer().sign({ sub: String(row.id), epoch: row.session_epoch, kind: 'user', permissions, ttlSeconds })
+  const permissionsOf = async (row: UserRow): Promise<string[]> => (await roles.permissionsOf(knex, row.role)) ?? []
   const session = (access: SignedAccessToken, refreshToken: string): SessionTokens => ({
     accessToken: access.token,
     refreshToken,
@@ -109,7 +110,7 @@ export function createSessionsService(deps: SessionsServiceDeps): SessionsServic
       const user = await users.verifyCredentials(email, password, ctx)
       const row = await selectUserById(knex, user.id)
       if (!row || row.status !== 'active') throw new GantryError('INVALID_CREDENTIALS', 'Wrong email or password.')
-      const access = await sign(knex, row)
+      const access = await sign(row, await permissionsOf(row))
       const refresh = await refresher().issue(row.id, row.session_epoch)
       return session(access, refresh.token)
     },
@@ -122,7 +123,7 @@ export function createSessionsService(deps: SessionsServiceDeps): SessionsServic
       if (!row || row.status !== 'active' || row.session_epoch !== rotated.sessionEpoch) {
         throw new GantryError('TOKEN_INVALID', 'The refresh token is invalid or expired.', { cause: new Error('refresh token refused: user changed during rotation') })
       }
-      return session(await sign(knex, row), rotated.token)
+      return session(await sign(row, await permissionsOf(row)), rotated.token)
     },
 
     async logout(refreshToken) {
@@ -134,18 +135,17 @@ export function createSessionsService(deps: SessionsServiceDeps): SessionsServic
       const parsed = parseInput(issueTokenInputSchema, input)
       const ttlSeconds = parsed.ttl === undefined ? undefined : scriptTtlSeconds(parsed.ttl)
       signer()
-      return knex.transaction(async (trx) => {
-        const row = await findUser(trx, email)
-        if (row.status !== 'active') throw new GantryError('INVALID_INPUT', `${row.email} is disabled: a token for them would not work.`, { hint: `Run \`gantry users enable ${row.email}\` first.` })
-        const permissions = (await roles.permissionsOf(trx, row.role)) ?? []
-        // An actor hands out no more than it holds (a remote operator cannot mint an admin's token).
-        const beyond = permissions.filter((p) => !hasPermission(ctx.permissions, p))
-        if (beyond.length > 0) throw new GantryError('FORBIDDEN', `A token for ${row.email} would carry permissions you do not hold: ${beyond.join(', ')}.`)
-        const signed = await sign(trx, row, ttlSeconds)
-        const issued = { user: row.email, jti: signed.jti, expiresAt: new Date(signed.expiresAt).toISOString() }
-        await audit.append(trx, ctx, { action: 'tokens.issue', targetType: 'user', targetId: String(row.id), after: issued })
-        return { token: signed.token, ...issued }
-      })
+      // No transaction around the signing: under EdDSA it may read the key table, and SQLite has one connection.
+      const row = await findUser(knex, email)
+      if (row.status !== 'active') throw new GantryError('INVALID_INPUT', `${row.email} is disabled: a token for them would not work.`, { hint: `Run \`gantry users enable ${row.email}\` first.` })
+      const permissions = await permissionsOf(row)
+      // An actor hands out no more than it holds (a remote operator cannot mint an admin's token).
+      const beyond = permissions.filter((p) => !hasPermission(ctx.permissions, p))
+      if (beyond.length > 0) throw new GantryError('FORBIDDEN', `A token for ${row.email} would carry permissions you do not hold: ${beyond.join(', ')}.`)
+      const signed = await sign(row, permissions, ttlSeconds)
+      const issued = { user: row.email, jti: signed.jti, expiresAt: new Date(signed.expiresAt).toISOString() }
+      await audit.append(knex, ctx, { action: 'tokens.issue', targetType: 'user', targetId: String(row.id), after: issued })
+      return { token: signed.token, ...issued }
     },
 
     async revokeUserSessions(ctx, email) {

@@ -1,53 +1,20 @@
-import { createHmac, generateKeyPairSync, randomBytes } from 'node:crypto'
+import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import { expect } from 'chai'
-import { CompactSign, EncryptJWT, exportJWK, importPKCS8, SignJWT, type CryptoKey } from 'jose'
+import { EncryptJWT, exportJWK, importPKCS8, SignJWT } from 'jose'
 import { manualClock } from '../../../../src/core/clock.js'
 import { GantryError } from '../../../../src/core/errors.js'
 import { createAccessTokens, type AccessTokens } from '../../../../src/core/sessions/access-tokens.js'
+import { hs256Keys } from '../../../../src/core/sessions/token-keys.js'
+import { AUDIENCE, b64, goodClaims, ISSUER, nowSeconds, rejection, signRaw, START } from './forgery.js'
 
-const ISSUER = 'https://gantry.test'
-const AUDIENCE = 'gantry-admin'
-const START = Date.UTC(2026, 0, 1)
-const nowSeconds = () => Math.floor(START / 1000)
-
-const b64 = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url')
-
-/** The error a promise rejects with (fails when it resolves). */
-async function rejection(promise: Promise<unknown>): Promise<GantryError> {
-  try {
-    await promise
-  } catch (err) {
-    expect(err).to.be.instanceOf(GantryError)
-    return err as GantryError
-  }
-  throw new Error('expected a rejection')
-}
-
-/** Claims exactly as Gantry signs them, for forgeries to start from. */
-function goodClaims(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return { iss: ISSUER, aud: AUDIENCE, sub: '42', jti: 'j'.repeat(22), iat: nowSeconds(), exp: nowSeconds() + 900, epoch: 0, kind: 'user', ...overrides }
-}
-
-const HMAC_HASH: Record<string, string> = { HS256: 'sha256', HS384: 'sha384', HS512: 'sha512' }
-
-/**
- * Signs any header and claims: HMAC by hand (so jose's own checks cannot stop a forgery from being made),
- * RS256 through jose with a CryptoKey.
- */
-async function signRaw(header: Record<string, unknown>, claims: unknown, key: Uint8Array | CryptoKey): Promise<string> {
-  if (!(key instanceof Uint8Array)) return new CompactSign(Buffer.from(JSON.stringify(claims))).setProtectedHeader(header as { alg: string }).sign(key)
-  const input = `${b64(header)}.${b64(claims)}`
-  return `${input}.${createHmac(HMAC_HASH[String(header.alg)] ?? 'sha256', key).update(input).digest('base64url')}`
-}
-
-describe('core/sessions: access tokens', () => {
+describe('core/sessions: access tokens (HS256)', () => {
   const secret = randomBytes(32)
   const clock = manualClock(START)
   let tokens: AccessTokens
 
   beforeEach(() => {
     clock.set(START)
-    tokens = createAccessTokens({ secret, issuer: ISSUER, audience: AUDIENCE, clock })
+    tokens = createAccessTokens({ keys: hs256Keys(secret), issuer: ISSUER, audience: AUDIENCE, clock })
   })
 
   it('signs a token that verifies, with iat and exp from the injected clock and a random jti', async () => {
@@ -76,7 +43,7 @@ describe('core/sessions: access tokens', () => {
     await tokens.verify(token) // within the 30 s default leeway
     clock.advance(1_000)
     expect((await rejection(tokens.verify(token))).code).to.equal('TOKEN_INVALID')
-    const strict = createAccessTokens({ secret, issuer: ISSUER, audience: AUDIENCE, clock, clockToleranceSeconds: 0 })
+    const strict = createAccessTokens({ keys: hs256Keys(secret), issuer: ISSUER, audience: AUDIENCE, clock, clockToleranceSeconds: 0 })
     clock.set(START + 900_000)
     expect((await rejection(strict.verify(token))).code).to.equal('TOKEN_INVALID')
   })
@@ -90,10 +57,10 @@ describe('core/sessions: access tokens', () => {
   })
 
   it('refuses a weak secret with AUTH_SECRET_WEAK, and bad options with CONFIG_INVALID', () => {
-    const build = (options: Partial<Parameters<typeof createAccessTokens>[0]>) => () => createAccessTokens({ secret, issuer: ISSUER, audience: AUDIENCE, clock, ...options })
-    for (const weak of ['', 'short', 'x'.repeat(31), randomBytes(31)]) expect(build({ secret: weak })).to.throw(GantryError).with.property('code', 'AUTH_SECRET_WEAK')
-    expect(build({ secret: 'x'.repeat(32) })).not.to.throw()
-    expect(build({ secret: 'é'.repeat(16) })).not.to.throw() // 32 bytes in UTF-8
+    const build = (options: Partial<Parameters<typeof createAccessTokens>[0]>) => () => createAccessTokens({ keys: hs256Keys(secret), issuer: ISSUER, audience: AUDIENCE, clock, ...options })
+    for (const weak of ['', 'short', 'x'.repeat(31), randomBytes(31)]) expect(() => hs256Keys(weak)).to.throw(GantryError).with.property('code', 'AUTH_SECRET_WEAK')
+    expect(build({ keys: hs256Keys('x'.repeat(32)) })).not.to.throw()
+    expect(build({ keys: hs256Keys('é'.repeat(16)) })).not.to.throw() // 32 bytes in UTF-8
     for (const bad of [{ issuer: '' }, { audience: '' }, { ttlSeconds: 0 }, { ttlSeconds: 1.5 }, { clockToleranceSeconds: 61 }, { clockToleranceSeconds: -1 }]) {
       expect(build(bad), JSON.stringify(bad)).to.throw(GantryError).with.property('code', 'CONFIG_INVALID')
     }
@@ -176,7 +143,7 @@ describe('core/sessions: access tokens', () => {
 
     for (const forgery of corpus) {
       it(`refuses ${forgery.name} with TOKEN_INVALID and one message`, async () => {
-        const verifier = forgery.secret ? createAccessTokens({ secret: forgery.secret, issuer: ISSUER, audience: AUDIENCE, clock }) : tokens
+        const verifier = forgery.secret ? createAccessTokens({ keys: hs256Keys(forgery.secret), issuer: ISSUER, audience: AUDIENCE, clock }) : tokens
         const token = await forgery.make()
         const err = await rejection(verifier.verify(token))
         expect(err.code).to.equal('TOKEN_INVALID')
@@ -189,7 +156,7 @@ describe('core/sessions: access tokens', () => {
     it('controls: the same construction with honest values verifies (the corpus fails for its one defect)', async () => {
       expect(await tokens.verify(await signRaw(header, goodClaims(), secret))).to.include({ sub: '42', kind: 'user' })
       expect(await tokens.verify(await signRaw({ alg: 'HS256', typ: 'application/at+jwt' }, goodClaims(), secret))).to.include({ sub: '42' })
-      const pemServer = createAccessTokens({ secret: publicPem, issuer: ISSUER, audience: AUDIENCE, clock })
+      const pemServer = createAccessTokens({ keys: hs256Keys(publicPem), issuer: ISSUER, audience: AUDIENCE, clock })
       expect(await pemServer.verify((await pemServer.sign({ sub: '7', epoch: 0, kind: 'user' })).token)).to.include({ sub: '7' })
       // An attacker holding only the public key and a valid RS256 signature still gets nothing: see the corpus.
       expect(await tokens.verify((await new SignJWT({ epoch: 0, kind: 'user' }).setProtectedHeader(header).setIssuer(ISSUER).setAudience(AUDIENCE).setSubject('9').setJti('x').setIssuedAt(nowSeconds()).setExpirationTime(nowSeconds() + 60).sign(secret)))).to.include({ sub: '9' })

@@ -1,0 +1,47 @@
+import type { Knex } from 'knex'
+
+export const SETTINGS_TABLE = 'gantry_settings'
+
+/** A gantry_settings row as the drivers return it (`updated_at` differs by dialect: informative only). */
+interface SettingRow {
+  key: string
+  value: string | null
+  updated_at: unknown
+}
+
+/** The JSON value stored under `key`, or undefined when there is none. */
+export async function getSetting(k: Knex, key: string): Promise<unknown> {
+  const row = (await k<SettingRow>(SETTINGS_TABLE).select('value').where({ key }).first()) as Pick<SettingRow, 'value'> | undefined
+  return row?.value === undefined || row.value === null ? undefined : (JSON.parse(row.value) as unknown)
+}
+
+/**
+ * Locks `key`'s row until the transaction ends, creating it empty when missing. The first statement of a
+ * read-modify-write: being a write, it queues concurrent writers on every dialect (a row lock on MySQL and
+ * PostgreSQL, the database write lock on SQLite), where a SELECT … FOR UPDATE of a missing row would let
+ * two MySQL transactions deadlock on their inserts and SQLite ignores it.
+ */
+export async function lockSetting(k: Knex, key: string): Promise<void> {
+  await k(SETTINGS_TABLE).insert({ key, value: null, updated_at: null }).onConflict('key').merge(['key'])
+}
+
+/** Stores `value` as JSON under `key`, inserting or replacing it (one upsert statement on every dialect). */
+export async function setSetting(k: Knex, key: string, value: unknown, at: Date): Promise<void> {
+  await k(SETTINGS_TABLE).insert({ key, value: JSON.stringify(value), updated_at: at }).onConflict('key').merge(['value', 'updated_at'])
+}
+
+/** Removes `key`; returns whether it was there. */
+export async function deleteSetting(k: Knex, key: string): Promise<boolean> {
+  return Number(await k(SETTINGS_TABLE).where({ key }).delete()) > 0
+}
+
+/**
+ * Whether a driver error says a table does not exist (SQLite, MySQL/MariaDB, PostgreSQL): a database whose
+ * Gantry migrations have not run yet.
+ */
+export function isMissingTable(err: unknown): boolean {
+  const e = err as { code?: unknown; errno?: unknown; message?: unknown } | null
+  if (!e || typeof e !== 'object') return false
+  if (e.code === 'ER_NO_SUCH_TABLE' || e.errno === 1146 || e.code === '42P01') return true
+  return e.code === 'SQLITE_ERROR' && typeof e.message === 'string' && e.message.includes('no such table')
+}
