@@ -21,7 +21,8 @@ export const readinessSchema = z.object({ environment: z.string(), ready: z.bool
 
 export type Check = z.infer<typeof checkSchema>
 export type Readiness = z.infer<typeof readinessSchema>
-type Outcome = Omit<Check, 'name' | 'latencyMs'> & { latencyMs?: number | undefined }
+/** What one check found. */
+export type Outcome = Omit<Check, 'name' | 'latencyMs'> & { latencyMs?: number | undefined }
 
 /** What the checks need: the environment (resolving it is the config check) and its runtime. */
 export interface ReadinessInputs {
@@ -59,7 +60,7 @@ export async function checkReadiness(inputs: ReadinessInputs): Promise<Readiness
         ? { status: 'ok', message: 'memory: no Redis configured, the in-memory store is used.' }
         : { status: 'ok', latencyMs, message: `${redact(runtime.environment.redis ?? '')} answers.` }
     })
-    if (dbOk) await run('migrations', 'Checking migrations', () => migrationCheck(runtime))
+    if (dbOk) await run('migrations', 'Checking migrations', () => migrationCheck(runtime, 'warn'))
   }
   for (const name of ['database', 'redis', 'migrations'] as const) {
     if (!checks.some((c) => c.name === name)) checks.push({ name, status: 'skipped', latencyMs: null, message: 'not checked: an earlier check failed.' })
@@ -75,10 +76,12 @@ export function notReadyError(report: Readiness): GantryError {
 }
 
 /**
- * Pending migrations warn (with the command that applies them); an edited or partial one fails; a lock
- * held by a run in progress warns.
+ * The migrations check. An edited or partial migration fails; pending ones warn for `env check` (with the
+ * command that applies them) and fail for the server, which must not take traffic on an old schema; a
+ * lock held by a run in progress warns; migrations applied that this version does not know pass (a newer
+ * release ran them).
  */
-async function migrationCheck(runtime: Runtime): Promise<Outcome> {
+export async function migrationCheck(runtime: Runtime, pending: 'warn' | 'fail'): Promise<Outcome> {
   const started = performance.now()
   const { migrations } = runtime.workspace
   const status = await createMigrator({ db: await runtime.database(), appDirectory: migrations.directory, appTable: migrations.tableName }).status()
@@ -89,7 +92,7 @@ async function migrationCheck(runtime: Runtime): Promise<Outcome> {
     return { status: 'fail', latencyMs, message: `${list}; see \`gantry migrate status\`.` }
   }
   if (status.pending > 0) {
-    return { status: 'warn', latencyMs, message: `${status.pending} pending migration${status.pending === 1 ? '' : 's'}: run \`gantry migrate latest\`.` }
+    return { status: pending, latencyMs, message: `${status.pending} pending migration${status.pending === 1 ? '' : 's'}: run \`gantry migrate latest\`.` }
   }
   if (status.lock) return { status: 'warn', latencyMs, message: `up to date; a migration run holds the lock (${status.lock.host} pid ${status.lock.pid}).` }
   const applied = status.migrations.filter((m) => m.state === 'applied').length

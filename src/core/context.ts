@@ -3,15 +3,24 @@
  * operator (`local:<os user>@<host>`, full permissions: whoever holds the database credentials holds the data).
  */
 export interface ActorContext {
-  /** As written to the audit log: `user:<id>:<email>`, `apikey:<key id>`, `local:<user>@<host>`. */
+  /** As written to the audit log: `user:<id>`, `apikey:<key id>`, `local:<user>@<host>`, `anonymous`. */
   readonly actor: string
   /** The permissions the actor holds; `['*']` for local operators. */
   readonly permissions: readonly string[]
   /** Client address for HTTP calls. */
   readonly ip?: string | undefined
+  /** The user behind a token, or the owner of an API key (rate-limit key `user`). */
+  readonly userId?: number | undefined
+  /** The API key used (rate-limit key `apiKey`). */
+  readonly apiKeyId?: string | undefined
 }
 
 /** The context of a local CLI run. */
 export function localContext(actor: string): ActorContext {
   return { actor, permissions: ['*'] }
+}
+
+/** A caller who presented no credentials: holds no permission. */
+export function anonymousContext(ip?: string): ActorContext {
+  return { actor: 'anonymous', permissions: [], ip }
 }

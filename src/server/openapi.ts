@@ -1,0 +1,85 @@
+/**
+ * The OpenAPI 3.1 document, generated from the route table: the same zod schemas that validate requests
+ * describe them (zod's JSON Schema output is draft 2020-12, which OpenAPI 3.1 uses as is).
+ */
+import { z } from 'zod'
+import { strict } from './routes/mount.js'
+import type { RouteSpec } from './routes/route.js'
+
+type JsonSchema = Record<string, unknown>
+
+const problemSchema: JsonSchema = {
+  type: 'object',
+  description: 'RFC 9457 problem details; `code` is the stable error code.',
+  required: ['type', 'title', 'status', 'detail', 'code'],
+  properties: {
+    type: { type: 'string' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    detail: { type: 'string' },
+    code: { type: 'string' },
+    hint: { type: 'string' },
+    requestId: { type: 'string' },
+    required: { type: 'string', description: 'on 403: the permission that was missing' },
+    errors: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } } },
+  },
+}
+
+/** Builds the document for a set of routes. */
+export function openApiDocument(routes: readonly RouteSpec[], info: { version: string }): JsonSchema {
+  const paths: Record<string, Record<string, JsonSchema>> = {}
+  for (const spec of routes) {
+    const path = spec.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}')
+    ;(paths[path] ??= {})[spec.method] = operation(spec)
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Gantry', version: info.version, description: 'Health, auth and admin API of the Gantry server.' },
+    paths,
+    components: {
+      schemas: { Problem: problemSchema },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'An access token (JWT) or an API key (gk_…)' },
+        apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+      },
+    },
+  }
+}
+
+function operation(spec: RouteSpec): JsonSchema {
+  const problem = { description: 'An error (problem+json)', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } }
+  const success = spec.response ? { description: 'OK', content: { [spec.responseType ?? 'application/json']: { schema: toSchema(spec.response, 'output') } } } : { description: 'OK' }
+  return {
+    operationId: `${spec.method}${spec.path.replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
+    summary: spec.summary,
+    tags: [spec.tag],
+    ...(spec.permission ? { 'x-permission': spec.permission, description: `Needs the \`${spec.permission}\` permission.` } : {}),
+    ...(spec.auth === 'required' ? { security: [{ bearer: [] }, { apiKey: [] }] } : { security: [] }),
+    parameters: [...parameters(spec.params, 'path'), ...parameters(spec.query, 'query')],
+    // Described as mount.ts reads it: unknown fields refused (additionalProperties: false).
+    ...(spec.body ? { requestBody: { required: true, content: { 'application/json': { schema: toSchema(strict(spec.body), 'input') } } } } : {}),
+    ...(spec.stream ? { requestBody: { required: true, content: Object.fromEntries(spec.stream.map((type) => [type, { schema: { type: 'string' } }])) } } : {}),
+    responses: {
+      [String(spec.status ?? 200)]: success,
+      ...(spec.responseType === 'application/health+json' ? { '503': { ...success, description: 'Not ready (or draining)' } } : {}),
+      default: problem,
+    },
+  }
+}
+
+function parameters(schema: z.ZodType | undefined, where: 'path' | 'query'): JsonSchema[] {
+  if (!schema) return []
+  const json = toSchema(schema, 'input') as { properties?: Record<string, JsonSchema>; required?: string[] }
+  return Object.entries(json.properties ?? {}).map(([name, property]) => ({
+    name,
+    in: where,
+    required: where === 'path' || (json.required ?? []).includes(name),
+    schema: property,
+  }))
+}
+
+function toSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+  const json = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema
+  delete json.$schema
+  return json
+}

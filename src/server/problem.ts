@@ -1,0 +1,58 @@
+/**
+ * RFC 9457 problem details: the one shape of every error the server answers. The catalog code names the
+ * problem; the message is the same one line the CLI prints; the raw cause never leaves the process.
+ */
+import type { Response } from 'express'
+import { GantryError, isGantryError, type ErrorCode } from '../core/errors.js'
+
+export const PROBLEM_TYPE = 'application/problem+json'
+
+/** The body of a problem answer. */
+export interface Problem {
+  type: string
+  title: ErrorCode
+  status: number
+  detail: string
+  code: ErrorCode
+  hint?: string | undefined
+  requestId?: string | undefined
+  /** For 400s: which fields failed and why (from the zod issues). */
+  errors?: readonly { path: string; message: string }[] | undefined
+  [extra: string]: unknown
+}
+
+/** Server-side failures whose message is written for the caller (the rest may name hosts, files or driver errors). */
+const TOLD_5XX: ReadonlySet<ErrorCode> = new Set(['MAINTENANCE'])
+
+/**
+ * Builds the problem for an error. A 4xx says what the caller got wrong. A 5xx says nothing about its
+ * cause, whose message is for the operator (a database host, a file path, a driver's error): a 500 becomes
+ * INTERNAL, a 503 keeps its code (a client may wait and retry on it), and both carry the request id, which
+ * finds the cause in the log.
+ */
+export function toProblem(err: unknown, requestId: string | undefined): Problem {
+  const given = isGantryError(err) ? err : undefined
+  const failure =
+    given && (given.status < 500 || TOLD_5XX.has(given.code)) ? given
+    : given?.status === 503 ? new GantryError(given.code, 'A service the server depends on is unavailable; try again later.')
+    : new GantryError('INTERNAL', 'Something went wrong on the server.')
+  const issues = failure.details?.issues
+  const hint = failure.status >= 500 && failure !== given ? `Quote request id ${requestId ?? 'unknown'} to the operator; the server log has the cause.` : failure.hint
+  return {
+    type: `https://gantry.dev/problems/${failure.code.toLowerCase().replaceAll('_', '-')}`,
+    title: failure.code,
+    status: failure.status,
+    detail: failure.message,
+    code: failure.code,
+    hint: hint || undefined,
+    requestId,
+    errors: Array.isArray(issues) ? (issues as Problem['errors']) : undefined,
+    // A 403 names the permission that was missing, so a client can ask for the right role or scope.
+    required: typeof failure.details?.required === 'string' ? failure.details.required : undefined,
+  }
+}
+
+/** Sends a problem answer (status, content type, body). */
+export function sendProblem(res: Response, problem: Problem): void {
+  res.status(problem.status).type(PROBLEM_TYPE).send(JSON.stringify(problem))
+}

@@ -1,0 +1,112 @@
+/**
+ * The checks behind `GET /api/health/ready`, in the application/health+json shape
+ * (draft-inadarei-api-health-check). The rules are DESIGN.md's: database unreachable or migrations pending
+ * fail; an edited migration or a held lock warns; Redis unreachable warns while the rules fail open. Each
+ * check is bounded, so a hung dependency makes readiness fail fast instead of hanging the probe.
+ */
+import { z } from 'zod'
+import type { Clock } from '../core/clock.js'
+import { isGantryError } from '../core/errors.js'
+import { ping } from '../db/connect.js'
+import { migrationCheck, type Outcome } from '../readiness.js'
+import type { Runtime } from '../runtime.js'
+
+/** How long one check may take before it counts as failed. */
+export const CHECK_TIMEOUT_MS = 1000
+/** Migration status reads every file; probes come every few seconds, so its answer is reused this long. */
+const MIGRATIONS_CACHE_MS = 2000
+
+const checkEntry = z.object({
+  componentType: z.string().optional(),
+  status: z.enum(['pass', 'warn', 'fail']),
+  observedValue: z.number().optional(),
+  observedUnit: z.string().optional(),
+  output: z.string().optional(),
+  time: z.string(),
+})
+export const healthSchema = z.object({
+  status: z.enum(['pass', 'warn', 'fail']),
+  version: z.string(),
+  description: z.string().optional(),
+  uptimeSeconds: z.number().optional(),
+  checks: z.record(z.string(), z.array(checkEntry)).optional(),
+})
+export type Health = z.infer<typeof healthSchema>
+type Status = Health['status']
+
+export interface ReadinessProbe {
+  /** Runs the checks (at most CHECK_TIMEOUT_MS each) and sums them up. */
+  check(): Promise<Health>
+}
+
+/** Builds the readiness probe of a runtime. */
+export function createReadinessProbe(options: { runtime: Runtime; version: string; clock: Clock; timeoutMs?: number }): ReadinessProbe {
+  const { runtime, version, clock } = options
+  const timeoutMs = options.timeoutMs ?? CHECK_TIMEOUT_MS
+  let migrations: { at: number; outcome: Outcome } | undefined
+
+  const database = async (): Promise<Outcome> => ({ status: 'ok', latencyMs: await ping(await runtime.database()), message: 'answers' })
+  const redis = async (): Promise<Outcome> => {
+    const latencyMs = await runtime.pingRedis()
+    return latencyMs === null ? { status: 'ok', message: 'in-memory store' } : { status: 'ok', latencyMs, message: 'answers' }
+  }
+  const migrationState = async (): Promise<Outcome> => {
+    const now = clock.now()
+    if (migrations && now - migrations.at < MIGRATIONS_CACHE_MS) return migrations.outcome
+    const outcome = await migrationCheck(runtime, 'fail')
+    migrations = { at: now, outcome }
+    return outcome
+  }
+
+  return {
+    async check() {
+      const time = new Date(clock.now()).toISOString()
+      const [db, mig, red] = await Promise.all([
+        bounded(database(), timeoutMs, 'fail'),
+        bounded(migrationState(), timeoutMs, 'fail'),
+        // Redis down: the rules fail open (the default), so the instance still serves: warn.
+        bounded(redis(), timeoutMs, 'warn'),
+      ])
+      const checks: Health['checks'] = {
+        'database:responseTime': [entry('datastore', db, time)],
+        'migrations:status': [entry('component', mig, time)],
+        'redis:responseTime': [entry('datastore', red, time)],
+      }
+      return { status: worst([db.status, mig.status, red.status].map(toStatus)), version, checks }
+    },
+  }
+}
+
+/** The outcome of a check, or `onFailure` with the error's code when it throws or takes too long. */
+async function bounded(work: Promise<Outcome>, timeoutMs: number, onFailure: 'fail' | 'warn'): Promise<Outcome> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<Outcome>((resolve) => {
+    timer = setTimeout(() => resolve({ status: onFailure, message: `no answer within ${timeoutMs} ms` }), timeoutMs)
+  })
+  try {
+    // The message of a failure names only the catalog code: readiness is public, hosts and SQL are not.
+    return await Promise.race([work.catch((err: unknown) => ({ status: onFailure, message: `unavailable (${isGantryError(err) ? err.code : 'error'})` })), timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+function entry(componentType: string, outcome: Outcome, time: string): z.infer<typeof checkEntry> {
+  const status = toStatus(outcome.status)
+  return {
+    componentType,
+    status,
+    ...(outcome.latencyMs === undefined ? {} : { observedValue: outcome.latencyMs, observedUnit: 'ms' }),
+    ...(status === 'pass' ? {} : { output: outcome.message }),
+    time,
+  }
+}
+
+function toStatus(status: Outcome['status']): Status {
+  return status === 'ok' || status === 'skipped' ? 'pass' : status
+}
+
+/** fail beats warn beats pass. */
+export function worst(statuses: readonly Status[]): Status {
+  return statuses.includes('fail') ? 'fail' : statuses.includes('warn') ? 'warn' : 'pass'
+}

@@ -1,0 +1,92 @@
+/**
+ * Sessions over HTTP: login, refresh, logout, me. Login is throttled per account and per client address
+ * before the password hash runs (the most expensive thing the server does), and at most a few hashes run
+ * at once, so a login flood cannot starve other routes.
+ */
+import type { Knex } from 'knex'
+import { isGantryError } from '../../core/errors.js'
+import { loginInputSchema, logoutResultSchema, refreshInputSchema } from '../../core/sessions/credentials.schema.js'
+import { sessionTokensSchema } from '../../core/sessions/sessions.schema.js'
+import { whoami, whoamiSchema } from '../../core/sessions/whoami.js'
+import type { Services } from '../../core/services.js'
+import type { RateLimiter } from '../../ratelimit/index.js'
+import type { Metrics } from '../metrics.js'
+import { enforce, subjectOf } from '../middleware/rate-limit.js'
+import { createGate } from '../gate.js'
+import { route, type RouteSpec } from './route.js'
+
+/** Password hashes in flight at once: argon2 runs on libuv's 4 threads, more only queue. */
+const CONCURRENT_LOGINS = 4
+/** Logins allowed to wait for a slot; beyond this the server answers 429 at once. */
+const QUEUED_LOGINS = 64
+
+export interface AuthRouteDeps {
+  readonly knex: Knex
+  readonly services: Services
+  readonly loginLimiter: RateLimiter
+  readonly metrics: Metrics
+}
+
+/** The session routes. */
+export function authRoutes(deps: AuthRouteDeps): RouteSpec[] {
+  const { services, metrics } = deps
+  const gate = createGate(CONCURRENT_LOGINS, QUEUED_LOGINS)
+  return [
+    route({
+      method: 'post',
+      path: '/api/v1/auth/login',
+      tag: 'auth',
+      summary: 'Log in with email and password: an access token and a refresh token.',
+      auth: 'public',
+      body: loginInputSchema,
+      response: sessionTokensSchema,
+      handler: async ({ body, ctx, req, res }) => {
+        try {
+          await enforce(deps.loginLimiter, subjectOf(req, { account: body.email.trim().toLowerCase() }), res, metrics.observeDecision)
+          const tokens = await gate.run(() => services.sessions.login(body.email, body.password, ctx))
+          metrics.observeLogin('success')
+          return tokens
+        } catch (err) {
+          metrics.observeLogin(loginOutcome(err))
+          throw err
+        }
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/v1/auth/refresh',
+      tag: 'auth',
+      summary: 'Rotate a refresh token: a new access token and refresh token.',
+      auth: 'public',
+      body: refreshInputSchema,
+      response: sessionTokensSchema,
+      handler: ({ body }) => services.sessions.refresh(body.refreshToken),
+    }),
+    route({
+      method: 'post',
+      path: '/api/v1/auth/logout',
+      tag: 'auth',
+      summary: 'End the session of a refresh token.',
+      auth: 'public',
+      body: refreshInputSchema,
+      response: logoutResultSchema,
+      handler: ({ body }) => services.sessions.logout(body.refreshToken),
+    }),
+    route({
+      method: 'get',
+      path: '/api/v1/auth/me',
+      tag: 'auth',
+      summary: 'Who the credentials belong to, and what they may do.',
+      auth: 'required',
+      response: whoamiSchema,
+      handler: ({ ctx }) => whoami(deps.knex, ctx),
+    }),
+  ]
+}
+
+function loginOutcome(err: unknown): 'invalid' | 'locked' | 'throttled' | 'error' {
+  if (!isGantryError(err)) return 'error'
+  if (err.code === 'RATE_LIMITED') return 'throttled'
+  if (err.code === 'ACCOUNT_LOCKED') return 'locked'
+  return err.code === 'INVALID_CREDENTIALS' || err.code === 'INVALID_INPUT' || err.code === 'ACCOUNT_DISABLED' ? 'invalid' : 'error'
+}

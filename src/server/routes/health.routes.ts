@@ -1,0 +1,51 @@
+/** Liveness and readiness. Public, exempt from rate limits, served before any other middleware. */
+import { healthSchema, worst, type Health, type ReadinessProbe } from '../readiness.js'
+import { route, type RouteSpec } from './route.js'
+
+const HEALTH_TYPE = 'application/health+json'
+
+export interface HealthRouteDeps {
+  readonly version: string
+  readonly startedAt: number
+  readonly now: () => number
+  readonly readiness: ReadinessProbe
+  /** True once shutdown began: readiness fails at once so the load balancer stops sending traffic. */
+  readonly draining: () => boolean
+}
+
+/** The health routes. */
+export function healthRoutes(deps: HealthRouteDeps): RouteSpec[] {
+  return [
+    route({
+      method: 'get',
+      path: '/api/health',
+      tag: 'health',
+      summary: 'Liveness: the process answers. Checks no dependency; carries the version.',
+      auth: 'public',
+      response: healthSchema,
+      responseType: HEALTH_TYPE,
+      handler: async ({ res }) => {
+        const body: Health = { status: 'pass', version: deps.version, uptimeSeconds: Math.floor((deps.now() - deps.startedAt) / 1000) }
+        res.status(200).type(HEALTH_TYPE).send(JSON.stringify(body))
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/health/ready',
+      tag: 'health',
+      summary: 'Readiness: database, migrations and Redis, each bounded to 1 s; 503 on fail or while draining.',
+      auth: 'public',
+      response: healthSchema,
+      responseType: HEALTH_TYPE,
+      handler: async ({ res }) => {
+        const report = await deps.readiness.check()
+        const draining = deps.draining()
+        const body: Health = draining
+          ? { ...report, status: 'fail', checks: { ...report.checks, 'server:draining': [{ status: 'fail', output: 'shutting down', time: new Date(deps.now()).toISOString() }] } }
+          : report
+        const status = worst([body.status])
+        res.status(status === 'fail' ? 503 : 200).type(HEALTH_TYPE).send(JSON.stringify(body))
+      },
+    }),
+  ]
+}

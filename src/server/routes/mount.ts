@@ -1,0 +1,78 @@
+/**
+ * Mounts a route table on a router: authenticate, check the one permission, parse and validate the input
+ * with the route's schemas (unknown fields refused), run the handler, send its result. A path served for
+ * other methods answers 405 with Allow.
+ */
+import type { Request, RequestHandler, Response, Router } from 'express'
+import { z } from 'zod'
+import { anonymousContext, type ActorContext } from '../../core/context.js'
+import { GantryError } from '../../core/errors.js'
+import { parseInput } from '../../core/pagination.js'
+import { requirePermission } from '../../core/roles/permissions.js'
+import type { Authenticator } from '../../core/sessions/authenticate.js'
+import { authenticateRequest } from '../middleware/authenticate.js'
+import { checkInput, hasBody, jsonBody } from '../middleware/json-body.js'
+import type { RouteSpec } from './route.js'
+
+export interface MountDeps {
+  readonly authenticator: Authenticator
+  /** express.json's limit ('100kb'). */
+  readonly bodyLimit: string
+}
+
+/** Registers every route of a table on the router. */
+export function mountRoutes(router: Router, routes: readonly RouteSpec[], deps: MountDeps): void {
+  for (const spec of routes) router[spec.method](spec.path, ...handlersOf(spec, deps))
+  const methods = new Map<string, string[]>()
+  for (const spec of routes) methods.set(spec.path, [...(methods.get(spec.path) ?? []), spec.method.toUpperCase()])
+  for (const [path, allowed] of methods) {
+    router.all(path, (req, res, next) => {
+      // The path is served: its 405s count under its template, not as 'unmatched'.
+      res.locals.route = path
+      res.setHeader('Allow', allowed.join(', '))
+      next(new GantryError('METHOD_NOT_ALLOWED', `${req.method} is not served on ${req.path}; use ${allowed.join(' or ')}.`))
+    })
+  }
+}
+
+function handlersOf(spec: RouteSpec, deps: MountDeps): RequestHandler[] {
+  const body = spec.body && strict(spec.body)
+  const query = spec.query && strict(spec.query)
+  // Express 5 forwards a rejection to the error handler but ignores a resolved value: call next ourselves.
+  const identify: RequestHandler = (req, res, next) => {
+    identifyCaller(spec, deps, req, res).then(() => next(), next)
+  }
+  const run: RequestHandler = async (req, res) => {
+    if (query) checkInput(req.query, 'query')
+    if (spec.params) checkInput(req.params, 'path')
+    const result = await spec.handler({
+      // No body at all reads as {}: a route whose fields all have defaults needs none.
+      body: body ? parseInput(body, req.body ?? {}) : undefined,
+      query: query ? parseInput(query, { ...req.query }) : undefined,
+      params: spec.params ? parseInput(spec.params, req.params) : undefined,
+      ctx: res.locals.ctx as ActorContext,
+      req,
+      res,
+    })
+    if (res.headersSent) return
+    if (result === undefined) res.status(spec.status ?? 204).end()
+    else res.status(spec.status ?? 200).json(result)
+  }
+  return [identify, ...(body ? jsonBody(deps.bodyLimit) : []), run]
+}
+
+/** Who calls, whether they may, and whether a streamed body has a type the route reads. */
+async function identifyCaller(spec: RouteSpec, deps: MountDeps, req: Request, res: Response): Promise<void> {
+  res.locals.route = spec.path
+  const ctx = spec.auth === 'required' ? await authenticateRequest(req, deps.authenticator) : anonymousContext(req.ip)
+  if (spec.permission) requirePermission(ctx, spec.permission)
+  res.locals.ctx = ctx
+  if (spec.stream && hasBody(req.headers) && !spec.stream.some((type) => req.is(type))) {
+    throw new GantryError('UNSUPPORTED_MEDIA_TYPE', `Content-Type ${req.get('content-type') ?? '(none)'} is not accepted here; send ${spec.stream.join(' or ')}.`)
+  }
+}
+
+/** Object schemas refuse unknown fields at the HTTP edge: a typo in a field name is an error, not a no-op. */
+export function strict(schema: z.ZodType): z.ZodType {
+  return schema instanceof z.ZodObject ? schema.strict() : schema
+}

@@ -1,0 +1,277 @@
+/**
+ * Users under /api/v1/admin/users: the same use cases as `gantry users …`, one route each. Import and
+ * export stream their files (helpers at the end of this file); every other route answers JSON.
+ */
+import { createReadStream, createWriteStream } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Transform } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import type { Request, Response } from 'express'
+import { z } from 'zod'
+import { GantryError } from '../../core/errors.js'
+import type { Services } from '../../core/services.js'
+import { importResultSchema, importUsersInputSchema, type ImportSource, type UserFileFormat } from '../../core/users/import.js'
+import { exportUsersInputSchema } from '../../core/users/export.js'
+import {
+  createUserInputSchema,
+  deleteUserResultSchema,
+  emailSchema,
+  setPasswordInputSchema,
+  updateUserInputSchema,
+  userListInputSchema,
+  userPageSchema,
+  userSchema,
+  userWithPasswordSchema,
+} from '../../core/users/users.schema.js'
+import { route, type RouteSpec } from './route.js'
+
+const USERS = '/api/v1/admin/users'
+const USER = `${USERS}/:email`
+const byEmail = z.object({ email: emailSchema })
+/** The import's options from the query; the format defaults to the body's Content-Type. */
+const importQuerySchema = queryOf(importUsersInputSchema).extend({ format: importUsersInputSchema.shape.format.optional() })
+
+/** The user routes. Export and import come before `/:email`, which would otherwise take their names. */
+export function userRoutes(services: Services): RouteSpec[] {
+  const { users } = services
+  const tag = 'users'
+  return [
+    route({
+      method: 'get',
+      path: `${USERS}/export`,
+      tag,
+      summary: 'Every user (of a role or status) as CSV or JSON lines, streamed page by page; never a password hash.',
+      auth: 'required',
+      permission: 'users:read',
+      query: queryOf(exportUsersInputSchema),
+      handler: ({ ctx, query, res }) => sendExport(res, query.format, services.userExport.exportUsers(ctx, query)),
+    }),
+    route({
+      method: 'post',
+      path: `${USERS}/import`,
+      tag,
+      summary: 'Import users from a CSV or JSON lines body (at most 100 MB); bad rows are reported by line.',
+      auth: 'required',
+      permission: 'users:write',
+      stream: IMPORT_TYPES,
+      query: importQuerySchema,
+      response: importResultSchema,
+      handler: ({ ctx, query, req }) => {
+        const input = { ...query, format: bodyFormat(req, query.format) }
+        return withSpooledBody(req, (source) => services.userImport.importUsers(ctx, source, input))
+      },
+    }),
+    route({
+      method: 'get',
+      path: USERS,
+      tag,
+      summary: 'List users, filtered by role, status or a search on email and name.',
+      auth: 'required',
+      permission: 'users:read',
+      query: userListInputSchema,
+      response: userPageSchema,
+      handler: ({ ctx, query }) => users.list(ctx, query),
+    }),
+    route({
+      method: 'post',
+      path: USERS,
+      tag,
+      summary: 'Create a user; a generated password is in this answer and nowhere else.',
+      auth: 'required',
+      permission: 'users:write',
+      body: createUserInputSchema,
+      response: userWithPasswordSchema,
+      status: 201,
+      handler: ({ ctx, body }) => users.create(ctx, body),
+    }),
+    route({
+      method: 'get',
+      path: USER,
+      tag,
+      summary: 'One user.',
+      auth: 'required',
+      permission: 'users:read',
+      params: byEmail,
+      response: userSchema,
+      handler: ({ ctx, params }) => users.get(ctx, params.email),
+    }),
+    route({
+      method: 'patch',
+      path: USER,
+      tag,
+      summary: "Change a user's email, name or role.",
+      auth: 'required',
+      permission: 'users:write',
+      params: byEmail,
+      body: updateUserInputSchema,
+      response: userSchema,
+      handler: ({ ctx, params, body }) => users.update(ctx, params.email, body),
+    }),
+    route({
+      method: 'delete',
+      path: USER,
+      tag,
+      summary: 'Delete a user (never the last active admin).',
+      auth: 'required',
+      permission: 'users:write',
+      params: byEmail,
+      response: deleteUserResultSchema,
+      handler: ({ ctx, params }) => users.delete(ctx, params.email),
+    }),
+    route({
+      method: 'post',
+      path: `${USER}/disable`,
+      tag,
+      summary: 'Disable a user: refresh tokens stop at once, access tokens within 1 s.',
+      auth: 'required',
+      permission: 'users:write',
+      params: byEmail,
+      response: userSchema,
+      handler: ({ ctx, params }) => users.disable(ctx, params.email),
+    }),
+    route({
+      method: 'post',
+      path: `${USER}/enable`,
+      tag,
+      summary: 'Enable a disabled user.',
+      auth: 'required',
+      permission: 'users:write',
+      params: byEmail,
+      response: userSchema,
+      handler: ({ ctx, params }) => users.enable(ctx, params.email),
+    }),
+    route({
+      method: 'post',
+      path: `${USER}/unlock`,
+      tag,
+      summary: 'End a login lockout and reset the failure counter.',
+      auth: 'required',
+      permission: 'users:write',
+      params: byEmail,
+      response: userSchema,
+      handler: ({ ctx, params }) => users.unlock(ctx, params.email),
+    }),
+    route({
+      method: 'post',
+      path: `${USER}/password`,
+      tag,
+      summary: "Set a user's password (given, or generated and shown in this answer only); ends their sessions.",
+      auth: 'required',
+      permission: 'users:write',
+      params: byEmail,
+      body: setPasswordInputSchema,
+      response: userWithPasswordSchema,
+      handler: ({ ctx, params, body }) => users.setPassword(ctx, params.email, body),
+    }),
+  ]
+}
+
+/** The largest import body: about a million rows with password hashes. */
+const MAX_IMPORT_BYTES = 100 * 1024 * 1024
+/** What an import body may be, and the format each type is. */
+const IMPORT_TYPES = ['text/csv', 'application/x-ndjson'] as const
+const FORMAT_OF_TYPE: Record<(typeof IMPORT_TYPES)[number], UserFileFormat> = { 'text/csv': 'csv', 'application/x-ndjson': 'jsonl' }
+const TYPE_OF_FORMAT: Record<UserFileFormat, string> = { csv: 'text/csv; charset=utf-8', jsonl: 'application/x-ndjson; charset=utf-8' }
+
+/**
+ * A service's input schema read from a query string, where numbers and booleans arrive as text: those
+ * fields are converted first, then checked by the service's own rules (which OpenAPI still shows).
+ */
+function queryOf<S extends z.ZodObject>(schema: S): S {
+  const shape: Record<string, z.ZodType> = {}
+  for (const [key, field] of Object.entries(schema.shape as Record<string, z.ZodType>)) {
+    const read = textReader(field)
+    if (read) shape[key] = z.preprocess((value) => (typeof value === 'string' ? read(value) : value), field)
+  }
+  return schema.extend(shape) as unknown as S
+}
+
+function textReader(field: z.ZodType): ((text: string) => unknown) | undefined {
+  let inner: z.ZodType = field
+  while (inner instanceof z.ZodOptional || inner instanceof z.ZodDefault) inner = inner.unwrap() as z.ZodType
+  if (inner instanceof z.ZodNumber) return (text) => (/^-?\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : text)
+  if (inner instanceof z.ZodBoolean) return (text) => ({ true: true, '1': true, false: false, '0': false })[text.toLowerCase()] ?? text
+  return undefined
+}
+
+/** The format of an import: the query's, else the body's Content-Type; the two must not disagree. */
+function bodyFormat(req: Request, asked: UserFileFormat | undefined): UserFileFormat {
+  const type = IMPORT_TYPES.find((t) => req.is(t))
+  const sent = type && FORMAT_OF_TYPE[type]
+  if (asked && sent && asked !== sent) throw new GantryError('INVALID_INPUT', `format=${asked} does not match the Content-Type ${req.get('content-type')}.`)
+  const format = asked ?? sent
+  if (!format) throw new GantryError('INVALID_INPUT', `Send the file as ${IMPORT_TYPES.join(' or ')}, or name its format with ?format=csv|jsonl.`)
+  return format
+}
+
+/**
+ * Runs `use` over the request body, first written to a private temporary file: the import reads JSON
+ * lines twice (a first pass refuses plain-text passwords before any write), an atomic import must not hold
+ * its transaction open for as long as a slow client takes to upload, and a dropped upload imports nothing.
+ */
+async function withSpooledBody<T>(req: Request, use: (source: ImportSource) => Promise<T>): Promise<T> {
+  if (Number(req.get('content-length')) > MAX_IMPORT_BYTES) throw tooLarge()
+  const dir = await mkdtemp(join(tmpdir(), 'gantry-import-'))
+  const file = join(dir, 'body')
+  try {
+    let bytes = 0
+    const cap = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        bytes += chunk.length
+        done(bytes > MAX_IMPORT_BYTES ? tooLarge() : null, chunk)
+      },
+    })
+    try {
+      await pipeline(req, cap, createWriteStream(file, { mode: 0o600, flags: 'wx' }))
+    } catch (err) {
+      if (err instanceof GantryError) throw err
+      throw new GantryError('INVALID_INPUT', 'The request body ended early.', { cause: err })
+    }
+    return await use(() => createReadStream(file))
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+const tooLarge = (): GantryError => new GantryError('PAYLOAD_TOO_LARGE', `An import body is at most ${MAX_IMPORT_BYTES / 1024 / 1024} MB.`, { hint: 'Split the file and import the parts.' })
+
+/**
+ * Streams an export as it is read, page by page, at the pace the client takes it (backpressure). A failure
+ * before the first chunk is an ordinary problem answer; one half-way rejects after the headers went out,
+ * and the error handler then cuts the connection, so a client never takes a truncated file for a whole
+ * one. A client that leaves early ends the export (the loop's exit closes the page generator).
+ */
+async function sendExport(res: Response, format: UserFileFormat, chunks: AsyncIterable<string>): Promise<undefined> {
+  let gone = false
+  res.once('close', () => {
+    gone = true
+  })
+  const head = (): void => {
+    // attachment() sets a type from the file's extension: the type is set after it.
+    if (!res.headersSent) res.status(200).attachment(`users.${format}`).type(TYPE_OF_FORMAT[format])
+  }
+  for await (const chunk of chunks) {
+    if (gone) break
+    head()
+    if (!res.write(chunk)) await drained(res)
+    if (gone) break
+  }
+  if (!gone) {
+    head()
+    res.end()
+  }
+  return undefined
+}
+
+/** Resolves once the response can take more, or the connection is gone. */
+function drained(res: Response): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done).off('close', done)
+      resolve()
+    }
+    res.on('drain', done).on('close', done)
+  })
+}

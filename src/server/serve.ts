@@ -1,0 +1,109 @@
+/**
+ * `gantry serve` put together: the environment's runtime wired into createApp, bound, and stopped
+ * gracefully on SIGTERM/SIGINT. With --migrate, pending migrations are applied first (under the migration
+ * lock, so several instances starting at once apply them once); without it, pending migrations leave the
+ * server up but not ready, and the log says why.
+ */
+import type { Logger } from 'pino'
+import { parseDuration } from '../core/duration.js'
+import { GantryError } from '../core/errors.js'
+import { workspaceMigrator } from '../db/migrator/index.js'
+import { createRateLimiter, environmentRules, LOGIN_RULES } from '../ratelimit/index.js'
+import type { Runtime } from '../runtime.js'
+import { createApp } from './app.js'
+import { createLifecycle, listen, type RunningServer } from './listen.js'
+import { createMetrics, type PoolStats } from './metrics.js'
+import { createReadinessProbe } from './readiness.js'
+
+export interface ServeOptions {
+  readonly port?: number | undefined
+  readonly host?: string | undefined
+  readonly migrate: boolean
+  readonly version: string
+  /** Fields every log line of this server carries (a cluster worker's id). */
+  readonly logContext?: Readonly<Record<string, unknown>> | undefined
+}
+
+export interface Serving extends RunningServer {
+  /** Resolves when the server has stopped after a signal (or stop()). */
+  readonly stopped: Promise<void>
+}
+
+/** Starts the server of a runtime's environment and installs the shutdown handlers. */
+export async function serve(runtime: Runtime, options: ServeOptions): Promise<Serving> {
+  const { environment } = runtime
+  if (!environment.auth.secret) {
+    throw new GantryError('AUTH_SECRET_MISSING', `Environment "${environment.name}" has no token secret (auth.secret): the server could not sign or check a token.`)
+  }
+  const [db, services, store, rootLogger, { systemClock }] = await Promise.all([
+    runtime.database(),
+    runtime.services(),
+    runtime.rateLimitStore(),
+    runtime.logger(),
+    import('../core/clock.js'),
+  ])
+  const logger = options.logContext ? rootLogger.child(options.logContext) : rootLogger
+  if (options.migrate) await applyMigrations(runtime, logger)
+  const lifecycle = createLifecycle()
+  const readiness = createReadinessProbe({ runtime, version: options.version, clock: systemClock })
+  const metrics = createMetrics({ pool: (db.knex.client as { pool?: PoolStats }).pool })
+  const app = createApp({
+    environment,
+    knex: db.knex,
+    services,
+    limiter: createRateLimiter({ rules: environmentRules(environment.rateLimits.default), store }),
+    loginLimiter: createRateLimiter({ rules: LOGIN_RULES, store }),
+    logger,
+    clock: systemClock,
+    version: options.version,
+    readiness,
+    metrics,
+    draining: lifecycle.draining,
+  })
+  const running = await listen(app, lifecycle, {
+    port: options.port ?? environment.server.port,
+    host: options.host ?? environment.server.host,
+    drainDelayMs: parseDuration(environment.server.drainDelay),
+    shutdownTimeoutMs: parseDuration(environment.server.shutdownTimeout),
+  }).catch((err: NodeJS.ErrnoException) => {
+    throw new GantryError(err.code === 'EADDRINUSE' ? 'NOT_READY' : 'INVALID_INPUT', `Cannot listen on ${options.host ?? environment.server.host}:${options.port ?? environment.server.port}: ${err.code ?? err.message}.`, {
+      hint: err.code === 'EADDRINUSE' ? 'Another process uses the port: pass --port, or stop it.' : 'Check --host and --port.',
+      cause: err,
+    })
+  })
+
+  let resolveStopped!: () => void
+  const stopped = new Promise<void>((resolve) => (resolveStopped = resolve))
+  const stop = async (): Promise<void> => {
+    await running.stop()
+    logger.info('stopped')
+    resolveStopped()
+  }
+  const onSignal = (signal: NodeJS.Signals): void => {
+    logger.info({ signal }, 'draining')
+    void stop()
+  }
+  process.once('SIGTERM', onSignal)
+  process.once('SIGINT', onSignal)
+  const crash = (err: unknown): void => {
+    logger.fatal({ err }, 'unexpected failure; exiting')
+    process.exit(1)
+  }
+  process.on('unhandledRejection', crash)
+  process.on('uncaughtException', crash)
+
+  const report = await readiness.check()
+  if (report.status === 'fail') {
+    const failing = Object.entries(report.checks ?? {}).filter(([, [c]]) => c?.status === 'fail').map(([name, [c]]) => `${name}: ${c?.output ?? 'fail'}`)
+    logger.warn({ failing }, 'started but not ready: GET /api/health/ready answers 503 until this is fixed')
+  }
+  logger.info({ url: running.url, environment: environment.name, version: options.version, pid: process.pid }, 'listening')
+  return { ...running, stop, stopped }
+}
+
+/** Applies pending migrations under the migration lock (several instances starting at once apply them once). */
+export async function applyMigrations(runtime: Runtime, logger: Logger): Promise<void> {
+  const db = await runtime.database()
+  const result = await workspaceMigrator(db, runtime.workspace.migrations, { onWait: () => logger.info('waiting for the migration lock') }).latest({})
+  logger.info({ applied: result.applied.map((m) => `${m.set}/${m.name}`) }, 'migrations applied')
+}

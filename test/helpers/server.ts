@@ -1,0 +1,106 @@
+/**
+ * The bundled server's app over a real, migrated database of one dialect, built the way `gantry serve`
+ * builds it but with a manual clock (token expiry, rate limits, caches move only when a test says) and
+ * the log captured. Seeded with one user per built-in role.
+ */
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Express } from 'express'
+import { pino } from 'pino'
+import { loadWorkspace, resolveEnvironment } from '../../src/config/workspace.js'
+import { manualClock } from '../../src/core/clock.js'
+import { localContext } from '../../src/core/context.js'
+import { createServices, type Services } from '../../src/core/services.js'
+import { workspaceMigrator } from '../../src/db/migrator/index.js'
+import type { Dialect } from '../../src/db/url.js'
+import { createMemoryStore, createRateLimiter, environmentRules, LOGIN_RULES } from '../../src/ratelimit/index.js'
+import { openRuntime, type Runtime } from '../../src/runtime.js'
+import { createApp } from '../../src/server/app.js'
+import { createLifecycle, type Lifecycle } from '../../src/server/listen.js'
+import { createMetrics, type Metrics, type PoolStats } from '../../src/server/metrics.js'
+import { createReadinessProbe } from '../../src/server/readiness.js'
+import { createTestDatabase } from './services.js'
+
+export const PASSWORD = 'plenty long passphrase 1'
+export const USERS = { admin: 'admin@example.com', operator: 'operator@example.com', viewer: 'viewer@example.com' } as const
+
+export interface TestServer {
+  readonly app: Express
+  readonly runtime: Runtime
+  readonly services: Services
+  readonly clock: ReturnType<typeof manualClock>
+  readonly metrics: Metrics
+  readonly lifecycle: Lifecycle
+  /** Every log line the app wrote, parsed. */
+  readonly logs: Record<string, unknown>[]
+  /** An access token of a seeded user (admin, operator or viewer), signed now. */
+  token(role: keyof typeof USERS): Promise<string>
+  cleanup(): Promise<void>
+}
+
+export interface TestServerOptions {
+  /** Extra fields of the development environment in gantry.config.json (server, rateLimits, auth …). */
+  readonly environment?: Record<string, unknown>
+}
+
+/** Builds the app over a fresh database of `dialect`, migrated and seeded. */
+export async function createTestServer(dialect: Dialect, options: TestServerOptions = {}): Promise<TestServer> {
+  const testDb = await createTestDatabase(dialect)
+  const root = mkdtempSync(join(tmpdir(), 'gantry-server-'))
+  writeFileSync(join(root, 'gantry.config.json'), JSON.stringify({ environments: { development: { database: testDb.url, ...options.environment } } }))
+  const workspace = loadWorkspace({ cwd: root })
+  const environment = resolveEnvironment(workspace, 'development', { GANTRY_AUTH_SECRET: randomBytes(48).toString('base64') })
+  const runtime = await openRuntime({ workspace, environment })
+  const db = await runtime.database()
+  await workspaceMigrator(db, workspace.migrations, { actor: 'test' }).latest()
+
+  const clock = manualClock(Date.now())
+  const services = createServices({
+    knex: db.knex,
+    clock,
+    environmentName: environment.name,
+    auth: environment.auth,
+    passwordPolicy: { minLength: environment.auth.passwordMinLength },
+    lockout: { maxFailures: environment.auth.lockout.maxFailures, lockMinutes: environment.auth.lockout.minutes },
+  })
+  const ctx = localContext('local:test@host')
+  for (const [role, email] of Object.entries(USERS)) await services.users.create(ctx, { email, role, password: PASSWORD })
+
+  const logs: Record<string, unknown>[] = []
+  const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) })
+  const store = createMemoryStore({ clock })
+  const lifecycle = createLifecycle()
+  const metrics = createMetrics({ defaults: false, pool: (db.knex.client as { pool?: PoolStats }).pool })
+  const app = createApp({
+    environment,
+    knex: db.knex,
+    services,
+    limiter: createRateLimiter({ rules: environmentRules(environment.rateLimits.default), store }),
+    loginLimiter: createRateLimiter({ rules: LOGIN_RULES, store }),
+    logger,
+    clock,
+    version: '0.0.0-test',
+    readiness: createReadinessProbe({ runtime, version: '0.0.0-test', clock }),
+    metrics,
+    draining: lifecycle.draining,
+  })
+  return {
+    app,
+    runtime,
+    services,
+    clock,
+    metrics,
+    lifecycle,
+    logs,
+    async token(role) {
+      return (await services.sessions.login(USERS[role], PASSWORD, ctx)).accessToken
+    },
+    async cleanup() {
+      await runtime.close()
+      await testDb.drop()
+      rmSync(root, { recursive: true, force: true })
+    },
+  }
+}

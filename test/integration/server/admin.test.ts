@@ -1,0 +1,135 @@
+/**
+ * The admin API, table-driven, on every dialect. The permission boundary and the 404s are generated from
+ * the route table itself, so a new route is covered the day it is added; the scenario tables hold the
+ * successes and the input errors, and a last test checks that every route succeeded at least once as admin.
+ */
+import { expect } from 'chai'
+import type { Services } from '../../../src/core/services.js'
+import { adminRoutes } from '../../../src/server/routes/admin.routes.js'
+import type { RouteSpec } from '../../../src/server/routes/route.js'
+import { createTestServer, USERS, type TestServer } from '../../helpers/server.js'
+import { DIALECTS, requireDialect } from '../../helpers/services.js'
+import { apiKeyScenarios, auditScenarios, maintenanceScenarios, roleScenarios, signingKeyScenarios } from './access.scenarios.js'
+import { adminFixture, local, run, type AdminFixture, type Scenario, type Who } from './admin-fixture.js'
+import { fileScenarios } from './files.scenarios.js'
+import { userScenarios } from './users.scenarios.js'
+
+/** The admin routes, built without services: the table is data, the handlers are not called here. */
+const ROUTES: readonly RouteSpec[] = adminRoutes({ services: {} as Services })
+
+/** A valid body for each route that takes one, so a 404 is about the target, not the input. */
+const SAMPLE_BODIES: Readonly<Record<string, unknown>> = {
+  'post /api/v1/admin/users': { email: 'sample@example.com', generatePassword: true },
+  'patch /api/v1/admin/users/:email': { name: 'x' },
+  'post /api/v1/admin/users/:email/password': { generatePassword: true },
+  'post /api/v1/admin/users/:email/tokens': {},
+  'post /api/v1/admin/roles': { name: 'sample', permissions: ['users:read'] },
+  'patch /api/v1/admin/roles/:name': { description: 'x' },
+  'post /api/v1/admin/api-keys': { name: 'sample', owner: USERS.viewer },
+  'post /api/v1/admin/api-keys/:keyId/rotate': {},
+  'put /api/v1/admin/maintenance': {},
+}
+
+/** The query a route cannot do without. */
+const SAMPLE_QUERIES: Readonly<Record<string, Record<string, string>>> = { 'get /api/v1/admin/users/export': { format: 'csv' } }
+
+/** Path parameters that exist (for the boundary) and that do not (for the 404s), with the code of each 404. */
+const EXISTING: Readonly<Record<string, string>> = { email: USERS.operator, name: 'operator', keyId: 'NoSuchKey1' }
+const MISSING: Readonly<Record<string, [string, string]>> = {
+  email: ['nobody@example.com', 'USER_NOT_FOUND'],
+  name: ['nosuchrole', 'ROLE_NOT_FOUND'],
+  keyId: ['NoSuchKey1', 'APIKEY_NOT_FOUND'],
+}
+
+const fill = (path: string, value: (param: string) => string): string => path.replace(/:([A-Za-z]+)/g, (_m, p: string) => value(p))
+const key = (spec: RouteSpec): string => `${spec.method} ${spec.path}`
+const writes = (spec: RouteSpec): boolean => spec.method !== 'get'
+
+/** Who must be refused where, and who may read: generated from each route's declared permission. */
+function boundaryScenarios(): Scenario[] {
+  return ROUTES.flatMap((spec): Scenario[] => {
+    const path = fill(spec.path, (p) => EXISTING[p] as string)
+    const base = { method: spec.method, path, body: SAMPLE_BODIES[key(spec)], query: SAMPLE_QUERIES[key(spec)] }
+    const bounded = (who: Who, label: string, status: number, code?: string): Scenario => ({ ...base, name: `${label}: ${key(spec)} -> ${status}`, who, status, code })
+    return [
+      bounded('anonymous', 'no credentials', 401, 'UNAUTHENTICATED'),
+      bounded({ scopes: ['audit:read'] }, 'a key scoped to audit:read', spec.permission === 'audit:read' ? 200 : 403, spec.permission === 'audit:read' ? undefined : 'FORBIDDEN'),
+      // A viewer reads everything (given the input a read needs) and writes nothing.
+      writes(spec) ? bounded('viewer', 'a viewer', 403, 'FORBIDDEN') : bounded('viewer', 'a viewer', 200),
+    ]
+  })
+}
+
+/** An unknown user, role or key: 404 with the catalog code, for every route that names one. */
+function notFoundScenarios(): Scenario[] {
+  return ROUTES.filter((spec) => /:[A-Za-z]+/.test(spec.path)).map((spec) => {
+    const param = /:([A-Za-z]+)/.exec(spec.path)?.[1] as string
+    const [, code] = MISSING[param] as [string, string]
+    return { name: `unknown target: ${key(spec)}`, method: spec.method, path: fill(spec.path, (p) => (MISSING[p] as [string, string])[0]), who: 'admin', body: SAMPLE_BODIES[key(spec)], status: 404, code }
+  })
+}
+
+/** The route a path and method reach, matched in table order as Express does. */
+function routeOf(method: string, path: string): RouteSpec | undefined {
+  return ROUTES.find((spec) => spec.method === method && new RegExp(`^${spec.path.replace(/:[A-Za-z]+/g, '[^/]+')}$`).test(path))
+}
+
+describe('admin routes (table)', () => {
+  it('every route has a permission, and every route with a body has a sample body', () => {
+    for (const spec of ROUTES) {
+      expect(spec.path, key(spec)).to.match(/^\/api\/v1\/admin\//)
+      expect(spec.auth, key(spec)).to.equal('required')
+      expect(spec.permission, key(spec)).to.match(/^[a-z]+:(read|write)$/)
+      expect(spec.permission?.endsWith(':read'), `${key(spec)} reads with :read`).to.equal(spec.method === 'get')
+      if (spec.body) expect(SAMPLE_BODIES, key(spec)).to.have.property(key(spec))
+    }
+  })
+})
+
+for (const dialect of DIALECTS) {
+  describe(`admin API on ${dialect}`, function () {
+    let server: TestServer
+    let f: AdminFixture
+    const succeeded = new Set<string>()
+    before(async function () {
+      await requireDialect(this, dialect)
+      // EdDSA, so that the signing-key routes have keys to show; the first key exists before any token.
+      server = await createTestServer(dialect, { environment: { auth: { algorithm: 'EdDSA' } } })
+      await server.services.signingKeys.rotate(local)
+      f = adminFixture(server)
+    })
+    after(async () => {
+      await server?.cleanup()
+    })
+
+    const tables: [string, Scenario[]][] = [
+      ['permission boundary', boundaryScenarios()],
+      ['unknown targets', notFoundScenarios()],
+      ['users and sessions', userScenarios],
+      ['user files', fileScenarios],
+      ['roles', roleScenarios],
+      ['API keys', apiKeyScenarios],
+      ['audit', auditScenarios],
+      ['signing keys', signingKeyScenarios],
+      ['maintenance', maintenanceScenarios],
+    ]
+    for (const [title, scenarios] of tables) {
+      describe(title, () => {
+        for (const s of scenarios) {
+          it(`${s.name} (${typeof s.who === 'string' ? s.who : `key ${s.who.scopes.join(',')}`})`, async () => {
+            const path = await run(f, s)
+            const spec = routeOf(s.method, path)
+            if (spec && s.who === 'admin' && s.status < 300) succeeded.add(key(spec))
+          })
+        }
+      })
+    }
+
+    // Mocha runs a suite's own tests before its child suites: this check is a child suite of its own, last.
+    describe('coverage', () => {
+      it('every route succeeded as admin at least once', () => {
+        expect(ROUTES.map(key).filter((k) => !succeeded.has(k))).to.deep.equal([])
+      })
+    })
+  })
+}

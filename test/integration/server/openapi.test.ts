@@ -1,0 +1,234 @@
+/**
+ * GET /api/openapi.json against what the server does: a valid OpenAPI 3.1 document; every route the
+ * Express app serves is in it and nothing else; each admin operation's x-permission is the permission the
+ * server enforces; and the 2xx answers of a walk through the API validate against the response schemas
+ * the document declares (converted back to zod from the document's JSON Schema, so the test reads the
+ * document as a client would, not the route table it was generated from).
+ */
+import type { Server } from 'node:http'
+import { Validator } from '@seriousme/openapi-schema-validator'
+import { expect } from 'chai'
+import type { Express } from 'express'
+import request from 'supertest'
+import { z } from 'zod'
+import { createTestServer, PASSWORD, USERS, type TestServer } from '../../helpers/server.js'
+
+type JsonSchema = Record<string, unknown>
+
+interface Operation {
+  readonly operationId: string
+  readonly 'x-permission'?: string
+  readonly security: unknown[]
+  readonly parameters: { name: string; in: string; required: boolean; schema: JsonSchema }[]
+  readonly requestBody?: { content: Record<string, { schema: JsonSchema }> }
+  readonly responses: Record<string, { content?: Record<string, { schema: JsonSchema }> }>
+}
+
+interface Document {
+  readonly openapi: string
+  readonly paths: Record<string, Record<string, Operation>>
+  readonly components: { schemas: Record<string, JsonSchema> }
+}
+
+/** `method path` of every route the Express app serves, read from its router stack (not from the route table). */
+function servedRoutes(app: Express): string[] {
+  const found: string[] = []
+  const walk = (stack: unknown[]): void => {
+    for (const layer of stack as { route?: { path: string; methods: Record<string, boolean> }; handle?: { stack?: unknown[] } }[]) {
+      if (layer.route) {
+        // router.all() answers 405 for the methods a path does not serve: not a route of its own.
+        if (layer.route.methods._all) continue
+        for (const method of Object.keys(layer.route.methods)) found.push(`${method} ${layer.route.path}`)
+      } else if (layer.handle?.stack) walk(layer.handle.stack)
+    }
+  }
+  walk((app as unknown as { router: { stack: unknown[] } }).router.stack)
+  return found.sort()
+}
+
+/** `method path` of every operation of the document, with Express's `:param` for `{param}`. */
+function documentedRoutes(doc: Document): string[] {
+  return Object.entries(doc.paths)
+    .flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method} ${path.replace(/\{([^}]+)\}/g, ':$1')}`))
+    .sort()
+}
+
+describe('GET /api/openapi.json', function () {
+  let s: TestServer
+  let server: Server
+  let doc: Document
+  let admin: string
+
+  before(async () => {
+    s = await createTestServer('sqlite')
+    server = s.app.listen(0, '127.0.0.1')
+    admin = await s.token('admin')
+    const res = await request(server).get('/api/openapi.json').expect(200)
+    expect(res.headers['content-type']).to.match(/^application\/json/)
+    doc = res.body as Document
+  })
+  after(async () => {
+    await new Promise((resolve) => server?.close(resolve))
+    await s?.cleanup()
+  })
+
+  it('is a valid OpenAPI 3.1 document', async () => {
+    const validator = new Validator()
+    const result = await validator.validate(doc as unknown as Record<string, unknown>)
+    expect(result.errors ?? [], JSON.stringify(result.errors, null, 1)?.slice(0, 2000)).to.deep.equal([])
+    expect(result.valid).to.equal(true)
+    expect(validator.version).to.equal('3.1')
+    const ids = Object.values(doc.paths).flatMap((methods) => Object.values(methods).map((op) => op.operationId))
+    expect(new Set(ids).size, 'operationIds are unique').to.equal(ids.length)
+  })
+
+  it('lists every route the app serves, and only those', () => {
+    const served = servedRoutes(s.app)
+    expect(served.length).to.be.greaterThan(20)
+    expect(documentedRoutes(doc)).to.deep.equal(served)
+  })
+
+  it('states who may call each operation: credentials, and the permission an admin route needs', async () => {
+    for (const [path, methods] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(methods)) {
+        const where = `${method} ${path}`
+        const admin = path.startsWith('/api/v1/admin/')
+        if (admin) expect(op['x-permission'], where).to.match(/^[a-z][a-z0-9-]*:[a-z][a-z0-9-]*$/)
+        else expect(op['x-permission'], where).to.equal(undefined)
+        expect(op.security.length > 0, `${where} security`).to.equal(admin || path === '/api/v1/auth/me')
+        // A route that needs credentials refuses an anonymous call with 401 and says how to authenticate.
+        if (op.security.length > 0) {
+          const res = await request(server)[method as 'get'](pathWith(path, 'nobody@example.com'))
+          expect(res.status, where).to.equal(401)
+          expect(res.headers['www-authenticate'], where).to.match(/^Bearer /)
+        }
+      }
+    }
+  })
+
+  it('enforces exactly the x-permission it states: a key scoped to it passes, a key scoped to another is refused', async () => {
+    const operations = Object.entries(doc.paths).flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => ({ path, method, op })))
+    const permissions = [...new Set(operations.map(({ op }) => op['x-permission']).filter((p): p is string => p !== undefined))]
+    expect(permissions).to.include.members(['users:read', 'users:write', 'roles:write', 'apikeys:write', 'audit:read'])
+    const keys = new Map<string, string>()
+    for (const permission of permissions) {
+      const res = await request(server).post('/api/v1/admin/api-keys').set('Authorization', `Bearer ${admin}`).send({ name: `only ${permission}`, owner: USERS.admin, scopes: [permission] }).expect(201)
+      keys.set(permission, (res.body as { key: string }).key)
+    }
+    for (const { path, method, op } of operations) {
+      const permission = op['x-permission']
+      if (!permission) continue
+      const where = `${method} ${path} (${permission})`
+      // Targets that do not exist and an empty body: the permission is checked before either, and nothing changes.
+      const call = (key: string) => request(server)[method as 'get'](pathWith(path, 'nobody@example.com')).set('X-API-Key', key).type('json').send(method === 'get' || method === 'delete' ? undefined : '{}')
+      const allowed = await call(keys.get(permission)!)
+      expect(allowed.status, `${where} with its own scope: ${allowed.text.slice(0, 200)}`).to.not.be.oneOf([401, 403])
+      expect(allowed.status, where).to.be.below(500)
+      const other = permissions.find((p) => p !== permission && !(permission.endsWith(':read') && p === permission.replace(':read', ':write')))!
+      const refused = await call(keys.get(other)!)
+      expect(refused.status, `${where} with ${other}: ${refused.text.slice(0, 200)}`).to.equal(403)
+      expect(refused.body.code, where).to.equal('FORBIDDEN')
+    }
+  })
+
+  it('declares request bodies as the edge reads them: unknown fields are refused, and the schema says so', async () => {
+    for (const [path, methods] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(methods)) {
+        const schema = op.requestBody?.content['application/json']?.schema
+        if (!schema) continue
+        expect(schema.additionalProperties, `${method} ${path}`).to.equal(false)
+      }
+    }
+    const res = await request(server).post('/api/v1/auth/login').send({ email: USERS.viewer, password: PASSWORD, remember: true }).expect(400)
+    expect(res.body.errors).to.deep.equal([{ path: '', message: 'Unrecognized key: "remember"' }])
+  })
+
+  it('describes the 2xx answers of a walk through the API, and every error as its Problem schema', async () => {
+    const problem = z.fromJSONSchema(doc.components.schemas.Problem!)
+    const checked = new Set<string>()
+    const call = async (method: string, path: string, options: { body?: unknown; token?: string | null; key?: string } = {}) => {
+      const template = templateOf(path)
+      const op = doc.paths[template]?.[method]
+      expect(op, `${method} ${template} is documented`).to.not.equal(undefined)
+      let req = request(server)[method as 'get'](path)
+      if (options.token !== null) req = req.set('Authorization', `Bearer ${options.token ?? admin}`)
+      if (options.key) req = req.set('X-API-Key', options.key)
+      const res = options.body === undefined ? await req : await req.send(options.body as object)
+      const where = `${method} ${path} -> ${res.status} ${res.text.slice(0, 300)}`
+      if (res.status >= 400) {
+        expect(res.headers['content-type'], where).to.match(/^application\/problem\+json/)
+        expect(problem.safeParse(res.body).error?.issues ?? [], where).to.deep.equal([])
+        return res
+      }
+      const declared = op!.responses[String(res.status)]
+      expect(declared, `${where}: status declared (${Object.keys(op!.responses).join(', ')})`).to.not.equal(undefined)
+      const [mediaType, content] = Object.entries(declared!.content ?? {})[0] ?? []
+      if (!content) return res
+      expect(String(res.headers['content-type']).split(';')[0], `${where}: media type`).to.equal(mediaType)
+      const body: unknown = JSON.parse(res.text)
+      expect(z.fromJSONSchema(content.schema).safeParse(body).error?.issues ?? [], where).to.deep.equal([])
+      checked.add(`${method} ${template}`)
+      return res
+    }
+
+    await call('get', '/api/health', { token: null })
+    await call('get', '/api/health/ready', { token: null })
+    const login = await call('post', '/api/v1/auth/login', { token: null, body: { email: USERS.viewer, password: PASSWORD } })
+    const refreshed = await call('post', '/api/v1/auth/refresh', { token: null, body: { refreshToken: login.body.refreshToken } })
+    await call('get', '/api/v1/auth/me')
+    await call('get', '/api/v1/auth/me', { token: refreshed.body.accessToken })
+    await call('post', '/api/v1/auth/logout', { token: null, body: { refreshToken: refreshed.body.refreshToken } })
+
+    await call('get', '/api/v1/admin/users?limit=2')
+    await call('post', '/api/v1/admin/users', { body: { email: 'new@example.com', name: 'New', role: 'viewer', password: PASSWORD } })
+    await call('post', '/api/v1/admin/users', { body: { email: 'generated@example.com', generatePassword: true } })
+    await call('get', `/api/v1/admin/users/${encodeURIComponent('new@example.com')}`)
+    await call('patch', '/api/v1/admin/users/new@example.com', { body: { name: 'Renamed' } })
+    await call('post', '/api/v1/admin/users/new@example.com/disable')
+    await call('post', '/api/v1/admin/users/new@example.com/enable')
+    await call('post', '/api/v1/admin/users/new@example.com/unlock')
+    await call('post', '/api/v1/admin/users/new@example.com/password', { body: { generatePassword: true } })
+    await call('post', '/api/v1/admin/users/new@example.com/tokens', { body: { ttl: '5m' } })
+    await call('delete', '/api/v1/admin/users/new@example.com/sessions')
+
+    await call('get', '/api/v1/admin/roles')
+    await call('post', '/api/v1/admin/roles', { body: { name: 'auditor', description: 'reads the audit log', permissions: ['audit:read'] } })
+    await call('get', '/api/v1/admin/roles/auditor')
+    await call('patch', '/api/v1/admin/roles/auditor', { body: { grant: ['users:read'] } })
+
+    const created = await call('post', '/api/v1/admin/api-keys', { body: { name: 'ci', owner: USERS.operator, scopes: ['users:read'], expires: '30d' } })
+    await call('get', '/api/v1/admin/api-keys?limit=5')
+    await call('get', '/api/v1/admin/users?limit=1', { token: null, key: created.body.key })
+    await call('get', '/api/v1/auth/me', { token: null, key: created.body.key })
+    await call('post', `/api/v1/admin/api-keys/${created.body.apiKey.id}/rotate`, { body: { grace: '0s' } })
+    await call('post', `/api/v1/admin/api-keys/${created.body.apiKey.id}/revoke`)
+    await call('get', '/api/v1/admin/audit?limit=20')
+
+    await call('delete', '/api/v1/admin/users/new@example.com')
+    await call('delete', '/api/v1/admin/roles/auditor')
+    // Errors along the way are problems too.
+    await call('get', '/api/v1/admin/users/new@example.com')
+    await call('post', '/api/v1/admin/roles', { body: { name: 'Bad Name', permissions: [] } })
+
+    const jsonOperations = Object.entries(doc.paths).flatMap(([path, methods]) =>
+      Object.entries(methods)
+        .filter(([, op]) => Object.values(op.responses).some((r) => r.content?.['application/json']))
+        .map(([method]) => `${method} ${path}`),
+    )
+    expect(checked.size, `checked ${[...checked].join(', ')}`).to.be.at.least(Math.ceil(jsonOperations.length * 0.75))
+  })
+})
+
+/** The document's template a concrete path belongs to. */
+function templateOf(path: string): string {
+  const bare = path.split('?')[0]!
+  return bare
+    .replace(/^(\/api\/v1\/admin\/users)\/(?!export$|import$)[^/]+/, '$1/{email}')
+    .replace(/^(\/api\/v1\/admin\/roles)\/[^/]+/, '$1/{name}')
+    .replace(/^(\/api\/v1\/admin\/api-keys)\/[^/]+/, '$1/{keyId}')
+}
+
+/** A path of a template with every parameter set to `value`. */
+function pathWith(template: string, value: string): string {
+  return template.replace(/\{[^}]+\}/g, encodeURIComponent(value))
+}
