@@ -13,7 +13,7 @@ import type { Environment } from '../config/schema.js'
 import type { Clock } from '../core/clock.js'
 import type { Services } from '../core/services.js'
 import { createAuthenticator } from '../core/sessions/authenticate.js'
-import type { RateLimiter } from '../ratelimit/index.js'
+import { createRateLimiter, environmentRules, LOGIN_RULES, type RateLimitStore } from '../ratelimit/index.js'
 import type { Metrics } from './metrics.js'
 import { errorHandler, notFound } from './middleware/errors.js'
 import { maintenance } from './middleware/maintenance.js'
@@ -30,10 +30,8 @@ export interface AppDeps {
   readonly environment: Environment
   readonly knex: Knex
   readonly services: Services
-  /** The environment's rules (its default rule today). */
-  readonly limiter: RateLimiter
-  /** The built-in login rules, checked before the password hash. */
-  readonly loginLimiter: RateLimiter
+  /** Where rate-limit budgets live: the environment's default rule and the built-in login rules use it. */
+  readonly store: RateLimitStore
   readonly logger: Logger
   readonly clock: Clock
   readonly version: string
@@ -53,10 +51,12 @@ export function createApp(deps: AppDeps): Express {
   app.set('etag', false)
 
   const authenticator = createAuthenticator(deps.services)
+  const limiter = createRateLimiter({ rules: environmentRules(environment.rateLimits.default), store: deps.store })
+  const loginLimiter = createRateLimiter({ rules: LOGIN_RULES, store: deps.store })
   const mountDeps = { authenticator, bodyLimit: server.bodyLimit }
   const startedAt = clock.now()
   const health = healthRoutes({ version: deps.version, startedAt, now: () => clock.now(), readiness: deps.readiness, draining: deps.draining })
-  const api = [...authRoutes(deps), ...adminRoutes(deps)]
+  const api = [...authRoutes({ ...deps, loginLimiter }), ...adminRoutes(deps)]
   const meta = metaRoutes({ metrics, version: deps.version, signingKeys: deps.services.signingKeys, routes: () => [...health, ...api, ...meta] })
 
   app.use(requestId(), observe(metrics))
@@ -74,7 +74,7 @@ export function createApp(deps: AppDeps): Express {
       // Method and path only: no headers (Authorization, cookies, API keys) and no query string.
       serializers: { req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0] }), res: (res: { statusCode: number }) => ({ status: res.statusCode }) },
     }),
-    rateLimit(deps.limiter, metrics.observeDecision),
+    rateLimit(limiter, metrics.observeDecision),
     maintenance(deps.services.maintenance),
   )
   const routes = express.Router()

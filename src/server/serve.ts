@@ -8,7 +8,6 @@ import type { Logger } from 'pino'
 import { parseDuration } from '../core/duration.js'
 import { GantryError } from '../core/errors.js'
 import { workspaceMigrator } from '../db/migrator/index.js'
-import { createRateLimiter, environmentRules, LOGIN_RULES } from '../ratelimit/index.js'
 import type { Runtime } from '../runtime.js'
 import { createApp } from './app.js'
 import { createLifecycle, listen, type RunningServer } from './listen.js'
@@ -51,8 +50,7 @@ export async function serve(runtime: Runtime, options: ServeOptions): Promise<Se
     environment,
     knex: db.knex,
     services,
-    limiter: createRateLimiter({ rules: environmentRules(environment.rateLimits.default), store }),
-    loginLimiter: createRateLimiter({ rules: LOGIN_RULES, store }),
+    store,
     logger,
     clock: systemClock,
     version: options.version,

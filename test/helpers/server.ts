@@ -15,7 +15,7 @@ import { localContext } from '../../src/core/context.js'
 import { createServices, type Services } from '../../src/core/services.js'
 import { workspaceMigrator } from '../../src/db/migrator/index.js'
 import type { Dialect } from '../../src/db/url.js'
-import { createMemoryStore, createRateLimiter, environmentRules, LOGIN_RULES } from '../../src/ratelimit/index.js'
+import { createMemoryStore } from '../../src/ratelimit/index.js'
 import { openRuntime, type Runtime } from '../../src/runtime.js'
 import { createApp } from '../../src/server/app.js'
 import { createLifecycle, type Lifecycle } from '../../src/server/listen.js'
@@ -77,8 +77,7 @@ export async function createTestServer(dialect: Dialect, options: TestServerOpti
     environment,
     knex: db.knex,
     services,
-    limiter: createRateLimiter({ rules: environmentRules(environment.rateLimits.default), store }),
-    loginLimiter: createRateLimiter({ rules: LOGIN_RULES, store }),
+    store,
     logger,
     clock,
     version: '0.0.0-test',

@@ -70,6 +70,8 @@ export function createSessionsService(deps: SessionsServiceDeps): SessionsServic
   let accessTokens: AccessTokens | undefined
   let refreshTokens: RefreshTokens | undefined
   const cache = new Map<number, { at: number; state: UserSessionState | undefined }>()
+  const reading = new Map<number, Promise<UserSessionState | undefined>>()
+  let revocations = 0
 
   // AUTH_SECRET_MISSING without a secret (EdDSA needs one too: it seals the private keys).
   const signer = (): AccessTokens => {
@@ -98,7 +100,15 @@ export function createSessionsService(deps: SessionsServiceDeps): SessionsServic
     const now = clock.now()
     const hit = cache.get(userId)
     if (hit && now >= hit.at && now - hit.at < EPOCH_CACHE_MS) return hit.state
-    const state = await readUserSessionState(knex, userId)
+    // Concurrent requests of one user share a read in flight instead of each reading when the entry expires.
+    const seen = revocations
+    let read = reading.get(userId)
+    if (!read) {
+      read = readUserSessionState(knex, userId).finally(() => reading.delete(userId))
+      reading.set(userId, read)
+    }
+    const state = await read
+    if (seen !== revocations) return state // a revocation came in meanwhile: do not cache what it may have outdated
     if (cache.size >= EPOCH_CACHE_MAX) cache.clear()
     cache.set(userId, { at: now, state })
     return state
@@ -158,7 +168,10 @@ export function createSessionsService(deps: SessionsServiceDeps): SessionsServic
         await audit.append(trx, ctx, { action: 'tokens.revoke', targetType: 'user', targetId: String(row.id), after: result })
         return { userId: row.id, result }
       })
-      cache.delete(userId) // this process stops at once; others within the cache's second
+      // This process stops at once (no cached or in-flight state survives); others within the cache's second.
+      revocations += 1
+      cache.delete(userId)
+      reading.delete(userId)
       return result
     },
 

@@ -39,9 +39,17 @@ function handlersOf(spec: RouteSpec, deps: MountDeps): RequestHandler[] {
   const body = spec.body && strict(spec.body)
   const query = spec.query && strict(spec.query)
   // Express 5 forwards a rejection to the error handler but ignores a resolved value: call next ourselves.
-  const identify: RequestHandler = (req, res, next) => {
-    identifyCaller(spec, deps, req, res).then(() => next(), next)
-  }
+  const identify: RequestHandler =
+    spec.auth === 'public' && !spec.permission && !spec.stream
+      ? // A public route has nobody to look up: no promise, no extra tick (health answers probes at volume).
+        (req, res, next) => {
+          res.locals.route = spec.path
+          res.locals.ctx = anonymousContext(req.ip)
+          next()
+        }
+      : (req, res, next) => {
+          identifyCaller(spec, deps, req, res).then(() => next(), next)
+        }
   const run: RequestHandler = async (req, res) => {
     if (query) checkInput(req.query, 'query')
     if (spec.params) checkInput(req.params, 'path')
