@@ -19,7 +19,7 @@ export default class Serve extends GantryCommand<typeof Serve> {
     migrate: Flags.boolean({ summary: 'Apply pending migrations before listening (under the migration lock).' }),
     workers: Flags.integer({
       summary: 'Run N server processes on one port (node:cluster); one that dies is replaced.',
-      description: 'Above 1 needs rate-limit budgets shared through Redis, which this version does not have yet: it is refused.',
+      description: 'Above 1 needs the environment\'s `redis`, where every worker keeps the same rate-limit budgets; without it, it is refused.',
       min: 1,
     }),
   }

@@ -23,8 +23,8 @@ const MAX_RESTART_DELAY_MS = 5_000
 /** Beyond its drain delay and shutdown timeout, how long a worker may take to exit before it is killed. */
 const EXIT_GRACE_MS = 5_000
 /**
- * The port the first worker bound, passed to the workers forked after it: with --port 0, a replacement
- * forked when no worker holds the port any more would otherwise bind a new one.
+ * The port the first worker bound, passed to a worker forked when no worker holds the port any more: with
+ * --port 0 it would otherwise bind a new one. A worker forked while others live asks for what they asked for.
  */
 const BOUND_PORT_VARIABLE = 'GANTRY_CLUSTER_PORT'
 
@@ -71,27 +71,18 @@ async function runPrimary(runtime: Runtime, options: ClusterOptions): Promise<nu
 }
 
 /**
- * With more than one worker, whatever lives in a process's memory is split between them. Today that is
- * every rate-limit budget: the memory store is the only store, and the built-in login rules always apply,
- * so no configuration keeps the promised limits with N > 1 — not even an environment with `redis`
- * configured, as there is no shared store to put the budgets in until the Redis store lands. So N > 1 is
- * refused in every configuration, with the reason that fits it; one supervised worker (restarted when it
- * dies) is allowed. With the Redis store this becomes: allowed when the environment's store is shared.
+ * With more than one worker, whatever lives in a process's memory is split between them: without Redis that
+ * is every rate-limit budget (the memory store, and the built-in login rules always apply), so no
+ * configuration keeps the promised limits, and N > 1 is refused. With `redis` configured the budgets live in
+ * Redis, shared by every worker (and every other instance), so any N is allowed. One supervised worker
+ * (restarted when it dies) is allowed either way.
  */
 function refuseSplitBudgets(environment: Environment, workers: number): void {
-  if (workers <= 1) return
-  const hint = 'Run without --workers, or with --workers 1 (one supervised worker, restarted when it dies).'
-  if (environment.redis === null) {
-    throw new GantryError(
-      'INVALID_INPUT',
-      `--workers ${workers} would split every rate-limit budget (the built-in login limits included) between ${workers} processes, each keeping its own in memory: shared budgets need \`redis\` configured for environment "${environment.name}" and the shared Redis store, which this version does not have yet.`,
-      { hint },
-    )
-  }
+  if (workers <= 1 || environment.redis !== null) return
   throw new GantryError(
     'INVALID_INPUT',
-    `--workers ${workers} would split every rate-limit budget (the built-in login limits included) between ${workers} processes: environment "${environment.name}" has \`redis\` configured, but this version keeps budgets in each process's memory; shared rate limits arrive with the Redis store.`,
-    { hint },
+    `--workers ${workers} would split every rate-limit budget (the built-in login limits included) between ${workers} processes, each keeping its own in memory: configure \`redis\` for environment "${environment.name}" to share the budgets through Redis.`,
+    { hint: 'Configure `redis` for the environment, or run without --workers, or with --workers 1 (one supervised worker, restarted when it dies).' },
   )
 }
 
@@ -110,6 +101,7 @@ function supervise(options: Supervision): Promise<number> {
   const restarts = restartPolicy(options.clock)
   const pendingRestarts = new Set<NodeJS.Timeout>()
   let boundPort: number | undefined
+  const requestedPort = new WeakMap<Worker, string | undefined>()
   let stopping = false
   let exitCode = 0
   let killTimer: NodeJS.Timeout | undefined
@@ -177,7 +169,12 @@ function supervise(options: Supervision): Promise<number> {
     }
 
     const fork = (): Worker => {
-      const worker = cluster.fork({ [BOUND_PORT_VARIABLE]: boundPort === undefined ? undefined : String(boundPort) })
+      // node:cluster shares one listening handle per requested address and port: a worker must ask for what
+      // the live ones asked for (`--port 0` included, which then means the same port), or it gets EADDRINUSE.
+      const [sibling] = live
+      const port = sibling ? requestedPort.get(sibling) : boundPort === undefined ? undefined : String(boundPort)
+      const worker = cluster.fork({ [BOUND_PORT_VARIABLE]: port })
+      requestedPort.set(worker, port)
       live.add(worker)
       logger.info({ worker: worker.id, workerPid: worker.process.pid }, 'worker started')
       worker.once('exit', (code: number | null, signal: string | null) => onExit(worker, code, signal))

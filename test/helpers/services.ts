@@ -30,6 +30,19 @@ export async function requireDialect(ctx: Mocha.Context, dialect: Dialect): Prom
   ctx.skip()
 }
 
+/** requireDialect for the shared Redis: pending with the reason, or a failure under CI=true. */
+export async function requireRedis(ctx: Mocha.Context): Promise<void> {
+  if (!unreachable.has('redis')) {
+    const { pingRedis } = await import('../../src/db/redis.js')
+    unreachable.set('redis', await pingRedis(SERVICE_URLS.redis).then(() => '', (err: Error) => err.message))
+  }
+  const reason = unreachable.get('redis')
+  if (!reason) return
+  if (process.env.CI === 'true') throw new Error(`redis is required under CI but unreachable: ${reason}`)
+  console.log(`      pending: redis unreachable (${reason})`)
+  ctx.skip()
+}
+
 async function probe(dialect: 'mysql' | 'postgres'): Promise<string | undefined> {
   if (unreachable.has(dialect)) return unreachable.get(dialect)
   const db = adminKnex(dialect)

@@ -3,23 +3,10 @@ import fc from 'fast-check'
 import { manualClock } from '../../../src/core/clock.js'
 import { gcraStep, intervalUs, remaining, retryAfterSeconds, secondsUntilIdle } from '../../../src/ratelimit/gcra.js'
 import { createMemoryStore, createRateLimiter, type RateLimitRule } from '../../../src/ratelimit/index.js'
+import { referenceModel } from '../../helpers/store-suite.js'
 
 /** DESIGN.md: T = window / limit in integer microseconds (floored, at least 1). */
 const designT = (limit: number, windowMs: number) => Math.max(1, Math.floor((windowMs * 1000) / limit))
-
-/**
- * The reference model: DESIGN.md "Rate limiting", transcribed line by line and nothing else. A key never
- * seen has TAT 0, which the formula treats like any TAT in the past.
- */
-function referenceModel(T: number, burst: number) {
-  const tat = new Map<string, number>()
-  return (key: string, nowUs: number): boolean => {
-    const TAT = tat.get(key) ?? 0
-    const admitted = TAT - nowUs <= (burst - 1) * T
-    if (admitted) tat.set(key, Math.max(TAT, nowUs) + T)
-    return admitted
-  }
-}
 
 const rule = (limit: number, windowMs: number, burst: number): RateLimitRule => ({
   name: 'r',
@@ -51,29 +38,6 @@ describe('ratelimit/gcra', () => {
           expect(decision.allowed).to.equal(model(ip, clock.now() * 1000))
         }
       }),
-      { numRuns: 300 },
-    )
-  })
-
-  it('the store agrees with the model at microsecond resolution, with nowUs passed explicitly', async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        fc.integer({ min: 1, max: 2_000_000 }),
-        fc.integer({ min: 1, max: 10 }),
-        fc.array(fc.record({ gapUs: fc.integer({ min: 0, max: 5_000_000 }), client: fc.integer({ min: 0, max: 2 }) }), { maxLength: 200 }),
-        async (T, burst, seq) => {
-          // Any T in µs, times in µs: every sub-millisecond interplay is reachable.
-          const store = createMemoryStore({ clock: manualClock() })
-          const model = referenceModel(T, burst)
-          let now = 1_767_225_600_000_000
-          for (const { gapUs, client } of seq) {
-            now += gapUs
-            const result = await store.consume(`k${client}`, { intervalUs: T, burst }, now)
-            expect(result.allowed).to.equal(model(`k${client}`, now))
-            expect(result.nowUs).to.equal(now)
-          }
-        },
-      ),
       { numRuns: 300 },
     )
   })

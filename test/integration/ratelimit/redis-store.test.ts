@@ -1,0 +1,198 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { createHash, randomBytes } from 'node:crypto'
+import { createServer } from 'node:net'
+import { expect } from 'chai'
+import { Redis, type RedisOptions } from 'ioredis'
+import { createRateLimiter, createRedisStore, failOpen, GCRA_LUA, type RateLimitRule, type RateLimitStore } from '../../../src/ratelimit/index.js'
+import { requireRedis, SERVICE_URLS } from '../../helpers/services.js'
+import { storeSemantics } from '../../helpers/store-suite.js'
+
+/** The options the runtime gives the store's client (src/runtime.ts), short of the reconnect strategy. */
+const clientOptions = { commandTimeout: 100, enableOfflineQueue: false, maxRetriesPerRequest: 0, disconnectTimeout: 100 } as const
+
+/** A connected client: without an offline queue, a command sent before `ready` fails at once. */
+async function connected(url: string, extra: RedisOptions = {}): Promise<Redis> {
+  const client = new Redis(url, { ...clientOptions, ...extra, lazyConnect: true })
+  client.on('error', () => undefined)
+  await client.connect()
+  return client
+}
+
+/** Deletes this run's keys only: the Redis is shared, so never FLUSHALL. */
+async function deleteKeys(redis: Redis, prefix: string): Promise<number> {
+  let deleted = 0
+  let cursor = '0'
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
+    cursor = next
+    if (keys.length > 0) deleted += await redis.del(...keys)
+  } while (cursor !== '0')
+  return deleted
+}
+
+async function keysOf(redis: Redis, prefix: string): Promise<string[]> {
+  const found: string[] = []
+  let cursor = '0'
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
+    cursor = next
+    found.push(...keys)
+  } while (cursor !== '0')
+  return found
+}
+
+describe('ratelimit/redis-store (integration)', function () {
+  this.timeout(60_000)
+  const prefix = `gantry-test:${process.pid}:${randomBytes(4).toString('hex')}:`
+  let redis: Redis
+  let store: RateLimitStore
+
+  before(async function () {
+    await requireRedis(this)
+    redis = await connected(SERVICE_URLS.redis)
+    store = createRedisStore({ redis, keyPrefix: prefix })
+  })
+
+  after(async () => {
+    if (!redis) return
+    await deleteKeys(redis, prefix)
+    redis.disconnect()
+  })
+
+  describe('the store semantics shared with the memory store', () => {
+    storeSemantics(() => store, { numRuns: 50, minIntervalUs: 1_000_000 })
+  })
+
+  it('gives every key it writes a TTL: until the key is idle again, at least 1 ms', async () => {
+    const p = { intervalUs: 2_500_000, burst: 3 }
+    const first = await store.consume('ttl', p) // time from Redis TIME
+    expect(first.allowed).to.equal(true)
+    expect(Math.abs(first.nowUs - Date.now() * 1000)).to.be.below(5_000_000) // the shared Redis runs on this host
+    const pttl = await redis.pttl(`${prefix}ttl`)
+    expect(pttl).to.be.above(0).and.at.most(Math.ceil((first.tatUs - first.nowUs) / 1000))
+    expect(pttl).to.be.above(2_000)
+    // 1 µs busy: rounded up to 1 ms, never 0 (no expiry at all) — by the PTTL it is 1 ms, 0 or gone (-2), never -1.
+    await store.consume('ttl-tiny', { intervalUs: 1, burst: 1 }, 1_000)
+    expect(await redis.pttl(`${prefix}ttl-tiny`)).to.be.oneOf([1, 0, -2])
+  })
+
+  it('writes nothing on a refusal', async () => {
+    const p = { intervalUs: 60_000_000, burst: 1 }
+    expect((await store.consume('refused', p)).allowed).to.equal(true)
+    const before = await redis.pttl(`${prefix}refused`)
+    const value = await redis.get(`${prefix}refused`)
+    const refused = await store.consume('refused', p)
+    expect(refused.allowed).to.equal(false)
+    expect(String(refused.tatUs)).to.equal(value)
+    expect(await redis.get(`${prefix}refused`)).to.equal(value)
+    expect(await redis.pttl(`${prefix}refused`)).to.be.at.most(before)
+  })
+
+  it('4 limiters over 4 connections admit exactly burst from idle on one key under concurrent calls', async () => {
+    const clients = await Promise.all(Array.from({ length: 4 }, () => connected(SERVICE_URLS.redis)))
+    try {
+      const rule: RateLimitRule = { name: 'shared', match: { method: '*', path: '/*' }, key: 'global', limit: 1, windowMs: 3_600_000, burst: 10, mode: 'enforce' }
+      const limiters = clients.map((client) => createRateLimiter({ rules: [rule], store: createRedisStore({ redis: client, keyPrefix: prefix }), keyPrefix: 'concurrent:' }))
+      const decisions = await Promise.all(Array.from({ length: 100 }, (_, i) => limiters[i % 4]?.check({ method: 'GET', path: '/', ip: `10.0.0.${i}` })))
+      expect(decisions.filter((d) => d?.allowed).length).to.equal(10)
+      expect(decisions.filter((d) => d && !d.allowed).length).to.equal(90)
+    } finally {
+      for (const client of clients) client.disconnect()
+    }
+  })
+
+  describe('after the cases above', () => {
+    it('left no key without a TTL', async () => {
+      const keys = await keysOf(redis, prefix)
+      expect(keys.length).to.be.above(10)
+      // -1 would be a key without a TTL; -2 one that expired between SCAN and PTTL.
+      for (const key of keys) expect(await redis.pttl(key), key).to.satisfy((ttl: number) => ttl > 0 || ttl === -2)
+    })
+  })
+
+  describe('on a Redis of its own', () => {
+    let server: ChildProcess | undefined
+    let url = ''
+    let port = 0
+
+    const startRedis = async (): Promise<void> => {
+      server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
+      const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null, enableOfflineQueue: false, maxRetriesPerRequest: 0 })
+      probe.on('error', () => undefined)
+      for (let i = 0; i < 100; i++) {
+        if (await probe.connect().then(() => true, () => false)) break
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+      expect(await probe.ping()).to.equal('PONG')
+      probe.disconnect()
+    }
+    const stopRedis = async (): Promise<void> => {
+      const child = server
+      server = undefined
+      if (!child || child.exitCode !== null) return
+      const exited = new Promise((resolve) => child.once('exit', resolve))
+      child.kill('SIGKILL')
+      await exited
+    }
+
+    before(async function () {
+      // SCRIPT FLUSH and a Redis going away can only be tried on a server nobody else uses.
+      if (spawnSync('redis-server', ['--version']).status !== 0) {
+        if (process.env.CI === 'true') throw new Error('redis-server is required under CI')
+        console.log('      pending: no redis-server binary to start a private Redis')
+        this.skip()
+      }
+      port = await new Promise<number>((resolve) => {
+        const probe = createServer().listen(0, '127.0.0.1', () => {
+          const { port } = probe.address() as { port: number }
+          probe.close(() => resolve(port))
+        })
+      })
+      url = `redis://127.0.0.1:${port}`
+      await startRedis()
+    })
+    after(stopRedis)
+
+    it('recovers from NOSCRIPT: the script is sent in full once, then by EVALSHA again', async () => {
+      const client = await connected(url)
+      try {
+        const own = createRedisStore({ redis: client })
+        const p = { intervalUs: 60_000_000, burst: 2 }
+        expect((await own.consume('k', p)).allowed).to.equal(true)
+        await client.script('FLUSH')
+        const sha = createHash('sha1').update(GCRA_LUA).digest('hex')
+        expect(await client.script('EXISTS', sha)).to.deep.equal([0])
+        expect((await own.consume('k', p)).allowed).to.equal(true) // NOSCRIPT, then EVAL
+        expect(await client.script('EXISTS', sha)).to.deep.equal([1])
+        expect((await own.consume('k', p)).allowed).to.equal(false) // EVALSHA again, same state
+      } finally {
+        client.disconnect()
+      }
+    })
+
+    it('fails open (reported) while Redis is gone, and returns to it by itself', async () => {
+      const client = await connected(url, { retryStrategy: () => 50 })
+      const errors: unknown[] = []
+      const own = failOpen(createRedisStore({ redis: client }), (err) => errors.push(err))
+      const p = { intervalUs: 60_000_000, burst: 1 }
+      try {
+        expect((await own.consume('down', p)).allowed).to.equal(true)
+        expect((await own.consume('down', p)).allowed).to.equal(false)
+        await stopRedis()
+        const started = performance.now()
+        for (let i = 0; i < 5; i++) expect((await own.consume('down', p)).allowed).to.equal(true)
+        expect(performance.now() - started).to.be.below(1_000) // no waiting on a dead server
+        expect(errors).to.have.length(5)
+        await startRedis() // empty: the budget starts over
+        const deadline = Date.now() + 10_000
+        while (client.status !== 'ready' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+        const before = errors.length
+        expect((await own.consume('down', p)).allowed).to.equal(true)
+        expect((await own.consume('down', p)).allowed).to.equal(false) // checked again: Redis is back
+        expect(errors).to.have.length(before)
+      } finally {
+        client.disconnect()
+      }
+    })
+  })
+})
