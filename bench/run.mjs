@@ -13,6 +13,15 @@
  * reference as { label, run: async () => ms } (lib/measure.mjs measurePairsAsync), an async cleanup, and
  * details(subject, reference) -> an object of extra figures kept in the result (e.g. rows/s). A module may
  * default-export an array of benchmarks sharing a `group` (one result file each); --only takes a name or a group.
+ *
+ * Load benchmarks (a server under autocannon, lib/server-load.mjs) use the in-process form and add: `unit`
+ * (e.g. 'req/s'; samples are then that figure, not ms, and a target such as { ratio: 0.8, comparison: '>=' }
+ * reads "at least 0.8x the reference"), `minPairs` and `warmup: { full, quick }` (one sample is a whole load
+ * run of thousands of requests, so fewer of them than MIN_PAIRS are enough), a `floor` side measured in the
+ * same rotation, and `target.checks`: further conditions on figures of details(), e.g.
+ * { label: 'p99', metric: 'subjectP99Ms', comparison: '<', limit: 50, unit: 'ms' }; the target is met only
+ * when the ratio and every check are. A setup that throws an error with `notMeasurable: true` records the
+ * benchmark as not measured (with the reason) instead of failed.
  */
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
@@ -76,8 +85,9 @@ async function runBenchmark(benchmark) {
   const { name, description, target } = benchmark
   const quick = options.quick
   const base = { name, description, target, quick, date: new Date().toISOString(), machine }
-  const pairs = Math.max(MIN_PAIRS, quick ? benchmark.pairs.quick : benchmark.pairs.full)
-  const warmup = quick ? 2 : 3
+  const unit = benchmark.unit ?? 'ms'
+  const pairs = Math.max(benchmark.minPairs ?? MIN_PAIRS, quick ? benchmark.pairs.quick : benchmark.pairs.full)
+  const warmup = benchmark.warmup ? benchmark.warmup[quick ? 'quick' : 'full'] : quick ? 2 : 3
   log(`bench: ${name} (${warmup} warm-up runs each, ${pairs} pairs)`)
   let cleanup
   try {
@@ -86,16 +96,24 @@ async function runBenchmark(benchmark) {
     cleanup = setup.cleanup
     const measure = typeof setup.subject.run === 'function' ? measurePairsAsync : measurePairs
     const samples = await measure({ ...setup, pairs, warmup, onProgress: progress })
-    const subject = summarize(setup.subject.label, samples.subject)
-    const reference = summarize(setup.reference.label, samples.reference)
+    const subject = summarize(setup.subject.label, samples.subject, unit)
+    const reference = summarize(setup.reference.label, samples.reference, unit)
+    const floor = samples.floor ? summarize(setup.floor.label, samples.floor, unit) : undefined
     const ratio = median(samples.subject) / median(samples.reference)
     const pairRatios = samples.subject.map((s, i) => s / samples.reference[i])
-    const met = target ? compare(ratio, target) : null
-    log(`  ${subject.command}: ${subject.medianMs} ms, ${reference.command}: ${reference.medianMs} ms, ratio ${ratio.toFixed(3)}${target ? ` (target ${target.comparison} ${target.ratio}: ${met ? 'met' : 'missed'})` : ''}; ${((Date.now() - started) / 1000).toFixed(1)} s`)
-    const details = setup.details?.(subject, reference)
-    if (details) log(`  ${Object.entries(details).map(([k, v]) => `${k} ${v}`).join(', ')}`)
-    return { ...base, met, ratio: round3(ratio), medianPairRatio: round3(median(pairRatios)), subject, reference, ...(details ? { details } : {}) }
+    const details = setup.details?.(subject, reference, floor)
+    const checks = (target?.checks ?? []).map((c) => ({ ...c, value: details?.[c.metric] ?? null, met: typeof details?.[c.metric] === 'number' && compare(details[c.metric], { ratio: c.limit, comparison: c.comparison }) }))
+    const met = target ? compare(ratio, target) && checks.every((c) => c.met) : null
+    const figure = (side) => (unit === 'ms' ? `${side.medianMs} ms` : `${side.median} ${unit}`)
+    const checked = checks.map((c) => `; ${c.label} ${c.value}${c.unit ? ` ${c.unit}` : ''} ${c.comparison} ${c.limit}: ${c.met ? 'met' : 'missed'}`).join('')
+    log(`  ${subject.command}: ${figure(subject)}, ${reference.command}: ${figure(reference)}${floor ? `, ${floor.command}: ${figure(floor)}` : ''}, ratio ${ratio.toFixed(3)}${target ? ` (target ${target.comparison} ${target.ratio}: ${compare(ratio, target) ? 'met' : 'missed'}${checked})` : ''}; ${((Date.now() - started) / 1000).toFixed(1)} s`)
+    if (details) log(`  ${Object.entries(details).filter(([, v]) => typeof v !== 'object').map(([k, v]) => `${k} ${v}`).join(', ')}`)
+    return { ...base, met, ratio: round3(ratio), medianPairRatio: round3(median(pairRatios)), subject, reference, ...(floor ? { floor } : {}), ...(checks.length ? { checks } : {}), ...(details ? { details } : {}) }
   } catch (err) {
+    if (err.notMeasurable) {
+      log(`  not measurable: ${err.message}`)
+      return { ...base, met: null, notMeasured: err.message, subject: null, reference: null, ratio: null }
+    }
     log(`  error: ${err.message}`)
     return { ...base, met: false, error: err.message, subject: null, reference: null, ratio: null }
   } finally {

@@ -23,9 +23,12 @@ export function readResults(resultsDir) {
 export function renderTable(results) {
   const rows = results.map((r) => {
     const what = r.subject && r.reference ? `\`${r.subject.command}\` vs \`${r.reference.command}\`` : ''
-    const name = `${r.name}${r.quick ? ' (quick)' : ''}${what ? `: ${what}` : ''}`
+    const floor = r.floor ? ` (floor \`${r.floor.command}\`: ${figure(r.floor)})` : ''
+    const name = `${r.name}${r.quick ? ' (quick)' : ''}${what ? `: ${what}` : ''}${floor}`
     if (r.error) return `| ${name} | — | — | — | ${target(r.target)} | error: ${r.error.split('\n')[0].replaceAll('|', '\\|')} |`
-    return `| ${name} | ${ms(r.subject.medianMs)} | ${ms(r.reference.medianMs)} | ${r.ratio.toFixed(2)}× | ${target(r.target)} | ${met(r.met)} |`
+    if (r.notMeasured) return `| ${name} | — | — | — | ${target(r.target)} | not measured: ${r.notMeasured.split('\n')[0].replaceAll('|', '\\|')} |`
+    const missed = (r.checks ?? []).filter((c) => !c.met).map((c) => `${c.label} ${c.value ?? '?'}${c.unit ? ` ${c.unit}` : ''}`)
+    return `| ${name} | ${figure(r.subject, r.details?.subjectP99Ms)} | ${figure(r.reference, r.details?.referenceP99Ms)} | ${r.ratio.toFixed(2)}× | ${target(r.target)} | ${met(r.met)}${missed.length ? ` (${missed.join(', ')})` : ''} |`
   })
   const machines = [...new Set(results.map((r) => describeMachine(r.machine)))]
   const dates = results.map((r) => r.date.slice(0, 10)).sort()
@@ -59,8 +62,17 @@ function ms(value) {
   return `${value < 10 ? value.toFixed(1) : Math.round(value)} ms`
 }
 
+/** A side's median: ms, or another unit (req/s under load) with the p99 latency when the result has it. */
+function figure(side, p99Ms) {
+  if (!side.unit) return ms(side.medianMs)
+  const value = side.unit === 'req/s' ? Math.round(side.median).toLocaleString('en-US') : side.median
+  return `${value} ${side.unit}${typeof p99Ms === 'number' ? `, p99 ${p99Ms} ms` : ''}`
+}
+
 function target(t) {
-  return t ? `${COMPARISON[t.comparison] ?? t.comparison} ${t.ratio}×` : 'report only'
+  if (!t) return 'report only'
+  const checks = (t.checks ?? []).map((c) => `, ${c.label} ${COMPARISON[c.comparison] ?? c.comparison} ${c.limit}${c.unit ? ` ${c.unit}` : ''}`).join('')
+  return `${COMPARISON[t.comparison] ?? t.comparison} ${t.ratio}×${checks}`
 }
 
 function met(value) {

@@ -69,8 +69,15 @@ export function median(values) {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
 }
 
-/** The summary the result files carry for one side: samples and their median, min and max, in ms. */
-export function summarize(label, samples) {
+/**
+ * The summary the result files carry for one side: samples and their median, min and max, in ms — or, for a
+ * benchmark measured in another unit (e.g. req/s under load), the same fields without the Ms suffix plus `unit`.
+ */
+export function summarize(label, samples, unit = 'ms') {
+  if (unit !== 'ms') {
+    const round = (x) => Math.round(x * 10) / 10
+    return { command: label, unit, samples: samples.map(round), median: round(median(samples)), min: round(Math.min(...samples)), max: round(Math.max(...samples)) }
+  }
   const round = (ms) => Math.round(ms * 100) / 100
   return {
     command: label,
@@ -83,14 +90,19 @@ export function summarize(label, samples) {
 
 /**
  * measurePairs for in-process subjects: `subject.run()` and `reference.run()` each do one timed unit of
- * work and resolve to its duration in ms (they time only the part that is measured, not their own setup).
+ * work and resolve to its figure (ms; or the benchmark's unit) — they time only the part that is measured,
+ * not their own setup. Warm-up runs get `{ warmup: true }`. An optional third side, `floor` (e.g. a bare
+ * node:http server under the same load), joins the rotation: round i starts with side i mod n, so every side
+ * runs first, second and last equally often.
  */
-export async function measurePairsAsync({ subject, reference, pairs, warmup, onProgress }) {
-  for (const spec of [subject, reference]) for (let i = 0; i < warmup; i++) await spec.run()
-  const samples = { subject: [], reference: [] }
+export async function measurePairsAsync({ subject, reference, floor, pairs, warmup, onProgress }) {
+  const sides = floor ? { subject, reference, floor } : { subject, reference }
+  const names = Object.keys(sides)
+  for (const name of names) for (let i = 0; i < warmup; i++) await sides[name].run({ warmup: true })
+  const samples = Object.fromEntries(names.map((name) => [name, []]))
   for (let i = 0; i < pairs; i++) {
-    const order = i % 2 === 0 ? ['subject', 'reference'] : ['reference', 'subject']
-    for (const side of order) samples[side].push(await (side === 'subject' ? subject : reference).run())
+    const order = names.map((_, k) => names[(i + k) % names.length])
+    for (const side of order) samples[side].push(await sides[side].run({ warmup: false }))
     onProgress?.(i + 1, pairs)
   }
   return samples

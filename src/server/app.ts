@@ -61,9 +61,8 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(requestId(), observe(metrics))
   // Health and metrics first: probes and scrapers need no security headers, log line or rate limit.
-  const open = express.Router()
-  mountRoutes(open, [...health, ...meta], mountDeps)
-  app.use(open)
+  // Routes go on the app itself: a nested router costs a second dispatch on every request.
+  mountRoutes(app, [...health, ...meta], mountDeps)
 
   app.use(
     helmet(),
@@ -77,9 +76,7 @@ export function createApp(deps: AppDeps): Express {
     rateLimit(limiter, metrics.observeDecision),
     maintenance(deps.services.maintenance),
   )
-  const routes = express.Router()
-  mountRoutes(routes, api, mountDeps)
-  app.use(routes)
+  mountRoutes(app, api, mountDeps)
   app.use(notFound(), errorHandler(logger))
   return app
 }

@@ -43,11 +43,19 @@ export function createMetrics(options: { pool?: PoolStats | undefined; defaults?
     gauge('gantry_db_pool_free', 'Idle database connections', () => pool.numFree())
     gauge('gantry_db_pool_pending', 'Queries waiting for a connection', () => pool.numPendingAcquires())
   }
+  // Labelled children looked up once per label set: hashing the labels on every request costs more than the count.
+  const requestSeries = new Map<string, { count: ReturnType<typeof requests.labels>; time: ReturnType<typeof durations.labels> }>()
   return {
     registry,
     observeRequest(route, method, status, seconds) {
-      requests.inc({ route, method, status: String(status) })
-      durations.observe({ route, method }, seconds)
+      const key = `${route} ${method} ${status}`
+      let series = requestSeries.get(key)
+      if (!series) {
+        series = { count: requests.labels({ route, method, status: String(status) }), time: durations.labels({ route, method }) }
+        requestSeries.set(key, series)
+      }
+      series.count.inc()
+      series.time.observe(seconds)
     },
     observeLogin: (outcome) => logins.inc({ outcome }),
     observeDecision(decision) {

@@ -3,7 +3,7 @@
  * with the route's schemas (unknown fields refused), run the handler, send its result. A path served for
  * other methods answers 405 with Allow.
  */
-import type { Request, RequestHandler, Response, Router } from 'express'
+import type { IRouter, Request, RequestHandler, Response } from 'express'
 import { z } from 'zod'
 import { anonymousContext, type ActorContext } from '../../core/context.js'
 import { GantryError } from '../../core/errors.js'
@@ -21,12 +21,12 @@ export interface MountDeps {
 }
 
 /** Registers every route of a table on the router. */
-export function mountRoutes(router: Router, routes: readonly RouteSpec[], deps: MountDeps): void {
+export function mountRoutes(router: IRouter, routes: readonly RouteSpec[], deps: MountDeps): void {
   for (const spec of routes) router[spec.method](spec.path, ...handlersOf(spec, deps))
   const methods = new Map<string, string[]>()
   for (const spec of routes) methods.set(spec.path, [...(methods.get(spec.path) ?? []), spec.method.toUpperCase()])
   for (const [path, allowed] of methods) {
-    router.all(path, (req, res, next) => {
+    router.route(path).all((req, res, next) => {
       // The path is served: its 405s count under its template, not as 'unmatched'.
       res.locals.route = path
       res.setHeader('Allow', allowed.join(', '))

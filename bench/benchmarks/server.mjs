@@ -1,0 +1,208 @@
+/**
+ * The bundled server under load (`gantry serve`, the built CLI, in a workspace made by lib/server-workspace.mjs)
+ * against references served in the same run, each figure the ratio of 2xx answers per second:
+ *
+ * - server-health-c{50,200}: GET /api/health vs a bare Express 5 app answering the same small JSON
+ *   (target >= 0.8x: liveness is served before helmet, the log line and the rate limit), with a bare node:http
+ *   server as the floor, measured in the same rotation;
+ * - server-admin-users-{sqlite,mysql}-c{50,200}: the authenticated (Bearer access token), rate-limited
+ *   (default rule active, never refusing) GET /api/v1/admin/users?limit=20 vs an Express 5 app with helmet and
+ *   pino-http running the same page query with the same driver on the same database (references/
+ *   express-helmet-pino.mjs; target >= 0.8x, and at 50 connections Gantry's p99 < 50 ms — the median over the
+ *   measured runs of each run's p99);
+ * - server-workers-health-c50: `gantry serve --workers 2` vs one process on /api/health, report only (the load
+ *   generator shares the machine's cores with the workers).
+ *
+ * Every server is a child process of its own with its stdout (pino's JSON lines: Gantry's and the
+ * reference's, both at level info) going to /dev/null; the load comes from autocannon in another child
+ * process, over keep-alive connections on loopback. Each run is measured in the steady state: the window
+ * opens once every connection has had an answer (or after a ramp-up of at most 1 s; a saturated Node server
+ * takes new connections up slowly, so at 200 connections the result records how many were active) and
+ * lasts 1 s. Each benchmark warms every side up with one run (in --quick the ramp-up is the only warm-up),
+ * then runs them in turn (subject, reference[, floor]; the order rotates every round) for 8 rounds. Any
+ * non-2xx answer, error or timeout fails the benchmark. Before measuring, the answers are checked: the same
+ * health body shape; the same users page from Gantry and from the reference, RateLimit headers on Gantry's
+ * (the limiter ran) and 401 from Gantry without the token. Besides req/s and latency, each side's server CPU
+ * time per request (from /proc) is kept: it moves much less than req/s when other work shares the cores.
+ */
+import { mkdirSync } from 'node:fs'
+import { isDeepStrictEqual } from 'node:util'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { benchEnv } from '../lib/measure.mjs'
+import { freePort, httpGet, latencyDetails, loadSide, startServer } from '../lib/server-load.mjs'
+import { gantryEnv, gantryWorkspace } from '../lib/server-workspace.mjs'
+
+const references = join(dirname(fileURLToPath(import.meta.url)), '..', 'references')
+const HEALTH = '/api/health'
+const ADMIN_USERS = '/api/v1/admin/users?limit=20'
+/**
+ * Per run: seconds measured in the steady state and at most how long the connections may take to ramp up
+ * before it (lib/server-loadgen.mjs); measured rounds and warm-up runs per side.
+ */
+const RUN = { full: { seconds: 1, rampSeconds: 1, rounds: 8, warmup: 1 }, quick: { seconds: 0.25, rampSeconds: 0.25, rounds: 3, warmup: 0 } }
+
+const logDir = (root) => {
+  const dir = join(root, 'bench', '.work', 'server-logs')
+  mkdirSync(dir, { recursive: true })
+  return dir
+}
+
+/** `gantry serve` of the workspace of `dialect` (with `--workers n` when given; with Redis as the rate-limit store when `redis` is a URL). */
+async function gantryServer(root, dialect, workers, redis) {
+  const ws = await gantryWorkspace(root, dialect)
+  const key = `gantry-${dialect}${workers ? `-workers${workers}` : ''}${redis ? '-redis' : ''}`
+  const port = await freePort()
+  return startServer({
+    key,
+    label: `gantry serve${workers ? ` --workers ${workers}` : ''} (${dialect})`,
+    args: [join(root, 'bin', 'run.js'), 'serve', '--port', String(port), '--host', '127.0.0.1', ...(workers ? ['--workers', String(workers)] : [])],
+    cwd: ws.dir,
+    env: { ...gantryEnv(), ...(redis ? { REDIS_URL: redis } : {}) },
+    port,
+    stderrFile: join(logDir(root), `${key}.stderr.log`),
+  })
+}
+
+/** A reference server of bench/references/. */
+async function referenceServer(root, { key, file, env = {}, probe, probeHeaders }) {
+  const port = await freePort()
+  return startServer({
+    key,
+    label: file,
+    args: [join(references, file)],
+    cwd: root,
+    env: { ...benchEnv(), ...env, PORT: String(port) },
+    port,
+    probe,
+    probeHeaders,
+    stderrFile: join(logDir(root), `${key}.stderr.log`),
+  })
+}
+
+function healthBenchmark(connections) {
+  return {
+    name: `server-health-c${connections}`,
+    group: 'server',
+    description: `GET /api/health of \`gantry serve\` vs a bare Express 5 app answering the same JSON, ${connections} connections, floor a bare node:http server (target: >= 0.8x the Express app's req/s).`,
+    unit: 'req/s',
+    target: { ratio: 0.8, comparison: '>=' },
+    ...rounds(),
+    async setup({ root, quick }) {
+      const run = RUN[quick ? 'quick' : 'full']
+      const ws = await gantryWorkspace(root, 'sqlite')
+      const [gantry, express, floor] = await Promise.all([
+        gantryServer(root, 'sqlite'),
+        referenceServer(root, { key: 'ref-express', file: 'express.mjs', env: { BENCH_VERSION: ws.version } }),
+        referenceServer(root, { key: 'ref-node-http', file: 'node-http.mjs', env: { BENCH_VERSION: ws.version } }),
+      ])
+      for (const server of [gantry, express, floor]) await expectHealth(server)
+      const side = (label, server) => loadSide({ label, url: `${server.url}${HEALTH}`, connections, durationS: run.seconds, rampS: run.rampSeconds, pid: server.pid })
+      const sides = { subject: side('gantry serve: GET /api/health', gantry), reference: side('bare Express 5: GET /api/health', express), floor: side('node:http', floor) }
+      return {
+        ...sides,
+        details: (s, r, f) => ({ ...latencyDetails(sides, { connections, durationS: run.seconds }), subjectVsFloor: round3(s.median / f.median), referenceVsFloor: round3(r.median / f.median) }),
+      }
+    },
+  }
+}
+
+function adminUsersBenchmark(dialect, connections) {
+  const p99 = connections === 50 ? [{ label: 'p99', metric: 'subjectP99Ms', comparison: '<', limit: 50, unit: 'ms' }] : []
+  return {
+    name: `server-admin-users-${dialect}-c${connections}`,
+    group: 'server',
+    description:
+      `GET ${ADMIN_USERS} of \`gantry serve\` (Bearer access token, default rate-limit rule active) vs Express 5 + helmet + pino-http ` +
+      `running the same page query with the same driver on the same ${dialect === 'sqlite' ? 'SQLite file' : 'MariaDB database'} (1000 users), ${connections} connections ` +
+      `(target: >= 0.8x the reference's req/s${p99.length ? ', p99 < 50 ms' : ''}).`,
+    unit: 'req/s',
+    target: { ratio: 0.8, comparison: '>=', ...(p99.length ? { checks: p99 } : {}) },
+    ...rounds(),
+    async setup({ root, quick }) {
+      const run = RUN[quick ? 'quick' : 'full']
+      const ws = await gantryWorkspace(root, dialect)
+      const auth = { authorization: `Bearer ${ws.token}` }
+      const [gantry, reference] = await Promise.all([
+        gantryServer(root, dialect),
+        referenceServer(root, {
+          key: `ref-admin-${dialect}`,
+          file: 'express-helmet-pino.mjs',
+          env: { BENCH_DATABASE_URL: ws.databaseUrl, BENCH_AUTH_SECRET: ws.secret, BENCH_AUTH_ISSUER: ws.issuer, BENCH_AUTH_AUDIENCE: ws.audience },
+          probe: ADMIN_USERS,
+          probeHeaders: auth,
+        }),
+      ])
+      await expectSamePage(gantry, reference, auth)
+      const side = (label, server) => loadSide({ label, url: `${server.url}${ADMIN_USERS}`, headers: auth, connections, durationS: run.seconds, rampS: run.rampSeconds, pid: server.pid })
+      const sides = { subject: side(`gantry serve: GET ${ADMIN_USERS}`, gantry), reference: side(`Express 5 + helmet + pino-http + knex (${dialect})`, reference) }
+      return { ...sides, details: () => latencyDetails(sides, { connections, durationS: run.seconds }) }
+    },
+  }
+}
+
+function workersBenchmark(connections) {
+  return {
+    name: `server-workers-health-c${connections}`,
+    group: 'server',
+    description: `GET /api/health of \`gantry serve --workers 2\` vs one process, ${connections} connections (report only: the load generator shares the machine's cores).`,
+    unit: 'req/s',
+    target: null,
+    ...rounds(),
+    async setup({ root, quick }) {
+      const run = RUN[quick ? 'quick' : 'full']
+      // Both sides keep their budgets in the same Redis: more than one worker needs it, and the comparison
+      // should differ only in the number of processes.
+      const redis = process.env.GANTRY_BENCH_REDIS_URL ?? process.env.GANTRY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
+      const single = await gantryServer(root, 'sqlite', undefined, redis)
+      let workers
+      try {
+        workers = await gantryServer(root, 'sqlite', 2, redis)
+      } catch (err) {
+        throw Object.assign(new Error(`gantry serve --workers 2 did not start, so there is no ratio: ${err.message.replaceAll('\n', ' ')}`), { notMeasurable: true })
+      }
+      await expectHealth(workers)
+      const side = (label, server) => loadSide({ label, url: `${server.url}${HEALTH}`, connections, durationS: run.seconds, rampS: run.rampSeconds, pid: server.pid })
+      const sides = { subject: side('gantry serve --workers 2 (Redis store): GET /api/health', workers), reference: side('gantry serve (Redis store): GET /api/health', single) }
+      return { ...sides, details: () => latencyDetails(sides, { connections, durationS: run.seconds }) }
+    },
+  }
+}
+
+/** Rounds and warm-up of every server benchmark: one sample is a whole load run, thousands of requests. */
+function rounds() {
+  return { pairs: { full: RUN.full.rounds, quick: RUN.quick.rounds }, minPairs: RUN.quick.rounds, warmup: { full: RUN.full.warmup, quick: RUN.quick.warmup } }
+}
+
+async function expectHealth(server) {
+  const answer = await httpGet(`${server.url}${HEALTH}`)
+  const body = answer.status === 200 ? JSON.parse(answer.body) : {}
+  if (body.status !== 'pass' || typeof body.version !== 'string' || !/health\+json/.test(answer.headers['content-type'] ?? '')) {
+    throw new Error(`${server.label}: GET ${HEALTH} answered ${answer.status} ${answer.body.slice(0, 200)}`)
+  }
+}
+
+/** Gantry and the reference must serve the very same page; Gantry must have run its limiter and refuse without the token. */
+async function expectSamePage(gantry, reference, auth) {
+  const [ours, theirs, anonymous] = await Promise.all([httpGet(`${gantry.url}${ADMIN_USERS}`, auth), httpGet(`${reference.url}${ADMIN_USERS}`, auth), httpGet(`${gantry.url}${ADMIN_USERS}`)])
+  if (ours.status !== 200) throw new Error(`${gantry.label}: GET ${ADMIN_USERS} answered ${ours.status}: ${ours.body.slice(0, 300)}`)
+  if (theirs.status !== 200) throw new Error(`${reference.label}: GET ${ADMIN_USERS} answered ${theirs.status}: ${theirs.body.slice(0, 300)}`)
+  const page = JSON.parse(ours.body)
+  if (page.data?.length !== 20) throw new Error(`${gantry.label}: the page has ${page.data?.length} users, not 20`)
+  if (!isDeepStrictEqual(page, JSON.parse(theirs.body))) throw new Error(`the reference's page differs from Gantry's:\n${ours.body.slice(0, 300)}\n${theirs.body.slice(0, 300)}`)
+  if (!Object.keys(ours.headers).some((h) => h === 'ratelimit' || h === 'ratelimit-policy')) {
+    throw new Error(`${gantry.label}: no RateLimit header on the answer — the rate-limit rule is not active, so it would not be measured (headers: ${Object.keys(ours.headers).join(', ')})`)
+  }
+  if (anonymous.status !== 401) throw new Error(`${gantry.label}: GET ${ADMIN_USERS} without a token answered ${anonymous.status}, not 401`)
+}
+
+function round3(x) {
+  return Math.round(x * 1000) / 1000
+}
+
+export default [
+  healthBenchmark(50),
+  healthBenchmark(200),
+  ...['sqlite', 'mysql'].flatMap((dialect) => [adminUsersBenchmark(dialect, 50), adminUsersBenchmark(dialect, 200)]),
+  workersBenchmark(50),
+]
