@@ -4,7 +4,7 @@
  * after the drain delay the listener closes, in-flight requests finish (up to a deadline) and idle
  * keep-alive connections close.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import type { Express } from 'express'
 
@@ -54,6 +54,7 @@ export async function listen(app: Express, lifecycle: Lifecycle, options: Listen
     app(req, res)
   })
   server.on('connection', connections.add)
+  server.on('clientError', answerClientError)
   // close() calls this to cut idle keep-alive connections; ours also ends silent new ones after their grace.
   server.closeIdleConnections = connections.closeIdle
   await new Promise<void>((resolve, reject) => {
@@ -140,4 +141,24 @@ function trackConnections(lifecycle: Lifecycle) {
 
 function delay(ms: number): Promise<void> {
   return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve()
+}
+
+/** What Node's parser refuses before Express sees the request, and the status it deserves. */
+const CLIENT_ERRORS: Readonly<Record<string, { status: number; detail: string }>> = {
+  HPE_HEADER_OVERFLOW: { status: 431, detail: 'The request headers are too large.' },
+  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, detail: 'The request took too long to arrive.' },
+}
+
+/**
+ * A request Node's HTTP parser refused (a bad request line or header, raw bytes in the path, oversized
+ * headers) still gets a problem+json answer like every other error, instead of Node's bare status line.
+ */
+export function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy()
+    return
+  }
+  const { status, detail } = CLIENT_ERRORS[err.code ?? ''] ?? { status: 400, detail: 'The request is not valid HTTP/1.1.' }
+  const body = JSON.stringify({ type: 'https://gantry.dev/problems/invalid-input', title: 'INVALID_INPUT', status, detail, code: 'INVALID_INPUT' })
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Bad Request'}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
 }

@@ -9,13 +9,15 @@ import { connect, type AddressInfo } from 'node:net'
 import { expect } from 'chai'
 import request from 'supertest'
 import { GantryError } from '../../../src/core/errors.js'
+import { answerClientError } from '../../../src/server/listen.js'
 import { createTestServer, PASSWORD, USERS, type TestServer } from '../../helpers/server.js'
 
 const ALLOWED_ORIGIN = 'https://console.example.com'
 
-/** Starts the app on a loopback port (supertest would bind one per request). */
+/** Starts the app on a loopback port (supertest would bind one per request), answering parser errors as listen.ts does. */
 async function listening(s: TestServer): Promise<Server> {
   const server = s.app.listen(0, '127.0.0.1')
+  server.on('clientError', answerClientError)
   await new Promise((resolve) => server.once('listening', resolve))
   return server
 }
@@ -123,6 +125,21 @@ describe('the HTTP edge', function () {
         socket.on('error', reject)
       })
       expect(answer).to.match(/^HTTP\/1\.1 400 /)
+      expect(answer).to.include('Content-Type: application/problem+json')
+      expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).to.include({ status: 400, code: 'INVALID_INPUT' })
+    })
+
+    it('answers oversized headers with 431 problem+json, not a bare status line', async () => {
+      const { port } = server.address() as AddressInfo
+      const answer = await new Promise<string>((resolve, reject) => {
+        let text = ''
+        const socket = connect(port, '127.0.0.1', () => socket.end(`GET /api/health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`))
+        socket.on('data', (chunk) => (text += String(chunk)))
+        socket.on('end', () => resolve(text))
+        socket.on('error', reject)
+      })
+      expect(answer).to.match(/^HTTP\/1\.1 431 /)
+      expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).to.include({ status: 431, code: 'INVALID_INPUT' })
     })
   })
 
