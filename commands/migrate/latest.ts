@@ -21,7 +21,7 @@ export default class MigrateLatest extends GantryCommand<typeof MigrateLatest> {
     'lock-timeout': sharedFlags.lockTimeout,
     // A preview changes nothing, so taking the service down for it would only hurt: refused, not ignored,
     // because a script asking for both most likely meant something else.
-    maintenance: Flags.boolean({ summary: 'Turn maintenance mode on while migrating, and off afterwards (also when the migration fails).', exclusive: ['dry-run'] }),
+    maintenance: Flags.boolean({ summary: 'Turn maintenance mode on while migrating, and off afterwards (also when the migration fails) unless it was on already.', exclusive: ['dry-run'] }),
   }
   static override resultSchema = latestResultSchema
 
@@ -39,20 +39,24 @@ export default class MigrateLatest extends GantryCommand<typeof MigrateLatest> {
     return result
   }
 
-  /** Runs `work` with maintenance mode on when --maintenance asks, and turns it off after, also when `work` fails. */
+  /**
+   * Runs `work` with maintenance mode on when --maintenance asks, and turns it off after, also when `work`
+   * fails. When an operator had turned it on before, it stays on: ending it is theirs to decide.
+   */
   private async underMaintenance<R>(work: () => Promise<R>): Promise<R> {
     if (!this.flags.maintenance) return work()
     const maintenance = (await (await this.runtime()).admin()).maintenance
     const before = await maintenance.status()
-    if (before.enabled) this.ui.note(`Maintenance mode is on already (since ${before.since}, by ${before.by}); it will be off after the migration.`)
-    else {
-      try {
-        await maintenance.on()
-        this.ui.note('Maintenance mode is on until the migration ends.')
-      } catch (err) {
-        if (!isGantryError(err) || err.code !== 'MIGRATION_PENDING') throw err
-        this.ui.note('Maintenance mode stays off: this database has no Gantry tables yet, so nothing is serving from it.')
-      }
+    if (before.enabled) {
+      this.ui.note(`Maintenance mode is on already (since ${before.since}, by ${before.by}); it stays on after the migration: \`gantry maintenance off\` ends it.`)
+      return work()
+    }
+    try {
+      await maintenance.on()
+      this.ui.note('Maintenance mode is on until the migration ends.')
+    } catch (err) {
+      if (!isGantryError(err) || err.code !== 'MIGRATION_PENDING') throw err
+      this.ui.note('Maintenance mode stays off: this database has no Gantry tables yet, so nothing is serving from it.')
     }
     let succeeded = false
     try {

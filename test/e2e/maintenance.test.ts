@@ -124,6 +124,30 @@ export async function down() {}
       expect(log.every((e) => e.actor.startsWith('local:'))).to.equal(true)
     })
 
+    it('leaves an operator\'s maintenance on after the migration (saying so), also when one fails; audits nothing of its own', async () => {
+      const { root, gantry } = workspace()
+      ok(await gantry(['migrate', 'latest']))
+      const operator = parseJson<State>(ok(await gantry(['maintenance', 'on', '--retry-after', '600', '--message', 'Operator window', '--json'])))
+      writeFileSync(join(root, 'migrations', '20260101000000_seen.js'), recording('kept', false))
+      const run = ok(await gantry(['migrate', 'latest', '--maintenance']))
+      expect(seen(root, 'kept')).to.deep.equal(operator)
+      expect(run.stderr).to.include(`Maintenance mode is on already (since ${operator.since}, by ${operator.by}); it stays on after the migration: \`gantry maintenance off\` ends it.`)
+      expect(run.stderr).to.not.match(/Maintenance mode is off/)
+      expect(run.stdout).to.match(/✔ app\/20260101000000_seen/)
+      expect(await state(gantry)).to.deep.equal(operator)
+
+      writeFileSync(join(root, 'migrations', '20260102000000_fails.js'), recording('kept-fails', true))
+      const failed = await gantry(['migrate', 'latest', '--maintenance', '--json'])
+      expect(failed.code).to.equal(1)
+      expect(parseJson<{ error: { code: string } }>(failed).error.code).to.equal('MIGRATION_FAILED')
+      expect(seen(root, 'kept-fails')).to.deep.equal(operator)
+      expect(await state(gantry)).to.deep.equal(operator)
+
+      const log = parseJson<AuditPage>(ok(await gantry(['audit', 'list', '--json']))).data.filter((e) => e.action.startsWith('maintenance.'))
+      expect(log.map((e) => e.action)).to.deep.equal(['maintenance.on'])
+      expect(log[0]?.after).to.deep.equal(operator)
+    })
+
     it('is refused together with --dry-run (exit 2)', async () => {
       const { gantry } = workspace()
       const both = await gantry(['migrate', 'latest', '--maintenance', '--dry-run', '--json'])

@@ -96,105 +96,126 @@ describe('e2e: gantry serve', function () {
     expect((await stopServe(migrating)).code).to.equal(0)
   })
 
-  it('SIGTERM drains: readiness 503 at once, Connection: close, in-flight requests finish, a slow one too, exit 0', async () => {
-    const DRAIN_DELAY_MS = 300
-    const SHUTDOWN_TIMEOUT_MS = 5000
-    const LOOPS = 6
-    const ws = await workspace({ server: { drainDelay: `${DRAIN_DELAY_MS}ms`, shutdownTimeout: `${SHUTDOWN_TIMEOUT_MS / 1000}s` } })
-    const serve = startServe(ws)
-    const url = await listeningUrl(serve)
-
-    const agent = new Agent({ keepAlive: true, maxSockets: LOOPS })
-    const outcomes: Outcome[] = []
-    let sequence = 0
-    const loop = async (path: string, agentOfLoop: Agent): Promise<Outcome[]> => {
-      const mine: Outcome[] = []
-      for (;;) {
-        const outcome = await send(url, path, `drain-${(sequence += 1)}`, agentOfLoop)
-        outcomes.push(outcome)
-        mine.push(outcome)
-        // The listener is closed: every later attempt would be refused too.
-        if (outcome.kind === 'refused') return mine
+  for (const dialect of ['sqlite', 'mysql'] as const) {
+    it(`on ${dialect}: SIGTERM under keep-alive load drains: readiness 503 at once, Connection: close, every request sent before the close answered in full, a slow one too, exit 0`, async function () {
+      await requireDialect(this, dialect)
+      let db: TestDatabase | undefined
+      if (dialect === 'mysql') {
+        db = await createTestDatabase('mysql')
+        cleanups.push(() => db?.drop())
       }
-    }
-    const readinessAgent = new Agent({ keepAlive: true, maxSockets: 1 })
-    const loops = [...Array.from({ length: LOOPS }, () => loop('/api/v1/auth/me', agent)), loop('/api/health/ready', readinessAgent)]
-    // Every loop has reused a keep-alive connection before the signal.
-    await until(async () => (outcomes.filter((o) => o.reused).length >= 4 * LOOPS ? true : undefined), 'keep-alive traffic')
+      const DRAIN_DELAY_MS = 300
+      const SHUTDOWN_TIMEOUT_MS = 5000
+      const LOOPS = 6
+      const IDLE = 4
+      const ws = await workspace({ databaseUrl: db?.url, server: { drainDelay: `${DRAIN_DELAY_MS}ms`, shutdownTimeout: `${SHUTDOWN_TIMEOUT_MS / 1000}s` } })
+      const serve = startServe(ws)
+      const url = await listeningUrl(serve)
 
-    // A connection left idle (used once before the signal): close() must not wait for it.
-    const idleAgent = new Agent({ keepAlive: true, maxSockets: 1 })
-    expect((await http(`${url}/api/health`, { agent: idleAgent })).status).to.equal(200)
-    // A request slower than the drain delay: its body dribbles in over about a second, on a connection
-    // the server has already accepted (warmed by one request).
-    const slowAgent = new Agent({ keepAlive: true, maxSockets: 1 })
-    expect((await http(`${url}/api/health`, { agent: slowAgent })).status).to.equal(200)
-    const slow = slowLogin(url, slowAgent, JSON.stringify(ADMIN), 1000)
+      const agent = new Agent({ keepAlive: true, maxSockets: LOOPS })
+      const outcomes: Outcome[] = []
+      let sequence = 0
+      const loop = async (path: string, agentOfLoop: Agent): Promise<Outcome[]> => {
+        const mine: Outcome[] = []
+        for (;;) {
+          const outcome = await send(url, path, `drain-${(sequence += 1)}`, agentOfLoop)
+          outcomes.push(outcome)
+          mine.push(outcome)
+          // The listener is closed: every later attempt would be refused too.
+          if (outcome.kind === 'refused') return mine
+        }
+      }
+      const readinessAgent = new Agent({ keepAlive: true, maxSockets: 1 })
+      const loops = [...Array.from({ length: LOOPS }, () => loop('/api/v1/auth/me', agent)), loop('/api/health/ready', readinessAgent)]
+      // Every loop has reused a keep-alive connection before the signal.
+      await until(async () => (outcomes.filter((o) => o.reused).length >= 4 * LOOPS ? true : undefined), 'keep-alive traffic')
 
-    const signalledAt = performance.now()
-    serve.child.kill('SIGTERM')
-    // Connections opened during the drain delay: one sends its request only once the listener has closed
-    // (as one accepted just before the close does) and is still answered; one never sends anything and
-    // must not hold the drain to its deadline.
-    await until(async () => (outcomes.some((o) => o.path === '/api/health/ready' && o.status === 503) ? true : undefined), 'readiness 503', { intervalMs: 5 })
-    const early = await connect(url)
-    const silent = await connect(url)
-    const silentClosed = new Promise<void>((resolve) => silent.once('close', () => resolve()))
-    const perLoop = await Promise.all(loops)
-    const late = await rawGet(early, '/api/health')
-    const slowAnswer = await slow
-    const exit = await within(serve.exited, SHUTDOWN_TIMEOUT_MS + 5000, 'serve exits')
-    await within(silentClosed, 1000, 'the silent connection closed')
-    for (const a of [agent, readinessAgent, idleAgent, slowAgent]) a.destroy()
+      // Connections left idle (each used once before the signal): close() must not wait for them, and a
+      // request sent on one of them during the drain delay is answered in full.
+      const idleAgents = Array.from({ length: IDLE + 1 }, () => new Agent({ keepAlive: true, maxSockets: 1 }))
+      for (const idle of idleAgents) expect((await send(url, '/api/health', `warm-${(sequence += 1)}`, idle)).status).to.equal(200)
+      // A request slower than the drain delay: its body dribbles in over about a second, on a connection
+      // the server has already accepted (warmed by one request).
+      const slowAgent = new Agent({ keepAlive: true, maxSockets: 1 })
+      expect((await http(`${url}/api/health`, { agent: slowAgent })).status).to.equal(200)
+      const slow = slowLogin(url, slowAgent, JSON.stringify(ADMIN), 1000)
 
-    // Readiness turned 503 while the listener was still open, and never back.
-    const readiness = outcomes.filter((o) => o.path === '/api/health/ready' && o.kind === 'response')
-    const firstDraining = readiness.findIndex((o) => o.status === 503)
-    expect(firstDraining, 'readiness answered 503 during the drain delay').to.be.greaterThan(0)
-    expect(readiness.slice(0, firstDraining).every((o) => o.status === 200)).to.equal(true)
-    expect(readiness.slice(firstDraining).every((o) => o.status === 503)).to.equal(true)
-    expect(readiness[firstDraining]?.body).to.include('server:draining')
+      const signalledAt = performance.now()
+      serve.child.kill('SIGTERM')
+      // Connections opened during the drain delay: one sends its request only once the listener has closed
+      // (as one accepted just before the close does) and is still answered; one never sends anything and
+      // must not hold the drain to its deadline.
+      await until(async () => (outcomes.some((o) => o.path === '/api/health/ready' && o.status === 503) ? true : undefined), 'readiness 503', { intervalMs: 5 })
+      const early = await connect(url)
+      const silent = await connect(url)
+      const silentClosed = new Promise<void>((resolve) => silent.once('close', () => resolve()))
+      // The listener is still open (the drain delay is not over): requests on established, idle keep-alive
+      // connections, sent now, must each get a whole answer that asks the client to close.
+      const onIdle = await Promise.all(idleAgents.slice(0, IDLE).map((idle) => send(url, '/api/health', `idle-${(sequence += 1)}`, idle)))
+      const perLoop = await Promise.all(loops)
+      const late = await rawGet(early, '/api/health')
+      const slowAnswer = await slow
+      const exit = await within(serve.exited, SHUTDOWN_TIMEOUT_MS + 5000, 'serve exits')
+      await within(silentClosed, 1000, 'the silent connection closed')
+      for (const a of [agent, readinessAgent, slowAgent, ...idleAgents]) a.destroy()
 
-    // Every answer to a request sent once draining was seen asks the client to close.
-    const drainSeenAt = readiness[firstDraining]?.answeredAt ?? Infinity
-    const duringDrain = outcomes.filter((o) => o.kind === 'response' && o.sentAt > drainSeenAt)
-    expect(duringDrain.length, 'answers during the drain').to.be.greaterThan(0)
-    expect(duringDrain.filter((o) => o.connection !== 'close')).to.deep.equal([])
+      // Readiness turned 503 while the listener was still open, and never back.
+      const readiness = outcomes.filter((o) => o.path === '/api/health/ready' && o.kind === 'response')
+      const firstDraining = readiness.findIndex((o) => o.status === 503)
+      expect(firstDraining, 'readiness answered 503 during the drain delay').to.be.greaterThan(0)
+      expect(readiness.slice(0, firstDraining).every((o) => o.status === 200)).to.equal(true)
+      expect(readiness.slice(firstDraining).every((o) => o.status === 503)).to.equal(true)
+      expect(readiness[firstDraining]?.body).to.include('server:draining')
 
-    // Every request got a whole answer, or was refused once the listener had closed. A reset is allowed
-    // only at the close itself, for a request on a brand-new connection that the server never read — one
-    // the kernel still held in the listener's accept queue, which closing a listening socket resets
-    // (nothing a server can do about that: it is what the drain delay is for). So a loop's reset is its
-    // next-to-last outcome, the last being a refusal; never a reused connection, never a request the
-    // server logged.
-    const served = new Set(serve.logs.map((l) => (l.req as { id?: string } | undefined)?.id).filter(Boolean))
-    const failures = outcomes.filter((o) => o.kind === 'error' || (o.kind === 'reset' && (o.reused || served.has(o.id))))
-    expect(failures).to.deep.equal([])
-    for (const mine of perLoop) {
-      expect(mine.at(-1)?.kind).to.equal('refused')
-      expect(mine.slice(0, -2).filter((o) => o.kind !== 'response')).to.deep.equal([])
-    }
-    const refused = outcomes.filter((o) => o.kind === 'refused').length
-    const queuedAtClose = outcomes.filter((o) => o.kind === 'reset').length
+      // Every answer to a request sent once draining was seen asks the client to close.
+      const drainSeenAt = readiness[firstDraining]?.answeredAt ?? Infinity
+      const duringDrain = outcomes.filter((o) => o.kind === 'response' && o.sentAt > drainSeenAt)
+      expect(duringDrain.length, 'answers during the drain').to.be.greaterThan(0)
+      expect(duringDrain.filter((o) => o.connection !== 'close')).to.deep.equal([])
 
-    expect(late).to.match(/^HTTP\/1\.1 200 /).and.match(/\r\nconnection: close\r\n/i).and.include(`"version":"${VERSION}"`)
+      // Each request on an established keep-alive connection, sent before the listener closed, got its
+      // whole answer: the ones sent on idle connections during the drain delay ...
+      expect(Math.max(...onIdle.map((o) => o.sentAt)) - signalledAt, 'sent within the drain delay').to.be.below(DRAIN_DELAY_MS)
+      for (const answer of onIdle) expect(answer, JSON.stringify(answer)).to.deep.include({ kind: 'response', status: 200, connection: 'close', reused: true })
+      // ... and every request of the loops sent on a reused connection, whatever its timing.
+      expect(outcomes.filter((o) => o.reused && o.kind !== 'response')).to.deep.equal([])
 
-    // The slow request outlived the listener and still got its whole answer.
-    expect(slowAnswer.status, slowAnswer.body).to.equal(200)
-    expect(JSON.parse(slowAnswer.body)).to.have.property('accessToken')
-    expect(slowAnswer.connection).to.equal('close')
-    const firstRefusedAt = Math.min(...outcomes.filter((o) => o.kind === 'refused').map((o) => o.answeredAt))
-    expect(slowAnswer.answeredAt).to.be.greaterThan(firstRefusedAt)
+      // Every other request got a whole answer, or was refused once the listener had closed. A reset is
+      // allowed only at the close itself, for a request on a brand-new connection the server never read:
+      // one the kernel had completed and queued on the listening socket but node had not accepted yet.
+      // Closing a listening socket resets what its accept queue holds (nothing a server can do about it:
+      // it is what the drain delay is for). So such a reset comes no earlier than the end of the drain
+      // delay, on a loop's next-to-last request (its last being refused), never on a reused connection
+      // and never for a request the server logged.
+      const served = new Set(serve.logs.map((l) => (l.req as { id?: string } | undefined)?.id).filter(Boolean))
+      const failures = outcomes.filter((o) => o.kind === 'error' || (o.kind === 'reset' && (o.reused || served.has(o.id) || o.answeredAt < signalledAt + DRAIN_DELAY_MS)))
+      expect(failures).to.deep.equal([])
+      for (const mine of perLoop) {
+        expect(mine.at(-1)?.kind).to.equal('refused')
+        expect(mine.slice(0, -2).filter((o) => o.kind !== 'response')).to.deep.equal([])
+      }
+      const refused = outcomes.filter((o) => o.kind === 'refused').length
+      const queuedAtClose = outcomes.filter((o) => o.kind === 'reset').length
 
-    // Exit 0 well within the deadline: neither the idle nor the silent connection nor anything else held it.
-    expect(exit.code, serve.stderr()).to.equal(0)
-    expect(exit.at - signalledAt).to.be.below(SHUTDOWN_TIMEOUT_MS)
-    expect(serve.logs.at(-1)?.msg).to.equal('stopped')
-    console.log(
-      `      drain: ${outcomes.length} requests, ${duringDrain.length} answered during the drain, ${refused} refused after the close, ` +
-        `${queuedAtClose} reset while queued at the close; exit ${Math.round(exit.at - signalledAt)} ms after SIGTERM`,
-    )
-  })
+      expect(late).to.match(/^HTTP\/1\.1 200 /).and.match(/\r\nconnection: close\r\n/i).and.include(`"version":"${VERSION}"`)
+
+      // The slow request outlived the listener and still got its whole answer.
+      expect(slowAnswer.status, slowAnswer.body).to.equal(200)
+      expect(JSON.parse(slowAnswer.body)).to.have.property('accessToken')
+      expect(slowAnswer.connection).to.equal('close')
+      const firstRefusedAt = Math.min(...outcomes.filter((o) => o.kind === 'refused').map((o) => o.answeredAt))
+      expect(slowAnswer.answeredAt).to.be.greaterThan(firstRefusedAt)
+
+      // Exit 0 well within the deadline: neither the idle nor the silent connection nor anything else held it.
+      expect(exit.code, serve.stderr()).to.equal(0)
+      expect(exit.at - signalledAt).to.be.below(SHUTDOWN_TIMEOUT_MS)
+      expect(serve.logs.at(-1)?.msg).to.equal('stopped')
+      console.log(
+        `      drain on ${dialect}: ${outcomes.length} requests, ${duringDrain.length} answered during the drain, ${refused} refused after the close, ` +
+          `${queuedAtClose} reset while queued at the close; exit ${Math.round(exit.at - signalledAt)} ms after SIGTERM`,
+      )
+    })
+  }
 
   it('--workers above 1 without redis is refused (exit 2): budgets would be split per worker', async () => {
     const ws = await workspace()

@@ -50,6 +50,24 @@ for (const dialect of DIALECTS) {
       expectProblem(back, 'ROUTE_NOT_FOUND')
     })
 
+    it('the OpenAPI document and the JWKS route stay served too, like health', async () => {
+      await server.services.maintenance.on(local, { retryAfter: 60 })
+      server.clock.advance(1001)
+      try {
+        expect((await request(server.app).get('/api/v1/widgets')).status).to.equal(503)
+        const openapi = await request(server.app).get('/api/openapi.json')
+        expect(openapi.status).to.equal(200)
+        expect(openapi.body.openapi).to.match(/^3\.1\./)
+        // Under HS256 there are no keys to publish: its own 404, not the maintenance 503.
+        const jwks = await request(server.app).get('/.well-known/jwks.json')
+        expect(jwks.status).to.equal(404)
+        expectProblem(jwks, 'ROUTE_NOT_FOUND')
+      } finally {
+        await server.services.maintenance.off(local)
+        server.clock.advance(1001)
+      }
+    })
+
     it('turned on from the CLI side (the services), the server answers 503 within a second', async () => {
       await server.services.maintenance.on(local, { retryAfter: 60 })
       server.clock.advance(1001)
