@@ -24,6 +24,9 @@ export default class Serve extends GantryCommand<typeof Serve> {
     }),
   }
 
+  // Its output is the log.
+  protected override logTo = 'stdout' as const
+
   async run(): Promise<void> {
     const runtime = await this.runtime()
     const options = { port: this.flags.port, host: this.flags.host, migrate: this.flags.migrate, version: this.config.version }

@@ -3,9 +3,10 @@ import type { Environment } from './config/schema.js'
 import type { Workspace } from './config/workspace.js'
 import type { Services } from './core/services.js'
 import { openDatabase, type Database } from './db/connect.js'
-import type { Redis } from 'ioredis'
+import type { Cluster, Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import type { RateLimitStore } from './ratelimit/index.js'
+import { errorFields, STORE_WARN_EVERY_MS, throttled } from './throttle.js'
 
 /**
  * The composition root: the one place that opens clients for an environment. Clients open on first use,
@@ -23,10 +24,13 @@ export interface Runtime {
   /** Round trip to the environment's Redis in ms, or null when it has none (the in-memory store). */
   pingRedis(): Promise<number | null>
   /**
-   * Where rate-limit budgets live: the environment's Redis, shared by every instance (failing open while it
-   * is unreachable, logged), or this process's memory when it has none.
+   * Where rate-limit budgets live: the environment's Redis, shared by every instance (its calls fail fast
+   * while it is unreachable; each rule's onStoreError decides, and the failures are logged), or this
+   * process's memory when it has none.
    */
   rateLimitStore(): Promise<RateLimitStore>
+  /** Calls `onChange` whenever a rate-limit change is announced on Redis (none without Redis); returns the unsubscribe. */
+  subscribeRateLimitChanges(onChange: () => void): Promise<() => void>
   /** JSON logs (pino) on stdout at the environment's level; credentials are redacted wherever they appear. */
   logger(): Promise<Logger>
   close(): Promise<void>
@@ -35,37 +39,19 @@ export interface Runtime {
 /** Fields that may hold a credential, wherever a log call puts them: never written out. */
 const REDACTED_LOG_PATHS = ['password', 'token', 'refreshToken', 'accessToken', 'secret', 'apiKey', '*.password', '*.token', '*.refreshToken', '*.accessToken', '*.secret', '*.apiKey', 'req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie']
 
-/** Store failures and Redis connection errors are logged at most this often (each a storm while Redis is down). */
-const STORE_WARN_EVERY_MS = 10_000
-/** A rate-limit decision waits at most this long for Redis before failing open. */
+/** A rate-limit decision waits at most this long for Redis before its rule's onStoreError decides. */
 const STORE_COMMAND_TIMEOUT_MS = 100
-
-/** `report` at most once per `everyMs`; the calls skipped in between are counted into the next one. */
-function throttled(report: (err: unknown, suppressed: number) => void, everyMs: number): (err: unknown) => void {
-  let last = Number.NEGATIVE_INFINITY
-  let suppressed = 0
-  return (err) => {
-    const now = Date.now()
-    if (now - last < everyMs) {
-      suppressed += 1
-      return
-    }
-    last = now
-    report(err, suppressed)
-    suppressed = 0
-  }
-}
-
-const errorFields = (err: unknown) => (err instanceof Error ? { type: err.name, message: err.message } : { message: String(err) })
+/** Where rule changes are announced: every instance reloads its rules on a message (its poll is the fallback). */
+const CHANGES_CHANNEL = 'gantry:rl:changed'
 
 /**
  * The rate-limit store's own Redis client: commands time out fast and are never queued while disconnected
  * (a decision fails, and so fails open, instead of waiting), and it reconnects by itself for as long as it
  * runs. It is connected before the first request; an unreachable Redis is logged, not fatal.
  */
-async function openRateLimitRedis(url: string, onError: (err: unknown) => void): Promise<Redis> {
-  const { Redis } = await import('ioredis')
-  const client = new Redis(url, {
+async function openRateLimitRedis(url: string, onError: (err: unknown) => void): Promise<Redis | Cluster> {
+  const { createRedisClient } = await import('./db/redis.js')
+  const client = await createRedisClient(url, {
     lazyConnect: true,
     connectTimeout: 1_000,
     commandTimeout: STORE_COMMAND_TIMEOUT_MS,
@@ -73,6 +59,8 @@ async function openRateLimitRedis(url: string, onError: (err: unknown) => void):
     maxRetriesPerRequest: 0,
     retryStrategy: (times) => Math.min(100 * times, 2_000),
     disconnectTimeout: 100,
+    // Concurrent decisions share one socket write instead of one each: writing commands is most of a decision's CPU (bench ratelimit-redis).
+    enableAutoPipelining: true,
   })
   // Without a listener ioredis would print every connection error; an 'error' event never throws.
   client.on('error', onError)
@@ -81,14 +69,29 @@ async function openRateLimitRedis(url: string, onError: (err: unknown) => void):
 }
 
 /** Builds the runtime of one environment. */
-export async function openRuntime(options: { workspace: Workspace; environment: Environment }): Promise<Runtime> {
+export async function openRuntime(options: {
+  workspace: Workspace
+  environment: Environment
+  /** Where log lines go: stdout for `serve` (its output is the log), stderr for every other command (stdout is its result). */
+  logTo?: 'stdout' | 'stderr'
+}): Promise<Runtime> {
   const { workspace, environment } = options
   let db: Promise<Database> | undefined
   let services: Promise<Services> | undefined
   let store: Promise<RateLimitStore> | undefined
   let logger: Promise<Logger> | undefined
-  let redis: Redis | undefined
+  let redis: Promise<Redis | Cluster> | undefined
+  const subscribers = new Set<Redis | Cluster>()
   const database = (): Promise<Database> => (db ??= openDatabase(environment.database, workspace.root))
+  /** The rate-limit client, opened once (rateLimitStore, announcements and subscriptions share it). */
+  const rateLimitRedis = (url: string): Promise<Redis | Cluster> =>
+    (redis ??= runtime.logger().then((log) => openRateLimitRedis(url, throttled((err) => log.warn({ err: errorFields(err) }, 'rate-limit Redis connection error; retrying'), STORE_WARN_EVERY_MS))))
+  /** Announces a committed rule change; a lost announcement costs at most one poll interval, so failures are let go. */
+  const announce = async (version: number): Promise<void> => {
+    if (environment.redis === null) return
+    const { publishOnce } = await import('./db/redis.js')
+    await publishOnce(environment.redis, CHANGES_CHANNEL, String(version)).catch(() => undefined)
+  }
   const runtime: Runtime = {
     workspace,
     environment,
@@ -101,18 +104,39 @@ export async function openRuntime(options: { workspace: Workspace; environment: 
     rateLimitStore: () =>
       (store ??= Promise.all([import('./ratelimit/index.js'), import('./core/clock.js')]).then(async ([ratelimit, clock]) => {
         if (environment.redis === null) return ratelimit.createMemoryStore({ clock: clock.systemClock })
-        const log = await runtime.logger()
-        redis = await openRateLimitRedis(environment.redis, throttled((err) => log.warn({ err: errorFields(err) }, 'rate-limit Redis connection error; retrying'), STORE_WARN_EVERY_MS))
-        const warn = throttled((err, suppressed) => log.warn({ err: errorFields(err), suppressed }, 'rate-limit store unavailable: admitting requests unchecked (fail open)'), STORE_WARN_EVERY_MS)
-        return ratelimit.failOpen(ratelimit.createRedisStore({ redis }), (err) => warn(err))
+        return ratelimit.createRedisStore({ redis: await rateLimitRedis(environment.redis) })
       })),
+    async subscribeRateLimitChanges(onChange) {
+      if (environment.redis === null) return () => undefined
+      // A subscribed connection serves nothing else: its own, with the same fail-fast options, reconnecting by itself.
+      const client = await rateLimitRedis(environment.redis)
+      const subscriber: Redis | Cluster = client.isCluster ? (client as Cluster).duplicate() : (client as Redis).duplicate()
+      subscribers.add(subscriber)
+      subscriber.on('message', (channel: string) => {
+        if (channel === CHANGES_CHANNEL) onChange()
+      })
+      // The store's client reports connection trouble; this one would only repeat it.
+      subscriber.on('error', () => undefined)
+      // Subscribe on every (re)connection: one that failed while Redis was away is made once it is back, and
+      // in between the poll catches changes. Without an offline queue a command before `ready` would fail.
+      subscriber.on('ready', () => void subscriber.subscribe(CHANGES_CHANNEL).catch(() => undefined))
+      await subscriber.connect().catch(() => undefined)
+      return () => {
+        subscribers.delete(subscriber)
+        subscriber.disconnect()
+      }
+    },
     logger: () =>
       (logger ??= import('pino').then(({ default: pino }) =>
-        pino({
-          level: environment.log.level,
-          base: { env: environment.name },
-          redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' },
-        }),
+        pino(
+          {
+            level: environment.log.level,
+            base: { env: environment.name },
+            redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' },
+          },
+          // A command's warnings are written at once: it may exit right after.
+          options.logTo === 'stdout' ? pino.destination(1) : pino.destination({ dest: 2, sync: true }),
+        ),
       )),
     // The service layer (argon2, every schema) loads only for the commands that use it: migrate and env
     // commands start without it.
@@ -125,6 +149,18 @@ export async function openRuntime(options: { workspace: Workspace; environment: 
           auth: environment.auth,
           passwordPolicy: { minLength: environment.auth.passwordMinLength },
           lockout: { maxFailures: environment.auth.lockout.maxFailures, lockMinutes: environment.auth.lockout.minutes },
+          rateLimits: {
+            defaults: environment.rateLimits.default,
+            notify: announce,
+            // `ratelimit test` reads the environment's store; it opens on the first test, not for every command.
+            probe: {
+              shared: environment.redis !== null,
+              explain: async (snapshot, request) => {
+                const [ratelimit, store] = await Promise.all([import('./ratelimit/index.js'), runtime.rateLimitStore()])
+                return ratelimit.createProbe({ store, shared: environment.redis !== null, clock: clock.systemClock }).explain(snapshot, request)
+              },
+            },
+          },
         }),
       )),
     async admin() {
@@ -139,7 +175,8 @@ export async function openRuntime(options: { workspace: Workspace; environment: 
     async close() {
       if (db) await db.then((d) => d.close(), () => undefined)
       // Stops reconnecting too; nothing is queued (no offline queue), so nothing is lost.
-      redis?.disconnect()
+      for (const subscriber of subscribers) subscriber.disconnect()
+      if (redis) await redis.then((client) => client.disconnect(), () => undefined)
     },
   }
   return runtime

@@ -5,6 +5,7 @@
 import type { ApiKey, ApiKeyListInput, ApiKeyPage, ApiKeyWithSecret, CreateApiKeyInput, RotateApiKeyInput } from '../core/apikeys/apikeys.schema.js'
 import type { AuditListInput, AuditPage } from '../core/audit/audit.schema.js'
 import type { MaintenanceInput, MaintenanceState } from '../core/maintenance/maintenance.schema.js'
+import type { ApplyInput, ApplyResult, OverrideInput, OverrideView, RateLimitList, RemoveOverrideInput, RuleView, RulesFile, SetRuleInput, TestInput, TestResult } from '../core/ratelimits/ratelimits.schema.js'
 import type { CreateRoleInput, Role, RoleList, UpdateRoleInput } from '../core/roles/roles.schema.js'
 import type { IssuedToken, IssueTokenInput, RevokedSessions } from '../core/sessions/sessions.schema.js'
 import type { RotatedSigningKey, SigningKeyList } from '../core/sessions/signing-keys.schema.js'
@@ -66,6 +67,18 @@ export interface MaintenanceAdmin {
   off(): Promise<MaintenanceState>
 }
 
+/** Rate-limit rules and overrides: reading needs ratelimits:read, changing them ratelimits:write. */
+export interface RateLimitsAdmin {
+  list(): Promise<RateLimitList>
+  set(name: string, input: SetRuleInput): Promise<RuleView>
+  remove(name: string): Promise<{ removed: string; version: number }>
+  override(input: OverrideInput): Promise<OverrideView>
+  removeOverride(input: RemoveOverrideInput): Promise<{ removed: OverrideView; version: number }>
+  export(): Promise<RulesFile>
+  apply(input: ApplyInput): Promise<ApplyResult>
+  test(input: TestInput): Promise<TestResult>
+}
+
 export interface AdminApi {
   readonly users: UsersAdmin
   readonly roles: RolesAdmin
@@ -73,4 +86,5 @@ export interface AdminApi {
   readonly apikeys: ApiKeysAdmin
   readonly tokens: TokensAdmin
   readonly maintenance: MaintenanceAdmin
+  readonly rateLimits: RateLimitsAdmin
 }

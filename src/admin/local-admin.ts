@@ -4,7 +4,7 @@ import type { AdminApi } from './admin-api.js'
 
 /** The AdminApi straight over the services, as one actor (a local operator: `localContext(localActor())`). */
 export function createLocalAdmin(services: Services, ctx: ActorContext): AdminApi {
-  const { users, roles, audit, userImport, userExport, apikeys, sessions, signingKeys, maintenance } = services
+  const { users, roles, audit, userImport, userExport, apikeys, sessions, signingKeys, maintenance, rateLimits } = services
   return {
     users: {
       create: (input) => users.create(ctx, input),
@@ -47,6 +47,16 @@ export function createLocalAdmin(services: Services, ctx: ActorContext): AdminAp
       status: () => maintenance.status(ctx),
       on: (input) => maintenance.on(ctx, input),
       off: () => maintenance.off(ctx),
+    },
+    rateLimits: {
+      list: () => rateLimits.list(ctx),
+      set: (name, input) => rateLimits.set(ctx, name, input),
+      remove: (name) => rateLimits.remove(ctx, name),
+      override: (input) => rateLimits.override(ctx, input),
+      removeOverride: (input) => rateLimits.removeOverride(ctx, input),
+      export: () => rateLimits.export(ctx),
+      apply: (input) => rateLimits.apply(ctx, input),
+      test: (input) => rateLimits.test(ctx, input),
     },
   }
 }

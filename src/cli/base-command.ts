@@ -66,10 +66,13 @@ export abstract class GantryCommand<T extends typeof Command> extends Command {
     return resolveEnvironment(workspace, this.envName)
   }
 
+  /** Where the runtime's log lines go: stderr, as stdout carries the command's result (serve logs on stdout). */
+  protected logTo: 'stdout' | 'stderr' = 'stderr'
+
   /** Opens the selected environment's runtime once per run; it is closed when the command ends. */
   protected async runtime(): Promise<Runtime> {
     const workspace = this.workspace()
-    this.opened ??= await openRuntime({ workspace, environment: this.environment(workspace) })
+    this.opened ??= await openRuntime({ workspace, environment: this.environment(workspace), logTo: this.logTo })
     return this.opened
   }
 

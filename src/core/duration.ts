@@ -23,3 +23,9 @@ export function parseDuration(text: string): number {
   if (!Number.isSafeInteger(ms)) throw new GantryError('INVALID_INPUT', `"${text}" is not a duration such as 30s, 15m, 24h or 90d.`)
   return ms
 }
+
+/** Milliseconds written back as a duration in the largest unit that divides them (60000 → 1m), the inverse of parseDuration. */
+export function formatDuration(ms: number): string {
+  for (const unit of ['d', 'h', 'm', 's'] as const) if (ms > 0 && ms % UNIT_MS[unit] === 0) return `${ms / UNIT_MS[unit]}${unit}`
+  return `${ms}ms`
+}

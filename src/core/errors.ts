@@ -87,6 +87,9 @@ const catalog = {
   METHOD_NOT_ALLOWED: { exit: ExitCode.usage, status: 405 },
   PAYLOAD_TOO_LARGE: { exit: ExitCode.usage, status: 413 },
   UNSUPPORTED_MEDIA_TYPE: { exit: ExitCode.usage, status: 415, hint: 'Send the body as application/json.' },
+  RATELIMIT_RULE_NOT_FOUND: { exit: ExitCode.state, status: 404, hint: 'Run `gantry ratelimit list` to see the rules.' },
+  RATELIMIT_OVERRIDE_NOT_FOUND: { exit: ExitCode.state, status: 404, hint: 'Run `gantry ratelimit list` to see the overrides.' },
+  RATELIMIT_STORE_UNAVAILABLE: { exit: ExitCode.unavailable, status: 503, hint: 'The rate-limit store (Redis) does not answer and this rule fails closed; try again shortly.' },
   RATE_LIMITED: { exit: ExitCode.unavailable, status: 429, hint: 'Wait for the time in Retry-After, then try again.' },
   MAINTENANCE: { exit: ExitCode.unavailable, status: 503, hint: 'The service is in maintenance; try again after Retry-After.' },
   // anything else

@@ -7,6 +7,7 @@ import { createApiKeysService, type ApiKeysService } from './apikeys/apikeys.ser
 import { createAuditService, type AuditService } from './audit/audit.service.js'
 import type { Clock } from './clock.js'
 import { createMaintenanceService, type MaintenanceService } from './maintenance/maintenance.service.js'
+import { createRateLimitsService, type RateLimitProbe, type RateLimitsService } from './ratelimits/ratelimits.service.js'
 import { createRolesService, type RolesService } from './roles/roles.service.js'
 import type { AuthSettings } from './sessions/sessions.schema.js'
 import { createSessionsService, type SessionsService } from './sessions/sessions.service.js'
@@ -29,6 +30,8 @@ export interface ServiceDeps {
   readonly environmentName?: string | undefined
   /** The environment's token settings; without a secret, token use fails with AUTH_SECRET_MISSING. */
   readonly auth?: AuthSettings | undefined
+  /** The environment's default rule (null: unlimited), who hears of rule changes, and what `ratelimit test` asks. */
+  readonly rateLimits?: { defaults: { limit: number; window: string; burst: number } | null; notify?: ((version: number) => Promise<void>) | undefined; probe?: RateLimitProbe | undefined } | undefined
 }
 
 export interface Services {
@@ -44,6 +47,8 @@ export interface Services {
   readonly userExport: UserExportService
   /** Maintenance mode; `current()` is the server's per-request check. */
   readonly maintenance: MaintenanceService
+  /** Rate-limit rules and overrides; `snapshot()` is what the limiter enforces. */
+  readonly rateLimits: RateLimitsService
 }
 
 /** Builds every service over one database and clock. */
@@ -67,5 +72,6 @@ export function createServices(deps: ServiceDeps): Services {
   const signingKeys = createSigningKeysService({ knex, clock, audit, auth: deps.auth, environmentName })
   const sessions = createSessionsService({ knex, clock, audit, roles, users, auth: deps.auth, signingKeys })
   const maintenance = createMaintenanceService({ knex, clock, audit })
-  return { users, roles, audit, userImport, userExport, apikeys, sessions, signingKeys, maintenance }
+  const rateLimits = createRateLimitsService({ knex, clock, audit, defaults: deps.rateLimits?.defaults ?? null, notify: deps.rateLimits?.notify, probe: deps.rateLimits?.probe })
+  return { users, roles, audit, userImport, userExport, apikeys, sessions, signingKeys, maintenance, rateLimits }
 }

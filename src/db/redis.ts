@@ -1,17 +1,38 @@
+import type { Cluster, Redis, RedisOptions } from 'ioredis'
 import { GantryError } from '../core/errors.js'
 import { redact } from './url.js'
+
+/** The scheme of a Redis Cluster: `redis+cluster://[user:pass@]host:port[,host:port…]` names its seed nodes. */
+const CLUSTER = /^rediss?\+cluster:\/\/(?:([^@/]*)@)?([^/?#]+)\/?$/
+
+/**
+ * A client for a Redis URL: one server (`redis://`, `rediss://`) or a Cluster (`redis+cluster://` with its
+ * seed nodes). `options` apply to every connection; ioredis loads only here.
+ */
+export async function createRedisClient(url: string, options: RedisOptions): Promise<Redis | Cluster> {
+  const { Redis, Cluster } = await import('ioredis')
+  const cluster = CLUSTER.exec(url)
+  if (!cluster) return new Redis(url, options)
+  const [user, password] = (cluster[1] ?? '').split(':').map(decodeURIComponent)
+  const nodes = (cluster[2] ?? '').split(',').map((node) => {
+    const at = node.lastIndexOf(':')
+    return { host: at === -1 ? node : node.slice(0, at), port: at === -1 ? 6379 : Number(node.slice(at + 1)) }
+  })
+  const { lazyConnect, enableOfflineQueue, retryStrategy, ...perNode } = options
+  return new Cluster(nodes, {
+    lazyConnect,
+    enableOfflineQueue,
+    clusterRetryStrategy: retryStrategy ? (times) => retryStrategy(times) : undefined,
+    redisOptions: { ...perNode, ...(user ? { username: user } : {}), ...(password ? { password } : {}), ...(url.startsWith('rediss') ? { tls: {} } : {}) },
+  })
+}
 
 /** How long connecting to Redis (and the PING) may take before it counts as unreachable. */
 const CONNECT_TIMEOUT_MS = 2_000
 
-/**
- * Connects to Redis, sends PING and disconnects; resolves with the round-trip time in milliseconds.
- * ioredis loads only here, and never retries or queues: an unreachable Redis is one prompt error
- * (REDIS_UNREACHABLE) instead of a client reconnecting in the background.
- */
-export async function pingRedis(url: string): Promise<number> {
-  const { Redis } = await import('ioredis')
-  const client = new Redis(url, {
+/** A client that connects once, never retries or queues, and never prints (its errors reach the caller). */
+async function oneShotClient(url: string): Promise<Redis | Cluster> {
+  return createRedisClient(url, {
     lazyConnect: true,
     connectTimeout: CONNECT_TIMEOUT_MS,
     commandTimeout: CONNECT_TIMEOUT_MS,
@@ -22,6 +43,27 @@ export async function pingRedis(url: string): Promise<number> {
     // the default (2 s) would hold the process open after every failed check.
     disconnectTimeout: 100,
   })
+}
+
+/** Publishes one message on a connection of its own (a CLI run, a rule change: rare, and must not wait on a shared client). */
+export async function publishOnce(url: string, channel: string, message: string): Promise<void> {
+  const client = await oneShotClient(url)
+  client.on('error', () => undefined)
+  try {
+    await client.connect()
+    await client.publish(channel, message)
+  } finally {
+    client.disconnect()
+  }
+}
+
+/**
+ * Connects to Redis, sends PING and disconnects; resolves with the round-trip time in milliseconds.
+ * ioredis loads only here, and never retries or queues: an unreachable Redis is one prompt error
+ * (REDIS_UNREACHABLE) instead of a client reconnecting in the background.
+ */
+export async function pingRedis(url: string): Promise<number> {
+  const client = await oneShotClient(url)
   // The socket error says more than the "Connection is closed" connect() rejects with; listening also keeps
   // ioredis from printing it.
   let socketError: Error | undefined

@@ -6,7 +6,7 @@
  * by EVAL, which caches it again.
  */
 import { createHash } from 'node:crypto'
-import type { Redis } from 'ioredis'
+import type { Cluster, Redis } from 'ioredis'
 import type { ConsumeResult, GcraParams, RateLimitStore } from './types.js'
 
 /**
@@ -36,28 +36,46 @@ redis.call('SET', KEYS[1], string.format('%.0f', tat), 'PX', string.format('%.0f
 return {1, tat, now}
 `
 
-const GCRA_SHA = createHash('sha1').update(GCRA_LUA).digest('hex')
+/** KEYS[1] as above; returns {TAT or -1 when idle, now}: what `ratelimit test` shows, spending nothing. */
+export const PEEK_LUA = `
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or '')
+if not tat or tat <= now then tat = -1 end
+return {tat, now}
+`
+
+const sha1 = (script: string) => createHash('sha1').update(script).digest('hex')
+const SCRIPTS = { gcra: { lua: GCRA_LUA, sha: sha1(GCRA_LUA) }, peek: { lua: PEEK_LUA, sha: sha1(PEEK_LUA) } } as const
 
 function isNoScript(err: unknown): boolean {
   return err instanceof Error && err.message.startsWith('NOSCRIPT')
 }
 
-/** A store keeping TATs in Redis under `keyPrefix` + key. The client's options (timeouts, queueing) are the caller's. */
-export function createRedisStore(options: { redis: Redis; keyPrefix?: string }): RateLimitStore {
+/**
+ * A store keeping TATs in Redis under `keyPrefix` + key: a single Redis, Sentinel, or a Redis Cluster (each
+ * call touches one key, so one slot). The client's options (timeouts, queueing) are the caller's.
+ */
+export function createRedisStore(options: { redis: Redis | Cluster; keyPrefix?: string }): RateLimitStore {
   const { redis, keyPrefix = '' } = options
+  const run = async (script: keyof typeof SCRIPTS, key: string, args: string[]): Promise<unknown> => {
+    const { lua, sha } = SCRIPTS[script]
+    try {
+      return await redis.evalsha(sha, 1, key, ...args)
+    } catch (err) {
+      if (!isNoScript(err)) throw err
+      return redis.eval(lua, 1, key, ...args)
+    }
+  }
   return {
     async consume(key: string, { intervalUs, burst }: GcraParams, nowUs?: number): Promise<ConsumeResult> {
-      const args = [String(intervalUs), String(burst), nowUs === undefined ? '' : String(nowUs)]
-      const redisKey = `${keyPrefix}${key}`
-      let reply: unknown
-      try {
-        reply = await redis.evalsha(GCRA_SHA, 1, redisKey, ...args)
-      } catch (err) {
-        if (!isNoScript(err)) throw err
-        reply = await redis.eval(GCRA_LUA, 1, redisKey, ...args)
-      }
+      const reply = await run('gcra', `${keyPrefix}${key}`, [String(intervalUs), String(burst), nowUs === undefined ? '' : String(nowUs)])
       const [allowed, tatUs, now] = reply as [number, number, number]
       return { allowed: allowed === 1, tatUs, nowUs: now }
+    },
+    async peek(key: string) {
+      const [tat, now] = (await run('peek', `${keyPrefix}${key}`, [])) as [number, number]
+      return { tatUs: tat === -1 ? undefined : tat, nowUs: now }
     },
   }
 }

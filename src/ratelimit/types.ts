@@ -1,27 +1,12 @@
 /**
  * The rate-limit vocabulary shared by the limiter, its stores and the HTTP edge. Kept free of any
- * framework so the server, the CLI and a later Redis store all speak it.
+ * framework so the server, the CLI and both stores speak it.
  */
 
-/** What a rule counts by: client address, signed-in user, API key, everyone at once, or the login's email. */
-export type RuleKey = 'ip' | 'user' | 'apiKey' | 'global' | 'account'
+import type { RateLimitRule, RuleKey } from '../core/ratelimits/ratelimits.schema.js'
 
-/** One rate-limit rule: which requests it covers, what it keys on, and its GCRA figures. */
-export interface RateLimitRule {
-  readonly name: string
-  /** `method` is an HTTP method or '*'; `path` a pattern on the normalised path ('/api/*', '/*'). */
-  readonly match: { readonly method: string; readonly path: string }
-  /** Path patterns this rule skips (health and /metrics for environment defaults). */
-  readonly exempt?: readonly string[]
-  readonly key: RuleKey
-  /** Requests per window, sustained. */
-  readonly limit: number
-  readonly windowMs: number
-  /** An integer >= 1: how many are admitted at once from idle. */
-  readonly burst: number
-  /** `shadow` counts and reports but never refuses: a rule can be tried on live traffic first. */
-  readonly mode: 'enforce' | 'shadow'
-}
+/** The rule vocabulary is the domain's (src/core/ratelimits): the limiter enforces exactly what is stored. */
+export type { RateLimitRule, RuleKey }
 
 /** The request as the limiter sees it; `path` is raw, the limiter normalises it. */
 export interface RateLimitSubject {
@@ -38,6 +23,8 @@ export interface AppliedRule {
   rule: string
   allowed: boolean
   shadow: boolean
+  /** The store failed for this rule; `allowed` is what its onStoreError made of that. */
+  storeError: boolean
 }
 
 /** The answer for one request. */
@@ -52,6 +39,8 @@ export interface RateLimitDecision {
   /** Shadow rules that would have refused. */
   readonly shadowRefused: readonly string[]
   readonly applied: readonly AppliedRule[]
+  /** Refused because the store failed under a rule that fails closed (503, not 429). */
+  readonly unavailable: boolean
 }
 
 /** GCRA parameters of one key: emission interval T and burst. */
@@ -67,12 +56,15 @@ export interface ConsumeResult {
   nowUs: number
 }
 
-/** Keeps each key's TAT; one atomic decision per call (memory now, Redis Lua later, same semantics). */
+/** Keeps each key's TAT; one atomic decision per call (memory or Redis Lua, the same semantics). */
 export interface RateLimitStore {
   consume(key: string, params: GcraParams, nowUs?: number): Promise<ConsumeResult>
+  /** The key's TAT without spending anything (undefined: idle), and the store's now. */
+  peek(key: string): Promise<{ tatUs: number | undefined; nowUs: number }>
 }
 
 /** Decides whether a request may proceed. */
 export interface RateLimiter {
-  check(subject: RateLimitSubject): Promise<RateLimitDecision>
+  /** Decides for the rules keyed on `keys` (default: every rule): the edge checks ip and global before authentication, user and apiKey after it. */
+  check(subject: RateLimitSubject, keys?: ReadonlySet<RuleKey>): Promise<RateLimitDecision>
 }

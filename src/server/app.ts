@@ -13,11 +13,12 @@ import type { Environment } from '../config/schema.js'
 import type { Clock } from '../core/clock.js'
 import type { Services } from '../core/services.js'
 import { createAuthenticator } from '../core/sessions/authenticate.js'
-import { createRateLimiter, environmentRules, LOGIN_RULES, type RateLimitStore } from '../ratelimit/index.js'
+import type { DecisionCounts } from '../ratelimit/counts.js'
+import type { LiveRules } from '../ratelimit/index.js'
 import type { Metrics } from './metrics.js'
 import { errorHandler, notFound } from './middleware/errors.js'
 import { maintenance } from './middleware/maintenance.js'
-import { rateLimit } from './middleware/rate-limit.js'
+import { rateLimitEdge } from './middleware/rate-limit.js'
 import { requestId } from './middleware/request-id.js'
 import type { ReadinessProbe } from './readiness.js'
 import { adminRoutes } from './routes/admin.routes.js'
@@ -30,8 +31,10 @@ export interface AppDeps {
   readonly environment: Environment
   readonly knex: Knex
   readonly services: Services
-  /** Where rate-limit budgets live: the environment's default rule and the built-in login rules use it. */
-  readonly store: RateLimitStore
+  /** The rate-limit rules in force (reloaded as they change) over the environment's store. */
+  readonly rateLimits: LiveRules
+  /** Where decisions are added up for `gantry ratelimit list` (serve flushes them to the database). */
+  readonly counts?: DecisionCounts | undefined
   readonly logger: Logger
   readonly clock: Clock
   readonly version: string
@@ -51,12 +54,14 @@ export function createApp(deps: AppDeps): Express {
   app.set('etag', false)
 
   const authenticator = createAuthenticator(deps.services)
-  const limiter = createRateLimiter({ rules: environmentRules(environment.rateLimits.default), store: deps.store })
-  const loginLimiter = createRateLimiter({ rules: LOGIN_RULES, store: deps.store })
-  const mountDeps = { authenticator, bodyLimit: server.bodyLimit }
+  const limits = rateLimitEdge(deps.rateLimits, (decision) => {
+    metrics.observeDecision(decision)
+    deps.counts?.record(decision)
+  })
+  const mountDeps = { authenticator, bodyLimit: server.bodyLimit, limits }
   const startedAt = clock.now()
   const health = healthRoutes({ version: deps.version, startedAt, now: () => clock.now(), readiness: deps.readiness, draining: deps.draining })
-  const api = [...authRoutes({ ...deps, loginLimiter }), ...adminRoutes(deps)]
+  const api = [...authRoutes({ ...deps, limits }), ...adminRoutes(deps)]
   const meta = metaRoutes({ metrics, version: deps.version, signingKeys: deps.services.signingKeys, routes: () => [...health, ...api, ...meta] })
 
   app.use(requestId(), observe(metrics))
@@ -73,7 +78,7 @@ export function createApp(deps: AppDeps): Express {
       // Method and path only: no headers (Authorization, cookies, API keys) and no query string.
       serializers: { req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0] }), res: (res: { statusCode: number }) => ({ status: res.statusCode }) },
     }),
-    rateLimit(limiter, metrics.observeDecision),
+    limits.middleware,
     maintenance(deps.services.maintenance),
   )
   mountRoutes(app, api, mountDeps)

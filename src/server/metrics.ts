@@ -35,6 +35,7 @@ export function createMetrics(options: { pool?: PoolStats | undefined; defaults?
   })
   const logins = new Counter({ name: 'gantry_logins_total', help: 'Login attempts by outcome', labelNames: ['outcome'], registers: [registry] })
   const decisions = new Counter({ name: 'gantry_ratelimit_decisions_total', help: 'Rate-limit decisions by rule and result', labelNames: ['rule', 'result'], registers: [registry] })
+  const storeErrors = new Counter({ name: 'gantry_ratelimit_store_errors_total', help: "Rate-limit decisions the store could not make (the rule's onStoreError decided)", labelNames: ['rule'], registers: [registry] })
   const pool = options.pool
   if (pool) {
     const gauge = (name: string, help: string, read: () => number) =>
@@ -61,6 +62,7 @@ export function createMetrics(options: { pool?: PoolStats | undefined; defaults?
     observeDecision(decision) {
       for (const applied of decision.applied) {
         decisions.inc({ rule: applied.rule, result: applied.allowed ? 'admitted' : applied.shadow ? 'shadow_refused' : 'refused' })
+        if (applied.storeError) storeErrors.inc({ rule: applied.rule })
       }
     },
   }

@@ -1,7 +1,8 @@
 /**
  * The checks behind `GET /api/health/ready`, in the application/health+json shape
  * (draft-inadarei-api-health-check). The rules are DESIGN.md's: database unreachable or migrations pending
- * fail; an edited migration or a held lock warns; Redis unreachable warns while the rules fail open. Each
+ * fail; an edited migration or a held lock warns; Redis unreachable warns while the rules fail open, and
+ * fails when one fails closed. Each
  * check is bounded, so a hung dependency makes readiness fail fast instead of hanging the probe.
  */
 import { z } from 'zod'
@@ -40,7 +41,7 @@ export interface ReadinessProbe {
 }
 
 /** Builds the readiness probe of a runtime. */
-export function createReadinessProbe(options: { runtime: Runtime; version: string; clock: Clock; timeoutMs?: number }): ReadinessProbe {
+export function createReadinessProbe(options: { runtime: Runtime; version: string; clock: Clock; timeoutMs?: number; failsClosed?: () => boolean }): ReadinessProbe {
   const { runtime, version, clock } = options
   const timeoutMs = options.timeoutMs ?? CHECK_TIMEOUT_MS
   let migrations: { at: number; outcome: Outcome } | undefined
@@ -64,8 +65,9 @@ export function createReadinessProbe(options: { runtime: Runtime; version: strin
       const [db, mig, red] = await Promise.all([
         bounded(database(), timeoutMs, 'fail'),
         bounded(migrationState(), timeoutMs, 'fail'),
-        // Redis down: the rules fail open (the default), so the instance still serves: warn.
-        bounded(redis(), timeoutMs, 'warn'),
+        // Redis down: while every rule fails open (or falls back to memory) the instance still serves: warn. A
+        // rule that fails closed refuses its requests then: fail, so the load balancer sends them elsewhere.
+        bounded(redis(), timeoutMs, options.failsClosed?.() ? 'fail' : 'warn'),
       ])
       const checks: Health['checks'] = {
         'database:responseTime': [entry('datastore', db, time)],

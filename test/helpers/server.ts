@@ -15,7 +15,7 @@ import { localContext } from '../../src/core/context.js'
 import { createServices, type Services } from '../../src/core/services.js'
 import { workspaceMigrator } from '../../src/db/migrator/index.js'
 import type { Dialect } from '../../src/db/url.js'
-import { createMemoryStore } from '../../src/ratelimit/index.js'
+import { createMemoryStore, createProbe, startLiveRules, type LiveRules } from '../../src/ratelimit/index.js'
 import { openRuntime, type Runtime } from '../../src/runtime.js'
 import { createApp } from '../../src/server/app.js'
 import { createLifecycle, type Lifecycle } from '../../src/server/listen.js'
@@ -33,6 +33,8 @@ export interface TestServer {
   readonly clock: ReturnType<typeof manualClock>
   readonly metrics: Metrics
   readonly lifecycle: Lifecycle
+  /** The rules in force; `refresh()` reloads them after a change (the app polls every second too). */
+  readonly rateLimits: LiveRules
   /** Every log line the app wrote, parsed. */
   readonly logs: Record<string, unknown>[]
   /** An access token of a seeded user (admin, operator or viewer), signed now. */
@@ -57,6 +59,7 @@ export async function createTestServer(dialect: Dialect, options: TestServerOpti
   await workspaceMigrator(db, workspace.migrations, { actor: 'test' }).latest()
 
   const clock = manualClock(Date.now())
+  const store = createMemoryStore({ clock })
   const services = createServices({
     knex: db.knex,
     clock,
@@ -64,20 +67,27 @@ export async function createTestServer(dialect: Dialect, options: TestServerOpti
     auth: environment.auth,
     passwordPolicy: { minLength: environment.auth.passwordMinLength },
     lockout: { maxFailures: environment.auth.lockout.maxFailures, lockMinutes: environment.auth.lockout.minutes },
+    rateLimits: { defaults: environment.rateLimits.default, probe: createProbe({ store, shared: false, clock }) },
   })
   const ctx = localContext('local:test@host')
   for (const [role, email] of Object.entries(USERS)) await services.users.create(ctx, { email, role, password: PASSWORD })
 
   const logs: Record<string, unknown>[] = []
   const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) })
-  const store = createMemoryStore({ clock })
+  const rateLimits = await startLiveRules({
+    source: services.rateLimits,
+    store,
+    fallback: createMemoryStore({ clock }),
+    clock,
+    onReloadError: (err) => logs.push({ msg: 'reload failed', err: String(err) }),
+  })
   const lifecycle = createLifecycle()
   const metrics = createMetrics({ defaults: false, pool: (db.knex.client as { pool?: PoolStats }).pool })
   const app = createApp({
     environment,
     knex: db.knex,
     services,
-    store,
+    rateLimits,
     logger,
     clock,
     version: '0.0.0-test',
@@ -92,11 +102,13 @@ export async function createTestServer(dialect: Dialect, options: TestServerOpti
     clock,
     metrics,
     lifecycle,
+    rateLimits,
     logs,
     async token(role) {
       return (await services.sessions.login(USERS[role], PASSWORD, ctx)).accessToken
     },
     async cleanup() {
+      rateLimits.close()
       await runtime.close()
       await testDb.drop()
       rmSync(root, { recursive: true, force: true })

@@ -1,32 +1,58 @@
 /**
- * Rate limiting at the HTTP edge: the limiter decides (src/ratelimit), this sets the RateLimit fields on
- * every answer it covers and refuses with 429 problem+json and Retry-After.
+ * Rate limiting at the HTTP edge, in the three places a rule's key becomes known: the client address
+ * before any other work (ip and global rules), the caller once authenticated (user and apiKey rules),
+ * and the login's account inside the login route (the built-in login rules, before the password hash).
+ * The limiter decides (src/ratelimit); this sets the RateLimit fields on every answer a rule covers and
+ * refuses with 429 problem+json and Retry-After — or 503 when a rule that fails closed cannot reach its store.
  */
 import type { Request, RequestHandler, Response } from 'express'
+import type { ActorContext } from '../../core/context.js'
 import { GantryError } from '../../core/errors.js'
-import type { RateLimitDecision, RateLimiter, RateLimitSubject } from '../../ratelimit/index.js'
+import { EDGE_KEYS, IDENTITY_KEYS, type LiveRules, type RateLimitDecision, type RateLimiter, type RateLimitSubject, type RuleKey } from '../../ratelimit/index.js'
 
-/** Where decisions are reported (metrics). */
+/** Where decisions are reported (metrics, the shared counts). */
 export type DecisionObserver = (decision: RateLimitDecision) => void
 
-/** Checks every request against the environment's rules before any other work is done for it. */
-export function rateLimit(limiter: RateLimiter, observe: DecisionObserver): RequestHandler {
-  return (req, res, next) => {
-    enforce(limiter, subjectOf(req), res, observe).then(() => next(), next)
+export interface RateLimitEdge {
+  /** Checks the ip and global rules before any other work is done for a request. */
+  readonly middleware: RequestHandler
+  /** Checks the user and apiKey rules for an authenticated caller. */
+  caller(req: Request, res: Response, ctx: ActorContext): Promise<void>
+  /** Checks the login rules for the account a login names. */
+  login(req: Request, res: Response, account: string): Promise<void>
+}
+
+/** The edge over the live rules. */
+export function rateLimitEdge(rules: LiveRules, observe: DecisionObserver): RateLimitEdge {
+  return {
+    middleware: (req, res, next) => {
+      enforce(rules.chain, subjectOf(req), res, observe, EDGE_KEYS).then(() => next(), next)
+    },
+    async caller(req, res, ctx) {
+      if (ctx.userId === undefined && ctx.apiKeyId === undefined) return
+      await enforce(rules.chain, subjectOf(req, { user: ctx.userId === undefined ? undefined : String(ctx.userId), apiKey: ctx.apiKeyId }), res, observe, IDENTITY_KEYS)
+    },
+    login: (req, res, account) => enforce(rules.login, subjectOf(req, { account: account.trim().toLowerCase() }), res, observe),
   }
 }
 
-/** Applies one decision: headers always, RATE_LIMITED when refused. */
-export async function enforce(limiter: RateLimiter, subject: RateLimitSubject, res: Response, observe: DecisionObserver): Promise<void> {
-  const decision = await limiter.check(subject)
+/** Applies one decision: its fields added to those of earlier checks, RATE_LIMITED (or the store's 503) when refused. */
+async function enforce(limiter: RateLimiter, subject: RateLimitSubject, res: Response, observe: DecisionObserver, keys?: ReadonlySet<RuleKey>): Promise<void> {
+  const decision = await limiter.check(subject, keys)
   observe(decision)
-  for (const [name, value] of Object.entries(decision.headers)) res.setHeader(name, value)
-  if (!decision.allowed) {
-    throw new GantryError('RATE_LIMITED', `Too many requests; try again in ${decision.retryAfterSeconds ?? 1} s.`, { details: { rule: decision.rule } })
+  for (const [name, value] of Object.entries(decision.headers)) {
+    // RateLimit and RateLimit-Policy are lists (one item per policy): a later check adds its items.
+    const earlier = name === 'Retry-After' ? undefined : res.getHeader(name)
+    res.setHeader(name, earlier === undefined ? value : `${String(earlier)}, ${value}`)
   }
+  if (decision.allowed) return
+  if (decision.unavailable) {
+    throw new GantryError('RATELIMIT_STORE_UNAVAILABLE', 'The rate-limit store does not answer and this route fails closed; try again shortly.', { details: { rule: decision.rule } })
+  }
+  throw new GantryError('RATE_LIMITED', `Too many requests; try again in ${decision.retryAfterSeconds ?? 1} s.`, { details: { rule: decision.rule } })
 }
 
 /** The rate-limit subject of a request: method, path and client address (as `trust proxy` allows). */
-export function subjectOf(req: Request, extra: Partial<RateLimitSubject> = {}): RateLimitSubject {
+function subjectOf(req: Request, extra: Partial<RateLimitSubject> = {}): RateLimitSubject {
   return { method: req.method, path: req.path, ip: req.ip ?? 'unknown', ...extra }
 }

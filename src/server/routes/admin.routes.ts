@@ -6,6 +6,7 @@ import type { Services } from '../../core/services.js'
 import { apiKeyRoutes } from './apikeys.routes.js'
 import { auditRoutes } from './audit.routes.js'
 import { maintenanceRoutes } from './maintenance.routes.js'
+import { rateLimitRoutes } from './ratelimits.routes.js'
 import { roleRoutes } from './roles.routes.js'
 import type { RouteSpec } from './route.js'
 import { sessionRoutes } from './sessions.routes.js'
@@ -18,5 +19,5 @@ export interface AdminRouteDeps {
 /** The admin API under /api/v1/admin. */
 export function adminRoutes(deps: AdminRouteDeps): RouteSpec[] {
   const { services } = deps
-  return [...userRoutes(services), ...sessionRoutes(services), ...roleRoutes(services), ...apiKeyRoutes(services), ...auditRoutes(services), ...maintenanceRoutes(services)]
+  return [...userRoutes(services), ...sessionRoutes(services), ...roleRoutes(services), ...apiKeyRoutes(services), ...auditRoutes(services), ...maintenanceRoutes(services), ...rateLimitRoutes(services)]
 }

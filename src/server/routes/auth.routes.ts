@@ -9,9 +9,8 @@ import { loginInputSchema, logoutResultSchema, refreshInputSchema } from '../../
 import { sessionTokensSchema } from '../../core/sessions/sessions.schema.js'
 import { whoami, whoamiSchema } from '../../core/sessions/whoami.js'
 import type { Services } from '../../core/services.js'
-import type { RateLimiter } from '../../ratelimit/index.js'
 import type { Metrics } from '../metrics.js'
-import { enforce, subjectOf } from '../middleware/rate-limit.js'
+import type { RateLimitEdge } from '../middleware/rate-limit.js'
 import { createGate } from '../gate.js'
 import { route, type RouteSpec } from './route.js'
 
@@ -23,7 +22,7 @@ const QUEUED_LOGINS = 64
 export interface AuthRouteDeps {
   readonly knex: Knex
   readonly services: Services
-  readonly loginLimiter: RateLimiter
+  readonly limits: Pick<RateLimitEdge, 'login'>
   readonly metrics: Metrics
 }
 
@@ -42,7 +41,7 @@ export function authRoutes(deps: AuthRouteDeps): RouteSpec[] {
       response: sessionTokensSchema,
       handler: async ({ body, ctx, req, res }) => {
         try {
-          await enforce(deps.loginLimiter, subjectOf(req, { account: body.email.trim().toLowerCase() }), res, metrics.observeDecision)
+          await deps.limits.login(req, res, body.email)
           const tokens = await gate.run(() => services.sessions.login(body.email, body.password, ctx))
           metrics.observeLogin('success')
           return tokens

@@ -12,12 +12,15 @@ import { requirePermission } from '../../core/roles/permissions.js'
 import type { Authenticator } from '../../core/sessions/authenticate.js'
 import { authenticateRequest } from '../middleware/authenticate.js'
 import { checkInput, hasBody, jsonBody } from '../middleware/json-body.js'
+import type { RateLimitEdge } from '../middleware/rate-limit.js'
 import type { RouteSpec } from './route.js'
 
 export interface MountDeps {
   readonly authenticator: Authenticator
   /** express.json's limit ('100kb'). */
   readonly bodyLimit: string
+  /** The rules keyed on user and apiKey, checked once the caller is known. */
+  readonly limits: Pick<RateLimitEdge, 'caller'>
 }
 
 /** Registers every route of a table on the router. */
@@ -73,6 +76,8 @@ function handlersOf(spec: RouteSpec, deps: MountDeps): RequestHandler[] {
 async function identifyCaller(spec: RouteSpec, deps: MountDeps, req: Request, res: Response): Promise<void> {
   res.locals.route = spec.path
   const ctx = spec.auth === 'required' ? await authenticateRequest(req, deps.authenticator) : anonymousContext(req.ip)
+  // Before the permission check: a caller spraying forbidden requests spends its budget too.
+  await deps.limits.caller(req, res, ctx)
   if (spec.permission) requirePermission(ctx, spec.permission)
   res.locals.ctx = ctx
   if (spec.stream && hasBody(req.headers) && !spec.stream.some((type) => req.is(type))) {

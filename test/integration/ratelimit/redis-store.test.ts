@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { createServer } from 'node:net'
 import { expect } from 'chai'
 import { Redis, type RedisOptions } from 'ioredis'
-import { createRateLimiter, createRedisStore, failOpen, GCRA_LUA, type RateLimitRule, type RateLimitStore } from '../../../src/ratelimit/index.js'
+import { createMemoryStore, createRateLimiter, createRedisStore, GCRA_LUA, type RateLimitRule, type RateLimitStore } from '../../../src/ratelimit/index.js'
 import { requireRedis, SERVICE_URLS } from '../../helpers/services.js'
 import { storeSemantics } from '../../helpers/store-suite.js'
 
@@ -170,25 +170,36 @@ describe('ratelimit/redis-store (integration)', function () {
       }
     })
 
-    it('fails open (reported) while Redis is gone, and returns to it by itself', async () => {
+    it('while Redis is gone each rule follows its onStoreError (open admits, closed refuses, local counts in memory), reported, then returns to Redis by itself', async () => {
       const client = await connected(url, { retryStrategy: () => 50 })
-      const errors: unknown[] = []
-      const own = failOpen(createRedisStore({ redis: client }), (err) => errors.push(err))
-      const p = { intervalUs: 60_000_000, burst: 1 }
+      const errors: string[] = []
+      const clock = { now: () => Date.now() }
+      const rule = (name: string, onStoreError: 'open' | 'closed' | 'local'): RateLimitRule => ({ name, match: { method: '*', path: '/*' }, key: 'ip', limit: 1, windowMs: 3_600_000, burst: 1, mode: 'enforce', onStoreError })
+      const limiter = (r: RateLimitRule) =>
+        createRateLimiter({ rules: [r], store: createRedisStore({ redis: client }), fallback: createMemoryStore({ clock }), clock, onStoreError: (_err, name) => errors.push(name), keyPrefix: `${prefix}down:` })
+      const open = limiter(rule('open', 'open'))
+      const closed = limiter(rule('closed', 'closed'))
+      const local = limiter(rule('local', 'local'))
+      const req = { method: 'GET', path: '/', ip: '192.0.2.1' }
       try {
-        expect((await own.consume('down', p)).allowed).to.equal(true)
-        expect((await own.consume('down', p)).allowed).to.equal(false)
+        expect((await open.check(req)).allowed).to.equal(true)
+        expect((await open.check(req)).allowed).to.equal(false)
         await stopRedis()
         const started = performance.now()
-        for (let i = 0; i < 5; i++) expect((await own.consume('down', p)).allowed).to.equal(true)
+        for (let i = 0; i < 5; i++) expect(await open.check(req)).to.include({ allowed: true, unavailable: false })
+        expect(await closed.check(req)).to.include({ allowed: false, unavailable: true, retryAfterSeconds: 1 })
+        expect((await closed.check(req)).headers['Retry-After']).to.equal('1')
+        expect((await local.check(req)).allowed).to.equal(true) // memory: burst 1, then refused
+        expect(await local.check(req)).to.include({ allowed: false, unavailable: false })
         expect(performance.now() - started).to.be.below(1_000) // no waiting on a dead server
-        expect(errors).to.have.length(5)
+        expect(errors).to.deep.equal(['open', 'open', 'open', 'open', 'open', 'closed', 'closed', 'local', 'local'])
+        expect((await open.check(req)).applied).to.deep.equal([{ rule: 'open', allowed: true, shadow: false, storeError: true }])
         await startRedis() // empty: the budget starts over
         const deadline = Date.now() + 10_000
         while (client.status !== 'ready' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
         const before = errors.length
-        expect((await own.consume('down', p)).allowed).to.equal(true)
-        expect((await own.consume('down', p)).allowed).to.equal(false) // checked again: Redis is back
+        expect((await open.check(req)).allowed).to.equal(true)
+        expect((await open.check(req)).allowed).to.equal(false) // checked again: Redis is back
         expect(errors).to.have.length(before)
       } finally {
         client.disconnect()

@@ -12,6 +12,7 @@ import { DIALECTS, requireDialect } from '../../helpers/services.js'
 import { apiKeyScenarios, auditScenarios, maintenanceScenarios, roleScenarios, signingKeyScenarios } from './access.scenarios.js'
 import { adminFixture, local, run, type AdminFixture, type Scenario, type Who } from './admin-fixture.js'
 import { fileScenarios } from './files.scenarios.js'
+import { rateLimitScenarios } from './ratelimits.scenarios.js'
 import { userScenarios } from './users.scenarios.js'
 
 /** The admin routes, built without services: the table is data, the handlers are not called here. */
@@ -28,10 +29,14 @@ const SAMPLE_BODIES: Readonly<Record<string, unknown>> = {
   'post /api/v1/admin/api-keys': { name: 'sample', owner: USERS.viewer },
   'post /api/v1/admin/api-keys/:keyId/rotate': {},
   'put /api/v1/admin/maintenance': {},
+  'put /api/v1/admin/rate-limits/rules/:name': { match: '* /sample', limit: 5, window: '1m' },
+  'post /api/v1/admin/rate-limits/apply': { rules: [], dryRun: true },
+  'post /api/v1/admin/rate-limits/test': { path: '/sample' },
+  'put /api/v1/admin/rate-limits/overrides': { subject: 'ip:192.0.2.1', block: true },
 }
 
 /** The query a route cannot do without. */
-const SAMPLE_QUERIES: Readonly<Record<string, Record<string, string>>> = { 'get /api/v1/admin/users/export': { format: 'csv' } }
+const SAMPLE_QUERIES: Readonly<Record<string, Record<string, string>>> = { 'get /api/v1/admin/users/export': { format: 'csv' }, 'delete /api/v1/admin/rate-limits/overrides': { subject: 'ip:192.0.2.1' } }
 
 /** Path parameters that exist (for the boundary) and that do not (for the 404s), with the code of each 404. */
 const EXISTING: Readonly<Record<string, string>> = { email: USERS.operator, name: 'operator', keyId: 'NoSuchKey1' }
@@ -40,10 +45,17 @@ const MISSING: Readonly<Record<string, [string, string]>> = {
   name: ['nosuchrole', 'ROLE_NOT_FOUND'],
   keyId: ['NoSuchKey1', 'APIKEY_NOT_FOUND'],
 }
+/** Where a route's 404 differs from its parameter's; null: the route makes what it names (PUT of a rule creates it). */
+const MISSING_BY_ROUTE: Readonly<Record<string, [string, string] | null>> = {
+  'put /api/v1/admin/rate-limits/rules/:name': null,
+  'delete /api/v1/admin/rate-limits/rules/:name': ['nosuchrule', 'RATELIMIT_RULE_NOT_FOUND'],
+}
+/** Reads whose input is a request described in a body (`ratelimit test`): POST, yet a read. */
+const READS_BY_POST: ReadonlySet<string> = new Set(['post /api/v1/admin/rate-limits/test'])
 
 const fill = (path: string, value: (param: string) => string): string => path.replace(/:([A-Za-z]+)/g, (_m, p: string) => value(p))
 const key = (spec: RouteSpec): string => `${spec.method} ${spec.path}`
-const writes = (spec: RouteSpec): boolean => spec.method !== 'get'
+const writes = (spec: RouteSpec): boolean => spec.method !== 'get' && !READS_BY_POST.has(key(spec))
 
 /** Who must be refused where, and who may read: generated from each route's declared permission. */
 function boundaryScenarios(): Scenario[] {
@@ -62,10 +74,11 @@ function boundaryScenarios(): Scenario[] {
 
 /** An unknown user, role or key: 404 with the catalog code, for every route that names one. */
 function notFoundScenarios(): Scenario[] {
-  return ROUTES.filter((spec) => /:[A-Za-z]+/.test(spec.path)).map((spec) => {
+  return ROUTES.filter((spec) => /:[A-Za-z]+/.test(spec.path) && MISSING_BY_ROUTE[key(spec)] !== null).map((spec) => {
     const param = /:([A-Za-z]+)/.exec(spec.path)?.[1] as string
-    const [, code] = MISSING[param] as [string, string]
-    return { name: `unknown target: ${key(spec)}`, method: spec.method, path: fill(spec.path, (p) => (MISSING[p] as [string, string])[0]), who: 'admin', body: SAMPLE_BODIES[key(spec)], status: 404, code }
+    const missing = (p: string) => MISSING_BY_ROUTE[key(spec)] ?? (MISSING[p] as [string, string])
+    const [, code] = missing(param)
+    return { name: `unknown target: ${key(spec)}`, method: spec.method, path: fill(spec.path, (p) => missing(p)[0]), who: 'admin', body: SAMPLE_BODIES[key(spec)], status: 404, code }
   })
 }
 
@@ -80,7 +93,7 @@ describe('admin routes (table)', () => {
       expect(spec.path, key(spec)).to.match(/^\/api\/v1\/admin\//)
       expect(spec.auth, key(spec)).to.equal('required')
       expect(spec.permission, key(spec)).to.match(/^[a-z]+:(read|write)$/)
-      expect(spec.permission?.endsWith(':read'), `${key(spec)} reads with :read`).to.equal(spec.method === 'get')
+      expect(spec.permission?.endsWith(':read'), `${key(spec)} reads with :read`).to.equal(spec.method === 'get' || READS_BY_POST.has(key(spec)))
       if (spec.body) expect(SAMPLE_BODIES, key(spec)).to.have.property(key(spec))
     }
   })
@@ -112,6 +125,7 @@ for (const dialect of DIALECTS) {
       ['audit', auditScenarios],
       ['signing keys', signingKeyScenarios],
       ['maintenance', maintenanceScenarios],
+      ['rate limits', rateLimitScenarios],
     ]
     for (const [title, scenarios] of tables) {
       describe(title, () => {

@@ -204,6 +204,15 @@ describe('GET /api/openapi.json', function () {
     await call('post', `/api/v1/admin/api-keys/${created.body.apiKey.id}/revoke`)
     await call('get', '/api/v1/admin/audit?limit=20')
 
+    await call('put', '/api/v1/admin/rate-limits/rules/api', { body: { match: '* /api/*', limit: 100, window: '1m', burst: 20 } })
+    await call('put', '/api/v1/admin/rate-limits/overrides', { body: { subject: 'ip:203.0.113.7', block: true, expires: '1h' } })
+    await call('get', '/api/v1/admin/rate-limits')
+    const file = await call('get', '/api/v1/admin/rate-limits/export')
+    await call('post', '/api/v1/admin/rate-limits/apply', { body: { ...file.body, dryRun: true } })
+    await call('post', '/api/v1/admin/rate-limits/test', { body: { method: 'GET', path: '/api/v1/things', ip: '203.0.113.7' } })
+    await call('delete', '/api/v1/admin/rate-limits/overrides?subject=ip:203.0.113.7')
+    await call('delete', '/api/v1/admin/rate-limits/rules/api')
+
     await call('delete', '/api/v1/admin/users/new@example.com')
     await call('delete', '/api/v1/admin/roles/auditor')
     // Errors along the way are problems too.
@@ -226,6 +235,7 @@ function templateOf(path: string): string {
     .replace(/^(\/api\/v1\/admin\/users)\/(?!export$|import$)[^/]+/, '$1/{email}')
     .replace(/^(\/api\/v1\/admin\/roles)\/[^/]+/, '$1/{name}')
     .replace(/^(\/api\/v1\/admin\/api-keys)\/[^/]+/, '$1/{keyId}')
+    .replace(/^(\/api\/v1\/admin\/rate-limits\/rules)\/[^/]+/, '$1/{name}')
 }
 
 /** A path of a template with every parameter set to `value`. */

@@ -13,7 +13,7 @@ function spyStore() {
   const clock = manualClock()
   const inner = createMemoryStore({ clock })
   const keys: string[] = []
-  const store: RateLimitStore = { consume: (key, params, nowUs) => (keys.push(key), inner.consume(key, params, nowUs)) }
+  const store: RateLimitStore = { consume: (key, params, nowUs) => (keys.push(key), inner.consume(key, params, nowUs)), peek: (key) => inner.peek(key) }
   return { clock, store, keys }
 }
 
@@ -66,7 +66,7 @@ describe('ratelimit/limiter', () => {
     for (let i = 0; i < 2; i++) {
       const refused = await limiter.check(subject({ user: 'u1' }))
       expect(refused).to.include({ allowed: false, rule: 'b' })
-      expect(refused.applied).to.deep.equal([{ rule: 'a', allowed: true, shadow: false }, { rule: 'b', allowed: false, shadow: false }])
+      expect(refused.applied).to.deep.equal([{ rule: 'a', allowed: true, shadow: false, storeError: false }, { rule: 'b', allowed: false, shadow: false, storeError: false }])
       expect(refused.headers['RateLimit-Policy']).to.equal('"a";q=100;w=60, "b";q=100;w=60') // c was never reached
     }
     expect(keys.filter((k) => k.includes(':c:'))).to.have.length(1)
@@ -83,7 +83,7 @@ describe('ratelimit/limiter', () => {
     const over = await limiter.check(subject())
     expect(over).to.include({ allowed: true, rule: 'e' })
     expect(over.shadowRefused).to.deep.equal(['s'])
-    expect(over.applied).to.deep.equal([{ rule: 's', allowed: false, shadow: true }, { rule: 'e', allowed: true, shadow: false }])
+    expect(over.applied).to.deep.equal([{ rule: 's', allowed: false, shadow: true, storeError: false }, { rule: 'e', allowed: true, shadow: false, storeError: false }])
     expect(over.headers['RateLimit-Policy']).to.equal('"e";q=100;w=60') // not advertised
     clock.advance(60_000) // one T of s: exactly one more, because its refusals spent nothing
     expect((await limiter.check(subject())).shadowRefused).to.deep.equal([])
@@ -95,10 +95,10 @@ describe('ratelimit/limiter', () => {
     const limiter = createRateLimiter({ rules: [rule({ name: 'u', key: 'user', burst: 1 }), rule({ name: 'k', key: 'apiKey', burst: 1 })], store })
     for (let i = 0; i < 3; i++) {
       const anonymous = await limiter.check(subject({ user: '', apiKey: '  ' }))
-      expect(anonymous).to.deep.equal({ allowed: true, rule: undefined, headers: {}, shadowRefused: [], applied: [] })
+      expect(anonymous).to.deep.equal({ allowed: true, rule: undefined, headers: {}, shadowRefused: [], applied: [], unavailable: false })
     }
     expect(keys).to.deep.equal([])
-    expect((await limiter.check(subject({ user: 'u1' }))).applied).to.deep.equal([{ rule: 'u', allowed: true, shadow: false }])
+    expect((await limiter.check(subject({ user: 'u1' }))).applied).to.deep.equal([{ rule: 'u', allowed: true, shadow: false, storeError: false }])
   })
 
   it('builds store keys as prefix + rule + ":" + value; global is one budget; accounts ignore case; API keys are hashed', async () => {

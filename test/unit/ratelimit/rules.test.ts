@@ -12,6 +12,7 @@ const defaultRule = (limit: number, burst: number): RateLimitRule => ({
   windowMs: 60_000,
   burst,
   mode: 'enforce',
+  onStoreError: 'open',
 })
 
 const byName = (name: string) => {

@@ -1,0 +1,65 @@
+/**
+ * The rules Gantry brings — the environment default (per client address, from gantry.config.json; a stored
+ * rule named `default` replaces it) and the login rules, which are always on — and the check every rule
+ * passes before the limiter takes it.
+ */
+import { parseDuration } from '../duration.js'
+import { GantryError } from '../errors.js'
+import type { RateLimitRule } from './ratelimits.schema.js'
+
+/** Paths no default rule counts: probes and scrapers must keep working while clients are throttled. */
+export const DEFAULT_EXEMPT: readonly string[] = ['/api/health', '/api/health/*', '/metrics']
+
+/** The environment's default rule, or none when the environment is unlimited (`null`). */
+export function environmentRules(defaults: { limit: number; window: string; burst: number } | null): RateLimitRule[] {
+  if (defaults === null) return []
+  const rule: RateLimitRule = {
+    name: 'default',
+    match: { method: '*', path: '/*' },
+    exempt: DEFAULT_EXEMPT,
+    key: 'ip',
+    limit: defaults.limit,
+    windowMs: parseDuration(defaults.window),
+    burst: defaults.burst,
+    mode: 'enforce',
+    onStoreError: 'open',
+  }
+  validateRule(rule)
+  return [rule]
+}
+
+const LOGIN = { method: 'POST', path: '/api/v1/auth/login' } as const
+
+/**
+ * Built-in login throttles, on even where the default is unlimited. They run before the argon2 hash, so
+ * they bound the CPU an attacker can burn as well as the guessing rate. The account lockout (5 failures
+ * by default) is the stricter, separate guard against guessing; these only have to keep floods off it,
+ * so a user who mistypes a few times never meets them before the lockout.
+ * - per address first: one client hammering stops there, before it spends a victim account's budget.
+ *   100 per 15 min (one per 9 s) with 20 at once lets an office behind one NAT log in together at 9:00.
+ * - per account (the login's email): tighter, as one person logs in rarely. 10 per 15 min (one per 90 s),
+ *   5 at once: as many as the lockout allows, so an honest user sees the lockout's answer, not a 429.
+ * While the store is away both hold in this instance's memory (`local`): a Redis outage must not open the
+ * door to a guessing flood, nor shut every user out.
+ */
+export const LOGIN_RULES: readonly RateLimitRule[] = Object.freeze([
+  { name: 'login-ip', match: LOGIN, key: 'ip', limit: 100, windowMs: 15 * 60_000, burst: 20, mode: 'enforce', onStoreError: 'local' },
+  { name: 'login-account', match: LOGIN, key: 'account', limit: 10, windowMs: 15 * 60_000, burst: 5, mode: 'enforce', onStoreError: 'local' },
+] satisfies RateLimitRule[])
+
+const KEYS = new Set(['ip', 'user', 'apiKey', 'global', 'account'])
+
+/** Throws INVALID_INPUT unless the rule's figures make sense (GCRA needs a positive rate and burst >= 1). */
+export function validateRule(rule: RateLimitRule): void {
+  const problem =
+    // ':' separates the rule from the key value in store keys; the name is also an sf-string in headers.
+    !/^[\x21-\x7e]+$/.test(rule.name) || rule.name.includes(':') ? 'a name of printable ASCII without spaces or ":"'
+    : !Number.isSafeInteger(rule.limit) || rule.limit < 1 ? 'a limit that is a positive integer'
+    : !Number.isSafeInteger(rule.windowMs) || rule.windowMs < 1 ? 'a window of at least 1 ms'
+    : !Number.isSafeInteger(rule.burst) || rule.burst < 1 ? 'a burst that is an integer >= 1'
+    : !KEYS.has(rule.key) ? 'a key of ip, user, apiKey, global or account'
+    : rule.mode !== 'enforce' && rule.mode !== 'shadow' ? 'a mode of enforce or shadow'
+    : rule.onStoreError !== undefined && !['open', 'closed', 'local'].includes(rule.onStoreError) ? 'an onStoreError of open, closed or local'
+    : undefined
+  if (problem) throw new GantryError('INVALID_INPUT', `Rate-limit rule "${rule.name}" needs ${problem}.`)
+}
