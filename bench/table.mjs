@@ -65,7 +65,7 @@ function ms(value) {
 /** A side's median: ms, or another unit (req/s under load) with the p99 latency when the result has it. */
 function figure(side, p99Ms) {
   if (!side.unit) return ms(side.medianMs)
-  const value = side.unit === 'req/s' ? Math.round(side.median).toLocaleString('en-US') : side.median
+  const value = side.unit === 'req/s' || side.unit === 'decisions/s' ? Math.round(side.median).toLocaleString('en-US') : side.median
   return `${value} ${side.unit}${typeof p99Ms === 'number' ? `, p99 ${p99Ms} ms` : ''}`
 }
 
