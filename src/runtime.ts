@@ -33,6 +33,7 @@ export interface Runtime {
   subscribeRateLimitChanges(onChange: () => void): Promise<() => void>
   /** JSON logs (pino) on stdout at the environment's level; credentials are redacted wherever they appear. */
   logger(): Promise<Logger>
+  /** Closes what was opened; once (later calls wait for the first). A hung database can make it wait: bound it where that matters. */
   close(): Promise<void>
 }
 
@@ -82,6 +83,7 @@ export async function openRuntime(options: {
   let logger: Promise<Logger> | undefined
   let redis: Promise<Redis | Cluster> | undefined
   const subscribers = new Set<Redis | Cluster>()
+  let closing: Promise<void> | undefined
   const database = (): Promise<Database> => (db ??= openDatabase(environment.database, workspace.root))
   /** The rate-limit client, opened once (rateLimitStore, announcements and subscriptions share it). */
   const rateLimitRedis = (url: string): Promise<Redis | Cluster> =>
@@ -172,12 +174,13 @@ export async function openRuntime(options: {
       ])
       return createLocalAdmin(services, localContext(localActor()))
     },
-    async close() {
-      if (db) await db.then((d) => d.close(), () => undefined)
-      // Stops reconnecting too; nothing is queued (no offline queue), so nothing is lost.
-      for (const subscriber of subscribers) subscriber.disconnect()
-      if (redis) await redis.then((client) => client.disconnect(), () => undefined)
-    },
+    close: () =>
+      (closing ??= (async () => {
+        // Redis first: it never waits (nothing is queued without an offline queue), and it stops reconnecting.
+        for (const subscriber of subscribers) subscriber.disconnect()
+        if (redis) await redis.then((client) => client.disconnect(), () => undefined)
+        if (db) await db.then((d) => d.close(), () => undefined)
+      })()),
   }
   return runtime
 }

@@ -12,7 +12,7 @@ import { systemClock, type Clock } from '../core/clock.js'
 import { rateLimitHeaders, type PolicyState } from './headers.js'
 import { intervalUs, remaining, retryAfterSeconds } from './gcra.js'
 import { compilePattern, normalisePath } from './paths.js'
-import type { AppliedRule, ConsumeResult, GcraParams, RateLimiter, RateLimitRule, RateLimitStore, RateLimitSubject, RuleKey } from './types.js'
+import type { AppliedRule, ConsumeResult, GcraParams, LocalStore, RateLimiter, RateLimitRule, RateLimitStore, RateLimitSubject, RuleKey } from './types.js'
 import { GantryError } from '../core/errors.js'
 
 /** Store keys start with this unless told otherwise, so a shared Redis can tell Gantry's keys apart. */
@@ -109,8 +109,12 @@ export interface LimiterOptions {
   readonly store: RateLimitStore
   readonly keyPrefix?: string | undefined
   readonly overrides?: readonly RateLimitOverride[] | undefined
-  /** Where `local` rules decide while `store` fails (this instance's memory). Without it they fail open. */
-  readonly fallback?: RateLimitStore | undefined
+  /**
+   * Where `local` rules decide while `store` fails (this instance's memory), fed with every decision the
+   * store makes for them, so an outage continues each budget instead of granting a fresh one. Without it
+   * they fail open.
+   */
+  readonly fallback?: LocalStore | undefined
   /** Hears of every failed store call (to log it; counting happens through the decision). */
   readonly onStoreError?: ((err: unknown, rule: string) => void) | undefined
   /** For override expiry. */
@@ -129,7 +133,9 @@ export function createRateLimiter(options: LimiterOptions): RateLimiter {
   /** One rule's step; undefined when the store failed and the rule admits unchecked (open). */
   const consume = async (rule: RateLimitRule, key: string, params: GcraParams): Promise<ConsumeResult | 'unavailable' | undefined> => {
     try {
-      return await store.consume(key, params)
+      const result = await store.consume(key, params)
+      if (rule.onStoreError === 'local') fallback?.remember(key, result.tatUs)
+      return result
     } catch (err) {
       try {
         options.onStoreError?.(err, rule.name)

@@ -7,7 +7,7 @@
 import type { Clock } from '../core/clock.js'
 import type { RateLimitSnapshot } from '../core/ratelimits/ratelimits.schema.js'
 import { createRateLimiter } from './limiter.js'
-import type { RateLimiter, RateLimitStore } from './types.js'
+import type { LocalStore, RateLimiter, RateLimitStore } from './types.js'
 
 /** How often the version row is read: the bound on how long a change takes to reach an instance. */
 export const DEFAULT_POLL_MS = 1000
@@ -30,7 +30,7 @@ export interface LiveRulesOptions {
   readonly source: { snapshot(): Promise<RateLimitSnapshot>; version(): Promise<number> }
   readonly store: RateLimitStore
   /** This instance's memory: where `local` rules decide while the store fails. */
-  readonly fallback: RateLimitStore
+  readonly fallback: LocalStore
   readonly keyPrefix?: string | undefined
   readonly clock: Clock
   readonly pollMs?: number | undefined

@@ -5,7 +5,7 @@
  */
 import type { Clock } from '../core/clock.js'
 import { gcraStep } from './gcra.js'
-import type { ConsumeResult, GcraParams, RateLimitStore } from './types.js'
+import type { ConsumeResult, GcraParams, LocalStore } from './types.js'
 
 /** Keys kept at most unless told otherwise: ~100k short strings and numbers are a few MB. */
 export const DEFAULT_MAX_KEYS = 100_000
@@ -20,7 +20,7 @@ const INCREMENTAL_EVERY = 64
 const INCREMENTAL_CHECKS = 2 * INCREMENTAL_EVERY
 
 /** A store keeping TATs in this process, time from `clock`. */
-export function createMemoryStore(options: { clock: Clock; maxKeys?: number }): RateLimitStore & { size(): number } {
+export function createMemoryStore(options: { clock: Clock; maxKeys?: number }): LocalStore & { size(): number } {
   const { clock } = options
   const maxKeys = options.maxKeys ?? DEFAULT_MAX_KEYS
   if (!Number.isInteger(maxKeys) || maxKeys < 1) throw new RangeError(`maxKeys must be a positive integer, not ${maxKeys}`)
@@ -64,6 +64,12 @@ export function createMemoryStore(options: { clock: Clock; maxKeys?: number }): 
         if (stored === undefined) makeRoom(nowUs)
       }
       return { allowed: step.allowed, tatUs: step.tatUs, nowUs }
+    },
+    remember(key, tatUs) {
+      const known = tats.has(key)
+      tats.delete(key)
+      tats.set(key, tatUs)
+      if (!known) makeRoom(clock.now() * 1000)
     },
     async peek(key) {
       const nowUs = clock.now() * 1000

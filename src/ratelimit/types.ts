@@ -63,6 +63,12 @@ export interface RateLimitStore {
   peek(key: string): Promise<{ tatUs: number | undefined; nowUs: number }>
 }
 
+/** This instance's memory as the fallback of `local` rules: it also takes the TATs the shared store decided. */
+export interface LocalStore extends RateLimitStore {
+  /** Records a key's TAT as the shared store left it, so a fallback starts from the budget already spent. */
+  remember(key: string, tatUs: number): void
+}
+
 /** Decides whether a request may proceed. */
 export interface RateLimiter {
   /** Decides for the rules keyed on `keys` (default: every rule): the edge checks ip and global before authentication, user and apiKey after it. */

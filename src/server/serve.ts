@@ -15,6 +15,9 @@ import { createLifecycle, listen, type RunningServer } from './listen.js'
 import { createMetrics, type PoolStats } from './metrics.js'
 import { createReadinessProbe } from './readiness.js'
 
+/** How long closing the clients may take once every request is answered (they close in ms when healthy). */
+const CLOSE_TIMEOUT_MS = 5000
+
 export interface ServeOptions {
   readonly port?: number | undefined
   readonly host?: string | undefined
@@ -65,6 +68,7 @@ export async function serve(runtime: Runtime, options: ServeOptions): Promise<Se
   })
   const counts = ratelimit.createDecisionCounts({ write: (deltas) => services.rateLimits.addCounts(deltas), onError: (err) => logger.warn({ err }, 'rate-limit counts could not be saved; they are kept for the next try') })
   const lifecycle = createLifecycle()
+  const shutdownTimeoutMs = parseDuration(environment.server.shutdownTimeout)
   const readiness = createReadinessProbe({ runtime, version: options.version, clock: systemClock, failsClosed: rateLimits.failsClosed })
   const metrics = createMetrics({ pool: (db.knex.client as { pool?: PoolStats }).pool })
   const app = createApp({
@@ -84,7 +88,7 @@ export async function serve(runtime: Runtime, options: ServeOptions): Promise<Se
     port: options.port ?? environment.server.port,
     host: options.host ?? environment.server.host,
     drainDelayMs: parseDuration(environment.server.drainDelay),
-    shutdownTimeoutMs: parseDuration(environment.server.shutdownTimeout),
+    shutdownTimeoutMs,
   }).catch((err: NodeJS.ErrnoException) => {
     throw new GantryError(err.code === 'EADDRINUSE' ? 'NOT_READY' : 'INVALID_INPUT', `Cannot listen on ${options.host ?? environment.server.host}:${options.port ?? environment.server.port}: ${err.code ?? err.message}.`, {
       hint: err.code === 'EADDRINUSE' ? 'Another process uses the port: pass --port, or stop it.' : 'Check --host and --port.',
@@ -97,9 +101,16 @@ export async function serve(runtime: Runtime, options: ServeOptions): Promise<Se
   const stop = async (): Promise<void> => {
     await running.stop()
     rateLimits.close()
-    await counts.close()
+    // The last counts, then the clients; a database that hangs (a query that never returns holds its
+    // connection) must not keep the process from exiting: every request has been answered by now.
+    const closed = await withinMs(CLOSE_TIMEOUT_MS, async () => {
+      await counts.close()
+      await runtime.close()
+    })
+    if (!closed) logger.warn({ timeoutMs: CLOSE_TIMEOUT_MS }, 'the database did not close in time; exiting without waiting for it')
     logger.info('stopped')
     resolveStopped()
+    if (!closed) process.exit(0)
   }
   const onSignal = (signal: NodeJS.Signals): void => {
     logger.info({ signal }, 'draining')
@@ -121,6 +132,19 @@ export async function serve(runtime: Runtime, options: ServeOptions): Promise<Se
   }
   logger.info({ url: running.url, environment: environment.name, version: options.version, pid: process.pid }, 'listening')
   return { ...running, stop, stopped }
+}
+
+/** Runs `work`; false when it has not finished within `ms` (it is left to finish, or not, on its own). */
+async function withinMs(ms: number, work: () => Promise<void>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms)
+  })
+  try {
+    return await Promise.race([work().then(() => true, () => true), timeout])
+  } finally {
+    clearTimeout(timer)
+  }
 }
 
 /** Applies pending migrations under the migration lock (several instances starting at once apply them once). */

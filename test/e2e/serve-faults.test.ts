@@ -14,7 +14,8 @@ import { connect } from 'node:net'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { expect } from 'chai'
-import { closedPort } from '../helpers/tcp-proxy.js'
+import { createTestDatabase, requireDialect } from '../helpers/services.js'
+import { closedPort, startTcpProxy } from '../helpers/tcp-proxy.js'
 import { ADMIN, createServeWorkspace, http, killLeftovers, listeningUrl, startServe, until, within, type ServeWorkspace } from '../helpers/serve-process.js'
 
 const DRAIN_DELAY_MS = 300
@@ -109,6 +110,32 @@ describe('e2e: gantry serve under signals and faults', function () {
       expect(serve.logs.map((l) => l.msg)).to.not.include.members(['draining', 'stopped'])
     })
   }
+
+  it('a database that hangs at shutdown (MariaDB behind a silenced proxy) does not keep the process up: warned, exit 0', async function () {
+    await requireDialect(this, 'mysql')
+    const db = await createTestDatabase('mysql')
+    const proxy = await startTcpProxy(db.url)
+    const hung = await createServeWorkspace({ databaseUrl: proxy.via(db.url), server: { drainDelay: `${DRAIN_DELAY_MS}ms`, shutdownTimeout: '2s' } })
+    try {
+      const serve = startServe(hung)
+      const url = await listeningUrl(serve)
+      expect((await http(`${url}/api/health/ready`)).status).to.equal(200)
+      proxy.silence()
+      // A readiness probe now leaves a query that never returns on a pooled connection: what knex's close waits for.
+      expect((await http(`${url}/api/health/ready`)).status).to.equal(503)
+      const signalled = performance.now()
+      serve.child.kill('SIGTERM')
+      const exit = await within(serve.exited, 15_000, 'serve exits although the database hangs')
+      expect(exit.code, serve.stderr()).to.equal(0)
+      // drain delay + the 5 s bound on closing the clients, and some start-up slack: never the hung query's lifetime.
+      expect(exit.at - signalled).to.be.below(DRAIN_DELAY_MS + 5_000 + 2_000)
+      expect(serve.logs.map((l) => l.msg)).to.include.members(['the database did not close in time; exiting without waiting for it', 'stopped'])
+    } finally {
+      hung.cleanup()
+      await proxy.stop()
+      await db.drop()
+    }
+  })
 
   it('Redis unreachable (a closed loopback port): the server starts and serves; readiness warns (200) naming REDIS_UNREACHABLE', async () => {
     const port = await closedPort()

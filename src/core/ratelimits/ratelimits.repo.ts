@@ -84,6 +84,11 @@ export async function deleteOverride(k: Knex, id: number): Promise<void> {
   await k(OVERRIDES_TABLE).where({ id }).delete()
 }
 
+/** Removes the overrides that expired by `nowMs`. */
+export async function deleteExpiredOverrides(k: Knex, nowMs: number): Promise<void> {
+  await k(OVERRIDES_TABLE).whereNotNull('expires_at').andWhere('expires_at', '<=', nowMs).delete()
+}
+
 /** Removes the overrides of one rule (the rule is gone). */
 export async function deleteOverridesOf(k: Knex, rule: string): Promise<void> {
   await k(OVERRIDES_TABLE).where({ rule }).delete()

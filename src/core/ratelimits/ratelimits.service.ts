@@ -101,12 +101,25 @@ export function createRateLimitsService(deps: RateLimitsServiceDeps): RateLimits
       // Before any read: concurrent changes queue here, so none works from a state another is replacing.
       await repo.lockVersion(trx)
       const at = clock.now()
+      // Expired overrides already decide nothing; each change sweeps them out of the table.
+      await repo.deleteExpiredOverrides(trx, at)
       const result = await work(trx, at)
       if (result === undefined) return undefined
       return { result, version: await repo.bumpVersion(trx, new Date(at)) }
     })
     if (outcome) await deps.notify?.(outcome.version)
     return outcome
+  }
+
+  /**
+   * Deletes a stored rule. Its overrides and counts go with it — unless the name lives on: without a stored
+   * `default` the config's default is in force again, under the same name, overrides and all.
+   */
+  const dropRule = async (trx: Knex, name: string): Promise<void> => {
+    await repo.deleteRule(trx, name)
+    if (name === 'default' && configDefault.length > 0) return
+    await repo.deleteOverridesOf(trx, name)
+    await repo.deleteStats(trx, name)
   }
 
   /** The chain as stored rules make it: the config's default unless a stored `default` replaces it, first. */
@@ -228,9 +241,7 @@ export function createRateLimitsService(deps: RateLimitsServiceDeps): RateLimits
       const outcome = await change(async (trx) => {
         const existing = (await repo.selectRules(trx)).find((r) => r.name === ruleName)
         if (!existing) throw ruleNotFound(ruleName)
-        await repo.deleteRule(trx, ruleName)
-        await repo.deleteOverridesOf(trx, ruleName)
-        await repo.deleteStats(trx, ruleName)
+        await dropRule(trx, ruleName)
         await audit.append(trx, ctx, { action: 'ratelimits.remove', targetType: 'ratelimit', targetId: ruleName, before: exportRules([existing]).rules[0] })
         return ruleName
       })
@@ -331,11 +342,7 @@ export function createRateLimitsService(deps: RateLimitsServiceDeps): RateLimits
         for (const w of wanted) await repo.upsertRule(trx, { name: w.name, position: w.position, ...w.fields, created_at: byName.get(w.name)?.created_at ?? at, updated_at: diff.unchanged.includes(w.name) ? (byName.get(w.name)?.updated_at ?? at) : at })
         // Rules the file leaves out keep their order, after the file's.
         for (const [i, name] of diff.kept.entries()) await trx(repo.RULES_TABLE).where({ name }).update({ position: wanted.length + i })
-        for (const name of diff.removed) {
-          await repo.deleteRule(trx, name)
-          await repo.deleteOverridesOf(trx, name)
-          await repo.deleteStats(trx, name)
-        }
+        for (const name of diff.removed) await dropRule(trx, name)
         await audit.append(trx, ctx, { action: 'ratelimits.apply', targetType: 'ratelimit', targetId: '*', before: exportRules(rows), after: { ...exportRules(await repo.selectRules(trx)), ...diff } })
         return true
       })
@@ -368,7 +375,11 @@ export function createRateLimitsService(deps: RateLimitsServiceDeps): RateLimits
     version: () => repo.readVersion(knex).catch((err: unknown) => (isMissingTable(err) ? 0 : Promise.reject(err))),
 
     async addCounts(deltas) {
-      if (Object.keys(deltas).length > 0) await repo.addStats(knex, deltas, clock.now())
+      if (Object.keys(deltas).length === 0) return
+      // Counts of a rule removed since they were made would bring its row back: only rules that exist count.
+      const known = await knownRules(knex)
+      const kept = Object.fromEntries(Object.entries(deltas).filter(([rule]) => known.has(rule)))
+      if (Object.keys(kept).length > 0) await repo.addStats(knex, kept, clock.now())
     },
   }
 }

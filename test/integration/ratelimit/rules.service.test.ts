@@ -13,6 +13,7 @@ import type { ActorContext } from '../../../src/core/context.js'
 import { LOGIN_RULES } from '../../../src/core/ratelimits/builtin-rules.js'
 import type { FileRule, RuleView } from '../../../src/core/ratelimits/ratelimits.schema.js'
 import { createRateLimitsService, type RateLimitsService } from '../../../src/core/ratelimits/ratelimits.service.js'
+import { addStats } from '../../../src/core/ratelimits/ratelimits.repo.js'
 import { openDatabase } from '../../../src/db/connect.js'
 import { createMemoryStore, createProbe, createRateLimiter } from '../../../src/ratelimit/index.js'
 import { createTestDatabase, DIALECTS, requireDialect } from '../../helpers/services.js'
@@ -448,11 +449,29 @@ for (const dialect of DIALECTS) {
       expect(await rl.version()).to.equal(0) // counting is no change
     })
 
+    it('removing a stored default keeps the overrides of "default": the config default is in force again under that name; expired overrides are swept', async () => {
+      await rl.set(f.ctx, 'default', { limit: 200 })
+      await rl.override(f.ctx, { subject: 'ip:203.0.113.7', rule: 'default', block: true })
+      await rl.override(f.ctx, { subject: 'ip:198.51.100.1', block: true, expires: '1m' })
+      await rl.remove(f.ctx, 'default')
+      expect((await rl.list(f.ctx)).overrides.map((o) => [o.rule, o.subject])).to.deep.equal([['default', 'ip:203.0.113.7'], ['*', 'ip:198.51.100.1']])
+      clock.advance(60_000)
+      await rl.set(f.ctx, 'other', { match: '/x', limit: 1, window: '1m' }) // any change sweeps
+      expect(await f.db.knex('gantry_rate_limit_overrides').select('subject')).to.deep.equal([{ subject: '203.0.113.7' }])
+    })
+
+    it('addCounts drops the counts of rules that no longer exist (a flush after a remove must not bring the row back)', async () => {
+      await rl.set(f.ctx, 'gone', { match: '* /api/*', limit: 5, window: '1m' })
+      await rl.remove(f.ctx, 'gone')
+      await rl.addCounts({ gone: { admitted: 1, refused: 0, shadowRefused: 0, storeErrors: 0 } })
+      expect(await f.db.knex('gantry_rate_limit_stats').select('rule')).to.deep.equal([])
+    })
+
     if (dialect !== 'sqlite') {
       // (SQLite does not enforce the column's length, which is how this makes one upsert of a flush fail.)
       it('addCounts adds a flush whole or not at all: a failed one is retried whole without counting twice', async () => {
         const delta = { admitted: 5, refused: 0, shadowRefused: 0, storeErrors: 0 }
-        const err = await rejection(rl.addCounts({ 'a-first': delta, [`z-${'x'.repeat(100)}`]: delta }))
+        const err = await rejection(addStats(f.db.knex, { 'a-first': delta, [`z-${'x'.repeat(100)}`]: delta }, clock.now()))
         expect(err).to.be.instanceOf(Error)
         expect((await rl.list(f.ctx)).data.find((r) => r.name === 'default')?.counts).to.deep.equal(NO_COUNTS)
         expect(await f.db.knex('gantry_rate_limit_stats').select('rule')).to.deep.equal([])

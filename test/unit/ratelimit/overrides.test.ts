@@ -87,6 +87,21 @@ describe('ratelimit/limiter: overrides, store failures and key phases', () => {
     expect(reported).to.deep.equal(['open', 'open', 'closed', 'local', 'local'])
   })
 
+  it('a local rule continues the budget the store had spent when the store goes away, instead of a fresh burst', async () => {
+    const clock = manualClock()
+    const shared = createMemoryStore({ clock })
+    let up = true
+    const flaky: RateLimitStore = {
+      consume: (key, params, nowUs) => (up ? shared.consume(key, params, nowUs) : Promise.reject(new Error('Connection is closed.'))),
+      peek: (key) => shared.peek(key),
+    }
+    const limiter = createRateLimiter({ rules: [rule({ onStoreError: 'local', burst: 5 })], store: flaky, fallback: createMemoryStore({ clock }), clock })
+    for (let i = 0; i < 4; i++) expect((await limiter.check(req)).allowed).to.equal(true)
+    up = false
+    expect((await limiter.check(req)).allowed).to.equal(true) // the 5th of the burst
+    expect(await limiter.check(req)).to.include({ allowed: false, unavailable: false }) // not a 6th: the burst was spent
+  })
+
   it('an error while reporting a store failure changes nothing', async () => {
     const limiter = createRateLimiter({
       rules: [rule({})],
