@@ -3,54 +3,17 @@
  * forked once per run) against servers started by lib/server-load.mjs `startServer`. The bench process only
  * sends commands and reads the figures, so neither the servers nor the generator share its event loop.
  */
-import { fork } from 'node:child_process'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { benchEnv, median } from './measure.mjs'
-import { groupCpuMs } from './server-load.mjs'
+import { median } from './measure.mjs'
+import { forkGenerator, groupCpuMs } from './server-load.mjs'
 
-const here = dirname(fileURLToPath(import.meta.url))
 let generator
 
-/** The generator child; `run(options)` is one open-loop run there. Stopped when the bench process exits. */
+/** The open-loop child: `run(options)` is one run there (lib/openloop-loadgen.mjs). */
 function openLoopGenerator() {
   if (generator) return generator
-  const child = fork(join(here, 'openloop-loadgen.mjs'), [], { env: benchEnv(), execArgv: [], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
-  const pending = new Map()
-  let next = 0
-  const idle = () => {
-    if (pending.size === 0) {
-      child.unref()
-      child.channel?.unref()
-    }
-  }
-  const kill = () => child.kill('SIGTERM')
-  process.once('exit', kill)
-  child.on('message', ({ id, result, error }) => {
-    const waiting = pending.get(id)
-    pending.delete(id)
-    idle()
-    if (error) waiting?.reject(new Error(`open-loop generator: ${error}`))
-    else waiting?.resolve(result)
-  })
-  child.once('exit', (code, signal) => {
-    process.off('exit', kill)
-    generator = undefined
-    for (const waiting of pending.values()) waiting.reject(new Error(`the open-loop generator exited (${code ?? signal})`))
-    pending.clear()
-  })
-  idle()
-  generator = {
-    run(options) {
-      return new Promise((resolve, reject) => {
-        const id = next++
-        pending.set(id, { resolve, reject })
-        child.ref()
-        child.channel?.ref()
-        child.send({ id, ...options })
-      })
-    },
-  }
+  const child = forkGenerator('openloop-loadgen.mjs', 'open-loop generator')
+  void child.exited.then(() => (generator = undefined))
+  generator = { run: (options) => child.send(options) }
   return generator
 }
 

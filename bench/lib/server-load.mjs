@@ -118,20 +118,16 @@ function stop(child) {
   }
 }
 
-let generator
-
 /**
- * The load generator child (forked once per run); `run(options, seconds, rampSeconds)` is one autocannon run
- * there, its figures taken over `seconds` of steady state after a ramp-up of at most `rampSeconds`
- * (lib/server-loadgen.mjs).
+ * A generator child (forked once per run, stopped with the other children): `send(message)` resolves with
+ * its answer to that message (`{ id, result | error }` over IPC). Referenced only while a call is in flight,
+ * so an idle generator does not keep the bench process alive.
  */
-export function loadGenerator() {
-  if (generator) return generator
-  const child = fork(join(here, 'server-loadgen.mjs'), [], { env: benchEnv(), execArgv: [], stdio: ['ignore', 'ignore', 'inherit', 'ipc'], detached: true })
+export function forkGenerator(file, label) {
+  const child = fork(join(here, file), [], { env: benchEnv(), execArgv: [], stdio: ['ignore', 'ignore', 'inherit', 'ipc'], detached: true })
   children.add(child)
   const pending = new Map()
   let next = 0
-  // Referenced only while a run is in flight, so an idle generator does not keep the bench process alive.
   const idle = () => {
     if (pending.size === 0) {
       child.unref()
@@ -142,27 +138,41 @@ export function loadGenerator() {
     const waiting = pending.get(id)
     pending.delete(id)
     idle()
-    if (error) waiting?.reject(new Error(`autocannon: ${error}`))
+    if (error) waiting?.reject(new Error(`${label}: ${error}`))
     else waiting?.resolve(result)
   })
+  const exited = new Promise((resolve) => child.once('exit', resolve))
   child.once('exit', (code, signal) => {
     children.delete(child)
-    generator = undefined
-    for (const waiting of pending.values()) waiting.reject(new Error(`the load generator exited (${code ?? signal})`))
+    for (const waiting of pending.values()) waiting.reject(new Error(`${label} exited (${code ?? signal})`))
     pending.clear()
   })
   idle()
-  generator = {
-    run(options, seconds, rampSeconds) {
+  return {
+    exited,
+    send(message) {
       return new Promise((resolve, reject) => {
         const id = next++
         pending.set(id, { resolve, reject })
         child.ref()
         child.channel?.ref()
-        child.send({ id, options, seconds, rampSeconds })
+        child.send({ id, ...message })
       })
     },
   }
+}
+
+let generator
+
+/**
+ * The autocannon child: `run(options, seconds, rampSeconds)` is one run there, its figures taken over
+ * `seconds` of steady state after a ramp-up of at most `rampSeconds` (lib/server-loadgen.mjs).
+ */
+export function loadGenerator() {
+  if (generator) return generator
+  const child = forkGenerator('server-loadgen.mjs', 'autocannon')
+  void child.exited.then(() => (generator = undefined))
+  generator = { run: (options, seconds, rampSeconds) => child.send({ options, seconds, rampSeconds }) }
   return generator
 }
 
