@@ -60,8 +60,6 @@ async function openRateLimitRedis(url: string, onError: (err: unknown) => void):
     maxRetriesPerRequest: 0,
     retryStrategy: (times) => Math.min(100 * times, 2_000),
     disconnectTimeout: 100,
-    // Concurrent decisions share one socket write instead of one each: writing commands is most of a decision's CPU (bench ratelimit-redis).
-    enableAutoPipelining: true,
   })
   // Without a listener ioredis would print every connection error; an 'error' event never throws.
   client.on('error', onError)

@@ -42,7 +42,7 @@ const SHAPE = { redis: { batch: 20_000, burst: 16 }, memory: { batch: 100_000, b
 /** The middleware benchmark: offered rate, recorded seconds per run (after `warmupSeconds` unrecorded). */
 const OPEN_LOOP = { rate: 500, full: { seconds: 4, warmupSeconds: 0.5, pairs: 12, warmup: 1 }, quick: { seconds: 1, warmupSeconds: 0.25, pairs: 3, warmup: 1 } }
 /** ioredis options of the two Redis clients: those of `gantry serve`'s rate-limit store client (src/runtime.ts). */
-const REDIS_OPTIONS = { lazyConnect: true, connectTimeout: 1_000, commandTimeout: 100, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: (times) => Math.min(100 * times, 2_000), disconnectTimeout: 100, enableAutoPipelining: true }
+const REDIS_OPTIONS = { lazyConnect: true, connectTimeout: 1_000, commandTimeout: 100, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: (times) => Math.min(100 * times, 2_000), disconnectTimeout: 100 }
 
 const log = (line) => process.stderr.write(`${line}\n`)
 
