@@ -12,7 +12,7 @@ import { systemClock, type Clock } from '../core/clock.js'
 import { rateLimitHeaders, type PolicyState } from './headers.js'
 import { intervalUs, remaining, retryAfterSeconds } from './gcra.js'
 import { compilePattern, normalisePath } from './paths.js'
-import type { AppliedRule, ConsumeResult, GcraParams, LocalStore, RateLimiter, RateLimitRule, RateLimitStore, RateLimitSubject, RuleKey } from './types.js'
+import type { AppliedRule, ConsumeResult, GcraParams, LocalStore, RateLimitDecision, RateLimiter, RateLimitRule, RateLimitStore, RateLimitSubject, RuleKey } from './types.js'
 import { GantryError } from '../core/errors.js'
 
 /** Store keys start with this unless told otherwise, so a shared Redis can tell Gantry's keys apart. */
@@ -129,6 +129,10 @@ export function createRateLimiter(options: LimiterOptions): RateLimiter {
   // Two rules of one name would share store keys, so one would spend the other's budget.
   if (names.size !== rules.length) throw new GantryError('INVALID_INPUT', 'Rate-limit rule names must be unique.')
   const overrideOf = overrideIndex(options.overrides ?? [])
+  // Most requests meet no rule of some kinds (no user rules, an unlimited environment): answer those without
+  // normalising the path or building anything.
+  const keysInUse = new Set(rules.map((r) => r.rule.key))
+  const appliesTo = (keys: ReadonlySet<RuleKey> | undefined): boolean => (keys ? [...keys].some((k) => keysInUse.has(k)) : rules.length > 0)
 
   /** One rule's step; undefined when the store failed and the rule admits unchecked (open). */
   const consume = async (rule: RateLimitRule, key: string, params: GcraParams): Promise<ConsumeResult | 'unavailable' | undefined> => {
@@ -151,6 +155,7 @@ export function createRateLimiter(options: LimiterOptions): RateLimiter {
 
   return {
     async check(subject, keys) {
+      if (!appliesTo(keys)) return NOTHING_APPLIES
       const method = subject.method.toUpperCase()
       const path = normalisePath(subject.path)
       const applied: AppliedRule[] = []
@@ -207,6 +212,9 @@ export function createRateLimiter(options: LimiterOptions): RateLimiter {
     },
   }
 }
+
+/** The answer when no rule covers the request: shared, so it must never be changed. */
+const NOTHING_APPLIES: RateLimitDecision = Object.freeze({ allowed: true, rule: undefined, headers: Object.freeze({}), shadowRefused: Object.freeze([]), applied: Object.freeze([]), unavailable: false })
 
 /** Seconds until a block ends (its expiry), at most BLOCK_RETRY_AFTER_S. */
 export function blockRetryAfter(expiresAt: number | undefined, nowMs: number): number {
