@@ -9,7 +9,8 @@ export const DEFAULT_ENVIRONMENT = 'development'
 const common = {
   redis: '${REDIS_URL:-}',
   protected: false,
-  server: { port: '${PORT:-3000}', host: '0.0.0.0', trustProxy: false, corsOrigins: [], bodyLimit: '100kb', drainDelay: '5s', shutdownTimeout: '30s' },
+  remote: false,
+  server: { port: '${PORT:-3000}', host: '0.0.0.0', publicUrl: '${GANTRY_URL:-}', trustProxy: false, corsOrigins: [], bodyLimit: '100kb', drainDelay: '5s', shutdownTimeout: '30s' },
   auth: {
     secret: '${GANTRY_AUTH_SECRET:-}',
     algorithm: 'HS256',
@@ -31,7 +32,7 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<string, RawEnvironment>> = {
     database: '${DATABASE_URL:-sqlite:./.gantry/development.sqlite3}',
     ...common,
     // A developer's Ctrl-C should not wait for a load balancer that is not there.
-    server: { ...common.server, host: '127.0.0.1', drainDelay: '0s' },
+    server: { ...common.server, host: '127.0.0.1', publicUrl: '${GANTRY_URL:-http://127.0.0.1:3000}', drainDelay: '0s' },
     rateLimits: { default: null },
     log: { level: 'debug' },
   },

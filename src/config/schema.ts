@@ -34,11 +34,15 @@ export const environmentSchema = z
     database: z.string().min(1).describe('Database URL: sqlite:./file.sqlite3, mysql://…, postgres://…').optional(),
     redis: z.string().min(1).nullable().describe('Redis URL, or null for the in-memory store').optional(),
     protected: z.boolean().describe('Destructive commands need --force or a typed confirmation').optional(),
+    remote: z
+      .boolean()
+      .describe('Admin commands go through the server API (server.publicUrl) with the credentials of `gantry login`, as with --remote')
+      .optional(),
     server: z
       .object({
         port: templatable(z.number().int().min(0).max(65535)).optional(),
         host: z.string().optional(),
-        publicUrl: z.string().optional(),
+        publicUrl: z.string().describe('Where the CLI reaches this environment\'s server: health, login, --remote').optional(),
         trustProxy: z.union([z.boolean(), z.number().int().min(0), z.string()]).optional(),
         corsOrigins: z.array(z.string()).optional(),
         bodyLimit: z.string().regex(/^\d+(b|kb|mb)$/i, 'expected a size such as 100kb or 1mb').optional(),
@@ -115,10 +119,15 @@ export const resolvedEnvironmentSchema = z.object({
   database: z.string().min(1),
   redis: z.string().nullable(),
   protected: z.boolean(),
+  remote: z.boolean(),
   server: z.object({
     port: z.coerce.number().int().min(0).max(65535),
     host: z.string(),
-    publicUrl: z.string().optional(),
+    /** Empty means not configured. */
+    publicUrl: z
+      .string()
+      .optional()
+      .transform((v) => v || undefined),
     trustProxy: z.union([z.boolean(), z.number(), z.string()]),
     corsOrigins: z.array(z.string()),
     bodyLimit: z.string(),

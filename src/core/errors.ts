@@ -92,6 +92,13 @@ const catalog = {
   RATELIMIT_STORE_UNAVAILABLE: { exit: ExitCode.unavailable, status: 503, hint: 'The rate-limit store (Redis) does not answer and this rule fails closed; try again shortly.' },
   RATE_LIMITED: { exit: ExitCode.unavailable, status: 429, hint: 'Wait for the time in Retry-After, then try again.' },
   MAINTENANCE: { exit: ExitCode.unavailable, status: 503, hint: 'The service is in maintenance; try again after Retry-After.' },
+  // remote mode: the CLI as a client of the server
+  SERVER_UNREACHABLE: unavailable('Check the URL (the environment\'s server.publicUrl, or --url) and that the server runs: `gantry health --url URL`.'),
+  SERVER_ERROR: { exit: ExitCode.unavailable, status: 502, hint: 'The server failed; its log has the cause (search for the request id).' },
+  NOT_LOGGED_IN: usage('Run `gantry login`, or set GANTRY_API_KEY or GANTRY_TOKEN.'),
+  CREDENTIALS_INSECURE: usage(),
+  CREDENTIALS_LOCKED: unavailable('Another gantry process is refreshing the login; try again, or remove the lock file it names if that process is gone.'),
+  REMOTE_URL_MISSING: usage('Set server.publicUrl for the environment in gantry.config.json, or pass --url.'),
   // anything else
   NOT_READY: unavailable(),
   INTERNAL: { exit: ExitCode.state, status: 500, hint: 'Run again with --verbose for details.' },
