@@ -15,11 +15,12 @@ const resultSchema = z.object({
 })
 
 export default class Init extends GantryCommand<typeof Init> {
-  static override summary = 'Create a Gantry workspace: config, env files, migrations/, seeds/, docker-compose.yml and a Dockerfile.'
+  static override summary = 'Create a Gantry workspace: config, env files, migrations/, seeds/, docker-compose.yml, a Dockerfile and a deploy workflow.'
   static override description =
     'Asks on a terminal for what it needs; every question is also a flag, and --yes takes the defaults. ' +
     'Refuses to replace an existing file unless --force is given, and then writes nothing. ' +
-    'The Dockerfile runs `gantry serve` and installs from the package.json and package-lock.json of the project that depends on gantry; docker-compose.yml runs migrations once, then the server.'
+    'The Dockerfile runs `gantry serve` and installs from the package.json and package-lock.json of the project that depends on gantry; docker-compose.yml runs migrations once, then the server. ' +
+    '.github/workflows/deploy.yml runs `gantry migrate latest -e production` as the release step, then `gantry health -e production --wait 120` as the deploy gate (secret DATABASE_URL, variable GANTRY_URL).'
   static override examples = [
     '<%= config.bin %> init',
     '<%= config.bin %> init my-app --yes',

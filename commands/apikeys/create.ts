@@ -1,8 +1,8 @@
 import { Flags } from '@oclif/core'
-import { GantryCommand } from '../../src/cli/base-command.js'
+import { AdminCommand } from '../../src/cli/admin-command.js'
 import { apiKeyWithSecretSchema, type ApiKeyWithSecret } from '../../src/core/apikeys/apikeys.schema.js'
 
-export default class ApikeysCreate extends GantryCommand<typeof ApikeysCreate> {
+export default class ApikeysCreate extends AdminCommand<typeof ApikeysCreate> {
   static override summary = 'Create an API key for a user; the key is printed once.'
   static override description =
     'The key (gk_<env>_<id>_<secret><check>) carries the environment name and is shown only here: Gantry stores a hash of its secret. Scopes default to every permission the owner holds, and each must lie within them (else exit 2). A key stops working when its owner is disabled, and only ever acts with what the owner still holds.'
@@ -20,7 +20,7 @@ export default class ApikeysCreate extends GantryCommand<typeof ApikeysCreate> {
 
   async run(): Promise<ApiKeyWithSecret> {
     const { name, owner, scope, expires } = this.flags
-    const admin = await (await this.runtime()).admin()
+    const admin = await this.admin()
     const result = await admin.apikeys.create({ name, owner, scopes: scope, expires })
     const { apiKey } = result
     this.ui.out(`Created API key ${apiKey.id} "${apiKey.name}" for ${apiKey.owner} (scopes ${apiKey.scopes.join(', ')}; expires ${apiKey.expiresAt ?? 'never'}).`)

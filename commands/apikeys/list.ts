@@ -1,8 +1,8 @@
 import { Flags } from '@oclif/core'
-import { GantryCommand } from '../../src/cli/base-command.js'
+import { AdminCommand } from '../../src/cli/admin-command.js'
 import { apiKeyPageSchema, type ApiKeyPage } from '../../src/core/apikeys/apikeys.schema.js'
 
-export default class ApikeysList extends GantryCommand<typeof ApikeysList> {
+export default class ApikeysList extends AdminCommand<typeof ApikeysList> {
   static override summary = 'List API keys, a page at a time; never a secret.'
   static override description = 'In creation order, revoked keys included. --json prints { data, nextCursor }; pass nextCursor back with --cursor for the next page.'
   static override examples = ['<%= config.bin %> apikeys list', '<%= config.bin %> apikeys list --owner ci@example.com --json']
@@ -15,7 +15,7 @@ export default class ApikeysList extends GantryCommand<typeof ApikeysList> {
 
   async run(): Promise<ApiKeyPage> {
     const { owner, limit, cursor } = this.flags
-    const page = await (await (await this.runtime()).admin()).apikeys.list({ owner, limit, cursor })
+    const page = await (await this.admin()).apikeys.list({ owner, limit, cursor })
     this.ui.table(
       page.data.map((k) => ({ ...k, scopes: k.scopes.join(','), state: k.revoked ? 'revoked' : 'active' })),
       [['id', 'ID'], ['name', 'NAME'], ['owner', 'OWNER'], ['scopes', 'SCOPES'], ['state', 'STATE'], ['expiresAt', 'EXPIRES'], ['lastUsedAt', 'LAST USED']],

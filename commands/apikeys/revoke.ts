@@ -1,8 +1,8 @@
 import { Args } from '@oclif/core'
-import { GantryCommand } from '../../src/cli/base-command.js'
+import { AdminCommand } from '../../src/cli/admin-command.js'
 import { apiKeySchema, type ApiKey } from '../../src/core/apikeys/apikeys.schema.js'
 
-export default class ApikeysRevoke extends GantryCommand<typeof ApikeysRevoke> {
+export default class ApikeysRevoke extends AdminCommand<typeof ApikeysRevoke> {
   static override summary = 'Revoke an API key: it stops working at once.'
   static override description = 'Takes the key id that `gantry apikeys list` shows. Revoking a revoked key changes nothing. There is no undo: create a new key instead.'
   static override examples = ['<%= config.bin %> apikeys revoke 4fQ9wZ2bKc1x']
@@ -10,7 +10,7 @@ export default class ApikeysRevoke extends GantryCommand<typeof ApikeysRevoke> {
   static override resultSchema = apiKeySchema
 
   async run(): Promise<ApiKey> {
-    const apiKey = await (await (await this.runtime()).admin()).apikeys.revoke(this.args.keyId)
+    const apiKey = await (await this.admin()).apikeys.revoke(this.args.keyId)
     this.ui.out(`Revoked API key ${apiKey.id} "${apiKey.name}" of ${apiKey.owner}.`)
     return apiKey
   }

@@ -1,8 +1,8 @@
 import { Args, Flags } from '@oclif/core'
-import { GantryCommand } from '../../src/cli/base-command.js'
+import { AdminCommand } from '../../src/cli/admin-command.js'
 import { apiKeyWithSecretSchema, type ApiKeyWithSecret } from '../../src/core/apikeys/apikeys.schema.js'
 
-export default class ApikeysRotate extends GantryCommand<typeof ApikeysRotate> {
+export default class ApikeysRotate extends AdminCommand<typeof ApikeysRotate> {
   static override summary = 'Give an API key a new secret; the new key is printed once.'
   static override description =
     'The key keeps its id, name, owner, scopes and expiry. The previous secret keeps working for the grace period (default 24h; 0s ends it at once), so clients can switch without downtime. Rotating again during a grace period ends the older secret.'
@@ -14,7 +14,7 @@ export default class ApikeysRotate extends GantryCommand<typeof ApikeysRotate> {
   static override resultSchema = apiKeyWithSecretSchema
 
   async run(): Promise<ApiKeyWithSecret> {
-    const result = await (await (await this.runtime()).admin()).apikeys.rotate(this.args.keyId, { grace: this.flags.grace })
+    const result = await (await this.admin()).apikeys.rotate(this.args.keyId, { grace: this.flags.grace })
     const { apiKey } = result
     this.ui.out(`Rotated API key ${apiKey.id} "${apiKey.name}"; the previous secret works until ${apiKey.graceEndsAt ?? 'now (no grace)'}.`)
     this.ui.out(`Key (shown once): ${result.key}`)

@@ -1,8 +1,8 @@
 import { Flags } from '@oclif/core'
-import { GantryCommand } from '../../src/cli/base-command.js'
+import { AdminCommand } from '../../src/cli/admin-command.js'
 import { auditPageSchema, type AuditPage } from '../../src/core/audit/audit.schema.js'
 
-export default class AuditList extends GantryCommand<typeof AuditList> {
+export default class AuditList extends AdminCommand<typeof AuditList> {
   static override summary = 'List audit log entries, newest first.'
   static override description =
     'Every change through any door is recorded: who (user, API key, or local:<os user>@<host>), what, target, before/after, IP, when. --since and --until take an ISO time or a duration back from now (90s, 30m, 24h, 7d). --json prints { data, nextCursor }.'
@@ -23,7 +23,7 @@ export default class AuditList extends GantryCommand<typeof AuditList> {
 
   async run(): Promise<AuditPage> {
     const { actor, action, since, until, limit, cursor } = this.flags
-    const page = await (await (await this.runtime()).admin()).audit.list({ actor, action, since, until, limit, cursor })
+    const page = await (await this.admin()).audit.list({ actor, action, since, until, limit, cursor })
     this.ui.table(
       page.data.map((e) => ({ ...e, target: `${e.targetType}:${e.targetId}` })),
       [['at', 'AT'], ['actor', 'ACTOR'], ['action', 'ACTION'], ['target', 'TARGET'], ['ip', 'IP']],

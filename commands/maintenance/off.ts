@@ -1,14 +1,14 @@
-import { GantryCommand } from '../../src/cli/base-command.js'
+import { AdminCommand } from '../../src/cli/admin-command.js'
 import { maintenanceStateSchema, type MaintenanceState } from '../../src/core/maintenance/maintenance.schema.js'
 
-export default class MaintenanceOff extends GantryCommand<typeof MaintenanceOff> {
+export default class MaintenanceOff extends AdminCommand<typeof MaintenanceOff> {
   static override summary = 'Turn maintenance mode off: every route answers again.'
   static override description = 'Every running server sees the change within a second. When it is off already, nothing changes and nothing is audited.'
   static override examples = ['<%= config.bin %> maintenance off', '<%= config.bin %> maintenance off -e production --json']
   static override resultSchema = maintenanceStateSchema
 
   async run(): Promise<MaintenanceState> {
-    const state = await (await (await this.runtime()).admin()).maintenance.off()
+    const state = await (await this.admin()).maintenance.off()
     this.ui.out('Maintenance mode is off.')
     return state
   }

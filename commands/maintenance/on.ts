@@ -1,10 +1,9 @@
 import { Flags } from '@oclif/core'
-import { GantryCommand } from '../../src/cli/base-command.js'
+import { AdminCommand } from '../../src/cli/admin-command.js'
 import { sharedFlags } from '../../src/cli/flags.js'
-import { confirmDestructive } from '../../src/cli/prompts.js'
 import { DEFAULT_RETRY_AFTER, maintenanceStateSchema, type MaintenanceState } from '../../src/core/maintenance/maintenance.schema.js'
 
-export default class MaintenanceOn extends GantryCommand<typeof MaintenanceOn> {
+export default class MaintenanceOn extends AdminCommand<typeof MaintenanceOn> {
   static override summary = 'Turn maintenance mode on: every route but health, auth and admin answers 503.'
   static override description =
     'The 503 answers are problem+json (code MAINTENANCE) with Retry-After; every running server sees the change within a second. Run it again to change --retry-after or --message. In a protected environment it needs --force (or the environment name typed at a prompt). `gantry maintenance off` ends it.'
@@ -21,9 +20,8 @@ export default class MaintenanceOn extends GantryCommand<typeof MaintenanceOn> {
   static override resultSchema = maintenanceStateSchema
 
   async run(): Promise<MaintenanceState> {
-    const runtime = await this.runtime()
-    await confirmDestructive({ environment: this.envName, isProtected: runtime.environment.protected, force: this.flags.force, json: this.jsonEnabled(), action: 'Turning maintenance mode on' })
-    const state = await (await runtime.admin()).maintenance.on({ retryAfter: this.flags['retry-after'], message: this.flags.message })
+    await this.confirmDestructive('Turning maintenance mode on', this.flags.force)
+    const state = await (await this.admin()).maintenance.on({ retryAfter: this.flags['retry-after'], message: this.flags.message })
     this.ui.out(`Maintenance mode is on: every route but health, auth and admin answers 503 (Retry-After ${state.retryAfter} s).`)
     return state
   }

@@ -1,14 +1,14 @@
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { Args, Flags } from '@oclif/core'
-import { GantryCommand } from '../../src/cli/base-command.js'
+import { AdminCommand } from '../../src/cli/admin-command.js'
 import { sharedFlags } from '../../src/cli/flags.js'
-import { confirm, confirmDestructive } from '../../src/cli/prompts.js'
+import { confirm } from '../../src/cli/prompts.js'
 import { printDiff } from '../../src/cli/ratelimit-output.js'
 import { GantryError } from '../../src/core/errors.js'
 import { applyResultSchema, type ApplyResult, type FileRule } from '../../src/core/ratelimits/ratelimits.schema.js'
 
-export default class RatelimitApply extends GantryCommand<typeof RatelimitApply> {
+export default class RatelimitApply extends AdminCommand<typeof RatelimitApply> {
   static override summary = 'Make the stored rate-limit rules those of a JSON file: the diff first, then all of it at once.'
   static override description = [
     'FILE is { "rules": [ { "name", "match": "METHOD /path", "key", "limit", "window", "burst", "mode", "onStoreError", "enabled" } ] } — what `gantry ratelimit export` writes. The file\'s order becomes the order rules are checked in.',
@@ -27,15 +27,14 @@ export default class RatelimitApply extends GantryCommand<typeof RatelimitApply>
   async run(): Promise<ApplyResult> {
     const file = resolve(this.args.file)
     const rules = parseRulesFile(file, await readFile(file, 'utf8').catch((err: Error) => Promise.reject(new GantryError('INVALID_INPUT', `Cannot read ${file}: ${err.message}`, { cause: err }))))
-    const runtime = await this.runtime()
-    const rateLimits = (await runtime.admin()).rateLimits
+    const rateLimits = (await this.admin()).rateLimits
     const input = { rules, prune: this.flags.prune }
     const preview = await rateLimits.apply({ ...input, dryRun: true })
     printDiff(this.ui, preview)
     const changes = preview.added.length + preview.changed.length + preview.removed.length
     if (this.flags['dry-run'] || changes === 0) return preview
     if (this.flags.prune && preview.removed.length > 0) {
-      await confirmDestructive({ environment: this.envName, isProtected: runtime.environment.protected, force: this.flags.force, json: this.jsonEnabled(), action: `Removing ${preview.removed.length} rate-limit rule(s)` })
+      await this.confirmDestructive(`Removing ${preview.removed.length} rate-limit rule(s)`, this.flags.force)
     }
     if (!this.flags.yes && !(await confirm(`Apply these ${changes} change(s)?`, { json: this.jsonEnabled(), fallback: true }))) {
       this.ui.out('Nothing was changed.')

@@ -1,11 +1,11 @@
 import { open } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { Args, Flags } from '@oclif/core'
-import { GantryCommand } from '../../src/cli/base-command.js'
+import { AdminCommand } from '../../src/cli/admin-command.js'
 import { GantryError } from '../../src/core/errors.js'
 import { exportSchema, type RulesFile } from '../../src/core/ratelimits/ratelimits.schema.js'
 
-export default class RatelimitExport extends GantryCommand<typeof RatelimitExport> {
+export default class RatelimitExport extends AdminCommand<typeof RatelimitExport> {
   static override summary = 'Write the stored rate-limit rules as a JSON file that `gantry ratelimit apply` reads back.'
   static override description = 'To FILE (an existing one is refused unless --force), or to stdout. Only the stored rules: the login rules are built in and the environment default comes from the config (a stored "default" is exported). Overrides stay out: they are per subject and often temporary.'
   static override examples = ['<%= config.bin %> ratelimit export rules.json', '<%= config.bin %> ratelimit export -e staging > staging-rules.json']
@@ -14,7 +14,7 @@ export default class RatelimitExport extends GantryCommand<typeof RatelimitExpor
   static override resultSchema = exportSchema
 
   async run(): Promise<RulesFile> {
-    const rules = await (await (await this.runtime()).admin()).rateLimits.export()
+    const rules = await (await this.admin()).rateLimits.export()
     const text = `${JSON.stringify(rules, null, 2)}\n`
     if (this.args.file === undefined) {
       // --json prints the same document once, as the result.

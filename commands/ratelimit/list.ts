@@ -1,8 +1,8 @@
-import { GantryCommand } from '../../src/cli/base-command.js'
+import { AdminCommand } from '../../src/cli/admin-command.js'
 import { printRules } from '../../src/cli/ratelimit-output.js'
 import { rateLimitListSchema, type RateLimitList } from '../../src/core/ratelimits/ratelimits.schema.js'
 
-export default class RatelimitList extends GantryCommand<typeof RatelimitList> {
+export default class RatelimitList extends AdminCommand<typeof RatelimitList> {
   static override summary = 'List the rate-limit rules in the order they are checked, with what each decided, and the overrides.'
   static override description = [
     'First the built-in login rules (per address and per account, before the password hash), then the chain every request meets: the environment default from the config (unless a stored rule named "default" replaces it) and the stored rules, in order.',
@@ -12,7 +12,7 @@ export default class RatelimitList extends GantryCommand<typeof RatelimitList> {
   static override resultSchema = rateLimitListSchema
 
   async run(): Promise<RateLimitList> {
-    const list = await (await (await this.runtime()).admin()).rateLimits.list()
+    const list = await (await this.admin()).rateLimits.list()
     printRules(this.ui, list)
     return list
   }

@@ -1,11 +1,11 @@
 import { Args, Flags } from '@oclif/core'
-import { GantryCommand } from '../../src/cli/base-command.js'
+import { AdminCommand } from '../../src/cli/admin-command.js'
 import { overrideViewSchema, removeOverrideResultSchema, type OverrideView } from '../../src/core/ratelimits/ratelimits.schema.js'
 import { z } from 'zod'
 
 const resultSchema = z.union([overrideViewSchema, removeOverrideResultSchema])
 
-export default class RatelimitOverride extends GantryCommand<typeof RatelimitOverride> {
+export default class RatelimitOverride extends AdminCommand<typeof RatelimitOverride> {
   static override summary = 'Give one address, user or API key its own rate limit, or block it; --remove takes the override away.'
   static override description = [
     'SUBJECT is ip:ADDRESS, user:EMAIL or apikey:KEYID. The override applies to --rule NAME, or (default) to every rule that counts by that kind of subject, the login rules included: blocking an address blocks its logins too.',
@@ -32,7 +32,7 @@ export default class RatelimitOverride extends GantryCommand<typeof RatelimitOve
 
   async run(): Promise<z.infer<typeof resultSchema>> {
     const f = this.flags
-    const rateLimits = (await (await this.runtime()).admin()).rateLimits
+    const rateLimits = (await this.admin()).rateLimits
     if (f.remove) {
       const result = await rateLimits.removeOverride({ subject: this.args.subject, rule: f.rule })
       this.ui.out(`Removed the override of ${result.removed.subject} (${result.removed.rule === '*' ? 'every rule' : `rule ${result.removed.rule}`}).`)

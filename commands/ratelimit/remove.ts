@@ -1,10 +1,9 @@
 import { Args } from '@oclif/core'
-import { GantryCommand } from '../../src/cli/base-command.js'
+import { AdminCommand } from '../../src/cli/admin-command.js'
 import { sharedFlags } from '../../src/cli/flags.js'
-import { confirmDestructive } from '../../src/cli/prompts.js'
 import { removeRuleResultSchema } from '../../src/core/ratelimits/ratelimits.schema.js'
 
-export default class RatelimitRemove extends GantryCommand<typeof RatelimitRemove> {
+export default class RatelimitRemove extends AdminCommand<typeof RatelimitRemove> {
   static override summary = 'Remove a stored rate-limit rule, its overrides and its counts.'
   static override description = 'Removing "default" brings back the environment default from the config. In a protected environment it needs --force (or the environment name typed at a prompt). To stop a rule for a while, `gantry ratelimit set NAME --disable` keeps it.'
   static override examples = ['<%= config.bin %> ratelimit remove api', '<%= config.bin %> ratelimit remove api -e production --force --json']
@@ -13,9 +12,8 @@ export default class RatelimitRemove extends GantryCommand<typeof RatelimitRemov
   static override resultSchema = removeRuleResultSchema
 
   async run(): Promise<{ removed: string; version: number }> {
-    const runtime = await this.runtime()
-    await confirmDestructive({ environment: this.envName, isProtected: runtime.environment.protected, force: this.flags.force, json: this.jsonEnabled(), action: `Removing rate-limit rule "${this.args.name}"` })
-    const result = await (await runtime.admin()).rateLimits.remove(this.args.name)
+    await this.confirmDestructive(`Removing rate-limit rule "${this.args.name}"`, this.flags.force)
+    const result = await (await this.admin()).rateLimits.remove(this.args.name)
     this.ui.out(`Removed rule ${result.removed}. Every server stops applying it within a second.`)
     return result
   }

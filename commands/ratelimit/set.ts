@@ -1,9 +1,9 @@
 import { Args, Flags } from '@oclif/core'
-import { GantryCommand } from '../../src/cli/base-command.js'
+import { AdminCommand } from '../../src/cli/admin-command.js'
 import { describeRule } from '../../src/cli/ratelimit-output.js'
 import { ruleViewSchema, type RuleView } from '../../src/core/ratelimits/ratelimits.schema.js'
 
-export default class RatelimitSet extends GantryCommand<typeof RatelimitSet> {
+export default class RatelimitSet extends AdminCommand<typeof RatelimitSet> {
   static override summary = 'Create a rate-limit rule, or change some of its fields; every server applies it within a second.'
   static override description = [
     'A rule admits `--limit` requests per `--window` sustained, and at most `--burst` at once (default: the limit); over any window a key gets at most limit + burst (GCRA). It counts per --key: ip (client address), user (signed-in user), apiKey (API key) or global (everyone at once).',
@@ -33,7 +33,7 @@ export default class RatelimitSet extends GantryCommand<typeof RatelimitSet> {
 
   async run(): Promise<RuleView> {
     const f = this.flags
-    const rule = await (await (await this.runtime()).admin()).rateLimits.set(this.args.name, {
+    const rule = await (await this.admin()).rateLimits.set(this.args.name, {
       match: f.match,
       key: f.key as 'ip' | 'user' | 'apiKey' | 'global' | undefined,
       limit: f.limit,

@@ -1,9 +1,9 @@
 import { Flags } from '@oclif/core'
-import { GantryCommand } from '../../src/cli/base-command.js'
+import { AdminCommand } from '../../src/cli/admin-command.js'
 import { printTest } from '../../src/cli/ratelimit-output.js'
 import { testResultSchema, type TestResult } from '../../src/core/ratelimits/ratelimits.schema.js'
 
-export default class RatelimitTest extends GantryCommand<typeof RatelimitTest> {
+export default class RatelimitTest extends AdminCommand<typeof RatelimitTest> {
   static override summary = 'Say what the rate limits would do with a request, rule by rule, and which rule decides; spends nothing.'
   static override description = 'Each rule in the order the server checks them: whether it covers the request (and why not), the figures that apply (an override\'s, if any) and, from the store\'s current state, whether it would admit and how many more it would admit at once. With Redis the state is every server\'s; without, this process starts empty. Exit 0 whatever the answer; read "allowed" in --json.'
   static override examples = [
@@ -21,7 +21,7 @@ export default class RatelimitTest extends GantryCommand<typeof RatelimitTest> {
 
   async run(): Promise<TestResult> {
     const f = this.flags
-    const result = await (await (await this.runtime()).admin()).rateLimits.test({ method: f.method, path: f.path, ip: f.ip, user: f.user, apiKey: f['api-key'] })
+    const result = await (await this.admin()).rateLimits.test({ method: f.method, path: f.path, ip: f.ip, user: f.user, apiKey: f['api-key'] })
     printTest(this.ui, result)
     return result
   }

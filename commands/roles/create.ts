@@ -1,8 +1,8 @@
 import { Args, Flags } from '@oclif/core'
-import { GantryCommand } from '../../src/cli/base-command.js'
+import { AdminCommand } from '../../src/cli/admin-command.js'
 import { roleSchema, type Role } from '../../src/core/roles/roles.schema.js'
 
-export default class RolesCreate extends GantryCommand<typeof RolesCreate> {
+export default class RolesCreate extends AdminCommand<typeof RolesCreate> {
   static override summary = 'Create a custom role.'
   static override description = 'Permissions are resource:action (users:read, apikeys:write …); * alone grants everything, and either half may be * (users:*, *:read).'
   static override examples = ['<%= config.bin %> roles create support --permission users:read --permission audit:read --description "Help desk"']
@@ -14,7 +14,7 @@ export default class RolesCreate extends GantryCommand<typeof RolesCreate> {
   static override resultSchema = roleSchema
 
   async run(): Promise<Role> {
-    const role = await (await (await this.runtime()).admin()).roles.create({ name: this.args.name, permissions: this.flags.permission, description: this.flags.description })
+    const role = await (await this.admin()).roles.create({ name: this.args.name, permissions: this.flags.permission, description: this.flags.description })
     this.ui.out(`Created role ${role.name}: ${role.permissions.join(' ')}.`)
     return role
   }

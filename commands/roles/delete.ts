@@ -1,9 +1,8 @@
 import { Args, Flags } from '@oclif/core'
-import { GantryCommand } from '../../src/cli/base-command.js'
-import { confirmDestructive } from '../../src/cli/prompts.js'
+import { AdminCommand } from '../../src/cli/admin-command.js'
 import { deleteRoleResultSchema } from '../../src/core/roles/roles.schema.js'
 
-export default class RolesDelete extends GantryCommand<typeof RolesDelete> {
+export default class RolesDelete extends AdminCommand<typeof RolesDelete> {
   static override summary = 'Delete a custom role that no user holds.'
   static override description = 'Built-in roles and roles still held by users cannot be deleted (exit 1). In a protected environment it needs --force (or the environment name typed at a prompt).'
   static override examples = ['<%= config.bin %> roles delete support', '<%= config.bin %> roles delete support -e production --force']
@@ -12,9 +11,8 @@ export default class RolesDelete extends GantryCommand<typeof RolesDelete> {
   static override resultSchema = deleteRoleResultSchema
 
   async run(): Promise<{ deleted: string }> {
-    const runtime = await this.runtime()
-    await confirmDestructive({ environment: this.envName, isProtected: runtime.environment.protected, force: this.flags.force, json: this.jsonEnabled(), action: `Deleting role ${this.args.name}` })
-    const result = await (await runtime.admin()).roles.delete(this.args.name)
+    await this.confirmDestructive(`Deleting role ${this.args.name}`, this.flags.force)
+    const result = await (await this.admin()).roles.delete(this.args.name)
     this.ui.out(`Deleted role ${result.deleted}.`)
     return result
   }

@@ -1,8 +1,8 @@
 import { Args, Flags } from '@oclif/core'
-import { GantryCommand } from '../../src/cli/base-command.js'
+import { AdminCommand } from '../../src/cli/admin-command.js'
 import { roleSchema, type Role } from '../../src/core/roles/roles.schema.js'
 
-export default class RolesUpdate extends GantryCommand<typeof RolesUpdate> {
+export default class RolesUpdate extends AdminCommand<typeof RolesUpdate> {
   static override summary = "Grant or revoke a custom role's permissions, or change its description."
   static override description = 'Built-in roles cannot be changed (exit 1). A role keeps at least one permission.'
   static override examples = ['<%= config.bin %> roles update support --grant users:write --revoke audit:read']
@@ -16,7 +16,7 @@ export default class RolesUpdate extends GantryCommand<typeof RolesUpdate> {
 
   async run(): Promise<Role> {
     const { grant, revoke, description } = this.flags
-    const role = await (await (await this.runtime()).admin()).roles.update(this.args.name, { grant, revoke, description })
+    const role = await (await this.admin()).roles.update(this.args.name, { grant, revoke, description })
     this.ui.out(`Role ${role.name}: ${role.permissions.join(' ')}.`)
     return role
   }

@@ -1,8 +1,8 @@
 import { Flags } from '@oclif/core'
-import { GantryCommand } from '../../src/cli/base-command.js'
+import { AdminCommand } from '../../src/cli/admin-command.js'
 import { issuedTokenSchema, type IssuedToken } from '../../src/core/sessions/sessions.schema.js'
 
-export default class TokensIssue extends GantryCommand<typeof TokensIssue> {
+export default class TokensIssue extends AdminCommand<typeof TokensIssue> {
   static override summary = 'Mint an access token for a script, acting as a user; printed once.'
   static override description =
     "The token carries the user's permissions and ends when it expires, when the user is disabled or changes password, or at `gantry tokens revoke --user`. It needs the environment's token secret: set GANTRY_AUTH_SECRET (at least 32 bytes) in .env.<environment>."
@@ -15,7 +15,7 @@ export default class TokensIssue extends GantryCommand<typeof TokensIssue> {
 
   async run(): Promise<IssuedToken> {
     const { user, ttl } = this.flags
-    const issued = await (await (await this.runtime()).admin()).tokens.issue(user, { ttl })
+    const issued = await (await this.admin()).tokens.issue(user, { ttl })
     this.ui.note(`Access token for ${issued.user}, valid until ${issued.expiresAt} (shown once):`)
     this.ui.out(issued.token)
     return issued

@@ -1,8 +1,8 @@
 import { Flags } from '@oclif/core'
-import { GantryCommand } from '../../src/cli/base-command.js'
+import { AdminCommand } from '../../src/cli/admin-command.js'
 import { revokedSessionsSchema, type RevokedSessions } from '../../src/core/sessions/sessions.schema.js'
 
-export default class TokensRevoke extends GantryCommand<typeof TokensRevoke> {
+export default class TokensRevoke extends AdminCommand<typeof TokensRevoke> {
   static override summary = "End every session of a user: refresh tokens at once, access tokens within 1 s."
   static override description = "Bumps the user's session epoch, which every token check compares, and revokes their live refresh tokens. The user can log in again; API keys are not affected (`gantry apikeys revoke`)."
   static override examples = ['<%= config.bin %> tokens revoke --user ada@example.com']
@@ -12,7 +12,7 @@ export default class TokensRevoke extends GantryCommand<typeof TokensRevoke> {
   static override resultSchema = revokedSessionsSchema
 
   async run(): Promise<RevokedSessions> {
-    const result = await (await (await this.runtime()).admin()).tokens.revoke(this.flags.user)
+    const result = await (await this.admin()).tokens.revoke(this.flags.user)
     this.ui.out(`Ended every session of ${result.user} (${result.refreshTokensRevoked} refresh token(s) revoked).`)
     return result
   }

@@ -1,9 +1,9 @@
 import { Flags } from '@oclif/core'
-import { GantryCommand } from '../../src/cli/base-command.js'
+import { AdminCommand } from '../../src/cli/admin-command.js'
 import { askSecret, readSecretFromStdin } from '../../src/cli/prompts.js'
 import { userWithPasswordSchema, type UserWithPassword } from '../../src/core/users/users.schema.js'
 
-export default class UsersCreate extends GantryCommand<typeof UsersCreate> {
+export default class UsersCreate extends AdminCommand<typeof UsersCreate> {
   static override summary = 'Create a user.'
   static override description =
     'The password comes from a hidden prompt on a terminal, from stdin with --password-stdin (for CI: the first admin can be created headless), or is generated with --generate-password and printed once. Emails are trimmed and lower-cased; a duplicate exits 1.'
@@ -29,7 +29,7 @@ export default class UsersCreate extends GantryCommand<typeof UsersCreate> {
       : this.flags['password-stdin']
         ? await readSecretFromStdin('password-stdin')
         : await askSecret({ message: 'Password', flag: 'password-stdin', json: this.jsonEnabled() })
-    const admin = await (await this.runtime()).admin()
+    const admin = await this.admin()
     const result = await admin.users.create({ email, name, role, password, generatePassword })
     this.ui.out(`Created ${result.user.email} (${result.user.role}, id ${result.user.id}).`)
     if (result.password) this.ui.out(`Password (shown once): ${result.password}`)

@@ -1,10 +1,9 @@
 import { Args, Flags } from '@oclif/core'
-import { GantryCommand } from '../../src/cli/base-command.js'
-import { confirmDestructive } from '../../src/cli/prompts.js'
+import { AdminCommand } from '../../src/cli/admin-command.js'
 import { deleteUserResultSchema } from '../../src/core/users/users.schema.js'
 import type { User } from '../../src/core/users/users.schema.js'
 
-export default class UsersDelete extends GantryCommand<typeof UsersDelete> {
+export default class UsersDelete extends AdminCommand<typeof UsersDelete> {
   static override summary = 'Delete a user, their sessions and API keys.'
   static override description =
     'The last active admin cannot be deleted (exit 1). In a protected environment it needs --force (or the environment name typed at a prompt). `gantry users disable` keeps the user and their history.'
@@ -14,9 +13,8 @@ export default class UsersDelete extends GantryCommand<typeof UsersDelete> {
   static override resultSchema = deleteUserResultSchema
 
   async run(): Promise<{ deleted: User }> {
-    const runtime = await this.runtime()
-    await confirmDestructive({ environment: this.envName, isProtected: runtime.environment.protected, force: this.flags.force, json: this.jsonEnabled(), action: `Deleting user ${this.args.email}` })
-    const result = await (await runtime.admin()).users.delete(this.args.email)
+    await this.confirmDestructive(`Deleting user ${this.args.email}`, this.flags.force)
+    const result = await (await this.admin()).users.delete(this.args.email)
     this.ui.out(`Deleted ${result.deleted.email}.`)
     return result
   }

@@ -1,8 +1,8 @@
 import { Args } from '@oclif/core'
-import { GantryCommand } from '../../src/cli/base-command.js'
+import { AdminCommand } from '../../src/cli/admin-command.js'
 import { userSchema, type User } from '../../src/core/users/users.schema.js'
 
-export default class UsersDisable extends GantryCommand<typeof UsersDisable> {
+export default class UsersDisable extends AdminCommand<typeof UsersDisable> {
   static override summary = 'Disable a user: no login, and every session ends at once.'
   static override description = 'The last active admin cannot be disabled (exit 1). `gantry users enable` undoes it.'
   static override examples = ['<%= config.bin %> users disable ada@example.com']
@@ -10,7 +10,7 @@ export default class UsersDisable extends GantryCommand<typeof UsersDisable> {
   static override resultSchema = userSchema
 
   async run(): Promise<User> {
-    const user = await (await (await this.runtime()).admin()).users.disable(this.args.email)
+    const user = await (await this.admin()).users.disable(this.args.email)
     this.ui.out(`Disabled ${user.email}.`)
     return user
   }

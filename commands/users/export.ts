@@ -4,13 +4,13 @@ import { once } from 'node:events'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { Args, Flags } from '@oclif/core'
-import { GantryCommand } from '../../src/cli/base-command.js'
+import { AdminCommand } from '../../src/cli/admin-command.js'
 import { formatFromExtension } from '../../src/cli/user-files.js'
 import { GantryError } from '../../src/core/errors.js'
 import { exportResultSchema, type ExportResult } from '../../src/core/users/export.js'
 import type { UserFileFormat } from '../../src/core/users/import.js'
 
-export default class UsersExport extends GantryCommand<typeof UsersExport> {
+export default class UsersExport extends AdminCommand<typeof UsersExport> {
   static override summary = 'Export users as CSV or JSON lines.'
   static override description = [
     'Streamed a page of 1000 users at a time, in id order. Columns: id, email, name, role, status, createdAt, lastLoginAt — never a password hash or any secret. The file imports back with `gantry users import`.',
@@ -39,7 +39,7 @@ export default class UsersExport extends GantryCommand<typeof UsersExport> {
     }
     // csv without a FILE or a known extension
     const format = (this.flags.format as UserFileFormat | undefined) ?? (file === undefined ? undefined : formatFromExtension(file)) ?? 'csv'
-    const admin = await (await this.runtime()).admin()
+    const admin = await this.admin()
     let exported = 0
     const chunks = admin.users.export({ format, role: this.flags.role, status: this.flags.status as 'active' | 'disabled' | undefined }, (n) => {
       exported = n
@@ -49,16 +49,25 @@ export default class UsersExport extends GantryCommand<typeof UsersExport> {
       for await (const chunk of chunks) if (!process.stdout.write(chunk)) await once(process.stdout, 'drain')
       return
     }
+    // The first chunk before FILE: a refused export (permission, input, a server that does not answer) leaves no empty file.
+    const iterator = chunks[Symbol.asyncIterator]()
+    const first = await iterator.next()
     let handle
     try {
       handle = await open(file, this.flags.force ? 'w' : 'wx', 0o600)
     } catch (err) {
+      await iterator.return?.()
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new GantryError('FILE_EXISTS', `${file} exists already.`)
       throw new GantryError('INVALID_INPUT', `Cannot write ${file}: ${(err as Error).message}`, { cause: err })
     }
     // With --force on an existing file, open() keeps its mode: make it 0600 as a new one would be.
     await handle.chmod(0o600)
-    await pipeline(Readable.from(chunks), handle.createWriteStream())
+    const rest = (async function* () {
+      if (first.done) return
+      yield first.value
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value
+    })()
+    await pipeline(Readable.from(rest), handle.createWriteStream())
     this.ui.out(`Exported ${exported} user${exported === 1 ? '' : 's'} to ${file}.`)
     return { exported, file }
   }

@@ -1,7 +1,7 @@
 import { createReadStream, statSync, type ReadStream } from 'node:fs'
 import { resolve } from 'node:path'
 import { Args, Flags } from '@oclif/core'
-import { GantryCommand } from '../../src/cli/base-command.js'
+import { AdminCommand } from '../../src/cli/admin-command.js'
 import { formatFromExtension } from '../../src/cli/user-files.js'
 import { GantryError } from '../../src/core/errors.js'
 import { importResultSchema, type ImportResult, type UserFileFormat } from '../../src/core/users/import.js'
@@ -9,7 +9,7 @@ import { importResultSchema, type ImportResult, type UserFileFormat } from '../.
 /** Bad rows listed on a terminal; --json lists them all. */
 const SHOWN = 20
 
-export default class UsersImport extends GantryCommand<typeof UsersImport> {
+export default class UsersImport extends AdminCommand<typeof UsersImport> {
   static override summary = 'Import users from a CSV or JSON lines file.'
   static override description = [
     'Streamed, in batches of 1000 rows. Columns (CSV header or JSON keys): email (required), name, role (default --default-role), status (active or disabled) and password_hash.',
@@ -47,7 +47,7 @@ export default class UsersImport extends GantryCommand<typeof UsersImport> {
       // reported below
     }
     if (size === undefined) throw new GantryError('INVALID_INPUT', `No file at ${file}.`, { hint: 'Check the path.' })
-    const admin = await (await this.runtime()).admin()
+    const admin = await this.admin()
     // A bar on a terminal's stderr; on a pipe, a file or under --json, nothing (the result says it all).
     const bar = this.ui.progress()
     // The stream being read (JSON lines are read twice): its bytesRead of the file's size is the percentage.

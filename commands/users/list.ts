@@ -1,8 +1,8 @@
 import { Flags } from '@oclif/core'
-import { GantryCommand } from '../../src/cli/base-command.js'
+import { AdminCommand } from '../../src/cli/admin-command.js'
 import { userPageSchema, type UserPage } from '../../src/core/users/users.schema.js'
 
-export default class UsersList extends GantryCommand<typeof UsersList> {
+export default class UsersList extends AdminCommand<typeof UsersList> {
   static override summary = 'List users, a page at a time.'
   static override description = 'In id order. Filters combine. --json prints { data, nextCursor }; pass nextCursor back with --cursor for the next page.'
   static override examples = [
@@ -21,7 +21,7 @@ export default class UsersList extends GantryCommand<typeof UsersList> {
 
   async run(): Promise<UserPage> {
     const { role, status, search, limit, cursor } = this.flags
-    const admin = await (await this.runtime()).admin()
+    const admin = await this.admin()
     const page = await admin.users.list({ role, status: status as 'active' | 'disabled' | undefined, search, limit, cursor })
     this.ui.table(page.data, [['id', 'ID'], ['email', 'EMAIL'], ['name', 'NAME'], ['role', 'ROLE'], ['status', 'STATUS'], ['lockedUntil', 'LOCKED UNTIL'], ['lastLoginAt', 'LAST LOGIN']])
     if (page.nextCursor) this.ui.note(`More: --cursor ${page.nextCursor}`)

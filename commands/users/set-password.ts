@@ -1,9 +1,9 @@
 import { Args, Flags } from '@oclif/core'
-import { GantryCommand } from '../../src/cli/base-command.js'
+import { AdminCommand } from '../../src/cli/admin-command.js'
 import { askSecret, readSecretFromStdin } from '../../src/cli/prompts.js'
 import { userWithPasswordSchema, type UserWithPassword } from '../../src/core/users/users.schema.js'
 
-export default class UsersSetPassword extends GantryCommand<typeof UsersSetPassword> {
+export default class UsersSetPassword extends AdminCommand<typeof UsersSetPassword> {
   static override summary = "Set a user's password; every session of the user ends."
   static override description = 'From a hidden prompt on a terminal, from stdin with --password-stdin, or generated with --generate-password and printed once.'
   static override examples = [
@@ -25,7 +25,7 @@ export default class UsersSetPassword extends GantryCommand<typeof UsersSetPassw
       : this.flags['password-stdin']
         ? await readSecretFromStdin('password-stdin')
         : await askSecret({ message: 'New password', flag: 'password-stdin', json: this.jsonEnabled() })
-    const result = await (await (await this.runtime()).admin()).users.setPassword(this.args.email, { password, generatePassword })
+    const result = await (await this.admin()).users.setPassword(this.args.email, { password, generatePassword })
     this.ui.out(`Password set for ${result.user.email}; their sessions have ended.`)
     if (result.password) this.ui.out(`Password (shown once): ${result.password}`)
     return result

@@ -1,15 +1,15 @@
 import { Args } from '@oclif/core'
-import { GantryCommand } from '../../src/cli/base-command.js'
+import { AdminCommand } from '../../src/cli/admin-command.js'
 import { userSchema, type User } from '../../src/core/users/users.schema.js'
 
-export default class UsersShow extends GantryCommand<typeof UsersShow> {
+export default class UsersShow extends AdminCommand<typeof UsersShow> {
   static override summary = 'Show one user.'
   static override examples = ['<%= config.bin %> users show ada@example.com', '<%= config.bin %> users show ada@example.com --json']
   static override args = { email: Args.string({ description: 'Email of the user.', required: true }) }
   static override resultSchema = userSchema
 
   async run(): Promise<User> {
-    const user = await (await (await this.runtime()).admin()).users.get(this.args.email)
+    const user = await (await this.admin()).users.get(this.args.email)
     this.ui.table(Object.entries(user).map(([field, value]) => ({ field, value })), [['field', 'FIELD'], ['value', 'VALUE']])
     return user
   }

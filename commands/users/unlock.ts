@@ -1,8 +1,8 @@
 import { Args } from '@oclif/core'
-import { GantryCommand } from '../../src/cli/base-command.js'
+import { AdminCommand } from '../../src/cli/admin-command.js'
 import { userSchema, type User } from '../../src/core/users/users.schema.js'
 
-export default class UsersUnlock extends GantryCommand<typeof UsersUnlock> {
+export default class UsersUnlock extends AdminCommand<typeof UsersUnlock> {
   static override summary = "End a user's lockout after failed logins."
   static override description = 'Clears the failed-login counter and the lockout at once, instead of waiting for it to end.'
   static override examples = ['<%= config.bin %> users unlock ada@example.com']
@@ -10,7 +10,7 @@ export default class UsersUnlock extends GantryCommand<typeof UsersUnlock> {
   static override resultSchema = userSchema
 
   async run(): Promise<User> {
-    const user = await (await (await this.runtime()).admin()).users.unlock(this.args.email)
+    const user = await (await this.admin()).users.unlock(this.args.email)
     this.ui.out(`Unlocked ${user.email}.`)
     return user
   }

@@ -1,8 +1,8 @@
 import { Args, Flags } from '@oclif/core'
-import { GantryCommand } from '../../src/cli/base-command.js'
+import { AdminCommand } from '../../src/cli/admin-command.js'
 import { userSchema, type User } from '../../src/core/users/users.schema.js'
 
-export default class UsersUpdate extends GantryCommand<typeof UsersUpdate> {
+export default class UsersUpdate extends AdminCommand<typeof UsersUpdate> {
   static override summary = "Change a user's name, email or role."
   static override description = 'The last active admin cannot be demoted (exit 1). A new email must not belong to another user.'
   static override examples = ['<%= config.bin %> users update ada@example.com --role operator', '<%= config.bin %> users update ada@example.com --email ada@new.example.com --name Ada']
@@ -16,7 +16,7 @@ export default class UsersUpdate extends GantryCommand<typeof UsersUpdate> {
 
   async run(): Promise<User> {
     const { name, email, role } = this.flags
-    const user = await (await (await this.runtime()).admin()).users.update(this.args.email, { name, email, role })
+    const user = await (await this.admin()).users.update(this.args.email, { name, email, role })
     this.ui.out(`Updated ${user.email}: ${user.name ? `${user.name}, ` : ''}${user.role}.`)
     return user
   }

@@ -21,25 +21,29 @@ export interface Attempted {
 export function responseError(status: number, statusText: string, body: string, headers: Readonly<Record<string, string>>, attempted: Attempted): GantryError {
   const problem = parseProblem(body)
   const requestId = stringField(problem, 'requestId') ?? headers['x-request-id']
-  const retryAfter = headers['retry-after']
-  const details: Record<string, unknown> = { status, requestId, retryAfter }
+  // The facts a local run's error carries too (zod issues, the permission required), named as it names
+  // them: a remote command's --json error is the local one's.
+  const details: Record<string, unknown> = {}
   const errors = problem?.errors
-  if (Array.isArray(errors)) details.errors = errors
+  if (Array.isArray(errors)) details.issues = errors
   const required = stringField(problem, 'required')
   if (required) details.required = required
+  // Only a server says when to come back (429, 503): kept, as a local run has nothing to differ from.
+  if (headers['retry-after']) details.retryAfter = headers['retry-after']
   const code = stringField(problem, 'code')
   const detail = stringField(problem, 'detail')
   const hint = stringField(problem, 'hint')
-  if (code && KNOWN.has(code)) {
-    // A server-side failure is the server's, not this CLI's: exit 3, whatever code the server gave it.
-    const mapped: ErrorCode = code === 'INTERNAL' ? 'SERVER_ERROR' : (code as ErrorCode)
-    return new GantryError(mapped, oneLine(detail ?? `The server answered ${status} ${code}.`), { hint, details: { ...details, code } })
+  if (code && KNOWN.has(code) && code !== 'INTERNAL') {
+    return new GantryError(code as ErrorCode, oneLine(detail ?? `The server answered ${status} ${code}.`), { hint, details: Object.keys(details).length > 0 ? details : undefined })
   }
+  // A server-side failure is the server's, not this CLI's (exit 3): the request id finds its cause in the server's log.
+  const transport = { ...details, status, requestId, serverCode: code }
+  if (code === 'INTERNAL') return new GantryError('SERVER_ERROR', oneLine(detail ?? `The server answered ${status} INTERNAL.`), { hint, details: transport })
   const fallback = byStatus(status)
   const said = detail ? `: ${detail}` : ''
   const named = code ? ` (${code})` : ''
   const message = `${attempted.method} ${attempted.url} was answered ${status}${statusText ? ` ${statusText}` : ''}${named}${said}`
-  return new GantryError(fallback, oneLine(message.endsWith('.') ? message : `${message}.`), { hint, details: { ...details, serverCode: code } })
+  return new GantryError(fallback, oneLine(message.endsWith('.') ? message : `${message}.`), { hint, details: transport })
 }
 
 /** The catalog code for an answer whose code this CLI does not know. */

@@ -98,6 +98,26 @@ export function resolveEnvironment(workspace: Workspace, name: string, processEn
   return parsed.data
 }
 
+/** What a client of an environment's server needs of it: nothing of its database or secrets. */
+export type ServerSettings = Pick<Environment, 'name' | 'remote' | 'protected' | 'server'>
+const serverSettingsSchema = resolvedEnvironmentSchema.pick({ name: true, remote: true, protected: true, server: true })
+
+/**
+ * `remote`, `protected` and `server` of an environment, resolved on their own: the rest (the database URL,
+ * secrets) may reference variables that only the server's machine has, and health, login and remote admin
+ * commands do not need them.
+ */
+export function resolveServerSettings(workspace: Workspace, name: string, processEnv: NodeJS.ProcessEnv = process.env): ServerSettings {
+  if (!ENV_NAME.test(name)) {
+    throw new GantryError('ENV_UNKNOWN', `"${name}" is not an environment name (lower-case letters, digits and -).`)
+  }
+  const { remote, protected: isProtected, server } = rawEnvironment(workspace, name)
+  const vars = environmentVariables(workspace.root, name, processEnv)
+  const parsed = serverSettingsSchema.safeParse({ name, ...interpolate({ remote, protected: isProtected, server }, vars, `environments.${name}`) })
+  if (!parsed.success) throw invalidConfig(workspace.configPath, parsed.error, `environments.${name}.`)
+  return parsed.data
+}
+
 function invalidConfig(configPath: string, error: z.ZodError, prefix = ''): GantryError {
   const issue = error.issues[0]
   const path = issue ? prefix + issue.path.map(String).join('.') : prefix

@@ -26,6 +26,9 @@ export interface InitAnswers {
   readonly migrationsExtension: 'ts' | 'js'
 }
 
+/** The GitHub Actions workflow `gantry init` writes. */
+export const DEPLOY_WORKFLOW = '.github/workflows/deploy.yml'
+
 /** Where the development database lives: a file in the workspace, nothing to install. */
 export const DEVELOPMENT_DATABASE = 'sqlite:./.gantry/development.sqlite3'
 
@@ -133,6 +136,8 @@ export function planWorkspace(root: string, answers: InitAnswers): PlannedFile[]
     // Like .gitignore: an existing .dockerignore gains the lines it lacks (without them the image would
     // carry .env files, or host-built node_modules over the image's own).
     { path: '.dockerignore', content: readTemplate('init/dockerignore'), strategy: 'lines' },
+    // The release recipe: migrations as a release step, then `gantry health --wait` as the deploy gate.
+    { path: DEPLOY_WORKFLOW, content: renderTemplate(readTemplate('init/github-deploy.yml'), { name: answers.name }) },
   ]
 }
 

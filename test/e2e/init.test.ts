@@ -10,7 +10,7 @@ interface InitResult {
   files: Array<{ path: string; action: string }>
 }
 
-const SCAFFOLD = ['gantry.config.json', '.env.example', '.env.development', '.gitignore', 'migrations/.gitkeep', 'seeds/.gitkeep', 'docker-compose.yml', 'Dockerfile', '.dockerignore']
+const SCAFFOLD = ['gantry.config.json', '.env.example', '.env.development', '.gitignore', 'migrations/.gitkeep', 'seeds/.gitkeep', 'docker-compose.yml', 'Dockerfile', '.dockerignore', '.github/workflows/deploy.yml']
 
 interface Compose {
   services: Record<string, { image?: string; build?: string; environment?: Record<string, string>; depends_on?: Record<string, { condition: string }> }>

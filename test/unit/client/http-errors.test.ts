@@ -5,22 +5,30 @@ const at = { method: 'GET', url: 'http://127.0.0.1:9/api/v1/admin/users' }
 const problem = (body: Record<string, unknown>) => JSON.stringify({ type: 'x', title: body.code, status: 404, ...body })
 
 describe('client error mapping', () => {
-  it('a known code becomes that GantryError, with the server message, hint and request id', () => {
+  it('a known code becomes that GantryError, with the server message and hint, and details as a local run has them', () => {
     const err = responseError(404, 'Not Found', problem({ code: 'USER_NOT_FOUND', detail: 'No user with email a@x.', requestId: 'r-1' }), {}, at)
     expect(err.code).to.equal('USER_NOT_FOUND')
     expect(err.exit).to.equal(1)
     expect(err.message).to.equal('No user with email a@x.')
     expect(err.hint).to.equal('Run `gantry users list` to see the users.')
-    expect(err.details).to.include({ requestId: 'r-1', status: 404 })
+    // No transport facts: a remote command's --json error is the local one's.
+    expect(err.details).to.equal(undefined)
+  })
+
+  it('a server failure (INTERNAL) is SERVER_ERROR, exit 3, carrying the request id that finds it in the log', () => {
+    const err = responseError(500, 'Internal Server Error', problem({ code: 'INTERNAL', detail: 'Something failed.', requestId: 'r-9' }), {}, at)
+    expect([err.code, err.exit]).to.deep.equal(['SERVER_ERROR', 3])
+    expect(err.details).to.include({ requestId: 'r-9', status: 500, serverCode: 'INTERNAL' })
   })
 
   it("keeps the server's hint, its field errors and the permission a 403 names", () => {
     const body = problem({ code: 'FORBIDDEN', detail: 'Not allowed.', hint: 'Ask an admin.', required: 'users:write' })
     const err = responseError(403, 'Forbidden', body, { 'x-request-id': 'r-2' }, at)
     expect(err.hint).to.equal('Ask an admin.')
-    expect(err.details).to.include({ required: 'users:write', requestId: 'r-2' })
+    expect(err.details).to.deep.equal({ required: 'users:write' })
     const invalid = responseError(400, '', problem({ code: 'INVALID_INPUT', detail: 'Bad.', errors: [{ path: 'email', message: 'x' }] }), {}, at)
-    expect(invalid.details?.errors).to.deep.equal([{ path: 'email', message: 'x' }])
+    // The server's `errors` are the zod issues a local run reports as `issues`.
+    expect(invalid.details?.issues).to.deep.equal([{ path: 'email', message: 'x' }])
   })
 
   it('a server INTERNAL is a SERVER_ERROR here (exit 3), keeping its request id', () => {

@@ -1,0 +1,72 @@
+import { Flags } from '@oclif/core'
+import { z } from 'zod'
+import { GantryCommand } from '../src/cli/base-command.js'
+import { askSecret, readSecretFromStdin, valueOrAsk } from '../src/cli/prompts.js'
+import { buildClient, credentialsStore, remoteFlags, resolveServerUrl } from '../src/cli/remote.js'
+import { resolveServerSettings } from '../src/config/workspace.js'
+import { GantryError } from '../src/core/errors.js'
+import { sessionTokensSchema } from '../src/core/sessions/sessions.schema.js'
+import { whoamiSchema } from '../src/core/sessions/whoami.js'
+
+const resultSchema = z.object({
+  url: z.string().describe('the server logged in to: the key of the stored credentials'),
+  email: z.string().describe('who is logged in (for an API key, its owner)'),
+  apiKeyId: z.string().nullable().describe('the API key stored, for --api-key-stdin'),
+  expiresAt: z.string().nullable().describe('ISO 8601: when the access token expires (it is refreshed then); null for an API key'),
+})
+type LoginResult = z.infer<typeof resultSchema>
+
+export default class Login extends GantryCommand<typeof Login> {
+  static override summary = 'Log in to a server: remote commands then act as you.'
+  static override description =
+    "Logs in to --url, else the environment's server.publicUrl, with an email and a password (asked at a hidden prompt, or piped with --password-stdin), " +
+    'or stores an API key piped with --api-key-stdin (checked with the server first). ' +
+    'The credentials are kept per server URL in the user config directory (mode 0600 in a 0700 folder); the session is refreshed as it expires. ' +
+    'GANTRY_API_KEY and GANTRY_TOKEN, when set, override them. No token is ever printed.'
+  static override examples = [
+    '<%= config.bin %> login -e production',
+    "printf '%s' \"$PASSWORD\" | <%= config.bin %> login --url https://api.example.com --email ada@example.com --password-stdin",
+    "printf '%s' \"$GANTRY_KEY\" | <%= config.bin %> login -e staging --api-key-stdin",
+  ]
+  static override flags = {
+    ...remoteFlags,
+    email: Flags.string({ summary: 'Email to log in with (asked on a terminal when missing).', exclusive: ['api-key-stdin'] }),
+    'password-stdin': Flags.boolean({ summary: 'Read the password from stdin.', exclusive: ['api-key-stdin'] }),
+    'api-key-stdin': Flags.boolean({ summary: 'Store an API key (gk_…) read from stdin instead of logging in with a password.' }),
+  }
+  static override resultSchema = resultSchema
+
+  async run(): Promise<LoginResult> {
+    const url = resolveServerUrl(this.flags, () => resolveServerSettings(this.workspace(), this.envName))
+    const result = this.flags['api-key-stdin'] ? await this.storeApiKey(url) : await this.logIn(url)
+    const how = result.apiKeyId ? `with API key ${result.apiKeyId} of ${result.email}` : `as ${result.email}`
+    this.ui.out(`Logged in to ${url} ${how}.`)
+    for (const name of ['GANTRY_API_KEY', 'GANTRY_TOKEN']) {
+      if (process.env[name]) this.ui.warn(`${name} is set: commands authenticate with it, not with this login, until it is unset.`)
+    }
+    return result
+  }
+
+  private async logIn(url: string): Promise<LoginResult> {
+    const json = this.jsonEnabled()
+    const email = (await valueOrAsk(this.flags.email, { flag: 'email', message: 'Email', json })).trim()
+    const password = this.flags['password-stdin']
+      ? await readSecretFromStdin('password-stdin')
+      : await askSecret({ message: 'Password', flag: 'password-stdin', json, confirm: false })
+    const client = await buildClient(url, this.flags, { auth: 'none' })
+    const tokens = await client.request({ method: 'POST', path: '/api/v1/auth/login', body: { email, password }, schema: sessionTokensSchema, authenticate: false, idempotent: false })
+    const { accessToken, refreshToken, expiresAt } = tokens
+    await (await credentialsStore()).set(url, { kind: 'session', email, accessToken, accessExpiresAt: expiresAt, refreshToken })
+    return { url, email, apiKeyId: null, expiresAt }
+  }
+
+  private async storeApiKey(url: string): Promise<LoginResult> {
+    const apiKey = (await readSecretFromStdin('api-key-stdin')).trim()
+    if (!apiKey.startsWith('gk_')) throw new GantryError('INVALID_INPUT', 'That is not a Gantry API key: they start with gk_.', { hint: 'Pipe the key that `gantry apikeys create` printed.' })
+    // Checked before it is stored: a mistyped, revoked or expired key fails here, not in the next command.
+    const client = await buildClient(url, this.flags, { auth: { authorization: async () => `Bearer ${apiKey}` } })
+    const me = await client.request({ method: 'GET', path: '/api/v1/auth/me', schema: whoamiSchema })
+    await (await credentialsStore()).set(url, { kind: 'apiKey', apiKey })
+    return { url, email: me.user.email, apiKeyId: me.apiKeyId, expiresAt: null }
+  }
+}

@@ -1,0 +1,48 @@
+import { Flags, type Command } from '@oclif/core'
+import type { AdminApi } from '../admin/admin-api.js'
+import { resolveServerSettings, type ServerSettings } from '../config/workspace.js'
+import { GantryCommand } from './base-command.js'
+import { confirmDestructive } from './prompts.js'
+import { buildClient, remoteFlags, resolveServerUrl, type RemoteFlags } from './remote.js'
+
+/**
+ * The base of every admin command (users, roles, apikeys, tokens, audit, maintenance, ratelimit): its
+ * AdminApi acts on the environment's database (LocalAdmin, as `local:<os user>@<host>`) or, with --remote,
+ * --url or the environment's `remote: true`, through the server's API as the logged-in user or key
+ * (HttpAdmin). A remote run never opens the database: a machine that reaches only the server is enough.
+ */
+export abstract class AdminCommand<T extends typeof Command> extends GantryCommand<T> {
+  static override baseFlags = {
+    ...GantryCommand.baseFlags,
+    remote: Flags.boolean({
+      summary: "Go through the server's API as the user of `gantry login` (default: the environment's `remote`); --no-remote acts on the database.",
+      allowNo: true,
+    }),
+    url: Flags.string({ summary: "Server to reach (default: the environment's server.publicUrl); implies --remote." }),
+    insecure: remoteFlags.insecure,
+    'ca-file': remoteFlags['ca-file'],
+  }
+
+  private door: ServerSettings | undefined
+
+  /** The AdminApi of the door the flags and the environment choose. */
+  protected async admin(): Promise<AdminApi> {
+    const flags = this.flags as RemoteFlags & { remote?: boolean | undefined }
+    // --url or --remote decide without the workspace: they work outside one.
+    const remote = flags.remote ?? (flags.url !== undefined || this.doorSettings().remote)
+    if (!remote) return (await this.runtime()).admin()
+    const url = resolveServerUrl(flags, () => this.doorSettings())
+    const [client, { createHttpAdmin }] = await Promise.all([buildClient(url, flags, { auth: 'stored' }), import('../admin/http-admin.js')])
+    return createHttpAdmin(client)
+  }
+
+  /** Asks before a destructive action in a protected environment unless `force`: the same through both doors. */
+  protected async confirmDestructive(action: string, force: boolean): Promise<void> {
+    await confirmDestructive({ environment: this.envName, isProtected: this.doorSettings().protected, force, json: this.jsonEnabled(), action })
+  }
+
+  /** The selected environment's remote, protected and server settings (resolveServerSettings), once. */
+  private doorSettings(): ServerSettings {
+    return (this.door ??= resolveServerSettings(this.workspace(), this.envName))
+  }
+}

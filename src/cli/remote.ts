@@ -1,0 +1,74 @@
+/**
+ * What every command that talks to a Gantry server shares: the --url / --insecure / --ca-file flags, which
+ * URL a run reaches (--url, else the environment's server.publicUrl), and the API client built from them.
+ * src/client (and axios with it) is imported only when a client is built, so no other command pays for it
+ * at start-up.
+ */
+import { Flags } from '@oclif/core'
+import { normaliseServerUrl } from '../client/server-url.js'
+import type { ApiClient, ClientOptions, CredentialSource, CredentialsStore } from '../client/types.js'
+import type { ServerSettings } from '../config/workspace.js'
+import { GantryError } from '../core/errors.js'
+import { sessionTokensSchema } from '../core/sessions/sessions.schema.js'
+
+/** The flags of a command that reaches a server. */
+export const remoteFlags = {
+  url: Flags.string({ summary: "Server to reach (default: the environment's server.publicUrl)." }),
+  insecure: Flags.boolean({ summary: 'Skip TLS certificate verification (unsafe: anyone on the path can read and change the traffic).' }),
+  'ca-file': Flags.string({ summary: 'PEM file of CA certificates to trust beside the system ones.' }),
+}
+
+/** What a run passed of `remoteFlags`. */
+export interface RemoteFlags {
+  readonly url?: string | undefined
+  readonly insecure?: boolean | undefined
+  readonly 'ca-file'?: string | undefined
+}
+
+/**
+ * The server URL a run reaches, normalised (the key of its stored credentials): --url, else the
+ * environment's server.publicUrl, else REMOTE_URL_MISSING. `environment` is only called without --url, so
+ * --url works outside a workspace (a CI runner, an operator's laptop).
+ */
+export function resolveServerUrl(flags: Pick<RemoteFlags, 'url'>, environment: () => Pick<ServerSettings, 'name' | 'server'>): string {
+  if (flags.url !== undefined) return normaliseServerUrl(flags.url)
+  const env = environment()
+  if (!env.server.publicUrl) throw new GantryError('REMOTE_URL_MISSING', `No server URL for environment "${env.name}": its server.publicUrl is not set and --url was not given.`)
+  return normaliseServerUrl(env.server.publicUrl)
+}
+
+/** How a client authenticates: not at all (health, login), as a given source, or from the store / GANTRY_API_KEY / GANTRY_TOKEN. */
+export type ClientAuth = 'none' | 'stored' | CredentialSource
+
+/**
+ * The API client of `url` with the run's TLS flags (--insecure warns loudly on stderr). `stored` reads the
+ * credentials of `gantry login` for that URL (GANTRY_API_KEY, then GANTRY_TOKEN, override them) and
+ * refreshes a session under the store's lock.
+ */
+export async function buildClient(
+  url: string,
+  flags: Omit<RemoteFlags, 'url'>,
+  options: { auth: ClientAuth; timeoutMs?: number; retries?: number },
+): Promise<ApiClient> {
+  const client = await import('../client/index.js')
+  // On stderr every time, --json or not: stdout stays one JSON document, and nobody misses this.
+  if (flags.insecure) process.stderr.write(`Warning: --insecure: the TLS certificate of ${url} is not verified; anyone on the path can read and change this traffic.\n`)
+  const base: ClientOptions = { baseUrl: url, caFile: flags['ca-file'], insecure: flags.insecure, timeoutMs: options.timeoutMs, retries: options.retries }
+  if (options.auth === 'none') return client.createApiClient(base)
+  if (options.auth !== 'stored') return client.createApiClient({ ...base, credentials: options.auth })
+  const plain = await client.createApiClient(base)
+  const credentials = client.credentialSource({
+    url,
+    store: client.openCredentialsStore(),
+    env: process.env,
+    refresh: (refreshToken) =>
+      plain.request({ method: 'POST', path: '/api/v1/auth/refresh', body: { refreshToken }, schema: sessionTokensSchema, authenticate: false, idempotent: false }),
+  })
+  return client.createApiClient({ ...base, credentials })
+}
+
+/** The credentials file of `gantry login` (src/client loaded on first use). */
+export async function credentialsStore(): Promise<CredentialsStore> {
+  const client = await import('../client/index.js')
+  return client.openCredentialsStore()
+}
