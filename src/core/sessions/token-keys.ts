@@ -42,13 +42,19 @@ export function secretBytes(secret: string | Uint8Array): Uint8Array {
   return bytes
 }
 
-/** HS256 with one secret of at least 32 bytes: no kid, one key both ways. */
+/**
+ * HS256 with one secret of at least 32 bytes: no kid, one key both ways. The secret is imported as an HMAC
+ * key once: handed to jose as bytes, it would be imported again for every token signed or verified.
+ */
 export function hs256Keys(secret: string | Uint8Array): TokenKeys {
-  const key = secretBytes(secret)
+  const bytes = secretBytes(secret)
+  let imported: Promise<CryptoKey> | undefined
+  const key = (): Promise<CryptoKey> =>
+    (imported ??= globalThis.crypto.subtle.importKey('raw', bytes, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']) as Promise<CryptoKey>)
   return {
     alg: 'HS256',
-    signingKey: async () => ({ key }),
-    verificationKey: async () => key,
+    signingKey: async () => ({ key: await key() }),
+    verificationKey: () => key(),
   }
 }
 
