@@ -65,7 +65,7 @@ const catalog = {
   USER_EXISTS: state(409, 'Pick another email, or update the existing user.'),
   ROLE_NOT_FOUND: { exit: ExitCode.state, status: 404, hint: 'Run `gantry roles list` to see the roles.' },
   ROLE_EXISTS: state(409, 'Pick another name, or update the existing role.'),
-  ROLE_BUILTIN: state(409, 'Built-in roles cannot be changed or deleted; create a custom role instead.'),
+  ROLE_BUILTIN: state(409, 'Built-in roles keep their own permissions and cannot be deleted; grant extra ones, or create a custom role.'),
   ROLE_IN_USE: state(409, 'Move its users to another role first.'),
   LAST_ADMIN: state(409, 'Make another active user admin first.'),
   PASSWORD_POLICY: usage(),

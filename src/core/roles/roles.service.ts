@@ -5,6 +5,8 @@ import type { ActorContext } from '../context.js'
 import { GantryError } from '../errors.js'
 import { parseInput } from '../pagination.js'
 import { isUniqueViolation } from '../sql.js'
+import { selectActiveHolders } from '../users/users.repo.js'
+import { builtinPermissionsOf, grantsEverything } from './builtin-roles.js'
 import { requirePermission } from './permissions.js'
 import { countUsersByRole, deleteRole, insertRole, lockRoles, selectRole, selectRoles, updateRole, type RoleRow } from './roles.repo.js'
 import {
@@ -44,6 +46,15 @@ export function createRolesService(deps: { knex: Knex; clock: Clock; audit: Audi
   const adminRoleNames = async (k: Knex): Promise<string[]> =>
     (await selectRoles(k)).filter((r) => parsePermissions(r).includes('*')).map((r) => r.name)
   const usersOf = async (k: Knex, name: string): Promise<number> => (await countUsersByRole(k)).get(name) ?? 0
+  /** LAST_ADMIN when `role` stopping to grant * would leave no active admin (the caller locked the admin roles). */
+  const keepAnAdmin = async (k: Knex, role: string): Promise<void> => {
+    const others = (await adminRoleNames(k)).filter((n) => n !== role)
+    if ((await selectActiveHolders(k, others)).length > 0) return
+    const holders = await selectActiveHolders(k, [role])
+    if (holders.length > 0) {
+      throw new GantryError('LAST_ADMIN', `Revoking * from role "${role}" would leave no active admin: its ${holders.length} active holder(s) are the only ones.`)
+    }
+  }
 
   return {
     async list(ctx) {
@@ -80,12 +91,15 @@ export function createRolesService(deps: { knex: Knex; clock: Clock; audit: Audi
       requirePermission(ctx, 'roles:write')
       const parsed = parseInput(updateRoleInputSchema, input)
       return knex.transaction(async (trx) => {
+        // Revoking * may demote admins: take the last-admin mutex first, as users.service does.
+        if (parsed.revoke.includes('*')) await lockRoles(trx, await adminRoleNames(trx))
         const row = await load(trx, name)
-        if (row.builtin) throw builtin(row.name)
+        if (row.builtin) checkBuiltinUpdate(row.name, parsed)
         const before = toRole(row, await usersOf(trx, row.name))
         const revoked = new Set(parsed.revoke)
         const permissions = [...new Set([...before.permissions.filter((p) => !revoked.has(p)), ...parsed.grant])]
         if (permissions.length === 0) throw new GantryError('INVALID_INPUT', `Role "${row.name}" would have no permission left.`, { hint: 'Grant one, or delete the role.' })
+        if (before.permissions.includes('*') && !permissions.includes('*')) await keepAnAdmin(trx, row.name)
         const patch = { permissions: JSON.stringify(permissions), description: parsed.description ?? row.description, updated_at: clock.now() }
         await updateRole(trx, row.name, patch)
         const after = toRole({ ...row, ...patch }, before.users)
@@ -138,3 +152,34 @@ function toRole(row: RoleRow, users: number): Role {
 
 const roleExists = (name: string): GantryError => new GantryError('ROLE_EXISTS', `A role named "${name}" exists already.`)
 const builtin = (name: string): GantryError => new GantryError('ROLE_BUILTIN', `"${name}" is a built-in role.`)
+
+/**
+ * What may change on a built-in role (BUILTIN_ROLE_PERMISSIONS): `operator` and `viewer` take extra
+ * permissions (an app's `orders:write`) and give those back, and their description may change; their
+ * built-in permissions stay, and none of them is ever given `*` (every holder would become an admin, and
+ * revoking it later would demote them all — a custom role is the way to a second kind of admin).
+ * `admin` already grants everything and does not change at all.
+ */
+function checkBuiltinUpdate(name: string, input: { grant: string[]; revoke: string[] }): void {
+  const base = builtinPermissionsOf(name)
+  if (!base || base.some(grantsEverything)) {
+    throw new GantryError('ROLE_BUILTIN', `"${name}" is a built-in role that cannot be changed${base ? ': it grants every permission (*) already' : ''}.`, {
+      hint: 'Create a custom role with `gantry roles create` instead.',
+    })
+  }
+  const everything = input.grant.filter(grantsEverything)
+  if (everything.length > 0) {
+    throw new GantryError('ROLE_BUILTIN', `${everything.join(', ')} cannot be granted to the built-in role "${name}": every ${name} would become an admin.`, {
+      hint: 'Make those users admins, or create a custom role with * (`gantry roles create`).',
+      details: { role: name, permissions: everything },
+    })
+  }
+  const kept = input.revoke.filter((p) => base.includes(p))
+  if (kept.length > 0) {
+    throw new GantryError(
+      'ROLE_BUILTIN',
+      `${kept.join(', ')} cannot be revoked from the built-in role "${name}": ${kept.length === 1 ? 'it is one' : 'they are'} of its built-in permissions (${base.join(', ')}). Only permissions granted to it since can be revoked.`,
+      { hint: 'Create a custom role with fewer permissions (`gantry roles create`) and move the users to it.', details: { role: name, permissions: kept, builtin: [...base] } },
+    )
+  }
+}

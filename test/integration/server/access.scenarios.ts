@@ -35,7 +35,8 @@ export const roleScenarios: Scenario[] = [
   { name: 'shows one role', method: 'get', path: '/roles/operator', who: 'admin', status: 200, check: (res) => expect(res.body).to.include({ name: 'operator', builtin: true }).and.have.property('users').at.least(1) },
   { name: 'refuses a malformed role name in the path', method: 'get', path: '/roles/Not%20A%20Role', who: 'admin', status: 400, code: 'INVALID_INPUT', errors: ['name'] },
   { name: 'grants and revokes permissions of a custom role', method: 'patch', path: (v) => `/roles/${v.name}`, who: 'admin', setup: customRole, body: { grant: ['users:read'], revoke: ['audit:read'] }, status: 200, check: (res) => expect(res.body.permissions).to.deep.equal(['users:read']) },
-  { name: 'refuses to change a built-in role', method: 'patch', path: '/roles/viewer', who: 'admin', body: { grant: ['users:write'] }, status: 409, code: 'ROLE_BUILTIN' },
+  { name: "refuses to revoke a built-in role's own permission", method: 'patch', path: '/roles/viewer', who: 'admin', body: { revoke: ['*:read'] }, status: 409, code: 'ROLE_BUILTIN' },
+  { name: 'refuses to change the admin role at all', method: 'patch', path: '/roles/admin', who: 'admin', body: { description: 'x' }, status: 409, code: 'ROLE_BUILTIN' },
   { name: 'deletes a custom role', method: 'delete', path: (v) => `/roles/${v.name}`, who: 'admin', setup: customRole, status: 200, check: (res, _f, v) => expect(res.body).to.deep.equal({ deleted: v.name }) },
   { name: 'refuses to delete a role that users hold', method: 'delete', path: (v) => `/roles/${v.name}`, who: 'admin', setup: async (f) => { const role = await customRole(f); await f.user('holder', role.name); return role }, status: 409, code: 'ROLE_IN_USE' },
 ]
