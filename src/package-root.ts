@@ -23,3 +23,8 @@ export function packageRoot(): string {
 export function runsBuilt(): boolean {
   return fileURLToPath(import.meta.url).includes(`${join('', 'dist', 'src')}`)
 }
+
+/** The version in Gantry's own package.json (what health reports). */
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version
+}

@@ -73,6 +73,8 @@ export async function openRuntime(options: {
   environment: Environment
   /** Where log lines go: stdout for `serve` (its output is the log), stderr for every other command (stdout is its result). */
   logTo?: 'stdout' | 'stderr'
+  /** A logger of the caller's own (an app's, through createGantry): used instead of opening one. */
+  logger?: Logger | undefined
 }): Promise<Runtime> {
   const { workspace, environment } = options
   let db: Promise<Database> | undefined
@@ -127,7 +129,7 @@ export async function openRuntime(options: {
       }
     },
     logger: () =>
-      (logger ??= import('pino').then(({ default: pino }) =>
+      (logger ??= options.logger ? Promise.resolve(options.logger) : import('pino').then(({ default: pino }) =>
         pino(
           {
             level: environment.log.level,

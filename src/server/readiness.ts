@@ -40,8 +40,18 @@ export interface ReadinessProbe {
   check(): Promise<Health>
 }
 
-/** Builds the readiness probe of a runtime. */
-export function createReadinessProbe(options: { runtime: Runtime; version: string; clock: Clock; timeoutMs?: number; failsClosed?: () => boolean }): ReadinessProbe {
+/** A check of the application's own (createGantry's `checks`): resolves when ready, throws when not. */
+export type ExtraCheck = () => Promise<void>
+
+/** Builds the readiness probe of a runtime; `checks` (an app's own, by name) join Gantry's, bounded and reported the same way. */
+export function createReadinessProbe(options: {
+  runtime: Runtime
+  version: string
+  clock: Clock
+  timeoutMs?: number
+  failsClosed?: () => boolean
+  checks?: Readonly<Record<string, ExtraCheck>>
+}): ReadinessProbe {
   const { runtime, version, clock } = options
   const timeoutMs = options.timeoutMs ?? CHECK_TIMEOUT_MS
   let migrations: { at: number; outcome: Outcome } | undefined
@@ -59,9 +69,16 @@ export function createReadinessProbe(options: { runtime: Runtime; version: strin
     return outcome
   }
 
+  const extra = Object.entries(options.checks ?? {})
+  const runExtra = async (check: ExtraCheck): Promise<Outcome> => {
+    await check()
+    return { status: 'ok', message: 'passes' }
+  }
+
   return {
     async check() {
       const time = new Date(clock.now()).toISOString()
+      const others = Promise.all(extra.map(([, check]) => bounded(runExtra(check), timeoutMs, 'fail')))
       const [db, mig, red] = await Promise.all([
         bounded(database(), timeoutMs, 'fail'),
         bounded(migrationState(), timeoutMs, 'fail'),
@@ -74,7 +91,9 @@ export function createReadinessProbe(options: { runtime: Runtime; version: strin
         'migrations:status': [entry('component', mig, time)],
         'redis:responseTime': [entry('datastore', red, time)],
       }
-      return { status: worst([db.status, mig.status, red.status].map(toStatus)), version, checks }
+      const outcomes = await others
+      extra.forEach(([name], i) => (checks[name] = [entry('component', outcomes[i]!, time)]))
+      return { status: worst([db.status, mig.status, red.status, ...outcomes.map((o) => o.status)].map(toStatus)), version, checks }
     },
   }
 }

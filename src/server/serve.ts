@@ -9,10 +9,10 @@ import { parseDuration } from '../core/duration.js'
 import { GantryError } from '../core/errors.js'
 import { workspaceMigrator } from '../db/migrator/index.js'
 import type { Runtime } from '../runtime.js'
-import { errorFields, STORE_WARN_EVERY_MS, throttled } from '../throttle.js'
 import { createApp } from './app.js'
 import { createLifecycle, listen, type RunningServer } from './listen.js'
 import { createMetrics, type PoolStats } from './metrics.js'
+import { startRateLimiting } from './rate-limiting.js'
 import { createReadinessProbe } from './readiness.js'
 
 /** How long closing the clients may take once every request is answered (they close in ms when healthy). */
@@ -38,35 +38,10 @@ export async function serve(runtime: Runtime, options: ServeOptions): Promise<Se
   if (!environment.auth.secret) {
     throw new GantryError('AUTH_SECRET_MISSING', `Environment "${environment.name}" has no token secret (auth.secret): the server could not sign or check a token.`)
   }
-  const [db, services, store, rootLogger, { systemClock }, ratelimit] = await Promise.all([
-    runtime.database(),
-    runtime.services(),
-    runtime.rateLimitStore(),
-    runtime.logger(),
-    import('../core/clock.js'),
-    import('../ratelimit/index.js'),
-  ])
+  const [db, services, rootLogger, { systemClock }] = await Promise.all([runtime.database(), runtime.services(), runtime.logger(), import('../core/clock.js')])
   const logger = options.logContext ? rootLogger.child(options.logContext) : rootLogger
   if (options.migrate) await applyMigrations(runtime, logger)
-  const storeWarning = throttled((err, suppressed) => logger.warn({ err: errorFields(err), suppressed }, "rate-limit store unavailable: each rule decides by its onStoreError (open admits, closed refuses with 503, local uses this instance's memory)"), STORE_WARN_EVERY_MS)
-  const rateLimits = await ratelimit.startLiveRules({
-    source: services.rateLimits,
-    store,
-    fallback: ratelimit.createMemoryStore({ clock: systemClock }),
-    clock: systemClock,
-    subscribe: (onChange) => {
-      let unsubscribe: (() => void) | undefined
-      let closed = false
-      void runtime.subscribeRateLimitChanges(onChange).then((off) => (closed ? off() : (unsubscribe = off)))
-      return () => {
-        closed = true
-        unsubscribe?.()
-      }
-    },
-    onReloadError: (err) => logger.warn({ err }, 'rate-limit rules could not be reloaded; the rules in force stay'),
-    onStoreError: (err) => storeWarning(err),
-  })
-  const counts = ratelimit.createDecisionCounts({ write: (deltas) => services.rateLimits.addCounts(deltas), onError: (err) => logger.warn({ err }, 'rate-limit counts could not be saved; they are kept for the next try') })
+  const { rules: rateLimits, counts } = await startRateLimiting({ runtime, services, logger, clock: systemClock })
   const lifecycle = createLifecycle()
   const shutdownTimeoutMs = parseDuration(environment.server.shutdownTimeout)
   const readiness = createReadinessProbe({ runtime, version: options.version, clock: systemClock, failsClosed: rateLimits.failsClosed })

@@ -13,6 +13,21 @@ export const permissionSchema = z
   .trim()
   .regex(new RegExp(`^(\\*|(${part}|\\*):(${part}|\\*))$`), 'a permission is resource:action (lower case), with * wildcards, e.g. users:read, *:read, users:*')
 
+/**
+ * Gantry's own permissions, as its services check them. An app may require these too (a route for
+ * operators: `ratelimits:write`) without declaring them.
+ */
+export const GANTRY_PERMISSIONS: readonly string[] = Object.freeze([
+  'users:read', 'users:write',
+  'roles:read', 'roles:write',
+  'apikeys:read', 'apikeys:write',
+  'sessions:write',
+  'ratelimits:read', 'ratelimits:write',
+  'audit:read',
+  'maintenance:read', 'maintenance:write',
+  'keys:read', 'keys:write',
+])
+
 /** Whether `granted` (a possibly wildcarded permission) covers the concrete `required` one. */
 export function grants(granted: string, required: string): boolean {
   if (granted === '*') return true

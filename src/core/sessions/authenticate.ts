@@ -5,6 +5,7 @@
  */
 import type { ApiKeysService } from '../apikeys/apikeys.service.js'
 import type { ActorContext } from '../context.js'
+import { GantryError } from '../errors.js'
 import type { SessionsService } from './sessions.service.js'
 
 const API_KEY_PREFIX = 'gk_'
@@ -14,11 +15,17 @@ export interface Authenticator {
   authenticate(credential: string, ip?: string): Promise<ActorContext>
 }
 
-/** Builds the authenticator over the sessions and API-key services. */
-export function createAuthenticator(deps: { sessions: Pick<SessionsService, 'verifyAccess'>; apikeys: Pick<ApiKeysService, 'verify'> }): Authenticator {
+/** Which credentials an authenticator takes: both (the default), only access tokens, or only API keys. */
+export type AcceptedCredential = 'any' | 'token' | 'apiKey'
+
+/** Builds the authenticator over the sessions and API-key services; `accept` refuses the other kind of credential (401). */
+export function createAuthenticator(deps: { sessions: Pick<SessionsService, 'verifyAccess'>; apikeys: Pick<ApiKeysService, 'verify'> }, accept: AcceptedCredential = 'any'): Authenticator {
   return {
     async authenticate(credential, ip) {
-      if (credential.startsWith(API_KEY_PREFIX)) {
+      const isApiKey = credential.startsWith(API_KEY_PREFIX)
+      if (accept === 'apiKey' && !isApiKey) throw new GantryError('APIKEY_INVALID', 'Only an API key (gk_…) is accepted here, not an access token.')
+      if (accept === 'token' && isApiKey) throw new GantryError('TOKEN_INVALID', 'Only an access token is accepted here, not an API key.')
+      if (isApiKey) {
         const key = await deps.apikeys.verify(credential)
         return { actor: `apikey:${key.keyId}`, permissions: key.scopes, ip, userId: key.owner.id, apiKeyId: key.keyId }
       }

@@ -16,6 +16,8 @@ export type DecisionObserver = (decision: RateLimitDecision) => void
 export interface RateLimitEdge {
   /** Checks the ip and global rules before any other work is done for a request. */
   readonly middleware: RequestHandler
+  /** The same check as `middleware`, as a promise (an app's middleware chains it with the caller's). */
+  edge(req: Request, res: Response): Promise<void>
   /** Checks the user and apiKey rules for an authenticated caller. */
   caller(req: Request, res: Response, ctx: ActorContext): Promise<void>
   /** Checks the login rules for the account a login names. */
@@ -24,10 +26,12 @@ export interface RateLimitEdge {
 
 /** The edge over the live rules. */
 export function rateLimitEdge(rules: LiveRules, observe: DecisionObserver): RateLimitEdge {
+  const edge = (req: Request, res: Response): Promise<void> => enforce(rules.chain, subjectOf(req), res, observe, EDGE_KEYS)
   return {
     middleware: (req, res, next) => {
-      enforce(rules.chain, subjectOf(req), res, observe, EDGE_KEYS).then(() => next(), next)
+      edge(req, res).then(() => next(), next)
     },
+    edge,
     async caller(req, res, ctx) {
       if (ctx.userId === undefined && ctx.apiKeyId === undefined) return
       await enforce(rules.chain, subjectOf(req, { user: ctx.userId === undefined ? undefined : String(ctx.userId), apiKey: ctx.apiKeyId }), res, observe, IDENTITY_KEYS)
@@ -52,7 +56,10 @@ async function enforce(limiter: RateLimiter, subject: RateLimitSubject, res: Res
   throw new GantryError('RATE_LIMITED', `Too many requests; try again in ${decision.retryAfterSeconds ?? 1} s.`, { details: { rule: decision.rule } })
 }
 
-/** The rate-limit subject of a request: method, path and client address (as `trust proxy` allows). */
+/**
+ * The rate-limit subject of a request: method, path and client address (as `trust proxy` allows). The path
+ * is the whole one (`baseUrl` + `path`): inside an app's router mounted at /orders, `req.path` alone is `/`.
+ */
 function subjectOf(req: Request, extra: Partial<RateLimitSubject> = {}): RateLimitSubject {
-  return { method: req.method, path: req.path, ip: req.ip ?? 'unknown', ...extra }
+  return { method: req.method, path: req.baseUrl + req.path, ip: req.ip ?? 'unknown', ...extra }
 }

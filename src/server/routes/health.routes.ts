@@ -1,4 +1,5 @@
 /** Liveness and readiness. Public, exempt from rate limits, served before any other middleware. */
+import type { Response } from 'express'
 import { healthSchema, worst, type Health, type ReadinessProbe } from '../readiness.js'
 import { route, type RouteSpec } from './route.js'
 
@@ -43,9 +44,13 @@ export function healthRoutes(deps: HealthRouteDeps): RouteSpec[] {
         const body: Health = draining
           ? { ...report, status: 'fail', checks: { ...report.checks, 'server:draining': [{ status: 'fail', output: 'shutting down', time: new Date(deps.now()).toISOString() }] } }
           : report
-        const status = worst([body.status])
-        res.status(status === 'fail' ? 503 : 200).type(HEALTH_TYPE).send(JSON.stringify(body))
+        sendReadiness(res, body)
       },
     }),
   ]
+}
+
+/** Answers a readiness report: application/health+json, 503 when it fails. */
+export function sendReadiness(res: Response, report: Health): void {
+  res.status(worst([report.status]) === 'fail' ? 503 : 200).type(HEALTH_TYPE).send(JSON.stringify(report))
 }

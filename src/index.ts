@@ -1,0 +1,11 @@
+/**
+ * Gantry as a library (`import { createGantry } from 'gantry'`): an app's own Express server protected by
+ * the environment's users, roles, API keys, tokens and rate limits. Loads no CLI code (oclif, prompts,
+ * colours, spinners).
+ */
+export { createGantry } from './server/embed/gantry.js'
+export { GANTRY_PERMISSIONS } from './core/roles/permissions.js'
+export type { Gantry, GantryCaller, GantryOptions, RateLimitRequest } from './server/embed/types.js'
+export type { RateLimitDecision, AppliedRule } from './ratelimit/index.js'
+export type { Health } from './server/readiness.js'
+export { GantryError, isGantryError, type ErrorCode } from './core/errors.js'
