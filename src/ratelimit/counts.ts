@@ -7,7 +7,7 @@ import type { CountDeltas } from '../core/ratelimits/ratelimits.schema.js'
 import type { RateLimitDecision } from './types.js'
 
 /** How often an instance adds its counts to the shared ones. */
-export const COUNTS_FLUSH_MS = 5000
+const COUNTS_FLUSH_MS = 5000
 
 export interface DecisionCounts {
   record(decision: RateLimitDecision): void

@@ -5,9 +5,9 @@
  */
 export type { AppliedRule, ConsumeResult, GcraParams, LocalStore, RateLimitDecision, RateLimiter, RateLimitRule, RateLimitStore, RateLimitSubject, RuleKey } from './types.js'
 export { createRateLimiter, DEFAULT_KEY_PREFIX, EDGE_KEYS, IDENTITY_KEYS } from './limiter.js'
-export { startLiveRules, DEFAULT_POLL_MS, type LiveRules } from './live.js'
+export { startLiveRules, type LiveRules } from './live.js'
 export { createProbe } from './explain.js'
-export { createDecisionCounts, COUNTS_FLUSH_MS, type DecisionCounts } from './counts.js'
+export { createDecisionCounts, type DecisionCounts } from './counts.js'
 export { createMemoryStore, DEFAULT_MAX_KEYS } from './memory-store.js'
 export { createRedisStore, GCRA_LUA } from './redis-store.js'
 export { DEFAULT_EXEMPT, environmentRules, LOGIN_RULES } from '../core/ratelimits/builtin-rules.js'

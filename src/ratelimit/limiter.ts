@@ -58,7 +58,7 @@ export function compileRule(rule: RateLimitRule): CompiledRule {
 }
 
 /** An address as overrides are written: an IPv4 address that arrived IPv4-mapped (`::ffff:a.b.c.d`) reads as plain IPv4. */
-export function canonicalIp(ip: string): string {
+function canonicalIp(ip: string): string {
   const trimmed = ip.trim().toLowerCase()
   return trimmed.startsWith('::ffff:') && trimmed.includes('.') ? trimmed.slice(7) : trimmed
 }

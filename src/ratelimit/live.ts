@@ -10,7 +10,7 @@ import { createRateLimiter } from './limiter.js'
 import type { LocalStore, RateLimiter, RateLimitStore } from './types.js'
 
 /** How often the version row is read: the bound on how long a change takes to reach an instance. */
-export const DEFAULT_POLL_MS = 1000
+const DEFAULT_POLL_MS = 1000
 
 export interface LiveRules {
   /** The chain every request meets: ip and global rules at the edge, user and apiKey ones after authentication. */

@@ -37,7 +37,7 @@ return {1, tat, now}
 `
 
 /** KEYS[1] as above; returns {TAT or -1 when idle, now}: what `ratelimit test` shows, spending nothing. */
-export const PEEK_LUA = `
+const PEEK_LUA = `
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
 local tat = tonumber(redis.call('GET', KEYS[1]) or '')
