@@ -32,7 +32,7 @@ export const rateLimitDefaultSchema = z
 export const environmentSchema = z
   .object({
     database: z.string().min(1).describe('Database URL: sqlite:./file.sqlite3, mysql://…, postgres://…').optional(),
-    redis: z.string().min(1).nullable().describe('Redis URL, or null for the in-memory store').optional(),
+    redis: z.string().min(1).nullable().describe('Redis URL (redis://, rediss://, redis+sentinel://host:26379/master, redis+cluster://host:7000,host:7001), or null for the in-memory store').optional(),
     protected: z.boolean().describe('Destructive commands need --force or a typed confirmation').optional(),
     remote: z
       .boolean()

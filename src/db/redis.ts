@@ -2,28 +2,39 @@ import type { Cluster, Redis, RedisOptions } from 'ioredis'
 import { GantryError } from '../core/errors.js'
 import { redact } from './url.js'
 
-/** The scheme of a Redis Cluster: `redis+cluster://[user:pass@]host:port[,host:port…]` names its seed nodes. */
-const CLUSTER = /^rediss?\+cluster:\/\/(?:([^@/]*)@)?([^/?#]+)\/?$/
+/**
+ * The schemes naming several nodes: `redis+cluster://[user:pass@]host:port[,host:port…]` (a Cluster's seed
+ * nodes) and `redis+sentinel://[user:pass@]host:port[,host:port…]/MASTER` (Sentinels and the master they
+ * watch; user and password are the master's). `rediss+…` uses TLS.
+ */
+const MULTI_NODE = /^rediss?\+(cluster|sentinel):\/\/(?:([^@/]*)@)?([^/?#]+)(?:\/([^/?#]*))?$/
 
 /**
- * A client for a Redis URL: one server (`redis://`, `rediss://`) or a Cluster (`redis+cluster://` with its
- * seed nodes). `options` apply to every connection; ioredis loads only here.
+ * A client for a Redis URL: one server (`redis://`, `rediss://`), a Cluster or a master found through
+ * Sentinel. `options` apply to every connection; ioredis loads only here.
  */
 export async function createRedisClient(url: string, options: RedisOptions): Promise<Redis | Cluster> {
   const { Redis, Cluster } = await import('ioredis')
-  const cluster = CLUSTER.exec(url)
-  if (!cluster) return new Redis(url, options)
-  const [user, password] = (cluster[1] ?? '').split(':').map(decodeURIComponent)
-  const nodes = (cluster[2] ?? '').split(',').map((node) => {
+  const multi = MULTI_NODE.exec(url)
+  if (!multi) return new Redis(url, options)
+  const [, kind, credentials = '', hosts = '', master = ''] = multi
+  const [user, password] = credentials.split(':').map(decodeURIComponent)
+  const nodes = hosts.split(',').map((node) => {
     const at = node.lastIndexOf(':')
-    return { host: at === -1 ? node : node.slice(0, at), port: at === -1 ? 6379 : Number(node.slice(at + 1)) }
+    return { host: at === -1 ? node : node.slice(0, at), port: at === -1 ? (kind === 'sentinel' ? 26379 : 6379) : Number(node.slice(at + 1)) }
   })
+  const auth = { ...(user ? { username: user } : {}), ...(password ? { password } : {}) }
+  const tls = url.startsWith('rediss')
+  if (kind === 'sentinel') {
+    if (!master) throw new GantryError('CONFIG_INVALID', `${redact(url)}: a Sentinel URL names its master after the hosts: redis+sentinel://host:26379/mymaster.`)
+    return new Redis({ ...options, ...auth, sentinels: nodes, name: decodeURIComponent(master), ...(tls ? { tls: {}, enableTLSForSentinelMode: true } : {}) })
+  }
   const { lazyConnect, enableOfflineQueue, retryStrategy, ...perNode } = options
   return new Cluster(nodes, {
     lazyConnect,
     enableOfflineQueue,
     clusterRetryStrategy: retryStrategy ? (times) => retryStrategy(times) : undefined,
-    redisOptions: { ...perNode, ...(user ? { username: user } : {}), ...(password ? { password } : {}), ...(url.startsWith('rediss') ? { tls: {} } : {}) },
+    redisOptions: { ...perNode, ...auth, ...(tls ? { tls: {} } : {}) },
   })
 }
 
