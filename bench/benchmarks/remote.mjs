@@ -8,8 +8,7 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { gantry } from '../lib/commands.mjs'
-import { freePort, startServer } from '../lib/server-load.mjs'
-import { gantryEnv, gantryWorkspace } from '../lib/server-workspace.mjs'
+import { gantryEnv, gantryServe } from '../lib/server-workspace.mjs'
 
 export default {
   name: 'remote',
@@ -17,21 +16,9 @@ export default {
   target: { ratio: 1.5, comparison: '<=' },
   pairs: { full: 20, quick: 10 },
   async setup({ root }) {
-    const ws = await gantryWorkspace(root, 'sqlite')
-    const logs = join(root, 'bench', '.work', 'server-logs')
+    const { server, ws } = await gantryServe(root, { key: 'gantry-remote-sqlite' })
     const config = join(root, 'bench', '.work', 'remote-config')
-    mkdirSync(logs, { recursive: true })
     mkdirSync(config, { recursive: true })
-    const port = await freePort()
-    const server = await startServer({
-      key: 'gantry-remote-sqlite',
-      label: 'gantry serve (sqlite)',
-      args: [join(root, 'bin', 'run.js'), 'serve', '--port', String(port), '--host', '127.0.0.1'],
-      cwd: ws.dir,
-      env: gantryEnv(),
-      port,
-      stderrFile: join(logs, 'gantry-remote-sqlite.stderr.log'),
-    })
     const check = (stdout) => {
       const page = JSON.parse(stdout)
       if (page.data?.length !== 50) throw new Error(`users list printed ${page.data?.length} users, expected a page of 50`)

@@ -25,13 +25,12 @@
  * (the limiter ran) and 401 from Gantry without the token. Besides req/s and latency, each side's server CPU
  * time per request (from /proc) is kept: it moves much less than req/s when other work shares the cores.
  */
-import { mkdirSync } from 'node:fs'
 import { isDeepStrictEqual } from 'node:util'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { benchEnv } from '../lib/measure.mjs'
 import { freePort, httpGet, latencyDetails, loadSide, startServer } from '../lib/server-load.mjs'
-import { gantryEnv, gantryWorkspace } from '../lib/server-workspace.mjs'
+import { gantryServe, gantryWorkspace, serverLogDir } from '../lib/server-workspace.mjs'
 
 const references = join(dirname(fileURLToPath(import.meta.url)), '..', 'references')
 const HEALTH = '/api/health'
@@ -41,28 +40,6 @@ const ADMIN_USERS = '/api/v1/admin/users?limit=20'
  * before it (lib/server-loadgen.mjs); measured rounds and warm-up runs per side.
  */
 const RUN = { full: { seconds: 1, rampSeconds: 1, rounds: 8, warmup: 1 }, quick: { seconds: 0.25, rampSeconds: 0.25, rounds: 3, warmup: 0 } }
-
-const logDir = (root) => {
-  const dir = join(root, 'bench', '.work', 'server-logs')
-  mkdirSync(dir, { recursive: true })
-  return dir
-}
-
-/** `gantry serve` of the workspace of `dialect` (with `--workers n` when given; with Redis as the rate-limit store when `redis` is a URL). */
-async function gantryServer(root, dialect, workers, redis) {
-  const ws = await gantryWorkspace(root, dialect)
-  const key = `gantry-${dialect}${workers ? `-workers${workers}` : ''}${redis ? '-redis' : ''}`
-  const port = await freePort()
-  return startServer({
-    key,
-    label: `gantry serve${workers ? ` --workers ${workers}` : ''} (${dialect})`,
-    args: [join(root, 'bin', 'run.js'), 'serve', '--port', String(port), '--host', '127.0.0.1', ...(workers ? ['--workers', String(workers)] : [])],
-    cwd: ws.dir,
-    env: { ...gantryEnv(), ...(redis ? { REDIS_URL: redis } : {}) },
-    port,
-    stderrFile: join(logDir(root), `${key}.stderr.log`),
-  })
-}
 
 /** A reference server of bench/references/. */
 async function referenceServer(root, { key, file, env = {}, probe, probeHeaders }) {
@@ -76,7 +53,7 @@ async function referenceServer(root, { key, file, env = {}, probe, probeHeaders 
     port,
     probe,
     probeHeaders,
-    stderrFile: join(logDir(root), `${key}.stderr.log`),
+    stderrFile: join(serverLogDir(root), `${key}.stderr.log`),
   })
 }
 
@@ -92,7 +69,7 @@ function healthBenchmark(connections) {
       const run = RUN[quick ? 'quick' : 'full']
       const ws = await gantryWorkspace(root, 'sqlite')
       const [gantry, express, floor] = await Promise.all([
-        gantryServer(root, 'sqlite'),
+        gantryServe(root).then((g) => g.server),
         referenceServer(root, { key: 'ref-express', file: 'express.mjs', env: { BENCH_VERSION: ws.version } }),
         referenceServer(root, { key: 'ref-node-http', file: 'node-http.mjs', env: { BENCH_VERSION: ws.version } }),
       ])
@@ -124,7 +101,7 @@ function adminUsersBenchmark(dialect, connections) {
       const ws = await gantryWorkspace(root, dialect)
       const auth = { authorization: `Bearer ${ws.token}` }
       const [gantry, reference] = await Promise.all([
-        gantryServer(root, dialect),
+        gantryServe(root, { dialect }).then((g) => g.server),
         referenceServer(root, {
           key: `ref-admin-${dialect}`,
           file: 'express-helmet-pino.mjs',
@@ -154,10 +131,10 @@ function workersBenchmark(connections) {
       // Both sides keep their budgets in the same Redis: more than one worker needs it, and the comparison
       // should differ only in the number of processes.
       const redis = process.env.GANTRY_BENCH_REDIS_URL ?? process.env.GANTRY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
-      const single = await gantryServer(root, 'sqlite', undefined, redis)
+      const single = (await gantryServe(root, { redis })).server
       let workers
       try {
-        workers = await gantryServer(root, 'sqlite', 2, redis)
+        workers = (await gantryServe(root, { workers: 2, redis })).server
       } catch (err) {
         throw Object.assign(new Error(`gantry serve --workers 2 did not start, so there is no ratio: ${err.message.replaceAll('\n', ' ')}`), { notMeasurable: true })
       }

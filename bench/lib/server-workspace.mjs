@@ -15,6 +15,7 @@ import { spawnSync } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { benchEnv } from './measure.mjs'
+import { freePort, startServer } from './server-load.mjs'
 
 export const USERS = 1000
 export const ADMIN = 'admin@bench.example.com'
@@ -28,6 +29,35 @@ export function gantryEnv() {
   const env = benchEnv()
   for (const name of Object.keys(env)) if (name.startsWith('GANTRY_') || ['DATABASE_URL', 'REDIS_URL', 'PORT', 'NODE_ENV'].includes(name)) delete env[name]
   return env
+}
+
+/** Where the servers of the bench write their stderr (kept after the run, for a failure's cause). */
+export function serverLogDir(root) {
+  const dir = join(root, 'bench', '.work', 'server-logs')
+  mkdirSync(dir, { recursive: true })
+  return dir
+}
+
+/**
+ * `gantry serve` of the workspace of `dialect` on a free loopback port: with `--workers n` when given, Redis
+ * as the rate-limit store when `redis` is a URL, ready once GET `probe` answers 200. `key` names the server
+ * (its log file; startServer keeps one per key).
+ */
+export async function gantryServe(root, { dialect = 'sqlite', key, workers, redis, probe } = {}) {
+  const ws = await gantryWorkspace(root, dialect)
+  const name = key ?? `gantry-${dialect}${workers ? `-workers${workers}` : ''}${redis ? '-redis' : ''}`
+  const port = await freePort()
+  const server = await startServer({
+    key: name,
+    label: `gantry serve${workers ? ` --workers ${workers}` : ''} (${dialect})`,
+    args: [join(root, 'bin', 'run.js'), 'serve', '--port', String(port), '--host', '127.0.0.1', ...(workers ? ['--workers', String(workers)] : [])],
+    cwd: ws.dir,
+    env: { ...gantryEnv(), ...(redis ? { REDIS_URL: redis } : {}) },
+    port,
+    stderrFile: join(serverLogDir(root), `${name}.stderr.log`),
+    ...(probe ? { probe } : {}),
+  })
+  return { server, ws }
 }
 
 const made = new Map()
