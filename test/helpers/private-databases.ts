@@ -1,0 +1,241 @@
+/**
+ * Private MariaDB and PostgreSQL servers for fault and reliability tests (DESIGN.md "Testing"): each with
+ * its own data directory under a temporary folder and its own free loopback port, started here, paused,
+ * killed and stopped by PID — never the machine's shared services (3306, 5432 are refused). Durability is
+ * switched off (fsync, flush at commit): these instances hold test data for one run only.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { chownSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import knexFactory from 'knex'
+import { randomBytes } from 'node:crypto'
+import type { TestDatabase } from './services.js'
+import { tempDir } from './cli.js'
+import { until, within } from './serve-process.js'
+import { closedPort } from './tcp-proxy.js'
+
+const SHARED_PORTS = new Set([3306, 5432])
+/** PostgreSQL refuses to run as root: its data directory and processes belong to this account. */
+const POSTGRES_ACCOUNT = 'postgres'
+const PG_BIN = process.env.GANTRY_TEST_PG_BIN ?? '/usr/lib/postgresql/15/bin'
+
+export type PrivateDialect = 'mysql' | 'postgres'
+
+export interface PrivateDatabaseServer {
+  readonly dialect: PrivateDialect
+  readonly port: number
+  /** The server's admin URL (root / postgres, no password) on its default database. */
+  readonly url: string
+  /** The process id of the server (the postmaster for PostgreSQL; its backends are its children). */
+  readonly pid: number
+  /** A fresh database on this server, and how to drop it. */
+  createDatabase(): Promise<TestDatabase>
+  /** SIGSTOP to the server and every process it started: connections stay open and nothing answers. */
+  pause(): void
+  /** SIGCONT after pause(). */
+  resume(): void
+  /** SIGKILL to every process of the server, then waits for the exit. */
+  kill(): Promise<void>
+  /** Starts the server again on the same port and data directory and waits until it answers. */
+  restart(): Promise<void>
+  /** Kills it (resumed first) and removes its data directory. */
+  stop(): Promise<void>
+  /** The server's log so far. */
+  log(): string
+}
+
+const started = new Set<PrivateDatabaseServer>()
+
+async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await closedPort()
+    if (!SHARED_PORTS.has(port)) return port
+  }
+}
+
+function run(command: string, args: readonly string[], options: { uid?: number; gid?: number } = {}): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { timeout: 60_000, ...options }, (error, _stdout, stderr) => {
+      if (error) reject(new Error(`${command} ${args.join(' ')}: ${stderr || error.message}`))
+      else resolve()
+    })
+  })
+}
+
+function accountIds(name: string): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${name}:`))
+  if (!line) throw new Error(`running as root, PostgreSQL needs the '${name}' account, which this machine lacks`)
+  const [, , uid, gid] = line.split(':')
+  return { uid: Number(uid), gid: Number(gid) }
+}
+
+/** Starts a private server of `dialect` and waits until it accepts a query. */
+export async function startPrivateDatabase(dialect: PrivateDialect): Promise<PrivateDatabaseServer> {
+  const root = tempDir(`gantry-${dialect}-`)
+  const port = await freePort()
+  const dataDir = join(root, 'data')
+  const logFile = join(root, 'server.log')
+  const ids = dialect === 'postgres' ? accountIds(POSTGRES_ACCOUNT) : undefined
+  if (ids) chownSync(root, ids.uid, ids.gid)
+
+  let command: string
+  let args: string[]
+  if (dialect === 'postgres') {
+    await run(join(PG_BIN, 'initdb'), ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8'], ids ?? {})
+    command = join(PG_BIN, 'postgres')
+    args = ['-D', dataDir, '-p', String(port), '-k', root, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']
+  } else {
+    mkdirSync(dataDir)
+    await run('mariadb-install-db', ['--no-defaults', `--datadir=${dataDir}`, '--auth-root-authentication-method=normal', '--skip-test-db', '--user=root'])
+    command = 'mariadbd'
+    args = ['--no-defaults', `--datadir=${dataDir}`, `--port=${port}`, '--bind-address=127.0.0.1', `--socket=${join(root, 'mysqld.sock')}`, `--pid-file=${join(root, 'mysqld.pid')}`, '--user=root', '--skip-log-bin', '--innodb-flush-log-at-trx-commit=0', `--log-error=${logFile}`]
+  }
+  const url = dialect === 'postgres' ? `postgres://postgres@127.0.0.1:${port}/postgres` : `mysql://root@127.0.0.1:${port}/mysql`
+
+  let child!: ChildProcess
+  let exited!: Promise<void>
+  let output = ''
+  const launch = async (): Promise<void> => {
+    child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(ids ?? {}) })
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
+    let gone = false
+    exited = new Promise((resolve) => {
+      child.once('exit', () => resolve())
+      child.once('error', () => resolve())
+    })
+    void exited.then(() => (gone = true))
+    const state = await until(async () => (gone ? 'exited' : (await ping()) ? 'up' : undefined), `private ${dialect} on port ${port} answering`, { timeoutMs: 30_000, intervalMs: 50 }).catch(
+      (err: Error) => {
+        signal('SIGKILL')
+        throw err
+      },
+    )
+    if (state === 'exited') throw new Error(`private ${dialect} on ${port} exited at start:\n${server.log()}`)
+  }
+  const signal = (name: NodeJS.Signals): void => {
+    if (child.pid === undefined) return
+    for (const pid of processTree(child.pid)) {
+      try {
+        process.kill(pid, name)
+      } catch {
+        // Already gone: nothing to signal.
+      }
+    }
+  }
+  const ping = async (): Promise<boolean> => {
+    const db = adminKnex(dialect, url)
+    try {
+      await db.raw('select 1')
+      return true
+    } catch {
+      return false
+    } finally {
+      await db.destroy()
+    }
+  }
+
+  const server: PrivateDatabaseServer = {
+    dialect,
+    port,
+    url,
+    get pid() {
+      return child.pid ?? -1
+    },
+    async createDatabase() {
+      const name = `gantry_r_${randomBytes(4).toString('hex')}`
+      const quoted = dialect === 'mysql' ? `\`${name}\`` : `"${name}"`
+      const admin = adminKnex(dialect, url)
+      try {
+        await admin.raw(`CREATE DATABASE ${quoted}`)
+      } finally {
+        await admin.destroy()
+      }
+      const dbUrl = new URL(url)
+      dbUrl.pathname = `/${name}`
+      return {
+        dialect,
+        url: dbUrl.toString(),
+        async drop() {
+          const db = adminKnex(dialect, url)
+          try {
+            await db.raw(dialect === 'postgres' ? `DROP DATABASE IF EXISTS ${quoted} WITH (FORCE)` : `DROP DATABASE IF EXISTS ${quoted}`)
+          } finally {
+            await db.destroy()
+          }
+        },
+      }
+    },
+    pause: () => signal('SIGSTOP'),
+    resume: () => signal('SIGCONT'),
+    async kill() {
+      signal('SIGCONT')
+      signal('SIGKILL')
+      await within(exited, 10_000, `private ${dialect} on ${port} exits after SIGKILL`)
+    },
+    restart: launch,
+    async stop() {
+      started.delete(server)
+      if (child.exitCode === null && child.signalCode === null) await server.kill()
+      rmSync(root, { recursive: true, force: true })
+    },
+    log: () => {
+      try {
+        return output + readFileSync(logFile, 'utf8')
+      } catch {
+        return output
+      }
+    },
+  }
+  await launch()
+  started.add(server)
+  return server
+}
+
+/**
+ * `pid` and every process descended from it, read from /proc. PostgreSQL's backends each start a session
+ * of their own, so a process group would miss them; the parent links do not.
+ */
+function processTree(pid: number): number[] {
+  const parents = new Map<number, number[]>()
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      // Field 4 of /proc/PID/stat, after the parenthesised command name (which may hold spaces).
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+      parents.set(ppid, [...(parents.get(ppid) ?? []), Number(entry)])
+    } catch {
+      // The process ended while the table was read.
+    }
+  }
+  const tree = [pid]
+  for (let i = 0; i < tree.length; i++) tree.push(...(parents.get(tree[i] ?? -1) ?? []))
+  return tree
+}
+
+function adminKnex(dialect: PrivateDialect, url: string): ReturnType<typeof knexFactory> {
+  const parsed = new URL(url)
+  return knexFactory({
+    client: dialect === 'mysql' ? 'mysql2' : 'pg',
+    connection: {
+      host: parsed.hostname,
+      port: Number(parsed.port),
+      user: decodeURIComponent(parsed.username),
+      database: parsed.pathname.slice(1),
+      ...(dialect === 'mysql' ? { connectTimeout: 2000 } : { connectionTimeoutMillis: 2000 }),
+    },
+    pool: { min: 0, max: 1 },
+    acquireConnectionTimeout: 3000,
+    // A refused connection while the server starts is expected; the caller reports what matters.
+    log: { warn: () => undefined, error: () => undefined, debug: () => undefined, deprecate: () => undefined },
+  })
+}
+
+/** Kills every private database server still running and removes its data (after). */
+export async function stopAllPrivateDatabases(): Promise<void> {
+  await Promise.all([...started].map((s) => s.stop().catch(() => undefined)))
+}
