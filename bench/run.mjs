@@ -22,6 +22,11 @@
  * { label: 'p99', metric: 'subjectP99Ms', comparison: '<', limit: 50, unit: 'ms' }; the target is met only
  * when the ratio and every check are. A setup that throws an error with `notMeasurable: true` records the
  * benchmark as not measured (with the reason) instead of failed.
+ *
+ * A module with a target also says `whenMissed`: the cause of a miss and what would reach the target, as
+ * measured and profiled; a result that misses carries it, and the README lists it under the table. Each
+ * result records its own seconds; a run of every benchmark records its whole duration in
+ * bench/results/runs/{full,quick}.json (targets: under 20 and 3 minutes on 2 cores).
  */
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
@@ -46,6 +51,7 @@ const log = (line) => process.stderr.write(`${line}\n`)
 if (!options['no-build']) build()
 const benchmarks = await loadBenchmarks(options.only?.flatMap((o) => o.split(',')))
 const machine = machineInfo()
+const runStarted = Date.now()
 let failed = 0
 for (const benchmark of benchmarks) {
   const result = await runBenchmark(benchmark)
@@ -53,9 +59,17 @@ for (const benchmark of benchmarks) {
   mkdirSync(resultsDir, { recursive: true })
   writeFileSync(join(resultsDir, `${benchmark.name}.json`), `${JSON.stringify(result, null, 2)}\n`)
 }
+// The build is not timed: a user's run includes it, but it is the same for every benchmark and option.
+if (!options.only) writeRun({ kind: options.quick ? 'quick' : 'full', date: new Date(runStarted).toISOString(), seconds: Math.round((Date.now() - runStarted) / 1000), benchmarks: benchmarks.length, failed, machine })
 log('')
 log(updateReadme(join(root, 'README.md'), resultsDir))
 process.exitCode = failed ? 1 : 0
+
+/** Records how long a run of every benchmark took (bench/results/runs/<kind>.json). */
+function writeRun(run) {
+  mkdirSync(join(resultsDir, 'runs'), { recursive: true })
+  writeFileSync(join(resultsDir, 'runs', `${run.kind}.json`), `${JSON.stringify(run, null, 2)}\n`)
+}
 
 /** `npm run build` once, before anything is timed; without a build there is nothing to measure. */
 function build() {
@@ -82,7 +96,7 @@ async function loadBenchmarks(only) {
 
 /** Sets a benchmark up, measures it and returns its result document (an error entry when it failed). */
 async function runBenchmark(benchmark) {
-  const { name, description, target } = benchmark
+  const { name, description, target, whenMissed } = benchmark
   const quick = options.quick
   const base = { name, description, target, quick, date: new Date().toISOString(), machine }
   const unit = benchmark.unit ?? 'ms'
@@ -90,8 +104,9 @@ async function runBenchmark(benchmark) {
   const warmup = benchmark.warmup ? benchmark.warmup[quick ? 'quick' : 'full'] : quick ? 2 : 3
   log(`bench: ${name} (${warmup} warm-up runs each, ${pairs} pairs)`)
   let cleanup
+  const started = Date.now()
+  const seconds = () => Math.round((Date.now() - started) / 100) / 10
   try {
-    const started = Date.now()
     const setup = await benchmark.setup({ root, quick })
     cleanup = setup.cleanup
     const measure = typeof setup.subject.run === 'function' ? measurePairsAsync : measurePairs
@@ -106,16 +121,28 @@ async function runBenchmark(benchmark) {
     const met = target ? compare(ratio, target) && checks.every((c) => c.met) : null
     const figure = (side) => (unit === 'ms' ? `${side.medianMs} ms` : `${side.median} ${unit}`)
     const checked = checks.map((c) => `; ${c.label} ${c.value}${c.unit ? ` ${c.unit}` : ''} ${c.comparison} ${c.limit}: ${c.met ? 'met' : 'missed'}`).join('')
-    log(`  ${subject.command}: ${figure(subject)}, ${reference.command}: ${figure(reference)}${floor ? `, ${floor.command}: ${figure(floor)}` : ''}, ratio ${ratio.toFixed(3)}${target ? ` (target ${target.comparison} ${target.ratio}: ${compare(ratio, target) ? 'met' : 'missed'}${checked})` : ''}; ${((Date.now() - started) / 1000).toFixed(1)} s`)
+    log(`  ${subject.command}: ${figure(subject)}, ${reference.command}: ${figure(reference)}${floor ? `, ${floor.command}: ${figure(floor)}` : ''}, ratio ${ratio.toFixed(3)}${target ? ` (target ${target.comparison} ${target.ratio}: ${compare(ratio, target) ? 'met' : 'missed'}${checked})` : ''}; ${seconds()} s`)
     if (details) log(`  ${Object.entries(details).filter(([, v]) => typeof v !== 'object').map(([k, v]) => `${k} ${v}`).join(', ')}`)
-    return { ...base, met, ratio: round3(ratio), medianPairRatio: round3(median(pairRatios)), subject, reference, ...(floor ? { floor } : {}), ...(checks.length ? { checks } : {}), ...(details ? { details } : {}) }
+    return {
+      ...base,
+      met,
+      ...(met === false && whenMissed ? { whenMissed } : {}),
+      ratio: round3(ratio),
+      medianPairRatio: round3(median(pairRatios)),
+      subject,
+      reference,
+      ...(floor ? { floor } : {}),
+      ...(checks.length ? { checks } : {}),
+      ...(details ? { details } : {}),
+      seconds: seconds(),
+    }
   } catch (err) {
     if (err.notMeasurable) {
       log(`  not measurable: ${err.message}`)
-      return { ...base, met: null, notMeasured: err.message, subject: null, reference: null, ratio: null }
+      return { ...base, met: null, notMeasured: err.message, subject: null, reference: null, ratio: null, seconds: seconds() }
     }
     log(`  error: ${err.message}`)
-    return { ...base, met: false, error: err.message, subject: null, reference: null, ratio: null }
+    return { ...base, met: false, error: err.message, subject: null, reference: null, ratio: null, seconds: seconds() }
   } finally {
     await cleanup?.()
   }

@@ -3,7 +3,7 @@
  * Rewrites the README's benchmark table (between `<!-- bench:start -->` and `<!-- bench:end -->`) from every
  * bench/results/*.json; nothing else in the README is touched. Run alone: `node bench/table.mjs`.
  */
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 
@@ -11,16 +11,16 @@ const START = '<!-- bench:start -->'
 const END = '<!-- bench:end -->'
 const COMPARISON = { '<=': '≤', '>=': '≥', '<': '<', '>': '>' }
 
-/** Every result file of `resultsDir`, sorted by benchmark name. */
+/** Every benchmark result file of `resultsDir`, sorted by benchmark name (reliability.json has its own table). */
 export function readResults(resultsDir) {
   return readdirSync(resultsDir)
-    .filter((file) => file.endsWith('.json'))
+    .filter((file) => file.endsWith('.json') && file !== 'reliability.json')
     .map((file) => JSON.parse(readFileSync(join(resultsDir, file), 'utf8')))
     .sort((a, b) => a.name.localeCompare(b.name))
 }
 
-/** The Markdown table (and a line naming the machines and dates) for these results. */
-export function renderTable(results) {
+/** The Markdown table, the missed targets with by how much and why, and the run durations. */
+export function renderTable(results, runs = {}) {
   const rows = results.map((r) => {
     const what = r.subject && r.reference ? `\`${r.subject.command}\` vs \`${r.reference.command}\`` : ''
     const floor = r.floor ? ` (floor \`${r.floor.command}\`: ${figure(r.floor)})` : ''
@@ -32,6 +32,7 @@ export function renderTable(results) {
   })
   const machines = [...new Set(results.map((r) => describeMachine(r.machine)))]
   const dates = results.map((r) => r.date.slice(0, 10)).sort()
+  const missed = results.filter((r) => r.met === false && !r.error)
   return [
     '| benchmark | subject median | reference median | ratio | target | met |',
     '|---|---:|---:|---:|---|:---:|',
@@ -39,22 +40,70 @@ export function renderTable(results) {
     '',
     `Medians of alternating runs after a warm-up; samples, min and max in \`bench/results/\`. ` +
       `Measured ${dates[0] === dates.at(-1) ? `on ${dates[0]}` : `from ${dates[0]} to ${dates.at(-1)}`} on ${machines.join('; ')}.`,
+    ...(missed.length ? ['', `**Missed: ${missed.length} of ${results.filter((r) => r.target).length} targets.**`, '', ...missed.map(describeMiss)] : []),
+    '',
+    runLine(runs),
   ].join('\n')
+}
+
+/** One bullet: the figure against its target, by how much it falls short, and why (the module's whenMissed). */
+function describeMiss(r) {
+  const shortfalls = []
+  if (!compareRatio(r.ratio, r.target)) shortfalls.push(`${r.ratio.toFixed(3)}× against ${target({ ratio: r.target.ratio, comparison: r.target.comparison })}: ${by(r.ratio, r.target.ratio)} ${r.target.comparison.startsWith('>') ? 'short' : 'over'}`)
+  for (const c of (r.checks ?? []).filter((check) => !check.met)) shortfalls.push(`${c.label} ${c.value ?? '?'}${c.unit ? ` ${c.unit}` : ''} against ${COMPARISON[c.comparison] ?? c.comparison} ${c.limit}${c.unit ? ` ${c.unit}` : ''}: ${by(c.value, c.limit)} over`)
+  return `- **${r.name}**: ${shortfalls.join('; ')}. ${r.whenMissed ?? 'No cause recorded: the module has no whenMissed.'}`
+}
+
+/** How far `value` is from `limit`, as a percentage of the limit. */
+function by(value, limit) {
+  return `${(Math.abs(value - limit) / limit * 100).toFixed(1)}%`
+}
+
+function compareRatio(ratio, { ratio: limit, comparison }) {
+  return { '<=': ratio <= limit, '<': ratio < limit, '>=': ratio >= limit, '>': ratio > limit }[comparison]
+}
+
+/** How long the last run of every benchmark took, against the 20 min (full) and 3 min (quick) targets. */
+function runLine(runs) {
+  const limits = { full: 20 * 60, quick: 3 * 60 }
+  const parts = ['full', 'quick'].map((kind) => {
+    const run = runs[kind]
+    const label = kind === 'full' ? '`npm run bench`' : '`npm run bench -- --quick`'
+    if (!run) return `${label}: not timed yet (target < ${limits[kind] / 60} min)`
+    const took = `${Math.floor(run.seconds / 60)} min ${run.seconds % 60} s`
+    return `${label} took ${took} on ${run.date.slice(0, 10)} (target < ${limits[kind] / 60} min: ${run.seconds < limits[kind] ? 'met' : 'missed'}; ${run.benchmarks} benchmarks, ${run.failed} failed, build not included)`
+  })
+  return `${parts.join('. ')}.`
+}
+
+/** bench/results/runs/{full,quick}.json, those that exist. */
+export function readRuns(resultsDir) {
+  const runs = {}
+  for (const kind of ['full', 'quick']) {
+    const file = join(resultsDir, 'runs', `${kind}.json`)
+    if (existsSync(file)) runs[kind] = JSON.parse(readFileSync(file, 'utf8'))
+  }
+  return runs
 }
 
 /** Replaces the text between the bench markers of `readmePath` with the table; returns the new table. */
 export function updateReadme(readmePath, resultsDir) {
-  const readme = readFileSync(readmePath, 'utf8')
-  const start = readme.indexOf(START)
-  const end = readme.indexOf(END)
-  if (start < 0 || end < start) throw new Error(`${readmePath} has no ${START} … ${END} markers`)
   const results = readResults(resultsDir)
-  const table = results.length ? renderTable(results) : '_No results yet: run `npm run bench`._'
-  writeFileSync(readmePath, `${readme.slice(0, start + START.length)}\n${table}\n${readme.slice(end)}`)
+  const table = results.length ? renderTable(results, readRuns(resultsDir)) : '_No results yet: run `npm run bench`._'
+  writeFileSync(readmePath, replaceBetween(readFileSync(readmePath, 'utf8'), START, END, table, readmePath))
   return table
 }
 
-function describeMachine(m) {
+/** `text` with what lies between the `start` and `end` markers replaced by `content`. */
+export function replaceBetween(text, start, end, content, where) {
+  const from = text.indexOf(start)
+  const to = text.indexOf(end)
+  if (from < 0 || to < from) throw new Error(`${where} has no ${start} … ${end} markers`)
+  return `${text.slice(0, from + start.length)}\n${content}\n${text.slice(to)}`
+}
+
+/** One line naming a machine of bench/lib/machine.mjs. */
+export function describeMachine(m) {
   return m ? `${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}` : 'an unrecorded machine'
 }
 

@@ -11,9 +11,10 @@ npm run --silent build >/dev/null || exit 1
 GANTRY_SCORECARD="$(mktemp -t gantry-scorecard-XXXXXX.jsonl)"
 export GANTRY_SCORECARD
 started=$(date +%s)
-if [ $# -eq 0 ]; then set -- 'test/reliability/**/*.test.ts'; fi
+part=(--part)
+if [ $# -eq 0 ]; then set -- 'test/reliability/**/*.test.ts'; part=(); fi
 npx mocha --timeout 600000 "$@"
 rc=$?
-node bench/reliability-table.mjs "$GANTRY_SCORECARD" --seconds "$(( $(date +%s) - started ))" --exit-code "$rc" || rc=1
+node bench/reliability-table.mjs "$GANTRY_SCORECARD" --seconds "$(( $(date +%s) - started ))" --exit-code "$rc" "${part[@]}" || rc=1
 rm -f "$GANTRY_SCORECARD"
 exit "$rc"

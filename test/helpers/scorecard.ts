@@ -33,6 +33,8 @@ export interface Measurement {
   /** "requests", "ms", "hits" … */
   readonly unit: string
   readonly target: { readonly comparison: Comparison; readonly value: number }
+  /** Why the target is missed and what would reach it, when it is (listed under the README table). */
+  readonly whenMissed?: string
   /** Further figures kept in reliability.json (not in the table). */
   readonly detail?: Readonly<Record<string, unknown>>
 }
