@@ -31,6 +31,8 @@ export interface Runtime {
   rateLimitStore(): Promise<RateLimitStore>
   /** Calls `onChange` whenever a rate-limit change is announced on Redis (none without Redis); returns the unsubscribe. */
   subscribeRateLimitChanges(onChange: () => void): Promise<() => void>
+  /** Calls `onEnded` with the id of each user whose sessions another instance (or a command) ended; none without Redis. */
+  subscribeSessionsEnded(onEnded: (userId: number) => void): Promise<() => void>
   /** JSON logs (pino) on stdout at the environment's level; credentials are redacted wherever they appear. */
   logger(): Promise<Logger>
   /** Closes what was opened; once (later calls wait for the first). A hung database can make it wait: bound it where that matters. */
@@ -44,6 +46,8 @@ const REDACTED_LOG_PATHS = ['password', 'token', 'refreshToken', 'accessToken', 
 const STORE_COMMAND_TIMEOUT_MS = 100
 /** Where rule changes are announced: every instance reloads its rules on a message (its poll is the fallback). */
 const CHANGES_CHANNEL = 'gantry:rl:changed'
+/** Where the end of a user's sessions is announced (the user's id): every instance drops its cached session state. */
+const SESSIONS_CHANNEL = 'gantry:sessions:ended'
 
 /**
  * The rate-limit store's own Redis client: commands time out fast and are never queued while disconnected
@@ -88,11 +92,36 @@ export async function openRuntime(options: {
   /** The rate-limit client, opened once (rateLimitStore, announcements and subscriptions share it). */
   const rateLimitRedis = (url: string): Promise<Redis | Cluster> =>
     (redis ??= runtime.logger().then((log) => openRateLimitRedis(url, throttled((err) => log.warn({ err: errorFields(err) }, 'rate-limit Redis connection error; retrying'), STORE_WARN_EVERY_MS))))
-  /** Announces a committed rule change; a lost announcement costs at most one poll interval, so failures are let go. */
-  const announce = async (version: number): Promise<void> => {
+  /**
+   * Announces a committed change: a rule change (a lost one costs at most one poll interval) or the end of
+   * a user's sessions (a lost one, at most the session cache's second), so failures are let go.
+   */
+  const announce = async (channel: string, message: string): Promise<void> => {
     if (environment.redis === null) return
     const { publishOnce } = await import('./db/redis.js')
-    await publishOnce(environment.redis, CHANGES_CHANNEL, String(version)).catch(() => undefined)
+    await publishOnce(environment.redis, channel, message).catch(() => undefined)
+  }
+  /** Calls `onMessage` with each message on `channel`; returns the unsubscribe. */
+  const subscribe = async (channel: string, onMessage: (message: string) => void): Promise<() => void> => {
+    if (environment.redis === null) return () => undefined
+    // A subscribed connection serves nothing else: its own, with the same fail-fast options, reconnecting by itself.
+    const client = await rateLimitRedis(environment.redis)
+    const subscriber: Redis | Cluster = client.isCluster ? (client as Cluster).duplicate() : (client as Redis).duplicate()
+    subscribers.add(subscriber)
+    subscriber.on('message', (from: string, message: string) => {
+      if (from === channel) onMessage(message)
+    })
+    // The store's client reports connection trouble; this one would only repeat it.
+    subscriber.on('error', () => undefined)
+    // Subscribe on every (re)connection: one that failed while Redis was away is made once it is back, and
+    // in between the fallback covers (the rules' poll, the session cache's second). Without an offline
+    // queue a command before `ready` would fail.
+    subscriber.on('ready', () => void subscriber.subscribe(channel).catch(() => undefined))
+    await subscriber.connect().catch(() => undefined)
+    return () => {
+      subscribers.delete(subscriber)
+      subscriber.disconnect()
+    }
   }
   const runtime: Runtime = {
     workspace,
@@ -108,26 +137,12 @@ export async function openRuntime(options: {
         if (environment.redis === null) return ratelimit.createMemoryStore({ clock: clock.systemClock })
         return ratelimit.createRedisStore({ redis: await rateLimitRedis(environment.redis) })
       })),
-    async subscribeRateLimitChanges(onChange) {
-      if (environment.redis === null) return () => undefined
-      // A subscribed connection serves nothing else: its own, with the same fail-fast options, reconnecting by itself.
-      const client = await rateLimitRedis(environment.redis)
-      const subscriber: Redis | Cluster = client.isCluster ? (client as Cluster).duplicate() : (client as Redis).duplicate()
-      subscribers.add(subscriber)
-      subscriber.on('message', (channel: string) => {
-        if (channel === CHANGES_CHANNEL) onChange()
-      })
-      // The store's client reports connection trouble; this one would only repeat it.
-      subscriber.on('error', () => undefined)
-      // Subscribe on every (re)connection: one that failed while Redis was away is made once it is back, and
-      // in between the poll catches changes. Without an offline queue a command before `ready` would fail.
-      subscriber.on('ready', () => void subscriber.subscribe(CHANGES_CHANNEL).catch(() => undefined))
-      await subscriber.connect().catch(() => undefined)
-      return () => {
-        subscribers.delete(subscriber)
-        subscriber.disconnect()
-      }
-    },
+    subscribeRateLimitChanges: (onChange) => subscribe(CHANGES_CHANNEL, () => onChange()),
+    subscribeSessionsEnded: (onEnded) =>
+      subscribe(SESSIONS_CHANNEL, (message) => {
+        const userId = Number(message)
+        if (Number.isSafeInteger(userId)) onEnded(userId)
+      }),
     logger: () =>
       (logger ??= options.logger ? Promise.resolve(options.logger) : import('pino').then(({ default: pino }) =>
         pino(
@@ -149,11 +164,12 @@ export async function openRuntime(options: {
           clock: clock.systemClock,
           environmentName: environment.name,
           auth: environment.auth,
+          onSessionsEnded: (userId) => announce(SESSIONS_CHANNEL, String(userId)),
           passwordPolicy: { minLength: environment.auth.passwordMinLength },
           lockout: { maxFailures: environment.auth.lockout.maxFailures, lockMinutes: environment.auth.lockout.minutes },
           rateLimits: {
             defaults: environment.rateLimits.default,
-            notify: announce,
+            notify: (version) => announce(CHANGES_CHANNEL, String(version)),
             // `ratelimit test` reads the environment's store; it opens on the first test, not for every command.
             probe: {
               shared: environment.redis !== null,

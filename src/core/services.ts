@@ -30,6 +30,8 @@ export interface ServiceDeps {
   readonly environmentName?: string | undefined
   /** The environment's token settings; without a secret, token use fails with AUTH_SECRET_MISSING. */
   readonly auth?: AuthSettings | undefined
+  /** Who hears that a user's sessions ended, after the change committed (the runtime: Redis, to every instance). */
+  readonly onSessionsEnded?: ((userId: number) => Promise<void>) | undefined
   /** The environment's default rule (null: unlimited), who hears of rule changes, and what `ratelimit test` asks. */
   readonly rateLimits?: { defaults: { limit: number; window: string; burst: number } | null; notify?: ((version: number) => Promise<void>) | undefined; probe?: RateLimitProbe | undefined } | undefined
 }
@@ -64,13 +66,15 @@ export function createServices(deps: ServiceDeps): Services {
     hasher: deps.hasher ?? argon2Hasher(),
     passwordPolicy: passwordPolicy(deps.passwordPolicy),
     lockout: { ...DEFAULT_LOCKOUT, ...deps.lockout },
+    // Called only after both exist: the sessions service needs the users service to check passwords.
+    sessionsEnded: (userId) => sessions.sessionsEnded(userId),
   })
   const userImport = createUserImportService({ knex, clock, audit })
   const userExport = createUserExportService({ knex })
   const environmentName = deps.environmentName ?? 'development'
   const apikeys = createApiKeysService({ knex, clock, audit, roles, environmentName })
   const signingKeys = createSigningKeysService({ knex, clock, audit, auth: deps.auth, environmentName })
-  const sessions = createSessionsService({ knex, clock, audit, roles, users, auth: deps.auth, signingKeys })
+  const sessions = createSessionsService({ knex, clock, audit, roles, users, auth: deps.auth, signingKeys, onSessionsEnded: deps.onSessionsEnded })
   const maintenance = createMaintenanceService({ knex, clock, audit })
   const rateLimits = createRateLimitsService({ knex, clock, audit, defaults: deps.rateLimits?.defaults ?? null, notify: deps.rateLimits?.notify, probe: deps.rateLimits?.probe })
   return { users, roles, audit, userImport, userExport, apikeys, sessions, signingKeys, maintenance, rateLimits }

@@ -42,6 +42,8 @@ export async function serve(runtime: Runtime, options: ServeOptions): Promise<Se
   const logger = options.logContext ? rootLogger.child(options.logContext) : rootLogger
   if (options.migrate) await applyMigrations(runtime, logger)
   const { rules: rateLimits, counts } = await startRateLimiting({ runtime, services, logger, clock: systemClock })
+  // Another instance ending a user's sessions reaches this one at once (runtime.close() unsubscribes).
+  await runtime.subscribeSessionsEnded((userId) => services.sessions.forgetUser(userId))
   const lifecycle = createLifecycle()
   const shutdownTimeoutMs = parseDuration(environment.server.shutdownTimeout)
   const readiness = createReadinessProbe({ runtime, version: options.version, clock: systemClock, failsClosed: rateLimits.failsClosed })

@@ -191,10 +191,10 @@ export interface HttpAnswer {
   readonly body: string
 }
 
-/** One HTTP request on its own connection (or `agent`'s); the whole body read. */
-export function http(url: string, options: { method?: string; headers?: Record<string, string>; body?: string; agent?: Agent } = {}): Promise<HttpAnswer> {
+/** One HTTP request on its own connection (or `agent`'s); the whole body read; `signal` aborts it. */
+export function http(url: string, options: { method?: string; headers?: Record<string, string>; body?: string; agent?: Agent; signal?: AbortSignal } = {}): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method: options.method ?? 'GET', headers: options.headers, agent: options.agent ?? false }, (res) => {
+    const req = httpRequest(url, { method: options.method ?? 'GET', headers: options.headers, agent: options.agent ?? false, signal: options.signal }, (res) => {
       let body = ''
       res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk))
       res.once('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }))

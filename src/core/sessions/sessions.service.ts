@@ -3,6 +3,8 @@
  * the end of every session of a user; and the check of an access token on each request. That check reads
  * the user's status and session epoch, cached per user for at most 1 s, so disabling a user, changing
  * their password or revoking their sessions stops their access tokens within 1 s (refresh tokens at once).
+ * The end is also announced (`onSessionsEnded`: Redis pub/sub between instances), and an instance told of
+ * it drops its cached state at once (`forgetUser`): the second is the bound when an announcement is lost.
  */
 import type { Knex } from 'knex'
 import type { AuditService } from '../audit/audit.service.js'
@@ -50,6 +52,10 @@ export interface SessionsService {
   revokeUserSessions(ctx: ActorContext, email: string): Promise<RevokedSessions>
   /** The claims of a valid access token whose user is active and still on the token's session epoch. */
   verifyAccess(token: string): Promise<AccessTokenClaims>
+  /** After a user's sessions ended (revoked, disabled, new password): this process forgets their state, and every other instance is told. */
+  sessionsEnded(userId: number): Promise<void>
+  /** Drops this process's cached state of a user, whose sessions another instance announced ended. */
+  forgetUser(userId: number): void
 }
 
 export interface SessionsServiceDeps {
@@ -62,6 +68,8 @@ export interface SessionsServiceDeps {
   readonly auth?: AuthSettings | undefined
   /** The keys of the pinned algorithm (HS256 secret or EdDSA key ring). */
   readonly signingKeys: Pick<SigningKeysService, 'tokenKeys'>
+  /** Tells the other instances that a user's sessions ended (after the change committed); none: they learn within the cache's second. */
+  readonly onSessionsEnded?: ((userId: number) => Promise<void>) | undefined
 }
 
 /** Builds the sessions service. Token signers are built on first use, so a missing secret only fails token use. */
@@ -112,6 +120,17 @@ export function createSessionsService(deps: SessionsServiceDeps): SessionsServic
     if (cache.size >= EPOCH_CACHE_MAX) cache.clear()
     cache.set(userId, { at: now, state })
     return state
+  }
+  /** No cached or in-flight state of the user survives: the next check reads the database. */
+  const forgetUser = (userId: number): void => {
+    revocations += 1
+    cache.delete(userId)
+    reading.delete(userId)
+  }
+  const sessionsEnded = async (userId: number): Promise<void> => {
+    // This process stops at once; the others as soon as they hear it, and within the cache's second if they never do.
+    forgetUser(userId)
+    await deps.onSessionsEnded?.(userId)
   }
 
   return {
@@ -168,10 +187,7 @@ export function createSessionsService(deps: SessionsServiceDeps): SessionsServic
         await audit.append(trx, ctx, { action: 'tokens.revoke', targetType: 'user', targetId: String(row.id), after: result })
         return { userId: row.id, result }
       })
-      // This process stops at once (no cached or in-flight state survives); others within the cache's second.
-      revocations += 1
-      cache.delete(userId)
-      reading.delete(userId)
+      await sessionsEnded(userId)
       return result
     },
 
@@ -184,6 +200,9 @@ export function createSessionsService(deps: SessionsServiceDeps): SessionsServic
       if (state.sessionEpoch !== claims.epoch) throw refused('session ended')
       return claims
     },
+
+    sessionsEnded,
+    forgetUser,
   }
 }
 

@@ -59,6 +59,8 @@ export interface UsersServiceDeps {
   readonly hasher: PasswordHasher
   readonly passwordPolicy: PasswordPolicy
   readonly lockout: LockoutPolicy
+  /** Called once a change that ends the user's sessions (disable, new password) has committed. */
+  readonly sessionsEnded?: ((userId: number) => Promise<void>) | undefined
 }
 
 /** Builds the users service. */
@@ -161,11 +163,13 @@ export function createUsersService(deps: UsersServiceDeps): UsersService {
 
     async disable(ctx, email) {
       write(ctx)
-      return mutate(ctx, email, 'users.disable', async (trx, row) => {
+      const user = await mutate(ctx, email, 'users.disable', async (trx, row) => {
         if (row.status === 'disabled') return
         await keepAnAdmin(trx, row, 'disabled')
         await updateUserEndingSessions(trx, row.id, { status: 'disabled', updated_at: clock.now() })
       }, true)
+      await deps.sessionsEnded?.(user.id)
+      return user
     },
 
     async enable(ctx, email) {
@@ -195,6 +199,7 @@ export function createUsersService(deps: UsersServiceDeps): UsersService {
       const user = await mutate(ctx, email, 'users.set-password', async (trx, row) => {
         await updateUserEndingSessions(trx, row.id, { password_hash: passwordHash, failed_logins: 0, updated_at: clock.now() })
       })
+      await deps.sessionsEnded?.(user.id)
       return generated ? { user, password } : { user }
     },
 

@@ -35,6 +35,8 @@ export async function createGantry(options: GantryOptions = {}): Promise<Gantry>
     const [db, services, logger] = await Promise.all([runtime.database(), runtime.services(), runtime.logger()])
     const clock = systemClock
     const { rules, counts } = await startRateLimiting({ runtime, services, logger, clock })
+    // Sessions ended by a server, a command or another app instance reach this one at once (runtime.close() unsubscribes).
+    await runtime.subscribeSessionsEnded((userId) => services.sessions.forgetUser(userId))
     const metrics = createMetrics({ pool: (db.knex.client as { pool?: PoolStats }).pool })
     const observe = (decision: Parameters<typeof metrics.observeDecision>[0]): void => {
       metrics.observeDecision(decision)

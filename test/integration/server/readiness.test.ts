@@ -12,18 +12,15 @@ import request from 'supertest'
 import { createRunKnex } from '../../../src/db/migrator/clients.js'
 import { workspaceMigrator } from '../../../src/db/migrator/index.js'
 import { withLock } from '../../../src/db/migrator/lock.js'
+import { parseHealth, type CheckEntry, type HealthStatus } from '../../helpers/health-report.js'
 import { createTestServer, type TestServer } from '../../helpers/server.js'
 import { createTestDatabase, requireDialect, type TestDatabase } from '../../helpers/services.js'
 import { startTcpProxy, type TcpProxy } from '../../helpers/tcp-proxy.js'
 
-interface Check {
-  status: 'pass' | 'warn' | 'fail'
-  output?: string
-}
 interface Ready {
   status: number
-  health: 'pass' | 'warn' | 'fail'
-  checks: Record<string, Check>
+  health: HealthStatus
+  checks: Readonly<Record<string, CheckEntry>>
   ms: number
 }
 
@@ -34,9 +31,8 @@ async function ready(s: TestServer): Promise<Ready> {
   const res = await request(s.app).get('/api/health/ready')
   const ms = performance.now() - started
   expect(res.headers['content-type']).to.match(/^application\/health\+json/)
-  const body = JSON.parse(res.text) as { status: Ready['health']; checks: Record<string, Check[]> }
-  const checks = Object.fromEntries(Object.entries(body.checks).map(([name, [check]]) => [name, check!]))
-  return { status: res.status, health: body.status, checks, ms }
+  const { status: health, checks } = parseHealth(res.text)
+  return { status: res.status, health, checks, ms }
 }
 
 describe('readiness: GET /api/health/ready', function () {

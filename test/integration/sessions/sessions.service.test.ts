@@ -46,15 +46,18 @@ for (const dialect of DIALECTS) {
       expect((await rejection(sessions().login('op@example.com', 'wrong password here', client))).code).to.equal('INVALID_CREDENTIALS')
     })
 
-    it('disabling a user stops access tokens within 1 s (the epoch cache) and refresh at once', async () => {
+    it('disabling a user stops access tokens at once in this process, within 1 s in another that is not told (the epoch cache), and refresh at once', async () => {
+      const other = createServices({ knex: f.db.knex, clock: f.clock, auth: AUTH, environmentName: 'test' }).sessions
       const login = await sessions().login('op@example.com', STRONG, client)
       await sessions().verifyAccess(login.accessToken) // caches the user's state
+      await other.verifyAccess(login.accessToken)
       await f.services.users.disable(f.ctx, 'op@example.com')
+      expect((await rejection(sessions().verifyAccess(login.accessToken))).code).to.equal('TOKEN_INVALID')
       f.clock.advance(999)
-      await sessions().verifyAccess(login.accessToken) // still cached: at most 1 s
+      await other.verifyAccess(login.accessToken) // still cached there: at most 1 s
       expect((await rejection(sessions().refresh(login.refreshToken))).code).to.equal('TOKEN_INVALID')
       f.clock.advance(2)
-      const refused = await rejection(sessions().verifyAccess(login.accessToken))
+      const refused = await rejection(other.verifyAccess(login.accessToken))
       expect({ code: refused.code, message: refused.message }).to.deep.equal({ code: 'TOKEN_INVALID', message: 'The access token is invalid or expired.' })
       // Enabling does not bring the old session back: disabling bumped the epoch.
       await f.services.users.enable(f.ctx, 'op@example.com')
@@ -77,6 +80,33 @@ for (const dialect of DIALECTS) {
       for (const t of [a.refreshToken, b.refreshToken]) expect((await rejection(sessions().refresh(t))).code).to.equal('TOKEN_INVALID')
       await sessions().verifyAccess((await sessions().login('op@example.com', STRONG, client)).accessToken)
       expect((await rejection(sessions().revokeUserSessions(client, 'op@example.com'))).code).to.equal('FORBIDDEN')
+    })
+
+    it('every end of a user\'s sessions (revoke, disable, new password) is announced after it commits; an instance told forgets the user at once', async () => {
+      const other = createServices({ knex: f.db.knex, clock: f.clock, auth: AUTH, environmentName: 'test' }).sessions
+      const heard: number[] = []
+      // Another instance hears it as the runtime delivers it over Redis: by the id, once the change is in the database.
+      const announcing = createServices({ knex: f.db.knex, clock: f.clock, auth: AUTH, environmentName: 'test', onSessionsEnded: async (userId) => {
+          heard.push(userId)
+          other.forgetUser(userId)
+        },
+      })
+      const op = await f.services.users.get(f.ctx, 'op@example.com')
+      const ends: [string, () => Promise<unknown>][] = [
+        ['revoke', () => announcing.sessions.revokeUserSessions(f.ctx, 'op@example.com')],
+        ['disable', () => announcing.users.disable(f.ctx, 'op@example.com')],
+        ['new password', () => announcing.users.setPassword(f.ctx, 'op@example.com', { password: STRONG })],
+      ]
+      for (const [what, end] of ends) {
+        await f.services.users.enable(f.ctx, 'op@example.com')
+        f.clock.advance(1001) // past what `other` cached in the round before (an enable is not announced)
+        const { accessToken } = await sessions().login('op@example.com', STRONG, client)
+        await other.verifyAccess(accessToken) // cached there
+        await end()
+        // No clock advance: the cached epoch is gone, so the next check reads the ended session.
+        expect((await rejection(other.verifyAccess(accessToken))).code, what).to.equal('TOKEN_INVALID')
+      }
+      expect(heard).to.deep.equal([op.id, op.id, op.id])
     })
 
     it('issueScriptToken: a token with the ttl asked, audited without the token; refused beyond the actor or without a secret', async () => {
