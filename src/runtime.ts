@@ -44,22 +44,29 @@ const REDACTED_LOG_PATHS = ['password', 'token', 'refreshToken', 'accessToken', 
 
 /** A rate-limit decision waits at most this long for Redis before its rule's onStoreError decides. */
 const STORE_COMMAND_TIMEOUT_MS = 100
+/**
+ * The store's client's own command timeout: only a backstop that releases commands a silent Redis never
+ * answers. Decisions keep to STORE_COMMAND_TIMEOUT_MS through the store, whose deadline (unlike the
+ * client's timer) still takes a reply that arrived while the event loop was busy.
+ */
+const STORE_CLIENT_BACKSTOP_MS = 10 * STORE_COMMAND_TIMEOUT_MS
 /** Where rule changes are announced: every instance reloads its rules on a message (its poll is the fallback). */
 const CHANGES_CHANNEL = 'gantry:rl:changed'
 /** Where the end of a user's sessions is announced (the user's id): every instance drops its cached session state. */
 const SESSIONS_CHANNEL = 'gantry:sessions:ended'
 
 /**
- * The rate-limit store's own Redis client: commands time out fast and are never queued while disconnected
- * (a decision fails, and so fails open, instead of waiting), and it reconnects by itself for as long as it
- * runs. It is connected before the first request; an unreachable Redis is logged, not fatal.
+ * The rate-limit store's own Redis client: decisions time out fast (the store's deadline), commands are
+ * never queued while disconnected (a decision fails, and so fails open, instead of waiting), and it
+ * reconnects by itself for as long as it runs. It is connected before the first request; an unreachable
+ * Redis is logged, not fatal.
  */
 async function openRateLimitRedis(url: string, onError: (err: unknown) => void): Promise<Redis | Cluster> {
   const { createRedisClient } = await import('./db/redis.js')
   const client = await createRedisClient(url, {
     lazyConnect: true,
     connectTimeout: 1_000,
-    commandTimeout: STORE_COMMAND_TIMEOUT_MS,
+    commandTimeout: STORE_CLIENT_BACKSTOP_MS,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     retryStrategy: (times) => Math.min(100 * times, 2_000),
@@ -135,7 +142,10 @@ export async function openRuntime(options: {
     rateLimitStore: () =>
       (store ??= Promise.all([import('./ratelimit/index.js'), import('./core/clock.js')]).then(async ([ratelimit, clock]) => {
         if (environment.redis === null) return ratelimit.createMemoryStore({ clock: clock.systemClock })
-        return ratelimit.createRedisStore({ redis: await rateLimitRedis(environment.redis) })
+        const client = await rateLimitRedis(environment.redis)
+        // Not needed to decide, only to decide in time from the first request: a Redis away now is logged by the client.
+        await ratelimit.preloadScripts(client).catch(() => undefined)
+        return ratelimit.createRedisStore({ redis: client, timeoutMs: STORE_COMMAND_TIMEOUT_MS })
       })),
     subscribeRateLimitChanges: (onChange) => subscribe(CHANGES_CHANNEL, () => onChange()),
     subscribeSessionsEnded: (onEnded) =>

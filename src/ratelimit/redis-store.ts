@@ -53,12 +53,45 @@ function isNoScript(err: unknown): boolean {
 }
 
 /**
- * A store keeping TATs in Redis under `keyPrefix` + key: a single Redis, Sentinel, or a Redis Cluster (each
- * call touches one key, so one slot). The client's options (timeouts, queueing) are the caller's.
+ * Loads the scripts into every master (the one Redis, or each of a Cluster's), connecting to each. The
+ * first decisions after a start then take one round trip on an open connection, instead of a connection,
+ * a NOSCRIPT and the script in full: more than a busy server fits in a decision's deadline, so each
+ * instance's first decisions (on each Cluster node) failed open. A node that comes later, or a Redis
+ * restarted empty, gets the scripts through NOSCRIPT as before.
  */
-export function createRedisStore(options: { redis: Redis | Cluster; keyPrefix?: string }): RateLimitStore {
-  const { redis, keyPrefix = '' } = options
-  const run = async (script: keyof typeof SCRIPTS, key: string, args: string[]): Promise<unknown> => {
+export async function preloadScripts(redis: Redis | Cluster): Promise<void> {
+  const nodes = redis.isCluster ? (redis as Cluster).nodes('master') : [redis as Redis]
+  await Promise.all(nodes.flatMap((node) => Object.values(SCRIPTS).map(({ lua }) => node.script('LOAD', lua))))
+}
+
+/**
+ * `work`, or a rejection once `timeoutMs` has passed and the process has looked for the reply. The timer
+ * only marks the deadline; the verdict waits for the check phase of that turn of the event loop, after
+ * its poll phase has read the sockets. An event loop that stalled (a busy or starved server) runs its
+ * expired timers before it reads the replies that arrived meanwhile: a plain timer would throw those away
+ * as timeouts, and every rule failing open would stop limiting exactly when the server is flooded.
+ */
+function withDeadline<T>(work: Promise<T>, timeoutMs: number | undefined): Promise<T> {
+  if (timeoutMs === undefined) return work
+  let timer: NodeJS.Timeout | undefined
+  let immediate: NodeJS.Immediate | undefined
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => (immediate = setImmediate(() => reject(new Error(`Redis did not answer within ${timeoutMs} ms`)))), timeoutMs)
+  })
+  return Promise.race([work, late]).finally(() => {
+    clearTimeout(timer)
+    if (immediate) clearImmediate(immediate)
+  })
+}
+
+/**
+ * A store keeping TATs in Redis under `keyPrefix` + key: a single Redis, Sentinel, or a Redis Cluster (each
+ * call touches one key, so one slot). A call not answered within `timeoutMs` (default: none of its own)
+ * rejects; the client's options (its own timeouts, queueing) are the caller's.
+ */
+export function createRedisStore(options: { redis: Redis | Cluster; keyPrefix?: string; timeoutMs?: number }): RateLimitStore {
+  const { redis, keyPrefix = '', timeoutMs } = options
+  const call = async (script: keyof typeof SCRIPTS, key: string, args: string[]): Promise<unknown> => {
     const { lua, sha } = SCRIPTS[script]
     try {
       return await redis.evalsha(sha, 1, key, ...args)
@@ -67,6 +100,7 @@ export function createRedisStore(options: { redis: Redis | Cluster; keyPrefix?: 
       return redis.eval(lua, 1, key, ...args)
     }
   }
+  const run = (script: keyof typeof SCRIPTS, key: string, args: string[]): Promise<unknown> => withDeadline(call(script, key, args), timeoutMs)
   return {
     async consume(key: string, { intervalUs, burst }: GcraParams, nowUs?: number): Promise<ConsumeResult> {
       const reply = await run('gcra', `${keyPrefix}${key}`, [String(intervalUs), String(burst), nowUs === undefined ? '' : String(nowUs)])

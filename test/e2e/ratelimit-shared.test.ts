@@ -4,21 +4,19 @@
  * bounded loopback loads. What is checked is what a client sees: statuses, RateLimit-Policy, Retry-After,
  * problem+json, /metrics and `gantry ratelimit list`. Every Redis here is the test's own (test/helpers/
  * redis-servers.ts); the machine's shared Redis is never used. Waits poll with a deadline, never sleep.
- *
- * Admission bound (DESIGN.md "Rate limiting", GCRA): n requests admitted at times t1 ≤ … ≤ tn need
- * tn − t1 ≥ (n − burst)·T, T = window / limit. A request is decided somewhere between the moment the
- * client sent it and the moment its answer arrived, so for any set of admitted requests the decisions
- * span at most (last answer − first send): a bound computed from client times can never flag a correct
- * limiter.
+ * Admissions are checked against the GCRA bound of test/helpers/gcra-budget.ts, computed from client
+ * times. The budget of 4 instances on one Redis under 10× load is the reliability scenario
+ * test/reliability/ratelimit-admission.test.ts (run by `npm test` at reduced scale too).
  */
 import { randomBytes } from 'node:crypto'
-import { readFileSync, writeFileSync } from 'node:fs'
-import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http'
-import { join } from 'node:path'
 import { expect } from 'chai'
 import { parseJson, runGantry, type CliResult } from '../helpers/cli.js'
+import { expectLoad, expectRefusal, expectWithinBudget, policyQuota } from '../helpers/gcra-budget.js'
+import { serverErrors, shoot, startLoad, type Shot } from '../helpers/http-load.js'
+import { metricSamples } from '../helpers/metrics-text.js'
 import { startRedisCluster, startRedisServer, stopAllRedis, type RedisServer } from '../helpers/redis-servers.js'
-import { createServeWorkspace, killLeftovers, listeningUrl, startServe, until, type ServeProcess, type ServeWorkspace } from '../helpers/serve-process.js'
+import { createRedisWorkspace, startFleet, type Fleet } from '../helpers/serve-fleet.js'
+import { killLeftovers, until, type ServeWorkspace } from '../helpers/serve-process.js'
 
 /** The figures of the enforced rules under load: 20 per 2 s sustained (T = 100 ms), 5 at once. */
 const LIMIT = 20
@@ -27,186 +25,23 @@ const BURST = 5
 /** Requests per second that are 10× the rule's sustained rate. */
 const TEN_TIMES = (10 * LIMIT * 1000) / WINDOW_MS
 
-interface Shot {
-  readonly instance: number
-  readonly path: string
-  readonly sentAt: number
-  readonly answeredAt: number
-  /** 0 when the request failed (`error`). */
-  readonly status: number
-  readonly headers: IncomingHttpHeaders
-  readonly body: string
-  readonly error?: string
-}
-
-/** One GET; never rejects (a failure is a Shot with `error`). */
-function shoot(instance: number, url: string, path: string, options: { agent?: Agent; localAddress?: string; method?: string; body?: unknown } = {}): Promise<Shot> {
-  const sentAt = performance.now()
-  return new Promise((resolve) => {
-    const fail = (err: Error): void => resolve({ instance, path, sentAt, answeredAt: performance.now(), status: 0, headers: {}, body: '', error: err.message })
-    const payload = options.body === undefined ? undefined : JSON.stringify(options.body)
-    const req = httpRequest(
-      `${url}${path}`,
-      {
-        method: options.method ?? 'GET',
-        agent: options.agent ?? false,
-        localAddress: options.localAddress,
-        timeout: 10_000,
-        headers: payload === undefined ? {} : { 'content-type': 'application/json' },
-      },
-      (res) => {
-        let body = ''
-        res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk))
-        res.once('end', () => resolve({ instance, path, sentAt, answeredAt: performance.now(), status: res.statusCode ?? 0, headers: res.headers, body }))
-        res.once('error', fail)
-      },
-    )
-    req.once('timeout', () => req.destroy(new Error('no answer within 10 s')))
-    req.once('error', fail)
-    req.end(payload)
-  })
-}
-
-interface Load {
-  readonly shots: Shot[]
-  /** Stops sending; resolves when every request sent has its answer. */
-  stop(): Promise<Shot[]>
-  /** Resolves like stop() once `maxRequests` or `maxMs` is reached. */
-  readonly done: Promise<Shot[]>
-}
-
-/**
- * An open-loop load: request k is due at k / rate seconds, on instance k mod n (round-robin) and path
- * ⌊k / n⌋ mod paths; bounded by `maxRequests` and `maxMs` (and by stop()), loopback keep-alive connections.
- */
-function startLoad(options: { urls: readonly string[]; paths: readonly string[]; ratePerSecond: number; maxRequests: number; maxMs: number }): Load {
-  const { urls, paths } = options
-  const agents = urls.map(() => new Agent({ keepAlive: true, maxSockets: 16 }))
-  const shots: Shot[] = []
-  const inflight = new Set<Promise<void>>()
-  const startedAt = performance.now()
-  let sent = 0
-  let finish!: (value: Shot[]) => void
-  const done = new Promise<Shot[]>((resolve) => (finish = resolve))
-  const stop = async (): Promise<Shot[]> => {
-    clearInterval(timer)
-    await Promise.all(inflight)
-    for (const agent of agents) agent.destroy()
-    finish(shots)
-    return shots
-  }
-  const tick = (): void => {
-    const elapsed = performance.now() - startedAt
-    if (sent >= options.maxRequests || elapsed > options.maxMs) return void stop()
-    const due = Math.min(options.maxRequests, Math.floor((elapsed * options.ratePerSecond) / 1000) + 1)
-    while (sent < due) {
-      const k = sent++
-      const instance = k % urls.length
-      const path = paths[Math.floor(k / urls.length) % paths.length] ?? '/'
-      const pending = shoot(instance, urls[instance] ?? '', path, { agent: agents[instance] }).then((shot) => {
-        shots.push(shot)
-        inflight.delete(pending)
-      })
-      inflight.add(pending)
-    }
-  }
-  const timer = setInterval(tick, 5)
-  tick()
-  return { shots, stop, done }
-}
-
-/** The q= of `rule` in a RateLimit-Policy field, or undefined when the rule is not listed. */
-function policyQuota(shot: Shot, rule: string): number | undefined {
-  const field = shot.headers['ratelimit-policy']
-  const match = typeof field === 'string' ? new RegExp(`"${rule}";q=(\\d+);w=(\\d+)`).exec(field) : null
-  return match ? Number(match[1]) : undefined
-}
-
-/** A 429 as DESIGN.md has it: Retry-After in whole seconds (≥ 1) and a problem+json body saying 429. */
-function expectRefusal(shot: Shot): void {
-  expect(shot.status).to.equal(429)
-  expect(shot.headers['retry-after'], 'Retry-After').to.match(/^[1-9]\d*$/)
-  expect(shot.headers['content-type'], 'content-type').to.match(/^application\/problem\+json/)
-  const problem = JSON.parse(shot.body) as { status?: number; title?: string }
-  expect(problem.status).to.equal(429)
-  expect(problem.title).to.be.a('string')
-}
-
 /** No request failed and no answer was a 5xx. */
 function expectNoServerErrors(shots: readonly Shot[]): void {
-  const bad = shots.filter((s) => s.error !== undefined || s.status >= 500 || s.status === 0)
-  expect(bad.map((s) => `${s.instance} ${s.path} ${s.status} ${s.error ?? s.body.slice(0, 200)}`)).to.deep.equal([])
-}
-
-interface BudgetReport {
-  admitted: number
-  refused: number
-  spanMs: number
-  bound: number
-  maxInWindow: number
-}
-
-/**
- * Checks one rule's admissions against GCRA: overall ≤ burst + limit·span/window, and in every window of
- * `windowMs` (sent at or after a given admitted request's send, answered within the window) ≤ limit + burst.
- */
-function checkBudget(shots: readonly Shot[], figures: { limit: number; windowMs: number; burst: number }): BudgetReport {
-  const admitted = shots.filter((s) => s.status !== 429).sort((a, b) => a.sentAt - b.sentAt)
-  const refused = shots.filter((s) => s.status === 429)
-  for (const shot of refused) expectRefusal(shot)
-  // A refusal waits for the next admission, never more than T away: Retry-After is at most T rounded up to seconds.
-  const maxRetryAfter = Math.ceil(figures.windowMs / figures.limit / 1000)
-  expect(refused.filter((s) => Number(s.headers['retry-after']) > maxRetryAfter).map((s) => s.headers['retry-after'])).to.deep.equal([])
-  const spanMs = Math.max(...admitted.map((s) => s.answeredAt)) - Math.min(...admitted.map((s) => s.sentAt))
-  const bound = figures.burst + (figures.limit * spanMs) / figures.windowMs
-  expect(admitted.length, `admitted ${admitted.length} over ${Math.round(spanMs)} ms; GCRA allows at most ${bound.toFixed(1)}`).to.be.at.most(bound)
-  let maxInWindow = 0
-  for (const first of admitted) {
-    const inWindow = admitted.filter((s) => s.sentAt >= first.sentAt && s.answeredAt <= first.sentAt + figures.windowMs).length
-    maxInWindow = Math.max(maxInWindow, inWindow)
-  }
-  expect(maxInWindow, `admitted within one ${figures.windowMs} ms window`).to.be.at.most(figures.limit + figures.burst)
-  return { admitted: admitted.length, refused: refused.length, spanMs, bound, maxInWindow }
-}
-
-/** Load facts every budget test states: bounded, at least 10× the rule's rate, spread over every instance. */
-function checkLoad(shots: readonly Shot[], instances: number, perRuleRate: number): { sent: number; elapsedMs: number; ratePerSecond: number } {
-  const first = Math.min(...shots.map((s) => s.sentAt))
-  const last = Math.max(...shots.map((s) => s.sentAt))
-  const elapsedMs = last - first
-  const ratePerSecond = ((shots.length - 1) * 1000) / elapsedMs
-  expect(ratePerSecond, 'the load is at least 10× the sustained rate').to.be.at.least(perRuleRate)
-  for (let i = 0; i < instances; i++) expect(shots.filter((s) => s.instance === i).length, `requests to instance ${i}`).to.be.at.least(Math.floor(shots.length / instances))
-  return { sent: shots.length, elapsedMs, ratePerSecond }
+  expect(serverErrors(shots)).to.deep.equal([])
 }
 
 /** `gantry_ratelimit_decisions_total` of one rule from a /metrics text, by result. */
 function decisionCounts(metrics: string, rule: string): Record<string, number> {
   const counts: Record<string, number> = {}
-  for (const line of metrics.split('\n')) {
-    if (!line.startsWith('gantry_ratelimit_decisions_total{')) continue
-    const labels = line.slice(line.indexOf('{') + 1, line.indexOf('}'))
-    if (!labels.includes(`rule="${rule}"`)) continue
-    const result = /result="([^"]+)"/.exec(labels)?.[1] ?? '?'
-    counts[result] = (counts[result] ?? 0) + Number(line.slice(line.indexOf('}') + 1).trim())
+  for (const { labels, value } of metricSamples(metrics, 'gantry_ratelimit_decisions_total')) {
+    if (labels.rule !== rule) continue
+    const result = labels.result ?? '?'
+    counts[result] = (counts[result] ?? 0) + value
   }
   return counts
 }
 
 const ms = (n: number): string => `${Math.round(n)} ms`
-
-/** SIGTERM to each instance still running, then waits for every exit (bounded; SIGKILL after 10 s). */
-async function stopAll(serves: readonly ServeProcess[]): Promise<void> {
-  await Promise.all(
-    serves.map(async (serve) => {
-      if (serve.child.exitCode !== null || serve.child.signalCode !== null) return
-      serve.child.kill('SIGTERM')
-      const timer = setTimeout(() => serve.child.kill('SIGKILL'), 10_000)
-      await serve.exited
-      clearTimeout(timer)
-    }),
-  )
-}
 
 describe('e2e: rate limits shared by several gantry serve processes', function () {
   this.timeout(60_000)
@@ -214,10 +49,13 @@ describe('e2e: rate limits shared by several gantry serve processes', function (
   let ws: ServeWorkspace
   let sharedRedis: RedisServer
   /** The four instances on sharedRedis (tests 1, 4 and 5). */
-  let fleet: { serves: ServeProcess[]; urls: string[] } | undefined
+  /** The four instances on sharedRedis (the live-change and shadow tests). */
+  let fleet: Fleet | undefined
 
+  /** What every run and instance gets beyond the workspace's own variables. */
+  const vars = (redisUrl: string): NodeJS.ProcessEnv => ({ GANTRY_AUTH_SECRET: AUTH_SECRET, REDIS_URL: redisUrl })
   /** `gantry ARGS` in the workspace, with the given Redis. */
-  const gantry = (redisUrl: string, args: readonly string[]): Promise<CliResult> => runGantry(args, { cwd: ws.root, env: { ...ws.env, GANTRY_AUTH_SECRET: AUTH_SECRET, REDIS_URL: redisUrl } })
+  const gantry = (redisUrl: string, args: readonly string[]): Promise<CliResult> => runGantry(args, { cwd: ws.root, env: { ...ws.env, ...vars(redisUrl) } })
   const gantryOk = async (redisUrl: string, args: readonly string[]): Promise<CliResult> => {
     const result = await gantry(redisUrl, args)
     expect(result.code, `gantry ${args.join(' ')}\n${result.stderr}`).to.equal(0)
@@ -229,60 +67,36 @@ describe('e2e: rate limits shared by several gantry serve processes', function (
     this.timeout(30_000)
     for (const stop of own.splice(0).reverse()) await stop().catch(() => undefined)
   })
-  /** `count` instances of `gantry serve` on `redisUrl`, each on its own port; resolves once all listen. `owned`: stopped after the test. */
-  const startInstances = async (redisUrl: string, count: number, owned = true): Promise<{ serves: ServeProcess[]; urls: string[] }> => {
-    const serves = Array.from({ length: count }, () => startServe({ ...ws, env: { ...ws.env, GANTRY_AUTH_SECRET: AUTH_SECRET, REDIS_URL: redisUrl } }))
-    if (owned) own.push(() => stopAll(serves))
-    const urls = await Promise.all(serves.map((s) => listeningUrl(s)))
-    expect(new Set(urls).size).to.equal(count)
-    return { serves, urls }
+  /** `count` instances of `gantry serve` on `redisUrl`, stopped after the test. */
+  const startInstances = async (redisUrl: string, count: number): Promise<Fleet> => {
+    const started = await startFleet(ws, vars(redisUrl), count)
+    own.push(() => started.stop())
+    return started
   }
   const rule = (name: string, path: string, extra: readonly string[] = []): string[] => ['ratelimit', 'set', name, '--match', `GET ${path}`, '--limit', String(LIMIT), '--window', `${WINDOW_MS / 1000}s`, '--burst', String(BURST), ...extra]
 
   before(async function () {
     this.timeout(60_000)
-    ws = await createServeWorkspace()
-    // Redis from REDIS_URL only, and required: a run that forgot it fails instead of quietly using memory.
-    const configPath = join(ws.root, 'gantry.config.json')
-    const config = JSON.parse(readFileSync(configPath, 'utf8')) as { environments: { development: Record<string, unknown> } }
-    config.environments.development.redis = '${REDIS_URL}'
-    writeFileSync(configPath, JSON.stringify(config, null, 2))
+    ws = await createRedisWorkspace()
     sharedRedis = await startRedisServer()
-    // The rules of tests 1, 4 and 5, stored before the fleet starts: each instance loads them at start.
-    await gantryOk(sharedRedis.url, rule('shared-1', '/api/e2e-1/*', ['--key', 'global']))
+    // The rules of the fleet's tests, stored before it starts: each instance loads them at start.
     await gantryOk(sharedRedis.url, ['ratelimit', 'set', 'live-4', '--match', 'GET /api/e2e-4/*', '--key', 'ip', '--limit', '1000', '--window', '2s', '--burst', '1000'])
     await gantryOk(sharedRedis.url, rule('shadow-5', '/api/e2e-5/*', ['--key', 'global', '--shadow']))
-    fleet = await startInstances(sharedRedis.url, 4, false)
+    fleet = await startFleet(ws, vars(sharedRedis.url), 4)
   })
   after(async function () {
     this.timeout(30_000)
+    await fleet?.stop()
     killLeftovers()
     await stopAllRedis()
     ws?.cleanup()
-  })
-
-  it('4 instances, 1 Redis: a global rule (20/2s, burst 5) under 10× load round-robin admits no more than GCRA allows, overall and in every window; 429s carry Retry-After and problem+json; no 5xx', async () => {
-    const { urls } = fleet ?? expect.fail('no fleet')
-    const load = startLoad({ urls, paths: ['/api/e2e-1/x'], ratePerSecond: 1.5 * TEN_TIMES, maxRequests: 600, maxMs: 4000 })
-    const shots = await load.done
-    expectNoServerErrors(shots)
-    const facts = checkLoad(shots, urls.length, TEN_TIMES)
-    const report = checkBudget(shots, { limit: LIMIT, windowMs: WINDOW_MS, burst: BURST })
-    // Not starved either: one shared budget is spent at the sustained rate while the load lasts.
-    expect(report.admitted).to.be.at.least(0.8 * (BURST + (LIMIT * facts.elapsedMs) / WINDOW_MS))
-    for (const shot of shots.filter((s) => s.status !== 429)) expect(policyQuota(shot, 'shared-1')).to.equal(LIMIT)
-    for (let i = 0; i < urls.length; i++) expect(shots.some((s) => s.instance === i && s.status === 429), `instance ${i} refused some`).to.equal(true)
-    console.log(
-      `      1 Redis, 4 instances: ${facts.sent} requests in ${ms(facts.elapsedMs)} (${facts.ratePerSecond.toFixed(0)}/s), admitted ${report.admitted} ` +
-        `(bound ${report.bound.toFixed(1)} over ${ms(report.spanMs)}; max ${report.maxInWindow} in a window, bound ${LIMIT + BURST}), refused ${report.refused}`,
-    )
   })
 
   it('a rule changed under load (`ratelimit set --limit`) is in force on all 4 instances within 1 s of the CLI exiting, and stays', async () => {
     const { urls } = fleet ?? expect.fail('no fleet')
     const OLD = 1000
     const NEW = 500
-    const load = startLoad({ urls, paths: ['/api/e2e-4/x'], ratePerSecond: 120, maxRequests: 1200, maxMs: 8000 })
+    const load = startLoad({ urls, targets: ['/api/e2e-4/x'], ratePerSecond: 120, maxRequests: 1200, maxMs: 8000 })
     // Every instance answers under the old figures first.
     await until(async () => (urls.every((_, i) => load.shots.some((s) => s.instance === i && policyQuota(s, 'live-4') === OLD)) ? true : undefined), 'the old quota on every instance')
     const cliStartedAt = performance.now()
@@ -335,11 +149,11 @@ describe('e2e: rate limits shared by several gantry serve processes', function (
     const { urls } = fleet ?? expect.fail('no fleet')
     const listBefore = parseJson<{ data: { name: string; counts: { admitted: number; shadowRefused: number } }[] }>(await gantryOk(sharedRedis.url, ['ratelimit', 'list', '--json']))
     const before = listBefore.data.find((r) => r.name === 'shadow-5')?.counts ?? expect.fail('no shadow-5 in the list')
-    const load = startLoad({ urls, paths: ['/api/e2e-5/x'], ratePerSecond: 1.5 * TEN_TIMES, maxRequests: 450, maxMs: 3000 })
+    const load = startLoad({ urls, targets: ['/api/e2e-5/x'], ratePerSecond: 1.5 * TEN_TIMES, maxRequests: 450, maxMs: 3000 })
     const shots = await load.done
     const loadEndedAt = performance.now()
     expectNoServerErrors(shots)
-    checkLoad(shots, urls.length, TEN_TIMES)
+    expectLoad(shots, urls.length, TEN_TIMES)
     expect(shots.filter((s) => s.status !== 404).map((s) => s.status), 'every request reached the router (404: no such route)').to.deep.equal([])
     // A shadow rule is not advertised: clients must not slow down for it.
     expect(shots.filter((s) => policyQuota(s, 'shadow-5') !== undefined)).to.have.length(0)
@@ -382,14 +196,14 @@ describe('e2e: rate limits shared by several gantry serve processes', function (
     for (const [i, name] of names.entries()) await gantryOk(cluster.url, rule(name, `/api/e2e-2-${i}/*`, ['--key', 'global']))
     const { serves, urls } = await startInstances(cluster.url, 4)
     const paths = names.map((_, i) => `/api/e2e-2-${i}/x`)
-    const load = startLoad({ urls, paths, ratePerSecond: 1.2 * TEN_TIMES * names.length, maxRequests: 1200, maxMs: 3500 })
+    const load = startLoad({ urls, targets: paths, ratePerSecond: 1.2 * TEN_TIMES * names.length, maxRequests: 1200, maxMs: 3500 })
     const shots = await load.done
     expectNoServerErrors(shots)
     const reports: string[] = []
     for (const [i, name] of names.entries()) {
       const mine = shots.filter((s) => s.path === paths[i])
-      const facts = checkLoad(mine, urls.length, TEN_TIMES)
-      const report = checkBudget(mine, { limit: LIMIT, windowMs: WINDOW_MS, burst: BURST })
+      const facts = expectLoad(mine, urls.length, TEN_TIMES)
+      const report = expectWithinBudget(mine, { limit: LIMIT, windowMs: WINDOW_MS, burst: BURST })
       expect(report.admitted).to.be.at.least(0.8 * (BURST + (LIMIT * facts.elapsedMs) / WINDOW_MS))
       for (const shot of mine.filter((s) => s.status !== 429)) expect(policyQuota(shot, name)).to.equal(LIMIT)
       reports.push(`${name}: ${facts.sent} in ${ms(facts.elapsedMs)}, admitted ${report.admitted} ≤ ${report.bound.toFixed(1)}, max ${report.maxInWindow}/window`)
@@ -433,7 +247,7 @@ describe('e2e: rate limits shared by several gantry serve processes', function (
     const login = (instance: number, email: string): Promise<Shot> => shoot(instance, urls[instance] ?? '', '/api/v1/auth/login', { method: 'POST', body: { email, password: 'not the password, long enough' } })
     const fromRedis = (shot: Shot): boolean => policyQuota(shot, 'f-open') === LIMIT
 
-    const load = startLoad({ urls, paths: ['/api/e2e-3/x'], ratePerSecond: 50, maxRequests: 2000, maxMs: 40_000 })
+    const load = startLoad({ urls, targets: ['/api/e2e-3/x'], ratePerSecond: 50, maxRequests: 2000, maxMs: 40_000 })
     /** Holds a fault for at least 1 s of load and 20 answers sent during it. */
     const holdFault = (since: number) =>
       until(async () => (performance.now() - since >= 1000 && load.shots.filter((s) => s.sentAt >= since).length >= 20 ? true : undefined), 'load during the fault', { timeoutMs: 10_000 })

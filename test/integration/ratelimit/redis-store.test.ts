@@ -7,7 +7,10 @@ import { createMemoryStore, createRateLimiter, createRedisStore, GCRA_LUA, type 
 import { requireRedis, SERVICE_URLS } from '../../helpers/services.js'
 import { storeSemantics } from '../../helpers/store-suite.js'
 
-/** The options the runtime gives the store's client (src/runtime.ts), short of the reconnect strategy. */
+/**
+ * Fail-fast client options like the runtime's (src/runtime.ts), short of the reconnect strategy; there the
+ * client's timeout is only a backstop behind the store's own deadline (redis-store-busy.test.ts).
+ */
 const clientOptions = { commandTimeout: 100, enableOfflineQueue: false, maxRetriesPerRequest: 0, disconnectTimeout: 100 } as const
 
 /** A connected client: without an offline queue, a command sent before `ready` fails at once. */
