@@ -7,9 +7,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { chownSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import knexFactory from 'knex'
-import { randomBytes } from 'node:crypto'
-import type { TestDatabase } from './services.js'
+import { adminKnex, createDatabaseOn, type TestDatabase } from './services.js'
 import { tempDir } from './cli.js'
 import { until, within } from './serve-process.js'
 import { closedPort } from './tcp-proxy.js'
@@ -145,30 +143,7 @@ export async function startPrivateDatabase(dialect: PrivateDialect): Promise<Pri
     get pid() {
       return child.pid ?? -1
     },
-    async createDatabase() {
-      const name = `gantry_r_${randomBytes(4).toString('hex')}`
-      const quoted = dialect === 'mysql' ? `\`${name}\`` : `"${name}"`
-      const admin = adminKnex(dialect, url)
-      try {
-        await admin.raw(`CREATE DATABASE ${quoted}`)
-      } finally {
-        await admin.destroy()
-      }
-      const dbUrl = new URL(url)
-      dbUrl.pathname = `/${name}`
-      return {
-        dialect,
-        url: dbUrl.toString(),
-        async drop() {
-          const db = adminKnex(dialect, url)
-          try {
-            await db.raw(dialect === 'postgres' ? `DROP DATABASE IF EXISTS ${quoted} WITH (FORCE)` : `DROP DATABASE IF EXISTS ${quoted}`)
-          } finally {
-            await db.destroy()
-          }
-        },
-      }
-    },
+    createDatabase: () => createDatabaseOn(dialect, url),
     pause: () => signal('SIGSTOP'),
     resume: () => signal('SIGCONT'),
     async kill() {
@@ -215,24 +190,6 @@ function processTree(pid: number): number[] {
   const tree = [pid]
   for (let i = 0; i < tree.length; i++) tree.push(...(parents.get(tree[i] ?? -1) ?? []))
   return tree
-}
-
-function adminKnex(dialect: PrivateDialect, url: string): ReturnType<typeof knexFactory> {
-  const parsed = new URL(url)
-  return knexFactory({
-    client: dialect === 'mysql' ? 'mysql2' : 'pg',
-    connection: {
-      host: parsed.hostname,
-      port: Number(parsed.port),
-      user: decodeURIComponent(parsed.username),
-      database: parsed.pathname.slice(1),
-      ...(dialect === 'mysql' ? { connectTimeout: 2000 } : { connectionTimeoutMillis: 2000 }),
-    },
-    pool: { min: 0, max: 1 },
-    acquireConnectionTimeout: 3000,
-    // A refused connection while the server starts is expected; the caller reports what matters.
-    log: { warn: () => undefined, error: () => undefined, debug: () => undefined, deprecate: () => undefined },
-  })
 }
 
 /** Kills every private database server still running and removes its data (after). */

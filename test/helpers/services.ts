@@ -58,8 +58,9 @@ async function probe(dialect: 'mysql' | 'postgres'): Promise<string | undefined>
   }
 }
 
-function adminKnex(dialect: 'mysql' | 'postgres'): Knex {
-  const url = new URL(SERVICE_URLS[dialect])
+/** A one-connection knex on a server's admin URL (the shared services' by default), quiet about refusals: callers report them. */
+export function adminKnex(dialect: 'mysql' | 'postgres', serverUrl: string = SERVICE_URLS[dialect]): Knex {
+  const url = new URL(serverUrl)
   return knexFactory({
     client: dialect === 'mysql' ? 'mysql2' : 'pg',
     connection: {
@@ -72,6 +73,7 @@ function adminKnex(dialect: 'mysql' | 'postgres'): Knex {
     },
     pool: { min: 0, max: 1 },
     acquireConnectionTimeout: 4000,
+    log: { warn: () => undefined, error: () => undefined, debug: () => undefined, deprecate: () => undefined },
   })
 }
 
@@ -83,30 +85,32 @@ export interface TestDatabase {
   drop(): Promise<void>
 }
 
-/** Creates a uniquely named database (or SQLite file) for one test or suite. */
+/** Creates a uniquely named database (or SQLite file) for one test or suite, on the shared services. */
 export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase> {
+  if (dialect !== 'sqlite') return createDatabaseOn(dialect, SERVICE_URLS[dialect])
+  const dir = mkdtempSync(join(tmpdir(), 'gantry-sqlite-'))
+  return { dialect, url: `sqlite:${join(dir, `gantry_t_${process.pid}.sqlite3`)}`, drop: async () => rmSync(dir, { recursive: true, force: true }) }
+}
+
+/** Creates a uniquely named database on the server at `serverUrl` (its admin URL), and how to drop it. */
+export async function createDatabaseOn(dialect: 'mysql' | 'postgres', serverUrl: string): Promise<TestDatabase> {
   const name = `gantry_t_${process.pid}_${randomBytes(4).toString('hex')}`
-  if (dialect === 'sqlite') {
-    const dir = mkdtempSync(join(tmpdir(), 'gantry-sqlite-'))
-    return { dialect, url: `sqlite:${join(dir, `${name}.sqlite3`)}`, drop: async () => rmSync(dir, { recursive: true, force: true }) }
-  }
-  const admin = adminKnex(dialect)
   const quoted = dialect === 'mysql' ? `\`${name}\`` : `"${name}"`
+  const admin = adminKnex(dialect, serverUrl)
   try {
     await admin.raw(`CREATE DATABASE ${quoted}`)
   } finally {
     await admin.destroy()
   }
-  const url = new URL(SERVICE_URLS[dialect])
+  const url = new URL(serverUrl)
   url.pathname = `/${name}`
   return {
     dialect,
     url: url.toString(),
     async drop() {
-      const db = adminKnex(dialect)
+      const db = adminKnex(dialect, serverUrl)
       try {
-        if (dialect === 'postgres') await db.raw(`DROP DATABASE IF EXISTS ${quoted} WITH (FORCE)`)
-        else await db.raw(`DROP DATABASE IF EXISTS ${quoted}`)
+        await db.raw(dialect === 'postgres' ? `DROP DATABASE IF EXISTS ${quoted} WITH (FORCE)` : `DROP DATABASE IF EXISTS ${quoted}`)
       } finally {
         await db.destroy()
       }
