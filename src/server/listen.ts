@@ -49,10 +49,14 @@ export interface RunningServer {
 /** Binds the app; rejects (EADDRINUSE, EACCES) when the address cannot be bound. */
 export async function listen(app: Express, lifecycle: Lifecycle, options: ListenOptions): Promise<RunningServer> {
   const connections = trackConnections(lifecycle)
-  const server = createServer((req, res) => {
+  // Node's own refusals of an HTTP/1.1 request without Host (400) and of an unknown Expect (417) are bare
+  // status lines; these answer them as problem+json, like every other refusal.
+  const server = createServer({ requireHostHeader: false }, (req, res) => {
+    if (req.httpVersion === '1.1' && req.headers.host === undefined) return answerProblem(res, 400, 'An HTTP/1.1 request needs a Host header.')
     connections.request(req, res)
     app(req, res)
   })
+  server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) => answerProblem(res, 417, 'The only expectation served is 100-continue.'))
   server.on('connection', connections.add)
   server.on('clientError', answerClientError)
   // close() calls this to cut idle keep-alive connections; ours also ends silent new ones after their grace.
@@ -159,6 +163,17 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Socket): v
     return
   }
   const { status, detail } = CLIENT_ERRORS[err.code ?? ''] ?? { status: 400, detail: 'The request is not valid HTTP/1.1.' }
-  const body = JSON.stringify({ type: 'https://gantry.dev/problems/invalid-input', title: 'INVALID_INPUT', status, detail, code: 'INVALID_INPUT' })
+  const body = problemBody(status, detail)
   socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Bad Request'}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+}
+
+/** A refusal of the listener's own, before the app: problem+json, and the connection closes. */
+function answerProblem(res: ServerResponse, status: number, detail: string): void {
+  const body = problemBody(status, detail)
+  res.writeHead(status, { 'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(body), connection: 'close' })
+  res.end(body)
+}
+
+function problemBody(status: number, detail: string): string {
+  return JSON.stringify({ type: 'https://gantry.dev/problems/invalid-input', title: 'INVALID_INPUT', status, detail, code: 'INVALID_INPUT' })
 }

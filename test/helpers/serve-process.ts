@@ -21,12 +21,16 @@ export interface ServeWorkspaceOptions {
   readonly databaseUrl?: string
   /** Merged into the development environment's `server` block (drainDelay, shutdownTimeout …). */
   readonly server?: Readonly<Record<string, unknown>>
+  /** Merged into the development environment's `auth` block (algorithm …). */
+  readonly auth?: Readonly<Record<string, unknown>>
   /** Apply the migrations and create ADMIN (default); false leaves every migration pending. */
   readonly migrated?: boolean
 }
 
 export interface ServeWorkspace {
   readonly root: string
+  /** What `gantry init` printed (createServeWorkspace's workspaces). */
+  readonly init?: CliResult
   /** Variables every run in this workspace gets (DATABASE_URL). */
   readonly env: NodeJS.ProcessEnv
   gantry(args: readonly string[], input?: string): Promise<CliResult>
@@ -44,6 +48,7 @@ export async function createServeWorkspace(options: ServeWorkspaceOptions = {}):
   const development = config.environments.development ?? {}
   if (options.databaseUrl) development.database = '${DATABASE_URL}'
   development.server = { ...(development.server as object), ...options.server }
+  development.auth = { ...(development.auth as object), ...options.auth }
   writeFileSync(configPath, JSON.stringify(config, null, 2))
 
   const env: NodeJS.ProcessEnv = options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}
@@ -54,7 +59,7 @@ export async function createServeWorkspace(options: ServeWorkspaceOptions = {}):
     const created = await gantry(['users', 'create', '--email', ADMIN.email, '--role', 'admin', '--password-stdin'], ADMIN.password)
     expect(created.code, created.stderr).to.equal(0)
   }
-  return { root, env, gantry, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
+  return { root, init, env, gantry, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
 }
 
 /** One JSON log line of the server. */
@@ -191,10 +196,14 @@ export interface HttpAnswer {
   readonly body: string
 }
 
-/** One HTTP request on its own connection (or `agent`'s); the whole body read; `signal` aborts it. */
-export function http(url: string, options: { method?: string; headers?: Record<string, string>; body?: string; agent?: Agent; signal?: AbortSignal } = {}): Promise<HttpAnswer> {
+/**
+ * One HTTP request on its own connection (or `agent`'s); the whole body read; `signal` aborts it.
+ * `localAddress` (127.0.0.2 …) makes the request come from another loopback address: another client, to
+ * the server's per-address rules.
+ */
+export function http(url: string, options: { method?: string; headers?: Record<string, string>; body?: string; agent?: Agent; signal?: AbortSignal; localAddress?: string } = {}): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method: options.method ?? 'GET', headers: options.headers, agent: options.agent ?? false, signal: options.signal }, (res) => {
+    const req = httpRequest(url, { method: options.method ?? 'GET', headers: options.headers, agent: options.agent ?? false, signal: options.signal, localAddress: options.localAddress }, (res) => {
       let body = ''
       res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk))
       res.once('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }))

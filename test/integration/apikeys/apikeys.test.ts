@@ -1,9 +1,8 @@
-import { crc32 } from 'node:zlib'
 import { expect } from 'chai'
 import knexFactory from 'knex'
 import { parseApiKey } from '../../../src/core/apikeys/apikey-format.js'
-import { encodeBase62 } from '../../../src/core/apikeys/base62.js'
 import { createServices } from '../../../src/core/services.js'
+import { reCheck } from '../../helpers/forged-credentials.js'
 import { DIALECTS, requireDialect } from '../../helpers/services.js'
 import { identityFixture, rejection, STRONG, type IdentityFixture } from '../identity/fixture.js'
 
@@ -162,10 +161,4 @@ for (const dialect of DIALECTS) {
       for (const secret of [created.key, rotated.key, parseApiKey(created.key).secret, parseApiKey(rotated.key).secret, ...hashes]) expect(everything).to.not.contain(secret)
     })
   })
-}
-
-/** Recomputes the check of a key whose body was edited: a forged key with a valid shape and check. */
-function reCheck(key: string): string {
-  const body = key.slice(0, -6)
-  return body + encodeBase62(crc32(body), 6)
 }

@@ -5,26 +5,29 @@
  * in any log line.
  */
 import type { Server } from 'node:http'
-import { connect, type AddressInfo } from 'node:net'
+import type { AddressInfo } from 'node:net'
 import { expect } from 'chai'
 import request from 'supertest'
 import { GantryError } from '../../../src/core/errors.js'
-import { answerClientError } from '../../../src/server/listen.js'
+import { listen } from '../../../src/server/listen.js'
+import { parseAnswers, sendBytes, type Answer } from '../../helpers/http-probes.js'
 import { createTestServer, PASSWORD, USERS, type TestServer } from '../../helpers/server.js'
 
 const ALLOWED_ORIGIN = 'https://console.example.com'
 
-/** Starts the app on a loopback port (supertest would bind one per request), answering parser errors as listen.ts does. */
+/** Starts the app on a loopback port through gantry's own listener (supertest would bind one per request). */
 async function listening(s: TestServer): Promise<Server> {
-  const server = s.app.listen(0, '127.0.0.1')
-  server.on('clientError', answerClientError)
-  await new Promise((resolve) => server.once('listening', resolve))
-  return server
+  return (await listen(s.app, s.lifecycle, { port: 0, host: '127.0.0.1', drainDelayMs: 0, shutdownTimeoutMs: 1000 })).server
 }
 
 async function stop(server: Server | undefined, s: TestServer | undefined): Promise<void> {
   await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)))
   await s?.cleanup()
+}
+
+/** Writes `text` on a bare socket and reads the answers until the server closes. */
+async function exchange(server: Server, text: string): Promise<Answer[]> {
+  return parseAnswers(await sendBytes((server.address() as AddressInfo).port, Buffer.from(text, 'latin1')))
 }
 
 describe('the HTTP edge', function () {
@@ -116,30 +119,36 @@ describe('the HTTP edge', function () {
     })
 
     it('never sees an id with a line break: the HTTP parser refuses the request first', async () => {
-      const { port } = server.address() as AddressInfo
-      const answer = await new Promise<string>((resolve, reject) => {
-        let text = ''
-        const socket = connect(port, '127.0.0.1', () => socket.end('GET /api/health HTTP/1.1\r\nHost: x\r\nX-Request-Id: a\r\n b\r\nConnection: close\r\n\r\n'))
-        socket.on('data', (chunk) => (text += String(chunk)))
-        socket.on('end', () => resolve(text))
-        socket.on('error', reject)
-      })
-      expect(answer).to.match(/^HTTP\/1\.1 400 /)
-      expect(answer).to.include('Content-Type: application/problem+json')
-      expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).to.include({ status: 400, code: 'INVALID_INPUT' })
+      const [answer, ...more] = await exchange(server, 'GET /api/health HTTP/1.1\r\nHost: x\r\nX-Request-Id: a\r\n b\r\nConnection: close\r\n\r\n')
+      expect(more).to.deep.equal([])
+      expect(answer).to.deep.include({ status: 400 })
+      expect(answer!.headers['content-type']).to.equal('application/problem+json')
+      expect(JSON.parse(answer!.body)).to.include({ status: 400, code: 'INVALID_INPUT' })
     })
 
     it('answers oversized headers with 431 problem+json, not a bare status line', async () => {
-      const { port } = server.address() as AddressInfo
-      const answer = await new Promise<string>((resolve, reject) => {
-        let text = ''
-        const socket = connect(port, '127.0.0.1', () => socket.end(`GET /api/health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`))
-        socket.on('data', (chunk) => (text += String(chunk)))
-        socket.on('end', () => resolve(text))
-        socket.on('error', reject)
-      })
-      expect(answer).to.match(/^HTTP\/1\.1 431 /)
-      expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).to.include({ status: 431, code: 'INVALID_INPUT' })
+      const [answer] = await exchange(server, `GET /api/health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`)
+      expect(answer).to.deep.include({ status: 431 })
+      expect(JSON.parse(answer!.body)).to.include({ status: 431, code: 'INVALID_INPUT' })
+    })
+
+    it('answers what Node itself would refuse with a bare status line — HTTP/1.1 without Host, an unknown Expect — as problem+json', async () => {
+      for (const [text, status] of [
+        ['GET /api/health HTTP/1.1\r\n\r\n', 400],
+        ['POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nExpect: teapot\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}', 417],
+      ] as const) {
+        const [answer, ...more] = await exchange(server, text)
+        expect(more, text).to.deep.equal([])
+        expect(answer, text).to.deep.include({ status })
+        expect(answer!.headers['content-type'], text).to.equal('application/problem+json')
+        expect(answer!.headers.connection, text).to.equal('close')
+        expect(JSON.parse(answer!.body), text).to.include({ status, code: 'INVALID_INPUT' })
+      }
+      // HTTP/1.0 needs no Host, and 100-continue is still served.
+      expect((await exchange(server, 'GET /api/health HTTP/1.0\r\n\r\n'))[0]).to.deep.include({ status: 200 })
+      const body = JSON.stringify({ email: USERS.viewer, password: PASSWORD })
+      const continued = await exchange(server, `POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`)
+      expect(continued.map((a) => a.status)).to.deep.equal([100, 200])
     })
   })
 

@@ -1,23 +1,10 @@
 import { randomBytes } from 'node:crypto'
 import { expect } from 'chai'
-import { calculateJwkThumbprint, EncryptJWT, exportJWK, exportSPKI, generateKeyPair, type CryptoKey, type JWK } from 'jose'
 import { manualClock } from '../../../../src/core/clock.js'
 import { createAccessTokens, type AccessTokens } from '../../../../src/core/sessions/access-tokens.js'
 import { eddsaKeys, hs256Keys, type EdDSAKeySource } from '../../../../src/core/sessions/token-keys.js'
-import { AUDIENCE, b64, goodClaims, ISSUER, nowSeconds, rejection, signRaw, START } from './forgery.js'
-
-interface TestKey {
-  readonly kid: string
-  readonly privateKey: CryptoKey
-  readonly publicKey: CryptoKey
-  readonly publicJwk: JWK
-}
-
-async function ed25519(): Promise<TestKey> {
-  const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' })
-  const publicJwk = await exportJWK(publicKey)
-  return { kid: await calculateJwkThumbprint(publicJwk), privateKey, publicKey, publicJwk }
-}
+import { ed25519, eddsaForgeries, signRaw, type Forgery, type TestKey } from '../../../helpers/forged-tokens.js'
+import { AUDIENCE, goodClaims, ISSUER, nowSeconds, rejection, START } from './forgery.js'
 
 /** The key ring reduced to what access tokens see: a current key and the public keys that verify. */
 function source(current: TestKey, previous: readonly TestKey[] = []): EdDSAKeySource & { lookups: string[] } {
@@ -73,38 +60,8 @@ describe('core/sessions: access tokens (EdDSA)', () => {
   describe('a forged-token corpus', () => {
     const header = () => ({ alg: 'EdDSA', typ: 'at+jwt', kid: current.kid })
     const good = async () => (await tokens.sign({ sub: '42', epoch: 0, kind: 'user' })).token
-    const rawPublicKey = () => Buffer.from(String(current.publicJwk.x), 'base64url')
-
-    const corpus: Array<{ name: string; make: () => Promise<string> }> = [
-      { name: 'alg none, no signature', make: async () => `${b64({ alg: 'none', typ: 'at+jwt', kid: current.kid })}.${b64(goodClaims())}.` },
-      { name: 'alg none, signature kept', make: async () => { const [, p, sig] = (await good()).split('.'); return `${b64({ alg: 'none', typ: 'at+jwt', kid: current.kid })}.${p}.${sig}` } },
-      { name: 'HS256 with the raw public key bytes as the HMAC secret (HS/EdDSA confusion)', make: async () => signRaw({ alg: 'HS256', typ: 'at+jwt', kid: current.kid }, goodClaims(), rawPublicKey()) },
-      { name: 'HS256 with the public JWK text as the HMAC secret', make: async () => signRaw({ alg: 'HS256', typ: 'at+jwt', kid: current.kid }, goodClaims(), Buffer.from(JSON.stringify(current.publicJwk))) },
-      { name: 'HS256 with the public key PEM as the HMAC secret', make: async () => signRaw({ alg: 'HS256', typ: 'at+jwt', kid: current.kid }, goodClaims(), Buffer.from(await exportSPKI(current.publicKey))) },
-      { name: 'HS256 with the public key bytes, no kid', make: async () => signRaw({ alg: 'HS256', typ: 'at+jwt' }, goodClaims(), rawPublicKey()) },
-      { name: 'alg Ed25519 (the fully specified name) with the right key: the pin is EdDSA exactly', make: async () => signRaw({ ...header(), alg: 'Ed25519' }, goodClaims(), current.privateKey) },
-      { name: 'a foreign Ed25519 key presenting a known kid', make: async () => signRaw(header(), goodClaims(), foreign.privateKey) },
-      { name: 'a foreign Ed25519 key presenting the previous kid', make: async () => signRaw({ ...header(), kid: previous.kid }, goodClaims(), foreign.privateKey) },
-      { name: 'a foreign Ed25519 key embedded as jwk, known kid', make: async () => signRaw({ ...header(), jwk: foreign.publicJwk }, goodClaims(), foreign.privateKey) },
-      { name: 'a foreign key with its own (unknown) kid', make: async () => signRaw({ ...header(), kid: foreign.kid }, goodClaims(), foreign.privateKey) },
-      { name: 'the right key, unknown kid', make: async () => signRaw({ ...header(), kid: 'no-such-kid' }, goodClaims(), current.privateKey) },
-      { name: 'the right key, no kid', make: async () => signRaw({ alg: 'EdDSA', typ: 'at+jwt' }, goodClaims(), current.privateKey) },
-      { name: 'the right key, kid not a string', make: async () => signRaw({ ...header(), kid: 42 }, goodClaims(), current.privateKey) },
-      { name: 'the right key, a 1000-character kid', make: async () => signRaw({ ...header(), kid: 'k'.repeat(1000) }, goodClaims(), current.privateKey) },
-      { name: 'the right key, jku pointing elsewhere', make: async () => signRaw({ ...header(), kid: 'remote', jku: 'https://evil.test/jwks.json' }, goodClaims(), current.privateKey) },
-      { name: 'another HS256 secret', make: async () => signRaw({ alg: 'HS256', typ: 'at+jwt' }, goodClaims(), randomBytes(32)) },
-      { name: 'ES256 with a known kid', make: async () => signRaw({ ...header(), alg: 'ES256' }, goodClaims(), (await generateKeyPair('ES256')).privateKey) },
-      { name: 'tampered payload (sub changed, signature kept)', make: async () => { const [h, , sig] = (await good()).split('.'); return `${h}.${b64(goodClaims({ sub: '1', permissions: ['*'] }))}.${sig}` } },
-      { name: 'tampered header (kid swapped for the previous key)', make: async () => (await good()).replace(/^[^.]+/, b64({ ...header(), kid: previous.kid })) },
-      { name: 'tampered signature (one character)', make: async () => { const t = await good(); const i = t.length - 5; return t.slice(0, i) + (t[i] === 'A' ? 'B' : 'A') + t.slice(i + 1) } },
-      { name: 'signature stripped', make: async () => (await good()).replace(/[^.]+$/, '') },
-      { name: 'wrong issuer', make: async () => signRaw(header(), goodClaims({ iss: 'https://evil.test' }), current.privateKey) },
-      { name: 'wrong audience', make: async () => signRaw(header(), goodClaims({ aud: 'another-service' }), current.privateKey) },
-      { name: 'typ JWT', make: async () => signRaw({ ...header(), typ: 'JWT' }, goodClaims(), current.privateKey) },
-      { name: 'no typ', make: async () => signRaw({ alg: 'EdDSA', kid: current.kid }, goodClaims(), current.privateKey) },
-      { name: 'expired (past the leeway)', make: async () => signRaw(header(), goodClaims({ iat: nowSeconds() - 1000, exp: nowSeconds() - 31 }), current.privateKey) },
-      { name: 'issued in the future', make: async () => signRaw(header(), goodClaims({ iat: nowSeconds() + 120, exp: nowSeconds() + 1020 }), current.privateKey) },
-      { name: 'a JWE (dir, A256GCM) under the raw public key bytes', make: async () => new EncryptJWT(goodClaims()).setProtectedHeader({ alg: 'dir', enc: 'A256GCM', typ: 'at+jwt', kid: current.kid }).encrypt(rawPublicKey()) },
+    const corpus: Forgery[] = [
+      ...eddsaForgeries({ good, claims: goodClaims, now: nowSeconds, keys: () => ({ current, previous, foreign }) }),
       { name: 'an HS256 token of an environment with a secret (the algorithm is pinned per environment)', make: async () => (await createAccessTokens({ keys: hs256Keys(randomBytes(32)), issuer: ISSUER, audience: AUDIENCE, clock }).sign({ sub: '42', epoch: 0, kind: 'user' })).token },
     ]
 

@@ -1,11 +1,12 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { expect } from 'chai'
-import { EncryptJWT, exportJWK, importPKCS8, SignJWT } from 'jose'
+import { SignJWT } from 'jose'
 import { manualClock } from '../../../../src/core/clock.js'
 import { GantryError } from '../../../../src/core/errors.js'
 import { createAccessTokens, type AccessTokens } from '../../../../src/core/sessions/access-tokens.js'
 import { hs256Keys } from '../../../../src/core/sessions/token-keys.js'
-import { AUDIENCE, b64, goodClaims, ISSUER, nowSeconds, rejection, signRaw, START } from './forgery.js'
+import { hs256Forgeries, signRaw } from '../../../helpers/forged-tokens.js'
+import { AUDIENCE, goodClaims, ISSUER, nowSeconds, rejection, START } from './forgery.js'
 
 describe('core/sessions: access tokens (HS256)', () => {
   const secret = randomBytes(32)
@@ -73,69 +74,11 @@ describe('core/sessions: access tokens (HS256)', () => {
   })
 
   describe('a forged-token corpus', () => {
-    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 })
-    const publicPem = rsa.publicKey.export({ type: 'spki', format: 'pem' }) as string
-    const privatePem = rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string
     const header = { alg: 'HS256', typ: 'at+jwt' }
-
     /** Each forgery, made against `tokens` (secret `secret`) unless it says otherwise. */
-    const corpus: Array<{ name: string; make: () => Promise<string>; secret?: string }> = [
-      { name: 'alg none, no signature', make: async () => `${b64({ alg: 'none', typ: 'at+jwt' })}.${b64(goodClaims())}.` },
-      { name: 'alg none, signature kept', make: async () => { const good = (await tokens.sign({ sub: '42', epoch: 0, kind: 'user' })).token.split('.'); return `${b64({ alg: 'none', typ: 'at+jwt' })}.${good[1]}.${good[2]}` } },
-      { name: 'alg NONE (case variant)', make: async () => `${b64({ alg: 'NONE', typ: 'at+jwt' })}.${b64(goodClaims())}.` },
-      { name: 'RS256 signed; its public key PEM is the HMAC secret (HS/RS confusion)', secret: publicPem, make: async () => signRaw({ alg: 'RS256', typ: 'at+jwt' }, goodClaims(), await importPKCS8(privatePem, 'RS256')) },
-      { name: 'RS256 signed, against the usual secret', make: async () => signRaw({ alg: 'RS256', typ: 'at+jwt' }, goodClaims(), await importPKCS8(privatePem, 'RS256')) },
-      { name: 'RS256 with the attacker key embedded as jwk', make: async () => signRaw({ alg: 'RS256', typ: 'at+jwt', jwk: await exportJWK(rsa.publicKey) }, goodClaims(), await importPKCS8(privatePem, 'RS256')) },
-      { name: 'HS512 with the right secret', make: async () => signRaw({ alg: 'HS512', typ: 'at+jwt' }, goodClaims(), secret) },
-      { name: 'HS384 with the right secret', make: async () => signRaw({ alg: 'HS384', typ: 'at+jwt' }, goodClaims(), secret) },
-      { name: 'another secret', make: async () => signRaw(header, goodClaims(), randomBytes(32)) },
-      { name: 'wrong issuer', make: async () => signRaw(header, goodClaims({ iss: 'https://evil.test' }), secret) },
-      { name: 'no issuer', make: async () => signRaw(header, goodClaims({ iss: undefined }), secret) },
-      { name: 'wrong audience', make: async () => signRaw(header, goodClaims({ aud: 'another-service' }), secret) },
-      { name: 'no audience', make: async () => signRaw(header, goodClaims({ aud: undefined }), secret) },
-      { name: 'typ JWT', make: async () => signRaw({ alg: 'HS256', typ: 'JWT' }, goodClaims(), secret) },
-      { name: 'no typ', make: async () => signRaw({ alg: 'HS256' }, goodClaims(), secret) },
-      { name: 'expired (past the leeway)', make: async () => signRaw(header, goodClaims({ iat: nowSeconds() - 1000, exp: nowSeconds() - 31 }), secret) },
-      { name: 'not yet valid (nbf ahead)', make: async () => signRaw(header, goodClaims({ nbf: nowSeconds() + 120 }), secret) },
-      { name: 'issued in the future', make: async () => signRaw(header, goodClaims({ iat: nowSeconds() + 120, exp: nowSeconds() + 1020 }), secret) },
-      { name: 'no exp', make: async () => signRaw(header, goodClaims({ exp: undefined }), secret) },
-      { name: 'no jti', make: async () => signRaw(header, goodClaims({ jti: undefined }), secret) },
-      { name: 'no sub', make: async () => signRaw(header, goodClaims({ sub: undefined }), secret) },
-      { name: 'exp as a string', make: async () => signRaw(header, goodClaims({ exp: String(nowSeconds() + 900) }), secret) },
-      { name: 'unknown kind', make: async () => signRaw(header, goodClaims({ kind: 'root' }), secret) },
-      { name: 'no session epoch', make: async () => signRaw(header, goodClaims({ epoch: undefined }), secret) },
-      { name: 'claims not an object', make: async () => signRaw(header, ['sub', '42'], secret) },
-      { name: 'unknown critical header', make: async () => signRaw({ ...header, crit: ['exp-policy'], 'exp-policy': 1 }, goodClaims(), secret) },
-      { name: 'unencoded payload (b64 false)', make: async () => signRaw({ ...header, b64: false, crit: ['b64'] }, goodClaims(), secret) },
-      {
-        name: 'tampered payload (sub changed, signature kept)',
-        make: async () => {
-          const [h, , s] = (await tokens.sign({ sub: '42', epoch: 0, kind: 'user' })).token.split('.')
-          return `${h}.${b64(goodClaims({ sub: '1', kind: 'user', permissions: ['*'] }))}.${s}`
-        },
-      },
-      {
-        name: 'tampered signature (one character)',
-        make: async () => {
-          const token = (await tokens.sign({ sub: '42', epoch: 0, kind: 'user' })).token
-          const i = token.length - 5
-          return token.slice(0, i) + (token[i] === 'A' ? 'B' : 'A') + token.slice(i + 1)
-        },
-      },
-      { name: 'signature stripped', make: async () => (await tokens.sign({ sub: '42', epoch: 0, kind: 'user' })).token.replace(/[^.]+$/, '') },
-      { name: 'header swapped for alg none, otherwise intact', make: async () => (await tokens.sign({ sub: '42', epoch: 0, kind: 'user' })).token.replace(/^[^.]+/, b64({ alg: 'none' })) },
-      { name: 'a JWE (dir, A256GCM) under the same secret', make: async () => new EncryptJWT(goodClaims()).setProtectedHeader({ alg: 'dir', enc: 'A256GCM', typ: 'at+jwt' }).encrypt(secret) },
-      { name: 'a JWS in JSON serialisation', make: async () => { const [h, p, s] = (await tokens.sign({ sub: '42', epoch: 0, kind: 'user' })).token.split('.'); return JSON.stringify({ protected: h, payload: p, signature: s }) } },
-      { name: 'a huge token (valid signature, 100 kB of claims)', make: async () => signRaw(header, goodClaims({ pad: 'x'.repeat(100_000) }), secret) },
-      { name: 'empty string', make: async () => '' },
-      { name: 'one segment', make: async () => 'abc' },
-      { name: 'three garbage segments', make: async () => 'a.b.c' },
-      { name: 'four segments', make: async () => `${(await tokens.sign({ sub: '42', epoch: 0, kind: 'user' })).token}.x` },
-      { name: 'non-base64 header', make: async () => `!!!.${b64(goodClaims())}.sig` },
-      { name: 'header not JSON', make: async () => `${b64('not json')}.${b64(goodClaims())}.sig` },
-      { name: 'Bearer prefix left on', make: async () => `Bearer ${(await tokens.sign({ sub: '42', epoch: 0, kind: 'user' })).token}` },
-      { name: 'surrounding whitespace', make: async () => ` ${(await tokens.sign({ sub: '42', epoch: 0, kind: 'user' })).token}\n` },
-    ]
+    const corpus = hs256Forgeries({ good: async () => (await tokens.sign({ sub: '42', epoch: 0, kind: 'user' })).token, claims: goodClaims, now: nowSeconds, secret })
+    /** The HS/RS confusion's verifier uses the attacker's RSA public key (PEM) as its HMAC secret. */
+    const publicPem = corpus.find((forgery) => forgery.secret)!.secret!
 
     it(`holds at least 15 variants (${corpus.length})`, () => {
       expect(corpus.length).to.be.at.least(15)
