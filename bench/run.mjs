@@ -24,15 +24,17 @@
  * benchmark as not measured (with the reason) instead of failed.
  *
  * A module with a target also says `whenMissed`: the cause of a miss and what would reach the target, as
- * measured and profiled; a result that misses carries it, and the README lists it under the table. Each
+ * measured and profiled; the README lists it under the table for a result that misses (the module is
+ * read when the table is written, so a better-understood cause needs no re-run). Each
  * result records its own seconds; a run of every benchmark records its whole duration in
  * bench/results/runs/{full,quick}.json (targets: under 20 and 3 minutes on 2 cores).
  */
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { allBenchmarks } from './lib/benchmarks.mjs'
 import { machineInfo } from './lib/machine.mjs'
 import { measurePairs, measurePairsAsync, median, summarize } from './lib/measure.mjs'
 import { updateReadme } from './table.mjs'
@@ -62,7 +64,7 @@ for (const benchmark of benchmarks) {
 // The build is not timed: a user's run includes it, but it is the same for every benchmark and option.
 if (!options.only) writeRun({ kind: options.quick ? 'quick' : 'full', date: new Date(runStarted).toISOString(), seconds: Math.round((Date.now() - runStarted) / 1000), benchmarks: benchmarks.length, failed, machine })
 log('')
-log(updateReadme(join(root, 'README.md'), resultsDir))
+log(await updateReadme(join(root, 'README.md'), resultsDir))
 process.exitCode = failed ? 1 : 0
 
 /** Records how long a run of every benchmark took (bench/results/runs/<kind>.json). */
@@ -83,8 +85,7 @@ function build() {
 
 /** The benchmark modules, by file name, optionally only those named. */
 async function loadBenchmarks(only) {
-  const files = readdirSync(join(benchDir, 'benchmarks')).filter((f) => f.endsWith('.mjs')).sort()
-  const all = (await Promise.all(files.map(async (f) => (await import(pathToFileURL(join(benchDir, 'benchmarks', f)).href)).default))).flat()
+  const all = await allBenchmarks()
   if (!only) return all
   const unknown = only.filter((name) => !all.some((b) => b.name === name || b.group === name))
   if (unknown.length) {
@@ -96,7 +97,7 @@ async function loadBenchmarks(only) {
 
 /** Sets a benchmark up, measures it and returns its result document (an error entry when it failed). */
 async function runBenchmark(benchmark) {
-  const { name, description, target, whenMissed } = benchmark
+  const { name, description, target } = benchmark
   const quick = options.quick
   const base = { name, description, target, quick, date: new Date().toISOString(), machine }
   const unit = benchmark.unit ?? 'ms'
@@ -126,7 +127,6 @@ async function runBenchmark(benchmark) {
     return {
       ...base,
       met,
-      ...(met === false && whenMissed ? { whenMissed } : {}),
       ratio: round3(ratio),
       medianPairRatio: round3(median(pairRatios)),
       subject,

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { allBenchmarks } from './lib/benchmarks.mjs'
 
 const START = '<!-- bench:start -->'
 const END = '<!-- bench:end -->'
@@ -20,7 +21,7 @@ export function readResults(resultsDir) {
 }
 
 /** The Markdown table, the missed targets with by how much and why, and the run durations. */
-export function renderTable(results, runs = {}) {
+export function renderTable(results, runs = {}, whenMissed = new Map()) {
   const rows = results.map((r) => {
     const what = r.subject && r.reference ? `\`${r.subject.command}\` vs \`${r.reference.command}\`` : ''
     const floor = r.floor ? ` (floor \`${r.floor.command}\`: ${figure(r.floor)})` : ''
@@ -40,18 +41,18 @@ export function renderTable(results, runs = {}) {
     '',
     `Medians of alternating runs after a warm-up; samples, min and max in \`bench/results/\`. ` +
       `Measured ${dates[0] === dates.at(-1) ? `on ${dates[0]}` : `from ${dates[0]} to ${dates.at(-1)}`} on ${machines.join('; ')}.`,
-    ...(missed.length ? ['', `**Missed: ${missed.length} of ${results.filter((r) => r.target).length} targets.**`, '', ...missed.map(describeMiss)] : []),
+    ...(missed.length ? ['', `**Missed: ${missed.length} of ${results.filter((r) => r.target).length} targets.**`, '', ...missed.map((r) => describeMiss(r, whenMissed))] : []),
     '',
     runLine(runs),
   ].join('\n')
 }
 
 /** One bullet: the figure against its target, by how much it falls short, and why (the module's whenMissed). */
-function describeMiss(r) {
+function describeMiss(r, whenMissed) {
   const shortfalls = []
   if (!compareRatio(r.ratio, r.target)) shortfalls.push(`${r.ratio.toFixed(3)}× against ${target({ ratio: r.target.ratio, comparison: r.target.comparison })}: ${by(r.ratio, r.target.ratio)} ${r.target.comparison.startsWith('>') ? 'short' : 'over'}`)
   for (const c of (r.checks ?? []).filter((check) => !check.met)) shortfalls.push(`${c.label} ${c.value ?? '?'}${c.unit ? ` ${c.unit}` : ''} against ${COMPARISON[c.comparison] ?? c.comparison} ${c.limit}${c.unit ? ` ${c.unit}` : ''}: ${by(c.value, c.limit)} over`)
-  return `- **${r.name}**: ${shortfalls.join('; ')}. ${r.whenMissed ?? 'No cause recorded: the module has no whenMissed.'}`
+  return `- **${r.name}**: ${shortfalls.join('; ')}. ${whenMissed.get(r.name) ?? 'No cause recorded: the module has no whenMissed.'}`
 }
 
 /** How far `value` is from `limit`, as a percentage of the limit. */
@@ -87,9 +88,10 @@ export function readRuns(resultsDir) {
 }
 
 /** Replaces the text between the bench markers of `readmePath` with the table; returns the new table. */
-export function updateReadme(readmePath, resultsDir) {
+export async function updateReadme(readmePath, resultsDir) {
   const results = readResults(resultsDir)
-  const table = results.length ? renderTable(results, readRuns(resultsDir)) : '_No results yet: run `npm run bench`._'
+  const whenMissed = new Map((await allBenchmarks()).map((b) => [b.name, b.whenMissed]))
+  const table = results.length ? renderTable(results, readRuns(resultsDir), whenMissed) : '_No results yet: run `npm run bench`._'
   writeFileSync(readmePath, replaceBetween(readFileSync(readmePath, 'utf8'), START, END, table, readmePath))
   return table
 }
@@ -131,5 +133,5 @@ function met(value) {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
   const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-  console.log(updateReadme(join(root, 'README.md'), join(root, 'bench', 'results')))
+  console.log(await updateReadme(join(root, 'README.md'), join(root, 'bench', 'results')))
 }
