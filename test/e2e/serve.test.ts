@@ -2,6 +2,7 @@ import { Agent, request as httpRequest } from 'node:http'
 import { connect as netConnect, createServer, type Server, type Socket } from 'node:net'
 import { expect } from 'chai'
 import { createTestDatabase, requireDialect, requireRedis, SERVICE_URLS, type TestDatabase } from '../helpers/services.js'
+import { isAlive } from '../helpers/serve-health.js'
 import {
   ADMIN,
   createServeWorkspace,
@@ -259,7 +260,7 @@ describe('e2e: gantry serve', function () {
     expect(exit.code, serve.stderr()).to.equal(0)
     expect(serve.logs.filter((l) => l.msg === 'worker stopped')).to.have.length(2)
     expect(serve.logs.at(-1)).to.include({ msg: 'stopped', exitCode: 0 })
-    for (const pid of pids) expect(alive(pid as number)).to.equal(false)
+    for (const pid of pids) expect(isAlive(pid as number)).to.equal(false)
   })
 
   it('--workers 1 --migrate: the primary migrates, a worker killed with SIGKILL is replaced, SIGTERM exits 0', async () => {
@@ -278,7 +279,7 @@ describe('e2e: gantry serve', function () {
     const second = await serve.waitForLog((l) => l.msg === 'listening', { from })
     expect(second.pid).to.be.a('number').and.not.equal(first.pid)
     expect(second.url).to.equal(url)
-    expect(alive(first.pid as number)).to.equal(false)
+    expect(isAlive(first.pid as number)).to.equal(false)
     const health = await until(async () => {
       const answer = await http(`${url}/api/health`)
       return answer.status === 200 ? answer : undefined
@@ -290,7 +291,7 @@ describe('e2e: gantry serve', function () {
     expect(exit.afterMs).to.be.below(3000)
     expect(serve.logs.find((l) => l.msg === 'worker stopped')).to.include({ workerPid: second.pid, code: 0 })
     expect(serve.logs.at(-1)).to.include({ msg: 'stopped', exitCode: 0 })
-    expect(alive(second.pid as number)).to.equal(false)
+    expect(isAlive(second.pid as number)).to.equal(false)
   })
 
   for (const args of [[], ['--workers', '1']]) {
@@ -308,15 +309,6 @@ describe('e2e: gantry serve', function () {
     })
   }
 })
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
 
 /** A TCP connection to the server at `url`, nothing sent yet. */
 function connect(url: string): Promise<Socket> {

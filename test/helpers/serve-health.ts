@@ -41,7 +41,8 @@ function listeningPids(logs: readonly LogLine[]): number[] {
   return logs.filter((line) => line.msg === 'listening').map((line) => Number(line.pid))
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process with this pid exists (signal 0 checks without signalling). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
     return true
