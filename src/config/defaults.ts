@@ -18,6 +18,7 @@ const common = {
     audience: 'gantry',
     accessTokenTtl: '15m',
     refreshTokenTtl: '30d',
+    maxTokenTtl: '24h',
     passwordMinLength: 12,
     lockout: { maxFailures: 5, minutes: 15 },
   },

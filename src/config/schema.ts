@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { parseDuration as durationMs } from '../core/duration.js'
 
 /**
  * gantry.config.json, described once. The file may hold `${VAR}` references in any value; numbers and
@@ -62,6 +63,12 @@ export const environmentSchema = z
         audience: z.string().optional(),
         accessTokenTtl: durationSchema.optional(),
         refreshTokenTtl: durationSchema.optional(),
+        maxTokenTtl: durationSchema
+          .describe('Longest life of any access token (default 24h): `tokens issue --ttl` above it is refused, and so is a token whose exp - iat exceeds it')
+          .optional(),
+        loginFloor: durationSchema
+          .describe('A failed login answers no sooner than this (default: measured from the slowest password hash family in the database)')
+          .optional(),
         passwordMinLength: templatable(z.number().int().min(8).max(64))
           .describe('Shortest password accepted (8 to 64; default 12)')
           .optional(),
@@ -145,8 +152,14 @@ export const resolvedEnvironmentSchema = z.object({
     audience: z.string(),
     accessTokenTtl: durationSchema,
     refreshTokenTtl: durationSchema,
+    maxTokenTtl: durationSchema,
+    /** Unset: measured from the password hashes in the database. */
+    loginFloor: durationSchema.optional(),
     passwordMinLength: z.coerce.number().int().min(8).max(64),
     lockout: z.object({ maxFailures: z.coerce.number().int().min(1).max(100), minutes: z.coerce.number().int().min(1).max(1440) }),
+  }).refine((auth) => durationMs(auth.accessTokenTtl) <= durationMs(auth.maxTokenTtl), {
+    message: 'auth.accessTokenTtl must not exceed auth.maxTokenTtl (every token is refused past that age)',
+    path: ['accessTokenTtl'],
   }),
   rateLimits: z.object({
     default: z

@@ -11,7 +11,7 @@ import type { ActorContext } from '../context.js'
 import { parseDuration } from '../duration.js'
 import { GantryError } from '../errors.js'
 import { decodeCursor, parseInput, toPage } from '../pagination.js'
-import { grants, hasPermission, requirePermission } from '../roles/permissions.js'
+import { covers, hasPermission, requirePermission } from '../roles/permissions.js'
 import type { RolesService } from '../roles/roles.service.js'
 import { selectUserByEmail, selectUserById, type UserRow } from '../users/users.repo.js'
 import { toUser } from '../users/users.service.js'
@@ -170,7 +170,7 @@ export function createApiKeysService(deps: ApiKeysServiceDeps): ApiKeysService {
  * now holds `users:read` is `users:read`).
  */
 export function intersect(scopes: readonly string[], permissions: readonly string[]): string[] {
-  return [...new Set(scopes.flatMap((s) => (hasPermission(permissions, s) ? [s] : permissions.filter((p) => grants(s, p)))))]
+  return [...new Set(scopes.flatMap((s) => (hasPermission(permissions, s) ? [s] : permissions.filter((p) => covers(s, p)))))]
 }
 
 /** The public view of a row: never a secret or hash. */

@@ -28,22 +28,66 @@ export const GANTRY_PERMISSIONS: readonly string[] = Object.freeze([
   'keys:read', 'keys:write',
 ])
 
-/** Whether `granted` (a possibly wildcarded permission) covers the concrete `required` one. */
-export function grants(granted: string, required: string): boolean {
-  if (granted === '*') return true
-  const [gr, ga] = granted.split(':')
-  const [rr, ra] = required.split(':')
-  return (gr === '*' || gr === rr) && (ga === '*' || ga === ra)
+/**
+ * Whether pattern `p` covers pattern `q`: every concrete permission `q` matches, `p` matches too. `*` (and
+ * `*:*`) covers everything; otherwise each half of `p` is `*` or equal to that half of `q` — a `*` half of
+ * `q` stands for names not yet written, so only `*` covers it (`*:read` covers `audit:read`, not `audit:*`).
+ * With a concrete `q` this is "p grants q".
+ */
+export function covers(p: string, q: string): boolean {
+  const [pr, pa] = halves(p)
+  const [qr, qa] = halves(q)
+  return (pr === '*' || pr === qr) && (pa === '*' || pa === qa)
+}
+
+/** Whether the set `held` covers every element of `wanted` (each by some one element of `held`). */
+export function coversAll(held: readonly string[], wanted: readonly string[]): boolean {
+  return wanted.every((q) => held.some((p) => covers(p, q)))
+}
+
+/** The elements of `wanted` that `held` does not cover. */
+export function uncovered(held: readonly string[], wanted: readonly string[]): string[] {
+  return wanted.filter((q) => !held.some((p) => covers(p, q)))
 }
 
 /** Whether any of `permissions` covers `required`. */
 export function hasPermission(permissions: readonly string[], required: string): boolean {
-  return permissions.some((p) => grants(p, required))
+  return permissions.some((p) => covers(p, required))
+}
+
+// `*` is `*:*`: every concrete permission has both halves.
+const halves = (pattern: string): [string, string | undefined] => {
+  if (pattern === '*') return ['*', '*']
+  const colon = pattern.indexOf(':')
+  return colon < 0 ? [pattern, undefined] : [pattern.slice(0, colon), pattern.slice(colon + 1)]
 }
 
 /** Throws FORBIDDEN unless the actor holds `required`. */
 export function requirePermission(ctx: ActorContext, required: string): void {
   if (!hasPermission(ctx.permissions, required)) {
     throw new GantryError('FORBIDDEN', `This needs the ${required} permission.`, { details: { required } })
+  }
+}
+
+/**
+ * Invariant 1 (DESIGN.md): an actor hands out only what it holds. Throws FORBIDDEN naming the permissions
+ * in `handedOut` that the actor's own do not cover; `what` says what would carry them ("role admin").
+ */
+export function requireHandOut(ctx: ActorContext, handedOut: readonly string[], what: string): void {
+  const beyond = uncovered(ctx.permissions, handedOut)
+  if (beyond.length > 0) {
+    throw new GantryError('FORBIDDEN', `${what} would carry permissions you do not hold: ${beyond.join(', ')}.`, { details: { beyond } })
+  }
+}
+
+/**
+ * Invariant 2 (DESIGN.md): an actor acts on another principal only if its own permissions cover the
+ * target's. Throws FORBIDDEN otherwise; `target` names the principal ("admin@example.com").
+ */
+export function requireCoversTarget(ctx: ActorContext, targetPermissions: readonly string[], target: string): void {
+  if (!coversAll(ctx.permissions, targetPermissions)) {
+    throw new GantryError('FORBIDDEN', `${target} holds permissions you do not hold: only an actor whose permissions cover theirs may do this.`, {
+      details: { beyond: uncovered(ctx.permissions, targetPermissions) },
+    })
   }
 }
