@@ -2,7 +2,7 @@ import bcrypt from 'bcryptjs'
 import { expect } from 'chai'
 import { resolveTimeBound, timeBoundSchema } from '../../../../src/core/audit/audit.schema.js'
 import { decodeCursor, encodeCursor, toPage } from '../../../../src/core/pagination.js'
-import { grants, hasPermission, permissionSchema } from '../../../../src/core/roles/permissions.js'
+import { covers, hasPermission, permissionSchema } from '../../../../src/core/roles/permissions.js'
 import { checkPassword, passwordPolicy } from '../../../../src/core/users/password-policy.js'
 import { argon2Hasher, parseArgon2 } from '../../../../src/core/users/passwords.js'
 import { emailSchema } from '../../../../src/core/users/users.schema.js'
@@ -18,12 +18,12 @@ const code = (fn: () => unknown): string | undefined => {
 
 describe('identity rules (unit)', () => {
   it('permissions: * and resource/action wildcards', () => {
-    expect(grants('*', 'users:write')).to.equal(true)
-    expect(grants('users:*', 'users:write')).to.equal(true)
-    expect(grants('*:read', 'audit:read')).to.equal(true)
-    expect(grants('*:read', 'audit:write')).to.equal(false)
-    expect(grants('users:read', 'users:write')).to.equal(false)
-    expect(grants('users:read', 'users:read')).to.equal(true)
+    expect(covers('*', 'users:write')).to.equal(true)
+    expect(covers('users:*', 'users:write')).to.equal(true)
+    expect(covers('*:read', 'audit:read')).to.equal(true)
+    expect(covers('*:read', 'audit:write')).to.equal(false)
+    expect(covers('users:read', 'users:write')).to.equal(false)
+    expect(covers('users:read', 'users:read')).to.equal(true)
     expect(hasPermission(['*:read', 'ratelimits:write'], 'ratelimits:write')).to.equal(true)
     expect(hasPermission([], 'users:read')).to.equal(false)
     for (const ok of ['*', 'users:read', '*:read', 'users:*', 'rate-limits:write']) expect(permissionSchema.safeParse(ok).success, ok).to.equal(true)
