@@ -2,6 +2,7 @@ import type { AdminApi } from './admin/admin-api.js'
 import type { Environment } from './config/schema.js'
 import type { Workspace } from './config/workspace.js'
 import type { Services } from './core/services.js'
+import type { AccessChange } from './core/sessions/sessions.schema.js'
 import { openDatabase, type Database } from './db/connect.js'
 import type { Cluster, Redis } from 'ioredis'
 import type { Logger } from 'pino'
@@ -31,8 +32,8 @@ export interface Runtime {
   rateLimitStore(): Promise<RateLimitStore>
   /** Calls `onChange` whenever a rate-limit change is announced on Redis (none without Redis); returns the unsubscribe. */
   subscribeRateLimitChanges(onChange: () => void): Promise<() => void>
-  /** Calls `onEnded` with the id of each user whose sessions another instance (or a command) ended; none without Redis. */
-  subscribeSessionsEnded(onEnded: (userId: number) => void): Promise<() => void>
+  /** Calls `onChange` with each change of who may do what that another instance (or a command) announced; none without Redis. */
+  subscribeAccessChanges(onChange: (change: AccessChange) => void): Promise<() => void>
   /** JSON logs (pino) on stdout at the environment's level; credentials are redacted wherever they appear. */
   logger(): Promise<Logger>
   /** Closes what was opened; once (later calls wait for the first). A hung database can make it wait: bound it where that matters. */
@@ -52,8 +53,21 @@ const STORE_COMMAND_TIMEOUT_MS = 100
 const STORE_CLIENT_BACKSTOP_MS = 10 * STORE_COMMAND_TIMEOUT_MS
 /** Where rule changes are announced: every instance reloads its rules on a message (its poll is the fallback). */
 const CHANGES_CHANNEL = 'gantry:rl:changed'
-/** Where the end of a user's sessions is announced (the user's id): every instance drops its cached session state. */
-const SESSIONS_CHANNEL = 'gantry:sessions:ended'
+/**
+ * Where changes of who may do what are announced: a user's id (sessions ended, disabled, new role …) or
+ * `roles` (a role's permissions changed); every instance drops what it cached of them. The channel keeps its
+ * first name, and user messages their bare form, so instances of an older release still hear them.
+ */
+const ACCESS_CHANNEL = 'gantry:sessions:ended'
+const ROLES_MESSAGE = 'roles'
+
+/** An AccessChange as a message on ACCESS_CHANNEL, and back (undefined for anything else). */
+const encodeAccessChange = (change: AccessChange): string => ('userId' in change ? String(change.userId) : ROLES_MESSAGE)
+function decodeAccessChange(message: string): AccessChange | undefined {
+  if (message === ROLES_MESSAGE) return { roles: true }
+  const userId = Number(message)
+  return message !== '' && Number.isSafeInteger(userId) ? { userId } : undefined
+}
 
 /**
  * The rate-limit store's own Redis client: decisions time out fast (the store's deadline), commands are
@@ -101,7 +115,7 @@ export async function openRuntime(options: {
     (redis ??= runtime.logger().then((log) => openRateLimitRedis(url, throttled((err) => log.warn({ err: errorFields(err) }, 'rate-limit Redis connection error; retrying'), STORE_WARN_EVERY_MS))))
   /**
    * Announces a committed change: a rule change (a lost one costs at most one poll interval) or the end of
-   * a user's sessions (a lost one, at most the session cache's second), so failures are let go.
+   * a user's access (a lost one, at most the access cache's second), so failures are let go.
    */
   const announce = async (channel: string, message: string): Promise<void> => {
     if (environment.redis === null) return
@@ -121,7 +135,7 @@ export async function openRuntime(options: {
     // The store's client reports connection trouble; this one would only repeat it.
     subscriber.on('error', () => undefined)
     // Subscribe on every (re)connection: one that failed while Redis was away is made once it is back, and
-    // in between the fallback covers (the rules' poll, the session cache's second). Without an offline
+    // in between the fallback covers (the rules' poll, the access cache's second). Without an offline
     // queue a command before `ready` would fail.
     subscriber.on('ready', () => void subscriber.subscribe(channel).catch(() => undefined))
     await subscriber.connect().catch(() => undefined)
@@ -148,10 +162,10 @@ export async function openRuntime(options: {
         return ratelimit.createRedisStore({ redis: client, timeoutMs: STORE_COMMAND_TIMEOUT_MS })
       })),
     subscribeRateLimitChanges: (onChange) => subscribe(CHANGES_CHANNEL, () => onChange()),
-    subscribeSessionsEnded: (onEnded) =>
-      subscribe(SESSIONS_CHANNEL, (message) => {
-        const userId = Number(message)
-        if (Number.isSafeInteger(userId)) onEnded(userId)
+    subscribeAccessChanges: (onChange) =>
+      subscribe(ACCESS_CHANNEL, (message) => {
+        const change = decodeAccessChange(message)
+        if (change) onChange(change)
       }),
     logger: () =>
       (logger ??= options.logger ? Promise.resolve(options.logger) : import('pino').then(({ default: pino }) =>
@@ -174,7 +188,7 @@ export async function openRuntime(options: {
           clock: clock.systemClock,
           environmentName: environment.name,
           auth: environment.auth,
-          onSessionsEnded: (userId) => announce(SESSIONS_CHANNEL, String(userId)),
+          onAccessChanged: (change) => announce(ACCESS_CHANNEL, encodeAccessChange(change)),
           passwordPolicy: { minLength: environment.auth.passwordMinLength },
           lockout: { maxFailures: environment.auth.lockout.maxFailures, lockMinutes: environment.auth.lockout.minutes },
           rateLimits: {

@@ -9,7 +9,7 @@ export default class TokensIssue extends AdminCommand<typeof TokensIssue> {
   static override examples = ['<%= config.bin %> tokens issue --user ci@example.com --ttl 1h', 'TOKEN=$(<%= config.bin %> tokens issue --user ci@example.com --json | jq -r .token)']
   static override flags = {
     user: Flags.string({ summary: 'Email of the user the token acts for.', required: true }),
-    ttl: Flags.string({ summary: 'Lifetime, 1s to 30d, e.g. 1h (default: the environment’s access-token lifetime).' }),
+    ttl: Flags.string({ summary: 'Lifetime, 1s to auth.maxTokenTtl (default 24h), e.g. 1h (default: the environment’s access-token lifetime).' }),
   }
   static override resultSchema = issuedTokenSchema
 

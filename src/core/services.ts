@@ -9,7 +9,7 @@ import type { Clock } from './clock.js'
 import { createMaintenanceService, type MaintenanceService } from './maintenance/maintenance.service.js'
 import { createRateLimitsService, type RateLimitProbe, type RateLimitsService } from './ratelimits/ratelimits.service.js'
 import { createRolesService, type RolesService } from './roles/roles.service.js'
-import type { AuthSettings } from './sessions/sessions.schema.js'
+import type { AccessChange, AuthSettings } from './sessions/sessions.schema.js'
 import { createSessionsService, type SessionsService } from './sessions/sessions.service.js'
 import { createSigningKeysService, type SigningKeysService } from './sessions/signing-keys.service.js'
 import { DEFAULT_LOCKOUT, type LockoutPolicy } from './users/login.js'
@@ -30,8 +30,8 @@ export interface ServiceDeps {
   readonly environmentName?: string | undefined
   /** The environment's token settings; without a secret, token use fails with AUTH_SECRET_MISSING. */
   readonly auth?: AuthSettings | undefined
-  /** Who hears that a user's sessions ended, after the change committed (the runtime: Redis, to every instance). */
-  readonly onSessionsEnded?: ((userId: number) => Promise<void>) | undefined
+  /** Who hears of a change of who may do what, after it committed (the runtime: Redis, to every instance). */
+  readonly onAccessChanged?: ((change: AccessChange) => Promise<void>) | undefined
   /** The environment's default rule (null: unlimited), who hears of rule changes, and what `ratelimit test` asks. */
   readonly rateLimits?: { defaults: { limit: number; window: string; burst: number } | null; notify?: ((version: number) => Promise<void>) | undefined; probe?: RateLimitProbe | undefined } | undefined
 }
@@ -57,7 +57,8 @@ export interface Services {
 export function createServices(deps: ServiceDeps): Services {
   const { knex, clock } = deps
   const audit = createAuditService({ knex, clock })
-  const roles = createRolesService({ knex, clock, audit })
+  // The callbacks run only after every service exists: sessions needs roles and users to be built first.
+  const roles = createRolesService({ knex, clock, audit, permissionsChanged: () => sessions.accessChanged({ roles: true }) })
   const users = createUsersService({
     knex,
     clock,
@@ -66,15 +67,14 @@ export function createServices(deps: ServiceDeps): Services {
     hasher: deps.hasher ?? argon2Hasher(),
     passwordPolicy: passwordPolicy(deps.passwordPolicy),
     lockout: { ...DEFAULT_LOCKOUT, ...deps.lockout },
-    // Called only after both exist: the sessions service needs the users service to check passwords.
-    sessionsEnded: (userId) => sessions.sessionsEnded(userId),
+    accessChanged: (userId) => sessions.accessChanged({ userId }),
   })
   const userImport = createUserImportService({ knex, clock, audit })
   const userExport = createUserExportService({ knex })
   const environmentName = deps.environmentName ?? 'development'
   const apikeys = createApiKeysService({ knex, clock, audit, roles, environmentName })
   const signingKeys = createSigningKeysService({ knex, clock, audit, auth: deps.auth, environmentName })
-  const sessions = createSessionsService({ knex, clock, audit, roles, users, auth: deps.auth, signingKeys, onSessionsEnded: deps.onSessionsEnded })
+  const sessions = createSessionsService({ knex, clock, audit, roles, users, auth: deps.auth, signingKeys, environmentName, onAccessChanged: deps.onAccessChanged })
   const maintenance = createMaintenanceService({ knex, clock, audit })
   const rateLimits = createRateLimitsService({ knex, clock, audit, defaults: deps.rateLimits?.defaults ?? null, notify: deps.rateLimits?.notify, probe: deps.rateLimits?.probe })
   return { users, roles, audit, userImport, userExport, apikeys, sessions, signingKeys, maintenance, rateLimits }

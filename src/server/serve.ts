@@ -43,7 +43,7 @@ export async function serve(runtime: Runtime, options: ServeOptions): Promise<Se
   if (options.migrate) await applyMigrations(runtime, logger)
   const { rules: rateLimits, counts } = await startRateLimiting({ runtime, services, logger, clock: systemClock })
   // Another instance ending a user's sessions reaches this one at once (runtime.close() unsubscribes).
-  await runtime.subscribeSessionsEnded((userId) => services.sessions.forgetUser(userId))
+  await runtime.subscribeAccessChanges((change) => services.sessions.forget(change))
   const lifecycle = createLifecycle()
   const shutdownTimeoutMs = parseDuration(environment.server.shutdownTimeout)
   const readiness = createReadinessProbe({ runtime, version: options.version, clock: systemClock, failsClosed: rateLimits.failsClosed })

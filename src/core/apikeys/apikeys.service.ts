@@ -11,7 +11,7 @@ import type { ActorContext } from '../context.js'
 import { parseDuration } from '../duration.js'
 import { GantryError } from '../errors.js'
 import { decodeCursor, parseInput, toPage } from '../pagination.js'
-import { covers, hasPermission, requirePermission } from '../roles/permissions.js'
+import { covers, hasPermission, requireCoversTarget, requireHandOut, requirePermission } from '../roles/permissions.js'
 import type { RolesService } from '../roles/roles.service.js'
 import { selectUserByEmail, selectUserById, type UserRow } from '../users/users.repo.js'
 import { toUser } from '../users/users.service.js'
@@ -35,13 +35,13 @@ import {
 const LAST_USED_INTERVAL_MS = 60_000
 
 export interface ApiKeysService {
-  /** Needs apikeys:write; the result holds the key, shown this once. */
+  /** Needs apikeys:write, permissions covering the owner's and every scope; the result holds the key, shown this once. */
   create(ctx: ActorContext, input: CreateApiKeyInput): Promise<ApiKeyWithSecret>
   /** Needs apikeys:read; never a secret. */
   list(ctx: ActorContext, input?: ApiKeyListInput): Promise<ApiKeyPage>
-  /** Needs apikeys:write; revoking a revoked key changes nothing. */
+  /** Needs apikeys:write and permissions covering the owner's; revoking a revoked key changes nothing. */
   revoke(ctx: ActorContext, keyId: string): Promise<ApiKey>
-  /** Needs apikeys:write; a new secret, the previous one accepted for the grace period. */
+  /** Needs apikeys:write, permissions covering the owner's and the key's scopes; a new secret, the previous one accepted for the grace period. */
   rotate(ctx: ActorContext, keyId: string, input?: RotateApiKeyInput): Promise<ApiKeyWithSecret>
   /** The owner and effective scopes of a presented key; APIKEY_INVALID for anything else. */
   verify(text: string): Promise<VerifiedApiKey>
@@ -68,6 +68,11 @@ export function createApiKeysService(deps: ApiKeysServiceDeps): ApiKeysService {
     return row
   }
   const view = (row: repo.ApiKeyRow): ApiKey => toApiKey(row, clock.now())
+  /** Acting on a key acts on its owner: the actor's permissions must cover the owner's (a deleted owner's key is anyone's to end). */
+  const requireCoversOwner = async (ctx: ActorContext, k: Knex, row: repo.ApiKeyRow): Promise<void> => {
+    const owner = await selectUserById(k, row.ownerId)
+    if (owner) requireCoversTarget(ctx, await ownerPermissions(k, owner), owner.email)
+  }
 
   return {
     async create(ctx, input) {
@@ -79,8 +84,9 @@ export function createApiKeysService(deps: ApiKeysServiceDeps): ApiKeysService {
       const apiKey = await knex.transaction(async (trx) => {
         const owner = await selectUserByEmail(trx, parsed.owner)
         if (!owner) throw new GantryError('USER_NOT_FOUND', `No user with email ${parsed.owner}.`)
-        if (owner.status !== 'active') throw new GantryError('INVALID_INPUT', `${owner.email} is disabled: a key of theirs would not work.`, { hint: 'Enable the user first, or pick another owner.' })
         const permissions = await ownerPermissions(trx, owner)
+        requireCoversTarget(ctx, permissions, owner.email)
+        if (owner.status !== 'active') throw new GantryError('INVALID_INPUT', `${owner.email} is disabled: a key of theirs would not work.`, { hint: 'Enable the user first, or pick another owner.' })
         const scopes = parsed.scopes ?? permissions
         if (scopes.length === 0) throw new GantryError('INVALID_INPUT', 'A key needs at least one scope.')
         for (const scope of scopes) {
@@ -89,9 +95,8 @@ export function createApiKeysService(deps: ApiKeysServiceDeps): ApiKeysService {
               hint: 'Give scopes within the owner’s permissions, or change the owner’s role first.',
             })
           }
-          // An actor hands out no more than it holds (a remote operator cannot mint an admin key).
-          if (!hasPermission(ctx.permissions, scope)) throw new GantryError('FORBIDDEN', `Scope ${scope} is beyond your own permissions.`)
         }
+        requireHandOut(ctx, scopes, 'The key')
         await repo.insertKey(trx, { keyId: generated.keyId, name: parsed.name, ownerId: owner.id, env: environmentName, secretHash: generated.secretHash, scopes, expiresAt, createdAt: now })
         const created = view((await repo.findByKeyId(trx, generated.keyId)) as repo.ApiKeyRow)
         await audit.append(trx, ctx, { action: 'apikeys.create', targetType: 'apikey', targetId: created.id, after: created })
@@ -117,6 +122,7 @@ export function createApiKeysService(deps: ApiKeysServiceDeps): ApiKeysService {
       requirePermission(ctx, 'apikeys:write')
       return knex.transaction(async (trx) => {
         const row = await load(trx, keyId, true)
+        await requireCoversOwner(ctx, trx, row)
         if (row.revokedAt === null) await repo.revokeKey(trx, row.id, clock.now())
         const after = view((await repo.findByKeyId(trx, row.keyId)) as repo.ApiKeyRow)
         await audit.append(trx, ctx, { action: 'apikeys.revoke', targetType: 'apikey', targetId: row.keyId, before: view(row), after })
@@ -129,6 +135,9 @@ export function createApiKeysService(deps: ApiKeysServiceDeps): ApiKeysService {
       const grace = parseDuration(parseInput(rotateApiKeyInputSchema, input).grace)
       return knex.transaction(async (trx) => {
         const row = await load(trx, keyId, true)
+        await requireCoversOwner(ctx, trx, row)
+        // The new secret goes to the actor: it hands out the key's scopes.
+        requireHandOut(ctx, row.scopes, `API key ${row.keyId}`)
         if (row.revokedAt !== null) throw new GantryError('APIKEY_REVOKED', `API key ${row.keyId} is revoked and cannot be rotated.`)
         const now = clock.now()
         const next = generateApiKey(row.env, row.keyId)

@@ -7,7 +7,7 @@ import { parseInput } from '../pagination.js'
 import { isUniqueViolation } from '../sql.js'
 import { selectActiveHolders } from '../users/users.repo.js'
 import { builtinPermissionsOf, grantsEverything } from './builtin-roles.js'
-import { requirePermission } from './permissions.js'
+import { requireCoversTarget, requireHandOut, requirePermission } from './permissions.js'
 import { countUsersByRole, deleteRole, insertRole, lockRoles, selectRole, selectRoles, updateRole, type RoleRow } from './roles.repo.js'
 import {
   createRoleInputSchema,
@@ -28,14 +28,16 @@ export interface RolesService {
   delete(ctx: ActorContext, name: string): Promise<{ deleted: string }>
   /** The permissions of a role (for login and the last-admin rule), no permission check; undefined when unknown. */
   permissionsOf(k: Knex, name: string): Promise<string[] | undefined>
+  /** Every role's permissions by name, no permission check: what the access-token check resolves against. */
+  permissionsByRole(k: Knex): Promise<Map<string, string[]>>
   /** Names of the roles that grant everything (`*`): their active holders count as admins. */
   adminRoleNames(k: Knex): Promise<string[]>
   /** Locks the admin roles' rows until commit: the mutex of every change that could remove the last admin. */
   lockAdminRoles(trx: Knex): Promise<void>
 }
 
-/** Builds the roles service. */
-export function createRolesService(deps: { knex: Knex; clock: Clock; audit: AuditService }): RolesService {
+/** Builds the roles service. `permissionsChanged` hears of every committed change of a role's permissions. */
+export function createRolesService(deps: { knex: Knex; clock: Clock; audit: AuditService; permissionsChanged?: (() => Promise<void>) | undefined }): RolesService {
   const { knex, clock, audit } = deps
 
   const load = async (k: Knex, name: string): Promise<RoleRow> => {
@@ -72,6 +74,7 @@ export function createRolesService(deps: { knex: Knex; clock: Clock; audit: Audi
     async create(ctx, input) {
       requirePermission(ctx, 'roles:write')
       const parsed = parseInput(createRoleInputSchema, input)
+      requireHandOut(ctx, parsed.permissions, `Role "${parsed.name}"`)
       const now = clock.now()
       const row: RoleRow = { name: parsed.name, description: parsed.description, permissions: JSON.stringify(parsed.permissions), builtin: false, created_at: now, updated_at: now }
       try {
@@ -90,14 +93,17 @@ export function createRolesService(deps: { knex: Knex; clock: Clock; audit: Audi
     async update(ctx, name, input) {
       requirePermission(ctx, 'roles:write')
       const parsed = parseInput(updateRoleInputSchema, input)
-      return knex.transaction(async (trx) => {
+      const updated = await knex.transaction(async (trx) => {
         // Revoking * may demote admins: take the last-admin mutex first, as users.service does.
         if (parsed.revoke.includes('*')) await lockRoles(trx, await adminRoleNames(trx))
         const row = await load(trx, name)
         if (row.builtin) checkBuiltinUpdate(row.name, parsed)
         const before = toRole(row, await usersOf(trx, row.name))
+        // Changing a role acts on everyone who holds it: the actor must cover it as it is and as it will be.
+        requireCoversTarget(ctx, before.permissions, `Role "${row.name}"`)
         const revoked = new Set(parsed.revoke)
         const permissions = [...new Set([...before.permissions.filter((p) => !revoked.has(p)), ...parsed.grant])]
+        requireHandOut(ctx, permissions, `Role "${row.name}"`)
         if (permissions.length === 0) throw new GantryError('INVALID_INPUT', `Role "${row.name}" would have no permission left.`, { hint: 'Grant one, or delete the role.' })
         if (before.permissions.includes('*') && !permissions.includes('*')) await keepAnAdmin(trx, row.name)
         const patch = { permissions: JSON.stringify(permissions), description: parsed.description ?? row.description, updated_at: clock.now() }
@@ -106,24 +112,33 @@ export function createRolesService(deps: { knex: Knex; clock: Clock; audit: Audi
         await audit.append(trx, ctx, { action: 'roles.update', targetType: 'role', targetId: row.name, before, after })
         return after
       })
+      await deps.permissionsChanged?.()
+      return updated
     },
 
     async delete(ctx, name) {
       requirePermission(ctx, 'roles:write')
-      return knex.transaction(async (trx) => {
+      const deleted = await knex.transaction(async (trx) => {
         const row = await load(trx, name)
         if (row.builtin) throw builtin(row.name)
+        requireCoversTarget(ctx, parsePermissions(row), `Role "${row.name}"`)
         const users = await usersOf(trx, row.name)
         if (users > 0) throw new GantryError('ROLE_IN_USE', `Role "${row.name}" is held by ${users} user(s).`, { details: { users } })
         await deleteRole(trx, row.name)
         await audit.append(trx, ctx, { action: 'roles.delete', targetType: 'role', targetId: row.name, before: toRole(row, 0) })
         return { deleted: row.name }
       })
+      await deps.permissionsChanged?.()
+      return deleted
     },
 
     async permissionsOf(k, name) {
       const row = await selectRole(k, name)
       return row ? parsePermissions(row) : undefined
+    },
+
+    async permissionsByRole(k) {
+      return new Map((await selectRoles(k)).map((r) => [r.name, parsePermissions(r)]))
     },
 
     adminRoleNames,

@@ -1,7 +1,9 @@
 /**
  * Access tokens: short-lived JWTs (RFC 9068 `at+jwt`) signed with one pinned algorithm (HS256, or EdDSA with
- * a `kid` naming the key: token-keys.ts), exact issuer and audience, a random `jti`, and times from the
- * injected clock. Anything that is not exactly such a token is refused with one TOKEN_INVALID message; the
+ * a `kid` naming the key: token-keys.ts), exact issuer and audience, the environment's name (`env`: two
+ * environments sharing a secret still refuse each other's tokens), a random `jti`, times from the injected
+ * clock, and a lifetime no longer than the environment's maximum (a longer one is refused even when validly
+ * signed: tokens minted before the maximum existed end with it). Anything that is not exactly such a token is refused with one TOKEN_INVALID message; the
  * reason stays on `cause`, for logs only.
  */
 import { jwtVerify, SignJWT, type CryptoKey, type JWSHeaderParameters } from 'jose'
@@ -13,6 +15,7 @@ import { accessTokenClaimsSchema, accessTokenInputSchema, type AccessTokenClaims
 
 const TYP = 'at+jwt'
 const DEFAULT_TTL_SECONDS = 900
+const DEFAULT_MAX_TTL_SECONDS = 86_400
 const DEFAULT_TOLERANCE_SECONDS = 30
 /** The most a verifier accepts a token past its expiry (for clock skew). */
 export const MAX_TOLERANCE_SECONDS = 60
@@ -26,6 +29,10 @@ export interface AccessTokensOptions {
   readonly audience: string
   /** Lifetime of a token (default 900 s). */
   readonly ttlSeconds?: number | undefined
+  /** The longest lifetime (exp - iat) signed or accepted (default 24 h). */
+  readonly maxTtlSeconds?: number | undefined
+  /** The environment's name, carried as `env` and required to match on verification when a token has one. */
+  readonly environment: string
   /** Leeway for clock skew on exp, nbf and iat (default 30 s, at most 60 s). */
   readonly clockToleranceSeconds?: number | undefined
   readonly clock: Clock
@@ -42,9 +49,11 @@ export interface AccessTokens {
 export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
   const { issuer, audience, clock, keys } = options
   const ttlSeconds = options.ttlSeconds ?? DEFAULT_TTL_SECONDS
+  const maxTtlSeconds = options.maxTtlSeconds ?? DEFAULT_MAX_TTL_SECONDS
   const tolerance = options.clockToleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS
   if (!issuer || !audience) throw new GantryError('CONFIG_INVALID', 'Access tokens need an issuer and an audience.')
   if (!Number.isSafeInteger(ttlSeconds) || ttlSeconds <= 0) throw new GantryError('CONFIG_INVALID', 'The access-token lifetime must be a positive number of seconds.')
+  if (!Number.isSafeInteger(maxTtlSeconds) || maxTtlSeconds < ttlSeconds) throw new GantryError('CONFIG_INVALID', 'The longest access-token lifetime (auth.maxTokenTtl) must be at least the access-token lifetime (auth.accessTokenTtl).')
   if (!Number.isSafeInteger(tolerance) || tolerance < 0 || tolerance > MAX_TOLERANCE_SECONDS) {
     throw new GantryError('CONFIG_INVALID', `The access-token clock tolerance must be 0 to ${MAX_TOLERANCE_SECONDS} seconds.`)
   }
@@ -53,12 +62,14 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
     async sign(input) {
       const parsed = accessTokenInputSchema.safeParse(input)
       if (!parsed.success) throw new GantryError('INVALID_INPUT', 'An access token needs a subject, a session epoch and a kind.', { cause: parsed.error })
-      const { sub, epoch, kind, permissions, scopes } = parsed.data
+      const { sub, epoch, kind, permissions, scopes, sid } = parsed.data
+      const lifetime = parsed.data.ttlSeconds ?? ttlSeconds
+      if (lifetime > maxTtlSeconds) throw new GantryError('INVALID_INPUT', `An access token may live at most ${maxTtlSeconds} s (auth.maxTokenTtl); asked for ${lifetime} s.`)
       const iat = Math.floor(clock.now() / 1000)
-      const exp = iat + (parsed.data.ttlSeconds ?? ttlSeconds)
+      const exp = iat + lifetime
       const jti = randomId()
       const { key, kid } = await keys.signingKey()
-      const token = await new SignJWT({ epoch, kind, permissions, scopes })
+      const token = await new SignJWT({ epoch, kind, env: options.environment, sid, permissions, scopes })
         .setProtectedHeader(kid === undefined ? { alg: keys.alg, typ: TYP } : { alg: keys.alg, typ: TYP, kid })
         .setIssuer(issuer)
         .setAudience(audience)
@@ -97,6 +108,9 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
         payload = verified.payload
         // jose checks iat against the clock only with maxTokenAge; a token issued in the future is refused here.
         if (typeof verified.payload.iat !== 'number' || verified.payload.iat > now / 1000 + tolerance) throw new Error('iat is in the future')
+        if (typeof verified.payload.exp !== 'number' || verified.payload.exp - verified.payload.iat > maxTtlSeconds) throw new Error('lives longer than auth.maxTokenTtl')
+        const env = verified.payload.env
+        if (env !== undefined && env !== options.environment) throw new Error('signed for another environment')
       } catch (cause) {
         if (keyFailure !== undefined) throw keyFailure // the keys could not be read (a database error): not the token's fault
         throw invalidToken(cause)

@@ -121,6 +121,23 @@ async function revokeLocked(k: Knex, now: number, scope: (q: Knex.QueryBuilder) 
   }
 }
 
+/** What an access token's check needs of its user: status, epoch, role, and the session families ended lately. */
+export interface UserAccessState extends UserSessionState {
+  readonly role: string
+  /** Families revoked at or after the time asked for (a logout, a reuse): their access tokens are refused. */
+  readonly endedFamilies: ReadonlySet<string>
+}
+
+/** A user's access state; `endedSince` bounds the families read to those whose access tokens may still live. */
+export async function readUserAccessState(k: Knex, userId: number, endedSince: number): Promise<UserAccessState | undefined> {
+  const [raw, ended] = await Promise.all([
+    k('gantry_users').where({ id: userId }).first('status', 'session_epoch', 'role') as Promise<Raw | undefined>,
+    k(TABLE).distinct('family_id').where({ user_id: userId }).where('revoked_at', '>=', endedSince) as Promise<Raw[]>,
+  ])
+  if (!raw) return undefined
+  return { status: String(raw.status), sessionEpoch: Number(raw.session_epoch), role: String(raw.role), endedFamilies: new Set(ended.map((r) => String(r.family_id))) }
+}
+
 /** The status and session epoch of a user, read inside the rotation's transaction. */
 export async function readUserSessionState(k: Knex, userId: number): Promise<UserSessionState | undefined> {
   const raw = (await k('gantry_users').where({ id: userId }).first('status', 'session_epoch')) as Raw | undefined

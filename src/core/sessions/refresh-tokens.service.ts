@@ -28,6 +28,8 @@ export interface RefreshTokensOptions {
   readonly absoluteMs?: number | undefined
   /** How long the immediate predecessor is refused without revoking the family (default 10 s). */
   readonly reuseGraceMs?: number | undefined
+  /** Called after a reuse revoked a family (committed): its access tokens must end too. */
+  readonly familyRevoked?: ((userId: number) => Promise<void>) | undefined
 }
 
 export interface RefreshTokens {
@@ -35,8 +37,8 @@ export interface RefreshTokens {
   issue(userId: number, sessionEpoch: number): Promise<IssuedRefreshToken>
   /** Exchanges a live token for its successor; TOKEN_INVALID otherwise (see the module comment). */
   rotate(token: string): Promise<RotatedRefreshToken>
-  /** Logout: revokes the family of a token; returns how many tokens were revoked (0 for an unknown token). */
-  revokeFamily(token: string): Promise<number>
+  /** Logout: revokes the family of a token; how many tokens were revoked (0 for an unknown token) and whose. */
+  revokeFamily(token: string): Promise<{ revoked: number; userId?: number }>
   /** Ends every session of a user; returns how many live sessions were ended. */
   revokeAllForUser(userId: number): Promise<number>
 }
@@ -81,10 +83,12 @@ export function createRefreshTokens(options: RefreshTokensOptions): RefreshToken
       const tokenHash = hashToken(token)
       const now = clock.now()
       const next = newToken()
+      let owner: number | undefined
       // A refusal is returned, not thrown, so that a family revocation commits before the caller is refused.
       const outcome = await knex.transaction(async (trx): Promise<RotatedRefreshToken | Refusal> => {
         const row = await repo.findByHash(trx, tokenHash)
         if (!row) return 'unknown'
+        owner = row.userId
         if (row.revokedAt !== null) return 'revoked'
         if (row.rotatedAt !== null) return reuse(trx, row, now)
         if (now >= row.expiresAt || now >= row.familyExpiresAt) return 'expired'
@@ -105,14 +109,16 @@ export function createRefreshTokens(options: RefreshTokensOptions): RefreshToken
         })
         return { token: next.token, familyId: row.familyId, expiresAt, userId: row.userId, sessionEpoch: row.sessionEpoch }
       })
+      if (outcome === 'reused-family-revoked' && owner !== undefined) await options.familyRevoked?.(owner)
       if (typeof outcome === 'string') throw invalidToken(outcome)
       return outcome
     },
 
     async revokeFamily(token) {
-      if (typeof token !== 'string' || !TOKEN.test(token)) return 0
+      if (typeof token !== 'string' || !TOKEN.test(token)) return { revoked: 0 }
       const row = await repo.findByHash(knex, hashToken(token))
-      return row ? knex.transaction((trx) => repo.revokeFamily(trx, row.familyId, clock.now())) : 0
+      if (!row) return { revoked: 0 }
+      return { revoked: await knex.transaction((trx) => repo.revokeFamily(trx, row.familyId, clock.now())), userId: row.userId }
     },
 
     async revokeAllForUser(userId) {

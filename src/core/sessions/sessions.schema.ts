@@ -3,8 +3,8 @@ import { z } from 'zod'
 import { durationSchema } from '../duration.js'
 import type { TokenAlgorithm } from './token-keys.js'
 
-/** The longest `tokens issue --ttl`: a script's token is still a bearer credential. */
-export const MAX_SCRIPT_TTL_MS = 30 * 86_400_000
+/** The longest life of any access token when `auth.maxTokenTtl` is not set: a script's token is still a bearer credential. */
+export const DEFAULT_MAX_TOKEN_TTL = '24h'
 
 /** Who an access token speaks for: a user who logged in, or an API key exchanged for a token. */
 export const tokenKindSchema = z.enum(['user', 'apikey'])
@@ -18,6 +18,8 @@ export const accessTokenInputSchema = z.object({
   kind: tokenKindSchema,
   permissions: claimList.optional(),
   scopes: claimList.optional(),
+  /** The session family (refresh-token family) a login's tokens belong to: logout ends them all. None for script tokens. */
+  sid: z.string().min(1).max(64).optional(),
   ttlSeconds: z.number().int().positive().optional(),
 })
 export type AccessTokenInput = z.input<typeof accessTokenInputSchema>
@@ -33,6 +35,9 @@ export const accessTokenClaimsSchema = z.object({
   exp: z.number().int(),
   epoch: z.number().int().min(0),
   kind: tokenKindSchema,
+  /** The environment that signed it; absent only in tokens signed before environments were named (accepted until they expire). */
+  env: z.string().min(1).max(64).optional(),
+  sid: z.string().min(1).max(64).optional(),
   permissions: claimList.optional(),
   scopes: claimList.optional(),
 })
@@ -68,7 +73,16 @@ export interface AuthSettings {
   readonly audience: string
   readonly accessTokenTtl: string
   readonly refreshTokenTtl: string
+  /** The longest life of any access token (default 24h): longer ones are neither signed nor accepted. */
+  readonly maxTokenTtl?: string | undefined
 }
+
+/**
+ * A change that outdates what instances hold in memory about who may do what: a user's status, epoch,
+ * role or ended sessions (`userId`), or the permissions of roles (`roles`). Announced to every instance
+ * after it commits; each drops what it cached, and the cache's second is the bound when a message is lost.
+ */
+export type AccessChange = { readonly userId: number } | { readonly roles: true }
 
 /** What a login or a refresh hands the client, once. */
 export const sessionTokensSchema = z.object({

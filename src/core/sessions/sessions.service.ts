@@ -1,10 +1,14 @@
 /**
  * Sessions: login (an access token and a refresh token), refresh, logout; access tokens minted for scripts;
- * the end of every session of a user; and the check of an access token on each request. That check reads
- * the user's status and session epoch, cached per user for at most 1 s, so disabling a user, changing
- * their password or revoking their sessions stops their access tokens within 1 s (refresh tokens at once).
- * The end is also announced (`onSessionsEnded`: Redis pub/sub between instances), and an instance told of
- * it drops its cached state at once (`forgetUser`): the second is the bound when an announcement is lost.
+ * the end of every session of a user; and the check of an access token on each request.
+ *
+ * A token names who it speaks for, not what they may do: the check resolves the user's permissions from
+ * their role as it is now, so a demotion, a grant or revoke, or a role's deletion reaches every token. It
+ * reads the user's status, session epoch, role and recently ended session families, cached per user for at
+ * most 1 s, and the roles' permissions, cached for at most 1 s: no request reads the database otherwise.
+ * Disabling a user, a new password, revoking their sessions or a logout stops their access tokens within
+ * that second (refresh tokens at once). Each such change is also announced (`onAccessChanged`: Redis
+ * pub/sub between instances), and an instance told of it drops its cached state at once (`forget`).
  */
 import type { Knex } from 'knex'
 import type { AuditService } from '../audit/audit.service.js'
@@ -13,18 +17,19 @@ import type { ActorContext } from '../context.js'
 import { parseDuration } from '../duration.js'
 import { GantryError } from '../errors.js'
 import { parseInput } from '../pagination.js'
-import { hasPermission, requirePermission } from '../roles/permissions.js'
+import { requireCoversTarget, requirePermission } from '../roles/permissions.js'
 import type { RolesService } from '../roles/roles.service.js'
 import { selectUserByEmail, selectUserById, updateUserEndingSessions, type UserRow } from '../users/users.repo.js'
 import { emailSchema } from '../users/users.schema.js'
 import type { UsersService } from '../users/users.service.js'
-import { createAccessTokens, type AccessTokens } from './access-tokens.js'
-import { readUserSessionState, revokeLiveForUser, type UserSessionState } from './refresh-tokens.repo.js'
+import { createAccessTokens, MAX_TOLERANCE_SECONDS, type AccessTokens } from './access-tokens.js'
+import { readUserAccessState, revokeLiveForUser, type UserAccessState } from './refresh-tokens.repo.js'
 import { createRefreshTokens, type RefreshTokens } from './refresh-tokens.service.js'
 import type { SigningKeysService } from './signing-keys.service.js'
 import {
+  DEFAULT_MAX_TOKEN_TTL,
   issueTokenInputSchema,
-  MAX_SCRIPT_TTL_MS,
+  type AccessChange,
   type AccessTokenClaims,
   type AuthSettings,
   type IssuedToken,
@@ -33,29 +38,31 @@ import {
   type SessionTokens,
   type SignedAccessToken,
 } from './sessions.schema.js'
+import { createTtlCache } from './ttl-cache.js'
 
-/** How long a user's status and session epoch are trusted without reading them again. */
-const EPOCH_CACHE_MS = 1000
-/** Past this many cached users the cache starts over (it only ever saves reads). */
-const EPOCH_CACHE_MAX = 10_000
+/** How long a user's access state and the roles' permissions are trusted without reading them again. */
+const ACCESS_CACHE_MS = 1000
 
 export interface SessionsService {
   /** Checks the credentials (lockout and all), then starts a session. */
   login(email: string, password: string, ctx: ActorContext): Promise<SessionTokens>
-  /** Rotates a refresh token and signs an access token with the user's current epoch and permissions. */
+  /** Rotates a refresh token and signs an access token with the user's current epoch. */
   refresh(refreshToken: string): Promise<SessionTokens>
-  /** Ends the session of a refresh token; 0 for a token that is unknown. */
+  /** Ends the session of a refresh token, its access tokens too (within 1 s everywhere); 0 for a token that is unknown. */
   logout(refreshToken: string): Promise<{ revoked: number }>
-  /** Needs sessions:write: an access token for a script, audited (never the token). */
+  /** Needs sessions:write and permissions covering the user's: an access token for a script, audited (never the token). */
   issueScriptToken(ctx: ActorContext, email: string, input?: IssueTokenInput): Promise<IssuedToken>
-  /** Needs sessions:write: refresh tokens end at once, access tokens within 1 s. */
+  /** Needs sessions:write and permissions covering the user's: refresh tokens end at once, access tokens within 1 s. */
   revokeUserSessions(ctx: ActorContext, email: string): Promise<RevokedSessions>
-  /** The claims of a valid access token whose user is active and still on the token's session epoch. */
+  /**
+   * The claims of a valid access token whose user is active, still on the token's session epoch and whose
+   * session was not ended; `permissions` are the user's role's now, not as signed.
+   */
   verifyAccess(token: string): Promise<AccessTokenClaims>
-  /** After a user's sessions ended (revoked, disabled, new password): this process forgets their state, and every other instance is told. */
-  sessionsEnded(userId: number): Promise<void>
-  /** Drops this process's cached state of a user, whose sessions another instance announced ended. */
-  forgetUser(userId: number): void
+  /** After a committed change of who may do what: this process forgets what it outdates, and every other instance is told. */
+  accessChanged(change: AccessChange): Promise<void>
+  /** Drops this process's cached state that a change announced by another instance outdates. */
+  forget(change: AccessChange): void
 }
 
 export interface SessionsServiceDeps {
@@ -68,29 +75,51 @@ export interface SessionsServiceDeps {
   readonly auth?: AuthSettings | undefined
   /** The keys of the pinned algorithm (HS256 secret or EdDSA key ring). */
   readonly signingKeys: Pick<SigningKeysService, 'tokenKeys'>
-  /** Tells the other instances that a user's sessions ended (after the change committed); none: they learn within the cache's second. */
-  readonly onSessionsEnded?: ((userId: number) => Promise<void>) | undefined
+  /** The environment's name: tokens carry it, and a token of another environment is refused. */
+  readonly environmentName: string
+  /** Tells the other instances of a committed change (AccessChange); none: they learn within the cache's second. */
+  readonly onAccessChanged?: ((change: AccessChange) => Promise<void>) | undefined
 }
 
 /** Builds the sessions service. Token signers are built on first use, so a missing secret only fails token use. */
 export function createSessionsService(deps: SessionsServiceDeps): SessionsService {
-  const { knex, clock, audit, roles, users, auth, signingKeys } = deps
+  const { knex, clock, audit, roles, users, auth, signingKeys, environmentName } = deps
   let accessTokens: AccessTokens | undefined
   let refreshTokens: RefreshTokens | undefined
-  const cache = new Map<number, { at: number; state: UserSessionState | undefined }>()
-  const reading = new Map<number, Promise<UserSessionState | undefined>>()
-  let revocations = 0
+  const maxTtl = parseDuration(auth?.maxTokenTtl ?? DEFAULT_MAX_TOKEN_TTL)
+  // A family ended this long ago can have no access token left that names it.
+  const sessionTokenLifeMs = (auth ? parseDuration(auth.accessTokenTtl) : maxTtl) + MAX_TOLERANCE_SECONDS * 1000
+  const userStates = createTtlCache<number, UserAccessState | undefined>({ clock, ttlMs: ACCESS_CACHE_MS, read: (userId) => readUserAccessState(knex, userId, clock.now() - sessionTokenLifeMs) })
+  const rolePermissions = createTtlCache<'roles', ReadonlyMap<string, readonly string[]>>({ clock, ttlMs: ACCESS_CACHE_MS, read: () => roles.permissionsByRole(knex) })
 
   // AUTH_SECRET_MISSING without a secret (EdDSA needs one too: it seals the private keys).
   const signer = (): AccessTokens => {
     const keys = signingKeys.tokenKeys()
     if (!auth) throw new GantryError('CONFIG_INVALID', 'The sessions service has no token settings (auth).') // tokenKeys() has refused this already
-    return (accessTokens ??= createAccessTokens({ keys, issuer: auth.issuer, audience: auth.audience, ttlSeconds: seconds(auth.accessTokenTtl), clock }))
+    return (accessTokens ??= createAccessTokens({
+      keys,
+      issuer: auth.issuer,
+      audience: auth.audience,
+      environment: environmentName,
+      ttlSeconds: seconds(auth.accessTokenTtl),
+      maxTtlSeconds: Math.floor(maxTtl / 1000),
+      clock,
+    }))
   }
-  const refresher = (): RefreshTokens => (refreshTokens ??= createRefreshTokens({ knex, clock, ttlMs: auth ? parseDuration(auth.refreshTokenTtl) : undefined }))
-  /** A user's access token with these permissions; never inside a transaction (see access-tokens.ts). */
-  const sign = (row: UserRow, permissions: string[], ttlSeconds?: number): Promise<SignedAccessToken> =>
-    signer().sign({ sub: String(row.id), epoch: row.session_epoch, kind: 'user', permissions, ttlSeconds })
+  const forget = (change: AccessChange): void => {
+    if ('userId' in change) userStates.forget(change.userId)
+    else rolePermissions.forget('roles')
+  }
+  const accessChanged = async (change: AccessChange): Promise<void> => {
+    // This process at once; the others as soon as they hear it, and within the cache's second if they never do.
+    forget(change)
+    await deps.onAccessChanged?.(change)
+  }
+  const refresher = (): RefreshTokens =>
+    (refreshTokens ??= createRefreshTokens({ knex, clock, ttlMs: auth ? parseDuration(auth.refreshTokenTtl) : undefined, familyRevoked: (userId) => accessChanged({ userId }) }))
+  /** A user's access token; never inside a transaction (see access-tokens.ts). `sid` names a login's session family. */
+  const sign = (row: UserRow, permissions: string[], options: { ttlSeconds?: number; sid?: string } = {}): Promise<SignedAccessToken> =>
+    signer().sign({ sub: String(row.id), epoch: row.session_epoch, kind: 'user', permissions, ...options })
   const permissionsOf = async (row: UserRow): Promise<string[]> => (await roles.permissionsOf(knex, row.role)) ?? []
   const session = (access: SignedAccessToken, refreshToken: string): SessionTokens => ({
     accessToken: access.token,
@@ -103,34 +132,14 @@ export function createSessionsService(deps: SessionsServiceDeps): SessionsServic
     if (!row) throw new GantryError('USER_NOT_FOUND', `No user with email ${normalised}.`)
     return row
   }
-  /** The user's status and epoch, read at most once a second per user (by the injected clock). */
-  const sessionState = async (userId: number): Promise<UserSessionState | undefined> => {
-    const now = clock.now()
-    const hit = cache.get(userId)
-    if (hit && now >= hit.at && now - hit.at < EPOCH_CACHE_MS) return hit.state
-    // Concurrent requests of one user share a read in flight instead of each reading when the entry expires.
-    const seen = revocations
-    let read = reading.get(userId)
-    if (!read) {
-      read = readUserSessionState(knex, userId).finally(() => reading.delete(userId))
-      reading.set(userId, read)
+  const scriptTtlSeconds = (ttl: string): number => {
+    const ms = parseDuration(ttl)
+    if (ms < 1000 || ms > maxTtl) {
+      throw new GantryError('INVALID_INPUT', `--ttl must be between 1s and ${auth?.maxTokenTtl ?? DEFAULT_MAX_TOKEN_TTL} (auth.maxTokenTtl); got ${ttl}.`, {
+        hint: 'Ask for a shorter lifetime, or raise auth.maxTokenTtl in gantry.config.json.',
+      })
     }
-    const state = await read
-    if (seen !== revocations) return state // a revocation came in meanwhile: do not cache what it may have outdated
-    if (cache.size >= EPOCH_CACHE_MAX) cache.clear()
-    cache.set(userId, { at: now, state })
-    return state
-  }
-  /** No cached or in-flight state of the user survives: the next check reads the database. */
-  const forgetUser = (userId: number): void => {
-    revocations += 1
-    cache.delete(userId)
-    reading.delete(userId)
-  }
-  const sessionsEnded = async (userId: number): Promise<void> => {
-    // This process stops at once; the others as soon as they hear it, and within the cache's second if they never do.
-    forgetUser(userId)
-    await deps.onSessionsEnded?.(userId)
+    return Math.floor(ms / 1000)
   }
 
   return {
@@ -139,9 +148,8 @@ export function createSessionsService(deps: SessionsServiceDeps): SessionsServic
       const user = await users.verifyCredentials(email, password, ctx)
       const row = await selectUserById(knex, user.id)
       if (!row || row.status !== 'active') throw new GantryError('INVALID_CREDENTIALS', 'Wrong email or password.')
-      const access = await sign(row, await permissionsOf(row))
       const refresh = await refresher().issue(row.id, row.session_epoch)
-      return session(access, refresh.token)
+      return session(await sign(row, await permissionsOf(row), { sid: refresh.familyId }), refresh.token)
     },
 
     async refresh(refreshToken) {
@@ -152,11 +160,13 @@ export function createSessionsService(deps: SessionsServiceDeps): SessionsServic
       if (!row || row.status !== 'active' || row.session_epoch !== rotated.sessionEpoch) {
         throw new GantryError('TOKEN_INVALID', 'The refresh token is invalid or expired.', { cause: new Error('refresh token refused: user changed during rotation') })
       }
-      return session(await sign(row, await permissionsOf(row)), rotated.token)
+      return session(await sign(row, await permissionsOf(row), { sid: rotated.familyId }), rotated.token)
     },
 
     async logout(refreshToken) {
-      return { revoked: await refresher().revokeFamily(refreshToken) }
+      const { revoked, userId } = await refresher().revokeFamily(refreshToken)
+      if (userId !== undefined) await accessChanged({ userId })
+      return { revoked }
     },
 
     async issueScriptToken(ctx, email, input = {}) {
@@ -166,12 +176,11 @@ export function createSessionsService(deps: SessionsServiceDeps): SessionsServic
       signer()
       // No transaction around the signing: under EdDSA it may read the key table, and SQLite has one connection.
       const row = await findUser(knex, email)
-      if (row.status !== 'active') throw new GantryError('INVALID_INPUT', `${row.email} is disabled: a token for them would not work.`, { hint: `Run \`gantry users enable ${row.email}\` first.` })
       const permissions = await permissionsOf(row)
-      // An actor hands out no more than it holds (a remote operator cannot mint an admin's token).
-      const beyond = permissions.filter((p) => !hasPermission(ctx.permissions, p))
-      if (beyond.length > 0) throw new GantryError('FORBIDDEN', `A token for ${row.email} would carry permissions you do not hold: ${beyond.join(', ')}.`)
-      const signed = await sign(row, permissions, ttlSeconds)
+      // Acting on a principal, and handing out what it holds: both need the actor to cover the user.
+      requireCoversTarget(ctx, permissions, row.email)
+      if (row.status !== 'active') throw new GantryError('INVALID_INPUT', `${row.email} is disabled: a token for them would not work.`, { hint: `Run \`gantry users enable ${row.email}\` first.` })
+      const signed = await sign(row, permissions, ttlSeconds === undefined ? {} : { ttlSeconds })
       const issued = { user: row.email, jti: signed.jti, expiresAt: new Date(signed.expiresAt).toISOString() }
       await audit.append(knex, ctx, { action: 'tokens.issue', targetType: 'user', targetId: String(row.id), after: issued })
       return { token: signed.token, ...issued }
@@ -181,13 +190,14 @@ export function createSessionsService(deps: SessionsServiceDeps): SessionsServic
       requirePermission(ctx, 'sessions:write')
       const { userId, result } = await knex.transaction(async (trx) => {
         const row = await findUser(trx, email, true)
+        requireCoversTarget(ctx, (await roles.permissionsOf(trx, row.role)) ?? [], row.email)
         const now = clock.now()
         await updateUserEndingSessions(trx, row.id, { updated_at: now })
         const result = { user: row.email, refreshTokensRevoked: await revokeLiveForUser(trx, row.id, now) }
         await audit.append(trx, ctx, { action: 'tokens.revoke', targetType: 'user', targetId: String(row.id), after: result })
         return { userId: row.id, result }
       })
-      await sessionsEnded(userId)
+      await accessChanged({ userId })
       return result
     },
 
@@ -195,26 +205,21 @@ export function createSessionsService(deps: SessionsServiceDeps): SessionsServic
       const claims = await signer().verify(token)
       const userId = Number(claims.sub)
       if (claims.kind !== 'user' || !Number.isSafeInteger(userId)) throw refused('not a user token')
-      const state = await sessionState(userId)
+      const [state, byRole] = await Promise.all([userStates.get(userId), rolePermissions.get('roles')])
       if (!state || state.status !== 'active') throw refused('user disabled or gone')
       if (state.sessionEpoch !== claims.epoch) throw refused('session ended')
-      return claims
+      if (claims.sid !== undefined && state.endedFamilies.has(claims.sid)) throw refused('logged out')
+      return { ...claims, permissions: [...(byRole.get(state.role) ?? [])] }
     },
 
-    sessionsEnded,
-    forgetUser,
+    accessChanged,
+    forget,
   }
 }
 
 /** Whole seconds of a configured lifetime ('15m' -> 900). */
 function seconds(duration: string): number {
   return Math.floor(parseDuration(duration) / 1000)
-}
-
-function scriptTtlSeconds(ttl: string): number {
-  const ms = parseDuration(ttl)
-  if (ms < 1000 || ms > MAX_SCRIPT_TTL_MS) throw new GantryError('INVALID_INPUT', `--ttl must be between 1s and 30d; got ${ttl}.`)
-  return Math.floor(ms / 1000)
 }
 
 // The message access-tokens.ts gives for every refusal; the reason stays on `cause`, for logs only.

@@ -17,7 +17,7 @@ import { createKeyRing, KEY_RELOAD_INTERVAL_MS, parseJwk, type KeyRing } from '.
 import { newSigningKey, sealingKey, SIGNING_KEY_ALG } from './signing-key-material.js'
 import { insertKey, retireKeysBefore, selectMaxGeneration, type NewSigningKeyRow, type SigningKeyRow } from './signing-keys.repo.js'
 import type { Jwks, RotatedSigningKey, SigningKey, SigningKeyList } from './signing-keys.schema.js'
-import { MAX_SCRIPT_TTL_MS, type AuthSettings } from './sessions.schema.js'
+import { DEFAULT_MAX_TOKEN_TTL, type AuthSettings } from './sessions.schema.js'
 import { eddsaKeys, hs256Keys, type TokenKeys } from './token-keys.js'
 
 /** Who may list signing keys (every built-in role, through `*:read`) and rotate them (admin only, through `*`). */
@@ -138,9 +138,9 @@ export function createSigningKeysService(deps: SigningKeysServiceDeps): SigningK
   }
 }
 
-/** The longest an access token can live: a script's token (30 d) or the configured lifetime, if longer. */
+/** The longest an access token can live (auth.maxTokenTtl): a retired key verifies that long after its last token. */
 function longestTokenLifetimeMs(auth: AuthSettings | undefined): number {
-  return Math.max(MAX_SCRIPT_TTL_MS, auth ? parseDuration(auth.accessTokenTtl) : 0)
+  return parseDuration(auth?.maxTokenTtl ?? DEFAULT_MAX_TOKEN_TTL)
 }
 
 /** A lost race with another rotation: a unique violation, a deadlock (MySQL 1213, PostgreSQL 40P01), or SQLite busy. */

@@ -4,7 +4,7 @@ import type { Clock } from '../clock.js'
 import type { ActorContext } from '../context.js'
 import { GantryError } from '../errors.js'
 import { decodeCursor, parseInput, toPage } from '../pagination.js'
-import { requirePermission } from '../roles/permissions.js'
+import { requireCoversTarget, requireHandOut, requirePermission } from '../roles/permissions.js'
 import type { RolesService } from '../roles/roles.service.js'
 import { createCredentialsVerifier, type LockoutPolicy } from './login.js'
 import { checkPassword, type PasswordPolicy } from './password-policy.js'
@@ -59,8 +59,8 @@ export interface UsersServiceDeps {
   readonly hasher: PasswordHasher
   readonly passwordPolicy: PasswordPolicy
   readonly lockout: LockoutPolicy
-  /** Called once a change that ends the user's sessions (disable, new password) has committed. */
-  readonly sessionsEnded?: ((userId: number) => Promise<void>) | undefined
+  /** Called once a change of what the user's tokens may do (disable, new password, new role) has committed. */
+  readonly accessChanged?: ((userId: number) => Promise<void>) | undefined
 }
 
 /** Builds the users service. */
@@ -73,8 +73,15 @@ export function createUsersService(deps: UsersServiceDeps): UsersService {
     if (!row) throw new GantryError('USER_NOT_FOUND', `No user with email ${normalised}.`)
     return row
   }
-  const requireRole = async (k: Knex, role: string): Promise<void> => {
-    if ((await roles.permissionsOf(k, role)) === undefined) throw new GantryError('ROLE_NOT_FOUND', `No role named "${role}".`)
+  /** The permissions of a role about to be given to a user: it must exist, and lie within the actor's own. */
+  const assignable = async (ctx: ActorContext, k: Knex, role: string): Promise<void> => {
+    const permissions = await roles.permissionsOf(k, role)
+    if (permissions === undefined) throw new GantryError('ROLE_NOT_FOUND', `No role named "${role}".`)
+    requireHandOut(ctx, permissions, `Role "${role}"`)
+  }
+  /** Acting on a user needs permissions covering theirs (their role's). */
+  const requireCovers = async (ctx: ActorContext, k: Knex, row: UserRow): Promise<void> => {
+    requireCoversTarget(ctx, (await roles.permissionsOf(k, row.role)) ?? [], row.email)
   }
   /**
    * Throws LAST_ADMIN when `row` is the only active holder of an admin (`*`) role. The caller took
@@ -98,11 +105,12 @@ export function createUsersService(deps: UsersServiceDeps): UsersService {
     checkPassword(input.password, passwordPolicy)
     return { password: input.password, generated: false }
   }
-  /** Runs `change` on the locked row in a transaction, then audits before/after. */
+  /** Runs `change` on the locked row of a user the actor covers, in a transaction, then audits before/after. */
   const mutate = (ctx: ActorContext, email: string, action: string, change: (trx: Knex, row: UserRow) => Promise<void>, guardAdmins = false): Promise<User> =>
     knex.transaction(async (trx) => {
       if (guardAdmins) await roles.lockAdminRoles(trx)
       const row = await find(trx, email, true)
+      await requireCovers(ctx, trx, row)
       await change(trx, row)
       const after = toUser((await selectUserById(trx, row.id)) as UserRow)
       await audit.append(trx, ctx, { action, targetType: 'user', targetId: String(row.id), before: toUser(row), after })
@@ -119,7 +127,7 @@ export function createUsersService(deps: UsersServiceDeps): UsersService {
       const now = clock.now()
       try {
         const user = await knex.transaction(async (trx) => {
-          await requireRole(trx, parsed.role)
+          await assignable(ctx, trx, parsed.role)
           if (await selectUserByEmail(trx, parsed.email)) throw userExists(parsed.email)
           const id = await insertUser(trx, { email: parsed.email, name: parsed.name, role: parsed.role, status: 'active', password_hash: passwordHash, created_at: now, updated_at: now })
           const created = toUser((await selectUserById(trx, id)) as UserRow)
@@ -148,14 +156,18 @@ export function createUsersService(deps: UsersServiceDeps): UsersService {
       write(ctx)
       const parsed = parseInput(updateUserInputSchema, patch)
       try {
-        return await mutate(ctx, email, 'users.update', async (trx, row) => {
+        let newRole = false
+        const user = await mutate(ctx, email, 'users.update', async (trx, row) => {
           if (parsed.role !== undefined && parsed.role !== row.role) {
-            await requireRole(trx, parsed.role)
+            newRole = true
+            await assignable(ctx, trx, parsed.role)
             if (!(await roles.adminRoleNames(trx)).includes(parsed.role)) await keepAnAdmin(trx, row, 'demoted')
           }
           if (parsed.email !== undefined && parsed.email !== row.email && (await selectUserByEmail(trx, parsed.email))) throw userExists(parsed.email)
           await updateUser(trx, row.id, { email: parsed.email ?? row.email, name: parsed.name ?? row.name, role: parsed.role ?? row.role, updated_at: clock.now() })
         }, parsed.role !== undefined)
+        if (newRole) await deps.accessChanged?.(user.id)
+        return user
       } catch (err) {
         throw isUniqueViolation(err) ? userExists(parsed.email ?? email) : err
       }
@@ -168,7 +180,7 @@ export function createUsersService(deps: UsersServiceDeps): UsersService {
         await keepAnAdmin(trx, row, 'disabled')
         await updateUserEndingSessions(trx, row.id, { status: 'disabled', updated_at: clock.now() })
       }, true)
-      await deps.sessionsEnded?.(user.id)
+      await deps.accessChanged?.(user.id)
       return user
     },
 
@@ -181,15 +193,18 @@ export function createUsersService(deps: UsersServiceDeps): UsersService {
 
     async delete(ctx, email) {
       write(ctx)
-      return knex.transaction(async (trx) => {
+      const result = await knex.transaction(async (trx) => {
         await roles.lockAdminRoles(trx)
         const row = await find(trx, email, true)
+        await requireCovers(ctx, trx, row)
         await keepAnAdmin(trx, row, 'deleted')
         await deleteUser(trx, row.id)
         const deleted = toUser(row)
         await audit.append(trx, ctx, { action: 'users.delete', targetType: 'user', targetId: String(row.id), before: deleted })
         return { deleted }
       })
+      await deps.accessChanged?.(result.deleted.id)
+      return result
     },
 
     async setPassword(ctx, email, input) {
@@ -199,7 +214,7 @@ export function createUsersService(deps: UsersServiceDeps): UsersService {
       const user = await mutate(ctx, email, 'users.set-password', async (trx, row) => {
         await updateUserEndingSessions(trx, row.id, { password_hash: passwordHash, failed_logins: 0, updated_at: clock.now() })
       })
-      await deps.sessionsEnded?.(user.id)
+      await deps.accessChanged?.(user.id)
       return generated ? { user, password } : { user }
     },
 

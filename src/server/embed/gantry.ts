@@ -36,7 +36,7 @@ export async function createGantry(options: GantryOptions = {}): Promise<Gantry>
     const clock = systemClock
     const { rules, counts } = await startRateLimiting({ runtime, services, logger, clock })
     // Sessions ended by a server, a command or another app instance reach this one at once (runtime.close() unsubscribes).
-    await runtime.subscribeSessionsEnded((userId) => services.sessions.forgetUser(userId))
+    await runtime.subscribeAccessChanges((change) => services.sessions.forget(change))
     const metrics = createMetrics({ pool: (db.knex.client as { pool?: PoolStats }).pool })
     const observe = (decision: Parameters<typeof metrics.observeDecision>[0]): void => {
       metrics.observeDecision(decision)

@@ -1,6 +1,7 @@
 import { expect } from 'chai'
 import type { ActorContext } from '../../../src/core/context.js'
 import { createServices } from '../../../src/core/services.js'
+import type { AccessChange } from '../../../src/core/sessions/sessions.schema.js'
 import { DIALECTS, requireDialect } from '../../helpers/services.js'
 import { identityFixture, rejection, STRONG, type IdentityFixture } from '../identity/fixture.js'
 
@@ -84,11 +85,11 @@ for (const dialect of DIALECTS) {
 
     it('every end of a user\'s sessions (revoke, disable, new password) is announced after it commits; an instance told forgets the user at once', async () => {
       const other = createServices({ knex: f.db.knex, clock: f.clock, auth: AUTH, environmentName: 'test' }).sessions
-      const heard: number[] = []
+      const heard: AccessChange[] = []
       // Another instance hears it as the runtime delivers it over Redis: by the id, once the change is in the database.
-      const announcing = createServices({ knex: f.db.knex, clock: f.clock, auth: AUTH, environmentName: 'test', onSessionsEnded: async (userId) => {
-          heard.push(userId)
-          other.forgetUser(userId)
+      const announcing = createServices({ knex: f.db.knex, clock: f.clock, auth: AUTH, environmentName: 'test', onAccessChanged: async (change) => {
+          heard.push(change)
+          other.forget(change)
         },
       })
       const op = await f.services.users.get(f.ctx, 'op@example.com')
@@ -106,7 +107,7 @@ for (const dialect of DIALECTS) {
         // No clock advance: the cached epoch is gone, so the next check reads the ended session.
         expect((await rejection(other.verifyAccess(accessToken))).code, what).to.equal('TOKEN_INVALID')
       }
-      expect(heard).to.deep.equal([op.id, op.id, op.id])
+      expect(heard).to.deep.equal([{ userId: op.id }, { userId: op.id }, { userId: op.id }])
     })
 
     it('issueScriptToken: a token with the ttl asked, audited without the token; refused beyond the actor or without a secret', async () => {

@@ -82,6 +82,15 @@ describe('config: loading the workspace', () => {
     expect(duration.message).to.include('environments.staging.auth.accessTokenTtl').and.include('duration')
   })
 
+  it('keeps auth.accessTokenTtl within auth.maxTokenTtl (default 24h), naming the field', () => {
+    const resolve = (auth: Record<string, string>) => () => resolveEnvironment(load(make({ 'gantry.config.json': { environments: { development: { auth } } } })), 'development', { GANTRY_AUTH_SECRET: 's' })
+    const err = caught(resolve({ accessTokenTtl: '25h' }))
+    expect(err.code).to.equal('CONFIG_INVALID')
+    expect(err.message).to.include('environments.development.auth.accessTokenTtl').and.include('auth.maxTokenTtl')
+    expect(resolve({ accessTokenTtl: '25h', maxTokenTtl: '2d' })().auth).to.include({ accessTokenTtl: '25h', maxTokenTtl: '2d' })
+    expect(resolve({})().auth.maxTokenTtl).to.equal('24h')
+  })
+
   it('reports a value that only fails once resolved with its path (port from a variable)', () => {
     const root = make({ 'gantry.config.json': { environments: { development: { server: { port: '${PORT}' } } } } })
     const err = caught(() => resolveEnvironment(load(root), 'development', { PORT: 'eighty', GANTRY_AUTH_SECRET: 's' }))

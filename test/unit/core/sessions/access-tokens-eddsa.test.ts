@@ -27,7 +27,7 @@ describe('core/sessions: access tokens (EdDSA)', () => {
   let foreign: TestKey
   let keys: ReturnType<typeof source>
   let tokens: AccessTokens
-  const verifier = (ring: EdDSAKeySource) => createAccessTokens({ keys: eddsaKeys(ring), issuer: ISSUER, audience: AUDIENCE, clock })
+  const verifier = (ring: EdDSAKeySource) => createAccessTokens({ keys: eddsaKeys(ring), issuer: ISSUER, audience: AUDIENCE, environment: 'test', clock })
 
   before(async () => {
     ;[current, previous, foreign] = await Promise.all([ed25519(), ed25519(), ed25519()])
@@ -62,7 +62,7 @@ describe('core/sessions: access tokens (EdDSA)', () => {
     const good = async () => (await tokens.sign({ sub: '42', epoch: 0, kind: 'user' })).token
     const corpus: Forgery[] = [
       ...eddsaForgeries({ good, claims: goodClaims, now: nowSeconds, keys: () => ({ current, previous, foreign }) }),
-      { name: 'an HS256 token of an environment with a secret (the algorithm is pinned per environment)', make: async () => (await createAccessTokens({ keys: hs256Keys(randomBytes(32)), issuer: ISSUER, audience: AUDIENCE, clock }).sign({ sub: '42', epoch: 0, kind: 'user' })).token },
+      { name: 'an HS256 token of an environment with a secret (the algorithm is pinned per environment)', make: async () => (await createAccessTokens({ keys: hs256Keys(randomBytes(32)), issuer: ISSUER, audience: AUDIENCE, environment: 'test', clock }).sign({ sub: '42', epoch: 0, kind: 'user' })).token },
     ]
 
     for (const forgery of corpus) {
