@@ -3,8 +3,9 @@
  * instances, A and B, on one database of a private PostgreSQL and one private Redis, as a deployment runs
  * them. DESIGN.md: revoking ends refresh tokens and API keys at once (each use reads the database), and
  * access tokens within 1 s (each request checks the user's session epoch, cached for at most 1 s and
- * dropped when the end is announced on Redis). Each credential is used on B first, so whatever B caches
- * about it is warm when A revokes it. A second pair without Redis shows the cache's bound alone.
+ * dropped when the end is announced on Redis). Rights taken away — a demotion, a permission revoked from a
+ * role, a logout — reach access tokens the same way (issue 14). Each credential is used on B first, so
+ * whatever B caches about it is warm when A revokes it. A second pair without Redis shows the cache's bound alone.
  */
 import { expect } from 'chai'
 import { startPrivateDatabase, stopAllPrivateDatabases, type PrivateDatabaseServer } from '../helpers/private-databases.js'
@@ -52,12 +53,12 @@ function ok<T>(answer: HttpAnswer, what: string): T {
 }
 
 /**
- * Whether B still honours a credential: true once it answers 401, false while it answers 2xx; any other
- * answer is a failure of the round, not a figure.
+ * Whether B still honours a credential: true once it answers `refusal` (401: the credential is dead; 403:
+ * it lost the right), false while it answers 2xx; any other answer is a failure of the round, not a figure.
  */
-async function refused(attempt: () => Promise<HttpAnswer>, what: string): Promise<boolean> {
+async function refused(attempt: () => Promise<HttpAnswer>, what: string, refusal = 401): Promise<boolean> {
   const answer = await attempt()
-  if (answer.status === 401) return true
+  if (answer.status === refusal) return true
   if (answer.status >= 200 && answer.status < 300) return false
   throw new Error(`${what}: ${answer.status} ${answer.body}`)
 }
@@ -227,6 +228,50 @@ describe('reliability: revocation across two gantry serve instances (one private
     }
     return rounds
   }
+
+  it('revocation-rights: an access token whose rights are taken away on A (demotion, a permission revoked from its role, logout) loses them on B within 1 s', async () => {
+    const subjects = (path: string) => `/api/v1/admin/${path}`
+    ok(await call(a, 'POST', subjects('roles'), { bearer: admin, body: { name: 'lesser', permissions: ['maintenance:read'] } }), 'create the lesser role on A')
+    const kinds = ['demoted on A', 'users:read revoked from the role on A', 'logged out on A'] as const
+    const rounds: AccessRound[] = []
+    for (let round = 0; round < ROUNDS * 2; round++) {
+      const how = kinds[round % kinds.length]!
+      const role = `subject-role-${round}`
+      ok(await call(a, 'POST', subjects('roles'), { bearer: admin, body: { name: role, permissions: ['users:read', 'maintenance:read'] } }), 'create a role on A')
+      const email = `rights-${round}@example.com`
+      ok(await call(a, 'POST', subjects('users'), { bearer: admin, body: { email, role, password: PASSWORD } }), 'create a user on A')
+      const session = await login(a, email)
+      const bearer = session.accessToken
+      // What B checks: a right the change takes away (403), or, after a logout, the token itself (401).
+      const [probe, refusal] = how === 'logged out on A' ? [() => me(b, { bearer }), 401] : [() => call(b, 'GET', subjects('users?limit=1'), { bearer }), 403]
+      expect(await refused(probe, 'the token on B before', refusal)).to.equal(false)
+      const sent = performance.now()
+      if (how === 'demoted on A') ok(await call(a, 'PATCH', subjects(`users/${email}`), { bearer: admin, body: { role: 'lesser' } }), 'demote on A')
+      else if (how === 'logged out on A') ok(await call(a, 'POST', '/api/v1/auth/logout', { body: { refreshToken: session.refreshToken } }), 'logout on A')
+      else ok(await call(a, 'PATCH', subjects(`roles/${role}`), { bearer: admin, body: { revoke: ['users:read'] } }), 'revoke from the role on A')
+      const revokedAt = performance.now()
+      let lastHonoured: number | null = null
+      const refusalTime = await timeRefusal(async () => {
+        const asked = performance.now()
+        const gone = await refused(probe, 'the token on B after', refusal)
+        if (!gone) lastHonoured = Math.round(asked - revokedAt)
+        return gone
+      }, revokedAt)
+      rounds.push({ how, ms: refusalTime.ms, lastHonouredMs: lastHonoured, revokeMs: Math.round(revokedAt - sent) })
+    }
+    const value = Math.max(...rounds.map((r) => r.ms ?? REFUSAL_DEADLINE_MS))
+    record({
+      id: 'revocation-rights',
+      area: 'nothing lost',
+      what: 'time an access token keeps a right on instance B after it is taken away on instance A (demotion, a permission revoked from its role, logout)',
+      tried: `${ROUNDS * 2} users with tokens used on B first, then demoted, their role narrowed or logged out on A in turn, B asked every ${POLL_MS} ms until it refuses; 2 instances on one private PostgreSQL and one private Redis`,
+      value,
+      unit: 'ms',
+      target: { comparison: '<=', value: 1000 },
+      detail: { rounds },
+    })
+    expect(value, JSON.stringify(rounds)).to.be.at.most(1000)
+  })
 
   it('revocation-access-token: an access token whose user\'s sessions end on A (revoked, or the user disabled) is refused by B within 1 s', async () => {
     const rounds = await accessTokenRounds({ a, b }, ROUNDS)

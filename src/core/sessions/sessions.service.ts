@@ -205,10 +205,16 @@ export function createSessionsService(deps: SessionsServiceDeps): SessionsServic
       const claims = await signer().verify(token)
       const userId = Number(claims.sub)
       if (claims.kind !== 'user' || !Number.isSafeInteger(userId)) throw refused('not a user token')
-      const [state, byRole] = await Promise.all([userStates.get(userId), rolePermissions.get('roles')])
+      const [state, cached] = await Promise.all([userStates.get(userId), rolePermissions.get('roles')])
       if (!state || state.status !== 'active') throw refused('user disabled or gone')
       if (state.sessionEpoch !== claims.epoch) throw refused('session ended')
       if (claims.sid !== undefined && state.endedFamilies.has(claims.sid)) throw refused('logged out')
+      let byRole = cached
+      if (!byRole.has(state.role)) {
+        // A role newer than the cached list (a user holds no role that does not exist): read the list again.
+        rolePermissions.forget('roles')
+        byRole = await rolePermissions.get('roles')
+      }
       return { ...claims, permissions: [...(byRole.get(state.role) ?? [])] }
     },
 
