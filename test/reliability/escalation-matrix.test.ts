@@ -11,8 +11,9 @@
  *
  * Two doors: HTTP in process (createApp over SQLite; the database is put back row by row after each cell
  * that wrote, so every cell starts from the same state), whole under `npm test`; and the built CLI with
- * --remote against a real `gantry serve`, a sample under `npm test` and every route × target for one
- * credential per role (plus the narrowed keys) under `npm run test:reliability`.
+ * --remote against a real `gantry serve` (a fresh slice after each cell that changed something), a sample
+ * under `npm test` (one cell per route) and, under `npm run test:reliability`, every target of every route
+ * whose permission the actor holds, for a token per role and each narrowed key.
  */
 import { writeFileSync } from 'node:fs'
 import { Agent, type Server } from 'node:http'
@@ -22,11 +23,12 @@ import { expect } from 'chai'
 import request from 'supertest'
 import { loadWorkspace, resolveEnvironment } from '../../src/config/workspace.js'
 import { systemClock } from '../../src/core/clock.js'
+import { hasPermission } from '../../src/core/roles/permissions.js'
 import { argon2Hasher } from '../../src/core/users/passwords.js'
 import { openRuntime, type Runtime } from '../../src/runtime.js'
 import { parseJson, runGantry, tempDir } from '../helpers/cli.js'
 import { cellsOf, escalationKinds, judge, matrixRoutes, slowestRoutes, tally, type Answer, type Cell, type CellResult, type Door, type MatrixRoute } from '../helpers/escalation-oracle.js'
-import { actors, authHeader, cliCredential, createSlice, MATRIX_PASSWORD, type ActorSpec, type Slice, type World } from '../helpers/escalation-world.js'
+import { actors, authHeader, effectivePermissions, cliCredential, createSlice, MATRIX_PASSWORD, type ActorSpec, type Slice, type World } from '../helpers/escalation-world.js'
 import type { OpenApiDocument } from '../helpers/openapi-operations.js'
 import { atScale, FULL_SCALE, record } from '../helpers/scorecard.js'
 import { createServeWorkspace, http, killLeftovers, listeningUrl, startServe, stopServe, type ServeProcess, type ServeWorkspace } from '../helpers/serve-process.js'
@@ -135,7 +137,7 @@ describe('reliability: escalation matrix (actors × mutating admin routes × tar
       ws?.cleanup()
     })
 
-    it(`lets no actor escalate through the CLI either (${FULL_SCALE ? 'every route × target, a credential per role and the narrowed keys' : 'a sample: one cell per route'})`, async () => {
+    it(`lets no actor escalate through the CLI either (${FULL_SCALE ? 'every route × target it may call, a token per role and each narrowed key' : 'a sample: one cell per route'})`, async () => {
       const door = remoteDoor(() => ({ root: ws.root, url, files, xdg }))
       const plan = remotePlan(routes)
       let fresh = 0
@@ -160,7 +162,7 @@ describe('reliability: escalation matrix (actors × mutating admin routes × tar
         id: 'escalation-matrix-remote',
         area: 'bad inputs tried',
         what: 'escalations possible through `gantry … --remote`: commands the invariant refuses that succeeded or changed the database',
-        tried: `${plan.length} actors × ${routes.length} mutating admin routes${FULL_SCALE ? ' × every target' : ' (a sample)'}: ${results.length.toLocaleString('en-US')} CLI runs against gantry serve`,
+        tried: `${plan.length} actors × the ${routes.length} mutating admin routes whose permission they hold${FULL_SCALE ? ' × every target' : ' (a sample: one cell per route)'}: ${results.length.toLocaleString('en-US')} CLI runs against gantry serve`,
         value: counts.escalation,
         unit: 'escalations',
         target: { comparison: '=', value: 0 },
@@ -214,17 +216,22 @@ function remoteDoor(where: () => { root: string; url: string; files: string; xdg
 }
 
 /**
- * Which cells the remote door runs. Full: every cell for a token of each role, and for each narrowed key.
- * Sample: one cell per route, the actors taking turns and the targets moving up the list.
+ * Which cells the remote door runs; the CLI only adds something where the route lets the actor in, so only
+ * cells of routes whose permission the actor holds. Full: all of them, for a token of each role and each
+ * narrowed key. Sample: one per route — its most privileged target, by an actor holding the route's
+ * permission (the actors taking turns), admin's own token left out.
  */
 function remotePlan(routes: readonly MatrixRoute[]): Array<{ actor: ActorSpec; pick: (cells: readonly Cell[]) => number[] }> {
   const all = actors()
-  if (FULL_SCALE) return all.filter((a) => a.credential === 'token' || a.scopes).map((actor) => ({ actor, pick: (cells) => [...cells.keys()] }))
-  const sample = ['operator/token', 'only-users-write/token', 'only-roles-write/token', 'admin/key[apikeys:write]', 'viewer/token', 'only-sessions-write/key', 'admin/token']
-  const chosen = sample.map((label) => all.find((a) => a.label === label) as ActorSpec)
-  return chosen.map((actor, i) => ({
-    actor,
-    // Routes i, i + 7, i + 14 … for this actor; within a route the last target (the most privileged).
-    pick: (cells) => routes.flatMap((r, j) => (j % chosen.length === i ? [cells.map((c) => c.route.key).lastIndexOf(r.key)] : [])),
-  }))
+  const holds = (actor: ActorSpec, route: MatrixRoute): boolean => route.permission === undefined || hasPermission(effectivePermissions(actor), route.permission)
+  if (FULL_SCALE) {
+    return all.filter((a) => a.credential === 'token' || a.scopes).map((actor) => ({ actor, pick: (cells) => [...cells.keys()].filter((i) => holds(actor, (cells[i] as Cell).route)) }))
+  }
+  const chosen = new Map<ActorSpec, Set<string>>()
+  routes.forEach((route, j) => {
+    const candidates = all.filter((a) => a.label !== 'admin/token' && holds(a, route))
+    const actor = candidates[j % candidates.length] ?? (all[0] as ActorSpec)
+    chosen.set(actor, (chosen.get(actor) ?? new Set()).add(route.key))
+  })
+  return [...chosen].map(([actor, keys]) => ({ actor, pick: (cells) => [...keys].map((key) => cells.map((c) => c.route.key).lastIndexOf(key)) }))
 }
