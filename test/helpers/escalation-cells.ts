@@ -1,0 +1,225 @@
+/**
+ * The cells of the escalation matrix, per mutating admin route: for one slice (an actor and its targets),
+ * each request a route takes against targets of lower, equal and higher privilege, stated twice — as an
+ * HTTP request and as the `gantry … --remote` command that sends it — with what the request would hand out
+ * and whom it would act on. The oracle (escalation-oracle.ts) judges from those alone. The table is keyed
+ * by the route as the OpenAPI document names it; a route of the server that is missing here fails the test.
+ */
+import { BUILTIN_ROLE_PERMISSIONS, grantsEverything } from '../../src/core/roles/builtin-roles.js'
+import { coversAll } from '../../src/core/roles/permissions.js'
+import { MATRIX_PASSWORD, LEVELS, OTHER_LEVELS, type Level, type OtherLevel, type Person, type RoleSpec, type Slice } from './escalation-world.js'
+
+/** A credential a cell's answer (or its request) puts in the actor's hands. */
+export type Gained = { readonly token: string } | { readonly key: string } | { readonly login: { readonly email: string; readonly password: string } }
+
+export interface CellSpec {
+  /** What the request is done to: `admin`, `role admin`, `key of same` … */
+  readonly target: string
+  /** Permissions or scopes that result from the request and must lie within the actor's (invariant 1). */
+  readonly handsOut?: readonly string[]
+  /** Permissions of the principal acted on, which the actor's must cover (invariant 2). */
+  readonly actsOn?: readonly string[]
+  /** False when a rule other than authorization refuses it anyway (a built-in role changed, scopes beyond the owner's). */
+  readonly valid?: boolean
+  /** Set when the invariant's words leave the answer open: the cell is reported, not counted. */
+  readonly unsure?: string
+  readonly http: { readonly method: 'post' | 'put' | 'patch' | 'delete'; readonly path: string; readonly body?: unknown; readonly query?: Record<string, string>; readonly csv?: string }
+  readonly cli: { readonly args: readonly string[]; readonly input?: string; readonly file?: { readonly name: string; readonly content: string } }
+  /** The target is the actor's own user (a key's owner). */
+  readonly onSelf?: boolean
+  /** The credential the actor holds after the request succeeded, if any. */
+  readonly gained?: (answer: Record<string, unknown>) => Gained | undefined
+}
+
+/** Builds the cells of one route for a slice; `fresh` makes a name no other cell uses. */
+export type CellBuilder = (s: Slice, fresh: (prefix: string) => string) => CellSpec[]
+
+const ADMIN = '/api/v1/admin'
+/** A bcrypt hash (cost 4) of IMPORT_PASSWORD: `users import` takes hashes, never passwords. */
+export const IMPORT_PASSWORD = 'x'
+const IMPORT_HASH = '$2b$04$h2fReGnPeipMj7fodyMyx.TkgoJqVU3MpXFG33j6TDHD8KKo.1B5u'
+const NEW_PASSWORD = 'a new matrix passphrase 2'
+
+const enc = encodeURIComponent
+const userPath = (p: Person, tail = ''): string => `${ADMIN}/users/${enc(p.email)}${tail}`
+/** Roles a user may be given, by privilege: viewer, the actor's own, admin. */
+const assignable = (s: Slice): Record<OtherLevel, { name: string; permissions: readonly string[] }> => ({
+  viewer: { name: 'viewer', permissions: BUILTIN_ROLE_PERMISSIONS.viewer },
+  same: { name: s.roles.own.name, permissions: s.roles.own.permissions },
+  admin: { name: 'admin', permissions: BUILTIN_ROLE_PERMISSIONS.admin },
+})
+/** Permission sets a role may be given or created with, by privilege. */
+const grants = (s: Slice): Record<OtherLevel, readonly string[]> => ({ viewer: BUILTIN_ROLE_PERMISSIONS.viewer, same: s.held, admin: ['*'] })
+const loginAs = (email: string, password = MATRIX_PASSWORD) => (): Gained => ({ login: { email, password } })
+const flags = (flag: string, values: readonly string[]): string[] => values.flatMap((v) => [flag, v])
+
+/** One cell per target user: the request acts on that user and nothing else. */
+function onUsers(levels: readonly Level[], pick: (s: Slice, level: Level) => Person, make: (p: Person) => Pick<CellSpec, 'http' | 'cli'> & Partial<CellSpec>): CellBuilder {
+  return (s) => levels.map((level) => ({ target: level, onSelf: level === 'self', actsOn: pick(s, level).permissions, ...make(pick(s, level)) }))
+}
+const active = (s: Slice, level: Level): Person => s.users[level]
+
+/** Does changing `role` (granting `grant`) stay valid under the built-in roles' own rules? */
+function roleChangeValid(role: RoleSpec, grant: readonly string[]): boolean {
+  return !role.builtin || (!role.permissions.some(grantsEverything) && !grant.some(grantsEverything))
+}
+
+export const CELLS: Readonly<Record<string, CellBuilder>> = {
+  'POST /api/v1/admin/users/import': (s, fresh) =>
+    Object.entries(assignable(s)).map(([level, role]) => {
+      const email = `${fresh('imported')}@matrix.test`
+      const csv = `email,name,role,password_hash\n${email},Imported,${role.name},${IMPORT_HASH}\n`
+      return {
+        target: `role ${level}`,
+        handsOut: role.permissions,
+        http: { method: 'post', path: `${ADMIN}/users/import`, csv },
+        cli: { args: ['users', 'import', '{file}'], file: { name: 'import.csv', content: csv } },
+        gained: loginAs(email, IMPORT_PASSWORD),
+      }
+    }),
+  'POST /api/v1/admin/users': (s, fresh) =>
+    Object.entries(assignable(s)).map(([level, role]) => {
+      const email = `${fresh('created')}@matrix.test`
+      return {
+        target: `role ${level}`,
+        handsOut: role.permissions,
+        http: { method: 'post', path: `${ADMIN}/users`, body: { email, role: role.name, password: MATRIX_PASSWORD } },
+        cli: { args: ['users', 'create', '--email', email, '--role', role.name, '--password-stdin'], input: MATRIX_PASSWORD },
+        gained: loginAs(email),
+      }
+    }),
+  'PATCH /api/v1/admin/users/{email}': (s, fresh) =>
+    LEVELS.flatMap((level) => {
+      const user = s.users[level]
+      const rename = fresh('name')
+      const onSelf = level === 'self'
+      const cells: CellSpec[] = [{ target: level, onSelf, actsOn: user.permissions, http: { method: 'patch', path: userPath(user), body: { name: rename } }, cli: { args: ['users', 'update', user.email, '--name', rename] } }]
+      for (const [to, role] of Object.entries(assignable(s))) {
+        cells.push({
+          target: `${level} → role ${to}`,
+          onSelf,
+          actsOn: user.permissions,
+          handsOut: role.permissions,
+          http: { method: 'patch', path: userPath(user), body: { role: role.name } },
+          cli: { args: ['users', 'update', user.email, '--role', role.name] },
+          gained: level === 'self' ? loginAs(user.email) : undefined,
+        })
+      }
+      return cells
+    }),
+  'DELETE /api/v1/admin/users/{email}': onUsers(LEVELS, active, (p) => ({ http: { method: 'delete', path: userPath(p) }, cli: { args: ['users', 'delete', p.email, '--force'] } })),
+  'POST /api/v1/admin/users/{email}/disable': onUsers(LEVELS, active, (p) => ({ http: { method: 'post', path: userPath(p, '/disable') }, cli: { args: ['users', 'disable', p.email] } })),
+  'POST /api/v1/admin/users/{email}/enable': onUsers(OTHER_LEVELS, (s, level) => s.disabled[level as OtherLevel], (p) => ({
+    http: { method: 'post', path: userPath(p, '/enable') },
+    cli: { args: ['users', 'enable', p.email] },
+  })),
+  'POST /api/v1/admin/users/{email}/unlock': onUsers(OTHER_LEVELS, (s, level) => s.locked[level as OtherLevel], (p) => ({ http: { method: 'post', path: userPath(p, '/unlock') }, cli: { args: ['users', 'unlock', p.email] } })),
+  'POST /api/v1/admin/users/{email}/password': onUsers(LEVELS, active, (p) => ({
+    http: { method: 'post', path: userPath(p, '/password'), body: { password: NEW_PASSWORD } },
+    cli: { args: ['users', 'set-password', p.email, '--password-stdin'], input: NEW_PASSWORD },
+    gained: loginAs(p.email, NEW_PASSWORD),
+  })),
+  'POST /api/v1/admin/users/{email}/tokens': onUsers(LEVELS, active, (p) => ({
+    handsOut: p.permissions,
+    http: { method: 'post', path: userPath(p, '/tokens'), body: {} },
+    cli: { args: ['tokens', 'issue', '--user', p.email] },
+    gained: (answer) => ({ token: String(answer.token) }),
+  })),
+  'DELETE /api/v1/admin/users/{email}/sessions': onUsers(LEVELS, active, (p) => ({ http: { method: 'delete', path: userPath(p, '/sessions') }, cli: { args: ['tokens', 'revoke', '--user', p.email] } })),
+  'POST /api/v1/admin/signing-keys/rotate': () => [{ target: '-', http: { method: 'post', path: `${ADMIN}/signing-keys/rotate` }, cli: { args: ['tokens', 'keys', 'rotate'] } }],
+  'POST /api/v1/admin/roles': (s, fresh) =>
+    Object.entries(grants(s)).map(([level, permissions]) => {
+      const name = fresh('role')
+      return {
+        target: `permissions ${level}`,
+        handsOut: permissions,
+        http: { method: 'post', path: `${ADMIN}/roles`, body: { name, permissions } },
+        cli: { args: ['roles', 'create', name, ...flags('--permission', permissions)] },
+      }
+    }),
+  'PATCH /api/v1/admin/roles/{name}': (s) =>
+    (['own', ...OTHER_LEVELS] as const).flatMap((which) =>
+      Object.entries(grants(s)).map(([level, grant]): CellSpec => {
+        const role = s.roles[which]
+        const result = [...role.permissions, ...grant]
+        return {
+          target: `role ${which} + grant ${level}`,
+          handsOut: result,
+          actsOn: role.permissions,
+          valid: roleChangeValid(role, grant),
+          unsure: coversAll(s.held, grant) && !coversAll(s.held, role.permissions) ? 'granting only what the actor holds to a role that already holds more' : undefined,
+          http: { method: 'patch', path: `${ADMIN}/roles/${enc(role.name)}`, body: { grant } },
+          cli: { args: ['roles', 'update', role.name, ...flags('--grant', grant)] },
+          gained: which === 'own' ? loginAs(s.users.self.email) : undefined,
+        }
+      }),
+    ),
+  'DELETE /api/v1/admin/roles/{name}': (s) =>
+    OTHER_LEVELS.map((level) => {
+      const role = s.roles[level]
+      return {
+        target: `role ${level} (held by no one)`,
+        actsOn: role.permissions,
+        unsure: coversAll(s.held, role.permissions) ? undefined : 'deleting a role no one holds that grants more than the actor',
+        http: { method: 'delete', path: `${ADMIN}/roles/${enc(role.name)}` },
+        cli: { args: ['roles', 'delete', role.name, '--force'] },
+      }
+    }),
+  'POST /api/v1/admin/api-keys': (s, fresh) =>
+    LEVELS.flatMap((level) => {
+      const owner = s.users[level]
+      return [undefined, s.held].map((scopes): CellSpec => {
+        const name = fresh('key')
+        const result = scopes ?? owner.permissions
+        return {
+          target: `owner ${level}, scopes ${scopes ? 'the actor’s' : 'the owner’s (default)'}`,
+          onSelf: level === 'self',
+          handsOut: result,
+          actsOn: owner.permissions,
+          valid: coversAll(owner.permissions, result),
+          unsure: coversAll(s.held, result) && !coversAll(s.held, owner.permissions) ? 'a key for an owner who holds more, with scopes within the actor’s' : undefined,
+          http: { method: 'post', path: `${ADMIN}/api-keys`, body: { name, owner: owner.email, ...(scopes ? { scopes } : {}) } },
+          cli: { args: ['apikeys', 'create', '--owner', owner.email, '--name', name, ...flags('--scope', scopes ?? [])] },
+          gained: (answer) => ({ key: String(answer.key) }),
+        }
+      })
+    }),
+  'POST /api/v1/admin/api-keys/{keyId}/revoke': (s) =>
+    LEVELS.map((level) => ({
+      target: `key of ${level}`,
+      onSelf: level === 'self',
+      actsOn: s.keys[level].owner.permissions,
+      http: { method: 'post', path: `${ADMIN}/api-keys/${s.keys[level].id}/revoke` },
+      cli: { args: ['apikeys', 'revoke', s.keys[level].id] },
+    })),
+  'POST /api/v1/admin/api-keys/{keyId}/rotate': (s) =>
+    LEVELS.map((level) => ({
+      target: `key of ${level}`,
+      onSelf: level === 'self',
+      actsOn: s.keys[level].owner.permissions,
+      handsOut: s.keys[level].scopes,
+      http: { method: 'post', path: `${ADMIN}/api-keys/${s.keys[level].id}/rotate`, body: {} },
+      cli: { args: ['apikeys', 'rotate', s.keys[level].id] },
+      gained: (answer) => ({ key: String(answer.key) }),
+    })),
+  'PUT /api/v1/admin/maintenance': () => [{ target: '-', http: { method: 'put', path: `${ADMIN}/maintenance`, body: { retryAfter: 30 } }, cli: { args: ['maintenance', 'on', '--retry-after', '30'] } }],
+  'DELETE /api/v1/admin/maintenance': () => [{ target: '-', http: { method: 'delete', path: `${ADMIN}/maintenance` }, cli: { args: ['maintenance', 'off'] } }],
+  'PUT /api/v1/admin/rate-limits/rules/{name}': (s, fresh) => {
+    const name = fresh('rule')
+    const match = `GET /matrix-${s.n}/*`
+    return [{ target: '-', http: { method: 'put', path: `${ADMIN}/rate-limits/rules/${name}`, body: { match, limit: 100, window: '1m', burst: 10 } }, cli: { args: ['ratelimit', 'set', name, '--match', match, '--limit', '100', '--window', '1m', '--burst', '10'] } }]
+  },
+  'DELETE /api/v1/admin/rate-limits/rules/{name}': (s) => [{ target: '-', http: { method: 'delete', path: `${ADMIN}/rate-limits/rules/${s.rule}` }, cli: { args: ['ratelimit', 'remove', s.rule, '--force'] } }],
+  'POST /api/v1/admin/rate-limits/apply': (s, fresh) => {
+    const rules = { rules: [{ name: fresh('applied'), match: `GET /matrix-${s.n}/*`, limit: 100, window: '1m' }] }
+    return [{ target: '-', http: { method: 'post', path: `${ADMIN}/rate-limits/apply`, body: rules }, cli: { args: ['ratelimit', 'apply', '{file}', '--yes'], file: { name: 'rules.json', content: JSON.stringify(rules) } } }]
+  },
+  'POST /api/v1/admin/rate-limits/test': (s) => [{ target: '-', http: { method: 'post', path: `${ADMIN}/rate-limits/test`, body: { path: `/matrix-${s.n}/x` } }, cli: { args: ['ratelimit', 'test', '--path', `/matrix-${s.n}/x`] } }],
+  'PUT /api/v1/admin/rate-limits/overrides': (s) => {
+    const subject = `ip:203.0.${Math.floor(s.n / 250)}.${(s.n % 250) + 1}`
+    return [{ target: '-', http: { method: 'put', path: `${ADMIN}/rate-limits/overrides`, body: { subject, block: true, reason: 'matrix' } }, cli: { args: ['ratelimit', 'override', subject, '--block', '--reason', 'matrix'] } }]
+  },
+  'DELETE /api/v1/admin/rate-limits/overrides': (s) => [
+    { target: '-', http: { method: 'delete', path: `${ADMIN}/rate-limits/overrides`, query: { subject: s.overrideSubject } }, cli: { args: ['ratelimit', 'override', s.overrideSubject, '--remove'] } },
+  ],
+}

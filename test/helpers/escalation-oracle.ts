@@ -1,0 +1,173 @@
+/**
+ * The escalation matrix's oracle and judge. The routes come from the server's OpenAPI document (every
+ * mutating route that takes credentials, with the one permission it declares); the oracle decides from the
+ * invariant alone — an actor may hand out, or act on, only what it holds (`coversAll`) — and the judge
+ * compares with what a door did: an escalation is a cell the oracle refuses where the door answered
+ * success or the database changed; "wrongly refused" is a cell the oracle allows that the door refused as
+ * FORBIDDEN. After an escalation the credential it put in the actor's hands is tried (`/auth/me`): does it
+ * carry permissions the actor did not hold?
+ */
+import { localContext } from '../../src/core/context.js'
+import { coversAll, hasPermission } from '../../src/core/roles/permissions.js'
+import { CELLS, type CellSpec, type Gained } from './escalation-cells.js'
+import type { Slice, World } from './escalation-world.js'
+import type { OpenApiDocument } from './openapi-operations.js'
+import type { RowChange, SqliteSnapshot } from './sqlite-snapshot.js'
+
+const local = localContext('local:matrix@test')
+const MUTATING = new Set(['post', 'put', 'patch', 'delete'])
+
+export interface MatrixRoute {
+  /** `POST /api/v1/admin/users/{email}`, the key of CELLS. */
+  readonly key: string
+  readonly permission: string | undefined
+}
+
+/** Every mutating route of the document that takes credentials; throws naming the routes CELLS lacks or has in excess. */
+export function matrixRoutes(doc: OpenApiDocument): MatrixRoute[] {
+  const routes: MatrixRoute[] = []
+  for (const [template, methods] of Object.entries(doc.paths)) {
+    for (const [method, op] of Object.entries(methods)) {
+      const secured = Array.isArray(op.security) && op.security.length > 0
+      if (MUTATING.has(method) && secured) routes.push({ key: `${method.toUpperCase()} ${template}`, permission: op['x-permission'] as string | undefined })
+    }
+  }
+  const missing = routes.filter((r) => !(r.key in CELLS)).map((r) => r.key)
+  const stale = Object.keys(CELLS).filter((k) => !routes.some((r) => r.key === k))
+  if (missing.length + stale.length > 0) {
+    throw new Error(`The escalation matrix (test/helpers/escalation-cells.ts) must cover every mutating admin route: missing ${JSON.stringify(missing)}, no longer served ${JSON.stringify(stale)}`)
+  }
+  return routes
+}
+
+export interface Cell extends CellSpec {
+  readonly route: MatrixRoute
+  readonly slice: Slice
+}
+
+/** Every cell of a slice, route by route. */
+export function cellsOf(slice: Slice, routes: readonly MatrixRoute[], fresh: (prefix: string) => string): Cell[] {
+  const narrowed = slice.actor.credential === 'key'
+  return routes.flatMap((route) =>
+    (CELLS[route.key] as (typeof CELLS)[string])(slice, fresh).map((spec) => {
+      // Invariant 2 speaks of *another* principal: whether a key narrowed below its owner's rights acts on "another" when it acts on that owner is left open.
+      const onOwner = spec.onSelf && narrowed && coversAll(slice.held, spec.handsOut ?? []) && !coversAll(slice.held, spec.actsOn ?? [])
+      return { ...spec, route, slice, unsure: spec.unsure ?? (onOwner ? 'a key narrowed below its owner’s rights acting on that owner' : undefined) }
+    }),
+  )
+}
+
+/** The invariant: the route's permission, and everything handed out and acted on, within what the actor holds. */
+export function mayDo(held: readonly string[], cell: Pick<Cell, 'route' | 'handsOut' | 'actsOn'>): boolean {
+  return (cell.route.permission === undefined || hasPermission(held, cell.route.permission)) && coversAll(held, cell.handsOut ?? []) && coversAll(held, cell.actsOn ?? [])
+}
+
+/** What a door made of one cell's request. */
+export interface Answer {
+  /** 2xx, or exit 0. */
+  readonly ok: boolean
+  /** Refused as FORBIDDEN (403). */
+  readonly forbidden: boolean
+  /** A 5xx, or an exit the CLI keeps for the unexpected. */
+  readonly broken: boolean
+  /** `201`, `403 FORBIDDEN`, `exit 1 FORBIDDEN` … */
+  readonly status: string
+  readonly body: Record<string, unknown>
+}
+
+export interface Door {
+  send(cell: Cell): Promise<Answer>
+  /** The permissions `/api/v1/auth/me` reports for these headers, over HTTP; undefined when refused. */
+  me(headers: Record<string, string>): Promise<string[] | undefined>
+}
+
+export type Outcome = 'allowed' | 'refused' | 'escalation' | 'wrongly refused' | 'refused by another rule' | 'unsure: done' | 'unsure: refused' | 'server error'
+
+export interface CellResult {
+  readonly actor: string
+  readonly route: string
+  readonly target: string
+  readonly outcome: Outcome
+  readonly status: string
+  readonly unsure?: string | undefined
+  /** For escalations: the rows changed, and the permissions beyond the actor's that the gained credential carries. */
+  readonly changes?: readonly RowChange[] | undefined
+  readonly gainedBeyond?: readonly string[] | undefined
+  /** How long the cell took, restore included. */
+  readonly ms: number
+}
+
+export interface JudgeOptions {
+  readonly world: World
+  readonly snapshot: SqliteSnapshot
+  /** Whether the door's own process wrote through the snapshot's connection (in process): then a write is known without a diff. */
+  readonly sameConnection: boolean
+  /** Put the database back after the cell (in process), and drop what the server cached of the slice's users. */
+  readonly restore?: (() => Promise<void>) | undefined
+}
+
+/** Runs one cell through a door and judges it. */
+export async function judge(door: Door, cell: Cell, options: JudgeOptions): Promise<CellResult> {
+  const started = performance.now()
+  const allowed = mayDo(cell.slice.held, cell)
+  const answer = await door.send(cell)
+  const written = !options.sameConnection || (await options.snapshot.written())
+  const changes = written && (!allowed || cell.unsure) && !answer.ok ? await options.snapshot.diff() : []
+  const done = answer.ok || changes.length > 0
+  const base = { actor: cell.slice.actor.label, route: cell.route.key, target: cell.target, status: answer.status, unsure: cell.unsure }
+  let result: Omit<CellResult, 'ms'>
+  if (answer.broken) result = { ...base, outcome: 'server error' }
+  else if (cell.unsure) result = { ...base, outcome: done ? 'unsure: done' : 'unsure: refused' }
+  else if (allowed) result = { ...base, outcome: done ? 'allowed' : answer.forbidden && cell.valid !== false ? 'wrongly refused' : 'refused by another rule' }
+  else if (!done) result = { ...base, outcome: 'refused' }
+  else {
+    const gained = answer.ok && cell.gained ? await gainedPermissions(door, options.world, cell.gained(answer.body)) : undefined
+    result = { ...base, outcome: 'escalation', changes: changes.length > 0 ? changes : await options.snapshot.diff(), gainedBeyond: gained?.filter((p) => !coversAll(cell.slice.held, [p])) }
+  }
+  if (written && options.restore) await options.restore()
+  return { ...result, ms: performance.now() - started }
+}
+
+/** The routes that took longest over all their cells, with their total seconds. */
+export function slowestRoutes(results: readonly CellResult[], count = 5): Array<{ route: string; seconds: number; cells: number }> {
+  const by = new Map<string, { seconds: number; cells: number }>()
+  for (const r of results) {
+    const t = by.get(r.route) ?? { seconds: 0, cells: 0 }
+    by.set(r.route, { seconds: t.seconds + r.ms / 1000, cells: t.cells + 1 })
+  }
+  return [...by].map(([route, t]) => ({ route, ...t })).sort((a, b) => b.seconds - a.seconds).slice(0, count)
+}
+
+/** The permissions a gained credential carries, as the server reports them (a login is checked, then stood for by a token of that user). */
+async function gainedPermissions(door: Door, world: World, gained: Gained | undefined): Promise<string[] | undefined> {
+  if (!gained) return undefined
+  if ('key' in gained) return door.me({ 'X-API-Key': gained.key })
+  if ('token' in gained) return door.me({ Authorization: `Bearer ${gained.token}` })
+  try {
+    await world.services.users.verifyCredentials(gained.login.email, gained.login.password, local)
+    const { token } = await world.services.sessions.issueScriptToken(local, gained.login.email)
+    return await door.me({ Authorization: `Bearer ${token}` })
+  } catch {
+    return undefined
+  }
+}
+
+/** Escalations grouped by route and target, each with the actors that achieved it. */
+export function escalationKinds(results: readonly CellResult[], outcome: Outcome = 'escalation'): Array<{ route: string; target: string; actors: string[]; gainedBeyond: string[] }> {
+  const kinds = new Map<string, { route: string; target: string; actors: string[]; gainedBeyond: Set<string> }>()
+  for (const r of results.filter((x) => x.outcome === outcome)) {
+    const key = `${r.route} | ${r.target}`
+    const kind = kinds.get(key) ?? { route: r.route, target: r.target, actors: [], gainedBeyond: new Set<string>() }
+    kind.actors.push(r.actor)
+    for (const p of r.gainedBeyond ?? []) kind.gainedBeyond.add(p)
+    kinds.set(key, kind)
+  }
+  return [...kinds.values()].map((k) => ({ ...k, gainedBeyond: [...k.gainedBeyond] }))
+}
+
+/** How many cells ended in each outcome. */
+export function tally(results: readonly CellResult[]): Record<Outcome, number> {
+  const out: Record<Outcome, number> = { allowed: 0, refused: 0, escalation: 0, 'wrongly refused': 0, 'refused by another rule': 0, 'unsure: done': 0, 'unsure: refused': 0, 'server error': 0 }
+  for (const r of results) out[r.outcome] += 1
+  return out
+}
