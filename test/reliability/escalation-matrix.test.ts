@@ -87,7 +87,8 @@ describe('reliability: escalation matrix (actors × mutating admin routes × tar
       for (const slice of slices) {
         const restore = async (): Promise<void> => {
           await snapshot.restore()
-          for (const id of slice.userIds) server.services.sessions.forgetUser(id)
+          for (const id of slice.userIds) server.services.sessions.forget({ userId: id })
+          server.services.sessions.forget({ roles: true })
           await server.rateLimits.refresh()
         }
         for (const cell of cellsOf(slice, routes, (p) => `${p}-m${++fresh}`)) results.push(await judge(door, cell, { world, snapshot, sameConnection: true, restore }))
