@@ -12,6 +12,9 @@
  *
  * One audit row (`users.import`, with the counts) per import that wrote something, not one per user: an
  * import of 10^5 users would otherwise add 10^5 audit rows and double the write cost.
+ *
+ * CSV cells are read through restoreCell, which undoes what export does against formula injection
+ * (csv-cell.ts).
  */
 import { Readable, pipeline } from 'node:stream'
 import { parse } from 'csv-parse'
@@ -26,6 +29,7 @@ import { requirePermission } from '../roles/permissions.js'
 import { selectRoles } from '../roles/roles.repo.js'
 import { roleNameSchema } from '../roles/roles.schema.js'
 import { isUniqueViolation } from '../sql.js'
+import { restoreCell } from './csv-cell.js'
 import { parseArgon2 } from './passwords.js'
 import { USERS_TABLE, type NewUserRow } from './users.repo.js'
 import { createUserInputSchema, userStatusSchema } from './users.schema.js'
@@ -304,14 +308,15 @@ async function* readCsv(source: ImportSource): AsyncGenerator<RawRecord> {
         if (new Set(header).size !== header.length) throw invalid('The header (line 1) names a column twice.')
         continue
       }
-      const email = record[header.indexOf('email')]?.trim().toLowerCase() || undefined
-      if (record.length !== header.length) {
-        yield { line, error: `expected ${header.length} fields, found ${record.length}`, email }
+      const cells = record.map(restoreCell)
+      const email = cells[header.indexOf('email')]?.trim().toLowerCase() || undefined
+      if (cells.length !== header.length) {
+        yield { line, error: `expected ${header.length} fields, found ${cells.length}`, email }
         continue
       }
       const fields: Record<string, unknown> = {}
       header.forEach((column, i) => {
-        const value = record[i]
+        const value = cells[i]
         if (value !== undefined && value !== '' && (IMPORT_COLUMNS as readonly string[]).includes(column)) fields[column] = value
       })
       yield { line, fields }

@@ -164,12 +164,20 @@ for (const dialect of DIALECTS) {
         ...Array.from({ length: 1200 }, (_, i) => `bulk${i}@example.com,Bulk ${i},viewer,active,${BCRYPT}`),
       ].join('\n'))
       expect((await importFile(path, { format: 'csv' })).skipped).to.deep.equal([])
+      // Names a spreadsheet would run, and names that look like export's own neutralising quote (JSON lines
+      // take them as they are; a CSV import would read the quote as export's).
+      const formulas = ['=HYPERLINK("http://x","y")', '+1', '-1', '@SUM(1)', "'=quoted", "''+twice", "'plain", "'"]
+      const jsonlSeed = formulas.map((name, i) => JSON.stringify({ email: `f${i}@example.com`, name }))
+      expect((await importFile(file('formulas.jsonl', jsonlSeed.join('\n')), { format: 'jsonl' })).skipped).to.deep.equal([])
       const csv = await exportText({ format: 'csv', pageSize: 500 })
+      expect(csv).to.include(`,"'=HYPERLINK(""http://x"",""y"")",`).and.include(",'+1,").and.include(",'-1,").and.include(",'@SUM(1),")
+      expect(csv).to.include(",'=SUM(A1),").and.include(",''=quoted,").and.include(",'''+twice,").and.include(",'plain,").and.include(",',")
+      for (const line of csv.split('\r\n').slice(1)) expect(line.split(',')[2] ?? '', line).to.not.match(/^[=+\-@\t\r]/)
       const jsonl = await exportText({ format: 'jsonl' })
       for (const text of [csv, jsonl]) expect(text).to.not.match(/\$2[aby]\$|\$argon2|password|hash|session_epoch|failed_logins/i)
       expect(csv.split('\r\n')[0]).to.equal('id,email,name,role,status,createdAt,lastLoginAt')
       expect(csv).to.include('"Comma, Name"').and.include('"Quote ""Q"" Name"').and.include('"Line\nBreak"')
-      expect(jsonl.trim().split('\n')).to.have.length(1 + tricky.length + 1200)
+      expect(jsonl.trim().split('\n')).to.have.length(1 + tricky.length + formulas.length + 1200)
       expect((await exportText({ format: 'jsonl', role: 'operator' })).trim().split('\n')).to.have.length(3)
       expect((await exportText({ format: 'jsonl', status: 'disabled' })).trim().split('\n').map((l) => (JSON.parse(l) as { email: string }).email)).to.deep.equal(['u3@example.com'])
 

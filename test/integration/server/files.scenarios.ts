@@ -59,7 +59,7 @@ export const fileScenarios: Scenario[] = [
   { name: 'refuses a flag that is not a boolean, and unknown options', method: 'post', path: '/users/import', who: 'admin', headers: CSV, query: { dryRun: 'perhaps', force: 'true' }, body: 'email\r\n', status: 400, code: 'INVALID_INPUT', errors: ['dryRun', 'force'] },
   { name: 'refuses a body over 100 MB by its Content-Length', method: 'post', path: '/users/import', who: 'admin', headers: { ...CSV, 'Content-Length': String(100 * 1024 * 1024 + 1) }, status: 413, code: 'PAYLOAD_TOO_LARGE' },
   {
-    name: 'exports CSV, streamed, never a hash',
+    name: 'exports CSV, streamed, never a hash, a formula neutralised',
     method: 'get',
     path: '/users/export',
     who: 'admin',
@@ -67,6 +67,7 @@ export const fileScenarios: Scenario[] = [
     raw: true,
     setup: async (f) => {
       await f.user('exported')
+      await f.server.services.users.create(local, { email: 'formula@example.com', name: '=HYPERLINK(1)', generatePassword: true })
       return {}
     },
     status: 200,
@@ -78,6 +79,7 @@ export const fileScenarios: Scenario[] = [
       const all = await f.server.services.users.list(local, { limit: 500 })
       expect(lines.filter((l) => l !== '')).to.have.length(all.data.length + 1)
       expect(res.body).to.not.match(/\$argon2|\$2b\$|password/i)
+      expect(lines.find((l) => l.includes('formula@example.com'))).to.include(",formula@example.com,'=HYPERLINK(1),")
     },
   },
   {
