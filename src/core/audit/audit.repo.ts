@@ -15,9 +15,12 @@ export interface AuditRow {
   ip: string | null
 }
 
-/** Appends one row (inside the caller's transaction). */
-export async function insertAudit(k: Knex, row: Omit<AuditRow, 'id'>): Promise<void> {
-  await k(AUDIT_TABLE).insert(row)
+/**
+ * Appends rows (inside the caller's transaction), at most 500 a statement: knex writes a multi-row INSERT on
+ * SQLite as a compound SELECT, which SQLite caps at 500 terms.
+ */
+export async function insertAudit(k: Knex, rows: ReadonlyArray<Omit<AuditRow, 'id'>>): Promise<void> {
+  for (let i = 0; i < rows.length; i += 500) await k(AUDIT_TABLE).insert(rows.slice(i, i + 500))
 }
 
 export interface AuditFilter {
