@@ -290,13 +290,17 @@ const plainPasswords = (): GantryError =>
     hint: 'Import the users without passwords (they set one with `gantry users set-password`), or export argon2/bcrypt hashes as "password_hash".',
   })
 
-/** Checks a header (or a JSON line's keys): no plain password, an email, nothing unknown. */
+/**
+ * Checks a header (or a JSON line's keys): no plain password, nothing unknown. An unknown column is named by
+ * its position, never its text: the file may not be a user file at all (a `.env` passed by mistake), and its
+ * first line must not reach a terminal or a log.
+ */
 function checkColumns(columns: readonly string[], where: string): void {
   if (columns.some((c) => c.toLowerCase() === 'password')) throw plainPasswords()
   const known = new Set<string>([...IMPORT_COLUMNS, ...IGNORED_COLUMNS])
-  const unknown = columns.filter((c) => !known.has(c))
+  const unknown = columns.flatMap((c, i) => (known.has(c) ? [] : [i + 1]))
   if (unknown.length > 0) {
-    throw new GantryError('IMPORT_INVALID', `${where}: unknown column${unknown.length > 1 ? 's' : ''} ${unknown.map((c) => `"${c}"`).join(', ')}.`, {
+    throw new GantryError('IMPORT_INVALID', `${where}: ${unknown.length > 1 ? `columns ${unknown.join(', ')} are not known columns` : `column ${unknown[0]} is not a known column`}.`, {
       hint: `The columns are ${IMPORT_COLUMNS.join(', ')} (and ${IGNORED_COLUMNS.join(', ')}, which are ignored).`,
     })
   }
@@ -354,8 +358,10 @@ async function* readCsv(source: ImportSource): AsyncGenerator<RawRecord> {
     }
   } catch (err) {
     if (err instanceof GantryError) throw err
-    const line = (err as { lines?: number }).lines
-    throw invalid(`The file is not valid CSV${line === undefined ? '' : ` at line ${line}`}: ${(err as Error).message.split('\n')[0]}`, { line })
+    // csv-parse's message quotes the text it stopped at: only its code (INVALID_OPENING_QUOTE …) is shown.
+    const { lines: line, code } = err as { lines?: number; code?: unknown }
+    const reason = typeof code === 'string' && /^[A-Z_]+$/.test(code) ? ` (${code})` : ''
+    throw invalid(`The file is not valid CSV${line === undefined ? '' : ` at line ${line}`}${reason}.`, { line })
   }
   if (header === undefined) throw invalid('The file is empty: a CSV import starts with a header line (email,name,role,password_hash).')
 }

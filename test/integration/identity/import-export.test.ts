@@ -153,11 +153,25 @@ for (const dialect of DIALECTS) {
       const jsonl = await rejection(importFile(file('plain.jsonl', rows.join('\n')), { format: 'jsonl' }))
       expect(jsonl.code).to.equal('IMPORT_INVALID')
       expect(await count()).to.equal(0)
-      expect((await rejection(importFile(file('unknown.csv', 'email,emial\n'), { format: 'csv' }))).code).to.equal('IMPORT_INVALID')
+      const unknown = await rejection(importFile(file('unknown.csv', 'email,emial\n'), { format: 'csv' }))
+      expect(unknown).to.include({ code: 'IMPORT_INVALID', message: 'The header (line 1): column 2 is not a known column.' })
       expect((await rejection(importFile(file('noemail.csv', 'name\nx\n'), { format: 'csv' }))).code).to.equal('IMPORT_INVALID')
       const broken = await rejection(importFile(file('broken.csv', 'email,name\na@example.com,"open\n'), { format: 'csv' }))
       expect(broken.code).to.equal('IMPORT_INVALID')
+      expect(broken.message).to.equal('The file is not valid CSV at line 2 (CSV_QUOTE_NOT_CLOSED).')
       expect((await rejection(importFile(file('ok.csv', 'email\na@example.com\n'), { format: 'csv', defaultRole: 'nope' }))).code).to.equal('ROLE_NOT_FOUND')
+    })
+
+    it('keeps the text of a file that is not a user file out of its errors', async () => {
+      const secrets = ['API_TOKEN=s3cr3t-token-value\nDB_PASSWORD=another-s3cr3t\n', 's3cr3t"x",email\n', 'email,"s3cr3t"x\n', 'x@example.com\n']
+      for (const [i, text] of secrets.entries()) {
+        const err = await rejection(importFile(file(`not-users-${i}.csv`, text), { format: 'csv' }))
+        expect(err.code, text).to.equal('IMPORT_INVALID')
+        expect(`${err.message} ${JSON.stringify(err.details)}`, text).to.not.match(/s3cr3t|API_TOKEN|x@example/)
+      }
+      const jsonl = await rejection(importFile(file('not-users.jsonl', '{"email":"a@example.com","s3cr3t":1}\n'), { format: 'jsonl' }))
+      expect(jsonl).to.include({ code: 'IMPORT_INVALID', message: 'Line 1: column 2 is not a known column.' })
+      expect(await count()).to.equal(0)
     })
 
     it('assigns only roles the actor holds (invariant 1): a row beyond them is skipped, a --default-role beyond them refuses the import', async () => {
