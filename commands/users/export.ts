@@ -12,8 +12,8 @@ import type { UserFileFormat } from '../../src/core/users/import.js'
 export default class UsersExport extends AdminCommand<typeof UsersExport> {
   static override summary = 'Export users as CSV or JSON lines.'
   static override description = [
-    'Streamed a page of 1000 users at a time, in id order. Columns: id, email, name, role, status, createdAt, lastLoginAt — never a password hash or any secret. The file imports back with `gantry users import`.',
-    'To FILE (created with mode 0600: it holds emails; an existing file is refused unless --force), or to stdout without FILE. --json prints { exported, file } and needs a FILE: on stdout the data itself is the output, so --json without FILE is a usage error (exit 2); use --format jsonl for JSON on stdout.',
+    'Streamed a page of 1000 users at a time, in id order. Columns: id, email, name, role, status, createdAt, lastLoginAt — never a password hash or any secret. The file imports back with `gantry users import`. In CSV, a value a spreadsheet would run as a formula (one starting with =, +, -, @, tab or CR, or with \'s and then one of those) gets one \' more in front, which the import takes off again.',
+    'To FILE (created with mode 0600: it holds emails; an existing file is refused unless --force; a symbolic link always, exit 2), or to stdout without FILE. --json prints { exported, file } and needs a FILE: on stdout the data itself is the output, so --json without FILE is a usage error (exit 2); use --format jsonl for JSON on stdout.',
   ].join('\n\n')
   static override examples = [
     '<%= config.bin %> users export users.csv',
