@@ -10,9 +10,10 @@ export default class AuditList extends AdminCommand<typeof AuditList> {
     '<%= config.bin %> audit list --since 24h',
     '<%= config.bin %> audit list --action users.delete --json',
     '<%= config.bin %> audit list --actor "local:ci@runner-1" --since 2026-01-01T00:00:00Z --until 2026-02-01T00:00:00Z',
+    "<%= config.bin %> audit list --actor 'local:*' --since 24h",
   ]
   static override flags = {
-    actor: Flags.string({ summary: 'Only entries by this actor (exact).' }),
+    actor: Flags.string({ summary: 'Only entries by this actor; * stands for any run of characters (local:*).' }),
     action: Flags.string({ summary: 'Only this action, e.g. users.create.' }),
     since: Flags.string({ summary: 'From this time (ISO) or this long ago (24h).' }),
     until: Flags.string({ summary: 'Before this time (ISO) or this long ago.' }),

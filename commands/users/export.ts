@@ -1,11 +1,10 @@
-import { open } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { once } from 'node:events'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { Args, Flags } from '@oclif/core'
 import { AdminCommand } from '../../src/cli/admin-command.js'
-import { formatFromExtension } from '../../src/cli/user-files.js'
+import { formatFromExtension, openExportFile } from '../../src/cli/user-files.js'
 import { GantryError } from '../../src/core/errors.js'
 import { exportResultSchema, type ExportResult } from '../../src/core/users/export.js'
 import type { UserFileFormat } from '../../src/core/users/import.js'
@@ -13,8 +12,8 @@ import type { UserFileFormat } from '../../src/core/users/import.js'
 export default class UsersExport extends AdminCommand<typeof UsersExport> {
   static override summary = 'Export users as CSV or JSON lines.'
   static override description = [
-    'Streamed a page of 1000 users at a time, in id order. Columns: id, email, name, role, status, createdAt, lastLoginAt — never a password hash or any secret. The file imports back with `gantry users import`.',
-    'To FILE (created with mode 0600: it holds emails; an existing file is refused unless --force), or to stdout without FILE. --json prints { exported, file } and needs a FILE: on stdout the data itself is the output, so --json without FILE is a usage error (exit 2); use --format jsonl for JSON on stdout.',
+    'Streamed a page of 1000 users at a time, in id order. Columns: id, email, name, role, status, createdAt, lastLoginAt — never a password hash or any secret. The file imports back with `gantry users import`. In CSV, a value a spreadsheet would run as a formula (one starting with =, +, -, @, tab or CR, or with \'s and then one of those) gets one \' more in front, which the import takes off again.',
+    'To FILE (created with mode 0600: it holds emails; an existing file is refused unless --force; a symbolic link always, exit 2), or to stdout without FILE. --json prints { exported, file } and needs a FILE: on stdout the data itself is the output, so --json without FILE is a usage error (exit 2); use --format jsonl for JSON on stdout.',
   ].join('\n\n')
   static override examples = [
     '<%= config.bin %> users export users.csv',
@@ -54,14 +53,11 @@ export default class UsersExport extends AdminCommand<typeof UsersExport> {
     const first = await iterator.next()
     let handle
     try {
-      handle = await open(file, this.flags.force ? 'w' : 'wx', 0o600)
+      handle = await openExportFile(file, this.flags.force)
     } catch (err) {
       await iterator.return?.()
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new GantryError('FILE_EXISTS', `${file} exists already.`)
-      throw new GantryError('INVALID_INPUT', `Cannot write ${file}: ${(err as Error).message}`, { cause: err })
+      throw err
     }
-    // With --force on an existing file, open() keeps its mode: make it 0600 as a new one would be.
-    await handle.chmod(0o600)
     const rest = (async function* () {
       if (first.done) return
       yield first.value

@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process'
-import { readFileSync, statSync, writeFileSync } from 'node:fs'
+import { readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect } from 'chai'
 import { BIN, cliEnv, parseJson, runGantry, tempDir, type CliResult } from '../helpers/cli.js'
@@ -85,6 +85,40 @@ describe('gantry users import / export (built CLI, SQLite)', function () {
     expect(stdout.code, stdout.stderr).to.equal(0)
     expect(stdout.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { email: string }).email)).to.deep.equal(['carol@example.com'])
     expect((await gantry(['users', 'export', '--json'])).code).to.equal(2)
+  })
+
+  it("round-trips formula names with a ', never exports through a symlink, keeps a file's text out of errors, audits each user for --actor 'local:*'", async () => {
+    const { root, gantry } = await workspace()
+    // As an export writes them: the ' in front is taken off on import.
+    writeFileSync(join(root, 'formulas.csv'), ['email,name,role', `sum@example.com,'=SUM(A1:A9),viewer`, `quoted@example.com,''+1,operator`, `plain@example.com,'plain,viewer`].join('\r\n'))
+    const imported = await gantry(['users', 'import', 'formulas.csv', '--json'])
+    expect(imported.code, imported.stderr).to.equal(0)
+    const list = parseJson<{ data: Array<{ email: string; name: string }> }>(await gantry(['users', 'list', '--json']))
+    expect(list.data.map((u) => [u.email, u.name])).to.deep.equal([['sum@example.com', '=SUM(A1:A9)'], ['quoted@example.com', "'+1"], ['plain@example.com', "'plain"]])
+    const exported = await gantry(['users', 'export', 'out.csv'])
+    expect(exported.code, exported.stderr).to.equal(0)
+    const csv = readFileSync(join(root, 'out.csv'), 'utf8')
+    expect(csv).to.include(",sum@example.com,'=SUM(A1:A9),").and.include(",quoted@example.com,''+1,").and.include(",plain@example.com,'plain,")
+
+    writeFileSync(join(root, 'elsewhere.txt'), 'keep me')
+    symlinkSync(join(root, 'elsewhere.txt'), join(root, 'link.csv'))
+    const linked = await gantry(['users', 'export', 'link.csv', '--force'])
+    expect(linked.code).to.equal(2)
+    expect(linked.stderr.split('\n')[0]).to.equal(`Error (INVALID_INPUT): ${join(root, 'link.csv')} is a symbolic link: an export is never written through one.`)
+    expect(readFileSync(join(root, 'elsewhere.txt'), 'utf8')).to.equal('keep me')
+    expect((await gantry(['users', 'export', 'out.csv', '--force'])).code, 'a regular file is still overwritten').to.equal(0)
+
+    writeFileSync(join(root, 'secrets.csv'), 'AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI-s3cr3t\n')
+    const secret = await gantry(['users', 'import', 'secrets.csv'])
+    expect(secret.code).to.equal(2)
+    expect(secret.stderr).to.include('Error (IMPORT_INVALID): The header (line 1): column 1 is not a known column.')
+    expect(secret.stdout + secret.stderr).to.not.match(/s3cr3t|AWS_SECRET/)
+
+    const audit = await gantry(['audit', 'list', '--actor', 'local:*', '--action', 'users.create', '--json'])
+    expect(audit.code, audit.stderr).to.equal(0)
+    const entries = parseJson<{ data: Array<{ actor: string; after: { email: string; role: string } }> }>(audit).data
+    expect(entries.map((e) => [e.after.email, e.after.role]).sort()).to.deep.equal([['plain@example.com', 'viewer'], ['quoted@example.com', 'operator'], ['sum@example.com', 'viewer']])
+    for (const e of entries) expect(e.actor).to.match(/^local:/)
   })
 
   it('draws a progress bar on a terminal (a pseudo-terminal from `script`) and leaves a summary line', async function () {

@@ -22,9 +22,19 @@ export const timeBoundSchema = z
   .trim()
   .refine((v) => isDuration(v) || !Number.isNaN(Date.parse(v)), 'expected an ISO 8601 time or a duration like 24h, 30m, 7d')
 
+/** Wildcards an actor pattern may hold: enough for any real question, and a bound on the database's matching work. */
+export const MAX_ACTOR_WILDCARDS = 4
+
 /** Filters of `audit list`, newest first. */
 export const auditListInputSchema = pageInputSchema.extend({
-  actor: z.string().trim().min(1).optional(),
+  actor: z
+    .string()
+    .trim()
+    .min(1)
+    .max(255)
+    .refine((v) => v.split('*').length - 1 <= MAX_ACTOR_WILDCARDS, `at most ${MAX_ACTOR_WILDCARDS} * wildcards`)
+    .describe('an actor, or a pattern where * stands for any run of characters (local:*)')
+    .optional(),
   action: z.string().trim().min(1).optional(),
   since: timeBoundSchema.optional(),
   until: timeBoundSchema.optional(),

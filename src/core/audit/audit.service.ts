@@ -10,6 +10,8 @@ import { insertAudit, selectAudit, type AuditRow } from './audit.repo.js'
 export interface AuditService {
   /** Appends one row for `ctx` inside `trx` (the mutation's transaction). */
   append(trx: Knex, ctx: ActorContext, record: AuditRecord): Promise<void>
+  /** Appends a row per record for `ctx` inside `trx`, in multi-row INSERTs (a batch of imported users). */
+  appendAll(trx: Knex, ctx: ActorContext, records: readonly AuditRecord[]): Promise<void>
   /** Newest first, filtered; needs audit:read. */
   list(ctx: ActorContext, input?: AuditListInput): Promise<AuditPage>
 }
@@ -17,10 +19,12 @@ export interface AuditService {
 /** Builds the audit service. */
 export function createAuditService(deps: { knex: Knex; clock: Clock }): AuditService {
   const { knex, clock } = deps
-  return {
-    async append(trx, ctx, record) {
-      await insertAudit(trx, {
-        at: clock.now(),
+  const appendAll = async (trx: Knex, ctx: ActorContext, records: readonly AuditRecord[]): Promise<void> => {
+    const at = clock.now()
+    await insertAudit(
+      trx,
+      records.map((record) => ({
+        at,
         actor: ctx.actor.slice(0, 255),
         action: record.action,
         target_type: record.targetType,
@@ -28,8 +32,12 @@ export function createAuditService(deps: { knex: Knex; clock: Clock }): AuditSer
         before: record.before === undefined || record.before === null ? null : JSON.stringify(record.before),
         after: record.after === undefined || record.after === null ? null : JSON.stringify(record.after),
         ip: ctx.ip ?? null,
-      })
-    },
+      })),
+    )
+  }
+  return {
+    append: (trx, ctx, record) => appendAll(trx, ctx, [record]),
+    appendAll,
     async list(ctx, input = {}) {
       requirePermission(ctx, 'audit:read')
       const parsed = parseInput(auditListInputSchema, input)

@@ -5,7 +5,8 @@
  * timestamps), so export → import into another database gives the same users.
  *
  * CSV: RFC 4180 (CRLF line ends; a field with a comma, quote, CR or LF, or with leading or trailing spaces,
- * is quoted, quotes doubled). No CSV writer is installed (csv-parse only parses), so quoteCsvField does it.
+ * is quoted, quotes doubled). No CSV writer is installed (csv-parse only parses), so csvField does it. A
+ * value a spreadsheet would run as a formula gets a `'` in front first (csv-cell.ts; import takes it off).
  */
 import type { Knex } from 'knex'
 import { z } from 'zod'
@@ -13,6 +14,7 @@ import type { ActorContext } from '../context.js'
 import { parseInput } from '../pagination.js'
 import { requirePermission } from '../roles/permissions.js'
 import { roleNameSchema } from '../roles/roles.schema.js'
+import { neutraliseCell } from './csv-cell.js'
 import { userFileFormatSchema } from './import.js'
 import { selectUsers } from './users.repo.js'
 import { userStatusSchema, type User } from './users.schema.js'
@@ -69,7 +71,7 @@ export function createUserExportService(deps: { knex: Knex }): UserExportService
 }
 
 function csvLine(user: User): string {
-  return `${EXPORT_COLUMNS.map((c) => quoteCsvField(user[c])).join(',')}\r\n`
+  return `${EXPORT_COLUMNS.map((c) => csvField(user[c])).join(',')}\r\n`
 }
 
 function jsonLine(user: User): string {
@@ -78,9 +80,9 @@ function jsonLine(user: User): string {
   return `${JSON.stringify(picked)}\n`
 }
 
-/** One CSV field per RFC 4180: null is empty; quoted when it holds a comma, quote, CR, LF or edge spaces. */
-export function quoteCsvField(value: string | number | null | undefined): string {
+/** One CSV field: null is empty; a text neutralised (csv-cell.ts); quoted when it holds a comma, quote, CR, LF or edge spaces (RFC 4180). */
+function csvField(value: string | number | null | undefined): string {
   if (value === null || value === undefined) return ''
-  const text = String(value)
+  const text = typeof value === 'string' ? neutraliseCell(value) : String(value)
   return /[",\r\n]|^\s|\s$/.test(text) ? `"${text.replaceAll('"', '""')}"` : text
 }

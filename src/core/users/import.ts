@@ -10,8 +10,16 @@
  * re-hashes it to argon2id. A plain-text `password` column or key anywhere in the file refuses the whole
  * import before anything is written.
  *
- * One audit row (`users.import`, with the counts) per import that wrote something, not one per user: an
- * import of 10^5 users would otherwise add 10^5 audit rows and double the write cost.
+ * A row's role obeys invariant 1 (DESIGN.md): an actor assigns only a role whose permissions its own cover.
+ * A row with a role beyond them is a bad row like any other (reported, not written; --atomic writes
+ * nothing); a --default-role beyond them refuses the whole import, as an unknown one does.
+ *
+ * Audit: each created user is recorded as `users create` records it (`users.create`, the user's public
+ * view), in the transaction that writes it, so an assigned role is never missing from the log; plus one
+ * `users.import` row with the counts per import that wrote something.
+ *
+ * CSV cells are read through restoreCell, which undoes what export does against formula injection
+ * (csv-cell.ts).
  */
 import { Readable, pipeline } from 'node:stream'
 import { parse } from 'csv-parse'
@@ -22,13 +30,15 @@ import type { Clock } from '../clock.js'
 import type { ActorContext } from '../context.js'
 import { GantryError } from '../errors.js'
 import { parseInput } from '../pagination.js'
-import { requirePermission } from '../roles/permissions.js'
+import { requireHandOut, requirePermission } from '../roles/permissions.js'
 import { selectRoles } from '../roles/roles.repo.js'
 import { roleNameSchema } from '../roles/roles.schema.js'
 import { isUniqueViolation } from '../sql.js'
+import { restoreCell } from './csv-cell.js'
 import { parseArgon2 } from './passwords.js'
-import { USERS_TABLE, type NewUserRow } from './users.repo.js'
+import { USERS_TABLE, type NewUserRow, type UserRow } from './users.repo.js'
 import { createUserInputSchema, userStatusSchema } from './users.schema.js'
+import { toUser } from './users.service.js'
 
 export const userFileFormatSchema = z.enum(['csv', 'jsonl'])
 export type UserFileFormat = z.infer<typeof userFileFormatSchema>
@@ -108,8 +118,24 @@ export function createUserImportService(deps: { knex: Knex; clock: Clock; audit:
     async importUsers(ctx, source, input, onProgress) {
       requirePermission(ctx, 'users:write')
       const options = parseInput(importUsersInputSchema, input)
-      const roles = new Set((await selectRoles(knex)).map((r) => r.name))
-      if (!roles.has(options.defaultRole)) throw new GantryError('ROLE_NOT_FOUND', `No role named "${options.defaultRole}" (--default-role).`)
+      const roles = new Map((await selectRoles(knex)).map((r) => [r.name, JSON.parse(r.permissions) as string[]]))
+      const defaultPermissions = roles.get(options.defaultRole)
+      if (!defaultPermissions) throw new GantryError('ROLE_NOT_FOUND', `No role named "${options.defaultRole}" (--default-role).`)
+      requireHandOut(ctx, defaultPermissions, `role ${options.defaultRole} (--default-role)`)
+      /** Why the actor may not assign a role (invariant 1), or undefined when it may: worked out once per role. */
+      const refusals = new Map<string, string | undefined>()
+      const refusal = (role: string, permissions: readonly string[]): string | undefined => {
+        if (!refusals.has(role)) {
+          try {
+            requireHandOut(ctx, permissions, `role ${role}`)
+            refusals.set(role, undefined)
+          } catch (err) {
+            if (!(err instanceof GantryError)) throw err
+            refusals.set(role, err.message)
+          }
+        }
+        return refusals.get(role)
+      }
       if (options.format === 'jsonl') await refusePlainPasswords(source)
 
       const skipped: ImportSkip[] = []
@@ -133,7 +159,10 @@ export function createUserImportService(deps: { knex: Knex; clock: Clock; audit:
         }
         const { email, name, status } = parsed.data
         const role = parsed.data.role ?? options.defaultRole
-        if (!roles.has(role)) return void skip(record.line, `role: no role named "${role}"`, email)
+        const permissions = roles.get(role)
+        if (!permissions) return void skip(record.line, `role: no role named "${role}"`, email)
+        const refused = refusal(role, permissions)
+        if (refused !== undefined) return void skip(record.line, `forbidden: ${refused}`, email)
         const first = seen.get(email)
         if (first !== undefined) return void skip(record.line, `duplicate: the same email as line ${first}`, email)
         seen.set(email, record.line)
@@ -145,6 +174,12 @@ export function createUserImportService(deps: { knex: Knex; clock: Clock; audit:
         const found = new Set((await k(USERS_TABLE).whereIn('email', batch.map((c) => c.row.email)).pluck('email')) as string[])
         return { rows: batch.filter((c) => !found.has(c.row.email)), existing: batch.filter((c) => found.has(c.row.email)) }
       }
+      /** Inserts the rows and audits each user they create, in `k`'s transaction. */
+      const create = async (k: Knex, good: readonly Candidate[]): Promise<void> => {
+        await insertRows(k, good)
+        const created = await k<UserRow>(USERS_TABLE).whereIn('email', good.map((c) => c.row.email)).orderBy('id')
+        await audit.appendAll(k, ctx, created.map(toUser).map((user) => ({ action: 'users.create', targetType: 'user', targetId: String(user.id), after: user })))
+      }
       const reportExisting = (existing: readonly Candidate[]): void => {
         for (const c of existing) skip(c.line, 'exists: a user with this email exists already', c.row.email)
       }
@@ -153,7 +188,7 @@ export function createUserImportService(deps: { knex: Knex; clock: Clock; audit:
         for (let attempt = 1; ; attempt++) {
           const { rows: good, existing } = await fresh(knex, batch)
           try {
-            if (good.length > 0 && !options.dryRun) await knex.transaction((trx) => insertRows(trx, good))
+            if (good.length > 0 && !options.dryRun) await knex.transaction((trx) => create(trx, good))
           } catch (err) {
             if (isUniqueViolation(err) && attempt < 3) continue
             throw err
@@ -176,7 +211,7 @@ export function createUserImportService(deps: { knex: Knex; clock: Clock; audit:
               reportExisting(existing)
               if (skipped.length === 0 && !options.dryRun && good.length > 0) {
                 try {
-                  await insertRows(k, good)
+                  await create(k, good)
                 } catch (err) {
                   if (!isUniqueViolation(err)) throw err
                   throw new GantryError('USER_EXISTS', `A user of lines ${good[0]?.line}–${good[good.length - 1]?.line} was created meanwhile by another change; nothing was imported.`, { cause: err, hint: 'Run the import again.' })
@@ -255,13 +290,17 @@ const plainPasswords = (): GantryError =>
     hint: 'Import the users without passwords (they set one with `gantry users set-password`), or export argon2/bcrypt hashes as "password_hash".',
   })
 
-/** Checks a header (or a JSON line's keys): no plain password, an email, nothing unknown. */
+/**
+ * Checks a header (or a JSON line's keys): no plain password, nothing unknown. An unknown column is named by
+ * its position, never its text: the file may not be a user file at all (a `.env` passed by mistake), and its
+ * first line must not reach a terminal or a log.
+ */
 function checkColumns(columns: readonly string[], where: string): void {
   if (columns.some((c) => c.toLowerCase() === 'password')) throw plainPasswords()
   const known = new Set<string>([...IMPORT_COLUMNS, ...IGNORED_COLUMNS])
-  const unknown = columns.filter((c) => !known.has(c))
+  const unknown = columns.flatMap((c, i) => (known.has(c) ? [] : [i + 1]))
   if (unknown.length > 0) {
-    throw new GantryError('IMPORT_INVALID', `${where}: unknown column${unknown.length > 1 ? 's' : ''} ${unknown.map((c) => `"${c}"`).join(', ')}.`, {
+    throw new GantryError('IMPORT_INVALID', `${where}: ${unknown.length > 1 ? `columns ${unknown.join(', ')} are not known columns` : `column ${unknown[0]} is not a known column`}.`, {
       hint: `The columns are ${IMPORT_COLUMNS.join(', ')} (and ${IGNORED_COLUMNS.join(', ')}, which are ignored).`,
     })
   }
@@ -304,22 +343,25 @@ async function* readCsv(source: ImportSource): AsyncGenerator<RawRecord> {
         if (new Set(header).size !== header.length) throw invalid('The header (line 1) names a column twice.')
         continue
       }
-      const email = record[header.indexOf('email')]?.trim().toLowerCase() || undefined
-      if (record.length !== header.length) {
-        yield { line, error: `expected ${header.length} fields, found ${record.length}`, email }
+      const cells = record.map(restoreCell)
+      const email = cells[header.indexOf('email')]?.trim().toLowerCase() || undefined
+      if (cells.length !== header.length) {
+        yield { line, error: `expected ${header.length} fields, found ${cells.length}`, email }
         continue
       }
       const fields: Record<string, unknown> = {}
       header.forEach((column, i) => {
-        const value = record[i]
+        const value = cells[i]
         if (value !== undefined && value !== '' && (IMPORT_COLUMNS as readonly string[]).includes(column)) fields[column] = value
       })
       yield { line, fields }
     }
   } catch (err) {
     if (err instanceof GantryError) throw err
-    const line = (err as { lines?: number }).lines
-    throw invalid(`The file is not valid CSV${line === undefined ? '' : ` at line ${line}`}: ${(err as Error).message.split('\n')[0]}`, { line })
+    // csv-parse's message quotes the text it stopped at: only its code (INVALID_OPENING_QUOTE …) is shown.
+    const { lines: line, code } = err as { lines?: number; code?: unknown }
+    const reason = typeof code === 'string' && /^[A-Z_]+$/.test(code) ? ` (${code})` : ''
+    throw invalid(`The file is not valid CSV${line === undefined ? '' : ` at line ${line}`}${reason}.`, { line })
   }
   if (header === undefined) throw invalid('The file is empty: a CSV import starts with a header line (email,name,role,password_hash).')
 }

@@ -32,6 +32,9 @@ for (const dialect of DIALECTS) {
     }
     const importFile = (path: string, input: ImportUsersInput, fixture = f) => fixture.services.userImport.importUsers(fixture.ctx, () => createReadStream(path), input)
     const count = async (fixture = f): Promise<number> => Number(((await fixture.db.knex('gantry_users').count({ n: '*' }).first()) as { n: number | string }).n)
+    /** How many users.create audit rows there are. */
+    const auditedCreations = async (): Promise<number> =>
+      Number(((await f.db.knex('gantry_audit_log').where({ action: 'users.create' }).count({ n: '*' }).first()) as { n: number | string }).n)
     const exportText = async (input: ExportUsersInput, fixture = f): Promise<string> => {
       let text = ''
       for await (const chunk of fixture.services.userExport.exportUsers(fixture.ctx, input)) text += chunk
@@ -83,6 +86,7 @@ for (const dialect of DIALECTS) {
       const audit = await f.services.audit.list(f.ctx, { action: 'users.import' })
       expect(audit.data).to.have.length(1)
       expect(audit.data[0]?.after).to.deep.include({ imported: ROWS - bad.size, skipped: bad.size, rows: ROWS })
+      expect(await auditedCreations(), 'one users.create audit row per imported user').to.equal(ROWS - bad.size)
     })
 
     it('--atomic writes nothing when one row is bad, everything when none is', async () => {
@@ -92,9 +96,11 @@ for (const dialect of DIALECTS) {
       expect(result.skipped).to.deep.equal([{ line: 4, email: 'c@@example.com', reason: 'email: not a valid email address' }])
       expect(await count()).to.equal(0)
       expect((await f.services.audit.list(f.ctx, { action: 'users.import' })).data).to.have.length(0)
+      expect(await auditedCreations()).to.equal(0)
       const ok = await importFile(file('good.csv', good.join('\n')), { format: 'csv', atomic: true })
       expect(ok).to.deep.include({ imported: 2, skipped: [] })
       expect(await count()).to.equal(2)
+      expect(await auditedCreations()).to.equal(2)
     })
 
     it('--dry-run checks every row (also against existing users) and writes nothing', async () => {
@@ -147,11 +153,56 @@ for (const dialect of DIALECTS) {
       const jsonl = await rejection(importFile(file('plain.jsonl', rows.join('\n')), { format: 'jsonl' }))
       expect(jsonl.code).to.equal('IMPORT_INVALID')
       expect(await count()).to.equal(0)
-      expect((await rejection(importFile(file('unknown.csv', 'email,emial\n'), { format: 'csv' }))).code).to.equal('IMPORT_INVALID')
+      const unknown = await rejection(importFile(file('unknown.csv', 'email,emial\n'), { format: 'csv' }))
+      expect(unknown).to.include({ code: 'IMPORT_INVALID', message: 'The header (line 1): column 2 is not a known column.' })
       expect((await rejection(importFile(file('noemail.csv', 'name\nx\n'), { format: 'csv' }))).code).to.equal('IMPORT_INVALID')
       const broken = await rejection(importFile(file('broken.csv', 'email,name\na@example.com,"open\n'), { format: 'csv' }))
       expect(broken.code).to.equal('IMPORT_INVALID')
+      expect(broken.message).to.equal('The file is not valid CSV at line 2 (CSV_QUOTE_NOT_CLOSED).')
       expect((await rejection(importFile(file('ok.csv', 'email\na@example.com\n'), { format: 'csv', defaultRole: 'nope' }))).code).to.equal('ROLE_NOT_FOUND')
+    })
+
+    it('keeps the text of a file that is not a user file out of its errors', async () => {
+      const secrets = ['API_TOKEN=s3cr3t-token-value\nDB_PASSWORD=another-s3cr3t\n', 's3cr3t"x",email\n', 'email,"s3cr3t"x\n', 'x@example.com\n']
+      for (const [i, text] of secrets.entries()) {
+        const err = await rejection(importFile(file(`not-users-${i}.csv`, text), { format: 'csv' }))
+        expect(err.code, text).to.equal('IMPORT_INVALID')
+        expect(`${err.message} ${JSON.stringify(err.details)}`, text).to.not.match(/s3cr3t|API_TOKEN|x@example/)
+      }
+      const jsonl = await rejection(importFile(file('not-users.jsonl', '{"email":"a@example.com","s3cr3t":1}\n'), { format: 'jsonl' }))
+      expect(jsonl).to.include({ code: 'IMPORT_INVALID', message: 'Line 1: column 2 is not a known column.' })
+      expect(await count()).to.equal(0)
+    })
+
+    it('assigns only roles the actor holds (invariant 1): a row beyond them is skipped, a --default-role beyond them refuses the import', async () => {
+      await f.services.roles.create(f.ctx, { name: 'helpdesk', permissions: ['users:read'] })
+      // May write users and read everything: may hand out viewer (*:read) and helpdesk, not operator or admin.
+      const writer = { actor: 'user:7:writer@example.com', permissions: ['users:write', '*:read'] }
+      const rows = ['email,role', 'v@example.com,viewer', 'h@example.com,helpdesk', 'o@example.com,operator', 'a@example.com,admin', 'd@example.com,'].join('\n')
+      const path = file('roles.csv', rows)
+      const as = (input: ImportUsersInput) => f.services.userImport.importUsers(writer, () => createReadStream(path), input)
+
+      const atomic = await as({ format: 'csv', atomic: true })
+      expect(atomic).to.deep.include({ imported: 0, rows: 5 })
+      expect(await count()).to.equal(0)
+
+      const result = await as({ format: 'csv' })
+      expect(result.imported).to.equal(3)
+      expect(result.skipped).to.deep.equal([
+        { line: 4, email: 'o@example.com', reason: 'forbidden: role operator would carry permissions you do not hold: ratelimits:write, maintenance:write, apikeys:write, sessions:write.' },
+        { line: 5, email: 'a@example.com', reason: 'forbidden: role admin would carry permissions you do not hold: *.' },
+      ])
+      const created = (await f.services.audit.list(f.ctx, { action: 'users.create' })).data
+      expect(created.map((e) => [e.actor, (e.after as { email: string }).email, (e.after as { role: string }).role]).sort()).to.deep.equal([
+        ['user:7:writer@example.com', 'd@example.com', 'viewer'],
+        ['user:7:writer@example.com', 'h@example.com', 'helpdesk'],
+        ['user:7:writer@example.com', 'v@example.com', 'viewer'],
+      ])
+      for (const e of created) expect(e.targetId).to.equal(String((await f.services.users.get(f.ctx, (e.after as { email: string }).email)).id))
+
+      const byDefault = await rejection(f.services.userImport.importUsers(writer, () => createReadStream(file('plain.csv', 'email\nnew@example.com\n')), { format: 'csv', defaultRole: 'operator' }))
+      expect(byDefault).to.include({ code: 'FORBIDDEN', message: 'role operator (--default-role) would carry permissions you do not hold: ratelimits:write, maintenance:write, apikeys:write, sessions:write.' })
+      expect(await count()).to.equal(3)
     })
 
     it('export (CSV and JSON lines, streamed in pages, filtered) round-trips into a fresh database and never carries a hash', async function () {
@@ -164,12 +215,20 @@ for (const dialect of DIALECTS) {
         ...Array.from({ length: 1200 }, (_, i) => `bulk${i}@example.com,Bulk ${i},viewer,active,${BCRYPT}`),
       ].join('\n'))
       expect((await importFile(path, { format: 'csv' })).skipped).to.deep.equal([])
+      // Names a spreadsheet would run, and names that look like export's own neutralising quote (JSON lines
+      // take them as they are; a CSV import would read the quote as export's).
+      const formulas = ['=HYPERLINK("http://x","y")', '+1', '-1', '@SUM(1)', "'=quoted", "''+twice", "'plain", "'"]
+      const jsonlSeed = formulas.map((name, i) => JSON.stringify({ email: `f${i}@example.com`, name }))
+      expect((await importFile(file('formulas.jsonl', jsonlSeed.join('\n')), { format: 'jsonl' })).skipped).to.deep.equal([])
       const csv = await exportText({ format: 'csv', pageSize: 500 })
+      expect(csv).to.include(`,"'=HYPERLINK(""http://x"",""y"")",`).and.include(",'+1,").and.include(",'-1,").and.include(",'@SUM(1),")
+      expect(csv).to.include(",'=SUM(A1),").and.include(",''=quoted,").and.include(",'''+twice,").and.include(",'plain,").and.include(",',")
+      for (const line of csv.split('\r\n').slice(1)) expect(line.split(',')[2] ?? '', line).to.not.match(/^[=+\-@\t\r]/)
       const jsonl = await exportText({ format: 'jsonl' })
       for (const text of [csv, jsonl]) expect(text).to.not.match(/\$2[aby]\$|\$argon2|password|hash|session_epoch|failed_logins/i)
       expect(csv.split('\r\n')[0]).to.equal('id,email,name,role,status,createdAt,lastLoginAt')
       expect(csv).to.include('"Comma, Name"').and.include('"Quote ""Q"" Name"').and.include('"Line\nBreak"')
-      expect(jsonl.trim().split('\n')).to.have.length(1 + tricky.length + 1200)
+      expect(jsonl.trim().split('\n')).to.have.length(1 + tricky.length + formulas.length + 1200)
       expect((await exportText({ format: 'jsonl', role: 'operator' })).trim().split('\n')).to.have.length(3)
       expect((await exportText({ format: 'jsonl', status: 'disabled' })).trim().split('\n').map((l) => (JSON.parse(l) as { email: string }).email)).to.deep.equal(['u3@example.com'])
 

@@ -25,6 +25,21 @@ export const fileScenarios: Scenario[] = [
     },
   },
   {
+    name: 'assigns through an import only the roles the caller holds, and audits each user created',
+    method: 'post',
+    path: '/users/import',
+    who: { scopes: ['users:write', '*:read'] },
+    headers: CSV,
+    body: ['email,role', 'hand-viewer@example.com,viewer', 'hand-admin@example.com,admin', ''].join('\r\n'),
+    status: 200,
+    check: async (res, f) => {
+      expect(res.body).to.deep.include({ rows: 2, imported: 1, skipped: [{ line: 3, email: 'hand-admin@example.com', reason: 'forbidden: role admin would carry permissions you do not hold: *.' }] })
+      expect((await f.server.services.users.list(local, { search: 'hand-' })).data.map((u) => u.email)).to.deep.equal(['hand-viewer@example.com'])
+      const created = (await f.server.services.audit.list(local, { action: 'users.create', limit: 500 })).data.filter((e) => (e.after as { email: string }).email.startsWith('hand-'))
+      expect(created.map((e) => [e.actor.split(':')[0], (e.after as { email: string; role: string }).role])).to.deep.equal([['apikey', 'viewer']])
+    },
+  },
+  {
     name: 'imports JSON lines (read twice: the password check first) with the format from the Content-Type',
     method: 'post',
     path: '/users/import',
@@ -59,7 +74,7 @@ export const fileScenarios: Scenario[] = [
   { name: 'refuses a flag that is not a boolean, and unknown options', method: 'post', path: '/users/import', who: 'admin', headers: CSV, query: { dryRun: 'perhaps', force: 'true' }, body: 'email\r\n', status: 400, code: 'INVALID_INPUT', errors: ['dryRun', 'force'] },
   { name: 'refuses a body over 100 MB by its Content-Length', method: 'post', path: '/users/import', who: 'admin', headers: { ...CSV, 'Content-Length': String(100 * 1024 * 1024 + 1) }, status: 413, code: 'PAYLOAD_TOO_LARGE' },
   {
-    name: 'exports CSV, streamed, never a hash',
+    name: 'exports CSV, streamed, never a hash, a formula neutralised',
     method: 'get',
     path: '/users/export',
     who: 'admin',
@@ -67,6 +82,7 @@ export const fileScenarios: Scenario[] = [
     raw: true,
     setup: async (f) => {
       await f.user('exported')
+      await f.server.services.users.create(local, { email: 'formula@example.com', name: '=HYPERLINK(1)', generatePassword: true })
       return {}
     },
     status: 200,
@@ -78,6 +94,7 @@ export const fileScenarios: Scenario[] = [
       const all = await f.server.services.users.list(local, { limit: 500 })
       expect(lines.filter((l) => l !== '')).to.have.length(all.data.length + 1)
       expect(res.body).to.not.match(/\$argon2|\$2b\$|password/i)
+      expect(lines.find((l) => l.includes('formula@example.com'))).to.include(",formula@example.com,'=HYPERLINK(1),")
     },
   },
   {
