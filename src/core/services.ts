@@ -69,7 +69,7 @@ export function createServices(deps: ServiceDeps): Services {
     lockout: { ...DEFAULT_LOCKOUT, ...deps.lockout },
     accessChanged: (userId) => sessions.accessChanged({ userId }),
   })
-  const userImport = createUserImportService({ knex, clock, audit })
+  const userImport = createUserImportService({ knex, clock, audit, roles })
   const userExport = createUserExportService({ knex })
   const environmentName = deps.environmentName ?? 'development'
   const apikeys = createApiKeysService({ knex, clock, audit, roles, environmentName })

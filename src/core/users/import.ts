@@ -31,7 +31,7 @@ import type { ActorContext } from '../context.js'
 import { GantryError } from '../errors.js'
 import { parseInput } from '../pagination.js'
 import { requireHandOut, requirePermission } from '../roles/permissions.js'
-import { selectRoles } from '../roles/roles.repo.js'
+import type { RolesService } from '../roles/roles.service.js'
 import { roleNameSchema } from '../roles/roles.schema.js'
 import { isUniqueViolation } from '../sql.js'
 import { restoreCell } from './csv-cell.js'
@@ -112,13 +112,13 @@ interface Candidate {
 
 class Rollback extends Error {}
 
-export function createUserImportService(deps: { knex: Knex; clock: Clock; audit: AuditService }): UserImportService {
+export function createUserImportService(deps: { knex: Knex; clock: Clock; audit: AuditService; roles: Pick<RolesService, 'permissionsByRole'> }): UserImportService {
   const { knex, clock, audit } = deps
   return {
     async importUsers(ctx, source, input, onProgress) {
       requirePermission(ctx, 'users:write')
       const options = parseInput(importUsersInputSchema, input)
-      const roles = new Map((await selectRoles(knex)).map((r) => [r.name, JSON.parse(r.permissions) as string[]]))
+      const roles = await deps.roles.permissionsByRole(knex)
       const defaultPermissions = roles.get(options.defaultRole)
       if (!defaultPermissions) throw new GantryError('ROLE_NOT_FOUND', `No role named "${options.defaultRole}" (--default-role).`)
       requireHandOut(ctx, defaultPermissions, `role ${options.defaultRole} (--default-role)`)
