@@ -47,13 +47,10 @@ export interface Cell extends CellSpec {
 
 /** Every cell of a slice, route by route. */
 export function cellsOf(slice: Slice, routes: readonly MatrixRoute[], fresh: (prefix: string) => string): Cell[] {
-  const narrowed = slice.actor.credential === 'key'
   return routes.flatMap((route) =>
-    (CELLS[route.key] as (typeof CELLS)[string])(slice, fresh).map((spec) => {
-      // Invariant 2 speaks of *another* principal: whether a key narrowed below its owner's rights acts on "another" when it acts on that owner is left open.
-      const onOwner = spec.onSelf && narrowed && coversAll(slice.held, spec.handsOut ?? []) && !coversAll(slice.held, spec.actsOn ?? [])
-      return { ...spec, route, slice, unsure: spec.unsure ?? (onOwner ? 'a key narrowed below its owner’s rights acting on that owner' : undefined) }
-    }),
+    // A key narrowed below its owner's rights acting on that owner is judged like any actor on another
+    // principal: its scopes must cover the owner's (else a users:write key sets its owner's password and logs in as them).
+    (CELLS[route.key] as (typeof CELLS)[string])(slice, fresh).map((spec) => ({ ...spec, route, slice })),
   )
 }
 
@@ -81,7 +78,7 @@ export interface Door {
   me(headers: Record<string, string>): Promise<string[] | undefined>
 }
 
-export type Outcome = 'allowed' | 'refused' | 'escalation' | 'wrongly refused' | 'refused by another rule' | 'unsure: done' | 'unsure: refused' | 'server error'
+export type Outcome = 'allowed' | 'refused' | 'escalation' | 'wrongly refused' | 'refused by another rule' | 'server error'
 
 export interface CellResult {
   readonly actor: string
@@ -89,7 +86,6 @@ export interface CellResult {
   readonly target: string
   readonly outcome: Outcome
   readonly status: string
-  readonly unsure?: string | undefined
   /** For escalations: the rows changed, and the permissions beyond the actor's that the gained credential carries. */
   readonly changes?: readonly RowChange[] | undefined
   readonly gainedBeyond?: readonly string[] | undefined
@@ -110,14 +106,14 @@ export interface JudgeOptions {
 export async function judge(door: Door, cell: Cell, options: JudgeOptions): Promise<CellResult> {
   const started = performance.now()
   const allowed = mayDo(cell.slice.held, cell)
-  const answer = await door.send(cell)
+  const sent = await door.send(cell)
+  const answer = sent.ok && cell.did && !cell.did(sent.body) ? { ...sent, ok: false } : sent
   const written = !options.sameConnection || (await options.snapshot.written())
-  const changes = written && (!allowed || cell.unsure) && !answer.ok ? await options.snapshot.diff() : []
+  const changes = written && !allowed && !answer.ok ? await options.snapshot.diff() : []
   const done = answer.ok || changes.length > 0
-  const base = { actor: cell.slice.actor.label, route: cell.route.key, target: cell.target, status: answer.status, unsure: cell.unsure }
+  const base = { actor: cell.slice.actor.label, route: cell.route.key, target: cell.target, status: answer.status }
   let result: Omit<CellResult, 'ms'>
   if (answer.broken) result = { ...base, outcome: 'server error' }
-  else if (cell.unsure) result = { ...base, outcome: done ? 'unsure: done' : 'unsure: refused' }
   else if (allowed) result = { ...base, outcome: done ? 'allowed' : answer.forbidden && cell.valid !== false ? 'wrongly refused' : 'refused by another rule' }
   else if (!done) result = { ...base, outcome: 'refused' }
   else {
@@ -167,7 +163,7 @@ export function escalationKinds(results: readonly CellResult[], outcome: Outcome
 
 /** How many cells ended in each outcome. */
 export function tally(results: readonly CellResult[]): Record<Outcome, number> {
-  const out: Record<Outcome, number> = { allowed: 0, refused: 0, escalation: 0, 'wrongly refused': 0, 'refused by another rule': 0, 'unsure: done': 0, 'unsure: refused': 0, 'server error': 0 }
+  const out: Record<Outcome, number> = { allowed: 0, refused: 0, escalation: 0, 'wrongly refused': 0, 'refused by another rule': 0, 'server error': 0 }
   for (const r of results) out[r.outcome] += 1
   return out
 }

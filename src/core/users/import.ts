@@ -30,7 +30,7 @@ import type { Clock } from '../clock.js'
 import type { ActorContext } from '../context.js'
 import { GantryError } from '../errors.js'
 import { parseInput } from '../pagination.js'
-import { requireHandOut, requirePermission } from '../roles/permissions.js'
+import { requirePermission, uncovered } from '../roles/permissions.js'
 import type { RolesService } from '../roles/roles.service.js'
 import { roleNameSchema } from '../roles/roles.schema.js'
 import { isUniqueViolation } from '../sql.js'
@@ -119,20 +119,14 @@ export function createUserImportService(deps: { knex: Knex; clock: Clock; audit:
       requirePermission(ctx, 'users:write')
       const options = parseInput(importUsersInputSchema, input)
       const roles = await deps.roles.permissionsByRole(knex)
-      const defaultPermissions = roles.get(options.defaultRole)
-      if (!defaultPermissions) throw new GantryError('ROLE_NOT_FOUND', `No role named "${options.defaultRole}" (--default-role).`)
-      requireHandOut(ctx, defaultPermissions, `role ${options.defaultRole} (--default-role)`)
-      /** Why the actor may not assign a role (invariant 1), or undefined when it may: worked out once per role. */
+      if (!roles.has(options.defaultRole)) throw new GantryError('ROLE_NOT_FOUND', `No role named "${options.defaultRole}" (--default-role).`)
+      // Invariant 1: a row gets only a role whose permissions the actor's own cover (the default role too,
+      // judged where a row uses it). Worked out once per role.
       const refusals = new Map<string, string | undefined>()
       const refusal = (role: string, permissions: readonly string[]): string | undefined => {
         if (!refusals.has(role)) {
-          try {
-            requireHandOut(ctx, permissions, `role ${role}`)
-            refusals.set(role, undefined)
-          } catch (err) {
-            if (!(err instanceof GantryError)) throw err
-            refusals.set(role, err.message)
-          }
+          const beyond = uncovered(ctx.permissions, permissions)
+          refusals.set(role, beyond.length === 0 ? undefined : `role ${role} would carry permissions you do not hold: ${beyond.join(', ')}`)
         }
         return refusals.get(role)
       }
