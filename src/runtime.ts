@@ -191,6 +191,7 @@ export async function openRuntime(options: {
           onAccessChanged: (change) => announce(ACCESS_CHANNEL, encodeAccessChange(change)),
           passwordPolicy: { minLength: environment.auth.passwordMinLength },
           lockout: { maxFailures: environment.auth.lockout.maxFailures, lockMinutes: environment.auth.lockout.minutes },
+          loginFloor: environment.auth.loginFloor,
           rateLimits: {
             defaults: environment.rateLimits.default,
             notify: (version) => announce(CHANGES_CHANNEL, String(version)),

@@ -70,7 +70,6 @@ const catalog = {
   LAST_ADMIN: state(409, 'Make another active user admin first.'),
   PASSWORD_POLICY: usage(),
   INVALID_CREDENTIALS: { exit: ExitCode.state, status: 401 },
-  ACCOUNT_LOCKED: { exit: ExitCode.state, status: 423, hint: 'Wait for the lockout to end, or run `gantry users unlock EMAIL`.' },
   ACCOUNT_DISABLED: { exit: ExitCode.state, status: 403 },
   FORBIDDEN: { exit: ExitCode.state, status: 403 },
   APIKEY_NOT_FOUND: { exit: ExitCode.state, status: 404, hint: 'Run `gantry apikeys list` to see the keys.' },

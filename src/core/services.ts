@@ -12,7 +12,9 @@ import { createRolesService, type RolesService } from './roles/roles.service.js'
 import type { AccessChange, AuthSettings } from './sessions/sessions.schema.js'
 import { createSessionsService, type SessionsService } from './sessions/sessions.service.js'
 import { createSigningKeysService, type SigningKeysService } from './sessions/signing-keys.service.js'
+import { parseDuration } from './duration.js'
 import { DEFAULT_LOCKOUT, type LockoutPolicy } from './users/login.js'
+import type { LoginTimer } from './users/login-floor.js'
 import { passwordPolicy, type PasswordPolicy } from './users/password-policy.js'
 import { argon2Hasher, type PasswordHasher } from './users/passwords.js'
 import { createUsersService, type UsersService } from './users/users.service.js'
@@ -26,6 +28,10 @@ export interface ServiceDeps {
   readonly hasher?: PasswordHasher | undefined
   readonly passwordPolicy?: Partial<PasswordPolicy> | undefined
   readonly lockout?: Partial<LockoutPolicy> | undefined
+  /** A refused login answers no sooner than this duration ('500ms'); default: measured from the password hashes in the database. */
+  readonly loginFloor?: string | undefined
+  /** What times refused logins (default: the monotonic clock and setTimeout); tests pass one that needs no real sleep. */
+  readonly loginTimer?: LoginTimer | undefined
   /** The Gantry environment's name: API keys carry it, and only its keys verify (default: development). */
   readonly environmentName?: string | undefined
   /** The environment's token settings; without a secret, token use fails with AUTH_SECRET_MISSING. */
@@ -67,6 +73,7 @@ export function createServices(deps: ServiceDeps): Services {
     hasher: deps.hasher ?? argon2Hasher(),
     passwordPolicy: passwordPolicy(deps.passwordPolicy),
     lockout: { ...DEFAULT_LOCKOUT, ...deps.lockout },
+    loginTiming: { floorMs: deps.loginFloor === undefined ? undefined : parseDuration(deps.loginFloor), timer: deps.loginTimer },
     accessChanged: (userId) => sessions.accessChanged({ userId }),
   })
   const userImport = createUserImportService({ knex, clock, audit, roles })

@@ -17,7 +17,8 @@ export interface Metrics {
   readonly registry: Registry
   /** One finished request; `route` is the route's path template (never the raw path: bounded labels). */
   observeRequest(route: string, method: string, status: number, seconds: number): void
-  observeLogin(outcome: 'success' | 'invalid' | 'locked' | 'throttled' | 'error'): void
+  /** One login's outcome; a locked account's refusal is `invalid`, since /metrics is public and must not tell a lockout. */
+  observeLogin(outcome: 'success' | 'invalid' | 'throttled' | 'error'): void
   observeDecision(decision: RateLimitDecision): void
 }
 

@@ -67,6 +67,7 @@ export async function createTestServer(dialect: Dialect, options: TestServerOpti
     auth: environment.auth,
     passwordPolicy: { minLength: environment.auth.passwordMinLength },
     lockout: { maxFailures: environment.auth.lockout.maxFailures, lockMinutes: environment.auth.lockout.minutes },
+    loginFloor: environment.auth.loginFloor,
     rateLimits: { defaults: environment.rateLimits.default, probe: createProbe({ store, shared: false, clock }) },
   })
   const ctx = localContext('local:test@host')

@@ -1,16 +1,17 @@
 /**
- * The login check. An unknown email, a wrong password and a disabled account give the same answer after
- * the same work (a verify against a dummy hash when there is no user); failures are counted per account and
- * lock only that account, for a while.
+ * The login check. Every refusal — unknown email, wrong password, disabled or locked account, no password —
+ * is the one INVALID_CREDENTIALS answer, given no sooner than the login floor (login-floor.ts) after the
+ * attempt began. Failures are counted per account and lock only that account, for a while.
  */
 import type { Knex } from 'knex'
 import type { AuditService } from '../audit/audit.service.js'
 import type { Clock } from '../clock.js'
 import type { ActorContext } from '../context.js'
 import { GantryError } from '../errors.js'
+import { fixedLoginFloor, measuredLoginFloor, realTimer, type LoginTimer } from './login-floor.js'
 import type { PasswordHasher } from './passwords.js'
 import { emailSchema, type User } from './users.schema.js'
-import { incrementFailedLogins, lockIfReached, selectUserByEmail, updateUser, type UserRow } from './users.repo.js'
+import { incrementFailedLogins, lockIfReached, selectHashFamilies, selectUserByEmail, updateUser, type UserRow } from './users.repo.js'
 
 export interface LockoutPolicy {
   /** Failed logins in a row that lock the account (default 5). */
@@ -19,13 +20,15 @@ export interface LockoutPolicy {
   readonly lockMinutes: number
 }
 
-/**
- * Verified when there is no user (or no password), so that costs what a real check costs: an argon2id hash
- * with the OWASP parameters, of a password nobody is told.
- */
-const DUMMY_HASH = '$argon2id$v=19$m=19456,t=2,p=1$Bi5MC4wysOBiBcTNC8Sl5Q$Lu9b+MWsQIkfc2zaBoddBRUsIvpvl4NerYZsYZEgVng'
-
 export const DEFAULT_LOCKOUT: LockoutPolicy = { maxFailures: 5, lockMinutes: 15 }
+
+/** How refusals are timed. */
+export interface LoginTiming {
+  /** A refused login answers no sooner than this many ms after it began; undefined: measured from the hashes in the database. */
+  readonly floorMs?: number | undefined
+  /** Default: the process's monotonic clock and setTimeout. */
+  readonly timer?: LoginTimer | undefined
+}
 
 /** Builds verifyCredentials(email, password, ctx). */
 export function createCredentialsVerifier(deps: {
@@ -35,21 +38,30 @@ export function createCredentialsVerifier(deps: {
   hasher: PasswordHasher
   lockout: LockoutPolicy
   toUser: (row: UserRow) => User
+  timing?: LoginTiming | undefined
 }): (email: string, password: string, ctx: ActorContext) => Promise<User> {
   const { knex, clock, audit, hasher, lockout, toUser } = deps
-  const invalid = (): GantryError => new GantryError('INVALID_CREDENTIALS', 'Wrong email or password.')
+  const timer = deps.timing?.timer ?? realTimer
+  const floorMs = deps.timing?.floorMs
+  const floor = floorMs === undefined ? measuredLoginFloor({ families: () => selectHashFamilies(knex), hasher, timer }) : fixedLoginFloor(floorMs)
+  const refuse = async (started: number): Promise<never> => {
+    const until = started + (await floor.ms())
+    // Again after waking: a timer may fire up to a millisecond early (libuv counts from the loop's cached time).
+    for (let wait = until - timer.now(); wait > 0; wait = until - timer.now()) await timer.sleep(wait)
+    throw new GantryError('INVALID_CREDENTIALS', 'Wrong email or password.')
+  }
 
   return async (email, password, ctx) => {
+    const started = timer.now()
     const parsed = emailSchema.safeParse(email)
     const row = parsed.success ? await selectUserByEmail(knex, parsed.data) : undefined
     const now = clock.now()
-    if (row && row.locked_until !== null && Number(row.locked_until) > now) {
-      throw new GantryError('ACCOUNT_LOCKED', 'Too many failed logins: the account is locked for a while.', {
-        details: { lockedUntil: new Date(Number(row.locked_until)).toISOString() },
-      })
-    }
-    const result = await hasher.verify(row?.password_hash ?? DUMMY_HASH, password)
-    if (!row || row.password_hash === null) throw invalid()
+    // A locked account refuses even the right password, as a wrong one is refused: the lockout tells nobody
+    // that the account exists or that a guess was right. Nor is the password checked: no hashing for guesses.
+    if (!row || row.password_hash === null || (row.locked_until !== null && Number(row.locked_until) > now)) return refuse(started)
+    const verifying = timer.now()
+    const result = await hasher.verify(row.password_hash, password)
+    floor.observe(row.password_hash, timer.now() - verifying)
     if (!result.ok) {
       await knex.transaction(async (trx) => {
         const failures = await incrementFailedLogins(trx, row.id)
@@ -60,9 +72,9 @@ export function createCredentialsVerifier(deps: {
           await audit.append(trx, ctx, { action: 'users.locked', targetType: 'user', targetId: String(row.id), before: toUser(row), after })
         }
       })
-      throw invalid()
+      return refuse(started)
     }
-    if (row.status !== 'active') throw invalid()
+    if (row.status !== 'active') return refuse(started)
     const rehash = result.needsRehash ? { password_hash: await hasher.hash(password) } : {}
     await updateUser(knex, row.id, { failed_logins: 0, locked_until: null, last_login_at: now, ...rehash })
     return toUser({ ...row, failed_logins: 0, locked_until: null, last_login_at: now })

@@ -29,6 +29,9 @@ export interface PasswordHasher {
   verify(hash: string, password: string): Promise<VerifyResult>
 }
 
+/** A bcrypt hash ($2a$, $2b$ or $2y$) and its cost. */
+const BCRYPT = /^\$2[aby]\$(\d\d)\$/
+
 /** Argon2 `Algorithm.Argon2id` (a const enum in @node-rs/argon2, which isolated modules cannot read). */
 const ARGON2ID = 2
 
@@ -37,7 +40,7 @@ export function argon2Hasher(params: Argon2Params = OWASP_ARGON2): PasswordHashe
   return {
     hash: (password) => argon2Hash(password, { algorithm: ARGON2ID, ...params }),
     async verify(stored, password) {
-      if (/^\$2[aby]\$\d\d\$/.test(stored)) {
+      if (BCRYPT.test(stored)) {
         const ok = await bcrypt.compare(password, stored)
         return { ok, needsRehash: true }
       }
@@ -60,6 +63,26 @@ export function parseArgon2(stored: string): { variant: string; m: number; t: nu
   const match = /^\$(argon2(?:id|i|d))\$(?:v=\d+\$)?m=(\d+),t=(\d+),p=(\d+)\$[^$]+\$[^$]+$/.exec(stored)
   if (!match) return undefined
   return { variant: match[1] as string, m: Number(match[2]), t: Number(match[3]), p: Number(match[4]) }
+}
+
+/**
+ * What verifying `stored` costs depends on its family alone: the algorithm and parameters written before the
+ * salt (`$2b$12$`, `$argon2id$v=19$m=19456,t=2,p=1$`). Undefined for what verify refuses without hashing.
+ */
+export function hashFamily(stored: string): string | undefined {
+  const bcryptCost = Number(BCRYPT.exec(stored)?.[1])
+  if (bcryptCost >= 4 && bcryptCost <= 31) return stored.slice(0, 7)
+  if (!parseArgon2(stored)) return undefined
+  return stored.slice(0, stored.lastIndexOf('$', stored.lastIndexOf('$') - 1) + 1)
+}
+
+/** A made-up salt (16 bytes) and digest (32 bytes) in PHC base64, and a bcrypt salt and digest (53 characters). */
+const PROBE_ARGON2_TAIL = `c2FsdHNhbHRzYWx0c2FsdA$${'A'.repeat(43)}`
+const PROBE_BCRYPT_TAIL = '.'.repeat(53)
+
+/** A hash of `family` that verify works through in full, as it would a user's: to time the family without one. */
+export function familyProbe(family: string): string {
+  return family + (family.startsWith('$2') ? PROBE_BCRYPT_TAIL : PROBE_ARGON2_TAIL)
 }
 
 /** A random password for --generate-password: 24 base62 characters, 142 bits. */

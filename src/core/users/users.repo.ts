@@ -91,6 +91,22 @@ export async function lockIfReached(k: Knex, id: number, max: number, until: num
   return Number(changed) > 0
 }
 
+/**
+ * The hash families in the table (passwords.ts hashFamily: bcrypt's `$2b$12$`, an argon2 PHC string up to its
+ * salt), each once: what the login floor measures. One scan, a few string functions per row; only the distinct families are kept.
+ */
+export async function selectHashFamilies(k: Knex): Promise<string[]> {
+  // The one dialect difference: PostgreSQL has strpos where SQLite and MySQL have instr.
+  const pos = String(k.client.config.client) === 'pg' ? 'strpos' : 'instr'
+  const pParam = `${pos}(password_hash, ',p=')`
+  const argon2Family = `substr(password_hash, 1, ${pParam} + ${pos}(substr(password_hash, ${pParam}), '$') - 1)`
+  const rows = (await k(USERS_TABLE)
+    .distinct(k.raw(`CASE WHEN password_hash LIKE '$2%' THEN substr(password_hash, 1, 7) ELSE ${argon2Family} END AS family`))
+    .where('password_hash', 'like', '$2%')
+    .orWhere('password_hash', 'like', '$argon2%')) as Array<{ family: string }>
+  return rows.map((r) => r.family)
+}
+
 function normaliseRow(row: UserRow | undefined): UserRow | undefined {
   return row ? { ...row, id: Number(row.id), failed_logins: Number(row.failed_logins), session_epoch: Number(row.session_epoch) } : undefined
 }

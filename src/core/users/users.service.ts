@@ -6,7 +6,7 @@ import { GantryError } from '../errors.js'
 import { decodeCursor, parseInput, toPage } from '../pagination.js'
 import { requireCoversTarget, requireHandOut, requirePermission } from '../roles/permissions.js'
 import type { RolesService } from '../roles/roles.service.js'
-import { createCredentialsVerifier, type LockoutPolicy } from './login.js'
+import { createCredentialsVerifier, type LockoutPolicy, type LoginTiming } from './login.js'
 import { checkPassword, type PasswordPolicy } from './password-policy.js'
 import { generatePassword, type PasswordHasher } from './passwords.js'
 import { isUniqueViolation } from '../sql.js'
@@ -47,7 +47,7 @@ export interface UsersService {
   delete(ctx: ActorContext, email: string): Promise<{ deleted: User }>
   setPassword(ctx: ActorContext, email: string, input: SetPasswordInput): Promise<UserWithPassword>
   unlock(ctx: ActorContext, email: string): Promise<User>
-  /** The login check: the user, or INVALID_CREDENTIALS / ACCOUNT_LOCKED; counts failures and locks out. */
+  /** The login check: the user, or INVALID_CREDENTIALS (never sooner than the login floor); counts failures and locks out. */
   verifyCredentials(email: string, password: string, ctx: ActorContext): Promise<User>
 }
 
@@ -59,6 +59,8 @@ export interface UsersServiceDeps {
   readonly hasher: PasswordHasher
   readonly passwordPolicy: PasswordPolicy
   readonly lockout: LockoutPolicy
+  /** The login floor (default: measured) and its timer. */
+  readonly loginTiming?: LoginTiming | undefined
   /** Called once a change of what the user's tokens may do (disable, new password, new role) has committed. */
   readonly accessChanged?: ((userId: number) => Promise<void>) | undefined
 }
@@ -225,7 +227,7 @@ export function createUsersService(deps: UsersServiceDeps): UsersService {
       })
     },
 
-    verifyCredentials: createCredentialsVerifier({ knex, clock, audit, hasher, lockout: deps.lockout, toUser }),
+    verifyCredentials: createCredentialsVerifier({ knex, clock, audit, hasher, lockout: deps.lockout, toUser, timing: deps.loginTiming }),
   }
 }
 

@@ -83,9 +83,8 @@ export function authRoutes(deps: AuthRouteDeps): RouteSpec[] {
   ]
 }
 
-function loginOutcome(err: unknown): 'invalid' | 'locked' | 'throttled' | 'error' {
+function loginOutcome(err: unknown): 'invalid' | 'throttled' | 'error' {
   if (!isGantryError(err)) return 'error'
   if (err.code === 'RATE_LIMITED') return 'throttled'
-  if (err.code === 'ACCOUNT_LOCKED') return 'locked'
   return err.code === 'INVALID_CREDENTIALS' || err.code === 'INVALID_INPUT' || err.code === 'ACCOUNT_DISABLED' ? 'invalid' : 'error'
 }
