@@ -8,6 +8,7 @@ import type { AuditService } from '../audit/audit.service.js'
 import type { Clock } from '../clock.js'
 import type { ActorContext } from '../context.js'
 import { GantryError } from '../errors.js'
+import { createGate } from '../gate.js'
 import { fixedLoginFloor, measuredLoginFloor, realTimer, type LoginTimer } from './login-floor.js'
 import type { PasswordHasher } from './passwords.js'
 import { emailSchema, type User } from './users.schema.js'
@@ -21,6 +22,11 @@ export interface LockoutPolicy {
 }
 
 export const DEFAULT_LOCKOUT: LockoutPolicy = { maxFailures: 5, lockMinutes: 15 }
+
+/** Password hashes in flight at once: argon2 runs on libuv's 4 threads, more only queue. */
+const CONCURRENT_HASHES = 4
+/** Logins allowed to wait for a hashing slot; beyond this a login is refused at once (RATE_LIMITED, 429). */
+const QUEUED_HASHES = 64
 
 /** How refusals are timed. */
 export interface LoginTiming {
@@ -41,6 +47,8 @@ export function createCredentialsVerifier(deps: {
   timing?: LoginTiming | undefined
 }): (email: string, password: string, ctx: ActorContext) => Promise<User> {
   const { knex, clock, audit, hasher, lockout, toUser } = deps
+  // Only the hashing holds a slot: a refusal waiting out the floor must not keep others from being checked.
+  const hashing = createGate(CONCURRENT_HASHES, QUEUED_HASHES)
   const timer = deps.timing?.timer ?? realTimer
   const floorMs = deps.timing?.floorMs
   const floor = floorMs === undefined ? measuredLoginFloor({ families: () => selectHashFamilies(knex), hasher, timer }) : fixedLoginFloor(floorMs)
@@ -60,7 +68,8 @@ export function createCredentialsVerifier(deps: {
     // that the account exists or that a guess was right. Nor is the password checked: no hashing for guesses.
     if (!row || row.password_hash === null || (row.locked_until !== null && Number(row.locked_until) > now)) return refuse(started)
     const verifying = timer.now()
-    const result = await hasher.verify(row.password_hash, password)
+    const hash = row.password_hash
+    const result = await hashing.run(() => hasher.verify(hash, password))
     floor.observe(row.password_hash, timer.now() - verifying)
     if (!result.ok) {
       await knex.transaction(async (trx) => {
@@ -75,7 +84,7 @@ export function createCredentialsVerifier(deps: {
       return refuse(started)
     }
     if (row.status !== 'active') return refuse(started)
-    const rehash = result.needsRehash ? { password_hash: await hasher.hash(password) } : {}
+    const rehash = result.needsRehash ? { password_hash: await hashing.run(() => hasher.hash(password)) } : {}
     await updateUser(knex, row.id, { failed_logins: 0, locked_until: null, last_login_at: now, ...rehash })
     return toUser({ ...row, failed_logins: 0, locked_until: null, last_login_at: now })
   }

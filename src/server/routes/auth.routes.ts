@@ -11,13 +11,7 @@ import { whoami, whoamiSchema } from '../../core/sessions/whoami.js'
 import type { Services } from '../../core/services.js'
 import type { Metrics } from '../metrics.js'
 import type { RateLimitEdge } from '../middleware/rate-limit.js'
-import { createGate } from '../gate.js'
 import { route, type RouteSpec } from './route.js'
-
-/** Password hashes in flight at once: argon2 runs on libuv's 4 threads, more only queue. */
-const CONCURRENT_LOGINS = 4
-/** Logins allowed to wait for a slot; beyond this the server answers 429 at once. */
-const QUEUED_LOGINS = 64
 
 export interface AuthRouteDeps {
   readonly knex: Knex
@@ -29,7 +23,6 @@ export interface AuthRouteDeps {
 /** The session routes. */
 export function authRoutes(deps: AuthRouteDeps): RouteSpec[] {
   const { services, metrics } = deps
-  const gate = createGate(CONCURRENT_LOGINS, QUEUED_LOGINS)
   return [
     route({
       method: 'post',
@@ -42,7 +35,7 @@ export function authRoutes(deps: AuthRouteDeps): RouteSpec[] {
       handler: async ({ body, ctx, req, res }) => {
         try {
           await deps.limits.login(req, res, body.email)
-          const tokens = await gate.run(() => services.sessions.login(body.email, body.password, ctx))
+          const tokens = await services.sessions.login(body.email, body.password, ctx)
           metrics.observeLogin('success')
           return tokens
         } catch (err) {

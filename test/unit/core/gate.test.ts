@@ -1,6 +1,6 @@
 import { expect } from 'chai'
 import { GantryError } from '../../../src/core/errors.js'
-import { createGate } from '../../../src/server/gate.js'
+import { createGate } from '../../../src/core/gate.js'
 
 /** A task the test finishes by hand, recording when it started. */
 function task(started: number[], id: number) {

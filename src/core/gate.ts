@@ -1,4 +1,4 @@
-import { GantryError } from '../core/errors.js'
+import { GantryError } from './errors.js'
 
 /** A bounded semaphore: at most `concurrency` tasks run, at most `queue` wait; more are refused at once. */
 export interface Gate {
