@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core'
 import { z } from 'zod'
 import { GantryCommand } from '../src/cli/base-command.js'
 import { askSecret, readSecretFromStdin, valueOrAsk } from '../src/cli/prompts.js'
-import { buildClient, credentialsStore, remoteFlags, resolveServerUrl } from '../src/cli/remote.js'
+import { buildClient, credentialFlags, credentialsStore, remoteFlags, resolveServerUrl } from '../src/cli/remote.js'
 import { resolveServerSettings } from '../src/config/workspace.js'
 import { GantryError } from '../src/core/errors.js'
 import { sessionTokensSchema } from '../src/core/sessions/sessions.schema.js'
@@ -22,7 +22,8 @@ export default class Login extends GantryCommand<typeof Login> {
     "Logs in to --url, else the environment's server.publicUrl, with an email and a password (asked at a hidden prompt, or piped with --password-stdin), " +
     'or stores an API key piped with --api-key-stdin (checked with the server first). ' +
     'The credentials are kept per server URL in the user config directory (mode 0600 in a 0700 folder); the session is refreshed as it expires. ' +
-    'GANTRY_API_KEY and GANTRY_TOKEN, when set, override them. No token is ever printed.'
+    'GANTRY_API_KEY and GANTRY_TOKEN, when set, override them. No token is ever printed. ' +
+    'Credentials go over https, or plain http to this machine (localhost, 127.0.0.0/8, ::1); plain http to another host needs --allow-http or GANTRY_ALLOW_HTTP=1.'
   static override examples = [
     '<%= config.bin %> login -e production',
     "printf '%s' \"$PASSWORD\" | <%= config.bin %> login --url https://api.example.com --email ada@example.com --password-stdin",
@@ -30,6 +31,7 @@ export default class Login extends GantryCommand<typeof Login> {
   ]
   static override flags = {
     ...remoteFlags,
+    ...credentialFlags,
     email: Flags.string({ summary: 'Email to log in with (asked on a terminal when missing).', exclusive: ['api-key-stdin'] }),
     'password-stdin': Flags.boolean({ summary: 'Read the password from stdin.', exclusive: ['api-key-stdin'] }),
     'api-key-stdin': Flags.boolean({ summary: 'Store an API key (gk_…) read from stdin instead of logging in with a password.' }),
@@ -48,12 +50,13 @@ export default class Login extends GantryCommand<typeof Login> {
   }
 
   private async logIn(url: string): Promise<LoginResult> {
+    // Built first: a URL the password may not go to is refused before anyone types it.
+    const client = await buildClient(url, this.flags, { auth: 'in-body' })
     const json = this.jsonEnabled()
     const email = (await valueOrAsk(this.flags.email, { flag: 'email', message: 'Email', json })).trim()
     const password = this.flags['password-stdin']
       ? await readSecretFromStdin('password-stdin')
       : await askSecret({ message: 'Password', flag: 'password-stdin', json, confirm: false })
-    const client = await buildClient(url, this.flags, { auth: 'none' })
     const tokens = await client.request({ method: 'POST', path: '/api/v1/auth/login', body: { email, password }, schema: sessionTokensSchema, authenticate: false, idempotent: false })
     const { accessToken, refreshToken, expiresAt } = tokens
     await (await credentialsStore()).set(url, { kind: 'session', email, accessToken, accessExpiresAt: expiresAt, refreshToken })

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { GantryCommand } from '../src/cli/base-command.js'
-import { buildClient, credentialsStore, remoteFlags, resolveServerUrl } from '../src/cli/remote.js'
+import { buildClient, credentialFlags, credentialsStore, remoteFlags, resolveServerUrl } from '../src/cli/remote.js'
 import { resolveServerSettings } from '../src/config/workspace.js'
 import { ExitCode, GantryError, isGantryError } from '../src/core/errors.js'
 import { logoutResultSchema } from '../src/core/sessions/credentials.schema.js'
@@ -19,7 +19,7 @@ export default class Logout extends GantryCommand<typeof Logout> {
     'When the server does not answer the credentials are still forgotten here, but the session was not revoked: it says so and exits 3 ' +
     '(the refresh token stays valid until it expires; `gantry tokens revoke --user EMAIL` ends every session). A stored API key is forgotten, not revoked.'
   static override examples = ['<%= config.bin %> logout', '<%= config.bin %> logout -e production', '<%= config.bin %> logout --url https://api.example.com --json']
-  static override flags = { ...remoteFlags }
+  static override flags = { ...remoteFlags, ...credentialFlags }
   static override resultSchema = resultSchema
 
   async run(): Promise<LogoutResult> {
@@ -47,7 +47,7 @@ export default class Logout extends GantryCommand<typeof Logout> {
 
   /** Ends the session server-side; the error when the server did not answer (any answer leaves the token dead). */
   private async revoke(url: string, refreshToken: string): Promise<GantryError | undefined> {
-    const client = await buildClient(url, this.flags, { auth: 'none', retries: 1 })
+    const client = await buildClient(url, this.flags, { auth: 'in-body', retries: 1 })
     try {
       await client.request({ method: 'POST', path: '/api/v1/auth/logout', body: { refreshToken }, schema: logoutResultSchema, authenticate: false, idempotent: true })
       return undefined

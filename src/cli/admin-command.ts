@@ -3,7 +3,7 @@ import type { AdminApi } from '../admin/admin-api.js'
 import { resolveServerSettings, type ServerSettings } from '../config/workspace.js'
 import { GantryCommand } from './base-command.js'
 import { confirmDestructive } from './prompts.js'
-import { buildClient, remoteFlags, resolveServerUrl, type RemoteFlags } from './remote.js'
+import { buildClient, credentialFlags, remoteFlags, resolveServerUrl, type RemoteFlags } from './remote.js'
 
 /**
  * The base of every admin command (users, roles, apikeys, tokens, audit, maintenance, ratelimit): its
@@ -21,6 +21,7 @@ export abstract class AdminCommand<T extends typeof Command> extends GantryComma
     url: Flags.string({ summary: "Server to reach (default: the environment's server.publicUrl); implies --remote." }),
     insecure: remoteFlags.insecure,
     'ca-file': remoteFlags['ca-file'],
+    ...credentialFlags,
   }
 
   private door: ServerSettings | undefined

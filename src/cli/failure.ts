@@ -1,5 +1,6 @@
 import { Chalk } from 'chalk'
 import { ExitCode, GantryError, isGantryError, type ErrorCode } from '../core/errors.js'
+import { escapeControl } from './terminal-text.js'
 import { colorLevel } from './ui.js'
 
 /** The JSON printed on stdout when a --json run fails. */
@@ -9,8 +10,8 @@ export interface ErrorJson {
 
 /**
  * Prints a failure the one way every command and hook does: `Error (CODE): message` and `Try: hint` on
- * stderr (coloured only when stderr is a terminal), the error document on stdout under --json, the cause
- * under --verbose; sets the documented exit code.
+ * stderr (coloured only when stderr is a terminal, control characters escaped: a message may quote input),
+ * the error document on stdout under --json, the cause under --verbose; sets the documented exit code.
  */
 export function renderFailure(thrown: unknown, options: { json: boolean; verbose: boolean }): void {
   const failure = toGantryError(thrown)
@@ -20,8 +21,8 @@ export function renderFailure(thrown: unknown, options: { json: boolean; verbose
     process.stdout.write(`${JSON.stringify(body, null, 2)}\n`)
   }
   const color = new Chalk({ level: colorLevel(process.env, Boolean(process.stderr.isTTY)) })
-  process.stderr.write(`${color.red(`Error (${failure.code}): ${failure.message}`)}\n`)
-  if (failure.hint && !options.json) process.stderr.write(`${color.dim(`Try: ${failure.hint}`)}\n`)
+  process.stderr.write(`${color.red(escapeControl(`Error (${failure.code}): ${failure.message}`))}\n`)
+  if (failure.hint && !options.json) process.stderr.write(`${color.dim(escapeControl(`Try: ${failure.hint}`))}\n`)
   if (options.verbose && failure.cause !== undefined) process.stderr.write(`${color.dim(describeCause(failure.cause))}\n`)
 }
 
@@ -54,7 +55,8 @@ export function parseErrorLine(message: string): string {
   return text.replace(/\.$/, '') + '.'
 }
 
+/** The cause's stack (or text) line by line: a stack is many lines, each escaped like any other. */
 function describeCause(cause: unknown): string {
-  if (cause instanceof Error) return cause.stack ?? cause.message
-  return String(cause)
+  const text = cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)
+  return text.split('\n').map(escapeControl).join('\n')
 }

@@ -6,7 +6,8 @@ export function printPreview(ui: Ui, previews: readonly MigrationPreview[]): voi
   if (previews.length === 0) ui.out('Nothing to run.')
   for (const p of previews) {
     ui.out(ui.color.bold(`-- ${p.set}/${p.name} (${p.direction})${p.approximate ? ' — approximate: it read the schema, which the real run will have changed' : ''}`))
-    for (const s of p.statements) ui.out(`${s};`)
+    // A raw statement may span lines: each is its own output line (a line break inside one would be escaped).
+    for (const s of p.statements) for (const line of `${s};`.split(/\r?\n/)) ui.out(line)
     if (p.statements.length === 0) ui.out('-- (no statements)')
   }
 }

@@ -1,12 +1,18 @@
 import { stripVTControlCharacters } from 'node:util'
 import { Chalk, type ChalkInstance } from 'chalk'
 import { createProgressBar, type ProgressBar } from './progress.js'
+import { terminalText, type Palette } from './terminal-text.js'
 
-/** Terminal output for one command run: colours, tables and spinners that step aside for --json and pipes. */
+/**
+ * Terminal output for one command run: colours, tables and spinners that step aside for --json and pipes.
+ * Everything it writes has its control characters escaped (terminal-text.ts): data inside a line is shown,
+ * never obeyed by the terminal.
+ */
 export interface Ui {
   readonly json: boolean
-  readonly color: ChalkInstance
-  /** A line of human output on stdout (silent under --json). */
+  /** Colours for out/note/warn lines and table cells; they apply as the line is written, per stream. */
+  readonly color: Palette
+  /** A line of human output on stdout (silent under --json); leading line breaks are layout (blank lines before it). */
   out(line?: string): void
   /** A diagnostic line on stderr (silent under --json). */
   note(line: string): void
@@ -36,33 +42,40 @@ export function createUi(options: { json: boolean; env?: NodeJS.ProcessEnv; stdo
   const env = options.env ?? process.env
   const stdout = options.stdout ?? process.stdout
   const stderr = options.stderr ?? process.stderr
-  const color = new Chalk({ level: colorLevel(env, Boolean(stdout.isTTY)) })
+  const outColor = new Chalk({ level: colorLevel(env, Boolean(stdout.isTTY)) })
   // stderr may be a file while stdout is a terminal (and the reverse): each stream gets its own colours.
   const errColor = new Chalk({ level: colorLevel(env, Boolean(stderr.isTTY)) })
+  const { palette, render } = terminalText()
   const json = options.json
-  const write = (stream: NodeJS.WriteStream, line: string): void => {
-    if (!json) stream.write(`${line}\n`)
+  const write = (stream: NodeJS.WriteStream, text: string): void => {
+    if (!json) stream.write(`${text}\n`)
+  }
+  /** A line as written: its leading line breaks kept (the command's layout), the rest rendered. */
+  const line = (text: string, chalk: ChalkInstance): string => {
+    const body = text.replace(/^\n+/, '')
+    return text.slice(0, text.length - body.length) + render(body, chalk)
   }
   return {
     json,
-    color,
-    out: (line = '') => write(stdout, line),
-    note: (line) => write(stderr, errColor.dim(line)),
-    warn: (line) => write(stderr, errColor.yellow(`Warning: ${line}`)),
+    color: palette,
+    out: (text = '') => write(stdout, line(text, outColor)),
+    note: (text) => write(stderr, line(palette.dim(text), errColor)),
+    warn: (text) => write(stderr, line(palette.yellow(`Warning: ${text}`), errColor)),
     table(rows, columns) {
       if (json) return
-      const cells = rows.map((row) => columns.map(([key]) => formatCell((row as Record<string, unknown>)[key])))
-      const headers = columns.map(([, header]) => header)
-      const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => visibleWidth(r[i] ?? ''))))
-      const line = (parts: string[]): string =>
+      // Each cell on its own: a line break in one is escaped, never a row of its own.
+      const cells = rows.map((row) => columns.map(([key]) => render(formatCell((row as Record<string, unknown>)[key]), outColor)))
+      const headers = columns.map(([, header]) => render(header, outColor))
+      const widths = headers.map((h, i) => Math.max(visibleWidth(h), ...cells.map((r) => visibleWidth(r[i] ?? ''))))
+      const join = (parts: string[]): string =>
         parts.map((p, i) => (i === parts.length - 1 ? p : p + ' '.repeat((widths[i] ?? 0) - visibleWidth(p)))).join('  ')
-      write(stdout, color.bold(line(headers)))
-      for (const r of cells) write(stdout, line(r))
+      write(stdout, outColor.bold(join(headers)))
+      for (const r of cells) write(stdout, join(r))
     },
     async spin(text, work) {
       if (json || !stderr.isTTY) return work()
       const { default: ora } = await import('ora')
-      const spinner = ora({ text, stream: stderr, color: 'cyan' }).start()
+      const spinner = ora({ text: render(text, errColor), stream: stderr, color: 'cyan' }).start()
       try {
         const result = await work()
         spinner.succeed()
@@ -74,7 +87,7 @@ export function createUi(options: { json: boolean; env?: NodeJS.ProcessEnv; stdo
     },
     progress() {
       if (json || !stderr.isTTY || env.TERM === 'dumb') return undefined
-      return createProgressBar(stderr, { style: (line) => errColor.dim(line) })
+      return createProgressBar(stderr, { style: (text) => render(palette.dim(text), errColor) })
     },
   }
 }

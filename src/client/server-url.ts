@@ -1,4 +1,7 @@
-/** Server URLs: one spelling per server (the credentials file's keys), and a display form without secrets. */
+/**
+ * Server URLs: one spelling per server (the credentials file's keys), a display form without secrets, and
+ * whether credentials may be sent to one.
+ */
 import { GantryError } from '../core/errors.js'
 
 /**
@@ -27,6 +30,25 @@ export function displayUrl(url: string): string {
     parsed.password = ''
     return parsed.toString().replace(/\/$/, '')
   } catch {
-    return url.replace(/\/\/[^/@]*@/, '//').slice(0, 200)
+    // Up to the last @ of the authority: a password may hold an unencoded @.
+    return url.replace(/\/\/[^/]*@/, '//').slice(0, 200)
   }
+}
+
+/** Whether a normalised URL's host is this machine: localhost, 127.0.0.0/8 or ::1. */
+export function isLoopback(url: string): boolean {
+  const { hostname } = new URL(url)
+  return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname)
+}
+
+/**
+ * Refuses to send credentials (a password, a token, an API key) to a plain http:// URL off this machine:
+ * they would cross the network in clear. `allowHttp` is the operator saying the network in between is trusted.
+ */
+export function requireEncryptedTransport(url: string, allowHttp: boolean): void {
+  if (allowHttp || new URL(url).protocol === 'https:' || isLoopback(url)) return
+  throw new GantryError('INVALID_INPUT', `Refusing to send credentials to ${displayUrl(url)} over plain http: they would cross the network in clear.`, {
+    hint: 'Use an https:// URL, or pass --allow-http (GANTRY_ALLOW_HTTP=1) if the network in between is trusted.',
+    details: { url: displayUrl(url) },
+  })
 }

@@ -1,8 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { redact } from '../db/url.js'
-
-/** Variable names whose values are never shown: secrets, passwords, tokens, keys. */
-const SECRET_NAME = /SECRET|PASSWORD|TOKEN|KEY|PASS/i
+import { redact, SECRET_NAME } from '../db/url.js'
 
 /** The placeholder shown instead of a secret. */
 export const MASK = '***'

@@ -67,7 +67,44 @@ export function parseDatabaseUrl(url: string, root: string): DatabaseTarget {
   }
 }
 
-/** Text with the password of every URL in it replaced (also inside `${VAR:-default}`), for messages. */
+/** Names that say they hold a secret (a variable, a URL's query parameter): their values are never shown. */
+export const SECRET_NAME = /SECRET|PASSWORD|TOKEN|KEY|PASS/i
+
+/** A URL inside text: a scheme and `//`, to the next whitespace. */
+const URL_IN_TEXT = /[a-z][a-z0-9+.-]*:\/\/\S*/gi
+/** User and password; the password runs to the LAST `@`: it may hold an unencoded `@`, `/`, `?` or `#` (base64 has `/`). */
+const USER_INFO = /^[a-z][a-z0-9+.-]*:\/\/([^:@/]*):(\S*)@/i
+/** A query parameter and its value; a `}` that ends the value closes a `${VAR:-default}`, it is not part of it. */
+const QUERY_PARAMETER = /([?&]([^=&#]*)=)([^&#]*?)(?=\}*(?:[&#]|$))/g
+
+/**
+ * Text with the secrets of every URL in it replaced by *** (also inside `${VAR:-default}`), for messages and
+ * `env show`: the password in the user info, and the value of each query parameter whose name says it is a
+ * secret (`password=`, `sslpassword=`, `token=`, `key=` …). Where a URL is ambiguous (an `@` in a query
+ * value, a `&` in a password) both readings are masked: more is hidden, never less.
+ */
 export function redact(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@\s/]*@/gi, '$1***@')
+  return text.replace(URL_IN_TEXT, (url) => {
+    const spans: Array<readonly [start: number, end: number]> = []
+    const info = USER_INFO.exec(url)
+    if (info) spans.push([info[0].length - 1 - (info[2] ?? '').length, info[0].length - 1])
+    for (const param of url.matchAll(QUERY_PARAMETER)) {
+      const [, head = '', name = '', value = ''] = param
+      const start = param.index + head.length
+      if (value !== '' && SECRET_NAME.test(name)) spans.push([start, start + value.length])
+    }
+    return maskSpans(url, spans)
+  })
+}
+
+/** `text` with each run of characters the spans cover (overlapping or touching spans are one run) replaced by ***. */
+function maskSpans(text: string, spans: ReadonlyArray<readonly [number, number]>): string {
+  let out = ''
+  let at = 0
+  for (const [start, end] of [...spans].sort((a, b) => a[0] - b[0])) {
+    // A span never starts at 0 (a URL starts with its scheme): one starting at or before `at` extends the run.
+    if (start > at) out += `${text.slice(at, start)}***`
+    at = Math.max(at, end)
+  }
+  return out + text.slice(at)
 }

@@ -3,6 +3,7 @@ import { z } from 'zod'
 import { durationSchema } from '../duration.js'
 import { pageInputSchema, pageSchema } from '../pagination.js'
 import { permissionSchema } from '../roles/permissions.js'
+import { plainText } from '../text.js'
 import { emailSchema, type User } from '../users/users.schema.js'
 
 /** A key as every door shows it: never the secret or its hash. */
@@ -26,7 +27,7 @@ export const apiKeyWithSecretSchema = z.object({ apiKey: apiKeySchema, key: z.st
 export type ApiKeyWithSecret = z.infer<typeof apiKeyWithSecretSchema>
 
 export const createApiKeyInputSchema = z.object({
-  name: z.string().trim().min(1).max(200),
+  name: z.string().trim().min(1).max(200).check(plainText),
   owner: emailSchema,
   /** Default: every permission the owner holds now. Each must lie within the owner's permissions. */
   scopes: z

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { plainText } from '../text.js'
 import { permissionSchema } from './permissions.js'
 
 /** A role name: lower case letters, digits, `-` and `_`, starting with a letter. */
@@ -26,7 +27,7 @@ const permissionList = z.array(permissionSchema).transform((ps) => [...new Set(p
 
 export const createRoleInputSchema = z.object({
   name: roleNameSchema,
-  description: z.string().trim().max(500).default(''),
+  description: z.string().trim().max(500).check(plainText).default(''),
   permissions: permissionList.refine((ps) => ps.length > 0, 'a role needs at least one permission'),
 })
 export type CreateRoleInput = z.input<typeof createRoleInputSchema>
@@ -34,7 +35,7 @@ export type CreateRoleInput = z.input<typeof createRoleInputSchema>
 export const updateRoleInputSchema = z.object({
   grant: permissionList.default([]),
   revoke: permissionList.default([]),
-  description: z.string().trim().max(500).optional(),
+  description: z.string().trim().max(500).check(plainText).optional(),
 })
 export type UpdateRoleInput = z.input<typeof updateRoleInputSchema>
 

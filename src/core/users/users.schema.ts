@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { pageInputSchema, pageSchema } from '../pagination.js'
 import { roleNameSchema } from '../roles/roles.schema.js'
+import { plainText } from '../text.js'
 
 /** An email as stored: trimmed, lower-cased, valid, at most 254 characters. */
 export const emailSchema = z.string().trim().toLowerCase().max(254).pipe(z.email({ message: 'not a valid email address' }))
@@ -30,7 +31,7 @@ const passwordInput = {
 
 export const createUserInputSchema = z.object({
   email: emailSchema,
-  name: z.string().trim().max(200).default(''),
+  name: z.string().trim().max(200).check(plainText).default(''),
   role: roleNameSchema.default('viewer'),
   ...passwordInput,
 })
@@ -39,7 +40,7 @@ export type CreateUserInput = z.input<typeof createUserInputSchema>
 export const updateUserInputSchema = z
   .object({
     email: emailSchema.optional(),
-    name: z.string().trim().max(200).optional(),
+    name: z.string().trim().max(200).check(plainText).optional(),
     role: roleNameSchema.optional(),
   })
   .refine((p) => p.email !== undefined || p.name !== undefined || p.role !== undefined, 'nothing to change: give a new email, name or role')

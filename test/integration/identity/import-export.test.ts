@@ -211,7 +211,8 @@ for (const dialect of DIALECTS) {
     it('export (CSV and JSON lines, streamed in pages, filtered) round-trips into a fresh database and never carries a hash', async function () {
       this.timeout(60_000)
       await f.services.users.create(f.ctx, { email: 'root@example.com', name: 'Root', role: 'admin', password: STRONG })
-      const tricky = ['Comma, Name', 'Quote "Q" Name', 'Line\nBreak', ' padded ', 'Ünïcødé ✓', '=SUM(A1)', '']
+      // No line break: a name with a control character is refused at input (src/core/text.ts).
+      const tricky = ['Comma, Name', 'Quote "Q" Name', 'Semi; colon', ' padded ', 'Ünïcødé ✓', '=SUM(A1)', '']
       const path = file('seed.csv', [
         'email,name,role,status,password_hash',
         ...tricky.map((name, i) => `u${i}@example.com,"${name.replaceAll('"', '""')}",${i % 2 ? 'operator' : 'viewer'},${i === 3 ? 'disabled' : 'active'},${i === 0 ? BCRYPT : ''}`),
@@ -230,7 +231,7 @@ for (const dialect of DIALECTS) {
       const jsonl = await exportText({ format: 'jsonl' })
       for (const text of [csv, jsonl]) expect(text).to.not.match(/\$2[aby]\$|\$argon2|password|hash|session_epoch|failed_logins/i)
       expect(csv.split('\r\n')[0]).to.equal('id,email,name,role,status,createdAt,lastLoginAt')
-      expect(csv).to.include('"Comma, Name"').and.include('"Quote ""Q"" Name"').and.include('"Line\nBreak"')
+      expect(csv).to.include('"Comma, Name"').and.include('"Quote ""Q"" Name"')
       expect(jsonl.trim().split('\n')).to.have.length(1 + tricky.length + formulas.length + 1200)
       expect((await exportText({ format: 'jsonl', role: 'operator' })).trim().split('\n')).to.have.length(3)
       expect((await exportText({ format: 'jsonl', status: 'disabled' })).trim().split('\n').map((l) => (JSON.parse(l) as { email: string }).email)).to.deep.equal(['u3@example.com'])

@@ -5,7 +5,7 @@ import { expect } from 'chai'
 import { diffEnvironments } from '../../../src/config/diff.js'
 import { formatEnvLines, readEnvFile } from '../../../src/config/dotenv.js'
 import { describeVariables, inspectEnvironment } from '../../../src/config/inspect.js'
-import { generateSecret, isSecretName, maskSettings } from '../../../src/config/secrets.js'
+import { displayValue, generateSecret, isSecretName, maskSettings } from '../../../src/config/secrets.js'
 import { loadWorkspace, type Workspace } from '../../../src/config/workspace.js'
 
 describe('config: secrets, env show and env diff helpers', () => {
@@ -16,7 +16,7 @@ describe('config: secrets, env show and env diff helpers', () => {
     writeFileSync(join(root, 'gantry.config.json'), JSON.stringify({ environments: { staging: { redis: '${REDIS_URL}' }, qa: {} } }))
     writeFileSync(join(root, '.env'), 'PORT=4000\n')
     writeFileSync(join(root, '.env.staging'), 'DATABASE_URL=postgres://app:s3cret@db/app\nGANTRY_AUTH_SECRET=staging-secret\nREDIS_URL=redis://:rpass@r:6379\nSENTRY_DSN=https://k@sentry/1\n')
-    writeFileSync(join(root, '.env.production'), 'DATABASE_URL=postgres://app:other@db/prod\nGANTRY_AUTH_SECRET=prod-secret\n')
+    writeFileSync(join(root, '.env.production'), 'DATABASE_URL=postgres://app:oth@er@db/prod?sslpassword=sslpw\nGANTRY_AUTH_SECRET=prod-secret\n')
     ws = loadWorkspace({ cwd: root })
   })
   after(() => rmSync(root, { recursive: true, force: true }))
@@ -33,6 +33,39 @@ describe('config: secrets, env show and env diff helpers', () => {
     const masked = maskSettings({ database: 'postgres://u:pw@h/db', redis: 'redis://:rp@h:6379', auth: { secret: 'raw', accessTokenTtl: '15m' } })
     expect(masked).to.deep.equal({ database: 'postgres://u:***@h/db', redis: 'redis://:***@h:6379', auth: { secret: '***', accessTokenTtl: '15m' } })
     expect(maskSettings({ auth: { secret: '${GANTRY_AUTH_SECRET}' } })).to.deep.equal({ auth: { secret: '${GANTRY_AUTH_SECRET}' } })
+  })
+
+  it('masks a URL password up to its last @, and secret-named query parameters, in settings and variables alike', () => {
+    const table: ReadonlyArray<[url: string, shown: string]> = [
+      ['postgres://u:pw@h/db', 'postgres://u:***@h/db'],
+      ['mysql://u:p@ss@host/db', 'mysql://u:***@host/db'],
+      ['mysql://u:p@s@s@host:3306/db', 'mysql://u:***@host:3306/db'],
+      ['postgres://app:ab/cd+ef==@db/app', 'postgres://app:***@db/app'],
+      ['mysql://u:p#ss@host/db', 'mysql://u:***@host/db'],
+      ['mysql://u:p?ss@host/db', 'mysql://u:***@host/db'],
+      ['redis://:pw@h:6379', 'redis://:***@h:6379'],
+      ['rediss://default:pw@h:6380/0', 'rediss://default:***@h:6380/0'],
+      ['postgres://u:@h/db', 'postgres://u:***@h/db'],
+      ['postgres://u@h/db', 'postgres://u@h/db'],
+      ['postgres://h:5432/db', 'postgres://h:5432/db'],
+      ['postgres://h/db?password=hunter2', 'postgres://h/db?password=***'],
+      ['postgres://u@h/db?sslmode=require&sslpassword=hunter2&application_name=app', 'postgres://u@h/db?sslmode=require&sslpassword=***&application_name=app'],
+      ['mysql://u@h/db?pass=a&token=b&secret=c&key=d&api_key=e&PASSWORD=f', 'mysql://u@h/db?pass=***&token=***&secret=***&key=***&api_key=***&PASSWORD=***'],
+      ['postgres://h/db?password=&sslmode=disable', 'postgres://h/db?password=&sslmode=disable'],
+      ['postgres://h/db?sslmode=require#password=x', 'postgres://h/db?sslmode=require#password=x'],
+      // Ambiguous (an @ in a query value, a & in a password): both readings masked, more hidden, never less.
+      ['postgres://u:pw@h/db?application_name=a@b', 'postgres://u:***@b'],
+      ['mysql://u:p@ss@h/db?password=p@ss&charset=utf8mb4', 'mysql://u:***&charset=utf8mb4'],
+      ['mysql://u:a&token=b@h/db', 'mysql://u:***'],
+      ['sqlite:./.gantry/dev.sqlite3', 'sqlite:./.gantry/dev.sqlite3'],
+      ['from redis://:a1@h1 to redis://:b2@h2', 'from redis://:***@h1 to redis://:***@h2'],
+      ['${DATABASE_URL:-mysql://u:p@ss@db/app?password=x}', '${DATABASE_URL:-mysql://u:***@db/app?password=***}'],
+      ['postgres://h/db?password=a}b', 'postgres://h/db?password=***'],
+    ]
+    for (const [url, shown] of table) {
+      expect(maskSettings({ database: url }).database, url).to.equal(shown)
+      expect(displayValue('DATABASE_URL', url), url).to.equal(shown)
+    }
   })
 
   it('masks passwords and secrets inside ${VAR:-default} defaults', () => {
@@ -86,10 +119,10 @@ describe('config: secrets, env show and env diff helpers', () => {
     expect(vars.SENTRY_DSN?.b).to.deep.equal({ source: 'unset', value: null })
     expect(vars.GANTRY_AUTH_SECRET).to.deep.include({ kind: 'differs', secret: true })
     expect(vars.GANTRY_AUTH_SECRET?.a.value).to.equal(null)
-    expect(vars.DATABASE_URL?.b.value).to.equal('postgres://app:***@db/prod')
+    expect(vars.DATABASE_URL?.b.value).to.equal('postgres://app:***@db/prod?sslpassword=***')
     expect(vars.PORT).to.equal(undefined)
     const text = JSON.stringify(diff)
-    for (const secret of ['staging-secret', 'prod-secret', 's3cret', 'other', 'rpass']) expect(text).not.to.include(secret)
+    for (const secret of ['staging-secret', 'prod-secret', 's3cret', 'oth', 'er@', 'sslpw', 'rpass']) expect(text).not.to.include(secret)
   })
 
   it('reports no difference between an environment and itself', () => {

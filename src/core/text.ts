@@ -1,0 +1,28 @@
+/**
+ * Text that people type for other people to read: user names, API key names, role descriptions, the
+ * GANTRY_ACTOR of an audit entry. A terminal acts on some characters instead of showing them (OSC 52 writes
+ * the clipboard, CR/LF fakes table rows, a bidi override reverses what is read), so they are refused here at
+ * input, and the CLI escapes the same characters in everything it prints.
+ */
+import { z } from 'zod'
+
+/**
+ * One control character: C0 (TAB, CR, LF and ESC among them), DEL, C1, and the bidirectional embeddings,
+ * overrides (U+202A–U+202E) and isolates (U+2066–U+2069).
+ */
+// eslint-disable-next-line no-control-regex -- matching control characters is this pattern's purpose
+export const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/
+
+/** The first control character of `text` as `U+001B at character 5`, or undefined when it has none. */
+export function findControlCharacter(text: string): string | undefined {
+  const match = CONTROL_CHARACTER.exec(text)
+  if (!match) return undefined
+  const code = match[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')
+  return `U+${code} at character ${match.index + 1}`
+}
+
+/** The check of such a text field: `name: z.string().check(plainText)`; parseInput names the field. */
+export const plainText = z.superRefine((text: string, ctx) => {
+  const found = findControlCharacter(text)
+  if (found) ctx.addIssue({ code: 'custom', message: `contains a control character (${found}): use printable text only` })
+})
