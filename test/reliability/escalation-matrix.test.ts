@@ -94,22 +94,14 @@ describe('reliability: escalation matrix (actors × mutating admin routes × tar
         for (const cell of cellsOf(slice, routes, (p) => `${p}-m${++fresh}`)) results.push(await judge(door, cell, { world, snapshot, sameConnection: true, restore }))
       }
       agent.destroy()
-      const seconds = (performance.now() - started) / 1000
-      const kinds = report('HTTP in process', results, seconds)
-      const counts = tally(results)
-      const met = record({
+      score({
+        door: 'HTTP in process',
         id: 'escalation-matrix-http',
-        area: 'bad inputs tried',
         what: 'escalations possible over HTTP: requests the invariant refuses (hand out or act on more than the actor holds) that succeeded or changed the database',
         tried: `${slices.length} actors (${new Set(slices.map((s) => s.actor.role.name)).size} roles × token, key, narrowed keys) × ${routes.length} mutating admin routes × lower/equal/higher targets: ${results.length.toLocaleString('en-US')} cells in process`,
-        value: counts.escalation,
-        unit: 'escalations',
-        target: { comparison: '=', value: 0 },
-        detail: { counts, seconds: Math.round(seconds), kinds: kinds.map((k) => ({ ...k, actors: k.actors.length })) },
+        results,
+        seconds: (performance.now() - started) / 1000,
       })
-      expect(counts['server error'], failures(results, 'server error').join('\n')).to.equal(0)
-      expect(counts['wrongly refused'], failures(results, 'wrongly refused').join('\n')).to.equal(0)
-      expect(met, `${counts.escalation} escalations:\n${failures(results, 'escalation').slice(0, 40).join('\n')}`).to.equal(true)
     })
   })
 
@@ -156,25 +148,37 @@ describe('reliability: escalation matrix (actors × mutating admin routes × tar
           if (result.outcome !== 'refused') slice = await createSlice(world, actor, ++n)
         }
       }
-      const seconds = (performance.now() - started) / 1000
-      const kinds = report('remote CLI', results, seconds)
-      const counts = tally(results)
-      const met = record({
+      score({
+        door: 'remote CLI',
         id: 'escalation-matrix-remote',
-        area: 'bad inputs tried',
         what: 'escalations possible through `gantry … --remote`: commands the invariant refuses that succeeded or changed the database',
         tried: `${plan.length} actors × the ${routes.length} mutating admin routes whose permission they hold${FULL_SCALE ? ' × every target' : ' (a sample: one cell per route)'}: ${results.length.toLocaleString('en-US')} CLI runs against gantry serve`,
-        value: counts.escalation,
-        unit: 'escalations',
-        target: { comparison: '=', value: 0 },
-        detail: { counts, seconds: Math.round(seconds), kinds: kinds.map((k) => ({ ...k, actors: k.actors.length })) },
+        results,
+        seconds: (performance.now() - started) / 1000,
       })
-      expect(counts['server error'], failures(results, 'server error').join('\n')).to.equal(0)
-      expect(counts['wrongly refused'], failures(results, 'wrongly refused').join('\n')).to.equal(0)
-      expect(met, `${counts.escalation} escalations:\n${failures(results, 'escalation').join('\n')}`).to.equal(true)
     })
   })
 })
+
+/** Prints a door's summary, records its figure (escalations, target 0) and asserts it, with no 5xx and nothing wrongly refused. */
+function score(door: { door: string; id: string; what: string; tried: string; results: readonly CellResult[]; seconds: number }): void {
+  const { results, seconds } = door
+  const kinds = report(door.door, results, seconds)
+  const counts = tally(results)
+  const met = record({
+    id: door.id,
+    area: 'bad inputs tried',
+    what: door.what,
+    tried: door.tried,
+    value: counts.escalation,
+    unit: 'escalations',
+    target: { comparison: '=', value: 0 },
+    detail: { counts, seconds: Math.round(seconds), kinds: kinds.map((k) => ({ ...k, actors: k.actors.length })) },
+  })
+  expect(counts['server error'], failures(results, 'server error').join('\n')).to.equal(0)
+  expect(counts['wrongly refused'], failures(results, 'wrongly refused').join('\n')).to.equal(0)
+  expect(met, `${counts.escalation} escalations:\n${failures(results, 'escalation').slice(0, 40).join('\n')}`).to.equal(true)
+}
 
 /** Requests to the app listening in this process, on kept-alive connections. */
 function inProcessDoor(base: string, agent: Agent): Door {
