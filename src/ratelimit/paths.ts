@@ -36,14 +36,58 @@ export function normalisePath(path: string): string {
   return `/${segments.join('/')}`
 }
 
-/** A matcher for one pattern, compiled once (the limiter compiles its rules' patterns up front). */
+/**
+ * A matcher for one pattern, compiled once (the limiter compiles its rules' patterns up front). It runs
+ * in time linear in the path, whatever the pattern: rules keyed by address are matched before
+ * authentication, and the regex this replaces (each `*` a backtracking `.*`) held the event loop for
+ * seconds on a pattern with 8 `*` and a 41-character path. The pattern splits at its `*` into literal
+ * parts: the first must start the path, the last end it, and each one between is taken at its leftmost
+ * place after the one before. For a pattern whose only wildcard is `*`, leftmost never loses a match (any
+ * later place leaves less room for the rest), so nothing is ever tried twice.
+ */
 export function compilePattern(pattern: string): (normalisedPath: string) => boolean {
-  const source = normalisePath(pattern)
-    .split('*')
-    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-    .join('.*')
-  const regex = new RegExp(`^${source}$`, 's')
-  return (normalisedPath) => regex.test(normalisedPath)
+  const parts = normalisePath(pattern).split('*')
+  const head = parts[0] ?? ''
+  if (parts.length === 1) return (normalisedPath) => normalisedPath === head
+  const tail = parts[parts.length - 1] ?? ''
+  const middle = parts
+    .slice(1, -1)
+    .filter((part) => part !== '')
+    .map(leftmostEnd)
+  return (normalisedPath) => {
+    const end = normalisedPath.length - tail.length
+    if (end < head.length || !normalisedPath.startsWith(head) || !normalisedPath.endsWith(tail)) return false
+    let at = head.length
+    for (const find of middle) {
+      at = find(normalisedPath, at, end)
+      if (at === -1) return false
+    }
+    return true
+  }
+}
+
+/**
+ * A search for `needle` within text[from, to) that returns the index just past its leftmost occurrence,
+ * or -1: Knuth–Morris–Pratt, which reads each character of the text once and never steps back, so its
+ * time is bounded by construction rather than by the engine's choice of string search.
+ */
+function leftmostEnd(needle: string): (text: string, from: number, to: number) => number {
+  // border[i]: the length of the longest proper prefix of needle[0..i] that is also its suffix.
+  const border = new Int32Array(needle.length)
+  for (let i = 1, k = 0; i < needle.length; i++) {
+    while (k > 0 && needle.charCodeAt(i) !== needle.charCodeAt(k)) k = border[k - 1] ?? 0
+    if (needle.charCodeAt(i) === needle.charCodeAt(k)) k++
+    border[i] = k
+  }
+  return (text, from, to) => {
+    for (let i = from, k = 0; i < to; i++) {
+      const c = text.charCodeAt(i)
+      while (k > 0 && c !== needle.charCodeAt(k)) k = border[k - 1] ?? 0
+      if (c === needle.charCodeAt(k)) k++
+      if (k === needle.length) return i + 1
+    }
+    return -1
+  }
 }
 
 /**

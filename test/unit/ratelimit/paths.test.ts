@@ -1,6 +1,7 @@
 import { expect } from 'chai'
 import fc from 'fast-check'
 import { manualClock } from '../../../src/core/clock.js'
+import { MAX_MATCH_WILDCARDS } from '../../../src/core/ratelimits/ratelimits.schema.js'
 import { createMemoryStore, createRateLimiter, LOGIN_RULES, matchesPath, normalisePath } from '../../../src/ratelimit/index.js'
 
 const LOGIN = '/api/v1/auth/login'
@@ -104,5 +105,39 @@ describe('ratelimit/paths', () => {
     expect(matchesPath('/API/V1/Auth/Login/', LOGIN)).to.equal(true) // patterns are normalised too
     expect(matchesPath('/a.b', '/axb')).to.equal(false) // no regex leaks
     expect(matchesPath('/a+', '/aa')).to.equal(false)
+  })
+
+  it('matches exactly as `*` → `.*` did, on random patterns and paths', () => {
+    // The old matcher, kept as the oracle: fine on inputs this small, exponential on long ones.
+    const oracle = (pattern: string, path: string) =>
+      new RegExp(`^${normalisePath(pattern).split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 's').test(path)
+    // A small alphabet, so parts repeat, overlap and nearly match: where a leftmost choice could go wrong.
+    const text = (chars: string, maxLength: number) => fc.array(fc.constantFrom(...chars), { maxLength }).map((cs) => cs.join(''))
+    fc.assert(
+      fc.property(text('ab/*.', 12), text('ab/.', 16), (pattern, raw) => {
+        const path = normalisePath(raw)
+        expect(matchesPath(`/${pattern}`, path), `/${pattern} on ${path}`).to.equal(oracle(`/${pattern}`, path))
+      }),
+      { numRuns: 20_000 },
+    )
+  })
+
+  it(`decides the worst cases in linear time: ${MAX_MATCH_WILDCARDS} wildcards, near-miss parts, 16,000-character paths`, () => {
+    const wildcards = MAX_MATCH_WILDCARDS
+    const cases: Array<[pattern: string, path: string]> = [
+      // The issue's shape: every `*` can take any split of a run of one letter, and the end never matches.
+      [`/${'*a'.repeat(wildcards)}b`, `/${'a'.repeat(41)}`],
+      [`/${'*a'.repeat(wildcards)}b`, `/${'a'.repeat(16_000)}`],
+      [`/${'*ab'.repeat(wildcards - 1)}*c`, `/${'ab'.repeat(8_000)}`],
+      // A long part that almost occurs everywhere: a naive search compares it afresh at every place.
+      [`/*${'a'.repeat(120)}b*${'a'.repeat(120)}b`, `/${'a'.repeat(16_000)}`],
+      [`/${'*/'.repeat(wildcards)}x`, `/${'a/'.repeat(8_000)}`],
+      [`/*${'ab'.repeat(60)}c*`, `/${'ab'.repeat(8_000)}`],
+    ]
+    const started = performance.now()
+    for (const [pattern, path] of cases) expect(matchesPath(pattern, path), pattern).to.equal(false)
+    // Linear, these take well under a millisecond each; the backtracking regex took 4 s on the first alone.
+    expect(performance.now() - started).to.be.below(250)
+    expect(matchesPath(`/${'*a'.repeat(wildcards)}`, `/${'a'.repeat(16_000)}`)).to.equal(true)
   })
 })
