@@ -48,8 +48,6 @@ const log = (line) => process.stderr.write(`${line}\n`)
 
 /** The built rate-limit modules this measures (dist/ of the package at `root`). */
 const gantryRateLimit = (root) => import(pathToFileURL(join(root, 'dist', 'src', 'ratelimit', 'index.js')).href)
-/** GCRA's T = window / limit, as the limiter computes it from a rule. */
-const gcra = (root) => import(pathToFileURL(join(root, 'dist', 'src', 'ratelimit', 'gcra.js')).href)
 
 /**
  * `n` calls of `decide(i)` (resolving to true when admitted, false when refused) with `concurrency` in flight;
@@ -121,7 +119,6 @@ const redisBenchmark = {
   warmup: { full: 3, quick: 1 },
   async setup({ root }) {
     const { createRedisStore } = await gantryRateLimit(root)
-    const { intervalUs } = await gcra(root)
     const { Redis } = await import('ioredis')
     const { RateLimiterRedis, RateLimiterRes } = require('rate-limiter-flexible')
     const clients = [new Redis(REDIS_URL, REDIS_OPTIONS), new Redis(REDIS_URL, REDIS_OPTIONS)]
@@ -135,7 +132,7 @@ const redisBenchmark = {
     const [ours, theirs] = clients
     const prefix = `gantry-bench:ratelimit:${process.pid}-${Date.now().toString(36)}:`
     const { batch, burst } = SHAPE.redis
-    const params = { intervalUs: intervalUs(WINDOW_MS, burst), burst }
+    const params = { limit: burst, windowMs: WINDOW_MS, burst }
     const store = createRedisStore({ redis: ours, keyPrefix: `${prefix}gantry:` })
     const limiter = new RateLimiterRedis({ storeClient: theirs, keyPrefix: `${prefix}rlf`, points: burst, duration: WINDOW_MS / 1000 })
     const refused = rlfDecide(RateLimiterRes)
@@ -193,10 +190,9 @@ const memoryBenchmark = {
   warmup: { full: 5, quick: 3 },
   async setup({ root }) {
     const { createMemoryStore } = await gantryRateLimit(root)
-    const { intervalUs } = await gcra(root)
     const { RateLimiterMemory, RateLimiterRes } = require('rate-limiter-flexible')
     const { batch, burst } = SHAPE.memory
-    const params = { intervalUs: intervalUs(WINDOW_MS, burst), burst }
+    const params = { limit: burst, windowMs: WINDOW_MS, burst }
     const clock = { now: () => Date.now() }
     const refused = rlfDecide(RateLimiterRes)
     const expectAdmitted = KEYS * burst

@@ -49,10 +49,11 @@ export function createProbe(options: { store: RateLimitStore; shared: boolean; c
           steps.push({ ...base, limit: null, window: null, burst: null, override: 'blocked', matched: true, wouldAdmit: false, remaining: 0, retryAfter: blockRetryAfter(override?.expiresAt, nowMs) })
         } else {
           const state = await store.peek(storeKey(keyPrefix, rule, value))
-          const tat = state.tatUs ?? state.nowUs
-          const left = remaining(tat, state.nowUs, figures.params)
-          const step = { ...base, limit: figures.limit, window: formatDuration(figures.windowMs), burst: figures.params.burst, override: override ? `${figures.limit}/${formatDuration(figures.windowMs)} burst ${figures.params.burst}` : null, matched: true, wouldAdmit: left > 0, remaining: left }
-          steps.push(left > 0 ? step : { ...step, retryAfter: retryAfterSeconds(tat, state.nowUs, figures.params) })
+          const { limit, windowMs, burst } = figures.params
+          const left = remaining(state.tat, state.nowUs, figures.params)
+          const step = { ...base, limit, window: formatDuration(windowMs), burst, override: override ? `${limit}/${formatDuration(windowMs)} burst ${burst}` : null, matched: true, wouldAdmit: left > 0, remaining: left }
+          // No request is left only while the key is busy, so a refusal always has a TAT.
+          steps.push(left > 0 || !state.tat ? step : { ...step, retryAfter: retryAfterSeconds(state.tat, state.nowUs, figures.params) })
           if (rule.mode === 'enforce' && left > 0 && (!tightest || left < tightest.left)) tightest = { rule: rule.name, left }
         }
         const last = steps[steps.length - 1]

@@ -3,7 +3,7 @@
  * with one item per enforced rule that applied. The draft is not an RFC yet and its syntax has changed
  * between revisions (-07 used `limit=…, remaining=…`), so the revision is pinned here.
  */
-import type { GcraParams } from './types.js'
+import type { GcraParams, Tat } from './types.js'
 import { remaining, retryAfterSeconds, secondsUntilIdle } from './gcra.js'
 
 /**
@@ -17,10 +17,8 @@ export const RATELIMIT_HEADERS_DRAFT = 'draft-ietf-httpapi-ratelimit-headers-11'
 /** One enforced rule's state after its step, as the fields report it. */
 export interface PolicyState {
   readonly name: string
-  readonly limit: number
-  readonly windowMs: number
   readonly params: GcraParams
-  readonly tatUs: number
+  readonly tat: Tat
   readonly nowUs: number
 }
 
@@ -31,7 +29,7 @@ export function sfString(value: string): string {
 
 /** `"name";q=limit;w=seconds`: the sustained quota. w is whole seconds (the draft has no sub-second), rounded up. */
 export function policyItem(state: PolicyState): string {
-  return `${sfString(state.name)};q=${state.limit};w=${Math.max(1, Math.ceil(state.windowMs / 1000))}`
+  return `${sfString(state.name)};q=${state.params.limit};w=${Math.max(1, Math.ceil(state.params.windowMs / 1000))}`
 }
 
 /**
@@ -41,8 +39,8 @@ export function policyItem(state: PolicyState): string {
  * should not point earlier than t, so on a refusal t equals Retry-After.
  */
 export function serviceLimitItem(state: PolicyState): string {
-  const r = remaining(state.tatUs, state.nowUs, state.params)
-  const t = r === 0 ? retryAfterSeconds(state.tatUs, state.nowUs, state.params) : secondsUntilIdle(state.tatUs, state.nowUs)
+  const r = remaining(state.tat, state.nowUs, state.params)
+  const t = r === 0 ? retryAfterSeconds(state.tat, state.nowUs, state.params) : secondsUntilIdle(state.tat, state.nowUs)
   return `${sfString(state.name)};r=${r};t=${t}`
 }
 

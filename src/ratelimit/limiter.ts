@@ -10,7 +10,7 @@ import { validateRule } from '../core/ratelimits/builtin-rules.js'
 import type { RateLimitOverride } from '../core/ratelimits/ratelimits.schema.js'
 import { systemClock, type Clock } from '../core/clock.js'
 import { rateLimitHeaders, type PolicyState } from './headers.js'
-import { intervalUs, remaining, retryAfterSeconds } from './gcra.js'
+import { remaining, retryAfterSeconds } from './gcra.js'
 import { compilePattern, normalisePath } from './paths.js'
 import type { AppliedRule, ConsumeResult, GcraParams, LocalStore, RateLimitDecision, RateLimiter, RateLimitRule, RateLimitStore, RateLimitSubject, RuleKey } from './types.js'
 import { GantryError } from '../core/errors.js'
@@ -26,8 +26,6 @@ const BLOCK_RETRY_AFTER_S = 3600
 
 /** The figures one request meets for one rule: the rule's own, an override's, or a block. */
 export interface Figures {
-  readonly limit: number
-  readonly windowMs: number
   readonly params: GcraParams
   /** Set when an override applies: 'blocked' or its figures, for `ratelimit test`. */
   readonly override?: RateLimitOverride | undefined
@@ -48,7 +46,7 @@ export function compileRule(rule: RateLimitRule): CompiledRule {
   const exempt = (rule.exempt ?? []).map(compilePattern)
   return {
     rule,
-    figures: { limit: rule.limit, windowMs: rule.windowMs, params: { intervalUs: intervalUs(rule.windowMs, rule.limit), burst: rule.burst } },
+    figures: { params: { limit: rule.limit, windowMs: rule.windowMs, burst: rule.burst } },
     matches: (requestMethod, normalised) =>
       // HEAD runs the GET handler in Express, so a GET rule must count HEAD too or it is a free bypass.
       (method === '*' || method === requestMethod || (method === 'GET' && requestMethod === 'HEAD')) &&
@@ -101,7 +99,7 @@ export function figuresFor(compiled: CompiledRule, override: RateLimitOverride |
   if (!override) return compiled.figures
   if (override.blocked || override.limit === undefined || override.windowMs === undefined) return 'blocked'
   const burst = override.burst ?? override.limit
-  return { limit: override.limit, windowMs: override.windowMs, params: { intervalUs: intervalUs(override.windowMs, override.limit), burst }, override }
+  return { params: { limit: override.limit, windowMs: override.windowMs, burst }, override }
 }
 
 export interface LimiterOptions {
@@ -138,7 +136,7 @@ export function createRateLimiter(options: LimiterOptions): RateLimiter {
   const consume = async (rule: RateLimitRule, key: string, params: GcraParams): Promise<ConsumeResult | 'unavailable' | undefined> => {
     try {
       const result = await store.consume(key, params)
-      if (rule.onStoreError === 'local') fallback?.remember(key, result.tatUs)
+      if (rule.onStoreError === 'local') fallback?.remember(key, result.tat)
       return result
     } catch (err) {
       try {
@@ -205,8 +203,8 @@ export function createRateLimiter(options: LimiterOptions): RateLimiter {
           if (!result.allowed) shadowRefused.push(rule.name)
           continue
         }
-        enforced.push({ name: rule.name, limit: figures.limit, windowMs: figures.windowMs, params: figures.params, tatUs: result.tatUs, nowUs: result.nowUs })
-        if (!result.allowed) return refuse(rule.name, retryAfterSeconds(result.tatUs, result.nowUs, figures.params))
+        enforced.push({ name: rule.name, params: figures.params, tat: result.tat, nowUs: result.nowUs })
+        if (!result.allowed) return refuse(rule.name, retryAfterSeconds(result.tat, result.nowUs, figures.params))
       }
       return { allowed: true, rule: mostRestrictive(enforced), headers: rateLimitHeaders(enforced), shadowRefused, applied, unavailable: false }
     },
@@ -226,7 +224,7 @@ export function blockRetryAfter(expiresAt: number | undefined, nowMs: number): n
 function mostRestrictive(states: readonly PolicyState[]): string | undefined {
   let best: { name: string; left: number } | undefined
   for (const s of states) {
-    const left = remaining(s.tatUs, s.nowUs, s.params)
+    const left = remaining(s.tat, s.nowUs, s.params)
     if (!best || left < best.left) best = { name: s.name, left }
   }
   return best?.name

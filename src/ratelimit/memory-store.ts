@@ -4,8 +4,8 @@
  * full map first drops expired keys, then evicts the least recently admitted ones.
  */
 import type { Clock } from '../core/clock.js'
-import { gcraStep } from './gcra.js'
-import type { ConsumeResult, GcraParams, LocalStore } from './types.js'
+import { gcraStep, idleAtUs } from './gcra.js'
+import type { ConsumeResult, GcraParams, LocalStore, Tat } from './types.js'
 
 /** Keys kept at most unless told otherwise: ~100k short strings and numbers are a few MB. */
 export const DEFAULT_MAX_KEYS = 100_000
@@ -25,20 +25,20 @@ export function createMemoryStore(options: { clock: Clock; maxKeys?: number }): 
   const maxKeys = options.maxKeys ?? DEFAULT_MAX_KEYS
   if (!Number.isInteger(maxKeys) || maxKeys < 1) throw new RangeError(`maxKeys must be a positive integer, not ${maxKeys}`)
   // Insertion order is admission order (an admitted key is re-inserted), so the head is the least recently admitted.
-  const tats = new Map<string, number>()
+  const tats = new Map<string, Tat>()
   let lastSweepUs = Number.NEGATIVE_INFINITY
   let calls = 0
 
   // A key whose TAT has passed is idle: dropping it changes no decision (gcraStep treats absent as TAT = now).
   const sweep = (nowUs: number) => {
-    for (const [key, tat] of tats) if (tat <= nowUs) tats.delete(key)
+    for (const [key, tat] of tats) if (idleAtUs(tat) <= nowUs) tats.delete(key)
     lastSweepUs = nowUs
   }
 
   const dropExpiredAtHead = (nowUs: number) => {
     let checked = 0
     for (const [key, tat] of tats) {
-      if (checked++ >= INCREMENTAL_CHECKS || tat > nowUs) break
+      if (checked++ >= INCREMENTAL_CHECKS || idleAtUs(tat) > nowUs) break
       tats.delete(key)
     }
   }
@@ -56,25 +56,25 @@ export function createMemoryStore(options: { clock: Clock; maxKeys?: number }): 
     async consume(key: string, params: GcraParams, nowUs = clock.now() * 1000): Promise<ConsumeResult> {
       if (++calls % INCREMENTAL_EVERY === 0) dropExpiredAtHead(nowUs)
       const stored = tats.get(key)
-      const current = stored !== undefined && stored > nowUs ? stored : undefined
+      const current = stored !== undefined && idleAtUs(stored) > nowUs ? stored : undefined
       const step = gcraStep(current, nowUs, params)
       if (step.allowed) {
         tats.delete(key)
-        tats.set(key, step.tatUs)
+        tats.set(key, step.tat)
         if (stored === undefined) makeRoom(nowUs)
       }
-      return { allowed: step.allowed, tatUs: step.tatUs, nowUs }
+      return { allowed: step.allowed, tat: step.tat, nowUs }
     },
-    remember(key, tatUs) {
+    remember(key, tat) {
       const known = tats.has(key)
       tats.delete(key)
-      tats.set(key, tatUs)
+      tats.set(key, tat)
       if (!known) makeRoom(clock.now() * 1000)
     },
     async peek(key) {
       const nowUs = clock.now() * 1000
       const stored = tats.get(key)
-      return { tatUs: stored !== undefined && stored > nowUs ? stored : undefined, nowUs }
+      return { tat: stored !== undefined && idleAtUs(stored) > nowUs ? stored : undefined, nowUs }
     },
     size: () => tats.size,
   }

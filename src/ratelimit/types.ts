@@ -43,16 +43,27 @@ export interface RateLimitDecision {
   readonly unavailable: boolean
 }
 
-/** GCRA parameters of one key: emission interval T and burst. */
+/** GCRA figures of one key: a sustained `limit` per `windowMs`, at most `burst` at once; T = windowMs / limit. */
 export interface GcraParams {
-  intervalUs: number
-  burst: number
+  readonly limit: number
+  readonly windowMs: number
+  readonly burst: number
 }
 
-/** The outcome of one atomic GCRA step: `tatUs` is the key's TAT after the step (unchanged when refused). */
+/**
+ * A theoretical arrival time, exact: `us` whole microseconds plus `frac`/`per` of one (0 ≤ frac < per).
+ * `per` is the limit of the figures that wrote it, since T = window / limit is a whole number of 1/limit µs.
+ */
+export interface Tat {
+  readonly us: number
+  readonly frac: number
+  readonly per: number
+}
+
+/** The outcome of one atomic GCRA step: `tat` is the key's TAT after the step (unchanged when refused). */
 export interface ConsumeResult {
   allowed: boolean
-  tatUs: number
+  tat: Tat
   nowUs: number
 }
 
@@ -60,13 +71,13 @@ export interface ConsumeResult {
 export interface RateLimitStore {
   consume(key: string, params: GcraParams, nowUs?: number): Promise<ConsumeResult>
   /** The key's TAT without spending anything (undefined: idle), and the store's now. */
-  peek(key: string): Promise<{ tatUs: number | undefined; nowUs: number }>
+  peek(key: string): Promise<{ tat: Tat | undefined; nowUs: number }>
 }
 
 /** This instance's memory as the fallback of `local` rules: it also takes the TATs the shared store decided. */
 export interface LocalStore extends RateLimitStore {
   /** Records a key's TAT as the shared store left it, so a fallback starts from the budget already spent. */
-  remember(key: string, tatUs: number): void
+  remember(key: string, tat: Tat): void
 }
 
 /** Decides whether a request may proceed. */

@@ -58,11 +58,19 @@ export function parseMatch(text: string): { method: string; path: string } | und
   return { method: (method ?? '*').toUpperCase(), path: path ?? '/' }
 }
 
+/**
+ * The most `*` a match path may hold. The matcher's time does not grow with them (src/ratelimit/paths.ts:
+ * linear in the path), but a rule needs two or three at most, and a cap turns a pasted or hostile pattern
+ * into an input error instead of a rule every request is matched against.
+ */
+export const MAX_MATCH_WILDCARDS = 8
+
 /** `METHOD PATH` as flags and files write it ('POST /api/v1/auth/login', '* /api/*'); kept as text, read with parseMatch. */
 export const matchSchema = z
   .string()
   .trim()
   .refine((text) => parseMatch(text) !== undefined, 'a match is "METHOD /path" (method or *, path starting with /, * for any run), e.g. "POST /api/v1/auth/login" or "* /api/*"')
+  .refine((text) => (parseMatch(text)?.path.split('*').length ?? 1) - 1 <= MAX_MATCH_WILDCARDS, `a match path has at most ${MAX_MATCH_WILDCARDS} "*"`)
 
 /** The `match` of a rule, written back the way matchSchema reads it. */
 export function formatMatch(match: { method: string; path: string }): string {

@@ -42,7 +42,7 @@ describe('ratelimit/redis-store through Sentinel (integration)', function () {
     try {
       await client.connect()
       const store = createRedisStore({ redis: client, keyPrefix: 'sentinel-test:' })
-      const p = { intervalUs: 60_000_000, burst: 2 }
+      const p = { limit: 1, windowMs: 60_000, burst: 2 }
       expect((await store.consume('k', p)).allowed).to.equal(true)
       expect((await store.consume('k', p)).allowed).to.equal(true)
       expect((await store.consume('k', p)).allowed).to.equal(false)

@@ -18,7 +18,7 @@ const TIMEOUT_MS = 100
 /** As the runtime has it: the client's own timeout is only a backstop, 10× the store's deadline. */
 const CLIENT_OPTIONS = { commandTimeout: 10 * TIMEOUT_MS, enableOfflineQueue: false, maxRetriesPerRequest: 0, lazyConnect: true } as const
 /** One rule's figures: 1 per hour, 1 at once (a second decision on a key is a refusal). */
-const ONCE = { intervalUs: 3_600_000_000, burst: 1 }
+const ONCE = { limit: 1, windowMs: 3_600_000, burst: 1 }
 const GCRA_SHA = createHash('sha1').update(GCRA_LUA).digest('hex')
 
 /** Keeps the event loop busy (no timer, no socket read) for `ms`: what a flooded or starved server does. */

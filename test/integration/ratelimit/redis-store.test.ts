@@ -67,28 +67,43 @@ describe('ratelimit/redis-store (integration)', function () {
   })
 
   it('gives every key it writes a TTL: until the key is idle again, at least 1 ms', async () => {
-    const p = { intervalUs: 2_500_000, burst: 3 }
+    const p = { limit: 1, windowMs: 2500, burst: 3 }
     const first = await store.consume('ttl', p) // time from Redis TIME
     expect(first.allowed).to.equal(true)
     expect(Math.abs(first.nowUs - Date.now() * 1000)).to.be.below(5_000_000) // the shared Redis runs on this host
     const pttl = await redis.pttl(`${prefix}ttl`)
-    expect(pttl).to.be.above(0).and.at.most(Math.ceil((first.tatUs - first.nowUs) / 1000))
+    expect(pttl).to.be.above(0).and.at.most(Math.ceil((first.tat.us - first.nowUs) / 1000))
     expect(pttl).to.be.above(2_000)
     // 1 µs busy: rounded up to 1 ms, never 0 (no expiry at all) — by the PTTL it is 1 ms, 0 or gone (-2), never -1.
-    await store.consume('ttl-tiny', { intervalUs: 1, burst: 1 }, 1_000)
+    await store.consume('ttl-tiny', { limit: 1000, windowMs: 1, burst: 1 }, 1_000)
     expect(await redis.pttl(`${prefix}ttl-tiny`)).to.be.oneOf([1, 0, -2])
   })
 
   it('writes nothing on a refusal', async () => {
-    const p = { intervalUs: 60_000_000, burst: 1 }
+    const p = { limit: 1, windowMs: 60_000, burst: 1 }
     expect((await store.consume('refused', p)).allowed).to.equal(true)
     const before = await redis.pttl(`${prefix}refused`)
     const value = await redis.get(`${prefix}refused`)
     const refused = await store.consume('refused', p)
     expect(refused.allowed).to.equal(false)
-    expect(String(refused.tatUs)).to.equal(value)
+    expect(String(refused.tat.us)).to.equal(value)
     expect(await redis.get(`${prefix}refused`)).to.equal(value)
     expect(await redis.pttl(`${prefix}refused`)).to.be.at.most(before)
+  })
+
+  it('stores a TAT with a remainder as a decimal an earlier version reads as its whole µs, and reads the whole µs one stored', async () => {
+    const now = Date.now() * 1000
+    const sevenths = { limit: 7, windowMs: 60_000, burst: 1 } // T = 8,571,428 4/7 µs
+    const first = await store.consume('format', sevenths, now)
+    expect(first.tat).to.deep.equal({ us: now + 8_571_428, frac: 4, per: 7 })
+    expect(await redis.get(`${prefix}format`)).to.equal(`${now + 8_571_428}.${'4'.padStart(16, '0')}${'7'.padStart(16, '0')}`)
+    // The previous script read a TAT with tonumber(GET): a fresh burst from an unreadable value was the risk.
+    expect(await redis.eval(`return string.format('%.0f', tonumber(redis.call('GET', KEYS[1])))`, 1, `${prefix}format`)).to.equal(String(now + 8_571_428))
+    // What it stored, whole µs, reads as such: 10 s ahead, so burst 1 is refused until then.
+    await redis.set(`${prefix}legacy`, String(now + 10_000_000), 'PX', 60_000)
+    const second = { limit: 1, windowMs: 1_000, burst: 1 }
+    expect(await store.consume('legacy', second, now)).to.deep.equal({ allowed: false, tat: { us: now + 10_000_000, frac: 0, per: 1 }, nowUs: now })
+    expect((await store.consume('legacy', second, now + 10_000_000)).allowed).to.equal(true)
   })
 
   it('4 limiters over 4 connections admit exactly burst from idle on one key under concurrent calls', async () => {
@@ -160,7 +175,7 @@ describe('ratelimit/redis-store (integration)', function () {
       const client = await connected(url)
       try {
         const own = createRedisStore({ redis: client })
-        const p = { intervalUs: 60_000_000, burst: 2 }
+        const p = { limit: 1, windowMs: 60_000, burst: 2 }
         expect((await own.consume('k', p)).allowed).to.equal(true)
         await client.script('FLUSH')
         const sha = createHash('sha1').update(GCRA_LUA).digest('hex')

@@ -11,7 +11,7 @@ import { createAuditService } from '../../../src/core/audit/audit.service.js'
 import { manualClock } from '../../../src/core/clock.js'
 import type { ActorContext } from '../../../src/core/context.js'
 import { LOGIN_RULES } from '../../../src/core/ratelimits/builtin-rules.js'
-import type { FileRule, RuleView } from '../../../src/core/ratelimits/ratelimits.schema.js'
+import { MAX_MATCH_WILDCARDS, type FileRule, type RuleView } from '../../../src/core/ratelimits/ratelimits.schema.js'
 import { createRateLimitsService, type RateLimitsService } from '../../../src/core/ratelimits/ratelimits.service.js'
 import { addStats } from '../../../src/core/ratelimits/ratelimits.repo.js'
 import { openDatabase } from '../../../src/db/connect.js'
@@ -126,6 +126,16 @@ for (const dialect of DIALECTS) {
         }
         expect(await rl.version()).to.equal(0)
         expect(await audited()).to.deep.equal([])
+      })
+
+      it(`refuses a match path with more than ${MAX_MATCH_WILDCARDS} "*", naming the field and the cap, through set and apply alike`, async () => {
+        const path = (wildcards: number) => `/${'*a'.repeat(wildcards)}`
+        const viaSet = await rejection(rl.set(f.ctx, 'api', { match: `* ${path(MAX_MATCH_WILDCARDS + 1)}`, limit: 1, window: '1m' }))
+        expect([viaSet.code, viaSet.message]).to.deep.equal(['INVALID_INPUT', `match: a match path has at most ${MAX_MATCH_WILDCARDS} "*".`])
+        const viaApply = await rejection(rl.apply(f.ctx, { rules: [{ name: 'api', match: `GET ${path(MAX_MATCH_WILDCARDS + 1)}`, limit: 1, window: '1m' }] }))
+        expect([viaApply.code, viaApply.message]).to.deep.equal(['INVALID_INPUT', `rules.0.match: a match path has at most ${MAX_MATCH_WILDCARDS} "*".`])
+        expect(await rl.version()).to.equal(0)
+        expect((await rl.set(f.ctx, 'api', { match: `* ${path(MAX_MATCH_WILDCARDS)}`, limit: 1, window: '1m' })).match).to.equal(`* ${path(MAX_MATCH_WILDCARDS)}`)
       })
 
       it('a set that changes nothing bumps no version and writes no audit row', async () => {

@@ -44,6 +44,18 @@ describe('ratelimit/limiter', () => {
     for (const value of [first.headers['RateLimit-Policy'], first.headers.RateLimit, refused.headers.RateLimit]) expect(value).to.match(SF_LIST)
   })
 
+  it('advertises no request the next decision would refuse when T is not a whole µs (999 per 500 ms, burst 2)', async () => {
+    const { store, clock } = spyStore()
+    const limiter = createRateLimiter({ rules: [rule({ limit: 999, windowMs: 500, burst: 2 })], store })
+    await limiter.check(subject())
+    await limiter.check(subject())
+    clock.advance(1)
+    // T = 500.5 µs; TAT − now is 501.5 µs after the third, past the tolerance of one T: nothing is left.
+    const third = await limiter.check(subject())
+    expect([third.allowed, third.headers.RateLimit]).to.deep.equal([true, '"r";r=0;t=1'])
+    expect((await limiter.check(subject())).headers).to.deep.include({ RateLimit: '"r";r=0;t=1', 'Retry-After': '1' })
+  })
+
   it('lists every enforced rule that applied, in order; w rounds a part second up; names are escaped', async () => {
     const { store } = spyStore()
     const rules = [rule({ name: 'a', windowMs: 1_400, limit: 5, burst: 2 }), rule({ name: 'b"\\', key: 'global', limit: 1000, windowMs: 3_600_000, burst: 10 })]

@@ -3,8 +3,8 @@ import { manualClock } from '../../../src/core/clock.js'
 import { createMemoryStore } from '../../../src/ratelimit/index.js'
 import { storeSemantics } from '../../helpers/store-suite.js'
 
-const HOUR = { intervalUs: 3_600_000_000, burst: 1 }
-const SECOND = { intervalUs: 1_000_000, burst: 1 }
+const HOUR = { limit: 1, windowMs: 3_600_000, burst: 1 }
+const SECOND = { limit: 1, windowMs: 1000, burst: 1 }
 
 describe('ratelimit/memory-store', () => {
   it('stays within maxKeys under a spray of 10,000 distinct keys, and still admits new ones', async () => {
@@ -45,7 +45,7 @@ describe('ratelimit/memory-store', () => {
 
   it('counts recency from the last admission, not the first', async () => {
     const store = createMemoryStore({ clock: manualClock(), maxKeys: 3 })
-    const twice = { intervalUs: HOUR.intervalUs, burst: 2 }
+    const twice = { ...HOUR, burst: 2 }
     for (const key of ['a', 'b', 'c', 'a']) await store.consume(key, twice)
     await store.consume('d', twice) // b is now the least recently admitted
     expect((await store.consume('a', twice)).allowed).to.equal(false) // kept: both of its burst spent
@@ -61,7 +61,7 @@ describe('ratelimit/memory-store', () => {
     expect((await store.consume('k0', SECOND)).allowed).to.equal(false)
     clock.advance(1_000) // TAT = now: expired
     const again = await store.consume('k0', SECOND)
-    expect(again).to.deep.equal({ allowed: true, tatUs: clock.now() * 1000 + 1_000_000, nowUs: clock.now() * 1000 })
+    expect(again).to.deep.equal({ allowed: true, tat: { us: clock.now() * 1000 + 1_000_000, frac: 0, per: 1 }, nowUs: clock.now() * 1000 })
     for (let i = 0; i < 100; i++) await store.consume('other', SECOND)
     expect(store.size()).to.be.at.most(2)
   })
@@ -69,8 +69,9 @@ describe('ratelimit/memory-store', () => {
   it('takes time from the clock in µs unless nowUs is passed', async () => {
     const clock = manualClock(1_000)
     const store = createMemoryStore({ clock })
-    expect(await store.consume('k', { intervalUs: 10, burst: 2 })).to.deep.equal({ allowed: true, tatUs: 1_000_010, nowUs: 1_000_000 })
-    expect(await store.consume('k', { intervalUs: 10, burst: 2 }, 1_000_005)).to.deep.equal({ allowed: true, tatUs: 1_000_020, nowUs: 1_000_005 })
+    const p = { limit: 100, windowMs: 1, burst: 2 } // T = 10 µs
+    expect(await store.consume('k', p)).to.deep.equal({ allowed: true, tat: { us: 1_000_010, frac: 0, per: 100 }, nowUs: 1_000_000 })
+    expect(await store.consume('k', p, 1_000_005)).to.deep.equal({ allowed: true, tat: { us: 1_000_020, frac: 0, per: 100 }, nowUs: 1_000_005 })
   })
 
   it('refuses a maxKeys that is not a positive integer', () => {

@@ -1,6 +1,7 @@
 import { expect } from 'chai'
 import fc from 'fast-check'
 import { manualClock } from '../../../src/core/clock.js'
+import { MAX_MATCH_WILDCARDS } from '../../../src/core/ratelimits/ratelimits.schema.js'
 import { createMemoryStore, createRateLimiter, LOGIN_RULES, matchesPath, normalisePath } from '../../../src/ratelimit/index.js'
 
 const LOGIN = '/api/v1/auth/login'
@@ -68,6 +69,33 @@ describe('ratelimit/paths', () => {
     )
   })
 
+  it('normalises exactly as the regex-based version did, on random paths dense in escapes, separators and dots', () => {
+    // The previous implementation, kept as the oracle: the same result, in plain scans instead of a regex split
+    // and a replace callback per escape.
+    const oracle = (path: string) => {
+      const end = path.search(/[?#]/)
+      const bare = end === -1 ? path : path.slice(0, end)
+      const decoded = bare.replace(/%([0-9A-Fa-f]{2})/g, (match, hex: string) => {
+        const char = String.fromCharCode(Number.parseInt(hex, 16))
+        return /^[A-Za-z0-9\-._~]$/.test(char) || char === '/' || char === '\\' ? char : match
+      })
+      const segments: string[] = []
+      for (const segment of decoded.toLowerCase().split(/[/\\]/)) {
+        if (segment === '' || segment === '.') continue
+        if (segment === '..') segments.pop()
+        else segments.push(segment)
+      }
+      return `/${segments.join('/')}`
+    }
+    const pieces = ['%', '%%', '2', '5', 'f', 'F', 'c', 'C', 'e', 'E', '6', '1', '3', '7', 'z', 'g', 'a', 'A', '/', '\\', '.', '..', '?', '#', '~', '_', '-', 'İ', 'Σ', '\u0000', ' ']
+    fc.assert(
+      fc.property(fc.oneof(fc.array(fc.constantFrom(...pieces), { maxLength: 40, size: 'max' }).map((p) => p.join('')), fc.string({ unit: 'binary', maxLength: 40 })), (raw) => {
+        expect(normalisePath(raw), JSON.stringify(raw)).to.equal(oracle(raw))
+      }),
+      { numRuns: 20_000 },
+    )
+  })
+
   it('normalises random case, slash, dot-segment and percent-encoding mutations of a path to the same result', () => {
     const segment = fc.stringMatching(/^[a-z0-9\-._~]{1,8}$/).filter((s) => s !== '.' && s !== '..')
     const hex = (c: string, upper: boolean) => {
@@ -104,5 +132,39 @@ describe('ratelimit/paths', () => {
     expect(matchesPath('/API/V1/Auth/Login/', LOGIN)).to.equal(true) // patterns are normalised too
     expect(matchesPath('/a.b', '/axb')).to.equal(false) // no regex leaks
     expect(matchesPath('/a+', '/aa')).to.equal(false)
+  })
+
+  it('matches exactly as `*` → `.*` did, on random patterns and paths', () => {
+    // The old matcher, kept as the oracle: fine on inputs this small, exponential on long ones.
+    const oracle = (pattern: string, path: string) =>
+      new RegExp(`^${normalisePath(pattern).split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 's').test(path)
+    // A small alphabet, so parts repeat, overlap and nearly match: where a leftmost choice could go wrong.
+    const text = (chars: string, maxLength: number) => fc.array(fc.constantFrom(...chars), { maxLength }).map((cs) => cs.join(''))
+    fc.assert(
+      fc.property(text('ab/*.', 12), text('ab/.', 16), (pattern, raw) => {
+        const path = normalisePath(raw)
+        expect(matchesPath(`/${pattern}`, path), `/${pattern} on ${path}`).to.equal(oracle(`/${pattern}`, path))
+      }),
+      { numRuns: 20_000 },
+    )
+  })
+
+  it(`decides the worst cases in linear time: ${MAX_MATCH_WILDCARDS} wildcards, near-miss parts, 16,000-character paths`, () => {
+    const wildcards = MAX_MATCH_WILDCARDS
+    const cases: Array<[pattern: string, path: string]> = [
+      // The issue's shape: every `*` can take any split of a run of one letter, and the end never matches.
+      [`/${'*a'.repeat(wildcards)}b`, `/${'a'.repeat(41)}`],
+      [`/${'*a'.repeat(wildcards)}b`, `/${'a'.repeat(16_000)}`],
+      [`/${'*ab'.repeat(wildcards - 1)}*c`, `/${'ab'.repeat(8_000)}`],
+      // A long part that almost occurs everywhere: a naive search compares it afresh at every place.
+      [`/*${'a'.repeat(120)}b*${'a'.repeat(120)}b`, `/${'a'.repeat(16_000)}`],
+      [`/${'*/'.repeat(wildcards)}x`, `/${'a/'.repeat(8_000)}`],
+      [`/*${'ab'.repeat(60)}c*`, `/${'ab'.repeat(8_000)}`],
+    ]
+    const started = performance.now()
+    for (const [pattern, path] of cases) expect(matchesPath(pattern, path), pattern).to.equal(false)
+    // Linear, these take well under a millisecond each; the backtracking regex took 4 s on the first alone.
+    expect(performance.now() - started).to.be.below(250)
+    expect(matchesPath(`/${'*a'.repeat(wildcards)}`, `/${'a'.repeat(16_000)}`)).to.equal(true)
   })
 })
