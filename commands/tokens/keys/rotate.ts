@@ -4,7 +4,7 @@ import { rotatedSigningKeySchema, type RotatedSigningKey } from '../../../src/co
 export default class TokensKeysRotate extends AdminCommand<typeof TokensKeysRotate> {
   static override summary = 'Make a new EdDSA token signing key; the current one retires but keeps verifying its tokens.'
   static override description =
-    'Needs auth.algorithm EdDSA and the environment’s GANTRY_AUTH_SECRET (private keys are stored sealed under it). New tokens carry the new kid at once; running servers pick it up within a second. The retired key stays in the JWKS until every token it signed has expired (the longest token lifetime, 30 days for script tokens).'
+    'Needs auth.algorithm EdDSA and the environment’s GANTRY_AUTH_SECRET (private keys are stored sealed under it). New tokens carry the new kid at once; running servers pick it up within a second. The retired key stays in the JWKS until every token it signed has expired (auth.maxTokenTtl, 24 hours by default).'
   static override examples = ['<%= config.bin %> tokens keys rotate', '<%= config.bin %> tokens keys rotate -e production --json']
   static override resultSchema = rotatedSigningKeySchema
 
