@@ -36,8 +36,10 @@ end
  * as whole µs and remainder (gcra.ts `emission`), now (µs; empty: Redis TIME). Returns {admitted (1|0), TAT
  * after the step as us, remainder and limit, now}. An absent key or a TAT in the past counts as TAT = now
  * (idle); a TAT stored with a remainder under another limit (an override changed it) counts as the next
- * whole µs. A refusal writes nothing. An admission sets TAT with an expiry at the moment the key is idle
- * again: ceil((TAT − now) / 1000) ms, at least 1, so an expired key is exactly an idle one.
+ * whole µs. A refusal writes nothing. An admission sets TAT with an expiry a second after the moment the
+ * key is idle again (ceil((TAT − now) / 1000) ms + 1000): an idle key and an absent one decide alike (a TAT
+ * in the past is idle), and the second keeps a sequence whose `now` is given (a test's, by its own clock)
+ * from seeing the key vanish on Redis's clock between two of its steps.
  * Lua numbers are doubles, exact for integers below 2^53 (µs since 1970 are ~2^51); '%.0f' writes them
  * without the exponent tostring() would use.
  */
@@ -65,7 +67,7 @@ if frac >= per then
 end
 local idle_at = us
 if frac > 0 then idle_at = us + 1 end
-local ttl = math.max(1, math.ceil((idle_at - now) / 1000))
+local ttl = math.ceil((idle_at - now) / 1000) + 1000
 redis.call('SET', KEYS[1], write_tat(us, frac, per), 'PX', string.format('%.0f', ttl))
 return {1, us, frac, per, now}
 `
