@@ -5,6 +5,7 @@ import { z } from 'zod'
 import { GantryCommand } from '../src/cli/base-command.js'
 import { canPrompt, confirm, valueOrAsk } from '../src/cli/prompts.js'
 import { GantryError } from '../src/core/errors.js'
+import { imageInstallProblems } from '../src/scaffold/image-install.js'
 import { DATABASES, initWorkspace, type ComposeDatabase } from '../src/scaffold/init.js'
 
 const EXTENSIONS = ['ts', 'js'] as const
@@ -54,6 +55,7 @@ export default class Init extends GantryCommand<typeof Init> {
     const files = initWorkspace(root, { name, database: database as ComposeDatabase, redis, migrationsExtension: extension as 'ts' | 'js' }, { force: this.flags.force ?? false })
     this.ui.out(`Workspace ${name} in ${root}:`)
     for (const file of files) this.ui.out(`  ${this.ui.color.green(file.action.padEnd(11))} ${file.path}`)
+    for (const problem of imageInstallProblems(root)) this.ui.warn(problem)
     const cd = relative(process.cwd(), root)
     this.ui.out('')
     this.ui.out('Next steps:')

@@ -4,7 +4,9 @@
  * ESM bundle of every command, Gantry's own code and its dependencies (TOOLCHAIN §5: loading hundreds of
  * small modules is most of a command's start-up; one file is ~0.7x). bin/run.js imports oclif's `execute`
  * from the same bundle, so one copy of @oclif/core serves both. The rest of dist/ stays as tsc wrote it
- * (dist/commands/** for the CLI surface check, dist/migrations for Gantry's own migrations).
+ * (dist/commands/** for the CLI surface check, dist/migrations for Gantry's own migrations, dist/src for the
+ * library). The package ships what runs (package.json "files"): the bundle and its chunks, dist/src and
+ * dist/migrations, not the per-command files.
  *
  * Kept out of the bundle: native and optional database drivers (knex requires only the one a URL names),
  * ioredis (its named ESM export differs under esbuild's interop), tsx (a loader that registers itself by
@@ -12,7 +14,7 @@
  * Each bundled module keeps its own import.meta.url / __dirname (rewritten to where the unbundled file is),
  * so src/package-root.ts and the libraries that read files next to themselves behave as before.
  */
-import { readFile, readdir, writeFile } from 'node:fs/promises'
+import { readFile, readdir } from 'node:fs/promises'
 import { dirname, join, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
@@ -53,14 +55,14 @@ const result = await build({
   target: 'node20',
   external,
   legalComments: 'none',
-  sourcemap: 'linked',
+  // Source maps only when asked (GANTRY_SOURCEMAPS=1 npm run build): they would triple what the package ships.
+  sourcemap: process.env.GANTRY_SOURCEMAPS ? 'linked' : false,
   logLevel: 'warning',
   // CommonJS inside an ESM bundle: `require` of externals and node: built-ins.
   banner: { js: banner() },
   plugins: [commandTable(entry), moduleLocation()],
   metafile: true,
 })
-await writeFile(join(root, 'dist', 'bundle-meta.json'), JSON.stringify(result.metafile))
 const outputs = Object.entries(result.metafile.outputs).filter(([name]) => name.endsWith('.js'))
 const mb = (bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MB`
 const main = outputs.find(([name]) => name.endsWith('/index.js'))?.[1].bytes ?? 0

@@ -2,10 +2,13 @@ import type { ActorContext } from '../core/context.js'
 import type { Services } from '../core/services.js'
 import type { AdminApi } from './admin-api.js'
 
-/** The AdminApi straight over the services, as one actor (a local operator: `localContext(localActor())`). */
-export function createLocalAdmin(services: Services, ctx: ActorContext): AdminApi {
+/**
+ * The AdminApi straight over the services, as one actor (a local operator: `localContext(localActor())`).
+ * Every failure passes through `translateError` (the runtime names a missing schema and how to create it).
+ */
+export function createLocalAdmin(services: Services, ctx: ActorContext, translateError: (err: unknown) => unknown): AdminApi {
   const { users, roles, audit, userImport, userExport, apikeys, sessions, signingKeys, maintenance, rateLimits } = services
-  return {
+  return translating<AdminApi>(translateError, {
     users: {
       create: (input) => users.create(ctx, input),
       list: (input) => users.list(ctx, input),
@@ -58,5 +61,25 @@ export function createLocalAdmin(services: Services, ctx: ActorContext): AdminAp
       apply: (input) => rateLimits.apply(ctx, input),
       test: (input) => rateLimits.test(ctx, input),
     },
+  })
+}
+
+/** `api` with each operation's failure, a rejection or a throw, passed through `translate`, at any depth. */
+function translating<T>(translate: (err: unknown) => unknown, api: T): T {
+  const wrap = (value: unknown): unknown => {
+    if (typeof value === 'function') {
+      const operation = value as (...args: unknown[]) => unknown
+      return (...args: unknown[]) => {
+        try {
+          const result = operation(...args)
+          return result instanceof Promise ? result.catch((err: unknown) => Promise.reject(translate(err))) : result
+        } catch (err) {
+          throw translate(err)
+        }
+      }
+    }
+    if (value === null || typeof value !== 'object') return value
+    return Object.fromEntries(Object.entries(value).map(([key, member]) => [key, wrap(member)]))
   }
+  return wrap(api) as T
 }

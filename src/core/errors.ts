@@ -46,6 +46,7 @@ const catalog = {
   DB_AUTH_FAILED: unavailable('Check the user and password in the database URL.'),
   DB_NOT_FOUND: unavailable(),
   DB_QUERY_FAILED: state(500),
+  GANTRY_SCHEMA_MISSING: unavailable('Run `gantry migrate latest` to create them.'),
   REDIS_UNREACHABLE: unavailable('Check that Redis is running and the redis URL, or remove it to use the in-memory store.'),
   // migrations
   MIGRATION_MODIFIED: state(409, 'Restore the file as it was applied, or add a new migration for the change. `gantry migrate status` lists the edited ones.'),

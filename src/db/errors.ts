@@ -1,4 +1,5 @@
 import { GantryError } from '../core/errors.js'
+import { missingTable } from '../core/sql.js'
 import type { DatabaseTarget } from './url.js'
 
 interface DriverError {
@@ -44,6 +45,21 @@ export function describeDatabaseError(err: unknown, target: DatabaseTarget): Gan
     return new GantryError('DB_UNREACHABLE', `Cannot open SQLite file ${where}.`, { cause: err, hint: 'Check the path and its permissions.' })
   }
   return new GantryError('DB_QUERY_FAILED', `${name} at ${where}: ${driverMessage(e.message)}`, { cause: err })
+}
+
+/**
+ * A driver's "no such table" for one of Gantry's own tables (its migrations have not run on this database,
+ * or not all of them) as GANTRY_SCHEMA_MISSING, naming the command that creates them; undefined for any
+ * other error, an app's missing table included.
+ */
+export function describeMissingSchema(err: unknown, environmentName: string): GantryError | undefined {
+  const table = missingTable(err)
+  if (table === undefined || !table.startsWith('gantry_')) return undefined
+  return new GantryError('GANTRY_SCHEMA_MISSING', `The database of environment "${environmentName}" has no table ${table}: Gantry's migrations have not run there.`, {
+    cause: err,
+    hint: `Run \`gantry migrate latest -e ${environmentName}\` to create Gantry's tables.`,
+    details: { table },
+  })
 }
 
 /** A driver message without the SQL that knex puts in front of it. */

@@ -99,6 +99,15 @@ describe('e2e: gantry init', function () {
     expect(readFileSync(join(dir, 'Dockerfile'), 'utf8')).to.include('gantry')
   })
 
+  it("in a project that installs gantry from a folder outside it, init warns that the image's npm ci cannot reach it", async () => {
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'shop', dependencies: { gantry: 'file:../gantry' } }))
+    const result = await runGantry(['init', '--yes'], { cwd: dir })
+    expect(result.code, result.stderr).to.equal(0)
+    expect(result.stderr).to.match(/^Warning: package\.json installs gantry from file:\.\.\/gantry, .*npm pack .*gantry && npm install --save-prod \.\/gantry-\*\.tgz$/m)
+    for (const file of SCAFFOLD) expect(existsSync(join(dir, file)), file).to.equal(true)
+    expect(readFileSync(join(dir, '.gitignore'), 'utf8').split('\n')).to.include('node_modules/')
+  })
+
   it('without a terminal and without --yes, a missing answer is an error naming its flag (exit 2)', async () => {
     const result = await runGantry(['init'], { cwd: dir })
     expect(result.code).to.equal(2)

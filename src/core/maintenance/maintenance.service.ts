@@ -5,7 +5,8 @@ import type { ActorContext } from '../context.js'
 import { GantryError } from '../errors.js'
 import { parseInput } from '../pagination.js'
 import { requirePermission } from '../roles/permissions.js'
-import { getSetting, isMissingTable, lockSetting, setSetting } from '../settings/settings.repo.js'
+import { getSetting, lockSetting, setSetting } from '../settings/settings.repo.js'
+import { isMissingTable } from '../sql.js'
 import { MAINTENANCE_NEVER_SET, maintenanceInputSchema, maintenanceStateSchema, type MaintenanceInput, type MaintenanceState } from './maintenance.schema.js'
 
 /** The gantry_settings key that holds the state. */

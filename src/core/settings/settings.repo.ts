@@ -34,14 +34,3 @@ export async function setSetting(k: Knex, key: string, value: unknown, at: Date)
 export async function deleteSetting(k: Knex, key: string): Promise<boolean> {
   return Number(await k(SETTINGS_TABLE).where({ key }).delete()) > 0
 }
-
-/**
- * Whether a driver error says a table does not exist (SQLite, MySQL/MariaDB, PostgreSQL): a database whose
- * Gantry migrations have not run yet.
- */
-export function isMissingTable(err: unknown): boolean {
-  const e = err as { code?: unknown; errno?: unknown; message?: unknown } | null
-  if (!e || typeof e !== 'object') return false
-  if (e.code === 'ER_NO_SUCH_TABLE' || e.errno === 1146 || e.code === '42P01') return true
-  return e.code === 'SQLITE_ERROR' && typeof e.message === 'string' && e.message.includes('no such table')
-}

@@ -82,9 +82,9 @@ describe('the library entry (built): imports no CLI packages', function () {
     })
   }
 
-  it('"exports" gives the ESM entry and its declarations', () => {
+  it('"exports" gives the ESM entry (also to require(), the default condition) and its declarations', () => {
     const manifest = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { exports: Record<string, unknown> }
-    expect(manifest.exports['.']).to.deep.equal({ types: './dist/src/index.d.ts', import: './dist/src/index.js' })
+    expect(manifest.exports['.']).to.deep.equal({ types: './dist/src/index.d.ts', import: './dist/src/index.js', default: './dist/src/index.js' })
     expect(existsSync(join(PACKAGE_ROOT, 'dist', 'src', 'index.d.ts')), 'npm run build first').to.equal(true)
     expect(readFileSync(join(PACKAGE_ROOT, 'dist', 'src', 'index.d.ts'), 'utf8')).to.include('createGantry')
   })

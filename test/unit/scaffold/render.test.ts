@@ -184,6 +184,8 @@ describe('scaffold: init plan', () => {
     expect(from).to.deep.equal(['FROM node:20-bookworm-slim AS dependencies', 'FROM node:20-bookworm-slim'])
     const final = instructions.slice(instructions.indexOf(from[1] as string))
     expect(instructions.find((l) => l.startsWith('RUN ') && l.includes('npm ci'))).to.include('--omit=dev')
+    // Before `npm ci`: the manifest, its lock, and a packed Gantry when package.json installs it from one.
+    expect(instructions.filter((l) => l.startsWith('COPY ') && !l.includes('--from'))[0]).to.equal('COPY package.json package-lock.json gantry-*.tgz ./')
     expect(instructions.some((l) => l.startsWith('RUN ') && /python3 make g\+\+/.test(l))).to.equal(true)
     expect(final.some((l) => /python3|g\+\+/.test(l)), 'no compiler in the final image').to.equal(false)
     expect(final).to.include('USER node')
@@ -202,6 +204,6 @@ describe('scaffold: init plan', () => {
   it('plans .gitignore entries, and migrations/ and seeds/ with a .gitkeep', () => {
     const files = planWorkspace('/tmp/x', answers)
     expect(files.map((f) => f.path)).to.include.members(['.gitignore', join('migrations', '.gitkeep'), join('seeds', '.gitkeep')])
-    expect(file(files, '.gitignore').split('\n')).to.include.members(['.env', '.env.*', '!.env.example', '.gantry/'])
+    expect(file(files, '.gitignore').split('\n')).to.include.members(['node_modules/', '.env', '.env.*', '!.env.example', '.gantry/'])
   })
 })
