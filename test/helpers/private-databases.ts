@@ -70,8 +70,27 @@ function accountIds(name: string): { uid: number; gid: number } | undefined {
   return { uid: Number(uid), gid: Number(gid) }
 }
 
+/**
+ * A port found free was taken before the server bound it: by an outgoing connection's local port (the kernel
+ * hands out the same range), or by another suite's server on a machine running several. Another port then.
+ */
+class PortTakenError extends Error {}
+
+/** How often a fresh start tries a new port after losing one to another process. */
+const START_ATTEMPTS = 5
+
 /** Starts a private server of `dialect` and waits until it accepts a query. */
 export async function startPrivateDatabase(dialect: PrivateDialect): Promise<PrivateDatabaseServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startPrivateDatabaseOnce(dialect)
+    } catch (err) {
+      if (!(err instanceof PortTakenError) || attempt >= START_ATTEMPTS) throw err
+    }
+  }
+}
+
+async function startPrivateDatabaseOnce(dialect: PrivateDialect): Promise<PrivateDatabaseServer> {
   const root = tempDir(`gantry-${dialect}-`)
   const port = await freePort()
   const dataDir = join(root, 'data')
@@ -126,7 +145,14 @@ export async function startPrivateDatabase(dialect: PrivateDialect): Promise<Pri
     if (state === 'exited') {
       // The last of its stderr, unless something it started holds the pipe open.
       await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2000))])
-      throw new Error(`private ${dialect} on ${port} exited at start (${ending}):\n${tail(server.log()) || '(it wrote nothing)'}`)
+      const said = server.log()
+      const message = `private ${dialect} on ${port} exited at start (${ending}):\n${tail(said) || '(it wrote nothing)'}`
+      // Only a fresh start may move (restart() keeps its port, which clients know); its folder goes with it.
+      if (starting && said.includes('Address already in use')) {
+        rmSync(root, { recursive: true, force: true })
+        throw new PortTakenError(message)
+      }
+      throw new Error(message)
     }
   }
   const signal = (name: NodeJS.Signals): void => {
@@ -193,7 +219,9 @@ export async function startPrivateDatabase(dialect: PrivateDialect): Promise<Pri
       }
     },
   }
+  let starting = true
   await launch()
+  starting = false
   started.add(server)
   return server
 }

@@ -66,12 +66,39 @@ async function freePort(): Promise<number> {
   }
 }
 
+/**
+ * A port found free was taken before the server bound it: by an outgoing connection's local port (the kernel
+ * hands out the same range), or by another suite's server on a machine running several. Another port then.
+ */
+export class PortTakenError extends Error {}
+
+interface StartOptions {
+  readonly cluster?: boolean
+  readonly root?: string
+  /** Where ports come from (tests of the retry give a taken one first); free loopback ports by default. */
+  readonly ports?: () => Promise<number>
+}
+
+/** How often a fresh start tries new ports after losing one to another process. */
+const START_ATTEMPTS = 5
+
 /** Starts a private redis-server; `cluster` makes it a cluster node (its bus on a second free port). */
-export async function startRedisServer(options: { cluster?: boolean; root?: string } = {}): Promise<RedisServer> {
+export async function startRedisServer(options: StartOptions = {}): Promise<RedisServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startRedisServerOnce(options)
+    } catch (err) {
+      if (!(err instanceof PortTakenError) || attempt >= START_ATTEMPTS) throw err
+    }
+  }
+}
+
+async function startRedisServerOnce(options: StartOptions): Promise<RedisServer> {
   const root = options.root ?? tempDir('gantry-redis-')
   if (!options.root) dirs.add(root)
-  const port = await freePort()
-  const busPort = options.cluster ? await freePort() : undefined
+  const nextPort = options.ports ?? freePort
+  const port = await nextPort()
+  const busPort = options.cluster ? await nextPort() : undefined
   const dir = join(root, `redis-${port}`)
   mkdirSync(dir, { recursive: true })
   const logFile = join(dir, 'redis.log')
@@ -116,7 +143,10 @@ export async function startRedisServer(options: { cluster?: boolean; root?: stri
     if (state === 'exited') {
       // The last of its stderr, unless something it started holds the pipe open.
       await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2000))])
-      throw new Error(`redis-server on ${port} exited at start (${ending}):\n${tail(output + server.log()) || '(it wrote nothing)'}`)
+      const said = output + server.log()
+      const message = `redis-server on ${port} exited at start (${ending}):\n${tail(said) || '(it wrote nothing)'}`
+      // Only a fresh start may move: restart() keeps its port, which clients know.
+      throw starting && said.includes('Address already in use') ? new PortTakenError(message) : new Error(message)
     }
   }
 
@@ -147,7 +177,9 @@ export async function startRedisServer(options: { cluster?: boolean; root?: stri
       }
     },
   }
+  let starting = true
   await launch()
+  starting = false
   started.add(server)
   return server
 }

@@ -6,6 +6,7 @@
  * also a backend forked while it ran.
  */
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
+import { createServer, type AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { expect } from 'chai'
 import pg from 'pg'
@@ -14,6 +15,7 @@ import { tempDir } from '../helpers/cli.js'
 import { processState, serverProcesses, startPrivateDatabase, stopAllPrivateDatabases } from '../helpers/private-databases.js'
 import { startRedisServer, stopAllRedis } from '../helpers/redis-servers.js'
 import { until } from '../helpers/serve-process.js'
+import { closedPort } from '../helpers/tcp-proxy.js'
 
 /** The PATH of a fresh non-root shell on Debian (and of `env -i … PATH=/usr/local/bin:/usr/bin:/bin`). */
 const PLAIN_PATH = '/usr/local/bin:/usr/bin:/bin'
@@ -92,6 +94,29 @@ describe('test helpers: private servers on any machine (integration)', function 
     writeFileSync(join(bin, 'postgres'), '#!/bin/sh\necho "starting" >&2\necho "FATAL:  could not create lock file: the reason is here" >&2\nexit 3\n', { mode: 0o755 })
     const error = await withEnv({ GANTRY_TEST_PG_BIN: bin }, () => startPrivateDatabase('postgres').then(() => undefined, (err: Error) => err))
     expect(error?.message).to.match(/^private postgres on \d+ exited at start \(exit code 3\):\nstarting\nFATAL: {2}could not create lock file: the reason is here$/)
+  })
+
+  it('a port taken between being found free and being bound: a fresh start tries another', async () => {
+    // Something else listens on the port the first attempt gets.
+    const taken = createServer()
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', () => resolve()))
+    const takenPort = (taken.address() as AddressInfo).port
+    const offered: number[] = []
+    try {
+      const redis = await startRedisServer({
+        ports: async () => {
+          const port = offered.length === 0 ? takenPort : await closedPort()
+          offered.push(port)
+          return port
+        },
+      })
+      expect(offered[0]).to.equal(takenPort)
+      expect(redis.port).to.not.equal(takenPort)
+      expect(await redis.cli(['ping'])).to.equal('PONG')
+      await redis.stop()
+    } finally {
+      taken.close()
+    }
   })
 
   it('pause() stops the server and every backend, also those forked while it ran (clients connecting all along); resume() restarts them', async function () {
