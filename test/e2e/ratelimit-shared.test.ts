@@ -228,14 +228,23 @@ describe('e2e: rate limits shared by several gantry serve processes', function (
     )
     const shots = await load.done
     expectNoServerErrors(shots)
+    // A decision Redis does not make within the store's 100 ms deadline fails open (the rules' default): admitted,
+    // without RateLimit fields, counted in gantry_ratelimit_store_errors_total. On a busy 2-core machine a few
+    // of 1,200 do (issue 15: "expected undefined to equal 20"). Each such answer must be one of those counted
+    // errors, no more, no fewer; the budget is checked on the answers Redis decided.
+    const storeErrors = (await Promise.all(urls.map(async (url, i) => metricSamples((await shoot(i, url, '/metrics')).body, 'gantry_ratelimit_store_errors_total')))).flat()
     const reports: string[] = []
     for (const [i, name] of names.entries()) {
       const mine = shots.filter((s) => s.path === paths[i])
       const facts = expectLoad(mine, urls.length, TEN_TIMES)
-      const report = expectWithinBudget(mine, { limit: LIMIT, windowMs: WINDOW_MS, burst: BURST })
+      const failedOpen = mine.filter((s) => s.status !== 429 && policyQuota(s, name) === undefined)
+      const errors = storeErrors.filter((sample) => sample.labels.rule === name).reduce((n, sample) => n + sample.value, 0)
+      expect(failedOpen.length, `${name}: answers without RateLimit fields = store errors counted on /metrics`).to.equal(errors)
+      const decided = mine.filter((s) => !failedOpen.includes(s))
+      const report = expectWithinBudget(decided, { limit: LIMIT, windowMs: WINDOW_MS, burst: BURST })
       expect(report.admitted).to.be.at.least(0.8 * (BURST + (LIMIT * facts.elapsedMs) / WINDOW_MS))
-      for (const shot of mine.filter((s) => s.status !== 429)) expect(policyQuota(shot, name)).to.equal(LIMIT)
-      reports.push(`${name}: ${facts.sent} in ${ms(facts.elapsedMs)}, admitted ${report.admitted} ≤ ${report.bound.toFixed(1)}, max ${report.maxInWindow}/window`)
+      for (const shot of decided.filter((s) => s.status !== 429)) expect(policyQuota(shot, name)).to.equal(LIMIT)
+      reports.push(`${name}: ${facts.sent} in ${ms(facts.elapsedMs)}, admitted ${report.admitted} ≤ ${report.bound.toFixed(1)}, max ${report.maxInWindow}/window, ${failedOpen.length} failed open`)
     }
     expect(new Set(owners).size, 'keys on distinct nodes').to.equal(names.length)
     for (const serve of serves) expect(serve.child.exitCode).to.equal(null)
