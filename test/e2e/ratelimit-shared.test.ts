@@ -197,27 +197,55 @@ describe('e2e: rate limits shared by several gantry serve processes', function (
     const { serves, urls } = await startInstances(cluster.url, 4)
     const paths = names.map((_, i) => `/api/e2e-2-${i}/x`)
     const load = startLoad({ urls, targets: paths, ratePerSecond: 1.2 * TEN_TIMES * names.length, maxRequests: 1200, maxMs: 3500 })
+    // Where each key lives, read while the load runs. A key lives only as long as admissions push its TAT
+    // ahead: at most BURST·T = 500 ms after the last one. Read after the load, EXISTS could still find it
+    // and PTTL, a few redis-cli runs later on a busy machine, answer -2 (issue 15). The owner comes from the
+    // cluster's answers, whether the key exists or not: MOVED from every node but one. Its TTL is awaited as
+    // a condition while admissions keep the key alive, never read once and raced against its expiry.
+    let loadOver = false
+    void load.done.then(() => (loadOver = true))
+    const owners = await Promise.all(
+      names.map(async (name) => {
+        const key = `gantry:rl:${name}:all`
+        const answers = await Promise.all(cluster.nodes.map((node) => node.cli(['exists', key])))
+        expect(answers.filter((a) => a.startsWith('MOVED')).length, `${name}: ${answers.join(' | ')}`).to.equal(cluster.nodes.length - 1)
+        const owner = answers.findIndex((a) => !a.startsWith('MOVED'))
+        const node = cluster.nodes[owner] ?? expect.fail(`${name}: no node owns ${key}`)
+        // Every MOVED names the owner.
+        for (const moved of answers.filter((a) => a.startsWith('MOVED'))) expect(moved.endsWith(`:${node.port}`), moved).to.equal(true)
+        const pttl = await until(
+          async () => {
+            const ttl = Number(await node.cli(['pttl', key]))
+            // -1 is a key without an expiry: a bug, reported at once.
+            return ttl > 0 || ttl === -1 || loadOver ? ttl : undefined
+          },
+          `${key} alive with a TTL on node ${owner} during the load`,
+          { timeoutMs: 10_000, intervalMs: 20 },
+        )
+        expect(pttl, `PTTL of ${key} on its node while the load ran${loadOver ? ' (the load ended before it was seen alive)' : ''}`).to.be.greaterThan(0)
+        return owner
+      }),
+    )
     const shots = await load.done
     expectNoServerErrors(shots)
+    // A decision Redis does not make within the store's 100 ms deadline fails open (the rules' default): admitted,
+    // without RateLimit fields, counted in gantry_ratelimit_store_errors_total. On a busy 2-core machine a few
+    // of 1,200 do (issue 15: "expected undefined to equal 20"). Each such answer must be one of those counted
+    // errors, no more, no fewer; the budget is checked on the answers Redis decided.
+    const storeErrors = (await Promise.all(urls.map(async (url, i) => metricSamples((await shoot(i, url, '/metrics')).body, 'gantry_ratelimit_store_errors_total')))).flat()
     const reports: string[] = []
     for (const [i, name] of names.entries()) {
       const mine = shots.filter((s) => s.path === paths[i])
       const facts = expectLoad(mine, urls.length, TEN_TIMES)
-      const report = expectWithinBudget(mine, { limit: LIMIT, windowMs: WINDOW_MS, burst: BURST })
+      const failedOpen = mine.filter((s) => s.status !== 429 && policyQuota(s, name) === undefined)
+      const errors = storeErrors.filter((sample) => sample.labels.rule === name).reduce((n, sample) => n + sample.value, 0)
+      expect(failedOpen.length, `${name}: answers without RateLimit fields = store errors counted on /metrics`).to.equal(errors)
+      const decided = mine.filter((s) => !failedOpen.includes(s))
+      const report = expectWithinBudget(decided, { limit: LIMIT, windowMs: WINDOW_MS, burst: BURST })
       expect(report.admitted).to.be.at.least(0.8 * (BURST + (LIMIT * facts.elapsedMs) / WINDOW_MS))
-      for (const shot of mine.filter((s) => s.status !== 429)) expect(policyQuota(shot, name)).to.equal(LIMIT)
-      reports.push(`${name}: ${facts.sent} in ${ms(facts.elapsedMs)}, admitted ${report.admitted} ≤ ${report.bound.toFixed(1)}, max ${report.maxInWindow}/window`)
+      for (const shot of decided.filter((s) => s.status !== 429)) expect(policyQuota(shot, name)).to.equal(LIMIT)
+      reports.push(`${name}: ${facts.sent} in ${ms(facts.elapsedMs)}, admitted ${report.admitted} ≤ ${report.bound.toFixed(1)}, max ${report.maxInWindow}/window, ${failedOpen.length} failed open`)
     }
-    // Where each key lives: EXISTS answers 1 on its master and MOVED on the others.
-    const owners = await Promise.all(
-      names.map(async (name) => {
-        const answers = await Promise.all(cluster.nodes.map((node) => node.cli(['exists', `gantry:rl:${name}:all`])))
-        const owner = answers.findIndex((a) => a === '1')
-        expect(answers.filter((a) => a.startsWith('MOVED')).length, `${name}: ${answers.join(' | ')}`).to.equal(cluster.nodes.length - 1)
-        expect(Number(await cluster.nodes[owner]?.cli(['pttl', `gantry:rl:${name}:all`]))).to.be.greaterThan(0)
-        return owner
-      }),
-    )
     expect(new Set(owners).size, 'keys on distinct nodes').to.equal(names.length)
     for (const serve of serves) expect(serve.child.exitCode).to.equal(null)
     console.log(`      cluster (keys on nodes ${owners.join(', ')}): ${reports.join('; ')}`)

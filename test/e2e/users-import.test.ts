@@ -129,7 +129,10 @@ describe('gantry users import / export (built CLI, SQLite)', function () {
     // stderr stays on the terminal (what `script` prints); stdout goes to a file.
     const command = `'${process.execPath}' '${BIN}' users import many.csv > stdout.txt`
     const terminal = await new Promise<string>((resolvePromise, reject) => {
-      const child = execFile('script', ['-qfec', command, '/dev/null'], { cwd: root, env: cliEnv({ GANTRY_AUTH_SECRET: 'e2e-secret' }) }, (error, out) =>
+      // The terminal is this test's, not the caller's: under TERM=dumb (or none: `env -i`) the CLI rightly draws
+      // no bar, and COLUMNS or a locale of the caller's would change what it draws.
+      const terminalEnv = { TERM: 'xterm-256color', COLUMNS: undefined, LINES: undefined, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', LANGUAGE: undefined }
+      const child = execFile('script', ['-qfec', command, '/dev/null'], { cwd: root, env: cliEnv({ GANTRY_AUTH_SECRET: 'e2e-secret', ...terminalEnv }) }, (error, out) =>
         error ? reject(error) : resolvePromise(out),
       )
       child.stdin?.end()

@@ -7,6 +7,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { chownSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
+import { findProgram, tail } from './binaries.js'
 import { adminKnex, createDatabaseOn, type TestDatabase } from './services.js'
 import { tempDir } from './cli.js'
 import { until, within } from './serve-process.js'
@@ -15,7 +16,6 @@ import { closedPort } from './tcp-proxy.js'
 const SHARED_PORTS = new Set([3306, 5432])
 /** PostgreSQL refuses to run as root: its data directory and processes belong to this account. */
 const POSTGRES_ACCOUNT = 'postgres'
-const PG_BIN = process.env.GANTRY_TEST_PG_BIN ?? '/usr/lib/postgresql/15/bin'
 
 export type PrivateDialect = 'mysql' | 'postgres'
 
@@ -70,8 +70,27 @@ function accountIds(name: string): { uid: number; gid: number } | undefined {
   return { uid: Number(uid), gid: Number(gid) }
 }
 
+/**
+ * A port found free was taken before the server bound it: by an outgoing connection's local port (the kernel
+ * hands out the same range), or by another suite's server on a machine running several. Another port then.
+ */
+class PortTakenError extends Error {}
+
+/** How often a fresh start tries a new port after losing one to another process. */
+const START_ATTEMPTS = 5
+
 /** Starts a private server of `dialect` and waits until it accepts a query. */
 export async function startPrivateDatabase(dialect: PrivateDialect): Promise<PrivateDatabaseServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startPrivateDatabaseOnce(dialect)
+    } catch (err) {
+      if (!(err instanceof PortTakenError) || attempt >= START_ATTEMPTS) throw err
+    }
+  }
+}
+
+async function startPrivateDatabaseOnce(dialect: PrivateDialect): Promise<PrivateDatabaseServer> {
   const root = tempDir(`gantry-${dialect}-`)
   const port = await freePort()
   const dataDir = join(root, 'data')
@@ -82,13 +101,14 @@ export async function startPrivateDatabase(dialect: PrivateDialect): Promise<Pri
   let command: string
   let args: string[]
   if (dialect === 'postgres') {
-    await run(join(PG_BIN, 'initdb'), ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8'], ids ?? {})
-    command = join(PG_BIN, 'postgres')
+    await run(findProgram('initdb'), ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8'], ids ?? {})
+    command = findProgram('postgres')
     args = ['-D', dataDir, '-p', String(port), '-k', root, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']
   } else {
     mkdirSync(dataDir)
-    await run('mariadb-install-db', ['--no-defaults', `--datadir=${dataDir}`, '--auth-root-authentication-method=normal', '--skip-test-db', '--user=root'])
-    command = 'mariadbd'
+    // Found before anything runs: without /usr/sbin on PATH (a non-root Debian account) mariadbd is still there.
+    command = findProgram('mariadbd')
+    await run(findProgram('mariadb-install-db'), ['--no-defaults', `--datadir=${dataDir}`, '--auth-root-authentication-method=normal', '--skip-test-db', '--user=root'])
     args = ['--no-defaults', `--datadir=${dataDir}`, `--port=${port}`, '--bind-address=127.0.0.1', `--socket=${join(root, 'mysqld.sock')}`, `--pid-file=${join(root, 'mysqld.pid')}`, '--user=root', '--skip-log-bin', '--innodb-flush-log-at-trx-commit=0', `--log-error=${logFile}`]
   }
   const url = dialect === 'postgres' ? `postgres://postgres@127.0.0.1:${port}/postgres` : `mysql://root@127.0.0.1:${port}/mysql`
@@ -101,10 +121,20 @@ export async function startPrivateDatabase(dialect: PrivateDialect): Promise<Pri
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
     let gone = false
+    /** How it ended, for the message: the exit code or signal, or the spawn error (ENOENT, EACCES). */
+    let ending = ''
     exited = new Promise((resolve) => {
-      child.once('exit', () => resolve())
-      child.once('error', () => resolve())
+      child.once('exit', (code, sig) => {
+        ending ||= sig ? `killed by ${sig}` : `exit code ${code}`
+        resolve()
+      })
+      child.once('error', (err) => {
+        ending = `${command} could not start: ${err.message}`
+        resolve()
+      })
     })
+    // 'close' comes once its stdout and stderr are read to the end (a spawn error closes them too).
+    const closed = new Promise<void>((resolve) => child.once('close', () => resolve()))
     void exited.then(() => (gone = true))
     const state = await until(async () => (gone ? 'exited' : (await ping()) ? 'up' : undefined), `private ${dialect} on port ${port} answering`, { timeoutMs: 30_000, intervalMs: 50 }).catch(
       (err: Error) => {
@@ -112,16 +142,40 @@ export async function startPrivateDatabase(dialect: PrivateDialect): Promise<Pri
         throw err
       },
     )
-    if (state === 'exited') throw new Error(`private ${dialect} on ${port} exited at start:\n${server.log()}`)
+    if (state === 'exited') {
+      // The last of its stderr, unless something it started holds the pipe open.
+      await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2000))])
+      const said = server.log()
+      const message = `private ${dialect} on ${port} exited at start (${ending}):\n${tail(said) || '(it wrote nothing)'}`
+      // Only a fresh start may move (restart() keeps its port, which clients know); its folder goes with it.
+      if (starting && said.includes('Address already in use')) {
+        rmSync(root, { recursive: true, force: true })
+        throw new PortTakenError(message)
+      }
+      throw new Error(message)
+    }
   }
   const signal = (name: NodeJS.Signals): void => {
     if (child.pid === undefined) return
-    for (const pid of processTree(child.pid)) {
-      try {
-        process.kill(pid, name)
-      } catch {
-        // Already gone: nothing to signal.
+    // Until no new process turns up: a backend forked while /proc was read (a client connecting just then)
+    // is missed by one reading of the tree, and a SIGSTOP that missed it leaves the database answering on
+    // that connection (issue 15: "database:responseTime pass, not fail" in the health matrix). Once the
+    // postmaster has stopped it forks no more (kill() returns before the signal is acted on: for SIGSTOP the
+    // reading after that waits until /proc shows the postmaster stopped), so a later reading finds the rest.
+    const root = child.pid
+    const signalled = new Set<number>()
+    for (;;) {
+      const fresh = processTree(root).filter((pid) => !signalled.has(pid))
+      if (fresh.length === 0) return
+      for (const pid of fresh) {
+        signalled.add(pid)
+        try {
+          process.kill(pid, name)
+        } catch {
+          // Already gone: nothing to signal.
+        }
       }
+      if (name === 'SIGSTOP') waitForState(root, 'T', 5000)
     }
   }
   const ping = async (): Promise<boolean> => {
@@ -165,7 +219,9 @@ export async function startPrivateDatabase(dialect: PrivateDialect): Promise<Pri
       }
     },
   }
+  let starting = true
   await launch()
+  starting = false
   started.add(server)
   return server
 }
@@ -190,6 +246,35 @@ function processTree(pid: number): number[] {
   const tree = [pid]
   for (let i = 0; i < tree.length; i++) tree.push(...(parents.get(tree[i] ?? -1) ?? []))
   return tree
+}
+
+/** The state letter of /proc/PID/stat (R, S, D, T, Z…), or undefined when the process is gone. */
+export function processState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Waits (synchronously: pause() is) until `pid` is in `state` or gone. A stop takes effect when the process
+ * is next scheduled, within a scheduler tick even on a busy machine; `deadlineMs` only bounds a bug.
+ */
+function waitForState(pid: number, state: string, deadlineMs: number): void {
+  const until = Date.now() + deadlineMs
+  for (;;) {
+    const now = processState(pid)
+    if (now === undefined || now === state) return
+    if (Date.now() > until) throw new Error(`process ${pid} still in state ${now}, not ${state}, ${deadlineMs} ms after the signal`)
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1)
+  }
+}
+
+/** `pid` and its descendants (see processTree), for tests of pause() itself. */
+export function serverProcesses(pid: number): number[] {
+  return processTree(pid)
 }
 
 /** Kills every private database server still running and removes its data (after). */

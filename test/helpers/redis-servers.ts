@@ -7,6 +7,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
+import { findProgram, tail } from './binaries.js'
 import { tempDir } from './cli.js'
 import { until, within } from './serve-process.js'
 import { closedPort } from './tcp-proxy.js'
@@ -50,7 +51,7 @@ const dirs = new Set<string>()
 export function redisCli(port: number, args: readonly string[], timeoutMs = 5000): Promise<string> {
   if (port === SHARED_REDIS_PORT) return Promise.reject(new Error('refusing to talk to the shared Redis'))
   return new Promise((resolve, reject) => {
-    execFile('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args], { timeout: timeoutMs }, (error, stdout, stderr) => {
+    execFile(findProgram('redis-cli'), ['-h', '127.0.0.1', '-p', String(port), ...args], { timeout: timeoutMs }, (error, stdout, stderr) => {
       if (error) reject(new Error(`redis-cli -p ${port} ${args.join(' ')}: ${stderr || error.message}`))
       else resolve(stdout.trim())
     })
@@ -65,27 +66,70 @@ async function freePort(): Promise<number> {
   }
 }
 
+/**
+ * A port found free was taken before the server bound it: by an outgoing connection's local port (the kernel
+ * hands out the same range), or by another suite's server on a machine running several. Another port then.
+ */
+export class PortTakenError extends Error {}
+
+interface StartOptions {
+  readonly cluster?: boolean
+  readonly root?: string
+  /** Where ports come from (tests of the retry give a taken one first); free loopback ports by default. */
+  readonly ports?: () => Promise<number>
+}
+
+/** How often a fresh start tries new ports after losing one to another process. */
+const START_ATTEMPTS = 5
+
 /** Starts a private redis-server; `cluster` makes it a cluster node (its bus on a second free port). */
-export async function startRedisServer(options: { cluster?: boolean; root?: string } = {}): Promise<RedisServer> {
+export async function startRedisServer(options: StartOptions = {}): Promise<RedisServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startRedisServerOnce(options)
+    } catch (err) {
+      if (!(err instanceof PortTakenError) || attempt >= START_ATTEMPTS) throw err
+    }
+  }
+}
+
+async function startRedisServerOnce(options: StartOptions): Promise<RedisServer> {
   const root = options.root ?? tempDir('gantry-redis-')
   if (!options.root) dirs.add(root)
-  const port = await freePort()
-  const busPort = options.cluster ? await freePort() : undefined
+  const nextPort = options.ports ?? freePort
+  const port = await nextPort()
+  const busPort = options.cluster ? await nextPort() : undefined
   const dir = join(root, `redis-${port}`)
   mkdirSync(dir, { recursive: true })
   const logFile = join(dir, 'redis.log')
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--logfile', logFile, '--protected-mode', 'no']
   if (busPort !== undefined) args.push('--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-port', String(busPort))
 
+  const command = findProgram('redis-server')
   let child!: ChildProcess
   let exited!: Promise<void>
+  /** What redis-server wrote to stdout and stderr (before its log file is open, or when it cannot be). */
+  let output = ''
+  /** How it ended, for the message: the exit code or signal, or the spawn error. */
+  let ending = ''
   const launch = async (): Promise<void> => {
-    child = spawn('redis-server', args, { stdio: 'ignore' })
+    output = ''
+    ending = ''
+    child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
     exited = new Promise((resolve) => {
-      child.once('exit', () => resolve())
-      // Not installed, say: reported as an exit at start.
-      child.once('error', () => resolve())
+      child.once('exit', (code, sig) => {
+        ending ||= sig ? `killed by ${sig}` : `exit code ${code}`
+        resolve()
+      })
+      child.once('error', (err) => {
+        ending = `${command} could not start: ${err.message}`
+        resolve()
+      })
     })
+    // 'close' comes once its stdout and stderr are read to the end (a spawn error closes them too).
+    const closed = new Promise<void>((resolve) => child.once('close', () => resolve()))
     let gone = false
     void exited.then(() => (gone = true))
     // until() retries a probe that throws, so an early exit is reported through the value instead.
@@ -96,7 +140,14 @@ export async function startRedisServer(options: { cluster?: boolean; root?: stri
       child.kill('SIGKILL')
       throw err
     })
-    if (state === 'exited') throw new Error(`redis-server on ${port} exited at start:\n${server.log()}`)
+    if (state === 'exited') {
+      // The last of its stderr, unless something it started holds the pipe open.
+      await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2000))])
+      const said = output + server.log()
+      const message = `redis-server on ${port} exited at start (${ending}):\n${tail(said) || '(it wrote nothing)'}`
+      // Only a fresh start may move: restart() keeps its port, which clients know.
+      throw starting && said.includes('Address already in use') ? new PortTakenError(message) : new Error(message)
+    }
   }
 
   const server: RedisServer = {
@@ -126,7 +177,9 @@ export async function startRedisServer(options: { cluster?: boolean; root?: stri
       }
     },
   }
+  let starting = true
   await launch()
+  starting = false
   started.add(server)
   return server
 }
@@ -145,7 +198,7 @@ export async function startRedisCluster(size = 3): Promise<RedisClusterServers> 
   try {
     const hosts = nodes.map((n) => `127.0.0.1:${n.port}`)
     await new Promise<void>((resolve, reject) => {
-      execFile('redis-cli', ['--cluster', 'create', ...hosts, '--cluster-replicas', '0', '--cluster-yes'], { timeout: 30_000 }, (error, stdout, stderr) => {
+      execFile(findProgram('redis-cli'), ['--cluster', 'create', ...hosts, '--cluster-replicas', '0', '--cluster-yes'], { timeout: 30_000 }, (error, stdout, stderr) => {
         if (error) reject(new Error(`redis-cli --cluster create failed: ${stderr || error.message}\n${stdout}`))
         else resolve()
       })

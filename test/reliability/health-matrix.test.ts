@@ -213,6 +213,11 @@ describe('reliability: health under faults (gantry serve on a private PostgreSQL
       detail: { recoveryMs: recovery },
     })
     const missed = cells.filter((c) => c.problems.length > 0).map((c) => `${c.fault} × ${c.endpoint} (rules fail ${c.rules}): ${c.problems.join(', ')}`)
+    // A server that died says why (its exit and the end of its stderr and log), not only "ECONNREFUSED".
+    const died = [...servers.entries()]
+      .filter(([, { serve }]) => serve.child.exitCode !== null || serve.child.signalCode !== null)
+      .map(([rules, { serve }]) => `the server whose rules fail ${rules} exited (${serve.child.exitCode ?? serve.child.signalCode}): ${serve.stderr().slice(-2000)}\n${JSON.stringify(serve.logs.slice(-10))}`)
+    expect(died, died.join('\n')).to.deep.equal([])
     expect(missed, missed.join('\n')).to.deep.equal([])
     expect(slowest).to.be.at.most(ANSWER_WITHIN_MS)
     expect(unrecovered, 'ready again within 15 s of the fault lifted').to.deep.equal([])

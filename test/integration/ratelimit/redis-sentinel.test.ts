@@ -10,6 +10,7 @@ import { expect } from 'chai'
 import type { Redis } from 'ioredis'
 import { createRedisClient } from '../../../src/db/redis.js'
 import { createRedisStore } from '../../../src/ratelimit/index.js'
+import { findProgram } from '../../helpers/binaries.js'
 import { tempDir } from '../../helpers/cli.js'
 import { redisCli, startRedisServer, stopAllRedis, type RedisServer } from '../../helpers/redis-servers.js'
 import { until } from '../../helpers/serve-process.js'
@@ -27,7 +28,7 @@ describe('ratelimit/redis-store through Sentinel (integration)', function () {
     const conf = join(tempDir('gantry-sentinel-'), 'sentinel.conf')
     // A Sentinel rewrites its config file: it must be its own and writable.
     writeFileSync(conf, [`port ${sentinelPort}`, 'bind 127.0.0.1', 'protected-mode no', `sentinel monitor gantry-master 127.0.0.1 ${master.port} 1`, ''].join('\n'))
-    sentinel = spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' })
+    sentinel = spawn(findProgram('redis-server'), [conf, '--sentinel'], { stdio: 'ignore' })
     await until(async () => ((await redisCli(sentinelPort, ['sentinel', 'get-master-addr-by-name', 'gantry-master'], 1000)).includes(String(master.port)) ? true : undefined), 'the Sentinel knows the master', { timeoutMs: 10_000, intervalMs: 50 })
   })
 

@@ -4,6 +4,7 @@ import { createServer } from 'node:net'
 import { expect } from 'chai'
 import { Redis, type RedisOptions } from 'ioredis'
 import { createMemoryStore, createRateLimiter, createRedisStore, GCRA_LUA, type RateLimitRule, type RateLimitStore } from '../../../src/ratelimit/index.js'
+import { findProgram, lookupProgram } from '../../helpers/binaries.js'
 import { requireRedis, SERVICE_URLS } from '../../helpers/services.js'
 import { storeSemantics } from '../../helpers/store-suite.js'
 
@@ -134,7 +135,7 @@ describe('ratelimit/redis-store (integration)', function () {
     let port = 0
 
     const startRedis = async (): Promise<void> => {
-      server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
+      server = spawn(findProgram('redis-server'), ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
       const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null, enableOfflineQueue: false, maxRetriesPerRequest: 0 })
       probe.on('error', () => undefined)
       for (let i = 0; i < 100; i++) {
@@ -155,9 +156,13 @@ describe('ratelimit/redis-store (integration)', function () {
 
     before(async function () {
       // SCRIPT FLUSH and a Redis going away can only be tried on a server nobody else uses.
-      if (spawnSync('redis-server', ['--version']).status !== 0) {
-        if (process.env.CI === 'true') throw new Error('redis-server is required under CI')
-        console.log('      pending: no redis-server binary to start a private Redis')
+      const program = lookupProgram('redis-server')
+      if (!program || spawnSync(program, ['--version']).status !== 0) {
+        if (process.env.CI === 'true') {
+          if (!program) findProgram('redis-server') // throws, naming the program and its Debian package
+          throw new Error(`${program} --version fails: redis-server is required under CI`)
+        }
+        console.log('      pending: no redis-server binary to start a private Redis (Debian package redis-server)')
         this.skip()
       }
       port = await new Promise<number>((resolve) => {
