@@ -13,8 +13,8 @@ import { expect } from 'chai'
 import { createTestServer, type TestServer } from '../../helpers/server.js'
 
 /** Logins in the flood, and the client addresses they come from (10 each: half the per-address burst). */
-const FLOOD = 600
-const ADDRESSES = 60
+const FLOOD = 1000
+const ADDRESSES = 100
 /** What the gate admits at once: 4 hashing, 64 waiting (src/core/users/login.ts). */
 const ADMITTED_AT_ONCE = 4 + 64
 
