@@ -4,6 +4,7 @@
  * killed and stopped by PID — never the machine's shared services (3306, 5432 are refused). Durability is
  * switched off (fsync, flush at commit): these instances hold test data for one run only.
  */
+import { watchProcess, type WatchedProcess } from './watched-process.js'
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { chownSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
@@ -115,28 +116,12 @@ async function startPrivateDatabaseOnce(dialect: PrivateDialect): Promise<Privat
 
   let child!: ChildProcess
   let exited!: Promise<void>
-  let output = ''
+  let watched!: WatchedProcess
   const launch = async (): Promise<void> => {
     child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(ids ?? {}) })
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
-    let gone = false
-    /** How it ended, for the message: the exit code or signal, or the spawn error (ENOENT, EACCES). */
-    let ending = ''
-    exited = new Promise((resolve) => {
-      child.once('exit', (code, sig) => {
-        ending ||= sig ? `killed by ${sig}` : `exit code ${code}`
-        resolve()
-      })
-      child.once('error', (err) => {
-        ending = `${command} could not start: ${err.message}`
-        resolve()
-      })
-    })
-    // 'close' comes once its stdout and stderr are read to the end (a spawn error closes them too).
-    const closed = new Promise<void>((resolve) => child.once('close', () => resolve()))
-    void exited.then(() => (gone = true))
-    const state = await until(async () => (gone ? 'exited' : (await ping()) ? 'up' : undefined), `private ${dialect} on port ${port} answering`, { timeoutMs: 30_000, intervalMs: 50 }).catch(
+    watched = watchProcess(child, command)
+    exited = watched.exited
+    const state = await until(async () => (watched.gone() ? 'exited' : (await ping()) ? 'up' : undefined), `private ${dialect} on port ${port} answering`, { timeoutMs: 30_000, intervalMs: 50 }).catch(
       (err: Error) => {
         signal('SIGKILL')
         throw err
@@ -144,9 +129,9 @@ async function startPrivateDatabaseOnce(dialect: PrivateDialect): Promise<Privat
     )
     if (state === 'exited') {
       // The last of its stderr, unless something it started holds the pipe open.
-      await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2000))])
+      await Promise.race([watched.closed, new Promise((resolve) => setTimeout(resolve, 2000))])
       const said = server.log()
-      const message = `private ${dialect} on ${port} exited at start (${ending}):\n${tail(said) || '(it wrote nothing)'}`
+      const message = `private ${dialect} on ${port} exited at start (${watched.ending()}):\n${tail(said) || '(it wrote nothing)'}`
       // Only a fresh start may move (restart() keeps its port, which clients know); its folder goes with it.
       if (starting && said.includes('Address already in use')) {
         rmSync(root, { recursive: true, force: true })
@@ -213,9 +198,9 @@ async function startPrivateDatabaseOnce(dialect: PrivateDialect): Promise<Privat
     },
     log: () => {
       try {
-        return output + readFileSync(logFile, 'utf8')
+        return watched.output() + readFileSync(logFile, 'utf8')
       } catch {
-        return output
+        return watched.output()
       }
     },
   }

@@ -4,6 +4,7 @@
  * machine's shared Redis is never named here: every port comes from the kernel's free ones. Also a 3-node
  * Redis Cluster (no replicas) made of such instances.
  */
+import { watchProcess, type WatchedProcess } from './watched-process.js'
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
@@ -108,32 +109,13 @@ async function startRedisServerOnce(options: StartOptions): Promise<RedisServer>
   const command = findProgram('redis-server')
   let child!: ChildProcess
   let exited!: Promise<void>
-  /** What redis-server wrote to stdout and stderr (before its log file is open, or when it cannot be). */
-  let output = ''
-  /** How it ended, for the message: the exit code or signal, or the spawn error. */
-  let ending = ''
+  let watched!: WatchedProcess
   const launch = async (): Promise<void> => {
-    output = ''
-    ending = ''
     child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] })
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
-    exited = new Promise((resolve) => {
-      child.once('exit', (code, sig) => {
-        ending ||= sig ? `killed by ${sig}` : `exit code ${code}`
-        resolve()
-      })
-      child.once('error', (err) => {
-        ending = `${command} could not start: ${err.message}`
-        resolve()
-      })
-    })
-    // 'close' comes once its stdout and stderr are read to the end (a spawn error closes them too).
-    const closed = new Promise<void>((resolve) => child.once('close', () => resolve()))
-    let gone = false
-    void exited.then(() => (gone = true))
+    watched = watchProcess(child, command)
+    exited = watched.exited
     // until() retries a probe that throws, so an early exit is reported through the value instead.
-    const state = await until(async () => (gone ? 'exited' : (await redisCli(port, ['ping'], 1000)) === 'PONG' ? 'up' : undefined), `redis-server on port ${port} answering PING`, {
+    const state = await until(async () => (watched.gone() ? 'exited' : (await redisCli(port, ['ping'], 1000)) === 'PONG' ? 'up' : undefined), `redis-server on port ${port} answering PING`, {
       timeoutMs: 10_000,
       intervalMs: 20,
     }).catch((err: Error) => {
@@ -142,9 +124,9 @@ async function startRedisServerOnce(options: StartOptions): Promise<RedisServer>
     })
     if (state === 'exited') {
       // The last of its stderr, unless something it started holds the pipe open.
-      await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2000))])
-      const said = output + server.log()
-      const message = `redis-server on ${port} exited at start (${ending}):\n${tail(said) || '(it wrote nothing)'}`
+      await Promise.race([watched.closed, new Promise((resolve) => setTimeout(resolve, 2000))])
+      const said = watched.output() + server.log()
+      const message = `redis-server on ${port} exited at start (${watched.ending()}):\n${tail(said) || '(it wrote nothing)'}`
       // Only a fresh start may move: restart() keeps its port, which clients know.
       throw starting && said.includes('Address already in use') ? new PortTakenError(message) : new Error(message)
     }
