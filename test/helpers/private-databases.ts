@@ -4,7 +4,7 @@
  * killed and stopped by PID — never the machine's shared services (3306, 5432 are refused). Durability is
  * switched off (fsync, flush at commit): these instances hold test data for one run only.
  */
-import { watchProcess, type WatchedProcess } from './watched-process.js'
+import { PortTakenError, startOnFreePorts, watchProcess, type WatchedProcess } from './watched-process.js'
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { chownSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
@@ -71,24 +71,10 @@ function accountIds(name: string): { uid: number; gid: number } | undefined {
   return { uid: Number(uid), gid: Number(gid) }
 }
 
-/**
- * A port found free was taken before the server bound it: by an outgoing connection's local port (the kernel
- * hands out the same range), or by another suite's server on a machine running several. Another port then.
- */
-class PortTakenError extends Error {}
-
-/** How often a fresh start tries a new port after losing one to another process. */
-const START_ATTEMPTS = 5
 
 /** Starts a private server of `dialect` and waits until it accepts a query. */
-export async function startPrivateDatabase(dialect: PrivateDialect): Promise<PrivateDatabaseServer> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startPrivateDatabaseOnce(dialect)
-    } catch (err) {
-      if (!(err instanceof PortTakenError) || attempt >= START_ATTEMPTS) throw err
-    }
-  }
+export function startPrivateDatabase(dialect: PrivateDialect): Promise<PrivateDatabaseServer> {
+  return startOnFreePorts(() => startPrivateDatabaseOnce(dialect))
 }
 
 async function startPrivateDatabaseOnce(dialect: PrivateDialect): Promise<PrivateDatabaseServer> {

@@ -4,7 +4,7 @@
  * machine's shared Redis is never named here: every port comes from the kernel's free ones. Also a 3-node
  * Redis Cluster (no replicas) made of such instances.
  */
-import { watchProcess, type WatchedProcess } from './watched-process.js'
+import { PortTakenError, startOnFreePorts, watchProcess, type WatchedProcess } from './watched-process.js'
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
@@ -67,12 +67,6 @@ async function freePort(): Promise<number> {
   }
 }
 
-/**
- * A port found free was taken before the server bound it: by an outgoing connection's local port (the kernel
- * hands out the same range), or by another suite's server on a machine running several. Another port then.
- */
-export class PortTakenError extends Error {}
-
 interface StartOptions {
   readonly cluster?: boolean
   readonly root?: string
@@ -80,18 +74,10 @@ interface StartOptions {
   readonly ports?: () => Promise<number>
 }
 
-/** How often a fresh start tries new ports after losing one to another process. */
-const START_ATTEMPTS = 5
 
 /** Starts a private redis-server; `cluster` makes it a cluster node (its bus on a second free port). */
-export async function startRedisServer(options: StartOptions = {}): Promise<RedisServer> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startRedisServerOnce(options)
-    } catch (err) {
-      if (!(err instanceof PortTakenError) || attempt >= START_ATTEMPTS) throw err
-    }
-  }
+export function startRedisServer(options: StartOptions = {}): Promise<RedisServer> {
+  return startOnFreePorts(() => startRedisServerOnce(options))
 }
 
 async function startRedisServerOnce(options: StartOptions): Promise<RedisServer> {

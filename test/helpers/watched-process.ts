@@ -1,7 +1,7 @@
 /**
  * A server process a test helper starts and watches: what it wrote, how it ended (exit code, signal or spawn
  * error), and promises for its exit and for the end of its output — what a helper needs to say why a
- * private server died at start.
+ * private server died at start; and the retry of a start whose port was taken meanwhile.
  */
 import type { ChildProcess } from 'node:child_process'
 
@@ -42,5 +42,25 @@ export function watchProcess(child: ChildProcess, command: string): WatchedProce
     output: () => output,
     ending: () => ending,
     gone: () => gone,
+  }
+}
+
+/**
+ * A port found free was taken before the server bound it: by an outgoing connection's local port (the kernel
+ * hands out the same range), or by another suite's server on a machine running several. Another port then.
+ */
+export class PortTakenError extends Error {}
+
+/** How often a fresh start tries new ports after losing one to another process. */
+const START_ATTEMPTS = 5
+
+/** Runs `start` (a fresh start on new ports) again while it fails with PortTakenError, at most START_ATTEMPTS times. */
+export async function startOnFreePorts<T>(start: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start()
+    } catch (err) {
+      if (!(err instanceof PortTakenError) || attempt >= START_ATTEMPTS) throw err
+    }
   }
 }
