@@ -127,8 +127,10 @@ export async function openRuntime(options: {
   const subscribe = async (channel: string, onMessage: (message: string) => void): Promise<() => void> => {
     if (environment.redis === null) return () => undefined
     // A subscribed connection serves nothing else: its own, with the same fail-fast options, reconnecting by itself.
-    const client = await rateLimitRedis(environment.redis)
-    const subscriber: Redis | Cluster = client.isCluster ? (client as Cluster).duplicate() : (client as Redis).duplicate()
+    const [client, log] = await Promise.all([rateLimitRedis(environment.redis), runtime.logger()])
+    // ioredis's own resubscription after a reconnect has no catch: a Redis that stalls right then (its
+    // command times out) would end the process through an unhandled rejection. Ours, below, has one.
+    const subscriber: Redis | Cluster = client.isCluster ? (client as Cluster).duplicate() : (client as Redis).duplicate({ autoResubscribe: false })
     subscribers.add(subscriber)
     subscriber.on('message', (from: string, message: string) => {
       if (from === channel) onMessage(message)
@@ -138,7 +140,9 @@ export async function openRuntime(options: {
     // Subscribe on every (re)connection: one that failed while Redis was away is made once it is back, and
     // in between the fallback covers (the rules' poll, the access cache's second). Without an offline
     // queue a command before `ready` would fail.
-    subscriber.on('ready', () => void subscriber.subscribe(channel).catch(() => undefined))
+    subscriber.on('ready', () => {
+      subscriber.subscribe(channel).catch((err: unknown) => log.debug({ err: errorFields(err), channel }, 'subscribing failed; retried on the next connection'))
+    })
     await subscriber.connect().catch(() => undefined)
     return () => {
       subscribers.delete(subscriber)
