@@ -1,11 +1,11 @@
 /**
  * `gantry health`: one probe of a server's readiness, the wait of a deploy gate (`--wait`), and the table
- * of checks. The document is parsed with the server's own healthSchema (one schema per payload; src/cli may
- * import it, commands may not), leniently like every answer of the client.
+ * of checks. The document is parsed with the schema the server writes it by (src/core/health, one schema per
+ * payload), leniently like every answer of the client.
  */
 import { z } from 'zod'
 import { GantryError, ExitCode, isGantryError } from '../core/errors.js'
-import { healthSchema, type Health } from '../server/readiness.js'
+import { healthSchema, type Health } from '../core/health/health.schema.js'
 import type { ApiClient } from '../client/types.js'
 import type { Ui } from './ui.js'
 

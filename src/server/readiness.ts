@@ -5,9 +5,9 @@
  * fails when one fails closed. Each
  * check is bounded, so a hung dependency makes readiness fail fast instead of hanging the probe.
  */
-import { z } from 'zod'
 import type { Clock } from '../core/clock.js'
 import { isGantryError } from '../core/errors.js'
+import type { Health, HealthCheck } from '../core/health/health.schema.js'
 import { ping } from '../db/connect.js'
 import { migrationCheck, type Outcome } from '../readiness.js'
 import type { Runtime } from '../runtime.js'
@@ -17,22 +17,6 @@ export const CHECK_TIMEOUT_MS = 1000
 /** Migration status reads every file; probes come every few seconds, so its answer is reused this long. */
 const MIGRATIONS_CACHE_MS = 2000
 
-const checkEntry = z.object({
-  componentType: z.string().optional(),
-  status: z.enum(['pass', 'warn', 'fail']),
-  observedValue: z.number().optional(),
-  observedUnit: z.string().optional(),
-  output: z.string().optional(),
-  time: z.string(),
-})
-export const healthSchema = z.object({
-  status: z.enum(['pass', 'warn', 'fail']),
-  version: z.string(),
-  description: z.string().optional(),
-  uptimeSeconds: z.number().optional(),
-  checks: z.record(z.string(), z.array(checkEntry)).optional(),
-})
-export type Health = z.infer<typeof healthSchema>
 type Status = Health['status']
 
 export interface ReadinessProbe {
@@ -112,7 +96,7 @@ async function bounded(work: Promise<Outcome>, timeoutMs: number, onFailure: 'fa
   }
 }
 
-function entry(componentType: string, outcome: Outcome, time: string): z.infer<typeof checkEntry> {
+function entry(componentType: string, outcome: Outcome, time: string): HealthCheck {
   const status = toStatus(outcome.status)
   return {
     componentType,

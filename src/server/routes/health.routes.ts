@@ -1,6 +1,7 @@
 /** Liveness and readiness. Public, exempt from rate limits, served before any other middleware. */
 import type { Response } from 'express'
-import { healthSchema, worst, type Health, type ReadinessProbe } from '../readiness.js'
+import { healthSchema, type Health } from '../../core/health/health.schema.js'
+import { worst, type ReadinessProbe } from '../readiness.js'
 import { route, type RouteSpec } from './route.js'
 
 const HEALTH_TYPE = 'application/health+json'
