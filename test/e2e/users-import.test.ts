@@ -3,6 +3,7 @@ import { readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect } from 'chai'
 import { BIN, cliEnv, parseJson, runGantry, tempDir, type CliResult } from '../helpers/cli.js'
+import { pendingUnlessCi } from '../helpers/services.js'
 
 /** Whether a text holds what a progress bar draws with: carriage returns, escape sequences. */
 const drawsInPlace = (text: string): boolean => text.includes('\r') || text.includes('\x1b[')
@@ -122,7 +123,7 @@ describe('gantry users import / export (built CLI, SQLite)', function () {
   })
 
   it('draws a progress bar on a terminal (a pseudo-terminal from `script`) and leaves a summary line', async function () {
-    if (!hasScript()) return this.skip() // no util-linux `script` here: no terminal to see a bar on
+    if (!hasScript()) pendingUnlessCi(this, 'no `script` (util-linux) here: no pseudo-terminal to see a bar on')
     const { root } = await workspace()
     const rows = Array.from({ length: 3000 }, (_, i) => `user${i}@example.com,User ${i},viewer,`)
     writeFileSync(join(root, 'many.csv'), ['email,name,role,password_hash', ...rows].join('\n'))

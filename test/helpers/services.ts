@@ -18,6 +18,16 @@ export const DIALECTS: readonly Dialect[] = ['sqlite', 'mysql', 'postgres']
 const unreachable = new Map<string, string>()
 
 /**
+ * What a test needs is missing here (a service, a program): pending with the reason printed, or, under
+ * CI=true, a failure, since CI must never pass by skipping what it was meant to run.
+ */
+export function pendingUnlessCi(ctx: Mocha.Context, reason: string): never {
+  if (process.env.CI === 'true') throw new Error(`required under CI: ${reason}`)
+  console.log(`      pending: ${reason}`)
+  ctx.skip()
+}
+
+/**
  * Skips (pending, with the reason printed) when a service cannot be reached — except under CI=true, where
  * an unreachable service fails the test: CI must never pass silently without the real services.
  */
@@ -25,9 +35,7 @@ export async function requireDialect(ctx: Mocha.Context, dialect: Dialect): Prom
   if (dialect === 'sqlite') return
   const reason = await probe(dialect)
   if (!reason) return
-  if (process.env.CI === 'true') throw new Error(`${dialect} is required under CI but unreachable: ${reason}`)
-  console.log(`      pending: ${dialect} unreachable (${reason})`)
-  ctx.skip()
+  pendingUnlessCi(ctx, `${dialect} unreachable (${reason})`)
 }
 
 /** requireDialect for the shared Redis: pending with the reason, or a failure under CI=true. */
@@ -38,9 +46,7 @@ export async function requireRedis(ctx: Mocha.Context): Promise<void> {
   }
   const reason = unreachable.get('redis')
   if (!reason) return
-  if (process.env.CI === 'true') throw new Error(`redis is required under CI but unreachable: ${reason}`)
-  console.log(`      pending: redis unreachable (${reason})`)
-  ctx.skip()
+  pendingUnlessCi(ctx, `redis unreachable (${reason})`)
 }
 
 async function probe(dialect: 'mysql' | 'postgres'): Promise<string | undefined> {

@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import { expect } from 'chai'
 import pg from 'pg'
 import { findProgram, lookupProgram, SERVER_PROGRAMS, type ServerProgram } from '../helpers/binaries.js'
+import { pendingUnlessCi } from '../helpers/services.js'
 import { tempDir } from '../helpers/cli.js'
 import { processState, serverProcesses, startPrivateDatabase, stopAllPrivateDatabases } from '../helpers/private-databases.js'
 import { startRedisServer, stopAllRedis } from '../helpers/redis-servers.js'
@@ -53,10 +54,7 @@ describe('test helpers: private servers on any machine (integration)', function 
     }
     if (missing.length > 0) {
       // Not installed here: the same message a test starting it gets.
-      const message = `missing: ${missing.map((p) => SERVER_PROGRAMS[p as ServerProgram]).join(', ')}`
-      if (process.env.CI === 'true') expect.fail(message)
-      console.log(`      pending: ${message}`)
-      this.skip()
+      pendingUnlessCi(this, `missing: ${missing.map((p) => SERVER_PROGRAMS[p as ServerProgram]).join(', ')}`)
     }
   })
 
@@ -70,10 +68,7 @@ describe('test helpers: private servers on any machine (integration)', function 
   })
 
   it(`starts a private MariaDB and Redis with PATH=${PLAIN_PATH} (mariadbd is in /usr/sbin)`, async function () {
-    if (!lookupProgram('mariadbd') || !lookupProgram('redis-server')) {
-      if (process.env.CI === 'true') expect.fail('mariadbd and redis-server are required under CI')
-      return this.skip()
-    }
+    if (!lookupProgram('mariadbd') || !lookupProgram('redis-server')) pendingUnlessCi(this, 'no mariadbd or redis-server to start')
     await withEnv({ PATH: PLAIN_PATH }, async () => {
       const mysql = await startPrivateDatabase('mysql')
       const redis = await startRedisServer()
@@ -120,10 +115,7 @@ describe('test helpers: private servers on any machine (integration)', function 
   })
 
   it('pause() stops the server and every backend, also those forked while it ran (clients connecting all along); resume() restarts them', async function () {
-    if (!lookupProgram('postgres')) {
-      if (process.env.CI === 'true') expect.fail('postgres is required under CI')
-      return this.skip()
-    }
+    if (!lookupProgram('postgres')) pendingUnlessCi(this, 'no postgres to start')
     const server = await startPrivateDatabase('postgres')
     // Clients connecting and leaving all the time, so that backends are forked while pause() reads /proc.
     let storming = true

@@ -10,6 +10,7 @@ import { expect } from 'chai'
 import { z } from 'zod'
 import { createApiClient } from '../../../src/client/index.js'
 import { GantryError } from '../../../src/core/errors.js'
+import { pendingUnlessCi } from '../../helpers/services.js'
 
 describe('HTTP client TLS options', () => {
   let dir: string
@@ -24,8 +25,7 @@ describe('HTTP client TLS options', () => {
       execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
         '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' })
     } catch (err) {
-      console.log(`      pending: openssl unavailable (${(err as Error).message.split('\n')[0]})`)
-      this.skip()
+      pendingUnlessCi(this, `openssl unavailable (${(err as Error).message.split('\n')[0]})`)
     }
     server = createServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (_req, res) => {
       hits++
