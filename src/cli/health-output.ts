@@ -4,6 +4,7 @@
  * payload), leniently like every answer of the client.
  */
 import { z } from 'zod'
+import { backoffMs, type Backoff } from '../core/backoff.js'
 import { GantryError, ExitCode, isGantryError } from '../core/errors.js'
 import { healthSchema, type Health } from '../core/health/health.schema.js'
 import type { ApiClient } from '../client/types.js'
@@ -33,11 +34,8 @@ export function notReadyReason(health: Health): string {
   return failing.length > 0 ? failing.join('; ') : `status ${health.status}`
 }
 
-/** Waits between polls: 250 ms doubling to 5 s, each drawn from [d/2, d] so parallel gates spread out. */
-export function backoffDelay(attempt: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(250 * 2 ** attempt, 5000)
-  return Math.round(ceiling / 2 + (random() * ceiling) / 2)
-}
+/** Waits between polls: 250 ms doubling to 5 s, jittered (src/core/backoff.ts). */
+export const POLL_BACKOFF: Backoff = { baseMs: 250, maxMs: 5_000 }
 
 export interface WaitOptions {
   readonly probe: () => Promise<HealthResult>
@@ -74,7 +72,7 @@ export async function waitUntilReady(options: WaitOptions): Promise<WaitOutcome>
     }
     const left = deadline - now()
     if (left <= 0) return outcome
-    await sleep(Math.min(backoffDelay(attempt, options.random), left))
+    await sleep(Math.min(backoffMs(attempt, POLL_BACKOFF, options.random ?? Math.random), left))
   }
 }
 

@@ -17,7 +17,8 @@ import type { z } from 'zod'
 import { GantryError } from '../core/errors.js'
 import { networkFailure, responseError, unreachableError, type Attempted } from './http-errors.js'
 import { oneLine, parseLeniently } from './lenient-parse.js'
-import { backoffMs, isIdempotent, isTransientStatus, MAX_RETRY_AFTER_MS, parseRetryAfter } from './retry-policy.js'
+import { backoffMs } from '../core/backoff.js'
+import { isIdempotent, isTransientStatus, MAX_RETRY_AFTER_MS, parseRetryAfter, RETRY_BACKOFF } from './retry-policy.js'
 import { displayUrl, normaliseServerUrl } from './server-url.js'
 import type { ApiClient, ClientOptions, RequestSpec } from './types.js'
 
@@ -111,7 +112,7 @@ export async function createApiClient(options: ClientOptions): Promise<ApiClient
         const { original, timedOut } = err as { original: unknown; timedOut: boolean }
         const failure = networkFailure(original, timedOut, timeoutMs)
         if (canRetry && idempotent && failure.retryable) {
-          await sleep(backoffMs(tries - 1))
+          await sleep(backoffMs(tries - 1, RETRY_BACKOFF, Math.random))
           continue
         }
         throw unreachableError(failure, attempted, tries)
@@ -136,7 +137,7 @@ export async function createApiClient(options: ClientOptions): Promise<ApiClient
       }
       if (canRetry && idempotent && isTransientStatus(status) && retryAfter === undefined) {
         await drain(res)
-        await sleep(backoffMs(tries - 1))
+        await sleep(backoffMs(tries - 1, RETRY_BACKOFF, Math.random))
         continue
       }
       const text = await bodyText(res)

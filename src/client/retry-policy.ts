@@ -1,13 +1,13 @@
 /** When the client tries a request again, and how long it waits first. */
+import type { Backoff } from '../core/backoff.js'
 import type { HttpMethod } from './types.js'
 
 /** Idempotent by default: repeating them cannot do the work twice. */
 const IDEMPOTENT: ReadonlySet<HttpMethod> = new Set(['GET', 'PUT', 'DELETE'])
 /** Gateway and availability answers a retry of an idempotent request may outlast. */
 const TRANSIENT_STATUSES: ReadonlySet<number> = new Set([502, 503, 504])
-/** First backoff ceiling; doubled per attempt up to MAX_BACKOFF_MS. */
-const BASE_BACKOFF_MS = 200
-const MAX_BACKOFF_MS = 5_000
+/** The wait before retry n: 200 ms doubling to 5 s, jittered (src/core/backoff.ts). */
+export const RETRY_BACKOFF: Backoff = { baseMs: 200, maxMs: 5_000 }
 /** The longest Retry-After the client waits for; a longer one fails at once (its error carries the value). */
 export const MAX_RETRY_AFTER_MS = 30_000
 
@@ -18,12 +18,6 @@ export function isIdempotent(method: HttpMethod, explicit: boolean | undefined):
 
 export function isTransientStatus(status: number): boolean {
   return TRANSIENT_STATUSES.has(status)
-}
-
-/** Exponential backoff with full jitter: uniform in [0, min(max, base · 2^attempt)). `attempt` counts from 0. */
-export function backoffMs(attempt: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** attempt)
-  return Math.floor(random() * ceiling)
 }
 
 /** A Retry-After header in milliseconds (delta-seconds or an HTTP date); undefined when absent or unreadable. */

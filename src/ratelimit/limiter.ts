@@ -14,6 +14,7 @@ import { remaining, retryAfterSeconds } from './gcra.js'
 import { compilePattern, normalisePath } from './paths.js'
 import type { AppliedRule, ConsumeResult, GcraParams, LocalStore, RateLimitDecision, RateLimiter, RateLimitRule, RateLimitStore, RateLimitSubject, RuleKey } from './types.js'
 import { GantryError } from '../core/errors.js'
+import { normaliseEmail } from '../core/users/users.schema.js'
 
 /** Store keys start with this unless told otherwise, so a shared Redis can tell Gantry's keys apart. */
 export const DEFAULT_KEY_PREFIX = 'gantry:rl:'
@@ -65,8 +66,8 @@ function canonicalIp(ip: string): string {
 export function keyValue(key: RuleKey, subject: RateLimitSubject): string | undefined {
   const value = key === 'global' ? 'all' : subject[key]?.trim()
   if (!value) return undefined
-  // An email differs only in case as typed; the login rule must not be escaped by `Alice@` vs `alice@`.
-  if (key === 'account') return value.toLowerCase()
+  // The login rule must not be escaped by `Alice@` vs `alice@`: an account is the email as Gantry stores it.
+  if (key === 'account') return normaliseEmail(value)
   if (key === 'ip') return canonicalIp(value)
   return value
 }

@@ -8,6 +8,7 @@
 import cluster, { type Worker } from 'node:cluster'
 import type { Logger } from 'pino'
 import type { Environment } from '../config/schema.js'
+import { backoffMs, type Backoff } from '../core/backoff.js'
 import { systemClock, type Clock } from '../core/clock.js'
 import { parseDuration } from '../core/duration.js'
 import { GantryError } from '../core/errors.js'
@@ -17,9 +18,8 @@ import { applyMigrations, serve, type ServeOptions } from './serve.js'
 /** Restarts allowed within RESTART_WINDOW_MS; one more means a crash loop, and the primary stops. */
 const MAX_RESTARTS = 10
 const RESTART_WINDOW_MS = 60_000
-/** The first replacement waits this long; each further restart within the window doubles it, up to the max. */
-const FIRST_RESTART_DELAY_MS = 100
-const MAX_RESTART_DELAY_MS = 5_000
+/** The first replacement waits 100 ms; each further restart within the window doubles it, up to 5 s (no jitter: one primary). */
+const RESTART_BACKOFF: Backoff = { baseMs: 100, maxMs: 5_000 }
 /** Beyond its drain delay and shutdown timeout, how long a worker may take to exit before it is killed. */
 const EXIT_GRACE_MS = 5_000
 /**
@@ -199,7 +199,7 @@ export function restartPolicy(clock: Clock): { next(): number | undefined } {
       const now = clock.now()
       while (recent.length > 0 && now - (recent[0] ?? now) >= RESTART_WINDOW_MS) recent.shift()
       if (recent.length >= MAX_RESTARTS) return undefined
-      const delayMs = Math.min(MAX_RESTART_DELAY_MS, FIRST_RESTART_DELAY_MS * 2 ** recent.length)
+      const delayMs = backoffMs(recent.length, RESTART_BACKOFF)
       recent.push(now)
       return delayMs
     },

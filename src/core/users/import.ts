@@ -37,7 +37,7 @@ import { isUniqueViolation } from '../sql.js'
 import { restoreCell } from './csv-cell.js'
 import { parseArgon2 } from './passwords.js'
 import { USERS_TABLE, type NewUserRow, type UserRow } from './users.repo.js'
-import { createUserInputSchema, userStatusSchema } from './users.schema.js'
+import { createUserInputSchema, normaliseEmail, userStatusSchema } from './users.schema.js'
 import { toUser } from './users.service.js'
 
 export const userFileFormatSchema = z.enum(['csv', 'jsonl'])
@@ -145,7 +145,7 @@ export function createUserImportService(deps: { knex: Knex; clock: Clock; audit:
         rows++
         if ('error' in record) return void skip(record.line, record.error, record.email)
         const parsed = rowSchema.safeParse(record.fields)
-        const rawEmail = typeof record.fields.email === 'string' ? record.fields.email.trim().toLowerCase() : undefined
+        const rawEmail = typeof record.fields.email === 'string' ? normaliseEmail(record.fields.email) : undefined
         if (!parsed.success) {
           const issue = parsed.error.issues[0]
           const field = issue?.path.join('.') ?? ''
@@ -338,7 +338,8 @@ async function* readCsv(source: ImportSource): AsyncGenerator<RawRecord> {
         continue
       }
       const cells = record.map(restoreCell)
-      const email = cells[header.indexOf('email')]?.trim().toLowerCase() || undefined
+      const rawEmail = cells[header.indexOf('email')]
+      const email = rawEmail === undefined ? undefined : normaliseEmail(rawEmail) || undefined
       if (cells.length !== header.length) {
         yield { line, error: `expected ${header.length} fields, found ${cells.length}`, email }
         continue

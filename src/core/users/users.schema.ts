@@ -3,8 +3,11 @@ import { pageInputSchema, pageSchema } from '../pagination.js'
 import { roleNameSchema } from '../roles/roles.schema.js'
 import { plainText } from '../text.js'
 
-/** An email as stored: trimmed, lower-cased, valid, at most 254 characters. */
-export const emailSchema = z.string().trim().toLowerCase().max(254).pipe(z.email({ message: 'not a valid email address' }))
+/** An email as Gantry compares and stores it: trimmed and lower-cased, wherever it comes from. */
+export const normaliseEmail = (email: string): string => email.trim().toLowerCase()
+
+/** An email as stored: normalised, valid, at most 254 characters. */
+export const emailSchema = z.string().overwrite(normaliseEmail).max(254).pipe(z.email({ message: 'not a valid email address' }))
 
 export const userStatusSchema = z.enum(['active', 'disabled'])
 export type UserStatus = z.infer<typeof userStatusSchema>

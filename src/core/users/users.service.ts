@@ -24,6 +24,7 @@ import {
 import {
   createUserInputSchema,
   emailSchema,
+  normaliseEmail,
   setPasswordInputSchema,
   updateUserInputSchema,
   userListInputSchema,
@@ -247,4 +248,4 @@ export function toUser(row: UserRow): User {
   }
 }
 
-const userExists = (email: string): GantryError => new GantryError('USER_EXISTS', `A user with email ${email.trim().toLowerCase()} exists already.`)
+const userExists = (email: string): GantryError => new GantryError('USER_EXISTS', `A user with email ${normaliseEmail(email)} exists already.`)

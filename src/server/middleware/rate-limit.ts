@@ -36,7 +36,7 @@ export function rateLimitEdge(rules: LiveRules, observe: DecisionObserver): Rate
       if (ctx.userId === undefined && ctx.apiKeyId === undefined) return
       await enforce(rules.chain, subjectOf(req, { user: ctx.userId === undefined ? undefined : String(ctx.userId), apiKey: ctx.apiKeyId }), res, observe, IDENTITY_KEYS)
     },
-    login: (req, res, account) => enforce(rules.login, subjectOf(req, { account: account.trim().toLowerCase() }), res, observe),
+    login: (req, res, account) => enforce(rules.login, subjectOf(req, { account }), res, observe),
   }
 }
 

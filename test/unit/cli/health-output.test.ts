@@ -1,5 +1,6 @@
 import { expect } from 'chai'
-import { backoffDelay, notReadyReason, versionMismatch, waitUntilReady, type HealthResult } from '../../../src/cli/health-output.js'
+import { backoffMs } from '../../../src/core/backoff.js'
+import { POLL_BACKOFF, notReadyReason, versionMismatch, waitUntilReady, type HealthResult } from '../../../src/cli/health-output.js'
 import { GantryError } from '../../../src/core/errors.js'
 
 const time = '2024-01-01T00:00:00.000Z'
@@ -28,8 +29,8 @@ describe('cli: health output', () => {
   })
 
   it('backs off from 250 ms doubling to 5 s, drawn from the upper half', () => {
-    expect([0, 1, 2, 3, 4, 5, 6].map((n) => backoffDelay(n, () => 1))).to.deep.equal([250, 500, 1000, 2000, 4000, 5000, 5000])
-    expect(backoffDelay(0, () => 0)).to.equal(125)
+    expect([0, 1, 2, 3, 4, 5, 6].map((n) => backoffMs(n, POLL_BACKOFF, () => 1))).to.deep.equal([250, 500, 1000, 2000, 4000, 5000, 5000])
+    expect(backoffMs(0, POLL_BACKOFF, () => 0)).to.equal(125)
   })
 
   it('waits until ready, counting errors that say "not reachable" as not ready', async () => {

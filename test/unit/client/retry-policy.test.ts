@@ -1,13 +1,12 @@
 import { expect } from 'chai'
-import { backoffMs, isIdempotent, isTransientStatus, MAX_RETRY_AFTER_MS, parseRetryAfter } from '../../../src/client/retry-policy.js'
+import { backoffMs } from '../../../src/core/backoff.js'
+import { isIdempotent, isTransientStatus, MAX_RETRY_AFTER_MS, parseRetryAfter, RETRY_BACKOFF } from '../../../src/client/retry-policy.js'
 
 describe('client retry policy', () => {
-  it('backs off exponentially with full jitter, capped', () => {
-    expect(backoffMs(0, () => 0)).to.equal(0)
-    expect(backoffMs(0, () => 0.999)).to.equal(199)
-    expect(backoffMs(2, () => 0.5)).to.equal(400)
-    expect(backoffMs(20, () => 0.999)).to.be.below(5000)
-    for (let i = 0; i < 100; i++) expect(backoffMs(3)).to.be.within(0, 1599)
+  it('retries after 200 ms doubling to 5 s, drawn from the upper half', () => {
+    expect([0, 1, 2, 3, 4, 5].map((n) => backoffMs(n, RETRY_BACKOFF, () => 1))).to.deep.equal([200, 400, 800, 1600, 3200, 5000])
+    expect(backoffMs(0, RETRY_BACKOFF, () => 0)).to.equal(100)
+    expect(backoffMs(20, RETRY_BACKOFF, () => 0)).to.equal(2500)
   })
 
   it('takes GET, PUT and DELETE as idempotent unless the spec says', () => {
