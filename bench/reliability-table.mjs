@@ -3,8 +3,8 @@
  * `node bench/reliability-table.mjs [SCORECARD.jsonl --seconds N --exit-code N]`: merges the records of a
  * reliability run (test/helpers/scorecard.ts; one JSON line per figure) into bench/results/reliability.json
  * — a row replaces the row of the same id, so a run of some scenarios updates only theirs — and rewrites
- * the README's reliability table (between `<!-- reliability:start -->` and `<!-- reliability:end -->`)
- * from that file; `--part` says the run covered only some scenarios. Without arguments it only rewrites
+ * the reliability table of docs/reliability.md (between `<!-- reliability:start -->` and
+ * `<!-- reliability:end -->`) from that file; `--part` says the run covered only some scenarios. Without arguments it only rewrites
  * the table. Called by scripts/reliability.sh.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
@@ -60,10 +60,10 @@ function formatValue(value, unit) {
   return unit ? `${number} ${unit}` : number
 }
 
-/** Rewrites the README's reliability table from `resultPath`; returns the table. */
-export function updateReadme(readmePath, resultPath) {
+/** Rewrites the reliability table of `pagePath` from `resultPath`; returns the table. */
+export function updatePage(pagePath, resultPath) {
   const table = existsSync(resultPath) ? renderTable(JSON.parse(readFileSync(resultPath, 'utf8'))) : '_No results yet: run `npm run test:reliability`._'
-  writeFileSync(readmePath, replaceBetween(readFileSync(readmePath, 'utf8'), START, END, table, readmePath))
+  writeFileSync(pagePath, replaceBetween(readFileSync(pagePath, 'utf8'), START, END, table, pagePath))
   return table
 }
 
@@ -81,5 +81,5 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
     const run = { date: new Date().toISOString(), machine: machineInfo(), seconds: Number(values.seconds ?? 0), exitCode: Number(values['exit-code'] ?? 0), part: values.part }
     writeFileSync(resultPath, `${JSON.stringify(mergeRun(previous, records, run), null, 2)}\n`)
   }
-  console.log(updateReadme(join(root, 'README.md'), resultPath))
+  console.log(updatePage(join(root, 'docs', 'reliability.md'), resultPath))
 }

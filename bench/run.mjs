@@ -2,7 +2,7 @@
 /**
  * `npm run bench [-- --quick] [-- --only NAME[,NAME]] [-- --no-build]`: builds once, runs every
  * bench/benchmarks/*.mjs (subject and reference alternating after a warm-up), writes
- * bench/results/<name>.json and regenerates the README's benchmark table from all result files.
+ * bench/results/<name>.json and regenerates the benchmark table of docs/benchmarks.md from all result files.
  * A benchmark that fails is recorded as an error entry; the others still run; the exit code is then 1.
  *
  * A benchmark module default-exports { name, description, target: { ratio, comparison } | null,
@@ -24,7 +24,7 @@
  * benchmark as not measured (with the reason) instead of failed.
  *
  * A module with a target also says `whenMissed`: the cause of a miss and what would reach the target, as
- * measured and profiled; the README lists it under the table for a result that misses (the module is
+ * measured and profiled; docs/benchmarks.md lists it under the table for a result that misses (the module is
  * read when the table is written, so a better-understood cause needs no re-run). Each
  * result records its own seconds; a run of every benchmark records its whole duration in
  * bench/results/runs/{full,quick}.json (targets: under 20 and 3 minutes on 2 cores).
@@ -37,7 +37,7 @@ import { parseArgs } from 'node:util'
 import { allBenchmarks } from './lib/benchmarks.mjs'
 import { machineInfo } from './lib/machine.mjs'
 import { measurePairs, measurePairsAsync, median, summarize } from './lib/measure.mjs'
-import { updateReadme } from './table.mjs'
+import { updatePage } from './table.mjs'
 
 const MIN_PAIRS = 10
 const benchDir = dirname(fileURLToPath(import.meta.url))
@@ -64,7 +64,7 @@ for (const benchmark of benchmarks) {
 // The build is not timed: a user's run includes it, but it is the same for every benchmark and option.
 if (!options.only) writeRun({ kind: options.quick ? 'quick' : 'full', date: new Date(runStarted).toISOString(), seconds: Math.round((Date.now() - runStarted) / 1000), benchmarks: benchmarks.length, failed, machine })
 log('')
-log(await updateReadme(join(root, 'README.md'), resultsDir))
+log(await updatePage(join(root, 'docs', 'benchmarks.md'), resultsDir))
 process.exitCode = failed ? 1 : 0
 
 /** Records how long a run of every benchmark took (bench/results/runs/<kind>.json). */

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * Rewrites the README's benchmark table (between `<!-- bench:start -->` and `<!-- bench:end -->`) from every
- * bench/results/*.json; nothing else in the README is touched. Run alone: `node bench/table.mjs`.
+ * Rewrites the benchmark table of docs/benchmarks.md (between `<!-- bench:start -->` and `<!-- bench:end -->`)
+ * from every bench/results/*.json; nothing else on the page is touched. Run alone: `node bench/table.mjs`.
  */
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
@@ -87,12 +87,12 @@ export function readRuns(resultsDir) {
   return runs
 }
 
-/** Replaces the text between the bench markers of `readmePath` with the table; returns the new table. */
-export async function updateReadme(readmePath, resultsDir) {
+/** Replaces the text between the bench markers of `pagePath` with the table; returns the new table. */
+export async function updatePage(pagePath, resultsDir) {
   const results = readResults(resultsDir)
   const whenMissed = new Map((await allBenchmarks()).map((b) => [b.name, b.whenMissed]))
   const table = results.length ? renderTable(results, readRuns(resultsDir), whenMissed) : '_No results yet: run `npm run bench`._'
-  writeFileSync(readmePath, replaceBetween(readFileSync(readmePath, 'utf8'), START, END, table, readmePath))
+  writeFileSync(pagePath, replaceBetween(readFileSync(pagePath, 'utf8'), START, END, table, pagePath))
   return table
 }
 
@@ -133,5 +133,5 @@ function met(value) {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
   const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-  console.log(await updateReadme(join(root, 'README.md'), join(root, 'bench', 'results')))
+  console.log(await updatePage(join(root, 'docs', 'benchmarks.md'), join(root, 'bench', 'results')))
 }

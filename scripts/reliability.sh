@@ -2,7 +2,7 @@
 # `npm run test:reliability [-- FILE…]`: the reliability suite (test/reliability) at full scale. Each
 # scenario starts its own servers, private Redis/MariaDB/PostgreSQL instances and proxies, records its
 # figure (test/helpers/scorecard.ts) and asserts its target. The records then become
-# bench/results/reliability.json and the README's reliability table (bench/reliability-table.mjs); a run
+# bench/results/reliability.json and the table of docs/reliability.md (bench/reliability-table.mjs); a run
 # of some files replaces only their rows. The exit code is mocha's: 0 when every target is met.
 set -uo pipefail
 cd "$(dirname "$0")/.."

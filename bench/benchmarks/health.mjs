@@ -18,7 +18,7 @@ export default {
   async setup({ root }) {
     const { server, ws } = await gantryServe(root, { key: 'gantry-health-sqlite', probe: '/api/health/ready' })
     const subject = gantry(root, ['health', '--json', '--url', server.url], {
-      // The port changes every run: not in the label the README shows.
+      // The port changes every run: not in the label docs/benchmarks.md shows.
       label: 'gantry health --json',
       cwd: ws.dir,
       env: gantryEnv(),

@@ -24,7 +24,7 @@ export default {
       if (page.data?.length !== 50) throw new Error(`users list printed ${page.data?.length} users, expected a page of 50`)
     }
     const subject = gantry(root, ['users', 'list', '--json', '--remote', '--url', server.url], {
-      // The port changes every run: not in the label the README shows.
+      // The port changes every run: not in the label docs/benchmarks.md shows.
       label: 'gantry users list --json --remote',
       cwd: ws.dir,
       env: { ...gantryEnv(), GANTRY_TOKEN: ws.token, XDG_CONFIG_HOME: config },

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process'
 
 /**
  * @typedef {object} CommandSpec
- * @property {string} label shown in results and the README, e.g. "gantry --version"
+ * @property {string} label shown in results and docs/benchmarks.md, e.g. "gantry --version"
  * @property {string[]} args arguments after the node executable
  * @property {string} [cwd]
  * @property {NodeJS.ProcessEnv} [env]

@@ -3,13 +3,12 @@
  * writes, its gantry steps run as a script the way GitHub Actions runs them (bash -e: a non-zero exit fails
  * the job). Credentials go to a private XDG_CONFIG_HOME per test.
  */
-import { spawn } from 'node:child_process'
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { expect } from 'chai'
 import { parse as parseYaml } from 'yaml'
-import { BIN, cliEnv, parseJson, runGantry, tempDir, type CliResult } from '../helpers/cli.js'
+import { cliEnv, gantryOnPath, parseJson, runBash, runGantry, tempDir, type CliResult } from '../helpers/cli.js'
 import { ADMIN, createServeWorkspace, killLeftovers, listeningUrl, postJson, startServe, stopServe, VERSION, type ServeProcess, type ServeWorkspace } from '../helpers/serve-process.js'
 
 interface HealthJson {
@@ -268,14 +267,7 @@ describe('e2e: the deploy workflow of gantry init', function () {
   }
   /** Runs `lines` as GitHub Actions runs a step (bash -e), with `gantry` on PATH as node_modules/.bin puts it. */
   const runScript = (lines: readonly string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> =>
-    new Promise((resolve) => {
-      const child = spawn('bash', ['-e', '-c', lines.join('\n')], { cwd: ws.root, env: cliEnv({ ...env, PATH: `${bin}:${process.env.PATH ?? ''}` }) })
-      let stdout = ''
-      let stderr = ''
-      child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c))
-      child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c))
-      child.once('close', (code) => resolve({ code, stdout, stderr }))
-    })
+    runBash(lines.join('\n'), { cwd: ws.root, env: cliEnv({ ...env, PATH: `${bin}:${process.env.PATH ?? ''}` }) })
 
   before(async () => {
     const database = join(tempDir('gantry-prod-'), 'production.sqlite3')
@@ -286,10 +278,7 @@ describe('e2e: the deploy workflow of gantry init', function () {
     config.environments.production.log = { level: 'info' }
     writeFileSync(configPath, JSON.stringify(config, null, 2))
     ws = { ...base, env: { DATABASE_URL: `sqlite:${database}`, GANTRY_AUTH_SECRET: secret } }
-    bin = join(ws.root, 'node_modules', '.bin')
-    mkdirSync(bin, { recursive: true })
-    writeFileSync(join(bin, 'gantry'), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`)
-    chmodSync(join(bin, 'gantry'), 0o755)
+    bin = gantryOnPath(join(ws.root, 'node_modules', '.bin'))
   })
   afterEach(async () => {
     if (serve) await stopServe(serve)

@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -56,4 +56,27 @@ export function parseJson<T = Record<string, unknown>>(result: CliResult): T {
 /** A fresh temporary folder. */
 export function tempDir(prefix = 'gantry-e2e-'): string {
   return mkdtempSync(join(tmpdir(), prefix))
+}
+
+/**
+ * Writes `folder`/gantry, a script running this checkout's built CLI, and returns `folder`: put it first
+ * on PATH and `gantry` means what a user gets from `npm install -g` or node_modules/.bin.
+ */
+export function gantryOnPath(folder: string): string {
+  mkdirSync(folder, { recursive: true })
+  writeFileSync(join(folder, 'gantry'), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`)
+  chmodSync(join(folder, 'gantry'), 0o755)
+  return folder
+}
+
+/** Runs `script` with `bash -e` (as a CI step runs), stdin closed, in `cwd` with exactly `env`, to completion. */
+export function runBash(script: string, options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolvePromise) => {
+    const child = spawn('bash', ['-e', '-c', script], { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+    child.once('close', (code) => resolvePromise({ code, stdout, stderr }))
+  })
 }

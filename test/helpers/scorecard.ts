@@ -3,8 +3,8 @@
  * then asserts its target, so a missed target is both in the table and a failed test. Under
  * `npm run test:reliability` (GANTRY_RELIABILITY=full) the scenarios run at the issue's full scale and the
  * records are appended, one JSON line each, to GANTRY_SCORECARD, from which bench/reliability-table.mjs
- * writes bench/results/reliability.json and the README table. Under `npm test` the same scenarios run at a
- * reduced scale and record nothing unless GANTRY_SCORECARD is set.
+ * writes bench/results/reliability.json and the table of docs/reliability.md. Under `npm test` the same
+ * scenarios run at a reduced scale and record nothing unless GANTRY_SCORECARD is set.
  */
 import { appendFileSync } from 'node:fs'
 
@@ -16,7 +16,7 @@ export function atScale<T>(full: T, reduced: T): T {
   return FULL_SCALE ? full : reduced
 }
 
-/** What a row of the README table says the figure shows. */
+/** What a row of the docs/reliability.md table says the figure shows. */
 export type Area = 'load held' | 'faults survived' | 'bad inputs tried' | 'nothing lost'
 
 export type Comparison = '=' | '<=' | '<' | '>='
@@ -25,7 +25,7 @@ export interface Measurement {
   /** Stable, kebab-case: one row of the table per id. */
   readonly id: string
   readonly area: Area
-  /** What was measured, as a reader of the README needs it: "requests admitted over the GCRA bound". */
+  /** What was measured, as a reader of docs/reliability.md needs it: "requests admitted over the GCRA bound". */
   readonly what: string
   /** How much was tried: "4 instances on one private Redis, 2,000 requests at 10× the rule's rate". */
   readonly tried: string
@@ -33,7 +33,7 @@ export interface Measurement {
   /** "requests", "ms", "hits" … */
   readonly unit: string
   readonly target: { readonly comparison: Comparison; readonly value: number }
-  /** Why the target is missed and what would reach it, when it is (listed under the README table). */
+  /** Why the target is missed and what would reach it, when it is (listed under the docs/reliability.md table). */
   readonly whenMissed?: string
   /** Further figures kept in reliability.json (not in the table). */
   readonly detail?: Readonly<Record<string, unknown>>

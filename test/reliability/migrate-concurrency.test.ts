@@ -1,5 +1,5 @@
 /**
- * Reliability: concurrent `gantry migrate latest` runs of the built CLI (README "Migrations": any number of
+ * Reliability: concurrent `gantry migrate latest` runs of the built CLI (docs/migrations.md: any number of
  * concurrent runs apply each migration once and all exit 0). Rounds of RUNS runs at once on SQLite, a
  * private MariaDB and a private PostgreSQL: on a fresh database each round (every migration pending, Gantry's
  * own included), and on one existing database that gains new app migrations before each round (some
