@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core'
 import { AdminCommand } from '../../src/cli/admin-command.js'
 import { describeRule } from '../../src/cli/ratelimit-output.js'
-import { ruleViewSchema, type RuleView } from '../../src/core/ratelimits/ratelimits.schema.js'
+import { onStoreErrorSchema, ruleKeySchema, ruleViewSchema, type RuleView } from '../../src/core/ratelimits/ratelimits.schema.js'
 
 export default class RatelimitSet extends AdminCommand<typeof RatelimitSet> {
   static override summary = 'Create a rate-limit rule, or change some of its fields; every server applies it within a second.'
@@ -19,13 +19,13 @@ export default class RatelimitSet extends AdminCommand<typeof RatelimitSet> {
   static override args = { name: Args.string({ description: 'The rule name: letters, digits, ".", "_" and "-".', required: true }) }
   static override flags = {
     match: Flags.string({ summary: 'Which requests: "METHOD /path" on the normalised path, * for any run ("* /api/*").' }),
-    key: Flags.string({ summary: 'What it counts by.', options: ['ip', 'user', 'apiKey', 'global'] }),
+    key: Flags.string({ summary: 'What it counts by.', options: [...ruleKeySchema.options] }),
     limit: Flags.integer({ summary: 'Requests per window, sustained.', min: 1 }),
     window: Flags.string({ summary: 'The window, 1s to 24h: 1m, 15m, 1h.' }),
     burst: Flags.integer({ summary: 'At most this many at once (default for a new rule: the limit).', min: 1 }),
     shadow: Flags.boolean({ summary: 'Count and report what it would refuse; refuse nothing.', exclusive: ['enforce'] }),
     enforce: Flags.boolean({ summary: 'Refuse what is over the limit (the default for a new rule).', exclusive: ['shadow'] }),
-    'on-store-error': Flags.string({ summary: 'While Redis cannot answer.', options: ['open', 'closed', 'local'] }),
+    'on-store-error': Flags.string({ summary: 'While Redis cannot answer.', options: [...onStoreErrorSchema.options] }),
     disable: Flags.boolean({ summary: 'Keep the rule but stop applying it.', exclusive: ['enable'] }),
     enable: Flags.boolean({ summary: 'Apply a disabled rule again.', exclusive: ['disable'] }),
   }

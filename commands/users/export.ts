@@ -7,7 +7,8 @@ import { AdminCommand } from '../../src/cli/admin-command.js'
 import { formatFromExtension, openExportFile } from '../../src/cli/user-files.js'
 import { GantryError } from '../../src/core/errors.js'
 import { exportResultSchema, type ExportResult } from '../../src/core/users/export.js'
-import type { UserFileFormat } from '../../src/core/users/import.js'
+import { userFileFormatSchema, type UserFileFormat } from '../../src/core/users/import.js'
+import { userStatusSchema } from '../../src/core/users/users.schema.js'
 
 export default class UsersExport extends AdminCommand<typeof UsersExport> {
   static override summary = 'Export users as CSV or JSON lines.'
@@ -24,9 +25,9 @@ export default class UsersExport extends AdminCommand<typeof UsersExport> {
     file: Args.string({ description: 'File to write (default: stdout).' }),
   }
   static override flags = {
-    format: Flags.string({ summary: 'csv or jsonl (default: from the FILE extension, else csv).', options: ['csv', 'jsonl'] }),
+    format: Flags.string({ summary: 'csv or jsonl (default: from the FILE extension, else csv).', options: [...userFileFormatSchema.options] }),
     role: Flags.string({ summary: 'Only users with this role.' }),
-    status: Flags.string({ summary: 'Only active or disabled users.', options: ['active', 'disabled'] }),
+    status: Flags.string({ summary: 'Only active or disabled users.', options: [...userStatusSchema.options] }),
     force: Flags.boolean({ summary: 'Overwrite FILE when it exists.' }),
   }
   static override resultSchema = exportResultSchema

@@ -4,7 +4,7 @@ import { Args, Flags } from '@oclif/core'
 import { AdminCommand } from '../../src/cli/admin-command.js'
 import { formatFromExtension } from '../../src/cli/user-files.js'
 import { GantryError } from '../../src/core/errors.js'
-import { importResultSchema, type ImportResult, type UserFileFormat } from '../../src/core/users/import.js'
+import { importResultSchema, userFileFormatSchema, type ImportResult, type UserFileFormat } from '../../src/core/users/import.js'
 
 /** Bad rows listed on a terminal; --json lists them all. */
 const SHOWN = 20
@@ -26,7 +26,7 @@ export default class UsersImport extends AdminCommand<typeof UsersImport> {
     file: Args.string({ description: 'CSV (.csv) or JSON lines (.jsonl, .ndjson) file.', required: true }),
   }
   static override flags = {
-    format: Flags.string({ summary: 'File format (default: from the extension).', options: ['csv', 'jsonl'] }),
+    format: Flags.string({ summary: 'File format (default: from the extension).', options: [...userFileFormatSchema.options] }),
     'dry-run': Flags.boolean({ summary: 'Check every row, write nothing.' }),
     atomic: Flags.boolean({ summary: 'All or nothing: one bad row and nothing is imported.' }),
     'default-role': Flags.string({ summary: 'Role of a row that names none.', default: 'viewer' }),

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core'
 import { AdminCommand } from '../../src/cli/admin-command.js'
-import { userPageSchema, type UserPage } from '../../src/core/users/users.schema.js'
+import { userPageSchema, userStatusSchema, type UserPage } from '../../src/core/users/users.schema.js'
 
 export default class UsersList extends AdminCommand<typeof UsersList> {
   static override summary = 'List users, a page at a time.'
@@ -12,7 +12,7 @@ export default class UsersList extends AdminCommand<typeof UsersList> {
   ]
   static override flags = {
     role: Flags.string({ summary: 'Only users with this role.' }),
-    status: Flags.string({ summary: 'Only active or disabled users.', options: ['active', 'disabled'] }),
+    status: Flags.string({ summary: 'Only active or disabled users.', options: [...userStatusSchema.options] }),
     search: Flags.string({ summary: 'Email or name containing this text (any case).' }),
     limit: Flags.integer({ summary: 'Users per page (at most 500).', default: 50, min: 1, max: 500 }),
     cursor: Flags.string({ summary: 'Where the previous page ended (its nextCursor).' }),

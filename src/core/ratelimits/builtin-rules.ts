@@ -5,7 +5,7 @@
  */
 import { parseDuration } from '../duration.js'
 import { GantryError } from '../errors.js'
-import type { RateLimitRule } from './ratelimits.schema.js'
+import { anyRuleKeySchema, onStoreErrorSchema, ruleModeSchema, type RateLimitRule } from './ratelimits.schema.js'
 
 /** Paths no default rule counts: probes and scrapers must keep working while clients are throttled. */
 export const DEFAULT_EXEMPT: readonly string[] = ['/api/health', '/api/health/*', '/metrics']
@@ -47,8 +47,6 @@ export const LOGIN_RULES: readonly RateLimitRule[] = Object.freeze([
   { name: 'login-account', match: LOGIN, key: 'account', limit: 10, windowMs: 15 * 60_000, burst: 5, mode: 'enforce', onStoreError: 'local' },
 ] satisfies RateLimitRule[])
 
-const KEYS = new Set(['ip', 'user', 'apiKey', 'global', 'account'])
-
 /** Throws INVALID_INPUT unless the rule's figures make sense (GCRA needs a positive rate and burst >= 1). */
 export function validateRule(rule: RateLimitRule): void {
   const problem =
@@ -57,9 +55,9 @@ export function validateRule(rule: RateLimitRule): void {
     : !Number.isSafeInteger(rule.limit) || rule.limit < 1 ? 'a limit that is a positive integer'
     : !Number.isSafeInteger(rule.windowMs) || rule.windowMs < 1 ? 'a window of at least 1 ms'
     : !Number.isSafeInteger(rule.burst) || rule.burst < 1 ? 'a burst that is an integer >= 1'
-    : !KEYS.has(rule.key) ? 'a key of ip, user, apiKey, global or account'
-    : rule.mode !== 'enforce' && rule.mode !== 'shadow' ? 'a mode of enforce or shadow'
-    : rule.onStoreError !== undefined && !['open', 'closed', 'local'].includes(rule.onStoreError) ? 'an onStoreError of open, closed or local'
+    : !anyRuleKeySchema.safeParse(rule.key).success ? `a key of ${anyRuleKeySchema.options.join(', ')}`
+    : !ruleModeSchema.safeParse(rule.mode).success ? `a mode of ${ruleModeSchema.options.join(' or ')}`
+    : rule.onStoreError !== undefined && !onStoreErrorSchema.safeParse(rule.onStoreError).success ? `an onStoreError of ${onStoreErrorSchema.options.join(', ')}`
     : undefined
   if (problem) throw new GantryError('INVALID_INPUT', `Rate-limit rule "${rule.name}" needs ${problem}.`)
 }

@@ -5,10 +5,11 @@
 import { z } from 'zod'
 import { durationSchema, isDuration, parseDuration } from '../duration.js'
 
-/** What a rule counts by. `account` (the login's email) is the built-in login rule's alone. */
-export type RuleKey = 'ip' | 'user' | 'apiKey' | 'global' | 'account'
 /** What a stored rule may count by. */
 export const ruleKeySchema = z.enum(['ip', 'user', 'apiKey', 'global'])
+/** What any rule counts by: `account` (the login's email) is the built-in login rule's alone. */
+export const anyRuleKeySchema = z.enum([...ruleKeySchema.options, 'account'])
+export type RuleKey = z.infer<typeof anyRuleKeySchema>
 export const ruleModeSchema = z.enum(['enforce', 'shadow'])
 /**
  * When the store (Redis) cannot answer: `open` admits (logged and counted), `closed` refuses with 503,
@@ -135,7 +136,7 @@ export type RuleCounts = z.infer<typeof countsSchema>
 export const ruleViewSchema = z.object({
   name: z.string(),
   match: z.string(),
-  key: z.enum(['ip', 'user', 'apiKey', 'global', 'account']),
+  key: anyRuleKeySchema,
   limit: z.number().int(),
   window: z.string(),
   burst: z.number().int(),
