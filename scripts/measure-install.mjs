@@ -184,7 +184,7 @@ async function measure(work, label, cache, commit) {
 
 /** The runs as a short table. */
 function table(runs) {
-  const rows = [['cache', 'clone', 'npm ci', 'demo → healthy', 'total'], ...runs.map((r) => [r.cache, `${r.cloneS} s`, `${r.npmCiS} s`, `${r.demoToHealthyS} s`, `${r.totalS} s`])]
+  const rows = [['cache', 'clone', 'npm ci', 'demo → healthy', 'total'], ...runs.map((r) => [r.cache, ...[r.cloneS, r.npmCiS, r.demoToHealthyS, r.totalS].map((s) => `${s.toFixed(1)} s`)])]
   const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)))
   return rows.map((row) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('   ')).join('\n')
 }
@@ -222,7 +222,7 @@ async function main() {
       targetS: TARGET_S,
       note:
         `One run each on this machine (load average ${loadAverage.join(', ')} at the start, ${cores} CPUs): git clone --no-local of HEAD (no network), ` +
-        `npm ci from the registry${process.env.npm_config_nodedir ? '' : ' with npm_config_nodedir=/usr'} (its cache empty, then the same cache again), ` +
+        `npm ci from the registry with npm_config_nodedir=${phaseEnv(cache).npm_config_nodedir} (its cache empty, then the same cache again), ` +
         'npm run demo until GET /api/health passes. Report-only: not part of npm run bench.',
     }
     mkdirSync(dirname(RESULT), { recursive: true })
