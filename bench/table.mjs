@@ -12,10 +12,13 @@ const START = '<!-- bench:start -->'
 const END = '<!-- bench:end -->'
 const COMPARISON = { '<=': '≤', '>=': '≥', '<': '<', '>': '>' }
 
-/** Every benchmark result file of `resultsDir`, sorted by benchmark name (reliability.json has its own table). */
+/** Result files that are not benchmarks: the reliability run's (it has its own table) and measure:install's report. */
+const NOT_BENCHMARKS = new Set(['reliability.json', 'install.json'])
+
+/** Every benchmark result file of `resultsDir`, sorted by benchmark name. */
 export function readResults(resultsDir) {
   return readdirSync(resultsDir)
-    .filter((file) => file.endsWith('.json') && file !== 'reliability.json')
+    .filter((file) => file.endsWith('.json') && !NOT_BENCHMARKS.has(file))
     .map((file) => JSON.parse(readFileSync(join(resultsDir, file), 'utf8')))
     .sort((a, b) => a.name.localeCompare(b.name))
 }

@@ -13,6 +13,7 @@ const EXTENSIONS = ['ts', 'js'] as const
 const resultSchema = z.object({
   root: z.string(),
   files: z.array(z.object({ path: z.string(), action: z.enum(['created', 'overwritten', 'updated']) })),
+  warnings: z.array(z.string()).describe("what the workspace would get wrong later (the Dockerfile's image without a working gantry), each with its fix: the lines a terminal shows as Warning:"),
 })
 
 export default class Init extends GantryCommand<typeof Init> {
@@ -55,7 +56,9 @@ export default class Init extends GantryCommand<typeof Init> {
     const files = initWorkspace(root, { name, database: database as ComposeDatabase, redis, migrationsExtension: extension as 'ts' | 'js' }, { force: this.flags.force ?? false })
     this.ui.out(`Workspace ${name} in ${root}:`)
     for (const file of files) this.ui.out(`  ${this.ui.color.green(file.action.padEnd(11))} ${file.path}`)
-    for (const problem of imageInstallProblems(root)) this.ui.warn(problem)
+    // Under --json the Ui writes no warnings: the result carries them instead.
+    const warnings = imageInstallProblems(root)
+    for (const warning of warnings) this.ui.warn(warning)
     const cd = relative(process.cwd(), root)
     this.ui.out('')
     this.ui.out('Next steps:')
@@ -63,7 +66,7 @@ export default class Init extends GantryCommand<typeof Init> {
     this.ui.out('  gantry migrate latest     # create the development database (SQLite, in .gantry/)')
     this.ui.out('  gantry env check          # check the database, Redis and migrations')
     this.ui.out('  gantry serve              # the bundled server on http://127.0.0.1:3000')
-    return { root, files }
+    return { root, files, warnings }
   }
 
   private async askRedis(json: boolean): Promise<boolean> {

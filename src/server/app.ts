@@ -82,7 +82,7 @@ export function createApp(deps: AppDeps): Express {
     maintenance(deps.services.maintenance),
   )
   mountRoutes(app, api, mountDeps)
-  app.use(notFound(), errorHandler(logger))
+  app.use(notFound(), errorHandler(logger, environment.name))
   return app
 }
 

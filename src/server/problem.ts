@@ -21,8 +21,12 @@ export interface Problem {
   [extra: string]: unknown
 }
 
-/** Server-side failures whose message is written for the caller (the rest may name hosts, files or driver errors). */
-const TOLD_5XX: ReadonlySet<ErrorCode> = new Set(['MAINTENANCE'])
+/**
+ * Server-side failures whose message and hint are written for the caller (the rest may name hosts, files or
+ * driver errors). GANTRY_SCHEMA_MISSING names only the environment and a gantry_ table, and its hint is the
+ * one command that fixes it.
+ */
+const TOLD_5XX: ReadonlySet<ErrorCode> = new Set(['MAINTENANCE', 'GANTRY_SCHEMA_MISSING'])
 
 /**
  * Builds the problem for an error. A 4xx says what the caller got wrong. A 5xx says nothing about its

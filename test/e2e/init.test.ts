@@ -8,6 +8,7 @@ import { parseJson, runGantry, tempDir } from '../helpers/cli.js'
 interface InitResult {
   root: string
   files: Array<{ path: string; action: string }>
+  warnings: string[]
 }
 
 const SCAFFOLD = ['gantry.config.json', '.env.example', '.env.development', '.gitignore', 'migrations/.gitkeep', 'seeds/.gitkeep', 'docker-compose.yml', 'Dockerfile', '.dockerignore', '.github/workflows/deploy.yml']
@@ -30,6 +31,7 @@ describe('e2e: gantry init', function () {
     expect(json.root).to.equal(root)
     expect(json.files.map((f) => f.path)).to.deep.equal(SCAFFOLD)
     expect(json.files.every((f) => f.action === 'created')).to.equal(true)
+    expect(json.warnings).to.deep.equal([])
     for (const file of SCAFFOLD) expect(existsSync(join(root, file)), file).to.equal(true)
     expect(statSync(join(root, '.env.development')).mode & 0o777).to.equal(0o600)
 
@@ -106,6 +108,18 @@ describe('e2e: gantry init', function () {
     expect(result.stderr).to.match(/^Warning: package\.json installs gantry from file:\.\.\/gantry, .*npm pack .*gantry && npm install --save-prod \.\/gantry-\*\.tgz$/m)
     for (const file of SCAFFOLD) expect(existsSync(join(dir, file)), file).to.equal(true)
     expect(readFileSync(join(dir, '.gitignore'), 'utf8').split('\n')).to.include('node_modules/')
+  })
+
+  it('--json carries the same warning in `warnings` (stdout one JSON document, stderr empty)', async () => {
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'shop', devDependencies: { gantry: '^0.1.0' } }))
+    const result = await runGantry(['init', '--yes', '--json'], { cwd: dir })
+    expect(result.code, result.stderr).to.equal(0)
+    expect(result.stderr).to.equal('')
+    const { warnings } = parseJson<InitResult>(result)
+    expect(warnings).to.have.length(1)
+    expect(warnings[0]).to.match(/^gantry is a devDependency: the Dockerfile installs dependencies only \(npm ci --omit=dev\).* npm install --save-prod gantry@\^0\.1\.0$/)
+    const terminal = await runGantry(['init', '--yes', '--force'], { cwd: dir })
+    expect(terminal.stderr).to.include(`Warning: ${warnings[0]}`)
   })
 
   it('without a terminal and without --yes, a missing answer is an error naming its flag (exit 2)', async () => {

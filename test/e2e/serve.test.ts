@@ -74,7 +74,7 @@ describe('e2e: gantry serve', function () {
     })
   }
 
-  it('pending migrations: up but not ready, naming them; with --migrate it applies them and is ready', async () => {
+  it('pending migrations: up but not ready, naming them, login 503 GANTRY_SCHEMA_MISSING; with --migrate it applies them and is ready', async () => {
     const ws = await workspace({ migrated: false })
     const serve = startServe(ws)
     const url = await listeningUrl(serve)
@@ -87,6 +87,11 @@ describe('e2e: gantry serve', function () {
     expect(report.status).to.equal('fail')
     expect(report.checks?.['migrations:status']?.[0]).to.deep.include({ status: 'fail' })
     expect(report.checks?.['migrations:status']?.[0]?.output).to.match(/pending migration/)
+    // What needs Gantry's tables says so, as the CLI does: 503, the code and the command, no driver text.
+    const login = await postJson(`${url}/api/v1/auth/login`, ADMIN)
+    expect(login.status, login.body).to.equal(503)
+    expect(JSON.parse(login.body)).to.include({ code: 'GANTRY_SCHEMA_MISSING', hint: "Run `gantry migrate latest -e development` to create Gantry's tables." })
+    expect(login.body).not.to.match(/select|no such table|SQLITE/i)
     expect((await stopServe(serve)).code).to.equal(0)
 
     const migrating = startServe(ws, ['--migrate'])

@@ -45,9 +45,11 @@ export interface TestServer {
 export interface TestServerOptions {
   /** Extra fields of the development environment in gantry.config.json (server, rateLimits, auth …). */
   readonly environment?: Record<string, unknown>
+  /** Apply Gantry's migrations and seed USERS (default); false leaves the database without Gantry's tables. */
+  readonly migrated?: boolean
 }
 
-/** Builds the app over a fresh database of `dialect`, migrated and seeded. */
+/** Builds the app over a fresh database of `dialect`, migrated and seeded (unless `migrated: false`). */
 export async function createTestServer(dialect: Dialect, options: TestServerOptions = {}): Promise<TestServer> {
   const testDb = await createTestDatabase(dialect)
   const root = mkdtempSync(join(tmpdir(), 'gantry-server-'))
@@ -56,7 +58,7 @@ export async function createTestServer(dialect: Dialect, options: TestServerOpti
   const environment = resolveEnvironment(workspace, 'development', { GANTRY_AUTH_SECRET: randomBytes(48).toString('base64') })
   const runtime = await openRuntime({ workspace, environment })
   const db = await runtime.database()
-  await workspaceMigrator(db, workspace.migrations, { actor: 'test' }).latest()
+  if (options.migrated !== false) await workspaceMigrator(db, workspace.migrations, { actor: 'test' }).latest()
 
   const clock = manualClock(Date.now())
   const store = createMemoryStore({ clock })
@@ -71,7 +73,7 @@ export async function createTestServer(dialect: Dialect, options: TestServerOpti
     rateLimits: { defaults: environment.rateLimits.default, probe: createProbe({ store, shared: false, clock }) },
   })
   const ctx = localContext('local:test@host')
-  for (const [role, email] of Object.entries(USERS)) await services.users.create(ctx, { email, role, password: PASSWORD })
+  if (options.migrated !== false) for (const [role, email] of Object.entries(USERS)) await services.users.create(ctx, { email, role, password: PASSWORD })
 
   const logs: Record<string, unknown>[] = []
   const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) })

@@ -47,7 +47,7 @@ export async function createGantry(options: GantryOptions = {}): Promise<Gantry>
     const apiKeys = createAuthenticator(services, 'apiKey')
     const tokens = createAuthenticator(services, 'token')
     const readiness = createReadinessProbe({ runtime, version: packageVersion(), clock, failsClosed: rules.failsClosed, checks: options.checks })
-    const middleware = embedMiddleware({ authenticator, apiKeys, limits, permission, readiness, logger })
+    const middleware = embedMiddleware({ authenticator, apiKeys, limits, permission, readiness, logger, environmentName: environment.name })
     let closing: Promise<void> | undefined
 
     return {

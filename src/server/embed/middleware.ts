@@ -29,11 +29,13 @@ export interface EmbedDeps {
   readonly permission: (name: string) => string
   readonly readiness: ReadinessProbe
   readonly logger: Logger
+  /** The environment's name, for the next step of an error (`gantry migrate latest -e NAME`). */
+  readonly environmentName: string
 }
 
 /** The middleware factories of one Gantry. */
 export function embedMiddleware(deps: EmbedDeps) {
-  const answer = errorHandler(deps.logger)
+  const answer = errorHandler(deps.logger, deps.environmentName)
   /** Runs `work`; a failure is answered as problem+json, success goes on to the next handler. */
   const step =
     (work: (req: Request, res: Response) => Promise<void> | void): RequestHandler =>

@@ -6,6 +6,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express'
 import type { Logger } from 'pino'
 import { GantryError, isGantryError } from '../../core/errors.js'
+import { describeMissingSchema } from '../../db/errors.js'
 import { sendProblem, toProblem } from '../problem.js'
 
 /** body-parser's error types that are the client's fault, and what they become. */
@@ -26,10 +27,13 @@ export function notFound(): RequestHandler {
   }
 }
 
-/** The error handler: problem+json out, the cause into the log (5xx only: a 4xx is the caller's business). */
-export function errorHandler(logger: Logger): ErrorRequestHandler {
+/**
+ * The error handler: problem+json out, the cause into the log (5xx only: a 4xx is the caller's business).
+ * `environmentName` goes into the next step of GANTRY_SCHEMA_MISSING (`gantry migrate latest -e NAME`).
+ */
+export function errorHandler(logger: Logger, environmentName: string): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
-    const failure = classify(err)
+    const failure = classify(err, environmentName)
     const requestId = res.locals.requestId as string | undefined
     if (failure.status >= 500 && failure.code !== 'MAINTENANCE' && failure.code !== 'NOT_READY') {
       logger.error({ err: err instanceof Error ? err : new Error(String(err)), requestId, method: req.method, path: req.path }, 'request failed')
@@ -46,8 +50,11 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   }
 }
 
-function classify(err: unknown): GantryError {
+function classify(err: unknown, environmentName: string): GantryError {
   if (isGantryError(err)) return err
+  // A database whose Gantry migrations have not run: the driver's "no such table" says what to do, as the local CLI does.
+  const missingSchema = describeMissingSchema(err, environmentName)
+  if (missingSchema) return missingSchema
   const parserError = err as { type?: unknown; limit?: unknown; status?: unknown; code?: unknown } | undefined
   if (typeof parserError?.type === 'string' && parserError.type in BODY_ERRORS) return BODY_ERRORS[parserError.type]!(parserError.limit)
   // The router could not percent-decode a path parameter (`/users/%ff`): it marks the URIError 400.
