@@ -44,6 +44,14 @@ const patternsOf = {
   'commands-db': commandPatterns,
 }
 
+/** Syntax an area may not hold, beyond loading a banned package. */
+const syntaxOf = {
+  core: [{
+    selector: 'Literal[value=/(^|[\\s(`"\'])--[a-z]/], TemplateElement[value.raw=/(^|[\\s(`"\'])--[a-z]/]',
+    message: 'src/core is door-neutral: name the input fields in details (inputProblem) and let each door word them (src/cli/hints.ts, src/server/hints.ts).',
+  }],
+}
+
 const areaConfig = ({ name, files, ignores }) => {
   const banned = onlyIn.filter(({ areas }) => !areas.includes(name))
   const names = banned.flatMap(({ names }) => names)
@@ -59,7 +67,7 @@ const areaConfig = ({ name, files, ignores }) => {
       'no-restricted-syntax': ['error', {
         selector: `ImportExpression[source.value=/^(${names.map((n) => n.replace(/[/@.-]/g, (c) => `\\${c}`)).join('|')})$/]`,
         message: `This package may not be loaded here: ${[...new Set(banned.map(({ why }) => why))].join(' ')}`,
-      }],
+      }, ...(syntaxOf[name] ?? [])],
     },
   }
 }

@@ -1,5 +1,6 @@
 import { Chalk } from 'chalk'
 import { ExitCode, GantryError, isGantryError, type ErrorCode } from '../core/errors.js'
+import { cliHint } from './hints.js'
 import { escapeControl } from './terminal-text.js'
 import { colorLevel } from './ui.js'
 
@@ -15,14 +16,15 @@ export interface ErrorJson {
  */
 export function renderFailure(thrown: unknown, options: { json: boolean; verbose: boolean }): void {
   const failure = toGantryError(thrown)
+  const hint = cliHint(failure)
   process.exitCode = failure.exit
   if (options.json) {
-    const body: ErrorJson = { error: { code: failure.code, message: failure.message, hint: failure.hint, details: failure.details } }
+    const body: ErrorJson = { error: { code: failure.code, message: failure.message, hint, details: failure.details } }
     process.stdout.write(`${JSON.stringify(body, null, 2)}\n`)
   }
   const color = new Chalk({ level: colorLevel(process.env, Boolean(process.stderr.isTTY)) })
   process.stderr.write(`${color.red(escapeControl(`Error (${failure.code}): ${failure.message}`))}\n`)
-  if (failure.hint && !options.json) process.stderr.write(`${color.dim(escapeControl(`Try: ${failure.hint}`))}\n`)
+  if (hint && !options.json) process.stderr.write(`${color.dim(escapeControl(`Try: ${hint}`))}\n`)
   if (options.verbose && failure.cause !== undefined) process.stderr.write(`${color.dim(describeCause(failure.cause))}\n`)
 }
 

@@ -28,6 +28,11 @@ export function responseError(status: number, statusText: string, body: string, 
   if (Array.isArray(errors)) details.issues = errors
   const required = stringField(problem, 'required')
   if (required) details.required = required
+  // An input problem: the remote CLI words its hint for it with flags, as a local run does.
+  const input = problem?.input
+  if (input && typeof input === 'object' && !Array.isArray(input)) {
+    for (const [name, value] of Object.entries(input)) if (name !== '__proto__') details[name] = value
+  }
   // Only a server says when to come back (429, 503): kept, as a local run has nothing to differ from.
   if (headers['retry-after']) details.retryAfter = headers['retry-after']
   const code = stringField(problem, 'code')

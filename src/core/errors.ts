@@ -1,7 +1,10 @@
 /**
  * The one error catalog. Every failure a user can meet has a stable code, an HTTP status, a CLI exit code
- * and a default next step; the CLI prints `Error (CODE): message` and the hint, the HTTP edge answers
- * problem+json. Raw causes are kept on `cause` for --verbose and logs, never shown by default.
+ * and, where one fits every door, a next step; the CLI prints `Error (CODE): message` and the hint, the
+ * HTTP edge answers problem+json. Raw causes are kept on `cause` for --verbose and logs, never shown by
+ * default. Nothing here names a flag or a request field's spelling: an error about its input says which
+ * fields and what is wrong in `details` (InputProblem), and each door words that hint its own way
+ * (src/cli/hints.ts, src/server/hints.ts).
  */
 
 /** CLI exit codes, as documented in the README. */
@@ -30,12 +33,12 @@ const unavailable = (hint?: string): ErrorSpec => ({ exit: ExitCode.unavailable,
 const catalog = {
   // invocation and input
   INVALID_INPUT: usage(),
-  MISSING_INPUT: usage('Pass the flag, or run the command on a terminal to be asked.'),
-  FORCE_REQUIRED: usage('Pass --force, or run it on a terminal and type the environment name to confirm.'),
-  CONFIRMATION_MISMATCH: usage('Type the environment name exactly, or pass --force.'),
-  FILE_EXISTS: state(409, 'Pass --force to overwrite it.'),
+  MISSING_INPUT: usage(),
+  FORCE_REQUIRED: usage(),
+  CONFIRMATION_MISMATCH: usage(),
+  FILE_EXISTS: state(409),
   // workspace and configuration
-  CONFIG_NOT_FOUND: usage('Run `gantry init`, or pass --config PATH.'),
+  CONFIG_NOT_FOUND: usage(),
   CONFIG_INVALID: usage('Fix gantry.config.json; its JSON Schema is named in its "$schema" field.'),
   CONFIG_VAR_UNSET: usage('Set the variable in the process environment, in .env.<environment> or in .env.'),
   ENV_UNKNOWN: usage('Run `gantry env list` to see the environments, or `gantry env create NAME`.'),
@@ -55,7 +58,7 @@ const catalog = {
   MIGRATION_NOT_FOUND: usage('Run `gantry migrate status` to see the migration names.'),
   MIGRATION_INVALID: usage('A migration file must export async functions up(knex) and down(knex).'),
   MIGRATION_STATE: state(409, 'Run `gantry migrate status` to see the state of each migration.'),
-  MIGRATION_LOCK_TIMEOUT: unavailable('Another run holds the migration lock; wait for it, or raise --lock-timeout. `gantry migrate status` shows who holds it.'),
+  MIGRATION_LOCK_TIMEOUT: unavailable(),
   MIGRATION_KNEX_LOCKED: state(409, 'If no knex CLI run is in progress, clear the stale row with `gantry migrate unlock`.'),
   MIGRATION_PENDING: state(409, 'Run `gantry migrate latest`.'),
   MIGRATION_DRIFT: state(409, 'Run `gantry migrate status` for details.'),
@@ -93,18 +96,43 @@ const catalog = {
   RATE_LIMITED: { exit: ExitCode.unavailable, status: 429, hint: 'Wait for the time in Retry-After, then try again.' },
   MAINTENANCE: { exit: ExitCode.unavailable, status: 503, hint: 'The service is in maintenance; try again after Retry-After.' },
   // remote mode: the CLI as a client of the server
-  SERVER_UNREACHABLE: unavailable('Check the URL (the environment\'s server.publicUrl, or --url) and that the server runs: `gantry health --url URL`.'),
+  SERVER_UNREACHABLE: unavailable(),
   SERVER_ERROR: { exit: ExitCode.unavailable, status: 502, hint: 'The server failed; its log has the cause (search for the request id).' },
   NOT_LOGGED_IN: usage('Run `gantry login`, or set GANTRY_API_KEY or GANTRY_TOKEN.'),
   CREDENTIALS_INSECURE: usage(),
   CREDENTIALS_LOCKED: unavailable('Another gantry process is refreshing the login; try again, or remove the lock file it names if that process is gone.'),
-  REMOTE_URL_MISSING: usage('Set server.publicUrl for the environment in gantry.config.json, or pass --url.'),
+  REMOTE_URL_MISSING: usage(),
   // anything else
   NOT_READY: unavailable(),
-  INTERNAL: { exit: ExitCode.state, status: 500, hint: 'Run again with --verbose for details.' },
+  INTERNAL: { exit: ExitCode.state, status: 500 },
 } as const satisfies Record<string, ErrorSpec>
 
 export type ErrorCode = keyof typeof catalog
+
+/**
+ * What an error about the caller's input names, in `details`: the input fields concerned, as the service
+ * calls them (the names of HTTP body fields and library options; the CLI maps them to flags), and a stable
+ * word for what is wrong with them, which a door may key its own hint on.
+ */
+export interface InputProblem {
+  readonly fields: readonly string[]
+  readonly reason: string
+}
+
+/** `details` for an error about the caller's input, with any further facts a door's hint may use. */
+export function inputProblem(fields: readonly string[], reason: string, facts: Readonly<Record<string, unknown>> = {}): InputProblem & Readonly<Record<string, unknown>> {
+  return { ...facts, fields, reason }
+}
+
+/** A door's hints for input problems, by `CODE:reason`, each given the error's details. */
+export type HintWording = Readonly<Record<string, (details: Readonly<Record<string, unknown>>) => string>>
+
+/** A door's wording of an error's input problem (`details.reason`), if it has one for it. */
+export function wordedHint(err: GantryError, wording: HintWording): string | undefined {
+  const reason = err.details?.reason
+  const word = typeof reason === 'string' ? wording[`${err.code}:${reason}`] : undefined
+  return word && err.details ? word(err.details) : undefined
+}
 
 export interface GantryErrorOptions {
   /** Overrides the catalog's next step for this occurrence. */

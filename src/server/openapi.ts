@@ -22,6 +22,12 @@ const problemSchema: JsonSchema = {
     requestId: { type: 'string' },
     required: { type: 'string', description: 'on 403: the permission that was missing' },
     errors: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } } },
+    input: {
+      type: 'object',
+      description: 'on an error about the request\'s input: the body fields concerned and a stable reason (a client words its own hint from them)',
+      required: ['fields', 'reason'],
+      properties: { fields: { type: 'array', items: { type: 'string' } }, reason: { type: 'string' } },
+    },
   },
 }
 

@@ -3,7 +3,8 @@
  * problem; the message is the same one line the CLI prints; the raw cause never leaves the process.
  */
 import type { Response } from 'express'
-import { GantryError, isGantryError, type ErrorCode } from '../core/errors.js'
+import { GantryError, isGantryError, wordedHint, type ErrorCode } from '../core/errors.js'
+import { HTTP_HINTS } from './hints.js'
 
 export const PROBLEM_TYPE = 'application/problem+json'
 
@@ -18,6 +19,8 @@ export interface Problem {
   requestId?: string | undefined
   /** For 400s: which fields failed and why (from the zod issues). */
   errors?: readonly { path: string; message: string }[] | undefined
+  /** An input problem (a core error's InputProblem details): the fields and the reason, so a client can word its own hint. */
+  input?: Readonly<Record<string, unknown>> | undefined
   [extra: string]: unknown
 }
 
@@ -41,7 +44,7 @@ export function toProblem(err: unknown, requestId: string | undefined): Problem 
     : given?.status === 503 ? new GantryError(given.code, 'A service the server depends on is unavailable; try again later.')
     : new GantryError('INTERNAL', 'Something went wrong on the server.')
   const issues = failure.details?.issues
-  const hint = failure.status >= 500 && failure !== given ? `Quote request id ${requestId ?? 'unknown'} to the operator; the server log has the cause.` : failure.hint
+  const hint = failure.status >= 500 && failure !== given ? `Quote request id ${requestId ?? 'unknown'} to the operator; the server log has the cause.` : (wordedHint(failure, HTTP_HINTS) ?? failure.hint)
   return {
     type: `https://gantry.dev/problems/${failure.code.toLowerCase().replaceAll('_', '-')}`,
     title: failure.code,
@@ -53,6 +56,7 @@ export function toProblem(err: unknown, requestId: string | undefined): Problem 
     errors: Array.isArray(issues) ? (issues as Problem['errors']) : undefined,
     // A 403 names the permission that was missing, so a client can ask for the right role or scope.
     required: typeof failure.details?.required === 'string' ? failure.details.required : undefined,
+    input: failure.status < 500 && typeof failure.details?.reason === 'string' ? failure.details : undefined,
   }
 }
 

@@ -189,12 +189,15 @@ describe('gantry ratelimit (built CLI)', function () {
         [['x', ...rule, '--key', 'account'], /--key=account to be one of: ip, user, apiKey, global/],
         [['login-ip', '--limit', '5'], /"login-ip" is a built-in login rule/],
         [['login-account', ...rule], /"login-account" is a built-in login rule/],
-        [['x', '--match', '* /x', '--limit', '5'], /There is no rule "x" yet: a new rule needs --match, --limit and --window/],
+        [['x', '--match', '* /x', '--limit', '5'], /There is no rule "x" yet: a new rule needs its match, limit and window \(missing: window\)/],
         [['bad:name', ...rule], /a rule name is letters, digits/],
         [['api', '--shadow', '--enforce'], /cannot also be provided/],
       ]
       const runs = await inBatches(cases, ([args]) => gantry(['ratelimit', 'set', ...args, '--json']))
       runs.forEach((r, i) => failed(r, 2, 'INVALID_INPUT', cases[i]?.[1] ?? /./))
+      // The service names the missing field; the CLI words the next step with its flags.
+      const incomplete = runs[cases.findIndex(([, message]) => message.source.includes('no rule'))]
+      expect(JSON.parse(incomplete?.stdout ?? '{}').error.hint).to.equal('e.g. gantry ratelimit set api --match "* /api/*" --limit 100 --window 1m')
       // In words: a flag the parser refuses, a window the service refuses.
       const words = await inBatches([cases[0], cases[4]], (c) => gantry(['ratelimit', 'set', ...(c?.[0] ?? [])]))
       for (const r of words) {
@@ -255,7 +258,7 @@ describe('gantry ratelimit (built CLI)', function () {
       expect(words.stdout).to.equal(`apikey:${key}: 5000 per 1m, burst 100 under every rule of its kind.\n`)
 
       const cases: Array<[string[], number, string, RegExp]> = [
-        [['ip:203.0.113.8', '--limit', '5'], 2, 'INVALID_INPUT', /an override with --limit needs --window/],
+        [['ip:203.0.113.8', '--limit', '5'], 2, 'INVALID_INPUT', /an override with a limit needs a window/],
         [['ip:203.0.113.8', '--rule', 'per-user', '--block'], 2, 'INVALID_INPUT', /Rule "per-user" counts by user/],
         [['user:ada@example.com', '--rule', 'edge', '--limit', '5', '--window', '1m'], 2, 'INVALID_INPUT', /Rule "edge" counts by ip/],
         [['ip:203.0.113.8', '--block', '--limit', '5'], 2, 'INVALID_INPUT', /cannot also be provided/],

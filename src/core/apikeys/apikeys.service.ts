@@ -9,7 +9,7 @@ import type { AuditService } from '../audit/audit.service.js'
 import type { Clock } from '../clock.js'
 import type { ActorContext } from '../context.js'
 import { parseDuration } from '../duration.js'
-import { GantryError } from '../errors.js'
+import { GantryError, inputProblem } from '../errors.js'
 import { decodeCursor, parseInput, toPage } from '../pagination.js'
 import { covers, hasPermission, requireCoversTarget, requireHandOut, requirePermission } from '../roles/permissions.js'
 import type { RolesService } from '../roles/roles.service.js'
@@ -79,7 +79,7 @@ export function createApiKeysService(deps: ApiKeysServiceDeps): ApiKeysService {
       requirePermission(ctx, 'apikeys:write')
       const parsed = parseInput(createApiKeyInputSchema, input)
       const now = clock.now()
-      const expiresAt = parsed.expires === undefined ? null : now + positiveDuration(parsed.expires, '--expires')
+      const expiresAt = parsed.expires === undefined ? null : now + positiveDuration(parsed.expires, 'expires')
       const generated = generateApiKey(environmentName)
       const apiKey = await knex.transaction(async (trx) => {
         const owner = await selectUserByEmail(trx, parsed.owner)
@@ -201,9 +201,9 @@ function toApiKey(row: repo.ApiKeyRow, now: number): ApiKey {
   }
 }
 
-function positiveDuration(text: string, flag: string): number {
+function positiveDuration(text: string, field: string): number {
   const ms = parseDuration(text)
-  if (ms <= 0) throw new GantryError('INVALID_INPUT', `${flag} must be longer than 0.`)
+  if (ms <= 0) throw new GantryError('INVALID_INPUT', `The duration ${field} must be longer than 0.`, { details: inputProblem([field], 'duration-not-positive') })
   return ms
 }
 

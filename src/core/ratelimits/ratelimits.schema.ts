@@ -175,8 +175,8 @@ export const overrideInputSchema = z
     expires: durationSchema.optional(),
     reason: z.string().trim().max(500).default(''),
   })
-  .refine((o) => o.block !== (o.limit !== undefined), { message: 'an override takes --limit (with --window) or --block, not both', path: ['limit'] })
-  .refine((o) => o.block || o.window !== undefined, { message: 'an override with --limit needs --window', path: ['window'] })
+  .refine((o) => o.block !== (o.limit !== undefined), { message: 'an override takes a limit (with a window) or block, not both', path: ['limit'] })
+  .refine((o) => o.block || o.window !== undefined, { message: 'an override with a limit needs a window', path: ['window'] })
 export type OverrideInput = z.input<typeof overrideInputSchema>
 
 /** One override, as the limiter reads it. */
@@ -239,7 +239,7 @@ export const applyResultSchema = z.object({
   added: z.array(z.string()),
   changed: z.array(z.object({ name: z.string(), fields: z.array(z.string()) })),
   removed: z.array(z.string()),
-  kept: z.array(z.string()).describe('stored rules the file does not list, left as they are (without --prune)'),
+  kept: z.array(z.string()).describe('stored rules the file does not list, left as they are (unless pruning)'),
   unchanged: z.array(z.string()),
   applied: z.boolean().describe('false on a dry run, or when there was nothing to change'),
   version: z.number().int(),

@@ -11,7 +11,7 @@ import type { AuditService } from '../audit/audit.service.js'
 import type { Clock } from '../clock.js'
 import type { ActorContext } from '../context.js'
 import { formatDuration, parseDuration } from '../duration.js'
-import { GantryError } from '../errors.js'
+import { GantryError, inputProblem } from '../errors.js'
 import { parseInput } from '../pagination.js'
 import { requirePermission } from '../roles/permissions.js'
 import { isMissingTable } from '../sql.js'
@@ -207,7 +207,10 @@ export function createRateLimitsService(deps: RateLimitsServiceDeps): RateLimits
         // `default` starts from the config's default, so `set default --limit 200` changes only the limit.
         const base = existing ?? (ruleName === 'default' ? defaultRow(configDefault[0]) : undefined)
         if (!base && (parsed.match === undefined || parsed.limit === undefined || parsed.window === undefined)) {
-          throw new GantryError('INVALID_INPUT', `There is no rule "${ruleName}" yet: a new rule needs --match, --limit and --window.`, { hint: 'e.g. gantry ratelimit set api --match "* /api/*" --limit 100 --window 1m' })
+          const missing = (['match', 'limit', 'window'] as const).filter((field) => parsed[field] === undefined)
+          throw new GantryError('INVALID_INPUT', `There is no rule "${ruleName}" yet: a new rule needs its match, limit and window (missing: ${missing.join(', ')}).`, {
+            details: inputProblem(missing, 'rule-incomplete', { rule: ruleName }),
+          })
         }
         const fields: RuleFields = {
           method: match?.method ?? base?.method ?? '*',
@@ -257,7 +260,10 @@ export function createRateLimitsService(deps: RateLimitsServiceDeps): RateLimits
         if (parsed.rule !== '*') {
           const key = (await knownRules(trx)).get(parsed.rule)
           if (key === undefined) throw ruleNotFound(parsed.rule)
-          if (key !== target.type) throw new GantryError('INVALID_INPUT', `Rule "${parsed.rule}" counts by ${key}: an override for ${target.type} subjects cannot apply to it.`, { hint: `Pass --rule NAME of a rule keyed on ${target.type}, or leave --rule out.` })
+          if (key !== target.type) throw new GantryError('INVALID_INPUT', `Rule "${parsed.rule}" counts by ${key}: an override for ${target.type} subjects cannot apply to it.`, {
+            hint: `Name a rule keyed on ${target.type}, or none (every rule that counts by ${target.type}).`,
+            details: inputProblem(['rule'], 'rule-key-mismatch', { subjectType: target.type }),
+          })
         }
         const { subject, label } = await resolveSubject(trx, target)
         const existing = await repo.selectOverride(trx, parsed.rule, target.type, subject)

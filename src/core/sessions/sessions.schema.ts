@@ -11,7 +11,7 @@ export const tokenKindSchema = z.enum(['user', 'apikey'])
 
 const claimList = z.array(z.string().min(1).max(200)).max(500)
 
-/** What `sign` takes. `ttlSeconds` overrides the configured lifetime (`gantry tokens issue --ttl`). */
+/** What `sign` takes. `ttlSeconds` overrides the configured lifetime (a script token's own). */
 export const accessTokenInputSchema = z.object({
   sub: z.string().min(1).max(255),
   epoch: z.number().int().min(0),

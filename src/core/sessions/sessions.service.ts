@@ -15,7 +15,7 @@ import type { AuditService } from '../audit/audit.service.js'
 import type { Clock } from '../clock.js'
 import type { ActorContext } from '../context.js'
 import { parseDuration } from '../duration.js'
-import { GantryError } from '../errors.js'
+import { GantryError, inputProblem } from '../errors.js'
 import { parseInput } from '../pagination.js'
 import { requireCoversTarget, requirePermission } from '../roles/permissions.js'
 import type { RolesService } from '../roles/roles.service.js'
@@ -135,8 +135,9 @@ export function createSessionsService(deps: SessionsServiceDeps): SessionsServic
   const scriptTtlSeconds = (ttl: string): number => {
     const ms = parseDuration(ttl)
     if (ms < 1000 || ms > maxTtl) {
-      throw new GantryError('INVALID_INPUT', `--ttl must be between 1s and ${auth?.maxTokenTtl ?? DEFAULT_MAX_TOKEN_TTL} (auth.maxTokenTtl); got ${ttl}.`, {
+      throw new GantryError('INVALID_INPUT', `A token's lifetime (ttl) must be between 1s and ${auth?.maxTokenTtl ?? DEFAULT_MAX_TOKEN_TTL} (auth.maxTokenTtl); got ${ttl}.`, {
         hint: 'Ask for a shorter lifetime, or raise auth.maxTokenTtl in gantry.config.json.',
+        details: inputProblem(['ttl'], 'ttl-too-long'),
       })
     }
     return Math.floor(ms / 1000)

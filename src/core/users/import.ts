@@ -62,7 +62,7 @@ export type ImportSkip = z.infer<typeof importSkipSchema>
 
 export const importResultSchema = z.object({
   rows: z.number().int().describe('data rows read'),
-  imported: z.number().int().describe('users written (with --dry-run: that would be written)'),
+  imported: z.number().int().describe('users written (on a dry run: that would be written)'),
   skipped: z.array(importSkipSchema).describe('every bad row, in line order'),
   dryRun: z.boolean(),
   atomic: z.boolean(),
@@ -119,7 +119,7 @@ export function createUserImportService(deps: { knex: Knex; clock: Clock; audit:
       requirePermission(ctx, 'users:write')
       const options = parseInput(importUsersInputSchema, input)
       const roles = await deps.roles.permissionsByRole(knex)
-      if (!roles.has(options.defaultRole)) throw new GantryError('ROLE_NOT_FOUND', `No role named "${options.defaultRole}" (--default-role).`)
+      if (!roles.has(options.defaultRole)) throw new GantryError('ROLE_NOT_FOUND', `No role named "${options.defaultRole}" (the default role, for rows without one).`)
       // Invariant 1: a row gets only a role whose permissions the actor's own cover (the default role too,
       // judged where a row uses it). Worked out once per role.
       const refusals = new Map<string, string | undefined>()

@@ -1,4 +1,4 @@
-import { GantryError } from '../errors.js'
+import { GantryError, inputProblem } from '../errors.js'
 import { COMMON_PASSWORDS } from './common-passwords.js'
 
 /** Above this a password is refused whatever the configuration: argon2 cost grows with input length. */
@@ -28,6 +28,6 @@ export function checkPassword(password: string, policy: PasswordPolicy): void {
     throw new GantryError('PASSWORD_POLICY', `The password is too long: at most ${PASSWORD_HARD_MAX} characters.`)
   }
   if (COMMON_PASSWORDS.has(password.toLowerCase())) {
-    throw new GantryError('PASSWORD_POLICY', 'The password is on the list of common passwords.', { hint: 'Pick one nobody else uses, or pass --generate-password.' })
+    throw new GantryError('PASSWORD_POLICY', 'The password is on the list of common passwords.', { hint: 'Pick one nobody else uses, or have one generated.', details: inputProblem(['password'], 'password-common') })
   }
 }

@@ -63,7 +63,7 @@ export const userPageSchema = pageSchema(userSchema)
 export type UserPage = z.infer<typeof userPageSchema>
 
 /** A user and, only when it was generated, the new password (shown this once). */
-export const userWithPasswordSchema = z.object({ user: userSchema, password: z.string().optional().describe('only with --generate-password, shown once') })
+export const userWithPasswordSchema = z.object({ user: userSchema, password: z.string().optional().describe('only when the password was generated, shown once') })
 export type UserWithPassword = z.infer<typeof userWithPasswordSchema>
 
 export const deleteUserResultSchema = z.object({ deleted: userSchema })

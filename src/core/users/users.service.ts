@@ -2,7 +2,7 @@ import type { Knex } from 'knex'
 import type { AuditService } from '../audit/audit.service.js'
 import type { Clock } from '../clock.js'
 import type { ActorContext } from '../context.js'
-import { GantryError } from '../errors.js'
+import { GantryError, inputProblem } from '../errors.js'
 import { decodeCursor, parseInput, toPage } from '../pagination.js'
 import { requireCoversTarget, requireHandOut, requirePermission } from '../roles/permissions.js'
 import type { RolesService } from '../roles/roles.service.js'
@@ -104,7 +104,7 @@ export function createUsersService(deps: UsersServiceDeps): UsersService {
       throw new GantryError('INVALID_INPUT', 'Give a password or ask for a generated one, not both.')
     }
     if (input.generatePassword) return { password: generatePassword(), generated: true }
-    if (input.password === undefined) throw new GantryError('MISSING_INPUT', 'A password is needed.', { hint: 'Pipe one with --password-stdin, or pass --generate-password.' })
+    if (input.password === undefined) throw new GantryError('MISSING_INPUT', 'A password is needed: give one, or ask for one to be generated.', { details: inputProblem(['password', 'generatePassword'], 'password-missing') })
     checkPassword(input.password, passwordPolicy)
     return { password: input.password, generated: false }
   }

@@ -49,10 +49,13 @@ for (const dialect of DIALECTS) {
 
     describe('set', () => {
       it('creates a rule only with match, limit and window; burst defaults to the limit, the rest to ip/enforce/open/enabled', async () => {
-        for (const input of [{ limit: 5, window: '1m' }, { match: '* /api/*', window: '1m' }, { match: '* /api/*', limit: 5 }]) {
+        const incomplete: Array<[Record<string, unknown>, string]> = [[{ limit: 5, window: '1m' }, 'match'], [{ match: '* /api/*', window: '1m' }, 'limit'], [{ match: '* /api/*', limit: 5 }, 'window']]
+        for (const [input, missing] of incomplete) {
           const err = await rejection(rl.set(f.ctx, 'api', input))
           expect(err.code, JSON.stringify(input)).to.equal('INVALID_INPUT')
-          expect(err.message).to.match(/needs --match, --limit and --window/)
+          expect(err.message).to.include(`needs its match, limit and window (missing: ${missing})`)
+          // Door-neutral: the fields and the reason, which each door words as flags or body fields.
+          expect(err.details).to.deep.include({ fields: [missing], reason: 'rule-incomplete' })
         }
         expect(await rl.version()).to.equal(0)
         const view = await rl.set(f.ctx, 'api', { match: 'get /api/*', limit: 5, window: '1m' })

@@ -110,6 +110,9 @@ export function expectProblem(res: Response, code?: string, fields?: readonly st
   expect(res.body.code).to.be.a('string')
   if (code) expect(res.body.code).to.equal(code)
   expect(JSON.stringify(res.body)).to.not.match(/\bat .+\.(ts|js):\d+/)
+  // The API speaks in body fields: no CLI flag in what it tells the caller (core errors are door-neutral).
+  const told = JSON.stringify([res.body.detail, res.body.hint, res.body.errors])
+  expect(told, 'a problem names no CLI flag').to.not.match(/(^|[\s("'`])--[a-z]/)
   if (res.status === 401) expect(res.headers['www-authenticate']).to.equal('Bearer realm="gantry"')
   if (fields) {
     expect(res.body.errors, 'errors').to.be.an('array')

@@ -50,7 +50,14 @@ export const rateLimitScenarios: Scenario[] = [
     },
   },
   { name: 'changes only the given fields of a rule', method: 'put', path: (v) => `/rate-limits/rules/${v.name}`, who: 'admin', setup: (f) => rule(f, { burst: 4 }), body: { limit: 7, onStoreError: 'closed' }, status: 200, check: (res) => expect(res.body).to.deep.include({ limit: 7, burst: 4, window: '1m', onStoreError: 'closed' }) },
-  { name: 'refuses a new rule without a window', method: 'put', path: '/rate-limits/rules/sample-incomplete', who: 'admin', body: { match: '* /sample/x', limit: 5 }, status: 400, code: 'INVALID_INPUT' },
+  {
+    name: 'refuses a new rule without a window, naming the missing body field',
+    method: 'put', path: '/rate-limits/rules/sample-incomplete', who: 'admin', body: { match: '* /sample/x', limit: 5 }, status: 400, code: 'INVALID_INPUT',
+    check: (res) => {
+      expect(res.body.input).to.deep.equal({ fields: ['window'], reason: 'rule-incomplete', rule: 'sample-incomplete' })
+      expect(res.body.hint).to.match(/^Send "window" in the body/)
+    },
+  },
   { name: 'refuses out-of-range figures and unknown fields', method: 'put', path: '/rate-limits/rules/sample-bad', who: 'admin', body: { match: '* /sample/x', limit: 0, window: '1m', burst: 0, per: 'ip' }, status: 400, code: 'INVALID_INPUT', errors: ['limit', 'burst', 'per'] },
   { name: "refuses to change a built-in login rule", method: 'put', path: '/rate-limits/rules/login-ip', who: 'admin', body: { limit: 100000 }, status: 400, code: 'INVALID_INPUT' },
   { name: 'refuses a malformed rule name in the path', method: 'put', path: '/rate-limits/rules/not%20a%20name', who: 'admin', body: { limit: 5 }, status: 400, code: 'INVALID_INPUT', errors: ['name'] },

@@ -59,6 +59,11 @@ export const userScenarios: Scenario[] = [
   { name: 'creates a user with a given password, returning none', method: 'post', path: '/users', who: 'admin', body: { email: 'given@example.com', password: STRONG }, status: 201, check: (res) => expect(res.body).to.have.keys('user') },
   { name: 'refuses a bad email and an unknown field', method: 'post', path: '/users', who: 'admin', body: { email: 'not-an-email', generatePassword: true, admin: true }, status: 400, code: 'INVALID_INPUT', errors: ['email', 'admin'] },
   { name: 'refuses a weak password', method: 'post', path: '/users', who: 'admin', body: { email: 'weak@example.com', password: 'short' }, status: 400, code: 'PASSWORD_POLICY' },
+  {
+    name: 'refuses a new user without a password, naming the body fields',
+    method: 'post', path: '/users', who: 'admin', body: { email: 'nopassword@example.com' }, status: 400, code: 'MISSING_INPUT',
+    check: (res) => expect(res.body.hint).to.equal('Send "password", or "generatePassword": true.'),
+  },
   { name: 'refuses an email that exists', method: 'post', path: '/users', who: 'admin', body: { email: USERS.viewer, generatePassword: true }, status: 409, code: 'USER_EXISTS' },
   { name: 'refuses an unknown role', method: 'post', path: '/users', who: 'admin', body: { email: 'norole@example.com', role: 'wizard', generatePassword: true }, status: 404, code: 'ROLE_NOT_FOUND' },
   { name: 'refuses a body that is not JSON', method: 'post', path: '/users', who: 'admin', headers: { 'Content-Type': 'text/plain' }, body: 'email=x', status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
@@ -119,7 +124,14 @@ export const userScenarios: Scenario[] = [
     check: (res) => expect(res.body.password).to.be.a('string').with.length.greaterThan(11),
   },
   { name: 'refuses a password and a generated one at once', method: 'post', path: `/users/${USERS.viewer}/password`, who: 'admin', body: { password: STRONG, generatePassword: true }, status: 400, code: 'INVALID_INPUT' },
-  { name: 'refuses a set-password without a password', method: 'post', path: `/users/${USERS.viewer}/password`, who: 'admin', body: {}, status: 400, code: 'MISSING_INPUT' },
+  {
+    name: 'refuses a set-password without a password, naming the body fields (not the CLI flags)',
+    method: 'post', path: `/users/${USERS.viewer}/password`, who: 'admin', body: {}, status: 400, code: 'MISSING_INPUT',
+    check: (res) => {
+      expect(res.body.input).to.deep.equal({ fields: ['password', 'generatePassword'], reason: 'password-missing' })
+      expect(res.body.hint).to.equal('Send "password", or "generatePassword": true.')
+    },
+  },
   {
     name: "issues a script token acting as the user, shown in this answer only",
     method: 'post',

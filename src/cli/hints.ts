@@ -1,0 +1,34 @@
+/**
+ * The CLI's wording of next steps. Core errors name input fields and what is wrong with them
+ * (InputProblem in `details`); here they become flags. The catalog's own hints fit every door; the
+ * defaults below name flags, so they live with the door that has them.
+ */
+import { wordedHint, type ErrorCode, type GantryError, type HintWording } from '../core/errors.js'
+
+/** Next steps by code, where the catalog has none a terminal user could follow. */
+const BY_CODE: Partial<Record<ErrorCode, string>> = {
+  MISSING_INPUT: 'Pass the flag, or run the command on a terminal to be asked.',
+  FORCE_REQUIRED: 'Pass --force, or run it on a terminal and type the environment name to confirm.',
+  CONFIRMATION_MISMATCH: 'Type the environment name exactly, or pass --force.',
+  FILE_EXISTS: 'Pass --force to overwrite it.',
+  CONFIG_NOT_FOUND: 'Run `gantry init`, or pass --config PATH.',
+  MIGRATION_LOCK_TIMEOUT: 'Another run holds the migration lock; wait for it, or raise --lock-timeout. `gantry migrate status` shows who holds it.',
+  SERVER_UNREACHABLE: "Check the URL (the environment's server.publicUrl, or --url) and that the server runs: `gantry health --url URL`.",
+  REMOTE_URL_MISSING: 'Set server.publicUrl for the environment in gantry.config.json, or pass --url.',
+  INTERNAL: 'Run again with --verbose for details.',
+}
+
+/** Next steps for an input problem, by `CODE:reason`, worded with the commands' flags. */
+const BY_REASON: HintWording = {
+  'MISSING_INPUT:password-missing': () => 'Pipe one with --password-stdin, or pass --generate-password.',
+  'PASSWORD_POLICY:password-common': () => 'Pick one nobody else uses, or pass --generate-password.',
+  'INVALID_INPUT:rule-incomplete': () => 'e.g. gantry ratelimit set api --match "* /api/*" --limit 100 --window 1m',
+  'INVALID_INPUT:rule-key-mismatch': (d) => `Pass --rule NAME of a rule keyed on ${String(d.subjectType)}, or leave --rule out.`,
+  'INVALID_INPUT:ttl-too-long': () => 'Pass a shorter --ttl, or raise auth.maxTokenTtl in gantry.config.json.',
+  'INVALID_INPUT:duration-not-positive': (d) => `Pass a positive duration to --${String((d.fields as string[])[0])}, such as 30d.`,
+}
+
+/** The hint the CLI prints for an error: its input problem in flags, else the error's own, else the CLI's default. */
+export function cliHint(err: GantryError): string | undefined {
+  return wordedHint(err, BY_REASON) ?? err.hint ?? BY_CODE[err.code]
+}
