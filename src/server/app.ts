@@ -6,15 +6,13 @@
 import cors from 'cors'
 import express, { type Express, type RequestHandler } from 'express'
 import helmet from 'helmet'
-import type { Knex } from 'knex'
 import type { Logger } from 'pino'
 import { pinoHttp } from 'pino-http'
 import type { Environment } from '../config/schema.js'
 import type { Clock } from '../core/clock.js'
 import type { Services } from '../core/services.js'
 import { createAuthenticator } from '../core/sessions/authenticate.js'
-import type { DecisionCounts } from '../ratelimit/counts.js'
-import type { LiveRules } from '../ratelimit/index.js'
+import type { LiveRules, RateLimitDecision } from '../ratelimit/index.js'
 import type { Metrics } from './metrics.js'
 import { errorHandler, notFound } from './middleware/errors.js'
 import { maintenance } from './middleware/maintenance.js'
@@ -29,12 +27,11 @@ import { metaRoutes } from './routes/meta.routes.js'
 
 export interface AppDeps {
   readonly environment: Environment
-  readonly knex: Knex
   readonly services: Services
   /** The rate-limit rules in force (reloaded as they change) over the environment's store. */
   readonly rateLimits: LiveRules
-  /** Where decisions are added up for `gantry ratelimit list` (serve flushes them to the database). */
-  readonly counts?: DecisionCounts | undefined
+  /** What each rate-limit decision goes to (compose.ts: the metrics and the shared counts). */
+  readonly observeDecision: (decision: RateLimitDecision) => void
   readonly logger: Logger
   readonly clock: Clock
   readonly version: string
@@ -54,10 +51,7 @@ export function createApp(deps: AppDeps): Express {
   app.set('etag', false)
 
   const authenticator = createAuthenticator(deps.services)
-  const limits = rateLimitEdge(deps.rateLimits, (decision) => {
-    metrics.observeDecision(decision)
-    deps.counts?.record(decision)
-  })
+  const limits = rateLimitEdge(deps.rateLimits, deps.observeDecision)
   const mountDeps = { authenticator, bodyLimit: server.bodyLimit, limits }
   const startedAt = clock.now()
   const health = healthRoutes({ version: deps.version, startedAt, now: () => clock.now(), readiness: deps.readiness, draining: deps.draining })

@@ -10,10 +10,8 @@ import { GantryError } from '../core/errors.js'
 import { workspaceMigrator } from '../db/migrator/index.js'
 import type { Runtime } from '../runtime.js'
 import { createApp } from './app.js'
+import { composeServer, requireAuthSecret } from './compose.js'
 import { createLifecycle, listen, type RunningServer } from './listen.js'
-import { createMetrics, type PoolStats } from './metrics.js'
-import { startRateLimiting } from './rate-limiting.js'
-import { createReadinessProbe } from './readiness.js'
 
 /** How long closing the clients may take once every request is answered (they close in ms when healthy). */
 const CLOSE_TIMEOUT_MS = 5000
@@ -35,32 +33,15 @@ export interface Serving extends RunningServer {
 /** Starts the server of a runtime's environment and installs the shutdown handlers. */
 export async function serve(runtime: Runtime, options: ServeOptions): Promise<Serving> {
   const { environment } = runtime
-  if (!environment.auth.secret) {
-    throw new GantryError('AUTH_SECRET_MISSING', `Environment "${environment.name}" has no token secret (auth.secret): the server could not sign or check a token.`)
-  }
-  const [db, services, rootLogger, { systemClock }] = await Promise.all([runtime.database(), runtime.services(), runtime.logger(), import('../core/clock.js')])
+  requireAuthSecret(environment)
+  const rootLogger = await runtime.logger()
   const logger = options.logContext ? rootLogger.child(options.logContext) : rootLogger
+  // Before the rest: the rules are read from tables the migrations may create.
   if (options.migrate) await applyMigrations(runtime, logger)
-  const { rules: rateLimits, counts } = await startRateLimiting({ runtime, services, logger, clock: systemClock })
-  // Another instance ending a user's sessions reaches this one at once (runtime.close() unsubscribes).
-  await runtime.subscribeAccessChanges((change) => services.sessions.forget(change))
+  const parts = await composeServer(runtime, { version: options.version, logger })
   const lifecycle = createLifecycle()
   const shutdownTimeoutMs = parseDuration(environment.server.shutdownTimeout)
-  const readiness = createReadinessProbe({ runtime, version: options.version, clock: systemClock, failsClosed: rateLimits.failsClosed })
-  const metrics = createMetrics({ pool: (db.knex.client as { pool?: PoolStats }).pool })
-  const app = createApp({
-    environment,
-    knex: db.knex,
-    services,
-    rateLimits,
-    counts,
-    logger,
-    clock: systemClock,
-    version: options.version,
-    readiness,
-    metrics,
-    draining: lifecycle.draining,
-  })
+  const app = createApp({ ...parts, environment, version: options.version, draining: lifecycle.draining })
   const running = await listen(app, lifecycle, {
     port: options.port ?? environment.server.port,
     host: options.host ?? environment.server.host,
@@ -77,11 +58,10 @@ export async function serve(runtime: Runtime, options: ServeOptions): Promise<Se
   const stopped = new Promise<void>((resolve) => (resolveStopped = resolve))
   const stop = async (): Promise<void> => {
     await running.stop()
-    rateLimits.close()
     // The last counts, then the clients; a database that hangs (a query that never returns holds its
     // connection) must not keep the process from exiting: every request has been answered by now.
     const closed = await withinMs(CLOSE_TIMEOUT_MS, async () => {
-      await counts.close()
+      await parts.close()
       await runtime.close()
     })
     if (!closed) logger.warn({ timeoutMs: CLOSE_TIMEOUT_MS }, 'the database did not close in time; exiting without waiting for it')
@@ -102,7 +82,7 @@ export async function serve(runtime: Runtime, options: ServeOptions): Promise<Se
   process.on('unhandledRejection', crash)
   process.on('uncaughtException', crash)
 
-  const report = await readiness.check()
+  const report = await parts.readiness.check()
   if (report.status === 'fail') {
     const failing = Object.entries(report.checks ?? {}).filter(([, [c]]) => c?.status === 'fail').map(([name, [c]]) => `${name}: ${c?.output ?? 'fail'}`)
     logger.warn({ failing }, 'started but not ready: GET /api/health/ready answers 503 until this is fixed')

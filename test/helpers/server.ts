@@ -18,6 +18,7 @@ import type { Dialect } from '../../src/db/url.js'
 import { createMemoryStore, createProbe, startLiveRules, type LiveRules } from '../../src/ratelimit/index.js'
 import { openRuntime, type Runtime } from '../../src/runtime.js'
 import { createApp } from '../../src/server/app.js'
+import { decisionObserver } from '../../src/server/compose.js'
 import { createLifecycle, type Lifecycle } from '../../src/server/listen.js'
 import { createMetrics, type Metrics, type PoolStats } from '../../src/server/metrics.js'
 import { createReadinessProbe } from '../../src/server/readiness.js'
@@ -88,9 +89,9 @@ export async function createTestServer(dialect: Dialect, options: TestServerOpti
   const metrics = createMetrics({ defaults: false, pool: (db.knex.client as { pool?: PoolStats }).pool })
   const app = createApp({
     environment,
-    knex: db.knex,
     services,
     rateLimits,
+    observeDecision: decisionObserver(metrics),
     logger,
     clock,
     version: '0.0.0-test',

@@ -22,6 +22,7 @@ import type { RolesService } from '../roles/roles.service.js'
 import { selectUserByEmail, selectUserById, updateUserEndingSessions, type UserRow } from '../users/users.repo.js'
 import { emailSchema } from '../users/users.schema.js'
 import type { UsersService } from '../users/users.service.js'
+import { whoami, type Whoami } from './whoami.js'
 import { createAccessTokens, MAX_TOLERANCE_SECONDS, type AccessTokens } from './access-tokens.js'
 import { readUserAccessState, revokeLiveForUser, type UserAccessState } from './refresh-tokens.repo.js'
 import { createRefreshTokens, type RefreshTokens } from './refresh-tokens.service.js'
@@ -63,6 +64,8 @@ export interface SessionsService {
   accessChanged(change: AccessChange): Promise<void>
   /** Drops this process's cached state that a change announced by another instance outdates. */
   forget(change: AccessChange): void
+  /** Who an authenticated caller is: the user, the key if one was used, and what they may do. */
+  whoami(ctx: ActorContext): Promise<Whoami>
 }
 
 export interface SessionsServiceDeps {
@@ -221,6 +224,7 @@ export function createSessionsService(deps: SessionsServiceDeps): SessionsServic
 
     accessChanged,
     forget,
+    whoami: (ctx) => whoami(knex, ctx),
   }
 }
 

@@ -3,18 +3,16 @@
  * before the password hash runs (the most expensive thing the server does), and at most a few hashes run
  * at once, so a login flood cannot starve other routes.
  */
-import type { Knex } from 'knex'
 import { isGantryError } from '../../core/errors.js'
 import { loginInputSchema, logoutResultSchema, refreshInputSchema } from '../../core/sessions/credentials.schema.js'
 import { sessionTokensSchema } from '../../core/sessions/sessions.schema.js'
-import { whoami, whoamiSchema } from '../../core/sessions/whoami.js'
+import { whoamiSchema } from '../../core/sessions/whoami.js'
 import type { Services } from '../../core/services.js'
 import type { Metrics } from '../metrics.js'
 import type { RateLimitEdge } from '../middleware/rate-limit.js'
 import { route, type RouteSpec } from './route.js'
 
 export interface AuthRouteDeps {
-  readonly knex: Knex
   readonly services: Services
   readonly limits: Pick<RateLimitEdge, 'login'>
   readonly metrics: Metrics
@@ -71,7 +69,7 @@ export function authRoutes(deps: AuthRouteDeps): RouteSpec[] {
       summary: 'Who the credentials belong to, and what they may do.',
       auth: 'required',
       response: whoamiSchema,
-      handler: ({ ctx }) => whoami(deps.knex, ctx),
+      handler: ({ ctx }) => deps.services.sessions.whoami(ctx),
     }),
   ]
 }

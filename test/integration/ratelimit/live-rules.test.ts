@@ -294,9 +294,9 @@ describe("onStoreError over HTTP, with the store down", function () {
     live = await startLiveRules({ source: s.services.rateLimits, store: dead, fallback: createMemoryStore({ clock: s.clock }), clock: s.clock, pollMs: NO_POLL, onReloadError: (err) => expect.fail(String(err)), onStoreError: (_err, rule) => storeErrors.push(rule) })
     app = createApp({
       environment: s.runtime.environment,
-      knex: (await s.runtime.database()).knex,
       services: s.services,
       rateLimits: live,
+      observeDecision: () => undefined,
       logger: pino({ level: 'silent' }),
       clock: s.clock,
       version: '0.0.0-test',

@@ -1,0 +1,79 @@
+/**
+ * The running server composed once — the token secret checked, the services, the live rate-limit rules
+ * over the environment's store with the shared decision counts, sessions ended elsewhere heard at once,
+ * the metrics and the readiness probe — for `gantry serve`, each of its `--workers`, and an app's
+ * createGantry alike, so a token, a key, a permission or a rule means the same behind each.
+ */
+import type { Logger } from 'pino'
+import type { Environment } from '../config/schema.js'
+import { systemClock, type Clock } from '../core/clock.js'
+import { GantryError } from '../core/errors.js'
+import type { Services } from '../core/services.js'
+import type { DecisionCounts, LiveRules, RateLimitDecision } from '../ratelimit/index.js'
+import type { Runtime } from '../runtime.js'
+import { createMetrics, type Metrics, type PoolStats } from './metrics.js'
+import { startRateLimiting } from './rate-limiting.js'
+import { createReadinessProbe, type ExtraCheck, type ReadinessProbe } from './readiness.js'
+
+export interface ServerParts {
+  readonly services: Services
+  readonly logger: Logger
+  readonly clock: Clock
+  /** The rules in force, reloaded as they change. */
+  readonly rateLimits: LiveRules
+  readonly counts: DecisionCounts
+  readonly metrics: Metrics
+  readonly readiness: ReadinessProbe
+  /** What every rate-limit decision goes to: the metrics and the counts shared across instances. */
+  readonly observeDecision: (decision: RateLimitDecision) => void
+  /** Stops the rules' reload and flushes the last counts; the runtime stays the caller's to close. */
+  close(): Promise<void>
+}
+
+export interface ComposeOptions {
+  readonly version: string
+  /** The logger to use (a worker's child logger); default: the runtime's. */
+  readonly logger?: Logger | undefined
+  /** An app's own readiness checks, beside Gantry's. */
+  readonly checks?: Readonly<Record<string, ExtraCheck>> | undefined
+}
+
+/** Throws AUTH_SECRET_MISSING unless the environment can sign and check tokens: no server starts without. */
+export function requireAuthSecret(environment: Environment): void {
+  if (!environment.auth.secret) {
+    throw new GantryError('AUTH_SECRET_MISSING', `Environment "${environment.name}" has no token secret (auth.secret): no token could be signed or checked.`)
+  }
+}
+
+/** A decision observer: the metrics, and the counts when there are. */
+export function decisionObserver(metrics: Metrics, counts?: DecisionCounts): (decision: RateLimitDecision) => void {
+  return (decision) => {
+    metrics.observeDecision(decision)
+    counts?.record(decision)
+  }
+}
+
+export async function composeServer(runtime: Runtime, options: ComposeOptions): Promise<ServerParts> {
+  requireAuthSecret(runtime.environment)
+  const clock = systemClock
+  const [db, services, logger] = await Promise.all([runtime.database(), runtime.services(), options.logger ?? runtime.logger()])
+  const { rules, counts } = await startRateLimiting({ runtime, services, logger, clock })
+  // Sessions ended by a server, a command or another app instance reach this one at once (runtime.close() unsubscribes).
+  await runtime.subscribeAccessChanges((change) => services.sessions.forget(change))
+  const metrics = createMetrics({ pool: (db.knex.client as { pool?: PoolStats }).pool })
+  const readiness = createReadinessProbe({ runtime, version: options.version, clock, failsClosed: rules.failsClosed, checks: options.checks })
+  return {
+    services,
+    logger,
+    clock,
+    rateLimits: rules,
+    counts,
+    metrics,
+    readiness,
+    observeDecision: decisionObserver(metrics, counts),
+    async close() {
+      rules.close()
+      await counts.close()
+    },
+  }
+}
