@@ -2,11 +2,9 @@ import { Flags } from '@oclif/core'
 import { z } from 'zod'
 import { GantryCommand } from '../src/cli/base-command.js'
 import { askSecret, readSecretFromStdin, valueOrAsk } from '../src/cli/prompts.js'
-import { buildClient, credentialFlags, credentialsStore, remoteFlags, resolveServerUrl } from '../src/cli/remote.js'
+import { buildAuthApi, credentialFlags, credentialsStore, remoteFlags, resolveServerUrl } from '../src/cli/remote.js'
 import { resolveServerSettings } from '../src/config/workspace.js'
 import { GantryError } from '../src/core/errors.js'
-import { sessionTokensSchema } from '../src/core/sessions/sessions.schema.js'
-import { whoamiSchema } from '../src/core/sessions/whoami.js'
 
 const resultSchema = z.object({
   url: z.string().describe('the server logged in to: the key of the stored credentials'),
@@ -51,14 +49,13 @@ export default class Login extends GantryCommand<typeof Login> {
 
   private async logIn(url: string): Promise<LoginResult> {
     // Built first: a URL the password may not go to is refused before anyone types it.
-    const client = await buildClient(url, this.flags, { auth: 'in-body' })
+    const auth = await buildAuthApi(url, this.flags, { auth: 'in-body' })
     const json = this.jsonEnabled()
     const email = (await valueOrAsk(this.flags.email, { flag: 'email', message: 'Email', json })).trim()
     const password = this.flags['password-stdin']
       ? await readSecretFromStdin('password-stdin')
       : await askSecret({ message: 'Password', flag: 'password-stdin', json, confirm: false })
-    const tokens = await client.request({ method: 'POST', path: '/api/v1/auth/login', body: { email, password }, schema: sessionTokensSchema, authenticate: false, idempotent: false })
-    const { accessToken, refreshToken, expiresAt } = tokens
+    const { accessToken, refreshToken, expiresAt } = await auth.login(email, password)
     await (await credentialsStore()).set(url, { kind: 'session', email, accessToken, accessExpiresAt: expiresAt, refreshToken })
     return { url, email, apiKeyId: null, expiresAt }
   }
@@ -67,8 +64,7 @@ export default class Login extends GantryCommand<typeof Login> {
     const apiKey = (await readSecretFromStdin('api-key-stdin')).trim()
     if (!apiKey.startsWith('gk_')) throw new GantryError('INVALID_INPUT', 'That is not a Gantry API key: they start with gk_.', { hint: 'Pipe the key that `gantry apikeys create` printed.' })
     // Checked before it is stored: a mistyped, revoked or expired key fails here, not in the next command.
-    const client = await buildClient(url, this.flags, { auth: { authorization: async () => `Bearer ${apiKey}` } })
-    const me = await client.request({ method: 'GET', path: '/api/v1/auth/me', schema: whoamiSchema })
+    const me = await (await buildAuthApi(url, this.flags, { auth: { authorization: async () => `Bearer ${apiKey}` } })).me()
     await (await credentialsStore()).set(url, { kind: 'apiKey', apiKey })
     return { url, email: me.user.email, apiKeyId: me.apiKeyId, expiresAt: null }
   }

@@ -1,9 +1,8 @@
 import { z } from 'zod'
 import { GantryCommand } from '../src/cli/base-command.js'
-import { buildClient, credentialFlags, credentialsStore, remoteFlags, resolveServerUrl } from '../src/cli/remote.js'
+import { buildAuthApi, credentialFlags, credentialsStore, remoteFlags, resolveServerUrl } from '../src/cli/remote.js'
 import { resolveServerSettings } from '../src/config/workspace.js'
 import { ExitCode, GantryError, isGantryError } from '../src/core/errors.js'
-import { logoutResultSchema } from '../src/core/sessions/credentials.schema.js'
 
 const resultSchema = z.object({
   url: z.string(),
@@ -47,9 +46,9 @@ export default class Logout extends GantryCommand<typeof Logout> {
 
   /** Ends the session server-side; the error when the server did not answer (any answer leaves the token dead). */
   private async revoke(url: string, refreshToken: string): Promise<GantryError | undefined> {
-    const client = await buildClient(url, this.flags, { auth: 'in-body', retries: 1 })
+    const auth = await buildAuthApi(url, this.flags, { auth: 'in-body', retries: 1 })
     try {
-      await client.request({ method: 'POST', path: '/api/v1/auth/logout', body: { refreshToken }, schema: logoutResultSchema, authenticate: false, idempotent: true })
+      await auth.logout(refreshToken)
       return undefined
     } catch (err) {
       if (!isGantryError(err)) throw err

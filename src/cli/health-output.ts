@@ -7,6 +7,7 @@ import { z } from 'zod'
 import { backoffMs, type Backoff } from '../core/backoff.js'
 import { GantryError, ExitCode, isGantryError } from '../core/errors.js'
 import { healthSchema, type Health } from '../core/health/health.schema.js'
+import { authApi } from '../client/auth-api.js'
 import type { ApiClient } from '../client/types.js'
 import type { Ui } from './ui.js'
 
@@ -17,12 +18,9 @@ export const healthResultSchema = healthSchema.extend({
 })
 export type HealthResult = z.infer<typeof healthResultSchema>
 
-/** The readiness route; public, so it is called without credentials. */
-const READY_PATH = '/api/health/ready'
-
 /** One probe: 200 and 503 are both answers (503 is the server saying it is not ready). */
 export async function probeReadiness(client: ApiClient): Promise<HealthResult> {
-  const { status, body } = await client.requestWithStatus({ method: 'GET', path: READY_PATH, schema: healthSchema, accept: [503], authenticate: false })
+  const { status, body } = await authApi(client).ready()
   return { ...body, ready: status === 200 && body.status !== 'fail', url: client.baseUrl }
 }
 

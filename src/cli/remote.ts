@@ -7,10 +7,10 @@
  */
 import { Flags } from '@oclif/core'
 import { normaliseServerUrl, requireEncryptedTransport } from '../client/server-url.js'
+import type { AuthApi } from '../client/auth-api.js'
 import type { ApiClient, ClientOptions, CredentialSource, CredentialsStore } from '../client/types.js'
 import type { ServerSettings } from '../config/workspace.js'
 import { GantryError } from '../core/errors.js'
-import { sessionTokensSchema } from '../core/sessions/sessions.schema.js'
 
 /** The flags of a command that reaches a server. */
 export const remoteFlags = {
@@ -78,9 +78,15 @@ export async function buildClient(
     store: client.openCredentialsStore(),
     env: process.env,
     refresh: (refreshToken) =>
-      plain.request({ method: 'POST', path: '/api/v1/auth/refresh', body: { refreshToken }, schema: sessionTokensSchema, authenticate: false, idempotent: false }),
+      client.authApi(plain).refresh(refreshToken),
   })
   return client.createApiClient({ ...base, credentials })
+}
+
+/** The server's auth routes (login, logout, who am I), through a client built as buildClient builds it. */
+export async function buildAuthApi(url: string, flags: Omit<RemoteFlags, 'url'>, options: { auth: ClientAuth; timeoutMs?: number; retries?: number }): Promise<AuthApi> {
+  const [built, client] = await Promise.all([buildClient(url, flags, options), import('../client/index.js')])
+  return client.authApi(built)
 }
 
 /** The credentials file of `gantry login` (src/client loaded on first use). */

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net'
 import { Readable } from 'node:stream'
 import { expect } from 'chai'
 import { z } from 'zod'
+import { cliHint } from '../../../src/cli/hints.js'
 import { createApiClient, type ApiClient, type ClientOptions } from '../../../src/client/index.js'
 import { GantryError } from '../../../src/core/errors.js'
 import { json, problem, reset, silent, startFaultServer, type FaultServer } from './support/fault-server.js'
@@ -91,7 +92,8 @@ describe('HTTP client against a faulty server', function () {
       const err = await failure(api.request({ method: 'GET', path: '/api/health' }))
       expect(err.code).to.equal('SERVER_UNREACHABLE')
       expect(err.message).to.equal(`Cannot reach http://127.0.0.1:${port}/api/health (GET): connection refused (3 attempts).`)
-      expect(err.hint).to.include('gantry health --url')
+      // The CLI words the next step (src/cli/hints.ts): the client's error names no flag of its own.
+      expect(cliHint(err)).to.include('gantry health --url')
     })
 
     it('a host that does not resolve', async () => {
