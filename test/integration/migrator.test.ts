@@ -5,7 +5,8 @@ import knexFactory from 'knex'
 import { knexConfig } from '../../src/db/connect.js'
 import { DIALECTS, requireDialect } from '../helpers/services.js'
 import { GANTRY_MIGRATIONS } from '../helpers/gantry-migrations.js'
-import { migratorFixture, rejection, schemaOf, type MigratorFixture } from './support/workspace.js'
+import { migratorFixture, schemaOf, type MigratorFixture } from '../helpers/service-workspace.js'
+import { rejection } from '../helpers/rejection.js'
 
 const GANTRY = GANTRY_MIGRATIONS.length
 

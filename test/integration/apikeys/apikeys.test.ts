@@ -4,7 +4,8 @@ import { parseApiKey } from '../../../src/core/apikeys/apikey-format.js'
 import { createServices } from '../../../src/core/services.js'
 import { reCheck } from '../../helpers/forged-credentials.js'
 import { DIALECTS, requireDialect } from '../../helpers/services.js'
-import { identityFixture, rejection, STRONG, type IdentityFixture } from '../identity/fixture.js'
+import { identityFixture, STRONG, type IdentityFixture } from '../../helpers/identity-fixture.js'
+import { rejection } from '../../helpers/rejection.js'
 
 const HOUR = 3_600_000
 const KEY = /^gk_test_[0-9A-Za-z]{12}_[0-9A-Za-z]{38}$/

@@ -26,7 +26,7 @@ interface Outcome {
   readonly refreshes: number
 }
 
-const CHILD = join(import.meta.dirname, 'support', 'refresh-child.ts')
+const CHILD = join(import.meta.dirname, '..', '..', 'helpers', 'refresh-child.ts')
 
 describe('credential source against the real server', function () {
   let server: TestServer

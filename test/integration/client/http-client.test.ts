@@ -12,7 +12,7 @@ import { z } from 'zod'
 import { cliHint } from '../../../src/cli/hints.js'
 import { createApiClient, type ApiClient, type ClientOptions } from '../../../src/client/index.js'
 import { GantryError } from '../../../src/core/errors.js'
-import { json, problem, reset, silent, startFaultServer, type FaultServer } from './support/fault-server.js'
+import { json, problem, reset, silent, startFaultServer, type FaultServer } from '../../helpers/fault-server.js'
 
 const SECRET = 'Bearer secret-access-token-do-not-print'
 

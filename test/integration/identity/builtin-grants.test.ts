@@ -4,7 +4,8 @@ import { BUILTIN_ROLE_PERMISSIONS } from '../../../src/core/roles/builtin-roles.
 import { requirePermission } from '../../../src/core/roles/permissions.js'
 import type { UpdateRoleInput } from '../../../src/core/roles/roles.schema.js'
 import { DIALECTS, requireDialect } from '../../helpers/services.js'
-import { identityFixture, rejection, STRONG, type IdentityFixture } from './fixture.js'
+import { identityFixture, STRONG, type IdentityFixture } from '../../helpers/identity-fixture.js'
+import { rejection } from '../../helpers/rejection.js'
 
 const AUTH = { secret: 'a test secret of at least thirty-two bytes', algorithm: 'HS256', issuer: 'gantry', audience: 'gantry', accessTokenTtl: '15m', refreshTokenTtl: '30d' } as const
 const client: ActorContext = { actor: 'ip:203.0.113.9', permissions: [], ip: '203.0.113.9' }

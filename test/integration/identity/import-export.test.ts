@@ -6,7 +6,8 @@ import { expect } from 'chai'
 import type { ExportUsersInput } from '../../../src/core/users/export.js'
 import type { ImportUsersInput } from '../../../src/core/users/import.js'
 import { DIALECTS, requireDialect } from '../../helpers/services.js'
-import { identityFixture, rejection, STRONG, type IdentityFixture } from './fixture.js'
+import { identityFixture, STRONG, type IdentityFixture } from '../../helpers/identity-fixture.js'
+import { rejection } from '../../helpers/rejection.js'
 
 /** A bcrypt hash of STRONG at the lowest cost (an import stores it as it is). */
 const BCRYPT = bcrypt.hashSync(STRONG, 4)

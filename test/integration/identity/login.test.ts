@@ -6,7 +6,8 @@ import { argon2Hasher } from '../../../src/core/users/passwords.js'
 import { selectHashFamilies } from '../../../src/core/users/users.repo.js'
 import { fakeLoginTimer } from '../../helpers/login-timer.js'
 import { DIALECTS, requireDialect } from '../../helpers/services.js'
-import { identityFixture, rejection, STRONG, type IdentityFixture } from './fixture.js'
+import { identityFixture, STRONG, type IdentityFixture } from '../../helpers/identity-fixture.js'
+import { rejection } from '../../helpers/rejection.js'
 
 const MINUTE = 60_000
 const FROM_OUTSIDE: ActorContext = { actor: 'ip:203.0.113.9', permissions: [], ip: '203.0.113.9' }

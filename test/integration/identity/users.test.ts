@@ -1,6 +1,7 @@
 import { expect } from 'chai'
 import { DIALECTS, requireDialect } from '../../helpers/services.js'
-import { identityFixture, rejection, STRONG, type IdentityFixture } from './fixture.js'
+import { identityFixture, STRONG, type IdentityFixture } from '../../helpers/identity-fixture.js'
+import { rejection } from '../../helpers/rejection.js'
 
 for (const dialect of DIALECTS) {
   describe(`users service on ${dialect}`, function () {

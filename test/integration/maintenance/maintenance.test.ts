@@ -10,7 +10,8 @@ import { createMaintenanceService } from '../../../src/core/maintenance/maintena
 import { deleteSetting, getSetting, setSetting } from '../../../src/core/settings/settings.repo.js'
 import { openDatabase } from '../../../src/db/connect.js'
 import { createTestDatabase, DIALECTS, requireDialect } from '../../helpers/services.js'
-import { identityFixture, rejection, type IdentityFixture } from '../identity/fixture.js'
+import { identityFixture, type IdentityFixture } from '../../helpers/identity-fixture.js'
+import { rejection } from '../../helpers/rejection.js'
 
 const viewer: ActorContext = { actor: 'user:7', permissions: ['*:read'], ip: '203.0.113.9' }
 const operator: ActorContext = { actor: 'user:8', permissions: ['*:read', 'maintenance:write'], ip: '203.0.113.10' }

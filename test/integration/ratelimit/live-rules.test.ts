@@ -27,7 +27,7 @@ import { createReadinessProbe } from '../../../src/server/readiness.js'
 import { until } from '../../helpers/serve-process.js'
 import { createTestServer, type TestServer } from '../../helpers/server.js'
 import { createTestDatabase, DIALECTS, requireDialect, requireRedis, SERVICE_URLS } from '../../helpers/services.js'
-import { identityFixture, type IdentityFixture } from '../identity/fixture.js'
+import { identityFixture, type IdentityFixture } from '../../helpers/identity-fixture.js'
 
 const DEFAULTS = { limit: 1000, window: '1m', burst: 1000 }
 /** Long enough that no poll runs during a test that drives reloads itself. */

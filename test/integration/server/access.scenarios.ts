@@ -2,7 +2,7 @@
 import { expect } from 'chai'
 import request from 'supertest'
 import { USERS } from '../../helpers/server.js'
-import { local, type AdminFixture, type Scenario } from './admin-fixture.js'
+import { local, type AdminFixture, type Scenario } from '../../helpers/admin-fixture.js'
 
 let roles = 0
 /** A custom role made for one scenario. */

@@ -6,7 +6,7 @@ import { expect } from 'chai'
 import request from 'supertest'
 import { createTestServer, USERS, type TestServer } from '../../helpers/server.js'
 import { DIALECTS, requireDialect } from '../../helpers/services.js'
-import { adminFixture, expectProblem, local, type AdminFixture } from './admin-fixture.js'
+import { adminFixture, expectProblem, local, type AdminFixture } from '../../helpers/admin-fixture.js'
 
 const PASSWORD = 'a user passphrase of length'
 

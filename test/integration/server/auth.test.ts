@@ -7,7 +7,7 @@ import request from 'supertest'
 import { USERS_TABLE } from '../../../src/core/users/users.repo.js'
 import { createTestServer, PASSWORD, USERS, type TestServer } from '../../helpers/server.js'
 import { DIALECTS, requireDialect } from '../../helpers/services.js'
-import { adminFixture, expectProblem, type AdminFixture } from './admin-fixture.js'
+import { adminFixture, expectProblem, type AdminFixture } from '../../helpers/admin-fixture.js'
 
 const WRONG = 'not the right passphrase'
 

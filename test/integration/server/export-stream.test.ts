@@ -11,7 +11,7 @@ import { expect } from 'chai'
 import request from 'supertest'
 import type { UserExportService } from '../../../src/core/users/export.js'
 import { createTestServer, type TestServer } from '../../helpers/server.js'
-import { adminFixture, expectProblem, type AdminFixture } from './admin-fixture.js'
+import { adminFixture, expectProblem, type AdminFixture } from '../../helpers/admin-fixture.js'
 
 const MB = 'x'.repeat(1024 * 1024)
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))

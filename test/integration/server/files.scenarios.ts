@@ -1,6 +1,6 @@
 /** Scenarios of the streamed user files: POST /users/import (CSV, JSON lines) and GET /users/export. */
 import { expect } from 'chai'
-import { local, type Scenario } from './admin-fixture.js'
+import { local, type Scenario } from '../../helpers/admin-fixture.js'
 
 const CSV = { 'Content-Type': 'text/csv' }
 const NDJSON = { 'Content-Type': 'application/x-ndjson' }

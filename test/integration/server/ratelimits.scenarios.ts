@@ -4,7 +4,7 @@
  * every second) never throttle another scenario.
  */
 import { expect } from 'chai'
-import { local, type AdminFixture, type Scenario } from './admin-fixture.js'
+import { local, type AdminFixture, type Scenario } from '../../helpers/admin-fixture.js'
 
 let n = 0
 /** A stored rule made for one scenario. */

@@ -8,7 +8,7 @@ import request, { type Response, type Test } from 'supertest'
 import { generateApiKey } from '../../../src/core/apikeys/apikey-format.js'
 import { PASSWORD, USERS, createTestServer, type TestServer } from '../../helpers/server.js'
 import { DIALECTS, requireDialect } from '../../helpers/services.js'
-import { expectProblem } from './admin-fixture.js'
+import { expectProblem } from '../../helpers/admin-fixture.js'
 
 /** What each dialect's "no such table" and its SQL look like: none of it may reach the caller. */
 const DRIVER_TEXT = /select|from `|no such table|doesn't exist|does not exist|relation|SQLITE|ER_NO_SUCH|42P01/i

@@ -2,7 +2,7 @@
 import { expect } from 'chai'
 import request from 'supertest'
 import { USERS } from '../../helpers/server.js'
-import { local, type Scenario } from './admin-fixture.js'
+import { local, type Scenario } from '../../helpers/admin-fixture.js'
 
 const STRONG = 'another long passphrase 2'
 

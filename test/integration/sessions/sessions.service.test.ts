@@ -3,7 +3,8 @@ import type { ActorContext } from '../../../src/core/context.js'
 import { createServices } from '../../../src/core/services.js'
 import type { AccessChange } from '../../../src/core/sessions/sessions.schema.js'
 import { DIALECTS, requireDialect } from '../../helpers/services.js'
-import { identityFixture, rejection, STRONG, type IdentityFixture } from '../identity/fixture.js'
+import { identityFixture, STRONG, type IdentityFixture } from '../../helpers/identity-fixture.js'
+import { rejection } from '../../helpers/rejection.js'
 
 const AUTH = { secret: 'a test secret of at least thirty-two bytes', issuer: 'gantry', audience: 'gantry', accessTokenTtl: '15m', refreshTokenTtl: '30d' }
 const client: ActorContext = { actor: 'ip:203.0.113.9', permissions: [], ip: '203.0.113.9' }

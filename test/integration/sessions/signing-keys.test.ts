@@ -5,7 +5,8 @@ import knexFactory from 'knex'
 import type { ActorContext } from '../../../src/core/context.js'
 import { createServices, type Services } from '../../../src/core/services.js'
 import { DIALECTS, requireDialect } from '../../helpers/services.js'
-import { identityFixture, rejection, STRONG, type IdentityFixture } from '../identity/fixture.js'
+import { identityFixture, STRONG, type IdentityFixture } from '../../helpers/identity-fixture.js'
+import { rejection } from '../../helpers/rejection.js'
 
 const SECRET = 'a test secret of at least thirty-two bytes'
 const AUTH = { secret: SECRET, algorithm: 'EdDSA', issuer: 'gantry', audience: 'gantry', accessTokenTtl: '15m', refreshTokenTtl: '30d' } as const

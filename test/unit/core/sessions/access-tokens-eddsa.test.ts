@@ -4,7 +4,8 @@ import { manualClock } from '../../../../src/core/clock.js'
 import { createAccessTokens, type AccessTokens } from '../../../../src/core/sessions/access-tokens.js'
 import { eddsaKeys, hs256Keys, type EdDSAKeySource } from '../../../../src/core/sessions/token-keys.js'
 import { ed25519, eddsaForgeries, signRaw, type Forgery, type TestKey } from '../../../helpers/forged-tokens.js'
-import { AUDIENCE, goodClaims, ISSUER, nowSeconds, rejection, START } from './forgery.js'
+import { AUDIENCE, goodClaims, ISSUER, nowSeconds, START } from '../../../helpers/token-claims.js'
+import { rejection } from '../../../helpers/rejection.js'
 
 /** The key ring reduced to what access tokens see: a current key and the public keys that verify. */
 function source(current: TestKey, previous: readonly TestKey[] = []): EdDSAKeySource & { lookups: string[] } {

@@ -6,7 +6,8 @@ import { GantryError } from '../../../../src/core/errors.js'
 import { createAccessTokens, type AccessTokens } from '../../../../src/core/sessions/access-tokens.js'
 import { hs256Keys } from '../../../../src/core/sessions/token-keys.js'
 import { hs256Forgeries, signRaw } from '../../../helpers/forged-tokens.js'
-import { AUDIENCE, goodClaims, ISSUER, nowSeconds, rejection, START } from './forgery.js'
+import { AUDIENCE, goodClaims, ISSUER, nowSeconds, START } from '../../../helpers/token-claims.js'
+import { rejection } from '../../../helpers/rejection.js'
 
 describe('core/sessions: access tokens (HS256)', () => {
   const secret = randomBytes(32)

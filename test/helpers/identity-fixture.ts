@@ -1,13 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { manualClock } from '../../../src/core/clock.js'
-import { localContext, type ActorContext } from '../../../src/core/context.js'
-import { createServices, type ServiceDeps, type Services } from '../../../src/core/services.js'
-import { openDatabase, type Database } from '../../../src/db/connect.js'
-import { createMigrator } from '../../../src/db/migrator/index.js'
-import type { Dialect } from '../../../src/db/url.js'
-import { createTestDatabase, type TestDatabase } from '../../helpers/services.js'
+import { manualClock } from '../../src/core/clock.js'
+import { localContext, type ActorContext } from '../../src/core/context.js'
+import { createServices, type ServiceDeps, type Services } from '../../src/core/services.js'
+import { openDatabase, type Database } from '../../src/db/connect.js'
+import { createMigrator } from '../../src/db/migrator/index.js'
+import type { Dialect } from '../../src/db/url.js'
+import { createTestDatabase, type TestDatabase } from './services.js'
 
 /** A migrated database of one dialect with the services on a manual clock, as a local operator. */
 export interface IdentityFixture {
@@ -38,14 +38,4 @@ export async function identityFixture(dialect: Dialect, deps: Partial<ServiceDep
       rmSync(root, { recursive: true, force: true })
     },
   }
-}
-
-/** The error a promise rejects with (fails when it resolves). */
-export async function rejection(promise: Promise<unknown>): Promise<Error & { code?: string; details?: Record<string, unknown> }> {
-  try {
-    await promise
-  } catch (err) {
-    return err as Error & { code?: string }
-  }
-  throw new Error('expected a rejection')
 }

@@ -2,10 +2,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Knex } from 'knex'
-import { openDatabase, type Database } from '../../../src/db/connect.js'
-import { createMigrator, type Migrator, type MigratorOptions } from '../../../src/db/migrator/index.js'
-import type { Dialect } from '../../../src/db/url.js'
-import { createTestDatabase, type TestDatabase } from '../../helpers/services.js'
+import { openDatabase, type Database } from '../../src/db/connect.js'
+import { createMigrator, type Migrator, type MigratorOptions } from '../../src/db/migrator/index.js'
+import type { Dialect } from '../../src/db/url.js'
+import { createTestDatabase, type TestDatabase } from './services.js'
 
 /** A temporary ESM workspace with a migrations folder, and a migrator on a fresh database. */
 export interface MigratorFixture {
@@ -63,14 +63,3 @@ export async function schemaOf(db: Database): Promise<Record<string, string[]>> 
   for (const table of tables.sort()) out[table] = Object.keys(await k(table).columnInfo()).sort()
   return out
 }
-
-/** The error a promise rejects with (fails when it resolves). */
-export async function rejection(promise: Promise<unknown>): Promise<Error & { code?: string; details?: Record<string, unknown> }> {
-  try {
-    await promise
-  } catch (err) {
-    return err as Error & { code?: string }
-  }
-  throw new Error('expected a rejection')
-}
-

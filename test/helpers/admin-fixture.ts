@@ -5,9 +5,9 @@
  */
 import { expect } from 'chai'
 import request, { type Response } from 'supertest'
-import { localContext } from '../../../src/core/context.js'
-import type { HttpMethod } from '../../../src/server/routes/route.js'
-import { USERS, type TestServer } from '../../helpers/server.js'
+import { localContext } from '../../src/core/context.js'
+import type { HttpMethod } from '../../src/server/routes/route.js'
+import { USERS, type TestServer } from './server.js'
 
 /** A seeded user, an API key of the admin with these scopes, or no credentials at all. */
 export type Who = keyof typeof USERS | 'anonymous' | { readonly scopes: readonly string[] }

@@ -6,8 +6,8 @@
  */
 import { readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { createApiClient, credentialSource, openCredentialsStore } from '../../../../src/client/index.js'
-import { sessionTokensSchema } from '../../../../src/core/sessions/sessions.schema.js'
+import { createApiClient, credentialSource, openCredentialsStore } from '../../src/client/index.js'
+import { sessionTokensSchema } from '../../src/core/sessions/sessions.schema.js'
 
 const [url, configHome, barrier, count] = process.argv.slice(2)
 if (!url || !configHome || !barrier || !count) throw new Error('usage: refresh-child.ts URL CONFIG_HOME BARRIER N')
