@@ -44,6 +44,16 @@ export function hasSecondStatement(sql: string): boolean {
   return false
 }
 
+/** Statements that begin, end or mark a transaction. */
+const TRANSACTION_CONTROL = /^\s*(begin|commit|end|rollback|savepoint|release)\b/i
+
+/**
+ * Connections on which a statement failed as busy or locked. SQLite keeps such a statement in progress so it
+ * can be retried; better-sqlite3 resets it at once, libsql only when the statement runs again or the
+ * connection closes. Until then every COMMIT on the connection fails ("SQL statements in progress").
+ */
+const stuck = new WeakSet<object>()
+
 /** Rows with each BLOB as a Buffer, as better-sqlite3 returns them (libsql gives ArrayBuffers). */
 function blobsAsBuffers(rows: unknown): void {
   if (!Array.isArray(rows)) return
@@ -79,11 +89,30 @@ function libsqlClient(driver: SqliteDriver): typeof Client_BetterSQLite3 {
       return db
     }
 
-    override async _query(connection: any, obj: { sql: string; bindings?: unknown[]; response?: unknown }): Promise<any> {
+    override async _query(connection: any, obj: { sql: string; bindings?: unknown[]; response?: unknown; context?: unknown }): Promise<any> {
       if (obj.sql && hasSecondStatement(obj.sql)) throw new RangeError('The supplied SQL string contains more than one statement')
-      const result = await super._query(connection, obj)
+      if (TRANSACTION_CONTROL.test(obj.sql) && !obj.bindings?.length) {
+        // Through exec, whose statement is finalized even when it fails: a BEGIN IMMEDIATE refused as busy
+        // (the migration lock's probe) must not leave the connection with a statement in progress.
+        connection.exec(obj.sql)
+        obj.response = { changes: 0, lastInsertRowid: 0 }
+        obj.context = { lastID: 0, changes: 0 }
+        return obj
+      }
+      let result: unknown
+      try {
+        result = await super._query(connection, obj)
+      } catch (err) {
+        if (/^SQLITE_(BUSY|LOCKED)/.test(String((err as { code?: unknown }).code))) stuck.add(connection)
+        throw err
+      }
       blobsAsBuffers(obj.response)
       return result
+    }
+
+    /** A connection left with a statement in progress goes back to the pool only to be closed and replaced. */
+    override validateConnection(connection: any): Promise<boolean> {
+      return Promise.resolve(!stuck.has(connection))
     }
   }
 }

@@ -85,6 +85,28 @@ describe('SQLite client on libsql', () => {
     expect(missingTable(await rejection(k('nope').select()))).to.equal('nope')
   })
 
+  it('a statement refused as busy leaves the connection able to commit later (libsql keeps it in progress)', async () => {
+    const file = join(dir, 'busy.sqlite3')
+    const holder = open(file)
+    await holder.raw('PRAGMA journal_mode = WAL')
+    await holder.schema.createTable('t', (t) => t.integer('n'))
+    const other = open(file)
+    await other.raw('PRAGMA busy_timeout = 0')
+    const held = await holder.transaction()
+    await held('t').insert({ n: 1 })
+    // The migration lock's probe (a BEGIN IMMEDIATE) and an ordinary write, both refused while the lock is held.
+    expect((await rejection(other.raw('BEGIN IMMEDIATE'))).code).to.equal('SQLITE_BUSY')
+    // The refused BEGIN kept its connection and what was set on it (the lock turns foreign keys off around a run).
+    expect(await other.raw('PRAGMA busy_timeout')).to.deep.equal([{ timeout: 0 }])
+    expect((await rejection(other('t').insert({ n: 2 }))).code).to.equal('SQLITE_BUSY')
+    await held.commit()
+    await other.raw('PRAGMA busy_timeout = 0')
+    await other.transaction(async (trx) => {
+      await trx('t').insert({ n: 3 })
+    })
+    expect(await holder('t').orderBy('n').pluck('n')).to.deep.equal([1, 3])
+  })
+
   it('returns 64-bit integers as BigInt when safeIntegers is on', async () => {
     const k = open(join(dir, 'e.sqlite3'), { safeIntegers: true })
     expect(await k.raw('select 9007199254740993 as n')).to.deep.equal([{ n: 9007199254740993n }])
@@ -100,6 +122,26 @@ describe(`Gantry's SQLite connection (driver ${process.env.GANTRY_SQLITE_DRIVER 
       const settings = { journal_mode: 'wal', foreign_keys: 1, busy_timeout: 5000, synchronous: 1, cache_size: -16000 }
       for (const [name, value] of Object.entries(settings)) expect(await pragma(name), name).to.equal(value)
       expect(db.driver).to.equal(process.env.GANTRY_SQLITE_DRIVER ?? 'libsql')
+    } finally {
+      await db.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('copies a database with VACUUM INTO (libsql has no backup()): the copy holds the rows', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gantry-sqlite-'))
+    const db = await openDatabase(`sqlite:${join(dir, 'g.sqlite3')}`, dir)
+    const copy = join(dir, 'copy.sqlite3')
+    try {
+      await db.knex.schema.createTable('t', (t) => t.string('v'))
+      await db.knex('t').insert([{ v: 'a' }, { v: 'b' }])
+      await db.knex.raw('VACUUM INTO ?', [copy])
+      const copied = await openDatabase(`sqlite:${copy}`, dir)
+      try {
+        expect(await copied.knex('t').orderBy('v').pluck('v')).to.deep.equal(['a', 'b'])
+      } finally {
+        await copied.close()
+      }
     } finally {
       await db.close()
       rmSync(dir, { recursive: true, force: true })
