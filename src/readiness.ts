@@ -52,7 +52,7 @@ export async function checkReadiness(inputs: ReadinessInputs): Promise<Readiness
     const runtime = await inputs.runtime()
     const dbOk = await run('database', 'Checking the database', async () => {
       const db = await runtime.database()
-      return { status: 'ok', latencyMs: await ping(db), message: `${db.target.display} answers.` }
+      return { status: 'ok', latencyMs: await ping(db), message: `${db.target.display} answers (driver ${db.driver}).` }
     })
     await run('redis', 'Checking Redis', async () => {
       const latencyMs = await runtime.pingRedis()

@@ -14,6 +14,7 @@ import { Buffer } from 'node:buffer'
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { benchEnv } from './measure.mjs'
 import { freePort, startServer } from './server-load.mjs'
 
@@ -88,7 +89,7 @@ async function makeWorkspace(root, dialect) {
 
   cli(['migrate', 'latest', '--json'])
   cli(['users', 'create', '--email', ADMIN, '--name', 'Bench Admin', '--role', 'admin', '--password-stdin', '--json'], `${PASSWORD}\n`)
-  await seedUsers(dialect, databaseUrl)
+  await seedUsers(root, dialect, databaseUrl)
   const { token } = JSON.parse(cli(['tokens', 'issue', '--user', ADMIN, '--ttl', '2h', '--json']))
   const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'))
   const secret = /^GANTRY_AUTH_SECRET=(.+)$/m.exec(readFileSync(join(dir, '.env.development'), 'utf8'))?.[1]?.trim().replace(/^(['"])(.*)\1$/, '$2')
@@ -126,11 +127,11 @@ function connectionOf(url) {
 }
 
 /** USERS - 1 more users beside the admin, sharing its password hash, by one INSERT … SELECT. */
-async function seedUsers(dialect, url) {
+async function seedUsers(root, dialect, url) {
   const { default: knex } = await import('knex')
   const db =
     dialect === 'sqlite'
-      ? knex({ client: 'better-sqlite3', connection: { filename: url.slice('sqlite:'.length) }, useNullAsDefault: true })
+      ? knex({ client: await sqliteClient(root), connection: { filename: url.slice('sqlite:'.length) }, useNullAsDefault: true })
       : knex({ client: 'mysql2', connection: connectionOf(url) })
   try {
     const { password_hash: hash } = await db('gantry_users').where({ email: ADMIN }).first('password_hash')
@@ -153,4 +154,11 @@ async function seedUsers(dialect, url) {
   } finally {
     await db.destroy()
   }
+}
+
+/** The knex client of the SQLite driver Gantry's build at `root` uses (GANTRY_SQLITE_DRIVER, else libsql). */
+export async function sqliteClient(root) {
+  const load = (path) => import(pathToFileURL(join(root, 'dist', 'src', 'db', path)).href)
+  const [{ sqliteClient: client }, { sqliteDriver }] = await Promise.all([load('sqlite-client.js'), load('sqlite-driver.js')])
+  return client(sqliteDriver())
 }

@@ -16,17 +16,19 @@
  * BENCH_AUTH_ISSUER, BENCH_AUTH_AUDIENCE.
  */
 import { Buffer } from 'node:buffer'
+import { fileURLToPath } from 'node:url'
 import express from 'express'
 import helmet from 'helmet'
 import { jwtVerify } from 'jose'
 import knexFactory from 'knex'
 import { pino } from 'pino'
 import { pinoHttp } from 'pino-http'
+import { sqliteClient } from '../lib/server-workspace.mjs'
 
 const MAX_LIMIT = 100
 const DEFAULT_LIMIT = 20
 
-const knex = knexFactory(knexConfig(process.env.BENCH_DATABASE_URL))
+const knex = knexFactory(await knexConfig(process.env.BENCH_DATABASE_URL))
 await knex.raw('select 1')
 const secret = Buffer.from(process.env.BENCH_AUTH_SECRET ?? '', 'utf8')
 const issuer = process.env.BENCH_AUTH_ISSUER
@@ -89,11 +91,14 @@ function toUser(row) {
   }
 }
 
-/** The knex settings of src/db/connect.ts for the two dialects measured, written out. */
-function knexConfig(url) {
+/**
+ * The knex settings of src/db/connect.ts for the two dialects measured, written out; on SQLite through the
+ * same driver and knex client as Gantry's build (src/db/sqlite-client.ts: knex has none for libsql).
+ */
+async function knexConfig(url) {
   if (url.startsWith('sqlite:')) {
     return {
-      client: 'better-sqlite3',
+      client: await sqliteClient(fileURLToPath(new URL('../..', import.meta.url))),
       connection: { filename: url.slice('sqlite:'.length) },
       useNullAsDefault: true,
       pool: {
@@ -101,6 +106,8 @@ function knexConfig(url) {
           conn.pragma('journal_mode = WAL')
           conn.pragma('foreign_keys = ON')
           conn.pragma('busy_timeout = 5000')
+          conn.pragma('synchronous = NORMAL')
+          conn.pragma('cache_size = -16000')
           done(null, conn)
         },
       },

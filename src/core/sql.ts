@@ -1,4 +1,18 @@
 /** Dialect differences the repos meet, in one place. (Row locks need none: knex omits FOR UPDATE on SQLite.) */
+import type { Knex } from 'knex'
+
+/**
+ * Whether a knex talks to SQLite. knex's dialect name, not the client's: the SQLite client is a class
+ * (src/db/sqlite-client.ts), not the name 'better-sqlite3', and either driver behind it is SQLite.
+ */
+export function isSqlite(k: Knex): boolean {
+  return (k.client as { dialect?: string }).dialect === 'sqlite3'
+}
+
+/** Whether a knex talks to PostgreSQL. */
+export function isPostgres(k: Knex): boolean {
+  return (k.client as { dialect?: string }).dialect === 'postgresql'
+}
 
 /** Whether a driver error is a unique-constraint violation (SQLite, MySQL/MariaDB, PostgreSQL). */
 export function isUniqueViolation(err: unknown): boolean {

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import type { Knex } from 'knex'
 import { describeDatabaseError } from './errors.js'
+import { sqliteDriver } from './sqlite-driver.js'
 import { parseDatabaseUrl, type DatabaseTarget, type Dialect } from './url.js'
 
 /** An open database: the knex instance, its dialect, and where it points (without password). */
@@ -9,6 +10,8 @@ export interface Database {
   readonly knex: Knex
   readonly dialect: Dialect
   readonly target: DatabaseTarget
+  /** The driver package that talks to it (for SQLite, the one sqlite-driver.ts chose). */
+  readonly driver: string
   close(): Promise<void>
 }
 
@@ -21,28 +24,45 @@ const CONNECT_TIMEOUT_MS = 10_000
  */
 const quietLog = { warn: () => undefined, error: () => undefined, deprecate: () => undefined, debug: () => undefined }
 
-/** The knex config for a target; also used to build derived clients (dry run, statement recording). */
-export function knexConfig(target: DatabaseTarget): Knex.Config {
-  return { ...dialectConfig(target), log: quietLog }
+/**
+ * The knex config for a target; also used to build derived clients (dry run, statement recording). On
+ * SQLite it chooses the driver (sqlite-driver.ts); its client module is loaded only then, like knex itself.
+ */
+export async function knexConfig(target: DatabaseTarget): Promise<Knex.Config> {
+  if (target.dialect !== 'sqlite') return { ...serverConfig(target), log: quietLog }
+  const { sqliteClient } = await import('./sqlite-client.js')
+  return { ...sqliteConfig(target, sqliteClient(sqliteDriver())), log: quietLog }
 }
 
-function dialectConfig(target: DatabaseTarget): Knex.Config {
+/** The driver package knex uses for a target. */
+function driverName(target: DatabaseTarget): string {
+  return target.dialect === 'sqlite' ? sqliteDriver().name : target.dialect === 'mysql' ? 'mysql2' : 'pg'
+}
+
+function sqliteConfig(target: DatabaseTarget & { dialect: 'sqlite' }, client: Knex.Config['client']): Knex.Config {
+  return {
+    client,
+    connection: { filename: target.filename },
+    useNullAsDefault: true,
+    pool: {
+      afterCreate(conn: { pragma(sql: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
+        // Concurrent readers (status while a run migrates) and foreign keys, which SQLite leaves off.
+        conn.pragma('journal_mode = WAL')
+        conn.pragma('foreign_keys = ON')
+        conn.pragma('busy_timeout = 5000')
+        // Set here rather than left to each driver's build (better-sqlite3 compiles in NORMAL and a 16 MB
+        // cache, libsql ships FULL and 2 MB): the same durability and speed whichever driver runs. NORMAL in
+        // WAL mode never corrupts the file; a power cut may lose the last commits before a checkpoint.
+        conn.pragma('synchronous = NORMAL')
+        conn.pragma('cache_size = -16000')
+        done(null, conn)
+      },
+    },
+  }
+}
+
+function serverConfig(target: DatabaseTarget & { dialect: 'mysql' | 'postgres' }): Knex.Config {
   switch (target.dialect) {
-    case 'sqlite':
-      return {
-        client: 'better-sqlite3',
-        connection: { filename: target.filename },
-        useNullAsDefault: true,
-        pool: {
-          afterCreate(conn: { pragma(sql: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
-            // Concurrent readers (status while a run migrates) and foreign keys, which SQLite leaves off.
-            conn.pragma('journal_mode = WAL')
-            conn.pragma('foreign_keys = ON')
-            conn.pragma('busy_timeout = 5000')
-            done(null, conn)
-          },
-        },
-      }
     case 'mysql':
       return {
         client: 'mysql2',
@@ -86,8 +106,8 @@ export async function openDatabase(url: string, root: string): Promise<Database>
   const target = parseDatabaseUrl(url, root)
   if (target.dialect === 'sqlite' && target.filename !== ':memory:') mkdirSync(dirname(target.filename), { recursive: true })
   const { default: knex } = await import('knex')
-  const instance = knex(knexConfig(target))
-  const db: Database = { knex: instance, dialect: target.dialect, target, close: () => instance.destroy() }
+  const instance = knex(await knexConfig(target))
+  const db: Database = { knex: instance, dialect: target.dialect, target, driver: driverName(target), close: () => instance.destroy() }
   try {
     await instance.raw('select 1')
   } catch (err) {

@@ -114,8 +114,18 @@ describe('e2e: gantry env', function () {
     expect(body.ready).to.equal(true)
     expect(body.checks.map((c) => c.name)).to.deep.equal(['config', 'database', 'redis', 'migrations'])
     expect(body.checks.find((c) => c.name === 'database')?.latencyMs).to.be.a('number')
+    // libsql unless the run names another (docs/sqlite-driver.md): the check says which driver answered.
+    expect(body.checks.find((c) => c.name === 'database')?.message).to.include(`(driver ${process.env.GANTRY_SQLITE_DRIVER ?? 'libsql'})`)
     expect(body.checks.find((c) => c.name === 'redis')?.message).to.match(/^memory/)
     expect(body.checks.every((c) => c.status === 'ok' || c.status === 'warn')).to.equal(true)
+  })
+
+  it('env check fails the database check, naming the choices, when GANTRY_SQLITE_DRIVER names no driver', async () => {
+    const result = await gantry(['env', 'check', '--json'], { GANTRY_SQLITE_DRIVER: 'sqlite4' })
+    expect(result.code, result.stderr).to.equal(3)
+    const database = parseJson<{ error: { details: { checks: Check[] } } }>(result).error.details.checks.find((c) => c.name === 'database')
+    expect(database?.status).to.equal('fail')
+    expect(database?.message).to.include('GANTRY_SQLITE_DRIVER="sqlite4" is not a SQLite driver: use libsql or better-sqlite3')
   })
 
   it('env check pings Redis when one is configured', async function () {

@@ -5,9 +5,9 @@
  */
 import { join } from 'node:path'
 import { expect } from 'chai'
-import knexFactory from 'knex'
 import { parseJson, runGantry, tempDir, type CliResult } from '../helpers/cli.js'
 import { ADMIN, createServeWorkspace, killLeftovers, listeningUrl, startServe, stopServe, type ServeProcess, type ServeWorkspace } from '../helpers/serve-process.js'
+import { sqliteKnex } from '../helpers/sqlite-file.js'
 
 // eslint-disable-next-line no-control-regex -- the test looks for exactly these
 const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/
@@ -55,7 +55,7 @@ describe('e2e: untrusted text and plain-http credentials', function () {
   it('shows a name planted in the database escaped in a table; --json keeps it exact', async () => {
     const planted = 'Eve\u001b]52;c;cm0gLXJmIH4=\u0007\r\n2  root@example.com  fake  admin\u202e'
     // Straight into the database: the services refuse such a name (the test above), an older version did not.
-    const db = knexFactory({ client: 'better-sqlite3', connection: { filename: join(ws.root, '.gantry', 'development.sqlite3') }, useNullAsDefault: true })
+    const db = sqliteKnex(join(ws.root, '.gantry', 'development.sqlite3'))
     try {
       expect(await db('gantry_users').where({ email: ADMIN.email }).update({ name: planted })).to.equal(1)
     } finally {

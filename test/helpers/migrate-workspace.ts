@@ -43,7 +43,7 @@ export function migrateWorkspace(url: string): MigrateWorkspace {
     gantry: (args, env = {}) => runGantry(args, { cwd: root, env: { ...ENV, ...env } }),
     spawn: (args, env = {}) => spawnGantry(args, { cwd: root, env: { ...ENV, ...env } }),
     async query(work) {
-      const k = knexFactory(knexConfig(parseDatabaseUrl(url, root)))
+      const k = knexFactory(await knexConfig(parseDatabaseUrl(url, root)))
       try {
         return await work(k)
       } finally {

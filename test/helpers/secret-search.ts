@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import knexFactory, { type Knex } from 'knex'
 import type { CliResult } from './cli.js'
+import { sqliteKnex } from './sqlite-file.js'
 
 /** A place a secret was seen: `run N stdout`, `http N`, `file PATH`, `db TABLE.COLUMN`, `log` … */
 export type Place = string
@@ -140,7 +141,7 @@ function filesUnder(root: string): string[] {
 
 /** Every non-null cell of every table of a SQLite file, as text (read-only). */
 export async function dumpSqlite(file: string): Promise<Cell[]> {
-  const db = knexFactory({ client: 'better-sqlite3', connection: { filename: file, options: { readonly: true } }, useNullAsDefault: true })
+  const db = sqliteKnex(file, { readonly: true })
   try {
     const tables = (await db.raw("SELECT name FROM sqlite_master WHERE type = 'table'")) as Array<{ name: string }>
     return await dumpTables(db, tables.map((t) => t.name))

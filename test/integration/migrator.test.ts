@@ -199,7 +199,7 @@ for (const dialect of DIALECTS) {
 
     it('adopts a history written by the knex CLI: applied, not re-run, names kept as knex wrote them', async () => {
       f.write('001_users.js', USERS, drop('users'))
-      const plain = knexFactory(knexConfig(f.db.target))
+      const plain = knexFactory(await knexConfig(f.db.target))
       try {
         await plain.migrate.latest({ directory: f.dir, tableName: 'knex_migrations', loadExtensions: ['.js'] })
       } finally {

@@ -13,7 +13,6 @@
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { expect } from 'chai'
-import knexFactory from 'knex'
 import type { JWK } from 'jose'
 import { importPublicKey, openPrivateKey, sealingKey } from '../../src/core/sessions/signing-key-material.js'
 import { forgedApiKeys, forgedRefreshTokens, forgedTokens, type Forged, type TokenForgeryContext } from '../helpers/forged-credentials.js'
@@ -23,6 +22,7 @@ import { atScale, record } from '../helpers/scorecard.js'
 import { workspaceAuthSecret } from '../helpers/secret-search.js'
 import { listeningPid, serveHealth } from '../helpers/serve-health.js'
 import { ADMIN, createServeWorkspace, killLeftovers, listeningUrl, startServe, stopServe, type ServeProcess, type ServeWorkspace } from '../helpers/serve-process.js'
+import { sqliteKnex } from '../helpers/sqlite-file.js'
 
 const SEED = Number(process.env.GANTRY_FUZZ_SEED ?? Date.now() % 2 ** 31)
 /** Per server: generated access tokens, API keys and refresh tokens. */
@@ -234,7 +234,7 @@ async function expectStatus(sender: ProbeSender, probe: Probe, status: number): 
 
 /** The workspace's EdDSA signing keys, oldest first, private halves unsealed with the secret (those not retired). */
 async function signingKeys(root: string, secret: string): Promise<TestKey[]> {
-  const db = knexFactory({ client: 'better-sqlite3', connection: { filename: join(root, '.gantry', 'development.sqlite3'), options: { readonly: true } }, useNullAsDefault: true })
+  const db = sqliteKnex(join(root, '.gantry', 'development.sqlite3'), { readonly: true })
   try {
     const rows = (await db('gantry_signing_keys').select('kid', 'public_jwk', 'private_jwk').orderBy('generation')) as Array<{ kid: string; public_jwk: string; private_jwk: string | null }>
     return await Promise.all(

@@ -100,7 +100,7 @@ describe('reliability: racing refreshes of one refresh token over HTTP', functio
       const started = performance.now()
       const db = await dbs.create(dialect)
       const ws = await createServeWorkspace({ databaseUrl: db.url })
-      const k = knexFactory(knexConfig(parseDatabaseUrl(db.url, ws.root)))
+      const k = knexFactory(await knexConfig(parseDatabaseUrl(db.url, ws.root)))
       try {
         const serve = startServe(ws)
         const raceStarted = performance.now()

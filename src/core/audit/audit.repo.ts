@@ -1,4 +1,5 @@
 import type { Knex } from 'knex'
+import { isSqlite } from '../sql.js'
 
 export const AUDIT_TABLE = 'gantry_audit_log'
 
@@ -54,7 +55,7 @@ export async function selectAudit(k: Knex, filter: AuditFilter, limit: number): 
 function whereActor(k: Knex, q: Knex.QueryBuilder, pattern: string): void {
   if (!pattern.includes('*')) {
     q.where('actor', pattern)
-  } else if (String(k.client.config.client).includes('sqlite')) {
+  } else if (isSqlite(k)) {
     q.whereRaw('?? GLOB ?', ['actor', pattern.replace(/[?[]/g, '[$&]')])
   } else {
     q.whereRaw("?? LIKE ? ESCAPE '!'", ['actor', pattern.replace(/[!%_]/g, '!$&').replaceAll('*', '%')])

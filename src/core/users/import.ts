@@ -33,7 +33,7 @@ import { parseInput } from '../pagination.js'
 import { requirePermission, uncovered } from '../roles/permissions.js'
 import type { RolesService } from '../roles/roles.service.js'
 import { roleNameSchema } from '../roles/roles.schema.js'
-import { isUniqueViolation } from '../sql.js'
+import { isSqlite, isUniqueViolation } from '../sql.js'
 import { restoreCell } from './csv-cell.js'
 import { parseArgon2 } from './passwords.js'
 import { USERS_TABLE, type NewUserRow, type UserRow } from './users.repo.js'
@@ -266,7 +266,7 @@ export function createUserImportService(deps: { knex: Knex; clock: Clock; audit:
  * or a log. A unique violation stays as it is, for the retry.
  */
 async function insertRows(k: Knex, rows: readonly Candidate[]): Promise<void> {
-  const size = String(k.client.config.client).includes('sqlite') ? 500 : rows.length
+  const size = isSqlite(k) ? 500 : rows.length
   try {
     for (let i = 0; i < rows.length; i += size) await k(USERS_TABLE).insert(rows.slice(i, i + size).map((c) => c.row))
   } catch (err) {

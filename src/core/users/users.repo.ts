@@ -1,5 +1,5 @@
 import type { Knex } from 'knex'
-import { insertedId } from '../sql.js'
+import { insertedId, isPostgres } from '../sql.js'
 
 export const USERS_TABLE = 'gantry_users'
 
@@ -97,7 +97,7 @@ export async function lockIfReached(k: Knex, id: number, max: number, until: num
  */
 export async function selectHashFamilies(k: Knex): Promise<string[]> {
   // The one dialect difference: PostgreSQL has strpos where SQLite and MySQL have instr.
-  const pos = String(k.client.config.client) === 'pg' ? 'strpos' : 'instr'
+  const pos = isPostgres(k) ? 'strpos' : 'instr'
   const pParam = `${pos}(password_hash, ',p=')`
   const argon2Family = `substr(password_hash, 1, ${pParam} + ${pos}(substr(password_hash, ${pParam}), '$') - 1)`
   const rows = (await k(USERS_TABLE)

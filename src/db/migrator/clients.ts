@@ -108,7 +108,7 @@ function rememberText(client: KnexClient, param: QueryObject | string): QueryObj
 
 async function derivedKnex(db: Database, Client: any, afterConnect?: (conn: any) => Promise<void>): Promise<Knex> {
   const { default: knex } = await import('knex')
-  const config = knexConfig(db.target)
+  const config = await knexConfig(db.target)
   if (!afterConnect) return knex({ ...config, client: Client })
   const base = config.pool?.afterCreate as ((conn: any, done: (err: Error | null, conn: any) => void) => void) | undefined
   const afterCreate = (conn: any, done: (err: Error | null, conn: any) => void): void => {

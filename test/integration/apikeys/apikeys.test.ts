@@ -1,11 +1,11 @@
 import { expect } from 'chai'
-import knexFactory from 'knex'
 import { parseApiKey } from '../../../src/core/apikeys/apikey-format.js'
 import { createServices } from '../../../src/core/services.js'
 import { reCheck } from '../../helpers/forged-credentials.js'
 import { DIALECTS, requireDialect } from '../../helpers/services.js'
 import { identityFixture, STRONG, type IdentityFixture } from '../../helpers/identity-fixture.js'
 import { rejection } from '../../helpers/rejection.js'
+import { sqliteKnex } from '../../helpers/sqlite-file.js'
 
 const HOUR = 3_600_000
 const KEY = /^gk_test_[0-9A-Za-z]{12}_[0-9A-Za-z]{38}$/
@@ -138,7 +138,7 @@ for (const dialect of DIALECTS) {
 
     it('a mistyped key is refused before any query (the database is closed)', async () => {
       const { key } = await f.services.apikeys.create(f.ctx, { name: 't', owner: 'op@example.com' })
-      const closed = knexFactory({ client: 'better-sqlite3', connection: { filename: ':memory:' }, useNullAsDefault: true })
+      const closed = sqliteKnex(':memory:')
       await closed.destroy()
       const offline = createServices({ knex: closed, clock: f.clock, environmentName: 'test' })
       const typo = key.slice(0, 20) + (key[20] === 'a' ? 'b' : 'a') + key.slice(21)

@@ -109,7 +109,7 @@ describe('the library entry (built): imports no CLI packages', function () {
     const { loaded } = await probe(true)
     // Knex and the SQLite driver did load: the probe saw the environment opened.
     expect(loaded.some((p) => p.includes(join('node_modules', 'knex')))).to.equal(true)
-    expect(loaded.some((p) => p.includes(join('node_modules', 'better-sqlite3')))).to.equal(true)
+    expect(loaded.some((p) => p.includes(join('node_modules', process.env.GANTRY_SQLITE_DRIVER ?? 'libsql')))).to.equal(true)
     expect(loaded.filter((p) => CLI_ONLY.test(p))).to.deep.equal([])
   })
 })
