@@ -15,7 +15,11 @@ const onlyIn = [
   { names: ['axios'], areas: ['client'], why: 'axios belongs to src/client only (DESIGN.md).' },
   { names: UI, areas: ['cli'], why: 'chalk, ora and inquirer belong to src/cli only (DESIGN.md).' },
   { names: ['@oclif/core'], areas: ['cli', 'commands', 'commands-db'], why: 'oclif belongs to commands/ and src/cli (DESIGN.md).' },
-  { names: ['knex', 'pg', 'mysql2', 'better-sqlite3', 'libsql'], areas: ['db'], why: 'Database clients are made in src/db; elsewhere take a Knex handed in (DESIGN.md).' },
+  {
+    names: ['knex', 'pg', 'mysql2', 'better-sqlite3', 'libsql'],
+    areas: ['db'],
+    why: 'Database clients are made in src/db; elsewhere take a Knex handed in (DESIGN.md).',
+  },
   { names: ['ioredis'], areas: ['db'], why: 'Redis clients are made in src/db (src/runtime wires them); elsewhere take one handed in (DESIGN.md).' },
 ]
 
@@ -40,16 +44,21 @@ const commandPatterns = [
   { group: ['**/src/client/**'], message: 'Commands reach the server through src/admin (HttpAdmin), not src/client.' },
 ]
 const patternsOf = {
-  commands: [{ group: ['**/src/db/**'], message: 'Only migrate and seed commands use src/db; others go through src/runtime or src/admin (DESIGN.md).' }, ...commandPatterns],
+  commands: [
+    { group: ['**/src/db/**'], message: 'Only migrate and seed commands use src/db; others go through src/runtime or src/admin (DESIGN.md).' },
+    ...commandPatterns,
+  ],
   'commands-db': commandPatterns,
 }
 
 /** Syntax an area may not hold, beyond loading a banned package. */
 const syntaxOf = {
-  core: [{
-    selector: 'Literal[value=/(^|[\\s(`"\'])--[a-z]/], TemplateElement[value.raw=/(^|[\\s(`"\'])--[a-z]/]',
-    message: 'src/core is door-neutral: name the input fields in details (inputProblem) and let each door word them (src/cli/hints.ts, src/server/hints.ts).',
-  }],
+  core: [
+    {
+      selector: 'Literal[value=/(^|[\\s(`"\'])--[a-z]/], TemplateElement[value.raw=/(^|[\\s(`"\'])--[a-z]/]',
+      message: 'src/core is door-neutral: name the input fields in details (inputProblem) and let each door word them (src/cli/hints.ts, src/server/hints.ts).',
+    },
+  ],
 }
 
 const areaConfig = ({ name, files, ignores }) => {
@@ -59,15 +68,22 @@ const areaConfig = ({ name, files, ignores }) => {
     files,
     ...(ignores ? { ignores } : {}),
     rules: {
-      '@typescript-eslint/no-restricted-imports': ['error', {
-        paths: banned.flatMap(({ names, why }) => names.map((n) => ({ name: n, message: why, allowTypeImports: true }))),
-        patterns: patternsOf[name] ?? [],
-      }],
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: banned.flatMap(({ names, why }) => names.map((n) => ({ name: n, message: why, allowTypeImports: true }))),
+          patterns: patternsOf[name] ?? [],
+        },
+      ],
       // A dynamic import() is checked too: a lazy load must not be the way around a rule.
-      'no-restricted-syntax': ['error', {
-        selector: `ImportExpression[source.value=/^(${names.map((n) => n.replace(/[/@.-]/g, (c) => `\\${c}`)).join('|')})$/]`,
-        message: `This package may not be loaded here: ${[...new Set(banned.map(({ why }) => why))].join(' ')}`,
-      }, ...(syntaxOf[name] ?? [])],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: `ImportExpression[source.value=/^(${names.map((n) => n.replace(/[/@.-]/g, (c) => `\\${c}`)).join('|')})$/]`,
+          message: `This package may not be loaded here: ${[...new Set(banned.map(({ why }) => why))].join(' ')}`,
+        },
+        ...(syntaxOf[name] ?? []),
+      ],
     },
   }
 }
@@ -75,11 +91,38 @@ const areaConfig = ({ name, files, ignores }) => {
 /** Where each area may not reach inside the repository (DESIGN.md's picture: imports only run down). */
 const zones = [
   { target: './src', from: './commands', message: 'src/ never imports commands/.' },
-  { target: './src/core', from: ['./src/cli', './src/server', './src/client', './src/db', './src/config', './src/scaffold', './src/admin', './src/ratelimit', './src/runtime.ts', './src/index.ts'], message: 'src/core depends on nothing but itself and zod: it is handed the rest.' },
+  {
+    target: './src/core',
+    from: [
+      './src/cli',
+      './src/server',
+      './src/client',
+      './src/db',
+      './src/config',
+      './src/scaffold',
+      './src/admin',
+      './src/ratelimit',
+      './src/runtime.ts',
+      './src/index.ts',
+    ],
+    message: 'src/core depends on nothing but itself and zod: it is handed the rest.',
+  },
   { target: './src/cli', from: ['./src/server'], message: 'src/cli never imports src/server: a shared payload schema lives in src/core.' },
-  { target: './src/ratelimit', from: ['./src/runtime.ts', './src/server', './src/admin', './src/cli', './src/client', './src/db'], message: 'src/ratelimit uses its libraries and src/core types only.' },
-  { target: './src/db', from: ['./src/runtime.ts', './src/server', './src/admin', './src/cli', './src/client', './src/ratelimit'], message: 'src/db uses its libraries and src/core types only.' },
-  { target: './src/client', from: ['./src/runtime.ts', './src/server', './src/admin', './src/cli', './src/db', './src/ratelimit'], message: 'src/client speaks HTTP only: it shares schemas through src/core.' },
+  {
+    target: './src/ratelimit',
+    from: ['./src/runtime.ts', './src/server', './src/admin', './src/cli', './src/client', './src/db'],
+    message: 'src/ratelimit uses its libraries and src/core types only.',
+  },
+  {
+    target: './src/db',
+    from: ['./src/runtime.ts', './src/server', './src/admin', './src/cli', './src/client', './src/ratelimit'],
+    message: 'src/db uses its libraries and src/core types only.',
+  },
+  {
+    target: './src/client',
+    from: ['./src/runtime.ts', './src/server', './src/admin', './src/cli', './src/db', './src/ratelimit'],
+    message: 'src/client speaks HTTP only: it shares schemas through src/core.',
+  },
   { target: './migrations', from: ['./src', './commands'], message: 'A migration is frozen in time: knex only.' },
 ]
 

@@ -51,7 +51,15 @@ export function renderTable(result) {
     `${result.measurements.length - missed.length} of ${result.measurements.length} targets met` +
       (missed.length ? ` (missed: ${missed.map((m) => m.id).join(', ')})` : '') +
       `. ${summary}${part}, on ${describeMachine(result.machine)}. Every figure with its details in \`bench/results/reliability.json\`.`,
-    ...(missed.length ? ['', ...missed.map((m) => `- **${m.id}**: ${formatValue(m.value, m.unit)} against ${COMPARISON[m.target.comparison]} ${formatValue(m.target.value, m.unit)}. ${m.whenMissed ?? 'No cause recorded.'}`)] : []),
+    ...(missed.length
+      ? [
+          '',
+          ...missed.map(
+            (m) =>
+              `- **${m.id}**: ${formatValue(m.value, m.unit)} against ${COMPARISON[m.target.comparison]} ${formatValue(m.target.value, m.unit)}. ${m.whenMissed ?? 'No cause recorded.'}`,
+          ),
+        ]
+      : []),
   ].join('\n')
 }
 
@@ -70,7 +78,10 @@ export function updatePage(pagePath, resultPath) {
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
   const root = join(dirname(fileURLToPath(import.meta.url)), '..')
   const resultPath = join(root, 'bench', 'results', 'reliability.json')
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { seconds: { type: 'string' }, 'exit-code': { type: 'string' }, part: { type: 'boolean', default: false } } })
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { seconds: { type: 'string' }, 'exit-code': { type: 'string' }, part: { type: 'boolean', default: false } },
+  })
   const [scorecard] = positionals
   if (scorecard) {
     const records = readFileSync(scorecard, 'utf8')
@@ -78,7 +89,13 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
       .filter((line) => line.trim() !== '')
       .map((line) => JSON.parse(line))
     const previous = existsSync(resultPath) ? JSON.parse(readFileSync(resultPath, 'utf8')) : undefined
-    const run = { date: new Date().toISOString(), machine: machineInfo(), seconds: Number(values.seconds ?? 0), exitCode: Number(values['exit-code'] ?? 0), part: values.part }
+    const run = {
+      date: new Date().toISOString(),
+      machine: machineInfo(),
+      seconds: Number(values.seconds ?? 0),
+      exitCode: Number(values['exit-code'] ?? 0),
+      part: values.part,
+    }
     writeFileSync(resultPath, `${JSON.stringify(mergeRun(previous, records, run), null, 2)}\n`)
   }
   console.log(updatePage(join(root, 'docs', 'reliability.md'), resultPath))

@@ -62,7 +62,15 @@ for (const benchmark of benchmarks) {
   writeFileSync(join(resultsDir, `${benchmark.name}.json`), `${JSON.stringify(result, null, 2)}\n`)
 }
 // The build is not timed: a user's run includes it, but it is the same for every benchmark and option.
-if (!options.only) writeRun({ kind: options.quick ? 'quick' : 'full', date: new Date(runStarted).toISOString(), seconds: Math.round((Date.now() - runStarted) / 1000), benchmarks: benchmarks.length, failed, machine })
+if (!options.only)
+  writeRun({
+    kind: options.quick ? 'quick' : 'full',
+    date: new Date(runStarted).toISOString(),
+    seconds: Math.round((Date.now() - runStarted) / 1000),
+    benchmarks: benchmarks.length,
+    failed,
+    machine,
+  })
 log('')
 log(await updatePage(join(root, 'docs', 'benchmarks.md'), resultsDir))
 process.exitCode = failed ? 1 : 0
@@ -76,7 +84,11 @@ function writeRun(run) {
 /** `npm run build` once, before anything is timed; without a build there is nothing to measure. */
 function build() {
   log('bench: npm run build')
-  const run = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, OCLIF_SKIP_NEW_VERSION_CHECK: 'true' } })
+  const run = spawnSync('npm', ['run', 'build'], {
+    cwd: root,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, OCLIF_SKIP_NEW_VERSION_CHECK: 'true' },
+  })
   if (run.status !== 0) {
     log('bench: the build failed; nothing was measured.')
     process.exit(1)
@@ -118,12 +130,24 @@ async function runBenchmark(benchmark) {
     const ratio = median(samples.subject) / median(samples.reference)
     const pairRatios = samples.subject.map((s, i) => s / samples.reference[i])
     const details = setup.details?.(subject, reference, floor)
-    const checks = (target?.checks ?? []).map((c) => ({ ...c, value: details?.[c.metric] ?? null, met: typeof details?.[c.metric] === 'number' && compare(details[c.metric], { ratio: c.limit, comparison: c.comparison }) }))
+    const checks = (target?.checks ?? []).map((c) => ({
+      ...c,
+      value: details?.[c.metric] ?? null,
+      met: typeof details?.[c.metric] === 'number' && compare(details[c.metric], { ratio: c.limit, comparison: c.comparison }),
+    }))
     const met = target ? compare(ratio, target) && checks.every((c) => c.met) : null
     const figure = (side) => (unit === 'ms' ? `${side.medianMs} ms` : `${side.median} ${unit}`)
     const checked = checks.map((c) => `; ${c.label} ${c.value}${c.unit ? ` ${c.unit}` : ''} ${c.comparison} ${c.limit}: ${c.met ? 'met' : 'missed'}`).join('')
-    log(`  ${subject.command}: ${figure(subject)}, ${reference.command}: ${figure(reference)}${floor ? `, ${floor.command}: ${figure(floor)}` : ''}, ratio ${ratio.toFixed(3)}${target ? ` (target ${target.comparison} ${target.ratio}: ${compare(ratio, target) ? 'met' : 'missed'}${checked})` : ''}; ${seconds()} s`)
-    if (details) log(`  ${Object.entries(details).filter(([, v]) => typeof v !== 'object').map(([k, v]) => `${k} ${v}`).join(', ')}`)
+    log(
+      `  ${subject.command}: ${figure(subject)}, ${reference.command}: ${figure(reference)}${floor ? `, ${floor.command}: ${figure(floor)}` : ''}, ratio ${ratio.toFixed(3)}${target ? ` (target ${target.comparison} ${target.ratio}: ${compare(ratio, target) ? 'met' : 'missed'}${checked})` : ''}; ${seconds()} s`,
+    )
+    if (details)
+      log(
+        `  ${Object.entries(details)
+          .filter(([, v]) => typeof v !== 'object')
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}`,
+      )
     return {
       ...base,
       met,

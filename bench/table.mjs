@@ -44,7 +44,9 @@ export function renderTable(results, runs = {}, whenMissed = new Map()) {
     '',
     `Medians of alternating runs after a warm-up; samples, min and max in \`bench/results/\`. ` +
       `Measured ${dates[0] === dates.at(-1) ? `on ${dates[0]}` : `from ${dates[0]} to ${dates.at(-1)}`} on ${machines.join('; ')}.`,
-    ...(missed.length ? ['', `**Missed: ${missed.length} of ${results.filter((r) => r.target).length} targets.**`, '', ...missed.map((r) => describeMiss(r, whenMissed))] : []),
+    ...(missed.length
+      ? ['', `**Missed: ${missed.length} of ${results.filter((r) => r.target).length} targets.**`, '', ...missed.map((r) => describeMiss(r, whenMissed))]
+      : []),
     '',
     runLine(runs),
   ].join('\n')
@@ -53,14 +55,20 @@ export function renderTable(results, runs = {}, whenMissed = new Map()) {
 /** One bullet: the figure against its target, by how much it falls short, and why (the module's whenMissed). */
 function describeMiss(r, whenMissed) {
   const shortfalls = []
-  if (!compareRatio(r.ratio, r.target)) shortfalls.push(`${r.ratio.toFixed(3)}× against ${target({ ratio: r.target.ratio, comparison: r.target.comparison })}: ${by(r.ratio, r.target.ratio)} ${r.target.comparison.startsWith('>') ? 'short' : 'over'}`)
-  for (const c of (r.checks ?? []).filter((check) => !check.met)) shortfalls.push(`${c.label} ${c.value ?? '?'}${c.unit ? ` ${c.unit}` : ''} against ${COMPARISON[c.comparison] ?? c.comparison} ${c.limit}${c.unit ? ` ${c.unit}` : ''}: ${by(c.value, c.limit)} over`)
+  if (!compareRatio(r.ratio, r.target))
+    shortfalls.push(
+      `${r.ratio.toFixed(3)}× against ${target({ ratio: r.target.ratio, comparison: r.target.comparison })}: ${by(r.ratio, r.target.ratio)} ${r.target.comparison.startsWith('>') ? 'short' : 'over'}`,
+    )
+  for (const c of (r.checks ?? []).filter((check) => !check.met))
+    shortfalls.push(
+      `${c.label} ${c.value ?? '?'}${c.unit ? ` ${c.unit}` : ''} against ${COMPARISON[c.comparison] ?? c.comparison} ${c.limit}${c.unit ? ` ${c.unit}` : ''}: ${by(c.value, c.limit)} over`,
+    )
   return `- **${r.name}**: ${shortfalls.join('; ')}. ${whenMissed.get(r.name) ?? 'No cause recorded: the module has no whenMissed.'}`
 }
 
 /** How far `value` is from `limit`, as a percentage of the limit. */
 function by(value, limit) {
-  return `${(Math.abs(value - limit) / limit * 100).toFixed(1)}%`
+  return `${((Math.abs(value - limit) / limit) * 100).toFixed(1)}%`
 }
 
 function compareRatio(ratio, { ratio: limit, comparison }) {

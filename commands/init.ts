@@ -13,7 +13,11 @@ const EXTENSIONS = ['ts', 'js'] as const
 const resultSchema = z.object({
   root: z.string(),
   files: z.array(z.object({ path: z.string(), action: z.enum(['created', 'overwritten', 'updated']) })),
-  warnings: z.array(z.string()).describe("what the workspace would get wrong later (the Dockerfile's image without a working gantry), each with its fix: the lines a terminal shows as Warning:"),
+  warnings: z
+    .array(z.string())
+    .describe(
+      "what the workspace would get wrong later (the Dockerfile's image without a working gantry), each with its fix: the lines a terminal shows as Warning:",
+    ),
 })
 
 export default class Init extends GantryCommand<typeof Init> {
@@ -53,7 +57,11 @@ export default class Init extends GantryCommand<typeof Init> {
     const extension = await ask(flags['migrations-extension'], 'migrations-extension', 'File type of migrations', 'ts', EXTENSIONS)
 
     mkdirSync(root, { recursive: true })
-    const files = initWorkspace(root, { name, database: database as ComposeDatabase, redis, migrationsExtension: extension as 'ts' | 'js' }, { force: this.flags.force ?? false })
+    const files = initWorkspace(
+      root,
+      { name, database: database as ComposeDatabase, redis, migrationsExtension: extension as 'ts' | 'js' },
+      { force: this.flags.force ?? false },
+    )
     this.ui.out(`Workspace ${name} in ${root}:`)
     for (const file of files) this.ui.out(`  ${this.ui.color.green(file.action.padEnd(11))} ${file.path}`)
     // Under --json the Ui writes no warnings: the result carries them instead.

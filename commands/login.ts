@@ -24,8 +24,8 @@ export default class Login extends GantryCommand<typeof Login> {
     'Credentials go over https, or plain http to this machine (localhost, 127.0.0.0/8, ::1); plain http to another host needs --allow-http or GANTRY_ALLOW_HTTP=1.'
   static override examples = [
     '<%= config.bin %> login -e production',
-    "printf '%s' \"$PASSWORD\" | <%= config.bin %> login --url https://api.example.com --email ada@example.com --password-stdin",
-    "printf '%s' \"$GANTRY_KEY\" | <%= config.bin %> login -e staging --api-key-stdin",
+    'printf \'%s\' "$PASSWORD" | <%= config.bin %> login --url https://api.example.com --email ada@example.com --password-stdin',
+    'printf \'%s\' "$GANTRY_KEY" | <%= config.bin %> login -e staging --api-key-stdin',
   ]
   static override flags = {
     ...remoteFlags,
@@ -62,7 +62,10 @@ export default class Login extends GantryCommand<typeof Login> {
 
   private async storeApiKey(url: string): Promise<LoginResult> {
     const apiKey = (await readSecretFromStdin('api-key-stdin')).trim()
-    if (!apiKey.startsWith('gk_')) throw new GantryError('INVALID_INPUT', 'That is not a Gantry API key: they start with gk_.', { hint: 'Pipe the key that `gantry apikeys create` printed.' })
+    if (!apiKey.startsWith('gk_'))
+      throw new GantryError('INVALID_INPUT', 'That is not a Gantry API key: they start with gk_.', {
+        hint: 'Pipe the key that `gantry apikeys create` printed.',
+      })
     // Checked before it is stored: a mistyped, revoked or expired key fails here, not in the next command.
     const me = await (await buildAuthApi(url, this.flags, { auth: { authorization: async () => `Bearer ${apiKey}` } })).me()
     await (await credentialsStore()).set(url, { kind: 'apiKey', apiKey })

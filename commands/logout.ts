@@ -17,7 +17,11 @@ export default class Logout extends GantryCommand<typeof Logout> {
     'Revokes the stored session server-side (its refresh token), then removes the credentials for the URL. Not logged in: exits 0 saying so. ' +
     'When the server does not answer the credentials are still forgotten here, but the session was not revoked: it says so and exits 3 ' +
     '(the refresh token stays valid until it expires; `gantry tokens revoke --user EMAIL` ends every session). A stored API key is forgotten, not revoked.'
-  static override examples = ['<%= config.bin %> logout', '<%= config.bin %> logout -e production', '<%= config.bin %> logout --url https://api.example.com --json']
+  static override examples = [
+    '<%= config.bin %> logout',
+    '<%= config.bin %> logout -e production',
+    '<%= config.bin %> logout --url https://api.example.com --json',
+  ]
   static override flags = { ...remoteFlags, ...credentialFlags }
   static override resultSchema = resultSchema
 
@@ -30,13 +34,21 @@ export default class Logout extends GantryCommand<typeof Logout> {
       if (!entry) return { email: undefined, unanswered: undefined, result: { url, forgotten: false, revoked: false } }
       const unanswered = entry.kind === 'session' ? await this.revoke(url, entry.refreshToken) : undefined
       await store.delete(url)
-      return { email: entry.kind === 'session' ? entry.email : undefined, unanswered, result: { url, forgotten: true, revoked: entry.kind === 'session' && !unanswered } }
+      return {
+        email: entry.kind === 'session' ? entry.email : undefined,
+        unanswered,
+        result: { url, forgotten: true, revoked: entry.kind === 'session' && !unanswered },
+      }
     })
     if (unanswered) {
-      throw new GantryError(unanswered.code, `Forgot the login for ${url} here, but the session was not revoked on the server: ${unanswered.message.replace(/\.$/, '')}.`, {
-        hint: `Its refresh token stays valid until it expires; end every session of ${email} with \`gantry tokens revoke --user ${email}\` where the database is reachable.`,
-        details: result,
-      })
+      throw new GantryError(
+        unanswered.code,
+        `Forgot the login for ${url} here, but the session was not revoked on the server: ${unanswered.message.replace(/\.$/, '')}.`,
+        {
+          hint: `Its refresh token stays valid until it expires; end every session of ${email} with \`gantry tokens revoke --user ${email}\` where the database is reachable.`,
+          details: result,
+        },
+      )
     }
     if (!result.forgotten) this.ui.out(`Not logged in to ${url}; nothing to do.`)
     else if (result.revoked) this.ui.out(`Logged out of ${url} (${email}): the session is revoked and the credentials forgotten.`)

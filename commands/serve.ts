@@ -14,12 +14,12 @@ export default class Serve extends GantryCommand<typeof Serve> {
   // Its output is the log itself, JSON lines on stdout: there is no single result document to print.
   static override enableJsonFlag = false
   static override flags = {
-    port: Flags.integer({ summary: 'Port to listen on (default: the environment\'s server.port; 0 picks a free one).', min: 0, max: 65535 }),
+    port: Flags.integer({ summary: "Port to listen on (default: the environment's server.port; 0 picks a free one).", min: 0, max: 65535 }),
     host: Flags.string({ summary: "Address to bind (default: the environment's server.host)." }),
     migrate: Flags.boolean({ summary: 'Apply pending migrations before listening (under the migration lock).' }),
     workers: Flags.integer({
       summary: 'Run N server processes on one port (node:cluster); one that dies is replaced.',
-      description: 'Above 1 needs the environment\'s `redis`, where every worker keeps the same rate-limit budgets; without it, it is refused.',
+      description: "Above 1 needs the environment's `redis`, where every worker keeps the same rate-limit budgets; without it, it is refused.",
       min: 1,
     }),
   }
@@ -32,7 +32,9 @@ export default class Serve extends GantryCommand<typeof Serve> {
     const options = { port: this.flags.port, host: this.flags.host, migrate: this.flags.migrate, version: this.config.version }
     if (this.flags.workers === undefined) {
       const { serve } = await import('../src/server/serve.js')
-      await (await serve(runtime, options)).stopped
+      await (
+        await serve(runtime, options)
+      ).stopped
       return
     }
     const { serveWorkers } = await import('../src/server/cluster.js')

@@ -25,8 +25,25 @@ const outDir = dirname(outfile)
 
 const ENTRY = 'gantry-command-table'
 const external = [
-  'better-sqlite3', 'libsql', 'sqlite3', 'mysql', 'mysql2', 'pg', 'pg-native', 'pg-query-stream', 'oracledb', 'tedious', 'mssql', 'mariadb', 'mariadb/*',
-  'tsx', 'tsx/*', '@oclif/plugin-*', 'typescript', 'ts-node', 'fsevents',
+  'better-sqlite3',
+  'libsql',
+  'sqlite3',
+  'mysql',
+  'mysql2',
+  'pg',
+  'pg-native',
+  'pg-query-stream',
+  'oracledb',
+  'tedious',
+  'mssql',
+  'mariadb',
+  'mariadb/*',
+  'tsx',
+  'tsx/*',
+  '@oclif/plugin-*',
+  'typescript',
+  'ts-node',
+  'fsevents',
   // Bundled, `import('ioredis')` would see esbuild's CommonJS interop (no named `Redis` export), not Node's.
   'ioredis',
   // Native addons (a .node binary per platform) load from node_modules.

@@ -95,10 +95,12 @@ async function resultSchema(cmd) {
 /** Every error code with the exit code and HTTP status it maps to (both documented behaviour). */
 async function errorCatalog() {
   const { errorCodes, GantryError } = await import(pathToFileURL(join(root, 'dist', 'src', 'core', 'errors.js')).href)
-  return Object.fromEntries(errorCodes.map((code) => {
-    const err = new GantryError(code, '')
-    return [code, { exit: err.exit, status: err.status }]
-  }))
+  return Object.fromEntries(
+    errorCodes.map((code) => {
+      const err = new GantryError(code, '')
+      return [code, { exit: err.exit, status: err.status }]
+    }),
+  )
 }
 
 /** Objects with sorted keys (recursively); `required` lists sorted too, since property order is no contract. */
@@ -108,7 +110,11 @@ function sortKeys(value, key) {
     return key === 'required' && items.every((i) => typeof i === 'string') ? items.sort() : items
   }
   if (value === null || typeof value !== 'object') return value
-  return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys(value[k], k)]))
+  return Object.fromEntries(
+    Object.keys(value)
+      .sort()
+      .map((k) => [k, sortKeys(value[k], k)]),
+  )
 }
 
 /** Readable differences, one line each: `+ path: value`, `- path: value`, `~ path: old → new`. */

@@ -184,7 +184,10 @@ async function measure(work, label, cache, commit) {
 
 /** The runs as a short table. */
 function table(runs) {
-  const rows = [['cache', 'clone', 'npm ci', 'demo → healthy', 'total'], ...runs.map((r) => [r.cache, ...[r.cloneS, r.npmCiS, r.demoToHealthyS, r.totalS].map((s) => `${s.toFixed(1)} s`)])]
+  const rows = [
+    ['cache', 'clone', 'npm ci', 'demo → healthy', 'total'],
+    ...runs.map((r) => [r.cache, ...[r.cloneS, r.npmCiS, r.demoToHealthyS, r.totalS].map((s) => `${s.toFixed(1)} s`)]),
+  ]
   const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)))
   return rows.map((row) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('   ')).join('\n')
 }

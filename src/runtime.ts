@@ -42,7 +42,23 @@ export interface Runtime {
 }
 
 /** Fields that may hold a credential, wherever a log call puts them: never written out. */
-const REDACTED_LOG_PATHS = ['password', 'token', 'refreshToken', 'accessToken', 'secret', 'apiKey', '*.password', '*.token', '*.refreshToken', '*.accessToken', '*.secret', '*.apiKey', 'req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie']
+const REDACTED_LOG_PATHS = [
+  'password',
+  'token',
+  'refreshToken',
+  'accessToken',
+  'secret',
+  'apiKey',
+  '*.password',
+  '*.token',
+  '*.refreshToken',
+  '*.accessToken',
+  '*.secret',
+  '*.apiKey',
+  'req.headers.authorization',
+  'req.headers["x-api-key"]',
+  'req.headers.cookie',
+]
 
 /** A rate-limit decision waits at most this long for Redis before its rule's onStoreError decides. */
 const STORE_COMMAND_TIMEOUT_MS = 100
@@ -113,7 +129,12 @@ export async function openRuntime(options: {
   const database = (): Promise<Database> => (db ??= openDatabase(environment.database, workspace.root))
   /** The rate-limit client, opened once (rateLimitStore, announcements and subscriptions share it). */
   const rateLimitRedis = (url: string): Promise<Redis | Cluster> =>
-    (redis ??= runtime.logger().then((log) => openRateLimitRedis(url, throttled((err) => log.warn({ err: errorFields(err) }, 'rate-limit Redis connection error; retrying'), STORE_WARN_EVERY_MS))))
+    (redis ??= runtime.logger().then((log) =>
+      openRateLimitRedis(
+        url,
+        throttled((err) => log.warn({ err: errorFields(err) }, 'rate-limit Redis connection error; retrying'), STORE_WARN_EVERY_MS),
+      ),
+    ))
   /**
    * Announces a committed change: a rule change (a lost one costs at most one poll interval) or the end of
    * a user's access (a lost one, at most the access cache's second), so failures are let go.
@@ -173,17 +194,19 @@ export async function openRuntime(options: {
         if (change) onChange(change)
       }),
     logger: () =>
-      (logger ??= options.logger ? Promise.resolve(options.logger) : import('pino').then(({ default: pino }) =>
-        pino(
-          {
-            level: environment.log.level,
-            base: { env: environment.name },
-            redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' },
-          },
-          // A command's warnings are written at once: it may exit right after.
-          options.logTo === 'stdout' ? pino.destination(1) : pino.destination({ dest: 2, sync: true }),
-        ),
-      )),
+      (logger ??= options.logger
+        ? Promise.resolve(options.logger)
+        : import('pino').then(({ default: pino }) =>
+            pino(
+              {
+                level: environment.log.level,
+                base: { env: environment.name },
+                redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' },
+              },
+              // A command's warnings are written at once: it may exit right after.
+              options.logTo === 'stdout' ? pino.destination(1) : pino.destination({ dest: 2, sync: true }),
+            ),
+          )),
     // The service layer (argon2, every schema) loads only for the commands that use it: migrate and env
     // commands start without it.
     services: () =>
@@ -225,8 +248,16 @@ export async function openRuntime(options: {
       (closing ??= (async () => {
         // Redis first: it never waits (nothing is queued without an offline queue), and it stops reconnecting.
         for (const subscriber of subscribers) subscriber.disconnect()
-        if (redis) await redis.then((client) => client.disconnect(), () => undefined)
-        if (db) await db.then((d) => d.close(), () => undefined)
+        if (redis)
+          await redis.then(
+            (client) => client.disconnect(),
+            () => undefined,
+          )
+        if (db)
+          await db.then(
+            (d) => d.close(),
+            () => undefined,
+          )
       })()),
   }
   return runtime

@@ -20,4 +20,3 @@ export function throttled(report: (err: unknown, suppressed: number) => void, ev
 
 /** An error as a log field: its type and message, never its stack or a driver's whole object. */
 export const errorFields = (err: unknown) => (err instanceof Error ? { type: err.name, message: err.message } : { message: String(err) })
-

@@ -84,8 +84,12 @@ function ordersBenchmark(connections) {
         }),
       ])
       await expectSameOrders(example, reference, auth)
-      const side = (label, server) => loadSide({ label, url: `${server.url}${ORDERS}`, headers: auth, connections, durationS: run.seconds, rampS: run.rampSeconds, pid: server.pid })
-      const sides = { subject: side(`examples/express-app: GET ${ORDERS} (Gantry middleware)`, example), reference: side(`the same app without Gantry: GET ${ORDERS}`, reference) }
+      const side = (label, server) =>
+        loadSide({ label, url: `${server.url}${ORDERS}`, headers: auth, connections, durationS: run.seconds, rampS: run.rampSeconds, pid: server.pid })
+      const sides = {
+        subject: side(`examples/express-app: GET ${ORDERS} (Gantry middleware)`, example),
+        reference: side(`the same app without Gantry: GET ${ORDERS}`, reference),
+      }
       return { ...sides, details: () => latencyDetails(sides, { connections, durationS: run.seconds }) }
     },
   }
@@ -93,12 +97,19 @@ function ordersBenchmark(connections) {
 
 /** Both must serve the same orders; the example must have run its limiter and refuse without the token. */
 async function expectSameOrders(example, reference, auth) {
-  const [ours, theirs, anonymous] = await Promise.all([httpGet(`${example.url}${ORDERS}`, auth), httpGet(`${reference.url}${ORDERS}`), httpGet(`${example.url}${ORDERS}`)])
+  const [ours, theirs, anonymous] = await Promise.all([
+    httpGet(`${example.url}${ORDERS}`, auth),
+    httpGet(`${reference.url}${ORDERS}`),
+    httpGet(`${example.url}${ORDERS}`),
+  ])
   if (ours.status !== 200) throw new Error(`${example.label}: GET ${ORDERS} answered ${ours.status}: ${ours.body.slice(0, 300)}`)
   if (theirs.status !== 200) throw new Error(`${reference.label}: GET ${ORDERS} answered ${theirs.status}: ${theirs.body.slice(0, 300)}`)
-  if (!isDeepStrictEqual(JSON.parse(ours.body), JSON.parse(theirs.body))) throw new Error(`the reference's orders differ from the example's:\n${ours.body.slice(0, 300)}\n${theirs.body.slice(0, 300)}`)
+  if (!isDeepStrictEqual(JSON.parse(ours.body), JSON.parse(theirs.body)))
+    throw new Error(`the reference's orders differ from the example's:\n${ours.body.slice(0, 300)}\n${theirs.body.slice(0, 300)}`)
   if (!('ratelimit' in ours.headers)) {
-    throw new Error(`${example.label}: no RateLimit header on the answer — no rate-limit rule ran, so it would not be measured (headers: ${Object.keys(ours.headers).join(', ')})`)
+    throw new Error(
+      `${example.label}: no RateLimit header on the answer — no rate-limit rule ran, so it would not be measured (headers: ${Object.keys(ours.headers).join(', ')})`,
+    )
   }
   if (anonymous.status !== 401) throw new Error(`${example.label}: GET ${ORDERS} without a token answered ${anonymous.status}, not 401`)
 }

@@ -24,7 +24,8 @@ export default {
       env: gantryEnv(),
       check(stdout) {
         const health = JSON.parse(stdout)
-        if (health.ready !== true || health.url !== server.url) throw new Error(`gantry health printed ready ${health.ready} for ${health.url}, expected ready for ${server.url}`)
+        if (health.ready !== true || health.url !== server.url)
+          throw new Error(`gantry health printed ready ${health.ready} for ${health.url}, expected ready for ${server.url}`)
       },
     })
     return { subject, reference: nodeFloor, cleanup: () => server.stop() }

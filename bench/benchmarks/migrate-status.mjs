@@ -15,7 +15,7 @@ export default {
   description: `\`gantry migrate status --json\` vs \`knex migrate:status\` on the same SQLite database with ${MIGRATIONS} applied migrations (target: median ratio <= 1.0).`,
   target: { ratio: 1.0, comparison: '<=' },
   whenMissed:
-    'The difference is start-up: the bundle evaluates every command, and builds every command\'s zod schemas, before running one. Profiled: ~135 ms Node start-up and compiling the bundle, ~40 ms oclif ' +
+    "The difference is start-up: the bundle evaluates every command, and builds every command's zod schemas, before running one. Profiled: ~135 ms Node start-up and compiling the bundle, ~40 ms oclif " +
     '(config, plugins, manifest), ~25 ms zod schemas built at load, ~30 ms compiling CommonJS packages, ~27 ms knex and better-sqlite3 (libsql, the driver since, loads ~35 ms slower: sqlite-driver-startup; the knex CLI pays the driver too). ' +
     'What would reach 1.0: one chunk per command (a command evaluates only its own schemas), zod off the start-up path, a lighter oclif start for ordinary commands.',
   pairs: { full: 20, quick: 10 },

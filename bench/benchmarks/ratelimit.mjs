@@ -42,7 +42,15 @@ const SHAPE = { redis: { batch: 20_000, burst: 16 }, memory: { batch: 100_000, b
 /** The middleware benchmark: offered rate, recorded seconds per run (after `warmupSeconds` unrecorded). */
 const OPEN_LOOP = { rate: 500, full: { seconds: 4, warmupSeconds: 0.5, pairs: 12, warmup: 1 }, quick: { seconds: 1, warmupSeconds: 0.25, pairs: 3, warmup: 1 } }
 /** ioredis options of the two Redis clients: those of `gantry serve`'s rate-limit store client (src/runtime.ts). */
-const REDIS_OPTIONS = { lazyConnect: true, connectTimeout: 1_000, commandTimeout: 100, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: (times) => Math.min(100 * times, 2_000), disconnectTimeout: 100 }
+const REDIS_OPTIONS = {
+  lazyConnect: true,
+  connectTimeout: 1_000,
+  commandTimeout: 100,
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 0,
+  retryStrategy: (times) => Math.min(100 * times, 2_000),
+  disconnectTimeout: 100,
+}
 
 const log = (line) => process.stderr.write(`${line}\n`)
 
@@ -78,7 +86,10 @@ function decisionSide({ label, batch, expectAdmitted, fresh }) {
     async run({ warmup } = {}) {
       const decide = await fresh(sample++)
       const r = await decideBatch(batch, CONCURRENCY, decide)
-      if (r.admitted !== expectAdmitted) throw new Error(`${label}: ${r.admitted} of ${batch} admitted, expected ${expectAdmitted} (${batch / KEYS} calls per key against a burst of ${expectAdmitted / KEYS}) — the two sides would not do the same work`)
+      if (r.admitted !== expectAdmitted)
+        throw new Error(
+          `${label}: ${r.admitted} of ${batch} admitted, expected ${expectAdmitted} (${batch / KEYS} calls per key against a burst of ${expectAdmitted / KEYS}) — the two sides would not do the same work`,
+        )
       if (!warmup) counts.push(r)
       return r.perS
     },
@@ -87,13 +98,14 @@ function decisionSide({ label, batch, expectAdmitted, fresh }) {
 
 /** rate-limiter-flexible's refusal is a rejected RateLimiterRes; anything else (a Redis error) is a failure. */
 function rlfDecide(RateLimiterRes) {
-  return (promise) => promise.then(
-    () => true,
-    (res) => {
-      if (res instanceof RateLimiterRes) return false
-      throw res
-    },
-  )
+  return (promise) =>
+    promise.then(
+      () => true,
+      (res) => {
+        if (res instanceof RateLimiterRes) return false
+        throw res
+      },
+    )
 }
 
 const decisionDetails = (sides, shape) => () => ({
@@ -252,11 +264,13 @@ const middlewareBenchmark = {
     const [withLimit, without] = await Promise.all([server('on'), server('off')])
     // The limiter must have run on one side only (its RateLimit fields), and both must answer the same body.
     const [a, b] = await Promise.all([httpGet(`${withLimit.url}/bench`), httpGet(`${without.url}/bench`)])
-    if (a.status !== 200 || b.status !== 200 || a.body !== b.body) throw new Error(`the two apps answer differently: ${a.status} ${a.body.slice(0, 100)} / ${b.status} ${b.body.slice(0, 100)}`)
+    if (a.status !== 200 || b.status !== 200 || a.body !== b.body)
+      throw new Error(`the two apps answer differently: ${a.status} ${a.body.slice(0, 100)} / ${b.status} ${b.body.slice(0, 100)}`)
     const limited = (answer) => Object.keys(answer.headers).some((h) => h === 'ratelimit' || h === 'ratelimit-policy')
     if (!limited(a)) throw new Error(`${withLimit.label}: no RateLimit header — the middleware did not run (headers: ${Object.keys(a.headers).join(', ')})`)
     if (limited(b)) throw new Error(`${without.label}: RateLimit header on the app without the middleware`)
-    const side = (label, srv) => openLoopSide({ label, url: `${srv.url}/bench`, rate: OPEN_LOOP.rate, seconds: run.seconds, warmupSeconds: run.warmupSeconds, pid: srv.pid })
+    const side = (label, srv) =>
+      openLoopSide({ label, url: `${srv.url}/bench`, rate: OPEN_LOOP.rate, seconds: run.seconds, warmupSeconds: run.warmupSeconds, pid: srv.pid })
     const sides = {
       subject: side(`Express 5 + Gantry rate-limit middleware (memory store), ${OPEN_LOOP.rate} req/s open loop`, withLimit),
       reference: side(`Express 5 alone, ${OPEN_LOOP.rate} req/s open loop`, without),

@@ -12,7 +12,8 @@ import { gantryEnv, gantryServe } from '../lib/server-workspace.mjs'
 
 export default {
   name: 'remote',
-  description: '`gantry users list --json --remote` against a local server vs `gantry users list --json` on the same SQLite database (1000 users; target: median ratio <= 1.5).',
+  description:
+    '`gantry users list --json --remote` against a local server vs `gantry users list --json` on the same SQLite database (1000 users; target: median ratio <= 1.5).',
   target: { ratio: 1.5, comparison: '<=' },
   pairs: { full: 20, quick: 10 },
   async setup({ root }) {

@@ -77,11 +77,20 @@ function healthBenchmark(connections) {
         referenceServer(root, { key: 'ref-node-http', file: 'node-http.mjs', env: { BENCH_VERSION: ws.version } }),
       ])
       for (const server of [gantry, express, floor]) await expectHealth(server)
-      const side = (label, server) => loadSide({ label, url: `${server.url}${HEALTH}`, connections, durationS: run.seconds, rampS: run.rampSeconds, pid: server.pid })
-      const sides = { subject: side('gantry serve: GET /api/health', gantry), reference: side('bare Express 5: GET /api/health', express), floor: side('node:http', floor) }
+      const side = (label, server) =>
+        loadSide({ label, url: `${server.url}${HEALTH}`, connections, durationS: run.seconds, rampS: run.rampSeconds, pid: server.pid })
+      const sides = {
+        subject: side('gantry serve: GET /api/health', gantry),
+        reference: side('bare Express 5: GET /api/health', express),
+        floor: side('node:http', floor),
+      }
       return {
         ...sides,
-        details: (s, r, f) => ({ ...latencyDetails(sides, { connections, durationS: run.seconds }), subjectVsFloor: round3(s.median / f.median), referenceVsFloor: round3(r.median / f.median) }),
+        details: (s, r, f) => ({
+          ...latencyDetails(sides, { connections, durationS: run.seconds }),
+          subjectVsFloor: round3(s.median / f.median),
+          referenceVsFloor: round3(r.median / f.median),
+        }),
       }
     },
   }
@@ -118,8 +127,12 @@ function adminUsersBenchmark(dialect, connections) {
         }),
       ])
       await expectSamePage(gantry, reference, auth)
-      const side = (label, server) => loadSide({ label, url: `${server.url}${ADMIN_USERS}`, headers: auth, connections, durationS: run.seconds, rampS: run.rampSeconds, pid: server.pid })
-      const sides = { subject: side(`gantry serve: GET ${ADMIN_USERS}`, gantry), reference: side(`Express 5 + helmet + pino-http + knex (${dialect})`, reference) }
+      const side = (label, server) =>
+        loadSide({ label, url: `${server.url}${ADMIN_USERS}`, headers: auth, connections, durationS: run.seconds, rampS: run.rampSeconds, pid: server.pid })
+      const sides = {
+        subject: side(`gantry serve: GET ${ADMIN_USERS}`, gantry),
+        reference: side(`Express 5 + helmet + pino-http + knex (${dialect})`, reference),
+      }
       return { ...sides, details: () => latencyDetails(sides, { connections, durationS: run.seconds }) }
     },
   }
@@ -143,11 +156,17 @@ function workersBenchmark(connections) {
       try {
         workers = (await gantryServe(root, { workers: 2, redis })).server
       } catch (err) {
-        throw Object.assign(new Error(`gantry serve --workers 2 did not start, so there is no ratio: ${err.message.replaceAll('\n', ' ')}`), { notMeasurable: true })
+        throw Object.assign(new Error(`gantry serve --workers 2 did not start, so there is no ratio: ${err.message.replaceAll('\n', ' ')}`), {
+          notMeasurable: true,
+        })
       }
       await expectHealth(workers)
-      const side = (label, server) => loadSide({ label, url: `${server.url}${HEALTH}`, connections, durationS: run.seconds, rampS: run.rampSeconds, pid: server.pid })
-      const sides = { subject: side('gantry serve --workers 2 (Redis store): GET /api/health', workers), reference: side('gantry serve (Redis store): GET /api/health', single) }
+      const side = (label, server) =>
+        loadSide({ label, url: `${server.url}${HEALTH}`, connections, durationS: run.seconds, rampS: run.rampSeconds, pid: server.pid })
+      const sides = {
+        subject: side('gantry serve --workers 2 (Redis store): GET /api/health', workers),
+        reference: side('gantry serve (Redis store): GET /api/health', single),
+      }
       return { ...sides, details: () => latencyDetails(sides, { connections, durationS: run.seconds }) }
     },
   }
@@ -168,14 +187,21 @@ async function expectHealth(server) {
 
 /** Gantry and the reference must serve the very same page; Gantry must have run its limiter and refuse without the token. */
 async function expectSamePage(gantry, reference, auth) {
-  const [ours, theirs, anonymous] = await Promise.all([httpGet(`${gantry.url}${ADMIN_USERS}`, auth), httpGet(`${reference.url}${ADMIN_USERS}`, auth), httpGet(`${gantry.url}${ADMIN_USERS}`)])
+  const [ours, theirs, anonymous] = await Promise.all([
+    httpGet(`${gantry.url}${ADMIN_USERS}`, auth),
+    httpGet(`${reference.url}${ADMIN_USERS}`, auth),
+    httpGet(`${gantry.url}${ADMIN_USERS}`),
+  ])
   if (ours.status !== 200) throw new Error(`${gantry.label}: GET ${ADMIN_USERS} answered ${ours.status}: ${ours.body.slice(0, 300)}`)
   if (theirs.status !== 200) throw new Error(`${reference.label}: GET ${ADMIN_USERS} answered ${theirs.status}: ${theirs.body.slice(0, 300)}`)
   const page = JSON.parse(ours.body)
   if (page.data?.length !== 20) throw new Error(`${gantry.label}: the page has ${page.data?.length} users, not 20`)
-  if (!isDeepStrictEqual(page, JSON.parse(theirs.body))) throw new Error(`the reference's page differs from Gantry's:\n${ours.body.slice(0, 300)}\n${theirs.body.slice(0, 300)}`)
+  if (!isDeepStrictEqual(page, JSON.parse(theirs.body)))
+    throw new Error(`the reference's page differs from Gantry's:\n${ours.body.slice(0, 300)}\n${theirs.body.slice(0, 300)}`)
   if (!Object.keys(ours.headers).some((h) => h === 'ratelimit' || h === 'ratelimit-policy')) {
-    throw new Error(`${gantry.label}: no RateLimit header on the answer — the rate-limit rule is not active, so it would not be measured (headers: ${Object.keys(ours.headers).join(', ')})`)
+    throw new Error(
+      `${gantry.label}: no RateLimit header on the answer — the rate-limit rule is not active, so it would not be measured (headers: ${Object.keys(ours.headers).join(', ')})`,
+    )
   }
   if (anonymous.status !== 401) throw new Error(`${gantry.label}: GET ${ADMIN_USERS} without a token answered ${anonymous.status}, not 401`)
 }

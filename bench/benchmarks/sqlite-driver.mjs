@@ -35,7 +35,9 @@ async function openWith(m, driverName, file, root) {
   try {
     driver = m.chooseSqliteDriver(driverName)
   } catch (err) {
-    throw Object.assign(new Error(`${driverName} does not load here (${err.message}); \`npm i --no-save better-sqlite3@12.11.1\` installs the reference`), { notMeasurable: true })
+    throw Object.assign(new Error(`${driverName} does not load here (${err.message}); \`npm i --no-save better-sqlite3@12.11.1\` installs the reference`), {
+      notMeasurable: true,
+    })
   }
   const { default: knex } = await import('knex')
   const target = m.parseDatabaseUrl(`sqlite:${file}`, root)
@@ -79,14 +81,30 @@ function timed(label, repeat, call, close) {
 const WORKLOADS = {
   async list(m, driverName, { root, workDir, quick }) {
     const { db, services, ctx } = await seeded(m, driverName, root, workDir)
-    const row = await db.knex('gantry_users').select('id').orderBy('id').offset(Math.floor(USERS * 0.9) - 1).limit(1).first()
+    const row = await db
+      .knex('gantry_users')
+      .select('id')
+      .orderBy('id')
+      .offset(Math.floor(USERS * 0.9) - 1)
+      .limit(1)
+      .first()
     const input = { limit: PAGE, cursor: m.encodeCursor(row.id) }
     if ((await services.users.list(ctx, input)).data.length !== PAGE) throw new Error(`the page at 90% on ${driverName} is not full`)
-    return timed(`${driverName}: users.list, page of ${PAGE} at 90% of ${USERS} users`, quick ? 50 : 200, () => services.users.list(ctx, input), () => db.close())
+    return timed(
+      `${driverName}: users.list, page of ${PAGE} at 90% of ${USERS} users`,
+      quick ? 50 : 200,
+      () => services.users.list(ctx, input),
+      () => db.close(),
+    )
   },
   async write(m, driverName, { root, workDir, quick }) {
     const { db, services, ctx } = await seeded(m, driverName, root, workDir)
-    return timed(`${driverName}: users.update (name), one transaction with its audit row`, quick ? 25 : 100, (i) => services.users.update(ctx, `user${(i % 100) + 1}@example.com`, { name: `Renamed ${i}` }), () => db.close())
+    return timed(
+      `${driverName}: users.update (name), one transaction with its audit row`,
+      quick ? 25 : 100,
+      (i) => services.users.update(ctx, `user${(i % 100) + 1}@example.com`, { name: `Renamed ${i}` }),
+      () => db.close(),
+    )
   },
   async migrate(m, driverName, { root, workDir, quick }) {
     let n = 0
@@ -112,7 +130,7 @@ function benchmark(workload) {
     target: { ratio: 1.25, comparison: '<=' },
     whenMissed:
       'libsql calls SQLite through a Rust layer (neon, a tokio block_on per call) where better-sqlite3 calls it from C++: ~1.2x on a page of ' +
-      'rows measured alone, and Gantry turns libsql\'s ArrayBuffer BLOBs into Buffers (5-15% more). On this shared 2-core machine these ' +
+      "rows measured alone, and Gantry turns libsql's ArrayBuffer BLOBs into Buffers (5-15% more). On this shared 2-core machine these " +
       'figures moved between 0.7x and 1.6x from run to run (docs/sqlite-driver.md lists the runs); the install without a compiler is worth it.',
     pairs: { full: 15, quick: 10 },
     async setup({ root, quick }) {
@@ -134,7 +152,8 @@ function benchmark(workload) {
 const startup = {
   name: 'sqlite-driver-startup',
   group: 'sqlite-driver',
-  description: 'SQLite driver, start-up: `gantry migrate status --json` with GANTRY_SQLITE_DRIVER=libsql vs =better-sqlite3 on the same migrated workspace (target: ratio <= 1.25).',
+  description:
+    'SQLite driver, start-up: `gantry migrate status --json` with GANTRY_SQLITE_DRIVER=libsql vs =better-sqlite3 on the same migrated workspace (target: ratio <= 1.25).',
   target: { ratio: 1.25, comparison: '<=' },
   whenMissed: 'libsql finds its platform package at run time (detect-libc, @neon-rs/load) before loading its binary; better-sqlite3 loads one addon file.',
   pairs: { full: 20, quick: 10 },
@@ -144,7 +163,11 @@ const startup = {
     mkdirSync(dir, { recursive: true })
     writeFileSync(join(dir, '.env.development'), 'GANTRY_AUTH_SECRET=bench-workspace-not-a-secret\n', { mode: 0o600 })
     writeFileSync(join(dir, 'gantry.config.json'), `${JSON.stringify({ environments: { development: { database: 'sqlite:./bench.sqlite3' } } }, null, 2)}\n`)
-    const side = (driver) => ({ ...gantry(root, ['migrate', 'status', '--json'], { cwd: dir }), label: `GANTRY_SQLITE_DRIVER=${driver} gantry migrate status --json`, env: benchEnv({ GANTRY_SQLITE_DRIVER: driver }) })
+    const side = (driver) => ({
+      ...gantry(root, ['migrate', 'status', '--json'], { cwd: dir }),
+      label: `GANTRY_SQLITE_DRIVER=${driver} gantry migrate status --json`,
+      env: benchEnv({ GANTRY_SQLITE_DRIVER: driver }),
+    })
     const reference = side(DRIVERS.reference)
     try {
       timeOnce({ ...reference, args: [reference.args[0], 'migrate', 'latest', '--json'] })

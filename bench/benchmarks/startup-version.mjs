@@ -3,7 +3,8 @@ import { gantry, nodeFloor, oclifVersionLine } from '../lib/commands.mjs'
 
 export default {
   name: 'startup-version',
-  description: 'Cold start of the built CLI printing its version, as a ratio to `node -e 0` (issue 2 target: <= 2.3x). bin/run.js answers --version without loading @oclif/core; its line is checked against oclif\'s own, byte for byte.',
+  description:
+    "Cold start of the built CLI printing its version, as a ratio to `node -e 0` (issue 2 target: <= 2.3x). bin/run.js answers --version without loading @oclif/core; its line is checked against oclif's own, byte for byte.",
   target: { ratio: 2.3, comparison: '<=' },
   pairs: { full: 40, quick: 15 },
   setup({ root }) {

@@ -33,7 +33,15 @@ export default {
       return Number(process.hrtime.bigint() - start) / 1e6
     }
     const now = Date.now()
-    const records = Array.from({ length: rows }, (_, i) => ({ email: `user${i}@example.com`, name: `User ${i}`, role: i % 3 === 0 ? 'operator' : 'viewer', status: 'active', password_hash: null, created_at: now, updated_at: now }))
+    const records = Array.from({ length: rows }, (_, i) => ({
+      email: `user${i}@example.com`,
+      name: `User ${i}`,
+      role: i % 3 === 0 ? 'operator' : 'viewer',
+      status: 'active',
+      password_hash: null,
+      created_at: now,
+      updated_at: now,
+    }))
     const subject = {
       label: `users import (${rows} CSV rows, streamed)`,
       run: () =>

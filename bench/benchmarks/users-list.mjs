@@ -84,11 +84,17 @@ async function seed(m, knex, dialect, n, hash) {
     )
     await knex.raw('ANALYZE')
   } else if (dialect === 'postgres') {
-    await knex.raw(`INSERT INTO gantry_users (${columns}) SELECT 'user' || n || '@example.com', 'User ' || n, ${role}, 'active', ?, ?, ? FROM generate_series(1, ?) AS g(n)`, [hash, now, now, n])
+    await knex.raw(
+      `INSERT INTO gantry_users (${columns}) SELECT 'user' || n || '@example.com', 'User ' || n, ${role}, 'active', ?, ?, ? FROM generate_series(1, ?) AS g(n)`,
+      [hash, now, now, n],
+    )
     await knex.raw('ANALYZE gantry_users')
   } else {
     // MariaDB's Sequence engine: seq_1_to_N is a virtual table of 1..N.
-    await knex.raw(`INSERT INTO gantry_users (${columns}) SELECT CONCAT('user', seq, '@example.com'), CONCAT('User ', seq), ${role.replaceAll('n %', 'seq %')}, 'active', ?, ?, ? FROM seq_1_to_${n}`, [hash, now, now])
+    await knex.raw(
+      `INSERT INTO gantry_users (${columns}) SELECT CONCAT('user', seq, '@example.com'), CONCAT('User ', seq), ${role.replaceAll('n %', 'seq %')}, 'active', ?, ?, ? FROM seq_1_to_${n}`,
+      [hash, now, now],
+    )
     await knex.raw('ANALYZE TABLE gantry_users')
   }
   if ((await count()) !== n) throw new Error(`seeding ${n} users left ${await count()}`)
@@ -109,7 +115,12 @@ async function cursorAt90(m, opened, filter) {
   }
   const total = Number((await rows().count({ c: '*' }).first()).c)
   const depth = Math.floor(total * 0.9)
-  const row = await rows().select('id').orderBy('id', 'asc').offset(depth - 1).limit(1).first()
+  const row = await rows()
+    .select('id')
+    .orderBy('id', 'asc')
+    .offset(depth - 1)
+    .limit(1)
+    .first()
   return { cursor: m.encodeCursor(row.id), depth, total }
 }
 
@@ -120,7 +131,8 @@ async function side(m, { dialect, size, filter, root, workDir, hash, repeat, log
   let cursor, depth, total
   try {
     const started = Date.now()
-    if (await seed(m, opened.db.knex, dialect, size, await hash())) log(`  seeded ${size} users on ${dialect} in ${((Date.now() - started) / 1000).toFixed(1)} s (kept for later runs)`)
+    if (await seed(m, opened.db.knex, dialect, size, await hash()))
+      log(`  seeded ${size} users on ${dialect} in ${((Date.now() - started) / 1000).toFixed(1)} s (kept for later runs)`)
     ;({ cursor, depth, total } = await cursorAt90(m, opened, filter))
     const first = await opened.services.users.list(opened.ctx, { ...filter, limit: PAGE, cursor })
     if (first.data.length !== PAGE) throw new Error(`the page at 90% of ${total} users on ${dialect} has ${first.data.length} rows, not ${PAGE}`)
@@ -153,7 +165,15 @@ function benchmark(dialect, filtered) {
       const workDir = join(root, 'bench', '.work', 'users-list')
       let precomputed
       const hash = async () => (precomputed ??= await m.argon2Hasher().hash('bench password, never used to log in'))
-      const options = { dialect, filter: filtered ? { role: FILTER_ROLE } : {}, root, workDir, hash, repeat: quick ? 10 : 25, log: (l) => process.stderr.write(`${l}\n`) }
+      const options = {
+        dialect,
+        filter: filtered ? { role: FILTER_ROLE } : {},
+        root,
+        workDir,
+        hash,
+        repeat: quick ? 10 : 25,
+        log: (l) => process.stderr.write(`${l}\n`),
+      }
       const subject = await side(m, { ...options, size: LARGE })
       const reference = await side(m, { ...options, size: SMALL }).catch(async (err) => {
         await subject.close()

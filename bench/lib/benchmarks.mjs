@@ -7,6 +7,8 @@ const benchmarksDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'bench
 
 /** Every benchmark definition, in file order. */
 export async function allBenchmarks() {
-  const files = readdirSync(benchmarksDir).filter((f) => f.endsWith('.mjs')).sort()
+  const files = readdirSync(benchmarksDir)
+    .filter((f) => f.endsWith('.mjs'))
+    .sort()
   return (await Promise.all(files.map(async (f) => (await import(pathToFileURL(join(benchmarksDir, f)).href)).default))).flat()
 }

@@ -76,7 +76,14 @@ export function median(values) {
 export function summarize(label, samples, unit = 'ms') {
   if (unit !== 'ms') {
     const round = (x) => Math.round(x * 10) / 10
-    return { command: label, unit, samples: samples.map(round), median: round(median(samples)), min: round(Math.min(...samples)), max: round(Math.max(...samples)) }
+    return {
+      command: label,
+      unit,
+      samples: samples.map(round),
+      median: round(median(samples)),
+      min: round(Math.min(...samples)),
+      max: round(Math.max(...samples)),
+    }
   }
   const round = (ms) => Math.round(ms * 100) / 100
   return {

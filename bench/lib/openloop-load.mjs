@@ -36,8 +36,12 @@ export function openLoopSide({ label, url, rate, seconds, warmupSeconds, pid }) 
       if (cpuBefore !== null && cpuAfter !== null) r.cpuUsPerRequest = ((cpuAfter - cpuBefore) * 1000) / r.requests
       const ok = Object.entries(r.statusCodes).reduce((sum, [code, n]) => sum + (code >= 200 && code < 300 ? n : 0), 0)
       if (r.errors > 0 || ok !== r.requests || r.recorded === 0) {
-        const codes = Object.entries(r.statusCodes).map(([code, n]) => `${code}: ${n}`).join(', ')
-        throw new Error(`${label}: ${r.errors} errors${r.firstError ? ` (${r.firstError})` : ''}, status codes ${codes || 'none'} out of ${r.requests} requests at ${rate} req/s — no figure is recorded`)
+        const codes = Object.entries(r.statusCodes)
+          .map(([code, n]) => `${code}: ${n}`)
+          .join(', ')
+        throw new Error(
+          `${label}: ${r.errors} errors${r.firstError ? ` (${r.firstError})` : ''}, status codes ${codes || 'none'} out of ${r.requests} requests at ${rate} req/s — no figure is recorded`,
+        )
       }
       if (!warmup) runs.push(r)
       return r.reqPerS
@@ -59,7 +63,8 @@ export function openLoopDetails({ subject, reference }, { rate, seconds }) {
     details[`${name}WorstP99Ms`] = round(Math.max(...side.runs.map((r) => r.p99Ms)))
     details[`${name}LagP99Ms`] = round(median(side.runs.map((r) => r.lagP99Ms)))
     details[`${name}Requests`] = side.runs.reduce((sum, r) => sum + r.recorded, 0)
-    if (side.runs.every((r) => typeof r.cpuUsPerRequest === 'number')) details[`${name}CpuUsPerRequest`] = Math.round(median(side.runs.map((r) => r.cpuUsPerRequest)))
+    if (side.runs.every((r) => typeof r.cpuUsPerRequest === 'number'))
+      details[`${name}CpuUsPerRequest`] = Math.round(median(side.runs.map((r) => r.cpuUsPerRequest)))
   }
   const pairs = Math.min(subject.runs.length, reference.runs.length)
   details.p99AddedMs = round(median(Array.from({ length: pairs }, (_, i) => subject.runs[i].p99Ms - reference.runs[i].p99Ms)))
@@ -68,7 +73,16 @@ export function openLoopDetails({ subject, reference }, { rate, seconds }) {
   details.runs = Object.fromEntries(
     Object.entries({ subject, reference }).map(([name, side]) => [
       name,
-      side.runs.map((r) => ({ reqPerS: Math.round(r.reqPerS * 10) / 10, p50Ms: r.p50Ms, p99Ms: r.p99Ms, p999Ms: r.p999Ms, maxMs: r.maxMs, lagP99Ms: r.lagP99Ms, sockets: r.sockets, cpuUsPerRequest: r.cpuUsPerRequest === undefined ? null : Math.round(r.cpuUsPerRequest) })),
+      side.runs.map((r) => ({
+        reqPerS: Math.round(r.reqPerS * 10) / 10,
+        p50Ms: r.p50Ms,
+        p99Ms: r.p99Ms,
+        p999Ms: r.p999Ms,
+        maxMs: r.maxMs,
+        lagP99Ms: r.lagP99Ms,
+        sockets: r.sockets,
+        cpuUsPerRequest: r.cpuUsPerRequest === undefined ? null : Math.round(r.cpuUsPerRequest),
+      })),
     ]),
   )
   return details

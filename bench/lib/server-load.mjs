@@ -95,7 +95,12 @@ async function launch({ label, args, cwd, env, port, stderrFile, probe = '/api/h
   })
   const url = `http://127.0.0.1:${port}`
   const deadline = Date.now() + timeoutMs
-  const tail = () => readFileSync(stderrFile, 'utf8').split('\n').filter((l) => l.trim()).slice(-8).join('\n')
+  const tail = () =>
+    readFileSync(stderrFile, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim())
+      .slice(-8)
+      .join('\n')
   for (;;) {
     if (exited) throw new Error(`${label} exited (${exited.code ?? exited.signal}) before answering: ${tail() || '(no output on stderr)'}`)
     const answer = await httpGet(`${url}${probe}`, probeHeaders).catch(() => null)
@@ -222,8 +227,12 @@ export function loadSide({ label, url, headers = {}, connections, durationS, ram
       if (cpuBefore !== null && cpuAfter !== null) r.cpuUsPerRequest = ((cpuAfter - cpuBefore) * 1000) / r.requests
       const bad = r.non2xx + r.errors + r.timeouts
       if (bad > 0 || r.ok !== r.requests || r.windowRequests === 0) {
-        const codes = Object.entries(r.statusCodes ?? {}).map(([code, { count }]) => `${code}: ${count}`).join(', ')
-        throw new Error(`${label}: ${r.non2xx} non-2xx answers, ${r.errors} errors, ${r.timeouts} timeouts out of ${r.requests} (status codes ${codes || 'none'}) at ${connections} connections — no figure is recorded`)
+        const codes = Object.entries(r.statusCodes ?? {})
+          .map(([code, { count }]) => `${code}: ${count}`)
+          .join(', ')
+        throw new Error(
+          `${label}: ${r.non2xx} non-2xx answers, ${r.errors} errors, ${r.timeouts} timeouts out of ${r.requests} (status codes ${codes || 'none'}) at ${connections} connections — no figure is recorded`,
+        )
       }
       if (!warmup) runs.push(r)
       return r.reqPerS
@@ -243,12 +252,24 @@ export function latencyDetails(sides, { connections, durationS }) {
     details[`${name}Requests`] = side.runs.reduce((sum, r) => sum + r.windowRequests, 0)
     details[`${name}RampMs`] = Math.round(median(side.runs.map((r) => r.rampMs)))
     details[`${name}ActiveConnections`] = Math.round(median(side.runs.map((r) => r.activeConnections)))
-    if (side.runs.every((r) => typeof r.cpuUsPerRequest === 'number')) details[`${name}CpuUsPerRequest`] = Math.round(median(side.runs.map((r) => r.cpuUsPerRequest)))
+    if (side.runs.every((r) => typeof r.cpuUsPerRequest === 'number'))
+      details[`${name}CpuUsPerRequest`] = Math.round(median(side.runs.map((r) => r.cpuUsPerRequest)))
   }
   details.runs = Object.fromEntries(
     Object.entries(sides)
       .filter(([, side]) => side)
-      .map(([name, side]) => [name, side.runs.map((r) => ({ reqPerS: Math.round(r.reqPerS), rampMs: r.rampMs, activeConnections: r.activeConnections, p50Ms: r.p50Ms, p99Ms: r.p99Ms, maxMs: r.maxMs, cpuUsPerRequest: r.cpuUsPerRequest === undefined ? null : Math.round(r.cpuUsPerRequest) }))]),
+      .map(([name, side]) => [
+        name,
+        side.runs.map((r) => ({
+          reqPerS: Math.round(r.reqPerS),
+          rampMs: r.rampMs,
+          activeConnections: r.activeConnections,
+          p50Ms: r.p50Ms,
+          p99Ms: r.p99Ms,
+          maxMs: r.maxMs,
+          cpuUsPerRequest: r.cpuUsPerRequest === undefined ? null : Math.round(r.cpuUsPerRequest),
+        })),
+      ]),
   )
   return details
 }

@@ -84,7 +84,12 @@ async function makeWorkspace(root, dialect) {
   const databaseUrl = dialect === 'sqlite' ? `sqlite:${join(dir, '.gantry', 'bench.sqlite3')}` : await freshMysqlDatabase('gantry_bench_server')
   const configFile = join(dir, 'gantry.config.json')
   const config = JSON.parse(readFileSync(configFile, 'utf8'))
-  config.environments.development = { ...config.environments.development, database: databaseUrl, rateLimits: { default: NEVER_REFUSING_RULE }, log: { level: 'info' } }
+  config.environments.development = {
+    ...config.environments.development,
+    database: databaseUrl,
+    rateLimits: { default: NEVER_REFUSING_RULE },
+    log: { level: 'info' },
+  }
   writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`)
 
   cli(['migrate', 'latest', '--json'])
@@ -92,7 +97,10 @@ async function makeWorkspace(root, dialect) {
   await seedUsers(root, dialect, databaseUrl)
   const { token } = JSON.parse(cli(['tokens', 'issue', '--user', ADMIN, '--ttl', '2h', '--json']))
   const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'))
-  const secret = /^GANTRY_AUTH_SECRET=(.+)$/m.exec(readFileSync(join(dir, '.env.development'), 'utf8'))?.[1]?.trim().replace(/^(['"])(.*)\1$/, '$2')
+  const secret = /^GANTRY_AUTH_SECRET=(.+)$/m
+    .exec(readFileSync(join(dir, '.env.development'), 'utf8'))?.[1]
+    ?.trim()
+    .replace(/^(['"])(.*)\1$/, '$2')
   if (!secret) throw new Error(`no GANTRY_AUTH_SECRET in ${join(dir, '.env.development')}`)
   const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version
   process.stderr.write(`  workspace ${dir} (${dialect}, ${USERS} users) made in ${((Date.now() - started) / 1000).toFixed(1)} s\n`)
@@ -101,8 +109,15 @@ async function makeWorkspace(root, dialect) {
 
 /** Runs the built CLI in the workspace; its stdout, or an error with its output. */
 function gantryCli(root, cwd, args, input) {
-  const run = spawnSync(process.execPath, [join(root, 'bin', 'run.js'), ...args], { cwd, env: gantryEnv(), input, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 })
-  if (run.status !== 0) throw new Error(`gantry ${args.join(' ')} exited ${run.status ?? run.signal}: ${`${run.stderr}\n${run.stdout}`.trim().split('\n').slice(0, 8).join('\n')}`)
+  const run = spawnSync(process.execPath, [join(root, 'bin', 'run.js'), ...args], {
+    cwd,
+    env: gantryEnv(),
+    input,
+    encoding: 'utf8',
+    maxBuffer: 16 * 1024 * 1024,
+  })
+  if (run.status !== 0)
+    throw new Error(`gantry ${args.join(' ')} exited ${run.status ?? run.signal}: ${`${run.stderr}\n${run.stdout}`.trim().split('\n').slice(0, 8).join('\n')}`)
   return run.stdout
 }
 
@@ -123,7 +138,13 @@ async function freshMysqlDatabase(name) {
 
 function connectionOf(url) {
   const u = new URL(url)
-  return { host: u.hostname, port: Number(u.port || 3306), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password) || undefined, database: u.pathname.slice(1) || undefined }
+  return {
+    host: u.hostname,
+    port: Number(u.port || 3306),
+    user: decodeURIComponent(u.username),
+    password: decodeURIComponent(u.password) || undefined,
+    database: u.pathname.slice(1) || undefined,
+  }
 }
 
 /** USERS - 1 more users beside the admin, sharing its password hash, by one INSERT … SELECT. */
@@ -147,7 +168,10 @@ async function seedUsers(root, dialect, url) {
       )
     } else {
       // MariaDB's Sequence engine: seq_1_to_N is a virtual table of 1..N.
-      await db.raw(`INSERT INTO gantry_users (${columns}) SELECT CONCAT('user', seq, '@example.com'), CONCAT('User ', seq), ${role.replaceAll('n %', 'seq %')}, 'active', ?, ?, ? FROM seq_1_to_${n}`, [hash, now, now])
+      await db.raw(
+        `INSERT INTO gantry_users (${columns}) SELECT CONCAT('user', seq, '@example.com'), CONCAT('User ', seq), ${role.replaceAll('n %', 'seq %')}, 'active', ?, ?, ? FROM seq_1_to_${n}`,
+        [hash, now, now],
+      )
     }
     const { c } = await db('gantry_users').count({ c: '*' }).first()
     if (Number(c) !== USERS) throw new Error(`seeding left ${c} users, not ${USERS}`)

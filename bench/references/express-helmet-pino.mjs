@@ -53,7 +53,10 @@ app.get('/api/v1/admin/users', async (req, res) => {
   if (!permissions.some((p) => p === '*' || p === 'users:*' || p === 'users:read')) return res.status(403).json({ title: 'Forbidden' })
   const limit = req.query.limit === undefined ? DEFAULT_LIMIT : Number(req.query.limit)
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) return res.status(400).json({ title: 'Bad limit' })
-  const rows = await knex('gantry_users').select('*').orderBy('id', 'asc').limit(limit + 1)
+  const rows = await knex('gantry_users')
+    .select('*')
+    .orderBy('id', 'asc')
+    .limit(limit + 1)
   const more = rows.length > limit
   const kept = more ? rows.slice(0, limit) : rows
   const last = kept.at(-1)
@@ -69,7 +72,14 @@ async function verify(header) {
   const match = /^Bearer +([\x21-\x7e]{1,8192})$/i.exec(header?.trim() ?? '')
   if (!match) return undefined
   try {
-    const { payload } = await jwtVerify(match[1], secret, { algorithms: ['HS256'], issuer, audience, typ: 'at+jwt', clockTolerance: 30, requiredClaims: ['sub', 'jti', 'iat', 'exp'] })
+    const { payload } = await jwtVerify(match[1], secret, {
+      algorithms: ['HS256'],
+      issuer,
+      audience,
+      typ: 'at+jwt',
+      clockTolerance: 30,
+      requiredClaims: ['sub', 'jti', 'iat', 'exp'],
+    })
     return payload
   } catch {
     return undefined

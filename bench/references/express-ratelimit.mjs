@@ -17,7 +17,16 @@ app.set('etag', false)
 if (process.env.BENCH_RATELIMIT === 'on') {
   const load = (path) => import(pathToFileURL(join(process.env.BENCH_DIST, 'src', path)).href)
   const [{ createRateLimiter, createMemoryStore }, edge] = await Promise.all([load('ratelimit/index.js'), load('server/middleware/rate-limit.js')])
-  const rule = { name: 'bench', match: { method: '*', path: '/*' }, key: 'ip', limit: 1_000_000, windowMs: 1000, burst: 1_000_000, mode: 'enforce', onStoreError: 'open' }
+  const rule = {
+    name: 'bench',
+    match: { method: '*', path: '/*' },
+    key: 'ip',
+    limit: 1_000_000,
+    windowMs: 1000,
+    burst: 1_000_000,
+    mode: 'enforce',
+    onStoreError: 'open',
+  }
   const store = createMemoryStore({ clock: { now: () => Date.now() } })
   const limiter = createRateLimiter({ rules: [rule], store })
   const observe = () => {}

@@ -23,7 +23,9 @@ export default class ApikeysCreate extends AdminCommand<typeof ApikeysCreate> {
     const admin = await this.admin()
     const result = await admin.apikeys.create({ name, owner, scopes: scope, expires })
     const { apiKey } = result
-    this.ui.out(`Created API key ${apiKey.id} "${apiKey.name}" for ${apiKey.owner} (scopes ${apiKey.scopes.join(', ')}; expires ${apiKey.expiresAt ?? 'never'}).`)
+    this.ui.out(
+      `Created API key ${apiKey.id} "${apiKey.name}" for ${apiKey.owner} (scopes ${apiKey.scopes.join(', ')}; expires ${apiKey.expiresAt ?? 'never'}).`,
+    )
     this.ui.out(`Key (shown once): ${result.key}`)
     return result
   }

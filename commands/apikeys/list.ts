@@ -4,7 +4,8 @@ import { apiKeyPageSchema, type ApiKeyPage } from '../../src/core/apikeys/apikey
 
 export default class ApikeysList extends AdminCommand<typeof ApikeysList> {
   static override summary = 'List API keys, a page at a time; never a secret.'
-  static override description = 'In creation order, revoked keys included. --json prints { data, nextCursor }; pass nextCursor back with --cursor for the next page.'
+  static override description =
+    'In creation order, revoked keys included. --json prints { data, nextCursor }; pass nextCursor back with --cursor for the next page.'
   static override examples = ['<%= config.bin %> apikeys list', '<%= config.bin %> apikeys list --owner ci@example.com --json']
   static override flags = {
     owner: Flags.string({ summary: 'Only the keys of this user (email).' }),
@@ -18,7 +19,15 @@ export default class ApikeysList extends AdminCommand<typeof ApikeysList> {
     const page = await (await this.admin()).apikeys.list({ owner, limit, cursor })
     this.ui.table(
       page.data.map((k) => ({ ...k, scopes: k.scopes.join(','), state: k.revoked ? 'revoked' : 'active' })),
-      [['id', 'ID'], ['name', 'NAME'], ['owner', 'OWNER'], ['scopes', 'SCOPES'], ['state', 'STATE'], ['expiresAt', 'EXPIRES'], ['lastUsedAt', 'LAST USED']],
+      [
+        ['id', 'ID'],
+        ['name', 'NAME'],
+        ['owner', 'OWNER'],
+        ['scopes', 'SCOPES'],
+        ['state', 'STATE'],
+        ['expiresAt', 'EXPIRES'],
+        ['lastUsedAt', 'LAST USED'],
+      ],
     )
     if (page.nextCursor) this.ui.note(`More: --cursor ${page.nextCursor}`)
     return page

@@ -4,7 +4,8 @@ import { apiKeySchema, type ApiKey } from '../../src/core/apikeys/apikeys.schema
 
 export default class ApikeysRevoke extends AdminCommand<typeof ApikeysRevoke> {
   static override summary = 'Revoke an API key: it stops working at once.'
-  static override description = 'Takes the key id that `gantry apikeys list` shows. Revoking a revoked key changes nothing. There is no undo: create a new key instead.'
+  static override description =
+    'Takes the key id that `gantry apikeys list` shows. Revoking a revoked key changes nothing. There is no undo: create a new key instead.'
   static override examples = ['<%= config.bin %> apikeys revoke 4fQ9wZ2bKc1x']
   static override args = { keyId: Args.string({ description: 'The key id (see `gantry apikeys list`).', required: true }) }
   static override resultSchema = apiKeySchema

@@ -27,7 +27,13 @@ export default class AuditList extends AdminCommand<typeof AuditList> {
     const page = await (await this.admin()).audit.list({ actor, action, since, until, limit, cursor })
     this.ui.table(
       page.data.map((e) => ({ ...e, target: `${e.targetType}:${e.targetId}` })),
-      [['at', 'AT'], ['actor', 'ACTOR'], ['action', 'ACTION'], ['target', 'TARGET'], ['ip', 'IP']],
+      [
+        ['at', 'AT'],
+        ['actor', 'ACTOR'],
+        ['action', 'ACTION'],
+        ['target', 'TARGET'],
+        ['ip', 'IP'],
+      ],
     )
     if (page.nextCursor) this.ui.note(`More: --cursor ${page.nextCursor}`)
     return page

@@ -30,7 +30,12 @@ export default class EnvCheck extends GantryCommand<typeof EnvCheck> {
     const paint = { ok: color.green, warn: color.yellow, fail: color.red, skipped: color.dim }
     this.ui.table(
       checks.map((c) => ({ ...c, status: paint[c.status](c.status), latency: c.latencyMs === null ? '' : `${c.latencyMs} ms` })),
-      [['name', 'CHECK'], ['status', 'STATUS'], ['latency', 'LATENCY'], ['message', 'MESSAGE']],
+      [
+        ['name', 'CHECK'],
+        ['status', 'STATUS'],
+        ['latency', 'LATENCY'],
+        ['message', 'MESSAGE'],
+      ],
     )
   }
 }

@@ -33,7 +33,15 @@ export default class EnvDiff extends GantryCommand<typeof EnvDiff> {
     if (same) this.ui.out(`${a} and ${b} have the same settings and variables.`)
     if (diff.settings.length > 0) {
       this.ui.out(this.ui.color.bold('Settings'))
-      this.ui.table(diff.settings.map((d) => ({ ...d, a: show(d.a), b: show(d.b) })), [['path', 'SETTING'], ['kind', 'DIFFERENCE'], ['a', a], ['b', b]])
+      this.ui.table(
+        diff.settings.map((d) => ({ ...d, a: show(d.a), b: show(d.b) })),
+        [
+          ['path', 'SETTING'],
+          ['kind', 'DIFFERENCE'],
+          ['a', a],
+          ['b', b],
+        ],
+      )
     }
     if (diff.variables.length > 0) {
       if (diff.settings.length > 0) this.ui.out('')
@@ -42,7 +50,12 @@ export default class EnvDiff extends GantryCommand<typeof EnvDiff> {
         s.source === 'unset' ? 'unset' : `${secret ? '***' : s.value === '' ? '""' : s.value} (${s.source})`
       this.ui.table(
         diff.variables.map((d) => ({ name: d.name, kind: d.kind, a: cell(d.a, d.secret), b: cell(d.b, d.secret) })),
-        [['name', 'VARIABLE'], ['kind', 'DIFFERENCE'], ['a', a], ['b', b]],
+        [
+          ['name', 'VARIABLE'],
+          ['kind', 'DIFFERENCE'],
+          ['a', a],
+          ['b', b],
+        ],
       )
     }
     return { a, b, same, ...diff }

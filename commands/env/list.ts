@@ -21,7 +21,12 @@ export default class EnvList extends GantryCommand<typeof EnvList> {
     })
     this.ui.table(
       data.map((e) => ({ ...e, name: e.current ? `${e.name} *` : e.name, redis: e.redis || 'memory' })),
-      [['name', 'NAME'], ['protected', 'PROTECTED'], ['database', 'DATABASE'], ['redis', 'REDIS']],
+      [
+        ['name', 'NAME'],
+        ['protected', 'PROTECTED'],
+        ['database', 'DATABASE'],
+        ['redis', 'REDIS'],
+      ],
     )
     return { data }
   }

@@ -39,7 +39,11 @@ export default class EnvShow extends GantryCommand<typeof EnvShow> {
     this.ui.out('')
     this.ui.table(
       variables.map((v) => ({ ...v, value: v.value ?? '' })),
-      [['name', 'VARIABLE'], ['source', 'FROM'], ['value', 'VALUE']],
+      [
+        ['name', 'VARIABLE'],
+        ['source', 'FROM'],
+        ['value', 'VALUE'],
+      ],
     )
     const unset = variables.filter((v) => v.source === 'unset').map((v) => v.name)
     if (unset.length > 0) this.ui.warn(`${name} does not resolve: ${unset.join(', ')} ${unset.length === 1 ? 'is' : 'are'} not set.`)

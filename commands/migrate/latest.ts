@@ -21,7 +21,10 @@ export default class MigrateLatest extends GantryCommand<typeof MigrateLatest> {
     'lock-timeout': sharedFlags.lockTimeout,
     // A preview changes nothing, so taking the service down for it would only hurt: refused, not ignored,
     // because a script asking for both most likely meant something else.
-    maintenance: Flags.boolean({ summary: 'Turn maintenance mode on while migrating, and off afterwards (also when the migration fails) unless it was on already.', exclusive: ['dry-run'] }),
+    maintenance: Flags.boolean({
+      summary: 'Turn maintenance mode on while migrating, and off afterwards (also when the migration fails) unless it was on already.',
+      exclusive: ['dry-run'],
+    }),
   }
   static override resultSchema = latestResultSchema
 
@@ -32,7 +35,9 @@ export default class MigrateLatest extends GantryCommand<typeof MigrateLatest> {
       lockTimeoutSeconds: this.flags['lock-timeout'],
       onWait: (holder) => this.ui.note(`Waiting for the migration lock, held by ${describeHolder(holder)}…`),
     })
-    const result = await this.underMaintenance(() => this.ui.spin(this.flags['dry-run'] ? 'Preparing the preview' : 'Migrating', () => migrator.latest({ dryRun: this.flags['dry-run'] })))
+    const result = await this.underMaintenance(() =>
+      this.ui.spin(this.flags['dry-run'] ? 'Preparing the preview' : 'Migrating', () => migrator.latest({ dryRun: this.flags['dry-run'] })),
+    )
     if (result.dryRun) printPreview(this.ui, result.dryRun)
     else if (result.applied.length === 0) this.ui.out('Already up to date: no pending migrations.')
     else for (const m of result.applied) this.ui.out(`${this.ui.color.green('✔')} ${m.set}/${m.name} ${this.ui.color.dim(`(${m.durationMs} ms)`)}`)
@@ -48,7 +53,9 @@ export default class MigrateLatest extends GantryCommand<typeof MigrateLatest> {
     const maintenance = (await (await this.runtime()).admin()).maintenance
     const before = await maintenance.status()
     if (before.enabled) {
-      this.ui.note(`Maintenance mode is on already (since ${before.since}, by ${before.by}); it stays on after the migration: \`gantry maintenance off\` ends it.`)
+      this.ui.note(
+        `Maintenance mode is on already (since ${before.since}, by ${before.by}); it stays on after the migration: \`gantry maintenance off\` ends it.`,
+      )
       return work()
     }
     try {
@@ -75,4 +82,3 @@ export default class MigrateLatest extends GantryCommand<typeof MigrateLatest> {
     }
   }
 }
-

@@ -25,7 +25,13 @@ export default class MigrateResolve extends GantryCommand<typeof MigrateResolve>
     const runtime = await this.runtime()
     const outcome = this.flags.applied ? 'applied' : 'rolled-back'
     const action = `Resolving migration ${this.args.name} as ${outcome}`
-    await confirmDestructive({ environment: this.envName, isProtected: runtime.environment.protected, force: this.flags.force, json: this.jsonEnabled(), action })
+    await confirmDestructive({
+      environment: this.envName,
+      isProtected: runtime.environment.protected,
+      force: this.flags.force,
+      json: this.jsonEnabled(),
+      action,
+    })
     const result = await workspaceMigrator(await runtime.database(), runtime.workspace.migrations).resolve(this.args.name, outcome)
     this.ui.out(`${this.ui.color.green('✔')} ${result.set}/${result.name} recorded as ${outcome}.`)
     return result

@@ -31,7 +31,13 @@ export default class MigrateRollback extends GantryCommand<typeof MigrateRollbac
     const dryRun = this.flags['dry-run']
     if (!dryRun) {
       const action = 'Rolling back migrations'
-      await confirmDestructive({ environment: this.envName, isProtected: runtime.environment.protected, force: this.flags.force, json: this.jsonEnabled(), action })
+      await confirmDestructive({
+        environment: this.envName,
+        isProtected: runtime.environment.protected,
+        force: this.flags.force,
+        json: this.jsonEnabled(),
+        action,
+      })
     }
     const db = await runtime.database()
     const migrator = workspaceMigrator(db, runtime.workspace.migrations, {

@@ -22,7 +22,13 @@ export default class MigrateStatus extends GantryCommand<typeof MigrateStatus> {
     const paint = { applied: color.green, pending: color.yellow, modified: color.red, partial: color.red, failed: color.red, missing: color.dim } as const
     this.ui.table(
       status.migrations.map((m) => ({ ...m, state: paint[m.state](m.state) })),
-      [['set', 'SET'], ['name', 'NAME'], ['state', 'STATE'], ['batch', 'BATCH'], ['appliedAt', 'APPLIED AT']],
+      [
+        ['set', 'SET'],
+        ['name', 'NAME'],
+        ['state', 'STATE'],
+        ['batch', 'BATCH'],
+        ['appliedAt', 'APPLIED AT'],
+      ],
     )
     for (const m of status.migrations.filter((x) => x.statements?.length)) {
       this.ui.out(`\n${m.set}/${m.name} is ${m.state}; statements that ran:`)

@@ -5,7 +5,7 @@ import { workspaceMigrator } from '../../src/db/migrator/index.js'
 const resultSchema = z.object({ cleared: z.boolean() })
 
 export default class MigrateUnlock extends GantryCommand<typeof MigrateUnlock> {
-  static override summary = "Clear the lock row the plain knex CLI left behind (<table>_lock)."
+  static override summary = 'Clear the lock row the plain knex CLI left behind (<table>_lock).'
   static override description =
     "Gantry's own lock is bound to the database session and never needs this; a knex CLI run killed mid-way leaves is_locked=1, which makes `migrate latest` refuse."
   static override examples = ['<%= config.bin %> migrate unlock']

@@ -12,9 +12,12 @@ export default class RatelimitApply extends AdminCommand<typeof RatelimitApply> 
   static override summary = 'Make the stored rate-limit rules those of a JSON file: the diff first, then all of it at once.'
   static override description = [
     'FILE is { "rules": [ { "name", "match": "METHOD /path", "key", "limit", "window", "burst", "mode", "onStoreError", "enabled" } ] } — what `gantry ratelimit export` writes. The file\'s order becomes the order rules are checked in.',
-    'The diff (added, changed with the fields that change, removed, kept) is printed first; on a terminal you confirm it. The change is one transaction: every rule or none. Rules the file leaves out are kept, after the file\'s, unless --prune removes them (in a protected environment --prune needs --force). --dry-run prints the diff and changes nothing; exit 0 either way.',
+    "The diff (added, changed with the fields that change, removed, kept) is printed first; on a terminal you confirm it. The change is one transaction: every rule or none. Rules the file leaves out are kept, after the file's, unless --prune removes them (in a protected environment --prune needs --force). --dry-run prints the diff and changes nothing; exit 0 either way.",
   ].join('\n\n')
-  static override examples = ['<%= config.bin %> ratelimit apply rules.json --dry-run', '<%= config.bin %> ratelimit apply rules.json --prune -e production --force --json']
+  static override examples = [
+    '<%= config.bin %> ratelimit apply rules.json --dry-run',
+    '<%= config.bin %> ratelimit apply rules.json --prune -e production --force --json',
+  ]
   static override args = { file: Args.string({ description: 'The rules file (JSON).', required: true }) }
   static override flags = {
     'dry-run': Flags.boolean({ summary: 'Print the diff; change nothing.' }),
@@ -26,7 +29,12 @@ export default class RatelimitApply extends AdminCommand<typeof RatelimitApply> 
 
   async run(): Promise<ApplyResult> {
     const file = resolve(this.args.file)
-    const rules = parseRulesFile(file, await readFile(file, 'utf8').catch((err: Error) => Promise.reject(new GantryError('INVALID_INPUT', `Cannot read ${file}: ${err.message}`, { cause: err }))))
+    const rules = parseRulesFile(
+      file,
+      await readFile(file, 'utf8').catch((err: Error) =>
+        Promise.reject(new GantryError('INVALID_INPUT', `Cannot read ${file}: ${err.message}`, { cause: err })),
+      ),
+    )
     const rateLimits = (await this.admin()).rateLimits
     const input = { rules, prune: this.flags.prune }
     const preview = await rateLimits.apply({ ...input, dryRun: true })
@@ -52,9 +60,12 @@ function parseRulesFile(file: string, text: string): FileRule[] {
   try {
     parsed = JSON.parse(text)
   } catch (err) {
-    throw new GantryError('INVALID_INPUT', `${file} is not JSON: ${(err as Error).message.replace(/\s+/g, ' ')}.`, { hint: 'Start from the output of `gantry ratelimit export`.' })
+    throw new GantryError('INVALID_INPUT', `${file} is not JSON: ${(err as Error).message.replace(/\s+/g, ' ')}.`, {
+      hint: 'Start from the output of `gantry ratelimit export`.',
+    })
   }
   const rules = (parsed as { rules?: unknown } | null)?.rules
-  if (!Array.isArray(rules)) throw new GantryError('INVALID_INPUT', `${file} has no "rules" array.`, { hint: 'Start from the output of `gantry ratelimit export`.' })
+  if (!Array.isArray(rules))
+    throw new GantryError('INVALID_INPUT', `${file} has no "rules" array.`, { hint: 'Start from the output of `gantry ratelimit export`.' })
   return rules as FileRule[]
 }

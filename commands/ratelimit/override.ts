@@ -9,7 +9,7 @@ export default class RatelimitOverride extends AdminCommand<typeof RatelimitOver
   static override summary = 'Give one address, user or API key its own rate limit, or block it; --remove takes the override away.'
   static override description = [
     'SUBJECT is ip:ADDRESS, user:EMAIL or apikey:KEYID. The override applies to --rule NAME, or (default) to every rule that counts by that kind of subject, the login rules included: blocking an address blocks its logins too.',
-    'With --limit and --window (and --burst, default the limit) the subject gets those figures instead of the rule\'s: a plan for a customer. With --block every request it makes under those rules is refused (429, Retry-After until the override expires): a block for an abuser. --expires ends it by itself.',
+    "With --limit and --window (and --burst, default the limit) the subject gets those figures instead of the rule's: a plan for a customer. With --block every request it makes under those rules is refused (429, Retry-After until the override expires): a block for an abuser. --expires ends it by itself.",
   ].join('\n\n')
   static override examples = [
     '<%= config.bin %> ratelimit override apikey:3hQ9xK2mP1 --limit 5000 --window 1m --reason "enterprise plan"',
@@ -38,9 +38,20 @@ export default class RatelimitOverride extends AdminCommand<typeof RatelimitOver
       this.ui.out(`Removed the override of ${result.removed.subject} (${result.removed.rule === '*' ? 'every rule' : `rule ${result.removed.rule}`}).`)
       return result
     }
-    const override: OverrideView = await rateLimits.override({ subject: this.args.subject, rule: f.rule, limit: f.limit, window: f.window, burst: f.burst, block: f.block, expires: f.expires, reason: f.reason })
+    const override: OverrideView = await rateLimits.override({
+      subject: this.args.subject,
+      rule: f.rule,
+      limit: f.limit,
+      window: f.window,
+      burst: f.burst,
+      block: f.block,
+      expires: f.expires,
+      reason: f.reason,
+    })
     const what = override.blocked ? 'blocked' : `${override.limit} per ${override.window}, burst ${override.burst}`
-    this.ui.out(`${override.subject}: ${what} under ${override.rule === '*' ? 'every rule of its kind' : `rule ${override.rule}`}${override.expiresAt ? ` until ${override.expiresAt}` : ''}.`)
+    this.ui.out(
+      `${override.subject}: ${what} under ${override.rule === '*' ? 'every rule of its kind' : `rule ${override.rule}`}${override.expiresAt ? ` until ${override.expiresAt}` : ''}.`,
+    )
     return override
   }
 }

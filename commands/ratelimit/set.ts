@@ -33,7 +33,9 @@ export default class RatelimitSet extends AdminCommand<typeof RatelimitSet> {
 
   async run(): Promise<RuleView> {
     const f = this.flags
-    const rule = await (await this.admin()).rateLimits.set(this.args.name, {
+    const rule = await (
+      await this.admin()
+    ).rateLimits.set(this.args.name, {
       match: f.match,
       key: f.key as 'ip' | 'user' | 'apiKey' | 'global' | undefined,
       limit: f.limit,

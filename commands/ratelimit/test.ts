@@ -5,7 +5,8 @@ import { testResultSchema, type TestResult } from '../../src/core/ratelimits/rat
 
 export default class RatelimitTest extends AdminCommand<typeof RatelimitTest> {
   static override summary = 'Say what the rate limits would do with a request, rule by rule, and which rule decides; spends nothing.'
-  static override description = 'Each rule in the order the server checks them: whether it covers the request (and why not), the figures that apply (an override\'s, if any) and, from the store\'s current state, whether it would admit and how many more it would admit at once. With Redis the state is every server\'s; without, this process starts empty. Exit 0 whatever the answer; read "allowed" in --json.'
+  static override description =
+    "Each rule in the order the server checks them: whether it covers the request (and why not), the figures that apply (an override's, if any) and, from the store's current state, whether it would admit and how many more it would admit at once. With Redis the state is every server's; without, this process starts empty. Exit 0 whatever the answer; read \"allowed\" in --json."
   static override examples = [
     '<%= config.bin %> ratelimit test --method POST --path /api/v1/auth/login --ip 203.0.113.7 --user ada@example.com',
     '<%= config.bin %> ratelimit test --path /api/v1/admin/users --api-key 3hQ9xK2mP1 -e production --json',

@@ -4,7 +4,8 @@ import { roleSchema, type Role } from '../../src/core/roles/roles.schema.js'
 
 export default class RolesCreate extends AdminCommand<typeof RolesCreate> {
   static override summary = 'Create a custom role.'
-  static override description = 'Permissions are resource:action (users:read, apikeys:write …); * alone grants everything, and either half may be * (users:*, *:read).'
+  static override description =
+    'Permissions are resource:action (users:read, apikeys:write …); * alone grants everything, and either half may be * (users:*, *:read).'
   static override examples = ['<%= config.bin %> roles create support --permission users:read --permission audit:read --description "Help desk"']
   static override args = { name: Args.string({ description: 'Role name: lower case letters, digits, - and _.', required: true }) }
   static override flags = {

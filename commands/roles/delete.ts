@@ -4,7 +4,8 @@ import { deleteRoleResultSchema } from '../../src/core/roles/roles.schema.js'
 
 export default class RolesDelete extends AdminCommand<typeof RolesDelete> {
   static override summary = 'Delete a custom role that no user holds.'
-  static override description = 'Built-in roles and roles still held by users cannot be deleted (exit 1). In a protected environment it needs --force (or the environment name typed at a prompt).'
+  static override description =
+    'Built-in roles and roles still held by users cannot be deleted (exit 1). In a protected environment it needs --force (or the environment name typed at a prompt).'
   static override examples = ['<%= config.bin %> roles delete support', '<%= config.bin %> roles delete support -e production --force']
   static override args = { name: Args.string({ description: 'Role name.', required: true }) }
   static override flags = { force: Flags.boolean({ summary: 'Confirm the deletion in a protected environment.' }) }

@@ -11,7 +11,13 @@ export default class RolesList extends AdminCommand<typeof RolesList> {
     const roles = await (await this.admin()).roles.list()
     this.ui.table(
       roles.data.map((r) => ({ ...r, permissions: r.permissions.join(' '), builtin: r.builtin ? 'yes' : '' })),
-      [['name', 'NAME'], ['permissions', 'PERMISSIONS'], ['users', 'USERS'], ['builtin', 'BUILT IN'], ['description', 'DESCRIPTION']],
+      [
+        ['name', 'NAME'],
+        ['permissions', 'PERMISSIONS'],
+        ['users', 'USERS'],
+        ['builtin', 'BUILT IN'],
+        ['description', 'DESCRIPTION'],
+      ],
     )
     return roles
   }

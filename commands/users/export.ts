@@ -13,7 +13,7 @@ import { userStatusSchema } from '../../src/core/users/users.schema.js'
 export default class UsersExport extends AdminCommand<typeof UsersExport> {
   static override summary = 'Export users as CSV or JSON lines.'
   static override description = [
-    'Streamed a page of 1000 users at a time, in id order. Columns: id, email, name, role, status, createdAt, lastLoginAt — never a password hash or any secret. The file imports back with `gantry users import`. In CSV, a value a spreadsheet would run as a formula (one starting with =, +, -, @, tab or CR, or with \'s and then one of those) gets one \' more in front, which the import takes off again.',
+    "Streamed a page of 1000 users at a time, in id order. Columns: id, email, name, role, status, createdAt, lastLoginAt — never a password hash or any secret. The file imports back with `gantry users import`. In CSV, a value a spreadsheet would run as a formula (one starting with =, +, -, @, tab or CR, or with 's and then one of those) gets one ' more in front, which the import takes off again.",
     'To FILE (created with mode 0600: it holds emails; an existing file is refused unless --force; a symbolic link always, exit 2), or to stdout without FILE. --json prints { exported, file } and needs a FILE: on stdout the data itself is the output, so --json without FILE is a usage error (exit 2); use --format jsonl for JSON on stdout.',
   ].join('\n\n')
   static override examples = [
@@ -35,7 +35,9 @@ export default class UsersExport extends AdminCommand<typeof UsersExport> {
   async run(): Promise<ExportResult | void> {
     const file = this.args.file === undefined ? undefined : resolve(this.args.file)
     if (file === undefined && this.jsonEnabled()) {
-      throw new GantryError('INVALID_INPUT', '--json needs a FILE: without one the export itself is written to stdout.', { hint: 'Pass a FILE, or drop --json (use --format jsonl for JSON lines on stdout).' })
+      throw new GantryError('INVALID_INPUT', '--json needs a FILE: without one the export itself is written to stdout.', {
+        hint: 'Pass a FILE, or drop --json (use --format jsonl for JSON lines on stdout).',
+      })
     }
     // csv without a FILE or a known extension
     const format = (this.flags.format as UserFileFormat | undefined) ?? (file === undefined ? undefined : formatFromExtension(file)) ?? 'csv'

@@ -14,8 +14,8 @@ export default class UsersImport extends AdminCommand<typeof UsersImport> {
   static override description = [
     'Streamed, in batches of 1000 rows. Columns (CSV header or JSON keys): email (required), name, role (default --default-role), status (active or disabled) and password_hash.',
     'A row carries no password (the user sets one with `gantry users set-password`) or a hash from another system: argon2 in PHC form or bcrypt ($2a$/$2b$/$2y$), verified at the first login and then re-hashed to argon2id. A plain-text "password" column refuses the whole file before anything is written (exit 2). The id, createdAt, updatedAt, lastLoginAt and lockedUntil columns that `gantry users export` writes are ignored.',
-    'Bad rows (invalid email, unknown role, a role with permissions the caller does not hold, bad hash, an email twice in the file or already in the database) are reported with their line number and reason while the good rows go in. --atomic: all or nothing (one transaction; one bad row and nothing is written). --dry-run: check everything, write nothing. A CSV cell that starts with \' (or more) and then =, +, -, @, tab or CR loses one \' (what `gantry users export` adds against spreadsheet formulas).',
-    'Exit codes: 0 when every row was imported (or would be, with --dry-run); 1 when any row was skipped (the good rows are in, unless --atomic or --dry-run); 2 when the file itself is refused. --json prints { rows, imported, skipped: [{ line, email, reason }], dryRun, atomic } with every skipped row; a terminal shows the first 20. Audit: a users.create entry (with the user\'s email and role) per user created, and a users.import entry with the counts.',
+    "Bad rows (invalid email, unknown role, a role with permissions the caller does not hold, bad hash, an email twice in the file or already in the database) are reported with their line number and reason while the good rows go in. --atomic: all or nothing (one transaction; one bad row and nothing is written). --dry-run: check everything, write nothing. A CSV cell that starts with ' (or more) and then =, +, -, @, tab or CR loses one ' (what `gantry users export` adds against spreadsheet formulas).",
+    "Exit codes: 0 when every row was imported (or would be, with --dry-run); 1 when any row was skipped (the good rows are in, unless --atomic or --dry-run); 2 when the file itself is refused. --json prints { rows, imported, skipped: [{ line, email, reason }], dryRun, atomic } with every skipped row; a terminal shows the first 20. Audit: a users.create entry (with the user's email and role) per user created, and a users.import entry with the counts.",
   ].join('\n\n')
   static override examples = [
     '<%= config.bin %> users import users.csv',
@@ -63,7 +63,10 @@ export default class UsersImport extends AdminCommand<typeof UsersImport> {
             total: size,
             items: p.rows,
             unit: 'rows',
-            counts: [[p.imported, this.flags['dry-run'] ? 'valid' : 'imported'], [p.skipped, 'rejected']],
+            counts: [
+              [p.imported, this.flags['dry-run'] ? 'valid' : 'imported'],
+              [p.skipped, 'rejected'],
+            ],
           }),
       )
     } catch (err) {
@@ -80,7 +83,14 @@ export default class UsersImport extends AdminCommand<typeof UsersImport> {
     const { ui } = this
     const skipped = result.skipped.length
     if (skipped > 0) {
-      ui.table(result.skipped.slice(0, SHOWN).map((s) => ({ ...s, email: s.email ?? '-' })), [['line', 'LINE'], ['email', 'EMAIL'], ['reason', 'REASON']])
+      ui.table(
+        result.skipped.slice(0, SHOWN).map((s) => ({ ...s, email: s.email ?? '-' })),
+        [
+          ['line', 'LINE'],
+          ['email', 'EMAIL'],
+          ['reason', 'REASON'],
+        ],
+      )
       if (skipped > SHOWN) ui.out(`… and ${skipped - SHOWN} more skipped rows (--json lists them all).`)
       ui.out()
     }

@@ -23,7 +23,15 @@ export default class UsersList extends AdminCommand<typeof UsersList> {
     const { role, status, search, limit, cursor } = this.flags
     const admin = await this.admin()
     const page = await admin.users.list({ role, status: status as 'active' | 'disabled' | undefined, search, limit, cursor })
-    this.ui.table(page.data, [['id', 'ID'], ['email', 'EMAIL'], ['name', 'NAME'], ['role', 'ROLE'], ['status', 'STATUS'], ['lockedUntil', 'LOCKED UNTIL'], ['lastLoginAt', 'LAST LOGIN']])
+    this.ui.table(page.data, [
+      ['id', 'ID'],
+      ['email', 'EMAIL'],
+      ['name', 'NAME'],
+      ['role', 'ROLE'],
+      ['status', 'STATUS'],
+      ['lockedUntil', 'LOCKED UNTIL'],
+      ['lastLoginAt', 'LAST LOGIN'],
+    ])
     if (page.nextCursor) this.ui.note(`More: --cursor ${page.nextCursor}`)
     return page
   }

@@ -10,7 +10,13 @@ export default class UsersShow extends AdminCommand<typeof UsersShow> {
 
   async run(): Promise<User> {
     const user = await (await this.admin()).users.get(this.args.email)
-    this.ui.table(Object.entries(user).map(([field, value]) => ({ field, value })), [['field', 'FIELD'], ['value', 'VALUE']])
+    this.ui.table(
+      Object.entries(user).map(([field, value]) => ({ field, value })),
+      [
+        ['field', 'FIELD'],
+        ['value', 'VALUE'],
+      ],
+    )
     return user
   }
 }

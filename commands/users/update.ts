@@ -5,7 +5,10 @@ import { userSchema, type User } from '../../src/core/users/users.schema.js'
 export default class UsersUpdate extends AdminCommand<typeof UsersUpdate> {
   static override summary = "Change a user's name, email or role."
   static override description = 'The last active admin cannot be demoted (exit 1). A new email must not belong to another user.'
-  static override examples = ['<%= config.bin %> users update ada@example.com --role operator', '<%= config.bin %> users update ada@example.com --email ada@new.example.com --name Ada']
+  static override examples = [
+    '<%= config.bin %> users update ada@example.com --role operator',
+    '<%= config.bin %> users update ada@example.com --email ada@new.example.com --name Ada',
+  ]
   static override args = { email: Args.string({ description: 'Email of the user.', required: true }) }
   static override flags = {
     name: Flags.string({ summary: 'New display name.' }),

@@ -5,7 +5,19 @@
 import type { ApiKey, ApiKeyListInput, ApiKeyPage, ApiKeyWithSecret, CreateApiKeyInput, RotateApiKeyInput } from '../core/apikeys/apikeys.schema.js'
 import type { AuditListInput, AuditPage } from '../core/audit/audit.schema.js'
 import type { MaintenanceInput, MaintenanceState } from '../core/maintenance/maintenance.schema.js'
-import type { ApplyInput, ApplyResult, OverrideInput, OverrideView, RateLimitList, RemoveOverrideInput, RuleView, RulesFile, SetRuleInput, TestInput, TestResult } from '../core/ratelimits/ratelimits.schema.js'
+import type {
+  ApplyInput,
+  ApplyResult,
+  OverrideInput,
+  OverrideView,
+  RateLimitList,
+  RemoveOverrideInput,
+  RuleView,
+  RulesFile,
+  SetRuleInput,
+  TestInput,
+  TestResult,
+} from '../core/ratelimits/ratelimits.schema.js'
 import type { CreateRoleInput, Role, RoleList, UpdateRoleInput } from '../core/roles/roles.schema.js'
 import type { IssuedToken, IssueTokenInput, RevokedSessions } from '../core/sessions/sessions.schema.js'
 import type { RotatedSigningKey, SigningKeyList } from '../core/sessions/signing-keys.schema.js'

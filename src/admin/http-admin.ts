@@ -93,7 +93,8 @@ export function createHttpAdmin(client: ApiClient): AdminApi {
       create: (input) => client.request({ method: 'POST', path: KEYS, body: input, schema: apiKeyWithSecretSchema }),
       list: (input) => client.request({ method: 'GET', path: KEYS, query: query(input), schema: apiKeyPageSchema }),
       revoke: (keyId) => client.request({ method: 'POST', path: `${KEYS}/${encodeURIComponent(keyId)}/revoke`, schema: apiKeySchema }),
-      rotate: (keyId, input) => client.request({ method: 'POST', path: `${KEYS}/${encodeURIComponent(keyId)}/rotate`, body: input ?? {}, schema: apiKeyWithSecretSchema }),
+      rotate: (keyId, input) =>
+        client.request({ method: 'POST', path: `${KEYS}/${encodeURIComponent(keyId)}/rotate`, body: input ?? {}, schema: apiKeyWithSecretSchema }),
     },
     tokens: {
       issue: (email, input) => client.request({ method: 'POST', path: `${user(email)}/tokens`, body: input ?? {}, schema: issuedTokenSchema }),
@@ -113,7 +114,8 @@ export function createHttpAdmin(client: ApiClient): AdminApi {
       set: (name, input) => client.request({ method: 'PUT', path: `${RATE_LIMITS}/rules/${encodeURIComponent(name)}`, body: input, schema: ruleViewSchema }),
       remove: (name) => client.request({ method: 'DELETE', path: `${RATE_LIMITS}/rules/${encodeURIComponent(name)}`, schema: removeRuleResultSchema }),
       override: (input) => client.request({ method: 'PUT', path: `${RATE_LIMITS}/overrides`, body: input, schema: overrideViewSchema }),
-      removeOverride: (input) => client.request({ method: 'DELETE', path: `${RATE_LIMITS}/overrides`, query: query(input), schema: removeOverrideResultSchema }),
+      removeOverride: (input) =>
+        client.request({ method: 'DELETE', path: `${RATE_LIMITS}/overrides`, query: query(input), schema: removeOverrideResultSchema }),
       export: () => client.request({ method: 'GET', path: `${RATE_LIMITS}/export`, schema: exportSchema }),
       apply: (input) => client.request({ method: 'POST', path: `${RATE_LIMITS}/apply`, body: input, schema: applyResultSchema }),
       // Spends nothing and changes nothing: safe to retry.

@@ -33,13 +33,7 @@ export async function confirm(message: string, options: { json: boolean; fallbac
  * Guards a destructive action in a protected environment: `--force`, or the environment's name typed at a
  * terminal prompt. Without a terminal and without --force it is a usage error (exit 2).
  */
-export async function confirmDestructive(options: {
-  environment: string
-  isProtected: boolean
-  force: boolean
-  json: boolean
-  action: string
-}): Promise<void> {
+export async function confirmDestructive(options: { environment: string; isProtected: boolean; force: boolean; json: boolean; action: string }): Promise<void> {
   if (!options.isProtected || options.force) return
   if (!canPrompt(options.json)) {
     throw new GantryError('FORCE_REQUIRED', `${options.action} in protected environment "${options.environment}" needs --force.`)
@@ -60,7 +54,9 @@ export async function readSecretFromStdin(flag: string): Promise<string> {
   }
   const chunks: Buffer[] = []
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
-  const secret = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '')
+  const secret = Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '')
   if (!secret) throw new GantryError('MISSING_INPUT', `--${flag} got nothing on stdin.`)
   return secret
 }

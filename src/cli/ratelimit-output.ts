@@ -4,7 +4,11 @@ import type { Ui } from './ui.js'
 
 /** `name: 100/1m burst 20 per ip on * /api/* (shadow, fails closed, disabled)`. */
 export function describeRule(rule: RuleView): string {
-  const notes = [rule.mode === 'shadow' ? 'shadow' : '', rule.onStoreError === 'open' ? '' : `on store error: ${rule.onStoreError}`, rule.enabled ? '' : 'disabled'].filter(Boolean)
+  const notes = [
+    rule.mode === 'shadow' ? 'shadow' : '',
+    rule.onStoreError === 'open' ? '' : `on store error: ${rule.onStoreError}`,
+    rule.enabled ? '' : 'disabled',
+  ].filter(Boolean)
   return `${rule.name}: ${rule.limit}/${rule.window} burst ${rule.burst} per ${rule.key} on ${rule.match}${notes.length > 0 ? ` (${notes.join(', ')})` : ''}`
 }
 
@@ -20,13 +24,31 @@ export function printRules(ui: Ui, list: RateLimitList): void {
       shadow: String(r.counts.shadowRefused),
       errors: String(r.counts.storeErrors),
     })),
-    [['name', 'NAME'], ['match', 'MATCH'], ['key', 'KEY'], ['rate', 'RATE'], ['mode', 'MODE'], ['onStoreError', 'STORE DOWN'], ['source', 'SOURCE'], ['admitted', 'ADMITTED'], ['refused', 'REFUSED'], ['shadow', 'SHADOW'], ['errors', 'ERRORS']],
+    [
+      ['name', 'NAME'],
+      ['match', 'MATCH'],
+      ['key', 'KEY'],
+      ['rate', 'RATE'],
+      ['mode', 'MODE'],
+      ['onStoreError', 'STORE DOWN'],
+      ['source', 'SOURCE'],
+      ['admitted', 'ADMITTED'],
+      ['refused', 'REFUSED'],
+      ['shadow', 'SHADOW'],
+      ['errors', 'ERRORS'],
+    ],
   )
   if (list.overrides.length === 0) return
   ui.out()
   ui.table(
     list.overrides.map((o) => ({ ...o, what: o.blocked ? 'blocked' : `${o.limit}/${o.window} burst ${o.burst}`, expires: o.expiresAt ?? 'never' })),
-    [['subject', 'SUBJECT'], ['rule', 'RULE'], ['what', 'LIMIT'], ['expires', 'EXPIRES'], ['reason', 'REASON']],
+    [
+      ['subject', 'SUBJECT'],
+      ['rule', 'RULE'],
+      ['what', 'LIMIT'],
+      ['expires', 'EXPIRES'],
+      ['reason', 'REASON'],
+    ],
   )
 }
 
@@ -38,7 +60,11 @@ export function printDiff(ui: Ui, diff: ApplyResult): void {
   for (const name of diff.removed) ui.out(red(`- ${name}`))
   for (const name of diff.kept) ui.out(dim(`  ${name} (kept: not in the file; --prune removes it)`))
   const changes = diff.added.length + diff.changed.length + diff.removed.length
-  ui.out(changes === 0 ? 'No changes: the stored rules are the file\'s.' : `${diff.added.length} to add, ${diff.changed.length} to change, ${diff.removed.length} to remove, ${diff.unchanged.length} unchanged.`)
+  ui.out(
+    changes === 0
+      ? "No changes: the stored rules are the file's."
+      : `${diff.added.length} to add, ${diff.changed.length} to change, ${diff.removed.length} to remove, ${diff.unchanged.length} unchanged.`,
+  )
 }
 
 /** Each rule's answer to the request, then the verdict. */
@@ -46,12 +72,25 @@ export function printTest(ui: Ui, result: TestResult): void {
   ui.table(
     result.steps.map((s) => ({
       ...s,
-      figures: s.override === 'blocked' ? 'blocked (override)' : s.limit === null ? '' : `${s.limit}/${s.window} burst ${s.burst}${s.override ? ' (override)' : ''}`,
-      answer: !s.matched ? (s.reason ?? 'does not apply') : s.wouldAdmit ? `admits (${s.remaining} more at once)` : `refuses (retry after ${s.retryAfter ?? 1} s)`,
+      figures:
+        s.override === 'blocked' ? 'blocked (override)' : s.limit === null ? '' : `${s.limit}/${s.window} burst ${s.burst}${s.override ? ' (override)' : ''}`,
+      answer: !s.matched
+        ? (s.reason ?? 'does not apply')
+        : s.wouldAdmit
+          ? `admits (${s.remaining} more at once)`
+          : `refuses (retry after ${s.retryAfter ?? 1} s)`,
       mode: s.mode,
     })),
-    [['rule', 'RULE'], ['source', 'SOURCE'], ['mode', 'MODE'], ['figures', 'FIGURES'], ['answer', 'ANSWER']],
+    [
+      ['rule', 'RULE'],
+      ['source', 'SOURCE'],
+      ['mode', 'MODE'],
+      ['figures', 'FIGURES'],
+      ['answer', 'ANSWER'],
+    ],
   )
   const verdict = result.allowed ? ui.color.green('Admitted') : ui.color.red('Refused')
-  ui.out(`${verdict}${result.decidedBy ? ` (deciding rule: ${result.decidedBy})` : ''}.${result.shared ? '' : ' No Redis: this is an empty in-process store, not what a running server holds.'}`)
+  ui.out(
+    `${verdict}${result.decidedBy ? ` (deciding rule: ${result.decidedBy})` : ''}.${result.shared ? '' : ' No Redis: this is an empty in-process store, not what a running server holds.'}`,
+  )
 }

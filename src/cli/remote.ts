@@ -43,7 +43,8 @@ export interface RemoteFlags {
 export function resolveServerUrl(flags: Pick<RemoteFlags, 'url'>, environment: () => Pick<ServerSettings, 'name' | 'server'>): string {
   if (flags.url !== undefined) return normaliseServerUrl(flags.url)
   const env = environment()
-  if (!env.server.publicUrl) throw new GantryError('REMOTE_URL_MISSING', `No server URL for environment "${env.name}": its server.publicUrl is not set and --url was not given.`)
+  if (!env.server.publicUrl)
+    throw new GantryError('REMOTE_URL_MISSING', `No server URL for environment "${env.name}": its server.publicUrl is not set and --url was not given.`)
   return normaliseServerUrl(env.server.publicUrl)
 }
 
@@ -68,7 +69,8 @@ export async function buildClient(
   if (options.auth !== 'none') requireEncryptedTransport(url, flags['allow-http'] ?? false)
   const client = await import('../client/index.js')
   // On stderr every time, --json or not: stdout stays one JSON document, and nobody misses this.
-  if (flags.insecure) process.stderr.write(`Warning: --insecure: the TLS certificate of ${url} is not verified; anyone on the path can read and change this traffic.\n`)
+  if (flags.insecure)
+    process.stderr.write(`Warning: --insecure: the TLS certificate of ${url} is not verified; anyone on the path can read and change this traffic.\n`)
   const base: ClientOptions = { baseUrl: url, caFile: flags['ca-file'], insecure: flags.insecure, timeoutMs: options.timeoutMs, retries: options.retries }
   if (options.auth === 'none' || options.auth === 'in-body') return client.createApiClient(base)
   if (options.auth !== 'stored') return client.createApiClient({ ...base, credentials: options.auth })
@@ -77,14 +79,17 @@ export async function buildClient(
     url,
     store: client.openCredentialsStore(),
     env: process.env,
-    refresh: (refreshToken) =>
-      client.authApi(plain).refresh(refreshToken),
+    refresh: (refreshToken) => client.authApi(plain).refresh(refreshToken),
   })
   return client.createApiClient({ ...base, credentials })
 }
 
 /** The server's auth routes (login, logout, who am I), through a client built as buildClient builds it. */
-export async function buildAuthApi(url: string, flags: Omit<RemoteFlags, 'url'>, options: { auth: ClientAuth; timeoutMs?: number; retries?: number }): Promise<AuthApi> {
+export async function buildAuthApi(
+  url: string,
+  flags: Omit<RemoteFlags, 'url'>,
+  options: { auth: ClientAuth; timeoutMs?: number; retries?: number },
+): Promise<AuthApi> {
   const [built, client] = await Promise.all([buildClient(url, flags, options), import('../client/index.js')])
   return client.authApi(built)
 }

@@ -25,7 +25,10 @@ export async function openExportFile(file: string, force: boolean): Promise<File
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
     if (code === 'EEXIST') throw new GantryError('FILE_EXISTS', `${file} exists already.`)
-    if (code === 'ELOOP') throw new GantryError('INVALID_INPUT', `${file} is a symbolic link: an export is never written through one.`, { hint: 'Export to the file itself, or remove the link.' })
+    if (code === 'ELOOP')
+      throw new GantryError('INVALID_INPUT', `${file} is a symbolic link: an export is never written through one.`, {
+        hint: 'Export to the file itself, or remove the link.',
+      })
     throw new GantryError('INVALID_INPUT', `Cannot write ${file}: ${(err as Error).message}`, { cause: err })
   }
   // With force on an existing file, open() keeps its mode: make it 0600 as a new one would be.

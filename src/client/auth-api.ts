@@ -26,9 +26,12 @@ export interface AuthApi {
 
 export function authApi(client: ApiClient): AuthApi {
   return {
-    login: (email, password) => client.request({ method: 'POST', path: `${AUTH}/login`, body: { email, password }, schema: sessionTokensSchema, authenticate: false, idempotent: false }),
-    refresh: (refreshToken) => client.request({ method: 'POST', path: `${AUTH}/refresh`, body: { refreshToken }, schema: sessionTokensSchema, authenticate: false, idempotent: false }),
-    logout: (refreshToken) => client.request({ method: 'POST', path: `${AUTH}/logout`, body: { refreshToken }, schema: logoutResultSchema, authenticate: false, idempotent: true }),
+    login: (email, password) =>
+      client.request({ method: 'POST', path: `${AUTH}/login`, body: { email, password }, schema: sessionTokensSchema, authenticate: false, idempotent: false }),
+    refresh: (refreshToken) =>
+      client.request({ method: 'POST', path: `${AUTH}/refresh`, body: { refreshToken }, schema: sessionTokensSchema, authenticate: false, idempotent: false }),
+    logout: (refreshToken) =>
+      client.request({ method: 'POST', path: `${AUTH}/logout`, body: { refreshToken }, schema: logoutResultSchema, authenticate: false, idempotent: true }),
     me: () => client.request({ method: 'GET', path: `${AUTH}/me`, schema: whoamiSchema }),
     ready: () => client.requestWithStatus({ method: 'GET', path: '/api/health/ready', schema: healthSchema, accept: [503], authenticate: false }),
   }

@@ -39,7 +39,10 @@ export function responseError(status: number, statusText: string, body: string, 
   const detail = stringField(problem, 'detail')
   const hint = stringField(problem, 'hint')
   if (code && KNOWN.has(code) && code !== 'INTERNAL') {
-    return new GantryError(code as ErrorCode, oneLine(detail ?? `The server answered ${status} ${code}.`), { hint, details: Object.keys(details).length > 0 ? details : undefined })
+    return new GantryError(code as ErrorCode, oneLine(detail ?? `The server answered ${status} ${code}.`), {
+      hint,
+      details: Object.keys(details).length > 0 ? details : undefined,
+    })
   }
   // A server-side failure is the server's, not this CLI's (exit 3): the request id finds its cause in the server's log.
   const transport = { ...details, status, requestId, serverCode: code }
@@ -133,7 +136,7 @@ export function networkFailure(err: unknown, timedOut: boolean, timeoutMs: numbe
 export function unreachableError(failure: NetworkFailure, attempted: Attempted, attempts: number): GantryError {
   const tries = attempts > 1 ? ` (${attempts} attempts)` : ''
   const hint = failure.tls
-    ? 'The server\'s certificate is not trusted here: pass --ca-file with the CA certificate (PEM) that signed it, or skip verification with --insecure (never in production).'
+    ? "The server's certificate is not trusted here: pass --ca-file with the CA certificate (PEM) that signed it, or skip verification with --insecure (never in production)."
     : undefined
   return new GantryError('SERVER_UNREACHABLE', `Cannot reach ${attempted.url} (${attempted.method}): ${failure.reason}${tries}.`, {
     hint,

@@ -13,7 +13,9 @@ export function normaliseServerUrl(url: string): string {
   try {
     parsed = new URL(url.trim())
   } catch {
-    throw new GantryError('INVALID_INPUT', `The server URL "${displayUrl(url)}" is not a valid URL.`, { hint: 'Use the form https://host[:port], e.g. http://127.0.0.1:3000.' })
+    throw new GantryError('INVALID_INPUT', `The server URL "${displayUrl(url)}" is not a valid URL.`, {
+      hint: 'Use the form https://host[:port], e.g. http://127.0.0.1:3000.',
+    })
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
     throw new GantryError('INVALID_INPUT', `The server URL "${displayUrl(url)}" must start with http:// or https://.`)

@@ -10,7 +10,16 @@ const common = {
   redis: '${REDIS_URL:-}',
   protected: false,
   remote: false,
-  server: { port: '${PORT:-3000}', host: '0.0.0.0', publicUrl: '${GANTRY_URL:-}', trustProxy: false, corsOrigins: [], bodyLimit: '100kb', drainDelay: '5s', shutdownTimeout: '30s' },
+  server: {
+    port: '${PORT:-3000}',
+    host: '0.0.0.0',
+    publicUrl: '${GANTRY_URL:-}',
+    trustProxy: false,
+    corsOrigins: [],
+    bodyLimit: '100kb',
+    drainDelay: '5s',
+    shutdownTimeout: '30s',
+  },
   auth: {
     secret: '${GANTRY_AUTH_SECRET:-}',
     algorithm: 'HS256',

@@ -54,21 +54,24 @@ function diffSettings(a: object, b: object): SettingDifference[] {
   return out
 }
 
-function diffVariables(
-  workspace: Workspace,
-  a: string,
-  b: string,
-  rawA: object,
-  rawB: object,
-  processEnv: NodeJS.ProcessEnv,
-): VariableDifference[] {
+function diffVariables(workspace: Workspace, a: string, b: string, rawA: object, rawB: object, processEnv: NodeJS.ProcessEnv): VariableDifference[] {
   const inFiles = [a, b].flatMap((env) => Object.keys(readEnvFile(envFilePath(workspace.root, env))))
   // A default counts only for the environment whose settings carry it.
   const refsA = new Map(variableReferences(rawA).map((r) => [r.name, r]))
   const refsB = new Map(variableReferences(rawB).map((r) => [r.name, r]))
   const names = [...new Set([...inFiles, ...refsA.keys(), ...refsB.keys()])].sort()
-  const sideA = locateVariables(workspace, a, names.map((name) => refsA.get(name) ?? { name }), processEnv)
-  const sideB = locateVariables(workspace, b, names.map((name) => refsB.get(name) ?? { name }), processEnv)
+  const sideA = locateVariables(
+    workspace,
+    a,
+    names.map((name) => refsA.get(name) ?? { name }),
+    processEnv,
+  )
+  const sideB = locateVariables(
+    workspace,
+    b,
+    names.map((name) => refsB.get(name) ?? { name }),
+    processEnv,
+  )
   const out: VariableDifference[] = []
   names.forEach((name, i) => {
     const va = sideA[i]

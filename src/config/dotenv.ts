@@ -36,11 +36,7 @@ export function variableLayers(root: string, environment: string, processEnv: No
  * The variables an environment sees. Precedence: the process environment, then `.env.<env>`, then `.env`.
  * The process environment is never modified.
  */
-export function environmentVariables(
-  root: string,
-  environment: string,
-  processEnv: NodeJS.ProcessEnv,
-): Record<string, string | undefined> {
+export function environmentVariables(root: string, environment: string, processEnv: NodeJS.ProcessEnv): Record<string, string | undefined> {
   const merged: Record<string, string | undefined> = {}
   for (const layer of variableLayers(root, environment, processEnv).reverse()) Object.assign(merged, layer.vars)
   return merged

@@ -17,28 +17,16 @@ const failOnUnset: UnsetHandler = (name, path) => {
  * default is an error naming the variable and where it is used, never a value — unless `onUnset` says
  * otherwise (display code leaves the reference in place).
  */
-export function interpolate<T>(
-  value: T,
-  vars: Readonly<Record<string, string | undefined>>,
-  path = '',
-  onUnset: UnsetHandler = failOnUnset,
-): T {
+export function interpolate<T>(value: T, vars: Readonly<Record<string, string | undefined>>, path = '', onUnset: UnsetHandler = failOnUnset): T {
   if (typeof value === 'string') return interpolateString(value, vars, path, onUnset) as T
   if (Array.isArray(value)) return value.map((item, i) => interpolate(item, vars, `${path}[${i}]`, onUnset)) as T
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value).map(([key, item]) => [key, interpolate(item, vars, path ? `${path}.${key}` : key, onUnset)]),
-    ) as T
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, interpolate(item, vars, path ? `${path}.${key}` : key, onUnset)])) as T
   }
   return value
 }
 
-function interpolateString(
-  text: string,
-  vars: Readonly<Record<string, string | undefined>>,
-  path: string,
-  onUnset: UnsetHandler,
-): string {
+function interpolateString(text: string, vars: Readonly<Record<string, string | undefined>>, path: string, onUnset: UnsetHandler): string {
   return text.replace(REFERENCE, (match, name: string | undefined, fallback: string | undefined) => {
     if (name === undefined) return '${'
     const found = vars[name]

@@ -18,9 +18,7 @@ const templatable = <T extends z.ZodType>(schema: T) =>
 const expectedNumber = (input: unknown): string => `expected a number or a \${VAR} reference, received ${JSON.stringify(input)}`
 
 export const ENV_NAME = /^[a-z0-9][a-z0-9-]{0,39}$/
-export const durationSchema = z
-  .string()
-  .regex(/^\d+(ms|s|m|h|d)$/, 'expected a duration such as 500ms, 30s, 1m, 12h or 30d')
+export const durationSchema = z.string().regex(/^\d+(ms|s|m|h|d)$/, 'expected a duration such as 500ms, 30s, 1m, 12h or 30d')
 
 export const rateLimitDefaultSchema = z
   .object({
@@ -33,7 +31,12 @@ export const rateLimitDefaultSchema = z
 export const environmentSchema = z
   .object({
     database: z.string().min(1).describe('Database URL: sqlite:./file.sqlite3, mysql://…, postgres://…').optional(),
-    redis: z.string().min(1).nullable().describe('Redis URL (redis://, rediss://, redis+sentinel://host:26379/master, redis+cluster://host:7000,host:7001), or null for the in-memory store').optional(),
+    redis: z
+      .string()
+      .min(1)
+      .nullable()
+      .describe('Redis URL (redis://, rediss://, redis+sentinel://host:26379/master, redis+cluster://host:7000,host:7001), or null for the in-memory store')
+      .optional(),
     protected: z.boolean().describe('Destructive commands need --force or a typed confirmation').optional(),
     remote: z
       .boolean()
@@ -43,10 +46,13 @@ export const environmentSchema = z
       .object({
         port: templatable(z.number().int().min(0).max(65535)).optional(),
         host: z.string().optional(),
-        publicUrl: z.string().describe('Where the CLI reaches this environment\'s server: health, login, --remote').optional(),
+        publicUrl: z.string().describe("Where the CLI reaches this environment's server: health, login, --remote").optional(),
         trustProxy: z.union([z.boolean(), z.number().int().min(0), z.string()]).optional(),
         corsOrigins: z.array(z.string()).optional(),
-        bodyLimit: z.string().regex(/^\d+(b|kb|mb)$/i, 'expected a size such as 100kb or 1mb').optional(),
+        bodyLimit: z
+          .string()
+          .regex(/^\d+(b|kb|mb)$/i, 'expected a size such as 100kb or 1mb')
+          .optional(),
         drainDelay: durationSchema.describe('On SIGTERM: how long readiness answers 503 before the listener closes (default 5s)').optional(),
         shutdownTimeout: durationSchema.describe('After the listener closes: how long in-flight requests may take (default 30s)').optional(),
       })
@@ -57,7 +63,9 @@ export const environmentSchema = z
         secret: z.string().optional().describe('Token signing secret; write a ${VAR} reference, never the value'),
         algorithm: z
           .enum(['HS256', 'EdDSA'])
-          .describe('Access-token signature: HS256 with the secret (default), or EdDSA with rotatable Ed25519 keys published as a JWKS (their private halves are sealed under the secret)')
+          .describe(
+            'Access-token signature: HS256 with the secret (default), or EdDSA with rotatable Ed25519 keys published as a JWKS (their private halves are sealed under the secret)',
+          )
           .optional(),
         issuer: z.string().optional(),
         audience: z.string().optional(),
@@ -69,9 +77,7 @@ export const environmentSchema = z
         loginFloor: durationSchema
           .describe('A failed login answers no sooner than this (default: measured from the slowest password hash family in the database)')
           .optional(),
-        passwordMinLength: templatable(z.number().int().min(8).max(64))
-          .describe('Shortest password accepted (8 to 64; default 12)')
-          .optional(),
+        passwordMinLength: templatable(z.number().int().min(8).max(64)).describe('Shortest password accepted (8 to 64; default 12)').optional(),
         lockout: z
           .object({
             maxFailures: templatable(z.number().int().min(1).max(100)).describe('Failed logins before an account locks (default 5)').optional(),
@@ -109,7 +115,10 @@ export const configSchema = z
       .strict()
       .describe("The app's migrations: folder, knex tracking table, file type of `gantry migrate make`")
       .optional(),
-    seeds: z.object({ directory: z.string().min(1).optional() }).strict().optional(),
+    seeds: z
+      .object({ directory: z.string().min(1).optional() })
+      .strict()
+      .optional(),
     environments: z
       .record(z.string().regex(ENV_NAME, 'expected an environment name of lower-case letters, digits and -'), environmentSchema)
       .describe('Named environments; development, staging and production exist even when not listed')
@@ -141,30 +150,30 @@ export const resolvedEnvironmentSchema = z.object({
     drainDelay: durationSchema,
     shutdownTimeout: durationSchema,
   }),
-  auth: z.object({
-    /** Empty means not configured: only the server needs it, and it says so when it starts. */
-    secret: z
-      .string()
-      .optional()
-      .transform((v) => v || undefined),
-    algorithm: z.enum(['HS256', 'EdDSA']).default('HS256'),
-    issuer: z.string(),
-    audience: z.string(),
-    accessTokenTtl: durationSchema,
-    refreshTokenTtl: durationSchema,
-    maxTokenTtl: durationSchema,
-    /** Unset: measured from the password hashes in the database. */
-    loginFloor: durationSchema.optional(),
-    passwordMinLength: z.coerce.number().int().min(8).max(64),
-    lockout: z.object({ maxFailures: z.coerce.number().int().min(1).max(100), minutes: z.coerce.number().int().min(1).max(1440) }),
-  }).refine((auth) => durationMs(auth.accessTokenTtl) <= durationMs(auth.maxTokenTtl), {
-    message: 'auth.accessTokenTtl must not exceed auth.maxTokenTtl (every token is refused past that age)',
-    path: ['accessTokenTtl'],
-  }),
+  auth: z
+    .object({
+      /** Empty means not configured: only the server needs it, and it says so when it starts. */
+      secret: z
+        .string()
+        .optional()
+        .transform((v) => v || undefined),
+      algorithm: z.enum(['HS256', 'EdDSA']).default('HS256'),
+      issuer: z.string(),
+      audience: z.string(),
+      accessTokenTtl: durationSchema,
+      refreshTokenTtl: durationSchema,
+      maxTokenTtl: durationSchema,
+      /** Unset: measured from the password hashes in the database. */
+      loginFloor: durationSchema.optional(),
+      passwordMinLength: z.coerce.number().int().min(8).max(64),
+      lockout: z.object({ maxFailures: z.coerce.number().int().min(1).max(100), minutes: z.coerce.number().int().min(1).max(1440) }),
+    })
+    .refine((auth) => durationMs(auth.accessTokenTtl) <= durationMs(auth.maxTokenTtl), {
+      message: 'auth.accessTokenTtl must not exceed auth.maxTokenTtl (every token is refused past that age)',
+      path: ['accessTokenTtl'],
+    }),
   rateLimits: z.object({
-    default: z
-      .object({ limit: z.coerce.number().int().positive(), window: durationSchema, burst: z.coerce.number().int().min(1) })
-      .nullable(),
+    default: z.object({ limit: z.coerce.number().int().positive(), window: durationSchema, burst: z.coerce.number().int().min(1) }).nullable(),
   }),
   log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) }),
 })

@@ -92,7 +92,11 @@ const catalog = {
   UNSUPPORTED_MEDIA_TYPE: { exit: ExitCode.usage, status: 415, hint: 'Send the body as application/json.' },
   RATELIMIT_RULE_NOT_FOUND: { exit: ExitCode.state, status: 404, hint: 'Run `gantry ratelimit list` to see the rules.' },
   RATELIMIT_OVERRIDE_NOT_FOUND: { exit: ExitCode.state, status: 404, hint: 'Run `gantry ratelimit list` to see the overrides.' },
-  RATELIMIT_STORE_UNAVAILABLE: { exit: ExitCode.unavailable, status: 503, hint: 'The rate-limit store (Redis) does not answer and this rule fails closed; try again shortly.' },
+  RATELIMIT_STORE_UNAVAILABLE: {
+    exit: ExitCode.unavailable,
+    status: 503,
+    hint: 'The rate-limit store (Redis) does not answer and this rule fails closed; try again shortly.',
+  },
   RATE_LIMITED: { exit: ExitCode.unavailable, status: 429, hint: 'Wait for the time in Retry-After, then try again.' },
   MAINTENANCE: { exit: ExitCode.unavailable, status: 503, hint: 'The service is in maintenance; try again after Retry-After.' },
   // remote mode: the CLI as a client of the server
@@ -120,7 +124,11 @@ export interface InputProblem {
 }
 
 /** `details` for an error about the caller's input, with any further facts a door's hint may use. */
-export function inputProblem(fields: readonly string[], reason: string, facts: Readonly<Record<string, unknown>> = {}): InputProblem & Readonly<Record<string, unknown>> {
+export function inputProblem(
+  fields: readonly string[],
+  reason: string,
+  facts: Readonly<Record<string, unknown>> = {},
+): InputProblem & Readonly<Record<string, unknown>> {
   return { ...facts, fields, reason }
 }
 

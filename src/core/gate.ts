@@ -20,7 +20,8 @@ export function createGate(concurrency: number, queue: number): Gate {
   return {
     async run(task) {
       if (running >= concurrency) {
-        if (waiting.length >= queue) throw new GantryError('RATE_LIMITED', 'The server is busy with other logins; try again in a second.', { details: { retryAfterSeconds: 1 } })
+        if (waiting.length >= queue)
+          throw new GantryError('RATE_LIMITED', 'The server is busy with other logins; try again in a second.', { details: { retryAfterSeconds: 1 } })
         await new Promise<void>((resolve) => waiting.push(resolve))
       } else {
         running += 1

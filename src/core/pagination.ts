@@ -40,7 +40,9 @@ export function decodeCursor(cursor: string | undefined): number | undefined {
   } catch {
     // falls through to the error below
   }
-  throw new GantryError('INVALID_INPUT', 'The cursor is not one this list returned.', { hint: 'Pass the nextCursor of the previous page, or no cursor for the first page.' })
+  throw new GantryError('INVALID_INPUT', 'The cursor is not one this list returned.', {
+    hint: 'Pass the nextCursor of the previous page, or no cursor for the first page.',
+  })
 }
 
 /** Turns `limit + 1` fetched rows into a page: the extra row only says that another page exists. */

@@ -39,7 +39,13 @@ export interface ServiceDeps {
   /** Who hears of a change of who may do what, after it committed (the runtime: Redis, to every instance). */
   readonly onAccessChanged?: ((change: AccessChange) => Promise<void>) | undefined
   /** The environment's default rule (null: unlimited), who hears of rule changes, and what `ratelimit test` asks. */
-  readonly rateLimits?: { defaults: { limit: number; window: string; burst: number } | null; notify?: ((version: number) => Promise<void>) | undefined; probe?: RateLimitProbe | undefined } | undefined
+  readonly rateLimits?:
+    | {
+        defaults: { limit: number; window: string; burst: number } | null
+        notify?: ((version: number) => Promise<void>) | undefined
+        probe?: RateLimitProbe | undefined
+      }
+    | undefined
 }
 
 export interface Services {
@@ -81,8 +87,25 @@ export function createServices(deps: ServiceDeps): Services {
   const environmentName = deps.environmentName ?? 'development'
   const apikeys = createApiKeysService({ knex, clock, audit, roles, environmentName })
   const signingKeys = createSigningKeysService({ knex, clock, audit, auth: deps.auth, environmentName })
-  const sessions = createSessionsService({ knex, clock, audit, roles, users, auth: deps.auth, signingKeys, environmentName, onAccessChanged: deps.onAccessChanged })
+  const sessions = createSessionsService({
+    knex,
+    clock,
+    audit,
+    roles,
+    users,
+    auth: deps.auth,
+    signingKeys,
+    environmentName,
+    onAccessChanged: deps.onAccessChanged,
+  })
   const maintenance = createMaintenanceService({ knex, clock, audit })
-  const rateLimits = createRateLimitsService({ knex, clock, audit, defaults: deps.rateLimits?.defaults ?? null, notify: deps.rateLimits?.notify, probe: deps.rateLimits?.probe })
+  const rateLimits = createRateLimitsService({
+    knex,
+    clock,
+    audit,
+    defaults: deps.rateLimits?.defaults ?? null,
+    notify: deps.rateLimits?.notify,
+    probe: deps.rateLimits?.probe,
+  })
   return { users, roles, audit, userImport, userExport, apikeys, sessions, signingKeys, maintenance, rateLimits }
 }

@@ -18,7 +18,9 @@ export function isPostgres(k: Knex): boolean {
 export function isUniqueViolation(err: unknown): boolean {
   const e = err as { code?: unknown; errno?: unknown } | null
   if (!e || typeof e !== 'object') return false
-  return e.code === 'SQLITE_CONSTRAINT_UNIQUE' || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || e.code === 'ER_DUP_ENTRY' || e.errno === 1062 || e.code === '23505'
+  return (
+    e.code === 'SQLITE_CONSTRAINT_UNIQUE' || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || e.code === 'ER_DUP_ENTRY' || e.errno === 1062 || e.code === '23505'
+  )
 }
 
 /**

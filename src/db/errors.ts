@@ -55,11 +55,15 @@ export function describeDatabaseError(err: unknown, target: DatabaseTarget): Gan
 export function describeMissingSchema(err: unknown, environmentName: string): GantryError | undefined {
   const table = missingTable(err)
   if (table === undefined || !table.startsWith('gantry_')) return undefined
-  return new GantryError('GANTRY_SCHEMA_MISSING', `The database of environment "${environmentName}" has no table ${table}: Gantry's migrations have not run there.`, {
-    cause: err,
-    hint: `Run \`gantry migrate latest -e ${environmentName}\` to create Gantry's tables.`,
-    details: { table },
-  })
+  return new GantryError(
+    'GANTRY_SCHEMA_MISSING',
+    `The database of environment "${environmentName}" has no table ${table}: Gantry's migrations have not run there.`,
+    {
+      cause: err,
+      hint: `Run \`gantry migrate latest -e ${environmentName}\` to create Gantry's tables.`,
+      details: { table },
+    },
+  )
 }
 
 /** A driver message without the SQL that knex puts in front of it. */

@@ -26,7 +26,8 @@ export async function createRedisClient(url: string, options: RedisOptions): Pro
   const auth = { ...(user ? { username: user } : {}), ...(password ? { password } : {}) }
   const tls = url.startsWith('rediss')
   if (kind === 'sentinel') {
-    if (!master) throw new GantryError('CONFIG_INVALID', `${redact(url)}: a Sentinel URL names its master after the hosts: redis+sentinel://host:26379/mymaster.`)
+    if (!master)
+      throw new GantryError('CONFIG_INVALID', `${redact(url)}: a Sentinel URL names its master after the hosts: redis+sentinel://host:26379/mymaster.`)
     return new Redis({ ...options, ...auth, sentinels: nodes, name: decodeURIComponent(master), ...(tls ? { tls: {}, enableTLSForSentinelMode: true } : {}) })
   }
   const { lazyConnect, enableOfflineQueue, retryStrategy, ...perNode } = options

@@ -43,7 +43,10 @@ const loadInstalled: DriverLoader = (name) => require(name) as SqliteDatabaseCla
 export function chooseSqliteDriver(requested: string | undefined, load: DriverLoader = loadInstalled): SqliteDriver {
   const wanted = requested?.trim()
   if (wanted && !DRIVER_PREFERENCE.includes(wanted as SqliteDriverName)) {
-    throw new GantryError('INVALID_INPUT', `${SQLITE_DRIVER_VARIABLE}="${wanted}" is not a SQLite driver: use ${DRIVER_PREFERENCE.join(' or ')}, or leave it unset.`)
+    throw new GantryError(
+      'INVALID_INPUT',
+      `${SQLITE_DRIVER_VARIABLE}="${wanted}" is not a SQLite driver: use ${DRIVER_PREFERENCE.join(' or ')}, or leave it unset.`,
+    )
   }
   const candidates = wanted ? [wanted as SqliteDriverName] : DRIVER_PREFERENCE
   const failures: string[] = []

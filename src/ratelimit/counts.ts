@@ -17,7 +17,11 @@ export interface DecisionCounts {
 }
 
 /** Counts decisions and hands the sums to `write` every `everyMs`. */
-export function createDecisionCounts(options: { write: (deltas: CountDeltas) => Promise<void>; onError: (err: unknown) => void; everyMs?: number }): DecisionCounts {
+export function createDecisionCounts(options: {
+  write: (deltas: CountDeltas) => Promise<void>
+  onError: (err: unknown) => void
+  everyMs?: number
+}): DecisionCounts {
   let pending: CountDeltas = {}
   let flushing: Promise<void> | undefined
 

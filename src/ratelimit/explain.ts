@@ -28,7 +28,15 @@ export function createProbe(options: { store: RateLimitStore; shared: boolean; c
       const identity = snapshot.rules.filter((r) => !EDGE_KEYS.has(r.key))
       for (const rule of [...edge, ...snapshot.login, ...identity]) {
         const compiled = compileRule(rule)
-        const base = { rule: rule.name, key: rule.key, mode: rule.mode, limit: rule.limit, window: formatDuration(rule.windowMs), burst: rule.burst, override: null }
+        const base = {
+          rule: rule.name,
+          key: rule.key,
+          mode: rule.mode,
+          limit: rule.limit,
+          window: formatDuration(rule.windowMs),
+          burst: rule.burst,
+          override: null,
+        }
         if (refused) {
           steps.push({ ...base, matched: false, reason: 'not reached: an earlier rule refuses' })
           continue
@@ -46,12 +54,31 @@ export function createProbe(options: { store: RateLimitStore; shared: boolean; c
         const override = overrideOf(rule, value, nowMs)
         const figures = figuresFor(compiled, override)
         if (figures === 'blocked') {
-          steps.push({ ...base, limit: null, window: null, burst: null, override: 'blocked', matched: true, wouldAdmit: false, remaining: 0, retryAfter: blockRetryAfter(override?.expiresAt, nowMs) })
+          steps.push({
+            ...base,
+            limit: null,
+            window: null,
+            burst: null,
+            override: 'blocked',
+            matched: true,
+            wouldAdmit: false,
+            remaining: 0,
+            retryAfter: blockRetryAfter(override?.expiresAt, nowMs),
+          })
         } else {
           const state = await store.peek(storeKey(keyPrefix, rule, value))
           const { limit, windowMs, burst } = figures.params
           const left = remaining(state.tat, state.nowUs, figures.params)
-          const step = { ...base, limit, window: formatDuration(windowMs), burst, override: override ? `${limit}/${formatDuration(windowMs)} burst ${burst}` : null, matched: true, wouldAdmit: left > 0, remaining: left }
+          const step = {
+            ...base,
+            limit,
+            window: formatDuration(windowMs),
+            burst,
+            override: override ? `${limit}/${formatDuration(windowMs)} burst ${burst}` : null,
+            matched: true,
+            wouldAdmit: left > 0,
+            remaining: left,
+          }
           // No request is left only while the key is busy, so a refusal always has a TAT.
           steps.push(left > 0 || !state.tat ? step : { ...step, retryAfter: retryAfterSeconds(state.tat, state.nowUs, figures.params) })
           if (rule.mode === 'enforce' && left > 0 && (!tightest || left < tightest.left)) tightest = { rule: rule.name, left }

@@ -3,7 +3,19 @@
  * paths, overrides, live rules reloaded from the database, and the IETF RateLimit fields. The server and
  * runtime import from here only.
  */
-export type { AppliedRule, ConsumeResult, GcraParams, LocalStore, RateLimitDecision, RateLimiter, RateLimitRule, RateLimitStore, RateLimitSubject, RuleKey, Tat } from './types.js'
+export type {
+  AppliedRule,
+  ConsumeResult,
+  GcraParams,
+  LocalStore,
+  RateLimitDecision,
+  RateLimiter,
+  RateLimitRule,
+  RateLimitStore,
+  RateLimitSubject,
+  RuleKey,
+  Tat,
+} from './types.js'
 export { createRateLimiter, DEFAULT_KEY_PREFIX, EDGE_KEYS, IDENTITY_KEYS } from './limiter.js'
 export { startLiveRules, type LiveRules } from './live.js'
 export { createProbe } from './explain.js'

@@ -12,7 +12,18 @@ import { systemClock, type Clock } from '../core/clock.js'
 import { rateLimitHeaders, type PolicyState } from './headers.js'
 import { remaining, retryAfterSeconds } from './gcra.js'
 import { compilePattern, normalisePath } from './paths.js'
-import type { AppliedRule, ConsumeResult, GcraParams, LocalStore, RateLimitDecision, RateLimiter, RateLimitRule, RateLimitStore, RateLimitSubject, RuleKey } from './types.js'
+import type {
+  AppliedRule,
+  ConsumeResult,
+  GcraParams,
+  LocalStore,
+  RateLimitDecision,
+  RateLimiter,
+  RateLimitRule,
+  RateLimitStore,
+  RateLimitSubject,
+  RuleKey,
+} from './types.js'
 import { GantryError } from '../core/errors.js'
 import { normaliseEmail } from '../core/users/users.schema.js'
 
@@ -213,7 +224,14 @@ export function createRateLimiter(options: LimiterOptions): RateLimiter {
 }
 
 /** The answer when no rule covers the request: shared, so it must never be changed. */
-const NOTHING_APPLIES: RateLimitDecision = Object.freeze({ allowed: true, rule: undefined, headers: Object.freeze({}), shadowRefused: Object.freeze([]), applied: Object.freeze([]), unavailable: false })
+const NOTHING_APPLIES: RateLimitDecision = Object.freeze({
+  allowed: true,
+  rule: undefined,
+  headers: Object.freeze({}),
+  shadowRefused: Object.freeze([]),
+  applied: Object.freeze([]),
+  unavailable: false,
+})
 
 /** Seconds until a block ends (its expiry), at most BLOCK_RETRY_AFTER_S. */
 export function blockRetryAfter(expiresAt: number | undefined, nowMs: number): number {

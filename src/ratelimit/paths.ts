@@ -45,7 +45,7 @@ function pathEnd(path: string): number {
 function decodeSafeEscapes(text: string): string {
   let decoded = ''
   let copied = 0
-  for (let at = text.indexOf('%'); at !== -1; ) {
+  for (let at = text.indexOf('%'); at !== -1;) {
     const high = hexValue(text.charCodeAt(at + 1))
     const low = high === -1 ? -1 : hexValue(text.charCodeAt(at + 2))
     if (low === -1) {
@@ -72,7 +72,16 @@ function hexValue(code: number): number {
 /** Whether an escaped character is decoded: RFC 3986 unreserved (decoding never changes meaning), `/` or `\`. */
 function isDecoded(code: number): boolean {
   const lower = code | 0x20
-  return (code >= 0x30 && code <= 0x39) || (lower >= 0x61 && lower <= 0x7a) || code === 0x2d || code === 0x2e || code === 0x5f || code === 0x7e || code === 0x2f || code === 0x5c
+  return (
+    (code >= 0x30 && code <= 0x39) ||
+    (lower >= 0x61 && lower <= 0x7a) ||
+    code === 0x2d ||
+    code === 0x2e ||
+    code === 0x5f ||
+    code === 0x7e ||
+    code === 0x2f ||
+    code === 0x5c
+  )
 }
 
 /**

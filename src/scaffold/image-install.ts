@@ -37,7 +37,9 @@ export function imageInstallProblems(root: string): string[] {
     }
   }
   if (manifest.dependencies?.gantry === undefined) {
-    return [`gantry is a devDependency: the Dockerfile installs dependencies only (npm ci --omit=dev), so its image would have no \`gantry\`. Move it: npm install --save-prod gantry@${spec}`]
+    return [
+      `gantry is a devDependency: the Dockerfile installs dependencies only (npm ci --omit=dev), so its image would have no \`gantry\`. Move it: npm install --save-prod gantry@${spec}`,
+    ]
   }
   return []
 }

@@ -110,8 +110,17 @@ export function renderCompose(answers: InitAnswers, dbName: string): string {
 
 /** Every file `gantry init` writes, in the order it reports them. */
 export function planWorkspace(root: string, answers: InitAnswers): PlannedFile[] {
-  const dbName = answers.name.toLowerCase().replace(/[^a-z0-9_]+/g, '_').replace(/^_+|_+$/g, '') || 'app'
-  const image = `${answers.name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'app'}-gantry`
+  const dbName =
+    answers.name
+      .toLowerCase()
+      .replace(/[^a-z0-9_]+/g, '_')
+      .replace(/^_+|_+$/g, '') || 'app'
+  const image = `${
+    answers.name
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '') || 'app'
+  }-gantry`
   const config = initialConfig(root, answers)
   const compose = renderCompose(answers, dbName)
   const examples = exampleValues(answers, dbName)

@@ -65,12 +65,18 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(
     helmet(),
-    cors({ origin: server.corsOrigins.length > 0 ? server.corsOrigins : false, exposedHeaders: ['X-Request-Id', 'RateLimit', 'RateLimit-Policy', 'Retry-After'] }),
+    cors({
+      origin: server.corsOrigins.length > 0 ? server.corsOrigins : false,
+      exposedHeaders: ['X-Request-Id', 'RateLimit', 'RateLimit-Policy', 'Retry-After'],
+    }),
     pinoHttp({
       logger,
       genReqId: (_req, res) => String((res as unknown as { locals: { requestId: string } }).locals.requestId),
       // Method and path only: no headers (Authorization, cookies, API keys) and no query string.
-      serializers: { req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0] }), res: (res: { statusCode: number }) => ({ status: res.statusCode }) },
+      serializers: {
+        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0] }),
+        res: (res: { statusCode: number }) => ({ status: res.statusCode }),
+      },
     }),
     limits.middleware,
     maintenance(deps.services.maintenance),

@@ -164,7 +164,9 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Socket): v
   }
   const { status, detail } = CLIENT_ERRORS[err.code ?? ''] ?? { status: 400, detail: 'The request is not valid HTTP/1.1.' }
   const body = problemBody(status, detail)
-  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Bad Request'}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Bad Request'}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  )
 }
 
 /** A refusal of the listener's own, before the app: problem+json, and the connection closes. */

@@ -26,7 +26,12 @@ export interface Metrics {
 export function createMetrics(options: { pool?: PoolStats | undefined; defaults?: boolean }): Metrics {
   const registry = new Registry()
   if (options.defaults !== false) collectDefaultMetrics({ register: registry, prefix: 'gantry_' })
-  const requests = new Counter({ name: 'gantry_http_requests_total', help: 'HTTP requests answered', labelNames: ['route', 'method', 'status'], registers: [registry] })
+  const requests = new Counter({
+    name: 'gantry_http_requests_total',
+    help: 'HTTP requests answered',
+    labelNames: ['route', 'method', 'status'],
+    registers: [registry],
+  })
   const durations = new Histogram({
     name: 'gantry_http_request_duration_seconds',
     help: 'Time to answer an HTTP request',
@@ -35,12 +40,29 @@ export function createMetrics(options: { pool?: PoolStats | undefined; defaults?
     registers: [registry],
   })
   const logins = new Counter({ name: 'gantry_logins_total', help: 'Login attempts by outcome', labelNames: ['outcome'], registers: [registry] })
-  const decisions = new Counter({ name: 'gantry_ratelimit_decisions_total', help: 'Rate-limit decisions by rule and result', labelNames: ['rule', 'result'], registers: [registry] })
-  const storeErrors = new Counter({ name: 'gantry_ratelimit_store_errors_total', help: "Rate-limit decisions the store could not make (the rule's onStoreError decided)", labelNames: ['rule'], registers: [registry] })
+  const decisions = new Counter({
+    name: 'gantry_ratelimit_decisions_total',
+    help: 'Rate-limit decisions by rule and result',
+    labelNames: ['rule', 'result'],
+    registers: [registry],
+  })
+  const storeErrors = new Counter({
+    name: 'gantry_ratelimit_store_errors_total',
+    help: "Rate-limit decisions the store could not make (the rule's onStoreError decided)",
+    labelNames: ['rule'],
+    registers: [registry],
+  })
   const pool = options.pool
   if (pool) {
     const gauge = (name: string, help: string, read: () => number) =>
-      new Gauge({ name, help, registers: [registry], collect() { this.set(read()) } })
+      new Gauge({
+        name,
+        help,
+        registers: [registry],
+        collect() {
+          this.set(read())
+        },
+      })
     gauge('gantry_db_pool_used', 'Database connections in use', () => pool.numUsed())
     gauge('gantry_db_pool_free', 'Idle database connections', () => pool.numFree())
     gauge('gantry_db_pool_pending', 'Queries waiting for a connection', () => pool.numPendingAcquires())

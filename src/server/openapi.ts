@@ -24,7 +24,7 @@ const problemSchema: JsonSchema = {
     errors: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } } },
     input: {
       type: 'object',
-      description: 'on an error about the request\'s input: the body fields concerned and a stable reason (a client words its own hint from them)',
+      description: "on an error about the request's input: the body fields concerned and a stable reason (a client words its own hint from them)",
       required: ['fields', 'reason'],
       properties: { fields: { type: 'array', items: { type: 'string' } }, reason: { type: 'string' } },
     },
@@ -54,7 +54,9 @@ export function openApiDocument(routes: readonly RouteSpec[], info: { version: s
 
 function operation(spec: RouteSpec): JsonSchema {
   const problem = { description: 'An error (problem+json)', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } }
-  const success = spec.response ? { description: 'OK', content: { [spec.responseType ?? 'application/json']: { schema: toSchema(spec.response, 'output') } } } : { description: 'OK' }
+  const success = spec.response
+    ? { description: 'OK', content: { [spec.responseType ?? 'application/json']: { schema: toSchema(spec.response, 'output') } } }
+    : { description: 'OK' }
   return {
     operationId: `${spec.method}${spec.path.replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
     summary: spec.summary,

@@ -40,11 +40,16 @@ const TOLD_5XX: ReadonlySet<ErrorCode> = new Set(['MAINTENANCE', 'GANTRY_SCHEMA_
 export function toProblem(err: unknown, requestId: string | undefined): Problem {
   const given = isGantryError(err) ? err : undefined
   const failure =
-    given && (given.status < 500 || TOLD_5XX.has(given.code)) ? given
-    : given?.status === 503 ? new GantryError(given.code, 'A service the server depends on is unavailable; try again later.')
-    : new GantryError('INTERNAL', 'Something went wrong on the server.')
+    given && (given.status < 500 || TOLD_5XX.has(given.code))
+      ? given
+      : given?.status === 503
+        ? new GantryError(given.code, 'A service the server depends on is unavailable; try again later.')
+        : new GantryError('INTERNAL', 'Something went wrong on the server.')
   const issues = failure.details?.issues
-  const hint = failure.status >= 500 && failure !== given ? `Quote request id ${requestId ?? 'unknown'} to the operator; the server log has the cause.` : (wordedHint(failure, HTTP_HINTS) ?? failure.hint)
+  const hint =
+    failure.status >= 500 && failure !== given
+      ? `Quote request id ${requestId ?? 'unknown'} to the operator; the server log has the cause.`
+      : (wordedHint(failure, HTTP_HINTS) ?? failure.hint)
   return {
     type: `https://gantry.dev/problems/${failure.code.toLowerCase().replaceAll('_', '-')}`,
     title: failure.code,

@@ -22,7 +22,14 @@ export interface RateLimiting {
 export async function startRateLimiting(options: { runtime: Runtime; services: Services; logger: Logger; clock: Clock }): Promise<RateLimiting> {
   const { runtime, services, logger, clock } = options
   const [store, ratelimit] = await Promise.all([runtime.rateLimitStore(), import('../ratelimit/index.js')])
-  const storeWarning = throttled((err, suppressed) => logger.warn({ err: errorFields(err), suppressed }, "rate-limit store unavailable: each rule decides by its onStoreError (open admits, closed refuses with 503, local uses this instance's memory)"), STORE_WARN_EVERY_MS)
+  const storeWarning = throttled(
+    (err, suppressed) =>
+      logger.warn(
+        { err: errorFields(err), suppressed },
+        "rate-limit store unavailable: each rule decides by its onStoreError (open admits, closed refuses with 503, local uses this instance's memory)",
+      ),
+    STORE_WARN_EVERY_MS,
+  )
   const rules = await ratelimit.startLiveRules({
     source: services.rateLimits,
     store,
@@ -40,6 +47,9 @@ export async function startRateLimiting(options: { runtime: Runtime; services: S
     onReloadError: (err) => logger.warn({ err }, 'rate-limit rules could not be reloaded; the rules in force stay'),
     onStoreError: (err) => storeWarning(err),
   })
-  const counts = ratelimit.createDecisionCounts({ write: (deltas) => services.rateLimits.addCounts(deltas), onError: (err) => logger.warn({ err }, 'rate-limit counts could not be saved; they are kept for the next try') })
+  const counts = ratelimit.createDecisionCounts({
+    write: (deltas) => services.rateLimits.addCounts(deltas),
+    onError: (err) => logger.warn({ err }, 'rate-limit counts could not be saved; they are kept for the next try'),
+  })
   return { rules, counts }
 }

@@ -90,7 +90,10 @@ async function bounded(work: Promise<Outcome>, timeoutMs: number, onFailure: 'fa
   })
   try {
     // The message of a failure names only the catalog code: readiness is public, hosts and SQL are not.
-    return await Promise.race([work.catch((err: unknown) => ({ status: onFailure, message: `unavailable (${isGantryError(err) ? err.code : 'error'})` })), timeout])
+    return await Promise.race([
+      work.catch((err: unknown) => ({ status: onFailure, message: `unavailable (${isGantryError(err) ? err.code : 'error'})` })),
+      timeout,
+    ])
   } finally {
     clearTimeout(timer)
   }

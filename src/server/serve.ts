@@ -48,10 +48,14 @@ export async function serve(runtime: Runtime, options: ServeOptions): Promise<Se
     drainDelayMs: parseDuration(environment.server.drainDelay),
     shutdownTimeoutMs,
   }).catch((err: NodeJS.ErrnoException) => {
-    throw new GantryError(err.code === 'EADDRINUSE' ? 'NOT_READY' : 'INVALID_INPUT', `Cannot listen on ${options.host ?? environment.server.host}:${options.port ?? environment.server.port}: ${err.code ?? err.message}.`, {
-      hint: err.code === 'EADDRINUSE' ? 'Another process uses the port: pass --port, or stop it.' : 'Check --host and --port.',
-      cause: err,
-    })
+    throw new GantryError(
+      err.code === 'EADDRINUSE' ? 'NOT_READY' : 'INVALID_INPUT',
+      `Cannot listen on ${options.host ?? environment.server.host}:${options.port ?? environment.server.port}: ${err.code ?? err.message}.`,
+      {
+        hint: err.code === 'EADDRINUSE' ? 'Another process uses the port: pass --port, or stop it.' : 'Check --host and --port.',
+        cause: err,
+      },
+    )
   })
 
   let resolveStopped!: () => void
@@ -84,7 +88,9 @@ export async function serve(runtime: Runtime, options: ServeOptions): Promise<Se
 
   const report = await parts.readiness.check()
   if (report.status === 'fail') {
-    const failing = Object.entries(report.checks ?? {}).filter(([, [c]]) => c?.status === 'fail').map(([name, [c]]) => `${name}: ${c?.output ?? 'fail'}`)
+    const failing = Object.entries(report.checks ?? {})
+      .filter(([, [c]]) => c?.status === 'fail')
+      .map(([name, [c]]) => `${name}: ${c?.output ?? 'fail'}`)
     logger.warn({ failing }, 'started but not ready: GET /api/health/ready answers 503 until this is fixed')
   }
   logger.info({ url: running.url, environment: environment.name, version: options.version, pid: process.pid }, 'listening')
@@ -98,7 +104,13 @@ async function withinMs(ms: number, work: () => Promise<void>): Promise<boolean>
     timer = setTimeout(() => resolve(false), ms)
   })
   try {
-    return await Promise.race([work().then(() => true, () => true), timeout])
+    return await Promise.race([
+      work().then(
+        () => true,
+        () => true,
+      ),
+      timeout,
+    ])
   } finally {
     clearTimeout(timer)
   }

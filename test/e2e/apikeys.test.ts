@@ -15,7 +15,10 @@ async function workspace(env: NodeJS.ProcessEnv = {}): Promise<{ root: string; g
   writeFileSync(join(root, 'gantry.config.json'), JSON.stringify({ environments: { development: { database: `sqlite:${join(root, 'gantry.sqlite3')}` } } }))
   const gantry = (args: readonly string[], input?: string) => runGantry(args, { cwd: root, input, env: { GANTRY_AUTH_SECRET: undefined, ...env } })
   expect((await gantry(['migrate', 'latest'])).code).to.equal(0)
-  for (const [email, role] of [['root@example.com', 'admin'], ['op@example.com', 'operator']] as const) {
+  for (const [email, role] of [
+    ['root@example.com', 'admin'],
+    ['op@example.com', 'operator'],
+  ] as const) {
     const created = await gantry(['users', 'create', '--email', email, '--role', role, '--password-stdin'], PASSWORD)
     expect(created.code, created.stderr).to.equal(0)
   }

@@ -39,7 +39,12 @@ describe('e2e: gantry env', function () {
     config.environments.production!.database = '${DATABASE_URL:-postgres://app:pr0dpw@db/app}'
     writeFileSync(configPath, JSON.stringify(config, null, 2))
     try {
-      for (const args of [['env', 'list'], ['env', 'list', '--json'], ['env', 'diff', 'staging', 'production'], ['env', 'diff', 'staging', 'production', '--json']]) {
+      for (const args of [
+        ['env', 'list'],
+        ['env', 'list', '--json'],
+        ['env', 'diff', 'staging', 'production'],
+        ['env', 'diff', 'staging', 'production', '--json'],
+      ]) {
         const run = await gantry(args)
         expect(run.code, run.stderr).to.equal(0)
         expect(run.stdout + run.stderr, args.join(' ')).to.not.match(/s3cretpw|pr0dpw/)
@@ -54,9 +59,11 @@ describe('e2e: gantry env', function () {
     const human = await gantry(['env', 'show'])
     expect(human.code, human.stderr).to.equal(0)
     expect(human.stdout).to.include('development').and.include('.env.development').and.not.include(secret)
-    const shown = parseJson<{ resolved: boolean; settings: { auth: { secret: string } }; variables: Array<{ name: string; source: string; value: string | null }> }>(
-      await gantry(['env', 'show', '--json']),
-    )
+    const shown = parseJson<{
+      resolved: boolean
+      settings: { auth: { secret: string } }
+      variables: Array<{ name: string; source: string; value: string | null }>
+    }>(await gantry(['env', 'show', '--json']))
     expect(shown.resolved).to.equal(true)
     expect(shown.settings.auth.secret).to.equal('***')
     expect(shown.variables.find((v) => v.name === 'GANTRY_AUTH_SECRET')).to.deep.include({ source: '.env.development', value: '***' })

@@ -9,7 +9,20 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
 import { expect } from 'chai'
 import { cliEnv, PACKAGE_ROOT, parseJson, type CliResult } from '../helpers/cli.js'
-import { createServeWorkspace, http, killLeftovers, listeningUrl, postJson, startServe, stopServe, until, within, type HttpAnswer, type ServeProcess, type ServeWorkspace } from '../helpers/serve-process.js'
+import {
+  createServeWorkspace,
+  http,
+  killLeftovers,
+  listeningUrl,
+  postJson,
+  startServe,
+  stopServe,
+  until,
+  within,
+  type HttpAnswer,
+  type ServeProcess,
+  type ServeWorkspace,
+} from '../helpers/serve-process.js'
 
 const EXAMPLE = join(PACKAGE_ROOT, 'examples', 'express-app', 'server.mjs')
 const PASSWORD = 'correct horse battery staple 1'
@@ -76,9 +89,15 @@ describe('e2e: examples/express-app protected by Gantry', function () {
     // The app's own permissions, granted by a custom role; the key owner's role must hold the key's scope.
     ok(await ws.gantry(['roles', 'create', 'clerk', '--permission', 'orders:read', '--permission', 'orders:write', '--permission', 'reports:read']))
     ok(await ws.gantry(['roles', 'create', 'support', '--permission', 'users:read']))
-    await Promise.all(Object.entries(USERS).map(async ([role, email]) => ok(await ws.gantry(['users', 'create', '--email', email, '--role', role, '--password-stdin'], PASSWORD))))
+    await Promise.all(
+      Object.entries(USERS).map(async ([role, email]) =>
+        ok(await ws.gantry(['users', 'create', '--email', email, '--role', role, '--password-stdin'], PASSWORD)),
+      ),
+    )
     ok(await ws.gantry(['ratelimit', 'set', 'search', '--match', 'GET /search', '--limit', '5', '--window', '1m', '--burst', '5']))
-    apiKey = parseJson<{ key: string }>(ok(await ws.gantry(['apikeys', 'create', '--name', 'reporting', '--owner', USERS.clerk, '--scope', 'reports:read', '--json']))).key
+    apiKey = parseJson<{ key: string }>(
+      ok(await ws.gantry(['apikeys', 'create', '--name', 'reporting', '--owner', USERS.clerk, '--scope', 'reports:read', '--json'])),
+    ).key
 
     serve = startServe(ws)
     example = startExample(ws)
@@ -114,7 +133,8 @@ describe('e2e: examples/express-app protected by Gantry', function () {
 
   it('POST /orders needs orders:write: 403 problem+json for viewer, 201 for clerk', async () => {
     const order = JSON.stringify({ item: 'filter papers', quantity: 3 })
-    const post = (who: keyof typeof USERS): Promise<HttpAnswer> => http(`${app}/orders`, { method: 'POST', headers: { ...bearer(tokens[who]), 'content-type': 'application/json' }, body: order })
+    const post = (who: keyof typeof USERS): Promise<HttpAnswer> =>
+      http(`${app}/orders`, { method: 'POST', headers: { ...bearer(tokens[who]), 'content-type': 'application/json' }, body: order })
     expect(JSON.stringify(problem(await post('viewer'), 403))).to.contain('orders:write')
     const created = await post('clerk')
     expect(created.status, created.body).to.equal(201)
@@ -141,12 +161,18 @@ describe('e2e: examples/express-app protected by Gantry', function () {
     problem(refused, 429)
     expect(Number(refused.headers['retry-after'])).to.be.above(0)
     expect(refused.headers.ratelimit).to.be.a('string')
-    expect(refused.headers['ratelimit-policy']).to.be.a('string').and.match(/"search";q=5;/)
+    expect(refused.headers['ratelimit-policy'])
+      .to.be.a('string')
+      .and.match(/"search";q=5;/)
 
     // The budget already spent stays spent (GCRA keeps its state), so what shows the new rule is its quota.
     ok(await ws.gantry(['ratelimit', 'set', 'search', '--limit', '50']))
     const changedAt = performance.now()
-    const seenAt = await until(async () => (/"search";q=50;/.test(String((await http(`${app}/search`)).headers['ratelimit-policy'])) ? performance.now() : undefined), 'RateLimit-Policy with q=50', { timeoutMs: 3000, intervalMs: 25 })
+    const seenAt = await until(
+      async () => (/"search";q=50;/.test(String((await http(`${app}/search`)).headers['ratelimit-policy'])) ? performance.now() : undefined),
+      'RateLimit-Policy with q=50',
+      { timeoutMs: 3000, intervalMs: 25 },
+    )
     expect(seenAt - changedAt, 'from the CLI exit to the first answer under the new rule').to.be.at.most(1000)
   })
 

@@ -9,7 +9,18 @@ import { join } from 'node:path'
 import { expect } from 'chai'
 import { parse as parseYaml } from 'yaml'
 import { cliEnv, gantryOnPath, parseJson, runBash, runGantry, tempDir, type CliResult } from '../helpers/cli.js'
-import { ADMIN, createServeWorkspace, killLeftovers, listeningUrl, postJson, startServe, stopServe, VERSION, type ServeProcess, type ServeWorkspace } from '../helpers/serve-process.js'
+import {
+  ADMIN,
+  createServeWorkspace,
+  killLeftovers,
+  listeningUrl,
+  postJson,
+  startServe,
+  stopServe,
+  VERSION,
+  type ServeProcess,
+  type ServeWorkspace,
+} from '../helpers/serve-process.js'
 
 interface HealthJson {
   status: string
@@ -32,7 +43,13 @@ async function closedUrl(): Promise<string> {
 }
 
 /** `gantry ARGS` in the workspace with its own credentials directory; `elapsedMs` measured around it. */
-async function run(ws: ServeWorkspace, config: string, args: readonly string[], input?: string, env: NodeJS.ProcessEnv = {}): Promise<CliResult & { elapsedMs: number }> {
+async function run(
+  ws: ServeWorkspace,
+  config: string,
+  args: readonly string[],
+  input?: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<CliResult & { elapsedMs: number }> {
   const started = performance.now()
   const result = await runGantry(args, { cwd: ws.root, env: { ...ws.env, XDG_CONFIG_HOME: config, ...env }, input })
   return { ...result, elapsedMs: performance.now() - started }
@@ -68,7 +85,9 @@ describe('e2e: gantry health', function () {
     const human = await run(ready, config, ['health', '--url', readyUrl])
     expect(human.code, human.stderr).to.equal(0)
     expect(human.stdout).to.include(`${readyUrl}: ready (pass), Gantry ${VERSION}`)
-    expect(human.stdout).to.match(/^CHECK\s+STATUS\s+LATENCY\s+MESSAGE$/m).and.match(/^migrations:status\s+pass\s+[\d.]+ ms/m)
+    expect(human.stdout)
+      .to.match(/^CHECK\s+STATUS\s+LATENCY\s+MESSAGE$/m)
+      .and.match(/^migrations:status\s+pass\s+[\d.]+ ms/m)
     expect(human.stderr, 'same major version: no warning').to.equal('')
 
     const json = await run(ready, config, ['health', '--url', readyUrl, '--json'])
@@ -149,7 +168,8 @@ describe('e2e: gantry login and logout', function () {
   const credentialsFile = (): string => join(config, 'gantry', 'credentials.json')
   const stored = (): Record<string, { kind: string; accessToken?: string; refreshToken?: string; apiKey?: string }> =>
     (JSON.parse(readFileSync(credentialsFile(), 'utf8')) as { servers: Record<string, { kind: string }> }).servers
-  const login = (password: string = ADMIN.password, extra: string[] = []) => run(ws, config, ['login', '--url', url, '--email', ADMIN.email, '--password-stdin', ...extra], password)
+  const login = (password: string = ADMIN.password, extra: string[] = []) =>
+    run(ws, config, ['login', '--url', url, '--email', ADMIN.email, '--password-stdin', ...extra], password)
 
   before(async () => {
     ws = await createServeWorkspace()
@@ -262,7 +282,9 @@ describe('e2e: the deploy workflow of gantry init', function () {
 
   /** The workflow's `run:` lines that call gantry, in order, as they are written. */
   const gantrySteps = (): string[] => {
-    const workflow = parseYaml(readFileSync(join(ws.root, '.github', 'workflows', 'deploy.yml'), 'utf8')) as { jobs: { deploy: { steps: Array<{ run?: string }> } } }
+    const workflow = parseYaml(readFileSync(join(ws.root, '.github', 'workflows', 'deploy.yml'), 'utf8')) as {
+      jobs: { deploy: { steps: Array<{ run?: string }> } }
+    }
     return workflow.jobs.deploy.steps.flatMap((s) => (s.run ?? '').split('\n')).filter((line) => /^gantry /.test(line.trim()))
   }
   /** Runs `lines` as GitHub Actions runs a step (bash -e), with `gantry` on PATH as node_modules/.bin puts it. */
@@ -304,7 +326,9 @@ describe('e2e: the deploy workflow of gantry init', function () {
   })
 
   it('fails the job with exit 3 when the gate is not passed (no server answering)', async () => {
-    const health = gantrySteps().filter((l) => l.includes(' health ')).map((l) => l.replace('--wait 120', '--wait 1'))
+    const health = gantrySteps()
+      .filter((l) => l.includes(' health '))
+      .map((l) => l.replace('--wait 120', '--wait 1'))
     const result = await runScript([...health, 'echo after-the-gate'], { ...ws.env, GANTRY_ENV: 'production', GANTRY_URL: await closedUrl() })
     expect(result.code).to.equal(3)
     expect(result.stdout).not.to.include('after-the-gate')

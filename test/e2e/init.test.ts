@@ -11,7 +11,18 @@ interface InitResult {
   warnings: string[]
 }
 
-const SCAFFOLD = ['gantry.config.json', '.env.example', '.env.development', '.gitignore', 'migrations/.gitkeep', 'seeds/.gitkeep', 'docker-compose.yml', 'Dockerfile', '.dockerignore', '.github/workflows/deploy.yml']
+const SCAFFOLD = [
+  'gantry.config.json',
+  '.env.example',
+  '.env.development',
+  '.gitignore',
+  'migrations/.gitkeep',
+  'seeds/.gitkeep',
+  'docker-compose.yml',
+  'Dockerfile',
+  '.dockerignore',
+  '.github/workflows/deploy.yml',
+]
 
 interface Compose {
   services: Record<string, { image?: string; build?: string; environment?: Record<string, string>; depends_on?: Record<string, { condition: string }> }>
@@ -51,7 +62,9 @@ describe('e2e: gantry init', function () {
     expect(server?.depends_on?.redis?.condition).to.equal('service_healthy')
     expect(readFileSync(join(root, 'Dockerfile'), 'utf8')).to.match(/^CMD \["gantry", "serve"\]$/m)
     expect(readFileSync(join(root, '.dockerignore'), 'utf8').split('\n')).to.include('.env.*')
-    expect(readFileSync(join(root, '.gitignore'), 'utf8')).to.include('.env.*').and.include('!.env.example')
+    expect(readFileSync(join(root, '.gitignore'), 'utf8'))
+      .to.include('.env.*')
+      .and.include('!.env.example')
   })
 
   it('takes every answer as a flag (MariaDB, no Redis, js migrations) and prints next steps', async () => {
@@ -105,7 +118,9 @@ describe('e2e: gantry init', function () {
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'shop', dependencies: { gantry: 'file:../gantry' } }))
     const result = await runGantry(['init', '--yes'], { cwd: dir })
     expect(result.code, result.stderr).to.equal(0)
-    expect(result.stderr).to.match(/^Warning: package\.json installs gantry from file:\.\.\/gantry, .*npm pack .*gantry && npm install --save-prod \.\/gantry-\*\.tgz$/m)
+    expect(result.stderr).to.match(
+      /^Warning: package\.json installs gantry from file:\.\.\/gantry, .*npm pack .*gantry && npm install --save-prod \.\/gantry-\*\.tgz$/m,
+    )
     for (const file of SCAFFOLD) expect(existsSync(join(dir, file)), file).to.equal(true)
     expect(readFileSync(join(dir, '.gitignore'), 'utf8').split('\n')).to.include('node_modules/')
   })
@@ -117,7 +132,9 @@ describe('e2e: gantry init', function () {
     expect(result.stderr).to.equal('')
     const { warnings } = parseJson<InitResult>(result)
     expect(warnings).to.have.length(1)
-    expect(warnings[0]).to.match(/^gantry is a devDependency: the Dockerfile installs dependencies only \(npm ci --omit=dev\).* npm install --save-prod gantry@\^0\.1\.0$/)
+    expect(warnings[0]).to.match(
+      /^gantry is a devDependency: the Dockerfile installs dependencies only \(npm ci --omit=dev\).* npm install --save-prod gantry@\^0\.1\.0$/,
+    )
     const terminal = await runGantry(['init', '--yes', '--force'], { cwd: dir })
     expect(terminal.stderr).to.include(`Warning: ${warnings[0]}`)
   })

@@ -62,7 +62,11 @@ describe('gantry maintenance (built CLI, SQLite)', function () {
   it('refuses bad input (exit 2), and needs --force to turn it on in a protected environment (exit 2 FORCE_REQUIRED)', async () => {
     const { gantry } = workspace()
     ok(await gantry(['migrate', 'latest']))
-    for (const args of [['--retry-after', '0'], ['--retry-after', '86401'], ['--message', 'x'.repeat(501)]]) {
+    for (const args of [
+      ['--retry-after', '0'],
+      ['--retry-after', '86401'],
+      ['--message', 'x'.repeat(501)],
+    ]) {
       const bad = await gantry(['maintenance', 'on', ...args, '--json'])
       expect(bad.code, args[0]).to.equal(2)
       expect(parseJson<{ error: { code: string } }>(bad).error.code).to.equal('INVALID_INPUT')
@@ -116,7 +120,10 @@ export async function down() {}
       const failed = await gantry(['migrate', 'latest', '--maintenance'])
       expect(failed.code).to.equal(1)
       expect(seen(root, 'fails')).to.deep.include({ enabled: true })
-      expect(failed.stderr).to.match(/Maintenance mode is on until the migration ends/).and.match(/MIGRATION_FAILED/).and.match(/Maintenance mode is off/)
+      expect(failed.stderr)
+        .to.match(/Maintenance mode is on until the migration ends/)
+        .and.match(/MIGRATION_FAILED/)
+        .and.match(/Maintenance mode is off/)
       expect((await state(gantry)).enabled).to.equal(false)
 
       const log = parseJson<AuditPage>(ok(await gantry(['audit', 'list', '--json']))).data.filter((e) => e.action.startsWith('maintenance.'))
@@ -124,14 +131,16 @@ export async function down() {}
       expect(log.every((e) => e.actor.startsWith('local:'))).to.equal(true)
     })
 
-    it('leaves an operator\'s maintenance on after the migration (saying so), also when one fails; audits nothing of its own', async () => {
+    it("leaves an operator's maintenance on after the migration (saying so), also when one fails; audits nothing of its own", async () => {
       const { root, gantry } = workspace()
       ok(await gantry(['migrate', 'latest']))
       const operator = parseJson<State>(ok(await gantry(['maintenance', 'on', '--retry-after', '600', '--message', 'Operator window', '--json'])))
       writeFileSync(join(root, 'migrations', '20260101000000_seen.js'), recording('kept', false))
       const run = ok(await gantry(['migrate', 'latest', '--maintenance']))
       expect(seen(root, 'kept')).to.deep.equal(operator)
-      expect(run.stderr).to.include(`Maintenance mode is on already (since ${operator.since}, by ${operator.by}); it stays on after the migration: \`gantry maintenance off\` ends it.`)
+      expect(run.stderr).to.include(
+        `Maintenance mode is on already (since ${operator.since}, by ${operator.by}); it stays on after the migration: \`gantry maintenance off\` ends it.`,
+      )
       expect(run.stderr).to.not.match(/Maintenance mode is off/)
       expect(run.stdout).to.match(/✔ app\/20260101000000_seen/)
       expect(await state(gantry)).to.deep.equal(operator)

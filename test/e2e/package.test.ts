@@ -14,8 +14,11 @@ interface PackResult {
 /** Runs a program to completion. */
 function run(file: string, args: readonly string[], cwd: string): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(file, args, { cwd, env: cliEnv({ GANTRY_AUTH_SECRET: 'e2e-secret-e2e-secret-e2e-secret-e2e' }), maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) =>
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+    execFile(
+      file,
+      args,
+      { cwd, env: cliEnv({ GANTRY_AUTH_SECRET: 'e2e-secret-e2e-secret-e2e-secret-e2e' }), maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
     )
   })
 }
@@ -49,7 +52,16 @@ describe('e2e: the packed package ships what runs, and it runs (npm pack, extrac
     expect(paths.filter((p) => /bundle-meta|tsbuildinfo/.test(p))).to.deep.equal([])
     expect(paths.filter((p) => /^dist\/commands\/(?!index\.js$|chunk-[A-Z0-9]+\.js$)/.test(p))).to.deep.equal([])
     expect(paths).not.to.include('bin/dev.js')
-    for (const p of ['bin/run.js', 'dist/commands/index.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/hooks/command-not-found.js', 'oclif.manifest.json', 'schema/gantry.config.schema.json', 'templates/init/gitignore']) {
+    for (const p of [
+      'bin/run.js',
+      'dist/commands/index.js',
+      'dist/src/index.js',
+      'dist/src/index.d.ts',
+      'dist/src/cli/hooks/command-not-found.js',
+      'oclif.manifest.json',
+      'schema/gantry.config.schema.json',
+      'templates/init/gitignore',
+    ]) {
       expect(paths, p).to.include(p)
     }
     expect(paths.filter((p) => /^dist\/migrations\/.*\.js$/.test(p))).to.have.length.at.least(4)
@@ -69,7 +81,10 @@ describe('e2e: the packed package ships what runs, and it runs (npm pack, extrac
     expect(typo.code).to.equal(2)
     expect(typo.stderr).to.match(/users list/)
 
-    writeFileSync(join(app, 'check.cjs'), "const { createGantry, GANTRY_PERMISSIONS } = require('gantry'); console.log(typeof createGantry, GANTRY_PERMISSIONS.length > 0)")
+    writeFileSync(
+      join(app, 'check.cjs'),
+      "const { createGantry, GANTRY_PERMISSIONS } = require('gantry'); console.log(typeof createGantry, GANTRY_PERMISSIONS.length > 0)",
+    )
     const required = await run(process.execPath, ['check.cjs'], app)
     expect(required.code, required.stderr).to.equal(0)
     expect(required.stdout.trim()).to.equal('function true')

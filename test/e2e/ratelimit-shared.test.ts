@@ -73,14 +73,41 @@ describe('e2e: rate limits shared by several gantry serve processes', function (
     own.push(() => started.stop())
     return started
   }
-  const rule = (name: string, path: string, extra: readonly string[] = []): string[] => ['ratelimit', 'set', name, '--match', `GET ${path}`, '--limit', String(LIMIT), '--window', `${WINDOW_MS / 1000}s`, '--burst', String(BURST), ...extra]
+  const rule = (name: string, path: string, extra: readonly string[] = []): string[] => [
+    'ratelimit',
+    'set',
+    name,
+    '--match',
+    `GET ${path}`,
+    '--limit',
+    String(LIMIT),
+    '--window',
+    `${WINDOW_MS / 1000}s`,
+    '--burst',
+    String(BURST),
+    ...extra,
+  ]
 
   before(async function () {
     this.timeout(60_000)
     ws = await createRedisWorkspace()
     sharedRedis = await startRedisServer()
     // The rules of the fleet's tests, stored before it starts: each instance loads them at start.
-    await gantryOk(sharedRedis.url, ['ratelimit', 'set', 'live-4', '--match', 'GET /api/e2e-4/*', '--key', 'ip', '--limit', '1000', '--window', '2s', '--burst', '1000'])
+    await gantryOk(sharedRedis.url, [
+      'ratelimit',
+      'set',
+      'live-4',
+      '--match',
+      'GET /api/e2e-4/*',
+      '--key',
+      'ip',
+      '--limit',
+      '1000',
+      '--window',
+      '2s',
+      '--burst',
+      '1000',
+    ])
     await gantryOk(sharedRedis.url, rule('shadow-5', '/api/e2e-5/*', ['--key', 'global', '--shadow']))
     fleet = await startFleet(ws, vars(sharedRedis.url), 4)
   })
@@ -98,14 +125,25 @@ describe('e2e: rate limits shared by several gantry serve processes', function (
     const NEW = 500
     const load = startLoad({ urls, targets: ['/api/e2e-4/x'], ratePerSecond: 120, maxRequests: 1200, maxMs: 8000 })
     // Every instance answers under the old figures first.
-    await until(async () => (urls.every((_, i) => load.shots.some((s) => s.instance === i && policyQuota(s, 'live-4') === OLD)) ? true : undefined), 'the old quota on every instance')
+    await until(
+      async () => (urls.every((_, i) => load.shots.some((s) => s.instance === i && policyQuota(s, 'live-4') === OLD)) ? true : undefined),
+      'the old quota on every instance',
+    )
     const cliStartedAt = performance.now()
     await gantryOk(sharedRedis.url, ['ratelimit', 'set', 'live-4', '--limit', String(NEW)])
     const cliExitedAt = performance.now()
-    await until(async () => (urls.every((_, i) => load.shots.some((s) => s.instance === i && policyQuota(s, 'live-4') === NEW)) ? true : undefined), 'the new quota on every instance', { timeoutMs: 5000 })
+    await until(
+      async () => (urls.every((_, i) => load.shots.some((s) => s.instance === i && policyQuota(s, 'live-4') === NEW)) ? true : undefined),
+      'the new quota on every instance',
+      { timeoutMs: 5000 },
+    )
     // More load, so "stays" is checked on every instance: 10 requests each sent after its first new answer.
-    const firstNewAt = (i: number): number => Math.min(...load.shots.filter((s) => s.instance === i && policyQuota(s, 'live-4') === NEW).map((s) => s.answeredAt))
-    await until(async () => (urls.every((_, i) => load.shots.filter((s) => s.instance === i && s.sentAt > firstNewAt(i)).length >= 10) ? true : undefined), 'load after the change')
+    const firstNewAt = (i: number): number =>
+      Math.min(...load.shots.filter((s) => s.instance === i && policyQuota(s, 'live-4') === NEW).map((s) => s.answeredAt))
+    await until(
+      async () => (urls.every((_, i) => load.shots.filter((s) => s.instance === i && s.sentAt > firstNewAt(i)).length >= 10) ? true : undefined),
+      'load after the change',
+    )
     const shots = await load.stop()
     expectNoServerErrors(shots)
     expect(shots.every((s) => s.status !== 429)).to.equal(true)
@@ -113,7 +151,9 @@ describe('e2e: rate limits shared by several gantry serve processes', function (
     const lags: number[] = []
     for (let i = 0; i < urls.length; i++) {
       const mine = shots.filter((s) => s.instance === i)
-      const firstNew = mine.filter((s) => policyQuota(s, 'live-4') === NEW).sort((a, b) => a.answeredAt - b.answeredAt)[0] ?? expect.fail(`instance ${i}: no answer with q=${NEW}`)
+      const firstNew =
+        mine.filter((s) => policyQuota(s, 'live-4') === NEW).sort((a, b) => a.answeredAt - b.answeredAt)[0] ??
+        expect.fail(`instance ${i}: no answer with q=${NEW}`)
       lags.push(firstNew.answeredAt - cliExitedAt)
       expect(firstNew.answeredAt - cliExitedAt, `instance ${i}: from the CLI's exit to the first answer with q=${NEW}`).to.be.at.most(1000)
       // Once an instance has answered with the new rule, every request it gets later is under it.
@@ -123,7 +163,9 @@ describe('e2e: rate limits shared by several gantry serve processes', function (
       // And before the change began it was the old one.
       expect(mine.filter((s) => s.answeredAt < cliStartedAt).every((s) => policyQuota(s, 'live-4') === OLD)).to.equal(true)
     }
-    console.log(`      live change: CLI ran ${ms(cliExitedAt - cliStartedAt)}; first q=${NEW} per instance at ${lags.map(ms).join(', ')} from its exit (negative: before it exited)`)
+    console.log(
+      `      live change: CLI ran ${ms(cliExitedAt - cliStartedAt)}; first q=${NEW} per instance at ${lags.map(ms).join(', ')} from its exit (negative: before it exited)`,
+    )
   })
 
   it('every instance listens on gantry:rl:changed (a change reaches it at once, not at the next poll), and again after its Redis restarts', async () => {
@@ -147,14 +189,19 @@ describe('e2e: rate limits shared by several gantry serve processes', function (
 
   it('a shadow rule refuses nothing under 10× load, and counts what it would have refused: /metrics on each instance, then `ratelimit list` summed across them', async () => {
     const { urls } = fleet ?? expect.fail('no fleet')
-    const listBefore = parseJson<{ data: { name: string; counts: { admitted: number; shadowRefused: number } }[] }>(await gantryOk(sharedRedis.url, ['ratelimit', 'list', '--json']))
+    const listBefore = parseJson<{ data: { name: string; counts: { admitted: number; shadowRefused: number } }[] }>(
+      await gantryOk(sharedRedis.url, ['ratelimit', 'list', '--json']),
+    )
     const before = listBefore.data.find((r) => r.name === 'shadow-5')?.counts ?? expect.fail('no shadow-5 in the list')
     const load = startLoad({ urls, targets: ['/api/e2e-5/x'], ratePerSecond: 1.5 * TEN_TIMES, maxRequests: 450, maxMs: 3000 })
     const shots = await load.done
     const loadEndedAt = performance.now()
     expectNoServerErrors(shots)
     expectLoad(shots, urls.length, TEN_TIMES)
-    expect(shots.filter((s) => s.status !== 404).map((s) => s.status), 'every request reached the router (404: no such route)').to.deep.equal([])
+    expect(
+      shots.filter((s) => s.status !== 404).map((s) => s.status),
+      'every request reached the router (404: no such route)',
+    ).to.deep.equal([])
     // A shadow rule is not advertised: clients must not slow down for it.
     expect(shots.filter((s) => policyQuota(s, 'shadow-5') !== undefined)).to.have.length(0)
 
@@ -173,11 +220,13 @@ describe('e2e: rate limits shared by several gantry serve processes', function (
     // Each instance flushes its counts every 5 s: the list catches up with every instance's /metrics.
     const counts = await until(
       async () => {
-        const list = parseJson<{ data: { name: string; counts: { admitted: number; shadowRefused: number } }[] }>(await gantryOk(sharedRedis.url, ['ratelimit', 'list', '--json']))
+        const list = parseJson<{ data: { name: string; counts: { admitted: number; shadowRefused: number } }[] }>(
+          await gantryOk(sharedRedis.url, ['ratelimit', 'list', '--json']),
+        )
         const found = list.data.find((r) => r.name === 'shadow-5')?.counts
         return found && found.shadowRefused - before.shadowRefused === shadowRefused && found.admitted - before.admitted === admitted ? found : undefined
       },
-      '`ratelimit list` showing every instance\'s shadow refusals',
+      "`ratelimit list` showing every instance's shadow refusals",
       { timeoutMs: 15_000, intervalMs: 250 },
     )
     expect(counts.shadowRefused).to.be.greaterThan(0)
@@ -232,7 +281,9 @@ describe('e2e: rate limits shared by several gantry serve processes', function (
     // without RateLimit fields, counted in gantry_ratelimit_store_errors_total. On a busy 2-core machine a few
     // of 1,200 do (issue 15: "expected undefined to equal 20"). Each such answer must be one of those counted
     // errors, no more, no fewer; the budget is checked on the answers Redis decided.
-    const storeErrors = (await Promise.all(urls.map(async (url, i) => metricSamples((await shoot(i, url, '/metrics')).body, 'gantry_ratelimit_store_errors_total')))).flat()
+    const storeErrors = (
+      await Promise.all(urls.map(async (url, i) => metricSamples((await shoot(i, url, '/metrics')).body, 'gantry_ratelimit_store_errors_total')))
+    ).flat()
     const reports: string[] = []
     for (const [i, name] of names.entries()) {
       const mine = shots.filter((s) => s.path === paths[i])
@@ -244,7 +295,9 @@ describe('e2e: rate limits shared by several gantry serve processes', function (
       const report = expectWithinBudget(decided, { limit: LIMIT, windowMs: WINDOW_MS, burst: BURST })
       expect(report.admitted).to.be.at.least(0.8 * (BURST + (LIMIT * facts.elapsedMs) / WINDOW_MS))
       for (const shot of decided.filter((s) => s.status !== 429)) expect(policyQuota(shot, name)).to.equal(LIMIT)
-      reports.push(`${name}: ${facts.sent} in ${ms(facts.elapsedMs)}, admitted ${report.admitted} ≤ ${report.bound.toFixed(1)}, max ${report.maxInWindow}/window, ${failedOpen.length} failed open`)
+      reports.push(
+        `${name}: ${facts.sent} in ${ms(facts.elapsedMs)}, admitted ${report.admitted} ≤ ${report.bound.toFixed(1)}, max ${report.maxInWindow}/window, ${failedOpen.length} failed open`,
+      )
     }
     expect(new Set(owners).size, 'keys on distinct nodes').to.equal(names.length)
     for (const serve of serves) expect(serve.child.exitCode).to.equal(null)
@@ -272,14 +325,22 @@ describe('e2e: rate limits shared by several gantry serve processes', function (
       // The RateLimit fields are there only when the store answered (a rule failing open has no state to report).
       return a.status === 404 && b.status === 404 && policyQuota(a, 'f-probe') === 2 && policyQuota(b, 'f-probe') === 2 && c.status === 429 ? true : undefined
     }
-    const login = (instance: number, email: string): Promise<Shot> => shoot(instance, urls[instance] ?? '', '/api/v1/auth/login', { method: 'POST', body: { email, password: 'not the password, long enough' } })
+    const login = (instance: number, email: string): Promise<Shot> =>
+      shoot(instance, urls[instance] ?? '', '/api/v1/auth/login', { method: 'POST', body: { email, password: 'not the password, long enough' } })
     const fromRedis = (shot: Shot): boolean => policyQuota(shot, 'f-open') === LIMIT
 
     const load = startLoad({ urls, targets: ['/api/e2e-3/x'], ratePerSecond: 50, maxRequests: 2000, maxMs: 40_000 })
     /** Holds a fault for at least 1 s of load and 20 answers sent during it. */
     const holdFault = (since: number) =>
-      until(async () => (performance.now() - since >= 1000 && load.shots.filter((s) => s.sentAt >= since).length >= 20 ? true : undefined), 'load during the fault', { timeoutMs: 10_000 })
-    await until(async () => (urls.every((_, i) => load.shots.some((s) => s.instance === i && fromRedis(s))) ? true : undefined), 'both instances deciding from Redis')
+      until(
+        async () => (performance.now() - since >= 1000 && load.shots.filter((s) => s.sentAt >= since).length >= 20 ? true : undefined),
+        'load during the fault',
+        { timeoutMs: 10_000 },
+      )
+    await until(
+      async () => (urls.every((_, i) => load.shots.some((s) => s.instance === i && fromRedis(s))) ? true : undefined),
+      'both instances deciding from Redis',
+    )
     expect(Number(await redis.cli(['pttl', 'gantry:rl:f-open:all']))).to.be.greaterThan(0)
 
     // An account that spent its login burst on Redis before the fault (observed, not asserted: see below).
@@ -321,16 +382,28 @@ describe('e2e: rate limits shared by several gantry serve processes', function (
     // The open rule admitted everything decided while Redis could not answer.
     const duringPause = shots.filter((s) => s.sentAt >= pausedAt && s.answeredAt < resumedAt)
     const duringKill = shots.filter((s) => s.sentAt >= killedAt && s.answeredAt < restartingAt)
-    for (const [what, during] of [['paused', duringPause], ['killed', duringKill]] as const) {
+    for (const [what, during] of [
+      ['paused', duringPause],
+      ['killed', duringKill],
+    ] as const) {
       expect(during.length, `requests while ${what}`).to.be.at.least(15)
-      expect(during.filter((s) => s.status !== 404).map((s) => s.status), `refusals while ${what}`).to.deep.equal([])
+      expect(
+        during.filter((s) => s.status !== 404).map((s) => s.status),
+        `refusals while ${what}`,
+      ).to.deep.equal([])
       expect(during.filter(fromRedis), `decided by Redis while ${what}`).to.have.length(0)
       // Fail fast: a decision waits at most the 100 ms command timeout for Redis, never for Redis to return.
       expect(Math.max(...during.map((s) => s.answeredAt - s.sentAt)), `slowest answer while ${what}`).to.be.below(1000)
     }
     // The login ceiling (login-account: burst 5, 10 per 15 min) held in this instance's memory: 5 attempts, then 429.
-    for (const [what, logins] of [['paused', loginsPaused], ['killed', loginsKilled]] as const) {
-      expect(logins.filter((s) => s.status === 401), `logins answered while ${what}`).to.have.length(5)
+    for (const [what, logins] of [
+      ['paused', loginsPaused],
+      ['killed', loginsKilled],
+    ] as const) {
+      expect(
+        logins.filter((s) => s.status === 401),
+        `logins answered while ${what}`,
+      ).to.have.length(5)
       const refused = logins.filter((s) => s.status === 429)
       expect(refused, `logins refused while ${what}`).to.have.length(3)
       for (const shot of refused) expectRefusal(shot)

@@ -59,7 +59,10 @@ function failed(r: CliResult, exit: number, code: string, message: RegExp): Erro
   const { error } = parseJson<{ error: ErrorBody }>(r)
   expect(error.code).to.equal(code)
   expect(error.message).to.match(message).and.not.include('\n')
-  expect(Object.keys(error).every((k) => ['code', 'message', 'hint', 'details'].includes(k)), Object.keys(error).join()).to.equal(true)
+  expect(
+    Object.keys(error).every((k) => ['code', 'message', 'hint', 'details'].includes(k)),
+    Object.keys(error).join(),
+  ).to.equal(true)
   if (error.hint !== undefined) expect(error.hint).to.be.a('string')
   expect(r.stderr).to.equal(`Error (${code}): ${error.message}\n`)
   return error
@@ -96,7 +99,9 @@ const listOf = async (gantry: Gantry, ...args: string[]): Promise<RateLimitList>
 const exportOf = async (gantry: Gantry, ...args: string[]): Promise<RulesFile> => json<RulesFile>(await gantry(['ratelimit', 'export', '--json', ...args]))
 /** The rate-limit entries of the audit log, oldest first. */
 const auditOf = async (gantry: Gantry, ...args: string[]): Promise<AuditEntry[]> =>
-  json<{ data: AuditEntry[] }>(await gantry(['audit', 'list', '--limit', '500', '--json', ...args])).data.filter((e) => e.action.startsWith('ratelimits.')).reverse()
+  json<{ data: AuditEntry[] }>(await gantry(['audit', 'list', '--limit', '500', '--json', ...args]))
+    .data.filter((e) => e.action.startsWith('ratelimits.'))
+    .reverse()
 /** Every entry is by the one local actor (`local:<os user>@<host>`). */
 function byLocalActor(entries: readonly AuditEntry[]): void {
   expect(entries.length).to.be.above(0)
@@ -127,17 +132,36 @@ describe('gantry ratelimit (built CLI)', function () {
       // Development is unlimited: the login rules and nothing else.
       const empty = await listOf(gantry)
       expect(empty).to.deep.include({ overrides: [], version: 0, nextCursor: null })
-      expect(empty.data.map((r) => [r.name, r.source])).to.deep.equal([['login-ip', 'builtin'], ['login-account', 'builtin']])
+      expect(empty.data.map((r) => [r.name, r.source])).to.deep.equal([
+        ['login-ip', 'builtin'],
+        ['login-account', 'builtin'],
+      ])
 
       const created = ok(await gantry(['ratelimit', 'set', 'api', '--match', '* /api/*', '--limit', '100', '--window', '1m', '--burst', '20']))
       expect(created.stdout).to.equal('Rule api: 100/1m burst 20 per ip on * /api/*. Every server applies it within a second.\n')
       const patched = ruleOf(await gantry(['ratelimit', 'set', 'api', '--limit', '50', '--json']))
-      expect(patched).to.deep.include({ name: 'api', match: '* /api/*', key: 'ip', limit: 50, window: '1m', burst: 20, mode: 'enforce', onStoreError: 'open', enabled: true, source: 'database', counts: NO_COUNTS })
+      expect(patched).to.deep.include({
+        name: 'api',
+        match: '* /api/*',
+        key: 'ip',
+        limit: 50,
+        window: '1m',
+        burst: 20,
+        mode: 'enforce',
+        onStoreError: 'open',
+        enabled: true,
+        source: 'database',
+        counts: NO_COUNTS,
+      })
       expect(Date.parse(patched.updatedAt ?? '')).to.be.closeTo(Date.now(), 60_000)
 
       expect(ruleOf(await gantry(['ratelimit', 'set', 'api', '--shadow', '--json']))).to.deep.include({ mode: 'shadow', limit: 50, burst: 20, enabled: true })
-      expect(ok(await gantry(['ratelimit', 'set', 'api', '--enforce'])).stdout).to.equal('Rule api: 50/1m burst 20 per ip on * /api/*. Every server applies it within a second.\n')
-      expect(ok(await gantry(['ratelimit', 'set', 'api', '--disable'])).stdout).to.equal('Rule api: 50/1m burst 20 per ip on * /api/* (disabled). Every server applies it within a second.\n')
+      expect(ok(await gantry(['ratelimit', 'set', 'api', '--enforce'])).stdout).to.equal(
+        'Rule api: 50/1m burst 20 per ip on * /api/*. Every server applies it within a second.\n',
+      )
+      expect(ok(await gantry(['ratelimit', 'set', 'api', '--disable'])).stdout).to.equal(
+        'Rule api: 50/1m burst 20 per ip on * /api/* (disabled). Every server applies it within a second.\n',
+      )
       const closed = ruleOf(await gantry(['ratelimit', 'set', 'api', '--enable', '--on-store-error', 'closed', '--json']))
       expect(closed).to.deep.include({ mode: 'enforce', enabled: true, onStoreError: 'closed', limit: 50, burst: 20, match: '* /api/*' })
       // The same figures again change nothing: same rule, no version bump, no audit entry.
@@ -150,12 +174,22 @@ describe('gantry ratelimit (built CLI)', function () {
       ok(await gantry(['ratelimit', 'set', 'search', '--match', 'get /api/search', '--key', 'global', '--limit', '10', '--window', '1s']))
 
       // Four patches of four fields at once: each works from the state the one before committed.
-      await inBatches([['--limit', '60'], ['--burst', '30'], ['--shadow'], ['--on-store-error', 'local']], (flags) => gantry(['ratelimit', 'set', 'search', ...flags]).then(ok))
+      await inBatches([['--limit', '60'], ['--burst', '30'], ['--shadow'], ['--on-store-error', 'local']], (flags) =>
+        gantry(['ratelimit', 'set', 'search', ...flags]).then(ok),
+      )
 
       const list = await listOf(gantry)
       expect(list.data.map((r) => r.name)).to.deep.equal(['login-ip', 'login-account', 'default', 'api', 'search'])
       expect(list.data.map((r) => r.source)).to.deep.equal(['builtin', 'builtin', 'database', 'database', 'database'])
-      expect(list.data[4]).to.deep.include({ match: 'GET /api/search', key: 'global', limit: 60, window: '1s', burst: 30, mode: 'shadow', onStoreError: 'local' })
+      expect(list.data[4]).to.deep.include({
+        match: 'GET /api/search',
+        key: 'global',
+        limit: 60,
+        window: '1s',
+        burst: 30,
+        mode: 'shadow',
+        onStoreError: 'local',
+      })
       expect(list).to.deep.include({ overrides: [], version: 12, nextCursor: null })
       const table = ok(await gantry(['ratelimit', 'list'])).stdout
       expect(table.split('\n')[0]).to.match(/^NAME\s+MATCH\s+KEY\s+RATE\s+MODE\s+STORE DOWN\s+SOURCE\s+ADMITTED\s+REFUSED\s+SHADOW\s+ERRORS$/)
@@ -171,7 +205,17 @@ describe('gantry ratelimit (built CLI)', function () {
       byLocalActor(log)
       expect(log[1]).to.deep.include({ targetId: 'api' })
       expect(log[1]?.before).to.deep.include({ limit: 100, burst: 20 })
-      expect(log[1]?.after).to.deep.equal({ name: 'api', match: '* /api/*', key: 'ip', limit: 50, window: '1m', burst: 20, mode: 'enforce', onStoreError: 'open', enabled: true })
+      expect(log[1]?.after).to.deep.equal({
+        name: 'api',
+        match: '* /api/*',
+        key: 'ip',
+        limit: 50,
+        window: '1m',
+        burst: 20,
+        mode: 'enforce',
+        onStoreError: 'open',
+        enabled: true,
+      })
       expect(log[0]?.before).to.equal(null)
     })
 
@@ -213,15 +257,46 @@ describe('gantry ratelimit (built CLI)', function () {
       ok(await gantry(['migrate', 'latest', '-e', 'staging']))
       const before = await listOf(gantry, '-e', 'staging')
       expect(before).to.deep.include({ overrides: [], version: 0, nextCursor: null })
-      expect(before.data.map((r) => [r.name, r.source])).to.deep.equal([['login-ip', 'builtin'], ['login-account', 'builtin'], ['default', 'config']])
-      expect(before.data[2]).to.deep.include({ match: '* /*', key: 'ip', limit: 500, window: '1m', burst: 100, mode: 'enforce', onStoreError: 'open', enabled: true, updatedAt: null })
-      expect(rowsOf(ok(await gantry(['ratelimit', 'list', '-e', 'staging'])).stdout)).to.deep.equal([...LOGIN, ['default', '* /*', 'ip', '500/1m burst 100', 'enforce', 'open', 'config', '0', '0', '0', '0']])
+      expect(before.data.map((r) => [r.name, r.source])).to.deep.equal([
+        ['login-ip', 'builtin'],
+        ['login-account', 'builtin'],
+        ['default', 'config'],
+      ])
+      expect(before.data[2]).to.deep.include({
+        match: '* /*',
+        key: 'ip',
+        limit: 500,
+        window: '1m',
+        burst: 100,
+        mode: 'enforce',
+        onStoreError: 'open',
+        enabled: true,
+        updatedAt: null,
+      })
+      expect(rowsOf(ok(await gantry(['ratelimit', 'list', '-e', 'staging'])).stdout)).to.deep.equal([
+        ...LOGIN,
+        ['default', '* /*', 'ip', '500/1m burst 100', 'enforce', 'open', 'config', '0', '0', '0', '0'],
+      ])
       expect(await exportOf(gantry, '-e', 'staging')).to.deep.equal({ rules: [] })
 
       const set = ruleOf(await gantry(['ratelimit', 'set', 'default', '--limit', '200', '-e', 'staging', '--json']))
-      expect(set).to.deep.include({ name: 'default', match: '* /*', key: 'ip', limit: 200, window: '1m', burst: 100, mode: 'enforce', enabled: true, source: 'database' })
+      expect(set).to.deep.include({
+        name: 'default',
+        match: '* /*',
+        key: 'ip',
+        limit: 200,
+        window: '1m',
+        burst: 100,
+        mode: 'enforce',
+        enabled: true,
+        source: 'database',
+      })
       const after = await listOf(gantry, '-e', 'staging')
-      expect(after.data.map((r) => [r.name, r.source, r.limit, r.burst])).to.deep.equal([['login-ip', 'builtin', 100, 20], ['login-account', 'builtin', 10, 5], ['default', 'database', 200, 100]])
+      expect(after.data.map((r) => [r.name, r.source, r.limit, r.burst])).to.deep.equal([
+        ['login-ip', 'builtin', 100, 20],
+        ['login-account', 'builtin', 10, 5],
+        ['default', 'database', 200, 100],
+      ])
       expect(after.version).to.equal(1)
 
       expect(json(await gantry(['ratelimit', 'remove', 'default', '-e', 'staging', '--json']))).to.deep.equal({ removed: 'default', version: 2 })
@@ -236,7 +311,9 @@ describe('gantry ratelimit (built CLI)', function () {
     it('override ip / user / apikey: a plan, a block with --expires, --remove; bad input exits 2, an unknown subject 1', async () => {
       const { gantry } = workspace()
       ok(await gantry(['migrate', 'latest']))
-      const user = json<{ user: { email: string }; password: string }>(await gantry(['users', 'create', '--email', 'ada@example.com', '--generate-password', '--json']))
+      const user = json<{ user: { email: string }; password: string }>(
+        await gantry(['users', 'create', '--email', 'ada@example.com', '--generate-password', '--json']),
+      )
       expect(user.password).to.be.a('string')
       const key = json<{ apiKey: { id: string } }>(await gantry(['apikeys', 'create', '--name', 'ci', '--owner', 'ada@example.com', '--json'])).apiKey.id
       await inBatches(
@@ -249,12 +326,35 @@ describe('gantry ratelimit (built CLI)', function () {
         1,
       )
 
-      const blocked = overrideOf(await gantry(['ratelimit', 'override', 'ip:203.0.113.7', '--block', '--expires', '24h', '--reason', 'credential stuffing', '--json']))
-      expect(blocked).to.deep.include({ rule: '*', subject: 'ip:203.0.113.7', limit: null, window: null, burst: null, blocked: true, reason: 'credential stuffing' })
+      const blocked = overrideOf(
+        await gantry(['ratelimit', 'override', 'ip:203.0.113.7', '--block', '--expires', '24h', '--reason', 'credential stuffing', '--json']),
+      )
+      expect(blocked).to.deep.include({
+        rule: '*',
+        subject: 'ip:203.0.113.7',
+        limit: null,
+        window: null,
+        burst: null,
+        blocked: true,
+        reason: 'credential stuffing',
+      })
       expect(Date.parse(blocked.expiresAt ?? '') - Date.parse(blocked.updatedAt)).to.equal(86_400_000)
-      const plan = overrideOf(await gantry(['ratelimit', 'override', 'user:Ada@Example.com', '--rule', 'per-user', '--limit', '60', '--window', '1m', '--json']))
-      expect(plan).to.deep.include({ rule: 'per-user', subject: 'user:ada@example.com', limit: 60, window: '1m', burst: 60, blocked: false, reason: '', expiresAt: null })
-      const words = ok(await gantry(['ratelimit', 'override', `apikey:${key}`, '--limit', '5000', '--window', '1m', '--burst', '100', '--reason', 'enterprise plan']))
+      const plan = overrideOf(
+        await gantry(['ratelimit', 'override', 'user:Ada@Example.com', '--rule', 'per-user', '--limit', '60', '--window', '1m', '--json']),
+      )
+      expect(plan).to.deep.include({
+        rule: 'per-user',
+        subject: 'user:ada@example.com',
+        limit: 60,
+        window: '1m',
+        burst: 60,
+        blocked: false,
+        reason: '',
+        expiresAt: null,
+      })
+      const words = ok(
+        await gantry(['ratelimit', 'override', `apikey:${key}`, '--limit', '5000', '--window', '1m', '--burst', '100', '--reason', 'enterprise plan']),
+      )
       expect(words.stdout).to.equal(`apikey:${key}: 5000 per 1m, burst 100 under every rule of its kind.\n`)
 
       const cases: Array<[string[], number, string, RegExp]> = [
@@ -292,8 +392,15 @@ describe('gantry ratelimit (built CLI)', function () {
       const removed = json<{ removed: OverrideView; version: number }>(await gantry(['ratelimit', 'override', 'ip:203.0.113.7', '--remove', '--json']))
       expect(removed.removed).to.deep.equal(blocked)
       expect(removed.version).to.equal(list.version + 1)
-      failed(await gantry(['ratelimit', 'override', 'ip:203.0.113.7', '--remove', '--json']), 1, 'RATELIMIT_OVERRIDE_NOT_FOUND', /No override of every rule for ip:203\.0\.113\.7/)
-      expect(ok(await gantry(['ratelimit', 'override', 'user:ada@example.com', '--rule', 'per-user', '--remove'])).stdout).to.equal('Removed the override of user:ada@example.com (rule per-user).\n')
+      failed(
+        await gantry(['ratelimit', 'override', 'ip:203.0.113.7', '--remove', '--json']),
+        1,
+        'RATELIMIT_OVERRIDE_NOT_FOUND',
+        /No override of every rule for ip:203\.0\.113\.7/,
+      )
+      expect(ok(await gantry(['ratelimit', 'override', 'user:ada@example.com', '--rule', 'per-user', '--remove'])).stdout).to.equal(
+        'Removed the override of user:ada@example.com (rule per-user).\n',
+      )
       expect((await listOf(gantry)).overrides.map((o) => o.subject)).to.deep.equal([`apikey:${key}`])
 
       const log = await auditOf(gantry)
@@ -303,7 +410,13 @@ describe('gantry ratelimit (built CLI)', function () {
         ...Array(2).fill('ratelimits.override.remove'),
       ])
       byLocalActor(log)
-      expect(log.map((e) => e.targetId).slice(3)).to.deep.equal(['* ip:203.0.113.7', 'per-user user:ada@example.com', `* apikey:${key}`, '* ip:203.0.113.7', 'per-user user:ada@example.com'])
+      expect(log.map((e) => e.targetId).slice(3)).to.deep.equal([
+        '* ip:203.0.113.7',
+        'per-user user:ada@example.com',
+        `* apikey:${key}`,
+        '* ip:203.0.113.7',
+        'per-user user:ada@example.com',
+      ])
       expect(log[3]?.after).to.deep.equal(blocked)
       expect(log[6]?.before).to.deep.equal(blocked)
     })
@@ -342,10 +455,21 @@ describe('gantry ratelimit (built CLI)', function () {
 
       // The file back as it is: nothing to do.
       expect(ok(await gantry(['ratelimit', 'apply', 'rules.json'])).stdout).to.equal("No changes: the stored rules are the file's.\n")
-      expect(json<ApplyResult>(await gantry(['ratelimit', 'apply', 'rules.json', '--json']))).to.deep.equal({ added: [], changed: [], removed: [], kept: [], unchanged: ['a', 'b', 'c'], applied: false, version: 3 })
+      expect(json<ApplyResult>(await gantry(['ratelimit', 'apply', 'rules.json', '--json']))).to.deep.equal({
+        added: [],
+        changed: [],
+        removed: [],
+        kept: [],
+        unchanged: ['a', 'b', 'c'],
+        applied: false,
+        version: 3,
+      })
 
       // Edited: b changes its match and limit, c is left out, d is new.
-      writeFileSync(file, JSON.stringify({ rules: [a, { ...b, match: 'POST /api/search', limit: 20 }, { name: 'd', match: 'GET /api/export', limit: 5, window: '1h' }] }))
+      writeFileSync(
+        file,
+        JSON.stringify({ rules: [a, { ...b, match: 'POST /api/search', limit: 20 }, { name: 'd', match: 'GET /api/export', limit: 5, window: '1h' }] }),
+      )
       const listed = await listOf(gantry)
       const diff = ['+ d', '~ b (match, limit)', '  c (kept: not in the file; --prune removes it)', '1 to add, 1 to change, 0 to remove, 1 unchanged.']
       expect(ok(await gantry(['ratelimit', 'apply', 'rules.json', '--dry-run'])).stdout).to.equal(`${diff.join('\n')}\n`)
@@ -353,26 +477,56 @@ describe('gantry ratelimit (built CLI)', function () {
       expect(json(await gantry(['ratelimit', 'apply', 'rules.json', '--dry-run', '--json']))).to.deep.equal(dry)
       expect(await listOf(gantry)).to.deep.equal(listed)
 
-      expect(ok(await gantry(['ratelimit', 'apply', 'rules.json', '--yes'])).stdout).to.equal(`${diff.join('\n')}\nApplied (version 4); every server has it within a second.\n`)
+      expect(ok(await gantry(['ratelimit', 'apply', 'rules.json', '--yes'])).stdout).to.equal(
+        `${diff.join('\n')}\nApplied (version 4); every server has it within a second.\n`,
+      )
       const applied = await exportOf(gantry)
       expect(applied.rules.map((r) => r.name)).to.deep.equal(['a', 'b', 'd', 'c'])
       expect(applied.rules[1]).to.deep.equal({ ...b, match: 'POST /api/search', limit: 20 })
-      expect(applied.rules[2]).to.deep.equal({ name: 'd', match: 'GET /api/export', key: 'ip', limit: 5, window: '1h', burst: 5, mode: 'enforce', onStoreError: 'open', enabled: true })
+      expect(applied.rules[2]).to.deep.equal({
+        name: 'd',
+        match: 'GET /api/export',
+        key: 'ip',
+        limit: 5,
+        window: '1h',
+        burst: 5,
+        mode: 'enforce',
+        onStoreError: 'open',
+        enabled: true,
+      })
       expect(applied.rules[3]).to.deep.equal(c)
 
       // Production (protected, the same database): --prune that removes something needs --force without a TTY.
-      failed(await gantry(['ratelimit', 'apply', 'rules.json', '--prune', '-e', 'production', '--json']), 2, 'FORCE_REQUIRED', /Removing 1 rate-limit rule\(s\) in protected environment "production" needs --force/)
+      failed(
+        await gantry(['ratelimit', 'apply', 'rules.json', '--prune', '-e', 'production', '--json']),
+        2,
+        'FORCE_REQUIRED',
+        /Removing 1 rate-limit rule\(s\) in protected environment "production" needs --force/,
+      )
       const refused = await gantry(['ratelimit', 'apply', 'rules.json', '--prune', '--yes', '-e', 'production'])
       failedInWords(refused, 2, 'FORCE_REQUIRED')
       expect(refused.stdout).to.equal('- c\n0 to add, 0 to change, 1 to remove, 3 unchanged.\n')
       expect(await exportOf(gantry)).to.deep.equal(applied)
       expect((await listOf(gantry)).version).to.equal(4)
       // Development is not protected: --prune removes what the file leaves out.
-      expect(json(await gantry(['ratelimit', 'apply', 'rules.json', '--prune', '--yes', '--json']))).to.deep.equal({ added: [], changed: [], removed: ['c'], kept: [], unchanged: ['a', 'b', 'd'], applied: true, version: 5 })
+      expect(json(await gantry(['ratelimit', 'apply', 'rules.json', '--prune', '--yes', '--json']))).to.deep.equal({
+        added: [],
+        changed: [],
+        removed: ['c'],
+        kept: [],
+        unchanged: ['a', 'b', 'd'],
+        applied: true,
+        version: 5,
+      })
       expect((await exportOf(gantry)).rules.map((r) => r.name)).to.deep.equal(['a', 'b', 'd'])
 
       // remove: production needs --force; development does not; a missing rule exits 1.
-      failed(await gantry(['ratelimit', 'remove', 'd', '-e', 'production', '--json']), 2, 'FORCE_REQUIRED', /Removing rate-limit rule "d" in protected environment "production" needs --force/)
+      failed(
+        await gantry(['ratelimit', 'remove', 'd', '-e', 'production', '--json']),
+        2,
+        'FORCE_REQUIRED',
+        /Removing rate-limit rule "d" in protected environment "production" needs --force/,
+      )
       expect((await exportOf(gantry)).rules.map((r) => r.name)).to.deep.equal(['a', 'b', 'd'])
       expect(json(await gantry(['ratelimit', 'remove', 'd', '-e', 'production', '--force', '--json']))).to.deep.equal({ removed: 'd', version: 6 })
       expect(ok(await gantry(['ratelimit', 'remove', 'a'])).stdout).to.equal('Removed rule a. Every server stops applying it within a second.\n')
@@ -381,7 +535,13 @@ describe('gantry ratelimit (built CLI)', function () {
       expect((await exportOf(gantry)).rules.map((r) => r.name)).to.deep.equal(['b'])
 
       const log = await auditOf(gantry)
-      expect(log.map((e) => e.action)).to.deep.equal([...Array(3).fill('ratelimits.set'), 'ratelimits.apply', 'ratelimits.apply', 'ratelimits.remove', 'ratelimits.remove'])
+      expect(log.map((e) => e.action)).to.deep.equal([
+        ...Array(3).fill('ratelimits.set'),
+        'ratelimits.apply',
+        'ratelimits.apply',
+        'ratelimits.remove',
+        'ratelimits.remove',
+      ])
       byLocalActor(log)
       expect(log[3]?.after).to.deep.include({ added: ['d'], removed: [], kept: ['c'] })
       expect(log[4]?.after).to.deep.include({ removed: ['c'] })
@@ -446,7 +606,18 @@ describe('gantry ratelimit (built CLI)', function () {
       expect(hit).to.deep.include({ allowed: true, decidedBy: 'search', shared: false })
       // The server's order: the edge (ip, global), the login rules, then the rules keyed on who called.
       expect(hit.steps.map((s) => s.rule)).to.deep.equal(['edge', 'search', 'login-ip', 'login-account', 'per-user'])
-      expect(hit.step('edge')).to.deep.include({ source: 'database', matched: true, key: 'ip', mode: 'enforce', limit: 100, window: '1m', burst: 20, override: null, wouldAdmit: true, remaining: 20 })
+      expect(hit.step('edge')).to.deep.include({
+        source: 'database',
+        matched: true,
+        key: 'ip',
+        mode: 'enforce',
+        limit: 100,
+        window: '1m',
+        burst: 20,
+        override: null,
+        wouldAdmit: true,
+        remaining: 20,
+      })
       expect(hit.step('search')).to.deep.include({ matched: true, key: 'global', wouldAdmit: true, remaining: 10 })
       expect(hit.step('login-ip')).to.deep.include({ source: 'builtin', matched: false, reason: 'POST /api/v1/auth/login does not cover GET /api/search' })
       expect(hit.step('per-user')).to.deep.include({ matched: false, reason: 'the request has no user' })
@@ -454,7 +625,9 @@ describe('gantry ratelimit (built CLI)', function () {
       expect(miss).to.deep.include({ allowed: true, decidedBy: null })
       for (const step of miss.steps) expect(step.reason, step.rule).to.match(/ does not cover POST \/elsewhere$/)
 
-      const words = ok(await gantry(['ratelimit', 'test', '--path', '/api/search'])).stdout.trimEnd().split('\n')
+      const words = ok(await gantry(['ratelimit', 'test', '--path', '/api/search']))
+        .stdout.trimEnd()
+        .split('\n')
       expect(words[0]).to.match(/^RULE\s+SOURCE\s+MODE\s+FIGURES\s+ANSWER$/)
       expect(rowsOf(words.slice(0, 3).join('\n'))).to.deep.equal([
         ['edge', 'database', 'enforce', '100/1m burst 20', 'admits (20 more at once)'],
@@ -463,16 +636,27 @@ describe('gantry ratelimit (built CLI)', function () {
       expect(words.at(-1)).to.equal('Admitted (deciding rule: search). No Redis: this is an empty in-process store, not what a running server holds.')
 
       ok(await gantry(['ratelimit', 'override', 'ip:203.0.113.9', '--block']))
-      const [blocked, other] = await Promise.all([testOf('--path', '/api/search', '--ip', '203.0.113.9'), testOf('--path', '/api/search', '--ip', '203.0.113.10')])
+      const [blocked, other] = await Promise.all([
+        testOf('--path', '/api/search', '--ip', '203.0.113.9'),
+        testOf('--path', '/api/search', '--ip', '203.0.113.10'),
+      ])
       expect(blocked).to.deep.include({ allowed: false, decidedBy: 'edge' })
       expect(blocked.step('edge')).to.deep.include({ matched: true, override: 'blocked', limit: null, wouldAdmit: false, remaining: 0 })
       expect(blocked.step('edge')?.retryAfter).to.be.above(0)
       expect(blocked.step('search')).to.deep.include({ matched: false, reason: 'not reached: an earlier rule refuses' })
       expect(other).to.deep.include({ allowed: true, decidedBy: 'search' })
       const refusal = ok(await gantry(['ratelimit', 'test', '--path', '/api/search', '--ip', '203.0.113.9'])).stdout
-      expect(refusal).to.match(/^edge\s+database\s+enforce\s+blocked \(override\)\s+refuses \(retry after \d+ s\)$/m).and.match(/^Refused \(deciding rule: edge\)\./m)
+      expect(refusal)
+        .to.match(/^edge\s+database\s+enforce\s+blocked \(override\)\s+refuses \(retry after \d+ s\)$/m)
+        .and.match(/^Refused \(deciding rule: edge\)\./m)
 
-      const bad = await inBatches([['--path', 'nopath'], ['--path', '/x', '--user', 'nobody@example.com']], (args) => gantry(['ratelimit', 'test', ...args, '--json']))
+      const bad = await inBatches(
+        [
+          ['--path', 'nopath'],
+          ['--path', '/x', '--user', 'nobody@example.com'],
+        ],
+        (args) => gantry(['ratelimit', 'test', ...args, '--json']),
+      )
       failed(bad[0] as CliResult, 2, 'INVALID_INPUT', /path: a path starting with \//)
       failed(bad[1] as CliResult, 1, 'USER_NOT_FOUND', /nobody@example\.com/)
       // Reading is not a change: only the sets and the override are audited.
@@ -487,7 +671,10 @@ describe('gantry ratelimit (built CLI)', function () {
     // A rule of its own: the machine's Redis is shared with other runs.
     const name = `tiny-${randomBytes(4).toString('hex')}`
     ok(await gantry(['ratelimit', 'set', name, '--match', `GET /${name}`, '--limit', '2', '--window', '1h', '-e', 'shared']))
-    const runs = await inBatches(Array.from({ length: 10 }, (_, i) => i), () => gantry(['ratelimit', 'test', '--path', `/${name}`, '-e', 'shared', '--json']))
+    const runs = await inBatches(
+      Array.from({ length: 10 }, (_, i) => i),
+      () => gantry(['ratelimit', 'test', '--path', `/${name}`, '-e', 'shared', '--json']),
+    )
     for (const r of [...runs, await gantry(['ratelimit', 'test', '--path', `/${name}`, '-e', 'shared', '--json'])]) {
       const result = json<TestResult>(r)
       expect(result).to.deep.include({ allowed: true, decidedBy: name, shared: true })
@@ -507,34 +694,99 @@ describe('gantry ratelimit (built CLI)', function () {
       const { root, gantry } = workspace(db.url)
       ok(await gantry(['migrate', 'latest']))
       const created = ruleOf(await gantry(['ratelimit', 'set', 'api', '--match', '* /api/*', '--limit', '100', '--window', '1m', '--burst', '20', '--json']))
-      expect(created).to.deep.include({ name: 'api', match: '* /api/*', key: 'ip', limit: 100, window: '1m', burst: 20, mode: 'enforce', onStoreError: 'open', enabled: true, source: 'database', counts: NO_COUNTS })
+      expect(created).to.deep.include({
+        name: 'api',
+        match: '* /api/*',
+        key: 'ip',
+        limit: 100,
+        window: '1m',
+        burst: 20,
+        mode: 'enforce',
+        onStoreError: 'open',
+        enabled: true,
+        source: 'database',
+        counts: NO_COUNTS,
+      })
       expect(ruleOf(await gantry(['ratelimit', 'set', 'api', '--limit', '50', '--json']))).to.deep.include({ limit: 50, burst: 20, enabled: true })
       ok(await gantry(['ratelimit', 'set', 'search', '--match', 'GET /api/search', '--key', 'global', '--limit', '10', '--window', '1s', '--disable']))
       // Concurrent patches of different fields: none lost (each change locks the version before it reads).
-      await inBatches([['--limit', '11'], ['--burst', '3'], ['--shadow'], ['--on-store-error', 'closed']], (flags) => gantry(['ratelimit', 'set', 'search', ...flags]).then(ok))
+      await inBatches([['--limit', '11'], ['--burst', '3'], ['--shadow'], ['--on-store-error', 'closed']], (flags) =>
+        gantry(['ratelimit', 'set', 'search', ...flags]).then(ok),
+      )
       ok(await gantry(['ratelimit', 'set', 'default', '--match', '* /*', '--limit', '200', '--window', '1m']))
 
       const list = await listOf(gantry)
-      expect(list.data.map((r) => [r.name, r.source])).to.deep.equal([['login-ip', 'builtin'], ['login-account', 'builtin'], ['default', 'database'], ['api', 'database'], ['search', 'database']])
-      expect(list.data[4]).to.deep.include({ match: 'GET /api/search', limit: 11, window: '1s', burst: 3, mode: 'shadow', onStoreError: 'closed', enabled: false })
+      expect(list.data.map((r) => [r.name, r.source])).to.deep.equal([
+        ['login-ip', 'builtin'],
+        ['login-account', 'builtin'],
+        ['default', 'database'],
+        ['api', 'database'],
+        ['search', 'database'],
+      ])
+      expect(list.data[4]).to.deep.include({
+        match: 'GET /api/search',
+        limit: 11,
+        window: '1s',
+        burst: 3,
+        mode: 'shadow',
+        onStoreError: 'closed',
+        enabled: false,
+      })
       expect(list).to.deep.include({ overrides: [], version: 8, nextCursor: null })
 
       const file = join(root, 'rules.json')
       ok(await gantry(['ratelimit', 'export', 'rules.json']))
       const exported = JSON.parse(readFileSync(file, 'utf8')) as RulesFile
       expect(exported.rules.map((r) => r.name)).to.deep.equal(['default', 'api', 'search'])
-      expect(exported.rules[2]).to.deep.equal({ name: 'search', match: 'GET /api/search', key: 'global', limit: 11, window: '1s', burst: 3, mode: 'shadow', onStoreError: 'closed', enabled: false })
-      expect(json(await gantry(['ratelimit', 'apply', 'rules.json', '--json']))).to.deep.include({ applied: false, unchanged: ['default', 'api', 'search'], version: 8 })
+      expect(exported.rules[2]).to.deep.equal({
+        name: 'search',
+        match: 'GET /api/search',
+        key: 'global',
+        limit: 11,
+        window: '1s',
+        burst: 3,
+        mode: 'shadow',
+        onStoreError: 'closed',
+        enabled: false,
+      })
+      expect(json(await gantry(['ratelimit', 'apply', 'rules.json', '--json']))).to.deep.include({
+        applied: false,
+        unchanged: ['default', 'api', 'search'],
+        version: 8,
+      })
 
       const [def, api, search] = exported.rules
       writeFileSync(file, JSON.stringify({ rules: [{ ...search, enabled: true }, api, { name: 'new', match: 'POST /api/new', limit: 5, window: '1h' }] }))
       // search now comes before api: both moved ('order').
-      expect(ok(await gantry(['ratelimit', 'apply', 'rules.json', '--prune', '--dry-run'])).stdout).to.equal('+ new\n~ search (enabled, order)\n~ api (order)\n- default\n1 to add, 2 to change, 1 to remove, 0 unchanged.\n')
+      expect(ok(await gantry(['ratelimit', 'apply', 'rules.json', '--prune', '--dry-run'])).stdout).to.equal(
+        '+ new\n~ search (enabled, order)\n~ api (order)\n- default\n1 to add, 2 to change, 1 to remove, 0 unchanged.\n',
+      )
       expect((await listOf(gantry)).version).to.equal(8)
-      expect(json(await gantry(['ratelimit', 'apply', 'rules.json', '--prune', '--yes', '--json']))).to.deep.equal({ added: ['new'], changed: [{ name: 'search', fields: ['enabled', 'order'] }, { name: 'api', fields: ['order'] }], removed: ['default'], kept: [], unchanged: [], applied: true, version: 9 })
+      expect(json(await gantry(['ratelimit', 'apply', 'rules.json', '--prune', '--yes', '--json']))).to.deep.equal({
+        added: ['new'],
+        changed: [
+          { name: 'search', fields: ['enabled', 'order'] },
+          { name: 'api', fields: ['order'] },
+        ],
+        removed: ['default'],
+        kept: [],
+        unchanged: [],
+        applied: true,
+        version: 9,
+      })
       const after = await listOf(gantry)
-      expect(after.data.map((r) => [r.name, r.enabled])).to.deep.equal([['login-ip', true], ['login-account', true], ['search', true], ['api', true], ['new', true]])
-      expect((await exportOf(gantry)).rules).to.deep.equal([{ ...search, enabled: true }, api, { name: 'new', match: 'POST /api/new', key: 'ip', limit: 5, window: '1h', burst: 5, mode: 'enforce', onStoreError: 'open', enabled: true }])
+      expect(after.data.map((r) => [r.name, r.enabled])).to.deep.equal([
+        ['login-ip', true],
+        ['login-account', true],
+        ['search', true],
+        ['api', true],
+        ['new', true],
+      ])
+      expect((await exportOf(gantry)).rules).to.deep.equal([
+        { ...search, enabled: true },
+        api,
+        { name: 'new', match: 'POST /api/new', key: 'ip', limit: 5, window: '1h', burst: 5, mode: 'enforce', onStoreError: 'open', enabled: true },
+      ])
       expect(def?.name).to.equal('default')
 
       const log = await auditOf(gantry)

@@ -79,7 +79,12 @@ describe(`README markers: ${TEST_MARKER}`, () => {
 })
 
 describe('README and docs/: every link to a file of the repository or a heading reaches it', () => {
-  const pages = [README, ...readdirSync(join(PACKAGE_ROOT, 'docs'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.md')).map((f) => join(PACKAGE_ROOT, 'docs', f))]
+  const pages = [
+    README,
+    ...readdirSync(join(PACKAGE_ROOT, 'docs'), { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => join(PACKAGE_ROOT, 'docs', f)),
+  ]
 
   for (const page of pages) {
     it(relative(PACKAGE_ROOT, page), () => {

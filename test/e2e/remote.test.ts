@@ -9,7 +9,17 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect } from 'chai'
 import { parseJson, runGantry, tempDir, type CliResult } from '../helpers/cli.js'
-import { ADMIN, createServeWorkspace, killLeftovers, listeningUrl, postJson, startServe, stopServe, type ServeProcess, type ServeWorkspace } from '../helpers/serve-process.js'
+import {
+  ADMIN,
+  createServeWorkspace,
+  killLeftovers,
+  listeningUrl,
+  postJson,
+  startServe,
+  stopServe,
+  type ServeProcess,
+  type ServeWorkspace,
+} from '../helpers/serve-process.js'
 
 type Mode = 'local' | 'remote'
 type Json = Record<string, unknown>
@@ -37,7 +47,10 @@ const VIEWER = { email: 'viewer@example.com', password: 'viewer password long en
 
 /** The table: everything an operator does, in an order that leaves the state as it found it. */
 const STEPS: readonly Step[] = [
-  { args: () => ['users', 'create', '--email', ADA, '--name', 'Ada', '--role', 'operator', '--generate-password'], keep: (j, m) => (m.adaId = (j.user as { id: number }).id) },
+  {
+    args: () => ['users', 'create', '--email', ADA, '--name', 'Ada', '--role', 'operator', '--generate-password'],
+    keep: (j, m) => (m.adaId = (j.user as { id: number }).id),
+  },
   { args: () => ['users', 'create', '--email', ADA, '--generate-password'], code: 1, error: 'USER_EXISTS' },
   { args: () => ['users', 'create', '--email', 'not-an-email', '--generate-password'], code: 2, error: 'INVALID_INPUT' },
   { args: () => ['users', 'list', '--limit', '10'], human: true },
@@ -81,7 +94,26 @@ const STEPS: readonly Step[] = [
 
 const ISO = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z/g
 /** Fields that differ between any two runs: made anew each time, or secrets. */
-const VOLATILE = new Set(['id', 'createdAt', 'updatedAt', 'lastLoginAt', 'lastUsedAt', 'revokedAt', 'graceEndsAt', 'expiresAt', 'since', 'at', 'jti', 'token', 'key', 'password', 'version', 'counts', 'file', 'targetId'])
+const VOLATILE = new Set([
+  'id',
+  'createdAt',
+  'updatedAt',
+  'lastLoginAt',
+  'lastUsedAt',
+  'revokedAt',
+  'graceEndsAt',
+  'expiresAt',
+  'since',
+  'at',
+  'jti',
+  'token',
+  'key',
+  'password',
+  'version',
+  'counts',
+  'file',
+  'targetId',
+])
 /** Fields that differ by the door, by design: who acted (local:… or user:…) and from where (no address locally). */
 const BY_DOOR = new Set(['actor', 'by', 'ip'])
 /** Who acted, in words: `local:os-user@host` or `user:ID`. */
@@ -91,7 +123,9 @@ const ACTOR = /\b(local:[^\s)]+|user:\d+)/g
 function normalise(value: unknown, made: Made, dir: string): unknown {
   if (Array.isArray(value)) return value.map((v) => normalise(v, made, dir))
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, BY_DOOR.has(k) || (VOLATILE.has(k) && v !== null) ? `<${k}>` : normalise(v, made, dir)]))
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, BY_DOOR.has(k) || (VOLATILE.has(k) && v !== null) ? `<${k}>` : normalise(v, made, dir)]),
+    )
   }
   return typeof value === 'string' ? normaliseText(value, made, dir) : value
 }
@@ -124,7 +158,11 @@ describe('e2e: admin commands, local and --remote alike', function () {
   const dirs: Record<Mode, string> = { local: tempDir('gantry-local-'), remote: tempDir('gantry-remote-') }
 
   const gantry = (args: readonly string[], env: NodeJS.ProcessEnv = {}, input?: string): Promise<CliResult> =>
-    runGantry(args, { cwd: ws.root, env: { ...ws.env, XDG_CONFIG_HOME: config, GANTRY_URL: url, GANTRY_TOKEN: undefined, GANTRY_API_KEY: undefined, ...env }, input })
+    runGantry(args, {
+      cwd: ws.root,
+      env: { ...ws.env, XDG_CONFIG_HOME: config, GANTRY_URL: url, GANTRY_TOKEN: undefined, GANTRY_API_KEY: undefined, ...env },
+      input,
+    })
   const ok = (r: CliResult): CliResult => {
     expect(r.code, `${r.stdout}\n${r.stderr}`).to.equal(0)
     return r
@@ -146,7 +184,11 @@ describe('e2e: admin commands, local and --remote alike', function () {
         const json = parseJson<Json>(result)
         if (result.code === 0) step.keep?.(json, made)
         const human = step.human ? (await gantry(args)).stdout : undefined
-        runs[mode].push({ code: result.code, json: normalise(json, made, dirs[mode]), human: human === undefined ? undefined : normaliseHuman(human, made, dirs[mode]) })
+        runs[mode].push({
+          code: result.code,
+          json: normalise(json, made, dirs[mode]),
+          human: human === undefined ? undefined : normaliseHuman(human, made, dirs[mode]),
+        })
       }
     }
   })
@@ -211,7 +253,11 @@ describe('e2e: admin commands, local and --remote alike', function () {
     const configPath = join(ws.root, 'gantry.config.json')
     const original = readFileSync(configPath, 'utf8')
     const parsed = JSON.parse(original) as { environments: Record<string, Record<string, unknown>> }
-    parsed.environments.development = { ...parsed.environments.development, remote: true, server: { ...(parsed.environments.development?.server as object), publicUrl: url } }
+    parsed.environments.development = {
+      ...parsed.environments.development,
+      remote: true,
+      server: { ...(parsed.environments.development?.server as object), publicUrl: url },
+    }
     writeFileSync(configPath, JSON.stringify(parsed))
     try {
       ok(await gantry(['maintenance', 'on', '--json']))

@@ -11,7 +11,8 @@ async function workspace(): Promise<(args: readonly string[], input?: string) =>
   const root = tempDir()
   writeFileSync(join(root, 'package.json'), JSON.stringify({ type: 'module' }))
   writeFileSync(join(root, 'gantry.config.json'), JSON.stringify({ environments: { development: { database: `sqlite:${join(root, 'gantry.sqlite3')}` } } }))
-  const gantry = (args: readonly string[], input?: string) => runGantry(args, { cwd: root, input, env: { GANTRY_AUTH_SECRET: 'an e2e secret of at least thirty-two bytes' } })
+  const gantry = (args: readonly string[], input?: string) =>
+    runGantry(args, { cwd: root, input, env: { GANTRY_AUTH_SECRET: 'an e2e secret of at least thirty-two bytes' } })
   const migrated = await gantry(['migrate', 'latest'])
   expect(migrated.code, migrated.stderr).to.equal(0)
   const op = await gantry(['users', 'create', '--email', 'op@example.com', '--role', 'operator', '--generate-password'])
@@ -28,7 +29,7 @@ interface RoleJson {
 describe('gantry roles update on built-in roles (built CLI, SQLite)', function () {
   this.timeout(60_000)
 
-  it('`roles update operator --grant orders:write` works, is audited and reaches the operator\'s tokens; built-in permissions stay; admin never changes', async () => {
+  it("`roles update operator --grant orders:write` works, is audited and reaches the operator's tokens; built-in permissions stay; admin never changes", async () => {
     const gantry = await workspace()
     const granted = await gantry(['roles', 'update', 'operator', '--grant', 'orders:write', '--json'])
     expect(granted.code, granted.stderr).to.equal(0)
@@ -48,7 +49,9 @@ describe('gantry roles update on built-in roles (built CLI, SQLite)', function (
     expect(error.message).to.include('sessions:write').and.include('built-in permissions')
     const text = await gantry(['roles', 'update', 'viewer', '--revoke', '*:read'])
     expect(text.code).to.equal(1)
-    expect(text.stderr).to.match(/Error \(ROLE_BUILTIN\)/).and.include('*:read')
+    expect(text.stderr)
+      .to.match(/Error \(ROLE_BUILTIN\)/)
+      .and.include('*:read')
 
     const star = await gantry(['roles', 'update', 'operator', '--grant', '*', '--json'])
     expect([star.code, parseJson<{ error: { code: string } }>(star).error.code]).to.deep.equal([1, 'ROLE_BUILTIN'])

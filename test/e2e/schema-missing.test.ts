@@ -10,7 +10,11 @@ import { parseJson, runGantry, tempDir, type CliResult } from '../helpers/cli.js
 function expectSchemaMissing(result: CliResult, environment: string): void {
   expect(result.code, result.stderr).to.equal(3)
   const [first, ...rest] = result.stderr.trim().split('\n')
-  expect(first).to.match(new RegExp(`^Error \\(GANTRY_SCHEMA_MISSING\\): The database of environment "${environment}" has no table gantry_\\w+: Gantry's migrations have not run there\\.$`))
+  expect(first).to.match(
+    new RegExp(
+      `^Error \\(GANTRY_SCHEMA_MISSING\\): The database of environment "${environment}" has no table gantry_\\w+: Gantry's migrations have not run there\\.$`,
+    ),
+  )
   // The next step: on stderr, or in the --json error document (stdout).
   expect(rest.join('\n') + result.stdout).to.include(`gantry migrate latest -e ${environment}`)
   expect(result.stderr).not.to.match(/select|insert|no such table|SQLITE|--verbose/i)

@@ -24,7 +24,10 @@ describe('gantry seed (built CLI, SQLite)', () => {
     expect((await gantry(['seed', 'make', 'demo_data', '--js'])).code).to.equal(1)
 
     writeFileSync(join(root, 'seeds', 'demo_data.js'), `exports.seed = async (knex) => { await knex('notes').insert({ body: 'second' }) }\n`)
-    writeFileSync(join(root, 'seeds', '01_first.ts'), `import type { Knex } from 'knex'\nexport async function seed(knex: Knex) { await knex('notes').del(); await knex('notes').insert({ body: 'first' }) }\n`)
+    writeFileSync(
+      join(root, 'seeds', '01_first.ts'),
+      `import type { Knex } from 'knex'\nexport async function seed(knex: Knex) { await knex('notes').del(); await knex('notes').insert({ body: 'first' }) }\n`,
+    )
     const all = await gantry(['seed', 'run', '--json'])
     expect(all.code, all.stderr).to.equal(0)
     expect(parseJson<{ seeds: Array<{ name: string }> }>(all).seeds.map((s) => s.name)).to.deep.equal(['01_first', 'demo_data'])

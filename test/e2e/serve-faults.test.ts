@@ -54,11 +54,15 @@ describe('e2e: gantry serve under signals and faults', function () {
     const half = Math.floor(body.length / 2)
     let answered!: (value: { status: number; connection?: string | undefined; text: string }) => void
     const answer = new Promise<{ status: number; connection?: string | undefined; text: string }>((resolve) => (answered = resolve))
-    const login = httpRequest(`${url}/api/v1/auth/login`, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
-      let text = ''
-      res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk))
-      res.once('end', () => answered({ status: res.statusCode ?? 0, connection: res.headers.connection, text }))
-    })
+    const login = httpRequest(
+      `${url}/api/v1/auth/login`,
+      { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } },
+      (res) => {
+        let text = ''
+        res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk))
+        res.once('end', () => answered({ status: res.statusCode ?? 0, connection: res.headers.connection, text }))
+      },
+    )
     login.write(body.slice(0, half))
     await until(async () => (login.reusedSocket ? true : undefined), 'the login on the warmed connection')
 

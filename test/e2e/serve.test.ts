@@ -194,7 +194,9 @@ describe('e2e: gantry serve', function () {
       // delay, on a loop's next-to-last request (its last being refused), never on a reused connection
       // and never for a request the server logged.
       const served = new Set(serve.logs.map((l) => (l.req as { id?: string } | undefined)?.id).filter(Boolean))
-      const failures = outcomes.filter((o) => o.kind === 'error' || (o.kind === 'reset' && (o.reused || served.has(o.id) || o.answeredAt < signalledAt + DRAIN_DELAY_MS)))
+      const failures = outcomes.filter(
+        (o) => o.kind === 'error' || (o.kind === 'reset' && (o.reused || served.has(o.id) || o.answeredAt < signalledAt + DRAIN_DELAY_MS)),
+      )
       expect(failures).to.deep.equal([])
       for (const mine of perLoop) {
         expect(mine.at(-1)?.kind).to.equal('refused')
@@ -203,7 +205,10 @@ describe('e2e: gantry serve', function () {
       const refused = outcomes.filter((o) => o.kind === 'refused').length
       const queuedAtClose = outcomes.filter((o) => o.kind === 'reset').length
 
-      expect(late).to.match(/^HTTP\/1\.1 200 /).and.match(/\r\nconnection: close\r\n/i).and.include(`"version":"${VERSION}"`)
+      expect(late)
+        .to.match(/^HTTP\/1\.1 200 /)
+        .and.match(/\r\nconnection: close\r\n/i)
+        .and.include(`"version":"${VERSION}"`)
 
       // The slow request outlived the listener and still got its whole answer.
       expect(slowAnswer.status, slowAnswer.body).to.equal(200)
@@ -371,8 +376,22 @@ function send(url: string, path: string, id: string, agent: Agent): Promise<Outc
       answered = true
       let body = ''
       res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk))
-      res.once('end', () => resolve({ id, path, sentAt, answeredAt: performance.now(), reused: req.reusedSocket, kind: 'response', status: res.statusCode, connection: res.headers.connection, body }))
-      res.once('error', (err) => resolve({ id, path, sentAt, answeredAt: performance.now(), reused: req.reusedSocket, kind: 'error', error: `mid-response: ${err.message}` }))
+      res.once('end', () =>
+        resolve({
+          id,
+          path,
+          sentAt,
+          answeredAt: performance.now(),
+          reused: req.reusedSocket,
+          kind: 'response',
+          status: res.statusCode,
+          connection: res.headers.connection,
+          body,
+        }),
+      )
+      res.once('error', (err) =>
+        resolve({ id, path, sentAt, answeredAt: performance.now(), reused: req.reusedSocket, kind: 'error', error: `mid-response: ${err.message}` }),
+      )
     })
     req.once('error', (err: NodeJS.ErrnoException) => {
       if (answered) return
@@ -384,15 +403,24 @@ function send(url: string, path: string, id: string, agent: Agent): Promise<Outc
 }
 
 /** POST /api/v1/auth/login with Content-Length up front and the body written a byte range at a time over `overMs`. */
-function slowLogin(url: string, agent: Agent, body: string, overMs: number): Promise<{ status: number; connection?: string | undefined; body: string; answeredAt: number }> {
+function slowLogin(
+  url: string,
+  agent: Agent,
+  body: string,
+  overMs: number,
+): Promise<{ status: number; connection?: string | undefined; body: string; answeredAt: number }> {
   const CHUNKS = 10
   return new Promise((resolve, reject) => {
-    const req = httpRequest(`${url}/api/v1/auth/login`, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
-      let text = ''
-      res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk))
-      res.once('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, body: text, answeredAt: performance.now() }))
-      res.once('error', reject)
-    })
+    const req = httpRequest(
+      `${url}/api/v1/auth/login`,
+      { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } },
+      (res) => {
+        let text = ''
+        res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk))
+        res.once('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, body: text, answeredAt: performance.now() }))
+        res.once('error', reject)
+      },
+    )
     req.once('error', reject)
     const size = Math.ceil(body.length / CHUNKS)
     let sent = 0

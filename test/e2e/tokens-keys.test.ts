@@ -20,7 +20,8 @@ async function workspace(algorithm: 'HS256' | 'EdDSA'): Promise<(args: readonly 
   const root = tempDir()
   const development = { database: `sqlite:${join(root, 'gantry.sqlite3')}`, auth: { algorithm } }
   writeFileSync(join(root, 'gantry.config.json'), JSON.stringify({ environments: { development } }))
-  const gantry = (args: readonly string[], env: NodeJS.ProcessEnv = {}, input?: string) => runGantry(args, { cwd: root, input, env: { GANTRY_AUTH_SECRET: SECRET, ...env } })
+  const gantry = (args: readonly string[], env: NodeJS.ProcessEnv = {}, input?: string) =>
+    runGantry(args, { cwd: root, input, env: { GANTRY_AUTH_SECRET: SECRET, ...env } })
   expect((await gantry(['migrate', 'latest'])).code).to.equal(0)
   const created = await gantry(['users', 'create', '--email', 'ci@example.com', '--role', 'operator', '--password-stdin'], {}, 'correct horse battery staple 1')
   expect(created.code, created.stderr).to.equal(0)
@@ -54,12 +55,20 @@ describe('gantry tokens keys (built CLI, SQLite)', function () {
 
     const list = await gantry(['tokens', 'keys', 'list', '--json'])
     expect(list.code, list.stderr).to.equal(0)
-    expect(parseJson<{ data: SigningKey[] }>(list).data.map((k) => [k.kid, k.state])).to.deep.equal([[k2.current.kid, 'current'], [k1.current.kid, 'previous']])
+    expect(parseJson<{ data: SigningKey[] }>(list).data.map((k) => [k.kid, k.state])).to.deep.equal([
+      [k2.current.kid, 'current'],
+      [k1.current.kid, 'previous'],
+    ])
     const table = await gantry(['tokens', 'keys', 'list'])
-    expect(table.stdout).to.match(/KID/).and.contain(k2.current.kid).and.match(/previous/)
+    expect(table.stdout)
+      .to.match(/KID/)
+      .and.contain(k2.current.kid)
+      .and.match(/previous/)
     const human = await gantry(['tokens', 'keys', 'rotate'])
     expect(human.code, human.stderr).to.equal(0)
-    expect(human.stdout).to.match(/New signing key \S+\./).and.contain(`Retired ${k2.current.kid}`)
+    expect(human.stdout)
+      .to.match(/New signing key \S+\./)
+      .and.contain(`Retired ${k2.current.kid}`)
 
     const audit = await gantry(['audit', 'list', '--json'])
     expect(audit.stdout).to.contain('keys.rotate')

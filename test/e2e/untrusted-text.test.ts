@@ -6,7 +6,16 @@
 import { join } from 'node:path'
 import { expect } from 'chai'
 import { parseJson, runGantry, tempDir, type CliResult } from '../helpers/cli.js'
-import { ADMIN, createServeWorkspace, killLeftovers, listeningUrl, startServe, stopServe, type ServeProcess, type ServeWorkspace } from '../helpers/serve-process.js'
+import {
+  ADMIN,
+  createServeWorkspace,
+  killLeftovers,
+  listeningUrl,
+  startServe,
+  stopServe,
+  type ServeProcess,
+  type ServeWorkspace,
+} from '../helpers/serve-process.js'
 import { sqliteKnex } from '../helpers/sqlite-file.js'
 
 // eslint-disable-next-line no-control-regex -- the test looks for exactly these
@@ -82,7 +91,10 @@ describe('e2e: untrusted text and plain-http credentials', function () {
       refusedWith(refused, `Refusing to send credentials to ${offMachine()} over plain http: they would cross the network in clear.`)
       expect(refused.stderr).to.include('Try: Use an https:// URL, or pass --allow-http (GANTRY_ALLOW_HTTP=1)')
 
-      const allowed = await run(['login', '--url', offMachine(), '--email', ADMIN.email, '--password-stdin', '--allow-http', '--json'], { input: ADMIN.password, config })
+      const allowed = await run(['login', '--url', offMachine(), '--email', ADMIN.email, '--password-stdin', '--allow-http', '--json'], {
+        input: ADMIN.password,
+        config,
+      })
       expect(allowed.code, allowed.stderr).to.equal(0)
       expect(parseJson(allowed)).to.include({ url: offMachine(), email: ADMIN.email })
 

@@ -42,7 +42,16 @@ describe('gantry users import / export (built CLI, SQLite)', function () {
   it('imports a CSV with a bad row: exit 1, the row reported (text and --json), the good rows in; exports to a 0600 file', async () => {
     const { root, gantry } = await workspace()
     const hash = '$2b$04$Gc6pBiTqMhC54rns0SqUBeIHa3gy/7cT3rMXbo3J/UBlHHXuKvhQm'
-    writeFileSync(join(root, 'users.csv'), ['email,name,role,password_hash', 'Ada@Example.com,"Lovelace, Ada",admin,', `bob@example.com,Bob,,${hash}`, 'broken-email,X,viewer,', 'carol@example.com,Carol,operator,'].join('\n'))
+    writeFileSync(
+      join(root, 'users.csv'),
+      [
+        'email,name,role,password_hash',
+        'Ada@Example.com,"Lovelace, Ada",admin,',
+        `bob@example.com,Bob,,${hash}`,
+        'broken-email,X,viewer,',
+        'carol@example.com,Carol,operator,',
+      ].join('\n'),
+    )
 
     const dry = await gantry(['users', 'import', 'users.csv', '--dry-run', '--json'])
     expect(dry.code, dry.stderr).to.equal(1)
@@ -52,7 +61,10 @@ describe('gantry users import / export (built CLI, SQLite)', function () {
     expect(text.code, text.stderr).to.equal(1)
     expect(drawsInPlace(text.stderr) || drawsInPlace(text.stdout), 'no progress bar on a pipe').to.equal(false)
     expect(text.stderr).to.not.include('rows/s')
-    expect(text.stdout).to.match(/LINE\s+EMAIL\s+REASON/).and.match(/4\s+broken-email\s+email: not a valid email address/).and.match(/Imported 3 users from 4 rows; 1 skipped\./)
+    expect(text.stdout)
+      .to.match(/LINE\s+EMAIL\s+REASON/)
+      .and.match(/4\s+broken-email\s+email: not a valid email address/)
+      .and.match(/Imported 3 users from 4 rows; 1 skipped\./)
 
     const list = parseJson<{ data: Array<{ email: string; name: string; role: string }> }>(await gantry(['users', 'list', '--json']))
     expect(list.data.map((u) => [u.email, u.name, u.role])).to.deep.equal([
@@ -65,7 +77,12 @@ describe('gantry users import / export (built CLI, SQLite)', function () {
     expect(again.code).to.equal(1)
     const body = parseJson<ImportJson>(again)
     expect(body.imported).to.equal(0)
-    expect(body.skipped.map((s) => [s.line, s.reason.split(':')[0]])).to.deep.equal([[2, 'exists'], [3, 'exists'], [4, 'email'], [5, 'exists']])
+    expect(body.skipped.map((s) => [s.line, s.reason.split(':')[0]])).to.deep.equal([
+      [2, 'exists'],
+      [3, 'exists'],
+      [4, 'email'],
+      [5, 'exists'],
+    ])
 
     writeFileSync(join(root, 'plain.csv'), 'email,password\nx@example.com,hunter2hunter2\n')
     const plain = await gantry(['users', 'import', 'plain.csv', '--json'])
@@ -84,18 +101,30 @@ describe('gantry users import / export (built CLI, SQLite)', function () {
 
     const stdout = await gantry(['users', 'export', '--format', 'jsonl', '--role', 'operator'])
     expect(stdout.code, stdout.stderr).to.equal(0)
-    expect(stdout.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { email: string }).email)).to.deep.equal(['carol@example.com'])
+    expect(
+      stdout.stdout
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { email: string }).email),
+    ).to.deep.equal(['carol@example.com'])
     expect((await gantry(['users', 'export', '--json'])).code).to.equal(2)
   })
 
   it("round-trips formula names with a ', never exports through a symlink, keeps a file's text out of errors, audits each user for --actor 'local:*'", async () => {
     const { root, gantry } = await workspace()
     // As an export writes them: the ' in front is taken off on import.
-    writeFileSync(join(root, 'formulas.csv'), ['email,name,role', `sum@example.com,'=SUM(A1:A9),viewer`, `quoted@example.com,''+1,operator`, `plain@example.com,'plain,viewer`].join('\r\n'))
+    writeFileSync(
+      join(root, 'formulas.csv'),
+      ['email,name,role', `sum@example.com,'=SUM(A1:A9),viewer`, `quoted@example.com,''+1,operator`, `plain@example.com,'plain,viewer`].join('\r\n'),
+    )
     const imported = await gantry(['users', 'import', 'formulas.csv', '--json'])
     expect(imported.code, imported.stderr).to.equal(0)
     const list = parseJson<{ data: Array<{ email: string; name: string }> }>(await gantry(['users', 'list', '--json']))
-    expect(list.data.map((u) => [u.email, u.name])).to.deep.equal([['sum@example.com', '=SUM(A1:A9)'], ['quoted@example.com', "'+1"], ['plain@example.com', "'plain"]])
+    expect(list.data.map((u) => [u.email, u.name])).to.deep.equal([
+      ['sum@example.com', '=SUM(A1:A9)'],
+      ['quoted@example.com', "'+1"],
+      ['plain@example.com', "'plain"],
+    ])
     const exported = await gantry(['users', 'export', 'out.csv'])
     expect(exported.code, exported.stderr).to.equal(0)
     const csv = readFileSync(join(root, 'out.csv'), 'utf8')
@@ -105,7 +134,9 @@ describe('gantry users import / export (built CLI, SQLite)', function () {
     symlinkSync(join(root, 'elsewhere.txt'), join(root, 'link.csv'))
     const linked = await gantry(['users', 'export', 'link.csv', '--force'])
     expect(linked.code).to.equal(2)
-    expect(linked.stderr.split('\n')[0]).to.equal(`Error (INVALID_INPUT): ${join(root, 'link.csv')} is a symbolic link: an export is never written through one.`)
+    expect(linked.stderr.split('\n')[0]).to.equal(
+      `Error (INVALID_INPUT): ${join(root, 'link.csv')} is a symbolic link: an export is never written through one.`,
+    )
     expect(readFileSync(join(root, 'elsewhere.txt'), 'utf8')).to.equal('keep me')
     expect((await gantry(['users', 'export', 'out.csv', '--force'])).code, 'a regular file is still overwritten').to.equal(0)
 
@@ -118,7 +149,11 @@ describe('gantry users import / export (built CLI, SQLite)', function () {
     const audit = await gantry(['audit', 'list', '--actor', 'local:*', '--action', 'users.create', '--json'])
     expect(audit.code, audit.stderr).to.equal(0)
     const entries = parseJson<{ data: Array<{ actor: string; after: { email: string; role: string } }> }>(audit).data
-    expect(entries.map((e) => [e.after.email, e.after.role]).sort()).to.deep.equal([['plain@example.com', 'viewer'], ['quoted@example.com', 'operator'], ['sum@example.com', 'viewer']])
+    expect(entries.map((e) => [e.after.email, e.after.role]).sort()).to.deep.equal([
+      ['plain@example.com', 'viewer'],
+      ['quoted@example.com', 'operator'],
+      ['sum@example.com', 'viewer'],
+    ])
     for (const e of entries) expect(e.actor).to.match(/^local:/)
   })
 
@@ -133,8 +168,11 @@ describe('gantry users import / export (built CLI, SQLite)', function () {
       // The terminal is this test's, not the caller's: under TERM=dumb (or none: `env -i`) the CLI rightly draws
       // no bar, and COLUMNS or a locale of the caller's would change what it draws.
       const terminalEnv = { TERM: 'xterm-256color', COLUMNS: undefined, LINES: undefined, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', LANGUAGE: undefined }
-      const child = execFile('script', ['-qfec', command, '/dev/null'], { cwd: root, env: cliEnv({ GANTRY_AUTH_SECRET: 'e2e-secret', ...terminalEnv }) }, (error, out) =>
-        error ? reject(error) : resolvePromise(out),
+      const child = execFile(
+        'script',
+        ['-qfec', command, '/dev/null'],
+        { cwd: root, env: cliEnv({ GANTRY_AUTH_SECRET: 'e2e-secret', ...terminalEnv }) },
+        (error, out) => (error ? reject(error) : resolvePromise(out)),
       )
       child.stdin?.end()
     })

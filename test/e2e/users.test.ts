@@ -12,7 +12,8 @@ async function identityWorkspace(): Promise<(args: readonly string[], input?: st
   const url = `sqlite:${join(root, 'gantry.sqlite3')}`
   writeFileSync(join(root, 'package.json'), JSON.stringify({ type: 'module' }))
   writeFileSync(join(root, 'gantry.config.json'), JSON.stringify({ environments: { development: { database: url }, production: { database: url } } }))
-  const gantry = (args: readonly string[], input?: string, env: NodeJS.ProcessEnv = {}) => runGantry(args, { cwd: root, input, env: { GANTRY_AUTH_SECRET: 'e2e-secret', ...env } })
+  const gantry = (args: readonly string[], input?: string, env: NodeJS.ProcessEnv = {}) =>
+    runGantry(args, { cwd: root, input, env: { GANTRY_AUTH_SECRET: 'e2e-secret', ...env } })
   const migrated = await gantry(['migrate', 'latest'])
   expect(migrated.code, migrated.stderr).to.equal(0)
   return gantry
@@ -30,7 +31,10 @@ describe('gantry users (built CLI, SQLite)', function () {
 
   it('creates the first admin headless with --password-stdin; lists, shows, updates, disables, enables, unlocks', async () => {
     const gantry = await identityWorkspace()
-    const created = await gantry(['users', 'create', '--email', ' Root@Example.com', '--name', 'Root', '--role', 'admin', '--password-stdin', '--json'], `${PASSWORD}\n`)
+    const created = await gantry(
+      ['users', 'create', '--email', ' Root@Example.com', '--name', 'Root', '--role', 'admin', '--password-stdin', '--json'],
+      `${PASSWORD}\n`,
+    )
     expect(created.code, created.stderr).to.equal(0)
     const body = parseJson<{ user: UserJson & Record<string, unknown>; password?: string }>(created)
     expect(body.user).to.include({ email: 'root@example.com', role: 'admin', status: 'active' })
@@ -48,14 +52,29 @@ describe('gantry users (built CLI, SQLite)', function () {
     const page = parseJson<{ data: UserJson[]; nextCursor: string | null }>(list)
     expect(Object.keys(page).sort()).to.deep.equal(['data', 'nextCursor'])
     expect(page.data.map((u) => u.email)).to.deep.equal(['root@example.com'])
-    expect(Object.keys(page.data[0] ?? {}).sort()).to.deep.equal(['createdAt', 'email', 'id', 'lastLoginAt', 'lockedUntil', 'name', 'role', 'status', 'updatedAt'])
-    const next = parseJson<{ data: UserJson[]; nextCursor: string | null }>(await gantry(['users', 'list', '--json', '--limit', '1', '--cursor', page.nextCursor as string]))
+    expect(Object.keys(page.data[0] ?? {}).sort()).to.deep.equal([
+      'createdAt',
+      'email',
+      'id',
+      'lastLoginAt',
+      'lockedUntil',
+      'name',
+      'role',
+      'status',
+      'updatedAt',
+    ])
+    const next = parseJson<{ data: UserJson[]; nextCursor: string | null }>(
+      await gantry(['users', 'list', '--json', '--limit', '1', '--cursor', page.nextCursor as string]),
+    )
     expect(next).to.deep.include({ nextCursor: null })
     expect(next.data.map((u) => u.email)).to.deep.equal(['bob@example.com'])
 
     const table = await gantry(['users', 'list', '--role', 'viewer'])
     expect(table.code).to.equal(0)
-    expect(table.stdout).to.match(/EMAIL/).and.match(/bob@example\.com/).and.not.match(/root@example\.com/)
+    expect(table.stdout)
+      .to.match(/EMAIL/)
+      .and.match(/bob@example\.com/)
+      .and.not.match(/root@example\.com/)
 
     expect(parseJson<UserJson>(await gantry(['users', 'show', 'BOB@example.com', '--json'])).email).to.equal('bob@example.com')
     expect(parseJson<UserJson>(await gantry(['users', 'update', 'bob@example.com', '--role', 'operator', '--json'])).role).to.equal('operator')
@@ -115,7 +134,9 @@ describe('gantry roles and audit (built CLI, SQLite)', function () {
     expect(parseJson<{ permissions: string[] }>(role).permissions).to.deep.equal(['users:read', 'audit:read'])
     const badPermission = await gantry(['roles', 'create', 'x', '--permission', 'users'])
     expect(badPermission.code).to.equal(2)
-    const updated = parseJson<{ permissions: string[] }>(await gantry(['roles', 'update', 'support', '--grant', 'users:write', '--revoke', 'audit:read', '--json']))
+    const updated = parseJson<{ permissions: string[] }>(
+      await gantry(['roles', 'update', 'support', '--grant', 'users:write', '--revoke', 'audit:read', '--json']),
+    )
     expect(updated.permissions).to.deep.equal(['users:read', 'users:write'])
     const list = parseJson<{ data: Array<{ name: string; users: number }> }>(await gantry(['roles', 'list', '--json']))
     expect(list.data.map((r) => r.name)).to.deep.equal(['admin', 'operator', 'support', 'viewer'])
@@ -138,7 +159,9 @@ describe('gantry roles and audit (built CLI, SQLite)', function () {
     expect(audit.stdout).to.not.match(/\$argon2|\$2[aby]\$/)
     const filtered = parseJson<{ data: unknown[] }>(await gantry(['audit', 'list', '--json', '--action', 'users.create']))
     expect(filtered.data).to.have.length(1)
-    expect((await gantry(['audit', 'list'])).stdout).to.match(/ACTION/).and.match(/roles\.delete/)
+    expect((await gantry(['audit', 'list'])).stdout)
+      .to.match(/ACTION/)
+      .and.match(/roles\.delete/)
     expect((await gantry(['audit', 'list', '--since', 'yesterday'])).code).to.equal(2)
   })
 })

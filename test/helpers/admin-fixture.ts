@@ -79,7 +79,11 @@ export function adminFixture(server: TestServer): AdminFixture {
 }
 
 /** Sends one scenario's request. */
-export async function send(f: AdminFixture, s: Pick<Scenario, 'method' | 'path' | 'who' | 'query' | 'headers' | 'body' | 'raw'>, vars: Vars = {}): Promise<Response> {
+export async function send(
+  f: AdminFixture,
+  s: Pick<Scenario, 'method' | 'path' | 'who' | 'query' | 'headers' | 'body' | 'raw'>,
+  vars: Vars = {},
+): Promise<Response> {
   let req = request(f.server.app)[s.method](pathOf(s, vars))
   req = req.set({ ...(await f.headers(s.who)), ...s.headers })
   if (s.query) req = req.query(s.query)
@@ -117,7 +121,11 @@ export function expectProblem(res: Response, code?: string, fields?: readonly st
   if (fields) {
     expect(res.body.errors, 'errors').to.be.an('array')
     const paths = (res.body.errors as { path: string; message: string }[]).map((e) => (e.path === '' ? e.message : e.path))
-    for (const field of fields) expect(paths.some((p) => p.includes(field)), `errors name ${field}: ${JSON.stringify(paths)}`).to.equal(true)
+    for (const field of fields)
+      expect(
+        paths.some((p) => p.includes(field)),
+        `errors name ${field}: ${JSON.stringify(paths)}`,
+      ).to.equal(true)
   }
 }
 

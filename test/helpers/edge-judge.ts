@@ -63,10 +63,12 @@ function judgeStatus(probe: Probe, answer: Answer, where: string, bareRefusals: 
     } catch {
       code = undefined
     }
-    if (!(answer.status === 503 && (readiness || code === 'MAINTENANCE'))) return { kind: 'status', text: `${where} -> ${answer.status} ${answer.body.slice(0, 200)}` }
+    if (!(answer.status === 503 && (readiness || code === 'MAINTENANCE')))
+      return { kind: 'status', text: `${where} -> ${answer.status} ${answer.body.slice(0, 200)}` }
   }
   if (answer.status >= 400 && !(readiness && answer.status === 503)) {
-    if (!contentType.startsWith('application/problem+json')) return { kind: 'shape', text: `${where} -> ${answer.status} with Content-Type ${contentType || '(none)'}` }
+    if (!contentType.startsWith('application/problem+json'))
+      return { kind: 'shape', text: `${where} -> ${answer.status} with Content-Type ${contentType || '(none)'}` }
     if (probe.method !== 'HEAD') {
       let problem: Record<string, unknown>
       try {

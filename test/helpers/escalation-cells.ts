@@ -21,7 +21,13 @@ export interface CellSpec {
   readonly actsOn?: readonly string[]
   /** False when a rule other than authorization refuses it anyway (a built-in role changed, scopes beyond the owner's). */
   readonly valid?: boolean
-  readonly http: { readonly method: 'post' | 'put' | 'patch' | 'delete'; readonly path: string; readonly body?: unknown; readonly query?: Record<string, string>; readonly csv?: string }
+  readonly http: {
+    readonly method: 'post' | 'put' | 'patch' | 'delete'
+    readonly path: string
+    readonly body?: unknown
+    readonly query?: Record<string, string>
+    readonly csv?: string
+  }
   readonly cli: { readonly args: readonly string[]; readonly input?: string; readonly file?: { readonly name: string; readonly content: string } }
   /** The target is the actor's own user (a key's owner). */
   readonly onSelf?: boolean
@@ -50,11 +56,17 @@ const assignable = (s: Slice): Record<OtherLevel, { name: string; permissions: r
 })
 /** Permission sets a role may be given or created with, by privilege. */
 const grants = (s: Slice): Record<OtherLevel, readonly string[]> => ({ viewer: BUILTIN_ROLE_PERMISSIONS.viewer, same: s.held, admin: ['*'] })
-const loginAs = (email: string, password = MATRIX_PASSWORD) => (): Gained => ({ login: { email, password } })
+const loginAs =
+  (email: string, password = MATRIX_PASSWORD) =>
+  (): Gained => ({ login: { email, password } })
 const flags = (flag: string, values: readonly string[]): string[] => values.flatMap((v) => [flag, v])
 
 /** One cell per target user: the request acts on that user and nothing else. */
-function onUsers(levels: readonly Level[], pick: (s: Slice, level: Level) => Person, make: (p: Person) => Pick<CellSpec, 'http' | 'cli'> & Partial<CellSpec>): CellBuilder {
+function onUsers(
+  levels: readonly Level[],
+  pick: (s: Slice, level: Level) => Person,
+  make: (p: Person) => Pick<CellSpec, 'http' | 'cli'> & Partial<CellSpec>,
+): CellBuilder {
   return (s) => levels.map((level) => ({ target: level, onSelf: level === 'self', actsOn: pick(s, level).permissions, ...make(pick(s, level)) }))
 }
 const active = (s: Slice, level: Level): Person => s.users[level]
@@ -94,7 +106,15 @@ export const CELLS: Readonly<Record<string, CellBuilder>> = {
       const user = s.users[level]
       const rename = fresh('name')
       const onSelf = level === 'self'
-      const cells: CellSpec[] = [{ target: level, onSelf, actsOn: user.permissions, http: { method: 'patch', path: userPath(user), body: { name: rename } }, cli: { args: ['users', 'update', user.email, '--name', rename] } }]
+      const cells: CellSpec[] = [
+        {
+          target: level,
+          onSelf,
+          actsOn: user.permissions,
+          http: { method: 'patch', path: userPath(user), body: { name: rename } },
+          cli: { args: ['users', 'update', user.email, '--name', rename] },
+        },
+      ]
       for (const [to, role] of Object.entries(assignable(s))) {
         cells.push({
           target: `${level} → role ${to}`,
@@ -108,13 +128,27 @@ export const CELLS: Readonly<Record<string, CellBuilder>> = {
       }
       return cells
     }),
-  'DELETE /api/v1/admin/users/{email}': onUsers(LEVELS, active, (p) => ({ http: { method: 'delete', path: userPath(p) }, cli: { args: ['users', 'delete', p.email, '--force'] } })),
-  'POST /api/v1/admin/users/{email}/disable': onUsers(LEVELS, active, (p) => ({ http: { method: 'post', path: userPath(p, '/disable') }, cli: { args: ['users', 'disable', p.email] } })),
-  'POST /api/v1/admin/users/{email}/enable': onUsers(OTHER_LEVELS, (s, level) => s.disabled[level as OtherLevel], (p) => ({
-    http: { method: 'post', path: userPath(p, '/enable') },
-    cli: { args: ['users', 'enable', p.email] },
+  'DELETE /api/v1/admin/users/{email}': onUsers(LEVELS, active, (p) => ({
+    http: { method: 'delete', path: userPath(p) },
+    cli: { args: ['users', 'delete', p.email, '--force'] },
   })),
-  'POST /api/v1/admin/users/{email}/unlock': onUsers(OTHER_LEVELS, (s, level) => s.locked[level as OtherLevel], (p) => ({ http: { method: 'post', path: userPath(p, '/unlock') }, cli: { args: ['users', 'unlock', p.email] } })),
+  'POST /api/v1/admin/users/{email}/disable': onUsers(LEVELS, active, (p) => ({
+    http: { method: 'post', path: userPath(p, '/disable') },
+    cli: { args: ['users', 'disable', p.email] },
+  })),
+  'POST /api/v1/admin/users/{email}/enable': onUsers(
+    OTHER_LEVELS,
+    (s, level) => s.disabled[level as OtherLevel],
+    (p) => ({
+      http: { method: 'post', path: userPath(p, '/enable') },
+      cli: { args: ['users', 'enable', p.email] },
+    }),
+  ),
+  'POST /api/v1/admin/users/{email}/unlock': onUsers(
+    OTHER_LEVELS,
+    (s, level) => s.locked[level as OtherLevel],
+    (p) => ({ http: { method: 'post', path: userPath(p, '/unlock') }, cli: { args: ['users', 'unlock', p.email] } }),
+  ),
   'POST /api/v1/admin/users/{email}/password': onUsers(LEVELS, active, (p) => ({
     http: { method: 'post', path: userPath(p, '/password'), body: { password: NEW_PASSWORD } },
     cli: { args: ['users', 'set-password', p.email, '--password-stdin'], input: NEW_PASSWORD },
@@ -126,8 +160,13 @@ export const CELLS: Readonly<Record<string, CellBuilder>> = {
     cli: { args: ['tokens', 'issue', '--user', p.email] },
     gained: (answer) => ({ token: String(answer.token) }),
   })),
-  'DELETE /api/v1/admin/users/{email}/sessions': onUsers(LEVELS, active, (p) => ({ http: { method: 'delete', path: userPath(p, '/sessions') }, cli: { args: ['tokens', 'revoke', '--user', p.email] } })),
-  'POST /api/v1/admin/signing-keys/rotate': () => [{ target: '-', http: { method: 'post', path: `${ADMIN}/signing-keys/rotate` }, cli: { args: ['tokens', 'keys', 'rotate'] } }],
+  'DELETE /api/v1/admin/users/{email}/sessions': onUsers(LEVELS, active, (p) => ({
+    http: { method: 'delete', path: userPath(p, '/sessions') },
+    cli: { args: ['tokens', 'revoke', '--user', p.email] },
+  })),
+  'POST /api/v1/admin/signing-keys/rotate': () => [
+    { target: '-', http: { method: 'post', path: `${ADMIN}/signing-keys/rotate` }, cli: { args: ['tokens', 'keys', 'rotate'] } },
+  ],
   'POST /api/v1/admin/roles': (s, fresh) =>
     Object.entries(grants(s)).map(([level, permissions]) => {
       const name = fresh('role')
@@ -200,24 +239,60 @@ export const CELLS: Readonly<Record<string, CellBuilder>> = {
       cli: { args: ['apikeys', 'rotate', s.keys[level].id] },
       gained: (answer) => ({ key: String(answer.key) }),
     })),
-  'PUT /api/v1/admin/maintenance': () => [{ target: '-', http: { method: 'put', path: `${ADMIN}/maintenance`, body: { retryAfter: 30 } }, cli: { args: ['maintenance', 'on', '--retry-after', '30'] } }],
+  'PUT /api/v1/admin/maintenance': () => [
+    {
+      target: '-',
+      http: { method: 'put', path: `${ADMIN}/maintenance`, body: { retryAfter: 30 } },
+      cli: { args: ['maintenance', 'on', '--retry-after', '30'] },
+    },
+  ],
   'DELETE /api/v1/admin/maintenance': () => [{ target: '-', http: { method: 'delete', path: `${ADMIN}/maintenance` }, cli: { args: ['maintenance', 'off'] } }],
   'PUT /api/v1/admin/rate-limits/rules/{name}': (s, fresh) => {
     const name = fresh('rule')
     const match = `GET /matrix-${s.n}/*`
-    return [{ target: '-', http: { method: 'put', path: `${ADMIN}/rate-limits/rules/${name}`, body: { match, limit: 100, window: '1m', burst: 10 } }, cli: { args: ['ratelimit', 'set', name, '--match', match, '--limit', '100', '--window', '1m', '--burst', '10'] } }]
+    return [
+      {
+        target: '-',
+        http: { method: 'put', path: `${ADMIN}/rate-limits/rules/${name}`, body: { match, limit: 100, window: '1m', burst: 10 } },
+        cli: { args: ['ratelimit', 'set', name, '--match', match, '--limit', '100', '--window', '1m', '--burst', '10'] },
+      },
+    ]
   },
-  'DELETE /api/v1/admin/rate-limits/rules/{name}': (s) => [{ target: '-', http: { method: 'delete', path: `${ADMIN}/rate-limits/rules/${s.rule}` }, cli: { args: ['ratelimit', 'remove', s.rule, '--force'] } }],
+  'DELETE /api/v1/admin/rate-limits/rules/{name}': (s) => [
+    { target: '-', http: { method: 'delete', path: `${ADMIN}/rate-limits/rules/${s.rule}` }, cli: { args: ['ratelimit', 'remove', s.rule, '--force'] } },
+  ],
   'POST /api/v1/admin/rate-limits/apply': (s, fresh) => {
     const rules = { rules: [{ name: fresh('applied'), match: `GET /matrix-${s.n}/*`, limit: 100, window: '1m' }] }
-    return [{ target: '-', http: { method: 'post', path: `${ADMIN}/rate-limits/apply`, body: rules }, cli: { args: ['ratelimit', 'apply', '{file}', '--yes'], file: { name: 'rules.json', content: JSON.stringify(rules) } } }]
+    return [
+      {
+        target: '-',
+        http: { method: 'post', path: `${ADMIN}/rate-limits/apply`, body: rules },
+        cli: { args: ['ratelimit', 'apply', '{file}', '--yes'], file: { name: 'rules.json', content: JSON.stringify(rules) } },
+      },
+    ]
   },
-  'POST /api/v1/admin/rate-limits/test': (s) => [{ target: '-', http: { method: 'post', path: `${ADMIN}/rate-limits/test`, body: { path: `/matrix-${s.n}/x` } }, cli: { args: ['ratelimit', 'test', '--path', `/matrix-${s.n}/x`] } }],
+  'POST /api/v1/admin/rate-limits/test': (s) => [
+    {
+      target: '-',
+      http: { method: 'post', path: `${ADMIN}/rate-limits/test`, body: { path: `/matrix-${s.n}/x` } },
+      cli: { args: ['ratelimit', 'test', '--path', `/matrix-${s.n}/x`] },
+    },
+  ],
   'PUT /api/v1/admin/rate-limits/overrides': (s) => {
     const subject = `ip:203.0.${Math.floor(s.n / 250)}.${(s.n % 250) + 1}`
-    return [{ target: '-', http: { method: 'put', path: `${ADMIN}/rate-limits/overrides`, body: { subject, block: true, reason: 'matrix' } }, cli: { args: ['ratelimit', 'override', subject, '--block', '--reason', 'matrix'] } }]
+    return [
+      {
+        target: '-',
+        http: { method: 'put', path: `${ADMIN}/rate-limits/overrides`, body: { subject, block: true, reason: 'matrix' } },
+        cli: { args: ['ratelimit', 'override', subject, '--block', '--reason', 'matrix'] },
+      },
+    ]
   },
   'DELETE /api/v1/admin/rate-limits/overrides': (s) => [
-    { target: '-', http: { method: 'delete', path: `${ADMIN}/rate-limits/overrides`, query: { subject: s.overrideSubject } }, cli: { args: ['ratelimit', 'override', s.overrideSubject, '--remove'] } },
+    {
+      target: '-',
+      http: { method: 'delete', path: `${ADMIN}/rate-limits/overrides`, query: { subject: s.overrideSubject } },
+      cli: { args: ['ratelimit', 'override', s.overrideSubject, '--remove'] },
+    },
   ],
 }

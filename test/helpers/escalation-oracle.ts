@@ -35,7 +35,9 @@ export function matrixRoutes(doc: OpenApiDocument): MatrixRoute[] {
   const missing = routes.filter((r) => !(r.key in CELLS)).map((r) => r.key)
   const stale = Object.keys(CELLS).filter((k) => !routes.some((r) => r.key === k))
   if (missing.length + stale.length > 0) {
-    throw new Error(`The escalation matrix (test/helpers/escalation-cells.ts) must cover every mutating admin route: missing ${JSON.stringify(missing)}, no longer served ${JSON.stringify(stale)}`)
+    throw new Error(
+      `The escalation matrix (test/helpers/escalation-cells.ts) must cover every mutating admin route: missing ${JSON.stringify(missing)}, no longer served ${JSON.stringify(stale)}`,
+    )
   }
   return routes
 }
@@ -56,7 +58,11 @@ export function cellsOf(slice: Slice, routes: readonly MatrixRoute[], fresh: (pr
 
 /** The invariant: the route's permission, and everything handed out and acted on, within what the actor holds. */
 export function mayDo(held: readonly string[], cell: Pick<Cell, 'route' | 'handsOut' | 'actsOn'>): boolean {
-  return (cell.route.permission === undefined || hasPermission(held, cell.route.permission)) && coversAll(held, cell.handsOut ?? []) && coversAll(held, cell.actsOn ?? [])
+  return (
+    (cell.route.permission === undefined || hasPermission(held, cell.route.permission)) &&
+    coversAll(held, cell.handsOut ?? []) &&
+    coversAll(held, cell.actsOn ?? [])
+  )
 }
 
 /** What a door made of one cell's request. */
@@ -118,7 +124,12 @@ export async function judge(door: Door, cell: Cell, options: JudgeOptions): Prom
   else if (!done) result = { ...base, outcome: 'refused' }
   else {
     const gained = answer.ok && cell.gained ? await gainedPermissions(door, options.world, cell.gained(answer.body)) : undefined
-    result = { ...base, outcome: 'escalation', changes: changes.length > 0 ? changes : await options.snapshot.diff(), gainedBeyond: gained?.filter((p) => !coversAll(cell.slice.held, [p])) }
+    result = {
+      ...base,
+      outcome: 'escalation',
+      changes: changes.length > 0 ? changes : await options.snapshot.diff(),
+      gainedBeyond: gained?.filter((p) => !coversAll(cell.slice.held, [p])),
+    }
   }
   if (written && options.restore) await options.restore()
   return { ...result, ms: performance.now() - started }
@@ -131,7 +142,10 @@ export function slowestRoutes(results: readonly CellResult[], count = 5): Array<
     const t = by.get(r.route) ?? { seconds: 0, cells: 0 }
     by.set(r.route, { seconds: t.seconds + r.ms / 1000, cells: t.cells + 1 })
   }
-  return [...by].map(([route, t]) => ({ route, ...t })).sort((a, b) => b.seconds - a.seconds).slice(0, count)
+  return [...by]
+    .map(([route, t]) => ({ route, ...t }))
+    .sort((a, b) => b.seconds - a.seconds)
+    .slice(0, count)
 }
 
 /** The permissions a gained credential carries, as the server reports them (a login is checked, then stood for by a token of that user). */
@@ -149,7 +163,10 @@ async function gainedPermissions(door: Door, world: World, gained: Gained | unde
 }
 
 /** Escalations grouped by route and target, each with the actors that achieved it. */
-export function escalationKinds(results: readonly CellResult[], outcome: Outcome = 'escalation'): Array<{ route: string; target: string; actors: string[]; gainedBeyond: string[] }> {
+export function escalationKinds(
+  results: readonly CellResult[],
+  outcome: Outcome = 'escalation',
+): Array<{ route: string; target: string; actors: string[]; gainedBeyond: string[] }> {
   const kinds = new Map<string, { route: string; target: string; actors: string[]; gainedBeyond: Set<string> }>()
   for (const r of results.filter((x) => x.outcome === outcome)) {
     const key = `${r.route} | ${r.target}`

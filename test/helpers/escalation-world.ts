@@ -47,13 +47,19 @@ export const WRITE_PERMISSIONS: readonly string[] = GANTRY_PERMISSIONS.filter((p
 export function actorRoles(): RoleSpec[] {
   const builtin = Object.entries(BUILTIN_ROLE_PERMISSIONS).map(([name, permissions]) => ({ name, permissions, builtin: true }))
   const single = WRITE_PERMISSIONS.map((p) => ({ name: `only-${p.replace(':', '-')}`, permissions: [p], builtin: false }))
-  return [...builtin, ...single, { name: 'users-all', permissions: ['users:*'], builtin: false }, { name: 'reader-users-write', permissions: ['*:read', 'users:write'], builtin: false }]
+  return [
+    ...builtin,
+    ...single,
+    { name: 'users-all', permissions: ['users:*'], builtin: false },
+    { name: 'reader-users-write', permissions: ['*:read', 'users:write'], builtin: false },
+  ]
 }
 
 /** Each role through a token and a key; roles holding more than one thing also through keys narrowed to each permission that writes. */
 export function actors(): ActorSpec[] {
   return actorRoles().flatMap((role) => {
-    const narrowed = role.permissions.length === 1 && !role.permissions[0]?.includes('*') ? [] : WRITE_PERMISSIONS.filter((w) => role.permissions.some((p) => covers(p, w)))
+    const narrowed =
+      role.permissions.length === 1 && !role.permissions[0]?.includes('*') ? [] : WRITE_PERMISSIONS.filter((w) => role.permissions.some((p) => covers(p, w)))
     return [
       { label: `${role.name}/token`, role, credential: 'token' as const },
       { label: `${role.name}/key`, role, credential: 'key' as const },
@@ -153,7 +159,12 @@ export async function createSlice(world: World, actor: ActorSpec, n: number): Pr
     await services.roles.create(local, { name, permissions: [...permissions] })
     return { name, permissions, builtin: false }
   }
-  const roles = { own, viewer: await role('tr-viewer', BUILTIN_ROLE_PERMISSIONS.viewer), same: await role('tr-same', held), admin: await role('tr-admin', ['*']) }
+  const roles = {
+    own,
+    viewer: await role('tr-viewer', BUILTIN_ROLE_PERMISSIONS.viewer),
+    same: await role('tr-same', held),
+    admin: await role('tr-admin', ['*']),
+  }
   const rule = `mx-${n}`
   await services.rateLimits.set(local, rule, { match: `GET /matrix-${n}/*`, key: 'ip', limit: 100, window: '1m', burst: 10 })
   const overrideSubject = `ip:198.51.${Math.floor(n / 250)}.${(n % 250) + 1}`
@@ -185,5 +196,7 @@ export function authHeader(credential: { kind: 'token' | 'key'; secret: string }
 
 /** The variables that make the CLI present a credential with --remote. */
 export function cliCredential(credential: { kind: 'token' | 'key'; secret: string }): NodeJS.ProcessEnv {
-  return credential.kind === 'key' ? { GANTRY_API_KEY: credential.secret, GANTRY_TOKEN: undefined } : { GANTRY_TOKEN: credential.secret, GANTRY_API_KEY: undefined }
+  return credential.kind === 'key'
+    ? { GANTRY_API_KEY: credential.secret, GANTRY_TOKEN: undefined }
+    : { GANTRY_TOKEN: credential.secret, GANTRY_API_KEY: undefined }
 }

@@ -60,49 +60,107 @@ function tokenRecipe(ctx: TokenForgeryContext): fc.Arbitrary<Recipe> {
   /** With the right key, one claim that makes the token invalid (never one that a signer may legitimately write). */
   const invalidating: fc.Arbitrary<[string, Record<string, unknown>]> = fc.oneof(
     text.filter((v) => v !== claims().iss).map((iss) => [`iss ${JSON.stringify(iss)}`, { iss }] as [string, Record<string, unknown>]),
-    fc.oneof(text, fc.array(text, { maxLength: 3 })).filter((aud) => aud !== claims().aud && !(Array.isArray(aud) && aud.includes(String(claims().aud)))).map((aud) => [`aud ${JSON.stringify(aud)}`, { aud }] as [string, Record<string, unknown>]),
-    fc.integer({ min: 31, max: 10_000_000 }).map((ago) => [`expired ${ago} s ago`, { iat: now() - ago - 900, exp: now() - ago }] as [string, Record<string, unknown>]),
+    fc
+      .oneof(text, fc.array(text, { maxLength: 3 }))
+      .filter((aud) => aud !== claims().aud && !(Array.isArray(aud) && aud.includes(String(claims().aud))))
+      .map((aud) => [`aud ${JSON.stringify(aud)}`, { aud }] as [string, Record<string, unknown>]),
+    fc
+      .integer({ min: 31, max: 10_000_000 })
+      .map((ago) => [`expired ${ago} s ago`, { iat: now() - ago - 900, exp: now() - ago }] as [string, Record<string, unknown>]),
     fc.integer({ min: 120, max: 10_000_000 }).map((ahead) => [`nbf ${ahead} s ahead`, { nbf: now() + ahead }] as [string, Record<string, unknown>]),
-    fc.integer({ min: 120, max: 10_000_000 }).map((ahead) => [`iat ${ahead} s ahead`, { iat: now() + ahead, exp: now() + ahead + 900 }] as [string, Record<string, unknown>]),
-    fc.integer({ min: 1, max: 1000 }).map((delta) => [`session epoch + ${delta}`, { epoch: Number(claims().epoch) + delta }] as [string, Record<string, unknown>]),
+    fc
+      .integer({ min: 120, max: 10_000_000 })
+      .map((ahead) => [`iat ${ahead} s ahead`, { iat: now() + ahead, exp: now() + ahead + 900 }] as [string, Record<string, unknown>]),
+    fc
+      .integer({ min: 1, max: 1000 })
+      .map((delta) => [`session epoch + ${delta}`, { epoch: Number(claims().epoch) + delta }] as [string, Record<string, unknown>]),
     fc.constantFrom('apikey', 'root', '', 'USER', 'admin').map((kind) => [`kind ${kind}`, { kind }] as [string, Record<string, unknown>]),
-    fc.oneof(fc.integer({ min: 100_000, max: 2 ** 31 }).map(String), fc.constantFrom('abc', 'admin', 'user:1', '', 'NaN', '1.5', '-1')).map((sub) => [`sub ${JSON.stringify(sub)} (no such user)`, { sub }] as [string, Record<string, unknown>]),
-    fc.constantFrom('exp', 'jti', 'sub', 'epoch', 'iss', 'aud', 'iat', 'kind').map((claim) => [`no ${claim}`, { [claim]: undefined }] as [string, Record<string, unknown>]),
+    fc
+      .oneof(fc.integer({ min: 100_000, max: 2 ** 31 }).map(String), fc.constantFrom('abc', 'admin', 'user:1', '', 'NaN', '1.5', '-1'))
+      .map((sub) => [`sub ${JSON.stringify(sub)} (no such user)`, { sub }] as [string, Record<string, unknown>]),
+    fc
+      .constantFrom('exp', 'jti', 'sub', 'epoch', 'iss', 'aud', 'iat', 'kind')
+      .map((claim) => [`no ${claim}`, { [claim]: undefined }] as [string, Record<string, unknown>]),
     fc.constantFrom<unknown>('soon', null, 1.5, [1], { n: 1 }).map((exp) => [`exp ${JSON.stringify(exp)}`, { exp }] as [string, Record<string, unknown>]),
   )
   const badHeader: fc.Arbitrary<[string, Record<string, unknown>]> = fc.oneof(
     fc.constantFrom('JWT', 'jwt', 'at+jwe', '', undefined).map((typ) => [`typ ${String(typ)}`, { ...ctx.header(), typ }] as [string, Record<string, unknown>]),
-    fc.constantFrom(['exp-policy'], ['b64'], [], 'x').map((crit) => [`crit ${JSON.stringify(crit)}`, { ...ctx.header(), crit }] as [string, Record<string, unknown>]),
+    fc
+      .constantFrom(['exp-policy'], ['b64'], [], 'x')
+      .map((crit) => [`crit ${JSON.stringify(crit)}`, { ...ctx.header(), crit }] as [string, Record<string, unknown>]),
   )
   return fc.oneof(
     { weight: 2, arbitrary: fc.constantFrom(...ctx.named).map((f) => ({ name: `corpus: ${f.name}`, make: f.make })) },
     {
       weight: 3,
-      arbitrary: fc.tuple(fc.nat(), fc.integer({ min: 0, max: 7 })).map(([at, bit]) => ({ name: `signature bit ${bit} of byte ${at} flipped`, make: async () => { const [h, p, s] = await parts(); return `${h}.${p}.${flip(s, at, bit)}` } })),
+      arbitrary: fc.tuple(fc.nat(), fc.integer({ min: 0, max: 7 })).map(([at, bit]) => ({
+        name: `signature bit ${bit} of byte ${at} flipped`,
+        make: async () => {
+          const [h, p, s] = await parts()
+          return `${h}.${p}.${flip(s, at, bit)}`
+        },
+      })),
     },
     {
       weight: 2,
       arbitrary: fc.tuple(fc.boolean(), fc.nat(), fc.integer({ min: 0, max: 7 })).map(([header, at, bit]) => ({
         name: `${header ? 'header' : 'claims'} bit ${bit} of byte ${at} flipped, signature kept`,
-        make: async () => { const [h, p, s] = await parts(); return header ? `${flip(h, at, bit)}.${p}.${s}` : `${h}.${flip(p, at, bit)}.${s}` },
+        make: async () => {
+          const [h, p, s] = await parts()
+          return header ? `${flip(h, at, bit)}.${p}.${s}` : `${h}.${flip(p, at, bit)}.${s}`
+        },
       })),
     },
     {
       weight: 3,
       arbitrary: fc
-        .record({ sub: fc.constantFrom('1', '2', '3', '0', ' 1', '01'), permissions: fc.constantFrom(['*'], ['users:write', 'roles:write'], ['*:*']), kind: fc.constantFrom('user', 'apikey'), exp: fc.constant(now() + 86_400 * 365), epoch: fc.integer({ min: 0, max: 5 }), role: fc.constant('admin') }, { requiredKeys: [] })
-        .map((overrides) => ({ name: `claims tampered (${JSON.stringify(overrides)}), signature kept`, make: async () => { const [h, , s] = await parts(); return `${h}.${b64(claims(overrides))}.${s}` } })),
+        .record(
+          {
+            sub: fc.constantFrom('1', '2', '3', '0', ' 1', '01'),
+            permissions: fc.constantFrom(['*'], ['users:write', 'roles:write'], ['*:*']),
+            kind: fc.constantFrom('user', 'apikey'),
+            exp: fc.constant(now() + 86_400 * 365),
+            epoch: fc.integer({ min: 0, max: 5 }),
+            role: fc.constant('admin'),
+          },
+          { requiredKeys: [] },
+        )
+        .map((overrides) => ({
+          name: `claims tampered (${JSON.stringify(overrides)}), signature kept`,
+          make: async () => {
+            const [h, , s] = await parts()
+            return `${h}.${b64(claims(overrides))}.${s}`
+          },
+        })),
     },
-    { weight: 1, arbitrary: fc.nat().map((at) => ({ name: `cut after ${at} characters`, make: async () => { const t = await good(); return t.slice(0, at % t.length) } })) },
-    { weight: 3, arbitrary: invalidating.map(([what, overrides]) => ({ name: `the right key, ${what}`, make: () => ctx.sign(ctx.header(), claims(overrides)) })) },
+    {
+      weight: 1,
+      arbitrary: fc.nat().map((at) => ({
+        name: `cut after ${at} characters`,
+        make: async () => {
+          const t = await good()
+          return t.slice(0, at % t.length)
+        },
+      })),
+    },
+    {
+      weight: 3,
+      arbitrary: invalidating.map(([what, overrides]) => ({ name: `the right key, ${what}`, make: () => ctx.sign(ctx.header(), claims(overrides)) })),
+    },
     { weight: 1, arbitrary: badHeader.map(([what, header]) => ({ name: `the right key, ${what}`, make: () => ctx.sign(header, claims()) })) },
     { weight: 1, arbitrary: fc.constant({ name: 'a foreign key', make: () => ctx.foreignSign(claims()) }) },
     {
       weight: 1,
-      arbitrary: fc.tuple(fc.constantFrom('none', 'None', 'NONE', 'nOnE', '', 'HS384', 'HS512', 'RS256', 'ES256', 'PS256', 'EdDSA', 'HS256'), fc.boolean()).map(([alg, keep]) => ({
-        name: `alg ${JSON.stringify(alg)} in place of the pinned one, signature ${keep ? 'kept' : 'empty'}`,
-        make: async () => { const [, p, s] = await parts(); const header = { ...ctx.header(), alg }; return alg === ctx.header().alg ? `${b64({ ...header, typ: 'JWT' })}.${p}.${s}` : `${b64(header)}.${p}.${keep ? s : ''}` },
-      })),
+      arbitrary: fc
+        .tuple(fc.constantFrom('none', 'None', 'NONE', 'nOnE', '', 'HS384', 'HS512', 'RS256', 'ES256', 'PS256', 'EdDSA', 'HS256'), fc.boolean())
+        .map(([alg, keep]) => ({
+          name: `alg ${JSON.stringify(alg)} in place of the pinned one, signature ${keep ? 'kept' : 'empty'}`,
+          make: async () => {
+            const [, p, s] = await parts()
+            const header = { ...ctx.header(), alg }
+            return alg === ctx.header().alg ? `${b64({ ...header, typ: 'JWT' })}.${p}.${s}` : `${b64(header)}.${p}.${keep ? s : ''}`
+          },
+        })),
     },
   )
 }
@@ -118,16 +176,29 @@ export function forgedApiKeys(key: string, count: number, seed: number): Forged[
   const check = secretAndCheck.slice(-6)
   const char = fc.constantFrom(...BASE62)
   const base62 = (length: number) => fc.string({ unit: char, minLength: length, maxLength: length })
-  const swap = (text: string, at: number, c: string) => { const i = at % text.length; const next = text[i] === c ? BASE62[(BASE62.indexOf(c) + 1) % 62]! : c; return text.slice(0, i) + next + text.slice(i + 1) }
+  const swap = (text: string, at: number, c: string) => {
+    const i = at % text.length
+    const next = text[i] === c ? BASE62[(BASE62.indexOf(c) + 1) % 62]! : c
+    return text.slice(0, i) + next + text.slice(i + 1)
+  }
   const recipe: fc.Arbitrary<Forged> = fc.oneof(
-    fc.tuple(fc.nat(), char).map(([at, c]) => ({ name: 'known id, one character of the secret changed, valid check', value: reCheck(`gk_${env}_${id}_${swap(secret, at, c)}${check}`) })),
+    fc.tuple(fc.nat(), char).map(([at, c]) => ({
+      name: 'known id, one character of the secret changed, valid check',
+      value: reCheck(`gk_${env}_${id}_${swap(secret, at, c)}${check}`),
+    })),
     fc.tuple(base62(12), base62(32)).map(([i, s]) => ({ name: 'unknown id and secret, valid check', value: reCheck(`gk_${env}_${i}_${s}000000`) })),
-    fc.tuple(fc.nat(), char).map(([at, c]) => ({ name: 'one character of the id changed, valid check', value: reCheck(`gk_${env}_${swap(id, at, c)}_${secret}${check}`) })),
+    fc
+      .tuple(fc.nat(), char)
+      .map(([at, c]) => ({ name: 'one character of the id changed, valid check', value: reCheck(`gk_${env}_${swap(id, at, c)}_${secret}${check}`) })),
     fc.tuple(fc.nat(), char).map(([at, c]) => ({ name: 'one character of the check changed', value: `gk_${env}_${id}_${secret}${swap(check, at, c)}` })),
-    fc.constantFrom('production', 'staging', 'test', 'dev', `${env}-2`, 'a').map((other) => ({ name: `environment ${other}, valid check`, value: reCheck(`gk_${other}_${id}_${secret}${check}`) })),
+    fc
+      .constantFrom('production', 'staging', 'test', 'dev', `${env}-2`, 'a')
+      .map((other) => ({ name: `environment ${other}, valid check`, value: reCheck(`gk_${other}_${id}_${secret}${check}`) })),
     fc.nat().map((at) => ({ name: `cut after ${at % key.length} characters`, value: key.slice(0, at % key.length) })),
     fc.string({ unit: char, minLength: 1, maxLength: 8 }).map((more) => ({ name: 'characters appended', value: key + more })),
-    fc.constantFrom(key.toUpperCase(), key.toLowerCase(), key.replace('gk_', 'GK_'), key.replaceAll('_', '-'), ` ${key}x`).map((value) => ({ name: 'case or separators changed', value })),
+    fc
+      .constantFrom(key.toUpperCase(), key.toLowerCase(), key.replace('gk_', 'GK_'), key.replaceAll('_', '-'), ` ${key}x`)
+      .map((value) => ({ name: 'case or separators changed', value })),
   )
   return fc.sample(recipe, { numRuns: count, seed }).filter((f) => f.value !== key)
 }
@@ -137,11 +208,16 @@ export function forgedRefreshTokens(token: string, count: number, seed: number):
   const body = token.slice(4)
   const char = fc.constantFrom(...BASE62)
   const recipe: fc.Arbitrary<Forged> = fc.oneof(
-    fc.tuple(fc.nat(), char).map(([at, c]) => { const i = at % body.length; return { name: `character ${i} changed`, value: `grt_${body.slice(0, i)}${c === body[i] ? (c === 'a' ? 'b' : 'a') : c}${body.slice(i + 1)}` } }),
+    fc.tuple(fc.nat(), char).map(([at, c]) => {
+      const i = at % body.length
+      return { name: `character ${i} changed`, value: `grt_${body.slice(0, i)}${c === body[i] ? (c === 'a' ? 'b' : 'a') : c}${body.slice(i + 1)}` }
+    }),
     fc.string({ unit: char, minLength: 32, maxLength: 32 }).map((random) => ({ name: 'a random token of the right shape', value: `grt_${random}` })),
     fc.nat().map((at) => ({ name: 'cut short', value: token.slice(0, at % token.length) })),
     fc.string({ unit: char, minLength: 1, maxLength: 6 }).map((more) => ({ name: 'characters appended', value: token + more })),
-    fc.constantFrom(token.toUpperCase(), token.toLowerCase(), token.replace('grt_', 'GRT_'), `grt-${body}`, body, `${token}\n`).map((value) => ({ name: 'case, prefix or whitespace changed', value })),
+    fc
+      .constantFrom(token.toUpperCase(), token.toLowerCase(), token.replace('grt_', 'GRT_'), `grt-${body}`, body, `${token}\n`)
+      .map((value) => ({ name: 'case, prefix or whitespace changed', value })),
     fc.constant({ name: 'random bytes', value: randomBytes(24).toString('base64url') }),
   )
   return fc.sample(recipe, { numRuns: count, seed }).filter((f) => f.value !== token)

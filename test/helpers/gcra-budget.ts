@@ -71,7 +71,9 @@ export function expectWithinBudget(shots: readonly Shot[], figures: RuleFigures,
   for (const shot of refused) expectRefusal(shot)
   const maxRetryAfter = Math.ceil(figures.windowMs / figures.limit / 1000)
   expect(refused.filter((s) => Number(s.headers['retry-after']) > maxRetryAfter).map((s) => s.headers['retry-after'])).to.deep.equal([])
-  expect(report.admitted, `admitted ${report.admitted} over ${Math.round(report.spanMs)} ms; GCRA allows at most ${report.bound.toFixed(1)}`).to.be.at.most(report.bound)
+  expect(report.admitted, `admitted ${report.admitted} over ${Math.round(report.spanMs)} ms; GCRA allows at most ${report.bound.toFixed(1)}`).to.be.at.most(
+    report.bound,
+  )
   expect(report.maxInWindow, `admitted within one ${figures.windowMs} ms window`).to.be.at.most(figures.limit + figures.burst)
   return report
 }
@@ -94,6 +96,7 @@ export function loadFacts(shots: readonly Shot[]): LoadFacts {
 export function expectLoad(shots: readonly Shot[], instances: number, minRatePerSecond: number): LoadFacts {
   const facts = loadFacts(shots)
   expect(facts.ratePerSecond, 'the load is at least 10× the sustained rate').to.be.at.least(minRatePerSecond)
-  for (let i = 0; i < instances; i++) expect(shots.filter((s) => s.instance === i).length, `requests to instance ${i}`).to.be.at.least(Math.floor(shots.length / instances))
+  for (let i = 0; i < instances; i++)
+    expect(shots.filter((s) => s.instance === i).length, `requests to instance ${i}`).to.be.at.least(Math.floor(shots.length / instances))
   return facts
 }

@@ -9,7 +9,35 @@ import { pathOf, type JsonSchema, type Operation } from './openapi-operations.js
 import { USERS } from './server.js'
 
 /** Strings at the edges: empty, blank, control characters, lone surrogates, scripts, injection shapes, long. */
-const EDGE_STRINGS = ['', ' ', '\t', '\n', '\u0000', '\u0000\u0001\u001f', '\ud800', '\udfff\ud800', '😀', 'é', '‮', '<script>alert(1)</script>', "' OR '1'='1", '"; DROP TABLE gantry_users; --', '%s%n%x', '${jndi:x}', '../../etc/passwd', 'null', 'undefined', 'true', '0', '-1', '1e309', 'NaN', 'x'.repeat(256), 'x'.repeat(4097), 'ü'.repeat(3000)]
+const EDGE_STRINGS = [
+  '',
+  ' ',
+  '\t',
+  '\n',
+  '\u0000',
+  '\u0000\u0001\u001f',
+  '\ud800',
+  '\udfff\ud800',
+  '😀',
+  'é',
+  '‮',
+  '<script>alert(1)</script>',
+  "' OR '1'='1",
+  '"; DROP TABLE gantry_users; --',
+  '%s%n%x',
+  '${jndi:x}',
+  '../../etc/passwd',
+  'null',
+  'undefined',
+  'true',
+  '0',
+  '-1',
+  '1e309',
+  'NaN',
+  'x'.repeat(256),
+  'x'.repeat(4097),
+  'ü'.repeat(3000),
+]
 
 const SEEDED_EMAILS = [USERS.operator, USERS.viewer, 'nobody@example.com', 'OPERATOR@EXAMPLE.COM', ' viewer@example.com ']
 
@@ -33,8 +61,19 @@ function probeOf(op: Operation): fc.Arbitrary<Probe> {
   )
   const params = fc.tuple(...op.params.map(() => param))
   const queryArb = Object.keys(op.query).length > 0 || op.method === 'GET' ? queryOf(op) : fc.constant('')
-  const bodyArb = op.body ? bodyOf(op.body) : fc.option(fc.jsonValue({ maxDepth: 2 }).map((v) => JSON.stringify(v) ?? 'null'), { freq: 4, nil: undefined })
-  const contentType = fc.oneof({ weight: 12, arbitrary: fc.constant('application/json') }, { weight: 1, arbitrary: fc.constantFrom('application/json; charset=utf-8', 'text/plain', 'application/json; charset=latin1', 'application/x-www-form-urlencoded') })
+  const bodyArb = op.body
+    ? bodyOf(op.body)
+    : fc.option(
+        fc.jsonValue({ maxDepth: 2 }).map((v) => JSON.stringify(v) ?? 'null'),
+        { freq: 4, nil: undefined },
+      )
+  const contentType = fc.oneof(
+    { weight: 12, arbitrary: fc.constant('application/json') },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom('application/json; charset=utf-8', 'text/plain', 'application/json; charset=latin1', 'application/x-www-form-urlencoded'),
+    },
+  )
   return fc.tuple(params, queryArb, bodyArb, contentType).map(([values, query, body, type]) => {
     const path = pathOf(op.template, (name) => values[op.params.indexOf(name)] ?? 'x') + (query ? `?${query}` : '')
     return body === undefined ? { method: op.method, path } : { method: op.method, path, headers: { 'content-type': type }, body }
@@ -43,14 +82,23 @@ function probeOf(op: Operation): fc.Arbitrary<Probe> {
 
 /** Every byte but the unreserved ones as %XX (encodeURIComponent throws on a lone surrogate; UTF-8 turns it into U+FFFD). */
 function percentEncoded(text: string): string {
-  return [...Buffer.from(text, 'utf8')].map((byte) => (/[A-Za-z0-9\-._~]/.test(String.fromCharCode(byte)) ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`)).join('')
+  return [...Buffer.from(text, 'utf8')]
+    .map((byte) => (/[A-Za-z0-9\-._~]/.test(String.fromCharCode(byte)) ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`))
+    .join('')
 }
 
 /** A query string: valid values of the declared parameters, mutated, or noise. */
 function queryOf(op: Operation): fc.Arbitrary<string> {
   const declared = Object.entries(op.query)
-  const valid = fc.record(Object.fromEntries(declared.map(([name, schema]) => [name, valueOf(schema).map(String)])), { requiredKeys: [...op.queryRequired] as never[] })
-  const wrong = fc.oneof(fc.constantFrom(...EDGE_STRINGS.filter((edge) => edge.length < 1000)), fc.string({ maxLength: 20 }), fc.integer().map(String), fc.double().map(String))
+  const valid = fc.record(Object.fromEntries(declared.map(([name, schema]) => [name, valueOf(schema).map(String)])), {
+    requiredKeys: [...op.queryRequired] as never[],
+  })
+  const wrong = fc.oneof(
+    fc.constantFrom(...EDGE_STRINGS.filter((edge) => edge.length < 1000)),
+    fc.string({ maxLength: 20 }),
+    fc.integer().map(String),
+    fc.double().map(String),
+  )
   const names = declared.length > 0 ? fc.constantFrom(...declared.map(([name]) => name)) : fc.constantFrom('limit', 'cursor')
   const encode = (entries: [string, string | string[]][]) => {
     const search = new URLSearchParams()
@@ -60,8 +108,12 @@ function queryOf(op: Operation): fc.Arbitrary<string> {
   return fc.oneof(
     valid.map((v) => encode(Object.entries(v) as [string, string][])),
     fc.tuple(valid, names, wrong).map(([v, name, value]) => encode([...(Object.entries(v) as [string, string][]), [name, value]])),
-    fc.tuple(valid, names, fc.array(wrong, { minLength: 2, maxLength: 3 })).map(([v, name, values]) => encode([...(Object.entries(v) as [string, string][]).filter(([n]) => n !== name), [name, values]])),
-    fc.tuple(valid, fc.string({ minLength: 1, maxLength: 10 }), wrong).map(([v, name, value]) => encode([...(Object.entries(v) as [string, string][]), [name, value]])),
+    fc
+      .tuple(valid, names, fc.array(wrong, { minLength: 2, maxLength: 3 }))
+      .map(([v, name, values]) => encode([...(Object.entries(v) as [string, string][]).filter(([n]) => n !== name), [name, values]])),
+    fc
+      .tuple(valid, fc.string({ minLength: 1, maxLength: 10 }), wrong)
+      .map(([v, name, value]) => encode([...(Object.entries(v) as [string, string][]), [name, value]])),
     fc.string({ maxLength: 60 }).map((raw) => percentEncoded(raw).replace(/%(26|3D)/g, (_m, hex: string) => (hex === '26' ? '&' : '='))),
     fc.constant(''),
   )
@@ -70,14 +122,26 @@ function queryOf(op: Operation): fc.Arbitrary<string> {
 /** A JSON body: a valid value, the same with one field dropped, added or of the wrong type, or any JSON. */
 function bodyOf(schema: JsonSchema): fc.Arbitrary<string> {
   const valid = valueOf(schema)
-  const wrongValue = fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constantFrom<unknown>(...EDGE_STRINGS, null, true, false, 0, -1, 1.5, 2 ** 53, -(2 ** 63), [], {}, [null], { $gt: '' }))
+  const wrongValue = fc.oneof(
+    fc.jsonValue({ maxDepth: 2 }),
+    fc.constantFrom<unknown>(...EDGE_STRINGS, null, true, false, 0, -1, 1.5, 2 ** 53, -(2 ** 63), [], {}, [null], { $gt: '' }),
+  )
   const mutated = valid.chain((value) => {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) return fc.constant(value)
     const keys = Object.keys(value)
     const object = value as Record<string, unknown>
     const options: fc.Arbitrary<unknown>[] = [
       fc.tuple(fc.string({ minLength: 1, maxLength: 12 }), wrongValue).map(([key, extra]) => ({ ...object, [key]: extra })),
-      fc.constantFrom('__proto__', 'constructor', 'prototype', 'id', 'createdAt', 'passwordHash', 'role', 'permissions').chain((key) => wrongValue.map((extra) => JSON.parse(JSON.stringify(object).replace(/^\{/, () => `{${JSON.stringify(key)}:${JSON.stringify(extra) ?? 'null'}${keys.length > 0 ? ',' : ''}`)) as unknown)),
+      fc
+        .constantFrom('__proto__', 'constructor', 'prototype', 'id', 'createdAt', 'passwordHash', 'role', 'permissions')
+        .chain((key) =>
+          wrongValue.map(
+            (extra) =>
+              JSON.parse(
+                JSON.stringify(object).replace(/^\{/, () => `{${JSON.stringify(key)}:${JSON.stringify(extra) ?? 'null'}${keys.length > 0 ? ',' : ''}`),
+              ) as unknown,
+          ),
+        ),
     ]
     if (keys.length > 0) {
       options.push(fc.constantFrom(...keys).map((key) => Object.fromEntries(Object.entries(object).filter(([k]) => k !== key))))

@@ -170,5 +170,7 @@ export function startLoad(options: LoadOptions): Load {
 
 /** Requests that got no whole answer, or a 5xx, as readable lines (empty when none). */
 export function serverErrors(shots: readonly Shot[]): string[] {
-  return shots.filter((s) => s.error !== undefined || s.status >= 500 || s.status === 0).map((s) => `${s.instance} ${s.path} ${s.status} ${s.error ?? s.body.slice(0, 200)}`)
+  return shots
+    .filter((s) => s.error !== undefined || s.status >= 500 || s.status === 0)
+    .map((s) => `${s.instance} ${s.path} ${s.status} ${s.error ?? s.body.slice(0, 200)}`)
 }

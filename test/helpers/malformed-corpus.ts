@@ -91,7 +91,8 @@ export function handWrittenCorpus(operations: readonly Operation[], adminToken: 
   }
 
   // Credentials that are not.
-  const jwt = (header: object, payload: object) => `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.`
+  const jwt = (header: object, payload: object) =>
+    `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.`
   const now = Math.floor(Date.now() / 1000)
   const claims = { sub: '1', iss: 'gantry', aud: 'gantry', iat: now, exp: now + 600, jti: 'x', permissions: ['*'] }
   const [head, payload] = adminToken.split('.')
@@ -124,7 +125,10 @@ export function handWrittenCorpus(operations: readonly Operation[], adminToken: 
     'Bearer é',
     '\u00e9\u00e8',
   ]
-  const authed = ['/api/v1/auth/me', ...operations.filter((o) => o.method === 'GET' && o.template.startsWith('/api/v1/admin') && o.params.length === 0).map((o) => o.template)]
+  const authed = [
+    '/api/v1/auth/me',
+    ...operations.filter((o) => o.method === 'GET' && o.template.startsWith('/api/v1/admin') && o.params.length === 0).map((o) => o.template),
+  ]
   for (const path of authed.slice(0, 4)) {
     for (const authorization of authorizations) probes.push({ method: 'GET', path, headers: { authorization } })
     probes.push({ method: 'GET', path, headers: { 'x-api-key': 'gk_garbage' } })
@@ -177,18 +181,60 @@ export function handWrittenCorpus(operations: readonly Operation[], adminToken: 
   }
 
   // Path weirdness, under every parameterised route and where none is.
-  const segments = ['%00', '%ff', '%', '%2', '%zz', '..%2f', '..%2F..%2F', '%2e%2e', '..', '.', '%20', '%0d%0aX-Injected:%201', 'a%2fb', 'x'.repeat(10_000), encodeURIComponent('😀'), '%C0%AE', '%u002e']
+  const segments = [
+    '%00',
+    '%ff',
+    '%',
+    '%2',
+    '%zz',
+    '..%2f',
+    '..%2F..%2F',
+    '%2e%2e',
+    '..',
+    '.',
+    '%20',
+    '%0d%0aX-Injected:%201',
+    'a%2fb',
+    'x'.repeat(10_000),
+    encodeURIComponent('😀'),
+    '%C0%AE',
+    '%u002e',
+  ]
   const templates = [...new Set(operations.filter((o) => o.params.length > 0).map((o) => o.template)), '/api/v1/admin/users/{email}', '/api/v1/auth/{x}']
   for (const template of templates) {
     const op = operations.find((o) => o.template === template)
     for (const segment of segments) {
       for (const method of op ? [...new Set(operations.filter((o) => o.template === template).map((o) => o.method))] : ['GET']) {
-        probes.push({ method, path: pathOf(template, () => segment), headers: { authorization: `Bearer ${adminToken}`, ...(method === 'GET' || method === 'DELETE' ? {} : json) }, ...(method === 'GET' || method === 'DELETE' ? {} : { body: '{}' }) })
+        probes.push({
+          method,
+          path: pathOf(template, () => segment),
+          headers: { authorization: `Bearer ${adminToken}`, ...(method === 'GET' || method === 'DELETE' ? {} : json) },
+          ...(method === 'GET' || method === 'DELETE' ? {} : { body: '{}' }),
+        })
       }
     }
     probes.push({ method: 'GET', path: pathOf(template, () => 'ünï'), headers: { authorization: `Bearer ${adminToken}` }, raw: true })
   }
-  for (const path of ['/api/v1/../../etc/passwd', '/api//v1//auth//me', '/API/V1/AUTH/ME', '/api/v1/auth/me/', '/api/v1/auth/me;x', `/${'a/'.repeat(3000)}`, `/api/${'x'.repeat(10_000)}`, '/%00', '/%ff', '/metrics/', '/metrics?x=1', '/api/openapi.json/x', '/.well-known/jwks.json', '/favicon.ico', '/index.html', '/api', '/api/v1', '/api/v2/auth/me']) {
+  for (const path of [
+    '/api/v1/../../etc/passwd',
+    '/api//v1//auth//me',
+    '/API/V1/AUTH/ME',
+    '/api/v1/auth/me/',
+    '/api/v1/auth/me;x',
+    `/${'a/'.repeat(3000)}`,
+    `/api/${'x'.repeat(10_000)}`,
+    '/%00',
+    '/%ff',
+    '/metrics/',
+    '/metrics?x=1',
+    '/api/openapi.json/x',
+    '/.well-known/jwks.json',
+    '/favicon.ico',
+    '/index.html',
+    '/api',
+    '/api/v1',
+    '/api/v2/auth/me',
+  ]) {
     probes.push({ method: 'GET', path, headers: { authorization: `Bearer ${adminToken}` } })
     probes.push({ method: 'GET', path })
   }
@@ -197,7 +243,8 @@ export function handWrittenCorpus(operations: readonly Operation[], adminToken: 
 
   // Unknown methods and methods a route does not serve; HEAD and OPTIONS on every route.
   for (const method of ['PROPFIND', 'MKCOL', 'PURGE', 'LOCK', 'SEARCH', 'REPORT', 'TRACE', 'PATCH', 'PUT', 'DELETE', 'POST']) {
-    for (const path of ['/api/health', '/api/v1/auth/me', login, '/metrics', '/api/openapi.json', '/nowhere']) probes.push({ method, path, headers: { authorization: `Bearer ${adminToken}` } })
+    for (const path of ['/api/health', '/api/v1/auth/me', login, '/metrics', '/api/openapi.json', '/nowhere'])
+      probes.push({ method, path, headers: { authorization: `Bearer ${adminToken}` } })
   }
   for (const op of operations) {
     const path = pathOf(op.template, () => encodeURIComponent(USERS.operator))
@@ -215,9 +262,19 @@ export function handWrittenCorpus(operations: readonly Operation[], adminToken: 
   const admin = '/api/v1/admin'
   probes.push({ method: 'POST', path: `${admin}/users`, headers: auth, body: JSON.stringify({ email: 'exotic1@example.com', name: exotic, password }) })
   probes.push({ method: 'POST', path: `${admin}/users`, headers: auth, body: JSON.stringify({ email: '😀@example.com', password }) })
-  probes.push({ method: 'POST', path: `${admin}/users`, headers: auth, body: JSON.stringify({ email: 'exotic2@example.com', password: `${exotic} long enough passphrase` }) })
+  probes.push({
+    method: 'POST',
+    path: `${admin}/users`,
+    headers: auth,
+    body: JSON.stringify({ email: 'exotic2@example.com', password: `${exotic} long enough passphrase` }),
+  })
   probes.push({ method: 'PATCH', path: `${admin}/users/${encodeURIComponent(USERS.viewer)}`, headers: auth, body: JSON.stringify({ name: '😀'.repeat(100) }) })
-  probes.push({ method: 'POST', path: `${admin}/roles`, headers: auth, body: JSON.stringify({ name: 'exotic', description: exotic, permissions: ['users:read'] }) })
+  probes.push({
+    method: 'POST',
+    path: `${admin}/roles`,
+    headers: auth,
+    body: JSON.stringify({ name: 'exotic', description: exotic, permissions: ['users:read'] }),
+  })
   probes.push({ method: 'POST', path: `${admin}/api-keys`, headers: auth, body: JSON.stringify({ name: exotic, owner: USERS.viewer }) })
   probes.push({ method: 'POST', path: login, headers: json, body: JSON.stringify({ email: `${exotic}@example.com`, password: exotic }) })
   for (const search of ['%F0%9F%98%80', '%00', '%25', '_', '%5C', '%27', 'a%25%25b', '%ED%A0%80']) {
@@ -226,7 +283,8 @@ export function handWrittenCorpus(operations: readonly Operation[], adminToken: 
     probes.push({ method: 'GET', path: `${admin}/audit?actor=${search}&action=${search}`, headers: auth })
     probes.push({ method: 'GET', path: `${admin}/users/${search}@example.com`, headers: auth })
   }
-  for (const since of ['garbage', '0', '-1', '9999-99-99', '2026-01-01T00:00:00Z', '1e309', '%00']) probes.push({ method: 'GET', path: `${admin}/audit?since=${since}&until=${since}`, headers: auth })
+  for (const since of ['garbage', '0', '-1', '9999-99-99', '2026-01-01T00:00:00Z', '1e309', '%00'])
+    probes.push({ method: 'GET', path: `${admin}/audit?since=${since}&until=${since}`, headers: auth })
 
   // Headers that are too much.
   probes.push({ method: 'GET', path: '/api/v1/auth/me', headers: { authorization: `Bearer ${adminToken}`, 'x-request-id': 'x'.repeat(8000) } })

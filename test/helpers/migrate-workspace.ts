@@ -109,7 +109,10 @@ export async function startBlockedLatest(ws: MigrateWorkspace): Promise<BlockedR
     },
   }
   try {
-    const state = await until(async () => (existsSync(marker) ? 'blocked' : gone ? 'exited' : undefined), 'the blocking migration running', { timeoutMs: 30_000, intervalMs: 20 })
+    const state = await until(async () => (existsSync(marker) ? 'blocked' : gone ? 'exited' : undefined), 'the blocking migration running', {
+      timeoutMs: 30_000,
+      intervalMs: 20,
+    })
     if (state === 'exited') throw new Error(`migrate latest exited before reaching the blocking migration:\n${stderr}`)
   } catch (err) {
     await run.kill()
@@ -174,7 +177,8 @@ export interface Applications {
  */
 export async function applications(ws: MigrateWorkspace, appNames: readonly string[]): Promise<Map<string, Applications>> {
   return ws.query(async (k) => {
-    const names = async (table: string): Promise<string[]> => ((await k.schema.hasTable(table)) ? ((await k(table).select('name')) as Array<{ name: string }>).map((r) => bare(r.name)) : [])
+    const names = async (table: string): Promise<string[]> =>
+      (await k.schema.hasTable(table)) ? ((await k(table).select('name')) as Array<{ name: string }>).map((r) => bare(r.name)) : []
     const tally = (list: readonly string[]): Map<string, number> => list.reduce((m, n) => m.set(n, (m.get(n) ?? 0) + 1), new Map<string, number>())
     const tracked = tally([...(await names('gantry_migrations')).map((n) => `gantry/${n}`), ...(await names('knex_migrations')).map((n) => `app/${n}`)])
     const runs = (await k.schema.hasTable('gantry_migration_runs'))
@@ -185,9 +189,18 @@ export async function applications(ws: MigrateWorkspace, appNames: readonly stri
       : []
     const recorded = tally(runs.map((r) => `${r.migration_set}/${bare(r.name)}`))
     const effects = tally((await names('effects')).map((n) => `app/${n}`))
-    const keys = new Set([...GANTRY_MIGRATIONS.map((n) => `gantry/${n}`), ...appNames.map((n) => `app/${n}`), ...tracked.keys(), ...recorded.keys(), ...effects.keys()])
+    const keys = new Set([
+      ...GANTRY_MIGRATIONS.map((n) => `gantry/${n}`),
+      ...appNames.map((n) => `app/${n}`),
+      ...tracked.keys(),
+      ...recorded.keys(),
+      ...effects.keys(),
+    ])
     return new Map(
-      [...keys].map((key) => [key, { tracked: tracked.get(key) ?? 0, recorded: recorded.get(key) ?? 0, effects: key.startsWith('app/') ? (effects.get(key) ?? 0) : undefined }]),
+      [...keys].map((key) => [
+        key,
+        { tracked: tracked.get(key) ?? 0, recorded: recorded.get(key) ?? 0, effects: key.startsWith('app/') ? (effects.get(key) ?? 0) : undefined },
+      ]),
     )
   })
 }

@@ -71,7 +71,6 @@ function accountIds(name: string): { uid: number; gid: number } | undefined {
   return { uid: Number(uid), gid: Number(gid) }
 }
 
-
 /** Starts a private server of `dialect` and waits until it accepts a query. */
 export function startPrivateDatabase(dialect: PrivateDialect): Promise<PrivateDatabaseServer> {
   return startOnFreePorts(() => startPrivateDatabaseOnce(dialect))
@@ -90,13 +89,45 @@ async function startPrivateDatabaseOnce(dialect: PrivateDialect): Promise<Privat
   if (dialect === 'postgres') {
     await run(findProgram('initdb'), ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8'], ids ?? {})
     command = findProgram('postgres')
-    args = ['-D', dataDir, '-p', String(port), '-k', root, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']
+    args = [
+      '-D',
+      dataDir,
+      '-p',
+      String(port),
+      '-k',
+      root,
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'fsync=off',
+      '-c',
+      'synchronous_commit=off',
+      '-c',
+      'full_page_writes=off',
+    ]
   } else {
     mkdirSync(dataDir)
     // Found before anything runs: without /usr/sbin on PATH (a non-root Debian account) mariadbd is still there.
     command = findProgram('mariadbd')
-    await run(findProgram('mariadb-install-db'), ['--no-defaults', `--datadir=${dataDir}`, '--auth-root-authentication-method=normal', '--skip-test-db', '--user=root'])
-    args = ['--no-defaults', `--datadir=${dataDir}`, `--port=${port}`, '--bind-address=127.0.0.1', `--socket=${join(root, 'mysqld.sock')}`, `--pid-file=${join(root, 'mysqld.pid')}`, '--user=root', '--skip-log-bin', '--innodb-flush-log-at-trx-commit=0', `--log-error=${logFile}`]
+    await run(findProgram('mariadb-install-db'), [
+      '--no-defaults',
+      `--datadir=${dataDir}`,
+      '--auth-root-authentication-method=normal',
+      '--skip-test-db',
+      '--user=root',
+    ])
+    args = [
+      '--no-defaults',
+      `--datadir=${dataDir}`,
+      `--port=${port}`,
+      '--bind-address=127.0.0.1',
+      `--socket=${join(root, 'mysqld.sock')}`,
+      `--pid-file=${join(root, 'mysqld.pid')}`,
+      '--user=root',
+      '--skip-log-bin',
+      '--innodb-flush-log-at-trx-commit=0',
+      `--log-error=${logFile}`,
+    ]
   }
   const url = dialect === 'postgres' ? `postgres://postgres@127.0.0.1:${port}/postgres` : `mysql://root@127.0.0.1:${port}/mysql`
 
@@ -107,12 +138,13 @@ async function startPrivateDatabaseOnce(dialect: PrivateDialect): Promise<Privat
     child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(ids ?? {}) })
     watched = watchProcess(child, command)
     exited = watched.exited
-    const state = await until(async () => (watched.gone() ? 'exited' : (await ping()) ? 'up' : undefined), `private ${dialect} on port ${port} answering`, { timeoutMs: 30_000, intervalMs: 50 }).catch(
-      (err: Error) => {
-        signal('SIGKILL')
-        throw err
-      },
-    )
+    const state = await until(async () => (watched.gone() ? 'exited' : (await ping()) ? 'up' : undefined), `private ${dialect} on port ${port} answering`, {
+      timeoutMs: 30_000,
+      intervalMs: 50,
+    }).catch((err: Error) => {
+      signal('SIGKILL')
+      throw err
+    })
     if (state === 'exited') {
       // The last of its stderr, unless something it started holds the pipe open.
       await Promise.race([watched.closed, new Promise((resolve) => setTimeout(resolve, 2000))])

@@ -50,14 +50,21 @@ export function handWrittenRawCorpus(token: string): RawProbe[] {
     'NUL in a header value': 'GET /api/health HTTP/1.1\r\nhost: x\r\nx-a: a\u0000b\r\n\r\n',
     'NUL in the target': 'GET /api/\u0000health HTTP/1.1\r\nhost: x\r\n\r\n',
     'CR in a header value': 'GET /api/health HTTP/1.1\r\nhost: x\r\nx-a: a\rb\r\n\r\n',
-    'latin-1 bytes in a header': Buffer.concat([Buffer.from('GET /api/v1/auth/me HTTP/1.1\r\nhost: x\r\nauthorization: Bearer '), Buffer.from([0xe9, 0xff, 0x80]), Buffer.from('\r\n\r\n')]),
+    'latin-1 bytes in a header': Buffer.concat([
+      Buffer.from('GET /api/v1/auth/me HTTP/1.1\r\nhost: x\r\nauthorization: Bearer '),
+      Buffer.from([0xe9, 0xff, 0x80]),
+      Buffer.from('\r\n\r\n'),
+    ]),
     'invalid UTF-8 in the target': Buffer.concat([Buffer.from('GET /api/'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from(' HTTP/1.1\r\nhost: x\r\n\r\n')]),
     'a 20 kB header': request('GET', '/api/health', { 'x-a': 'a'.repeat(20_000) }),
     'a 100 kB target': `GET /api/${'a'.repeat(100_000)} HTTP/1.1\r\nhost: x\r\n\r\n`,
     '3000 headers': request('GET', '/api/health', Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`x-h${i}`, 'v']))),
     'head never ended': 'GET /api/health HTTP/1.1\r\nhost: x\r\n',
     'request line never ended': 'GET /api/health HTTP/1.1',
-    'Content-Length and Transfer-Encoding (CL.TE smuggling)': login({ 'content-length': '6', 'transfer-encoding': 'chunked' }, '0\r\n\r\nGET /api/v1/admin/users HTTP/1.1\r\nhost: x\r\n\r\n'),
+    'Content-Length and Transfer-Encoding (CL.TE smuggling)': login(
+      { 'content-length': '6', 'transfer-encoding': 'chunked' },
+      '0\r\n\r\nGET /api/v1/admin/users HTTP/1.1\r\nhost: x\r\n\r\n',
+    ),
     'two different Content-Lengths': login({ 'content-length': '3' }, '').replace('\r\n\r\n', '\r\ncontent-length: 5\r\n\r\n{"a":1}'),
     'Content-Length list': login({ 'content-length': '7, 7' }, '{"a":1}'),
     'negative Content-Length': login({ 'content-length': '-1' }, '{}'),
@@ -65,7 +72,10 @@ export function handWrittenRawCorpus(token: string): RawProbe[] {
     'Content-Length with a sign': login({ 'content-length': '+2' }, '{}'),
     'Content-Length over 2^64': login({ 'content-length': '99999999999999999999999' }, '{}'),
     'Content-Length longer than the body': login({ 'content-length': '500' }, BODY),
-    'Content-Length shorter than the body (the rest is a second request)': login({ 'content-length': '2' }, `{}GET /api/v1/admin/users HTTP/1.1\r\nhost: x\r\n\r\n`),
+    'Content-Length shorter than the body (the rest is a second request)': login(
+      { 'content-length': '2' },
+      `{}GET /api/v1/admin/users HTTP/1.1\r\nhost: x\r\n\r\n`,
+    ),
     'Transfer-Encoding xchunked': login({ 'transfer-encoding': 'xchunked' }, '5\r\n{"a":\r\n0\r\n\r\n'),
     'Transfer-Encoding chunked, identity': login({ 'transfer-encoding': 'chunked, identity' }, '2\r\n{}\r\n0\r\n\r\n'),
     'Transfer-Encoding twice': login({ 'transfer-encoding': 'chunked' }, '2\r\n{}\r\n0\r\n\r\n').replace('\r\n\r\n', '\r\ntransfer-encoding: gzip\r\n\r\n'),
@@ -82,14 +92,21 @@ export function handWrittenRawCorpus(token: string): RawProbe[] {
     'Expect 100-continue, no body': login({ expect: '100-continue', 'content-length': '50' }, ''),
     'Expect something else': login({ expect: 'teapot', 'content-length': '2' }, '{}'),
     'pipelined: valid, then garbage': `${request('GET', '/api/health', {})}GARBAGE\r\n\r\n`,
-    'pipelined: 50 requests': Array.from({ length: 50 }, (_, i) => request('GET', '/api/v1/auth/me', { authorization: `Bearer ${token}`, ...(i === 49 ? { connection: 'close' } : {}) })).join(''),
+    'pipelined: 50 requests': Array.from({ length: 50 }, (_, i) =>
+      request('GET', '/api/v1/auth/me', { authorization: `Bearer ${token}`, ...(i === 49 ? { connection: 'close' } : {}) }),
+    ).join(''),
     'pipelined: credentials, then none': `${request('GET', '/api/v1/auth/me', { authorization: `Bearer ${token}` })}${request('GET', '/api/v1/admin/users', { connection: 'close' })}`,
     'absolute-form target': 'GET http://evil.example/api/v1/admin/users HTTP/1.1\r\nhost: evil.example\r\n\r\n',
     'authority-form target on GET': 'GET 127.0.0.1:80 HTTP/1.1\r\nhost: x\r\n\r\n',
     'asterisk-form on GET': 'GET * HTTP/1.1\r\nhost: x\r\n\r\n',
     'OPTIONS *': 'OPTIONS * HTTP/1.1\r\nhost: x\r\n\r\n',
     CONNECT: 'CONNECT evil.example:443 HTTP/1.1\r\nhost: evil.example:443\r\n\r\n',
-    'Upgrade: websocket': request('GET', '/api/v1/auth/me', { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-version': '13' }),
+    'Upgrade: websocket': request('GET', '/api/v1/auth/me', {
+      connection: 'Upgrade',
+      upgrade: 'websocket',
+      'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+      'sec-websocket-version': '13',
+    }),
     'Upgrade: h2c': request('GET', '/api/health', { connection: 'Upgrade, HTTP2-Settings', upgrade: 'h2c', 'http2-settings': 'AAMAAABkAARAAAAAAAIAAAAA' }),
     'HTTP/2 preface': 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n',
     'a TLS ClientHello': Buffer.from('16030100a5010000a10303' + '00'.repeat(32) + '000020c02bc02fc02cc030cca9cca8c013c014009c009d002f0035000a0100', 'hex'),
@@ -110,22 +127,64 @@ export function generatedRawCorpus(count: number, seed: number, token: string): 
     request('GET', '/api/v1/auth/me', { authorization: `Bearer ${token}`, ...close }),
     request('GET', '/api/v1/admin/users?limit=5', { authorization: `Bearer ${token}`, accept: 'application/json', ...close }),
     request('POST', LOGIN, { 'content-type': 'application/json', 'content-length': String(BODY.length), ...close }, BODY),
-    request('POST', LOGIN, { 'content-type': 'application/json', 'transfer-encoding': 'chunked', ...close }, `${BODY.length.toString(16)}\r\n${BODY}\r\n0\r\n\r\n`),
-    request('PATCH', '/api/v1/admin/users/viewer%40example.com', { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': '12', ...close }, '{"name":"v"}'),
+    request(
+      'POST',
+      LOGIN,
+      { 'content-type': 'application/json', 'transfer-encoding': 'chunked', ...close },
+      `${BODY.length.toString(16)}\r\n${BODY}\r\n0\r\n\r\n`,
+    ),
+    request(
+      'PATCH',
+      '/api/v1/admin/users/viewer%40example.com',
+      { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': '12', ...close },
+      '{"name":"v"}',
+    ),
   )
   const junk = fc.oneof(
-    fc.constantFrom('\r\n', '\n', '\r', '\u0000', ':', ' ', '\t', '\r\n\r\n', 'Transfer-Encoding: chunked\r\n', 'Content-Length: 9999\r\n', 'Content-Length: 0\r\n', 'Connection: close\r\n', '%', '\u00ff'),
+    fc.constantFrom(
+      '\r\n',
+      '\n',
+      '\r',
+      '\u0000',
+      ':',
+      ' ',
+      '\t',
+      '\r\n\r\n',
+      'Transfer-Encoding: chunked\r\n',
+      'Content-Length: 9999\r\n',
+      'Content-Length: 0\r\n',
+      'Connection: close\r\n',
+      '%',
+      '\u00ff',
+    ),
     fc.string({ maxLength: 8 }),
     fc.uint8Array({ maxLength: 8 }).map((bytes) => Buffer.from(bytes).toString('latin1')),
   )
   const mutation = fc.oneof(
-    fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })).map(([at, byte]) => (text: string) => { const i = at % Math.max(text.length, 1); return text.slice(0, i) + String.fromCharCode(byte) + text.slice(i + 1) }),
-    fc.tuple(fc.nat(), junk).map(([at, inserted]) => (text: string) => { const i = at % (text.length + 1); return text.slice(0, i) + inserted + text.slice(i) }),
-    fc.tuple(fc.nat(), fc.integer({ min: 1, max: 40 })).map(([at, length]) => (text: string) => { const i = at % Math.max(text.length, 1); return text.slice(0, i) + text.slice(i + length) }),
+    fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })).map(([at, byte]) => (text: string) => {
+      const i = at % Math.max(text.length, 1)
+      return text.slice(0, i) + String.fromCharCode(byte) + text.slice(i + 1)
+    }),
+    fc.tuple(fc.nat(), junk).map(([at, inserted]) => (text: string) => {
+      const i = at % (text.length + 1)
+      return text.slice(0, i) + inserted + text.slice(i)
+    }),
+    fc.tuple(fc.nat(), fc.integer({ min: 1, max: 40 })).map(([at, length]) => (text: string) => {
+      const i = at % Math.max(text.length, 1)
+      return text.slice(0, i) + text.slice(i + length)
+    }),
     fc.nat().map((at) => (text: string) => text.slice(0, at % (text.length + 1))),
     fc.constant((text: string) => text.replaceAll('\r\n', '\n')),
-    fc.oneof(fc.integer({ min: -5, max: 100_000 }).map(String), fc.constantFrom('', 'x', '1e3', '0x10', ' 12', '12 ')).map((length) => (text: string) => text.replace(/\r\n\r\n/, `\r\ncontent-length: ${length}\r\n\r\n`)),
+    fc
+      .oneof(fc.integer({ min: -5, max: 100_000 }).map(String), fc.constantFrom('', 'x', '1e3', '0x10', ' 12', '12 '))
+      .map((length) => (text: string) => text.replace(/\r\n\r\n/, `\r\ncontent-length: ${length}\r\n\r\n`)),
   )
   const probe = fc.tuple(base, fc.array(mutation, { minLength: 1, maxLength: 2 }))
-  return fc.sample(probe, { numRuns: count, seed }).map(([text, mutations], i) => ({ name: `generated raw #${i}`, bytes: Buffer.from(mutations.reduce((t, m) => m(t), text), 'latin1') }))
+  return fc.sample(probe, { numRuns: count, seed }).map(([text, mutations], i) => ({
+    name: `generated raw #${i}`,
+    bytes: Buffer.from(
+      mutations.reduce((t, m) => m(t), text),
+      'latin1',
+    ),
+  }))
 }

@@ -74,7 +74,6 @@ interface StartOptions {
   readonly ports?: () => Promise<number>
 }
 
-
 /** Starts a private redis-server; `cluster` makes it a cluster node (its bus on a second free port). */
 export function startRedisServer(options: StartOptions = {}): Promise<RedisServer> {
   return startOnFreePorts(() => startRedisServerOnce(options))
@@ -101,10 +100,14 @@ async function startRedisServerOnce(options: StartOptions): Promise<RedisServer>
     watched = watchProcess(child, command)
     exited = watched.exited
     // until() retries a probe that throws, so an early exit is reported through the value instead.
-    const state = await until(async () => (watched.gone() ? 'exited' : (await redisCli(port, ['ping'], 1000)) === 'PONG' ? 'up' : undefined), `redis-server on port ${port} answering PING`, {
-      timeoutMs: 10_000,
-      intervalMs: 20,
-    }).catch((err: Error) => {
+    const state = await until(
+      async () => (watched.gone() ? 'exited' : (await redisCli(port, ['ping'], 1000)) === 'PONG' ? 'up' : undefined),
+      `redis-server on port ${port} answering PING`,
+      {
+        timeoutMs: 10_000,
+        intervalMs: 20,
+      },
+    ).catch((err: Error) => {
       child.kill('SIGKILL')
       throw err
     })
@@ -166,13 +169,21 @@ export async function startRedisCluster(size = 3): Promise<RedisClusterServers> 
   try {
     const hosts = nodes.map((n) => `127.0.0.1:${n.port}`)
     await new Promise<void>((resolve, reject) => {
-      execFile(findProgram('redis-cli'), ['--cluster', 'create', ...hosts, '--cluster-replicas', '0', '--cluster-yes'], { timeout: 30_000 }, (error, stdout, stderr) => {
-        if (error) reject(new Error(`redis-cli --cluster create failed: ${stderr || error.message}\n${stdout}`))
-        else resolve()
-      })
+      execFile(
+        findProgram('redis-cli'),
+        ['--cluster', 'create', ...hosts, '--cluster-replicas', '0', '--cluster-yes'],
+        { timeout: 30_000 },
+        (error, stdout, stderr) => {
+          if (error) reject(new Error(`redis-cli --cluster create failed: ${stderr || error.message}\n${stdout}`))
+          else resolve()
+        },
+      )
     })
     for (const node of nodes) {
-      await until(async () => ((await node.cli(['cluster', 'info'])).includes('cluster_state:ok') ? true : undefined), `cluster_state:ok on ${node.port}`, { timeoutMs: 15_000, intervalMs: 50 })
+      await until(async () => ((await node.cli(['cluster', 'info'])).includes('cluster_state:ok') ? true : undefined), `cluster_state:ok on ${node.port}`, {
+        timeoutMs: 15_000,
+        intervalMs: 50,
+      })
     }
     return { nodes, url: `redis+cluster://${hosts.join(',')}`, stop }
   } catch (err) {

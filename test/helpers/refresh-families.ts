@@ -26,7 +26,9 @@ export async function familyRows(k: Knex, familyId: string): Promise<FamilyRow[]
 
 /** The family a token belongs to, if it is stored at all. */
 export async function familyOf(k: Knex, token: string): Promise<string | undefined> {
-  const row = (await k('gantry_refresh_tokens').where({ token_hash: hashToken(token) }).first('family_id')) as { family_id: string } | undefined
+  const row = (await k('gantry_refresh_tokens')
+    .where({ token_hash: hashToken(token) })
+    .first('family_id')) as { family_id: string } | undefined
   return row?.family_id
 }
 
@@ -43,7 +45,8 @@ export function raceProblems(rows: readonly FamilyRow[], raced: string, winner: 
   const newer = rows.filter((r) => r.id > racedRow.id)
   if (newer.length !== 1) problems.push(`${newer.length} tokens were issued from the raced one, not 1`)
   const successor = newer[0]
-  if (successor && (successor.parentId !== racedRow.id || successor.rotated || successor.revoked)) problems.push('the successor is not a live child of the raced token')
+  if (successor && (successor.parentId !== racedRow.id || successor.rotated || successor.revoked))
+    problems.push('the successor is not a live child of the raced token')
   if (successor && winner !== undefined && successor.tokenHash !== hashToken(winner)) problems.push('the stored successor is not the one the winner was given')
   const revoked = rows.filter((r) => r.revoked).length
   if (revoked) problems.push(`${revoked} token(s) of the family revoked`)

@@ -19,7 +19,15 @@
  *
  * Request bodies are read whole before forwarding (small admin and login bodies), so a retry can resend.
  */
-import { createServer, request as httpRequest, type Agent, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http'
+import {
+  createServer,
+  request as httpRequest,
+  type Agent,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  type ServerResponse,
+} from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { keepAliveAgent } from './http-load.js'
 import { until } from './serve-process.js'

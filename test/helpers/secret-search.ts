@@ -61,7 +61,10 @@ export class SecretLedger {
   /** Records the stdout and stderr of a CLI run; returns the place of its stdout. */
   cli(label: string, result: CliResult): Place {
     this.runs += 1
-    this.texts.push({ place: `run ${this.runs} stdout`, label: `${label} (stdout)`, text: result.stdout }, { place: `run ${this.runs} stderr`, label: `${label} (stderr)`, text: result.stderr })
+    this.texts.push(
+      { place: `run ${this.runs} stdout`, label: `${label} (stdout)`, text: result.stdout },
+      { place: `run ${this.runs} stderr`, label: `${label} (stderr)`, text: result.stderr },
+    )
     return `run ${this.runs} stdout`
   }
 
@@ -144,7 +147,10 @@ export async function dumpSqlite(file: string): Promise<Cell[]> {
   const db = sqliteKnex(file, { readonly: true })
   try {
     const tables = (await db.raw("SELECT name FROM sqlite_master WHERE type = 'table'")) as Array<{ name: string }>
-    return await dumpTables(db, tables.map((t) => t.name))
+    return await dumpTables(
+      db,
+      tables.map((t) => t.name),
+    )
   } finally {
     await db.destroy()
   }
@@ -154,8 +160,13 @@ export async function dumpSqlite(file: string): Promise<Cell[]> {
 export async function dumpPostgres(url: string): Promise<Cell[]> {
   const db = knexFactory({ client: 'pg', connection: url, pool: { min: 0, max: 1 } })
   try {
-    const tables = (await db('information_schema.tables').select('table_name').where({ table_schema: 'public', table_type: 'BASE TABLE' })) as Array<{ table_name: string }>
-    return await dumpTables(db, tables.map((t) => t.table_name))
+    const tables = (await db('information_schema.tables').select('table_name').where({ table_schema: 'public', table_type: 'BASE TABLE' })) as Array<{
+      table_name: string
+    }>
+    return await dumpTables(
+      db,
+      tables.map((t) => t.table_name),
+    )
   } finally {
     await db.destroy()
   }

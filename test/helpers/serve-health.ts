@@ -31,7 +31,10 @@ export function serveHealth(serve: ServeProcess, startPid: number): ServeHealth 
   const text = (line: LogLine) => JSON.stringify(line).slice(0, 400)
   const fatalLines = [
     ...serve.logs.filter((line) => Number(line.level) >= FATAL || UNCAUGHT.test(String(line.msg ?? line.raw ?? ''))).map(text),
-    ...serve.stderr().split('\n').filter((line) => UNCAUGHT.test(line)),
+    ...serve
+      .stderr()
+      .split('\n')
+      .filter((line) => UNCAUGHT.test(line)),
   ]
   const errorLines = serve.logs.filter((line) => Number(line.level) === ERROR).map(text)
   return { crashed, fatalLines, errorLines }

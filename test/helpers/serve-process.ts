@@ -87,7 +87,11 @@ const running = new Set<ChildProcess>()
 
 /** Starts `gantry serve --port 0 ARGS` in the workspace. */
 export function startServe(workspace: ServeWorkspace, args: readonly string[] = []): ServeProcess {
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], { cwd: workspace.root, env: cliEnv(workspace.env), stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], {
+    cwd: workspace.root,
+    env: cliEnv(workspace.env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   running.add(child)
   const logs: LogLine[] = []
   const waiters = new Set<() => void>()
@@ -201,14 +205,21 @@ export interface HttpAnswer {
  * `localAddress` (127.0.0.2 …) makes the request come from another loopback address: another client, to
  * the server's per-address rules.
  */
-export function http(url: string, options: { method?: string; headers?: Record<string, string>; body?: string; agent?: Agent; signal?: AbortSignal; localAddress?: string } = {}): Promise<HttpAnswer> {
+export function http(
+  url: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string; agent?: Agent; signal?: AbortSignal; localAddress?: string } = {},
+): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method: options.method ?? 'GET', headers: options.headers, agent: options.agent ?? false, signal: options.signal, localAddress: options.localAddress }, (res) => {
-      let body = ''
-      res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk))
-      res.once('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }))
-      res.once('error', reject)
-    })
+    const req = httpRequest(
+      url,
+      { method: options.method ?? 'GET', headers: options.headers, agent: options.agent ?? false, signal: options.signal, localAddress: options.localAddress },
+      (res) => {
+        let body = ''
+        res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk))
+        res.once('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }))
+        res.once('error', reject)
+      },
+    )
     req.once('error', reject)
     req.end(options.body)
   })

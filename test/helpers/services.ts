@@ -42,7 +42,13 @@ export async function requireDialect(ctx: Mocha.Context, dialect: Dialect): Prom
 export async function requireRedis(ctx: Mocha.Context): Promise<void> {
   if (!unreachable.has('redis')) {
     const { pingRedis } = await import('../../src/db/redis.js')
-    unreachable.set('redis', await pingRedis(SERVICE_URLS.redis).then(() => '', (err: Error) => err.message))
+    unreachable.set(
+      'redis',
+      await pingRedis(SERVICE_URLS.redis).then(
+        () => '',
+        (err: Error) => err.message,
+      ),
+    )
   }
   const reason = unreachable.get('redis')
   if (!reason) return

@@ -43,7 +43,9 @@ export async function sqliteSnapshot(knex: Knex, options: SnapshotOptions = {}):
   const keep = new Set(options.keep ?? [])
   const uncompared = new Set(options.uncompared ?? [])
   const volatile = new Set(options.volatileColumns ?? [])
-  const tables = ((await knex.raw(`SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'gantry\\_%' ESCAPE '\\' AND name <> ?`, [AUDIT])) as { name: string }[]).map((t) => t.name)
+  const tables = (
+    (await knex.raw(`SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'gantry\\_%' ESCAPE '\\' AND name <> ?`, [AUDIT])) as { name: string }[]
+  ).map((t) => t.name)
   let rows = new Map<string, Map<string, Row>>()
   let auditMax = 0
   let changes = 0
@@ -106,10 +108,10 @@ export async function sqliteSnapshot(knex: Knex, options: SnapshotOptions = {}):
           for (const row of added) await trx.raw(`DELETE FROM "${table}" WHERE rowid = ?`, [row.__rowid])
           for (const row of gone) {
             const columns = Object.keys(row).filter((c) => c !== '__rowid')
-            await trx.raw(`INSERT INTO "${table}" (rowid, ${columns.map((c) => `"${c}"`).join(', ')}) VALUES (${['?', ...columns.map(() => '?')].join(', ')})`, [
-              row.__rowid,
-              ...columns.map((c) => row[c] as Knex.Value),
-            ])
+            await trx.raw(
+              `INSERT INTO "${table}" (rowid, ${columns.map((c) => `"${c}"`).join(', ')}) VALUES (${['?', ...columns.map(() => '?')].join(', ')})`,
+              [row.__rowid, ...columns.map((c) => row[c] as Knex.Value)],
+            )
           }
         }
       })

@@ -62,9 +62,24 @@ const EPOCH_US = 1_767_225_600_000_000
  */
 const BOUNDARY_CASES: ReadonlyArray<{ what: string; params: GcraParams; atUs: readonly number[]; admitted: readonly boolean[] }> = [
   // T = 500.5 µs: floored to 500, the 4th found TAT − now = 500 ≤ (burst − 1)·T and came in.
-  { what: 'limit 999 per 500 ms, burst 2, at 0, 0, 1 and 1 ms (issue 14)', params: { limit: 999, windowMs: 500, burst: 2 }, atUs: [0, 0, 1000, 1000], admitted: [true, true, true, false] },
-  { what: 'limit 3 per second, burst 1: T is 333,333⅓ µs', params: { limit: 3, windowMs: 1000, burst: 1 }, atUs: [0, 333_333, 333_334], admitted: [true, false, true] },
-  { what: 'limit 3 per second, burst 3: three at once end at 1 s exactly', params: { limit: 3, windowMs: 1000, burst: 3 }, atUs: [0, 0, 0, 0, 333_333, 333_334, 333_334], admitted: [true, true, true, false, false, true, false] },
+  {
+    what: 'limit 999 per 500 ms, burst 2, at 0, 0, 1 and 1 ms (issue 14)',
+    params: { limit: 999, windowMs: 500, burst: 2 },
+    atUs: [0, 0, 1000, 1000],
+    admitted: [true, true, true, false],
+  },
+  {
+    what: 'limit 3 per second, burst 1: T is 333,333⅓ µs',
+    params: { limit: 3, windowMs: 1000, burst: 1 },
+    atUs: [0, 333_333, 333_334],
+    admitted: [true, false, true],
+  },
+  {
+    what: 'limit 3 per second, burst 3: three at once end at 1 s exactly',
+    params: { limit: 3, windowMs: 1000, burst: 3 },
+    atUs: [0, 0, 0, 0, 333_333, 333_334, 333_334],
+    admitted: [true, true, true, false, false, true, false],
+  },
 ]
 
 /** Registers the shared cases; `store()` is called inside each test, so it may be made in a before hook. */
@@ -77,7 +92,11 @@ export function storeSemantics(store: () => RateLimitStore, options: StoreSuiteO
     // Limits up to 5,000: past limit·(limit + 1) > window (µs), where flooring T broke "limit + burst per window".
     const figures = fc.oneof(fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: 5_000 })).chain((limit) => {
       const shortestMs = Math.ceil((minIntervalUs * limit) / 1000)
-      return fc.record({ limit: fc.constant(limit), windowMs: fc.integer({ min: shortestMs, max: Math.max(3_600_000, 4 * shortestMs) }), burst: fc.integer({ min: 1, max: 10 }) })
+      return fc.record({
+        limit: fc.constant(limit),
+        windowMs: fc.integer({ min: shortestMs, max: Math.max(3_600_000, 4 * shortestMs) }),
+        burst: fc.integer({ min: 1, max: 10 }),
+      })
     })
     // When the next request comes: after a gap, or at the first µs its client is admitted again, or one µs before.
     const when = fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 5_000_000 }), fc.constantFrom('boundary' as const, 'before boundary' as const))
@@ -107,8 +126,14 @@ export function storeSemantics(store: () => RateLimitStore, options: StoreSuiteO
       // (the Redis store's EVALSHA, NOSCRIPT, EVAL fallback may answer them out of order).
       const results = []
       for (const at of atUs) results.push(await store().consume(key, params, EPOCH_US + at))
-      expect(atUs.map((at) => model.decide(key, EPOCH_US + at)), `the model on ${what}`).to.deep.equal(admitted)
-      expect(results.map((r) => r.allowed), what).to.deep.equal(admitted)
+      expect(
+        atUs.map((at) => model.decide(key, EPOCH_US + at)),
+        `the model on ${what}`,
+      ).to.deep.equal(admitted)
+      expect(
+        results.map((r) => r.allowed),
+        what,
+      ).to.deep.equal(admitted)
     }
   })
 
@@ -152,7 +177,11 @@ export function storeSemantics(store: () => RateLimitStore, options: StoreSuiteO
     expect(await at(600_000)).to.equal(true)
     expect(await at(600_000)).to.equal(false)
     // Long idle: the whole burst is back, and TAT restarts from now, not from the old TAT.
-    expect(await store().consume(key, p, EPOCH_US + 60_000_000)).to.deep.equal({ allowed: true, tat: { us: EPOCH_US + 60_600_000, frac: 0, per: 100 }, nowUs: EPOCH_US + 60_000_000 })
+    expect(await store().consume(key, p, EPOCH_US + 60_000_000)).to.deep.equal({
+      allowed: true,
+      tat: { us: EPOCH_US + 60_600_000, frac: 0, per: 100 },
+      nowUs: EPOCH_US + 60_000_000,
+    })
     for (let i = 1; i < 20; i++) expect(await at(60_000_000)).to.equal(true)
     expect(await at(60_000_000)).to.equal(false)
   })

@@ -36,8 +36,8 @@ for (const dialect of DIALECTS) {
       expect(result.batch).to.deep.equal({ gantry: 1, app: 1 })
       const k = f.db.knex
       expect(await k.schema.hasTable('gantry_settings')).to.equal(true)
-      expect((await k('gantry_migrations').orderBy('id').pluck('name'))).to.deep.equal(GANTRY_MIGRATIONS)
-      expect((await k('knex_migrations').orderBy('id').pluck('name'))).to.deep.equal(['001_users.js', '002_posts.js'])
+      expect(await k('gantry_migrations').orderBy('id').pluck('name')).to.deep.equal(GANTRY_MIGRATIONS)
+      expect(await k('knex_migrations').orderBy('id').pluck('name')).to.deep.equal(['001_users.js', '002_posts.js'])
       const runs = await k('gantry_migration_runs').orderBy('id')
       expect(runs.map((r: { status: string; direction: string }) => `${r.direction}:${r.status}`)).to.deep.equal(Array(GANTRY + 2).fill('up:done'))
       expect(runs[GANTRY]).to.include({ migration_set: 'app', name: '001_users', actor: 'test', pid: process.pid })
@@ -75,7 +75,7 @@ for (const dialect of DIALECTS) {
       expect(await stateOf(f, '001_users')).to.equal('applied')
       rmSync(join(f.dir, '002_posts.js'))
       expect(await stateOf(f, '002_posts')).to.equal('missing')
-      expect((await f.migrator().validate())).to.deep.include({ ok: true, missing: ['app/002_posts'] })
+      expect(await f.migrator().validate()).to.deep.include({ ok: true, missing: ['app/002_posts'] })
 
       f.write('004_broken.js', `await knex.raw('select * from no_such_table')`)
       const failed = await rejection(f.migrator().latest())
@@ -112,7 +112,11 @@ for (const dialect of DIALECTS) {
 
     it('dry run returns the SQL of each migration and leaves the schema identical', async () => {
       f.write('001_users.js', USERS, drop('users'))
-      f.write('002_probe.js', `if (!(await knex.schema.hasTable('users'))) await knex.schema.createTable('probe', (t) => { t.increments() })`, `await knex.schema.dropTableIfExists('probe')`)
+      f.write(
+        '002_probe.js',
+        `if (!(await knex.schema.hasTable('users'))) await knex.schema.createTable('probe', (t) => { t.increments() })`,
+        `await knex.schema.dropTableIfExists('probe')`,
+      )
       const before = await schemaOf(f.db)
       const preview = await f.migrator().latest({ dryRun: true })
       expect(await schemaOf(f.db)).to.deep.equal(before)
@@ -182,7 +186,9 @@ for (const dialect of DIALECTS) {
         f.write('001_half.js', `${TAGS}\nawait knex.raw('insert into no_such_table values (1)')`, drop('tags'))
         const err = await rejection(f.migrator().latest())
         expect(err.code).to.equal('MIGRATION_PARTIAL')
-        expect(err.message).to.match(/create table `tags`/).and.contain('gantry migrate resolve 001_half --applied')
+        expect(err.message)
+          .to.match(/create table `tags`/)
+          .and.contain('gantry migrate resolve 001_half --applied')
         const info = (await f.migrator().status()).migrations.find((m) => m.name === '001_half')
         expect(info?.state).to.equal('partial')
         expect(info?.statements?.join(' ')).to.match(/create table `tags`/)
@@ -205,7 +211,10 @@ for (const dialect of DIALECTS) {
       } finally {
         await plain.destroy()
       }
-      expect((await f.migrator().status()).migrations.map((m) => `${m.name}:${m.state}`)).to.deep.equal([...GANTRY_MIGRATIONS.map((n) => `${n}:pending`), '001_users:applied'])
+      expect((await f.migrator().status()).migrations.map((m) => `${m.name}:${m.state}`)).to.deep.equal([
+        ...GANTRY_MIGRATIONS.map((n) => `${n}:pending`),
+        '001_users:applied',
+      ])
       f.write('002_posts.js', POSTS, drop('posts'))
       const result = await f.migrator().latest()
       expect(result.applied.map((r) => r.name)).to.deep.equal([...GANTRY_MIGRATIONS, '002_posts'])

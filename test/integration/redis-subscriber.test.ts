@@ -26,7 +26,8 @@ function stallingRedis(): { server: Server; subscribes: Array<{ connection: numb
       // Each command is an array whose first element is its name; answered in order, as Redis does.
       for (const [, name = '', channel = ''] of chunk.toString('latin1').matchAll(/\*\d+\r\n\$\d+\r\n([A-Za-z]+)\r\n(?:\$\d+\r\n([^\r]*)\r\n)?/g)) {
         const command = name.toLowerCase()
-        if (command === 'hello') socket.write("-ERR unknown command 'hello'\r\n") // so the client speaks RESP2
+        if (command === 'hello')
+          socket.write("-ERR unknown command 'hello'\r\n") // so the client speaks RESP2
         else if (command === 'info') socket.write(bulk('# Server\r\nloading:0\r\n'))
         else if (command === 'subscribe') {
           subscribes.push({ connection })
@@ -70,7 +71,10 @@ describe('runtime: a Redis subscription across a reconnect to a Redis that stall
 
   it('sends one SUBSCRIBE per connection and handles its timeout: no unhandled rejection ends the server', async () => {
     const port = (fake.server.address() as { port: number }).port
-    writeFileSync(join(root, 'gantry.config.json'), JSON.stringify({ environments: { development: { database: 'sqlite:./db.sqlite3', redis: `redis://127.0.0.1:${port}` } } }))
+    writeFileSync(
+      join(root, 'gantry.config.json'),
+      JSON.stringify({ environments: { development: { database: 'sqlite:./db.sqlite3', redis: `redis://127.0.0.1:${port}` } } }),
+    )
     const lines: Array<{ msg?: string }> = []
     const sink = new Writable({ write: (chunk: Buffer, _encoding, done) => (lines.push(JSON.parse(chunk.toString()) as { msg?: string }), done()) })
     const workspace = loadWorkspace({ cwd: root })

@@ -60,11 +60,17 @@ describe('test helpers: private servers on any machine (integration)', function 
 
   it('a program in none of the folders: the error names it and the Debian package that provides it', () => {
     const empty = tempDir('gantry-no-programs-')
-    expect(() => findProgram('mariadbd', { folders: [empty] })).to.throw(`mariadbd is not installed: not found in ${empty}. On Debian: apt-get install mariadb-server-core`)
-    expect(() => findProgram('initdb', { folders: [empty] })).to.throw('initdb is not installed').and.to.match(/apt-get install postgresql-15$/)
+    expect(() => findProgram('mariadbd', { folders: [empty] })).to.throw(
+      `mariadbd is not installed: not found in ${empty}. On Debian: apt-get install mariadb-server-core`,
+    )
+    expect(() => findProgram('initdb', { folders: [empty] }))
+      .to.throw('initdb is not installed')
+      .and.to.match(/apt-get install postgresql-15$/)
     expect(() => findProgram('redis-server', { folders: [empty] })).to.throw('apt-get install redis-server')
     // PostgreSQL's programs come from GANTRY_TEST_PG_BIN alone when it is set.
-    expect(() => findProgram('postgres', { env: { PATH: PLAIN_PATH, GANTRY_TEST_PG_BIN: empty } })).to.throw(`postgres is not installed: not found in ${empty}.`)
+    expect(() => findProgram('postgres', { env: { PATH: PLAIN_PATH, GANTRY_TEST_PG_BIN: empty } })).to.throw(
+      `postgres is not installed: not found in ${empty}.`,
+    )
   })
 
   it(`starts a private MariaDB and Redis with PATH=${PLAIN_PATH} (mariadbd is in /usr/sbin)`, async function () {
@@ -86,9 +92,18 @@ describe('test helpers: private servers on any machine (integration)', function 
     chmodSync(join(bin, '..'), 0o755)
     chmodSync(bin, 0o755)
     writeFileSync(join(bin, 'initdb'), '#!/bin/sh\nexit 0\n', { mode: 0o755 })
-    writeFileSync(join(bin, 'postgres'), '#!/bin/sh\necho "starting" >&2\necho "FATAL:  could not create lock file: the reason is here" >&2\nexit 3\n', { mode: 0o755 })
-    const error = await withEnv({ GANTRY_TEST_PG_BIN: bin }, () => startPrivateDatabase('postgres').then(() => undefined, (err: Error) => err))
-    expect(error?.message).to.match(/^private postgres on \d+ exited at start \(exit code 3\):\nstarting\nFATAL: {2}could not create lock file: the reason is here$/)
+    writeFileSync(join(bin, 'postgres'), '#!/bin/sh\necho "starting" >&2\necho "FATAL:  could not create lock file: the reason is here" >&2\nexit 3\n', {
+      mode: 0o755,
+    })
+    const error = await withEnv({ GANTRY_TEST_PG_BIN: bin }, () =>
+      startPrivateDatabase('postgres').then(
+        () => undefined,
+        (err: Error) => err,
+      ),
+    )
+    expect(error?.message).to.match(
+      /^private postgres on \d+ exited at start \(exit code 3\):\nstarting\nFATAL: {2}could not create lock file: the reason is here$/,
+    )
   })
 
   it('a port taken between being found free and being bound: a fresh start tries another', async () => {
@@ -151,7 +166,12 @@ describe('test helpers: private servers on any machine (integration)', function 
           `round ${round}: every process of the paused server stopped`,
           { timeoutMs: 3000, intervalMs: 10 },
         ).catch((err: Error) => {
-          throw new Error(`${err.message}; not stopped: ${serverProcesses(server.pid).map((pid) => `${pid}:${processState(pid)}`).filter((p) => !/:[TZX]$/.test(p)).join(' ')}`)
+          throw new Error(
+            `${err.message}; not stopped: ${serverProcesses(server.pid)
+              .map((pid) => `${pid}:${processState(pid)}`)
+              .filter((p) => !/:[TZX]$/.test(p))
+              .join(' ')}`,
+          )
         })
         holding = false
         server.resume()

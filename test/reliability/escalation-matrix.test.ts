@@ -27,11 +27,42 @@ import { hasPermission } from '../../src/core/roles/permissions.js'
 import { argon2Hasher } from '../../src/core/users/passwords.js'
 import { openRuntime, type Runtime } from '../../src/runtime.js'
 import { parseJson, runGantry, tempDir } from '../helpers/cli.js'
-import { cellsOf, escalationKinds, judge, matrixRoutes, slowestRoutes, tally, type Answer, type Cell, type CellResult, type Door, type MatrixRoute } from '../helpers/escalation-oracle.js'
-import { actors, authHeader, effectivePermissions, cliCredential, createSlice, MATRIX_PASSWORD, type ActorSpec, type Slice, type World } from '../helpers/escalation-world.js'
+import {
+  cellsOf,
+  escalationKinds,
+  judge,
+  matrixRoutes,
+  slowestRoutes,
+  tally,
+  type Answer,
+  type Cell,
+  type CellResult,
+  type Door,
+  type MatrixRoute,
+} from '../helpers/escalation-oracle.js'
+import {
+  actors,
+  authHeader,
+  effectivePermissions,
+  cliCredential,
+  createSlice,
+  MATRIX_PASSWORD,
+  type ActorSpec,
+  type Slice,
+  type World,
+} from '../helpers/escalation-world.js'
 import type { OpenApiDocument } from '../helpers/openapi-operations.js'
 import { atScale, FULL_SCALE, record } from '../helpers/scorecard.js'
-import { createServeWorkspace, http, killLeftovers, listeningUrl, startServe, stopServe, type ServeProcess, type ServeWorkspace } from '../helpers/serve-process.js'
+import {
+  createServeWorkspace,
+  http,
+  killLeftovers,
+  listeningUrl,
+  startServe,
+  stopServe,
+  type ServeProcess,
+  type ServeWorkspace,
+} from '../helpers/serve-process.js'
 import { createTestServer, type TestServer } from '../helpers/server.js'
 import { sqliteSnapshot } from '../helpers/sqlite-snapshot.js'
 
@@ -42,14 +73,22 @@ function report(door: string, results: readonly CellResult[], seconds: number): 
   const counts = tally(results)
   const kinds = escalationKinds(results)
   console.log(`      ${door}: ${results.length} cells in ${seconds.toFixed(1)} s: ${JSON.stringify(counts)}`)
-  console.log(`        slowest routes: ${slowestRoutes(results).map((r) => `${r.route} ${r.seconds.toFixed(1)} s / ${r.cells}`).join('; ')}`)
-  for (const k of kinds) console.log(`        ESCALATION ${k.route} | ${k.target} | by ${k.actors.join(', ')}${k.gainedBeyond.length ? ` | gained ${k.gainedBeyond.join(' ')}` : ''}`)
+  console.log(
+    `        slowest routes: ${slowestRoutes(results)
+      .map((r) => `${r.route} ${r.seconds.toFixed(1)} s / ${r.cells}`)
+      .join('; ')}`,
+  )
+  for (const k of kinds)
+    console.log(
+      `        ESCALATION ${k.route} | ${k.target} | by ${k.actors.join(', ')}${k.gainedBeyond.length ? ` | gained ${k.gainedBeyond.join(' ')}` : ''}`,
+    )
   for (const k of escalationKinds(results, 'wrongly refused')) console.log(`        WRONGLY REFUSED ${k.route} | ${k.target} | by ${k.actors.join(', ')}`)
   for (const k of escalationKinds(results, 'server error')) console.log(`        SERVER ERROR ${k.route} | ${k.target} | by ${k.actors.join(', ')}`)
   return kinds
 }
 
-const failures = (results: readonly CellResult[], outcome: CellResult['outcome']): string[] => results.filter((r) => r.outcome === outcome).map((r) => `${r.actor} ${r.route} ${r.target}: ${r.status}`)
+const failures = (results: readonly CellResult[], outcome: CellResult['outcome']): string[] =>
+  results.filter((r) => r.outcome === outcome).map((r) => `${r.actor} ${r.route} ${r.target}: ${r.status}`)
 
 describe('reliability: escalation matrix (actors × mutating admin routes × targets)', function () {
   this.timeout(atScale(3_600_000, 300_000))
@@ -64,7 +103,12 @@ describe('reliability: escalation matrix (actors × mutating admin routes × tar
     before(async () => {
       server = await createTestServer('sqlite', { environment: { auth: { algorithm: 'EdDSA' } } })
       listener = server.app.listen(0, '127.0.0.1')
-      world = { knex: (await server.runtime.database()).knex, services: server.services, clock: server.clock, passwordHash: await argon2Hasher().hash(MATRIX_PASSWORD) }
+      world = {
+        knex: (await server.runtime.database()).knex,
+        services: server.services,
+        clock: server.clock,
+        passwordHash: await argon2Hasher().hash(MATRIX_PASSWORD),
+      }
       // Thousands of small commits and restores: durability against power loss is not what this test is about.
       await world.knex.raw('PRAGMA synchronous = OFF')
       routes = matrixRoutes((await request(listener).get('/api/openapi.json')).body as OpenApiDocument)
@@ -91,7 +135,8 @@ describe('reliability: escalation matrix (actors × mutating admin routes × tar
           server.services.sessions.forget({ roles: true })
           await server.rateLimits.refresh()
         }
-        for (const cell of cellsOf(slice, routes, (p) => `${p}-m${++fresh}`)) results.push(await judge(door, cell, { world, snapshot, sameConnection: true, restore }))
+        for (const cell of cellsOf(slice, routes, (p) => `${p}-m${++fresh}`))
+          results.push(await judge(door, cell, { world, snapshot, sameConnection: true, restore }))
       }
       agent.destroy()
       score({
@@ -121,7 +166,12 @@ describe('reliability: escalation matrix (actors × mutating admin routes × tar
       url = await listeningUrl(serve)
       const workspace = loadWorkspace({ cwd: ws.root })
       runtime = await openRuntime({ workspace, environment: resolveEnvironment(workspace, 'development', {}) })
-      world = { knex: (await runtime.database()).knex, services: await runtime.services(), clock: systemClock, passwordHash: await argon2Hasher().hash(MATRIX_PASSWORD) }
+      world = {
+        knex: (await runtime.database()).knex,
+        services: await runtime.services(),
+        clock: systemClock,
+        passwordHash: await argon2Hasher().hash(MATRIX_PASSWORD),
+      }
       routes = matrixRoutes(JSON.parse((await http(`${url}/api/openapi.json`)).body) as OpenApiDocument)
     })
     after(async () => {
@@ -187,7 +237,12 @@ function inProcessDoor(base: string, agent: Agent): Door {
       const { method, path, body, query, csv } = cell.http
       const search = query ? `?${new URLSearchParams(query).toString()}` : ''
       const type: Record<string, string> = csv !== undefined ? { 'content-type': 'text/csv' } : body !== undefined ? { 'content-type': 'application/json' } : {}
-      const res = await http(`${base}${path}${search}`, { method: method.toUpperCase(), agent, headers: { ...authHeader(cell.slice.credential), ...type }, body: csv ?? (body === undefined ? undefined : JSON.stringify(body)) })
+      const res = await http(`${base}${path}${search}`, {
+        method: method.toUpperCase(),
+        agent,
+        headers: { ...authHeader(cell.slice.credential), ...type },
+        body: csv ?? (body === undefined ? undefined : JSON.stringify(body)),
+      })
       const json = res.body ? (JSON.parse(res.body) as Record<string, unknown>) : {}
       const code = typeof json.code === 'string' ? json.code : undefined
       return { ok: res.status < 300, forbidden: res.status === 403, broken: res.status >= 500, status: `${res.status}${code ? ` ${code}` : ''}`, body: json }
@@ -214,7 +269,13 @@ function remoteDoor(where: () => { root: string; url: string; files: string; xdg
       const run = await runGantry([...args, '--remote', '--json'], { cwd: root, env, input: cell.cli.input })
       const json = parseJson<Record<string, unknown>>(run)
       const code = (json.error as { code?: string } | undefined)?.code
-      return { ok: run.code === 0, forbidden: code === 'FORBIDDEN', broken: run.code > 3 || code === 'INTERNAL', status: `exit ${run.code}${code ? ` ${code}` : ''}`, body: json }
+      return {
+        ok: run.code === 0,
+        forbidden: code === 'FORBIDDEN',
+        broken: run.code > 3 || code === 'INTERNAL',
+        status: `exit ${run.code}${code ? ` ${code}` : ''}`,
+        body: json,
+      }
     },
     me: (headers) => me(where().url, headers),
   }
@@ -228,9 +289,12 @@ function remoteDoor(where: () => { root: string; url: string; files: string; xdg
  */
 function remotePlan(routes: readonly MatrixRoute[]): Array<{ actor: ActorSpec; pick: (cells: readonly Cell[]) => number[] }> {
   const all = actors()
-  const holds = (actor: ActorSpec, route: MatrixRoute): boolean => route.permission === undefined || hasPermission(effectivePermissions(actor), route.permission)
+  const holds = (actor: ActorSpec, route: MatrixRoute): boolean =>
+    route.permission === undefined || hasPermission(effectivePermissions(actor), route.permission)
   if (FULL_SCALE) {
-    return all.filter((a) => a.credential === 'token' || a.scopes).map((actor) => ({ actor, pick: (cells) => [...cells.keys()].filter((i) => holds(actor, (cells[i] as Cell).route)) }))
+    return all
+      .filter((a) => a.credential === 'token' || a.scopes)
+      .map((actor) => ({ actor, pick: (cells) => [...cells.keys()].filter((i) => holds(actor, (cells[i] as Cell).route)) }))
   }
   const chosen = new Map<ActorSpec, Set<string>>()
   routes.forEach((route, j) => {

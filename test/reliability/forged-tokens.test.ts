@@ -21,7 +21,16 @@ import { pool, probeSender, type Answer, type Probe, type ProbeSender } from '..
 import { atScale, record } from '../helpers/scorecard.js'
 import { workspaceAuthSecret } from '../helpers/secret-search.js'
 import { listeningPid, serveHealth } from '../helpers/serve-health.js'
-import { ADMIN, createServeWorkspace, killLeftovers, listeningUrl, startServe, stopServe, type ServeProcess, type ServeWorkspace } from '../helpers/serve-process.js'
+import {
+  ADMIN,
+  createServeWorkspace,
+  killLeftovers,
+  listeningUrl,
+  startServe,
+  stopServe,
+  type ServeProcess,
+  type ServeWorkspace,
+} from '../helpers/serve-process.js'
 import { sqliteKnex } from '../helpers/sqlite-file.js'
 
 const SEED = Number(process.env.GANTRY_FUZZ_SEED ?? Date.now() % 2 ** 31)
@@ -43,7 +52,12 @@ const ROUTES: ReadonlyArray<(i: number) => Probe> = [
   () => ({ method: 'GET', path: '/api/v1/admin/api-keys' }),
   () => ({ method: 'GET', path: '/api/v1/admin/audit?limit=5' }),
   () => ({ method: 'GET', path: '/api/v1/admin/rate-limits' }),
-  (i) => ({ method: 'POST', path: '/api/v1/admin/roles', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: `forged-${i}`, permissions: ['users:read'] }) }),
+  (i) => ({
+    method: 'POST',
+    path: '/api/v1/admin/roles',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name: `forged-${i}`, permissions: ['users:read'] }),
+  }),
   () => ({ method: 'DELETE', path: `/api/v1/admin/users/${encodeURIComponent(TARGET)}/sessions` }),
 ]
 
@@ -71,7 +85,9 @@ describe(`reliability: forged credentials against gantry serve (fast-check seed 
     const started = performance.now()
     for (const algorithm of ['HS256', 'EdDSA'] as const) await attack(algorithm, tally)
     const seconds = (performance.now() - started) / 1000
-    console.log(`      ${tally.sent} forged credentials in ${seconds.toFixed(1)} s (${JSON.stringify(tally.byKind)}); ${tally.unsendable} not sendable as a header`)
+    console.log(
+      `      ${tally.sent} forged credentials in ${seconds.toFixed(1)} s (${JSON.stringify(tally.byKind)}); ${tally.unsendable} not sendable as a header`,
+    )
 
     const met = record({
       id: 'forged-tokens-accepted',
@@ -81,7 +97,15 @@ describe(`reliability: forged credentials against gantry serve (fast-check seed 
       value: tally.accepted.length,
       unit: 'accepted',
       target: { comparison: '=', value: 0 },
-      detail: { seed: SEED, seconds: Math.round(seconds), fiveXx: tally.fiveXx.length, byKind: tally.byKind, unsendable: tally.unsendable, accepted: tally.accepted.slice(0, 10), fiveXxExamples: tally.fiveXx.slice(0, 5) },
+      detail: {
+        seed: SEED,
+        seconds: Math.round(seconds),
+        fiveXx: tally.fiveXx.length,
+        byKind: tally.byKind,
+        unsendable: tally.unsendable,
+        accepted: tally.accepted.slice(0, 10),
+        fiveXxExamples: tally.fiveXx.slice(0, 5),
+      },
     })
     expect(tally.accepted.slice(0, 15), `${tally.accepted.length} accepted (seed ${SEED})`).to.deep.equal([])
     expect(tally.fiveXx.slice(0, 15), `${tally.fiveXx.length} answered 5xx (seed ${SEED})`).to.deep.equal([])
@@ -98,12 +122,22 @@ describe(`reliability: forged credentials against gantry serve (fast-check seed 
     const startPid = listeningPid(serve)!
     const sender = probeSender(port, CONCURRENCY)
     try {
-      const json = (method: string, path: string, body: unknown, headers: Record<string, string> = {}): Probe => ({ method, path, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })
-      const login = async (email: string, password: string) => JSON.parse((await expectStatus(sender, json('POST', '/api/v1/auth/login', { email, password }), 200)).body) as { accessToken: string; refreshToken: string }
+      const json = (method: string, path: string, body: unknown, headers: Record<string, string> = {}): Probe => ({
+        method,
+        path,
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      })
+      const login = async (email: string, password: string) =>
+        JSON.parse((await expectStatus(sender, json('POST', '/api/v1/auth/login', { email, password }), 200)).body) as {
+          accessToken: string
+          refreshToken: string
+        }
       const admin = await login(ADMIN.email, ADMIN.password)
       const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
       /** An admin request through the API (quicker than a CLI run each): its answer's body. */
-      const asAdmin = async (method: string, path: string, body: unknown, status: number): Promise<Record<string, unknown>> => JSON.parse((await expectStatus(sender, json(method, path, body, bearer(admin.accessToken)), status)).body) as Record<string, unknown>
+      const asAdmin = async (method: string, path: string, body: unknown, status: number): Promise<Record<string, unknown>> =>
+        JSON.parse((await expectStatus(sender, json(method, path, body, bearer(admin.accessToken)), status)).body) as Record<string, unknown>
       await asAdmin('POST', '/api/v1/admin/users', { email: VIEWER.email, role: 'viewer', password: VIEWER.password }, 201)
       await asAdmin('POST', '/api/v1/admin/users', { email: TARGET, role: 'viewer', password: VIEWER.password }, 201)
       const secret = workspaceAuthSecret(ws.root)
@@ -122,7 +156,13 @@ describe(`reliability: forged credentials against gantry serve (fast-check seed 
       const viewer = (await asAdmin('POST', `/api/v1/admin/users/${encodeURIComponent(VIEWER.email)}/tokens`, { ttl: '1h' }, 201)).token as string
       const now = () => Math.floor(Date.now() / 1000)
       /** A token's claims, as new: another jti, issued now. */
-      const fresh = (token: string, overrides: Record<string, unknown> = {}) => ({ ...payloadOf(token), jti: randomBytes(16).toString('base64url'), iat: now(), exp: now() + 900, ...overrides })
+      const fresh = (token: string, overrides: Record<string, unknown> = {}) => ({
+        ...payloadOf(token),
+        jti: randomBytes(16).toString('base64url'),
+        iat: now(),
+        exp: now() + 900,
+        ...overrides,
+      })
       const claims = (overrides: Record<string, unknown> = {}) => fresh(viewer, overrides)
       const header = () => (keys ? { alg: 'EdDSA', typ: 'at+jwt', kid: keys.current.kid } : { alg: 'HS256', typ: 'at+jwt' })
       const key = keys ? keys.current.privateKey : Buffer.from(secret, 'utf8')
@@ -139,7 +179,8 @@ describe(`reliability: forged credentials against gantry serve (fast-check seed 
 
       // Real credentials that are dead: a revoked key, a key rotated out, the refresh token of a session
       // logged out, one replayed after its rotation, the access token of a session ended.
-      const keyOf = async (name: string) => (await asAdmin('POST', '/api/v1/admin/api-keys', { name, owner: ADMIN.email }, 201)) as { key: string; apiKey: { id: string } }
+      const keyOf = async (name: string) =>
+        (await asAdmin('POST', '/api/v1/admin/api-keys', { name, owner: ADMIN.email }, 201)) as { key: string; apiKey: { id: string } }
       const adminKey = (await keyOf('live')).key
       const revoked = await keyOf('revoked')
       await asAdmin('POST', `/api/v1/admin/api-keys/${revoked.apiKey.id}/revoke`, {}, 200)
@@ -150,7 +191,11 @@ describe(`reliability: forged credentials against gantry serve (fast-check seed 
       const replayed = await login(VIEWER.email, VIEWER.password)
       await expectStatus(sender, refresh(replayed.refreshToken), 200)
       const ended = (await asAdmin('POST', `/api/v1/admin/users/${encodeURIComponent(TARGET)}/tokens`, {}, 201)).token as string
-      await expectStatus(sender, { method: 'DELETE', path: `/api/v1/admin/users/${encodeURIComponent(TARGET)}/sessions`, headers: bearer(admin.accessToken) }, 200)
+      await expectStatus(
+        sender,
+        { method: 'DELETE', path: `/api/v1/admin/users/${encodeURIComponent(TARGET)}/sessions`, headers: bearer(admin.accessToken) },
+        200,
+      )
       const dead: Forged[] = [
         { name: 'a revoked API key', value: revoked.key },
         { name: 'an API key rotated out (grace 0s)', value: rotated.key },
@@ -164,7 +209,11 @@ describe(`reliability: forged credentials against gantry serve (fast-check seed 
         ['the admin API key (X-API-Key)', { 'x-api-key': adminKey }],
         ['an admin token the test signs with the server key', bearer(await signRaw(header(), fresh(admin.accessToken), key))],
       ]
-      if (keys) honest.push(['an admin token the test signs with the previous key', bearer(await signRaw({ ...header(), kid: keys.previous.kid }, fresh(admin.accessToken), keys.previous.privateKey))])
+      if (keys)
+        honest.push([
+          'an admin token the test signs with the previous key',
+          bearer(await signRaw({ ...header(), kid: keys.previous.kid }, fresh(admin.accessToken), keys.previous.privateKey)),
+        ])
       const controls = async (when: string): Promise<void> => {
         for (const [what, headers] of honest) {
           for (const [i, route] of ROUTES.entries()) {
@@ -180,12 +229,25 @@ describe(`reliability: forged credentials against gantry serve (fast-check seed 
       const attempts: Array<{ kind: string; name: string; probe: Probe }> = []
       let i = 0
       // Each named forgery on every route (on one, in turn, at the reduced scale); the generated ones each on one.
-      for (const f of named) for (const route of atScale(ROUTES, [ROUTES[i % ROUTES.length]!])) attempts.push({ kind: 'access token', name: `corpus: ${f.name}`, probe: withHeaders(route(i++), bearer(await f.make())) })
-      for (const f of await forgedTokens({ ...ctx, named }, TOKENS, SEED)) attempts.push({ kind: 'access token', name: f.name, probe: withHeaders(ROUTES[i % ROUTES.length]!(i++), bearer(f.value)) })
-      for (const [kind, list] of [['API key', forgedApiKeys(adminKey, API_KEYS, SEED)], ['dead credential', dead]] as const) {
-        for (const f of list) attempts.push({ kind, name: f.name, probe: withHeaders(ROUTES[i % ROUTES.length]!(i), i++ % 2 === 0 ? bearer(f.value) : { 'x-api-key': f.value }) })
+      for (const f of named)
+        for (const route of atScale(ROUTES, [ROUTES[i % ROUTES.length]!]))
+          attempts.push({ kind: 'access token', name: `corpus: ${f.name}`, probe: withHeaders(route(i++), bearer(await f.make())) })
+      for (const f of await forgedTokens({ ...ctx, named }, TOKENS, SEED))
+        attempts.push({ kind: 'access token', name: f.name, probe: withHeaders(ROUTES[i % ROUTES.length]!(i++), bearer(f.value)) })
+      for (const [kind, list] of [
+        ['API key', forgedApiKeys(adminKey, API_KEYS, SEED)],
+        ['dead credential', dead],
+      ] as const) {
+        for (const f of list)
+          attempts.push({ kind, name: f.name, probe: withHeaders(ROUTES[i % ROUTES.length]!(i), i++ % 2 === 0 ? bearer(f.value) : { 'x-api-key': f.value }) })
       }
-      const refreshForgeries = [...forgedRefreshTokens(admin.refreshToken, REFRESH_TOKENS, SEED), { name: 'a refresh token of a logged-out session', value: loggedOut.refreshToken }, { name: 'a refresh token replayed after its rotation', value: replayed.refreshToken }, { name: 'an access token as the refresh token', value: admin.accessToken }, { name: 'an API key as the refresh token', value: adminKey }]
+      const refreshForgeries = [
+        ...forgedRefreshTokens(admin.refreshToken, REFRESH_TOKENS, SEED),
+        { name: 'a refresh token of a logged-out session', value: loggedOut.refreshToken },
+        { name: 'a refresh token replayed after its rotation', value: replayed.refreshToken },
+        { name: 'an access token as the refresh token', value: admin.accessToken },
+        { name: 'an API key as the refresh token', value: adminKey },
+      ]
       for (const f of refreshForgeries) attempts.push({ kind: 'refresh token', name: f.name, probe: refresh(f.value) })
 
       await pool(attempts, CONCURRENCY, async ({ kind, name, probe }) => {
@@ -236,13 +298,22 @@ async function expectStatus(sender: ProbeSender, probe: Probe, status: number): 
 async function signingKeys(root: string, secret: string): Promise<TestKey[]> {
   const db = sqliteKnex(join(root, '.gantry', 'development.sqlite3'), { readonly: true })
   try {
-    const rows = (await db('gantry_signing_keys').select('kid', 'public_jwk', 'private_jwk').orderBy('generation')) as Array<{ kid: string; public_jwk: string; private_jwk: string | null }>
+    const rows = (await db('gantry_signing_keys').select('kid', 'public_jwk', 'private_jwk').orderBy('generation')) as Array<{
+      kid: string
+      public_jwk: string
+      private_jwk: string | null
+    }>
     return await Promise.all(
       rows
         .filter((row) => row.private_jwk !== null)
         .map(async (row) => {
           const publicJwk = JSON.parse(row.public_jwk) as JWK
-          return { kid: row.kid, publicJwk, publicKey: await importPublicKey(publicJwk), privateKey: await openPrivateKey(row.private_jwk!, row.kid, publicJwk, sealingKey(secret)) }
+          return {
+            kid: row.kid,
+            publicJwk,
+            publicKey: await importPublicKey(publicJwk),
+            privateKey: await openPrivateKey(row.private_jwk!, row.kid, publicJwk, sealingKey(secret)),
+          }
         }),
     )
   } finally {

@@ -13,7 +13,18 @@ import { probeHealth, type HealthProbe, type HealthStatus } from '../helpers/hea
 import { startPrivateDatabase, stopAllPrivateDatabases, type PrivateDatabaseServer } from '../helpers/private-databases.js'
 import { startRedisServer, stopAllRedis, type RedisServer } from '../helpers/redis-servers.js'
 import { atScale, record } from '../helpers/scorecard.js'
-import { createServeWorkspace, http, killLeftovers, listeningUrl, startServe, stopServe, until, VERSION, type ServeProcess, type ServeWorkspace } from '../helpers/serve-process.js'
+import {
+  createServeWorkspace,
+  http,
+  killLeftovers,
+  listeningUrl,
+  startServe,
+  stopServe,
+  until,
+  VERSION,
+  type ServeProcess,
+  type ServeWorkspace,
+} from '../helpers/serve-process.js'
 
 /** The longest a health answer may take (the issue's bound; readiness bounds each check to 1 s). */
 const ANSWER_WITHIN_MS = 1500
@@ -141,7 +152,8 @@ describe('reliability: health under faults (gantry serve on a private PostgreSQL
 
   it('health-fault-matrix: every cell of {no fault, Redis killed, Redis paused, database paused, both} × {liveness, readiness} answers as specified within 1.5 s, and readiness recovers', async () => {
     const url = (rules: Rules): string => servers.get(rules)!.url
-    const ready = (rules: Rules): Promise<true | undefined> => probeHealth(`${url(rules)}${PATHS.readiness}`).then((p) => (p.status === 200 && p.report?.status === 'pass' ? true : undefined))
+    const ready = (rules: Rules): Promise<true | undefined> =>
+      probeHealth(`${url(rules)}${PATHS.readiness}`).then((p) => (p.status === 200 && p.report?.status === 'pass' ? true : undefined))
     for (const rules of RULES) await until(() => ready(rules), `the server whose rules fail ${rules} ready`, { timeoutMs: RECOVERY_WITHIN_MS })
 
     const cells: Cell[] = []
@@ -150,7 +162,9 @@ describe('reliability: health under faults (gantry serve on a private PostgreSQL
     const matrix = faults(db, redis)
     for (const fault of matrix) {
       await fault.apply()
-      const faultCells = RULES.flatMap((rules) => (['liveness', 'readiness'] as const).map((endpoint): Cell => ({ fault: fault.name, rules, endpoint, statuses: [], ms: [], outputs: [], problems: [] })))
+      const faultCells = RULES.flatMap((rules) =>
+        (['liveness', 'readiness'] as const).map((endpoint): Cell => ({ fault: fault.name, rules, endpoint, statuses: [], ms: [], outputs: [], problems: [] })),
+      )
       for (let round = 0; round < PROBES_PER_CELL; round++) {
         // One probe at a time: each answer's time is its own, not a share of the others'.
         for (const cell of faultCells) {
@@ -163,7 +177,11 @@ describe('reliability: health under faults (gantry serve on a private PostgreSQL
         }
       }
       // Why the rules matter: an API request under the fault (a rule failing closed refuses it while Redis is away).
-      const apiStatus = (rules: Rules): Promise<number> => http(`${url(rules)}/api/v1/auth/me`, { signal: AbortSignal.timeout(5000) }).then((a) => a.status, () => 0)
+      const apiStatus = (rules: Rules): Promise<number> =>
+        http(`${url(rules)}/api/v1/auth/me`, { signal: AbortSignal.timeout(5000) }).then(
+          (a) => a.status,
+          () => 0,
+        )
       api[fault.name] = Object.fromEntries(await Promise.all(RULES.map(async (rules) => [rules, await apiStatus(rules)] as const))) as Record<Rules, number>
       cells.push(...faultCells)
 
@@ -172,7 +190,9 @@ describe('reliability: health under faults (gantry serve on a private PostgreSQL
       recovery[fault.name] = Object.fromEntries(
         await Promise.all(
           RULES.map(async (rules) => {
-            const back = await until(() => ready(rules), `ready again after ${fault.name}`, { timeoutMs: RECOVERY_WITHIN_MS, intervalMs: 20 }).catch(() => undefined)
+            const back = await until(() => ready(rules), `ready again after ${fault.name}`, { timeoutMs: RECOVERY_WITHIN_MS, intervalMs: 20 }).catch(
+              () => undefined,
+            )
             return [rules, back ? Math.round(performance.now() - lifted) : null] as const
           }),
         ),
@@ -181,13 +201,21 @@ describe('reliability: health under faults (gantry serve on a private PostgreSQL
 
     const asSpecified = cells.filter((c) => c.problems.length === 0).length
     const slowest = Math.max(...cells.flatMap((c) => c.ms))
-    const unrecovered = Object.entries(recovery).flatMap(([fault, byRules]) => RULES.filter((r) => byRules[r] === null).map((r) => `${fault} (rules fail ${r})`))
+    const unrecovered = Object.entries(recovery).flatMap(([fault, byRules]) =>
+      RULES.filter((r) => byRules[r] === null).map((r) => `${fault} (rules fail ${r})`),
+    )
     const tried = `${matrix.length} faults (none, Redis killed, Redis paused, database paused, Redis + database paused) × liveness and readiness × 2 servers (a rate-limit rule failing open / closed), ${PROBES_PER_CELL} probe${PROBES_PER_CELL === 1 ? '' : 's'} per cell (${cells.length * PROBES_PER_CELL} in all), each from a fresh connection; a private PostgreSQL and a private Redis, paused with SIGSTOP and killed with SIGKILL`
     const detail = {
       slowestMs: slowest,
       probesPerCell: PROBES_PER_CELL,
       database: 'private PostgreSQL (SIGSTOP of the postmaster and every backend)',
-      cells: cells.map((c) => ({ cell: `${c.fault} × ${c.endpoint} (rules fail ${c.rules})`, statuses: c.statuses, ms: c.ms, outputs: c.outputs.filter(Boolean), problems: c.problems })),
+      cells: cells.map((c) => ({
+        cell: `${c.fault} × ${c.endpoint} (rules fail ${c.rules})`,
+        statuses: c.statuses,
+        ms: c.ms,
+        outputs: c.outputs.filter(Boolean),
+        problems: c.problems,
+      })),
       recoveryMs: recovery,
       unrecovered,
       apiStatusUnderFault: api,
@@ -216,7 +244,10 @@ describe('reliability: health under faults (gantry serve on a private PostgreSQL
     // A server that died says why (its exit and the end of its stderr and log), not only "ECONNREFUSED".
     const died = [...servers.entries()]
       .filter(([, { serve }]) => serve.child.exitCode !== null || serve.child.signalCode !== null)
-      .map(([rules, { serve }]) => `the server whose rules fail ${rules} exited (${serve.child.exitCode ?? serve.child.signalCode}): ${serve.stderr().slice(-2000)}\n${JSON.stringify(serve.logs.slice(-10))}`)
+      .map(
+        ([rules, { serve }]) =>
+          `the server whose rules fail ${rules} exited (${serve.child.exitCode ?? serve.child.signalCode}): ${serve.stderr().slice(-2000)}\n${JSON.stringify(serve.logs.slice(-10))}`,
+      )
     expect(died, died.join('\n')).to.deep.equal([])
     expect(missed, missed.join('\n')).to.deep.equal([])
     expect(slowest).to.be.at.most(ANSWER_WITHIN_MS)

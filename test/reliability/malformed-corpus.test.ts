@@ -18,7 +18,17 @@ import { generatedRawCorpus, handWrittenRawCorpus, type RawProbe } from '../help
 import { atScale, record } from '../helpers/scorecard.js'
 import { apiKeySecret, workspaceAuthSecret } from '../helpers/secret-search.js'
 import { cpuSeconds, listeningPid, serveHealth } from '../helpers/serve-health.js'
-import { ADMIN, createServeWorkspace, http, killLeftovers, listeningUrl, startServe, stopServe, type ServeProcess, type ServeWorkspace } from '../helpers/serve-process.js'
+import {
+  ADMIN,
+  createServeWorkspace,
+  http,
+  killLeftovers,
+  listeningUrl,
+  startServe,
+  stopServe,
+  type ServeProcess,
+  type ServeWorkspace,
+} from '../helpers/serve-process.js'
 import { USERS } from '../helpers/server.js'
 
 const SEED = Number(process.env.GANTRY_FUZZ_SEED ?? Date.now() % 2 ** 31)
@@ -40,7 +50,10 @@ describe(`reliability: malformed requests against gantry serve (fast-check seed 
   before(async () => {
     ws = await createServeWorkspace()
     // The other seeded users the corpora name (USERS.operator, USERS.viewer), with the admin's password.
-    for (const [role, email] of [['operator', USERS.operator], ['viewer', USERS.viewer]] as const) {
+    for (const [role, email] of [
+      ['operator', USERS.operator],
+      ['viewer', USERS.viewer],
+    ] as const) {
       const created = await ws.gantry(['users', 'create', '--email', email, '--role', role, '--password-stdin'], ADMIN.password)
       expect(created.code, created.stderr).to.equal(0)
     }
@@ -92,7 +105,9 @@ describe(`reliability: malformed requests against gantry serve (fast-check seed 
       // A generated request may end the admin's sessions or revoke the key: new ones then (each a secret too).
       await credentials.renew()
       const batch = generated.slice(i, i + BATCH / 2).flatMap((probe) => [probe, probe])
-      await run(batch, (j): Record<string, string> => (j % 2 === 1 ? {} : j % 4 === 0 ? { authorization: `Bearer ${credentials.token}` } : { 'x-api-key': credentials.apiKey }))
+      await run(batch, (j): Record<string, string> =>
+        j % 2 === 1 ? {} : j % 4 === 0 ? { authorization: `Bearer ${credentials.token}` } : { 'x-api-key': credentials.apiKey },
+      )
     }
     const generatedSeconds = (performance.now() - started) / 1000
 
@@ -113,16 +128,47 @@ describe(`reliability: malformed requests against gantry serve (fast-check seed 
     const seconds = (performance.now() - started) / 1000
 
     // The admin still logs in (from an address of its own: the corpus spent 127.0.0.1's login budget).
-    const login = await http(`${url.origin}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: ADMIN.email, password: ADMIN.password }), localAddress: '127.0.0.2' })
+    const login = await http(`${url.origin}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: ADMIN.email, password: ADMIN.password }),
+      localAddress: '127.0.0.2',
+    })
     const health = serveHealth(serve, startPid!)
     const serverCpu = cpuSeconds(startPid!)
     const of = (kind: Failure['kind']) => failures.filter((f) => f.kind === kind)
     const statusFailures = of('status').length + health.crashed + health.fatalLines.length + health.errorLines.length
-    console.log(`      ${requests} requests (${raw.length} raw) in ${seconds.toFixed(1)} s (${generatedSeconds.toFixed(1)} s over keep-alive); ${credentials.renewals} credential renewals; server CPU ${serverCpu.toFixed(1)} s; ${closedWithoutAnswer.length} closed without an answer (${closedWithoutAnswer.filter((name) => !name.startsWith('generated')).join(', ')} …)`)
+    console.log(
+      `      ${requests} requests (${raw.length} raw) in ${seconds.toFixed(1)} s (${generatedSeconds.toFixed(1)} s over keep-alive); ${credentials.renewals} credential renewals; server CPU ${serverCpu.toFixed(1)} s; ${closedWithoutAnswer.length} closed without an answer (${closedWithoutAnswer.filter((name) => !name.startsWith('generated')).join(', ')} …)`,
+    )
 
     const tried = `${requests.toLocaleString('en-US')} requests to one gantry serve (SQLite): ${(requests - raw.length).toLocaleString('en-US')} hand-written and fast-check generated over ${CONCURRENCY} keep-alive connections, ${raw.length.toLocaleString('en-US')} malformed framings on bare sockets`
-    const detail = { seed: SEED, requests, raw: raw.length, seconds: Math.round(seconds), serverCpuSeconds: Math.round(serverCpu), fiveXxOrNoAnswer: of('status').length, crashed: health.crashed, fatalLines: health.fatalLines.length, errorLines: health.errorLines.length, closedWithoutAnswer: closedWithoutAnswer.length, credentialRenewals: credentials.renewals, examples: of('status').slice(0, 5).map((f) => f.text) }
-    const metStatus = record({ id: 'malformed-5xx-and-crashes', area: 'bad inputs tried', what: '5xx answers, hangs, crashes and error log lines of the server', tried, value: statusFailures, unit: 'failures', target: { comparison: '=', value: 0 }, detail })
+    const detail = {
+      seed: SEED,
+      requests,
+      raw: raw.length,
+      seconds: Math.round(seconds),
+      serverCpuSeconds: Math.round(serverCpu),
+      fiveXxOrNoAnswer: of('status').length,
+      crashed: health.crashed,
+      fatalLines: health.fatalLines.length,
+      errorLines: health.errorLines.length,
+      closedWithoutAnswer: closedWithoutAnswer.length,
+      credentialRenewals: credentials.renewals,
+      examples: of('status')
+        .slice(0, 5)
+        .map((f) => f.text),
+    }
+    const metStatus = record({
+      id: 'malformed-5xx-and-crashes',
+      area: 'bad inputs tried',
+      what: '5xx answers, hangs, crashes and error log lines of the server',
+      tried,
+      value: statusFailures,
+      unit: 'failures',
+      target: { comparison: '=', value: 0 },
+      detail,
+    })
     const metLeaks = record({
       id: 'malformed-leaky-bodies',
       area: 'bad inputs tried',
@@ -131,13 +177,34 @@ describe(`reliability: malformed requests against gantry serve (fast-check seed 
       value: of('leak').length,
       unit: 'answers',
       target: { comparison: '=', value: 0 },
-      detail: { seed: SEED, secretsSearched: secrets.length, examples: of('leak').slice(0, 5).map((f) => f.text) },
+      detail: {
+        seed: SEED,
+        secretsSearched: secrets.length,
+        examples: of('leak')
+          .slice(0, 5)
+          .map((f) => f.text),
+      },
     })
 
-    expect(of('status').map((f) => f.text).slice(0, 15), `${of('status').length} 5xx or unanswered (seed ${SEED})`).to.deep.equal([])
+    expect(
+      of('status')
+        .map((f) => f.text)
+        .slice(0, 15),
+      `${of('status').length} 5xx or unanswered (seed ${SEED})`,
+    ).to.deep.equal([])
     expect(health, 'the server process').to.deep.equal({ crashed: 0, fatalLines: [], errorLines: [] })
-    expect(of('leak').map((f) => f.text).slice(0, 15), `${of('leak').length} leaky bodies (seed ${SEED})`).to.deep.equal([])
-    expect(of('shape').map((f) => f.text).slice(0, 15), `${of('shape').length} errors that are not a complete problem+json (seed ${SEED})`).to.deep.equal([])
+    expect(
+      of('leak')
+        .map((f) => f.text)
+        .slice(0, 15),
+      `${of('leak').length} leaky bodies (seed ${SEED})`,
+    ).to.deep.equal([])
+    expect(
+      of('shape')
+        .map((f) => f.text)
+        .slice(0, 15),
+      `${of('shape').length} errors that are not a complete problem+json (seed ${SEED})`,
+    ).to.deep.equal([])
     expect([metStatus, metLeaks]).to.deep.equal([true, true])
     expect(requests).to.be.at.least(atScale(50_000, 3_000))
     expect(login.status, login.body).to.equal(200)
@@ -161,7 +228,12 @@ class Credentials {
 
   /** The first credentials: a login (access and refresh token, from an address of its own) and a key. */
   async start(): Promise<void> {
-    const login = await http(`${this.origin}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: ADMIN.email, password: ADMIN.password }), localAddress: '127.0.0.3' })
+    const login = await http(`${this.origin}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: ADMIN.email, password: ADMIN.password }),
+      localAddress: '127.0.0.3',
+    })
     expect(login.status, login.body).to.equal(200)
     const tokens = JSON.parse(login.body) as { accessToken: string; refreshToken: string }
     this.token = tokens.accessToken

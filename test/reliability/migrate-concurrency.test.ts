@@ -11,7 +11,17 @@ import { expect } from 'chai'
 import type { Dialect } from '../../src/db/url.js'
 import { dialectDatabases } from '../helpers/dialect-databases.js'
 import { GANTRY_MIGRATIONS } from '../helpers/gantry-migrations.js'
-import { applications, concurrentLatest, EFFECTS_MIGRATION, EFFECTS_NAME, effectMigration, migrateWorkspace, notOnce, type LatestRun, type MigrateWorkspace } from '../helpers/migrate-workspace.js'
+import {
+  applications,
+  concurrentLatest,
+  EFFECTS_MIGRATION,
+  EFFECTS_NAME,
+  effectMigration,
+  migrateWorkspace,
+  notOnce,
+  type LatestRun,
+  type MigrateWorkspace,
+} from '../helpers/migrate-workspace.js'
 import { atScale, record } from '../helpers/scorecard.js'
 import { DIALECTS, type TestDatabase } from '../helpers/services.js'
 
@@ -129,7 +139,18 @@ describe('reliability: concurrent `migrate latest` runs', function () {
     }
     const wallMs = Math.round(performance.now() - started)
     const tried = `${RUNS} concurrent runs × ${ROUNDS} rounds × ${DIALECTS.length} dialects (SQLite, MariaDB, PostgreSQL) × fresh and existing databases: ${tally.runs} runs`
-    const detail = { runs: tally.runs, terminalRuns: tally.terminalRuns, terminalRunsThatWaitedForTheLock: tally.waited, rounds: tally.rounds, runsPerRound: RUNS, wallMs, slowestRoundMs: Math.round(tally.slowestRoundMs), wallMsBy: tally.wallMs, notApplied: tally.never, problems: tally.problems }
+    const detail = {
+      runs: tally.runs,
+      terminalRuns: tally.terminalRuns,
+      terminalRunsThatWaitedForTheLock: tally.waited,
+      rounds: tally.rounds,
+      runsPerRound: RUNS,
+      wallMs,
+      slowestRoundMs: Math.round(tally.slowestRoundMs),
+      wallMsBy: tally.wallMs,
+      notApplied: tally.never,
+      problems: tally.problems,
+    }
     record({
       id: 'migrate-concurrent-double-applies',
       area: 'nothing lost',

@@ -12,7 +12,16 @@ import { expect } from 'chai'
 import type { Dialect } from '../../src/db/url.js'
 import { parseJson } from '../helpers/cli.js'
 import { dialectDatabases } from '../helpers/dialect-databases.js'
-import { applications, EFFECTS_MIGRATION, EFFECTS_NAME, effectMigration, migrateWorkspace, notOnce, startBlockedLatest, type MigrateWorkspace } from '../helpers/migrate-workspace.js'
+import {
+  applications,
+  EFFECTS_MIGRATION,
+  EFFECTS_NAME,
+  effectMigration,
+  migrateWorkspace,
+  notOnce,
+  startBlockedLatest,
+  type MigrateWorkspace,
+} from '../helpers/migrate-workspace.js'
 import { atScale, record } from '../helpers/scorecard.js'
 import { DIALECTS } from '../helpers/services.js'
 
@@ -46,7 +55,9 @@ async function afterKill(ws: MigrateWorkspace, dialect: Dialect, slow: string): 
   }
   // MariaDB: the statements that ran, as status and the refusal report them.
   const statementsRan = (list: readonly string[] | undefined): boolean =>
-    list?.length === 2 && (list[0] ?? '').startsWith(`create table \`t_${slow}\``) && (list[1] ?? '').startsWith(`insert into \`effects\` (\`name\`) values ('${slow}')`)
+    list?.length === 2 &&
+    (list[0] ?? '').startsWith(`create table \`t_${slow}\``) &&
+    (list[1] ?? '').startsWith(`insert into \`effects\` (\`name\`) values ('${slow}')`)
   if (ran?.state !== 'partial') problems.push(`status shows ${slow} as ${ran?.state}, not partial`)
   if (!statementsRan(ran?.statements)) problems.push(`status lists these statements for ${slow}: ${JSON.stringify(ran?.statements)}`)
   const step = `gantry migrate resolve ${slow} --applied`
@@ -55,8 +66,10 @@ async function afterKill(ws: MigrateWorkspace, dialect: Dialect, slow: string): 
   else {
     const { error } = parseJson<ErrorJson>(rerun)
     if (error.code !== 'MIGRATION_PARTIAL') problems.push(`the next run failed with ${error.code}, not MIGRATION_PARTIAL`)
-    if (!error.message.includes(ran?.statements?.[0] ?? '\u0000') || !error.message.includes(ran?.statements?.[1] ?? '\u0000')) problems.push(`the refusal does not list the statements that ran: ${error.message}`)
-    if (!error.message.includes(step) || !error.hint?.includes(step)) problems.push(`the refusal does not name the step \`${step}\`: ${error.message} / ${error.hint}`)
+    if (!error.message.includes(ran?.statements?.[0] ?? '\u0000') || !error.message.includes(ran?.statements?.[1] ?? '\u0000'))
+      problems.push(`the refusal does not list the statements that ran: ${error.message}`)
+    if (!error.message.includes(step) || !error.hint?.includes(step))
+      problems.push(`the refusal does not name the step \`${step}\`: ${error.message} / ${error.hint}`)
   }
   // The schema is as the migration left it (its whole body ran), so the step is --applied.
   const resolved = await ws.gantry(['migrate', 'resolve', slow, '--applied'])
@@ -128,7 +141,13 @@ describe('reliability: `migrate latest` killed with SIGKILL mid-migration', func
       value: recovering.reduce((n, d) => n + clean(d), 0),
       unit: 'kills',
       target: { comparison: '=', value: KILLS * recovering.length },
-      detail: { kills: KILLS * recovering.length, bySqlite: clean('sqlite'), byPostgres: clean('postgres'), wallMs, problems: problems.filter((p) => !p.startsWith('mysql')) },
+      detail: {
+        kills: KILLS * recovering.length,
+        bySqlite: clean('sqlite'),
+        byPostgres: clean('postgres'),
+        wallMs,
+        problems: problems.filter((p) => !p.startsWith('mysql')),
+      },
     })
     record({
       id: 'migrate-sigkill-mariadb-partial',

@@ -69,7 +69,21 @@ describe('reliability: rate-limit admission across 4 instances on one Redis', fu
     const env = { ...ws.env, REDIS_URL: redis.url }
     // Stored before the fleet starts: each instance loads the rules at start.
     for (const rule of RULES) {
-      const args = ['ratelimit', 'set', rule.name, '--match', rule.match, '--key', rule.key, '--limit', String(LIMIT), '--window', `${WINDOW_MS / 1000}s`, '--burst', String(rule.burst)]
+      const args = [
+        'ratelimit',
+        'set',
+        rule.name,
+        '--match',
+        rule.match,
+        '--key',
+        rule.key,
+        '--limit',
+        String(LIMIT),
+        '--window',
+        `${WINDOW_MS / 1000}s`,
+        '--burst',
+        String(rule.burst),
+      ]
       const set = await runGantry(args, { cwd: ws.root, env })
       expect(set.code, set.stderr).to.equal(0)
     }
@@ -134,14 +148,26 @@ describe('reliability: rate-limit admission across 4 instances on one Redis', fu
       const facts = expectLoad(its, urls.length, 10 * SUSTAINED)
       const report = expectWithinBudget(its, budget.figures, reports[i])
       // Not starved either: one shared budget is spent at the sustained rate while the load lasts.
-      expect(report.admitted, `${budget.rule} ${budget.target.localAddress ?? ''}: admitted`).to.be.at.least(0.8 * (budget.figures.burst + (LIMIT * facts.elapsedMs) / WINDOW_MS))
-      expect(its.filter((s) => s.status !== 429 && policyQuota(s, budget.rule) !== LIMIT), 'admitted answers that advertise the rule').to.deep.equal([])
-      for (let k = 0; k < urls.length; k++) expect(its.some((s) => s.instance === k && s.status === 429), `${budget.rule}: instance ${k} refused some`).to.equal(true)
+      expect(report.admitted, `${budget.rule} ${budget.target.localAddress ?? ''}: admitted`).to.be.at.least(
+        0.8 * (budget.figures.burst + (LIMIT * facts.elapsedMs) / WINDOW_MS),
+      )
+      expect(
+        its.filter((s) => s.status !== 429 && policyQuota(s, budget.rule) !== LIMIT),
+        'admitted answers that advertise the rule',
+      ).to.deep.equal([])
+      for (let k = 0; k < urls.length; k++)
+        expect(
+          its.some((s) => s.instance === k && s.status === 429),
+          `${budget.rule}: instance ${k} refused some`,
+        ).to.equal(true)
     }
     for (const serve of serves) expect(serve.child.exitCode, serve.stderr()).to.equal(null)
     console.log(
       `      ${shots.length} requests in ${Math.round(sentMs)} ms; ` +
-        BUDGETS.map((b, i) => `${b.rule}${b.target.localAddress ? `@${b.target.localAddress}` : ''} admitted ${reports[i]?.admitted} ≤ ${reports[i]?.bound.toFixed(1)} (max ${reports[i]?.maxInWindow}/window)`).join('; '),
+        BUDGETS.map(
+          (b, i) =>
+            `${b.rule}${b.target.localAddress ? `@${b.target.localAddress}` : ''} admitted ${reports[i]?.admitted} ≤ ${reports[i]?.bound.toFixed(1)} (max ${reports[i]?.maxInWindow}/window)`,
+        ).join('; '),
     )
   })
 })

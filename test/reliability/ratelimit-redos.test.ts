@@ -54,7 +54,15 @@ const paths = (length: number): string[] => [
   `/${'x/../'.repeat(length / 5)}a`,
 ]
 
-const rule = (pattern: string): RateLimitRule => ({ name: 'adversarial', match: { method: '*', path: pattern }, key: 'ip', limit: 100, windowMs: 60_000, burst: 20, mode: 'enforce' })
+const rule = (pattern: string): RateLimitRule => ({
+  name: 'adversarial',
+  match: { method: '*', path: pattern },
+  key: 'ip',
+  limit: 100,
+  windowMs: 60_000,
+  burst: 20,
+  mode: 'enforce',
+})
 
 describe('reliability: rate-limit decisions over adversarial patterns and paths (ReDoS)', function () {
   this.timeout(atScale(300_000, 60_000))

@@ -58,7 +58,8 @@ async function race(url: string, k: Knex, token: string, tally: Tally): Promise<
   if (winners.length !== 1 || !winners[0]) return { next: undefined, problems }
   const then = await refresh(winners[0])
   tally.refreshes++
-  if (then.status !== 200) return { next: undefined, problems: [...problems, `the successor's own refresh answered ${then.status}: ${then.body.slice(0, 200)}`] }
+  if (then.status !== 200)
+    return { next: undefined, problems: [...problems, `the successor's own refresh answered ${then.status}: ${then.body.slice(0, 200)}`] }
   return { next: (JSON.parse(then.body) as { refreshToken: string }).refreshToken, problems }
 }
 
@@ -122,7 +123,15 @@ describe('reliability: racing refreshes of one refresh token over HTTP', functio
       value: tally.badRounds,
       unit: 'rounds',
       target: { comparison: '=', value: 0 },
-      detail: { rounds: tally.rounds, refreshes: tally.refreshes, logins: tally.logins, parallel: PARALLEL, dialects: RACE_DIALECTS, wallMs: tally.wallMs, problems: tally.problems },
+      detail: {
+        rounds: tally.rounds,
+        refreshes: tally.refreshes,
+        logins: tally.logins,
+        parallel: PARALLEL,
+        dialects: RACE_DIALECTS,
+        wallMs: tally.wallMs,
+        problems: tally.problems,
+      },
     })
     expect(tally.problems).to.deep.equal([])
     expect(tally.rounds).to.equal(ROUNDS * RACE_DIALECTS.length)

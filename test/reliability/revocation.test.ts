@@ -11,7 +11,19 @@ import { expect } from 'chai'
 import { startPrivateDatabase, stopAllPrivateDatabases, type PrivateDatabaseServer } from '../helpers/private-databases.js'
 import { startRedisServer, stopAllRedis, type RedisServer } from '../helpers/redis-servers.js'
 import { atScale, record } from '../helpers/scorecard.js'
-import { ADMIN, createServeWorkspace, http, killLeftovers, listeningUrl, startServe, stopServe, until, type HttpAnswer, type ServeProcess, type ServeWorkspace } from '../helpers/serve-process.js'
+import {
+  ADMIN,
+  createServeWorkspace,
+  http,
+  killLeftovers,
+  listeningUrl,
+  startServe,
+  stopServe,
+  until,
+  type HttpAnswer,
+  type ServeProcess,
+  type ServeWorkspace,
+} from '../helpers/serve-process.js'
 
 const ROUNDS = atScale(20, 3)
 /** How often B is asked again while a revoked access token may still be honoured. */
@@ -43,7 +55,12 @@ function call(base: string, method: string, path: string, options: Credential & 
   if (options.body !== undefined) headers['content-type'] = 'application/json'
   if (options.bearer) headers.authorization = `Bearer ${options.bearer}`
   if (options.apiKey) headers['x-api-key'] = options.apiKey
-  return http(`${base}${path}`, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body), signal: AbortSignal.timeout(10_000) })
+  return http(`${base}${path}`, {
+    method,
+    headers,
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    signal: AbortSignal.timeout(10_000),
+  })
 }
 
 /** The body of a 2xx answer; anything else fails the round with what the server said. */
@@ -118,7 +135,17 @@ describe('reliability: revocation across two gantry serve instances (one private
     ws = await createServeWorkspace({ databaseUrl: (await db.createDatabase()).url })
     // Every login here comes from 127.0.0.1, more than the built-in login-ip burst (20) allows: this
     // scenario measures revocation, not the login limit, so the address gets a budget of its own.
-    const lifted = await ws.gantry(['ratelimit', 'override', 'ip:127.0.0.1', '--limit', '100000', '--window', '1m', '--reason', 'revocation scenario: logins from one address'])
+    const lifted = await ws.gantry([
+      'ratelimit',
+      'override',
+      'ip:127.0.0.1',
+      '--limit',
+      '100000',
+      '--window',
+      '1m',
+      '--reason',
+      'revocation scenario: logins from one address',
+    ])
     expect(lifted.code, lifted.stderr).to.equal(0)
     const env = { ...ws.env, REDIS_URL: redis.url }
     serves.push(startServe({ ...ws, env }), startServe({ ...ws, env }), startServe(ws), startServe(ws))
@@ -134,14 +161,17 @@ describe('reliability: revocation across two gantry serve instances (one private
     ws?.cleanup()
   })
 
-  it('revocation-refresh-token: a refresh token ended on A (logout, or the user\'s sessions revoked) is refused by B on the first try', async () => {
+  it("revocation-refresh-token: a refresh token ended on A (logout, or the user's sessions revoked) is refused by B on the first try", async () => {
     const refusals: Refusal[] = []
     const how: string[] = []
     for (let round = 0; round < ROUNDS; round++) {
       const email = await newUser()
       const session = await login(a, email)
       // Rotated on B: B has just honoured this session.
-      let token = ok<{ refreshToken: string }>(await call(b, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: session.refreshToken } }), 'refresh on B').refreshToken
+      let token = ok<{ refreshToken: string }>(
+        await call(b, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: session.refreshToken } }),
+        'refresh on B',
+      ).refreshToken
       if (round % 2 === 0) {
         how.push('logout on A')
         const out = ok<{ revoked: number }>(await call(a, 'POST', '/api/v1/auth/logout', { body: { refreshToken: token } }), 'logout on A')
@@ -214,7 +244,10 @@ describe('reliability: revocation across two gantry serve instances (one private
       expect(await refused(() => me(pair.b, { bearer: accessToken }), 'the new token on B')).to.equal(false)
       const disable = round % 2 === 1
       const sent = performance.now()
-      ok(await call(pair.a, disable ? 'POST' : 'DELETE', `/api/v1/admin/users/${email}/${disable ? 'disable' : 'sessions'}`, { bearer: admin }), disable ? 'disable on A' : 'revoke sessions on A')
+      ok(
+        await call(pair.a, disable ? 'POST' : 'DELETE', `/api/v1/admin/users/${email}/${disable ? 'disable' : 'sessions'}`, { bearer: admin }),
+        disable ? 'disable on A' : 'revoke sessions on A',
+      )
       const revokedAt = performance.now()
       // When the last request B still honoured was sent: B honoured the token at least that long.
       let lastHonoured: number | null = null
@@ -224,7 +257,12 @@ describe('reliability: revocation across two gantry serve instances (one private
         if (!gone) lastHonoured = Math.round(asked - revokedAt)
         return gone
       }, revokedAt)
-      rounds.push({ how: disable ? 'user disabled on A' : 'sessions revoked on A', ms: refusal.ms, lastHonouredMs: lastHonoured, revokeMs: Math.round(revokedAt - sent) })
+      rounds.push({
+        how: disable ? 'user disabled on A' : 'sessions revoked on A',
+        ms: refusal.ms,
+        lastHonouredMs: lastHonoured,
+        revokeMs: Math.round(revokedAt - sent),
+      })
     }
     return rounds
   }
@@ -237,7 +275,10 @@ describe('reliability: revocation across two gantry serve instances (one private
     for (let round = 0; round < ROUNDS * 2; round++) {
       const how = kinds[round % kinds.length]!
       const role = `subject-role-${round}`
-      ok(await call(a, 'POST', subjects('roles'), { bearer: admin, body: { name: role, permissions: ['users:read', 'maintenance:read'] } }), 'create a role on A')
+      ok(
+        await call(a, 'POST', subjects('roles'), { bearer: admin, body: { name: role, permissions: ['users:read', 'maintenance:read'] } }),
+        'create a role on A',
+      )
       const email = `rights-${round}@example.com`
       ok(await call(a, 'POST', subjects('users'), { bearer: admin, body: { email, role, password: PASSWORD } }), 'create a user on A')
       const session = await login(a, email)
@@ -273,7 +314,7 @@ describe('reliability: revocation across two gantry serve instances (one private
     expect(value, JSON.stringify(rounds)).to.be.at.most(1000)
   })
 
-  it('revocation-access-token: an access token whose user\'s sessions end on A (revoked, or the user disabled) is refused by B within 1 s', async () => {
+  it("revocation-access-token: an access token whose user's sessions end on A (revoked, or the user disabled) is refused by B within 1 s", async () => {
     const rounds = await accessTokenRounds({ a, b }, ROUNDS)
     const cacheAlone = await accessTokenRounds(alone, CACHE_ROUNDS)
     const worst = (of: readonly AccessRound[]): number => Math.max(...of.map((r) => r.ms ?? REFUSAL_DEADLINE_MS))
@@ -282,7 +323,7 @@ describe('reliability: revocation across two gantry serve instances (one private
     record({
       id: 'revocation-access-token',
       area: 'nothing lost',
-      what: 'time an access token stays honoured by instance B after its user\'s sessions end on instance A',
+      what: "time an access token stays honoured by instance B after its user's sessions end on instance A",
       tried: `${ROUNDS} users, each token used on B first (caching the user's epoch there), then revoke-sessions or disable on A in turn, B asked every ${POLL_MS} ms until it refuses; 2 instances on one private PostgreSQL and one private Redis (the end announced over pub/sub)`,
       value,
       unit: 'ms',

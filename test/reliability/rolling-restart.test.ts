@@ -13,7 +13,17 @@ import { expect } from 'chai'
 import { serverErrors, shoot, startLoad, type Shot } from '../helpers/http-load.js'
 import { startRoundRobinProxy, type RoundRobinProxy } from '../helpers/round-robin-proxy.js'
 import { atScale, record } from '../helpers/scorecard.js'
-import { ADMIN, createServeWorkspace, killLeftovers, listeningUrl, startServe, stopServe, until, type ServeProcess, type ServeWorkspace } from '../helpers/serve-process.js'
+import {
+  ADMIN,
+  createServeWorkspace,
+  killLeftovers,
+  listeningUrl,
+  startServe,
+  stopServe,
+  until,
+  type ServeProcess,
+  type ServeWorkspace,
+} from '../helpers/serve-process.js'
 import { stopAll } from '../helpers/serve-fleet.js'
 
 const RESTARTS = atScale(10, 2)
@@ -87,7 +97,9 @@ describe('reliability: rolling restart behind a load balancer', function () {
       maxMs,
     })
     const servedBy = (url: string): number => lb.backend(url)?.forwarded ?? 0
-    await until(async () => (current.every((i) => servedBy(i.url) >= SERVED_BEFORE_NEXT) ? true : undefined), 'load through both instances', { timeoutMs: 20_000 })
+    await until(async () => (current.every((i) => servedBy(i.url) >= SERVED_BEFORE_NEXT) ? true : undefined), 'load through both instances', {
+      timeoutMs: 20_000,
+    })
 
     const restarts: RestartFigures[] = []
     for (let r = 0; r < RESTARTS; r++) {
@@ -102,7 +114,13 @@ describe('reliability: rolling restart behind a load balancer', function () {
       const takenOut = lb.backend(old.url)?.takenOut.find((t) => t.at >= signalledAt)
       lb.remove(old.url)
       current[slot] = replacement
-      restarts.push({ exitCode: exit.code, signal: exit.signal, replacementReadyMs, takenOutMs: takenOut ? takenOut.at - signalledAt : null, drainMs: exit.afterMs })
+      restarts.push({
+        exitCode: exit.code,
+        signal: exit.signal,
+        replacementReadyMs,
+        takenOutMs: takenOut ? takenOut.at - signalledAt : null,
+        drainMs: exit.afterMs,
+      })
       await until(async () => (servedBy(replacement.url) >= SERVED_BEFORE_NEXT ? true : undefined), `load through replacement ${r + 1}`, { timeoutMs: 20_000 })
     }
     const shots = await load.stop()
@@ -144,7 +162,9 @@ describe('reliability: rolling restart behind a load balancer', function () {
     for (const [r, restart] of restarts.entries()) {
       expect(restart.exitCode, `restart ${r + 1}: exit code`).to.equal(0)
       // Out of the rotation while its listener was still open: no request was sent to a closed port.
-      expect(restart.takenOutMs, `restart ${r + 1}: taken out of the rotation after SIGTERM`).to.be.a('number').and.below(DRAIN_DELAY_MS)
+      expect(restart.takenOutMs, `restart ${r + 1}: taken out of the rotation after SIGTERM`)
+        .to.be.a('number')
+        .and.below(DRAIN_DELAY_MS)
     }
     console.log(
       `      ${restarts.length} restarts, ${shots.length} requests in ${Math.round(elapsedMs)} ms, ${failed.length} failed; ` +

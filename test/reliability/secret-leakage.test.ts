@@ -18,7 +18,16 @@ import { parseJson, runGantry, type CliResult } from '../helpers/cli.js'
 import { startPrivateDatabase, stopAllPrivateDatabases } from '../helpers/private-databases.js'
 import { atScale, record } from '../helpers/scorecard.js'
 import { apiKeySecret, dumpPostgres, dumpSqlite, SecretLedger, workspaceAuthSecret, type Place } from '../helpers/secret-search.js'
-import { createServeWorkspace, http, killLeftovers, listeningUrl, startServe, stopServe, type HttpAnswer, type ServeWorkspace } from '../helpers/serve-process.js'
+import {
+  createServeWorkspace,
+  http,
+  killLeftovers,
+  listeningUrl,
+  startServe,
+  stopServe,
+  type HttpAnswer,
+  type ServeWorkspace,
+} from '../helpers/serve-process.js'
 
 /** Users made during the server part (half through the CLI, half through the API), keys likewise, refreshes. */
 const USERS = atScale(50, 4)
@@ -49,7 +58,9 @@ describe('reliability: no secret leaks (built CLI and gantry serve)', function (
     const leaks = Object.entries(outcomes).flatMap(([database, o]) => o.leaks.map((leak) => `${database}: ${leak}`))
     const secrets = Object.values(outcomes).reduce((n, o) => n + o.secrets, 0)
     const searched = Object.values(outcomes).reduce((n, o) => n + Object.values(o.places).reduce((a, b) => a + b, 0), 0)
-    console.log(`      ${secrets} secrets looked for in ${searched} places in ${seconds.toFixed(1)} s: ${JSON.stringify(outcomes, (key, value) => (key === 'leaks' || key === 'unshown' ? value.length : value))}`)
+    console.log(
+      `      ${secrets} secrets looked for in ${searched} places in ${seconds.toFixed(1)} s: ${JSON.stringify(outcomes, (key, value) => (key === 'leaks' || key === 'unshown' ? value.length : value))}`,
+    )
 
     const met = record({
       id: 'secret-leakage',
@@ -59,7 +70,12 @@ describe('reliability: no secret leaks (built CLI and gantry serve)', function (
       value: leaks.length,
       unit: 'hits',
       target: { comparison: '=', value: 0 },
-      detail: { seconds: Math.round(seconds), secrets, places: Object.fromEntries(Object.entries(outcomes).map(([database, o]) => [database, o.places])), leaks: leaks.slice(0, 10) },
+      detail: {
+        seconds: Math.round(seconds),
+        secrets,
+        places: Object.fromEntries(Object.entries(outcomes).map(([database, o]) => [database, o.places])),
+        leaks: leaks.slice(0, 10),
+      },
     })
     expect(leaks, 'secrets outside their creation output').to.deep.equal([])
     for (const [database, o] of Object.entries(outcomes)) expect(o.unshown, `${database}: secrets missing from their creation output`).to.deep.equal([])
@@ -84,10 +100,14 @@ async function session(database: 'sqlite' | 'postgres'): Promise<Outcome> {
     ledger.database(cells)
     ledger.files(dirname(ws.root), ws.root)
     // Gantry hashes each password it sets with argon2id: one hash per user it gave a password to, none of them a secret in clear.
-    expect(ledger.secrets.filter((secret) => secret.what === 'stored gantry_users.password_hash').length, 'argon2id hashes of the passwords set by gantry').to.equal(s.passwordsSet.size)
+    expect(
+      ledger.secrets.filter((secret) => secret.what === 'stored gantry_users.password_hash').length,
+      'argon2id hashes of the passwords set by gantry',
+    ).to.equal(s.passwordsSet.size)
     // An API key's stored hash is the sha256 of its secret (the rotated one kept for the grace period), never the secret.
     const stored = cells.filter((c) => c.table === 'gantry_api_keys' && /secret_hash$/.test(c.column)).map((c) => c.value)
-    for (const key of s.storedKeys) expect(stored, 'the sha256 of the key secret is stored').to.include(createHash('sha256').update(apiKeySecret(key)).digest('hex'))
+    for (const key of s.storedKeys)
+      expect(stored, 'the sha256 of the key secret is stored').to.include(createHash('sha256').update(apiKeySecret(key)).digest('hex'))
 
     expect(ledger.secrets.length).to.be.greaterThan(20)
     const { leaks, unshown } = ledger.search()
@@ -121,13 +141,21 @@ class Session {
 
   /** Runs gantry in the workspace (auth secret from .env.development, as `init` wrote it); returns the run's result and place. */
   async gantry(args: readonly string[], options: { input?: string; code?: number } = {}): Promise<{ result: CliResult; stdout: Place }> {
-    const result = await runGantry(args, { cwd: this.ws.root, input: options.input, env: { ...this.ws.env, GANTRY_AUTH_SECRET: undefined, XDG_CONFIG_HOME: this.xdg } })
+    const result = await runGantry(args, {
+      cwd: this.ws.root,
+      input: options.input,
+      env: { ...this.ws.env, GANTRY_AUTH_SECRET: undefined, XDG_CONFIG_HOME: this.xdg },
+    })
     expect(result.code, `gantry ${args.join(' ')}\n${result.stderr}`).to.equal(options.code ?? 0)
     return { result, stdout: this.ledger.cli(`gantry ${args.join(' ')}`, result) }
   }
 
   /** One HTTP request to the server, from loopback address `from` (each its own client to the login rules). */
-  async api(method: string, path: string, options: { body?: unknown; headers?: Record<string, string>; status: number; from?: string }): Promise<{ answer: HttpAnswer; place: Place; json: Record<string, unknown> }> {
+  async api(
+    method: string,
+    path: string,
+    options: { body?: unknown; headers?: Record<string, string>; status: number; from?: string },
+  ): Promise<{ answer: HttpAnswer; place: Place; json: Record<string, unknown> }> {
     const answer = await http(`${this.origin}${path}`, {
       method,
       headers: { ...(options.body === undefined ? {} : { 'content-type': 'application/json' }), ...options.headers },
@@ -158,7 +186,9 @@ async function cliPart(s: Session, ledger: SecretLedger, root: string): Promise<
 
   // Passwords given on stdin are in no output at all.
   const rootPassword = password()
-  await s.gantry(['users', 'create', '--email', 'root@example.com', '--name', 'Root', '--role', 'admin', '--password-stdin', '--json'], { input: `${rootPassword}\n` })
+  await s.gantry(['users', 'create', '--email', 'root@example.com', '--name', 'Root', '--role', 'admin', '--password-stdin', '--json'], {
+    input: `${rootPassword}\n`,
+  })
   const opsPassword = password()
   await s.gantry(['users', 'create', '--email', 'ops@example.com', '--role', 'operator', '--password-stdin'], { input: opsPassword })
   ledger.add('password (stdin, --json)', rootPassword)
@@ -206,7 +236,12 @@ async function cliPart(s: Session, ledger: SecretLedger, root: string): Promise<
   const malformed = `$2b$10$${randomBytes(15).toString('base64').replace(/[+/=]/g, 'x')}`
   writeFileSync(
     join(root, 'users.csv'),
-    ['email,name,role,password_hash', `argon@example.com,Argon,viewer,"${argon}"`, `bcrypt@example.com,Bcrypt,operator,${BCRYPT}`, `bad@example.com,Bad,viewer,${malformed}`].join('\n'),
+    [
+      'email,name,role,password_hash',
+      `argon@example.com,Argon,viewer,"${argon}"`,
+      `bcrypt@example.com,Bcrypt,operator,${BCRYPT}`,
+      `bad@example.com,Bad,viewer,${malformed}`,
+    ].join('\n'),
   )
   const fromFile: Place[] = ['file users.csv', 'db gantry_users.password_hash']
   ledger.add('imported argon2 hash', argon, fromFile)
@@ -217,7 +252,10 @@ async function cliPart(s: Session, ledger: SecretLedger, root: string): Promise<
   await s.gantry(['users', 'import', 'plain.csv', '--json'], { code: 2 })
   ledger.add('plain-text password in an import file', plain, ['file plain.csv'])
   const dry = await s.gantry(['users', 'import', 'users.csv', '--dry-run', '--json'], { code: 1 })
-  expect(parseJson<{ imported: number; skipped: Array<{ line: number }> }>(dry.result)).to.deep.include({ imported: 2, skipped: [{ line: 4, email: 'bad@example.com', reason: 'password_hash: not an argon2 (PHC) or bcrypt ($2a$/$2b$/$2y$) hash' }] })
+  expect(parseJson<{ imported: number; skipped: Array<{ line: number }> }>(dry.result)).to.deep.include({
+    imported: 2,
+    skipped: [{ line: 4, email: 'bad@example.com', reason: 'password_hash: not an argon2 (PHC) or bcrypt ($2a$/$2b$/$2y$) hash' }],
+  })
   await s.gantry(['users', 'import', 'users.csv'], { code: 1 })
 
   // Everything that shows users, keys, the audit and the environment: reads only, so run side by side.
@@ -275,12 +313,27 @@ async function serverPart(s: Session, ledger: SecretLedger, admin: { email: stri
     let pass: string
     if (i % 2 === 0) {
       pass = generate ? '' : password()
-      const run = await s.gantry(['users', 'create', '--email', email, '--role', i % 3 === 0 ? 'operator' : 'viewer', ...(generate ? ['--generate-password', '--json'] : ['--password-stdin'])], { input: generate ? undefined : pass })
+      const run = await s.gantry(
+        [
+          'users',
+          'create',
+          '--email',
+          email,
+          '--role',
+          i % 3 === 0 ? 'operator' : 'viewer',
+          ...(generate ? ['--generate-password', '--json'] : ['--password-stdin']),
+        ],
+        { input: generate ? undefined : pass },
+      )
       if (generate) pass = parseJson<{ password: string }>(run.result).password
       ledger.add(`password of ${email} (CLI${generate ? ', generated' : ''})`, pass, generate ? [run.stdout] : [])
     } else {
       const given = password()
-      const { place, json } = await s.api('POST', '/api/v1/admin/users', { body: { email, role: 'viewer', ...(generate ? { generatePassword: true } : { password: given }) }, headers: asRoot, status: 201 })
+      const { place, json } = await s.api('POST', '/api/v1/admin/users', {
+        body: { email, role: 'viewer', ...(generate ? { generatePassword: true } : { password: given }) },
+        headers: asRoot,
+        status: 201,
+      })
       pass = generate ? (json.password as string) : given
       ledger.add(`password of ${email} (API${generate ? ', generated' : ''})`, pass, generate ? [place] : [])
     }
@@ -316,7 +369,10 @@ async function serverPart(s: Session, ledger: SecretLedger, admin: { email: stri
     let id: string
     if (i % 2 === 0) {
       const run = await s.gantry(['apikeys', 'create', '--name', `key-${i}`, '--owner', owner, '--json'])
-      ;({ key, apiKey: { id } } = parseJson<{ key: string; apiKey: { id: string } }>(run.result))
+      ;({
+        key,
+        apiKey: { id },
+      } = parseJson<{ key: string; apiKey: { id: string } }>(run.result))
       ledger.apiKey(`API key ${i} (CLI)`, key, run.stdout)
     } else {
       const { place, json } = await s.api('POST', '/api/v1/admin/api-keys', { body: { name: `key-${i}`, owner }, headers: asRoot, status: 201 })
@@ -348,12 +404,24 @@ async function serverPart(s: Session, ledger: SecretLedger, admin: { email: stri
 
   // Script tokens and password changes through the API; the old password refused afterwards.
   for (const [i, user] of users.slice(0, Math.max(2, Math.ceil(users.length / 5))).entries()) {
-    const { place, json } = await s.api('POST', `/api/v1/admin/users/${encodeURIComponent(user.email)}/tokens`, { body: { ttl: '1h' }, headers: asRoot, status: 201 })
+    const { place, json } = await s.api('POST', `/api/v1/admin/users/${encodeURIComponent(user.email)}/tokens`, {
+      body: { ttl: '1h' },
+      headers: asRoot,
+      status: 201,
+    })
     ledger.accessToken(`script token of ${user.email} (API)`, json.token as string, place)
     const generate = i % 2 === 1
     const given = password()
-    const changed = await s.api('POST', `/api/v1/admin/users/${encodeURIComponent(user.email)}/password`, { body: generate ? { generatePassword: true } : { password: given }, headers: asRoot, status: 200 })
-    ledger.add(`new password of ${user.email} (API${generate ? ', generated' : ''})`, generate ? (changed.json.password as string) : given, generate ? [changed.place] : [])
+    const changed = await s.api('POST', `/api/v1/admin/users/${encodeURIComponent(user.email)}/password`, {
+      body: generate ? { generatePassword: true } : { password: given },
+      headers: asRoot,
+      status: 200,
+    })
+    ledger.add(
+      `new password of ${user.email} (API${generate ? ', generated' : ''})`,
+      generate ? (changed.json.password as string) : given,
+      generate ? [changed.place] : [],
+    )
     await login(user.email, user.password, 401)
   }
 
@@ -372,7 +440,10 @@ async function serverPart(s: Session, ledger: SecretLedger, admin: { email: stri
   await s.gantry(['login', '--url', s.origin, '--email', admin.email, '--password-stdin', '--json'], { input: admin.password })
   const credentialsFile = join(s.xdg, 'gantry', 'credentials.json')
   const stored = readFileSync(credentialsFile, 'utf8')
-  for (const [what, pattern] of [['access token', /eyJ[\w-]+\.[\w-]+\.[\w-]+/g], ['refresh token', /grt_[0-9A-Za-z]{32}/g]] as const) {
+  for (const [what, pattern] of [
+    ['access token', /eyJ[\w-]+\.[\w-]+\.[\w-]+/g],
+    ['refresh token', /grt_[0-9A-Za-z]{32}/g],
+  ] as const) {
     for (const [value] of stored.matchAll(pattern)) ledger.add(`${what} of the remote login`, value, ['file ../config/gantry/credentials.json'])
   }
   await s.gantry(['users', 'list', '--url', s.origin, '--json'])

@@ -103,7 +103,11 @@ export async function revokeKey(k: Knex, id: number, now: number): Promise<void>
 }
 
 /** Replaces the secret; the previous one stays accepted until `previousExpiresAt` (null hash: not at all). */
-export async function replaceSecret(k: Knex, id: number, secrets: { secretHash: string; previousSecretHash: string | null; previousExpiresAt: number | null }): Promise<void> {
+export async function replaceSecret(
+  k: Knex,
+  id: number,
+  secrets: { secretHash: string; previousSecretHash: string | null; previousExpiresAt: number | null },
+): Promise<void> {
   await k(TABLE).where({ id }).update({
     secret_hash: secrets.secretHash,
     previous_secret_hash: secrets.previousSecretHash,

@@ -52,7 +52,10 @@ export const rotateApiKeyInputSchema = z.object({
 export type RotateApiKeyInput = z.input<typeof rotateApiKeyInputSchema>
 
 /** The public key id, as `revoke` and `rotate` take it. */
-export const keyIdSchema = z.string().trim().regex(/^[0-9A-Za-z]{1,32}$/, 'a key id is the base62 part after gk_<env>_ (see `gantry apikeys list`)')
+export const keyIdSchema = z
+  .string()
+  .trim()
+  .regex(/^[0-9A-Za-z]{1,32}$/, 'a key id is the base62 part after gk_<env>_ (see `gantry apikeys list`)')
 
 /** A presented key that passed every check: who it speaks for, with what. */
 export interface VerifiedApiKey {

@@ -86,18 +86,34 @@ export function createApiKeysService(deps: ApiKeysServiceDeps): ApiKeysService {
         if (!owner) throw new GantryError('USER_NOT_FOUND', `No user with email ${parsed.owner}.`)
         const permissions = await ownerPermissions(trx, owner)
         requireCoversTarget(ctx, permissions, owner.email)
-        if (owner.status !== 'active') throw new GantryError('INVALID_INPUT', `${owner.email} is disabled: a key of theirs would not work.`, { hint: 'Enable the user first, or pick another owner.' })
+        if (owner.status !== 'active')
+          throw new GantryError('INVALID_INPUT', `${owner.email} is disabled: a key of theirs would not work.`, {
+            hint: 'Enable the user first, or pick another owner.',
+          })
         const scopes = parsed.scopes ?? permissions
         if (scopes.length === 0) throw new GantryError('INVALID_INPUT', 'A key needs at least one scope.')
         for (const scope of scopes) {
           if (!hasPermission(permissions, scope)) {
-            throw new GantryError('INVALID_INPUT', `Scope ${scope} is beyond the permissions of ${owner.email} (role ${owner.role}: ${permissions.join(', ') || 'none'}).`, {
-              hint: 'Give scopes within the owner’s permissions, or change the owner’s role first.',
-            })
+            throw new GantryError(
+              'INVALID_INPUT',
+              `Scope ${scope} is beyond the permissions of ${owner.email} (role ${owner.role}: ${permissions.join(', ') || 'none'}).`,
+              {
+                hint: 'Give scopes within the owner’s permissions, or change the owner’s role first.',
+              },
+            )
           }
         }
         requireHandOut(ctx, scopes, 'The key')
-        await repo.insertKey(trx, { keyId: generated.keyId, name: parsed.name, ownerId: owner.id, env: environmentName, secretHash: generated.secretHash, scopes, expiresAt, createdAt: now })
+        await repo.insertKey(trx, {
+          keyId: generated.keyId,
+          name: parsed.name,
+          ownerId: owner.id,
+          env: environmentName,
+          secretHash: generated.secretHash,
+          scopes,
+          expiresAt,
+          createdAt: now,
+        })
         const created = view((await repo.findByKeyId(trx, generated.keyId)) as repo.ApiKeyRow)
         await audit.append(trx, ctx, { action: 'apikeys.create', targetType: 'apikey', targetId: created.id, after: created })
         return created
@@ -160,7 +176,11 @@ export function createApiKeysService(deps: ApiKeysServiceDeps): ApiKeysService {
       const now = clock.now()
       // Both compares run whatever the first says: the time taken tells nothing about which secret matched.
       const current = verifySecret(presented.secret, row.secretHash)
-      const previous = row.previousSecretHash !== null && verifySecret(presented.secret, row.previousSecretHash) && row.previousExpiresAt !== null && now < row.previousExpiresAt
+      const previous =
+        row.previousSecretHash !== null &&
+        verifySecret(presented.secret, row.previousSecretHash) &&
+        row.previousExpiresAt !== null &&
+        now < row.previousExpiresAt
       if (!current && !previous) throw refused('secret')
       if (row.revokedAt !== null) throw refused('revoked')
       if (row.expiresAt !== null && now >= row.expiresAt) throw refused('expired')
@@ -203,7 +223,8 @@ function toApiKey(row: repo.ApiKeyRow, now: number): ApiKey {
 
 function positiveDuration(text: string, field: string): number {
   const ms = parseDuration(text)
-  if (ms <= 0) throw new GantryError('INVALID_INPUT', `The duration ${field} must be longer than 0.`, { details: inputProblem([field], 'duration-not-positive') })
+  if (ms <= 0)
+    throw new GantryError('INVALID_INPUT', `The duration ${field} must be longer than 0.`, { details: inputProblem([field], 'duration-not-positive') })
   return ms
 }
 

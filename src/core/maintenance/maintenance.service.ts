@@ -44,7 +44,11 @@ export function createMaintenanceService(deps: { knex: Knex; clock: Clock; audit
     return state
   }
   /** Runs `change` on the stored state in one transaction with its audit row; `undefined` from it means nothing to do. */
-  const mutate = async (ctx: ActorContext, action: string, change: (before: MaintenanceState, now: string) => MaintenanceState | undefined): Promise<MaintenanceState> => {
+  const mutate = async (
+    ctx: ActorContext,
+    action: string,
+    change: (before: MaintenanceState, now: string) => MaintenanceState | undefined,
+  ): Promise<MaintenanceState> => {
     const { state, changed } = await knex.transaction(async (trx) => {
       await lockSetting(trx, KEY)
       const before = await readState(trx)
@@ -76,7 +80,11 @@ export function createMaintenanceService(deps: { knex: Knex; clock: Clock; audit
         }))
       } catch (err) {
         if (!isMissingTable(err)) throw err
-        throw new GantryError('MIGRATION_PENDING', "Maintenance mode cannot be turned on: this database has no Gantry tables yet (nothing can be serving from it).", { cause: err })
+        throw new GantryError(
+          'MIGRATION_PENDING',
+          'Maintenance mode cannot be turned on: this database has no Gantry tables yet (nothing can be serving from it).',
+          { cause: err },
+        )
       }
     },
 

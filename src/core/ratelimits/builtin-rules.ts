@@ -51,13 +51,20 @@ export const LOGIN_RULES: readonly RateLimitRule[] = Object.freeze([
 export function validateRule(rule: RateLimitRule): void {
   const problem =
     // ':' separates the rule from the key value in store keys; the name is also an sf-string in headers.
-    !/^[\x21-\x7e]+$/.test(rule.name) || rule.name.includes(':') ? 'a name of printable ASCII without spaces or ":"'
-    : !Number.isSafeInteger(rule.limit) || rule.limit < 1 ? 'a limit that is a positive integer'
-    : !Number.isSafeInteger(rule.windowMs) || rule.windowMs < 1 ? 'a window of at least 1 ms'
-    : !Number.isSafeInteger(rule.burst) || rule.burst < 1 ? 'a burst that is an integer >= 1'
-    : !anyRuleKeySchema.safeParse(rule.key).success ? `a key of ${anyRuleKeySchema.options.join(', ')}`
-    : !ruleModeSchema.safeParse(rule.mode).success ? `a mode of ${ruleModeSchema.options.join(' or ')}`
-    : rule.onStoreError !== undefined && !onStoreErrorSchema.safeParse(rule.onStoreError).success ? `an onStoreError of ${onStoreErrorSchema.options.join(', ')}`
-    : undefined
+    !/^[\x21-\x7e]+$/.test(rule.name) || rule.name.includes(':')
+      ? 'a name of printable ASCII without spaces or ":"'
+      : !Number.isSafeInteger(rule.limit) || rule.limit < 1
+        ? 'a limit that is a positive integer'
+        : !Number.isSafeInteger(rule.windowMs) || rule.windowMs < 1
+          ? 'a window of at least 1 ms'
+          : !Number.isSafeInteger(rule.burst) || rule.burst < 1
+            ? 'a burst that is an integer >= 1'
+            : !anyRuleKeySchema.safeParse(rule.key).success
+              ? `a key of ${anyRuleKeySchema.options.join(', ')}`
+              : !ruleModeSchema.safeParse(rule.mode).success
+                ? `a mode of ${ruleModeSchema.options.join(' or ')}`
+                : rule.onStoreError !== undefined && !onStoreErrorSchema.safeParse(rule.onStoreError).success
+                  ? `an onStoreError of ${onStoreErrorSchema.options.join(', ')}`
+                  : undefined
   if (problem) throw new GantryError('INVALID_INPUT', `Rate-limit rule "${rule.name}" needs ${problem}.`)
 }

@@ -52,7 +52,9 @@ export interface StatsRow {
 
 /** Every stored rule, in the order they are checked. */
 export async function selectRules(k: Knex): Promise<RuleRow[]> {
-  return (await k<RuleRow>(RULES_TABLE).select('*').orderBy([{ column: 'position' }, { column: 'name' }])) as RuleRow[]
+  return (await k<RuleRow>(RULES_TABLE)
+    .select('*')
+    .orderBy([{ column: 'position' }, { column: 'name' }])) as RuleRow[]
 }
 
 /** Inserts or replaces a rule by name. */
@@ -77,7 +79,10 @@ export async function selectOverride(k: Knex, rule: string, subjectType: string,
 
 /** Inserts or replaces the override of (rule, subject). */
 export async function upsertOverride(k: Knex, row: Omit<OverrideRow, 'id'>): Promise<void> {
-  await k(OVERRIDES_TABLE).insert(row).onConflict(['rule', 'subject_type', 'subject']).merge(['label', 'limit_count', 'window_ms', 'burst', 'blocked', 'reason', 'expires_at', 'updated_at'])
+  await k(OVERRIDES_TABLE)
+    .insert(row)
+    .onConflict(['rule', 'subject_type', 'subject'])
+    .merge(['label', 'limit_count', 'window_ms', 'burst', 'blocked', 'reason', 'expires_at', 'updated_at'])
 }
 
 export async function deleteOverride(k: Knex, id: number): Promise<void> {
@@ -111,7 +116,15 @@ export async function addStats(k: Knex, deltas: CountDeltas, nowMs: number): Pro
     const plus = (column: string, n: number) => trx.raw('?? + ?', [`${STATS_TABLE}.${column}`, n])
     for (const [rule, d] of rules) {
       await trx(STATS_TABLE)
-        .insert({ rule, admitted: d.admitted, refused: d.refused, shadow_refused: d.shadowRefused, store_errors: d.storeErrors, since: nowMs, updated_at: nowMs })
+        .insert({
+          rule,
+          admitted: d.admitted,
+          refused: d.refused,
+          shadow_refused: d.shadowRefused,
+          store_errors: d.storeErrors,
+          since: nowMs,
+          updated_at: nowMs,
+        })
         .onConflict('rule')
         .merge({
           admitted: plus('admitted', d.admitted),

@@ -70,7 +70,10 @@ export const MAX_MATCH_WILDCARDS = 8
 export const matchSchema = z
   .string()
   .trim()
-  .refine((text) => parseMatch(text) !== undefined, 'a match is "METHOD /path" (method or *, path starting with /, * for any run), e.g. "POST /api/v1/auth/login" or "* /api/*"')
+  .refine(
+    (text) => parseMatch(text) !== undefined,
+    'a match is "METHOD /path" (method or *, path starting with /, * for any run), e.g. "POST /api/v1/auth/login" or "* /api/*"',
+  )
   .refine((text) => (parseMatch(text)?.path.split('*').length ?? 1) - 1 <= MAX_MATCH_WILDCARDS, `a match path has at most ${MAX_MATCH_WILDCARDS} "*"`)
 
 /** The `match` of a rule, written back the way matchSchema reads it. */
@@ -94,18 +97,19 @@ const windowSchema = durationSchema.refine((w) => {
 }, 'a window is from 1s to 24h, e.g. 1m')
 
 /** A whole rule as `ratelimit apply` reads it from a file and `export` writes it. */
-export const fileRuleSchema = z.object({
-  name: ruleNameSchema,
-  match: matchSchema,
-  key: ruleKeySchema.default('ip'),
-  limit: limitSchema,
-  window: windowSchema,
-  /** Default: the limit (a window's worth at once, then the sustained rate). */
-  burst: burstSchema.optional(),
-  mode: ruleModeSchema.default('enforce'),
-  onStoreError: onStoreErrorSchema.default('open'),
-  enabled: z.boolean().default(true),
-})
+export const fileRuleSchema = z
+  .object({
+    name: ruleNameSchema,
+    match: matchSchema,
+    key: ruleKeySchema.default('ip'),
+    limit: limitSchema,
+    window: windowSchema,
+    /** Default: the limit (a window's worth at once, then the sustained rate). */
+    burst: burstSchema.optional(),
+    mode: ruleModeSchema.default('enforce'),
+    onStoreError: onStoreErrorSchema.default('open'),
+    enabled: z.boolean().default(true),
+  })
   // A misspelt field ("mod": "shadow") must not quietly put an enforcing rule on live traffic.
   .strict()
 export type FileRule = z.input<typeof fileRuleSchema>
@@ -222,7 +226,17 @@ export type RateLimitList = z.infer<typeof rateLimitListSchema>
 /** The stored rules as `export` writes them: a file `apply` reads back as the same rules. */
 export const exportSchema = z.object({
   rules: z.array(
-    z.object({ name: z.string(), match: z.string(), key: ruleKeySchema, limit: z.number().int(), window: z.string(), burst: z.number().int(), mode: ruleModeSchema, onStoreError: onStoreErrorSchema, enabled: z.boolean() }),
+    z.object({
+      name: z.string(),
+      match: z.string(),
+      key: ruleKeySchema,
+      limit: z.number().int(),
+      window: z.string(),
+      burst: z.number().int(),
+      mode: ruleModeSchema,
+      onStoreError: onStoreErrorSchema,
+      enabled: z.boolean(),
+    }),
   ),
 })
 export type RulesFile = z.infer<typeof exportSchema>
@@ -251,12 +265,20 @@ export const removeOverrideResultSchema = z.object({ removed: overrideViewSchema
 
 /** `ratelimit test`: a request as the limiter would see it. */
 export const testInputSchema = z.object({
-  method: z.string().trim().regex(/^[A-Za-z]{1,16}$/, 'a method such as GET').default('GET'),
+  method: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z]{1,16}$/, 'a method such as GET')
+    .default('GET'),
   path: z.string().trim().regex(PATH, 'a path starting with /'),
   ip: z.string().trim().min(1).max(64).default('127.0.0.1'),
   /** A user's email: the rules keyed on `user` count them. */
   user: z.string().trim().min(1).max(254).optional(),
-  apiKey: z.string().trim().regex(/^[0-9A-Za-z]{1,32}$/, 'an API key id (see gantry apikeys list)').optional(),
+  apiKey: z
+    .string()
+    .trim()
+    .regex(/^[0-9A-Za-z]{1,32}$/, 'an API key id (see gantry apikeys list)')
+    .optional(),
 })
 export type TestInput = z.input<typeof testInputSchema>
 

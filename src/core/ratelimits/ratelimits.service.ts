@@ -53,7 +53,10 @@ export interface RateLimitProbe {
   /** Whether the store is shared by every instance (Redis), so its state says what the servers would do. */
   readonly shared: boolean
   /** `user` is the user's id (what `user` rules count by), `account` the login's email (what the login-account rule counts by). */
-  explain(snapshot: RateLimitSnapshot, request: { method: string; path: string; ip: string; user?: string | undefined; account?: string | undefined; apiKey?: string | undefined }): Promise<Omit<TestResult, 'shared' | 'steps'> & { steps: Omit<TestStep, 'source'>[] }>
+  explain(
+    snapshot: RateLimitSnapshot,
+    request: { method: string; path: string; ip: string; user?: string | undefined; account?: string | undefined; apiKey?: string | undefined },
+  ): Promise<Omit<TestResult, 'shared' | 'steps'> & { steps: Omit<TestStep, 'source'>[] }>
 }
 
 export interface RateLimitsService {
@@ -143,7 +146,9 @@ export function createRateLimitsService(deps: RateLimitsServiceDeps): RateLimits
     try {
       const version = await repo.readVersion(knex)
       const [rows, overrides] = await Promise.all([repo.selectRules(knex), repo.selectOverrides(knex, now)])
-      const rules = chainOf(rows).filter(({ row }) => !row || Boolean(row.enabled)).map(({ rule }) => rule)
+      const rules = chainOf(rows)
+        .filter(({ row }) => !row || Boolean(row.enabled))
+        .map(({ rule }) => rule)
       return { version, rules, login: LOGIN_RULES, overrides: overrides.map(toOverride) }
     } catch (err) {
       if (!isMissingTable(err)) throw err
@@ -178,19 +183,39 @@ export function createRateLimitsService(deps: RateLimitsServiceDeps): RateLimits
   const exportRules = (rows: readonly repo.RuleRow[]): RulesFile => ({
     rules: rows.map((row) => {
       const rule = toRule(row)
-      return { name: rule.name, match: formatMatch(rule.match), key: rule.key, limit: rule.limit, window: formatDuration(rule.windowMs), burst: rule.burst, mode: rule.mode, onStoreError: rule.onStoreError ?? 'open', enabled: Boolean(row.enabled) }
+      return {
+        name: rule.name,
+        match: formatMatch(rule.match),
+        key: rule.key,
+        limit: rule.limit,
+        window: formatDuration(rule.windowMs),
+        burst: rule.burst,
+        mode: rule.mode,
+        onStoreError: rule.onStoreError ?? 'open',
+        enabled: Boolean(row.enabled),
+      }
     }) as RulesFile['rules'],
   })
 
   return {
     async list(ctx) {
       requirePermission(ctx, 'ratelimits:read')
-      const [rows, stats, overrides, version] = await Promise.all([loadRows(knex), repo.selectStats(knex).catch(() => []), repo.selectOverrides(knex, clock.now()).catch(() => []), repo.readVersion(knex).catch(() => 0)])
+      const [rows, stats, overrides, version] = await Promise.all([
+        loadRows(knex),
+        repo.selectStats(knex).catch(() => []),
+        repo.selectOverrides(knex, clock.now()).catch(() => []),
+        repo.readVersion(knex).catch(() => 0),
+      ])
       const countsOf = (name: string) => toCounts(stats.find((s) => s.rule === name))
       const data = [
         ...LOGIN_RULES.map((rule) => toRuleView(rule, { source: 'builtin', enabled: true, counts: countsOf(rule.name), updatedAt: null })),
         ...chainOf(rows).map(({ rule, row }) =>
-          toRuleView(rule, row ? { source: 'database', enabled: Boolean(row.enabled), counts: countsOf(rule.name), updatedAt: Number(row.updated_at) } : { source: 'config', enabled: true, counts: countsOf(rule.name), updatedAt: null }),
+          toRuleView(
+            rule,
+            row
+              ? { source: 'database', enabled: Boolean(row.enabled), counts: countsOf(rule.name), updatedAt: Number(row.updated_at) }
+              : { source: 'config', enabled: true, counts: countsOf(rule.name), updatedAt: null },
+          ),
         ),
       ]
       return { data, overrides: overrides.map(toOverrideView), version, nextCursor: null }
@@ -208,9 +233,13 @@ export function createRateLimitsService(deps: RateLimitsServiceDeps): RateLimits
         const base = existing ?? (ruleName === 'default' ? defaultRow(configDefault[0]) : undefined)
         if (!base && (parsed.match === undefined || parsed.limit === undefined || parsed.window === undefined)) {
           const missing = (['match', 'limit', 'window'] as const).filter((field) => parsed[field] === undefined)
-          throw new GantryError('INVALID_INPUT', `There is no rule "${ruleName}" yet: a new rule needs its match, limit and window (missing: ${missing.join(', ')}).`, {
-            details: inputProblem(missing, 'rule-incomplete', { rule: ruleName }),
-          })
+          throw new GantryError(
+            'INVALID_INPUT',
+            `There is no rule "${ruleName}" yet: a new rule needs its match, limit and window (missing: ${missing.join(', ')}).`,
+            {
+              details: inputProblem(missing, 'rule-incomplete', { rule: ruleName }),
+            },
+          )
         }
         const fields: RuleFields = {
           method: match?.method ?? base?.method ?? '*',
@@ -224,18 +253,30 @@ export function createRateLimitsService(deps: RateLimitsServiceDeps): RateLimits
           on_store_error: parsed.onStoreError ?? base?.on_store_error ?? 'open',
         }
         if (existing && changedFields(existing, fields).length === 0) return undefined
-        const position = existing?.position ?? (ruleName === 'default' ? Math.min(0, ...rows.map((r) => r.position)) - 1 : Math.max(-1, ...rows.map((r) => r.position)) + 1)
+        const position =
+          existing?.position ?? (ruleName === 'default' ? Math.min(0, ...rows.map((r) => r.position)) - 1 : Math.max(-1, ...rows.map((r) => r.position)) + 1)
         const row: repo.RuleRow = { name: ruleName, position, ...fields, created_at: existing?.created_at ?? at, updated_at: at }
         await repo.upsertRule(trx, row)
         const after = exportRules([row]).rules[0]
-        await audit.append(trx, ctx, { action: 'ratelimits.set', targetType: 'ratelimit', targetId: ruleName, before: existing ? exportRules([existing]).rules[0] : undefined, after })
+        await audit.append(trx, ctx, {
+          action: 'ratelimits.set',
+          targetType: 'ratelimit',
+          targetId: ruleName,
+          before: existing ? exportRules([existing]).rules[0] : undefined,
+          after,
+        })
         return row
       })
       const rows = await repo.selectRules(knex)
       const row = outcome?.result ?? rows.find((r) => r.name === ruleName)
       if (!row) throw new GantryError('RATELIMIT_RULE_NOT_FOUND', `No rule named "${ruleName}".`)
       const stats = await repo.selectStats(knex)
-      return toRuleView(toRule(row), { source: 'database', enabled: Boolean(row.enabled), counts: toCounts(stats.find((s) => s.rule === ruleName)), updatedAt: Number(row.updated_at) })
+      return toRuleView(toRule(row), {
+        source: 'database',
+        enabled: Boolean(row.enabled),
+        counts: toCounts(stats.find((s) => s.rule === ruleName)),
+        updatedAt: Number(row.updated_at),
+      })
     },
 
     async remove(ctx, name) {
@@ -260,10 +301,11 @@ export function createRateLimitsService(deps: RateLimitsServiceDeps): RateLimits
         if (parsed.rule !== '*') {
           const key = (await knownRules(trx)).get(parsed.rule)
           if (key === undefined) throw ruleNotFound(parsed.rule)
-          if (key !== target.type) throw new GantryError('INVALID_INPUT', `Rule "${parsed.rule}" counts by ${key}: an override for ${target.type} subjects cannot apply to it.`, {
-            hint: `Name a rule keyed on ${target.type}, or none (every rule that counts by ${target.type}).`,
-            details: inputProblem(['rule'], 'rule-key-mismatch', { subjectType: target.type }),
-          })
+          if (key !== target.type)
+            throw new GantryError('INVALID_INPUT', `Rule "${parsed.rule}" counts by ${key}: an override for ${target.type} subjects cannot apply to it.`, {
+              hint: `Name a rule keyed on ${target.type}, or none (every rule that counts by ${target.type}).`,
+              details: inputProblem(['rule'], 'rule-key-mismatch', { subjectType: target.type }),
+            })
         }
         const { subject, label } = await resolveSubject(trx, target)
         const existing = await repo.selectOverride(trx, parsed.rule, target.type, subject)
@@ -285,7 +327,13 @@ export function createRateLimitsService(deps: RateLimitsServiceDeps): RateLimits
         const stored = await repo.selectOverride(trx, parsed.rule, target.type, subject)
         if (!stored) throw new GantryError('INTERNAL', 'The override was not stored.')
         const view = toOverrideView(stored)
-        await audit.append(trx, ctx, { action: 'ratelimits.override', targetType: 'ratelimit-override', targetId: `${parsed.rule} ${view.subject}`, before: existing ? toOverrideView(existing) : undefined, after: view })
+        await audit.append(trx, ctx, {
+          action: 'ratelimits.override',
+          targetType: 'ratelimit-override',
+          targetId: `${parsed.rule} ${view.subject}`,
+          before: existing ? toOverrideView(existing) : undefined,
+          after: view,
+        })
         return view
       })
       if (!outcome) throw new GantryError('INTERNAL', 'The override was not stored.')
@@ -300,11 +348,19 @@ export function createRateLimitsService(deps: RateLimitsServiceDeps): RateLimits
         const { subject, label } = await resolveSubject(trx, target)
         const existing = await repo.selectOverride(trx, parsed.rule, target.type, subject)
         if (!existing) {
-          throw new GantryError('RATELIMIT_OVERRIDE_NOT_FOUND', `No override of ${parsed.rule === '*' ? 'every rule' : `rule "${parsed.rule}"`} for ${subjectText(target.type, label)}.`)
+          throw new GantryError(
+            'RATELIMIT_OVERRIDE_NOT_FOUND',
+            `No override of ${parsed.rule === '*' ? 'every rule' : `rule "${parsed.rule}"`} for ${subjectText(target.type, label)}.`,
+          )
         }
         await repo.deleteOverride(trx, existing.id)
         const view = toOverrideView(existing)
-        await audit.append(trx, ctx, { action: 'ratelimits.override.remove', targetType: 'ratelimit-override', targetId: `${parsed.rule} ${view.subject}`, before: view })
+        await audit.append(trx, ctx, {
+          action: 'ratelimits.override.remove',
+          targetType: 'ratelimit-override',
+          targetId: `${parsed.rule} ${view.subject}`,
+          before: view,
+        })
         return view
       })
       if (!outcome) throw new GantryError('INTERNAL', 'The override was not removed.')
@@ -345,11 +401,27 @@ export function createRateLimitsService(deps: RateLimitsServiceDeps): RateLimits
           unchanged: wanted.filter((w) => byName.has(w.name) && fieldsOf(w, byName.get(w.name) as repo.RuleRow).length === 0).map((w) => w.name),
         }
         if (parsed.dryRun || diff.added.length + diff.changed.length + diff.removed.length === 0) return undefined
-        for (const w of wanted) await repo.upsertRule(trx, { name: w.name, position: w.position, ...w.fields, created_at: byName.get(w.name)?.created_at ?? at, updated_at: diff.unchanged.includes(w.name) ? (byName.get(w.name)?.updated_at ?? at) : at })
+        for (const w of wanted)
+          await repo.upsertRule(trx, {
+            name: w.name,
+            position: w.position,
+            ...w.fields,
+            created_at: byName.get(w.name)?.created_at ?? at,
+            updated_at: diff.unchanged.includes(w.name) ? (byName.get(w.name)?.updated_at ?? at) : at,
+          })
         // Rules the file leaves out keep their order, after the file's.
-        for (const [i, name] of diff.kept.entries()) await trx(repo.RULES_TABLE).where({ name }).update({ position: wanted.length + i })
+        for (const [i, name] of diff.kept.entries())
+          await trx(repo.RULES_TABLE)
+            .where({ name })
+            .update({ position: wanted.length + i })
         for (const name of diff.removed) await dropRule(trx, name)
-        await audit.append(trx, ctx, { action: 'ratelimits.apply', targetType: 'ratelimit', targetId: '*', before: exportRules(rows), after: { ...exportRules(await repo.selectRules(trx)), ...diff } })
+        await audit.append(trx, ctx, {
+          action: 'ratelimits.apply',
+          targetType: 'ratelimit',
+          targetId: '*',
+          before: exportRules(rows),
+          after: { ...exportRules(await repo.selectRules(trx)), ...diff },
+        })
         return true
       })
       return { ...diff, applied: outcome !== undefined, version: outcome?.version ?? (await repo.readVersion(knex).catch(() => 0)) }
@@ -372,7 +444,14 @@ export function createRateLimitsService(deps: RateLimitsServiceDeps): RateLimits
         ...state.login.map((r) => [r.name, 'builtin'] as const),
         ...state.rules.map((r) => [r.name, configDefault.includes(r) ? 'config' : 'database'] as const),
       ])
-      const result = await deps.probe.explain(state, { method: parsed.method.toUpperCase(), path: parsed.path, ip: parsed.ip, user, account, apiKey: parsed.apiKey })
+      const result = await deps.probe.explain(state, {
+        method: parsed.method.toUpperCase(),
+        path: parsed.path,
+        ip: parsed.ip,
+        user,
+        account,
+        apiKey: parsed.apiKey,
+      })
       return { ...result, shared: deps.probe.shared, steps: result.steps.map((s) => ({ ...s, source: sources.get(s.rule) ?? 'database' })) }
     },
 
@@ -393,7 +472,8 @@ export function createRateLimitsService(deps: RateLimitsServiceDeps): RateLimits
 /** A name a stored rule may have: the login rules are Gantry's own. */
 function storedName(name: string): string {
   const parsed = parseInput(ruleNameSchema, name)
-  if ((RESERVED_RULE_NAMES as readonly string[]).includes(parsed)) throw new GantryError('INVALID_INPUT', `"${parsed}" is a built-in login rule; it cannot be changed or removed (an override can change it for one address).`)
+  if ((RESERVED_RULE_NAMES as readonly string[]).includes(parsed))
+    throw new GantryError('INVALID_INPUT', `"${parsed}" is a built-in login rule; it cannot be changed or removed (an override can change it for one address).`)
   return parsed
 }
 
@@ -402,5 +482,19 @@ const ruleNotFound = (name: string): GantryError => new GantryError('RATELIMIT_R
 /** The config's default as the row `set default` starts from. */
 function defaultRow(rule: RateLimitRule | undefined): repo.RuleRow | undefined {
   if (!rule) return undefined
-  return { name: 'default', position: 0, method: rule.match.method, path: rule.match.path, key: rule.key, limit_count: rule.limit, window_ms: rule.windowMs, burst: rule.burst, enabled: true, mode: rule.mode, on_store_error: rule.onStoreError ?? 'open', created_at: 0, updated_at: 0 }
+  return {
+    name: 'default',
+    position: 0,
+    method: rule.match.method,
+    path: rule.match.path,
+    key: rule.key,
+    limit_count: rule.limit,
+    window_ms: rule.windowMs,
+    burst: rule.burst,
+    enabled: true,
+    mode: rule.mode,
+    on_store_error: rule.onStoreError ?? 'open',
+    created_at: 0,
+    updated_at: 0,
+  }
 }

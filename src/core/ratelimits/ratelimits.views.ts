@@ -89,7 +89,16 @@ export function toOverrideView(row: OverrideRow): OverrideView {
 export type RuleFields = Pick<RuleRow, 'method' | 'path' | 'key' | 'limit_count' | 'window_ms' | 'burst' | 'enabled' | 'mode' | 'on_store_error'>
 
 /** A file rule (parsed) as the columns it sets. */
-export function fileRuleFields(rule: { match: string; key: string; limit: number; window: string; burst?: number | undefined; mode: string; onStoreError: string; enabled: boolean }): RuleFields {
+export function fileRuleFields(rule: {
+  match: string
+  key: string
+  limit: number
+  window: string
+  burst?: number | undefined
+  mode: string
+  onStoreError: string
+  enabled: boolean
+}): RuleFields {
   const match = parseMatch(rule.match) ?? { method: '*', path: '/*' }
   return {
     method: match.method,

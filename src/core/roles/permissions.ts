@@ -18,14 +18,20 @@ export const permissionSchema = z
  * operators: `ratelimits:write`) without declaring them.
  */
 export const GANTRY_PERMISSIONS: readonly string[] = Object.freeze([
-  'users:read', 'users:write',
-  'roles:read', 'roles:write',
-  'apikeys:read', 'apikeys:write',
+  'users:read',
+  'users:write',
+  'roles:read',
+  'roles:write',
+  'apikeys:read',
+  'apikeys:write',
   'sessions:write',
-  'ratelimits:read', 'ratelimits:write',
+  'ratelimits:read',
+  'ratelimits:write',
   'audit:read',
-  'maintenance:read', 'maintenance:write',
-  'keys:read', 'keys:write',
+  'maintenance:read',
+  'maintenance:write',
+  'keys:read',
+  'keys:write',
 ])
 
 /**

@@ -37,7 +37,12 @@ export interface RolesService {
 }
 
 /** Builds the roles service. `permissionsChanged` hears of every committed change of a role's permissions. */
-export function createRolesService(deps: { knex: Knex; clock: Clock; audit: AuditService; permissionsChanged?: (() => Promise<void>) | undefined }): RolesService {
+export function createRolesService(deps: {
+  knex: Knex
+  clock: Clock
+  audit: AuditService
+  permissionsChanged?: (() => Promise<void>) | undefined
+}): RolesService {
   const { knex, clock, audit } = deps
 
   const load = async (k: Knex, name: string): Promise<RoleRow> => {
@@ -45,8 +50,7 @@ export function createRolesService(deps: { knex: Knex; clock: Clock; audit: Audi
     if (!row) throw new GantryError('ROLE_NOT_FOUND', `No role named "${name}".`)
     return row
   }
-  const adminRoleNames = async (k: Knex): Promise<string[]> =>
-    (await selectRoles(k)).filter((r) => parsePermissions(r).includes('*')).map((r) => r.name)
+  const adminRoleNames = async (k: Knex): Promise<string[]> => (await selectRoles(k)).filter((r) => parsePermissions(r).includes('*')).map((r) => r.name)
   const usersOf = async (k: Knex, name: string): Promise<number> => (await countUsersByRole(k)).get(name) ?? 0
   /** LAST_ADMIN when `role` stopping to grant * would leave no active admin (the caller locked the admin roles). */
   const keepAnAdmin = async (k: Knex, role: string): Promise<void> => {
@@ -54,7 +58,10 @@ export function createRolesService(deps: { knex: Knex; clock: Clock; audit: Audi
     if ((await selectActiveHolders(k, others)).length > 0) return
     const holders = await selectActiveHolders(k, [role])
     if (holders.length > 0) {
-      throw new GantryError('LAST_ADMIN', `Revoking * from role "${role}" would leave no active admin: its ${holders.length} active holder(s) are the only ones.`)
+      throw new GantryError(
+        'LAST_ADMIN',
+        `Revoking * from role "${role}" would leave no active admin: its ${holders.length} active holder(s) are the only ones.`,
+      )
     }
   }
 
@@ -76,7 +83,14 @@ export function createRolesService(deps: { knex: Knex; clock: Clock; audit: Audi
       const parsed = parseInput(createRoleInputSchema, input)
       requireHandOut(ctx, parsed.permissions, `Role "${parsed.name}"`)
       const now = clock.now()
-      const row: RoleRow = { name: parsed.name, description: parsed.description, permissions: JSON.stringify(parsed.permissions), builtin: false, created_at: now, updated_at: now }
+      const row: RoleRow = {
+        name: parsed.name,
+        description: parsed.description,
+        permissions: JSON.stringify(parsed.permissions),
+        builtin: false,
+        created_at: now,
+        updated_at: now,
+      }
       try {
         return await knex.transaction(async (trx) => {
           if (await selectRole(trx, parsed.name)) throw roleExists(parsed.name)
@@ -104,7 +118,8 @@ export function createRolesService(deps: { knex: Knex; clock: Clock; audit: Audi
         const revoked = new Set(parsed.revoke)
         const permissions = [...new Set([...before.permissions.filter((p) => !revoked.has(p)), ...parsed.grant])]
         requireHandOut(ctx, permissions, `Role "${row.name}"`)
-        if (permissions.length === 0) throw new GantryError('INVALID_INPUT', `Role "${row.name}" would have no permission left.`, { hint: 'Grant one, or delete the role.' })
+        if (permissions.length === 0)
+          throw new GantryError('INVALID_INPUT', `Role "${row.name}" would have no permission left.`, { hint: 'Grant one, or delete the role.' })
         if (before.permissions.includes('*') && !permissions.includes('*')) await keepAnAdmin(trx, row.name)
         const patch = { permissions: JSON.stringify(permissions), description: parsed.description ?? row.description, updated_at: clock.now() }
         await updateRole(trx, row.name, patch)
@@ -194,7 +209,10 @@ function checkBuiltinUpdate(name: string, input: { grant: string[]; revoke: stri
     throw new GantryError(
       'ROLE_BUILTIN',
       `${kept.join(', ')} cannot be revoked from the built-in role "${name}": ${kept.length === 1 ? 'it is one' : 'they are'} of its built-in permissions (${base.join(', ')}). Only permissions granted to it since can be revoked.`,
-      { hint: 'Create a custom role with fewer permissions (`gantry roles create`) and move the users to it.', details: { role: name, permissions: kept, builtin: [...base] } },
+      {
+        hint: 'Create a custom role with fewer permissions (`gantry roles create`) and move the users to it.',
+        details: { role: name, permissions: kept, builtin: [...base] },
+      },
     )
   }
 }

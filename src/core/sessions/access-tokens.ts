@@ -52,8 +52,13 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
   const maxTtlSeconds = options.maxTtlSeconds ?? DEFAULT_MAX_TTL_SECONDS
   const tolerance = options.clockToleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS
   if (!issuer || !audience) throw new GantryError('CONFIG_INVALID', 'Access tokens need an issuer and an audience.')
-  if (!Number.isSafeInteger(ttlSeconds) || ttlSeconds <= 0) throw new GantryError('CONFIG_INVALID', 'The access-token lifetime must be a positive number of seconds.')
-  if (!Number.isSafeInteger(maxTtlSeconds) || maxTtlSeconds < ttlSeconds) throw new GantryError('CONFIG_INVALID', 'The longest access-token lifetime (auth.maxTokenTtl) must be at least the access-token lifetime (auth.accessTokenTtl).')
+  if (!Number.isSafeInteger(ttlSeconds) || ttlSeconds <= 0)
+    throw new GantryError('CONFIG_INVALID', 'The access-token lifetime must be a positive number of seconds.')
+  if (!Number.isSafeInteger(maxTtlSeconds) || maxTtlSeconds < ttlSeconds)
+    throw new GantryError(
+      'CONFIG_INVALID',
+      'The longest access-token lifetime (auth.maxTokenTtl) must be at least the access-token lifetime (auth.accessTokenTtl).',
+    )
   if (!Number.isSafeInteger(tolerance) || tolerance < 0 || tolerance > MAX_TOLERANCE_SECONDS) {
     throw new GantryError('CONFIG_INVALID', `The access-token clock tolerance must be 0 to ${MAX_TOLERANCE_SECONDS} seconds.`)
   }
@@ -64,7 +69,8 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
       if (!parsed.success) throw new GantryError('INVALID_INPUT', 'An access token needs a subject, a session epoch and a kind.', { cause: parsed.error })
       const { sub, epoch, kind, permissions, scopes, sid } = parsed.data
       const lifetime = parsed.data.ttlSeconds ?? ttlSeconds
-      if (lifetime > maxTtlSeconds) throw new GantryError('INVALID_INPUT', `An access token may live at most ${maxTtlSeconds} s (auth.maxTokenTtl); asked for ${lifetime} s.`)
+      if (lifetime > maxTtlSeconds)
+        throw new GantryError('INVALID_INPUT', `An access token may live at most ${maxTtlSeconds} s (auth.maxTokenTtl); asked for ${lifetime} s.`)
       const iat = Math.floor(clock.now() / 1000)
       const exp = iat + lifetime
       const jti = randomId()
@@ -108,7 +114,8 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
         payload = verified.payload
         // jose checks iat against the clock only with maxTokenAge; a token issued in the future is refused here.
         if (typeof verified.payload.iat !== 'number' || verified.payload.iat > now / 1000 + tolerance) throw new Error('iat is in the future')
-        if (typeof verified.payload.exp !== 'number' || verified.payload.exp - verified.payload.iat > maxTtlSeconds) throw new Error('lives longer than auth.maxTokenTtl')
+        if (typeof verified.payload.exp !== 'number' || verified.payload.exp - verified.payload.iat > maxTtlSeconds)
+          throw new Error('lives longer than auth.maxTokenTtl')
         const env = verified.payload.env
         if (env !== undefined && env !== options.environment) throw new Error('signed for another environment')
       } catch (cause) {

@@ -19,7 +19,10 @@ export interface Authenticator {
 export type AcceptedCredential = 'any' | 'token' | 'apiKey'
 
 /** Builds the authenticator over the sessions and API-key services; `accept` refuses the other kind of credential (401). */
-export function createAuthenticator(deps: { sessions: Pick<SessionsService, 'verifyAccess'>; apikeys: Pick<ApiKeysService, 'verify'> }, accept: AcceptedCredential = 'any'): Authenticator {
+export function createAuthenticator(
+  deps: { sessions: Pick<SessionsService, 'verifyAccess'>; apikeys: Pick<ApiKeysService, 'verify'> },
+  accept: AcceptedCredential = 'any',
+): Authenticator {
   return {
     async authenticate(credential, ip) {
       const isApiKey = credential.startsWith(API_KEY_PREFIX)

@@ -117,7 +117,13 @@ async function revokeLocked(k: Knex, now: number, scope: (q: Knex.QueryBuilder) 
   for (;;) {
     const rows = (await scope(k(TABLE).select('id')).whereNull('revoked_at').orderBy('id').forUpdate()) as Array<{ id: unknown }>
     if (rows.length === 0) return total
-    total += await k(TABLE).whereIn('id', rows.map((r) => Number(r.id))).whereNull('revoked_at').update({ revoked_at: now })
+    total += await k(TABLE)
+      .whereIn(
+        'id',
+        rows.map((r) => Number(r.id)),
+      )
+      .whereNull('revoked_at')
+      .update({ revoked_at: now })
   }
 }
 
@@ -135,7 +141,12 @@ export async function readUserAccessState(k: Knex, userId: number, endedSince: n
     k(TABLE).distinct('family_id').where({ user_id: userId }).where('revoked_at', '>=', endedSince) as Promise<Raw[]>,
   ])
   if (!raw) return undefined
-  return { status: String(raw.status), sessionEpoch: Number(raw.session_epoch), role: String(raw.role), endedFamilies: new Set(ended.map((r) => String(r.family_id))) }
+  return {
+    status: String(raw.status),
+    sessionEpoch: Number(raw.session_epoch),
+    role: String(raw.role),
+    endedFamilies: new Set(ended.map((r) => String(r.family_id))),
+  }
 }
 
 /** The status and session epoch of a user, read inside the rotation's transaction. */

@@ -128,7 +128,8 @@ export function createRefreshTokens(options: RefreshTokensOptions): RefreshToken
 }
 
 function positive(name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value <= 0) throw new GantryError('CONFIG_INVALID', `The refresh-token ${name} must be a positive number of milliseconds.`)
+  if (!Number.isSafeInteger(value) || value <= 0)
+    throw new GantryError('CONFIG_INVALID', `The refresh-token ${name} must be a positive number of milliseconds.`)
   return value
 }
 

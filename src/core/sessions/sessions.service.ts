@@ -92,8 +92,16 @@ export function createSessionsService(deps: SessionsServiceDeps): SessionsServic
   const maxTtl = parseDuration(auth?.maxTokenTtl ?? DEFAULT_MAX_TOKEN_TTL)
   // A family ended this long ago can have no access token left that names it.
   const sessionTokenLifeMs = (auth ? parseDuration(auth.accessTokenTtl) : maxTtl) + MAX_TOLERANCE_SECONDS * 1000
-  const userStates = createTtlCache<number, UserAccessState | undefined>({ clock, ttlMs: ACCESS_CACHE_MS, read: (userId) => readUserAccessState(knex, userId, clock.now() - sessionTokenLifeMs) })
-  const rolePermissions = createTtlCache<'roles', ReadonlyMap<string, readonly string[]>>({ clock, ttlMs: ACCESS_CACHE_MS, read: () => roles.permissionsByRole(knex) })
+  const userStates = createTtlCache<number, UserAccessState | undefined>({
+    clock,
+    ttlMs: ACCESS_CACHE_MS,
+    read: (userId) => readUserAccessState(knex, userId, clock.now() - sessionTokenLifeMs),
+  })
+  const rolePermissions = createTtlCache<'roles', ReadonlyMap<string, readonly string[]>>({
+    clock,
+    ttlMs: ACCESS_CACHE_MS,
+    read: () => roles.permissionsByRole(knex),
+  })
 
   // AUTH_SECRET_MISSING without a secret (EdDSA needs one too: it seals the private keys).
   const signer = (): AccessTokens => {
@@ -119,7 +127,12 @@ export function createSessionsService(deps: SessionsServiceDeps): SessionsServic
     await deps.onAccessChanged?.(change)
   }
   const refresher = (): RefreshTokens =>
-    (refreshTokens ??= createRefreshTokens({ knex, clock, ttlMs: auth ? parseDuration(auth.refreshTokenTtl) : undefined, familyRevoked: (userId) => accessChanged({ userId }) }))
+    (refreshTokens ??= createRefreshTokens({
+      knex,
+      clock,
+      ttlMs: auth ? parseDuration(auth.refreshTokenTtl) : undefined,
+      familyRevoked: (userId) => accessChanged({ userId }),
+    }))
   /** A user's access token; never inside a transaction (see access-tokens.ts). `sid` names a login's session family. */
   const sign = (row: UserRow, permissions: string[], options: { ttlSeconds?: number; sid?: string } = {}): Promise<SignedAccessToken> =>
     signer().sign({ sub: String(row.id), epoch: row.session_epoch, kind: 'user', permissions, ...options })
@@ -138,10 +151,14 @@ export function createSessionsService(deps: SessionsServiceDeps): SessionsServic
   const scriptTtlSeconds = (ttl: string): number => {
     const ms = parseDuration(ttl)
     if (ms < 1000 || ms > maxTtl) {
-      throw new GantryError('INVALID_INPUT', `A token's lifetime (ttl) must be between 1s and ${auth?.maxTokenTtl ?? DEFAULT_MAX_TOKEN_TTL} (auth.maxTokenTtl); got ${ttl}.`, {
-        hint: 'Ask for a shorter lifetime, or raise auth.maxTokenTtl in gantry.config.json.',
-        details: inputProblem(['ttl'], 'ttl-too-long'),
-      })
+      throw new GantryError(
+        'INVALID_INPUT',
+        `A token's lifetime (ttl) must be between 1s and ${auth?.maxTokenTtl ?? DEFAULT_MAX_TOKEN_TTL} (auth.maxTokenTtl); got ${ttl}.`,
+        {
+          hint: 'Ask for a shorter lifetime, or raise auth.maxTokenTtl in gantry.config.json.',
+          details: inputProblem(['ttl'], 'ttl-too-long'),
+        },
+      )
     }
     return Math.floor(ms / 1000)
   }
@@ -162,7 +179,9 @@ export function createSessionsService(deps: SessionsServiceDeps): SessionsServic
       const row = await selectUserById(knex, rotated.userId)
       // The rotation checked status and epoch in its transaction; a change since then still refuses.
       if (!row || row.status !== 'active' || row.session_epoch !== rotated.sessionEpoch) {
-        throw new GantryError('TOKEN_INVALID', 'The refresh token is invalid or expired.', { cause: new Error('refresh token refused: user changed during rotation') })
+        throw new GantryError('TOKEN_INVALID', 'The refresh token is invalid or expired.', {
+          cause: new Error('refresh token refused: user changed during rotation'),
+        })
       }
       return session(await sign(row, await permissionsOf(row), { sid: rotated.familyId }), rotated.token)
     },
@@ -183,7 +202,10 @@ export function createSessionsService(deps: SessionsServiceDeps): SessionsServic
       const permissions = await permissionsOf(row)
       // Acting on a principal, and handing out what it holds: both need the actor to cover the user.
       requireCoversTarget(ctx, permissions, row.email)
-      if (row.status !== 'active') throw new GantryError('INVALID_INPUT', `${row.email} is disabled: a token for them would not work.`, { hint: `Run \`gantry users enable ${row.email}\` first.` })
+      if (row.status !== 'active')
+        throw new GantryError('INVALID_INPUT', `${row.email} is disabled: a token for them would not work.`, {
+          hint: `Run \`gantry users enable ${row.email}\` first.`,
+        })
       const signed = await sign(row, permissions, ttlSeconds === undefined ? {} : { ttlSeconds })
       const issued = { user: row.email, jti: signed.jti, expiresAt: new Date(signed.expiresAt).toISOString() }
       await audit.append(knex, ctx, { action: 'tokens.issue', targetType: 'user', targetId: String(row.id), after: issued })

@@ -83,8 +83,21 @@ export function createKeyRing(deps: KeyRingDeps): KeyRing {
         const key = await newSigningKey(seal())
         await knex.transaction(async (trx) => {
           // Always generation 1: of several processes making the first key at once, the unique index keeps one.
-          await insertKey(trx, { generation: 1, kid: key.kid, alg: SIGNING_KEY_ALG, public_jwk: JSON.stringify(key.publicJwk), private_jwk: key.sealedPrivateJwk, created_at: clock.now(), retired_at: null })
-          await audit.append(trx, FIRST_USE, { action: 'keys.create', targetType: 'signing_key', targetId: key.kid, after: { kid: key.kid, alg: SIGNING_KEY_ALG } })
+          await insertKey(trx, {
+            generation: 1,
+            kid: key.kid,
+            alg: SIGNING_KEY_ALG,
+            public_jwk: JSON.stringify(key.publicJwk),
+            private_jwk: key.sealedPrivateJwk,
+            created_at: clock.now(),
+            retired_at: null,
+          })
+          await audit.append(trx, FIRST_USE, {
+            action: 'keys.create',
+            targetType: 'signing_key',
+            targetId: key.kid,
+            after: { kid: key.kid, alg: SIGNING_KEY_ALG },
+          })
         })
       } catch (err) {
         if (!isUniqueViolation(err)) throw err // another process made its key first: the next read finds it
@@ -101,10 +114,14 @@ export function createKeyRing(deps: KeyRingDeps): KeyRing {
     })().catch((cause: unknown) => {
       if (signer?.kid === row.kid) signer = undefined
       if (cause instanceof GantryError) throw cause
-      throw new GantryError('SIGNING_KEY_MISSING', `The current token signing key (kid ${row.kid}) cannot be opened with this environment's GANTRY_AUTH_SECRET.`, {
-        cause,
-        hint: 'Restore the GANTRY_AUTH_SECRET the key was made under, or run `gantry tokens keys rotate` to make a new key under the current one.',
-      })
+      throw new GantryError(
+        'SIGNING_KEY_MISSING',
+        `The current token signing key (kid ${row.kid}) cannot be opened with this environment's GANTRY_AUTH_SECRET.`,
+        {
+          cause,
+          hint: 'Restore the GANTRY_AUTH_SECRET the key was made under, or run `gantry tokens keys rotate` to make a new key under the current one.',
+        },
+      )
     })
     signer = { kid: row.kid, key }
     return key
@@ -124,7 +141,10 @@ export function createKeyRing(deps: KeyRingDeps): KeyRing {
         await createFirst()
         snapshot = undefined
       }
-      throw new GantryError('SIGNING_KEY_MISSING', 'There is no current token signing key, and the first one could not be made: gantry_signing_keys has keys, all retired.')
+      throw new GantryError(
+        'SIGNING_KEY_MISSING',
+        'There is no current token signing key, and the first one could not be made: gantry_signing_keys has keys, all retired.',
+      )
     },
 
     async publicKey(kid) {

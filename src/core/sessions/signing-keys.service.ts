@@ -69,9 +69,13 @@ export function createSigningKeysService(deps: SigningKeysServiceDeps): SigningK
   const ring: KeyRing = createKeyRing({ knex, clock, audit, retentionMs, seal: sealKey })
   const requireEdDSA = (): void => {
     if (algorithm !== 'EdDSA') {
-      throw new GantryError('INVALID_INPUT', `Signing keys need auth.algorithm EdDSA; environment "${environmentName}" signs tokens with HS256 and its secret.`, {
-        hint: `Set "auth": { "algorithm": "EdDSA" } for ${environmentName} in gantry.config.json (tokens signed before the switch stop verifying).`,
-      })
+      throw new GantryError(
+        'INVALID_INPUT',
+        `Signing keys need auth.algorithm EdDSA; environment "${environmentName}" signs tokens with HS256 and its secret.`,
+        {
+          hint: `Set "auth": { "algorithm": "EdDSA" } for ${environmentName} in gantry.config.json (tokens signed before the switch stop verifying).`,
+        },
+      )
     }
   }
   const describe = (row: NewSigningKeyRow): SigningKey => {
@@ -112,10 +116,24 @@ export function createSigningKeysService(deps: SigningKeysServiceDeps): SigningK
             // A concurrent rotation takes the same generation: the unique index refuses one, which tries again.
             const generation = (await selectMaxGeneration(trx)) + 1
             const now = clock.now()
-            const row: NewSigningKeyRow = { generation, kid: key.kid, alg: SIGNING_KEY_ALG, public_jwk: JSON.stringify(key.publicJwk), private_jwk: key.sealedPrivateJwk, created_at: now, retired_at: null }
+            const row: NewSigningKeyRow = {
+              generation,
+              kid: key.kid,
+              alg: SIGNING_KEY_ALG,
+              public_jwk: JSON.stringify(key.publicJwk),
+              private_jwk: key.sealedPrivateJwk,
+              created_at: now,
+              retired_at: null,
+            }
             await insertKey(trx, row)
             const previous = (await retireKeysBefore(trx, generation, now)).at(-1)
-            await audit.append(trx, ctx, { action: 'keys.rotate', targetType: 'signing_key', targetId: key.kid, before: previous ? { kid: previous.kid } : null, after: { kid: key.kid, alg: SIGNING_KEY_ALG } })
+            await audit.append(trx, ctx, {
+              action: 'keys.rotate',
+              targetType: 'signing_key',
+              targetId: key.kid,
+              before: previous ? { kid: previous.kid } : null,
+              after: { kid: key.kid, alg: SIGNING_KEY_ALG },
+            })
             return { current: describe(row), previous: previous ? describe(previous) : null }
           })
           ring.invalidate()

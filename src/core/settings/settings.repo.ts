@@ -27,7 +27,10 @@ export async function lockSetting(k: Knex, key: string): Promise<void> {
 
 /** Stores `value` as JSON under `key`, inserting or replacing it (one upsert statement on every dialect). */
 export async function setSetting(k: Knex, key: string, value: unknown, at: Date): Promise<void> {
-  await k(SETTINGS_TABLE).insert({ key, value: JSON.stringify(value), updated_at: at }).onConflict('key').merge(['value', 'updated_at'])
+  await k(SETTINGS_TABLE)
+    .insert({ key, value: JSON.stringify(value), updated_at: at })
+    .onConflict('key')
+    .merge(['value', 'updated_at'])
 }
 
 /** Removes `key`; returns whether it was there. */

@@ -95,11 +95,7 @@ export function isImportableHash(hash: string): boolean {
 const rowSchema = createUserInputSchema.pick({ email: true, name: true }).extend({
   role: roleNameSchema.optional(),
   status: userStatusSchema.default('active'),
-  password_hash: z
-    .string()
-    .trim()
-    .refine(isImportableHash, 'not an argon2 (PHC) or bcrypt ($2a$/$2b$/$2y$) hash')
-    .optional(),
+  password_hash: z.string().trim().refine(isImportableHash, 'not an argon2 (PHC) or bcrypt ($2a$/$2b$/$2y$) hash').optional(),
 })
 
 /** A record read from the file: its fields, or why it could not be read. */
@@ -112,14 +108,20 @@ interface Candidate {
 
 class Rollback extends Error {}
 
-export function createUserImportService(deps: { knex: Knex; clock: Clock; audit: AuditService; roles: Pick<RolesService, 'permissionsByRole'> }): UserImportService {
+export function createUserImportService(deps: {
+  knex: Knex
+  clock: Clock
+  audit: AuditService
+  roles: Pick<RolesService, 'permissionsByRole'>
+}): UserImportService {
   const { knex, clock, audit } = deps
   return {
     async importUsers(ctx, source, input, onProgress) {
       requirePermission(ctx, 'users:write')
       const options = parseInput(importUsersInputSchema, input)
       const roles = await deps.roles.permissionsByRole(knex)
-      if (!roles.has(options.defaultRole)) throw new GantryError('ROLE_NOT_FOUND', `No role named "${options.defaultRole}" (the default role, for rows without one).`)
+      if (!roles.has(options.defaultRole))
+        throw new GantryError('ROLE_NOT_FOUND', `No role named "${options.defaultRole}" (the default role, for rows without one).`)
       // Invariant 1: a row gets only a role whose permissions the actor's own cover (the default role too,
       // judged where a row uses it). Worked out once per role.
       const refusals = new Map<string, string | undefined>()
@@ -165,14 +167,30 @@ export function createUserImportService(deps: { knex: Knex; clock: Clock; audit:
 
       /** The batch without the emails that exist already (those are reported). */
       const fresh = async (k: Knex, batch: readonly Candidate[]): Promise<{ rows: Candidate[]; existing: Candidate[] }> => {
-        const found = new Set((await k(USERS_TABLE).whereIn('email', batch.map((c) => c.row.email)).pluck('email')) as string[])
+        const found = new Set(
+          (await k(USERS_TABLE)
+            .whereIn(
+              'email',
+              batch.map((c) => c.row.email),
+            )
+            .pluck('email')) as string[],
+        )
         return { rows: batch.filter((c) => !found.has(c.row.email)), existing: batch.filter((c) => found.has(c.row.email)) }
       }
       /** Inserts the rows and audits each user they create, in `k`'s transaction. */
       const create = async (k: Knex, good: readonly Candidate[]): Promise<void> => {
         await insertRows(k, good)
-        const created = await k<UserRow>(USERS_TABLE).whereIn('email', good.map((c) => c.row.email)).orderBy('id')
-        await audit.appendAll(k, ctx, created.map(toUser).map((user) => ({ action: 'users.create', targetType: 'user', targetId: String(user.id), after: user })))
+        const created = await k<UserRow>(USERS_TABLE)
+          .whereIn(
+            'email',
+            good.map((c) => c.row.email),
+          )
+          .orderBy('id')
+        await audit.appendAll(
+          k,
+          ctx,
+          created.map(toUser).map((user) => ({ action: 'users.create', targetType: 'user', targetId: String(user.id), after: user })),
+        )
       }
       const reportExisting = (existing: readonly Candidate[]): void => {
         for (const c of existing) skip(c.line, 'exists: a user with this email exists already', c.row.email)
@@ -208,7 +226,11 @@ export function createUserImportService(deps: { knex: Knex; clock: Clock; audit:
                   await create(k, good)
                 } catch (err) {
                   if (!isUniqueViolation(err)) throw err
-                  throw new GantryError('USER_EXISTS', `A user of lines ${good[0]?.line}–${good[good.length - 1]?.line} was created meanwhile by another change; nothing was imported.`, { cause: err, hint: 'Run the import again.' })
+                  throw new GantryError(
+                    'USER_EXISTS',
+                    `A user of lines ${good[0]?.line}–${good[good.length - 1]?.line} was created meanwhile by another change; nothing was imported.`,
+                    { cause: err, hint: 'Run the import again.' },
+                  )
                 }
               }
               imported += good.length
@@ -272,7 +294,11 @@ async function insertRows(k: Knex, rows: readonly Candidate[]): Promise<void> {
   } catch (err) {
     if (isUniqueViolation(err)) throw err
     const code = (err as { code?: unknown }).code
-    throw new GantryError('DB_QUERY_FAILED', `Writing the users of lines ${rows[0]?.line}–${rows[rows.length - 1]?.line} failed${typeof code === 'string' ? ` (${code})` : ''}.`, { cause: err })
+    throw new GantryError(
+      'DB_QUERY_FAILED',
+      `Writing the users of lines ${rows[0]?.line}–${rows[rows.length - 1]?.line} failed${typeof code === 'string' ? ` (${code})` : ''}.`,
+      { cause: err },
+    )
   }
 }
 
@@ -294,9 +320,13 @@ function checkColumns(columns: readonly string[], where: string): void {
   const known = new Set<string>([...IMPORT_COLUMNS, ...IGNORED_COLUMNS])
   const unknown = columns.flatMap((c, i) => (known.has(c) ? [] : [i + 1]))
   if (unknown.length > 0) {
-    throw new GantryError('IMPORT_INVALID', `${where}: ${unknown.length > 1 ? `columns ${unknown.join(', ')} are not known columns` : `column ${unknown[0]} is not a known column`}.`, {
-      hint: `The columns are ${IMPORT_COLUMNS.join(', ')} (and ${IGNORED_COLUMNS.join(', ')}, which are ignored).`,
-    })
+    throw new GantryError(
+      'IMPORT_INVALID',
+      `${where}: ${unknown.length > 1 ? `columns ${unknown.join(', ')} are not known columns` : `column ${unknown[0]} is not a known column`}.`,
+      {
+        hint: `The columns are ${IMPORT_COLUMNS.join(', ')} (and ${IGNORED_COLUMNS.join(', ')}, which are ignored).`,
+      },
+    )
   }
 }
 

@@ -22,12 +22,17 @@ export function passwordPolicy(options: Partial<PasswordPolicy> = {}): PasswordP
 export function checkPassword(password: string, policy: PasswordPolicy): void {
   const length = [...password].length // code points, so an emoji is one character
   if (length < policy.minLength) {
-    throw new GantryError('PASSWORD_POLICY', `The password is too short: at least ${policy.minLength} characters.`, { hint: 'A few unrelated words make a long, memorable password.' })
+    throw new GantryError('PASSWORD_POLICY', `The password is too short: at least ${policy.minLength} characters.`, {
+      hint: 'A few unrelated words make a long, memorable password.',
+    })
   }
   if (length > PASSWORD_HARD_MAX) {
     throw new GantryError('PASSWORD_POLICY', `The password is too long: at most ${PASSWORD_HARD_MAX} characters.`)
   }
   if (COMMON_PASSWORDS.has(password.toLowerCase())) {
-    throw new GantryError('PASSWORD_POLICY', 'The password is on the list of common passwords.', { hint: 'Pick one nobody else uses, or have one generated.', details: inputProblem(['password'], 'password-common') })
+    throw new GantryError('PASSWORD_POLICY', 'The password is on the list of common passwords.', {
+      hint: 'Pick one nobody else uses, or have one generated.',
+      details: inputProblem(['password'], 'password-common'),
+    })
   }
 }

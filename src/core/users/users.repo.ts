@@ -42,7 +42,9 @@ export async function updateUser(k: Knex, id: number, patch: Partial<UserRow>): 
 
 /** Sets columns and bumps the session epoch, which ends every session of the user. */
 export async function updateUserEndingSessions(k: Knex, id: number, patch: Partial<UserRow>): Promise<void> {
-  await k(USERS_TABLE).where({ id }).update({ ...patch, session_epoch: k.raw('session_epoch + 1') })
+  await k(USERS_TABLE)
+    .where({ id })
+    .update({ ...patch, session_epoch: k.raw('session_epoch + 1') })
 }
 
 export async function deleteUser(k: Knex, id: number): Promise<void> {

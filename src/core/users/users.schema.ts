@@ -7,7 +7,11 @@ import { plainText } from '../text.js'
 export const normaliseEmail = (email: string): string => email.trim().toLowerCase()
 
 /** An email as stored: normalised, valid, at most 254 characters. */
-export const emailSchema = z.string().overwrite(normaliseEmail).max(254).pipe(z.email({ message: 'not a valid email address' }))
+export const emailSchema = z
+  .string()
+  .overwrite(normaliseEmail)
+  .max(254)
+  .pipe(z.email({ message: 'not a valid email address' }))
 
 export const userStatusSchema = z.enum(['active', 'disabled'])
 export type UserStatus = z.infer<typeof userStatusSchema>
@@ -63,7 +67,10 @@ export const userPageSchema = pageSchema(userSchema)
 export type UserPage = z.infer<typeof userPageSchema>
 
 /** A user and, only when it was generated, the new password (shown this once). */
-export const userWithPasswordSchema = z.object({ user: userSchema, password: z.string().optional().describe('only when the password was generated, shown once') })
+export const userWithPasswordSchema = z.object({
+  user: userSchema,
+  password: z.string().optional().describe('only when the password was generated, shown once'),
+})
 export type UserWithPassword = z.infer<typeof userWithPasswordSchema>
 
 export const deleteUserResultSchema = z.object({ deleted: userSchema })

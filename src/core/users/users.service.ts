@@ -104,7 +104,10 @@ export function createUsersService(deps: UsersServiceDeps): UsersService {
       throw new GantryError('INVALID_INPUT', 'Give a password or ask for a generated one, not both.')
     }
     if (input.generatePassword) return { password: generatePassword(), generated: true }
-    if (input.password === undefined) throw new GantryError('MISSING_INPUT', 'A password is needed: give one, or ask for one to be generated.', { details: inputProblem(['password', 'generatePassword'], 'password-missing') })
+    if (input.password === undefined)
+      throw new GantryError('MISSING_INPUT', 'A password is needed: give one, or ask for one to be generated.', {
+        details: inputProblem(['password', 'generatePassword'], 'password-missing'),
+      })
     checkPassword(input.password, passwordPolicy)
     return { password: input.password, generated: false }
   }
@@ -132,7 +135,15 @@ export function createUsersService(deps: UsersServiceDeps): UsersService {
         const user = await knex.transaction(async (trx) => {
           await assignable(ctx, trx, parsed.role)
           if (await selectUserByEmail(trx, parsed.email)) throw userExists(parsed.email)
-          const id = await insertUser(trx, { email: parsed.email, name: parsed.name, role: parsed.role, status: 'active', password_hash: passwordHash, created_at: now, updated_at: now })
+          const id = await insertUser(trx, {
+            email: parsed.email,
+            name: parsed.name,
+            role: parsed.role,
+            status: 'active',
+            password_hash: passwordHash,
+            created_at: now,
+            updated_at: now,
+          })
           const created = toUser((await selectUserById(trx, id)) as UserRow)
           await audit.append(trx, ctx, { action: 'users.create', targetType: 'user', targetId: String(id), after: created })
           return created
@@ -146,7 +157,11 @@ export function createUsersService(deps: UsersServiceDeps): UsersService {
     async list(ctx, input = {}) {
       requirePermission(ctx, 'users:read')
       const parsed = parseInput(userListInputSchema, input)
-      const rows = await selectUsers(knex, { role: parsed.role, status: parsed.status, search: parsed.search, afterId: decodeCursor(parsed.cursor) }, parsed.limit + 1)
+      const rows = await selectUsers(
+        knex,
+        { role: parsed.role, status: parsed.status, search: parsed.search, afterId: decodeCursor(parsed.cursor) },
+        parsed.limit + 1,
+      )
       return toPage(rows, parsed.limit, toUser)
     },
 
@@ -160,15 +175,26 @@ export function createUsersService(deps: UsersServiceDeps): UsersService {
       const parsed = parseInput(updateUserInputSchema, patch)
       try {
         let newRole = false
-        const user = await mutate(ctx, email, 'users.update', async (trx, row) => {
-          if (parsed.role !== undefined && parsed.role !== row.role) {
-            newRole = true
-            await assignable(ctx, trx, parsed.role)
-            if (!(await roles.adminRoleNames(trx)).includes(parsed.role)) await keepAnAdmin(trx, row, 'demoted')
-          }
-          if (parsed.email !== undefined && parsed.email !== row.email && (await selectUserByEmail(trx, parsed.email))) throw userExists(parsed.email)
-          await updateUser(trx, row.id, { email: parsed.email ?? row.email, name: parsed.name ?? row.name, role: parsed.role ?? row.role, updated_at: clock.now() })
-        }, parsed.role !== undefined)
+        const user = await mutate(
+          ctx,
+          email,
+          'users.update',
+          async (trx, row) => {
+            if (parsed.role !== undefined && parsed.role !== row.role) {
+              newRole = true
+              await assignable(ctx, trx, parsed.role)
+              if (!(await roles.adminRoleNames(trx)).includes(parsed.role)) await keepAnAdmin(trx, row, 'demoted')
+            }
+            if (parsed.email !== undefined && parsed.email !== row.email && (await selectUserByEmail(trx, parsed.email))) throw userExists(parsed.email)
+            await updateUser(trx, row.id, {
+              email: parsed.email ?? row.email,
+              name: parsed.name ?? row.name,
+              role: parsed.role ?? row.role,
+              updated_at: clock.now(),
+            })
+          },
+          parsed.role !== undefined,
+        )
         if (newRole) await deps.accessChanged?.(user.id)
         return user
       } catch (err) {
@@ -178,11 +204,17 @@ export function createUsersService(deps: UsersServiceDeps): UsersService {
 
     async disable(ctx, email) {
       write(ctx)
-      const user = await mutate(ctx, email, 'users.disable', async (trx, row) => {
-        if (row.status === 'disabled') return
-        await keepAnAdmin(trx, row, 'disabled')
-        await updateUserEndingSessions(trx, row.id, { status: 'disabled', updated_at: clock.now() })
-      }, true)
+      const user = await mutate(
+        ctx,
+        email,
+        'users.disable',
+        async (trx, row) => {
+          if (row.status === 'disabled') return
+          await keepAnAdmin(trx, row, 'disabled')
+          await updateUserEndingSessions(trx, row.id, { status: 'disabled', updated_at: clock.now() })
+        },
+        true,
+      )
       await deps.accessChanged?.(user.id)
       return user
     },

@@ -114,7 +114,10 @@ async function derivedKnex(db: Database, Client: any, afterConnect?: (conn: any)
   const afterCreate = (conn: any, done: (err: Error | null, conn: any) => void): void => {
     const next = (err: Error | null): void => {
       if (err) return done(err, conn)
-      afterConnect(conn).then(() => done(null, conn), (e: Error) => done(e, conn))
+      afterConnect(conn).then(
+        () => done(null, conn),
+        (e: Error) => done(e, conn),
+      )
     }
     if (base) base(conn, (err) => next(err))
     else next(null)

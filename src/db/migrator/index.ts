@@ -71,7 +71,12 @@ export function createMigrator(options: MigratorOptions): Migrator {
   const tableOf = (set: MigrationFile['set']): string => (set === 'gantry' ? GANTRY_TABLE : appTable)
 
   const snapshot = async (k: Knex): Promise<SetSnapshot[]> => [
-    { set: 'gantry', table: GANTRY_TABLE, files: listMigrations('gantry', options.gantryDirectory ?? gantryMigrationsDirectory()), applied: await readApplied(k, GANTRY_TABLE) },
+    {
+      set: 'gantry',
+      table: GANTRY_TABLE,
+      files: listMigrations('gantry', options.gantryDirectory ?? gantryMigrationsDirectory()),
+      applied: await readApplied(k, GANTRY_TABLE),
+    },
     { set: 'app', table: appTable, files: listMigrations('app', options.appDirectory), applied: await readApplied(k, appTable) },
   ]
   /** `otherRunActive`: another run holds the lock, so its 'running' records are live, not partial. */
@@ -106,7 +111,10 @@ export function createMigrator(options: MigratorOptions): Migrator {
       if (latestOptions.dryRun) {
         const { entries } = await entriesOf(db.knex, false)
         refuseBlocked(entries)
-        const dryRun = await previewMigrations(db, pendingOf(entries).map((e) => ({ file: e.file!, direction: 'up' as const })))
+        const dryRun = await previewMigrations(
+          db,
+          pendingOf(entries).map((e) => ({ file: e.file!, direction: 'up' as const })),
+        )
         return { applied: [], batch: { gantry: null, app: null }, dryRun }
       }
       if (await knexLocked(db.knex, appTable)) {
@@ -141,7 +149,13 @@ export function createMigrator(options: MigratorOptions): Migrator {
       if (rollbackOptions.dryRun) {
         const { sets, entries } = await entriesOf(db.knex, false)
         const steps = planRollback(sets[1]!, entries, rollbackOptions)
-        return { rolledBack: [], dryRun: await previewMigrations(db, steps.map((s) => ({ file: s.file, direction: 'down' as const }))) }
+        return {
+          rolledBack: [],
+          dryRun: await previewMigrations(
+            db,
+            steps.map((s) => ({ file: s.file, direction: 'down' as const })),
+          ),
+        }
       }
       const outcome = await locked(async (ctx) => {
         const { sets, entries } = await entriesOf(ctx.k, false)
@@ -172,13 +186,20 @@ export function createMigrator(options: MigratorOptions): Migrator {
         const entry = entries.find((e) => e.set === 'app' && e.name === wanted) ?? entries.find((e) => e.name === wanted)
         if (!entry) throw new GantryError('MIGRATION_NOT_FOUND', `No migration named ${name}.`)
         if (entry.state !== 'partial' && entry.state !== 'failed') {
-          throw new GantryError('MIGRATION_STATE', `Migration ${entry.set}/${entry.name} is ${entry.state}; only a partial or failed migration can be resolved.`)
+          throw new GantryError(
+            'MIGRATION_STATE',
+            `Migration ${entry.set}/${entry.name} is ${entry.state}; only a partial or failed migration can be resolved.`,
+          )
         }
         if (entry.state === 'failed' && outcome === 'applied') {
           // A failed migration changed nothing (rolled back whole, or stopped before its first statement).
-          throw new GantryError('MIGRATION_STATE', `Migration ${entry.set}/${entry.name} failed without changing the schema; it cannot be recorded as applied.`, {
-            hint: 'Fix the migration and run `gantry migrate latest` again.',
-          })
+          throw new GantryError(
+            'MIGRATION_STATE',
+            `Migration ${entry.set}/${entry.name} failed without changing the schema; it cannot be recorded as applied.`,
+            {
+              hint: 'Fix the migration and run `gantry migrate latest` again.',
+            },
+          )
         }
         const snapshot = sets.find((s) => s.set === entry.set)!
         if (outcome === 'applied' && !entry.row) {

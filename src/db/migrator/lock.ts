@@ -36,8 +36,7 @@ const PG_KEY = (BigInt('0x' + createHash('sha256').update('gantry_migrate').dige
 
 const holderFile = (db: Database): string => (db.target.dialect === 'sqlite' ? `${db.target.filename}.gantry-lock.json` : '')
 
-const timeoutError = (seconds: number): GantryError =>
-  new GantryError('MIGRATION_LOCK_TIMEOUT', `Timed out after ${seconds} s waiting for the migration lock.`)
+const timeoutError = (seconds: number): GantryError => new GantryError('MIGRATION_LOCK_TIMEOUT', `Timed out after ${seconds} s waiting for the migration lock.`)
 
 /**
  * Runs `work` under the migration lock. `work` gets the knex to use for the run: on SQLite the run's
@@ -88,7 +87,9 @@ async function acquireServerLock(db: Database, conn: Connection, options: LockOp
 
 async function releaseServerLock(db: Database, conn: Connection): Promise<void> {
   const k = db.knex
-  await k(LOCK_TABLE).delete().catch(() => undefined)
+  await k(LOCK_TABLE)
+    .delete()
+    .catch(() => undefined)
   if (db.dialect === 'mysql') await k.raw('SELECT RELEASE_LOCK(?)', [mysqlLockName(db)]).connection(conn)
   else await k.raw('SELECT pg_advisory_unlock(?::bigint)', [PG_KEY]).connection(conn)
 }

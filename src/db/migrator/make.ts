@@ -49,7 +49,11 @@ export function makeScript(options: MakeOptions): string {
   const base = options.kind === 'seed' ? snake : `${timestamp(options.now ?? new Date())}_${snake}`
   const flavour = options.extension === 'ts' ? 'ts' : isEsm(options.directory, options.root) ? 'esm.js' : 'cjs.js'
   const template = join(packageRoot(), 'templates', options.kind === 'seed' ? 'seeds' : 'migrations', `${options.kind}.${flavour}.tpl`)
-  const table = snake.replace(/^\d+_/, '').replace(/^(create|add|seed)_/, '').replace(/_table$/, '') || snake
+  const table =
+    snake
+      .replace(/^\d+_/, '')
+      .replace(/^(create|add|seed)_/, '')
+      .replace(/_table$/, '') || snake
   const path = join(options.directory, `${base}.${options.extension}`)
   mkdirSync(options.directory, { recursive: true })
   writeFileSync(path, readFileSync(template, 'utf8').replaceAll('{{table}}', table), { flag: 'wx' })

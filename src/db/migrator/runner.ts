@@ -32,7 +32,14 @@ export type StepOutcome = { readonly ok: true; readonly run: MigrationRun } | { 
 /** Runs one step and records it; never throws for a failing migration. */
 export async function runStep(ctx: RunContext, step: Step): Promise<StepOutcome> {
   const started = performance.now()
-  const base = { migration_set: step.file.set, name: step.file.name, direction: step.direction, batch: step.batch, checksum: step.file.checksum, actor: ctx.actor }
+  const base = {
+    migration_set: step.file.set,
+    name: step.file.name,
+    direction: step.direction,
+    batch: step.batch,
+    checksum: step.file.checksum,
+    actor: ctx.actor,
+  }
   const finished = (status: RunStatus, extra: { error?: string } = {}) => ({
     status,
     statements: JSON.stringify(ctx.run.recorder.statements),
@@ -118,7 +125,10 @@ function failedError(ctx: RunContext, step: Step, err: unknown): GantryError {
   const what = step.direction === 'up' ? 'Migration' : 'Rollback of migration'
   return new GantryError('MIGRATION_FAILED', `${what} ${step.file.set}/${step.file.fileName} failed${at}: ${describe(err)}`, {
     cause: err,
-    hint: ctx.db.dialect === 'mysql' ? 'No statement of it ran: fix the migration and run it again.' : 'It was rolled back whole: fix the migration and run it again.',
+    hint:
+      ctx.db.dialect === 'mysql'
+        ? 'No statement of it ran: fix the migration and run it again.'
+        : 'It was rolled back whole: fix the migration and run it again.',
     details: { set: step.file.set, name: step.file.name, statement: statement ?? null },
   })
 }

@@ -42,7 +42,13 @@ export async function createGantry(options: GantryOptions = {}): Promise<Gantry>
       checkApiKey: (key, ip) => apiKeys.authenticate(key, ip),
       async checkRateLimit(request) {
         const { method, path, ip, user, apiKey } = request
-        const decision = await rules.chain.check({ method, path, ip, ...(user === undefined ? {} : { user: String(user) }), ...(apiKey === undefined ? {} : { apiKey }) })
+        const decision = await rules.chain.check({
+          method,
+          path,
+          ip,
+          ...(user === undefined ? {} : { user: String(user) }),
+          ...(apiKey === undefined ? {} : { apiKey }),
+        })
         observeDecision(decision)
         return decision
       },

@@ -40,7 +40,10 @@ export function embedMiddleware(deps: EmbedDeps) {
   const step =
     (work: (req: Request, res: Response) => Promise<void> | void): RequestHandler =>
     (req, res, next) => {
-      new Promise<void>((resolve) => resolve(work(req, res))).then(() => next(), (err: unknown) => answer(err, req, res, next))
+      new Promise<void>((resolve) => resolve(work(req, res))).then(
+        () => next(),
+        (err: unknown) => answer(err, req, res, next),
+      )
     }
 
   /** Sets req.gantry; after rateLimit(), the caller's own rules apply now that it is known. */
@@ -62,7 +65,10 @@ export function embedMiddleware(deps: EmbedDeps) {
       const permission = deps.permission(name)
       return step((req) => {
         const caller = req.gantry
-        if (!caller) throw new GantryError('INTERNAL', `requirePermission('${permission}') ran before any caller was known.`, { cause: new Error('mount gantry.authenticate() or gantry.verifyApiKey() before gantry.requirePermission()') })
+        if (!caller)
+          throw new GantryError('INTERNAL', `requirePermission('${permission}') ran before any caller was known.`, {
+            cause: new Error('mount gantry.authenticate() or gantry.verifyApiKey() before gantry.requirePermission()'),
+          })
         if (caller.actor === 'anonymous') throw new GantryError('UNAUTHENTICATED', `This route needs credentials (the ${permission} permission).`)
         requirePermission(caller, permission)
       })

@@ -12,7 +12,8 @@ import { sendProblem, toProblem } from '../problem.js'
 /** body-parser's error types that are the client's fault, and what they become. */
 const BODY_ERRORS: Readonly<Record<string, (limit: unknown) => GantryError>> = {
   'entity.too.large': (limit) => new GantryError('PAYLOAD_TOO_LARGE', `The body is larger than the ${String(limit)}-byte limit.`),
-  'entity.parse.failed': () => new GantryError('INVALID_INPUT', 'The body is not valid JSON.', { hint: 'Send a JSON object with Content-Type: application/json.' }),
+  'entity.parse.failed': () =>
+    new GantryError('INVALID_INPUT', 'The body is not valid JSON.', { hint: 'Send a JSON object with Content-Type: application/json.' }),
   'encoding.unsupported': () => new GantryError('UNSUPPORTED_MEDIA_TYPE', 'The body uses a content encoding the server does not accept.'),
   'charset.unsupported': () => new GantryError('UNSUPPORTED_MEDIA_TYPE', 'The body uses a charset the server does not accept; send UTF-8.'),
   'request.aborted': () => new GantryError('INVALID_INPUT', 'The request body ended early.'),
@@ -62,7 +63,9 @@ function classify(err: unknown, environmentName: string): GantryError {
   // body-parser passes the inflater's own error on (marked 400, without a type) when a gzip, deflate or
   // br body does not decode.
   if (parserError?.status === 400 && typeof parserError.code === 'string' && /^(Z_|ERR_)/.test(parserError.code)) {
-    return new GantryError('INVALID_INPUT', 'The body does not decode with its Content-Encoding.', { hint: 'Send the body as it is, or compressed exactly as Content-Encoding says.' })
+    return new GantryError('INVALID_INPUT', 'The body does not decode with its Content-Encoding.', {
+      hint: 'Send the body as it is, or compressed exactly as Content-Encoding says.',
+    })
   }
   return new GantryError('INTERNAL', 'Something went wrong on the server.', { cause: err })
 }

@@ -16,7 +16,8 @@ export function jsonBody(limit: string): RequestHandler[] {
   return [
     (req, _res, next) => {
       if (!hasBody(req.headers)) return next()
-      if (!req.is('application/json')) return next(new GantryError('UNSUPPORTED_MEDIA_TYPE', `Content-Type ${req.get('content-type') ?? '(none)'} is not accepted here.`))
+      if (!req.is('application/json'))
+        return next(new GantryError('UNSUPPORTED_MEDIA_TYPE', `Content-Type ${req.get('content-type') ?? '(none)'} is not accepted here.`))
       parse(req, _res, next)
     },
     (req, _res, next) => {

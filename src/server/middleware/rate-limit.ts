@@ -8,7 +8,15 @@
 import type { Request, RequestHandler, Response } from 'express'
 import type { ActorContext } from '../../core/context.js'
 import { GantryError } from '../../core/errors.js'
-import { EDGE_KEYS, IDENTITY_KEYS, type LiveRules, type RateLimitDecision, type RateLimiter, type RateLimitSubject, type RuleKey } from '../../ratelimit/index.js'
+import {
+  EDGE_KEYS,
+  IDENTITY_KEYS,
+  type LiveRules,
+  type RateLimitDecision,
+  type RateLimiter,
+  type RateLimitSubject,
+  type RuleKey,
+} from '../../ratelimit/index.js'
 
 /** Where decisions are reported (metrics, the shared counts). */
 export type DecisionObserver = (decision: RateLimitDecision) => void
@@ -34,7 +42,13 @@ export function rateLimitEdge(rules: LiveRules, observe: DecisionObserver): Rate
     edge,
     async caller(req, res, ctx) {
       if (ctx.userId === undefined && ctx.apiKeyId === undefined) return
-      await enforce(rules.chain, subjectOf(req, { user: ctx.userId === undefined ? undefined : String(ctx.userId), apiKey: ctx.apiKeyId }), res, observe, IDENTITY_KEYS)
+      await enforce(
+        rules.chain,
+        subjectOf(req, { user: ctx.userId === undefined ? undefined : String(ctx.userId), apiKey: ctx.apiKeyId }),
+        res,
+        observe,
+        IDENTITY_KEYS,
+      )
     },
     login: (req, res, account) => enforce(rules.login, subjectOf(req, { account }), res, observe),
   }
@@ -51,7 +65,9 @@ async function enforce(limiter: RateLimiter, subject: RateLimitSubject, res: Res
   }
   if (decision.allowed) return
   if (decision.unavailable) {
-    throw new GantryError('RATELIMIT_STORE_UNAVAILABLE', 'The rate-limit store does not answer and this route fails closed; try again shortly.', { details: { rule: decision.rule } })
+    throw new GantryError('RATELIMIT_STORE_UNAVAILABLE', 'The rate-limit store does not answer and this route fails closed; try again shortly.', {
+      details: { rule: decision.rule },
+    })
   }
   throw new GantryError('RATE_LIMITED', `Too many requests; try again in ${decision.retryAfterSeconds ?? 1} s.`, { details: { rule: decision.rule } })
 }

@@ -19,5 +19,13 @@ export interface AdminRouteDeps {
 /** The admin API under /api/v1/admin. */
 export function adminRoutes(deps: AdminRouteDeps): RouteSpec[] {
   const { services } = deps
-  return [...userRoutes(services), ...sessionRoutes(services), ...roleRoutes(services), ...apiKeyRoutes(services), ...auditRoutes(services), ...maintenanceRoutes(services), ...rateLimitRoutes(services)]
+  return [
+    ...userRoutes(services),
+    ...sessionRoutes(services),
+    ...roleRoutes(services),
+    ...apiKeyRoutes(services),
+    ...auditRoutes(services),
+    ...maintenanceRoutes(services),
+    ...rateLimitRoutes(services),
+  ]
 }

@@ -43,7 +43,11 @@ export function healthRoutes(deps: HealthRouteDeps): RouteSpec[] {
         const report = await deps.readiness.check()
         const draining = deps.draining()
         const body: Health = draining
-          ? { ...report, status: 'fail', checks: { ...report.checks, 'server:draining': [{ status: 'fail', output: 'shutting down', time: new Date(deps.now()).toISOString() }] } }
+          ? {
+              ...report,
+              status: 'fail',
+              checks: { ...report.checks, 'server:draining': [{ status: 'fail', output: 'shutting down', time: new Date(deps.now()).toISOString() }] },
+            }
           : report
         sendReadiness(res, body)
       },
@@ -53,5 +57,8 @@ export function healthRoutes(deps: HealthRouteDeps): RouteSpec[] {
 
 /** Answers a readiness report: application/health+json, 503 when it fails. */
 export function sendReadiness(res: Response, report: Health): void {
-  res.status(worst([report.status]) === 'fail' ? 503 : 200).type(HEALTH_TYPE).send(JSON.stringify(report))
+  res
+    .status(worst([report.status]) === 'fail' ? 503 : 200)
+    .type(HEALTH_TYPE)
+    .send(JSON.stringify(report))
 }

@@ -24,7 +24,10 @@ export function metaRoutes(deps: MetaRouteDeps): RouteSpec[] {
       summary: 'Prometheus metrics (text format).',
       auth: 'public',
       handler: async ({ res }) => {
-        res.status(200).type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics())
+        res
+          .status(200)
+          .type(deps.metrics.registry.contentType)
+          .send(await deps.metrics.registry.metrics())
       },
     }),
     route({
@@ -47,7 +50,10 @@ export function metaRoutes(deps: MetaRouteDeps): RouteSpec[] {
       responseType: 'application/jwk-set+json',
       handler: async ({ res }) => {
         const jwks = await deps.signingKeys.jwks()
-        if (!jwks) throw new GantryError('ROUTE_NOT_FOUND', 'Tokens are signed with HS256 here: there are no public keys to publish.', { hint: 'Set auth.algorithm to EdDSA to publish a JWKS.' })
+        if (!jwks)
+          throw new GantryError('ROUTE_NOT_FOUND', 'Tokens are signed with HS256 here: there are no public keys to publish.', {
+            hint: 'Set auth.algorithm to EdDSA to publish a JWKS.',
+          })
         // Verifiers cache it; a rotation keeps the previous key listed, so a minute of staleness is safe (jose's remote key set also refetches on an unknown kid).
         res.status(200).type('application/jwk-set+json').setHeader('Cache-Control', 'public, max-age=60').send(JSON.stringify(jwks))
       },

@@ -81,7 +81,10 @@ async function identifyCaller(spec: RouteSpec, deps: MountDeps, req: Request, re
   if (spec.permission) requirePermission(ctx, spec.permission)
   res.locals.ctx = ctx
   if (spec.stream && hasBody(req.headers) && !spec.stream.some((type) => req.is(type))) {
-    throw new GantryError('UNSUPPORTED_MEDIA_TYPE', `Content-Type ${req.get('content-type') ?? '(none)'} is not accepted here; send ${spec.stream.join(' or ')}.`)
+    throw new GantryError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      `Content-Type ${req.get('content-type') ?? '(none)'} is not accepted here; send ${spec.stream.join(' or ')}.`,
+    )
   }
 }
 

@@ -235,7 +235,8 @@ async function withSpooledBody<T>(req: Request, use: (source: ImportSource) => P
   }
 }
 
-const tooLarge = (): GantryError => new GantryError('PAYLOAD_TOO_LARGE', `An import body is at most ${MAX_IMPORT_BYTES / 1024 / 1024} MB.`, { hint: 'Split the file and import the parts.' })
+const tooLarge = (): GantryError =>
+  new GantryError('PAYLOAD_TOO_LARGE', `An import body is at most ${MAX_IMPORT_BYTES / 1024 / 1024} MB.`, { hint: 'Split the file and import the parts.' })
 
 /**
  * Streams an export as it is read, page by page, at the pace the client takes it (backpressure). A failure

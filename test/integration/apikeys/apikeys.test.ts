@@ -26,7 +26,12 @@ for (const dialect of DIALECTS) {
     })
 
     it('creates a key shown once, stores only a hash, lists it without secrets, verifies it and revokes it', async () => {
-      const { key, apiKey } = await f.services.apikeys.create(f.ctx, { name: 'ci', owner: ' OP@example.com', scopes: ['users:read', 'apikeys:write'], expires: '90d' })
+      const { key, apiKey } = await f.services.apikeys.create(f.ctx, {
+        name: 'ci',
+        owner: ' OP@example.com',
+        scopes: ['users:read', 'apikeys:write'],
+        expires: '90d',
+      })
       expect(key).to.match(KEY)
       expect(apiKey).to.include({ name: 'ci', owner: 'op@example.com', env: 'test', revoked: false, lastUsedAt: null, graceEndsAt: null })
       expect(apiKey.id).to.equal(parseApiKey(key).keyId)
@@ -63,13 +68,20 @@ for (const dialect of DIALECTS) {
         expect((err as unknown as { exit: number }).exit).to.equal(2)
         expect(err.message).to.contain(scope).and.contain('view@example.com')
       }
-      expect((await f.services.apikeys.create(f.ctx, { name: 'w', owner: 'view@example.com', scopes: ['users:read', '*:read'] })).apiKey.scopes).to.deep.equal(['users:read', '*:read'])
+      expect((await f.services.apikeys.create(f.ctx, { name: 'w', owner: 'view@example.com', scopes: ['users:read', '*:read'] })).apiKey.scopes).to.deep.equal([
+        'users:read',
+        '*:read',
+      ])
       expect((await rejection(f.services.apikeys.create(f.ctx, { name: 'x', owner: 'nobody@example.com' }))).code).to.equal('USER_NOT_FOUND')
       expect((await rejection(f.services.apikeys.create(f.ctx, { name: 'x', owner: 'op@example.com', scopes: ['users'] }))).code).to.equal('INVALID_INPUT')
       // A remote actor hands out no more than it holds.
       const operator = { actor: 'user:2:op@example.com', permissions: ['*:read', 'apikeys:write'] }
-      expect((await rejection(f.services.apikeys.create(operator, { name: 'x', owner: 'root@example.com', scopes: ['users:write'] }))).code).to.equal('FORBIDDEN')
-      expect((await rejection(f.services.apikeys.create({ actor: 'v', permissions: ['*:read'] }, { name: 'x', owner: 'view@example.com' }))).code).to.equal('FORBIDDEN')
+      expect((await rejection(f.services.apikeys.create(operator, { name: 'x', owner: 'root@example.com', scopes: ['users:write'] }))).code).to.equal(
+        'FORBIDDEN',
+      )
+      expect((await rejection(f.services.apikeys.create({ actor: 'v', permissions: ['*:read'] }, { name: 'x', owner: 'view@example.com' }))).code).to.equal(
+        'FORBIDDEN',
+      )
     })
 
     it("effective scopes shrink with the owner's role; a disabled owner's key is refused, and works again when enabled", async () => {
@@ -118,7 +130,8 @@ for (const dialect of DIALECTS) {
       const forged = await rejection(f.services.apikeys.verify(reCheck(wrongSecret)))
       f.clock.advance(HOUR)
       const expired = await rejection(f.services.apikeys.verify(key))
-      for (const e of [foreign, forged, expired]) expect({ code: e.code, message: e.message }).to.deep.equal({ code: 'APIKEY_INVALID', message: 'The API key is not valid.' })
+      for (const e of [foreign, forged, expired])
+        expect({ code: e.code, message: e.message }).to.deep.equal({ code: 'APIKEY_INVALID', message: 'The API key is not valid.' })
     })
 
     it('records last use at most once a minute', async () => {
@@ -156,10 +169,13 @@ for (const dialect of DIALECTS) {
       const rows = await f.db.knex('gantry_audit_log').where('action', 'like', 'apikeys.%').orderBy('id')
       expect(rows.map((r: { action: string }) => r.action)).to.deep.equal(['apikeys.create', 'apikeys.rotate', 'apikeys.revoke'])
       expect(rows.every((r: { target_id: string; actor: string }) => r.target_id === created.apiKey.id && r.actor === 'local:test@host')).to.equal(true)
-      const hashes = (await f.db.knex('gantry_api_keys').select('secret_hash', 'previous_secret_hash')).flatMap((r: Record<string, string | null>) => [r.secret_hash, r.previous_secret_hash]).filter(Boolean)
+      const hashes = (await f.db.knex('gantry_api_keys').select('secret_hash', 'previous_secret_hash'))
+        .flatMap((r: Record<string, string | null>) => [r.secret_hash, r.previous_secret_hash])
+        .filter(Boolean)
       const everything = JSON.stringify(await f.db.knex('gantry_audit_log'))
       expect(everything).to.not.contain('gk_').and.not.contain('$argon2')
-      for (const secret of [created.key, rotated.key, parseApiKey(created.key).secret, parseApiKey(rotated.key).secret, ...hashes]) expect(everything).to.not.contain(secret)
+      for (const secret of [created.key, rotated.key, parseApiKey(created.key).secret, parseApiKey(rotated.key).secret, ...hashes])
+        expect(everything).to.not.contain(secret)
     })
   })
 }

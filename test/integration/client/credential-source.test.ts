@@ -56,7 +56,13 @@ describe('credential source against the real server', function () {
   let refreshCalls = 0
   const refresh = async (refreshToken: string) => {
     refreshCalls++
-    return (await anonymous()).request({ method: 'POST', path: '/api/v1/auth/refresh', body: { refreshToken }, schema: sessionTokensSchema, authenticate: false })
+    return (await anonymous()).request({
+      method: 'POST',
+      path: '/api/v1/auth/refresh',
+      body: { refreshToken },
+      schema: sessionTokensSchema,
+      authenticate: false,
+    })
   }
   /**
    * Logs in as the operator and stores the session, its access token said to expire in `expiresInMs`.
@@ -64,15 +70,27 @@ describe('credential source against the real server', function () {
    */
   const loginAndStore = async (expiresInMs: number): Promise<StoredCredential & { kind: 'session' }> => {
     const tokens = await server.services.sessions.login(USERS.operator, PASSWORD, localContext('local:test@host'))
-    const stored = { kind: 'session' as const, email: USERS.operator, accessToken: tokens.accessToken, refreshToken: tokens.refreshToken, accessExpiresAt: new Date(Date.now() + expiresInMs).toISOString() }
+    const stored = {
+      kind: 'session' as const,
+      email: USERS.operator,
+      accessToken: tokens.accessToken,
+      refreshToken: tokens.refreshToken,
+      accessExpiresAt: new Date(Date.now() + expiresInMs).toISOString(),
+    }
     await store.set(url, stored)
     return stored
   }
   const me = async (authorization: string) =>
-    (await createApiClient({ baseUrl: url, retries: 0, credentials: { authorization: async () => authorization } })).request({ method: 'GET', path: '/api/v1/auth/me', schema: whoamiSchema })
+    (await createApiClient({ baseUrl: url, retries: 0, credentials: { authorization: async () => authorization } })).request({
+      method: 'GET',
+      path: '/api/v1/auth/me',
+      schema: whoamiSchema,
+    })
 
   it('NOT_LOGGED_IN naming the URL when nothing is stored and no variable is set', async () => {
-    const err = await credentialSource({ url, store, env: {}, refresh }).authorization().catch((e: unknown) => e)
+    const err = await credentialSource({ url, store, env: {}, refresh })
+      .authorization()
+      .catch((e: unknown) => e)
     expect(err).to.be.instanceOf(GantryError)
     expect((err as GantryError).code).to.equal('NOT_LOGGED_IN')
     expect((err as GantryError).exit).to.equal(2)
@@ -80,8 +98,22 @@ describe('credential source against the real server', function () {
   })
 
   it('logs in over HTTP through the client, and the stored session authenticates', async () => {
-    const tokens = await (await anonymous()).request({ method: 'POST', path: '/api/v1/auth/login', body: { email: USERS.viewer, password: PASSWORD }, schema: sessionTokensSchema, authenticate: false })
-    await store.set(url, { kind: 'session', email: USERS.viewer, accessToken: tokens.accessToken, refreshToken: tokens.refreshToken, accessExpiresAt: tokens.expiresAt })
+    const tokens = await (
+      await anonymous()
+    ).request({
+      method: 'POST',
+      path: '/api/v1/auth/login',
+      body: { email: USERS.viewer, password: PASSWORD },
+      schema: sessionTokensSchema,
+      authenticate: false,
+    })
+    await store.set(url, {
+      kind: 'session',
+      email: USERS.viewer,
+      accessToken: tokens.accessToken,
+      refreshToken: tokens.refreshToken,
+      accessExpiresAt: tokens.expiresAt,
+    })
     const api = await createApiClient({ baseUrl: url, credentials: credentialSource({ url, store, env: {}, refresh }) })
     expect((await api.request({ method: 'GET', path: '/api/v1/auth/me', schema: whoamiSchema })).user.email).to.equal(USERS.viewer)
   })
@@ -132,7 +164,9 @@ describe('credential source against the real server', function () {
   it('a session whose refresh token was revoked ends in NOT_LOGGED_IN, naming the URL', async () => {
     const stored = await loginAndStore(5_000)
     await server.services.sessions.logout(stored.refreshToken)
-    const err = await credentialSource({ url, store, env: {}, refresh }).authorization().catch((e: unknown) => e)
+    const err = await credentialSource({ url, store, env: {}, refresh })
+      .authorization()
+      .catch((e: unknown) => e)
     expect((err as GantryError).code).to.equal('NOT_LOGGED_IN')
     expect((err as GantryError).message).to.equal(`The session on ${url} has ended (expired or revoked).`)
     expect((err as GantryError).message).to.not.include(stored.refreshToken)
@@ -142,10 +176,11 @@ describe('credential source against the real server', function () {
     this.timeout(30_000)
     const stored = await loginAndStore(5_000)
     const barrier = mkdtempSync(join(configHome, 'barrier-'))
-    const child = () => run(process.execPath, ['--import', 'tsx', CHILD, url, configHome, barrier, '2'], { timeout: 20_000 }).then(
-      ({ stdout }): Outcome => JSON.parse(stdout) as Outcome,
-      (err: { stdout?: string; message: string }): Outcome => ({ error: err.stdout || err.message, refreshes: -1 }),
-    )
+    const child = () =>
+      run(process.execPath, ['--import', 'tsx', CHILD, url, configHome, barrier, '2'], { timeout: 20_000 }).then(
+        ({ stdout }): Outcome => JSON.parse(stdout) as Outcome,
+        (err: { stdout?: string; message: string }): Outcome => ({ error: err.stdout || err.message, refreshes: -1 }),
+      )
     const results = await Promise.all([child(), child()])
     for (const result of results) expect(result.error, JSON.stringify(result)).to.equal(undefined)
     // Exactly one of them refreshed; the other found the refreshed session when it got the lock.

@@ -10,18 +10,28 @@ import { expect } from 'chai'
 import { configDirectory, openCredentialsStore, type StoredCredential } from '../../../src/client/index.js'
 import { GantryError } from '../../../src/core/errors.js'
 
-const session = (n: number): StoredCredential => ({ kind: 'session', email: 'a@x', accessToken: `at-${n}`, accessExpiresAt: new Date(0).toISOString(), refreshToken: `rt-${n}` })
+const session = (n: number): StoredCredential => ({
+  kind: 'session',
+  email: 'a@x',
+  accessToken: `at-${n}`,
+  accessExpiresAt: new Date(0).toISOString(),
+  refreshToken: `rt-${n}`,
+})
 const mode = (path: string) => statSync(path).mode & 0o777
 
 async function refused(promise: Promise<unknown>): Promise<GantryError> {
-  const err = await promise.then(() => undefined, (e: unknown) => e)
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  )
   expect(err).to.be.instanceOf(GantryError)
   return err as GantryError
 }
 
 describe('credentials store', () => {
   let root: string
-  const storeIn = (lock?: { staleMs?: number; waitMs?: number }) => openCredentialsStore({ env: { XDG_CONFIG_HOME: join(root, 'config') }, platform: 'linux', lock })
+  const storeIn = (lock?: { staleMs?: number; waitMs?: number }) =>
+    openCredentialsStore({ env: { XDG_CONFIG_HOME: join(root, 'config') }, platform: 'linux', lock })
   beforeEach(() => {
     root = mkdtempSync(join(tmpdir(), 'gantry-creds-'))
   })
@@ -90,7 +100,10 @@ describe('credentials store', () => {
     writeFileSync(store.path, JSON.stringify(file))
     expect(await store.get('http://b')).to.equal(undefined)
     await store.set('http://c', session(3))
-    expect((JSON.parse(readFileSync(store.path, 'utf8')) as { servers: Record<string, unknown> }).servers['http://b']).to.deep.equal({ kind: 'oidc', issuer: 'x' })
+    expect((JSON.parse(readFileSync(store.path, 'utf8')) as { servers: Record<string, unknown> }).servers['http://b']).to.deep.equal({
+      kind: 'oidc',
+      issuer: 'x',
+    })
     writeFileSync(store.path, '{ half')
     const err = await refused(store.get('http://a'))
     expect(err.code).to.equal('CONFIG_INVALID')

@@ -88,7 +88,12 @@ describe('HTTP client against a faulty server', function () {
       const { port } = closed.address() as AddressInfo
       closed.close()
       await once(closed, 'close')
-      const api = await createApiClient({ baseUrl: `http://127.0.0.1:${port}`, retries: 2, sleep: async (ms) => void sleeps.push(ms), credentials: { authorization: async () => SECRET } })
+      const api = await createApiClient({
+        baseUrl: `http://127.0.0.1:${port}`,
+        retries: 2,
+        sleep: async (ms) => void sleeps.push(ms),
+        credentials: { authorization: async () => SECRET },
+      })
       const err = await failure(api.request({ method: 'GET', path: '/api/health' }))
       expect(err.code).to.equal('SERVER_UNREACHABLE')
       expect(err.message).to.equal(`Cannot reach http://127.0.0.1:${port}/api/health (GET): connection refused (3 attempts).`)
@@ -100,7 +105,9 @@ describe('HTTP client against a faulty server', function () {
       const api = await createApiClient({ baseUrl: 'http://gantry-test.invalid:3000', retries: 0, timeoutMs: 2000 })
       const err = await failure(api.request({ method: 'GET', path: '/api/health' }))
       expect(err.code).to.equal('SERVER_UNREACHABLE')
-      expect(err.message).to.match(/^Cannot reach http:\/\/gantry-test\.invalid:3000\/api\/health \(GET\): (host not found|DNS lookup failed|no answer within 2 s)\.$/)
+      expect(err.message).to.match(
+        /^Cannot reach http:\/\/gantry-test\.invalid:3000\/api\/health \(GET\): (host not found|DNS lookup failed|no answer within 2 s)\.$/,
+      )
     })
   })
 
@@ -129,7 +136,11 @@ describe('HTTP client against a faulty server', function () {
     })
 
     it('429 with Retry-After: any request, even a POST, is retried after exactly that wait', async () => {
-      server.script(problem(429, 'RATE_LIMITED', 'Too many requests.', {}, { 'retry-after': '2' }), problem(503, 'MAINTENANCE', 'Down.', {}, { 'retry-after': '1' }), json(201, { ok: true }))
+      server.script(
+        problem(429, 'RATE_LIMITED', 'Too many requests.', {}, { 'retry-after': '2' }),
+        problem(503, 'MAINTENANCE', 'Down.', {}, { 'retry-after': '1' }),
+        json(201, { ok: true }),
+      )
       expect(await (await client()).request({ method: 'POST', path: '/r', body: { a: 1 }, schema: thing })).to.deep.equal({ ok: true })
       expect(sleeps).to.deep.equal([2000, 1000])
       expect(server.received.map((r) => r.body)).to.deep.equal(['{"a":1}', '{"a":1}', '{"a":1}'])
@@ -156,7 +167,9 @@ describe('HTTP client against a faulty server', function () {
 
     it('an accepted status is an answer, not retried: health 503 as a report', async () => {
       server.script(json(503, { status: 'fail', extra: 1 }, { 'content-type': 'application/health+json' }))
-      const answer = await (await client()).requestWithStatus({ method: 'GET', path: '/api/health/ready', schema: z.object({ status: z.string() }), accept: [503] })
+      const answer = await (
+        await client()
+      ).requestWithStatus({ method: 'GET', path: '/api/health/ready', schema: z.object({ status: z.string() }), accept: [503] })
       expect(answer.status).to.equal(503)
       expect(answer.body).to.deep.equal({ status: 'fail' })
       expect(answer.headers['content-type']).to.equal('application/health+json')
@@ -189,7 +202,10 @@ describe('HTTP client against a faulty server', function () {
     it('parses leniently: unknown fields, nested ones too, are dropped', async () => {
       const schema = z.object({ data: z.array(z.object({ email: z.string(), role: z.object({ name: z.string() }) })), nextCursor: z.string().nullable() })
       server.script(json(200, { data: [{ email: 'a@x', role: { name: 'viewer', color: 'red' }, mfa: true }], nextCursor: null, total: 1 }))
-      expect(await (await client()).request({ method: 'GET', path: '/u', schema })).to.deep.equal({ data: [{ email: 'a@x', role: { name: 'viewer' } }], nextCursor: null })
+      expect(await (await client()).request({ method: 'GET', path: '/u', schema })).to.deep.equal({
+        data: [{ email: 'a@x', role: { name: 'viewer' } }],
+        nextCursor: null,
+      })
       server.script(json(200, { data: [{ email: 7 }], nextCursor: null }))
       const err = await failure((await client()).request({ method: 'GET', path: '/u', schema }))
       expect(err.code).to.equal('SERVER_ERROR')
@@ -198,7 +214,9 @@ describe('HTTP client against a faulty server', function () {
 
     it('sends JSON, the query (undefined dropped), and no body for 204', async () => {
       server.script((_q, res) => res.writeHead(204).end())
-      const answer = await (await client()).request({ method: 'PATCH', path: '/p', query: { limit: 5, cursor: undefined, all: true, q: 'a b&c' }, body: { x: 1 } })
+      const answer = await (
+        await client()
+      ).request({ method: 'PATCH', path: '/p', query: { limit: 5, cursor: undefined, all: true, q: 'a b&c' }, body: { x: 1 } })
       expect(answer).to.equal(undefined)
       const [got] = server.received
       expect(got?.url).to.equal('/p?limit=5&all=true&q=a+b%26c')
@@ -215,7 +233,7 @@ describe('HTTP client against a faulty server', function () {
   })
 
   describe('credentials', () => {
-    it('sends the source\'s Authorization; none with authenticate:false; never in an error', async () => {
+    it("sends the source's Authorization; none with authenticate:false; never in an error", async () => {
       server.script(json(200, { ok: true }))
       const api = await client({ credentials: { authorization: async () => SECRET } })
       await api.request({ method: 'GET', path: '/a', schema: thing })
@@ -254,12 +272,16 @@ describe('HTTP client against a faulty server', function () {
     it('upload streams the body once with its content type, never retried', async () => {
       server.script((_q, res, body) => json(200, { ok: true, bytes: body.length })(_q, res, body, 0))
       const lines = Array.from({ length: 2000 }, (_, i) => `{"email":"u${i}@x"}\n`)
-      const answer = await (await client()).upload({ method: 'POST', path: '/import', stream: Readable.from(lines), contentType: 'application/x-ndjson', schema: z.object({ bytes: z.number() }) })
+      const answer = await (
+        await client()
+      ).upload({ method: 'POST', path: '/import', stream: Readable.from(lines), contentType: 'application/x-ndjson', schema: z.object({ bytes: z.number() }) })
       expect(answer).to.deep.equal({ bytes: lines.join('').length })
       expect(server.received[0]?.headers['content-type']).to.equal('application/x-ndjson')
       expect(server.received[0]?.headers['transfer-encoding']).to.equal('chunked')
       server.script(problem(503, 'MAINTENANCE', 'Down.', {}, { 'retry-after': '1' }))
-      const err = await failure((await client()).upload({ method: 'PUT', path: '/import', stream: Readable.from(['a']), contentType: 'text/csv', schema: thing }))
+      const err = await failure(
+        (await client()).upload({ method: 'PUT', path: '/import', stream: Readable.from(['a']), contentType: 'text/csv', schema: thing }),
+      )
       expect(err.code).to.equal('MAINTENANCE')
       expect(server.received).to.have.length(1)
       expect(sleeps).to.deep.equal([])

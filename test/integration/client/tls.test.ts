@@ -22,8 +22,27 @@ describe('HTTP client TLS options', () => {
   before(async function () {
     dir = mkdtempSync(join(tmpdir(), 'gantry-tls-'))
     try {
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
-        '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' })
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-days',
+          '1',
+          '-subj',
+          '/CN=127.0.0.1',
+          '-addext',
+          'subjectAltName=IP:127.0.0.1',
+          '-keyout',
+          join(dir, 'key.pem'),
+          '-out',
+          join(dir, 'cert.pem'),
+        ],
+        { stdio: 'ignore' },
+      )
     } catch (err) {
       pendingUnlessCi(this, `openssl unavailable (${(err as Error).message.split('\n')[0]})`)
     }
@@ -66,7 +85,10 @@ describe('HTTP client TLS options', () => {
 
   it('a CA file that is missing or holds no certificate is refused at once', async () => {
     writeFileSync(join(dir, 'empty.pem'), 'nothing here')
-    for (const [file, pattern] of [['missing.pem', /Cannot read the CA file .*missing\.pem: ENOENT\./], ['empty.pem', /holds no PEM certificate/]] as const) {
+    for (const [file, pattern] of [
+      ['missing.pem', /Cannot read the CA file .*missing\.pem: ENOENT\./],
+      ['empty.pem', /holds no PEM certificate/],
+    ] as const) {
       const err = await createApiClient({ baseUrl: url, caFile: join(dir, file) }).catch((e: unknown) => e)
       expect((err as GantryError).code).to.equal('INVALID_INPUT')
       expect((err as GantryError).message).to.match(pattern)

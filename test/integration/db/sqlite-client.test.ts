@@ -118,7 +118,8 @@ describe(`Gantry's SQLite connection (driver ${process.env.GANTRY_SQLITE_DRIVER 
     const dir = mkdtempSync(join(tmpdir(), 'gantry-sqlite-'))
     const db = await openDatabase(`sqlite:${join(dir, 'g.sqlite3')}`, dir)
     try {
-      const pragma = async (name: string): Promise<unknown> => Object.values(((await db.knex.raw(`PRAGMA ${name}`)) as Array<Record<string, unknown>>)[0] ?? {})[0]
+      const pragma = async (name: string): Promise<unknown> =>
+        Object.values(((await db.knex.raw(`PRAGMA ${name}`)) as Array<Record<string, unknown>>)[0] ?? {})[0]
       const settings = { journal_mode: 'wal', foreign_keys: 1, busy_timeout: 5000, synchronous: 1, cache_size: -16000 }
       for (const [name, value] of Object.entries(settings)) expect(await pragma(name), name).to.equal(value)
       expect(db.driver).to.equal(process.env.GANTRY_SQLITE_DRIVER ?? 'libsql')

@@ -72,7 +72,11 @@ describe('the library entry (built): imports no CLI packages', function () {
     const log = join(dir, `loaded-${runs}.log`)
     const out = join(dir, `probe-${runs}.json`)
     writeFileSync(log, '')
-    const env = { ...process.env, NODE_OPTIONS: '', EMBED_PROBE: JSON.stringify({ hooks: pathToFileURL(join(dir, 'hooks.mjs')).href, log, out, workspace: f!.root }) }
+    const env = {
+      ...process.env,
+      NODE_OPTIONS: '',
+      EMBED_PROBE: JSON.stringify({ hooks: pathToFileURL(join(dir, 'hooks.mjs')).href, log, out, workspace: f!.root }),
+    }
     return new Promise((resolve, reject) => {
       // From the package root, `import('gantry')` resolves to the package itself through its "exports".
       execFile(process.execPath, ['--input-type=module', '-e', childScript(use, extra)], { cwd: PACKAGE_ROOT, env }, (err, _stdout, stderr) => {

@@ -73,7 +73,13 @@ for (const { dialect, redis } of BACKENDS) {
         expectProblem(await request(f.app).post('/orders').set(bearer(operator)), 403, 'FORBIDDEN')
         expectProblem(await request(f.app).get('/admin/limits').set(bearer(viewer)), 403, 'FORBIDDEN')
         expect((await request(f.app).get('/admin/limits').set(bearer(operator))).status).to.equal(200)
-        expect((await request(f.app).post('/orders').set(bearer(await f.token('admin')))).status).to.equal(200)
+        expect(
+          (
+            await request(f.app)
+              .post('/orders')
+              .set(bearer(await f.token('admin')))
+          ).status,
+        ).to.equal(200)
       })
 
       it("a custom role granted the app's own permission: packer writes orders, and only that", async () => {
@@ -90,7 +96,9 @@ for (const { dialect, redis } of BACKENDS) {
         const anonymous = await request(f.app).get('/public')
         expect(anonymous.status).to.equal(200)
         expect(callerOf(anonymous)).to.deep.include({ actor: 'anonymous', permissions: [] })
-        const known = await request(f.app).get('/public').set(bearer(await f.token('viewer')))
+        const known = await request(f.app)
+          .get('/public')
+          .set(bearer(await f.token('viewer')))
         expect(callerOf(known).actor).to.match(/^user:\d+$/)
         expectProblem(await request(f.app).get('/public').set(bearer('not.a.token')), 401, 'TOKEN_INVALID')
       })
@@ -109,7 +117,9 @@ for (const { dialect, redis } of BACKENDS) {
         expect((typo as Error).message).to.include('orders:wirte')
         expect(() => f.gantry.requirePermission('orders:*')).to.throw(lib.GantryError, /orders:\*/)
         expect(() => f.gantry.requirePermission('users:read')).not.to.throw()
-        await rejection(lib.createGantry({ cwd: f.root, env: 'development', permissions: ['Orders:Write'], logger: silent })).then((err) => expect(err.code).to.equal('INVALID_INPUT'))
+        await rejection(lib.createGantry({ cwd: f.root, env: 'development', permissions: ['Orders:Write'], logger: silent })).then((err) =>
+          expect(err.code).to.equal('INVALID_INPUT'),
+        )
         // Without a declared list any concrete name is taken.
         const open = await lib.createGantry({ cwd: f.root, env: 'development', logger: silent })
         try {
@@ -127,7 +137,10 @@ for (const { dialect, redis } of BACKENDS) {
         expect((await f.gantry.verifyAccessToken(token)).actor).to.match(/^user:/)
         await f.services.users.disable(ctx, email)
         const disabledAt = performance.now()
-        await until(async () => ((await request(f.app).get('/orders').set(bearer(token))).status === 401 ? true : undefined), 'the token is refused', { timeoutMs: 3000, intervalMs: 20 })
+        await until(async () => ((await request(f.app).get('/orders').set(bearer(token))).status === 401 ? true : undefined), 'the token is refused', {
+          timeoutMs: 3000,
+          intervalMs: 20,
+        })
         expect(performance.now() - disabledAt).to.be.below(1250)
         expect((await rejection(f.gantry.verifyAccessToken(token))).code).to.equal('TOKEN_INVALID')
       })
@@ -140,26 +153,45 @@ for (const { dialect, redis } of BACKENDS) {
         const machine = await request(f.app).get('/machine').set('X-API-Key', reader.key)
         expect(machine.status, machine.text).to.equal(200)
         const operator = await f.services.users.get(ctx, USERS.operator)
-        expect(callerOf(machine)).to.deep.include({ actor: `apikey:${reader.apiKey.id}`, apiKeyId: reader.apiKey.id, userId: operator.id, permissions: ['orders:read'] })
+        expect(callerOf(machine)).to.deep.include({
+          actor: `apikey:${reader.apiKey.id}`,
+          apiKeyId: reader.apiKey.id,
+          userId: operator.id,
+          permissions: ['orders:read'],
+        })
         // The operator may write rate limits; its key, scoped to orders:read, may not.
         expectProblem(await request(f.app).get('/admin/limits').set(bearer(reader.key)), 403, 'FORBIDDEN')
         expect((await request(f.app).post('/orders').set(bearer(packer.key))).status).to.equal(200)
         expectProblem(await request(f.app).get('/machine').set(bearer(packer.key)), 403, 'FORBIDDEN')
         // An access token is no API key.
-        expectProblem(await request(f.app).get('/machine').set(bearer(await f.token('admin'))), 401, 'APIKEY_INVALID')
+        expectProblem(
+          await request(f.app)
+            .get('/machine')
+            .set(bearer(await f.token('admin'))),
+          401,
+          'APIKEY_INVALID',
+        )
         expectProblem(await request(f.app).get('/machine'), 401, 'UNAUTHENTICATED')
         // A mistyped key never reaches the database; a revoked one is refused.
         // (Its last character changed: to x unless it already is one, which 1 key in 62 ends with.)
         const mistyped = `${reader.key.slice(0, -1)}${reader.key.endsWith('x') ? 'y' : 'x'}`
         expectProblem(await request(f.app).get('/machine').set('X-API-Key', mistyped), 401, 'APIKEY_INVALID')
         await f.services.apikeys.revoke(ctx, reader.apiKey.id)
-        await until(async () => ((await request(f.app).get('/machine').set('X-API-Key', reader.key)).status === 401 ? true : undefined), 'the revoked key is refused', { timeoutMs: 3000, intervalMs: 20 })
+        await until(
+          async () => ((await request(f.app).get('/machine').set('X-API-Key', reader.key)).status === 401 ? true : undefined),
+          'the revoked key is refused',
+          { timeoutMs: 3000, intervalMs: 20 },
+        )
       })
 
       it('plain functions: checkApiKey and verifyAccessToken, each refusing the other kind', async () => {
         const { key, apiKey } = await f.services.apikeys.create(ctx, { name: 'plain', owner: USERS.viewer, scopes: ['orders:read'] })
         const token = await f.token('viewer')
-        expect(await f.gantry.checkApiKey(key, '203.0.113.9')).to.deep.include({ actor: `apikey:${apiKey.id}`, ip: '203.0.113.9', permissions: ['orders:read'] })
+        expect(await f.gantry.checkApiKey(key, '203.0.113.9')).to.deep.include({
+          actor: `apikey:${apiKey.id}`,
+          ip: '203.0.113.9',
+          permissions: ['orders:read'],
+        })
         expect((await f.gantry.verifyAccessToken(token)).permissions).to.deep.equal(['*:read'])
         expect((await rejection(f.gantry.checkApiKey(token))).code).to.equal('APIKEY_INVALID')
         expect((await rejection(f.gantry.verifyAccessToken(key))).code).to.equal('TOKEN_INVALID')
@@ -171,7 +203,10 @@ for (const { dialect, redis } of BACKENDS) {
         const name = ruleName('ip')
         await f.services.rateLimits.set(ctx, name, { match: 'GET /v2/orders/*', key: 'ip', limit: 1, window: '1m', burst: 1 })
         const token = await f.token('viewer')
-        await until(async () => ((await request(f.app).get('/v2/orders/ping').set(bearer(token))).status === 429 ? true : undefined), 'the rule is in force', { timeoutMs: 3000, intervalMs: 20 })
+        await until(async () => ((await request(f.app).get('/v2/orders/ping').set(bearer(token))).status === 429 ? true : undefined), 'the rule is in force', {
+          timeoutMs: 3000,
+          intervalMs: 20,
+        })
         const refused = await request(f.app).get('/v2/orders/ping').set(bearer(token))
         expectProblem(refused, 429, 'RATE_LIMITED')
         expect(refused.headers['retry-after']).to.match(/^\d+$/)
@@ -188,7 +223,11 @@ for (const { dialect, redis } of BACKENDS) {
         const admin = await f.token('admin')
         // Within a second the rule is in force (an announcement on Redis; the poll without it).
         const setAt = performance.now()
-        await until(async () => ((await request(f.app).get('/orders').set(bearer(viewer))).headers['ratelimit-policy']?.includes(name) ? true : undefined), 'the new rule reaches the app', { timeoutMs: 3000, intervalMs: 20 })
+        await until(
+          async () => ((await request(f.app).get('/orders').set(bearer(viewer))).headers['ratelimit-policy']?.includes(name) ? true : undefined),
+          'the new rule reaches the app',
+          { timeoutMs: 3000, intervalMs: 20 },
+        )
         expect(performance.now() - setAt).to.be.below(redis ? 1000 : 1250)
         const statuses: number[] = []
         for (let i = 0; i < 2; i++) statuses.push((await request(f.app).get('/orders').set(bearer(viewer))).status)

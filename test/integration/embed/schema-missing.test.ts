@@ -31,7 +31,9 @@ describe("createGantry over a database without Gantry's tables (SQLite)", functi
   })
 
   it('verifyApiKey() with a well-formed key: 503 problem+json, the code and `gantry migrate latest -e development`', async () => {
-    const res = await request(ordersApp(gantry as Gantry)).get('/machine').set('X-API-Key', generateApiKey('development').key)
+    const res = await request(ordersApp(gantry as Gantry))
+      .get('/machine')
+      .set('X-API-Key', generateApiKey('development').key)
     expect(res.status, res.text).to.equal(503)
     expect(res.headers['content-type']).to.match(/^application\/problem\+json/)
     const problem = JSON.parse(res.text) as { code: string; hint: string }

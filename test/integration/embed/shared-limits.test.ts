@@ -61,9 +61,15 @@ describe('rate limits shared by `gantry serve` and an app over createGantry (Mar
       // A change made while both run (the rule switched off): in force in the app within a second, announced on Redis.
       const changedAt = performance.now()
       await fixture.services.rateLimits.set(ctx, rule, { enabled: false })
-      await until(async () => ((await request(app).get('/shared/after')).status === 200 ? true : undefined), 'the change reaches the app', { timeoutMs: 3000, intervalMs: 20 })
+      await until(async () => ((await request(app).get('/shared/after')).status === 200 ? true : undefined), 'the change reaches the app', {
+        timeoutMs: 3000,
+        intervalMs: 20,
+      })
       expect(performance.now() - changedAt).to.be.below(1000)
-      await until(async () => ((await http(`${url}/shared/after`)).status === 404 ? true : undefined), 'the change reaches the server', { timeoutMs: 3000, intervalMs: 20 })
+      await until(async () => ((await http(`${url}/shared/after`)).status === 404 ? true : undefined), 'the change reaches the server', {
+        timeoutMs: 3000,
+        intervalMs: 20,
+      })
     } finally {
       await gantry.close()
       await fixture.services.rateLimits.remove(ctx, rule)

@@ -30,7 +30,13 @@ for (const dialect of DIALECTS) {
       f = await identityFixture(dialect, { auth: AUTH, environmentName: 'test' })
       await f.services.roles.create(f.ctx, { name: 'user-writer', permissions: ['users:write', 'users:read'] })
       await f.services.roles.create(f.ctx, { name: 'role-writer', permissions: ['roles:write', 'roles:read'] })
-      const people: ReadonlyArray<[string, string]> = [['root@example.com', 'admin'], ['op@example.com', 'operator'], ['view@example.com', 'viewer'], ['uw@example.com', 'user-writer'], ['rw@example.com', 'role-writer']]
+      const people: ReadonlyArray<[string, string]> = [
+        ['root@example.com', 'admin'],
+        ['op@example.com', 'operator'],
+        ['view@example.com', 'viewer'],
+        ['uw@example.com', 'user-writer'],
+        ['rw@example.com', 'role-writer'],
+      ]
       for (const [email, role] of people) {
         await f.services.users.create(f.ctx, { email, role, password: STRONG })
       }
@@ -131,7 +137,7 @@ for (const dialect of DIALECTS) {
       expect((await other.verifyAccess(accessToken)).permissions).to.not.include('orders:write')
     })
 
-    it('logout ends the access token of that session, not the others; a reused refresh token ends its family\'s', async () => {
+    it("logout ends the access token of that session, not the others; a reused refresh token ends its family's", async () => {
       const other = (await identityView()).sessions
       const anon: ActorContext = { actor: 'anonymous', permissions: [] }
       const laptop = await f.services.sessions.login('op@example.com', STRONG, anon)
@@ -147,7 +153,8 @@ for (const dialect of DIALECTS) {
       const next = await f.services.sessions.refresh(phone.refreshToken)
       f.clock.advance(11_000) // past the predecessor's grace: presenting it now is a reuse
       expect((await rejection(f.services.sessions.refresh(phone.refreshToken))).code).to.equal('TOKEN_INVALID')
-      for (const token of [phone.accessToken, next.accessToken]) expect((await rejection(f.services.sessions.verifyAccess(token))).code).to.equal('TOKEN_INVALID')
+      for (const token of [phone.accessToken, next.accessToken])
+        expect((await rejection(f.services.sessions.verifyAccess(token))).code).to.equal('TOKEN_INVALID')
     })
 
     it('a script token lives at most auth.maxTokenTtl (default 24h)', async () => {
@@ -156,7 +163,9 @@ for (const dialect of DIALECTS) {
       expect(refused.message).to.include('auth.maxTokenTtl')
       expect(Date.parse((await f.services.sessions.issueScriptToken(f.ctx, 'op@example.com', { ttl: '24h' })).expiresAt) - f.clock.now()).to.equal(86_400_000)
       const longer = createServices({ knex: f.db.knex, clock: f.clock, auth: { ...AUTH, maxTokenTtl: '30d' }, environmentName: 'test' })
-      expect((await longer.sessions.verifyAccess((await longer.sessions.issueScriptToken(f.ctx, 'op@example.com', { ttl: '30d' })).token)).sub).to.be.a('string')
+      expect((await longer.sessions.verifyAccess((await longer.sessions.issueScriptToken(f.ctx, 'op@example.com', { ttl: '30d' })).token)).sub).to.be.a(
+        'string',
+      )
     })
 
     /** A second instance over the same database (its own caches), not told of changes. */

@@ -7,7 +7,14 @@ import { DIALECTS, requireDialect } from '../../helpers/services.js'
 import { identityFixture, STRONG, type IdentityFixture } from '../../helpers/identity-fixture.js'
 import { rejection } from '../../helpers/rejection.js'
 
-const AUTH = { secret: 'a test secret of at least thirty-two bytes', algorithm: 'HS256', issuer: 'gantry', audience: 'gantry', accessTokenTtl: '15m', refreshTokenTtl: '30d' } as const
+const AUTH = {
+  secret: 'a test secret of at least thirty-two bytes',
+  algorithm: 'HS256',
+  issuer: 'gantry',
+  audience: 'gantry',
+  accessTokenTtl: '15m',
+  refreshTokenTtl: '30d',
+} as const
 const client: ActorContext = { actor: 'ip:203.0.113.9', permissions: [], ip: '203.0.113.9' }
 const OPERATOR = ['*:read', 'ratelimits:write', 'maintenance:write', 'apikeys:write', 'sessions:write']
 
@@ -41,9 +48,11 @@ for (const dialect of DIALECTS) {
       expect(seeded).to.deep.equal(BUILTIN_ROLE_PERMISSIONS)
     })
 
-    it('grants orders:write to operator: audited, in its holders\' tokens at login, passes requirePermission; revoked again, gone', async () => {
+    it("grants orders:write to operator: audited, in its holders' tokens at login, passes requirePermission; revoked again, gone", async () => {
       const before = await loginContext('op@example.com')
-      expect(() => requirePermission(before, 'orders:write')).to.throw().with.property('code', 'FORBIDDEN')
+      expect(() => requirePermission(before, 'orders:write'))
+        .to.throw()
+        .with.property('code', 'FORBIDDEN')
 
       f.clock.advance(1000)
       const granted = await f.services.roles.update(f.ctx, 'operator', { grant: ['orders:write', 'orders:read'] })
@@ -58,14 +67,20 @@ for (const dialect of DIALECTS) {
       const op = await loginContext('op@example.com')
       expect(op.permissions).to.include('orders:write')
       expect(() => requirePermission(op, 'orders:write')).to.not.throw()
-      expect(() => requirePermission(op, 'users:write')).to.throw().with.property('code', 'FORBIDDEN')
+      expect(() => requirePermission(op, 'users:write'))
+        .to.throw()
+        .with.property('code', 'FORBIDDEN')
       const viewer = await loginContext('view@example.com')
-      expect(() => requirePermission(viewer, 'orders:write')).to.throw().with.property('code', 'FORBIDDEN')
+      expect(() => requirePermission(viewer, 'orders:write'))
+        .to.throw()
+        .with.property('code', 'FORBIDDEN')
 
       const revoked = await f.services.roles.update(f.ctx, 'operator', { revoke: ['orders:write', 'orders:read'] })
       expect(revoked.permissions).to.deep.equal(OPERATOR)
       const after = await loginContext('op@example.com')
-      expect(() => requirePermission(after, 'orders:write')).to.throw().with.property('code', 'FORBIDDEN')
+      expect(() => requirePermission(after, 'orders:write'))
+        .to.throw()
+        .with.property('code', 'FORBIDDEN')
       expect((await f.services.audit.list(f.ctx, { action: 'roles.update' })).data).to.have.length(2)
     })
 

@@ -31,8 +31,10 @@ for (const dialect of DIALECTS) {
       writeFileSync(path, text)
       return path
     }
-    const importFile = (path: string, input: ImportUsersInput, fixture = f) => fixture.services.userImport.importUsers(fixture.ctx, () => createReadStream(path), input)
-    const count = async (fixture = f): Promise<number> => Number(((await fixture.db.knex('gantry_users').count({ n: '*' }).first()) as { n: number | string }).n)
+    const importFile = (path: string, input: ImportUsersInput, fixture = f) =>
+      fixture.services.userImport.importUsers(fixture.ctx, () => createReadStream(path), input)
+    const count = async (fixture = f): Promise<number> =>
+      Number(((await fixture.db.knex('gantry_users').count({ n: '*' }).first()) as { n: number | string }).n)
     /** How many users.create audit rows there are. */
     const auditedCreations = async (): Promise<number> =>
       Number(((await f.db.knex('gantry_audit_log').where({ action: 'users.create' }).count({ n: '*' }).first()) as { n: number | string }).n)
@@ -49,7 +51,15 @@ for (const dialect of DIALECTS) {
       const now = f.clock.now()
       await f.db.knex.batchInsert(
         'gantry_users',
-        Array.from({ length: 1000 }, (_, i) => ({ email: `existing-${i}@example.com`, name: '', role: 'viewer', status: 'active', password_hash: null, created_at: now, updated_at: now })),
+        Array.from({ length: 1000 }, (_, i) => ({
+          email: `existing-${i}@example.com`,
+          name: '',
+          role: 'viewer',
+          status: 'active',
+          password_hash: null,
+          created_at: now,
+          updated_at: now,
+        })),
         250,
       )
       const lines = ['email,name,role,password_hash']
@@ -65,7 +75,7 @@ for (const dialect of DIALECTS) {
       for (let i = 0; i < ROWS; i++) {
         const line = i + 2
         if (i % 100 === 50) {
-          const [row, reason] = kinds[(i / 100) % kinds.length | 0] as [(i: number) => string, RegExp]
+          const [row, reason] = kinds[((i / 100) % kinds.length) | 0] as [(i: number) => string, RegExp]
           lines.push(row(i))
           bad.set(line, reason)
         } else {
@@ -74,7 +84,12 @@ for (const dialect of DIALECTS) {
       }
       const path = file('users.csv', `${lines.join('\n')}\n`)
       const progress: number[] = []
-      const result = await f.services.userImport.importUsers(f.ctx, () => createReadStream(path), { format: 'csv' }, (p) => progress.push(p.rows))
+      const result = await f.services.userImport.importUsers(
+        f.ctx,
+        () => createReadStream(path),
+        { format: 'csv' },
+        (p) => progress.push(p.rows),
+      )
       expect(result.rows).to.equal(ROWS)
       expect(result.skipped.map((s) => s.line)).to.deep.equal([...bad.keys()])
       for (const s of result.skipped) expect(s.reason, `line ${s.line}`).to.match(bad.get(s.line) as RegExp)
@@ -92,7 +107,11 @@ for (const dialect of DIALECTS) {
 
     it('--atomic writes nothing when one row is bad, everything when none is', async () => {
       const good = ['email,name', 'a@example.com,A', 'b@example.com,B']
-      const result = await importFile(file('one-bad.csv', [...good, 'c@@example.com,C', 'd@example.com,D'].join('\n')), { format: 'csv', atomic: true, batchSize: 2 })
+      const result = await importFile(file('one-bad.csv', [...good, 'c@@example.com,C', 'd@example.com,D'].join('\n')), {
+        format: 'csv',
+        atomic: true,
+        batchSize: 2,
+      })
       expect(result).to.deep.include({ imported: 0, atomic: true, rows: 4 })
       expect(result.skipped).to.deep.equal([{ line: 4, email: 'c@@example.com', reason: 'email: not a valid email address' }])
       expect(await count()).to.equal(0)
@@ -106,7 +125,17 @@ for (const dialect of DIALECTS) {
 
     it('--dry-run checks every row (also against existing users) and writes nothing', async () => {
       await f.services.users.create(f.ctx, { email: 'taken@example.com', password: STRONG })
-      const path = file('dry.jsonl', ['{"email":"new@example.com","role":"admin"}', '{"email":"TAKEN@example.com"}', 'not json', '[1]', '{"email":"x@example.com","status":"gone"}', ''].join('\n'))
+      const path = file(
+        'dry.jsonl',
+        [
+          '{"email":"new@example.com","role":"admin"}',
+          '{"email":"TAKEN@example.com"}',
+          'not json',
+          '[1]',
+          '{"email":"x@example.com","status":"gone"}',
+          '',
+        ].join('\n'),
+      )
       const result = await importFile(path, { format: 'jsonl', dryRun: true })
       expect(result).to.deep.include({ rows: 5, imported: 1, dryRun: true })
       expect(result.skipped).to.deep.equal([
@@ -127,7 +156,8 @@ for (const dialect of DIALECTS) {
       const path = file('hashes.csv', ['email,password_hash', `b@example.com,${BCRYPT}`, `y@example.com,${y}`, 'none@example.com,'].join('\n'))
       const result = await importFile(path, { format: 'csv' })
       expect(result).to.deep.include({ imported: 3, skipped: [] })
-      const stored = async (email: string): Promise<string | null> => ((await f.db.knex('gantry_users').where({ email }).first()) as { password_hash: string | null }).password_hash
+      const stored = async (email: string): Promise<string | null> =>
+        ((await f.db.knex('gantry_users').where({ email }).first()) as { password_hash: string | null }).password_hash
       expect(await stored('b@example.com')).to.equal(BCRYPT)
       for (const email of ['b@example.com', 'y@example.com']) {
         expect((await rejection(f.services.users.verifyCredentials(email, 'wrong password 123', f.ctx))).code).to.equal('INVALID_CREDENTIALS')
@@ -139,7 +169,10 @@ for (const dialect of DIALECTS) {
       // argon2i (another system's parameters): accepted as a format; a real one verifies and is upgraded.
       const { hash } = await import('@node-rs/argon2')
       const real = await hash(STRONG, { algorithm: 1, memoryCost: 4096, timeCost: 3, parallelism: 1 })
-      const jsonl = file('argon.jsonl', [JSON.stringify({ email: 'i@example.com', password_hash: real }), JSON.stringify({ email: 'j@example.com', password_hash: argon2i })].join('\n'))
+      const jsonl = file(
+        'argon.jsonl',
+        [JSON.stringify({ email: 'i@example.com', password_hash: real }), JSON.stringify({ email: 'j@example.com', password_hash: argon2i })].join('\n'),
+      )
       expect(await importFile(jsonl, { format: 'jsonl' })).to.deep.include({ imported: 2, skipped: [] })
       expect((await f.services.users.verifyCredentials('i@example.com', STRONG, f.ctx)).email).to.equal('i@example.com')
       expect(await stored('i@example.com')).to.match(/^\$argon2id\$/)
@@ -150,7 +183,9 @@ for (const dialect of DIALECTS) {
       expect(csv.code).to.equal('IMPORT_INVALID')
       expect(csv.message).to.match(/plain-text "password"/)
       // JSON lines: the key on the last of 2500 lines still refuses before the first batch is written.
-      const rows = Array.from({ length: 2500 }, (_, i) => JSON.stringify(i === 2499 ? { email: `u${i}@example.com`, password: 'hunter2hunter2' } : { email: `u${i}@example.com` }))
+      const rows = Array.from({ length: 2500 }, (_, i) =>
+        JSON.stringify(i === 2499 ? { email: `u${i}@example.com`, password: 'hunter2hunter2' } : { email: `u${i}@example.com` }),
+      )
       const jsonl = await rejection(importFile(file('plain.jsonl', rows.join('\n')), { format: 'jsonl' }))
       expect(jsonl.code).to.equal('IMPORT_INVALID')
       expect(await count()).to.equal(0)
@@ -179,7 +214,9 @@ for (const dialect of DIALECTS) {
       await f.services.roles.create(f.ctx, { name: 'helpdesk', permissions: ['users:read'] })
       // May write users and read everything: may hand out viewer (*:read) and helpdesk, not operator or admin.
       const writer = { actor: 'user:7:writer@example.com', permissions: ['users:write', '*:read'] }
-      const rows = ['email,role', 'v@example.com,viewer', 'h@example.com,helpdesk', 'o@example.com,operator', 'a@example.com,admin', 'd@example.com,'].join('\n')
+      const rows = ['email,role', 'v@example.com,viewer', 'h@example.com,helpdesk', 'o@example.com,operator', 'a@example.com,admin', 'd@example.com,'].join(
+        '\n',
+      )
       const path = file('roles.csv', rows)
       const as = (input: ImportUsersInput) => f.services.userImport.importUsers(writer, () => createReadStream(path), input)
 
@@ -190,7 +227,11 @@ for (const dialect of DIALECTS) {
       const result = await as({ format: 'csv' })
       expect(result.imported).to.equal(3)
       expect(result.skipped).to.deep.equal([
-        { line: 4, email: 'o@example.com', reason: 'forbidden: role operator would carry permissions you do not hold: ratelimits:write, maintenance:write, apikeys:write, sessions:write' },
+        {
+          line: 4,
+          email: 'o@example.com',
+          reason: 'forbidden: role operator would carry permissions you do not hold: ratelimits:write, maintenance:write, apikeys:write, sessions:write',
+        },
         { line: 5, email: 'a@example.com', reason: 'forbidden: role admin would carry permissions you do not hold: *' },
       ])
       const created = (await f.services.audit.list(f.ctx, { action: 'users.create' })).data
@@ -205,7 +246,13 @@ for (const dialect of DIALECTS) {
       const mixed = file('mixed.csv', 'email,role\nnew@example.com,\nhelp@example.com,helpdesk\n')
       const byDefault = await f.services.userImport.importUsers(writer, () => createReadStream(mixed), { format: 'csv', defaultRole: 'operator' })
       expect(byDefault.imported).to.equal(1)
-      expect(byDefault.skipped).to.deep.equal([{ line: 2, email: 'new@example.com', reason: 'forbidden: role operator would carry permissions you do not hold: ratelimits:write, maintenance:write, apikeys:write, sessions:write' }])
+      expect(byDefault.skipped).to.deep.equal([
+        {
+          line: 2,
+          email: 'new@example.com',
+          reason: 'forbidden: role operator would carry permissions you do not hold: ratelimits:write, maintenance:write, apikeys:write, sessions:write',
+        },
+      ])
       expect(await count()).to.equal(4)
     })
 
@@ -214,11 +261,17 @@ for (const dialect of DIALECTS) {
       await f.services.users.create(f.ctx, { email: 'root@example.com', name: 'Root', role: 'admin', password: STRONG })
       // No line break: a name with a control character is refused at input (src/core/text.ts).
       const tricky = ['Comma, Name', 'Quote "Q" Name', 'Semi; colon', ' padded ', 'Ünïcødé ✓', '=SUM(A1)', '']
-      const path = file('seed.csv', [
-        'email,name,role,status,password_hash',
-        ...tricky.map((name, i) => `u${i}@example.com,"${name.replaceAll('"', '""')}",${i % 2 ? 'operator' : 'viewer'},${i === 3 ? 'disabled' : 'active'},${i === 0 ? BCRYPT : ''}`),
-        ...Array.from({ length: 1200 }, (_, i) => `bulk${i}@example.com,Bulk ${i},viewer,active,${BCRYPT}`),
-      ].join('\n'))
+      const path = file(
+        'seed.csv',
+        [
+          'email,name,role,status,password_hash',
+          ...tricky.map(
+            (name, i) =>
+              `u${i}@example.com,"${name.replaceAll('"', '""')}",${i % 2 ? 'operator' : 'viewer'},${i === 3 ? 'disabled' : 'active'},${i === 0 ? BCRYPT : ''}`,
+          ),
+          ...Array.from({ length: 1200 }, (_, i) => `bulk${i}@example.com,Bulk ${i},viewer,active,${BCRYPT}`),
+        ].join('\n'),
+      )
       expect((await importFile(path, { format: 'csv' })).skipped).to.deep.equal([])
       // Names a spreadsheet would run, and names that look like export's own neutralising quote (JSON lines
       // take them as they are; a CSV import would read the quote as export's).
@@ -235,7 +288,12 @@ for (const dialect of DIALECTS) {
       expect(csv).to.include('"Comma, Name"').and.include('"Quote ""Q"" Name"')
       expect(jsonl.trim().split('\n')).to.have.length(1 + tricky.length + formulas.length + 1200)
       expect((await exportText({ format: 'jsonl', role: 'operator' })).trim().split('\n')).to.have.length(3)
-      expect((await exportText({ format: 'jsonl', status: 'disabled' })).trim().split('\n').map((l) => (JSON.parse(l) as { email: string }).email)).to.deep.equal(['u3@example.com'])
+      expect(
+        (await exportText({ format: 'jsonl', status: 'disabled' }))
+          .trim()
+          .split('\n')
+          .map((l) => (JSON.parse(l) as { email: string }).email),
+      ).to.deep.equal(['u3@example.com'])
 
       const all = async (fixture: IdentityFixture): Promise<string[]> => {
         const users = []
@@ -248,7 +306,10 @@ for (const dialect of DIALECTS) {
         return users.sort()
       }
       const before = await all(f)
-      for (const [format, text] of [['csv', csv], ['jsonl', jsonl]] as const) {
+      for (const [format, text] of [
+        ['csv', csv],
+        ['jsonl', jsonl],
+      ] as const) {
         const fresh = await identityFixture(dialect)
         try {
           const result = await importFile(file(`export.${format}`, text), { format }, fresh)

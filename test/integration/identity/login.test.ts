@@ -52,7 +52,9 @@ for (const dialect of DIALECTS) {
     it('every refusal (unknown, wrong password, disabled, no password, not an email) is one answer, when the floor has passed since the attempt began', async () => {
       await f.services.users.disable(f.ctx, 'bob@example.com')
       const now = f.clock.now()
-      await f.db.knex('gantry_users').insert({ email: 'nopw@example.com', name: '', role: 'viewer', status: 'active', password_hash: null, created_at: now, updated_at: now })
+      await f.db
+        .knex('gantry_users')
+        .insert({ email: 'nopw@example.com', name: '', role: 'viewer', status: 'active', password_hash: null, created_at: now, updated_at: now })
       const refusals = [
         await refusal('nobody@example.com', STRONG),
         await refusal('ada@example.com', 'wrong password here'),
@@ -60,7 +62,8 @@ for (const dialect of DIALECTS) {
         await refusal('nopw@example.com', ''),
         await refusal('not an email', STRONG),
       ]
-      for (const r of refusals) expect(r).to.deep.equal({ code: 'INVALID_CREDENTIALS', message: 'Wrong email or password.', details: undefined, answeredAfter: 400 })
+      for (const r of refusals)
+        expect(r).to.deep.equal({ code: 'INVALID_CREDENTIALS', message: 'Wrong email or password.', details: undefined, answeredAfter: 400 })
       // Waits of 400 ms with no verify, 250 ms after one: a timer, not dummy hashing.
       expect(timer.slept).to.deep.equal([400, 250, 250, 400, 400])
       await login('ada@example.com', STRONG)
@@ -112,7 +115,17 @@ for (const dialect of DIALECTS) {
         null,
         'not a hash',
       ]
-      await f.db.knex('gantry_users').insert(hashes.map((password_hash, i) => ({ email: `h${i}@example.com`, name: '', role: 'viewer', status: 'active', password_hash, created_at: now, updated_at: now })))
+      await f.db.knex('gantry_users').insert(
+        hashes.map((password_hash, i) => ({
+          email: `h${i}@example.com`,
+          name: '',
+          role: 'viewer',
+          status: 'active',
+          password_hash,
+          created_at: now,
+          updated_at: now,
+        })),
+      )
       expect((await selectHashFamilies(f.db.knex)).sort()).to.deep.equal([
         '$2b$04$',
         '$2y$05$',
@@ -133,7 +146,9 @@ for (const dialect of DIALECTS) {
     it('an imported bcrypt hash logs in and is re-hashed to argon2id; a weak argon2 hash too', async () => {
       const now = f.clock.now()
       const bcryptHash = await bcrypt.hash('imported passphrase', 4)
-      await f.db.knex('gantry_users').insert({ email: 'old@example.com', name: '', role: 'viewer', status: 'active', password_hash: bcryptHash, created_at: now, updated_at: now })
+      await f.db
+        .knex('gantry_users')
+        .insert({ email: 'old@example.com', name: '', role: 'viewer', status: 'active', password_hash: bcryptHash, created_at: now, updated_at: now })
       expect(await code('old@example.com', 'not the passphrase')).to.equal('INVALID_CREDENTIALS')
       await login('old@example.com', 'imported passphrase')
       const hashOf = async (email: string): Promise<string> => (await f.db.knex('gantry_users').where({ email }).first()).password_hash
@@ -142,7 +157,9 @@ for (const dialect of DIALECTS) {
 
       const { hash } = await import('@node-rs/argon2')
       const weak = await hash('weak params passphrase', { algorithm: 2, memoryCost: 4096, timeCost: 1, parallelism: 1 })
-      await f.db.knex('gantry_users').insert({ email: 'weak@example.com', name: '', role: 'viewer', status: 'active', password_hash: weak, created_at: now, updated_at: now })
+      await f.db
+        .knex('gantry_users')
+        .insert({ email: 'weak@example.com', name: '', role: 'viewer', status: 'active', password_hash: weak, created_at: now, updated_at: now })
       await login('weak@example.com', 'weak params passphrase')
       expect(await hashOf('weak@example.com')).to.match(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/)
       const current = await hashOf('ada@example.com')
@@ -164,7 +181,15 @@ describe('the login floor, in real time (sqlite)', function () {
     f = await identityFixture('sqlite', { lockout: { maxFailures: 1000 } })
     const now = f.clock.now()
     await f.services.users.create(f.ctx, { email: 'argon2@example.com', role: 'viewer', password: STRONG })
-    await f.db.knex('gantry_users').insert({ email: 'bcrypt@example.com', name: '', role: 'viewer', status: 'active', password_hash: await bcrypt.hash(STRONG, 12), created_at: now, updated_at: now })
+    await f.db.knex('gantry_users').insert({
+      email: 'bcrypt@example.com',
+      name: '',
+      role: 'viewer',
+      status: 'active',
+      password_hash: await bcrypt.hash(STRONG, 12),
+      created_at: now,
+      updated_at: now,
+    })
     const time = async (email: string): Promise<number> => {
       const started = performance.now()
       await rejection(f.services.users.verifyCredentials(email, 'wrong password here', FROM_OUTSIDE))
@@ -185,7 +210,11 @@ describe('the login floor, in real time (sqlite)', function () {
       ms.bcrypt12.push(await time('bcrypt@example.com'))
       ms.argon2id.push(await time('argon2@example.com'))
     }
-    const report = `one bcrypt-12 verify ${bcryptVerify.toFixed(0)} ms; ` + Object.entries(ms).map(([k, v]) => `${k} ${v.map((x) => x.toFixed(0)).join('/')} (median ${median(v).toFixed(0)})`).join('; ')
+    const report =
+      `one bcrypt-12 verify ${bcryptVerify.toFixed(0)} ms; ` +
+      Object.entries(ms)
+        .map(([k, v]) => `${k} ${v.map((x) => x.toFixed(0)).join('/')} (median ${median(v).toFixed(0)})`)
+        .join('; ')
     console.log(`      ${report}`)
     // Lower bounds only (a busy machine makes everything slower, never faster): the floor is 1.5 bcrypt verifies + 50 ms.
     for (const answer of [...ms.unknown, ...ms.argon2id]) expect(answer, report).to.be.at.least(bcryptVerify)

@@ -16,10 +16,18 @@ for (const dialect of DIALECTS) {
 
     it('lists the built-in roles; creates, updates and deletes a custom one', async () => {
       const builtins = await f.services.roles.list(f.ctx)
-      expect(builtins.data.map((r) => [r.name, r.builtin])).to.deep.equal([['admin', true], ['operator', true], ['viewer', true]])
+      expect(builtins.data.map((r) => [r.name, r.builtin])).to.deep.equal([
+        ['admin', true],
+        ['operator', true],
+        ['viewer', true],
+      ])
       expect(builtins.data.find((r) => r.name === 'viewer')?.permissions).to.deep.equal(['*:read'])
 
-      const created = await f.services.roles.create(f.ctx, { name: 'support', description: 'Help desk', permissions: ['users:read', 'users:read', 'audit:read'] })
+      const created = await f.services.roles.create(f.ctx, {
+        name: 'support',
+        description: 'Help desk',
+        permissions: ['users:read', 'users:read', 'audit:read'],
+      })
       expect(created).to.include({ name: 'support', description: 'Help desk', builtin: false, users: 0 })
       expect(created.permissions).to.deep.equal(['users:read', 'audit:read'])
       const updated = await f.services.roles.update(f.ctx, 'support', { grant: ['users:write', 'sessions:*'], revoke: ['audit:read'] })
@@ -67,7 +75,17 @@ for (const dialect of DIALECTS) {
       expect(JSON.stringify(raw)).to.not.match(/\$argon2|\$2[aby]\$|password_hash|session_epoch/)
       const all = await f.services.audit.list(f.ctx, { limit: 100 })
       expect(all.data.map((e) => e.action)).to.deep.equal([
-        'users.delete', 'roles.delete', 'roles.update', 'roles.create', 'users.unlock', 'users.enable', 'users.disable', 'users.set-password', 'users.update', 'users.create', 'users.create',
+        'users.delete',
+        'roles.delete',
+        'roles.update',
+        'roles.create',
+        'users.unlock',
+        'users.enable',
+        'users.disable',
+        'users.set-password',
+        'users.update',
+        'users.create',
+        'users.create',
       ])
       const update = all.data.find((e) => e.action === 'users.update')
       expect(update).to.deep.include({ actor: 'local:test@host', targetType: 'user', ip: null })
@@ -80,7 +98,9 @@ for (const dialect of DIALECTS) {
       expect(byOther.data.map((e) => [e.action, e.ip])).to.deep.equal([['users.create', '198.51.100.7']])
       expect((await f.services.audit.list(f.ctx, { action: 'users.create' })).data).to.have.length(2)
       expect((await f.services.audit.list(f.ctx, { since: '30m' })).data.map((e) => e.action)).to.deep.equal(['users.delete'])
-      expect((await f.services.audit.list(f.ctx, { until: new Date(f.clock.now() - 3_600_000 - 60_000 + 1).toISOString() })).data.map((e) => e.action)).to.deep.equal(['users.create'])
+      expect(
+        (await f.services.audit.list(f.ctx, { until: new Date(f.clock.now() - 3_600_000 - 60_000 + 1).toISOString() })).data.map((e) => e.action),
+      ).to.deep.equal(['users.create'])
       expect((await rejection(f.services.audit.list(f.ctx, { since: 'yesterday' }))).code).to.equal('INVALID_INPUT')
 
       const pages: string[][] = []
@@ -95,8 +115,19 @@ for (const dialect of DIALECTS) {
     })
 
     it('--actor matches * as any run of characters, every other character as itself (%, _, ! and GLOB characters too), as = compares', async () => {
-      const actors = ['local:alice@host', 'local:bob@build-1 (job 42)', 'LOCAL:carol@host', 'user:9:ops@example.com', 'local%x', 'local_x', 'a!b', 'q?[x]', 'key:%_!']
-      for (const actor of actors) await f.db.knex.transaction((trx) => f.services.audit.append(trx, { actor, permissions: ['*'] }, { action: 'test', targetType: 't', targetId: actor }))
+      const actors = [
+        'local:alice@host',
+        'local:bob@build-1 (job 42)',
+        'LOCAL:carol@host',
+        'user:9:ops@example.com',
+        'local%x',
+        'local_x',
+        'a!b',
+        'q?[x]',
+        'key:%_!',
+      ]
+      for (const actor of actors)
+        await f.db.knex.transaction((trx) => f.services.audit.append(trx, { actor, permissions: ['*'] }, { action: 'test', targetType: 't', targetId: actor }))
       const matching = async (actor: string): Promise<string[]> => (await f.services.audit.list(f.ctx, { actor, limit: 100 })).data.map((e) => e.actor).sort()
       // MariaDB's default collation ignores case in = (and so in LIKE); SQLite's and PostgreSQL's do not.
       const carol = (await matching('local:carol@host')).length === 1 ? ['LOCAL:carol@host'] : []

@@ -73,7 +73,9 @@ for (const dialect of DIALECTS) {
     it('a configured minimum length applies', async () => {
       const strict = await identityFixture(dialect, { passwordPolicy: { minLength: 16 } })
       try {
-        expect((await rejection(strict.services.users.create(strict.ctx, { email: 'a@example.com', password: 'fifteen chars!!' }))).code).to.equal('PASSWORD_POLICY')
+        expect((await rejection(strict.services.users.create(strict.ctx, { email: 'a@example.com', password: 'fifteen chars!!' }))).code).to.equal(
+          'PASSWORD_POLICY',
+        )
         await strict.services.users.create(strict.ctx, { email: 'a@example.com', password: 'sixteen chars!!!' })
       } finally {
         await strict.cleanup()

@@ -70,11 +70,17 @@ for (const dialect of ['sqlite', 'mysql'] as const satisfies readonly Dialect[])
       expect((await request(s.app).delete(`${BASE}/rules/by-operator`).set(auth('operator'))).status).to.equal(200)
       // Its overrides went with it.
       expect((await request(s.app).get(BASE).set(auth('viewer'))).body.overrides).to.deep.equal([])
-      expect((await request(s.app).delete(`${BASE}/rules/by-operator`).set(auth('operator'))).body).to.deep.include({ status: 404, code: 'RATELIMIT_RULE_NOT_FOUND' })
+      expect((await request(s.app).delete(`${BASE}/rules/by-operator`).set(auth('operator'))).body).to.deep.include({
+        status: 404,
+        code: 'RATELIMIT_RULE_NOT_FOUND',
+      })
     })
 
     it('a rule keyed on `user` is checked after authentication: each user has a budget of their own', async () => {
-      const res = await request(s.app).put(`${BASE}/rules/per-user`).set(auth('admin')).send({ match: 'GET /api/v1/auth/me', key: 'user', limit: 2, window: '1m' })
+      const res = await request(s.app)
+        .put(`${BASE}/rules/per-user`)
+        .set(auth('admin'))
+        .send({ match: 'GET /api/v1/auth/me', key: 'user', limit: 2, window: '1m' })
       expect(res.status).to.equal(200)
       await s.rateLimits.refresh()
       const me = (role: keyof typeof USERS) => request(s.app).get('/api/v1/auth/me').set(auth(role))
@@ -93,7 +99,11 @@ for (const dialect of ['sqlite', 'mysql'] as const satisfies readonly Dialect[])
       expect(anonymous.headers.ratelimit).to.equal(undefined)
 
       // A block of one user by email; the others keep their budget.
-      await request(s.app).put(`${BASE}/overrides`).set(auth('admin')).send({ subject: `user:${USERS.admin}`, rule: 'per-user', block: true }).expect(200)
+      await request(s.app)
+        .put(`${BASE}/overrides`)
+        .set(auth('admin'))
+        .send({ subject: `user:${USERS.admin}`, rule: 'per-user', block: true })
+        .expect(200)
       await s.rateLimits.refresh()
       const blocked = await me('admin')
       expect(blocked.status).to.equal(429)
@@ -111,7 +121,11 @@ for (const dialect of ['sqlite', 'mysql'] as const satisfies readonly Dialect[])
         return { id: created.apiKey.id, headers: { 'X-API-Key': created.key } }
       }
       const [one, two] = [await key('rl-one'), await key('rl-two')]
-      await request(s.app).put(`${BASE}/rules/per-key`).set(auth('admin')).send({ match: 'GET /api/v1/auth/me', key: 'apiKey', limit: 1, window: '1m' }).expect(200)
+      await request(s.app)
+        .put(`${BASE}/rules/per-key`)
+        .set(auth('admin'))
+        .send({ match: 'GET /api/v1/auth/me', key: 'apiKey', limit: 1, window: '1m' })
+        .expect(200)
       await s.rateLimits.refresh()
       const me = (headers: Record<string, string>) => request(s.app).get('/api/v1/auth/me').set(headers)
       expect((await me(one.headers)).status).to.equal(200)
@@ -121,7 +135,11 @@ for (const dialect of ['sqlite', 'mysql'] as const satisfies readonly Dialect[])
       for (let i = 0; i < 3; i++) expect((await me(auth('viewer'))).status).to.equal(200)
       // An override by key id: that key gets its own figures (the key's spent budget carries over into them,
       // as GCRA keeps one TAT per key: a burst of 200 at 100/min covers the minute already spent).
-      await request(s.app).put(`${BASE}/overrides`).set(auth('admin')).send({ subject: `apikey:${one.id}`, rule: 'per-key', limit: 100, window: '1m', burst: 200 }).expect(200)
+      await request(s.app)
+        .put(`${BASE}/overrides`)
+        .set(auth('admin'))
+        .send({ subject: `apikey:${one.id}`, rule: 'per-key', limit: 100, window: '1m', burst: 200 })
+        .expect(200)
       await s.rateLimits.refresh()
       for (let i = 0; i < 5; i++) expect((await me(one.headers)).status).to.equal(200)
       expectRefused(await me(two.headers), 'per-key', '60')

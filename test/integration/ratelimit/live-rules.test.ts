@@ -62,7 +62,14 @@ for (const dialect of DIALECTS) {
     /** One instance: its own service over the shared database, its own LiveRules over the shared store. */
     const instance = async (pollMs = NO_POLL): Promise<{ service: RateLimitsService; live: LiveRules }> => {
       const service = createRateLimitsService({ knex: f.db.knex, clock, audit: f.services.audit, defaults: DEFAULTS })
-      const live = await startLiveRules({ source: service, store, fallback: createMemoryStore({ clock }), clock, pollMs, onReloadError: (err) => reloadErrors.push(err) })
+      const live = await startLiveRules({
+        source: service,
+        store,
+        fallback: createMemoryStore({ clock }),
+        clock,
+        pollMs,
+        onReloadError: (err) => reloadErrors.push(err),
+      })
       services.push(service)
       lives.push(live)
       return { service, live }
@@ -187,7 +194,14 @@ for (const dialect of DIALECTS) {
       const errors: unknown[] = []
       let fail = false
       const flaky = { snapshot: () => (fail ? Promise.reject(new Error('database restarting')) : a.service.snapshot()), version: () => a.service.version() }
-      const live = await startLiveRules({ source: flaky, store, fallback: createMemoryStore({ clock }), clock, pollMs: NO_POLL, onReloadError: (err) => errors.push(err) })
+      const live = await startLiveRules({
+        source: flaky,
+        store,
+        fallback: createMemoryStore({ clock }),
+        clock,
+        pollMs: NO_POLL,
+        onReloadError: (err) => errors.push(err),
+      })
       lives.push(live)
       await a.service.set(f.ctx, 'api', { limit: 3 })
       fail = true
@@ -214,7 +228,13 @@ describe('live rate-limit rules in real time', function () {
   it('the poll alone picks a change up within about a second', async () => {
     f = await identityFixture('sqlite', { rateLimits: { defaults: DEFAULTS } })
     const clock = manualClock()
-    const live = await startLiveRules({ source: f.services.rateLimits, store: createMemoryStore({ clock }), fallback: createMemoryStore({ clock }), clock, onReloadError: (err) => expect.fail(String(err)) })
+    const live = await startLiveRules({
+      source: f.services.rateLimits,
+      store: createMemoryStore({ clock }),
+      fallback: createMemoryStore({ clock }),
+      clock,
+      onReloadError: (err) => expect.fail(String(err)),
+    })
     lives.push(live)
     await f.services.rateLimits.set(f.ctx, 'api', { match: '* /api/*', limit: 1, window: '1m' })
     const started = performance.now()
@@ -280,7 +300,7 @@ describe('live rate-limit rules announced on Redis pub/sub', function () {
   })
 })
 
-describe("onStoreError over HTTP, with the store down", function () {
+describe('onStoreError over HTTP, with the store down', function () {
   let s: TestServer
   let app: Express
   let live: LiveRules
@@ -291,7 +311,15 @@ describe("onStoreError over HTTP, with the store down", function () {
     s = await createTestServer('sqlite' as Dialect)
     dead = deadStore()
     // The test server's app, rebuilt over a store that fails every call (its own app keeps a working one).
-    live = await startLiveRules({ source: s.services.rateLimits, store: dead, fallback: createMemoryStore({ clock: s.clock }), clock: s.clock, pollMs: NO_POLL, onReloadError: (err) => expect.fail(String(err)), onStoreError: (_err, rule) => storeErrors.push(rule) })
+    live = await startLiveRules({
+      source: s.services.rateLimits,
+      store: dead,
+      fallback: createMemoryStore({ clock: s.clock }),
+      clock: s.clock,
+      pollMs: NO_POLL,
+      onReloadError: (err) => expect.fail(String(err)),
+      onStoreError: (_err, rule) => storeErrors.push(rule),
+    })
     app = createApp({
       environment: s.runtime.environment,
       services: s.services,
@@ -311,7 +339,12 @@ describe("onStoreError over HTTP, with the store down", function () {
   })
 
   const setRule = async (onStoreError: 'open' | 'closed' | 'local') => {
-    await s.services.rateLimits.set({ actor: 'local:test@host', permissions: ['*'] }, 'guarded', { match: 'GET /api/v1/auth/me', limit: 2, window: '1m', onStoreError })
+    await s.services.rateLimits.set({ actor: 'local:test@host', permissions: ['*'] }, 'guarded', {
+      match: 'GET /api/v1/auth/me',
+      limit: 2,
+      window: '1m',
+      onStoreError,
+    })
     await live.refresh()
   }
 
@@ -325,7 +358,13 @@ describe("onStoreError over HTTP, with the store down", function () {
     expect(res.headers['retry-after']).to.equal('1')
     expect(storeErrors).to.include('guarded')
     // Other routes are not covered by the rule: they answer.
-    expect((await request(app).get('/api/v1/admin/users').set('Authorization', `Bearer ${await s.token('viewer')}`)).status).to.equal(200)
+    expect(
+      (
+        await request(app)
+          .get('/api/v1/admin/users')
+          .set('Authorization', `Bearer ${await s.token('viewer')}`)
+      ).status,
+    ).to.equal(200)
   })
 
   it('open: admits every request unchecked (and the failure is reported)', async () => {

@@ -27,9 +27,17 @@ describe('ratelimit/redis-store through Sentinel (integration)', function () {
     sentinelPort = await closedPort()
     const conf = join(tempDir('gantry-sentinel-'), 'sentinel.conf')
     // A Sentinel rewrites its config file: it must be its own and writable.
-    writeFileSync(conf, [`port ${sentinelPort}`, 'bind 127.0.0.1', 'protected-mode no', `sentinel monitor gantry-master 127.0.0.1 ${master.port} 1`, ''].join('\n'))
+    writeFileSync(
+      conf,
+      [`port ${sentinelPort}`, 'bind 127.0.0.1', 'protected-mode no', `sentinel monitor gantry-master 127.0.0.1 ${master.port} 1`, ''].join('\n'),
+    )
     sentinel = spawn(findProgram('redis-server'), [conf, '--sentinel'], { stdio: 'ignore' })
-    await until(async () => ((await redisCli(sentinelPort, ['sentinel', 'get-master-addr-by-name', 'gantry-master'], 1000)).includes(String(master.port)) ? true : undefined), 'the Sentinel knows the master', { timeoutMs: 10_000, intervalMs: 50 })
+    await until(
+      async () =>
+        (await redisCli(sentinelPort, ['sentinel', 'get-master-addr-by-name', 'gantry-master'], 1000)).includes(String(master.port)) ? true : undefined,
+      'the Sentinel knows the master',
+      { timeoutMs: 10_000, intervalMs: 50 },
+    )
   })
 
   after(async () => {
@@ -38,7 +46,11 @@ describe('ratelimit/redis-store through Sentinel (integration)', function () {
   })
 
   it('finds the master through the Sentinel and keeps the GCRA state there', async () => {
-    const client = (await createRedisClient(`redis+sentinel://127.0.0.1:${sentinelPort}/gantry-master`, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 })) as Redis
+    const client = (await createRedisClient(`redis+sentinel://127.0.0.1:${sentinelPort}/gantry-master`, {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+    })) as Redis
     client.on('error', () => undefined)
     try {
       await client.connect()

@@ -110,8 +110,18 @@ describe('ratelimit/redis-store (integration)', function () {
   it('4 limiters over 4 connections admit exactly burst from idle on one key under concurrent calls', async () => {
     const clients = await Promise.all(Array.from({ length: 4 }, () => connected(SERVICE_URLS.redis)))
     try {
-      const rule: RateLimitRule = { name: 'shared', match: { method: '*', path: '/*' }, key: 'global', limit: 1, windowMs: 3_600_000, burst: 10, mode: 'enforce' }
-      const limiters = clients.map((client) => createRateLimiter({ rules: [rule], store: createRedisStore({ redis: client, keyPrefix: prefix }), keyPrefix: 'concurrent:' }))
+      const rule: RateLimitRule = {
+        name: 'shared',
+        match: { method: '*', path: '/*' },
+        key: 'global',
+        limit: 1,
+        windowMs: 3_600_000,
+        burst: 10,
+        mode: 'enforce',
+      }
+      const limiters = clients.map((client) =>
+        createRateLimiter({ rules: [rule], store: createRedisStore({ redis: client, keyPrefix: prefix }), keyPrefix: 'concurrent:' }),
+      )
       const decisions = await Promise.all(Array.from({ length: 100 }, (_, i) => limiters[i % 4]?.check({ method: 'GET', path: '/', ip: `10.0.0.${i}` })))
       expect(decisions.filter((d) => d?.allowed).length).to.equal(10)
       expect(decisions.filter((d) => d && !d.allowed).length).to.equal(90)
@@ -139,7 +149,13 @@ describe('ratelimit/redis-store (integration)', function () {
       const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null, enableOfflineQueue: false, maxRetriesPerRequest: 0 })
       probe.on('error', () => undefined)
       for (let i = 0; i < 100; i++) {
-        if (await probe.connect().then(() => true, () => false)) break
+        if (
+          await probe.connect().then(
+            () => true,
+            () => false,
+          )
+        )
+          break
         await new Promise((resolve) => setTimeout(resolve, 50))
       }
       expect(await probe.ping()).to.equal('PONG')
@@ -192,9 +208,25 @@ describe('ratelimit/redis-store (integration)', function () {
       const client = await connected(url, { retryStrategy: () => 50 })
       const errors: string[] = []
       const clock = { now: () => Date.now() }
-      const rule = (name: string, onStoreError: 'open' | 'closed' | 'local'): RateLimitRule => ({ name, match: { method: '*', path: '/*' }, key: 'ip', limit: 1, windowMs: 3_600_000, burst: 1, mode: 'enforce', onStoreError })
+      const rule = (name: string, onStoreError: 'open' | 'closed' | 'local'): RateLimitRule => ({
+        name,
+        match: { method: '*', path: '/*' },
+        key: 'ip',
+        limit: 1,
+        windowMs: 3_600_000,
+        burst: 1,
+        mode: 'enforce',
+        onStoreError,
+      })
       const limiter = (r: RateLimitRule) =>
-        createRateLimiter({ rules: [r], store: createRedisStore({ redis: client }), fallback: createMemoryStore({ clock }), clock, onStoreError: (_err, name) => errors.push(name), keyPrefix: `${prefix}down:` })
+        createRateLimiter({
+          rules: [r],
+          store: createRedisStore({ redis: client }),
+          fallback: createMemoryStore({ clock }),
+          clock,
+          onStoreError: (_err, name) => errors.push(name),
+          keyPrefix: `${prefix}down:`,
+        })
       const open = limiter(rule('open', 'open'))
       const closed = limiter(rule('closed', 'closed'))
       const local = limiter(rule('local', 'local'))

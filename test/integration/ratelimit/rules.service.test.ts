@@ -50,7 +50,11 @@ for (const dialect of DIALECTS) {
 
     describe('set', () => {
       it('creates a rule only with match, limit and window; burst defaults to the limit, the rest to ip/enforce/open/enabled', async () => {
-        const incomplete: Array<[Record<string, unknown>, string]> = [[{ limit: 5, window: '1m' }, 'match'], [{ match: '* /api/*', window: '1m' }, 'limit'], [{ match: '* /api/*', limit: 5 }, 'window']]
+        const incomplete: Array<[Record<string, unknown>, string]> = [
+          [{ limit: 5, window: '1m' }, 'match'],
+          [{ match: '* /api/*', window: '1m' }, 'limit'],
+          [{ match: '* /api/*', limit: 5 }, 'window'],
+        ]
         for (const [input, missing] of incomplete) {
           const err = await rejection(rl.set(f.ctx, 'api', input))
           expect(err.code, JSON.stringify(input)).to.equal('INVALID_INPUT')
@@ -81,9 +85,28 @@ for (const dialect of DIALECTS) {
         await rl.set(f.ctx, 'api', { match: '* /api/*', key: 'user', limit: 10, window: '1m', burst: 3, onStoreError: 'closed' })
         clock.advance(5000)
         const patched = await rl.set(f.ctx, 'api', { limit: 20 })
-        expect(patched).to.deep.include({ match: '* /api/*', key: 'user', limit: 20, window: '1m', burst: 3, mode: 'enforce', onStoreError: 'closed', enabled: true, updatedAt: new Date(clock.now()).toISOString() })
+        expect(patched).to.deep.include({
+          match: '* /api/*',
+          key: 'user',
+          limit: 20,
+          window: '1m',
+          burst: 3,
+          mode: 'enforce',
+          onStoreError: 'closed',
+          enabled: true,
+          updatedAt: new Date(clock.now()).toISOString(),
+        })
         const shadowed = await rl.set(f.ctx, 'api', { mode: 'shadow', enabled: false, window: '90s' })
-        expect(shadowed).to.deep.include({ match: '* /api/*', key: 'user', limit: 20, window: '90s', burst: 3, mode: 'shadow', onStoreError: 'closed', enabled: false })
+        expect(shadowed).to.deep.include({
+          match: '* /api/*',
+          key: 'user',
+          limit: 20,
+          window: '90s',
+          burst: 3,
+          mode: 'shadow',
+          onStoreError: 'closed',
+          enabled: false,
+        })
         // Disabled rules are listed, never enforced.
         expect(names((await rl.snapshot()).rules)).to.deep.equal(['default'])
         expect((await rl.list(f.ctx)).data.find((r) => r.name === 'api')).to.deep.include({ enabled: false, source: 'database' })
@@ -110,7 +133,7 @@ for (const dialect of DIALECTS) {
         expect(names((await rl.snapshot()).rules)).to.deep.equal(['default', 'api'])
       })
 
-      it('refuses the login rules\' names, a malformed name, and out-of-range figures', async () => {
+      it("refuses the login rules' names, a malformed name, and out-of-range figures", async () => {
         for (const name of ['login-ip', 'login-account']) {
           const err = await rejection(rl.set(f.ctx, name, { limit: 1000 }))
           expect(err.code).to.equal('INVALID_INPUT')
@@ -139,7 +162,9 @@ for (const dialect of DIALECTS) {
         const viaApply = await rejection(rl.apply(f.ctx, { rules: [{ name: 'api', match: `GET ${path(MAX_MATCH_WILDCARDS + 1)}`, limit: 1, window: '1m' }] }))
         expect([viaApply.code, viaApply.message]).to.deep.equal(['INVALID_INPUT', `rules.0.match: a match path has at most ${MAX_MATCH_WILDCARDS} "*".`])
         expect(await rl.version()).to.equal(0)
-        expect((await rl.set(f.ctx, 'api', { match: `* ${path(MAX_MATCH_WILDCARDS)}`, limit: 1, window: '1m' })).match).to.equal(`* ${path(MAX_MATCH_WILDCARDS)}`)
+        expect((await rl.set(f.ctx, 'api', { match: `* ${path(MAX_MATCH_WILDCARDS)}`, limit: 1, window: '1m' })).match).to.equal(
+          `* ${path(MAX_MATCH_WILDCARDS)}`,
+        )
       })
 
       it('a set that changes nothing bumps no version and writes no audit row', async () => {
@@ -166,11 +191,20 @@ for (const dialect of DIALECTS) {
         for (const rule of empty.data) expect(rule.counts).to.deep.equal(NO_COUNTS)
 
         for (const name of ['b-rule', 'a-rule', 'c-rule']) await rl.set(f.ctx, name, { match: `* /${name}`, limit: 5, window: '1m' })
-        await rl.addCounts({ 'a-rule': { admitted: 3, refused: 1, shadowRefused: 0, storeErrors: 2 }, 'login-ip': { admitted: 7, refused: 0, shadowRefused: 0, storeErrors: 0 } })
+        await rl.addCounts({
+          'a-rule': { admitted: 3, refused: 1, shadowRefused: 0, storeErrors: 2 },
+          'login-ip': { admitted: 7, refused: 0, shadowRefused: 0, storeErrors: 0 },
+        })
         const list = await rl.list(viewer)
         expect(names(list.data)).to.deep.equal(['login-ip', 'login-account', 'default', 'b-rule', 'a-rule', 'c-rule'])
         expect(list.version).to.equal(3)
-        expect(list.data.find((r) => r.name === 'a-rule')?.counts).to.deep.equal({ admitted: 3, refused: 1, shadowRefused: 0, storeErrors: 2, since: new Date(clock.now()).toISOString() })
+        expect(list.data.find((r) => r.name === 'a-rule')?.counts).to.deep.equal({
+          admitted: 3,
+          refused: 1,
+          shadowRefused: 0,
+          storeErrors: 2,
+          since: new Date(clock.now()).toISOString(),
+        })
         expect(list.data.find((r) => r.name === 'login-ip')?.counts).to.include({ admitted: 7 })
         expect(list.data.find((r) => r.name === 'b-rule')?.counts).to.deep.equal(NO_COUNTS)
       })
@@ -218,8 +252,19 @@ for (const dialect of DIALECTS) {
       it('gives an address its own figures for one rule, as the limiter sees it', async () => {
         await rl.set(f.ctx, 'api', { match: '* /api/*', limit: 5, window: '1m' })
         const view = await rl.override(f.ctx, { subject: 'ip:203.0.113.7', rule: 'api', limit: 50, window: '1m', reason: 'partner' })
-        expect(view).to.deep.include({ rule: 'api', subject: 'ip:203.0.113.7', limit: 50, window: '1m', burst: 50, blocked: false, reason: 'partner', expiresAt: null })
-        expect((await rl.snapshot()).overrides).to.deep.equal([{ rule: 'api', subjectType: 'ip', subject: '203.0.113.7', limit: 50, windowMs: 60_000, burst: 50, blocked: false, expiresAt: undefined }])
+        expect(view).to.deep.include({
+          rule: 'api',
+          subject: 'ip:203.0.113.7',
+          limit: 50,
+          window: '1m',
+          burst: 50,
+          blocked: false,
+          reason: 'partner',
+          expiresAt: null,
+        })
+        expect((await rl.snapshot()).overrides).to.deep.equal([
+          { rule: 'api', subjectType: 'ip', subject: '203.0.113.7', limit: 50, windowMs: 60_000, burst: 50, blocked: false, expiresAt: undefined },
+        ])
         expect((await rl.list(f.ctx)).overrides).to.deep.equal([view])
 
         // Changing it replaces it (one per rule and subject), and the audit row has both sides.
@@ -253,14 +298,18 @@ for (const dialect of DIALECTS) {
           ['*', 'user', String(user.user.id), false],
         ])
 
-        expect((await rejection(rl.override(f.ctx, { subject: 'user:nobody@example.com', rule: 'per-user', limit: 1, window: '1m' }))).code).to.equal('USER_NOT_FOUND')
+        expect((await rejection(rl.override(f.ctx, { subject: 'user:nobody@example.com', rule: 'per-user', limit: 1, window: '1m' }))).code).to.equal(
+          'USER_NOT_FOUND',
+        )
         expect((await rejection(rl.override(f.ctx, { subject: 'apikey:NoSuchKey1', rule: 'per-key', block: true }))).code).to.equal('APIKEY_NOT_FOUND')
       })
 
-      it('the rule must exist and count by the subject\'s kind; the input must be a limit with a window, or a block', async () => {
+      it("the rule must exist and count by the subject's kind; the input must be a limit with a window, or a block", async () => {
         await rl.set(f.ctx, 'per-user', { match: '* /api/*', key: 'user', limit: 5, window: '1m' })
         const version = await rl.version()
-        expect((await rejection(rl.override(f.ctx, { subject: 'ip:203.0.113.7', rule: 'no-such-rule', block: true }))).code).to.equal('RATELIMIT_RULE_NOT_FOUND')
+        expect((await rejection(rl.override(f.ctx, { subject: 'ip:203.0.113.7', rule: 'no-such-rule', block: true }))).code).to.equal(
+          'RATELIMIT_RULE_NOT_FOUND',
+        )
         const wrongKind = await rejection(rl.override(f.ctx, { subject: 'ip:203.0.113.7', rule: 'per-user', block: true }))
         expect(wrongKind.code).to.equal('INVALID_INPUT')
         expect(wrongKind.message).to.match(/counts by user/)
@@ -282,7 +331,14 @@ for (const dialect of DIALECTS) {
       it('a block with an expiry refuses until then (the limiter checks expiry itself), then leaves the lists', async () => {
         await rl.set(f.ctx, 'api', { match: '* /api/*', limit: 5, window: '1m' })
         const view = await rl.override(f.ctx, { subject: 'ip:203.0.113.7', rule: 'api', block: true, expires: '10m', reason: 'abuse' })
-        expect(view).to.deep.include({ blocked: true, limit: null, window: null, burst: null, reason: 'abuse', expiresAt: new Date(clock.now() + 600_000).toISOString() })
+        expect(view).to.deep.include({
+          blocked: true,
+          limit: null,
+          window: null,
+          burst: null,
+          reason: 'abuse',
+          expiresAt: new Date(clock.now() + 600_000).toISOString(),
+        })
         const snapshot = await rl.snapshot()
         const limiter = createRateLimiter({ rules: snapshot.rules, overrides: snapshot.overrides, store, clock })
         const from = (ip: string) => limiter.check({ method: 'GET', path: '/api/x', ip })
@@ -339,7 +395,17 @@ for (const dialect of DIALECTS) {
         await rl.set(f.ctx, 'default', { limit: 50 })
         const exported = await rl.export(viewer)
         expect(exported.rules.map((r) => r.name)).to.deep.equal(['default', 'a', 'b', 'c'])
-        expect(exported.rules[2]).to.deep.equal({ name: 'b', match: 'POST /api/b', key: 'user', limit: 5, window: '90s', burst: 2, mode: 'shadow', onStoreError: 'closed', enabled: true })
+        expect(exported.rules[2]).to.deep.equal({
+          name: 'b',
+          match: 'POST /api/b',
+          key: 'user',
+          limit: 5,
+          window: '90s',
+          burst: 2,
+          mode: 'shadow',
+          onStoreError: 'closed',
+          enabled: true,
+        })
         expect(exported.rules[3]).to.deep.include({ burst: 1000, enabled: false })
         const version = await rl.version()
         const auditRows = (await audited()).length
@@ -359,7 +425,15 @@ for (const dialect of DIALECTS) {
           { name: 'd', match: '* /api/d', limit: 3, window: '1s' },
         ]
         const kept = await rl.apply(operator, { rules: next })
-        expect(kept).to.deep.equal({ added: ['d'], changed: [{ name: 'b', fields: ['match', 'limit', 'mode'] }], removed: [], kept: ['c'], unchanged: ['a'], applied: true, version: 2 })
+        expect(kept).to.deep.equal({
+          added: ['d'],
+          changed: [{ name: 'b', fields: ['match', 'limit', 'mode'] }],
+          removed: [],
+          kept: ['c'],
+          unchanged: ['a'],
+          applied: true,
+          version: 2,
+        })
         // The file's order, then the rules it leaves out.
         expect((await rl.export(f.ctx)).rules.map((r) => r.name)).to.deep.equal(['a', 'b', 'd', 'c'])
         expect((await rl.export(f.ctx)).rules[1]).to.deep.include({ match: 'GET /api/b', limit: 6, mode: 'enforce' })
@@ -379,10 +453,22 @@ for (const dialect of DIALECTS) {
         await rl.apply(f.ctx, { rules: FILE })
         const before = await rl.export(f.ctx)
         const bad: unknown[][] = [
-          [{ name: 'new', match: '* /new', limit: 1, window: '1m' }, { name: 'a', match: '* /api/a/*', limit: 0, window: '1m' }],
-          [{ name: 'new', match: '* /new', limit: 1, window: '1m' }, { name: 'x', match: 'no path', limit: 1, window: '1m' }],
-          [{ name: 'new', match: '* /new', limit: 1, window: '1m' }, { name: 'login-ip', match: '* /x', limit: 1, window: '1m' }],
-          [{ name: 'new', match: '* /new', limit: 1, window: '1m' }, { name: 'new', match: '* /new2', limit: 1, window: '1m' }],
+          [
+            { name: 'new', match: '* /new', limit: 1, window: '1m' },
+            { name: 'a', match: '* /api/a/*', limit: 0, window: '1m' },
+          ],
+          [
+            { name: 'new', match: '* /new', limit: 1, window: '1m' },
+            { name: 'x', match: 'no path', limit: 1, window: '1m' },
+          ],
+          [
+            { name: 'new', match: '* /new', limit: 1, window: '1m' },
+            { name: 'login-ip', match: '* /x', limit: 1, window: '1m' },
+          ],
+          [
+            { name: 'new', match: '* /new', limit: 1, window: '1m' },
+            { name: 'new', match: '* /new2', limit: 1, window: '1m' },
+          ],
           [{ name: 'new', match: '* /new', limit: 1, window: '1m', extra: true, key: 'account' }],
         ]
         for (const rules of bad) {
@@ -397,8 +483,20 @@ for (const dialect of DIALECTS) {
         await rl.apply(f.ctx, { rules: FILE })
         const before = await rl.export(f.ctx)
         const auditRows = (await audited()).length
-        const dry = await rl.apply(f.ctx, { rules: [{ ...FILE[0], limit: 11 } as FileRule, { name: 'z', match: '* /z', limit: 1, window: '1m' }], prune: true, dryRun: true })
-        expect(dry).to.deep.equal({ added: ['z'], changed: [{ name: 'a', fields: ['limit', 'burst'] }], removed: ['b', 'c'], kept: [], unchanged: [], applied: false, version: 1 })
+        const dry = await rl.apply(f.ctx, {
+          rules: [{ ...FILE[0], limit: 11 } as FileRule, { name: 'z', match: '* /z', limit: 1, window: '1m' }],
+          prune: true,
+          dryRun: true,
+        })
+        expect(dry).to.deep.equal({
+          added: ['z'],
+          changed: [{ name: 'a', fields: ['limit', 'burst'] }],
+          removed: ['b', 'c'],
+          kept: [],
+          unchanged: [],
+          applied: false,
+          version: 1,
+        })
         expect(await rl.export(f.ctx)).to.deep.equal(before)
         expect(await rl.version()).to.equal(1)
         expect(await audited()).to.have.length(auditRows)
@@ -431,18 +529,37 @@ for (const dialect of DIALECTS) {
       const rows = await audited()
       expect(rows[1]).to.deep.include({ actor: 'user:8', ip: '203.0.113.10', targetType: 'ratelimit', targetId: 'api' })
       expect(rows[1]?.before).to.deep.include({ limit: 5 })
-      expect(rows[1]?.after).to.deep.equal({ name: 'api', match: '* /api/*', key: 'ip', limit: 6, window: '1m', burst: 5, mode: 'enforce', onStoreError: 'open', enabled: true })
+      expect(rows[1]?.after).to.deep.equal({
+        name: 'api',
+        match: '* /api/*',
+        key: 'ip',
+        limit: 6,
+        window: '1m',
+        burst: 5,
+        mode: 'enforce',
+        onStoreError: 'open',
+        enabled: true,
+      })
       expect(rows[6]?.before).to.deep.include({ name: 'api', limit: 6 })
     })
 
-    it('concurrent changes from two instances each get their own version, and none loses another\'s fields', async () => {
+    it("concurrent changes from two instances each get their own version, and none loses another's fields", async () => {
       const other = createRateLimitsService({ knex: f.db.knex, clock, audit: f.services.audit, defaults: DEFAULTS })
       await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 ? rl : other).set(f.ctx, `r${i}`, { match: `* /r${i}`, limit: 5, window: '1m' })))
       expect(await rl.version()).to.equal(8)
       expect(await audited()).to.have.length(8)
-      expect(names((await rl.snapshot()).rules).filter((n) => n !== 'default').sort()).to.deep.equal(['r0', 'r1', 'r2', 'r3', 'r4', 'r5', 'r6', 'r7'])
+      expect(
+        names((await rl.snapshot()).rules)
+          .filter((n) => n !== 'default')
+          .sort(),
+      ).to.deep.equal(['r0', 'r1', 'r2', 'r3', 'r4', 'r5', 'r6', 'r7'])
       // Patches of one rule at once: each starts from the one before, so every field given survives.
-      await Promise.all([rl.set(f.ctx, 'r0', { limit: 7 }), other.set(f.ctx, 'r0', { burst: 3 }), rl.set(f.ctx, 'r0', { mode: 'shadow' }), other.set(f.ctx, 'r0', { onStoreError: 'closed' })])
+      await Promise.all([
+        rl.set(f.ctx, 'r0', { limit: 7 }),
+        other.set(f.ctx, 'r0', { burst: 3 }),
+        rl.set(f.ctx, 'r0', { mode: 'shadow' }),
+        other.set(f.ctx, 'r0', { onStoreError: 'closed' }),
+      ])
       expect((await rl.export(f.ctx)).rules.find((r) => r.name === 'r0')).to.deep.include({ limit: 7, burst: 3, mode: 'shadow', onStoreError: 'closed' })
       expect(await rl.version()).to.equal(12)
       const rows = await audited()
@@ -458,7 +575,13 @@ for (const dialect of DIALECTS) {
       await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? rl : other).addCounts({ default: delta, 'login-ip': { ...delta, admitted: 10 } })))
       await rl.addCounts({})
       const list = await rl.list(f.ctx)
-      expect(list.data.find((r) => r.name === 'default')?.counts).to.deep.equal({ admitted: 20, refused: 40, shadowRefused: 60, storeErrors: 80, since: new Date(clock.now()).toISOString() })
+      expect(list.data.find((r) => r.name === 'default')?.counts).to.deep.equal({
+        admitted: 20,
+        refused: 40,
+        shadowRefused: 60,
+        storeErrors: 80,
+        since: new Date(clock.now()).toISOString(),
+      })
       expect(list.data.find((r) => r.name === 'login-ip')?.counts).to.include({ admitted: 200, refused: 40 })
       expect(await rl.version()).to.equal(0) // counting is no change
     })
@@ -468,7 +591,10 @@ for (const dialect of DIALECTS) {
       await rl.override(f.ctx, { subject: 'ip:203.0.113.7', rule: 'default', block: true })
       await rl.override(f.ctx, { subject: 'ip:198.51.100.1', block: true, expires: '1m' })
       await rl.remove(f.ctx, 'default')
-      expect((await rl.list(f.ctx)).overrides.map((o) => [o.rule, o.subject])).to.deep.equal([['default', 'ip:203.0.113.7'], ['*', 'ip:198.51.100.1']])
+      expect((await rl.list(f.ctx)).overrides.map((o) => [o.rule, o.subject])).to.deep.equal([
+        ['default', 'ip:203.0.113.7'],
+        ['*', 'ip:198.51.100.1'],
+      ])
       clock.advance(60_000)
       await rl.set(f.ctx, 'other', { match: '/x', limit: 1, window: '1m' }) // any change sweeps
       expect(await f.db.knex('gantry_rate_limit_overrides').select('subject')).to.deep.equal([{ subject: '203.0.113.7' }])
@@ -486,14 +612,17 @@ for (const dialect of DIALECTS) {
       it('addCounts adds a flush whole or not at all: a failed one is retried whole without counting twice', async () => {
         const delta = { admitted: 5, refused: 0, shadowRefused: 0, storeErrors: 0 }
         // The repository's own failure (the driver's error): the flusher logs it and retries the flush.
-        const err = await addStats(f.db.knex, { 'a-first': delta, [`z-${'x'.repeat(100)}`]: delta }, clock.now()).then(() => expect.fail('expected a rejection'), (e: unknown) => e)
+        const err = await addStats(f.db.knex, { 'a-first': delta, [`z-${'x'.repeat(100)}`]: delta }, clock.now()).then(
+          () => expect.fail('expected a rejection'),
+          (e: unknown) => e,
+        )
         expect(err).to.be.instanceOf(Error)
         expect((await rl.list(f.ctx)).data.find((r) => r.name === 'default')?.counts).to.deep.equal(NO_COUNTS)
         expect(await f.db.knex('gantry_rate_limit_stats').select('rule')).to.deep.equal([])
       })
     }
 
-    it('test: says which rule decides, from the store\'s state, spending nothing', async () => {
+    it("test: says which rule decides, from the store's state, spending nothing", async () => {
       const alice = 'alice@example.com'
       await f.services.users.create(f.ctx, { email: alice, role: 'viewer', generatePassword: true })
       await rl.set(f.ctx, 'api', { match: '* /api/*', limit: 2, window: '1m' })

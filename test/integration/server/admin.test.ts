@@ -36,7 +36,10 @@ const SAMPLE_BODIES: Readonly<Record<string, unknown>> = {
 }
 
 /** The query a route cannot do without. */
-const SAMPLE_QUERIES: Readonly<Record<string, Record<string, string>>> = { 'get /api/v1/admin/users/export': { format: 'csv' }, 'delete /api/v1/admin/rate-limits/overrides': { subject: 'ip:192.0.2.1' } }
+const SAMPLE_QUERIES: Readonly<Record<string, Record<string, string>>> = {
+  'get /api/v1/admin/users/export': { format: 'csv' },
+  'delete /api/v1/admin/rate-limits/overrides': { subject: 'ip:192.0.2.1' },
+}
 
 /** Path parameters that exist (for the boundary) and that do not (for the 404s), with the code of each 404. */
 const EXISTING: Readonly<Record<string, string>> = { email: USERS.operator, name: 'operator', keyId: 'NoSuchKey1' }
@@ -62,10 +65,21 @@ function boundaryScenarios(): Scenario[] {
   return ROUTES.flatMap((spec): Scenario[] => {
     const path = fill(spec.path, (p) => EXISTING[p] as string)
     const base = { method: spec.method, path, body: SAMPLE_BODIES[key(spec)], query: SAMPLE_QUERIES[key(spec)] }
-    const bounded = (who: Who, label: string, status: number, code?: string): Scenario => ({ ...base, name: `${label}: ${key(spec)} -> ${status}`, who, status, code })
+    const bounded = (who: Who, label: string, status: number, code?: string): Scenario => ({
+      ...base,
+      name: `${label}: ${key(spec)} -> ${status}`,
+      who,
+      status,
+      code,
+    })
     return [
       bounded('anonymous', 'no credentials', 401, 'UNAUTHENTICATED'),
-      bounded({ scopes: ['audit:read'] }, 'a key scoped to audit:read', spec.permission === 'audit:read' ? 200 : 403, spec.permission === 'audit:read' ? undefined : 'FORBIDDEN'),
+      bounded(
+        { scopes: ['audit:read'] },
+        'a key scoped to audit:read',
+        spec.permission === 'audit:read' ? 200 : 403,
+        spec.permission === 'audit:read' ? undefined : 'FORBIDDEN',
+      ),
       // A viewer reads everything (given the input a read needs) and writes nothing.
       writes(spec) ? bounded('viewer', 'a viewer', 403, 'FORBIDDEN') : bounded('viewer', 'a viewer', 200),
     ]
@@ -78,7 +92,15 @@ function notFoundScenarios(): Scenario[] {
     const param = /:([A-Za-z]+)/.exec(spec.path)?.[1] as string
     const missing = (p: string) => MISSING_BY_ROUTE[key(spec)] ?? (MISSING[p] as [string, string])
     const [, code] = missing(param)
-    return { name: `unknown target: ${key(spec)}`, method: spec.method, path: fill(spec.path, (p) => missing(p)[0]), who: 'admin', body: SAMPLE_BODIES[key(spec)], status: 404, code }
+    return {
+      name: `unknown target: ${key(spec)}`,
+      method: spec.method,
+      path: fill(spec.path, (p) => missing(p)[0]),
+      who: 'admin',
+      body: SAMPLE_BODIES[key(spec)],
+      status: 404,
+      code,
+    }
   })
 }
 

@@ -95,7 +95,12 @@ for (const dialect of DIALECTS) {
       const byKey = await me({ Authorization: `Bearer ${key.key}` })
       expect(byKey.body).to.deep.include({ actor: `apikey:${key.id}`, apiKeyId: key.id, permissions: ['audit:read'] })
       expect(byKey.body.user.email).to.equal(USERS.operator)
-      const refused: Record<string, string>[] = [{}, { Authorization: 'Basic abc' }, { Authorization: 'Bearer not-a-token' }, { 'X-API-Key': 'gk_development_x' }]
+      const refused: Record<string, string>[] = [
+        {},
+        { Authorization: 'Basic abc' },
+        { Authorization: 'Bearer not-a-token' },
+        { 'X-API-Key': 'gk_development_x' },
+      ]
       for (const headers of refused) {
         const res = await me(headers)
         expect(res.status, JSON.stringify(headers)).to.equal(401)

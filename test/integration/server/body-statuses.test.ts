@@ -48,7 +48,10 @@ describe('hostile JSON bodies: exact statuses', function () {
   })
 
   const post = async (target: TestServer, path: string, body: string, headers: Record<string, string> = {}): Promise<Answer> => {
-    const res = await request(target.app).post(path).set({ 'content-type': 'application/json', ...headers }).send(body)
+    const res = await request(target.app)
+      .post(path)
+      .set({ 'content-type': 'application/json', ...headers })
+      .send(body)
     return { status: res.status, contentType: String(res.headers['content-type']), body: JSON.parse(res.text) as Answer['body'] }
   }
   const expectProblem = (answer: Answer, status: number, code: string): void => {
@@ -71,11 +74,16 @@ describe('hostile JSON bodies: exact statuses', function () {
     it('also when the body comes chunked, without a Content-Length to refuse it by', async () => {
       const { port } = server.address() as AddressInfo
       const answer = await new Promise<Answer>((resolve, reject) => {
-        const req = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: LOGIN, headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } }, (res) => {
-          let text = ''
-          res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk))
-          res.once('end', () => resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type']), body: JSON.parse(text) as Answer['body'] }))
-        })
+        const req = httpRequest(
+          { host: '127.0.0.1', port, method: 'POST', path: LOGIN, headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } },
+          (res) => {
+            let text = ''
+            res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk))
+            res.once('end', () =>
+              resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type']), body: JSON.parse(text) as Answer['body'] }),
+            )
+          },
+        )
         // The server may answer and close before the whole body is written: that is the point.
         req.once('error', (err: NodeJS.ErrnoException) => (err.code === 'EPIPE' || err.code === 'ECONNRESET' ? undefined : reject(err)))
         const body = loginBodyOf(150_000)
@@ -140,7 +148,11 @@ describe('hostile JSON bodies: exact statuses', function () {
 
   describe('NUL characters', () => {
     it('in a string value or a key of the body: 400, before validation', async () => {
-      for (const body of [JSON.stringify({ email: 'some\u0000one@example.com', password: 'long enough passphrase' }), '{"email": "someone@example.com", "password": "long enough passphrase", "x\\u0000": 1}', JSON.stringify({ email: 'someone@example.com', password: 'long enough\u0000passphrase' })]) {
+      for (const body of [
+        JSON.stringify({ email: 'some\u0000one@example.com', password: 'long enough passphrase' }),
+        '{"email": "someone@example.com", "password": "long enough passphrase", "x\\u0000": 1}',
+        JSON.stringify({ email: 'someone@example.com', password: 'long enough\u0000passphrase' }),
+      ]) {
         const answer = await post(s, LOGIN, body)
         expectProblem(answer, 400, 'INVALID_INPUT')
         expect(answer.body.detail, body).to.equal('The body holds a NUL character (U+0000), which no field accepts.')

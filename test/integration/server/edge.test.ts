@@ -43,7 +43,19 @@ describe('the HTTP edge', function () {
   after(() => stop(server, s))
 
   describe('security headers', () => {
-    const HELMET = ['content-security-policy', 'strict-transport-security', 'x-content-type-options', 'x-frame-options', 'referrer-policy', 'cross-origin-opener-policy', 'cross-origin-resource-policy', 'x-dns-prefetch-control', 'x-download-options', 'x-permitted-cross-domain-policies', 'origin-agent-cluster']
+    const HELMET = [
+      'content-security-policy',
+      'strict-transport-security',
+      'x-content-type-options',
+      'x-frame-options',
+      'referrer-policy',
+      'cross-origin-opener-policy',
+      'cross-origin-resource-policy',
+      'x-dns-prefetch-control',
+      'x-download-options',
+      'x-permitted-cross-domain-policies',
+      'origin-agent-cluster',
+    ]
 
     it('puts helmet headers on API answers, successes and errors alike', async () => {
       for (const [what, res] of [
@@ -75,7 +87,12 @@ describe('the HTTP edge', function () {
       expect(res.headers['access-control-allow-origin']).to.equal(ALLOWED_ORIGIN)
       expect(res.headers.vary).to.match(/\bOrigin\b/)
       expect(res.headers['access-control-expose-headers']).to.include('X-Request-Id').and.include('RateLimit').and.include('Retry-After')
-      const preflight = await request(server).options('/api/v1/admin/users').set('Origin', ALLOWED_ORIGIN).set('Access-Control-Request-Method', 'POST').set('Access-Control-Request-Headers', 'authorization,content-type').expect(204)
+      const preflight = await request(server)
+        .options('/api/v1/admin/users')
+        .set('Origin', ALLOWED_ORIGIN)
+        .set('Access-Control-Request-Method', 'POST')
+        .set('Access-Control-Request-Headers', 'authorization,content-type')
+        .expect(204)
       expect(preflight.headers['access-control-allow-origin']).to.equal(ALLOWED_ORIGIN)
       expect(preflight.headers['access-control-allow-methods']).to.include('POST')
     })
@@ -147,7 +164,10 @@ describe('the HTTP edge', function () {
       // HTTP/1.0 needs no Host, and 100-continue is still served.
       expect((await exchange(server, 'GET /api/health HTTP/1.0\r\n\r\n'))[0]).to.deep.include({ status: 200 })
       const body = JSON.stringify({ email: USERS.viewer, password: PASSWORD })
-      const continued = await exchange(server, `POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`)
+      const continued = await exchange(
+        server,
+        `POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+      )
       expect(continued.map((a) => a.status)).to.deep.equal([100, 200])
     })
   })
@@ -157,10 +177,17 @@ describe('the HTTP edge', function () {
       const users = s.services.users as { get: (...args: unknown[]) => Promise<unknown> }
       const original = users.get
       users.get = async () => {
-        throw Object.assign(new Error('SQLITE_ERROR: no such column: password_hash in SELECT * FROM gantry_users'), { sql: 'select * from gantry_users', code: 'SQLITE_ERROR' })
+        throw Object.assign(new Error('SQLITE_ERROR: no such column: password_hash in SELECT * FROM gantry_users'), {
+          sql: 'select * from gantry_users',
+          code: 'SQLITE_ERROR',
+        })
       }
       try {
-        const res = await request(server).get(`/api/v1/admin/users/${encodeURIComponent(USERS.viewer)}`).set('Authorization', `Bearer ${admin}`).set('X-Request-Id', 'boom-1').expect(500)
+        const res = await request(server)
+          .get(`/api/v1/admin/users/${encodeURIComponent(USERS.viewer)}`)
+          .set('Authorization', `Bearer ${admin}`)
+          .set('X-Request-Id', 'boom-1')
+          .expect(500)
         expect(res.headers['content-type']).to.match(/^application\/problem\+json/)
         expect(res.body).to.deep.equal({
           type: 'https://gantry.dev/problems/internal',
@@ -187,14 +214,20 @@ describe('the HTTP edge', function () {
         users.get = async () => {
           throw new GantryError('DB_UNREACHABLE', 'Cannot connect to MariaDB at db.internal:3306: connection refused.')
         }
-        const unavailable = await request(server).get(`/api/v1/admin/users/${encodeURIComponent(USERS.viewer)}`).set('Authorization', `Bearer ${admin}`).expect(503)
+        const unavailable = await request(server)
+          .get(`/api/v1/admin/users/${encodeURIComponent(USERS.viewer)}`)
+          .set('Authorization', `Bearer ${admin}`)
+          .expect(503)
         expect(unavailable.body.code).to.equal('DB_UNREACHABLE')
         expect(unavailable.text).to.not.include('db.internal')
         expect(unavailable.body.hint).to.include(unavailable.headers['x-request-id'])
         users.get = async () => {
           throw new GantryError('DB_QUERY_FAILED', 'Writing the users failed (ER_LOCK_DEADLOCK).')
         }
-        const failed = await request(server).get(`/api/v1/admin/users/${encodeURIComponent(USERS.viewer)}`).set('Authorization', `Bearer ${admin}`).expect(500)
+        const failed = await request(server)
+          .get(`/api/v1/admin/users/${encodeURIComponent(USERS.viewer)}`)
+          .set('Authorization', `Bearer ${admin}`)
+          .expect(500)
         expect(failed.body.code).to.equal('INTERNAL')
         expect(failed.text).to.not.include('ER_LOCK_DEADLOCK')
       } finally {
@@ -211,10 +244,18 @@ describe('the HTTP edge', function () {
     ]
     const { accessToken, refreshToken } = logins[0]!.body as { accessToken: string; refreshToken: string }
     const refreshed = await request(server).post('/api/v1/auth/refresh').send({ refreshToken }).expect(200)
-    const created = await request(server).post('/api/v1/admin/api-keys').set('Authorization', `Bearer ${admin}`).send({ name: 'logs', owner: USERS.admin }).expect(201)
+    const created = await request(server)
+      .post('/api/v1/admin/api-keys')
+      .set('Authorization', `Bearer ${admin}`)
+      .send({ name: 'logs', owner: USERS.admin })
+      .expect(201)
     const apiKey = (created.body as { key: string }).key
     const newPassword = 'another long passphrase 9'
-    await request(server).post('/api/v1/admin/users').set('Authorization', `Bearer ${admin}`).send({ email: 'logged@example.com', password: newPassword }).expect(201)
+    await request(server)
+      .post('/api/v1/admin/users')
+      .set('Authorization', `Bearer ${admin}`)
+      .send({ email: 'logged@example.com', password: newPassword })
+      .expect(201)
     await request(server).get('/api/v1/auth/me').set('Authorization', `Bearer ${accessToken}`).expect(200)
     await request(server).get('/api/v1/auth/me').set('Authorization', `Bearer ${apiKey}`).expect(200)
     await request(server).get('/api/v1/auth/me').set('X-API-Key', apiKey).expect(200)
@@ -228,14 +269,29 @@ describe('the HTTP edge', function () {
       throw new Error('boom')
     }
     try {
-      await request(server).get(`/api/v1/admin/users/${encodeURIComponent(USERS.viewer)}`).set('Authorization', `Bearer ${admin}`).set('X-API-Key', apiKey).set('Cookie', `session=${accessToken}`).expect(500)
+      await request(server)
+        .get(`/api/v1/admin/users/${encodeURIComponent(USERS.viewer)}`)
+        .set('Authorization', `Bearer ${admin}`)
+        .set('X-API-Key', apiKey)
+        .set('Cookie', `session=${accessToken}`)
+        .expect(500)
     } finally {
       users.get = original
     }
 
     const log = s.logs.map((line) => JSON.stringify(line)).join('\n')
     expect(s.logs.length).to.be.greaterThan(10)
-    const secrets = { PASSWORD, wrongPassword, newPassword, accessToken, admin, refreshToken, refreshed: refreshed.body.refreshToken as string, apiKey, apiKeySecret: apiKey.slice(-30) }
+    const secrets = {
+      PASSWORD,
+      wrongPassword,
+      newPassword,
+      accessToken,
+      admin,
+      refreshToken,
+      refreshed: refreshed.body.refreshToken as string,
+      apiKey,
+      apiKeySecret: apiKey.slice(-30),
+    }
     for (const [name, secret] of Object.entries(secrets)) expect(log.includes(secret), `${name} in the log`).to.equal(false)
     expect(log).to.not.match(/authorization|x-api-key|cookie|bearer/i)
   })

@@ -49,7 +49,9 @@ describe('users export streaming', () => {
   async function open(): Promise<IncomingMessage> {
     const { port } = listening.address() as AddressInfo
     const headers = await f.headers('admin')
-    const res = await new Promise<IncomingMessage>((resolve, reject) => get({ host: '127.0.0.1', port, path: '/api/v1/admin/users/export?format=jsonl', headers }, resolve).on('error', reject))
+    const res = await new Promise<IncomingMessage>((resolve, reject) =>
+      get({ host: '127.0.0.1', port, path: '/api/v1/admin/users/export?format=jsonl', headers }, resolve).on('error', reject),
+    )
     return res
   }
 
@@ -101,7 +103,10 @@ describe('users export streaming', () => {
       throw new Error('no database at all')
       yield ''
     })
-    const res = await request(server.app).get('/api/v1/admin/users/export').query({ format: 'csv' }).set(await f.headers('admin'))
+    const res = await request(server.app)
+      .get('/api/v1/admin/users/export')
+      .query({ format: 'csv' })
+      .set(await f.headers('admin'))
     expect(res.status).to.equal(500)
     expectProblem(res, 'INTERNAL')
     expect(res.headers['content-disposition']).to.equal(undefined)

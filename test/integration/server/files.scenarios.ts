@@ -13,7 +13,9 @@ export const fileScenarios: Scenario[] = [
     path: '/users/import',
     who: 'admin',
     headers: CSV,
-    body: ['email,name,role,password_hash', 'csv-a@example.com,A,operator,', 'not-an-email,B,viewer,', `csv-c@example.com,"C, Jr.",,${BCRYPT}`, ''].join('\r\n'),
+    body: ['email,name,role,password_hash', 'csv-a@example.com,A,operator,', 'not-an-email,B,viewer,', `csv-c@example.com,"C, Jr.",,${BCRYPT}`, ''].join(
+      '\r\n',
+    ),
     status: 200,
     check: async (res, f) => {
       expect(res.body).to.deep.include({ rows: 3, imported: 2, dryRun: false, atomic: false })
@@ -33,9 +35,15 @@ export const fileScenarios: Scenario[] = [
     body: ['email,role', 'hand-viewer@example.com,viewer', 'hand-admin@example.com,admin', ''].join('\r\n'),
     status: 200,
     check: async (res, f) => {
-      expect(res.body).to.deep.include({ rows: 2, imported: 1, skipped: [{ line: 3, email: 'hand-admin@example.com', reason: 'forbidden: role admin would carry permissions you do not hold: *' }] })
+      expect(res.body).to.deep.include({
+        rows: 2,
+        imported: 1,
+        skipped: [{ line: 3, email: 'hand-admin@example.com', reason: 'forbidden: role admin would carry permissions you do not hold: *' }],
+      })
       expect((await f.server.services.users.list(local, { search: 'hand-' })).data.map((u) => u.email)).to.deep.equal(['hand-viewer@example.com'])
-      const created = (await f.server.services.audit.list(local, { action: 'users.create', limit: 500 })).data.filter((e) => (e.after as { email: string }).email.startsWith('hand-'))
+      const created = (await f.server.services.audit.list(local, { action: 'users.create', limit: 500 })).data.filter((e) =>
+        (e.after as { email: string }).email.startsWith('hand-'),
+      )
       expect(created.map((e) => [e.actor.split(':')[0], (e.after as { email: string; role: string }).role])).to.deep.equal([['apikey', 'viewer']])
     },
   },
@@ -67,12 +75,69 @@ export const fileScenarios: Scenario[] = [
       expect((await f.server.services.users.list(local, { search: 'dry@' })).data).to.have.length(0)
     },
   },
-  { name: 'atomic: one bad row and nothing is imported', method: 'post', path: '/users/import', who: 'admin', headers: CSV, query: { atomic: '1' }, body: 'email\r\natomic@example.com\r\nbad\r\n', status: 200, check: (res) => expect(res.body).to.deep.include({ rows: 2, imported: 0, atomic: true }) },
-  { name: 'refuses a plain-text password column before writing anything', method: 'post', path: '/users/import', who: 'admin', headers: NDJSON, body: '{"email":"p1@example.com"}\n{"email":"p2@example.com","password":"hunter2hunter2"}\n', status: 400, code: 'IMPORT_INVALID' },
-  { name: 'refuses a body of another type', method: 'post', path: '/users/import', who: 'admin', headers: { 'Content-Type': 'application/json' }, body: '[]', status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
-  { name: 'refuses a format that contradicts the Content-Type', method: 'post', path: '/users/import', who: 'admin', headers: CSV, query: { format: 'jsonl' }, body: 'email\r\n', status: 400, code: 'INVALID_INPUT' },
-  { name: 'refuses a flag that is not a boolean, and unknown options', method: 'post', path: '/users/import', who: 'admin', headers: CSV, query: { dryRun: 'perhaps', force: 'true' }, body: 'email\r\n', status: 400, code: 'INVALID_INPUT', errors: ['dryRun', 'force'] },
-  { name: 'refuses a body over 100 MB by its Content-Length', method: 'post', path: '/users/import', who: 'admin', headers: { ...CSV, 'Content-Length': String(100 * 1024 * 1024 + 1) }, status: 413, code: 'PAYLOAD_TOO_LARGE' },
+  {
+    name: 'atomic: one bad row and nothing is imported',
+    method: 'post',
+    path: '/users/import',
+    who: 'admin',
+    headers: CSV,
+    query: { atomic: '1' },
+    body: 'email\r\natomic@example.com\r\nbad\r\n',
+    status: 200,
+    check: (res) => expect(res.body).to.deep.include({ rows: 2, imported: 0, atomic: true }),
+  },
+  {
+    name: 'refuses a plain-text password column before writing anything',
+    method: 'post',
+    path: '/users/import',
+    who: 'admin',
+    headers: NDJSON,
+    body: '{"email":"p1@example.com"}\n{"email":"p2@example.com","password":"hunter2hunter2"}\n',
+    status: 400,
+    code: 'IMPORT_INVALID',
+  },
+  {
+    name: 'refuses a body of another type',
+    method: 'post',
+    path: '/users/import',
+    who: 'admin',
+    headers: { 'Content-Type': 'application/json' },
+    body: '[]',
+    status: 415,
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+  },
+  {
+    name: 'refuses a format that contradicts the Content-Type',
+    method: 'post',
+    path: '/users/import',
+    who: 'admin',
+    headers: CSV,
+    query: { format: 'jsonl' },
+    body: 'email\r\n',
+    status: 400,
+    code: 'INVALID_INPUT',
+  },
+  {
+    name: 'refuses a flag that is not a boolean, and unknown options',
+    method: 'post',
+    path: '/users/import',
+    who: 'admin',
+    headers: CSV,
+    query: { dryRun: 'perhaps', force: 'true' },
+    body: 'email\r\n',
+    status: 400,
+    code: 'INVALID_INPUT',
+    errors: ['dryRun', 'force'],
+  },
+  {
+    name: 'refuses a body over 100 MB by its Content-Length',
+    method: 'post',
+    path: '/users/import',
+    who: 'admin',
+    headers: { ...CSV, 'Content-Length': String(100 * 1024 * 1024 + 1) },
+    status: 413,
+    code: 'PAYLOAD_TOO_LARGE',
+  },
   {
     name: 'exports CSV, streamed, never a hash, a formula neutralised',
     method: 'get',
@@ -107,11 +172,23 @@ export const fileScenarios: Scenario[] = [
     status: 200,
     check: (res) => {
       expect(res.headers['content-type']).to.equal('application/x-ndjson; charset=utf-8')
-      const users = (res.body as string).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)
+      const users = (res.body as string)
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
       expect(users.map((u) => u.email)).to.deep.equal(['admin@example.com'])
       expect(Object.keys(users[0] ?? {})).to.deep.equal(['id', 'email', 'name', 'role', 'status', 'createdAt', 'lastLoginAt'])
     },
   },
   { name: 'refuses an export without a format', method: 'get', path: '/users/export', who: 'admin', status: 400, code: 'INVALID_INPUT', errors: ['format'] },
-  { name: 'refuses a page size out of range', method: 'get', path: '/users/export', who: 'admin', query: { format: 'csv', pageSize: '0' }, status: 400, code: 'INVALID_INPUT', errors: ['pageSize'] },
+  {
+    name: 'refuses a page size out of range',
+    method: 'get',
+    path: '/users/export',
+    who: 'admin',
+    query: { format: 'csv', pageSize: '0' },
+    status: 400,
+    code: 'INVALID_INPUT',
+    errors: ['pageSize'],
+  },
 ]

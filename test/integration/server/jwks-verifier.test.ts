@@ -47,10 +47,21 @@ describe('server: a verifier that knows only the JWKS URL (EdDSA)', function () 
   /** A remote key set as a verifier builds it: the URL only; it refetches at once on an unknown kid. */
   const remoteJwks = () => createRemoteJWKSet(new URL('/.well-known/jwks.json', base), { cooldownDuration: 0 })
   const verify = (jwks: ReturnType<typeof remoteJwks>, token: string, currentDate?: Date) =>
-    jwtVerify(token, jwks, { algorithms: ['EdDSA'], issuer: ISSUER, audience: AUDIENCE, typ: 'at+jwt', requiredClaims: ['sub', 'exp', 'jti'], ...(currentDate ? { currentDate } : {}) })
+    jwtVerify(token, jwks, {
+      algorithms: ['EdDSA'],
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      typ: 'at+jwt',
+      requiredClaims: ['sub', 'exp', 'jti'],
+      ...(currentDate ? { currentDate } : {}),
+    })
   /** An access token from Gantry's own login route. */
   const login = async (who: keyof typeof USERS): Promise<string> => {
-    const res = await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: USERS[who], password: PASSWORD }) })
+    const res = await fetch(`${base}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: USERS[who], password: PASSWORD }),
+    })
     expect(res.status).to.equal(200)
     return ((await res.json()) as { accessToken: string }).accessToken
   }
@@ -60,7 +71,8 @@ describe('server: a verifier that knows only the JWKS URL (EdDSA)', function () 
     return ((await res.json()) as { keys: Array<{ kid: string }> }).keys.map((k) => k.kid)
   }
   /** Whether Gantry itself (its own bearer check) accepts the token. */
-  const gantryAccepts = async (token: string): Promise<number> => (await fetch(`${base}/api/v1/auth/me`, { headers: { authorization: `Bearer ${token}` } })).status
+  const gantryAccepts = async (token: string): Promise<number> =>
+    (await fetch(`${base}/api/v1/auth/me`, { headers: { authorization: `Bearer ${token}` } })).status
 
   it('verifies an access token from login: signature through the JWKS, issuer, audience, subject', async () => {
     const token = await login('operator')
@@ -70,11 +82,15 @@ describe('server: a verifier that knows only the JWKS URL (EdDSA)', function () 
     expect(payload).to.include({ iss: ISSUER, aud: AUDIENCE, kind: 'user' })
     expect(payload.sub).to.be.a('string')
     expect(payload.permissions).to.include('sessions:write')
-    expect(await refusal(jwtVerify(token, remoteJwks(), { algorithms: ['EdDSA'], issuer: ISSUER, audience: 'another-api' }))).to.equal('ERR_JWT_CLAIM_VALIDATION_FAILED')
-    expect(await refusal(jwtVerify(token, remoteJwks(), { algorithms: ['EdDSA'], issuer: 'gantry', audience: AUDIENCE }))).to.equal('ERR_JWT_CLAIM_VALIDATION_FAILED')
+    expect(await refusal(jwtVerify(token, remoteJwks(), { algorithms: ['EdDSA'], issuer: ISSUER, audience: 'another-api' }))).to.equal(
+      'ERR_JWT_CLAIM_VALIDATION_FAILED',
+    )
+    expect(await refusal(jwtVerify(token, remoteJwks(), { algorithms: ['EdDSA'], issuer: 'gantry', audience: AUDIENCE }))).to.equal(
+      'ERR_JWT_CLAIM_VALIDATION_FAILED',
+    )
   })
 
-  it('refuses a token with a forged kid, and one signed by a foreign Ed25519 key (with its own kid or with Gantry\'s)', async () => {
+  it("refuses a token with a forged kid, and one signed by a foreign Ed25519 key (with its own kid or with Gantry's)", async () => {
     const token = await login('viewer')
     const [, payload, signature] = token.split('.')
     const { kid } = decodeProtectedHeader(token)
@@ -97,7 +113,7 @@ describe('server: a verifier that knows only the JWKS URL (EdDSA)', function () 
     expect((await verify(jwks, token)).payload.sub).to.equal(claims.sub) // the genuine one still passes
   })
 
-  it('after a rotation the previous key\'s token verifies until it expires, the new kid verifies too; the old key leaves the JWKS after its retention', async () => {
+  it("after a rotation the previous key's token verifies until it expires, the new kid verifies too; the old key leaves the JWKS after its retention", async () => {
     const jwks = remoteJwks()
     const old = await login('admin')
     const oldKid = decodeProtectedHeader(old).kid

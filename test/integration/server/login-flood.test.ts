@@ -26,14 +26,24 @@ interface Answer {
   readonly ms: number
 }
 
-function send(port: number, agent: Agent | false, options: { method?: string; path: string; headers?: Record<string, string>; body?: string }): Promise<Answer> {
+function send(
+  port: number,
+  agent: Agent | false,
+  options: { method?: string; path: string; headers?: Record<string, string>; body?: string },
+): Promise<Answer> {
   const started = performance.now()
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: '127.0.0.1', port, agent, method: options.method ?? 'GET', path: options.path, headers: options.headers }, (res) => {
       let body = ''
       res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk))
       res.once('end', () =>
-        resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type']), retryAfter: res.headers['retry-after'], body, ms: performance.now() - started }),
+        resolve({
+          status: res.statusCode ?? 0,
+          contentType: String(res.headers['content-type']),
+          retryAfter: res.headers['retry-after'],
+          body,
+          ms: performance.now() - started,
+        }),
       )
       res.once('error', reject)
     })
@@ -66,7 +76,15 @@ describe('a login flood (wrong passwords, many accounts and addresses)', functio
     const db = await s.runtime.database()
     const hash = (await db.knex('gantry_users').where({ email: 'admin@example.com' }).first('password_hash')) as { password_hash: string } | undefined
     const now = Date.now()
-    const rows = Array.from({ length: FLOOD / 5 }, (_, i) => ({ email: `flood-${i}@example.com`, name: '', role: 'viewer', status: 'active', password_hash: hash?.password_hash, created_at: now, updated_at: now }))
+    const rows = Array.from({ length: FLOOD / 5 }, (_, i) => ({
+      email: `flood-${i}@example.com`,
+      name: '',
+      role: 'viewer',
+      status: 'active',
+      password_hash: hash?.password_hash,
+      created_at: now,
+      updated_at: now,
+    }))
     for (let i = 0; i < rows.length; i += 50) await db.knex('gantry_users').insert(rows.slice(i, i + 50))
   })
   after(async () => {
@@ -120,7 +138,9 @@ describe('a login flood (wrong passwords, many accounts and addresses)', functio
     expect(during.admin.length, 'probes made while the flood lasted').to.be.at.least(3)
     for (const answer of [...during.health, ...during.admin]) expect(answer.status).to.equal(200)
     const worst = { health: Math.max(...during.health.map((a) => a.ms)), admin: Math.max(...during.admin.map((a) => a.ms)) }
-    const report = `hash ${hashMs.toFixed(0)} ms; idle health ${median(idle.health).toFixed(1)} ms, admin ${median(idle.admin).toFixed(1)} ms; ` + `during the flood: health worst ${worst.health.toFixed(0)} ms, admin worst ${worst.admin.toFixed(0)} ms (${during.admin.length} probes)`
+    const report =
+      `hash ${hashMs.toFixed(0)} ms; idle health ${median(idle.health).toFixed(1)} ms, admin ${median(idle.admin).toFixed(1)} ms; ` +
+      `during the flood: health worst ${worst.health.toFixed(0)} ms, admin worst ${worst.admin.toFixed(0)} ms (${during.admin.length} probes)`
     expect(worst.health, report).to.be.below(bound(median(idle.health)))
     expect(worst.admin, report).to.be.below(bound(median(idle.admin)))
 

@@ -37,7 +37,9 @@ describe('login during a lockout (HTTP)', function () {
     expect(JSON.parse(wrong.body)).to.include({ code: 'INVALID_CREDENTIALS', detail: 'Wrong email or password.' })
     expect(right).to.deep.equal(wrong)
     expect(unknown).to.deep.equal(wrong)
-    expect(await metrics()).to.match(/gantry_logins_total\{outcome="invalid"\} 5\n/).and.not.match(/outcome="locked"/)
+    expect(await metrics())
+      .to.match(/gantry_logins_total\{outcome="invalid"\} 5\n/)
+      .and.not.match(/outcome="locked"/)
 
     const unlocked = await request(s.app).post(`/api/v1/admin/users/${USERS.operator}/unlock`).set('Authorization', `Bearer ${admin}`)
     expect(unlocked.body.lockedUntil).to.equal(null)

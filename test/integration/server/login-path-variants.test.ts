@@ -14,7 +14,15 @@ const WRONG = 'not the right passphrase'
 /** Spellings Express routes to POST /api/v1/auth/login (it matches case-insensitively, one trailing slash allowed). */
 const ROUTED = ['/API/v1/auth/login/', '/api/v1/auth/LOGIN', '/Api/V1/Auth/Login/?next=/x', '/api/v1/auth/login?x=1']
 /** Spellings it does not route there (the rate limiter would fold them onto the login path; the router does not). */
-const UNROUTED = ['//api/v1//auth/login', '/api/v1/auth/%6Cogin', '/api/v1/./auth/login', '/api/v1/auth/../auth/login', '/api/v1/auth/login//', '/api/v1/auth/login%2F', '/api/v1/auth%2Flogin']
+const UNROUTED = [
+  '//api/v1//auth/login',
+  '/api/v1/auth/%6Cogin',
+  '/api/v1/./auth/login',
+  '/api/v1/auth/../auth/login',
+  '/api/v1/auth/login//',
+  '/api/v1/auth/login%2F',
+  '/api/v1/auth%2Flogin',
+]
 
 interface Answer {
   status: number
@@ -42,11 +50,14 @@ describe('login path variants over HTTP', function () {
   /** POST a login to `path` exactly as written (no client-side normalisation). */
   const login = (path: string, email: string, from: string): Promise<Answer> =>
     new Promise((resolve, reject) => {
-      const req = httpRequest({ host: '127.0.0.1', port, method: 'POST', path, headers: { 'content-type': 'application/json', 'x-forwarded-for': from } }, (res) => {
-        let text = ''
-        res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk))
-        res.once('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: JSON.parse(text) as Answer['body'] }))
-      })
+      const req = httpRequest(
+        { host: '127.0.0.1', port, method: 'POST', path, headers: { 'content-type': 'application/json', 'x-forwarded-for': from } },
+        (res) => {
+          let text = ''
+          res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk))
+          res.once('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: JSON.parse(text) as Answer['body'] }))
+        },
+      )
       req.once('error', reject)
       req.end(JSON.stringify({ email, password: WRONG }))
     })

@@ -38,7 +38,12 @@ for (const dialect of DIALECTS) {
         ['login', request(server.app).post('/api/v1/auth/login').send({ email: USERS.viewer, password: PASSWORD })],
         ['me', request(server.app).get('/api/v1/auth/me').set(admin)],
         ['admin users', request(server.app).get('/api/v1/admin/users').set(admin)],
-        ['admin maintenance', request(server.app).get('/api/v1/admin/maintenance').set(await f.headers('viewer'))],
+        [
+          'admin maintenance',
+          request(server.app)
+            .get('/api/v1/admin/maintenance')
+            .set(await f.headers('viewer')),
+        ],
       ]
       for (const [name, res] of open) expect((await res).status, name).to.equal(200)
 
@@ -80,7 +85,10 @@ for (const dialect of DIALECTS) {
     })
 
     it('an operator turns it on and off; a viewer only reads it', async () => {
-      const viewer = await request(server.app).put('/api/v1/admin/maintenance').set(await f.headers('viewer')).send({})
+      const viewer = await request(server.app)
+        .put('/api/v1/admin/maintenance')
+        .set(await f.headers('viewer'))
+        .send({})
       expect(viewer.status).to.equal(403)
       expectProblem(viewer, 'FORBIDDEN')
       const operator = await f.headers('operator')

@@ -74,7 +74,12 @@ for (const [dialect, generated] of [
       for (let i = 0; i < generatedProbes.length; i += 1000) {
         adminToken = await s!.token('admin')
         const batch = generatedProbes.slice(i, i + 1000)
-        await run(batch.flatMap((probe) => [{ probe, credentials: true }, { probe, credentials: false }]))
+        await run(
+          batch.flatMap((probe) => [
+            { probe, credentials: true },
+            { probe, credentials: false },
+          ]),
+        )
       }
       const seconds = (Date.now() - started) / 1000
       console.log(`      ${count} requests (${handWritten.length} hand-written) in ${seconds.toFixed(1)} s on ${dialect}`)
@@ -82,10 +87,12 @@ for (const [dialect, generated] of [
       expect(count).to.be.at.least(dialect === 'sqlite' ? 10_000 : 500)
       // No request made the server log a failure of its own (a 5xx is logged with its cause).
       const errors = s!.logs.filter((line) => Number(line.level) >= 50)
-      expect(errors.map((line) => line.msg), 'error log lines').to.deep.equal([])
+      expect(
+        errors.map((line) => line.msg),
+        'error log lines',
+      ).to.deep.equal([])
       // The admin still logs in: nothing in the corpus broke the server's state for good.
       expect(await s!.services.sessions.login(USERS.admin, PASSWORD, { actor: 'test', permissions: [] })).to.have.property('accessToken')
     })
   })
 }
-

@@ -86,7 +86,11 @@ function parseExposition(text: string): Map<string, Family> {
     const key = `${name}${JSON.stringify(Object.entries(labels).sort())}`
     if (series.has(key)) fail('series repeated')
     series.add(key)
-    owner.samples.push({ name: name!, labels, value: /inf/i.test(valueText!) ? (valueText!.startsWith('-') ? -Infinity : Infinity) : /nan/i.test(valueText!) ? NaN : Number(valueText) })
+    owner.samples.push({
+      name: name!,
+      labels,
+      value: /inf/i.test(valueText!) ? (valueText!.startsWith('-') ? -Infinity : Infinity) : /nan/i.test(valueText!) ? NaN : Number(valueText),
+    })
   })
   for (const f of families.values()) if (f.type === 'histogram') checkHistogram(f)
   return families
@@ -142,7 +146,11 @@ function parseLabels(text: string, fail: (why: string) => never): Record<string,
 function checkHistogram(family: Family): void {
   const groups = new Map<string, { buckets: [number, number][]; count?: number }>()
   const groupOf = (labels: Readonly<Record<string, string>>) => {
-    const key = JSON.stringify(Object.entries(labels).filter(([name]) => name !== 'le').sort())
+    const key = JSON.stringify(
+      Object.entries(labels)
+        .filter(([name]) => name !== 'le')
+        .sort(),
+    )
     if (!groups.has(key)) groups.set(key, { buckets: [] })
     return groups.get(key)!
   }
@@ -155,7 +163,8 @@ function checkHistogram(family: Family): void {
   }
   for (const [key, { buckets, count }] of groups) {
     for (let i = 1; i < buckets.length; i++) {
-      if (!(buckets[i]![0] > buckets[i - 1]![0]) || buckets[i]![1] < buckets[i - 1]![1]) throw new Error(`${family.name}${key}: buckets not cumulative and ascending`)
+      if (!(buckets[i]![0] > buckets[i - 1]![0]) || buckets[i]![1] < buckets[i - 1]![1])
+        throw new Error(`${family.name}${key}: buckets not cumulative and ascending`)
     }
     const last = buckets[buckets.length - 1]
     if (!last || last[0] !== Infinity || last[1] !== count) throw new Error(`${family.name}${key}: no +Inf bucket equal to _count`)
@@ -164,7 +173,9 @@ function checkHistogram(family: Family): void {
 
 /** The value of one series, 0 when absent. */
 function valueOf(families: Map<string, Family>, name: string, labels: Record<string, string>): number {
-  const sample = [...families.values()].flatMap((family) => family.samples).find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
+  const sample = [...families.values()]
+    .flatMap((family) => family.samples)
+    .find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
   return sample?.value ?? 0
 }
 
@@ -178,12 +189,15 @@ describe('GET /metrics', function () {
     expect(res.headers['content-type']).to.match(/^text\/plain; version=0\.0\.4; charset=utf-8$/)
     return parseExposition(res.text)
   }
-  const routeLabels = (families: Map<string, Family>): string[] => [...new Set(families.get('gantry_http_requests_total')?.samples.map((x) => x.labels.route ?? '') ?? [])].sort()
+  const routeLabels = (families: Map<string, Family>): string[] =>
+    [...new Set(families.get('gantry_http_requests_total')?.samples.map((x) => x.labels.route ?? '') ?? [])].sort()
 
   before(async () => {
     // A small default rule (5 at once, 10/s after) and a lockout after 2 failures, so decisions and every
     // login outcome show up within a few requests; tests move the clock to refill the budget.
-    s = await createTestServer('sqlite', { environment: { rateLimits: { default: { limit: 600, window: '1m', burst: 5 } }, auth: { lockout: { maxFailures: 2, minutes: 15 } } } })
+    s = await createTestServer('sqlite', {
+      environment: { rateLimits: { default: { limit: 600, window: '1m', burst: 5 } }, auth: { lockout: { maxFailures: 2, minutes: 15 } } },
+    })
     admin = await s.token('admin')
     server = s.app.listen(0, '127.0.0.1')
   })
@@ -198,7 +212,18 @@ describe('GET /metrics', function () {
     const families = await scrape()
     expect(families.get('gantry_http_requests_total')?.type).to.equal('counter')
     expect(families.get('gantry_http_request_duration_seconds')?.type).to.equal('histogram')
-    for (const bad of ['x 1', 'x{a="1} 1\n', 'x{a="1"} one\n', 'x{a="1",a="2"} 1\n', '# TYPE x counter\n# TYPE x gauge\n', 'x 1\ny 1\nx{a="1"} 2\n', 'x 1\nx 2\n', 'x{a="\\q"} 1\n', 'x 1.2.3\n', 'x NaNa\n']) {
+    for (const bad of [
+      'x 1',
+      'x{a="1} 1\n',
+      'x{a="1"} one\n',
+      'x{a="1",a="2"} 1\n',
+      '# TYPE x counter\n# TYPE x gauge\n',
+      'x 1\ny 1\nx{a="1"} 2\n',
+      'x 1\nx 2\n',
+      'x{a="\\q"} 1\n',
+      'x 1.2.3\n',
+      'x NaNa\n',
+    ]) {
       expect(() => parseExposition(bad), bad).to.throw()
     }
   })
@@ -207,7 +232,10 @@ describe('GET /metrics', function () {
     // Refused as an address (a one-letter top-level domain), answered all the same under the template.
     await request(server).get('/api/v1/admin/users/x@y.z').set('Authorization', `Bearer ${admin}`).expect(400)
     await request(server).get('/api/v1/admin/users/nobody@example.com').set('Authorization', `Bearer ${admin}`).expect(404)
-    await request(server).get(`/api/v1/admin/users/${encodeURIComponent(USERS.viewer)}`).set('Authorization', `Bearer ${admin}`).expect(200)
+    await request(server)
+      .get(`/api/v1/admin/users/${encodeURIComponent(USERS.viewer)}`)
+      .set('Authorization', `Bearer ${admin}`)
+      .expect(200)
     const families = await scrape()
     expect(valueOf(families, 'gantry_http_requests_total', { route: '/api/v1/admin/users/:email', method: 'GET', status: '400' })).to.equal(1)
     expect(valueOf(families, 'gantry_http_requests_total', { route: '/api/v1/admin/users/:email', method: 'GET', status: '404' })).to.equal(1)
@@ -225,21 +253,39 @@ describe('GET /metrics', function () {
     await request(server).get('/no/such/route').expect(404)
     await request(server).get('/api/v1/admin/users/nobody@example.com').set('Authorization', `Bearer ${admin}`).expect(404)
     const before = await scrape()
-    const seriesBefore = before.get('gantry_http_requests_total')!.samples.map((x) => JSON.stringify(x.labels)).sort()
+    const seriesBefore = before
+      .get('gantry_http_requests_total')!
+      .samples.map((x) => JSON.stringify(x.labels))
+      .sort()
     for (let i = 0; i < 1000; i += 5) {
       s.clock.advance(500) // the default rule's burst refilled (5 at 10/s), the token still valid after all
       await Promise.all(
         [0, 1, 2, 3, 4].map(async (j) => {
           const noise = randomBytes(6).toString('hex')
-          const path = [`/${noise}`, `/api/v1/${noise}`, `/api/v1/admin/${noise}/x`, `/api/v1/admin/users/${noise}@example.com`, `/api/health/${noise}`, `/metrics/${noise}`][(i + j) % 6]!
+          const path = [
+            `/${noise}`,
+            `/api/v1/${noise}`,
+            `/api/v1/admin/${noise}/x`,
+            `/api/v1/admin/users/${noise}@example.com`,
+            `/api/health/${noise}`,
+            `/metrics/${noise}`,
+          ][(i + j) % 6]!
           const res = await request(server).get(path).set('Authorization', `Bearer ${admin}`)
           expect(res.status, path).to.equal(404)
         }),
       )
     }
     const after = await scrape()
-    expect(after.get('gantry_http_requests_total')!.samples.map((x) => JSON.stringify(x.labels)).sort()).to.deep.equal(seriesBefore)
-    expect(valueOf(after, 'gantry_http_requests_total', { route: 'unmatched', method: 'GET', status: '404' }) - valueOf(before, 'gantry_http_requests_total', { route: 'unmatched', method: 'GET', status: '404' })).to.equal(833)
+    expect(
+      after
+        .get('gantry_http_requests_total')!
+        .samples.map((x) => JSON.stringify(x.labels))
+        .sort(),
+    ).to.deep.equal(seriesBefore)
+    expect(
+      valueOf(after, 'gantry_http_requests_total', { route: 'unmatched', method: 'GET', status: '404' }) -
+        valueOf(before, 'gantry_http_requests_total', { route: 'unmatched', method: 'GET', status: '404' }),
+    ).to.equal(833)
     expect(routeLabels(after)).to.deep.equal(routeLabels(before))
   })
 
@@ -261,7 +307,12 @@ describe('GET /metrics', function () {
     const families = await scrape()
     expect(families.get('gantry_logins_total')?.type).to.equal('counter')
     const outcome = (name: string) => valueOf(families, 'gantry_logins_total', { outcome: name })
-    expect({ success: outcome('success'), invalid: outcome('invalid'), throttled: outcome('throttled'), error: outcome('error') }).to.deep.equal({ success: 1, invalid: 5, throttled: 1, error: 0 })
+    expect({ success: outcome('success'), invalid: outcome('invalid'), throttled: outcome('throttled'), error: outcome('error') }).to.deep.equal({
+      success: 1,
+      invalid: 5,
+      throttled: 1,
+      error: 0,
+    })
     expect(families.get('gantry_logins_total')?.samples.map((x) => x.labels.outcome)).to.not.include('locked')
   })
 
@@ -269,9 +320,14 @@ describe('GET /metrics', function () {
     const before = await scrape()
     for (let i = 0; i < 8; i++) await request(server).get('/api/v1/auth/me').set('Authorization', `Bearer ${admin}`)
     const families = await scrape()
-    const delta = (result: string) => valueOf(families, 'gantry_ratelimit_decisions_total', { rule: 'default', result }) - valueOf(before, 'gantry_ratelimit_decisions_total', { rule: 'default', result })
+    const delta = (result: string) =>
+      valueOf(families, 'gantry_ratelimit_decisions_total', { rule: 'default', result }) -
+      valueOf(before, 'gantry_ratelimit_decisions_total', { rule: 'default', result })
     expect({ admitted: delta('admitted'), refused: delta('refused') }).to.deep.equal({ admitted: 5, refused: 3 })
-    expect(valueOf(families, 'gantry_http_requests_total', { route: 'unmatched', method: 'GET', status: '429' }) + valueOf(families, 'gantry_http_requests_total', { route: '/api/v1/auth/me', method: 'GET', status: '429' })).to.be.at.least(3)
+    expect(
+      valueOf(families, 'gantry_http_requests_total', { route: 'unmatched', method: 'GET', status: '429' }) +
+        valueOf(families, 'gantry_http_requests_total', { route: '/api/v1/auth/me', method: 'GET', status: '429' }),
+    ).to.be.at.least(3)
     // Scrapes themselves are exempt: they spend no budget and are never refused.
     for (let i = 0; i < 10; i++) await request(server).get('/metrics').expect(200)
   })
@@ -290,7 +346,9 @@ describe('GET /metrics', function () {
     expect(families.get('gantry_process_cpu_user_seconds_total')?.type).to.equal('counter')
     const held = await knex.client.acquireConnection()
     try {
-      expect(valueOf(parseExposition(await metrics.registry.metrics()), 'gantry_db_pool_used', {})).to.equal(pool!.numUsed()).and.at.least(1)
+      expect(valueOf(parseExposition(await metrics.registry.metrics()), 'gantry_db_pool_used', {}))
+        .to.equal(pool!.numUsed())
+        .and.at.least(1)
     } finally {
       await knex.client.releaseConnection(held)
     }

@@ -112,7 +112,11 @@ describe('GET /api/openapi.json', function () {
     expect(permissions).to.include.members(['users:read', 'users:write', 'roles:write', 'apikeys:write', 'audit:read'])
     const keys = new Map<string, string>()
     for (const permission of permissions) {
-      const res = await request(server).post('/api/v1/admin/api-keys').set('Authorization', `Bearer ${admin}`).send({ name: `only ${permission}`, owner: USERS.admin, scopes: [permission] }).expect(201)
+      const res = await request(server)
+        .post('/api/v1/admin/api-keys')
+        .set('Authorization', `Bearer ${admin}`)
+        .send({ name: `only ${permission}`, owner: USERS.admin, scopes: [permission] })
+        .expect(201)
       keys.set(permission, (res.body as { key: string }).key)
     }
     for (const { path, method, op } of operations) {
@@ -120,7 +124,13 @@ describe('GET /api/openapi.json', function () {
       if (!permission) continue
       const where = `${method} ${path} (${permission})`
       // Targets that do not exist and an empty body: the permission is checked before either, and nothing changes.
-      const call = (key: string) => request(server)[method as 'get'](pathWith(path, 'nobody@example.com')).set('X-API-Key', key).type('json').send(method === 'get' || method === 'delete' ? undefined : '{}')
+      const call = (key: string) => {
+        const agent = request(server)
+        return agent[method as 'get'](pathWith(path, 'nobody@example.com'))
+          .set('X-API-Key', key)
+          .type('json')
+          .send(method === 'get' || method === 'delete' ? undefined : '{}')
+      }
       const allowed = await call(keys.get(permission)!)
       expect(allowed.status, `${where} with its own scope: ${allowed.text.slice(0, 200)}`).to.not.be.oneOf([401, 403])
       expect(allowed.status, where).to.be.below(500)

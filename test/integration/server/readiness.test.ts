@@ -53,7 +53,8 @@ describe('readiness: GET /api/health/ready', function () {
     writeFileSync(join(workspace.root, 'package.json'), JSON.stringify({ type: 'module' }))
     mkdirSync(workspace.migrations.directory, { recursive: true })
     const file = join(workspace.migrations.directory, '20260101000000_widgets.js')
-    const original = 'export async function up(knex) { await knex.schema.createTable("widgets", (t) => t.increments()) }\nexport async function down(knex) { await knex.schema.dropTable("widgets") }\n'
+    const original =
+      'export async function up(knex) { await knex.schema.createTable("widgets", (t) => t.increments()) }\nexport async function down(knex) { await knex.schema.dropTable("widgets") }\n'
     writeFileSync(file, original)
     await workspaceMigrator(await s.runtime.database(), workspace.migrations, { actor: 'test' }).latest()
     expect((await ready(s)).checks['migrations:status']).to.include({ status: 'pass' })

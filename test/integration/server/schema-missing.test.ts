@@ -29,7 +29,13 @@ for (const dialect of DIALECTS) {
     const apiKey = generateApiKey('development').key
     const calls: readonly [string, () => Test][] = [
       ['POST /api/v1/auth/login', () => request(s.app).post('/api/v1/auth/login').send({ email: USERS.admin, password: PASSWORD })],
-      ['POST /api/v1/auth/refresh', () => request(s.app).post('/api/v1/auth/refresh').send({ refreshToken: `grt_${'a'.repeat(32)}` })],
+      [
+        'POST /api/v1/auth/refresh',
+        () =>
+          request(s.app)
+            .post('/api/v1/auth/refresh')
+            .send({ refreshToken: `grt_${'a'.repeat(32)}` }),
+      ],
       ['GET /api/v1/auth/me with an API key', () => request(s.app).get('/api/v1/auth/me').set('X-API-Key', apiKey)],
       ['GET /api/v1/admin/users with an API key', () => request(s.app).get('/api/v1/admin/users').set('X-API-Key', apiKey)],
     ]

@@ -17,7 +17,10 @@ export const userScenarios: Scenario[] = [
     check: async (res, f) => {
       expect(res.body.data).to.have.length(2)
       expect(res.body.data[0]).to.have.keys('id', 'email', 'name', 'role', 'status', 'lockedUntil', 'lastLoginAt', 'createdAt', 'updatedAt')
-      const next = await request(f.server.app).get('/api/v1/admin/users').query({ limit: '2', cursor: res.body.nextCursor }).set(await f.headers('admin'))
+      const next = await request(f.server.app)
+        .get('/api/v1/admin/users')
+        .query({ limit: '2', cursor: res.body.nextCursor })
+        .set(await f.headers('admin'))
       expect(next.status).to.equal(200)
       expect(next.body.data[0].id).to.be.greaterThan(res.body.data[1].id)
     },
@@ -34,8 +37,26 @@ export const userScenarios: Scenario[] = [
       expect(res.body.data.every((u: { role: string }) => u.role === 'operator')).to.equal(true)
     },
   },
-  { name: 'refuses a limit out of range', method: 'get', path: '/users', who: 'admin', query: { limit: '0' }, status: 400, code: 'INVALID_INPUT', errors: ['limit'] },
-  { name: 'refuses an unknown query field', method: 'get', path: '/users', who: 'admin', query: { colour: 'red' }, status: 400, code: 'INVALID_INPUT', errors: ['colour'] },
+  {
+    name: 'refuses a limit out of range',
+    method: 'get',
+    path: '/users',
+    who: 'admin',
+    query: { limit: '0' },
+    status: 400,
+    code: 'INVALID_INPUT',
+    errors: ['limit'],
+  },
+  {
+    name: 'refuses an unknown query field',
+    method: 'get',
+    path: '/users',
+    who: 'admin',
+    query: { colour: 'red' },
+    status: 400,
+    code: 'INVALID_INPUT',
+    errors: ['colour'],
+  },
   { name: 'refuses a cursor it did not make', method: 'get', path: '/users', who: 'admin', query: { cursor: 'garbage' }, status: 400, code: 'INVALID_INPUT' },
   {
     name: 'creates a user with a generated password, shown in this answer only',
@@ -48,7 +69,9 @@ export const userScenarios: Scenario[] = [
       expect(res.body.user).to.include({ email: 'new.hire@example.com', role: 'operator', status: 'active' })
       const password = res.body.password as string
       expect(password).to.have.length.greaterThan(11)
-      const shown = await request(f.server.app).get('/api/v1/admin/users/new.hire@example.com').set(await f.headers('admin'))
+      const shown = await request(f.server.app)
+        .get('/api/v1/admin/users/new.hire@example.com')
+        .set(await f.headers('admin'))
       const audit = await f.server.services.audit.list(local, { action: 'users.create' })
       for (const elsewhere of [JSON.stringify(shown.body), JSON.stringify(audit), JSON.stringify(f.server.logs)]) expect(elsewhere).to.not.include(password)
       expect(audit.data[0]?.actor).to.match(/^user:\d+$/)
@@ -56,19 +79,89 @@ export const userScenarios: Scenario[] = [
       expect(login.status).to.equal(200)
     },
   },
-  { name: 'creates a user with a given password, returning none', method: 'post', path: '/users', who: 'admin', body: { email: 'given@example.com', password: STRONG }, status: 201, check: (res) => expect(res.body).to.have.keys('user') },
-  { name: 'refuses a bad email and an unknown field', method: 'post', path: '/users', who: 'admin', body: { email: 'not-an-email', generatePassword: true, admin: true }, status: 400, code: 'INVALID_INPUT', errors: ['email', 'admin'] },
-  { name: 'refuses a weak password', method: 'post', path: '/users', who: 'admin', body: { email: 'weak@example.com', password: 'short' }, status: 400, code: 'PASSWORD_POLICY' },
+  {
+    name: 'creates a user with a given password, returning none',
+    method: 'post',
+    path: '/users',
+    who: 'admin',
+    body: { email: 'given@example.com', password: STRONG },
+    status: 201,
+    check: (res) => expect(res.body).to.have.keys('user'),
+  },
+  {
+    name: 'refuses a bad email and an unknown field',
+    method: 'post',
+    path: '/users',
+    who: 'admin',
+    body: { email: 'not-an-email', generatePassword: true, admin: true },
+    status: 400,
+    code: 'INVALID_INPUT',
+    errors: ['email', 'admin'],
+  },
+  {
+    name: 'refuses a weak password',
+    method: 'post',
+    path: '/users',
+    who: 'admin',
+    body: { email: 'weak@example.com', password: 'short' },
+    status: 400,
+    code: 'PASSWORD_POLICY',
+  },
   {
     name: 'refuses a new user without a password, naming the body fields',
-    method: 'post', path: '/users', who: 'admin', body: { email: 'nopassword@example.com' }, status: 400, code: 'MISSING_INPUT',
+    method: 'post',
+    path: '/users',
+    who: 'admin',
+    body: { email: 'nopassword@example.com' },
+    status: 400,
+    code: 'MISSING_INPUT',
     check: (res) => expect(res.body.hint).to.equal('Send "password", or "generatePassword": true.'),
   },
-  { name: 'refuses an email that exists', method: 'post', path: '/users', who: 'admin', body: { email: USERS.viewer, generatePassword: true }, status: 409, code: 'USER_EXISTS' },
-  { name: 'refuses an unknown role', method: 'post', path: '/users', who: 'admin', body: { email: 'norole@example.com', role: 'wizard', generatePassword: true }, status: 404, code: 'ROLE_NOT_FOUND' },
-  { name: 'refuses a body that is not JSON', method: 'post', path: '/users', who: 'admin', headers: { 'Content-Type': 'text/plain' }, body: 'email=x', status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
-  { name: 'shows one user, the email normalised', method: 'get', path: '/users/VIEWER%40Example.com', who: 'admin', status: 200, check: (res) => expect(res.body).to.include({ email: USERS.viewer, role: 'viewer' }).and.not.have.any.keys('passwordHash', 'password_hash', 'password') },
-  { name: 'refuses a malformed email in the path', method: 'get', path: '/users/not-an-email', who: 'admin', status: 400, code: 'INVALID_INPUT', errors: ['email'] },
+  {
+    name: 'refuses an email that exists',
+    method: 'post',
+    path: '/users',
+    who: 'admin',
+    body: { email: USERS.viewer, generatePassword: true },
+    status: 409,
+    code: 'USER_EXISTS',
+  },
+  {
+    name: 'refuses an unknown role',
+    method: 'post',
+    path: '/users',
+    who: 'admin',
+    body: { email: 'norole@example.com', role: 'wizard', generatePassword: true },
+    status: 404,
+    code: 'ROLE_NOT_FOUND',
+  },
+  {
+    name: 'refuses a body that is not JSON',
+    method: 'post',
+    path: '/users',
+    who: 'admin',
+    headers: { 'Content-Type': 'text/plain' },
+    body: 'email=x',
+    status: 415,
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+  },
+  {
+    name: 'shows one user, the email normalised',
+    method: 'get',
+    path: '/users/VIEWER%40Example.com',
+    who: 'admin',
+    status: 200,
+    check: (res) => expect(res.body).to.include({ email: USERS.viewer, role: 'viewer' }).and.not.have.any.keys('passwordHash', 'password_hash', 'password'),
+  },
+  {
+    name: 'refuses a malformed email in the path',
+    method: 'get',
+    path: '/users/not-an-email',
+    who: 'admin',
+    status: 400,
+    code: 'INVALID_INPUT',
+    errors: ['email'],
+  },
   {
     name: "updates a user's name and role",
     method: 'patch',
@@ -80,11 +173,44 @@ export const userScenarios: Scenario[] = [
     check: (res) => expect(res.body).to.include({ name: 'Renamed', role: 'operator' }),
   },
   { name: 'refuses a patch that changes nothing', method: 'patch', path: `/users/${USERS.viewer}`, who: 'admin', body: {}, status: 400, code: 'INVALID_INPUT' },
-  { name: 'refuses a patch with an unknown field', method: 'patch', path: `/users/${USERS.viewer}`, who: 'admin', body: { name: 'x', status: 'disabled' }, status: 400, code: 'INVALID_INPUT', errors: ['status'] },
-  { name: 'refuses to demote the last admin', method: 'patch', path: `/users/${USERS.admin}`, who: 'admin', body: { role: 'viewer' }, status: 409, code: 'LAST_ADMIN' },
-  { name: 'deletes a user', method: 'delete', path: (v) => `/users/${v.email}`, who: 'admin', setup: async (f) => ({ email: await f.user('gone') }), status: 200, check: (res, _f, v) => expect(res.body.deleted.email).to.equal(v.email) },
+  {
+    name: 'refuses a patch with an unknown field',
+    method: 'patch',
+    path: `/users/${USERS.viewer}`,
+    who: 'admin',
+    body: { name: 'x', status: 'disabled' },
+    status: 400,
+    code: 'INVALID_INPUT',
+    errors: ['status'],
+  },
+  {
+    name: 'refuses to demote the last admin',
+    method: 'patch',
+    path: `/users/${USERS.admin}`,
+    who: 'admin',
+    body: { role: 'viewer' },
+    status: 409,
+    code: 'LAST_ADMIN',
+  },
+  {
+    name: 'deletes a user',
+    method: 'delete',
+    path: (v) => `/users/${v.email}`,
+    who: 'admin',
+    setup: async (f) => ({ email: await f.user('gone') }),
+    status: 200,
+    check: (res, _f, v) => expect(res.body.deleted.email).to.equal(v.email),
+  },
   { name: 'refuses to delete the last admin', method: 'delete', path: `/users/${USERS.admin}`, who: 'admin', status: 409, code: 'LAST_ADMIN' },
-  { name: 'disables a user', method: 'post', path: (v) => `/users/${v.email}/disable`, who: 'admin', setup: async (f) => ({ email: await f.user('off') }), status: 200, check: (res) => expect(res.body.status).to.equal('disabled') },
+  {
+    name: 'disables a user',
+    method: 'post',
+    path: (v) => `/users/${v.email}/disable`,
+    who: 'admin',
+    setup: async (f) => ({ email: await f.user('off') }),
+    status: 200,
+    check: (res) => expect(res.body.status).to.equal('disabled'),
+  },
   {
     name: 'enables a disabled user',
     method: 'post',
@@ -123,17 +249,30 @@ export const userScenarios: Scenario[] = [
     status: 200,
     check: (res) => expect(res.body.password).to.be.a('string').with.length.greaterThan(11),
   },
-  { name: 'refuses a password and a generated one at once', method: 'post', path: `/users/${USERS.viewer}/password`, who: 'admin', body: { password: STRONG, generatePassword: true }, status: 400, code: 'INVALID_INPUT' },
+  {
+    name: 'refuses a password and a generated one at once',
+    method: 'post',
+    path: `/users/${USERS.viewer}/password`,
+    who: 'admin',
+    body: { password: STRONG, generatePassword: true },
+    status: 400,
+    code: 'INVALID_INPUT',
+  },
   {
     name: 'refuses a set-password without a password, naming the body fields (not the CLI flags)',
-    method: 'post', path: `/users/${USERS.viewer}/password`, who: 'admin', body: {}, status: 400, code: 'MISSING_INPUT',
+    method: 'post',
+    path: `/users/${USERS.viewer}/password`,
+    who: 'admin',
+    body: {},
+    status: 400,
+    code: 'MISSING_INPUT',
     check: (res) => {
       expect(res.body.input).to.deep.equal({ fields: ['password', 'generatePassword'], reason: 'password-missing' })
       expect(res.body.hint).to.equal('Send "password", or "generatePassword": true.')
     },
   },
   {
-    name: "issues a script token acting as the user, shown in this answer only",
+    name: 'issues a script token acting as the user, shown in this answer only',
     method: 'post',
     path: `/users/${USERS.viewer}/tokens`,
     who: 'admin',
@@ -148,9 +287,25 @@ export const userScenarios: Scenario[] = [
       expect(JSON.stringify(audit)).to.not.include(res.body.token)
     },
   },
-  { name: 'an operator issues no token beyond its own permissions', method: 'post', path: `/users/${USERS.admin}/tokens`, who: 'operator', body: {}, status: 403, code: 'FORBIDDEN' },
+  {
+    name: 'an operator issues no token beyond its own permissions',
+    method: 'post',
+    path: `/users/${USERS.admin}/tokens`,
+    who: 'operator',
+    body: {},
+    status: 403,
+    code: 'FORBIDDEN',
+  },
   { name: 'an operator issues a token for a viewer', method: 'post', path: `/users/${USERS.viewer}/tokens`, who: 'operator', body: {}, status: 201 },
-  { name: 'refuses a token lifetime over 30 days', method: 'post', path: `/users/${USERS.viewer}/tokens`, who: 'admin', body: { ttl: '31d' }, status: 400, code: 'INVALID_INPUT' },
+  {
+    name: 'refuses a token lifetime over 30 days',
+    method: 'post',
+    path: `/users/${USERS.viewer}/tokens`,
+    who: 'admin',
+    body: { ttl: '31d' },
+    status: 400,
+    code: 'INVALID_INPUT',
+  },
   {
     name: 'revokes every session of a user',
     method: 'delete',

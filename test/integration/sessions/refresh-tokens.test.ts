@@ -42,7 +42,13 @@ for (const dialect of DIALECTS) {
     const newUser = async (): Promise<number> => {
       userCount++
       await k('gantry_users').insert({ email: `u${userCount}@example.test`, role: 'admin', created_at: START, updated_at: START })
-      return Number((await k('gantry_users').where({ email: `u${userCount}@example.test` }).first('id')).id)
+      return Number(
+        (
+          await k('gantry_users')
+            .where({ email: `u${userCount}@example.test` })
+            .first('id')
+        ).id,
+      )
     }
     const rowsOf = (familyId: string) => familyRows(k, familyId)
 
@@ -97,7 +103,8 @@ for (const dialect of DIALECTS) {
 
     it('refuses an unknown or malformed token without touching anything', async () => {
       expect(await refusal(service.rotate('grt_' + 'A'.repeat(32)))).to.equal('unknown')
-      for (const bad of ['', 'grt_', 'grt_short', 'x'.repeat(36), `grt_${'A'.repeat(31)}!`, `grt_${'A'.repeat(33)}`]) expect(await refusal(service.rotate(bad))).to.equal('malformed')
+      for (const bad of ['', 'grt_', 'grt_short', 'x'.repeat(36), `grt_${'A'.repeat(31)}!`, `grt_${'A'.repeat(33)}`])
+        expect(await refusal(service.rotate(bad))).to.equal('malformed')
     })
 
     it('a replay after the 10 s window revokes the whole family: the live successor stops working', async () => {
@@ -163,11 +170,17 @@ for (const dialect of DIALECTS) {
         const first = await service.issue(user, 0)
         const second = await service.rotate(first.token)
         clock.advance(10_001)
-        const results = await Promise.allSettled([...Array.from({ length: 5 }, () => service.rotate(second.token)), ...Array.from({ length: 5 }, () => service.rotate(first.token))])
+        const results = await Promise.allSettled([
+          ...Array.from({ length: 5 }, () => service.rotate(second.token)),
+          ...Array.from({ length: 5 }, () => service.rotate(first.token)),
+        ])
         const rows = await rowsOf(first.familyId)
-        expect(rows.filter((r) => !r.revoked), `round ${round}`).to.deep.equal([])
+        expect(
+          rows.filter((r) => !r.revoked),
+          `round ${round}`,
+        ).to.deep.equal([])
         for (const r of results) if (r.status === 'fulfilled') expect(await refusal(service.rotate(r.value.token))).to.equal('revoked')
-        for (const r of results) if (r.status === "rejected") expect(r.reason, String(r.reason?.stack)).to.be.instanceOf(GantryError)
+        for (const r of results) if (r.status === 'rejected') expect(r.reason, String(r.reason?.stack)).to.be.instanceOf(GantryError)
       }
     })
 

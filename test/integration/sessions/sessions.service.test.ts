@@ -84,11 +84,16 @@ for (const dialect of DIALECTS) {
       expect((await rejection(sessions().revokeUserSessions(client, 'op@example.com'))).code).to.equal('FORBIDDEN')
     })
 
-    it('every end of a user\'s sessions (revoke, disable, new password) is announced after it commits; an instance told forgets the user at once', async () => {
+    it("every end of a user's sessions (revoke, disable, new password) is announced after it commits; an instance told forgets the user at once", async () => {
       const other = createServices({ knex: f.db.knex, clock: f.clock, auth: AUTH, environmentName: 'test' }).sessions
       const heard: AccessChange[] = []
       // Another instance hears it as the runtime delivers it over Redis: by the id, once the change is in the database.
-      const announcing = createServices({ knex: f.db.knex, clock: f.clock, auth: AUTH, environmentName: 'test', onAccessChanged: async (change) => {
+      const announcing = createServices({
+        knex: f.db.knex,
+        clock: f.clock,
+        auth: AUTH,
+        environmentName: 'test',
+        onAccessChanged: async (change) => {
           heard.push(change)
           other.forget(change)
         },
@@ -126,7 +131,9 @@ for (const dialect of DIALECTS) {
       const missing = await rejection(noSecret.issueScriptToken(f.ctx, 'op@example.com'))
       expect(missing.code).to.equal('AUTH_SECRET_MISSING')
       expect((missing as unknown as { exit: number; hint: string }).exit).to.equal(2)
-      expect((missing as unknown as { hint: string }).hint).to.contain('GANTRY_AUTH_SECRET').and.contain('.env.qa')
+      expect((missing as unknown as { hint: string }).hint)
+        .to.contain('GANTRY_AUTH_SECRET')
+        .and.contain('.env.qa')
       expect((await rejection(noSecret.login('op@example.com', STRONG, client))).code).to.equal('AUTH_SECRET_MISSING')
 
       const rows = await f.db.knex('gantry_audit_log').where({ action: 'tokens.issue' })
@@ -143,7 +150,8 @@ for (const dialect of DIALECTS) {
       expect(everything).to.contain('tokens.issue').and.contain('tokens.revoke')
       expect(everything).to.not.contain('$argon2').and.not.contain('grt_').and.not.contain('eyJ')
       const hashes = (await f.db.knex('gantry_refresh_tokens').select('token_hash')).map((r: { token_hash: string }) => r.token_hash)
-      for (const secret of [login.accessToken, login.refreshToken, refreshed.accessToken, refreshed.refreshToken, issued.token, ...hashes]) expect(everything).to.not.contain(secret)
+      for (const secret of [login.accessToken, login.refreshToken, refreshed.accessToken, refreshed.refreshToken, issued.token, ...hashes])
+        expect(everything).to.not.contain(secret)
     })
   })
 }

@@ -26,7 +26,8 @@ for (const dialect of DIALECTS) {
     const keys = () => f.services.signingKeys
     const sessions = () => f.services.sessions
     /** Another service layer over the same database, as another server process would build it. */
-    const instance = (knex: Knex = f.db.knex, auth: Parameters<typeof createServices>[0]['auth'] = AUTH): Services => createServices({ knex, clock: f.clock, auth, environmentName: 'test' })
+    const instance = (knex: Knex = f.db.knex, auth: Parameters<typeof createServices>[0]['auth'] = AUTH): Services =>
+      createServices({ knex, clock: f.clock, auth, environmentName: 'test' })
     /** A second connection pool to the same database: really concurrent with the first. */
     const secondPool = (): Knex => (extra ??= knexFactory((f.db.knex.client as { config: Knex.Config }).config))
     const rows = () => f.db.knex('gantry_signing_keys').orderBy('generation')
@@ -49,7 +50,9 @@ for (const dialect of DIALECTS) {
       const k1 = kidOf(first.accessToken)
       expect(k1).to.be.a('string').and.equal(kidOf(script.token))
       expect(decodeProtectedHeader(first.accessToken)).to.deep.equal({ alg: 'EdDSA', typ: 'at+jwt', kid: k1 })
-      expect((await keys().list(f.ctx)).data).to.deep.equal([{ kid: k1, alg: 'EdDSA', state: 'current', createdAt: new Date(f.clock.now()).toISOString(), retiredAt: null, verifiesUntil: null }])
+      expect((await keys().list(f.ctx)).data).to.deep.equal([
+        { kid: k1, alg: 'EdDSA', state: 'current', createdAt: new Date(f.clock.now()).toISOString(), retiredAt: null, verifiesUntil: null },
+      ])
 
       f.clock.advance(60_000)
       const rotated = await keys().rotate(f.ctx)
@@ -57,7 +60,9 @@ for (const dialect of DIALECTS) {
       expect(k2).to.not.equal(k1)
       expect(rotated.previous).to.include({ kid: k1, state: 'previous', retiredAt: new Date(f.clock.now()).toISOString() })
       const verifiesUntil = Date.parse(rotated.previous?.verifiesUntil ?? '')
-      expect(verifiesUntil - f.clock.now()).to.be.at.least(DAY).and.at.most(DAY + 2 * 60_000)
+      expect(verifiesUntil - f.clock.now())
+        .to.be.at.least(DAY)
+        .and.at.most(DAY + 2 * 60_000)
 
       expect((await sessions().verifyAccess(first.accessToken)).sub).to.equal((await sessions().verifyAccess(script.token)).sub)
       const second = await sessions().login('op@example.com', STRONG, client)
@@ -135,7 +140,8 @@ for (const dialect of DIALECTS) {
       expect(results.map((r) => r.status)).to.deep.equal(Array(20).fill('fulfilled'))
       expect(reads).to.equal(1)
       const [, payload, signature] = after.accessToken.split('.')
-      for (let i = 0; i < 10; i++) await rejection(other.sessions.verifyAccess(`${b64({ alg: 'EdDSA', typ: 'at+jwt', kid: `unknown-${i}` })}.${payload}.${signature}`))
+      for (let i = 0; i < 10; i++)
+        await rejection(other.sessions.verifyAccess(`${b64({ alg: 'EdDSA', typ: 'at+jwt', kid: `unknown-${i}` })}.${payload}.${signature}`))
       expect(reads).to.equal(1)
       // Its own new tokens carry the new kid within the second too.
       f.clock.advance(1000)

@@ -35,7 +35,11 @@ describe('cli: health output', () => {
 
   it('waits until ready, counting errors that say "not reachable" as not ready', async () => {
     const clock = fakeTime()
-    const answers = [() => Promise.reject(new GantryError('SERVER_UNREACHABLE', 'GET x: connection refused.')), () => Promise.resolve(doc(false)), () => Promise.resolve(doc(true))]
+    const answers = [
+      () => Promise.reject(new GantryError('SERVER_UNREACHABLE', 'GET x: connection refused.')),
+      () => Promise.resolve(doc(false)),
+      () => Promise.resolve(doc(true)),
+    ]
     const outcome = await waitUntilReady({ probe: () => (answers.shift() ?? (() => Promise.resolve(doc(true))))(), seconds: 10, random: () => 1, ...clock })
     expect(outcome.result?.ready).to.equal(true)
     expect(clock.sleeps).to.deep.equal([250, 500])
@@ -51,14 +55,21 @@ describe('cli: health output', () => {
     expect(clock.now()).to.equal(2000)
     expect(probes).to.equal(5)
 
-    const refused = await waitUntilReady({ probe: () => Promise.reject(new GantryError('SERVER_UNREACHABLE', 'GET x: connection refused.')), seconds: 1, ...fakeTime() })
+    const refused = await waitUntilReady({
+      probe: () => Promise.reject(new GantryError('SERVER_UNREACHABLE', 'GET x: connection refused.')),
+      seconds: 1,
+      ...fakeTime(),
+    })
     expect(refused).to.deep.equal({ result: undefined, reason: 'GET x: connection refused' })
   })
 
   it('stops at once on an error waiting cannot fix', async () => {
     const clock = fakeTime()
     const wait = waitUntilReady({ probe: () => Promise.reject(new GantryError('INVALID_INPUT', 'bad CA file')), seconds: 60, ...clock })
-    await wait.then(() => expect.fail('should reject'), (err: GantryError) => expect(err.code).to.equal('INVALID_INPUT'))
+    await wait.then(
+      () => expect.fail('should reject'),
+      (err: GantryError) => expect(err.code).to.equal('INVALID_INPUT'),
+    )
     expect(clock.sleeps).to.deep.equal([])
   })
 

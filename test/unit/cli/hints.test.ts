@@ -16,7 +16,10 @@ describe('hints: one core error, worded by each door', () => {
       http: 'Send "password", or "generatePassword": true.',
     },
     {
-      err: new GantryError('INVALID_INPUT', 'Rule "a" counts by ip.', { hint: 'Name a rule keyed on user, or none.', details: inputProblem(['rule'], 'rule-key-mismatch', { subjectType: 'user' }) }),
+      err: new GantryError('INVALID_INPUT', 'Rule "a" counts by ip.', {
+        hint: 'Name a rule keyed on user, or none.',
+        details: inputProblem(['rule'], 'rule-key-mismatch', { subjectType: 'user' }),
+      }),
       cli: 'Pass --rule NAME of a rule keyed on user, or leave --rule out.',
       http: 'Send a "rule" keyed on user, or "*".',
     },
@@ -39,7 +42,7 @@ describe('hints: one core error, worded by each door', () => {
     })
   }
 
-  it('without an input problem: the error\'s own hint, else the CLI\'s default for the code; a flag-free core catalog', () => {
+  it("without an input problem: the error's own hint, else the CLI's default for the code; a flag-free core catalog", () => {
     expect(cliHint(new GantryError('FILE_EXISTS', 'x exists.', { hint: 'Pick another name.' }))).to.equal('Pick another name.')
     expect(cliHint(new GantryError('FILE_EXISTS', 'x exists.'))).to.equal('Pass --force to overwrite it.')
     expect(new GantryError('FILE_EXISTS', 'x exists.').hint).to.equal(undefined)

@@ -6,12 +6,7 @@ import { createUi, type Ui } from '../../../src/cli/ui.js'
 import { GantryError } from '../../../src/core/errors.js'
 
 /** Every character a terminal acts on: C0, DEL, C1, the bidi embeddings/overrides and isolates. */
-const CONTROLS = [
-  ...range(0x00, 0x1f),
-  ...range(0x7f, 0x9f),
-  ...range(0x202a, 0x202e),
-  ...range(0x2066, 0x2069),
-].map((code) => String.fromCharCode(code))
+const CONTROLS = [...range(0x00, 0x1f), ...range(0x7f, 0x9f), ...range(0x202a, 0x202e), ...range(0x2066, 0x2069)].map((code) => String.fromCharCode(code))
 
 /** Any of them left in output: only the line ends we write are allowed through. */
 // eslint-disable-next-line no-control-regex -- the test looks for exactly these
@@ -56,7 +51,10 @@ describe('cli: terminal text', () => {
     const { ui: out, stdout } = ui()
     out.table(
       CONTROLS.map((c) => ({ name: `x${c}y`, role: 'viewer' })),
-      [['name', 'NAME'], ['role', 'ROLE']],
+      [
+        ['name', 'NAME'],
+        ['role', 'ROLE'],
+      ],
     )
     const lines = stdout.text().split('\n').slice(0, -1)
     expect(lines).to.have.length(CONTROLS.length + 1)
@@ -91,10 +89,14 @@ describe('cli: terminal text', () => {
     const { ui: out, stdout, stderr } = ui({ FORCE_COLOR: '1' }, true)
     const name = 'evil\u001b[8m\u001b]52;c;eA==\u0007'
     out.out(`${out.color.green('✔')} ${name} ${out.color.dim(`(${name})`)}`)
-    expect(stdout.text()).to.equal(
-      '\u001b[32m✔\u001b[39m evil\\x1B[8m\\x1B]52;c;eA==\\x07 \u001b[2m(evil\\x1B[8m\\x1B]52;c;eA==\\x07)\u001b[22m\n',
+    expect(stdout.text()).to.equal('\u001b[32m✔\u001b[39m evil\\x1B[8m\\x1B]52;c;eA==\\x07 \u001b[2m(evil\\x1B[8m\\x1B]52;c;eA==\\x07)\u001b[22m\n')
+    out.table(
+      [{ status: out.color.red('fail'), name }],
+      [
+        ['status', 'STATUS'],
+        ['name', 'NAME'],
+      ],
     )
-    out.table([{ status: out.color.red('fail'), name }], [['status', 'STATUS'], ['name', 'NAME']])
     expect(stdout.text().split('\n').slice(1, 3)).to.deep.equal([
       '\u001b[1mSTATUS  NAME\u001b[22m',
       '\u001b[31mfail\u001b[39m    evil\\x1B[8m\\x1B]52;c;eA==\\x07',

@@ -32,7 +32,18 @@ describe('client error mapping', () => {
   })
 
   it('a server INTERNAL is a SERVER_ERROR here (exit 3), keeping its request id', () => {
-    const err = responseError(500, 'Internal Server Error', problem({ code: 'INTERNAL', detail: 'Something went wrong on the server.', requestId: 'r-3', hint: 'Quote request id r-3 to the operator; the server log has the cause.' }), {}, at)
+    const err = responseError(
+      500,
+      'Internal Server Error',
+      problem({
+        code: 'INTERNAL',
+        detail: 'Something went wrong on the server.',
+        requestId: 'r-3',
+        hint: 'Quote request id r-3 to the operator; the server log has the cause.',
+      }),
+      {},
+      at,
+    )
     expect(err.code).to.equal('SERVER_ERROR')
     expect(err.exit).to.equal(3)
     expect(err.hint).to.include('r-3')

@@ -11,7 +11,9 @@ describe('src/client loads axios lazily', () => {
     expect(files).to.include('http-client.ts')
     for (const file of files) {
       const source = readFileSync(join(DIR, file), 'utf8')
-      const valueImports = source.split('\n').filter((line) => /^\s*import\s+(?!type\b)[^;]*['"]axios['"]/.test(line) || /^\s*export\s+[^;]*from\s+['"]axios['"]/.test(line))
+      const valueImports = source
+        .split('\n')
+        .filter((line) => /^\s*import\s+(?!type\b)[^;]*['"]axios['"]/.test(line) || /^\s*export\s+[^;]*from\s+['"]axios['"]/.test(line))
       expect(valueImports, file).to.deep.equal([])
     }
     expect(readFileSync(join(DIR, 'http-client.ts'), 'utf8')).to.include("await import('axios')")

@@ -55,6 +55,8 @@ describe('server URLs', () => {
       }
       expect(() => requireEncryptedTransport(url, true), given).to.not.throw()
     }
-    expect(() => requireEncryptedTransport(normaliseServerUrl('http://api.example.com'), false)).to.throw(GantryError).with.property('code', 'INVALID_INPUT')
+    expect(() => requireEncryptedTransport(normaliseServerUrl('http://api.example.com'), false))
+      .to.throw(GantryError)
+      .with.property('code', 'INVALID_INPUT')
   })
 })

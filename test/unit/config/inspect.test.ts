@@ -15,7 +15,10 @@ describe('config: secrets, env show and env diff helpers', () => {
     root = mkdtempSync(join(tmpdir(), 'gantry-inspect-'))
     writeFileSync(join(root, 'gantry.config.json'), JSON.stringify({ environments: { staging: { redis: '${REDIS_URL}' }, qa: {} } }))
     writeFileSync(join(root, '.env'), 'PORT=4000\n')
-    writeFileSync(join(root, '.env.staging'), 'DATABASE_URL=postgres://app:s3cret@db/app\nGANTRY_AUTH_SECRET=staging-secret\nREDIS_URL=redis://:rpass@r:6379\nSENTRY_DSN=https://k@sentry/1\n')
+    writeFileSync(
+      join(root, '.env.staging'),
+      'DATABASE_URL=postgres://app:s3cret@db/app\nGANTRY_AUTH_SECRET=staging-secret\nREDIS_URL=redis://:rpass@r:6379\nSENTRY_DSN=https://k@sentry/1\n',
+    )
     writeFileSync(join(root, '.env.production'), 'DATABASE_URL=postgres://app:oth@er@db/prod?sslpassword=sslpw\nGANTRY_AUTH_SECRET=prod-secret\n')
     ws = loadWorkspace({ cwd: root })
   })
@@ -130,7 +133,12 @@ describe('config: secrets, env show and env diff helpers', () => {
   })
 
   it('writes .env lines that dotenv reads back unchanged', () => {
-    const entries = [['A', 'plain'], ['B', 'has space'], ['C', "it's # \"quoted\""], ['D', '']] as const
+    const entries = [
+      ['A', 'plain'],
+      ['B', 'has space'],
+      ['C', 'it\'s # "quoted"'],
+      ['D', ''],
+    ] as const
     const file = join(root, '.env.roundtrip')
     writeFileSync(file, formatEnvLines(entries))
     expect(readEnvFile(file)).to.deep.equal(Object.fromEntries(entries))

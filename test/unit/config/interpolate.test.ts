@@ -23,7 +23,9 @@ describe('config: interpolate', () => {
     } catch (err) {
       expect(err).to.be.instanceOf(GantryError)
       expect((err as GantryError).code).to.equal('CONFIG_VAR_UNSET')
-      expect((err as GantryError).message).to.include('SECRET_X').and.include('environments.qa.auth.secret')
+      expect((err as GantryError).message)
+        .to.include('SECRET_X')
+        .and.include('environments.qa.auth.secret')
     }
   })
 

@@ -11,10 +11,22 @@ describe('config: JSON Schema', () => {
   })
 
   it('is a titled draft 2020-12 schema that refuses unknown keys and describes environments', () => {
-    const schema = configJsonSchema() as { $schema: string; title: string; additionalProperties: boolean; properties: Record<string, { additionalProperties?: { properties?: Record<string, unknown> } }> }
+    const schema = configJsonSchema() as {
+      $schema: string
+      title: string
+      additionalProperties: boolean
+      properties: Record<string, { additionalProperties?: { properties?: Record<string, unknown> } }>
+    }
     expect(schema.$schema).to.equal('https://json-schema.org/draft/2020-12/schema')
     expect(schema.title).to.be.a('string')
     expect(schema.additionalProperties).to.equal(false)
-    expect(Object.keys(schema.properties.environments?.additionalProperties?.properties ?? {})).to.include.members(['database', 'redis', 'server', 'auth', 'rateLimits', 'protected'])
+    expect(Object.keys(schema.properties.environments?.additionalProperties?.properties ?? {})).to.include.members([
+      'database',
+      'redis',
+      'server',
+      'auth',
+      'rateLimits',
+      'protected',
+    ])
   })
 })

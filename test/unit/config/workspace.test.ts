@@ -83,7 +83,8 @@ describe('config: loading the workspace', () => {
   })
 
   it('keeps auth.accessTokenTtl within auth.maxTokenTtl (default 24h), naming the field', () => {
-    const resolve = (auth: Record<string, string>) => () => resolveEnvironment(load(make({ 'gantry.config.json': { environments: { development: { auth } } } })), 'development', { GANTRY_AUTH_SECRET: 's' })
+    const resolve = (auth: Record<string, string>) => () =>
+      resolveEnvironment(load(make({ 'gantry.config.json': { environments: { development: { auth } } } })), 'development', { GANTRY_AUTH_SECRET: 's' })
     const err = caught(resolve({ accessTokenTtl: '25h' }))
     expect(err.code).to.equal('CONFIG_INVALID')
     expect(err.message).to.include('environments.development.auth.accessTokenTtl').and.include('auth.maxTokenTtl')
@@ -180,7 +181,11 @@ describe('config: built-in environments and defaults', () => {
   })
 
   it('merges a config section over the defaults key by key', () => {
-    const ws = load(make({ 'gantry.config.json': { environments: { production: { rateLimits: { default: { limit: 50, window: '1m', burst: 5 } }, server: { port: 8080 } } } } }))
+    const ws = load(
+      make({
+        'gantry.config.json': { environments: { production: { rateLimits: { default: { limit: 50, window: '1m', burst: 5 } }, server: { port: 8080 } } } },
+      }),
+    )
     const production = resolveEnvironment(ws, 'production', vars)
     expect(production.rateLimits.default).to.deep.equal({ limit: 50, window: '1m', burst: 5 })
     expect(production.server.port).to.equal(8080)

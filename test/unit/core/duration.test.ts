@@ -4,7 +4,9 @@ import { formatDuration, parseDuration } from '../../../src/core/duration.js'
 
 describe('core/duration', () => {
   it('parses a whole number and a unit', () => {
-    expect([parseDuration('500ms'), parseDuration('30s'), parseDuration('15m'), parseDuration('24h'), parseDuration('90d')]).to.deep.equal([500, 30_000, 900_000, 86_400_000, 7_776_000_000])
+    expect([parseDuration('500ms'), parseDuration('30s'), parseDuration('15m'), parseDuration('24h'), parseDuration('90d')]).to.deep.equal([
+      500, 30_000, 900_000, 86_400_000, 7_776_000_000,
+    ])
     expect(() => parseDuration('soon')).to.throw(GantryError)
     expect(() => parseDuration('1.5h')).to.throw(GantryError)
   })

@@ -43,10 +43,12 @@ describe('server/gate', () => {
     const admitted = [0, 1, 2].map((i) => task(started, i))
     const results = admitted.map((t) => gate.run(t.run))
     let ranRefused = false
-    const refusal = await gate.run(async () => (ranRefused = true)).then(
-      () => undefined,
-      (err: unknown) => err,
-    )
+    const refusal = await gate
+      .run(async () => (ranRefused = true))
+      .then(
+        () => undefined,
+        (err: unknown) => err,
+      )
     expect(refusal).to.be.instanceOf(GantryError)
     expect(refusal).to.include({ code: 'RATE_LIMITED', status: 429 })
     expect((refusal as GantryError).details).to.deep.equal({ retryAfterSeconds: 1 })

@@ -27,7 +27,8 @@ function refusal(schema: z.ZodType, input: unknown): string | undefined {
 describe('core: plain text (names, descriptions, GANTRY_ACTOR)', () => {
   it('finds every control character and bidi override, with where it is', () => {
     for (const code of REFUSED) expect(findControlCharacter(`ab${String.fromCharCode(code)}c`), hex(code)).to.equal(`U+${hex(code)} at character 3`)
-    for (const fine of ['Ada Lovelace', 'Zoë 李 🚀', 'a\u00a0b', 'rtl mark \u200f', '', 'x'.repeat(500)]) expect(findControlCharacter(fine), fine).to.equal(undefined)
+    for (const fine of ['Ada Lovelace', 'Zoë 李 🚀', 'a\u00a0b', 'rtl mark \u200f', '', 'x'.repeat(500)])
+      expect(findControlCharacter(fine), fine).to.equal(undefined)
   })
 
   const fields: ReadonlyArray<[string, z.ZodType, (text: string) => unknown, string]> = [

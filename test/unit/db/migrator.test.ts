@@ -34,7 +34,9 @@ describe('migrator: names, checksums and statements', () => {
   })
 
   it('tells reads (passed through by the dry run) from writes', () => {
-    for (const sql of ['select 1', 'SHOW FULL FIELDS FROM x', 'PRAGMA table_info(`x`)', 'pragma foreign_keys', 'with t as (select 1) select * from t']) expect(isRead(sql), sql).to.equal(true)
-    for (const sql of ['create table x (id int)', 'PRAGMA foreign_keys = OFF', 'insert into x values (1)', 'alter table x add y int']) expect(isRead(sql), sql).to.equal(false)
+    for (const sql of ['select 1', 'SHOW FULL FIELDS FROM x', 'PRAGMA table_info(`x`)', 'pragma foreign_keys', 'with t as (select 1) select * from t'])
+      expect(isRead(sql), sql).to.equal(true)
+    for (const sql of ['create table x (id int)', 'PRAGMA foreign_keys = OFF', 'insert into x values (1)', 'alter table x add y int'])
+      expect(isRead(sql), sql).to.equal(false)
   })
 })

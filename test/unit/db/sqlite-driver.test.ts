@@ -64,7 +64,9 @@ describe('SQLite driver choice', () => {
     expect(chooseSqliteDriver(undefined, loader({ libsql: working([]), 'better-sqlite3': WithoutAddon })).name).to.equal('libsql')
     const err = thrown(() => chooseSqliteDriver(undefined, loader({ 'better-sqlite3': WithoutAddon })))
     expect(err.code).to.equal('DB_UNREACHABLE')
-    expect(err.message).to.equal("No SQLite driver loads (libsql: Cannot find module 'libsql'; better-sqlite3: Could not locate the bindings file. Tried: build/Release/better_sqlite3.node).")
+    expect(err.message).to.equal(
+      "No SQLite driver loads (libsql: Cannot find module 'libsql'; better-sqlite3: Could not locate the bindings file. Tried: build/Release/better_sqlite3.node).",
+    )
     expect(err.hint).to.include('npm ci')
   })
 

@@ -8,11 +8,18 @@ describe('ratelimit/counts', () => {
   it('adds up admitted, refused, shadow refusals and store errors per rule, and flushes only what is new', async () => {
     const written: CountDeltas[] = []
     const counts = createDecisionCounts({ write: async (d) => void written.push(d), onError: () => undefined, everyMs: 3_600_000 })
-    counts.record(decision([{ rule: 'a', allowed: true, shadow: false, storeError: false }, { rule: 's', allowed: false, shadow: true, storeError: false }]))
+    counts.record(
+      decision([
+        { rule: 'a', allowed: true, shadow: false, storeError: false },
+        { rule: 's', allowed: false, shadow: true, storeError: false },
+      ]),
+    )
     counts.record(decision([{ rule: 'a', allowed: false, shadow: false, storeError: false }]))
     counts.record(decision([{ rule: 'a', allowed: true, shadow: false, storeError: true }]))
     await counts.flush()
-    expect(written).to.deep.equal([{ a: { admitted: 2, refused: 1, shadowRefused: 0, storeErrors: 1 }, s: { admitted: 0, refused: 0, shadowRefused: 1, storeErrors: 0 } }])
+    expect(written).to.deep.equal([
+      { a: { admitted: 2, refused: 1, shadowRefused: 0, storeErrors: 1 }, s: { admitted: 0, refused: 0, shadowRefused: 1, storeErrors: 0 } },
+    ])
     await counts.flush()
     expect(written).to.have.length(1) // nothing new: no write
     await counts.close()

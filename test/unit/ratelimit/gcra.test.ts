@@ -17,7 +17,10 @@ const rule = (limit: number, windowMs: number, burst: number): RateLimitRule => 
 
 /** Arrivals: gaps in ms (often 0, to make bursts) and which of three clients sends. */
 const arrivals = fc.array(
-  fc.record({ gapMs: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 3_000 }), fc.integer({ min: 0, max: 600_000 })), client: fc.integer({ min: 0, max: 2 }) }),
+  fc.record({
+    gapMs: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 3_000 }), fc.integer({ min: 0, max: 600_000 })),
+    client: fc.integer({ min: 0, max: 2 }),
+  }),
   // size 'max': fast-check's default size draws at most 10, too few to spend a burst and reach a boundary.
   { minLength: 1, maxLength: 300, size: 'max' },
 )
@@ -25,43 +28,61 @@ const arrivals = fc.array(
 describe('ratelimit/gcra', () => {
   it('the memory-store limiter admits exactly when the exact reference model does (injected clock)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 5_000 }), fc.integer({ min: 1, max: 3_600_000 }), fc.integer({ min: 1, max: 30 }), arrivals, async (limit, windowMs, burst, seq) => {
-        const clock = manualClock()
-        const limiter = createRateLimiter({ rules: [rule(limit, windowMs, burst)], store: createMemoryStore({ clock }) })
-        const model = referenceModel({ limit, windowMs, burst })
-        for (const { gapMs, client } of seq) {
-          clock.advance(gapMs)
-          const ip = `10.0.0.${client}`
-          const decision = await limiter.check({ method: 'GET', path: '/x', ip })
-          expect(decision.allowed).to.equal(model.decide(ip, clock.now() * 1000))
-        }
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 5_000 }),
+        fc.integer({ min: 1, max: 3_600_000 }),
+        fc.integer({ min: 1, max: 30 }),
+        arrivals,
+        async (limit, windowMs, burst, seq) => {
+          const clock = manualClock()
+          const limiter = createRateLimiter({ rules: [rule(limit, windowMs, burst)], store: createMemoryStore({ clock }) })
+          const model = referenceModel({ limit, windowMs, burst })
+          for (const { gapMs, client } of seq) {
+            clock.advance(gapMs)
+            const ip = `10.0.0.${client}`
+            const decision = await limiter.check({ method: 'GET', path: '/x', ip })
+            expect(decision.allowed).to.equal(model.decide(ip, clock.now() * 1000))
+          }
+        },
+      ),
       { numRuns: 300 },
     )
   })
 
   it('over any window no key gets more than limit + burst', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 100 }), fc.integer({ min: 1_000, max: 600_000 }), fc.integer({ min: 1, max: 30 }), arrivals, async (limit, windowMs, burst, seq) => {
-        const clock = manualClock()
-        const limiter = createRateLimiter({ rules: [rule(limit, windowMs, burst)], store: createMemoryStore({ clock }) })
-        const admitted = new Map<number, number[]>()
-        for (const { gapMs, client } of seq) {
-          clock.advance(gapMs)
-          if ((await limiter.check({ method: 'GET', path: '/', ip: `c${client}` })).allowed) admitted.set(client, [...(admitted.get(client) ?? []), clock.now()])
-        }
-        // The busiest window starts at some admission: count each half-open [t, t + window).
-        for (const times of admitted.values()) {
-          for (const start of times) expect(times.filter((t) => t >= start && t < start + windowMs).length).to.be.at.most(limit + burst)
-        }
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 100 }),
+        fc.integer({ min: 1_000, max: 600_000 }),
+        fc.integer({ min: 1, max: 30 }),
+        arrivals,
+        async (limit, windowMs, burst, seq) => {
+          const clock = manualClock()
+          const limiter = createRateLimiter({ rules: [rule(limit, windowMs, burst)], store: createMemoryStore({ clock }) })
+          const admitted = new Map<number, number[]>()
+          for (const { gapMs, client } of seq) {
+            clock.advance(gapMs)
+            if ((await limiter.check({ method: 'GET', path: '/', ip: `c${client}` })).allowed)
+              admitted.set(client, [...(admitted.get(client) ?? []), clock.now()])
+          }
+          // The busiest window starts at some admission: count each half-open [t, t + window).
+          for (const times of admitted.values()) {
+            for (const start of times) expect(times.filter((t) => t >= start && t < start + windowMs).length).to.be.at.most(limit + burst)
+          }
+        },
+      ),
       { numRuns: 300 },
     )
   })
 
   it('holds limit + burst per window for large limits too: a flood at 3,000 and 4,999 per second', async () => {
     // With T floored to whole µs (333 for 3,000/s) a window held limit·(limit + 1) / window(µs) more: 3,003 + burst.
-    for (const [limit, burst] of [[3_000, 1], [3_000, 50], [4_999, 7], [1_001, 1]] as const) {
+    for (const [limit, burst] of [
+      [3_000, 1],
+      [3_000, 50],
+      [4_999, 7],
+      [1_001, 1],
+    ] as const) {
       const windowMs = 1_000
       const clock = manualClock()
       const limiter = createRateLimiter({ rules: [rule(limit, windowMs, burst)], store: createMemoryStore({ clock }) })

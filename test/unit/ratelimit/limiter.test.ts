@@ -2,7 +2,16 @@ import { expect } from 'chai'
 import { manualClock } from '../../../src/core/clock.js'
 import { GantryError } from '../../../src/core/errors.js'
 import { sfString } from '../../../src/ratelimit/headers.js'
-import { createMemoryStore, createRateLimiter, DEFAULT_KEY_PREFIX, environmentRules, RATELIMIT_HEADERS_DRAFT, type RateLimitRule, type RateLimitStore, type RateLimitSubject } from '../../../src/ratelimit/index.js'
+import {
+  createMemoryStore,
+  createRateLimiter,
+  DEFAULT_KEY_PREFIX,
+  environmentRules,
+  RATELIMIT_HEADERS_DRAFT,
+  type RateLimitRule,
+  type RateLimitStore,
+  type RateLimitSubject,
+} from '../../../src/ratelimit/index.js'
 
 const base: RateLimitRule = { name: 'r', match: { method: '*', path: '/*' }, key: 'ip', limit: 100, windowMs: 60_000, burst: 20, mode: 'enforce' }
 const rule = (over: Partial<RateLimitRule>): RateLimitRule => ({ ...base, ...over })
@@ -78,7 +87,10 @@ describe('ratelimit/limiter', () => {
     for (let i = 0; i < 2; i++) {
       const refused = await limiter.check(subject({ user: 'u1' }))
       expect(refused).to.include({ allowed: false, rule: 'b' })
-      expect(refused.applied).to.deep.equal([{ rule: 'a', allowed: true, shadow: false, storeError: false }, { rule: 'b', allowed: false, shadow: false, storeError: false }])
+      expect(refused.applied).to.deep.equal([
+        { rule: 'a', allowed: true, shadow: false, storeError: false },
+        { rule: 'b', allowed: false, shadow: false, storeError: false },
+      ])
       expect(refused.headers['RateLimit-Policy']).to.equal('"a";q=100;w=60, "b";q=100;w=60') // c was never reached
     }
     expect(keys.filter((k) => k.includes(':c:'))).to.have.length(1)
@@ -95,7 +107,10 @@ describe('ratelimit/limiter', () => {
     const over = await limiter.check(subject())
     expect(over).to.include({ allowed: true, rule: 'e' })
     expect(over.shadowRefused).to.deep.equal(['s'])
-    expect(over.applied).to.deep.equal([{ rule: 's', allowed: false, shadow: true, storeError: false }, { rule: 'e', allowed: true, shadow: false, storeError: false }])
+    expect(over.applied).to.deep.equal([
+      { rule: 's', allowed: false, shadow: true, storeError: false },
+      { rule: 'e', allowed: true, shadow: false, storeError: false },
+    ])
     expect(over.headers['RateLimit-Policy']).to.equal('"e";q=100;w=60') // not advertised
     clock.advance(60_000) // one T of s: exactly one more, because its refusals spent nothing
     expect((await limiter.check(subject())).shadowRefused).to.deep.equal([])
@@ -131,7 +146,10 @@ describe('ratelimit/limiter', () => {
 
   it('matches the method (any case; HEAD counts as GET) and the path pattern; honours exempt patterns', async () => {
     const { store } = spyStore()
-    const rules = [rule({ name: 'post', match: { method: 'POST', path: '/api/v1/auth/login' } }), rule({ name: 'get', match: { method: 'get', path: '/api/*' }, exempt: ['/api/public/*'] })]
+    const rules = [
+      rule({ name: 'post', match: { method: 'POST', path: '/api/v1/auth/login' } }),
+      rule({ name: 'get', match: { method: 'get', path: '/api/*' }, exempt: ['/api/public/*'] }),
+    ]
     const limiter = createRateLimiter({ rules, store })
     const applied = async (method: string, path: string) => (await limiter.check(subject({ method, path }))).applied.map((a) => a.rule)
     expect(await applied('post', '/api/v1/auth/login')).to.deep.equal(['post'])
@@ -156,7 +174,18 @@ describe('ratelimit/limiter', () => {
 
   it('refuses invalid rules and duplicate names', () => {
     const store = createMemoryStore({ clock: manualClock() })
-    const bad: Partial<RateLimitRule>[] = [{ limit: 0 }, { limit: 1.5 }, { windowMs: 0 }, { burst: 0 }, { burst: 2.5 }, { name: '' }, { name: 'a:b' }, { name: 'a b' }, { key: 'email' as never }, { mode: 'log' as never }]
+    const bad: Partial<RateLimitRule>[] = [
+      { limit: 0 },
+      { limit: 1.5 },
+      { windowMs: 0 },
+      { burst: 0 },
+      { burst: 2.5 },
+      { name: '' },
+      { name: 'a:b' },
+      { name: 'a b' },
+      { key: 'email' as never },
+      { mode: 'log' as never },
+    ]
     for (const over of bad) expect(() => createRateLimiter({ rules: [rule(over)], store }), JSON.stringify(over)).to.throw(GantryError)
     expect(() => createRateLimiter({ rules: [base, base], store })).to.throw(GantryError, /unique/)
   })

@@ -3,7 +3,16 @@ import { manualClock } from '../../../src/core/clock.js'
 import type { RateLimitSnapshot } from '../../../src/core/ratelimits/ratelimits.schema.js'
 import { createMemoryStore, LOGIN_RULES, startLiveRules, type RateLimitRule } from '../../../src/ratelimit/index.js'
 
-const rule = (limit: number, onStoreError: RateLimitRule['onStoreError'] = 'open'): RateLimitRule => ({ name: 'r', match: { method: '*', path: '/*' }, key: 'ip', limit, windowMs: 60_000, burst: limit, mode: 'enforce', onStoreError })
+const rule = (limit: number, onStoreError: RateLimitRule['onStoreError'] = 'open'): RateLimitRule => ({
+  name: 'r',
+  match: { method: '*', path: '/*' },
+  key: 'ip',
+  limit,
+  windowMs: 60_000,
+  burst: limit,
+  mode: 'enforce',
+  onStoreError,
+})
 const req = { method: 'GET', path: '/', ip: '192.0.2.1' }
 
 /** A rules source whose state the test sets, counting its reads. */
@@ -44,7 +53,13 @@ describe('ratelimit/live', () => {
   it('loads once, reloads only when the version moves, and decides with the new rules', async () => {
     const clock = manualClock()
     const src = source(snapshot(1, [rule(1)]))
-    const live = await startLiveRules({ source: src, store: createMemoryStore({ clock }), fallback: createMemoryStore({ clock }), clock, onReloadError: (err) => Promise.reject(err) })
+    const live = await startLiveRules({
+      source: src,
+      store: createMemoryStore({ clock }),
+      fallback: createMemoryStore({ clock }),
+      clock,
+      onReloadError: (err) => Promise.reject(err),
+    })
     try {
       expect((await live.chain.check(req)).allowed).to.equal(true)
       expect((await live.chain.check(req)).allowed).to.equal(false)
@@ -62,7 +77,13 @@ describe('ratelimit/live', () => {
   it('an announcement during a reload runs one more, so the last change is never missed', async () => {
     const clock = manualClock()
     const src = source(snapshot(1, [rule(1)]))
-    const live = await startLiveRules({ source: src, store: createMemoryStore({ clock }), fallback: createMemoryStore({ clock }), clock, onReloadError: () => undefined })
+    const live = await startLiveRules({
+      source: src,
+      store: createMemoryStore({ clock }),
+      fallback: createMemoryStore({ clock }),
+      clock,
+      onReloadError: () => undefined,
+    })
     try {
       src.set(snapshot(2, [rule(2)]))
       const release = src.hold()
@@ -82,7 +103,13 @@ describe('ratelimit/live', () => {
     const clock = manualClock()
     const src = source(snapshot(1, [rule(1)]))
     const errors: unknown[] = []
-    const live = await startLiveRules({ source: src, store: createMemoryStore({ clock }), fallback: createMemoryStore({ clock }), clock, onReloadError: (err) => errors.push(err) })
+    const live = await startLiveRules({
+      source: src,
+      store: createMemoryStore({ clock }),
+      fallback: createMemoryStore({ clock }),
+      clock,
+      onReloadError: (err) => errors.push(err),
+    })
     try {
       src.set(snapshot(2, [{ ...rule(1), burst: 0 }])) // a rule the limiter refuses
       await live.refresh()
@@ -96,7 +123,13 @@ describe('ratelimit/live', () => {
   it('says whether a rule in force fails closed', async () => {
     const clock = manualClock()
     const src = source(snapshot(1, [rule(1)]))
-    const live = await startLiveRules({ source: src, store: createMemoryStore({ clock }), fallback: createMemoryStore({ clock }), clock, onReloadError: () => undefined })
+    const live = await startLiveRules({
+      source: src,
+      store: createMemoryStore({ clock }),
+      fallback: createMemoryStore({ clock }),
+      clock,
+      onReloadError: () => undefined,
+    })
     try {
       expect(live.failsClosed()).to.equal(false)
       src.set(snapshot(2, [rule(1, 'closed')]))

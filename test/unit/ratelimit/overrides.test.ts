@@ -3,7 +3,16 @@ import { manualClock } from '../../../src/core/clock.js'
 import type { RateLimitOverride } from '../../../src/core/ratelimits/ratelimits.schema.js'
 import { createMemoryStore, createRateLimiter, EDGE_KEYS, IDENTITY_KEYS, type RateLimitRule, type RateLimitStore } from '../../../src/ratelimit/index.js'
 
-const rule = (over: Partial<RateLimitRule>): RateLimitRule => ({ name: 'r', match: { method: '*', path: '/*' }, key: 'ip', limit: 60, windowMs: 60_000, burst: 2, mode: 'enforce', ...over })
+const rule = (over: Partial<RateLimitRule>): RateLimitRule => ({
+  name: 'r',
+  match: { method: '*', path: '/*' },
+  key: 'ip',
+  limit: 60,
+  windowMs: 60_000,
+  burst: 2,
+  mode: 'enforce',
+  ...over,
+})
 const req = { method: 'GET', path: '/api/x', ip: '203.0.113.7' }
 
 /** A store that fails every call, as Redis does while it is down. */
@@ -74,7 +83,13 @@ describe('ratelimit/limiter: overrides, store failures and key phases', () => {
     const clock = manualClock()
     const reported: string[] = []
     const make = (onStoreError: 'open' | 'closed' | 'local') =>
-      createRateLimiter({ rules: [rule({ name: onStoreError, onStoreError, burst: 1 })], store: deadStore, fallback: createMemoryStore({ clock }), clock, onStoreError: (_err, name) => reported.push(name) })
+      createRateLimiter({
+        rules: [rule({ name: onStoreError, onStoreError, burst: 1 })],
+        store: deadStore,
+        fallback: createMemoryStore({ clock }),
+        clock,
+        onStoreError: (_err, name) => reported.push(name),
+      })
     const open = make('open')
     expect(await open.check(req)).to.include({ allowed: true, unavailable: false })
     expect((await open.check(req)).applied).to.deep.equal([{ rule: 'open', allowed: true, shadow: false, storeError: true }])

@@ -38,12 +38,23 @@ describe('ratelimit/paths', () => {
       expect(normalisePath(path), path).to.equal(LOGIN)
       const limiter = createRateLimiter({ rules: LOGIN_RULES, store: createMemoryStore({ clock: manualClock() }) })
       const decision = await limiter.check({ method: 'POST', path, ip: '198.51.100.1', account: 'a@example.com' })
-      expect(decision.applied.map((a) => a.rule), path).to.deep.equal(['login-ip', 'login-account'])
+      expect(
+        decision.applied.map((a) => a.rule),
+        path,
+      ).to.deep.equal(['login-ip', 'login-account'])
     }
   })
 
   it('does not fold different paths together', () => {
-    for (const path of ['/api/v1/auth/login2', '/api/v1/auth/logi', '/api/v1/auth', '/api/v1/auth/login/x', '/api/v1/auth/log%20in', '/api/v1/auth/login%3F', '/api/v1/auth/%252Flogin']) {
+    for (const path of [
+      '/api/v1/auth/login2',
+      '/api/v1/auth/logi',
+      '/api/v1/auth',
+      '/api/v1/auth/login/x',
+      '/api/v1/auth/log%20in',
+      '/api/v1/auth/login%3F',
+      '/api/v1/auth/%252Flogin',
+    ]) {
       expect(normalisePath(path), path).not.to.equal(LOGIN)
     }
     expect(normalisePath('/')).to.equal('/')
@@ -87,11 +98,49 @@ describe('ratelimit/paths', () => {
       }
       return `/${segments.join('/')}`
     }
-    const pieces = ['%', '%%', '2', '5', 'f', 'F', 'c', 'C', 'e', 'E', '6', '1', '3', '7', 'z', 'g', 'a', 'A', '/', '\\', '.', '..', '?', '#', '~', '_', '-', 'İ', 'Σ', '\u0000', ' ']
+    const pieces = [
+      '%',
+      '%%',
+      '2',
+      '5',
+      'f',
+      'F',
+      'c',
+      'C',
+      'e',
+      'E',
+      '6',
+      '1',
+      '3',
+      '7',
+      'z',
+      'g',
+      'a',
+      'A',
+      '/',
+      '\\',
+      '.',
+      '..',
+      '?',
+      '#',
+      '~',
+      '_',
+      '-',
+      'İ',
+      'Σ',
+      '\u0000',
+      ' ',
+    ]
     fc.assert(
-      fc.property(fc.oneof(fc.array(fc.constantFrom(...pieces), { maxLength: 40, size: 'max' }).map((p) => p.join('')), fc.string({ unit: 'binary', maxLength: 40 })), (raw) => {
-        expect(normalisePath(raw), JSON.stringify(raw)).to.equal(oracle(raw))
-      }),
+      fc.property(
+        fc.oneof(
+          fc.array(fc.constantFrom(...pieces), { maxLength: 40, size: 'max' }).map((p) => p.join('')),
+          fc.string({ unit: 'binary', maxLength: 40 }),
+        ),
+        (raw) => {
+          expect(normalisePath(raw), JSON.stringify(raw)).to.equal(oracle(raw))
+        },
+      ),
       { numRuns: 20_000 },
     )
   })
@@ -103,13 +152,27 @@ describe('ratelimit/paths', () => {
       return `%${upper ? code.toUpperCase() : code}`
     }
     // One spelling of a segment: each character as is, upper-cased or percent-encoded (either hex case).
-    const spell = (s: string) => fc.array(fc.integer({ min: 0, max: 3 }), { minLength: s.length, maxLength: s.length }).map((how) => [...s].map((c, i) => [c, c.toUpperCase(), hex(c, true), hex(c, false)][how[i] ?? 0]).join(''))
+    const spell = (s: string) =>
+      fc
+        .array(fc.integer({ min: 0, max: 3 }), { minLength: s.length, maxLength: s.length })
+        .map((how) => [...s].map((c, i) => [c, c.toUpperCase(), hex(c, true), hex(c, false)][how[i] ?? 0]).join(''))
     // What may stand between two segments: a slash and its variants, or a detour through another segment.
-    const separator = fc.oneof(fc.constantFrom('/', '//', '/./', '/%2F', '/%2f', '\\', '%5C', '/%2e/', '/%2E/./'), segment.map((s) => `/${s}/../`), segment.map((s) => `/${s}/%2e%2E/`))
-    const tail = fc.constantFrom('', '/', '//', '/.', '?a=1', '#x', '/?a=/b/../c', '%2F')
-    const sample = fc.array(segment, { minLength: 1, maxLength: 6 }).chain((segments) =>
-      fc.tuple(fc.constant(segments), fc.tuple(...segments.map(spell)), fc.array(separator, { minLength: segments.length, maxLength: segments.length }), tail),
+    const separator = fc.oneof(
+      fc.constantFrom('/', '//', '/./', '/%2F', '/%2f', '\\', '%5C', '/%2e/', '/%2E/./'),
+      segment.map((s) => `/${s}/../`),
+      segment.map((s) => `/${s}/%2e%2E/`),
     )
+    const tail = fc.constantFrom('', '/', '//', '/.', '?a=1', '#x', '/?a=/b/../c', '%2F')
+    const sample = fc
+      .array(segment, { minLength: 1, maxLength: 6 })
+      .chain((segments) =>
+        fc.tuple(
+          fc.constant(segments),
+          fc.tuple(...segments.map(spell)),
+          fc.array(separator, { minLength: segments.length, maxLength: segments.length }),
+          tail,
+        ),
+      )
     fc.assert(
       fc.property(sample, ([segments, spelled, separators, end]) => {
         const canonical = `/${segments.join('/')}`
@@ -137,7 +200,13 @@ describe('ratelimit/paths', () => {
   it('matches exactly as `*` → `.*` did, on random patterns and paths', () => {
     // The old matcher, kept as the oracle: fine on inputs this small, exponential on long ones.
     const oracle = (pattern: string, path: string) =>
-      new RegExp(`^${normalisePath(pattern).split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 's').test(path)
+      new RegExp(
+        `^${normalisePath(pattern)
+          .split('*')
+          .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+          .join('.*')}$`,
+        's',
+      ).test(path)
     // A small alphabet, so parts repeat, overlap and nearly match: where a leftmost choice could go wrong.
     const text = (chars: string, maxLength: number) => fc.array(fc.constantFrom(...chars), { maxLength }).map((cs) => cs.join(''))
     fc.assert(

@@ -29,7 +29,10 @@ describe('scaffold: env create', () => {
 
   it('copies --from settings and .env keys, regenerating secrets and clearing service URLs, keeping the rest of the config', () => {
     const created = createEnvironment(ws(), { name: 'qa', from: 'staging', protected: false, force: false })
-    expect(created.files).to.deep.equal([{ path: '.env.qa', action: 'created' }, { path: 'gantry.config.json', action: 'updated' }])
+    expect(created.files).to.deep.equal([
+      { path: '.env.qa', action: 'created' },
+      { path: 'gantry.config.json', action: 'updated' },
+    ])
     const text = readFileSync(join(root, 'gantry.config.json'), 'utf8')
     const json = JSON.parse(text) as typeof original & { environments: Record<string, unknown> }
     expect(text).to.equal(`${JSON.stringify(json, null, 2)}\n`)

@@ -38,7 +38,10 @@ describe('scaffold: files', () => {
 
   it('refuses to replace any existing file without force and then writes nothing', () => {
     writeFileSync(join(root, 'b.txt'), 'mine')
-    const plan = [{ path: 'a.txt', content: 'a' }, { path: 'b.txt', content: 'b' }]
+    const plan = [
+      { path: 'a.txt', content: 'a' },
+      { path: 'b.txt', content: 'b' },
+    ]
     try {
       writePlannedFiles(root, plan, { force: false })
       expect.fail('should refuse')
@@ -56,14 +59,24 @@ describe('scaffold: files', () => {
 
   it('creates secret files with mode 0600, also when overwriting', () => {
     writeFileSync(join(root, '.env.x'), 'old', { mode: 0o644 })
-    writePlannedFiles(root, [{ path: '.env.y', content: 'S=1', mode: 0o600 }, { path: '.env.x', content: 'S=2', mode: 0o600 }], { force: true })
+    writePlannedFiles(
+      root,
+      [
+        { path: '.env.y', content: 'S=1', mode: 0o600 },
+        { path: '.env.x', content: 'S=2', mode: 0o600 },
+      ],
+      { force: true },
+    )
     expect(statSync(join(root, '.env.y')).mode & 0o777).to.equal(0o600)
     expect(statSync(join(root, '.env.x')).mode & 0o777).to.equal(0o600)
   })
 
   it('appends only missing lines (idempotent) and keeps existing .gitkeep files', () => {
     writeFileSync(join(root, '.gitignore'), 'node_modules/\n.env')
-    const plan = [{ path: '.gitignore', content: '# gantry\n.env\n.gantry/\n', strategy: 'lines' as const }, { path: 'm/.gitkeep', content: '', strategy: 'keep' as const }]
+    const plan = [
+      { path: '.gitignore', content: '# gantry\n.env\n.gantry/\n', strategy: 'lines' as const },
+      { path: 'm/.gitkeep', content: '', strategy: 'keep' as const },
+    ]
     expect(writePlannedFiles(root, plan, { force: false })).to.deep.equal([
       { path: '.gitignore', action: 'updated' },
       { path: 'm/.gitkeep', action: 'created' },
@@ -122,7 +135,8 @@ describe('scaffold: init plan', () => {
     depends_on?: Record<string, { condition: string }>
     ports?: string[]
   }
-  const compose = (a: InitAnswers) => parseYaml(file(planWorkspace('/tmp/x', a), 'docker-compose.yml')) as { services: Record<string, ComposeService>; volumes: Record<string, unknown> }
+  const compose = (a: InitAnswers) =>
+    parseYaml(file(planWorkspace('/tmp/x', a), 'docker-compose.yml')) as { services: Record<string, ComposeService>; volumes: Record<string, unknown> }
   /** What compose makes of `${VAR:-default}` / `${VAR:?message}` when VAR is set in `values` (else its default). */
   const interpolate = (text: string, values: Record<string, string>): string =>
     text.replace(/\$\{(\w+)(?::[-?]([^}]*))?\}/g, (_m, name: string, fallback: string | undefined) => values[name] ?? fallback ?? '')
@@ -154,7 +168,13 @@ describe('scaffold: init plan', () => {
     })
     const values = { DB_PASSWORD: 'pw-1', GANTRY_AUTH_SECRET: 's' }
     const database = new URL(interpolate(gantry.environment?.DATABASE_URL ?? '', values))
-    expect([database.protocol, database.username, database.password, database.host, database.pathname]).to.deep.equal(['postgres:', 'gantry', 'pw-1', 'db:5432', '/my_shop'])
+    expect([database.protocol, database.username, database.password, database.host, database.pathname]).to.deep.equal([
+      'postgres:',
+      'gantry',
+      'pw-1',
+      'db:5432',
+      '/my_shop',
+    ])
     expect(new URL(gantry.environment?.REDIS_URL ?? '').host).to.equal('redis:6379')
     expect(gantry.environment?.GANTRY_AUTH_SECRET).to.equal('${GANTRY_AUTH_SECRET:?set GANTRY_AUTH_SECRET}')
     expect(gantry.environment?.GANTRY_ENV).to.equal('${GANTRY_ENV:-production}')
@@ -179,7 +199,10 @@ describe('scaffold: init plan', () => {
     const files = planWorkspace('/tmp/x', answers)
     const dockerfile = file(files, 'Dockerfile')
     // Instructions, comments dropped and continuation lines joined.
-    const instructions = dockerfile.replace(/\\\n\s*/g, ' ').split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#'))
+    const instructions = dockerfile
+      .replace(/\\\n\s*/g, ' ')
+      .split('\n')
+      .filter((l) => l.trim() !== '' && !l.startsWith('#'))
     const from = instructions.filter((l) => l.startsWith('FROM '))
     expect(from).to.deep.equal(['FROM node:20-bookworm-slim AS dependencies', 'FROM node:20-bookworm-slim'])
     const final = instructions.slice(instructions.indexOf(from[1] as string))
@@ -187,11 +210,16 @@ describe('scaffold: init plan', () => {
     // Before `npm ci`: the manifest, its lock, and a packed Gantry when package.json installs it from one.
     expect(instructions.filter((l) => l.startsWith('COPY ') && !l.includes('--from'))[0]).to.equal('COPY package.json package-lock.json gantry-*.tgz ./')
     // Nothing compiles (libsql is prebuilt): no compiler in either stage.
-    expect(instructions.some((l) => /python3|g\+\+|apt-get/.test(l)), 'no compiler installed').to.equal(false)
+    expect(
+      instructions.some((l) => /python3|g\+\+|apt-get/.test(l)),
+      'no compiler installed',
+    ).to.equal(false)
     expect(final).to.include('USER node')
     expect(final).to.include('EXPOSE 3000')
     expect(final.find((l) => l.startsWith('ENV '))).to.include('NODE_ENV=production')
-    expect(final.find((l) => l.startsWith('HEALTHCHECK '))).to.include('fetch(').and.include('/api/health')
+    expect(final.find((l) => l.startsWith('HEALTHCHECK ')))
+      .to.include('fetch(')
+      .and.include('/api/health')
     expect(final[final.length - 1]).to.equal('CMD ["gantry", "serve"]')
     expect(final.indexOf('USER node')).to.be.lessThan(final.length - 1)
     expect(dockerfile).to.include('my-shop-gantry').and.not.include('{{')

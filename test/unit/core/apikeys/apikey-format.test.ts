@@ -44,7 +44,11 @@ describe('core/apikeys: key format', () => {
   })
 
   it('refuses an environment outside [a-z0-9-] when generating', () => {
-    for (const env of ['', 'Prod', 'my_env', 'qa.1', 'a'.repeat(41), 'é']) expect(codeOf(() => generateApiKey(env)), env).to.equal('INVALID_INPUT')
+    for (const env of ['', 'Prod', 'my_env', 'qa.1', 'a'.repeat(41), 'é'])
+      expect(
+        codeOf(() => generateApiKey(env)),
+        env,
+      ).to.equal('INVALID_INPUT')
   })
 
   it('catches every single-character substitution anywhere in a key', () => {
@@ -56,7 +60,10 @@ describe('core/apikeys: key format', () => {
         for (const c of alphabet) {
           if (c === key[i]) continue
           const typo = key.slice(0, i) + c + key.slice(i + 1)
-          expect(codeOf(() => parseApiKey(typo)), typo).to.equal('APIKEY_INVALID')
+          expect(
+            codeOf(() => parseApiKey(typo)),
+            typo,
+          ).to.equal('APIKEY_INVALID')
           tried++
         }
       }
@@ -69,7 +76,10 @@ describe('core/apikeys: key format', () => {
     for (let i = 0; i < key.length - 1; i++) {
       if (key[i] === key[i + 1]) continue
       const swapped = key.slice(0, i) + key[i + 1] + key[i] + key.slice(i + 2)
-      expect(codeOf(() => parseApiKey(swapped)), swapped).to.equal('APIKEY_INVALID')
+      expect(
+        codeOf(() => parseApiKey(swapped)),
+        swapped,
+      ).to.equal('APIKEY_INVALID')
     }
     for (let i = 0; i < key.length; i++) {
       expect(codeOf(() => parseApiKey(key.slice(0, i) + key.slice(i + 1)))).to.equal('APIKEY_INVALID')
@@ -101,7 +111,11 @@ describe('core/apikeys: key format', () => {
       `gk_dev_${id}_${secret}x`,
       `gk_dev_${id}_${secret.slice(1)}`,
     ]
-    for (const body of bodies) expect(codeOf(() => parseApiKey(withCheck(body))), body).to.equal('APIKEY_INVALID')
+    for (const body of bodies)
+      expect(
+        codeOf(() => parseApiKey(withCheck(body))),
+        body,
+      ).to.equal('APIKEY_INVALID')
   })
 
   it('refuses a key whose check is not the CRC32 of the rest, and very long input', () => {

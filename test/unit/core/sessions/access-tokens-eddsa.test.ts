@@ -63,13 +63,28 @@ describe('core/sessions: access tokens (EdDSA)', () => {
     const good = async () => (await tokens.sign({ sub: '42', epoch: 0, kind: 'user' })).token
     const corpus: Forgery[] = [
       ...eddsaForgeries({ good, claims: goodClaims, now: nowSeconds, keys: () => ({ current, previous, foreign }) }),
-      { name: 'an HS256 token of an environment with a secret (the algorithm is pinned per environment)', make: async () => (await createAccessTokens({ keys: hs256Keys(randomBytes(32)), issuer: ISSUER, audience: AUDIENCE, environment: 'test', clock }).sign({ sub: '42', epoch: 0, kind: 'user' })).token },
+      {
+        name: 'an HS256 token of an environment with a secret (the algorithm is pinned per environment)',
+        make: async () =>
+          (
+            await createAccessTokens({ keys: hs256Keys(randomBytes(32)), issuer: ISSUER, audience: AUDIENCE, environment: 'test', clock }).sign({
+              sub: '42',
+              epoch: 0,
+              kind: 'user',
+            })
+          ).token,
+      },
     ]
 
     for (const forgery of corpus) {
       it(`refuses ${forgery.name} with TOKEN_INVALID and one message`, async () => {
         const err = await rejection(tokens.verify(await forgery.make()))
-        expect({ code: err.code, status: err.status, message: err.message, details: err.details }).to.deep.equal({ code: 'TOKEN_INVALID', status: 401, message: 'The access token is invalid or expired.', details: undefined })
+        expect({ code: err.code, status: err.status, message: err.message, details: err.details }).to.deep.equal({
+          code: 'TOKEN_INVALID',
+          status: 401,
+          message: 'The access token is invalid or expired.',
+          details: undefined,
+        })
       })
     }
 
@@ -82,7 +97,12 @@ describe('core/sessions: access tokens (EdDSA)', () => {
 
     it('asks the key source only for kids it could know (no lookup for alg none, HS256 or a missing kid)', async () => {
       keys.lookups.length = 0
-      for (const name of ['alg none, no signature', 'HS256 with the raw public key bytes as the HMAC secret (HS/EdDSA confusion)', 'the right key, no kid', 'the right key, a 1000-character kid']) {
+      for (const name of [
+        'alg none, no signature',
+        'HS256 with the raw public key bytes as the HMAC secret (HS/EdDSA confusion)',
+        'the right key, no kid',
+        'the right key, a 1000-character kid',
+      ]) {
         await rejection(tokens.verify(await corpus.find((f) => f.name === name)!.make()))
       }
       expect(keys.lookups).to.deep.equal([])

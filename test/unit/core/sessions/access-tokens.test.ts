@@ -25,7 +25,16 @@ describe('core/sessions: access tokens (HS256)', () => {
     const [header] = signed.token.split('.')
     expect(JSON.parse(Buffer.from(header!, 'base64url').toString())).to.deep.equal({ alg: 'HS256', typ: 'at+jwt' })
     const claims = await tokens.verify(signed.token)
-    expect(claims).to.deep.equal({ sub: '42', jti: signed.jti, iat: nowSeconds(), exp: nowSeconds() + 900, epoch: 3, kind: 'user', env: 'test', permissions: ['users:read'] })
+    expect(claims).to.deep.equal({
+      sub: '42',
+      jti: signed.jti,
+      iat: nowSeconds(),
+      exp: nowSeconds() + 900,
+      epoch: 3,
+      kind: 'user',
+      env: 'test',
+      permissions: ['users:read'],
+    })
     const other = await tokens.sign({ sub: '42', epoch: 3, kind: 'user' })
     expect(other.jti).not.to.equal(signed.jti)
     expect(signed.jti).to.match(/^[0-9A-Za-z]{22}$/)
@@ -34,7 +43,9 @@ describe('core/sessions: access tokens (HS256)', () => {
   it('carries API key scopes and a per-token lifetime', async () => {
     const signed = await tokens.sign({ sub: 'key_abc', epoch: 0, kind: 'apikey', scopes: ['audit:read'], ttlSeconds: 3600 })
     expect(signed.expiresAt).to.equal((nowSeconds() + 3600) * 1000)
-    expect(await tokens.verify(signed.token)).to.include({ kind: 'apikey', exp: nowSeconds() + 3600 }).and.have.deep.property('scopes', ['audit:read'])
+    expect(await tokens.verify(signed.token))
+      .to.include({ kind: 'apikey', exp: nowSeconds() + 3600 })
+      .and.have.deep.property('scopes', ['audit:read'])
   })
 
   it('expires after its lifetime, with at most the configured leeway', async () => {
@@ -59,11 +70,22 @@ describe('core/sessions: access tokens (HS256)', () => {
   })
 
   it('refuses a weak secret with AUTH_SECRET_WEAK, and bad options with CONFIG_INVALID', () => {
-    const build = (options: Partial<Parameters<typeof createAccessTokens>[0]>) => () => createAccessTokens({ keys: hs256Keys(secret), issuer: ISSUER, audience: AUDIENCE, environment: 'test', clock, ...options })
-    for (const weak of ['', 'short', 'x'.repeat(31), randomBytes(31)]) expect(() => hs256Keys(weak)).to.throw(GantryError).with.property('code', 'AUTH_SECRET_WEAK')
+    const build = (options: Partial<Parameters<typeof createAccessTokens>[0]>) => () =>
+      createAccessTokens({ keys: hs256Keys(secret), issuer: ISSUER, audience: AUDIENCE, environment: 'test', clock, ...options })
+    for (const weak of ['', 'short', 'x'.repeat(31), randomBytes(31)])
+      expect(() => hs256Keys(weak))
+        .to.throw(GantryError)
+        .with.property('code', 'AUTH_SECRET_WEAK')
     expect(build({ keys: hs256Keys('x'.repeat(32)) })).not.to.throw()
     expect(build({ keys: hs256Keys('é'.repeat(16)) })).not.to.throw() // 32 bytes in UTF-8
-    for (const bad of [{ issuer: '' }, { audience: '' }, { ttlSeconds: 0 }, { ttlSeconds: 1.5 }, { clockToleranceSeconds: 61 }, { clockToleranceSeconds: -1 }]) {
+    for (const bad of [
+      { issuer: '' },
+      { audience: '' },
+      { ttlSeconds: 0 },
+      { ttlSeconds: 1.5 },
+      { clockToleranceSeconds: 61 },
+      { clockToleranceSeconds: -1 },
+    ]) {
       expect(build(bad), JSON.stringify(bad)).to.throw(GantryError).with.property('code', 'CONFIG_INVALID')
     }
   })
@@ -73,8 +95,18 @@ describe('core/sessions: access tokens (HS256)', () => {
     const fromStaging = await staging.sign({ sub: '42', epoch: 0, kind: 'user' })
     expect((await staging.verify(fromStaging.token)).env).to.equal('staging')
     expect((await rejection(tokens.verify(fromStaging.token))).code).to.equal('TOKEN_INVALID')
-    const legacy = await new SignJWT({ epoch: 0, kind: 'user' }).setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' }).setIssuer(ISSUER).setAudience(AUDIENCE).setSubject('42').setJti('legacy').setIssuedAt(nowSeconds()).setExpirationTime(nowSeconds() + 900).sign(secret)
-    expect(await tokens.verify(legacy)).to.include({ sub: '42' }).and.not.have.property('env')
+    const legacy = await new SignJWT({ epoch: 0, kind: 'user' })
+      .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setSubject('42')
+      .setJti('legacy')
+      .setIssuedAt(nowSeconds())
+      .setExpirationTime(nowSeconds() + 900)
+      .sign(secret)
+    expect(await tokens.verify(legacy))
+      .to.include({ sub: '42' })
+      .and.not.have.property('env')
   })
 
   it('lives no longer than the maximum (auth.maxTokenTtl): longer is neither signed nor accepted, even validly signed before', async () => {
@@ -82,16 +114,41 @@ describe('core/sessions: access tokens (HS256)', () => {
     expect((await bounded.sign({ sub: '1', epoch: 0, kind: 'user', ttlSeconds: 3600 })).expiresAt).to.equal((nowSeconds() + 3600) * 1000)
     expect((await rejection(bounded.sign({ sub: '1', epoch: 0, kind: 'user', ttlSeconds: 3601 }))).code).to.equal('INVALID_INPUT')
     // A month-long script token minted before the upgrade (no env claim): refused now, though unexpired and validly signed.
-    const month = await new SignJWT({ epoch: 0, kind: 'user' }).setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' }).setIssuer(ISSUER).setAudience(AUDIENCE).setSubject('1').setJti('old').setIssuedAt(nowSeconds()).setExpirationTime(nowSeconds() + 30 * 86_400).sign(secret)
+    const month = await new SignJWT({ epoch: 0, kind: 'user' })
+      .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setSubject('1')
+      .setJti('old')
+      .setIssuedAt(nowSeconds())
+      .setExpirationTime(nowSeconds() + 30 * 86_400)
+      .sign(secret)
     expect((await rejection(bounded.verify(month))).code).to.equal('TOKEN_INVALID')
     expect((await rejection(tokens.verify(month))).code).to.equal('TOKEN_INVALID') // the default maximum: 24 h
-    const day = await new SignJWT({ epoch: 0, kind: 'user' }).setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' }).setIssuer(ISSUER).setAudience(AUDIENCE).setSubject('1').setJti('day').setIssuedAt(nowSeconds()).setExpirationTime(nowSeconds() + 86_400).sign(secret)
+    const day = await new SignJWT({ epoch: 0, kind: 'user' })
+      .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setSubject('1')
+      .setJti('day')
+      .setIssuedAt(nowSeconds())
+      .setExpirationTime(nowSeconds() + 86_400)
+      .sign(secret)
     expect(await tokens.verify(day)).to.include({ sub: '1' })
-    expect(() => createAccessTokens({ keys: hs256Keys(secret), issuer: ISSUER, audience: AUDIENCE, environment: 'test', clock, ttlSeconds: 7200, maxTtlSeconds: 3600 })).to.throw(GantryError).with.property('code', 'CONFIG_INVALID')
+    expect(() =>
+      createAccessTokens({ keys: hs256Keys(secret), issuer: ISSUER, audience: AUDIENCE, environment: 'test', clock, ttlSeconds: 7200, maxTtlSeconds: 3600 }),
+    )
+      .to.throw(GantryError)
+      .with.property('code', 'CONFIG_INVALID')
   })
 
   it('refuses to sign an incomplete payload', async () => {
-    for (const input of [{ sub: '', epoch: 0, kind: 'user' }, { sub: '1', epoch: -1, kind: 'user' }, { sub: '1', epoch: 0, kind: 'robot' }, { sub: '1', epoch: 0, kind: 'user', ttlSeconds: 0 }]) {
+    for (const input of [
+      { sub: '', epoch: 0, kind: 'user' },
+      { sub: '1', epoch: -1, kind: 'user' },
+      { sub: '1', epoch: 0, kind: 'robot' },
+      { sub: '1', epoch: 0, kind: 'user', ttlSeconds: 0 },
+    ]) {
       expect((await rejection(tokens.sign(input as never))).code).to.equal('INVALID_INPUT')
     }
   })
@@ -99,7 +156,12 @@ describe('core/sessions: access tokens (HS256)', () => {
   describe('a forged-token corpus', () => {
     const header = { alg: 'HS256', typ: 'at+jwt' }
     /** Each forgery, made against `tokens` (secret `secret`) unless it says otherwise. */
-    const corpus = hs256Forgeries({ good: async () => (await tokens.sign({ sub: '42', epoch: 0, kind: 'user' })).token, claims: goodClaims, now: nowSeconds, secret })
+    const corpus = hs256Forgeries({
+      good: async () => (await tokens.sign({ sub: '42', epoch: 0, kind: 'user' })).token,
+      claims: goodClaims,
+      now: nowSeconds,
+      secret,
+    })
     /** The HS/RS confusion's verifier uses the attacker's RSA public key (PEM) as its HMAC secret. */
     const publicPem = corpus.find((forgery) => forgery.secret)!.secret!
 
@@ -109,7 +171,9 @@ describe('core/sessions: access tokens (HS256)', () => {
 
     for (const forgery of corpus) {
       it(`refuses ${forgery.name} with TOKEN_INVALID and one message`, async () => {
-        const verifier = forgery.secret ? createAccessTokens({ keys: hs256Keys(forgery.secret), issuer: ISSUER, audience: AUDIENCE, environment: 'test', clock }) : tokens
+        const verifier = forgery.secret
+          ? createAccessTokens({ keys: hs256Keys(forgery.secret), issuer: ISSUER, audience: AUDIENCE, environment: 'test', clock })
+          : tokens
         const token = await forgery.make()
         const err = await rejection(verifier.verify(token))
         expect(err.code).to.equal('TOKEN_INVALID')
@@ -125,7 +189,19 @@ describe('core/sessions: access tokens (HS256)', () => {
       const pemServer = createAccessTokens({ keys: hs256Keys(publicPem), issuer: ISSUER, audience: AUDIENCE, environment: 'test', clock })
       expect(await pemServer.verify((await pemServer.sign({ sub: '7', epoch: 0, kind: 'user' })).token)).to.include({ sub: '7' })
       // An attacker holding only the public key and a valid RS256 signature still gets nothing: see the corpus.
-      expect(await tokens.verify((await new SignJWT({ epoch: 0, kind: 'user' }).setProtectedHeader(header).setIssuer(ISSUER).setAudience(AUDIENCE).setSubject('9').setJti('x').setIssuedAt(nowSeconds()).setExpirationTime(nowSeconds() + 60).sign(secret)))).to.include({ sub: '9' })
+      expect(
+        await tokens.verify(
+          await new SignJWT({ epoch: 0, kind: 'user' })
+            .setProtectedHeader(header)
+            .setIssuer(ISSUER)
+            .setAudience(AUDIENCE)
+            .setSubject('9')
+            .setJti('x')
+            .setIssuedAt(nowSeconds())
+            .setExpirationTime(nowSeconds() + 60)
+            .sign(secret),
+        ),
+      ).to.include({ sub: '9' })
     })
   })
 })

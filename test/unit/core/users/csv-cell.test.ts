@@ -30,10 +30,16 @@ describe('CSV cells (formula injection)', () => {
   })
 
   it('export → import gives every value back exactly', () => {
-    fc.assert(fc.property(cellText, (value) => restoreCell(neutraliseCell(value)) === value), { numRuns: 5000 })
+    fc.assert(
+      fc.property(cellText, (value) => restoreCell(neutraliseCell(value)) === value),
+      { numRuns: 5000 },
+    )
   })
 
   it('no written cell starts with a trigger', () => {
-    fc.assert(fc.property(cellText, (value) => !TRIGGERS.includes(neutraliseCell(value).charAt(0))), { numRuns: 5000 })
+    fc.assert(
+      fc.property(cellText, (value) => !TRIGGERS.includes(neutraliseCell(value).charAt(0))),
+      { numRuns: 5000 },
+    )
   })
 })
