@@ -10,7 +10,7 @@ import { findByKeyId } from '../apikeys/apikeys.repo.js'
 import type { AuditService } from '../audit/audit.service.js'
 import type { Clock } from '../clock.js'
 import type { ActorContext } from '../context.js'
-import { formatDuration, parseDuration } from '../duration.js'
+import { parseDuration } from '../duration.js'
 import { GantryError, inputProblem } from '../errors.js'
 import { parseInput } from '../pagination.js'
 import { requirePermission } from '../roles/permissions.js'
@@ -21,7 +21,6 @@ import { environmentRules, LOGIN_RULES } from './builtin-rules.js'
 import * as repo from './ratelimits.repo.js'
 import {
   applyInputSchema,
-  formatMatch,
   overrideInputSchema,
   parseMatch,
   parseSubject,
@@ -46,7 +45,18 @@ import {
   type TestResult,
   type TestStep,
 } from './ratelimits.schema.js'
-import { changedFields, fileRuleFields, subjectText, toCounts, toOverride, toOverrideView, toRule, toRuleView, type RuleFields } from './ratelimits.views.js'
+import {
+  changedFields,
+  fileRuleFields,
+  subjectText,
+  toCounts,
+  toOverride,
+  toOverrideView,
+  toRule,
+  toRuleFields,
+  toRuleView,
+  type RuleFields,
+} from './ratelimits.views.js'
 
 /** What `ratelimit test` asks of the limiter (src/ratelimit implements it over the environment's store). */
 export interface RateLimitProbe {
@@ -181,20 +191,7 @@ export function createRateLimitsService(deps: RateLimitsServiceDeps): RateLimits
   }
 
   const exportRules = (rows: readonly repo.RuleRow[]): RulesFile => ({
-    rules: rows.map((row) => {
-      const rule = toRule(row)
-      return {
-        name: rule.name,
-        match: formatMatch(rule.match),
-        key: rule.key,
-        limit: rule.limit,
-        window: formatDuration(rule.windowMs),
-        burst: rule.burst,
-        mode: rule.mode,
-        onStoreError: rule.onStoreError ?? 'open',
-        enabled: Boolean(row.enabled),
-      }
-    }) as RulesFile['rules'],
+    rules: rows.map((row) => toRuleFields(toRule(row), Boolean(row.enabled))) as RulesFile['rules'],
   })
 
   return {

@@ -34,8 +34,8 @@ export function toCounts(row: StatsRow | undefined): RuleCounts {
   }
 }
 
-/** A rule as lists show it. */
-export function toRuleView(rule: RateLimitRule, extra: { source: Source; enabled: boolean; counts: RuleCounts; updatedAt: number | null }): RuleView {
+/** A rule in the words a rules file and a list share: its match and window as written, not as enforced. */
+export function toRuleFields(rule: RateLimitRule, enabled: boolean) {
   return {
     name: rule.name,
     match: formatMatch(rule.match),
@@ -45,7 +45,14 @@ export function toRuleView(rule: RateLimitRule, extra: { source: Source; enabled
     burst: rule.burst,
     mode: rule.mode,
     onStoreError: rule.onStoreError ?? 'open',
-    enabled: extra.enabled,
+    enabled,
+  }
+}
+
+/** A rule as lists show it. */
+export function toRuleView(rule: RateLimitRule, extra: { source: Source; enabled: boolean; counts: RuleCounts; updatedAt: number | null }): RuleView {
+  return {
+    ...toRuleFields(rule, extra.enabled),
     source: extra.source,
     counts: extra.counts,
     updatedAt: extra.updatedAt === null ? null : new Date(extra.updatedAt).toISOString(),
