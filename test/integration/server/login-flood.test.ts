@@ -8,7 +8,7 @@
  * only the gate stands between it and the thread pool.
  */
 import { Agent, request as httpRequest, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { connect, type AddressInfo, type Socket } from 'node:net'
 import { expect } from 'chai'
 import { createTestServer, type TestServer } from '../../helpers/server.js'
 
@@ -49,6 +49,33 @@ function send(
     })
     req.once('error', reject)
     req.end(options.body)
+  })
+}
+
+/** The answer on a raw socket the server closes after answering (`connection: close`; bodies carry a length). */
+function readAnswer(socket: Socket): Promise<Answer> {
+  const started = performance.now()
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk))
+    socket.once('error', reject)
+    socket.once('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8')
+      const split = text.indexOf('\r\n\r\n')
+      const [statusLine = '', ...lines] = text.slice(0, split).split('\r\n')
+      const header = (name: string): string | undefined =>
+        lines
+          .find((line) => line.toLowerCase().startsWith(`${name}:`))
+          ?.slice(name.length + 1)
+          .trim()
+      resolve({
+        status: Number(statusLine.split(' ')[1]),
+        contentType: String(header('content-type')),
+        retryAfter: header('retry-after'),
+        body: text.slice(split + 4),
+        ms: performance.now() - started,
+      })
+    })
   })
 }
 
@@ -93,13 +120,38 @@ describe('a login flood (wrong passwords, many accounts and addresses)', functio
     await s.cleanup()
   })
 
-  const login = (i: number, agent: Agent | false = false, email = `flood-${i % (FLOOD / 5)}@example.com`): Promise<Answer> =>
-    send(port, agent, {
-      method: 'POST',
-      path: '/api/v1/auth/login',
-      headers: { 'content-type': 'application/json', 'x-forwarded-for': `198.51.100.${(i % ADDRESSES) + 1}` },
-      body: JSON.stringify({ email, password: 'not the password, long enough' }),
-    })
+  const loginBody = (i: number, email: string): { headers: Record<string, string>; body: string } => ({
+    headers: { 'content-type': 'application/json', 'x-forwarded-for': `198.51.100.${(i % ADDRESSES) + 1}` },
+    body: JSON.stringify({ email, password: 'not the password, long enough' }),
+  })
+  const login = (i: number, agent: Agent | false, email: string): Promise<Answer> =>
+    send(port, agent, { method: 'POST', path: '/api/v1/auth/login', ...loginBody(i, email) })
+
+  /**
+   * The flood, arriving at once whatever this machine's speed: every login's connection is opened and its
+   * request written but for the last byte of its body, then all the last bytes go out together. Sent one by
+   * one, the logins would trickle in as fast as this process opens connections, and on a quick machine the
+   * hashes would keep up with them: the gate would never fill and the test would prove nothing.
+   */
+  async function flood(): Promise<Answer[]> {
+    const held = await Promise.all(
+      Array.from({ length: FLOOD }, async (_, i) => {
+        const { headers, body } = loginBody(i, `flood-${i % (FLOOD / 5)}@example.com`)
+        const head = [`POST /api/v1/auth/login HTTP/1.1`, `host: 127.0.0.1:${port}`, 'connection: close', `content-length: ${Buffer.byteLength(body)}`]
+        for (const [name, value] of Object.entries(headers)) head.push(`${name}: ${value}`)
+        const socket = connect(port, '127.0.0.1')
+        const answer = readAnswer(socket)
+        await new Promise<void>((resolve, reject) => {
+          socket.once('error', reject)
+          socket.write(`${head.join('\r\n')}\r\n\r\n${body.slice(0, -1)}`, () => resolve())
+        })
+        return { socket, last: body.slice(-1), answer }
+      }),
+    )
+    for (const { socket, last } of held) socket.write(last)
+    return Promise.all(held.map(({ answer }) => answer))
+  }
+
   const health = (): Promise<Answer> => send(port, probes, { path: '/api/health' })
   const adminList = (): Promise<Answer> => send(port, probes, { path: '/api/v1/admin/users?limit=20', headers: { authorization: `Bearer ${adminToken}` } })
 
@@ -126,13 +178,13 @@ describe('a login flood (wrong passwords, many accounts and addresses)', functio
     const bound = (baselineMs: number): number => 30 * hashMs + 30 * baselineMs
 
     let settled = false
-    const flood = Promise.all(Array.from({ length: FLOOD }, (_, i) => login(i))).finally(() => (settled = true))
+    const logins = flood().finally(() => (settled = true))
     const during = { health: [] as Answer[], admin: [] as Answer[] }
     while (!settled) {
       during.health.push(await health())
       during.admin.push(await adminList())
     }
-    const logins = await flood
+    const answers = await logins
 
     // The probes answered, and promptly, all through the flood.
     expect(during.admin.length, 'probes made while the flood lasted').to.be.at.least(3)
@@ -145,9 +197,9 @@ describe('a login flood (wrong passwords, many accounts and addresses)', functio
     expect(worst.admin, report).to.be.below(bound(median(idle.admin)))
 
     // Every login was answered: a wrong password (401) or the gate's refusal (429), never anything else.
-    const refused = logins.filter((l) => l.status === 429)
-    const checked = logins.filter((l) => l.status === 401)
-    expect(refused.length + checked.length, JSON.stringify(logins.filter((l) => l.status !== 401 && l.status !== 429).slice(0, 3))).to.equal(FLOOD)
+    const refused = answers.filter((l) => l.status === 429)
+    const checked = answers.filter((l) => l.status === 401)
+    expect(refused.length + checked.length, JSON.stringify(answers.filter((l) => l.status !== 401 && l.status !== 429).slice(0, 3))).to.equal(FLOOD)
     // At least what the gate admits at once got its password checked; the excess was refused, not queued.
     expect(checked.length).to.be.at.least(ADMITTED_AT_ONCE)
     expect(refused.length, `${checked.length} checked`).to.be.greaterThan(0)
