@@ -20,8 +20,7 @@ export default class ApikeysCreate extends AdminCommand<typeof ApikeysCreate> {
 
   async run(): Promise<ApiKeyWithSecret> {
     const { name, owner, scope, expires } = this.flags
-    const admin = await this.admin()
-    const result = await admin.apikeys.create({ name, owner, scopes: scope, expires })
+    const result = await this.call('apikeys.create', { name, owner, scopes: scope, expires })
     const { apiKey } = result
     this.ui.out(
       `Created API key ${apiKey.id} "${apiKey.name}" for ${apiKey.owner} (scopes ${apiKey.scopes.join(', ')}; expires ${apiKey.expiresAt ?? 'never'}).`,

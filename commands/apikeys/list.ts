@@ -16,7 +16,7 @@ export default class ApikeysList extends AdminCommand<typeof ApikeysList> {
 
   async run(): Promise<ApiKeyPage> {
     const { owner, limit, cursor } = this.flags
-    const page = await (await this.admin()).apikeys.list({ owner, limit, cursor })
+    const page = await this.call('apikeys.list', { owner, limit, cursor })
     this.ui.table(
       page.data.map((k) => ({ ...k, scopes: k.scopes.join(','), state: k.revoked ? 'revoked' : 'active' })),
       [

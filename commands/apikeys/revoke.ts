@@ -11,7 +11,7 @@ export default class ApikeysRevoke extends AdminCommand<typeof ApikeysRevoke> {
   static override resultSchema = apiKeySchema
 
   async run(): Promise<ApiKey> {
-    const apiKey = await (await this.admin()).apikeys.revoke(this.args.keyId)
+    const apiKey = await this.call('apikeys.revoke', { keyId: this.args.keyId })
     this.ui.out(`Revoked API key ${apiKey.id} "${apiKey.name}" of ${apiKey.owner}.`)
     return apiKey
   }

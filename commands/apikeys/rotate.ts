@@ -14,7 +14,7 @@ export default class ApikeysRotate extends AdminCommand<typeof ApikeysRotate> {
   static override resultSchema = apiKeyWithSecretSchema
 
   async run(): Promise<ApiKeyWithSecret> {
-    const result = await (await this.admin()).apikeys.rotate(this.args.keyId, { grace: this.flags.grace })
+    const result = await this.call('apikeys.rotate', { keyId: this.args.keyId }, { grace: this.flags.grace })
     const { apiKey } = result
     this.ui.out(`Rotated API key ${apiKey.id} "${apiKey.name}"; the previous secret works until ${apiKey.graceEndsAt ?? 'now (no grace)'}.`)
     this.ui.out(`Key (shown once): ${result.key}`)

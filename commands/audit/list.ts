@@ -24,7 +24,7 @@ export default class AuditList extends AdminCommand<typeof AuditList> {
 
   async run(): Promise<AuditPage> {
     const { actor, action, since, until, limit, cursor } = this.flags
-    const page = await (await this.admin()).audit.list({ actor, action, since, until, limit, cursor })
+    const page = await this.call('audit.list', { actor, action, since, until, limit, cursor })
     this.ui.table(
       page.data.map((e) => ({ ...e, target: `${e.targetType}:${e.targetId}` })),
       [

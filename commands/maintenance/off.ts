@@ -8,7 +8,7 @@ export default class MaintenanceOff extends AdminCommand<typeof MaintenanceOff> 
   static override resultSchema = maintenanceStateSchema
 
   async run(): Promise<MaintenanceState> {
-    const state = await (await this.admin()).maintenance.off()
+    const state = await this.call('maintenance.off')
     this.ui.out('Maintenance mode is off.')
     return state
   }

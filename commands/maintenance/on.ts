@@ -20,8 +20,7 @@ export default class MaintenanceOn extends AdminCommand<typeof MaintenanceOn> {
   static override resultSchema = maintenanceStateSchema
 
   async run(): Promise<MaintenanceState> {
-    await this.confirmDestructive('Turning maintenance mode on', this.flags.force)
-    const state = await (await this.admin()).maintenance.on({ retryAfter: this.flags['retry-after'], message: this.flags.message })
+    const state = await this.call('maintenance.on', { retryAfter: this.flags['retry-after'], message: this.flags.message })
     this.ui.out(`Maintenance mode is on: every route but health, auth and admin answers 503 (Retry-After ${state.retryAfter} s).`)
     return state
   }

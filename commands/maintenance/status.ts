@@ -8,7 +8,7 @@ export default class MaintenanceStatus extends AdminCommand<typeof MaintenanceSt
   static override resultSchema = maintenanceStateSchema
 
   async run(): Promise<MaintenanceState> {
-    const state = await (await this.admin()).maintenance.status()
+    const state = await this.call('maintenance.status')
     const who = state.since === null ? '' : ` since ${state.since}${state.by === null ? '' : ` (by ${state.by})`}`
     this.ui.out(
       state.enabled

@@ -50,8 +50,8 @@ export default class MigrateLatest extends GantryCommand<typeof MigrateLatest> {
    */
   private async underMaintenance<R>(work: () => Promise<R>): Promise<R> {
     if (!this.flags.maintenance) return work()
-    const maintenance = (await (await this.runtime()).admin()).maintenance
-    const before = await maintenance.status()
+    const admin = await (await this.runtime()).admin()
+    const before = await admin.call('maintenance.status')
     if (before.enabled) {
       this.ui.note(
         `Maintenance mode is on already (since ${before.since}, by ${before.by}); it stays on after the migration: \`gantry maintenance off\` ends it.`,
@@ -59,7 +59,7 @@ export default class MigrateLatest extends GantryCommand<typeof MigrateLatest> {
       return work()
     }
     try {
-      await maintenance.on()
+      await admin.call('maintenance.on')
       this.ui.note('Maintenance mode is on until the migration ends.')
     } catch (err) {
       if (!isGantryError(err) || err.code !== 'MIGRATION_PENDING') throw err
@@ -71,7 +71,7 @@ export default class MigrateLatest extends GantryCommand<typeof MigrateLatest> {
       succeeded = true
       return result
     } finally {
-      await maintenance.off().then(
+      await admin.call('maintenance.off').then(
         () => this.ui.note('Maintenance mode is off.'),
         (err: unknown) => {
           // After a failed migration its error is the one to report; this one only must not be lost.

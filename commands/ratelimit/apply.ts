@@ -35,9 +35,8 @@ export default class RatelimitApply extends AdminCommand<typeof RatelimitApply> 
         Promise.reject(new GantryError('INVALID_INPUT', `Cannot read ${file}: ${err.message}`, { cause: err })),
       ),
     )
-    const rateLimits = (await this.admin()).rateLimits
     const input = { rules, prune: this.flags.prune }
-    const preview = await rateLimits.apply({ ...input, dryRun: true })
+    const preview = await this.call('ratelimits.apply', { ...input, dryRun: true })
     printDiff(this.ui, preview)
     const changes = preview.added.length + preview.changed.length + preview.removed.length
     if (this.flags['dry-run'] || changes === 0) return preview
@@ -48,7 +47,7 @@ export default class RatelimitApply extends AdminCommand<typeof RatelimitApply> 
       this.ui.out('Nothing was changed.')
       return preview
     }
-    const result = await rateLimits.apply({ ...input, dryRun: false })
+    const result = await this.call('ratelimits.apply', { ...input, dryRun: false })
     this.ui.out(result.applied ? `Applied (version ${result.version}); every server has it within a second.` : 'Nothing to change.')
     return result
   }

@@ -15,7 +15,7 @@ export default class RatelimitExport extends AdminCommand<typeof RatelimitExport
   static override resultSchema = exportSchema
 
   async run(): Promise<RulesFile> {
-    const rules = await (await this.admin()).rateLimits.export()
+    const rules = await this.call('ratelimits.export')
     const text = `${JSON.stringify(rules, null, 2)}\n`
     if (this.args.file === undefined) {
       // --json prints the same document once, as the result.

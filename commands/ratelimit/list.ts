@@ -12,7 +12,7 @@ export default class RatelimitList extends AdminCommand<typeof RatelimitList> {
   static override resultSchema = rateLimitListSchema
 
   async run(): Promise<RateLimitList> {
-    const list = await (await this.admin()).rateLimits.list()
+    const list = await this.call('ratelimits.list')
     printRules(this.ui, list)
     return list
   }

@@ -32,13 +32,12 @@ export default class RatelimitOverride extends AdminCommand<typeof RatelimitOver
 
   async run(): Promise<z.infer<typeof resultSchema>> {
     const f = this.flags
-    const rateLimits = (await this.admin()).rateLimits
     if (f.remove) {
-      const result = await rateLimits.removeOverride({ subject: this.args.subject, rule: f.rule })
+      const result = await this.call('ratelimits.removeOverride', { subject: this.args.subject, rule: f.rule })
       this.ui.out(`Removed the override of ${result.removed.subject} (${result.removed.rule === '*' ? 'every rule' : `rule ${result.removed.rule}`}).`)
       return result
     }
-    const override: OverrideView = await rateLimits.override({
+    const override: OverrideView = await this.call('ratelimits.override', {
       subject: this.args.subject,
       rule: f.rule,
       limit: f.limit,

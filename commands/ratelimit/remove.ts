@@ -13,8 +13,7 @@ export default class RatelimitRemove extends AdminCommand<typeof RatelimitRemove
   static override resultSchema = removeRuleResultSchema
 
   async run(): Promise<{ removed: string; version: number }> {
-    await this.confirmDestructive(`Removing rate-limit rule "${this.args.name}"`, this.flags.force)
-    const result = await (await this.admin()).rateLimits.remove(this.args.name)
+    const result = await this.call('ratelimits.remove', { name: this.args.name })
     this.ui.out(`Removed rule ${result.removed}. Every server stops applying it within a second.`)
     return result
   }

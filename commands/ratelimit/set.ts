@@ -33,18 +33,20 @@ export default class RatelimitSet extends AdminCommand<typeof RatelimitSet> {
 
   async run(): Promise<RuleView> {
     const f = this.flags
-    const rule = await (
-      await this.admin()
-    ).rateLimits.set(this.args.name, {
-      match: f.match,
-      key: f.key as 'ip' | 'user' | 'apiKey' | 'global' | undefined,
-      limit: f.limit,
-      window: f.window,
-      burst: f.burst,
-      mode: f.shadow ? 'shadow' : f.enforce ? 'enforce' : undefined,
-      onStoreError: f['on-store-error'] as 'open' | 'closed' | 'local' | undefined,
-      enabled: f.disable ? false : f.enable ? true : undefined,
-    })
+    const rule = await this.call(
+      'ratelimits.set',
+      { name: this.args.name },
+      {
+        match: f.match,
+        key: f.key as 'ip' | 'user' | 'apiKey' | 'global' | undefined,
+        limit: f.limit,
+        window: f.window,
+        burst: f.burst,
+        mode: f.shadow ? 'shadow' : f.enforce ? 'enforce' : undefined,
+        onStoreError: f['on-store-error'] as 'open' | 'closed' | 'local' | undefined,
+        enabled: f.disable ? false : f.enable ? true : undefined,
+      },
+    )
     this.ui.out(`Rule ${describeRule(rule)}. Every server applies it within a second.`)
     return rule
   }

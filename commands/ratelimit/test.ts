@@ -22,7 +22,7 @@ export default class RatelimitTest extends AdminCommand<typeof RatelimitTest> {
 
   async run(): Promise<TestResult> {
     const f = this.flags
-    const result = await (await this.admin()).rateLimits.test({ method: f.method, path: f.path, ip: f.ip, user: f.user, apiKey: f['api-key'] })
+    const result = await this.call('ratelimits.test', { method: f.method, path: f.path, ip: f.ip, user: f.user, apiKey: f['api-key'] })
     printTest(this.ui, result)
     return result
   }

@@ -15,7 +15,7 @@ export default class RolesCreate extends AdminCommand<typeof RolesCreate> {
   static override resultSchema = roleSchema
 
   async run(): Promise<Role> {
-    const role = await (await this.admin()).roles.create({ name: this.args.name, permissions: this.flags.permission, description: this.flags.description })
+    const role = await this.call('roles.create', { name: this.args.name, permissions: this.flags.permission, description: this.flags.description })
     this.ui.out(`Created role ${role.name}: ${role.permissions.join(' ')}.`)
     return role
   }

@@ -12,8 +12,7 @@ export default class RolesDelete extends AdminCommand<typeof RolesDelete> {
   static override resultSchema = deleteRoleResultSchema
 
   async run(): Promise<{ deleted: string }> {
-    await this.confirmDestructive(`Deleting role ${this.args.name}`, this.flags.force)
-    const result = await (await this.admin()).roles.delete(this.args.name)
+    const result = await this.call('roles.delete', { name: this.args.name })
     this.ui.out(`Deleted role ${result.deleted}.`)
     return result
   }

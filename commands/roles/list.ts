@@ -8,7 +8,7 @@ export default class RolesList extends AdminCommand<typeof RolesList> {
   static override resultSchema = roleListSchema
 
   async run(): Promise<RoleList> {
-    const roles = await (await this.admin()).roles.list()
+    const roles = await this.call('roles.list')
     this.ui.table(
       roles.data.map((r) => ({ ...r, permissions: r.permissions.join(' '), builtin: r.builtin ? 'yes' : '' })),
       [

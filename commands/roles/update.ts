@@ -22,7 +22,7 @@ export default class RolesUpdate extends AdminCommand<typeof RolesUpdate> {
 
   async run(): Promise<Role> {
     const { grant, revoke, description } = this.flags
-    const role = await (await this.admin()).roles.update(this.args.name, { grant, revoke, description })
+    const role = await this.call('roles.update', { name: this.args.name }, { grant, revoke, description })
     this.ui.out(`Role ${role.name}: ${role.permissions.join(' ')}.`)
     return role
   }

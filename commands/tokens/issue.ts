@@ -18,7 +18,7 @@ export default class TokensIssue extends AdminCommand<typeof TokensIssue> {
 
   async run(): Promise<IssuedToken> {
     const { user, ttl } = this.flags
-    const issued = await (await this.admin()).tokens.issue(user, { ttl })
+    const issued = await this.call('tokens.issue', { email: user }, { ttl })
     this.ui.note(`Access token for ${issued.user}, valid until ${issued.expiresAt} (shown once):`)
     this.ui.out(issued.token)
     return issued

@@ -13,7 +13,7 @@ export default class TokensRevoke extends AdminCommand<typeof TokensRevoke> {
   static override resultSchema = revokedSessionsSchema
 
   async run(): Promise<RevokedSessions> {
-    const result = await (await this.admin()).tokens.revoke(this.flags.user)
+    const result = await this.call('tokens.revoke', { email: this.flags.user })
     this.ui.out(`Ended every session of ${result.user} (${result.refreshTokensRevoked} refresh token(s) revoked).`)
     return result
   }

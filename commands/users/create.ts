@@ -29,8 +29,7 @@ export default class UsersCreate extends AdminCommand<typeof UsersCreate> {
       : this.flags['password-stdin']
         ? await readSecretFromStdin('password-stdin')
         : await askSecret({ message: 'Password', flag: 'password-stdin', json: this.jsonEnabled() })
-    const admin = await this.admin()
-    const result = await admin.users.create({ email, name, role, password, generatePassword })
+    const result = await this.call('users.create', { email, name, role, password, generatePassword })
     this.ui.out(`Created ${result.user.email} (${result.user.role}, id ${result.user.id}).`)
     if (result.password) this.ui.out(`Password (shown once): ${result.password}`)
     return result

@@ -13,8 +13,7 @@ export default class UsersDelete extends AdminCommand<typeof UsersDelete> {
   static override resultSchema = deleteUserResultSchema
 
   async run(): Promise<{ deleted: User }> {
-    await this.confirmDestructive(`Deleting user ${this.args.email}`, this.flags.force)
-    const result = await (await this.admin()).users.delete(this.args.email)
+    const result = await this.call('users.delete', { email: this.args.email })
     this.ui.out(`Deleted ${result.deleted.email}.`)
     return result
   }

@@ -10,7 +10,7 @@ export default class UsersDisable extends AdminCommand<typeof UsersDisable> {
   static override resultSchema = userSchema
 
   async run(): Promise<User> {
-    const user = await (await this.admin()).users.disable(this.args.email)
+    const user = await this.call('users.disable', { email: this.args.email })
     this.ui.out(`Disabled ${user.email}.`)
     return user
   }

@@ -10,7 +10,7 @@ export default class UsersEnable extends AdminCommand<typeof UsersEnable> {
   static override resultSchema = userSchema
 
   async run(): Promise<User> {
-    const user = await (await this.admin()).users.enable(this.args.email)
+    const user = await this.call('users.enable', { email: this.args.email })
     this.ui.out(`Enabled ${user.email}.`)
     return user
   }

@@ -43,7 +43,7 @@ export default class UsersExport extends AdminCommand<typeof UsersExport> {
     const format = (this.flags.format as UserFileFormat | undefined) ?? (file === undefined ? undefined : formatFromExtension(file)) ?? 'csv'
     const admin = await this.admin()
     let exported = 0
-    const chunks = admin.users.export({ format, role: this.flags.role, status: this.flags.status as 'active' | 'disabled' | undefined }, (n) => {
+    const chunks = admin.exportUsers({ format, role: this.flags.role, status: this.flags.status as 'active' | 'disabled' | undefined }, (n) => {
       exported = n
     })
     if (file === undefined) {

@@ -54,7 +54,7 @@ export default class UsersImport extends AdminCommand<typeof UsersImport> {
     let reading: ReadStream | undefined
     let result: ImportResult
     try {
-      result = await admin.users.import(
+      result = await admin.importUsers(
         () => (reading = createReadStream(file)),
         { format, dryRun: this.flags['dry-run'], atomic: this.flags.atomic, defaultRole: this.flags['default-role'] },
         (p) =>

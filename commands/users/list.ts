@@ -21,8 +21,7 @@ export default class UsersList extends AdminCommand<typeof UsersList> {
 
   async run(): Promise<UserPage> {
     const { role, status, search, limit, cursor } = this.flags
-    const admin = await this.admin()
-    const page = await admin.users.list({ role, status: status as 'active' | 'disabled' | undefined, search, limit, cursor })
+    const page = await this.call('users.list', { role, status: status as 'active' | 'disabled' | undefined, search, limit, cursor })
     this.ui.table(page.data, [
       ['id', 'ID'],
       ['email', 'EMAIL'],

@@ -25,7 +25,7 @@ export default class UsersSetPassword extends AdminCommand<typeof UsersSetPasswo
       : this.flags['password-stdin']
         ? await readSecretFromStdin('password-stdin')
         : await askSecret({ message: 'New password', flag: 'password-stdin', json: this.jsonEnabled() })
-    const result = await (await this.admin()).users.setPassword(this.args.email, { password, generatePassword })
+    const result = await this.call('users.setPassword', { email: this.args.email }, { password, generatePassword })
     this.ui.out(`Password set for ${result.user.email}; their sessions have ended.`)
     if (result.password) this.ui.out(`Password (shown once): ${result.password}`)
     return result

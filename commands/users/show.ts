@@ -9,7 +9,7 @@ export default class UsersShow extends AdminCommand<typeof UsersShow> {
   static override resultSchema = userSchema
 
   async run(): Promise<User> {
-    const user = await (await this.admin()).users.get(this.args.email)
+    const user = await this.call('users.get', { email: this.args.email })
     this.ui.table(
       Object.entries(user).map(([field, value]) => ({ field, value })),
       [

@@ -10,7 +10,7 @@ export default class UsersUnlock extends AdminCommand<typeof UsersUnlock> {
   static override resultSchema = userSchema
 
   async run(): Promise<User> {
-    const user = await (await this.admin()).users.unlock(this.args.email)
+    const user = await this.call('users.unlock', { email: this.args.email })
     this.ui.out(`Unlocked ${user.email}.`)
     return user
   }

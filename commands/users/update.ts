@@ -19,7 +19,7 @@ export default class UsersUpdate extends AdminCommand<typeof UsersUpdate> {
 
   async run(): Promise<User> {
     const { name, email, role } = this.flags
-    const user = await (await this.admin()).users.update(this.args.email, { name, email, role })
+    const user = await this.call('users.update', { email: this.args.email }, { name, email, role })
     this.ui.out(`Updated ${user.email}: ${user.name ? `${user.name}, ` : ''}${user.role}.`)
     return user
   }

@@ -1,38 +1,15 @@
 /**
- * The AdminApi over the server's admin routes (src/server/routes/*.routes.ts), acting as whoever the
- * client's credentials speak for. Each answer is parsed with the same zod schema the route declares, so a
- * remote command gets the very objects LocalAdmin returns and prints them the same way.
+ * The AdminApi over the server's admin routes, acting as whoever the client's credentials speak for. Each
+ * call goes where its declaration says (src/admin/operations) and its answer is parsed with the declared
+ * output schema, so a remote command gets the very objects LocalAdmin returns and prints them the same way.
  */
 import { Readable } from 'node:stream'
-import { apiKeyPageSchema, apiKeySchema, apiKeyWithSecretSchema } from '../core/apikeys/apikeys.schema.js'
-import { auditPageSchema } from '../core/audit/audit.schema.js'
-import { maintenanceStateSchema } from '../core/maintenance/maintenance.schema.js'
-import {
-  applyResultSchema,
-  exportSchema,
-  overrideViewSchema,
-  rateLimitListSchema,
-  removeOverrideResultSchema,
-  removeRuleResultSchema,
-  ruleViewSchema,
-  testResultSchema,
-} from '../core/ratelimits/ratelimits.schema.js'
-import { deleteRoleResultSchema, roleListSchema, roleSchema } from '../core/roles/roles.schema.js'
-import { issuedTokenSchema, revokedSessionsSchema } from '../core/sessions/sessions.schema.js'
-import { rotatedSigningKeySchema, signingKeyListSchema } from '../core/sessions/signing-keys.schema.js'
 import type { ExportUsersInput } from '../core/users/export.js'
-import { importResultSchema, type UserFileFormat } from '../core/users/import.js'
-import { deleteUserResultSchema, userPageSchema, userSchema, userWithPasswordSchema } from '../core/users/users.schema.js'
-import type { ApiClient, RequestSpec } from '../client/types.js'
+import type { UserFileFormat } from '../core/users/import.js'
+import type { ApiClient, HttpMethod, RequestSpec } from '../client/types.js'
 import type { AdminApi } from './admin-api.js'
-
-const ADMIN = '/api/v1/admin'
-const USERS = `${ADMIN}/users`
-const ROLES = `${ADMIN}/roles`
-const KEYS = `${ADMIN}/api-keys`
-const SIGNING_KEYS = `${ADMIN}/signing-keys`
-const MAINTENANCE = `${ADMIN}/maintenance`
-const RATE_LIMITS = `${ADMIN}/rate-limits`
+import { callParts, inputInBody, type JsonOperation } from './operation.js'
+import { OPERATIONS } from './operations/index.js'
 
 /** The media type an import body is sent as (the route reads the format from it). */
 const IMPORT_TYPE: Record<UserFileFormat, string> = { csv: 'text/csv', jsonl: 'application/x-ndjson' }
@@ -49,78 +26,43 @@ function query(input: object | undefined): Query {
   return out
 }
 
-const user = (email: string): string => `${USERS}/${encodeURIComponent(email)}`
+/** The declared path with the target's fields in place of its `:name` segments. */
+function pathOf(template: string, params: unknown): string {
+  const values = (params ?? {}) as Record<string, unknown>
+  return template.replace(/:([A-Za-z0-9_]+)/g, (_segment, key: string) => encodeURIComponent(String(values[key])))
+}
 
 /** The AdminApi through `client` (its credentials decide who acts, and with which permissions). */
 export function createHttpAdmin(client: ApiClient): AdminApi {
+  const { 'users.import': importOp, 'users.export': exportOp } = OPERATIONS
   return {
-    users: {
-      create: (input) => client.request({ method: 'POST', path: USERS, body: input, schema: userWithPasswordSchema }),
-      list: (input) => client.request({ method: 'GET', path: USERS, query: query(input), schema: userPageSchema }),
-      get: (email) => client.request({ method: 'GET', path: user(email), schema: userSchema }),
-      update: (email, patch) => client.request({ method: 'PATCH', path: user(email), body: patch, schema: userSchema }),
-      disable: (email) => client.request({ method: 'POST', path: `${user(email)}/disable`, schema: userSchema }),
-      enable: (email) => client.request({ method: 'POST', path: `${user(email)}/enable`, schema: userSchema }),
-      delete: (email) => client.request({ method: 'DELETE', path: user(email), schema: deleteUserResultSchema }),
-      setPassword: (email, input) => client.request({ method: 'POST', path: `${user(email)}/password`, body: input, schema: userWithPasswordSchema }),
-      unlock: (email) => client.request({ method: 'POST', path: `${user(email)}/unlock`, schema: userSchema }),
-      async import(source, input, onProgress) {
-        const result = await client.upload({
-          method: 'POST',
-          path: `${USERS}/import`,
-          query: query(input),
-          stream: Readable.from(source(), { objectMode: false }),
-          contentType: IMPORT_TYPE[input.format],
-          schema: importResultSchema,
-        })
-        // The server reports once, at the end: the one progress there is to show.
-        onProgress?.({ rows: result.rows, imported: result.imported, skipped: result.skipped.length })
-        return result
-      },
-      export: (input, onPage) => countedExport(client.download({ method: 'GET', path: `${USERS}/export`, query: query(input) }), input, onPage),
+    call: (name, ...args) => {
+      const op = OPERATIONS[name] as JsonOperation
+      const { params, input } = callParts(op, args)
+      const body = inputInBody(op)
+      return client.request({
+        method: op.http.method.toUpperCase() as HttpMethod,
+        path: pathOf(op.http.path, params),
+        ...(op.input && body ? { body: input ?? {} } : {}),
+        ...(op.input && !body ? { query: query(input as object | undefined) } : {}),
+        schema: op.output,
+        ...(op.idempotent ? { idempotent: true } : {}),
+      }) as never
     },
-    roles: {
-      list: () => client.request({ method: 'GET', path: ROLES, schema: roleListSchema }),
-      get: (name) => client.request({ method: 'GET', path: `${ROLES}/${encodeURIComponent(name)}`, schema: roleSchema }),
-      create: (input) => client.request({ method: 'POST', path: ROLES, body: input, schema: roleSchema }),
-      update: (name, input) => client.request({ method: 'PATCH', path: `${ROLES}/${encodeURIComponent(name)}`, body: input, schema: roleSchema }),
-      delete: (name) => client.request({ method: 'DELETE', path: `${ROLES}/${encodeURIComponent(name)}`, schema: deleteRoleResultSchema }),
+    async importUsers(source, input, onProgress) {
+      const result = await client.upload({
+        method: 'POST',
+        path: importOp.http.path,
+        query: query(input),
+        stream: Readable.from(source(), { objectMode: false }),
+        contentType: IMPORT_TYPE[input.format],
+        schema: importOp.output,
+      })
+      // The server reports once, at the end: the one progress there is to show.
+      onProgress?.({ rows: result.rows, imported: result.imported, skipped: result.skipped.length })
+      return result
     },
-    audit: {
-      list: (input) => client.request({ method: 'GET', path: `${ADMIN}/audit`, query: query(input), schema: auditPageSchema }),
-    },
-    apikeys: {
-      create: (input) => client.request({ method: 'POST', path: KEYS, body: input, schema: apiKeyWithSecretSchema }),
-      list: (input) => client.request({ method: 'GET', path: KEYS, query: query(input), schema: apiKeyPageSchema }),
-      revoke: (keyId) => client.request({ method: 'POST', path: `${KEYS}/${encodeURIComponent(keyId)}/revoke`, schema: apiKeySchema }),
-      rotate: (keyId, input) =>
-        client.request({ method: 'POST', path: `${KEYS}/${encodeURIComponent(keyId)}/rotate`, body: input ?? {}, schema: apiKeyWithSecretSchema }),
-    },
-    tokens: {
-      issue: (email, input) => client.request({ method: 'POST', path: `${user(email)}/tokens`, body: input ?? {}, schema: issuedTokenSchema }),
-      revoke: (email) => client.request({ method: 'DELETE', path: `${user(email)}/sessions`, schema: revokedSessionsSchema }),
-      keys: {
-        list: () => client.request({ method: 'GET', path: SIGNING_KEYS, schema: signingKeyListSchema }),
-        rotate: () => client.request({ method: 'POST', path: `${SIGNING_KEYS}/rotate`, schema: rotatedSigningKeySchema }),
-      },
-    },
-    maintenance: {
-      status: () => client.request({ method: 'GET', path: MAINTENANCE, schema: maintenanceStateSchema }),
-      on: (input) => client.request({ method: 'PUT', path: MAINTENANCE, body: input ?? {}, schema: maintenanceStateSchema }),
-      off: () => client.request({ method: 'DELETE', path: MAINTENANCE, schema: maintenanceStateSchema }),
-    },
-    rateLimits: {
-      list: () => client.request({ method: 'GET', path: RATE_LIMITS, schema: rateLimitListSchema }),
-      set: (name, input) => client.request({ method: 'PUT', path: `${RATE_LIMITS}/rules/${encodeURIComponent(name)}`, body: input, schema: ruleViewSchema }),
-      remove: (name) => client.request({ method: 'DELETE', path: `${RATE_LIMITS}/rules/${encodeURIComponent(name)}`, schema: removeRuleResultSchema }),
-      override: (input) => client.request({ method: 'PUT', path: `${RATE_LIMITS}/overrides`, body: input, schema: overrideViewSchema }),
-      removeOverride: (input) =>
-        client.request({ method: 'DELETE', path: `${RATE_LIMITS}/overrides`, query: query(input), schema: removeOverrideResultSchema }),
-      export: () => client.request({ method: 'GET', path: `${RATE_LIMITS}/export`, schema: exportSchema }),
-      apply: (input) => client.request({ method: 'POST', path: `${RATE_LIMITS}/apply`, body: input, schema: applyResultSchema }),
-      // Spends nothing and changes nothing: safe to retry.
-      test: (input) => client.request({ method: 'POST', path: `${RATE_LIMITS}/test`, body: input, schema: testResultSchema, idempotent: true }),
-    },
+    exportUsers: (input, onPage) => countedExport(client.download({ method: 'GET', path: exportOp.http.path, query: query(input) }), input, onPage),
   }
 }
 

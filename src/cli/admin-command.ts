@@ -1,5 +1,7 @@
 import { Flags, type Command } from '@oclif/core'
 import type { AdminApi } from '../admin/admin-api.js'
+import { callParts, type JsonOperation } from '../admin/operation.js'
+import { OPERATIONS, type OperationArgs, type OperationName, type OperationResult } from '../admin/operations/index.js'
 import { resolveServerSettings, type ServerSettings } from '../config/workspace.js'
 import { GantryCommand } from './base-command.js'
 import { confirmDestructive } from './prompts.js'
@@ -25,9 +27,14 @@ export abstract class AdminCommand<T extends typeof Command> extends GantryComma
   }
 
   private door: ServerSettings | undefined
+  private adminApi: Promise<AdminApi> | undefined
 
-  /** The AdminApi of the door the flags and the environment choose. */
-  protected async admin(): Promise<AdminApi> {
+  /** The AdminApi of the door the flags and the environment choose, opened once per command. */
+  protected admin(): Promise<AdminApi> {
+    return (this.adminApi ??= this.openAdmin())
+  }
+
+  private async openAdmin(): Promise<AdminApi> {
     const flags = this.flags as RemoteFlags & { remote?: boolean | undefined }
     // --url or --remote decide without the workspace: they work outside one.
     const remote = flags.remote ?? (flags.url !== undefined || this.doorSettings().remote)
@@ -35,6 +42,16 @@ export abstract class AdminCommand<T extends typeof Command> extends GantryComma
     const url = resolveServerUrl(flags, () => this.doorSettings())
     const [client, { createHttpAdmin }] = await Promise.all([buildClient(url, flags, { auth: 'stored' }), import('../admin/http-admin.js')])
     return createHttpAdmin(client)
+  }
+
+  /**
+   * Runs a declared operation through the chosen door; one the table marks destructive asks first in a
+   * protected environment (or needs --force), whichever door it goes through.
+   */
+  protected async call<N extends OperationName>(name: N, ...args: OperationArgs<N>): Promise<OperationResult<N>> {
+    const op = OPERATIONS[name] as JsonOperation
+    if (op.destructive) await this.confirmDestructive(op.destructive(callParts(op, args).params as never), (this.flags as { force?: boolean }).force ?? false)
+    return (await this.admin()).call(name, ...args)
   }
 
   /** Asks before a destructive action in a protected environment unless `force`: the same through both doors. */

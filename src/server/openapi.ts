@@ -62,6 +62,7 @@ function operation(spec: RouteSpec): JsonSchema {
     summary: spec.summary,
     tags: [spec.tag],
     ...(spec.permission ? { 'x-permission': spec.permission, description: `Needs the \`${spec.permission}\` permission.` } : {}),
+    ...(spec.operation ? operationExtensions(spec.operation) : {}),
     ...(spec.auth === 'required' ? { security: [{ bearer: [] }, { apiKey: [] }] } : { security: [] }),
     parameters: [...parameters(spec.params, 'path'), ...parameters(spec.query, 'query')],
     // Described as mount.ts reads it: unknown fields refused (additionalProperties: false).
@@ -72,6 +73,16 @@ function operation(spec: RouteSpec): JsonSchema {
       ...(spec.responseType === 'application/health+json' ? { '503': { ...success, description: 'Not ready (or draining)' } } : {}),
       default: problem,
     },
+  }
+}
+
+/** What the operation table says of an admin route beyond OpenAPI's own fields. */
+function operationExtensions(op: NonNullable<RouteSpec['operation']>): JsonSchema {
+  return {
+    'x-gantry-operation': op.name,
+    ...(op.audit ? { 'x-audit-action': op.audit } : {}),
+    ...(op.destructive ? { 'x-destructive': true } : {}),
+    ...(op.authorization ? { 'x-authorization': op.authorization } : {}),
   }
 }
 

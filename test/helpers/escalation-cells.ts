@@ -3,7 +3,9 @@
  * each request a route takes against targets of lower, equal and higher privilege, stated twice — as an
  * HTTP request and as the `gantry … --remote` command that sends it — with what the request would hand out
  * and whom it would act on. The oracle (escalation-oracle.ts) judges from those alone. The table is keyed
- * by the route as the OpenAPI document names it; a route of the server that is missing here fails the test.
+ * by the operation's name in the operation table (src/admin/operations); a mutating operation declared
+ * there and missing here fails the test, as does a cell that hands out or acts on what the declaration
+ * does not say.
  */
 import { BUILTIN_ROLE_PERMISSIONS, grantsEverything } from '../../src/core/roles/builtin-roles.js'
 import { coversAll } from '../../src/core/roles/permissions.js'
@@ -77,7 +79,7 @@ function roleChangeValid(role: RoleSpec, grant: readonly string[]): boolean {
 }
 
 export const CELLS: Readonly<Record<string, CellBuilder>> = {
-  'POST /api/v1/admin/users/import': (s, fresh) =>
+  'users.import': (s, fresh) =>
     Object.entries(assignable(s)).map(([level, role]) => {
       const email = `${fresh('imported')}@matrix.test`
       const csv = `email,name,role,password_hash\n${email},Imported,${role.name},${IMPORT_HASH}\n`
@@ -90,7 +92,7 @@ export const CELLS: Readonly<Record<string, CellBuilder>> = {
         did: (answer) => answer.imported === 1,
       }
     }),
-  'POST /api/v1/admin/users': (s, fresh) =>
+  'users.create': (s, fresh) =>
     Object.entries(assignable(s)).map(([level, role]) => {
       const email = `${fresh('created')}@matrix.test`
       return {
@@ -101,7 +103,7 @@ export const CELLS: Readonly<Record<string, CellBuilder>> = {
         gained: loginAs(email),
       }
     }),
-  'PATCH /api/v1/admin/users/{email}': (s, fresh) =>
+  'users.update': (s, fresh) =>
     LEVELS.flatMap((level) => {
       const user = s.users[level]
       const rename = fresh('name')
@@ -128,15 +130,15 @@ export const CELLS: Readonly<Record<string, CellBuilder>> = {
       }
       return cells
     }),
-  'DELETE /api/v1/admin/users/{email}': onUsers(LEVELS, active, (p) => ({
+  'users.delete': onUsers(LEVELS, active, (p) => ({
     http: { method: 'delete', path: userPath(p) },
     cli: { args: ['users', 'delete', p.email, '--force'] },
   })),
-  'POST /api/v1/admin/users/{email}/disable': onUsers(LEVELS, active, (p) => ({
+  'users.disable': onUsers(LEVELS, active, (p) => ({
     http: { method: 'post', path: userPath(p, '/disable') },
     cli: { args: ['users', 'disable', p.email] },
   })),
-  'POST /api/v1/admin/users/{email}/enable': onUsers(
+  'users.enable': onUsers(
     OTHER_LEVELS,
     (s, level) => s.disabled[level as OtherLevel],
     (p) => ({
@@ -144,30 +146,28 @@ export const CELLS: Readonly<Record<string, CellBuilder>> = {
       cli: { args: ['users', 'enable', p.email] },
     }),
   ),
-  'POST /api/v1/admin/users/{email}/unlock': onUsers(
+  'users.unlock': onUsers(
     OTHER_LEVELS,
     (s, level) => s.locked[level as OtherLevel],
     (p) => ({ http: { method: 'post', path: userPath(p, '/unlock') }, cli: { args: ['users', 'unlock', p.email] } }),
   ),
-  'POST /api/v1/admin/users/{email}/password': onUsers(LEVELS, active, (p) => ({
+  'users.setPassword': onUsers(LEVELS, active, (p) => ({
     http: { method: 'post', path: userPath(p, '/password'), body: { password: NEW_PASSWORD } },
     cli: { args: ['users', 'set-password', p.email, '--password-stdin'], input: NEW_PASSWORD },
     gained: loginAs(p.email, NEW_PASSWORD),
   })),
-  'POST /api/v1/admin/users/{email}/tokens': onUsers(LEVELS, active, (p) => ({
+  'tokens.issue': onUsers(LEVELS, active, (p) => ({
     handsOut: p.permissions,
     http: { method: 'post', path: userPath(p, '/tokens'), body: {} },
     cli: { args: ['tokens', 'issue', '--user', p.email] },
     gained: (answer) => ({ token: String(answer.token) }),
   })),
-  'DELETE /api/v1/admin/users/{email}/sessions': onUsers(LEVELS, active, (p) => ({
+  'tokens.revoke': onUsers(LEVELS, active, (p) => ({
     http: { method: 'delete', path: userPath(p, '/sessions') },
     cli: { args: ['tokens', 'revoke', '--user', p.email] },
   })),
-  'POST /api/v1/admin/signing-keys/rotate': () => [
-    { target: '-', http: { method: 'post', path: `${ADMIN}/signing-keys/rotate` }, cli: { args: ['tokens', 'keys', 'rotate'] } },
-  ],
-  'POST /api/v1/admin/roles': (s, fresh) =>
+  'tokens.keys.rotate': () => [{ target: '-', http: { method: 'post', path: `${ADMIN}/signing-keys/rotate` }, cli: { args: ['tokens', 'keys', 'rotate'] } }],
+  'roles.create': (s, fresh) =>
     Object.entries(grants(s)).map(([level, permissions]) => {
       const name = fresh('role')
       return {
@@ -177,7 +177,7 @@ export const CELLS: Readonly<Record<string, CellBuilder>> = {
         cli: { args: ['roles', 'create', name, ...flags('--permission', permissions)] },
       }
     }),
-  'PATCH /api/v1/admin/roles/{name}': (s) =>
+  'roles.update': (s) =>
     (['own', ...OTHER_LEVELS] as const).flatMap((which) =>
       Object.entries(grants(s)).map(([level, grant]): CellSpec => {
         const role = s.roles[which]
@@ -193,7 +193,7 @@ export const CELLS: Readonly<Record<string, CellBuilder>> = {
         }
       }),
     ),
-  'DELETE /api/v1/admin/roles/{name}': (s) =>
+  'roles.delete': (s) =>
     OTHER_LEVELS.map((level) => {
       const role = s.roles[level]
       return {
@@ -203,7 +203,7 @@ export const CELLS: Readonly<Record<string, CellBuilder>> = {
         cli: { args: ['roles', 'delete', role.name, '--force'] },
       }
     }),
-  'POST /api/v1/admin/api-keys': (s, fresh) =>
+  'apikeys.create': (s, fresh) =>
     LEVELS.flatMap((level) => {
       const owner = s.users[level]
       return [undefined, s.held].map((scopes): CellSpec => {
@@ -221,7 +221,7 @@ export const CELLS: Readonly<Record<string, CellBuilder>> = {
         }
       })
     }),
-  'POST /api/v1/admin/api-keys/{keyId}/revoke': (s) =>
+  'apikeys.revoke': (s) =>
     LEVELS.map((level) => ({
       target: `key of ${level}`,
       onSelf: level === 'self',
@@ -229,7 +229,7 @@ export const CELLS: Readonly<Record<string, CellBuilder>> = {
       http: { method: 'post', path: `${ADMIN}/api-keys/${s.keys[level].id}/revoke` },
       cli: { args: ['apikeys', 'revoke', s.keys[level].id] },
     })),
-  'POST /api/v1/admin/api-keys/{keyId}/rotate': (s) =>
+  'apikeys.rotate': (s) =>
     LEVELS.map((level) => ({
       target: `key of ${level}`,
       onSelf: level === 'self',
@@ -239,15 +239,15 @@ export const CELLS: Readonly<Record<string, CellBuilder>> = {
       cli: { args: ['apikeys', 'rotate', s.keys[level].id] },
       gained: (answer) => ({ key: String(answer.key) }),
     })),
-  'PUT /api/v1/admin/maintenance': () => [
+  'maintenance.on': () => [
     {
       target: '-',
       http: { method: 'put', path: `${ADMIN}/maintenance`, body: { retryAfter: 30 } },
       cli: { args: ['maintenance', 'on', '--retry-after', '30'] },
     },
   ],
-  'DELETE /api/v1/admin/maintenance': () => [{ target: '-', http: { method: 'delete', path: `${ADMIN}/maintenance` }, cli: { args: ['maintenance', 'off'] } }],
-  'PUT /api/v1/admin/rate-limits/rules/{name}': (s, fresh) => {
+  'maintenance.off': () => [{ target: '-', http: { method: 'delete', path: `${ADMIN}/maintenance` }, cli: { args: ['maintenance', 'off'] } }],
+  'ratelimits.set': (s, fresh) => {
     const name = fresh('rule')
     const match = `GET /matrix-${s.n}/*`
     return [
@@ -258,10 +258,10 @@ export const CELLS: Readonly<Record<string, CellBuilder>> = {
       },
     ]
   },
-  'DELETE /api/v1/admin/rate-limits/rules/{name}': (s) => [
+  'ratelimits.remove': (s) => [
     { target: '-', http: { method: 'delete', path: `${ADMIN}/rate-limits/rules/${s.rule}` }, cli: { args: ['ratelimit', 'remove', s.rule, '--force'] } },
   ],
-  'POST /api/v1/admin/rate-limits/apply': (s, fresh) => {
+  'ratelimits.apply': (s, fresh) => {
     const rules = { rules: [{ name: fresh('applied'), match: `GET /matrix-${s.n}/*`, limit: 100, window: '1m' }] }
     return [
       {
@@ -271,14 +271,14 @@ export const CELLS: Readonly<Record<string, CellBuilder>> = {
       },
     ]
   },
-  'POST /api/v1/admin/rate-limits/test': (s) => [
+  'ratelimits.test': (s) => [
     {
       target: '-',
       http: { method: 'post', path: `${ADMIN}/rate-limits/test`, body: { path: `/matrix-${s.n}/x` } },
       cli: { args: ['ratelimit', 'test', '--path', `/matrix-${s.n}/x`] },
     },
   ],
-  'PUT /api/v1/admin/rate-limits/overrides': (s) => {
+  'ratelimits.override': (s) => {
     const subject = `ip:203.0.${Math.floor(s.n / 250)}.${(s.n % 250) + 1}`
     return [
       {
@@ -288,7 +288,7 @@ export const CELLS: Readonly<Record<string, CellBuilder>> = {
       },
     ]
   },
-  'DELETE /api/v1/admin/rate-limits/overrides': (s) => [
+  'ratelimits.removeOverride': (s) => [
     {
       target: '-',
       http: { method: 'delete', path: `${ADMIN}/rate-limits/overrides`, query: { subject: s.overrideSubject } },

@@ -1,12 +1,14 @@
 /**
- * The escalation matrix's oracle and judge. The routes come from the server's OpenAPI document (every
- * mutating route that takes credentials, with the one permission it declares); the oracle decides from the
+ * The escalation matrix's oracle and judge. The routes are the operation table's mutating operations (the
+ * server's OpenAPI document must serve no other mutating admin route), each with its one permission; the oracle decides from the
  * invariant alone — an actor may hand out, or act on, only what it holds (`coversAll`) — and the judge
  * compares with what a door did: an escalation is a cell the oracle refuses where the door answered
  * success or the database changed; "wrongly refused" is a cell the oracle allows that the door refused as
  * FORBIDDEN. After an escalation the credential it put in the actor's hands is tried (`/auth/me`): does it
  * carry permissions the actor did not hold?
  */
+import type { AuthorizationProperty } from '../../src/admin/operation.js'
+import { operationEntries } from '../../src/admin/operations/index.js'
 import { localContext } from '../../src/core/context.js'
 import { coversAll, hasPermission } from '../../src/core/roles/permissions.js'
 import { CELLS, type CellSpec, type Gained } from './escalation-cells.js'
@@ -18,25 +20,32 @@ const local = localContext('local:matrix@test')
 const MUTATING = new Set(['post', 'put', 'patch', 'delete'])
 
 export interface MatrixRoute {
-  /** `POST /api/v1/admin/users/{email}`, the key of CELLS. */
+  /** The operation's name in the operation table (`users.update`), the key of CELLS. */
   readonly key: string
   readonly permission: string | undefined
+  readonly authorization: AuthorizationProperty | undefined
 }
 
-/** Every mutating route of the document that takes credentials; throws naming the routes CELLS lacks or has in excess. */
+/**
+ * Every mutating operation of the operation table (src/admin/operations). Throws naming the operations CELLS
+ * lacks or has in excess, and any mutating route the server documents that is not a declared operation.
+ */
 export function matrixRoutes(doc: OpenApiDocument): MatrixRoute[] {
-  const routes: MatrixRoute[] = []
+  const routes: MatrixRoute[] = operationEntries()
+    .filter(([, op]) => MUTATING.has(op.http.method))
+    .map(([name, op]) => ({ key: name, permission: op.permission, authorization: op.authorization }))
+  const undeclared: string[] = []
   for (const [template, methods] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(methods)) {
       const secured = Array.isArray(op.security) && op.security.length > 0
-      if (MUTATING.has(method) && secured) routes.push({ key: `${method.toUpperCase()} ${template}`, permission: op['x-permission'] as string | undefined })
+      if (MUTATING.has(method) && secured && !routes.some((r) => r.key === op['x-gantry-operation'])) undeclared.push(`${method.toUpperCase()} ${template}`)
     }
   }
   const missing = routes.filter((r) => !(r.key in CELLS)).map((r) => r.key)
   const stale = Object.keys(CELLS).filter((k) => !routes.some((r) => r.key === k))
-  if (missing.length + stale.length > 0) {
+  if (missing.length + stale.length + undeclared.length > 0) {
     throw new Error(
-      `The escalation matrix (test/helpers/escalation-cells.ts) must cover every mutating admin route: missing ${JSON.stringify(missing)}, no longer served ${JSON.stringify(stale)}`,
+      `The escalation matrix (test/helpers/escalation-cells.ts) must cover every mutating operation: missing ${JSON.stringify(missing)}, no longer declared ${JSON.stringify(stale)}; served but not in the operation table: ${JSON.stringify(undeclared)}`,
     )
   }
   return routes
@@ -47,13 +56,21 @@ export interface Cell extends CellSpec {
   readonly slice: Slice
 }
 
-/** Every cell of a slice, route by route. */
+/** Every cell of a slice, route by route; throws when a route's cells and its declared authorization property disagree. */
 export function cellsOf(slice: Slice, routes: readonly MatrixRoute[], fresh: (prefix: string) => string): Cell[] {
-  return routes.flatMap((route) =>
+  return routes.flatMap((route) => {
     // A key narrowed below its owner's rights acting on that owner is judged like any actor on another
     // principal: its scopes must cover the owner's (else a users:write key sets its owner's password and logs in as them).
-    (CELLS[route.key] as (typeof CELLS)[string])(slice, fresh).map((spec) => ({ ...spec, route, slice })),
-  )
+    const specs = (CELLS[route.key] as (typeof CELLS)[string])(slice, fresh)
+    for (const half of ['handsOut', 'actsOn'] as const) {
+      const declared = route.authorization?.[half] !== undefined
+      if (declared !== specs.some((spec) => spec[half] !== undefined))
+        throw new Error(
+          `${route.key}: the operation table ${declared ? 'declares' : 'does not declare'} ${half}, its cells ${declared ? 'never try it' : 'do'}`,
+        )
+    }
+    return specs.map((spec) => ({ ...spec, route, slice }))
+  })
 }
 
 /** The invariant: the route's permission, and everything handed out and acted on, within what the actor holds. */

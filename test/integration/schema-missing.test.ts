@@ -38,7 +38,7 @@ for (const dialect of DIALECTS) {
 
     it('the local AdminApi: users, API keys and roles fail with exit 3 and the command that creates the tables', async () => {
       const admin = await runtime.admin()
-      for (const operation of [admin.users.list({}), admin.apikeys.list({}), admin.roles.get('admin')]) {
+      for (const operation of [admin.call('users.list', {}), admin.call('apikeys.list', {}), admin.call('roles.get', { name: 'admin' })]) {
         const err = await failure(operation)
         expect(err).to.be.instanceOf(GantryError)
         const e = err as GantryError
@@ -53,8 +53,8 @@ for (const dialect of DIALECTS) {
 
     it('what already reads a missing table as "nothing stored" still does (maintenance status, rate-limit rules)', async () => {
       const admin = await runtime.admin()
-      expect((await admin.maintenance.status()).enabled).to.equal(false)
-      expect(await admin.rateLimits.list()).to.be.an('object')
+      expect((await admin.call('maintenance.status')).enabled).to.equal(false)
+      expect(await admin.call('ratelimits.list')).to.be.an('object')
     })
 
     it("an app's own missing table is not Gantry's: left as it is", async () => {

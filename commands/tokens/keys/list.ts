@@ -9,7 +9,7 @@ export default class TokensKeysList extends AdminCommand<typeof TokensKeysList> 
   static override resultSchema = signingKeyListSchema
 
   async run(): Promise<SigningKeyList> {
-    const list = await (await this.admin()).tokens.keys.list()
+    const list = await this.call('tokens.keys.list')
     this.ui.table(list.data, [
       ['kid', 'KID'],
       ['state', 'STATE'],

@@ -9,7 +9,7 @@ export default class TokensKeysRotate extends AdminCommand<typeof TokensKeysRota
   static override resultSchema = rotatedSigningKeySchema
 
   async run(): Promise<RotatedSigningKey> {
-    const rotated = await (await this.admin()).tokens.keys.rotate()
+    const rotated = await this.call('tokens.keys.rotate')
     this.ui.out(`New signing key ${rotated.current.kid}.`)
     if (rotated.previous) this.ui.out(`Retired ${rotated.previous.kid}; it verifies its tokens until ${rotated.previous.verifiesUntil ?? 'now'}.`)
     return rotated

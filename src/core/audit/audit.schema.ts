@@ -44,9 +44,43 @@ export type AuditListInput = z.input<typeof auditListInputSchema>
 export const auditPageSchema = pageSchema(auditEntrySchema)
 export type AuditPage = z.infer<typeof auditPageSchema>
 
+/**
+ * Every action the services record, one list: the operation table (src/admin/operations) names the one each
+ * admin operation writes, and `audit list --action` filters on them.
+ */
+export const AUDIT_ACTIONS = [
+  'users.create',
+  'users.update',
+  'users.delete',
+  'users.disable',
+  'users.enable',
+  'users.set-password',
+  'users.unlock',
+  'users.import',
+  'users.locked',
+  'roles.create',
+  'roles.update',
+  'roles.delete',
+  'apikeys.create',
+  'apikeys.revoke',
+  'apikeys.rotate',
+  'tokens.issue',
+  'tokens.revoke',
+  'keys.create',
+  'keys.rotate',
+  'maintenance.on',
+  'maintenance.off',
+  'ratelimits.set',
+  'ratelimits.remove',
+  'ratelimits.override',
+  'ratelimits.override.remove',
+  'ratelimits.apply',
+] as const
+export type AuditAction = (typeof AUDIT_ACTIONS)[number]
+
 /** What a service records for one mutation. */
 export interface AuditRecord {
-  readonly action: string
+  readonly action: AuditAction
   readonly targetType: string
   readonly targetId: string
   readonly before?: unknown

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex'
 import type { AuditService } from '../audit/audit.service.js'
+import type { AuditAction } from '../audit/audit.schema.js'
 import type { Clock } from '../clock.js'
 import type { ActorContext } from '../context.js'
 import { GantryError } from '../errors.js'
@@ -46,7 +47,7 @@ export function createMaintenanceService(deps: { knex: Knex; clock: Clock; audit
   /** Runs `change` on the stored state in one transaction with its audit row; `undefined` from it means nothing to do. */
   const mutate = async (
     ctx: ActorContext,
-    action: string,
+    action: AuditAction,
     change: (before: MaintenanceState, now: string) => MaintenanceState | undefined,
   ): Promise<MaintenanceState> => {
     const { state, changed } = await knex.transaction(async (trx) => {

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex'
 import type { AuditService } from '../audit/audit.service.js'
+import type { AuditAction } from '../audit/audit.schema.js'
 import type { Clock } from '../clock.js'
 import type { ActorContext } from '../context.js'
 import { GantryError, inputProblem } from '../errors.js'
@@ -112,7 +113,13 @@ export function createUsersService(deps: UsersServiceDeps): UsersService {
     return { password: input.password, generated: false }
   }
   /** Runs `change` on the locked row of a user the actor covers, in a transaction, then audits before/after. */
-  const mutate = (ctx: ActorContext, email: string, action: string, change: (trx: Knex, row: UserRow) => Promise<void>, guardAdmins = false): Promise<User> =>
+  const mutate = (
+    ctx: ActorContext,
+    email: string,
+    action: AuditAction,
+    change: (trx: Knex, row: UserRow) => Promise<void>,
+    guardAdmins = false,
+  ): Promise<User> =>
     knex.transaction(async (trx) => {
       if (guardAdmins) await roles.lockAdminRoles(trx)
       const row = await find(trx, email, true)

@@ -1,31 +1,22 @@
 /**
- * Every admin route under /api/v1/admin, one table per area; each checks one permission and calls the
- * same service as the CLI's LocalAdmin, so a command means the same locally and over HTTP.
+ * Every admin route under /api/v1/admin, derived from the operation table: each checks its declared
+ * permission and calls the same `run` as the CLI's LocalAdmin, so a command means the same locally and over
+ * HTTP. Import and export stream their files (users.routes.ts).
  */
+import type { JsonOperation } from '../../admin/operation.js'
+import { operationEntries } from '../../admin/operations/index.js'
 import type { Services } from '../../core/services.js'
-import { apiKeyRoutes } from './apikeys.routes.js'
-import { auditRoutes } from './audit.routes.js'
-import { maintenanceRoutes } from './maintenance.routes.js'
-import { rateLimitRoutes } from './ratelimits.routes.js'
-import { roleRoutes } from './roles.routes.js'
+import { operationRoute } from './operation.routes.js'
 import type { RouteSpec } from './route.js'
-import { sessionRoutes } from './sessions.routes.js'
-import { userRoutes } from './users.routes.js'
+import { userFileRoutes } from './users.routes.js'
 
 export interface AdminRouteDeps {
   readonly services: Services
 }
 
-/** The admin API under /api/v1/admin. */
+/** The admin API under /api/v1/admin. The streamed routes come first: `/users/:email` would take their names. */
 export function adminRoutes(deps: AdminRouteDeps): RouteSpec[] {
   const { services } = deps
-  return [
-    ...userRoutes(services),
-    ...sessionRoutes(services),
-    ...roleRoutes(services),
-    ...apiKeyRoutes(services),
-    ...auditRoutes(services),
-    ...maintenanceRoutes(services),
-    ...rateLimitRoutes(services),
-  ]
+  const json = operationEntries().filter((entry): entry is [string, JsonOperation] => entry[1].kind === 'json')
+  return [...userFileRoutes(services), ...json.map(([name, op]) => operationRoute(name, op, services))]
 }

@@ -5,6 +5,7 @@
  */
 import type { Request, Response } from 'express'
 import type { z } from 'zod'
+import type { AuthorizationProperty } from '../../admin/operation.js'
 import type { ActorContext } from '../../core/context.js'
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete'
@@ -42,6 +43,13 @@ export interface RouteSpec {
   readonly status?: number | undefined
   /** Media types of a streamed request body (the handler reads `req` itself). */
   readonly stream?: readonly string[] | undefined
+  /** The admin operation the route serves (src/admin/operations), named in the OpenAPI document. */
+  readonly operation?: {
+    readonly name: string
+    readonly audit?: string | undefined
+    readonly destructive: boolean
+    readonly authorization?: AuthorizationProperty | undefined
+  }
   /** Returns the body to send as JSON, or undefined when the handler has answered itself. */
   readonly handler: (input: RouteInput<unknown, unknown, unknown>) => Promise<unknown>
 }

@@ -1,6 +1,6 @@
 /**
- * Users under /api/v1/admin/users: the same use cases as `gantry users …`, one route each. Import and
- * export stream their files (helpers at the end of this file); every other route answers JSON.
+ * The two admin operations that stream a file (users import and export, declared in src/admin/operations/
+ * users.ts like every other): the route around each is written here, where the request and the answer are.
  */
 import { createReadStream, createWriteStream } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -10,169 +10,44 @@ import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { Request, Response } from 'express'
 import { z } from 'zod'
+import { OPERATIONS } from '../../admin/operations/index.js'
+import { IMPORT_MEDIA_TYPES } from '../../admin/operations/users.js'
 import { GantryError } from '../../core/errors.js'
 import type { Services } from '../../core/services.js'
-import { importResultSchema, importUsersInputSchema, type ImportSource, type UserFileFormat } from '../../core/users/import.js'
+import { importUsersInputSchema, type ImportSource, type UserFileFormat } from '../../core/users/import.js'
 import { exportUsersInputSchema } from '../../core/users/export.js'
-import {
-  createUserInputSchema,
-  deleteUserResultSchema,
-  emailSchema,
-  setPasswordInputSchema,
-  updateUserInputSchema,
-  userListInputSchema,
-  userPageSchema,
-  userSchema,
-  userWithPasswordSchema,
-} from '../../core/users/users.schema.js'
+import { routeBasics } from './operation.routes.js'
 import { route, type RouteSpec } from './route.js'
 
-const USERS = '/api/v1/admin/users'
-const USER = `${USERS}/:email`
-const byEmail = z.object({ email: emailSchema })
 /** The import's options from the query; the format defaults to the body's Content-Type. */
 const importQuerySchema = queryOf(importUsersInputSchema).extend({ format: importUsersInputSchema.shape.format.optional() })
 
-/** The user routes. Export and import come before `/:email`, which would otherwise take their names. */
-export function userRoutes(services: Services): RouteSpec[] {
-  const { users } = services
-  const tag = 'users'
+/** Export and import. */
+export function userFileRoutes(services: Services): RouteSpec[] {
+  const { 'users.export': exportOp, 'users.import': importOp } = OPERATIONS
   return [
     route({
-      method: 'get',
-      path: `${USERS}/export`,
-      tag,
-      summary: 'Every user (of a role or status) as CSV or JSON lines, streamed page by page; never a password hash.',
-      auth: 'required',
-      permission: 'users:read',
+      ...routeBasics('users.export', exportOp),
       query: queryOf(exportUsersInputSchema),
       handler: ({ ctx, query, res }) => sendExport(res, query.format, services.userExport.exportUsers(ctx, query)),
     }),
     route({
-      method: 'post',
-      path: `${USERS}/import`,
-      tag,
-      summary: 'Import users from a CSV or JSON lines body (at most 100 MB); bad rows are reported by line.',
-      auth: 'required',
-      permission: 'users:write',
-      stream: IMPORT_TYPES,
+      ...routeBasics('users.import', importOp),
+      stream: importOp.mediaTypes,
       query: importQuerySchema,
-      response: importResultSchema,
+      response: importOp.output,
       handler: ({ ctx, query, req }) => {
         const input = { ...query, format: bodyFormat(req, query.format) }
         return withSpooledBody(req, (source) => services.userImport.importUsers(ctx, source, input))
       },
-    }),
-    route({
-      method: 'get',
-      path: USERS,
-      tag,
-      summary: 'List users, filtered by role, status or a search on email and name.',
-      auth: 'required',
-      permission: 'users:read',
-      query: userListInputSchema,
-      response: userPageSchema,
-      handler: ({ ctx, query }) => users.list(ctx, query),
-    }),
-    route({
-      method: 'post',
-      path: USERS,
-      tag,
-      summary: 'Create a user; a generated password is in this answer and nowhere else.',
-      auth: 'required',
-      permission: 'users:write',
-      body: createUserInputSchema,
-      response: userWithPasswordSchema,
-      status: 201,
-      handler: ({ ctx, body }) => users.create(ctx, body),
-    }),
-    route({
-      method: 'get',
-      path: USER,
-      tag,
-      summary: 'One user.',
-      auth: 'required',
-      permission: 'users:read',
-      params: byEmail,
-      response: userSchema,
-      handler: ({ ctx, params }) => users.get(ctx, params.email),
-    }),
-    route({
-      method: 'patch',
-      path: USER,
-      tag,
-      summary: "Change a user's email, name or role.",
-      auth: 'required',
-      permission: 'users:write',
-      params: byEmail,
-      body: updateUserInputSchema,
-      response: userSchema,
-      handler: ({ ctx, params, body }) => users.update(ctx, params.email, body),
-    }),
-    route({
-      method: 'delete',
-      path: USER,
-      tag,
-      summary: 'Delete a user (never the last active admin).',
-      auth: 'required',
-      permission: 'users:write',
-      params: byEmail,
-      response: deleteUserResultSchema,
-      handler: ({ ctx, params }) => users.delete(ctx, params.email),
-    }),
-    route({
-      method: 'post',
-      path: `${USER}/disable`,
-      tag,
-      summary: 'Disable a user: refresh tokens stop at once, access tokens within 1 s.',
-      auth: 'required',
-      permission: 'users:write',
-      params: byEmail,
-      response: userSchema,
-      handler: ({ ctx, params }) => users.disable(ctx, params.email),
-    }),
-    route({
-      method: 'post',
-      path: `${USER}/enable`,
-      tag,
-      summary: 'Enable a disabled user.',
-      auth: 'required',
-      permission: 'users:write',
-      params: byEmail,
-      response: userSchema,
-      handler: ({ ctx, params }) => users.enable(ctx, params.email),
-    }),
-    route({
-      method: 'post',
-      path: `${USER}/unlock`,
-      tag,
-      summary: 'End a login lockout and reset the failure counter.',
-      auth: 'required',
-      permission: 'users:write',
-      params: byEmail,
-      response: userSchema,
-      handler: ({ ctx, params }) => users.unlock(ctx, params.email),
-    }),
-    route({
-      method: 'post',
-      path: `${USER}/password`,
-      tag,
-      summary: "Set a user's password (given, or generated and shown in this answer only); ends their sessions.",
-      auth: 'required',
-      permission: 'users:write',
-      params: byEmail,
-      body: setPasswordInputSchema,
-      response: userWithPasswordSchema,
-      handler: ({ ctx, params, body }) => users.setPassword(ctx, params.email, body),
     }),
   ]
 }
 
 /** The largest import body: about a million rows with password hashes. */
 const MAX_IMPORT_BYTES = 100 * 1024 * 1024
-/** What an import body may be, and the format each type is. */
-const IMPORT_TYPES = ['text/csv', 'application/x-ndjson'] as const
-const FORMAT_OF_TYPE: Record<(typeof IMPORT_TYPES)[number], UserFileFormat> = { 'text/csv': 'csv', 'application/x-ndjson': 'jsonl' }
+/** The format each import body type is. */
+const FORMAT_OF_TYPE: Record<(typeof IMPORT_MEDIA_TYPES)[number], UserFileFormat> = { 'text/csv': 'csv', 'application/x-ndjson': 'jsonl' }
 const TYPE_OF_FORMAT: Record<UserFileFormat, string> = { csv: 'text/csv; charset=utf-8', jsonl: 'application/x-ndjson; charset=utf-8' }
 
 /**
@@ -198,11 +73,11 @@ function textReader(field: z.ZodType): ((text: string) => unknown) | undefined {
 
 /** The format of an import: the query's, else the body's Content-Type; the two must not disagree. */
 function bodyFormat(req: Request, asked: UserFileFormat | undefined): UserFileFormat {
-  const type = IMPORT_TYPES.find((t) => req.is(t))
+  const type = IMPORT_MEDIA_TYPES.find((t) => req.is(t))
   const sent = type && FORMAT_OF_TYPE[type]
   if (asked && sent && asked !== sent) throw new GantryError('INVALID_INPUT', `format=${asked} does not match the Content-Type ${req.get('content-type')}.`)
   const format = asked ?? sent
-  if (!format) throw new GantryError('INVALID_INPUT', `Send the file as ${IMPORT_TYPES.join(' or ')}, or name its format with ?format=csv|jsonl.`)
+  if (!format) throw new GantryError('INVALID_INPUT', `Send the file as ${IMPORT_MEDIA_TYPES.join(' or ')}, or name its format with ?format=csv|jsonl.`)
   return format
 }
 

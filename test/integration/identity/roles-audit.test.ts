@@ -127,7 +127,9 @@ for (const dialect of DIALECTS) {
         'key:%_!',
       ]
       for (const actor of actors)
-        await f.db.knex.transaction((trx) => f.services.audit.append(trx, { actor, permissions: ['*'] }, { action: 'test', targetType: 't', targetId: actor }))
+        await f.db.knex.transaction((trx) =>
+          f.services.audit.append(trx, { actor, permissions: ['*'] }, { action: 'users.update', targetType: 't', targetId: actor }),
+        )
       const matching = async (actor: string): Promise<string[]> => (await f.services.audit.list(f.ctx, { actor, limit: 100 })).data.map((e) => e.actor).sort()
       // MariaDB's default collation ignores case in = (and so in LIKE); SQLite's and PostgreSQL's do not.
       const carol = (await matching('local:carol@host')).length === 1 ? ['LOCAL:carol@host'] : []

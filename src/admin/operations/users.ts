@@ -1,0 +1,138 @@
+/** Users (`gantry users …`, /api/v1/admin/users). */
+import { z } from 'zod'
+import { exportUsersInputSchema } from '../../core/users/export.js'
+import { importResultSchema, importUsersInputSchema } from '../../core/users/import.js'
+import {
+  createUserInputSchema,
+  deleteUserResultSchema,
+  emailSchema,
+  setPasswordInputSchema,
+  updateUserInputSchema,
+  userListInputSchema,
+  userPageSchema,
+  userSchema,
+  userWithPasswordSchema,
+} from '../../core/users/users.schema.js'
+import { operation, type StreamOperation } from '../operation.js'
+
+const USERS = '/api/v1/admin/users'
+const USER = `${USERS}/:email`
+const byEmail = z.object({ email: emailSchema })
+const tag = 'users'
+const read = { tag, permission: 'users:read' } as const
+const write = { tag, permission: 'users:write' } as const
+
+/** What an import body may be; the route reads the format from it. */
+export const IMPORT_MEDIA_TYPES = ['text/csv', 'application/x-ndjson'] as const
+
+export const userOperations = {
+  'users.list': operation({
+    ...read,
+    summary: 'List users, filtered by role, status or a search on email and name.',
+    http: { method: 'get', path: USERS },
+    input: userListInputSchema,
+    output: userPageSchema,
+    run: ({ users }, ctx, _params, input) => users.list(ctx, input),
+  }),
+  'users.create': operation({
+    ...write,
+    summary: 'Create a user; a generated password is in this answer and nowhere else.',
+    http: { method: 'post', path: USERS, status: 201 },
+    input: createUserInputSchema,
+    output: userWithPasswordSchema,
+    audit: 'users.create',
+    authorization: { handsOut: 'role' },
+    run: ({ users }, ctx, _params, input) => users.create(ctx, input),
+  }),
+  'users.get': operation({
+    ...read,
+    summary: 'One user.',
+    http: { method: 'get', path: USER },
+    params: byEmail,
+    output: userSchema,
+    run: ({ users }, ctx, { email }) => users.get(ctx, email),
+  }),
+  'users.update': operation({
+    ...write,
+    summary: "Change a user's email, name or role.",
+    http: { method: 'patch', path: USER },
+    params: byEmail,
+    input: updateUserInputSchema,
+    output: userSchema,
+    audit: 'users.update',
+    authorization: { actsOn: 'user', handsOut: 'role' },
+    run: ({ users }, ctx, { email }, patch) => users.update(ctx, email, patch),
+  }),
+  'users.delete': operation({
+    ...write,
+    summary: 'Delete a user (never the last active admin).',
+    http: { method: 'delete', path: USER },
+    params: byEmail,
+    output: deleteUserResultSchema,
+    audit: 'users.delete',
+    authorization: { actsOn: 'user' },
+    destructive: ({ email }) => `Deleting user ${email}`,
+    run: ({ users }, ctx, { email }) => users.delete(ctx, email),
+  }),
+  'users.disable': operation({
+    ...write,
+    summary: 'Disable a user: refresh tokens stop at once, access tokens within 1 s.',
+    http: { method: 'post', path: `${USER}/disable` },
+    params: byEmail,
+    output: userSchema,
+    audit: 'users.disable',
+    authorization: { actsOn: 'user' },
+    run: ({ users }, ctx, { email }) => users.disable(ctx, email),
+  }),
+  'users.enable': operation({
+    ...write,
+    summary: 'Enable a disabled user.',
+    http: { method: 'post', path: `${USER}/enable` },
+    params: byEmail,
+    output: userSchema,
+    audit: 'users.enable',
+    authorization: { actsOn: 'user' },
+    run: ({ users }, ctx, { email }) => users.enable(ctx, email),
+  }),
+  'users.unlock': operation({
+    ...write,
+    summary: 'End a login lockout and reset the failure counter.',
+    http: { method: 'post', path: `${USER}/unlock` },
+    params: byEmail,
+    output: userSchema,
+    audit: 'users.unlock',
+    authorization: { actsOn: 'user' },
+    run: ({ users }, ctx, { email }) => users.unlock(ctx, email),
+  }),
+  'users.setPassword': operation({
+    ...write,
+    summary: "Set a user's password (given, or generated and shown in this answer only); ends their sessions.",
+    http: { method: 'post', path: `${USER}/password` },
+    params: byEmail,
+    input: setPasswordInputSchema,
+    output: userWithPasswordSchema,
+    audit: 'users.set-password',
+    authorization: { actsOn: 'user' },
+    run: ({ users }, ctx, { email }, input) => users.setPassword(ctx, email, input),
+  }),
+  'users.import': {
+    ...write,
+    kind: 'upload',
+    summary: 'Import users from a CSV or JSON lines body (at most 100 MB); bad rows are reported by line.',
+    http: { method: 'post', path: `${USERS}/import` },
+    mediaTypes: IMPORT_MEDIA_TYPES,
+    input: importUsersInputSchema,
+    output: importResultSchema,
+    audit: 'users.import',
+    authorization: { handsOut: 'role' },
+  } satisfies StreamOperation,
+  'users.export': {
+    ...read,
+    kind: 'download',
+    summary: 'Every user (of a role or status) as CSV or JSON lines, streamed page by page; never a password hash.',
+    http: { method: 'get', path: `${USERS}/export` },
+    mediaTypes: ['text/csv', 'application/x-ndjson'],
+    input: exportUsersInputSchema,
+    output: z.string(),
+  } satisfies StreamOperation,
+} as const
