@@ -1,3 +1,4 @@
+import { enumFlag } from '../src/cli/flags.js'
 import { mkdirSync } from 'node:fs'
 import { basename, relative, resolve } from 'node:path'
 import { Args, Flags } from '@oclif/core'
@@ -36,9 +37,9 @@ export default class Init extends GantryCommand<typeof Init> {
   static override args = { dir: Args.string({ description: 'Folder of the workspace (created if missing; default: the current folder).' }) }
   static override flags = {
     name: Flags.string({ summary: 'Project name (default: the folder name).' }),
-    database: Flags.string({ summary: 'Database of docker-compose.yml for staging/production (default: postgres).', options: [...DATABASES] }),
+    database: enumFlag(DATABASES, 'Database of docker-compose.yml for staging/production (default: postgres).'),
     redis: Flags.boolean({ summary: 'Add Redis to docker-compose.yml (default: yes).', allowNo: true }),
-    'migrations-extension': Flags.string({ summary: 'File type of new migrations (default: ts).', options: [...EXTENSIONS] }),
+    'migrations-extension': enumFlag(EXTENSIONS, 'File type of new migrations (default: ts).'),
     yes: Flags.boolean({ char: 'y', summary: 'Take the default for every question not given as a flag.' }),
     force: Flags.boolean({ summary: 'Replace files that already exist.' }),
   }

@@ -1,3 +1,4 @@
+import { enumFlag } from '../../src/cli/flags.js'
 import { Args, Flags } from '@oclif/core'
 import { AdminCommand } from '../../src/cli/admin-command.js'
 import { describeRule } from '../../src/cli/ratelimit-output.js'
@@ -19,13 +20,13 @@ export default class RatelimitSet extends AdminCommand<typeof RatelimitSet> {
   static override args = { name: Args.string({ description: 'The rule name: letters, digits, ".", "_" and "-".', required: true }) }
   static override flags = {
     match: Flags.string({ summary: 'Which requests: "METHOD /path" on the normalised path, * for any run ("* /api/*").' }),
-    key: Flags.string({ summary: 'What it counts by.', options: [...ruleKeySchema.options] }),
+    key: enumFlag(ruleKeySchema, 'What it counts by.'),
     limit: Flags.integer({ summary: 'Requests per window, sustained.', min: 1 }),
     window: Flags.string({ summary: 'The window, 1s to 24h: 1m, 15m, 1h.' }),
     burst: Flags.integer({ summary: 'At most this many at once (default for a new rule: the limit).', min: 1 }),
     shadow: Flags.boolean({ summary: 'Count and report what it would refuse; refuse nothing.', exclusive: ['enforce'] }),
     enforce: Flags.boolean({ summary: 'Refuse what is over the limit (the default for a new rule).', exclusive: ['shadow'] }),
-    'on-store-error': Flags.string({ summary: 'While Redis cannot answer.', options: [...onStoreErrorSchema.options] }),
+    'on-store-error': enumFlag(onStoreErrorSchema, 'While Redis cannot answer.'),
     disable: Flags.boolean({ summary: 'Keep the rule but stop applying it.', exclusive: ['enable'] }),
     enable: Flags.boolean({ summary: 'Apply a disabled rule again.', exclusive: ['disable'] }),
   }
@@ -38,12 +39,12 @@ export default class RatelimitSet extends AdminCommand<typeof RatelimitSet> {
       { name: this.args.name },
       {
         match: f.match,
-        key: f.key as 'ip' | 'user' | 'apiKey' | 'global' | undefined,
+        key: f.key,
         limit: f.limit,
         window: f.window,
         burst: f.burst,
         mode: f.shadow ? 'shadow' : f.enforce ? 'enforce' : undefined,
-        onStoreError: f['on-store-error'] as 'open' | 'closed' | 'local' | undefined,
+        onStoreError: f['on-store-error'],
         enabled: f.disable ? false : f.enable ? true : undefined,
       },
     )

@@ -1,3 +1,4 @@
+import { enumFlag } from '../../src/cli/flags.js'
 import { resolve } from 'node:path'
 import { once } from 'node:events'
 import { Readable } from 'node:stream'
@@ -7,7 +8,7 @@ import { AdminCommand } from '../../src/cli/admin-command.js'
 import { formatFromExtension, openExportFile } from '../../src/cli/user-files.js'
 import { GantryError } from '../../src/core/errors.js'
 import { exportResultSchema, type ExportResult } from '../../src/core/users/export.js'
-import { userFileFormatSchema, type UserFileFormat } from '../../src/core/users/import.js'
+import { userFileFormatSchema } from '../../src/core/users/import.js'
 import { userStatusSchema } from '../../src/core/users/users.schema.js'
 
 export default class UsersExport extends AdminCommand<typeof UsersExport> {
@@ -25,9 +26,9 @@ export default class UsersExport extends AdminCommand<typeof UsersExport> {
     file: Args.string({ description: 'File to write (default: stdout).' }),
   }
   static override flags = {
-    format: Flags.string({ summary: 'csv or jsonl (default: from the FILE extension, else csv).', options: [...userFileFormatSchema.options] }),
+    format: enumFlag(userFileFormatSchema, 'csv or jsonl (default: from the FILE extension, else csv).'),
     role: Flags.string({ summary: 'Only users with this role.' }),
-    status: Flags.string({ summary: 'Only active or disabled users.', options: [...userStatusSchema.options] }),
+    status: enumFlag(userStatusSchema, 'Only active or disabled users.'),
     force: Flags.boolean({ summary: 'Overwrite FILE when it exists.' }),
   }
   static override resultSchema = exportResultSchema
@@ -40,10 +41,10 @@ export default class UsersExport extends AdminCommand<typeof UsersExport> {
       })
     }
     // csv without a FILE or a known extension
-    const format = (this.flags.format as UserFileFormat | undefined) ?? (file === undefined ? undefined : formatFromExtension(file)) ?? 'csv'
+    const format = this.flags.format ?? (file === undefined ? undefined : formatFromExtension(file)) ?? 'csv'
     const admin = await this.admin()
     let exported = 0
-    const chunks = admin.exportUsers({ format, role: this.flags.role, status: this.flags.status as 'active' | 'disabled' | undefined }, (n) => {
+    const chunks = admin.exportUsers({ format, role: this.flags.role, status: this.flags.status }, (n) => {
       exported = n
     })
     if (file === undefined) {

@@ -1,10 +1,11 @@
+import { enumFlag } from '../../src/cli/flags.js'
 import { createReadStream, statSync, type ReadStream } from 'node:fs'
 import { resolve } from 'node:path'
 import { Args, Flags } from '@oclif/core'
 import { AdminCommand } from '../../src/cli/admin-command.js'
 import { formatFromExtension } from '../../src/cli/user-files.js'
 import { GantryError } from '../../src/core/errors.js'
-import { importResultSchema, userFileFormatSchema, type ImportResult, type UserFileFormat } from '../../src/core/users/import.js'
+import { importResultSchema, userFileFormatSchema, type ImportResult } from '../../src/core/users/import.js'
 
 /** Bad rows listed on a terminal; --json lists them all. */
 const SHOWN = 20
@@ -26,7 +27,7 @@ export default class UsersImport extends AdminCommand<typeof UsersImport> {
     file: Args.string({ description: 'CSV (.csv) or JSON lines (.jsonl, .ndjson) file.', required: true }),
   }
   static override flags = {
-    format: Flags.string({ summary: 'File format (default: from the extension).', options: [...userFileFormatSchema.options] }),
+    format: enumFlag(userFileFormatSchema, 'File format (default: from the extension).'),
     'dry-run': Flags.boolean({ summary: 'Check every row, write nothing.' }),
     atomic: Flags.boolean({ summary: 'All or nothing: one bad row and nothing is imported.' }),
     'default-role': Flags.string({ summary: 'Role of a row that names none.', default: 'viewer' }),
@@ -35,7 +36,7 @@ export default class UsersImport extends AdminCommand<typeof UsersImport> {
 
   async run(): Promise<ImportResult> {
     const file = resolve(this.args.file)
-    const format = (this.flags.format as UserFileFormat | undefined) ?? formatFromExtension(file)
+    const format = this.flags.format ?? formatFromExtension(file)
     if (!format) {
       throw new GantryError('INVALID_INPUT', `Cannot tell the format of ${file} from its extension.`, { hint: 'Pass --format csv or --format jsonl.' })
     }

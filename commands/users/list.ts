@@ -1,3 +1,4 @@
+import { enumFlag } from '../../src/cli/flags.js'
 import { Flags } from '@oclif/core'
 import { AdminCommand } from '../../src/cli/admin-command.js'
 import { userPageSchema, userStatusSchema, type UserPage } from '../../src/core/users/users.schema.js'
@@ -12,7 +13,7 @@ export default class UsersList extends AdminCommand<typeof UsersList> {
   ]
   static override flags = {
     role: Flags.string({ summary: 'Only users with this role.' }),
-    status: Flags.string({ summary: 'Only active or disabled users.', options: [...userStatusSchema.options] }),
+    status: enumFlag(userStatusSchema, 'Only active or disabled users.'),
     search: Flags.string({ summary: 'Email or name containing this text (any case).' }),
     limit: Flags.integer({ summary: 'Users per page (at most 500).', default: 50, min: 1, max: 500 }),
     cursor: Flags.string({ summary: 'Where the previous page ended (its nextCursor).' }),
@@ -21,7 +22,7 @@ export default class UsersList extends AdminCommand<typeof UsersList> {
 
   async run(): Promise<UserPage> {
     const { role, status, search, limit, cursor } = this.flags
-    const page = await this.call('users.list', { role, status: status as 'active' | 'disabled' | undefined, search, limit, cursor })
+    const page = await this.call('users.list', { role, status, search, limit, cursor })
     this.ui.table(page.data, [
       ['id', 'ID'],
       ['email', 'EMAIL'],

@@ -8,6 +8,15 @@ export const sharedFlags = {
   js: Flags.boolean({ summary: 'Write JavaScript.', exclusive: ['ts'] }),
 }
 
+/**
+ * A flag whose values are an enum's (a zod enum's `options`, or a constant list): oclif lists and checks
+ * them in help and parsing, and the parsed value is typed as the enum, so no command casts it.
+ */
+export function enumFlag<const T extends readonly string[]>(values: { readonly options: T } | T, summary: string) {
+  const options = 'options' in values ? values.options : values
+  return Flags.option({ summary, options })()
+}
+
 /** The file type --ts / --js ask for, else the workspace's setting. */
 export function scriptExtension(flags: { ts?: boolean; js?: boolean }, fallback: 'ts' | 'js'): 'ts' | 'js' {
   return flags.ts ? 'ts' : flags.js ? 'js' : fallback
