@@ -7,6 +7,7 @@ import { createApiKeysService, type ApiKeysService } from './apikeys/apikeys.ser
 import { createAuditService, type AuditService } from './audit/audit.service.js'
 import type { Clock } from './clock.js'
 import { createMaintenanceService, type MaintenanceService } from './maintenance/maintenance.service.js'
+import type { BuiltinRuleRoutes } from './ratelimits/builtin-rules.js'
 import { createRateLimitsService, type RateLimitProbe, type RateLimitsService } from './ratelimits/ratelimits.service.js'
 import { createRolesService, type RolesService } from './roles/roles.service.js'
 import type { AccessChange, AuthSettings } from './sessions/sessions.schema.js'
@@ -38,6 +39,11 @@ export interface ServiceDeps {
   readonly auth?: AuthSettings | undefined
   /** Who hears of a change of who may do what, after it committed (the runtime: Redis, to every instance). */
   readonly onAccessChanged?: ((change: AccessChange) => Promise<void>) | undefined
+  /**
+   * The front door's routes Gantry's built-in rate-limit rules name (the server's BUILTIN_RULE_ROUTES): the
+   * core knows no path of its own, and every door — the CLI's `ratelimit list` too — shows the same rules.
+   */
+  readonly rateLimitRoutes: BuiltinRuleRoutes
   /** The environment's default rule (null: unlimited), who hears of rule changes, and what `ratelimit test` asks. */
   readonly rateLimits?:
     | {
@@ -103,6 +109,7 @@ export function createServices(deps: ServiceDeps): Services {
     knex,
     clock,
     audit,
+    routes: deps.rateLimitRoutes,
     defaults: deps.rateLimits?.defaults ?? null,
     notify: deps.rateLimits?.notify,
     probe: deps.rateLimits?.probe,

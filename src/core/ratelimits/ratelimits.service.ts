@@ -17,7 +17,7 @@ import { requirePermission } from '../roles/permissions.js'
 import { isMissingTable } from '../sql.js'
 import { selectUserByEmail } from '../users/users.repo.js'
 import { emailSchema } from '../users/users.schema.js'
-import { environmentRules, LOGIN_RULES } from './builtin-rules.js'
+import { environmentRules, loginRules, type BuiltinRuleRoutes } from './builtin-rules.js'
 import * as repo from './ratelimits.repo.js'
 import {
   applyInputSchema,
@@ -52,7 +52,7 @@ import {
   toCounts,
   toOverride,
   toOverrideView,
-  toRule,
+  toRule as storedRule,
   toRuleFields,
   toRuleView,
   type RuleFields,
@@ -96,6 +96,8 @@ export interface RateLimitsServiceDeps {
   readonly knex: Knex
   readonly clock: Clock
   readonly audit: AuditService
+  /** The front door's routes the built-in rules name: the login route, the paths the default exempts. */
+  readonly routes: BuiltinRuleRoutes
   /** The environment's default rule from the config; null: unlimited. */
   readonly defaults: { limit: number; window: string; burst: number } | null
   /** Told after every committed change (Redis pub/sub, so instances reload at once); it must not throw: instances poll anyway. */
@@ -106,7 +108,9 @@ export interface RateLimitsServiceDeps {
 /** Builds the rate-limits service. */
 export function createRateLimitsService(deps: RateLimitsServiceDeps): RateLimitsService {
   const { knex, clock, audit } = deps
-  const configDefault = environmentRules(deps.defaults)
+  const configDefault = environmentRules(deps.defaults, deps.routes.exempt)
+  const login = loginRules(deps.routes.login)
+  const toRule = (row: repo.RuleRow): RateLimitRule => storedRule(row, deps.routes.exempt)
 
   /** Runs a change with its audit row and version bump in one transaction, then tells the instances. */
   const change = async <T>(work: (trx: Knex, at: number) => Promise<T | undefined>): Promise<{ result: T; version: number } | undefined> => {
@@ -159,16 +163,16 @@ export function createRateLimitsService(deps: RateLimitsServiceDeps): RateLimits
       const rules = chainOf(rows)
         .filter(({ row }) => !row || Boolean(row.enabled))
         .map(({ rule }) => rule)
-      return { version, rules, login: LOGIN_RULES, overrides: overrides.map(toOverride) }
+      return { version, rules, login, overrides: overrides.map(toOverride) }
     } catch (err) {
       if (!isMissingTable(err)) throw err
-      return { version: 0, rules: configDefault, login: LOGIN_RULES, overrides: [] }
+      return { version: 0, rules: configDefault, login, overrides: [] }
     }
   }
 
   /** The rule names an override or a test may name, with what they count by. */
   const knownRules = async (k: Knex): Promise<Map<string, string>> =>
-    new Map([...LOGIN_RULES, ...chainOf(await loadRows(k)).map(({ rule }) => rule)].map((r) => [r.name, r.key]))
+    new Map([...login, ...chainOf(await loadRows(k)).map(({ rule }) => rule)].map((r) => [r.name, r.key]))
 
   /** An override's subject as the limiter sees it: an address as given, a user's id, an API key's id. */
   const resolveSubject = async (k: Knex, subject: { type: 'ip' | 'user' | 'apiKey'; value: string }): Promise<{ subject: string; label: string }> => {
@@ -205,7 +209,7 @@ export function createRateLimitsService(deps: RateLimitsServiceDeps): RateLimits
       ])
       const countsOf = (name: string) => toCounts(stats.find((s) => s.rule === name))
       const data = [
-        ...LOGIN_RULES.map((rule) => toRuleView(rule, { source: 'builtin', enabled: true, counts: countsOf(rule.name), updatedAt: null })),
+        ...login.map((rule) => toRuleView(rule, { source: 'builtin', enabled: true, counts: countsOf(rule.name), updatedAt: null })),
         ...chainOf(rows).map(({ rule, row }) =>
           toRuleView(
             rule,
