@@ -18,6 +18,7 @@ import { DEFAULT_LOCKOUT, type LockoutPolicy } from './users/login.js'
 import type { LoginTimer } from './users/login-floor.js'
 import { passwordPolicy, type PasswordPolicy } from './users/password-policy.js'
 import { argon2Hasher, type PasswordHasher } from './users/passwords.js'
+import { userDirectory } from './users/users.directory.js'
 import { createUsersService, type UsersService } from './users/users.service.js'
 import { createUserExportService, type UserExportService } from './users/export.js'
 import { createUserImportService, type UserImportService } from './users/import.js'
@@ -76,7 +77,13 @@ export function createServices(deps: ServiceDeps): Services {
   const { knex, clock } = deps
   const audit = createAuditService({ knex, clock })
   // The callbacks run only after every service exists: sessions needs roles and users to be built first.
-  const roles = createRolesService({ knex, clock, audit, permissionsChanged: () => sessions.accessChanged({ roles: true }) })
+  const roles = createRolesService({
+    knex,
+    clock,
+    audit,
+    directory: userDirectory,
+    permissionsChanged: () => sessions.accessChanged({ roles: true }),
+  })
   const users = createUsersService({
     knex,
     clock,
@@ -91,7 +98,7 @@ export function createServices(deps: ServiceDeps): Services {
   const userImport = createUserImportService({ knex, clock, audit, roles })
   const userExport = createUserExportService({ knex })
   const environmentName = deps.environmentName ?? 'development'
-  const apikeys = createApiKeysService({ knex, clock, audit, roles, environmentName })
+  const apikeys = createApiKeysService({ knex, clock, audit, roles, directory: userDirectory, environmentName })
   const signingKeys = createSigningKeysService({ knex, clock, audit, auth: deps.auth, environmentName })
   const sessions = createSessionsService({
     knex,
@@ -99,6 +106,7 @@ export function createServices(deps: ServiceDeps): Services {
     audit,
     roles,
     users,
+    directory: userDirectory,
     auth: deps.auth,
     signingKeys,
     environmentName,
@@ -109,6 +117,7 @@ export function createServices(deps: ServiceDeps): Services {
     knex,
     clock,
     audit,
+    directory: userDirectory,
     routes: deps.rateLimitRoutes,
     defaults: deps.rateLimits?.defaults ?? null,
     notify: deps.rateLimits?.notify,

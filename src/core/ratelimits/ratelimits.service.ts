@@ -15,7 +15,7 @@ import { GantryError, inputProblem } from '../errors.js'
 import { parseInput } from '../pagination.js'
 import { requirePermission } from '../roles/permissions.js'
 import { isMissingTable } from '../sql.js'
-import { selectUserByEmail } from '../users/users.repo.js'
+import type { UserDirectory } from '../users/users.directory.js'
 import { emailSchema } from '../users/users.schema.js'
 import { environmentRules, loginRules, type BuiltinRuleRoutes } from './builtin-rules.js'
 import * as repo from './ratelimits.repo.js'
@@ -96,6 +96,8 @@ export interface RateLimitsServiceDeps {
   readonly knex: Knex
   readonly clock: Clock
   readonly audit: AuditService
+  /** Overrides and tests name users by email: looked up through the users feature. */
+  readonly directory: UserDirectory
   /** The front door's routes the built-in rules name: the login route, the paths the default exempts. */
   readonly routes: BuiltinRuleRoutes
   /** The environment's default rule from the config; null: unlimited. */
@@ -185,7 +187,7 @@ export function createRateLimitsService(deps: RateLimitsServiceDeps): RateLimits
     }
     if (subject.type === 'user') {
       const email = parseInput(emailSchema, subject.value)
-      const user = await selectUserByEmail(k, email)
+      const user = await deps.directory.byEmail(k, email)
       if (!user) throw new GantryError('USER_NOT_FOUND', `No user with email ${email}.`)
       return { subject: String(user.id), label: email }
     }

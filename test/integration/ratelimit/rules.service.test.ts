@@ -19,6 +19,7 @@ import { createMemoryStore, createProbe, createRateLimiter } from '../../../src/
 import { createTestDatabase, DIALECTS, requireDialect } from '../../helpers/services.js'
 import { identityFixture, type IdentityFixture } from '../../helpers/identity-fixture.js'
 import { rejection } from '../../helpers/rejection.js'
+import { userDirectory } from '../../../src/core/users/users.directory.js'
 import { BUILTIN_RULE_ROUTES } from '../../../src/server/builtin-routes.js'
 
 const LOGIN_RULES = loginRules(BUILTIN_RULE_ROUTES.login)
@@ -213,7 +214,14 @@ for (const dialect of DIALECTS) {
       })
 
       it('an unlimited environment lists only the login rules until a rule is set', async () => {
-        const unlimited = createRateLimitsService({ knex: f.db.knex, clock, audit: f.services.audit, routes: BUILTIN_RULE_ROUTES, defaults: null })
+        const unlimited = createRateLimitsService({
+          knex: f.db.knex,
+          clock,
+          audit: f.services.audit,
+          directory: userDirectory,
+          routes: BUILTIN_RULE_ROUTES,
+          defaults: null,
+        })
         expect(names((await unlimited.list(f.ctx)).data)).to.deep.equal(['login-ip', 'login-account'])
         expect((await unlimited.snapshot()).rules).to.deep.equal([])
         // Without a config default, `default` is a new rule like any other.
@@ -547,7 +555,14 @@ for (const dialect of DIALECTS) {
     })
 
     it("concurrent changes from two instances each get their own version, and none loses another's fields", async () => {
-      const other = createRateLimitsService({ knex: f.db.knex, clock, audit: f.services.audit, routes: BUILTIN_RULE_ROUTES, defaults: DEFAULTS })
+      const other = createRateLimitsService({
+        knex: f.db.knex,
+        clock,
+        audit: f.services.audit,
+        directory: userDirectory,
+        routes: BUILTIN_RULE_ROUTES,
+        defaults: DEFAULTS,
+      })
       await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 ? rl : other).set(f.ctx, `r${i}`, { match: `* /r${i}`, limit: 5, window: '1m' })))
       expect(await rl.version()).to.equal(8)
       expect(await audited()).to.have.length(8)
@@ -573,7 +588,14 @@ for (const dialect of DIALECTS) {
     })
 
     it('addCounts: what every instance adds sums up exactly, also when the calls run at once', async () => {
-      const other = createRateLimitsService({ knex: f.db.knex, clock, audit: f.services.audit, routes: BUILTIN_RULE_ROUTES, defaults: DEFAULTS })
+      const other = createRateLimitsService({
+        knex: f.db.knex,
+        clock,
+        audit: f.services.audit,
+        directory: userDirectory,
+        routes: BUILTIN_RULE_ROUTES,
+        defaults: DEFAULTS,
+      })
       const delta = { admitted: 1, refused: 2, shadowRefused: 3, storeErrors: 4 }
       await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? rl : other).addCounts({ default: delta, 'login-ip': { ...delta, admitted: 10 } })))
       await rl.addCounts({})
@@ -694,6 +716,7 @@ for (const dialect of DIALECTS) {
           knex: db.knex,
           clock,
           audit: createAuditService({ knex: db.knex, clock }),
+          directory: userDirectory,
           routes: BUILTIN_RULE_ROUTES,
           defaults: DEFAULTS,
         })
@@ -716,6 +739,7 @@ for (const dialect of DIALECTS) {
           knex: db.knex,
           clock,
           audit: createAuditService({ knex: db.knex, clock }),
+          directory: userDirectory,
           routes: BUILTIN_RULE_ROUTES,
           defaults: null,
         })
