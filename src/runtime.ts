@@ -8,6 +8,7 @@ import { describeMissingSchema } from './db/errors.js'
 import type { Cluster, Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import type { RateLimitStore } from './ratelimit/index.js'
+import { BUILTIN_RULE_ROUTES } from './server/builtin-routes.js'
 import { errorFields, STORE_WARN_EVERY_MS, throttled } from './throttle.js'
 
 /**
@@ -214,6 +215,7 @@ export async function openRuntime(options: {
         core.createServices({
           knex: d.knex,
           clock: clock.systemClock,
+          rateLimitRoutes: BUILTIN_RULE_ROUTES,
           environmentName: environment.name,
           auth: environment.auth,
           onAccessChanged: (change) => announce(ACCESS_CHANNEL, encodeAccessChange(change)),

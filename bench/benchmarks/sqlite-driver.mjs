@@ -62,7 +62,11 @@ async function seeded(m, driverName, root, workDir) {
     )
     await db.knex.raw('ANALYZE')
   }
-  return { db, services: m.createServices({ knex: db.knex, clock: m.systemClock }), ctx: m.localContext('local:bench@bench') }
+  return {
+    db,
+    services: m.createServices({ knex: db.knex, clock: m.systemClock, rateLimitRoutes: m.BUILTIN_RULE_ROUTES }),
+    ctx: m.localContext('local:bench@bench'),
+  }
 }
 
 /** Per-call milliseconds of `call`, repeated `repeat` times per sample. */

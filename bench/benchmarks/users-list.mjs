@@ -30,23 +30,24 @@ const SERVER_URLS = {
 /** The built modules this measures (dist/ of the package at `root`). */
 export async function gantryModules(root) {
   const load = (path) => import(pathToFileURL(join(root, 'dist', 'src', path)).href)
-  const [connect, migrator, services, clock, context, passwords, pagination] = await Promise.all([
+  const [connect, migrator, services, routes, clock, context, passwords, pagination] = await Promise.all([
     load('db/connect.js'),
     load('db/migrator/index.js'),
     load('core/services.js'),
+    load('server/builtin-routes.js'),
     load('core/clock.js'),
     load('core/context.js'),
     load('core/users/passwords.js'),
     load('core/pagination.js'),
   ])
-  return { ...connect, ...migrator, ...services, ...clock, ...context, ...passwords, ...pagination }
+  return { ...connect, ...migrator, ...services, ...routes, ...clock, ...context, ...passwords, ...pagination }
 }
 
 /** A migrated database at `url` and the services over it, as a local operator. */
 export async function openMigrated(m, url, root, workDir) {
   const db = await m.openDatabase(url, root)
   await m.createMigrator({ db, appDirectory: join(workDir, 'migrations'), appTable: 'knex_migrations', actor: 'bench' }).latest()
-  const services = m.createServices({ knex: db.knex, clock: m.systemClock })
+  const services = m.createServices({ knex: db.knex, clock: m.systemClock, rateLimitRoutes: m.BUILTIN_RULE_ROUTES })
   return { db, services, ctx: m.localContext('local:bench@bench') }
 }
 

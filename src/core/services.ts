@@ -7,7 +7,9 @@ import { createApiKeysService, type ApiKeysService } from './apikeys/apikeys.ser
 import { createAuditService, type AuditService } from './audit/audit.service.js'
 import type { Clock } from './clock.js'
 import { createMaintenanceService, type MaintenanceService } from './maintenance/maintenance.service.js'
-import { createRateLimitsService, type RateLimitProbe, type RateLimitsService } from './ratelimits/ratelimits.service.js'
+import type { BuiltinRuleRoutes } from './ratelimits/builtin-rules.js'
+import type { RateLimitProbe } from './ratelimits/ratelimits.probe.js'
+import { createRateLimitsService, type RateLimitsService } from './ratelimits/ratelimits.service.js'
 import { createRolesService, type RolesService } from './roles/roles.service.js'
 import type { AccessChange, AuthSettings } from './sessions/sessions.schema.js'
 import { createSessionsService, type SessionsService } from './sessions/sessions.service.js'
@@ -17,6 +19,7 @@ import { DEFAULT_LOCKOUT, type LockoutPolicy } from './users/login.js'
 import type { LoginTimer } from './users/login-floor.js'
 import { passwordPolicy, type PasswordPolicy } from './users/password-policy.js'
 import { argon2Hasher, type PasswordHasher } from './users/passwords.js'
+import { userDirectory } from './users/users.directory.js'
 import { createUsersService, type UsersService } from './users/users.service.js'
 import { createUserExportService, type UserExportService } from './users/export.js'
 import { createUserImportService, type UserImportService } from './users/import.js'
@@ -38,6 +41,11 @@ export interface ServiceDeps {
   readonly auth?: AuthSettings | undefined
   /** Who hears of a change of who may do what, after it committed (the runtime: Redis, to every instance). */
   readonly onAccessChanged?: ((change: AccessChange) => Promise<void>) | undefined
+  /**
+   * The front door's routes Gantry's built-in rate-limit rules name (the server's BUILTIN_RULE_ROUTES): the
+   * core knows no path of its own, and every door — the CLI's `ratelimit list` too — shows the same rules.
+   */
+  readonly rateLimitRoutes: BuiltinRuleRoutes
   /** The environment's default rule (null: unlimited), who hears of rule changes, and what `ratelimit test` asks. */
   readonly rateLimits?:
     | {
@@ -70,7 +78,13 @@ export function createServices(deps: ServiceDeps): Services {
   const { knex, clock } = deps
   const audit = createAuditService({ knex, clock })
   // The callbacks run only after every service exists: sessions needs roles and users to be built first.
-  const roles = createRolesService({ knex, clock, audit, permissionsChanged: () => sessions.accessChanged({ roles: true }) })
+  const roles = createRolesService({
+    knex,
+    clock,
+    audit,
+    directory: userDirectory,
+    permissionsChanged: () => sessions.accessChanged({ roles: true }),
+  })
   const users = createUsersService({
     knex,
     clock,
@@ -85,7 +99,7 @@ export function createServices(deps: ServiceDeps): Services {
   const userImport = createUserImportService({ knex, clock, audit, roles })
   const userExport = createUserExportService({ knex })
   const environmentName = deps.environmentName ?? 'development'
-  const apikeys = createApiKeysService({ knex, clock, audit, roles, environmentName })
+  const apikeys = createApiKeysService({ knex, clock, audit, roles, directory: userDirectory, environmentName })
   const signingKeys = createSigningKeysService({ knex, clock, audit, auth: deps.auth, environmentName })
   const sessions = createSessionsService({
     knex,
@@ -93,6 +107,7 @@ export function createServices(deps: ServiceDeps): Services {
     audit,
     roles,
     users,
+    directory: userDirectory,
     auth: deps.auth,
     signingKeys,
     environmentName,
@@ -103,6 +118,8 @@ export function createServices(deps: ServiceDeps): Services {
     knex,
     clock,
     audit,
+    directory: userDirectory,
+    routes: deps.rateLimitRoutes,
     defaults: deps.rateLimits?.defaults ?? null,
     notify: deps.rateLimits?.notify,
     probe: deps.rateLimits?.probe,

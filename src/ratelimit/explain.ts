@@ -4,7 +4,7 @@
  */
 import type { Clock } from '../core/clock.js'
 import { formatDuration } from '../core/duration.js'
-import type { RateLimitProbe } from '../core/ratelimits/ratelimits.service.js'
+import type { RateLimitProbe } from '../core/ratelimits/ratelimits.probe.js'
 import type { TestStep } from '../core/ratelimits/ratelimits.schema.js'
 import { remaining, retryAfterSeconds } from './gcra.js'
 import { blockRetryAfter, compileRule, DEFAULT_KEY_PREFIX, EDGE_KEYS, figuresFor, keyValue, overrideIndex, storeKey } from './limiter.js'

@@ -6,6 +6,7 @@ import { localContext, type ActorContext } from '../../src/core/context.js'
 import { createServices, type ServiceDeps, type Services } from '../../src/core/services.js'
 import { openDatabase, type Database } from '../../src/db/connect.js'
 import { createMigrator } from '../../src/db/migrator/index.js'
+import { BUILTIN_RULE_ROUTES } from '../../src/server/builtin-routes.js'
 import type { Dialect } from '../../src/db/url.js'
 import { createTestDatabase, type TestDatabase } from './services.js'
 
@@ -30,7 +31,7 @@ export async function identityFixture(dialect: Dialect, deps: Partial<ServiceDep
   return {
     db,
     clock,
-    services: createServices({ knex: db.knex, clock, ...deps }),
+    services: createServices({ knex: db.knex, clock, ...deps, rateLimitRoutes: deps.rateLimitRoutes ?? BUILTIN_RULE_ROUTES }),
     ctx: localContext('local:test@host'),
     async cleanup() {
       await db.close()

@@ -23,6 +23,7 @@ import { createLifecycle, type Lifecycle } from '../../src/server/listen.js'
 import { createMetrics, type Metrics, type PoolStats } from '../../src/server/metrics.js'
 import { createReadinessProbe } from '../../src/server/readiness.js'
 import { createTestDatabase } from './services.js'
+import { BUILTIN_RULE_ROUTES } from '../../src/server/builtin-routes.js'
 
 export const PASSWORD = 'plenty long passphrase 1'
 export const USERS = { admin: 'admin@example.com', operator: 'operator@example.com', viewer: 'viewer@example.com' } as const
@@ -64,6 +65,7 @@ export async function createTestServer(dialect: Dialect, options: TestServerOpti
   const clock = manualClock(Date.now())
   const store = createMemoryStore({ clock })
   const services = createServices({
+    rateLimitRoutes: BUILTIN_RULE_ROUTES,
     knex: db.knex,
     clock,
     environmentName: environment.name,

@@ -13,7 +13,7 @@ import { GantryError, inputProblem } from '../errors.js'
 import { decodeCursor, parseInput, toPage } from '../pagination.js'
 import { covers, hasPermission, requireCoversTarget, requireHandOut, requirePermission } from '../roles/permissions.js'
 import type { RolesService } from '../roles/roles.service.js'
-import { selectUserByEmail, selectUserById, type UserRow } from '../users/users.repo.js'
+import type { DirectoryUser, UserDirectory } from '../users/users.directory.js'
 import { toUser } from '../users/users.service.js'
 import { generateApiKey, parseApiKey, verifySecret } from './apikey-format.js'
 import * as repo from './apikeys.repo.js'
@@ -52,15 +52,17 @@ export interface ApiKeysServiceDeps {
   readonly clock: Clock
   readonly audit: AuditService
   readonly roles: RolesService
+  /** Key owners are users: looked up through the users feature. */
+  readonly directory: UserDirectory
   /** The Gantry environment these services run in: its name is part of every key, and only its keys verify. */
   readonly environmentName: string
 }
 
 /** Builds the API keys service. */
 export function createApiKeysService(deps: ApiKeysServiceDeps): ApiKeysService {
-  const { knex, clock, audit, roles, environmentName } = deps
+  const { knex, clock, audit, roles, directory, environmentName } = deps
 
-  const ownerPermissions = async (k: Knex, owner: UserRow): Promise<string[]> => (await roles.permissionsOf(k, owner.role)) ?? []
+  const ownerPermissions = async (k: Knex, owner: DirectoryUser): Promise<string[]> => (await roles.permissionsOf(k, owner.role)) ?? []
   const load = async (k: Knex, keyId: string, lock = false): Promise<repo.ApiKeyRow> => {
     const id = parseInput(keyIdSchema, keyId)
     const row = await repo.findByKeyId(k, id, lock)
@@ -70,7 +72,7 @@ export function createApiKeysService(deps: ApiKeysServiceDeps): ApiKeysService {
   const view = (row: repo.ApiKeyRow): ApiKey => toApiKey(row, clock.now())
   /** Acting on a key acts on its owner: the actor's permissions must cover the owner's (a deleted owner's key is anyone's to end). */
   const requireCoversOwner = async (ctx: ActorContext, k: Knex, row: repo.ApiKeyRow): Promise<void> => {
-    const owner = await selectUserById(k, row.ownerId)
+    const owner = await directory.byId(k, row.ownerId)
     if (owner) requireCoversTarget(ctx, await ownerPermissions(k, owner), owner.email)
   }
 
@@ -82,7 +84,7 @@ export function createApiKeysService(deps: ApiKeysServiceDeps): ApiKeysService {
       const expiresAt = parsed.expires === undefined ? null : now + positiveDuration(parsed.expires, 'expires')
       const generated = generateApiKey(environmentName)
       const apiKey = await knex.transaction(async (trx) => {
-        const owner = await selectUserByEmail(trx, parsed.owner)
+        const owner = await directory.byEmail(trx, parsed.owner)
         if (!owner) throw new GantryError('USER_NOT_FOUND', `No user with email ${parsed.owner}.`)
         const permissions = await ownerPermissions(trx, owner)
         requireCoversTarget(ctx, permissions, owner.email)
@@ -126,7 +128,7 @@ export function createApiKeysService(deps: ApiKeysServiceDeps): ApiKeysService {
       const parsed = parseInput(apiKeyListInputSchema, input)
       let ownerId: number | undefined
       if (parsed.owner !== undefined) {
-        const owner = await selectUserByEmail(knex, parsed.owner)
+        const owner = await directory.byEmail(knex, parsed.owner)
         if (!owner) throw new GantryError('USER_NOT_FOUND', `No user with email ${parsed.owner}.`)
         ownerId = owner.id
       }
@@ -184,7 +186,7 @@ export function createApiKeysService(deps: ApiKeysServiceDeps): ApiKeysService {
       if (!current && !previous) throw refused('secret')
       if (row.revokedAt !== null) throw refused('revoked')
       if (row.expiresAt !== null && now >= row.expiresAt) throw refused('expired')
-      const owner = await selectUserById(knex, row.ownerId)
+      const owner = await directory.byId(knex, row.ownerId)
       if (!owner || owner.status !== 'active') throw refused('owner disabled')
       const scopes = intersect(row.scopes, await ownerPermissions(knex, owner))
       if (row.lastUsedAt === null || now - row.lastUsedAt >= LAST_USED_INTERVAL_MS) await repo.touchLastUsed(knex, row.id, now, LAST_USED_INTERVAL_MS)

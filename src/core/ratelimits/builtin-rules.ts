@@ -1,22 +1,28 @@
 /**
  * The rules Gantry brings — the environment default (per client address, from gantry.config.json; a stored
  * rule named `default` replaces it) and the login rules, which are always on — and the check every rule
- * passes before the limiter takes it.
+ * passes before the limiter takes it. The paths they name are the HTTP server's, not the core's: the
+ * composition root hands them in (src/server/builtin-routes.ts), so the core speaks to no door in particular.
  */
 import { parseDuration } from '../duration.js'
 import { GantryError } from '../errors.js'
 import { anyRuleKeySchema, onStoreErrorSchema, ruleModeSchema, type RateLimitRule } from './ratelimits.schema.js'
 
-/** Paths no default rule counts: probes and scrapers must keep working while clients are throttled. */
-export const DEFAULT_EXEMPT: readonly string[] = ['/api/health', '/api/health/*', '/metrics']
+/** The routes of the front door that the built-in rules name. */
+export interface BuiltinRuleRoutes {
+  /** The login route the login rules guard. */
+  readonly login: RateLimitRule['match']
+  /** Paths no default rule counts: probes and scrapers must keep working while clients are throttled. */
+  readonly exempt: readonly string[]
+}
 
 /** The environment's default rule, or none when the environment is unlimited (`null`). */
-export function environmentRules(defaults: { limit: number; window: string; burst: number } | null): RateLimitRule[] {
+export function environmentRules(defaults: { limit: number; window: string; burst: number } | null, exempt: readonly string[]): RateLimitRule[] {
   if (defaults === null) return []
   const rule: RateLimitRule = {
     name: 'default',
     match: { method: '*', path: '/*' },
-    exempt: DEFAULT_EXEMPT,
+    exempt,
     key: 'ip',
     limit: defaults.limit,
     windowMs: parseDuration(defaults.window),
@@ -27,8 +33,6 @@ export function environmentRules(defaults: { limit: number; window: string; burs
   validateRule(rule)
   return [rule]
 }
-
-const LOGIN = { method: 'POST', path: '/api/v1/auth/login' } as const
 
 /**
  * Built-in login throttles, on even where the default is unlimited. They run before the argon2 hash, so
@@ -42,10 +46,12 @@ const LOGIN = { method: 'POST', path: '/api/v1/auth/login' } as const
  * While the store is away both hold in this instance's memory (`local`): a Redis outage must not open the
  * door to a guessing flood, nor shut every user out.
  */
-export const LOGIN_RULES: readonly RateLimitRule[] = Object.freeze([
-  { name: 'login-ip', match: LOGIN, key: 'ip', limit: 100, windowMs: 15 * 60_000, burst: 20, mode: 'enforce', onStoreError: 'local' },
-  { name: 'login-account', match: LOGIN, key: 'account', limit: 10, windowMs: 15 * 60_000, burst: 5, mode: 'enforce', onStoreError: 'local' },
-] satisfies RateLimitRule[])
+export function loginRules(match: RateLimitRule['match']): readonly RateLimitRule[] {
+  return Object.freeze([
+    { name: 'login-ip', match, key: 'ip', limit: 100, windowMs: 15 * 60_000, burst: 20, mode: 'enforce', onStoreError: 'local' },
+    { name: 'login-account', match, key: 'account', limit: 10, windowMs: 15 * 60_000, burst: 5, mode: 'enforce', onStoreError: 'local' },
+  ] satisfies RateLimitRule[])
+}
 
 /** Throws INVALID_INPUT unless the rule's figures make sense (GCRA needs a positive rate and burst >= 1). */
 export function validateRule(rule: RateLimitRule): void {

@@ -1,17 +1,16 @@
 /** Rows to what the limiter enforces and what lists show, and the diff `ratelimit apply` prints. */
 import { formatDuration, parseDuration } from '../duration.js'
-import { DEFAULT_EXEMPT } from './builtin-rules.js'
 import type { OverrideRow, RuleRow, StatsRow } from './ratelimits.repo.js'
 import { formatMatch, parseMatch, type OverrideView, type RateLimitOverride, type RateLimitRule, type RuleCounts, type RuleView } from './ratelimits.schema.js'
 
 type Source = RuleView['source']
 
-/** A stored rule as the limiter takes it; the one named `default` keeps the default's exemptions (health, /metrics). */
-export function toRule(row: RuleRow): RateLimitRule {
+/** A stored rule as the limiter takes it; the one named `default` keeps the default's exemptions (`defaultExempt`: health, /metrics). */
+export function toRule(row: RuleRow, defaultExempt: readonly string[]): RateLimitRule {
   return {
     name: row.name,
     match: { method: row.method, path: row.path },
-    ...(row.name === 'default' ? { exempt: DEFAULT_EXEMPT } : {}),
+    ...(row.name === 'default' ? { exempt: defaultExempt } : {}),
     key: row.key as RateLimitRule['key'],
     limit: Number(row.limit_count),
     windowMs: Number(row.window_ms),

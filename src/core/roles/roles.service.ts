@@ -5,7 +5,7 @@ import type { ActorContext } from '../context.js'
 import { GantryError } from '../errors.js'
 import { parseInput } from '../pagination.js'
 import { isUniqueViolation } from '../sql.js'
-import { selectActiveHolders } from '../users/users.repo.js'
+import type { UserDirectory } from '../users/users.directory.js'
 import { builtinPermissionsOf, grantsEverything } from './builtin-roles.js'
 import { requireCoversTarget, requireHandOut, requirePermission } from './permissions.js'
 import { countUsersByRole, deleteRole, insertRole, lockRoles, selectRole, selectRoles, updateRole, type RoleRow } from './roles.repo.js'
@@ -41,6 +41,8 @@ export function createRolesService(deps: {
   knex: Knex
   clock: Clock
   audit: AuditService
+  /** Who holds a role: the last-admin rule asks the users feature. */
+  directory: UserDirectory
   permissionsChanged?: (() => Promise<void>) | undefined
 }): RolesService {
   const { knex, clock, audit } = deps
@@ -55,8 +57,8 @@ export function createRolesService(deps: {
   /** LAST_ADMIN when `role` stopping to grant * would leave no active admin (the caller locked the admin roles). */
   const keepAnAdmin = async (k: Knex, role: string): Promise<void> => {
     const others = (await adminRoleNames(k)).filter((n) => n !== role)
-    if ((await selectActiveHolders(k, others)).length > 0) return
-    const holders = await selectActiveHolders(k, [role])
+    if ((await deps.directory.activeHolders(k, others)).length > 0) return
+    const holders = await deps.directory.activeHolders(k, [role])
     if (holders.length > 0) {
       throw new GantryError(
         'LAST_ADMIN',

@@ -19,7 +19,7 @@ import { GantryError, inputProblem } from '../errors.js'
 import { parseInput } from '../pagination.js'
 import { requireCoversTarget, requirePermission } from '../roles/permissions.js'
 import type { RolesService } from '../roles/roles.service.js'
-import { selectUserByEmail, selectUserById, updateUserEndingSessions, type UserRow } from '../users/users.repo.js'
+import type { DirectoryUser, UserDirectory } from '../users/users.directory.js'
 import { emailSchema } from '../users/users.schema.js'
 import type { UsersService } from '../users/users.service.js'
 import { whoami, type Whoami } from './whoami.js'
@@ -74,6 +74,8 @@ export interface SessionsServiceDeps {
   readonly audit: AuditService
   readonly roles: RolesService
   readonly users: Pick<UsersService, 'verifyCredentials'>
+  /** The users whose sessions these are: looked up, and their sessions ended, through the users feature. */
+  readonly directory: UserDirectory
   /** The environment's token settings; without them (or without a secret) no token can be signed. */
   readonly auth?: AuthSettings | undefined
   /** The keys of the pinned algorithm (HS256 secret or EdDSA key ring). */
@@ -134,17 +136,17 @@ export function createSessionsService(deps: SessionsServiceDeps): SessionsServic
       familyRevoked: (userId) => accessChanged({ userId }),
     }))
   /** A user's access token; never inside a transaction (see access-tokens.ts). `sid` names a login's session family. */
-  const sign = (row: UserRow, permissions: string[], options: { ttlSeconds?: number; sid?: string } = {}): Promise<SignedAccessToken> =>
+  const sign = (row: DirectoryUser, permissions: string[], options: { ttlSeconds?: number; sid?: string } = {}): Promise<SignedAccessToken> =>
     signer().sign({ sub: String(row.id), epoch: row.session_epoch, kind: 'user', permissions, ...options })
-  const permissionsOf = async (row: UserRow): Promise<string[]> => (await roles.permissionsOf(knex, row.role)) ?? []
+  const permissionsOf = async (row: DirectoryUser): Promise<string[]> => (await roles.permissionsOf(knex, row.role)) ?? []
   const session = (access: SignedAccessToken, refreshToken: string): SessionTokens => ({
     accessToken: access.token,
     refreshToken,
     expiresAt: new Date(access.expiresAt).toISOString(),
   })
-  const findUser = async (k: Knex, email: string, lock = false): Promise<UserRow> => {
+  const findUser = async (k: Knex, email: string, lock = false): Promise<DirectoryUser> => {
     const normalised = parseInput(emailSchema, email)
-    const row = await selectUserByEmail(k, normalised, lock)
+    const row = await deps.directory.byEmail(k, normalised, { lock })
     if (!row) throw new GantryError('USER_NOT_FOUND', `No user with email ${normalised}.`)
     return row
   }
@@ -167,7 +169,7 @@ export function createSessionsService(deps: SessionsServiceDeps): SessionsServic
     async login(email, password, ctx) {
       signer() // a missing secret is a configuration error, found before any password work
       const user = await users.verifyCredentials(email, password, ctx)
-      const row = await selectUserById(knex, user.id)
+      const row = await deps.directory.byId(knex, user.id)
       if (!row || row.status !== 'active') throw new GantryError('INVALID_CREDENTIALS', 'Wrong email or password.')
       const refresh = await refresher().issue(row.id, row.session_epoch)
       return session(await sign(row, await permissionsOf(row), { sid: refresh.familyId }), refresh.token)
@@ -176,7 +178,7 @@ export function createSessionsService(deps: SessionsServiceDeps): SessionsServic
     async refresh(refreshToken) {
       signer()
       const rotated = await refresher().rotate(refreshToken)
-      const row = await selectUserById(knex, rotated.userId)
+      const row = await deps.directory.byId(knex, rotated.userId)
       // The rotation checked status and epoch in its transaction; a change since then still refuses.
       if (!row || row.status !== 'active' || row.session_epoch !== rotated.sessionEpoch) {
         throw new GantryError('TOKEN_INVALID', 'The refresh token is invalid or expired.', {
@@ -218,7 +220,7 @@ export function createSessionsService(deps: SessionsServiceDeps): SessionsServic
         const row = await findUser(trx, email, true)
         requireCoversTarget(ctx, (await roles.permissionsOf(trx, row.role)) ?? [], row.email)
         const now = clock.now()
-        await updateUserEndingSessions(trx, row.id, { updated_at: now })
+        await deps.directory.endSessions(trx, row.id, now)
         const result = { user: row.email, refreshTokensRevoked: await revokeLiveForUser(trx, row.id, now) }
         await audit.append(trx, ctx, { action: 'tokens.revoke', targetType: 'user', targetId: String(row.id), after: result })
         return { userId: row.id, result }
@@ -246,7 +248,7 @@ export function createSessionsService(deps: SessionsServiceDeps): SessionsServic
 
     accessChanged,
     forget,
-    whoami: (ctx) => whoami(knex, ctx),
+    whoami: (ctx) => whoami(knex, deps.directory, ctx),
   }
 }
 

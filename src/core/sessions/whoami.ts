@@ -3,7 +3,7 @@ import type { Knex } from 'knex'
 import { z } from 'zod'
 import type { ActorContext } from '../context.js'
 import { GantryError } from '../errors.js'
-import { selectUserById } from '../users/users.repo.js'
+import type { UserDirectory } from '../users/users.directory.js'
 import { userSchema } from '../users/users.schema.js'
 import { toUser } from '../users/users.service.js'
 
@@ -16,8 +16,8 @@ export const whoamiSchema = z.object({
 export type Whoami = z.infer<typeof whoamiSchema>
 
 /** Describes an authenticated caller; a caller without a user (a local operator) has nothing to show. */
-export async function whoami(knex: Knex, ctx: ActorContext): Promise<Whoami> {
-  const row = ctx.userId === undefined ? undefined : await selectUserById(knex, ctx.userId)
+export async function whoami(knex: Knex, directory: UserDirectory, ctx: ActorContext): Promise<Whoami> {
+  const row = ctx.userId === undefined ? undefined : await directory.byId(knex, ctx.userId)
   if (!row) throw new GantryError('UNAUTHENTICATED', 'No user stands behind these credentials.')
   return { actor: ctx.actor, user: toUser(row), apiKeyId: ctx.apiKeyId ?? null, permissions: [...ctx.permissions] }
 }

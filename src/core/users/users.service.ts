@@ -10,6 +10,7 @@ import type { RolesService } from '../roles/roles.service.js'
 import { createCredentialsVerifier, type LockoutPolicy, type LoginTiming } from './login.js'
 import { checkPassword, type PasswordPolicy } from './password-policy.js'
 import { generatePassword, type PasswordHasher } from './passwords.js'
+import type { DirectoryUser } from './users.directory.js'
 import { isUniqueViolation } from '../sql.js'
 import {
   deleteUser,
@@ -272,7 +273,7 @@ export function createUsersService(deps: UsersServiceDeps): UsersService {
 }
 
 /** The public view of a row: never the hash, the counters or the session epoch. */
-export function toUser(row: UserRow): User {
+export function toUser(row: DirectoryUser): User {
   const iso = (ms: number | string | null): string | null => (ms === null ? null : new Date(Number(ms)).toISOString())
   return {
     id: Number(row.id),

@@ -6,6 +6,7 @@ import { DIALECTS, requireDialect } from '../../helpers/services.js'
 import { identityFixture, STRONG, type IdentityFixture } from '../../helpers/identity-fixture.js'
 import { rejection } from '../../helpers/rejection.js'
 import { sqliteKnex } from '../../helpers/sqlite-file.js'
+import { BUILTIN_RULE_ROUTES } from '../../../src/server/builtin-routes.js'
 
 const HOUR = 3_600_000
 const KEY = /^gk_test_[0-9A-Za-z]{12}_[0-9A-Za-z]{38}$/
@@ -119,7 +120,7 @@ for (const dialect of DIALECTS) {
     it('refuses an expired key, a key of another environment and a wrong secret, with one message', async () => {
       const { key } = await f.services.apikeys.create(f.ctx, { name: 'e', owner: 'op@example.com', expires: '1h' })
       await f.services.apikeys.verify(key)
-      const other = createServices({ knex: f.db.knex, clock: f.clock, environmentName: 'production' })
+      const other = createServices({ rateLimitRoutes: BUILTIN_RULE_ROUTES, knex: f.db.knex, clock: f.clock, environmentName: 'production' })
       const foreign = await rejection(other.apikeys.verify(key))
       const production = await other.apikeys.create(f.ctx, { name: 'p', owner: 'op@example.com' })
       expect(production.key).to.match(/^gk_production_/)
@@ -153,7 +154,7 @@ for (const dialect of DIALECTS) {
       const { key } = await f.services.apikeys.create(f.ctx, { name: 't', owner: 'op@example.com' })
       const closed = sqliteKnex(':memory:')
       await closed.destroy()
-      const offline = createServices({ knex: closed, clock: f.clock, environmentName: 'test' })
+      const offline = createServices({ rateLimitRoutes: BUILTIN_RULE_ROUTES, knex: closed, clock: f.clock, environmentName: 'test' })
       const typo = key.slice(0, 20) + (key[20] === 'a' ? 'b' : 'a') + key.slice(21)
       for (const bad of [typo, key.slice(0, -1), `${key}x`, '', 'gk_test_x', 'x'.repeat(10_000)]) {
         expect((await rejection(offline.apikeys.verify(bad))).code, bad.slice(0, 40)).to.equal('APIKEY_INVALID')

@@ -9,6 +9,7 @@ import { createServices } from '../../../src/core/services.js'
 import { DIALECTS, requireDialect } from '../../helpers/services.js'
 import { identityFixture, STRONG, type IdentityFixture } from '../../helpers/identity-fixture.js'
 import { rejection } from '../../helpers/rejection.js'
+import { BUILTIN_RULE_ROUTES } from '../../../src/server/builtin-routes.js'
 
 const AUTH = { secret: 'a test secret of at least thirty-two bytes', issuer: 'gantry', audience: 'gantry', accessTokenTtl: '15m', refreshTokenTtl: '30d' }
 
@@ -162,13 +163,20 @@ for (const dialect of DIALECTS) {
       expect(refused.code).to.equal('INVALID_INPUT')
       expect(refused.message).to.include('auth.maxTokenTtl')
       expect(Date.parse((await f.services.sessions.issueScriptToken(f.ctx, 'op@example.com', { ttl: '24h' })).expiresAt) - f.clock.now()).to.equal(86_400_000)
-      const longer = createServices({ knex: f.db.knex, clock: f.clock, auth: { ...AUTH, maxTokenTtl: '30d' }, environmentName: 'test' })
+      const longer = createServices({
+        rateLimitRoutes: BUILTIN_RULE_ROUTES,
+        knex: f.db.knex,
+        clock: f.clock,
+        auth: { ...AUTH, maxTokenTtl: '30d' },
+        environmentName: 'test',
+      })
       expect((await longer.sessions.verifyAccess((await longer.sessions.issueScriptToken(f.ctx, 'op@example.com', { ttl: '30d' })).token)).sub).to.be.a(
         'string',
       )
     })
 
     /** A second instance over the same database (its own caches), not told of changes. */
-    const identityView = async () => createServices({ knex: f.db.knex, clock: f.clock, auth: AUTH, environmentName: 'test' })
+    const identityView = async () =>
+      createServices({ rateLimitRoutes: BUILTIN_RULE_ROUTES, knex: f.db.knex, clock: f.clock, auth: AUTH, environmentName: 'test' })
   })
 }

@@ -28,6 +28,8 @@ import { until } from '../../helpers/serve-process.js'
 import { createTestServer, type TestServer } from '../../helpers/server.js'
 import { createTestDatabase, DIALECTS, requireDialect, requireRedis, SERVICE_URLS } from '../../helpers/services.js'
 import { identityFixture, type IdentityFixture } from '../../helpers/identity-fixture.js'
+import { userDirectory } from '../../../src/core/users/users.directory.js'
+import { BUILTIN_RULE_ROUTES } from '../../../src/server/builtin-routes.js'
 
 const DEFAULTS = { limit: 1000, window: '1m', burst: 1000 }
 /** Long enough that no poll runs during a test that drives reloads itself. */
@@ -61,7 +63,14 @@ for (const dialect of DIALECTS) {
 
     /** One instance: its own service over the shared database, its own LiveRules over the shared store. */
     const instance = async (pollMs = NO_POLL): Promise<{ service: RateLimitsService; live: LiveRules }> => {
-      const service = createRateLimitsService({ knex: f.db.knex, clock, audit: f.services.audit, defaults: DEFAULTS })
+      const service = createRateLimitsService({
+        knex: f.db.knex,
+        clock,
+        audit: f.services.audit,
+        directory: userDirectory,
+        routes: BUILTIN_RULE_ROUTES,
+        defaults: DEFAULTS,
+      })
       const live = await startLiveRules({
         source: service,
         store,

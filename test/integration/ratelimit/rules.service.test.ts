@@ -10,7 +10,7 @@ import { expect } from 'chai'
 import { createAuditService } from '../../../src/core/audit/audit.service.js'
 import { manualClock } from '../../../src/core/clock.js'
 import type { ActorContext } from '../../../src/core/context.js'
-import { LOGIN_RULES } from '../../../src/core/ratelimits/builtin-rules.js'
+import { loginRules } from '../../../src/core/ratelimits/builtin-rules.js'
 import { MAX_MATCH_WILDCARDS, type FileRule, type RuleView } from '../../../src/core/ratelimits/ratelimits.schema.js'
 import { createRateLimitsService, type RateLimitsService } from '../../../src/core/ratelimits/ratelimits.service.js'
 import { addStats } from '../../../src/core/ratelimits/ratelimits.repo.js'
@@ -19,6 +19,10 @@ import { createMemoryStore, createProbe, createRateLimiter } from '../../../src/
 import { createTestDatabase, DIALECTS, requireDialect } from '../../helpers/services.js'
 import { identityFixture, type IdentityFixture } from '../../helpers/identity-fixture.js'
 import { rejection } from '../../helpers/rejection.js'
+import { userDirectory } from '../../../src/core/users/users.directory.js'
+import { BUILTIN_RULE_ROUTES } from '../../../src/server/builtin-routes.js'
+
+const LOGIN_RULES = loginRules(BUILTIN_RULE_ROUTES.login)
 
 const viewer: ActorContext = { actor: 'user:7', permissions: ['*:read'], ip: '203.0.113.9' }
 const operator: ActorContext = { actor: 'user:8', permissions: ['*:read', 'ratelimits:write'], ip: '203.0.113.10' }
@@ -210,7 +214,14 @@ for (const dialect of DIALECTS) {
       })
 
       it('an unlimited environment lists only the login rules until a rule is set', async () => {
-        const unlimited = createRateLimitsService({ knex: f.db.knex, clock, audit: f.services.audit, defaults: null })
+        const unlimited = createRateLimitsService({
+          knex: f.db.knex,
+          clock,
+          audit: f.services.audit,
+          directory: userDirectory,
+          routes: BUILTIN_RULE_ROUTES,
+          defaults: null,
+        })
         expect(names((await unlimited.list(f.ctx)).data)).to.deep.equal(['login-ip', 'login-account'])
         expect((await unlimited.snapshot()).rules).to.deep.equal([])
         // Without a config default, `default` is a new rule like any other.
@@ -544,7 +555,14 @@ for (const dialect of DIALECTS) {
     })
 
     it("concurrent changes from two instances each get their own version, and none loses another's fields", async () => {
-      const other = createRateLimitsService({ knex: f.db.knex, clock, audit: f.services.audit, defaults: DEFAULTS })
+      const other = createRateLimitsService({
+        knex: f.db.knex,
+        clock,
+        audit: f.services.audit,
+        directory: userDirectory,
+        routes: BUILTIN_RULE_ROUTES,
+        defaults: DEFAULTS,
+      })
       await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 ? rl : other).set(f.ctx, `r${i}`, { match: `* /r${i}`, limit: 5, window: '1m' })))
       expect(await rl.version()).to.equal(8)
       expect(await audited()).to.have.length(8)
@@ -570,7 +588,14 @@ for (const dialect of DIALECTS) {
     })
 
     it('addCounts: what every instance adds sums up exactly, also when the calls run at once', async () => {
-      const other = createRateLimitsService({ knex: f.db.knex, clock, audit: f.services.audit, defaults: DEFAULTS })
+      const other = createRateLimitsService({
+        knex: f.db.knex,
+        clock,
+        audit: f.services.audit,
+        directory: userDirectory,
+        routes: BUILTIN_RULE_ROUTES,
+        defaults: DEFAULTS,
+      })
       const delta = { admitted: 1, refused: 2, shadowRefused: 3, storeErrors: 4 }
       await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? rl : other).addCounts({ default: delta, 'login-ip': { ...delta, admitted: 10 } })))
       await rl.addCounts({})
@@ -687,7 +712,14 @@ for (const dialect of DIALECTS) {
       const db = await openDatabase(testDb.url, root)
       try {
         const clock = manualClock()
-        const rl = createRateLimitsService({ knex: db.knex, clock, audit: createAuditService({ knex: db.knex, clock }), defaults: DEFAULTS })
+        const rl = createRateLimitsService({
+          knex: db.knex,
+          clock,
+          audit: createAuditService({ knex: db.knex, clock }),
+          directory: userDirectory,
+          routes: BUILTIN_RULE_ROUTES,
+          defaults: DEFAULTS,
+        })
         const snapshot = await rl.snapshot()
         expect(snapshot.version).to.equal(0)
         expect(snapshot.rules.map((r) => [r.name, r.key, r.limit, r.windowMs, r.burst])).to.deep.equal([['default', 'ip', 100, 60_000, 20]])
@@ -703,7 +735,14 @@ for (const dialect of DIALECTS) {
         ])
         expect(list.version).to.equal(0)
         expect(await rl.export(local)).to.deep.equal({ rules: [] })
-        const unlimited = createRateLimitsService({ knex: db.knex, clock, audit: createAuditService({ knex: db.knex, clock }), defaults: null })
+        const unlimited = createRateLimitsService({
+          knex: db.knex,
+          clock,
+          audit: createAuditService({ knex: db.knex, clock }),
+          directory: userDirectory,
+          routes: BUILTIN_RULE_ROUTES,
+          defaults: null,
+        })
         expect((await unlimited.snapshot()).rules).to.deep.equal([])
         expect(await db.knex.schema.hasTable('gantry_rate_limit_rules')).to.equal(false)
       } finally {

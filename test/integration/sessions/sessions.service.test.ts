@@ -5,6 +5,7 @@ import type { AccessChange } from '../../../src/core/sessions/sessions.schema.js
 import { DIALECTS, requireDialect } from '../../helpers/services.js'
 import { identityFixture, STRONG, type IdentityFixture } from '../../helpers/identity-fixture.js'
 import { rejection } from '../../helpers/rejection.js'
+import { BUILTIN_RULE_ROUTES } from '../../../src/server/builtin-routes.js'
 
 const AUTH = { secret: 'a test secret of at least thirty-two bytes', issuer: 'gantry', audience: 'gantry', accessTokenTtl: '15m', refreshTokenTtl: '30d' }
 const client: ActorContext = { actor: 'ip:203.0.113.9', permissions: [], ip: '203.0.113.9' }
@@ -49,7 +50,7 @@ for (const dialect of DIALECTS) {
     })
 
     it('disabling a user stops access tokens at once in this process, within 1 s in another that is not told (the epoch cache), and refresh at once', async () => {
-      const other = createServices({ knex: f.db.knex, clock: f.clock, auth: AUTH, environmentName: 'test' }).sessions
+      const other = createServices({ rateLimitRoutes: BUILTIN_RULE_ROUTES, knex: f.db.knex, clock: f.clock, auth: AUTH, environmentName: 'test' }).sessions
       const login = await sessions().login('op@example.com', STRONG, client)
       await sessions().verifyAccess(login.accessToken) // caches the user's state
       await other.verifyAccess(login.accessToken)
@@ -69,7 +70,7 @@ for (const dialect of DIALECTS) {
     })
 
     it('tokens revoke ends refresh tokens at once and access tokens within 1 s, also in another process', async () => {
-      const other = createServices({ knex: f.db.knex, clock: f.clock, auth: AUTH, environmentName: 'test' }).sessions
+      const other = createServices({ rateLimitRoutes: BUILTIN_RULE_ROUTES, knex: f.db.knex, clock: f.clock, auth: AUTH, environmentName: 'test' }).sessions
       const a = await sessions().login('op@example.com', STRONG, client)
       const b = await sessions().login('op@example.com', STRONG, client)
       await other.verifyAccess(a.accessToken)
@@ -85,10 +86,11 @@ for (const dialect of DIALECTS) {
     })
 
     it("every end of a user's sessions (revoke, disable, new password) is announced after it commits; an instance told forgets the user at once", async () => {
-      const other = createServices({ knex: f.db.knex, clock: f.clock, auth: AUTH, environmentName: 'test' }).sessions
+      const other = createServices({ rateLimitRoutes: BUILTIN_RULE_ROUTES, knex: f.db.knex, clock: f.clock, auth: AUTH, environmentName: 'test' }).sessions
       const heard: AccessChange[] = []
       // Another instance hears it as the runtime delivers it over Redis: by the id, once the change is in the database.
       const announcing = createServices({
+        rateLimitRoutes: BUILTIN_RULE_ROUTES,
         knex: f.db.knex,
         clock: f.clock,
         auth: AUTH,
@@ -127,7 +129,7 @@ for (const dialect of DIALECTS) {
       const operator: ActorContext = { actor: 'user:2:op@example.com', permissions: ['*:read', 'sessions:write'] }
       expect((await rejection(sessions().issueScriptToken(operator, 'root@example.com'))).code).to.equal('FORBIDDEN')
 
-      const noSecret = createServices({ knex: f.db.knex, clock: f.clock, environmentName: 'qa' }).sessions
+      const noSecret = createServices({ rateLimitRoutes: BUILTIN_RULE_ROUTES, knex: f.db.knex, clock: f.clock, environmentName: 'qa' }).sessions
       const missing = await rejection(noSecret.issueScriptToken(f.ctx, 'op@example.com'))
       expect(missing.code).to.equal('AUTH_SECRET_MISSING')
       expect((missing as unknown as { exit: number; hint: string }).exit).to.equal(2)

@@ -7,6 +7,7 @@ import { createServices, type Services } from '../../../src/core/services.js'
 import { DIALECTS, requireDialect } from '../../helpers/services.js'
 import { identityFixture, STRONG, type IdentityFixture } from '../../helpers/identity-fixture.js'
 import { rejection } from '../../helpers/rejection.js'
+import { BUILTIN_RULE_ROUTES } from '../../../src/server/builtin-routes.js'
 
 const SECRET = 'a test secret of at least thirty-two bytes'
 const AUTH = { secret: SECRET, algorithm: 'EdDSA', issuer: 'gantry', audience: 'gantry', accessTokenTtl: '15m', refreshTokenTtl: '30d' } as const
@@ -27,7 +28,7 @@ for (const dialect of DIALECTS) {
     const sessions = () => f.services.sessions
     /** Another service layer over the same database, as another server process would build it. */
     const instance = (knex: Knex = f.db.knex, auth: Parameters<typeof createServices>[0]['auth'] = AUTH): Services =>
-      createServices({ knex, clock: f.clock, auth, environmentName: 'test' })
+      createServices({ rateLimitRoutes: BUILTIN_RULE_ROUTES, knex, clock: f.clock, auth, environmentName: 'test' })
     /** A second connection pool to the same database: really concurrent with the first. */
     const secondPool = (): Knex => (extra ??= knexFactory((f.db.knex.client as { config: Knex.Config }).config))
     const rows = () => f.db.knex('gantry_signing_keys').orderBy('generation')

@@ -12,6 +12,7 @@ import {
   type RateLimitStore,
   type RateLimitSubject,
 } from '../../../src/ratelimit/index.js'
+import { BUILTIN_RULE_ROUTES } from '../../../src/server/builtin-routes.js'
 
 const base: RateLimitRule = { name: 'r', match: { method: '*', path: '/*' }, key: 'ip', limit: 100, windowMs: 60_000, burst: 20, mode: 'enforce' }
 const rule = (over: Partial<RateLimitRule>): RateLimitRule => ({ ...base, ...over })
@@ -37,7 +38,7 @@ describe('ratelimit/limiter', () => {
 
   it('sends RateLimit-Policy (q, w) and RateLimit (r, t) as structured-field lists, Retry-After when refused', async () => {
     const { store, clock } = spyStore()
-    const limiter = createRateLimiter({ rules: environmentRules({ limit: 100, window: '1m', burst: 20 }), store })
+    const limiter = createRateLimiter({ rules: environmentRules({ limit: 100, window: '1m', burst: 20 }, BUILTIN_RULE_ROUTES.exempt), store })
     const first = await limiter.check(subject())
     expect(first.headers).to.deep.equal({ 'RateLimit-Policy': '"default";q=100;w=60', RateLimit: '"default";r=19;t=1' })
     for (let i = 0; i < 9; i++) await limiter.check(subject())
@@ -163,7 +164,7 @@ describe('ratelimit/limiter', () => {
 
   it('exempts health and /metrics from environment defaults, and nothing else', async () => {
     const { store } = spyStore()
-    const limiter = createRateLimiter({ rules: environmentRules({ limit: 100, window: '1m', burst: 1 }), store })
+    const limiter = createRateLimiter({ rules: environmentRules({ limit: 100, window: '1m', burst: 1 }, BUILTIN_RULE_ROUTES.exempt), store })
     for (const path of ['/api/health', '/api/health/ready', '/metrics', '/API/Health/', '/api//health/./ready?x=1']) {
       for (let i = 0; i < 3; i++) expect(await limiter.check(subject({ path })), path).to.deep.include({ allowed: true, headers: {}, applied: [] })
     }

@@ -1,7 +1,10 @@
 import { expect } from 'chai'
 import { manualClock } from '../../../src/core/clock.js'
 import type { RateLimitSnapshot } from '../../../src/core/ratelimits/ratelimits.schema.js'
-import { createMemoryStore, LOGIN_RULES, startLiveRules, type RateLimitRule } from '../../../src/ratelimit/index.js'
+import { createMemoryStore, loginRules, startLiveRules, type RateLimitRule } from '../../../src/ratelimit/index.js'
+import { BUILTIN_RULE_ROUTES } from '../../../src/server/builtin-routes.js'
+
+const LOGIN_RULES = loginRules(BUILTIN_RULE_ROUTES.login)
 
 const rule = (limit: number, onStoreError: RateLimitRule['onStoreError'] = 'open'): RateLimitRule => ({
   name: 'r',

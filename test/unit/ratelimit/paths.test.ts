@@ -2,7 +2,10 @@ import { expect } from 'chai'
 import fc from 'fast-check'
 import { manualClock } from '../../../src/core/clock.js'
 import { MAX_MATCH_WILDCARDS } from '../../../src/core/ratelimits/ratelimits.schema.js'
-import { createMemoryStore, createRateLimiter, LOGIN_RULES, matchesPath, normalisePath } from '../../../src/ratelimit/index.js'
+import { createMemoryStore, createRateLimiter, loginRules, matchesPath, normalisePath } from '../../../src/ratelimit/index.js'
+import { BUILTIN_RULE_ROUTES } from '../../../src/server/builtin-routes.js'
+
+const LOGIN_RULES = loginRules(BUILTIN_RULE_ROUTES.login)
 
 const LOGIN = '/api/v1/auth/login'
 

@@ -1,7 +1,10 @@
 import { expect } from 'chai'
 import { manualClock } from '../../../src/core/clock.js'
 import { GantryError } from '../../../src/core/errors.js'
-import { createMemoryStore, createRateLimiter, environmentRules, LOGIN_RULES, type RateLimitRule } from '../../../src/ratelimit/index.js'
+import { createMemoryStore, createRateLimiter, environmentRules, loginRules, type RateLimitRule } from '../../../src/ratelimit/index.js'
+import { BUILTIN_RULE_ROUTES } from '../../../src/server/builtin-routes.js'
+
+const LOGIN_RULES = loginRules(BUILTIN_RULE_ROUTES.login)
 
 const defaultRule = (limit: number, burst: number): RateLimitRule => ({
   name: 'default',
@@ -24,19 +27,19 @@ const intervalMs = (r: RateLimitRule) => r.windowMs / r.limit
 
 describe('ratelimit/rules', () => {
   it('has no default rule where the environment is unlimited', () => {
-    expect(environmentRules(null)).to.deep.equal([])
+    expect(environmentRules(null, BUILTIN_RULE_ROUTES.exempt)).to.deep.equal([])
   })
 
   it('turns the staging and production defaults (DESIGN.md) into one per-address rule', () => {
-    expect(environmentRules({ limit: 500, window: '1m', burst: 100 })).to.deep.equal([defaultRule(500, 100)])
-    expect(environmentRules({ limit: 100, window: '1m', burst: 20 })).to.deep.equal([defaultRule(100, 20)])
-    expect(environmentRules({ limit: 10, window: '90s', burst: 1 })[0]?.windowMs).to.equal(90_000)
+    expect(environmentRules({ limit: 500, window: '1m', burst: 100 }, BUILTIN_RULE_ROUTES.exempt)).to.deep.equal([defaultRule(500, 100)])
+    expect(environmentRules({ limit: 100, window: '1m', burst: 20 }, BUILTIN_RULE_ROUTES.exempt)).to.deep.equal([defaultRule(100, 20)])
+    expect(environmentRules({ limit: 10, window: '90s', burst: 1 }, BUILTIN_RULE_ROUTES.exempt)[0]?.windowMs).to.equal(90_000)
   })
 
   it('refuses a default it cannot enforce', () => {
-    expect(() => environmentRules({ limit: 100, window: 'soon', burst: 20 })).to.throw(GantryError)
-    expect(() => environmentRules({ limit: 100, window: '1m', burst: 0 })).to.throw(GantryError)
-    expect(() => environmentRules({ limit: 0, window: '1m', burst: 5 })).to.throw(GantryError)
+    expect(() => environmentRules({ limit: 100, window: 'soon', burst: 20 }, BUILTIN_RULE_ROUTES.exempt)).to.throw(GantryError)
+    expect(() => environmentRules({ limit: 100, window: '1m', burst: 0 }, BUILTIN_RULE_ROUTES.exempt)).to.throw(GantryError)
+    expect(() => environmentRules({ limit: 0, window: '1m', burst: 5 }, BUILTIN_RULE_ROUTES.exempt)).to.throw(GantryError)
   })
 
   it('has login rules per address and per account on POST /api/v1/auth/login, the account one tighter', () => {

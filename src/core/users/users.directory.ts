@@ -1,0 +1,28 @@
+/**
+ * What the other features (API keys, sessions, roles, rate limits) may know of users, and the one change
+ * they may make to one: the users feature's surface for them, so none reaches into gantry_users through
+ * the users repo. Each call takes the knex to run on — the caller's own, or a transaction it holds — so a
+ * lookup inside a caller's transaction sees, and locks, what that transaction does.
+ */
+import type { Knex } from 'knex'
+import { selectActiveHolders, selectUserByEmail, selectUserById, updateUserEndingSessions, type UserRow } from './users.repo.js'
+
+/** A user as other features see one: no password hash, no failed-login count (those are the login's own). */
+export type DirectoryUser = Omit<UserRow, 'password_hash' | 'failed_logins'>
+
+export interface UserDirectory {
+  /** One user by normalised email; `lock` holds the row until the transaction `k` ends. */
+  byEmail(k: Knex, email: string, options?: { lock?: boolean }): Promise<DirectoryUser | undefined>
+  byId(k: Knex, id: number): Promise<DirectoryUser | undefined>
+  /** Ids of the active users holding one of `roles`, locked until `k` commits: the last-admin rule reads this. */
+  activeHolders(k: Knex, roles: readonly string[]): Promise<number[]>
+  /** Ends every session of the user (tokens carry the session epoch this bumps), as of `at`. */
+  endSessions(k: Knex, id: number, at: number): Promise<void>
+}
+
+export const userDirectory: UserDirectory = {
+  byEmail: (k, email, options = {}) => selectUserByEmail(k, email, options.lock ?? false),
+  byId: (k, id) => selectUserById(k, id),
+  activeHolders: (k, roles) => selectActiveHolders(k, roles),
+  endSessions: (k, id, at) => updateUserEndingSessions(k, id, { updated_at: at }),
+}
