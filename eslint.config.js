@@ -3,6 +3,7 @@ import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 import importX from 'eslint-plugin-import-x'
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript'
+import { readdirSync } from 'node:fs'
 
 /**
  * DESIGN.md's import rules, as data. Each package may be imported (as a value, statically or with
@@ -88,6 +89,23 @@ const areaConfig = ({ name, files, ignores }) => {
   }
 }
 
+/**
+ * A feature of src/core reaches another feature's data through that feature's service or directory, never
+ * its repo. settings.repo is the one shared store (a key-value table several features keep a row in).
+ */
+const coreFeatures = readdirSync('src/core', { withFileTypes: true })
+  .filter((entry) => entry.isDirectory())
+  .map((entry) => entry.name)
+const repoOf = (feature) =>
+  readdirSync(`src/core/${feature}`)
+    .filter((file) => file.endsWith('.repo.ts'))
+    .map((file) => `./src/core/${feature}/${file}`)
+const featureZones = coreFeatures.map((feature) => ({
+  target: `./src/core/${feature}`,
+  from: coreFeatures.filter((other) => other !== feature && other !== 'settings').flatMap(repoOf),
+  message: `src/core/${feature} reaches another feature's data through its service or directory (users.directory.ts, apikeys.directory.ts), not its repo.`,
+}))
+
 /** Where each area may not reach inside the repository (DESIGN.md's picture: imports only run down). */
 const zones = [
   { target: './src', from: './commands', message: 'src/ never imports commands/.' },
@@ -124,6 +142,7 @@ const zones = [
     message: 'src/client speaks HTTP only: it shares schemas through src/core.',
   },
   { target: './migrations', from: ['./src', './commands'], message: 'A migration is frozen in time: knex only.' },
+  ...featureZones,
 ]
 
 export default tseslint.config(

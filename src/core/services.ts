@@ -20,6 +20,7 @@ import type { LoginTimer } from './users/login-floor.js'
 import { passwordPolicy, type PasswordPolicy } from './users/password-policy.js'
 import { argon2Hasher, type PasswordHasher } from './users/passwords.js'
 import { userDirectory } from './users/users.directory.js'
+import { apiKeyDirectory } from './apikeys/apikeys.directory.js'
 import { createUsersService, type UsersService } from './users/users.service.js'
 import { createUserExportService, type UserExportService } from './users/export.js'
 import { createUserImportService, type UserImportService } from './users/import.js'
@@ -119,6 +120,7 @@ export function createServices(deps: ServiceDeps): Services {
     clock,
     audit,
     directory: userDirectory,
+    apiKeys: apiKeyDirectory,
     routes: deps.rateLimitRoutes,
     defaults: deps.rateLimits?.defaults ?? null,
     notify: deps.rateLimits?.notify,

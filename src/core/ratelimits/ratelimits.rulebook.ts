@@ -6,7 +6,6 @@
  */
 import { isIP, SocketAddress } from 'node:net'
 import type { Knex } from 'knex'
-import { findByKeyId } from '../apikeys/apikeys.repo.js'
 import type { AuditService } from '../audit/audit.service.js'
 import type { Clock } from '../clock.js'
 import { GantryError } from '../errors.js'
@@ -47,7 +46,9 @@ export interface RuleBook {
   exportRules(rows: readonly repo.RuleRow[]): RulesFile
 }
 
-export function createRuleBook(deps: Pick<RateLimitsServiceDeps, 'knex' | 'clock' | 'audit' | 'directory' | 'routes' | 'defaults' | 'notify'>): RuleBook {
+export function createRuleBook(
+  deps: Pick<RateLimitsServiceDeps, 'knex' | 'clock' | 'audit' | 'directory' | 'apiKeys' | 'routes' | 'defaults' | 'notify'>,
+): RuleBook {
   const { knex, clock } = deps
   const configDefault = environmentRules(deps.defaults, deps.routes.exempt)
   const login = loginRules(deps.routes.login)
@@ -127,7 +128,7 @@ export function createRuleBook(deps: Pick<RateLimitsServiceDeps, 'knex' | 'clock
       if (!user) throw new GantryError('USER_NOT_FOUND', `No user with email ${email}.`)
       return { subject: String(user.id), label: email }
     }
-    const key = await findByKeyId(k, subject.value)
+    const key = await deps.apiKeys.byKeyId(k, subject.value)
     if (!key) throw new GantryError('APIKEY_NOT_FOUND', `No API key with id ${subject.value}.`)
     return { subject: key.keyId, label: key.keyId }
   }

@@ -11,6 +11,7 @@ import type { Knex } from 'knex'
 import type { AuditService } from '../audit/audit.service.js'
 import type { Clock } from '../clock.js'
 import type { ActorContext } from '../context.js'
+import type { ApiKeyDirectory } from '../apikeys/apikeys.directory.js'
 import type { UserDirectory } from '../users/users.directory.js'
 import type { BuiltinRuleRoutes } from './builtin-rules.js'
 import { fileOperations } from './ratelimits.files.js'
@@ -65,6 +66,7 @@ export interface RateLimitsServiceDeps {
   readonly audit: AuditService
   /** Overrides and tests name users by email: looked up through the users feature. */
   readonly directory: UserDirectory
+  readonly apiKeys: ApiKeyDirectory
   /** The front door's routes the built-in rules name: the login route, the paths the default exempts. */
   readonly routes: BuiltinRuleRoutes
   /** The environment's default rule from the config; null: unlimited. */

@@ -34,12 +34,6 @@ export async function deleteRole(k: Knex, name: string): Promise<void> {
   await k(ROLES_TABLE).where({ name }).delete()
 }
 
-/** Users per role name. */
-export async function countUsersByRole(k: Knex): Promise<Map<string, number>> {
-  const rows = (await k('gantry_users').select('role').count({ n: '*' }).groupBy('role')) as Array<{ role: string; n: number | string }>
-  return new Map(rows.map((r) => [r.role, Number(r.n)]))
-}
-
 /** Locks the named roles' rows until commit (in name order, so lockers never deadlock). */
 export async function lockRoles(k: Knex, names: readonly string[]): Promise<void> {
   if (names.length > 0) await k(ROLES_TABLE).select('name').whereIn('name', names).orderBy('name').forUpdate()

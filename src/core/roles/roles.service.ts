@@ -8,7 +8,7 @@ import { isUniqueViolation } from '../sql.js'
 import type { UserDirectory } from '../users/users.directory.js'
 import { builtinPermissionsOf, grantsEverything } from './builtin-roles.js'
 import { requireCoversTarget, requireHandOut, requirePermission } from './permissions.js'
-import { countUsersByRole, deleteRole, insertRole, lockRoles, selectRole, selectRoles, updateRole, type RoleRow } from './roles.repo.js'
+import { deleteRole, insertRole, lockRoles, selectRole, selectRoles, updateRole, type RoleRow } from './roles.repo.js'
 import {
   createRoleInputSchema,
   roleNameSchema,
@@ -53,7 +53,7 @@ export function createRolesService(deps: {
     return row
   }
   const adminRoleNames = async (k: Knex): Promise<string[]> => (await selectRoles(k)).filter((r) => parsePermissions(r).includes('*')).map((r) => r.name)
-  const usersOf = async (k: Knex, name: string): Promise<number> => (await countUsersByRole(k)).get(name) ?? 0
+  const usersOf = async (k: Knex, name: string): Promise<number> => (await deps.directory.countByRole(k)).get(name) ?? 0
   /** LAST_ADMIN when `role` stopping to grant * would leave no active admin (the caller locked the admin roles). */
   const keepAnAdmin = async (k: Knex, role: string): Promise<void> => {
     const others = (await adminRoleNames(k)).filter((n) => n !== role)
@@ -70,7 +70,7 @@ export function createRolesService(deps: {
   return {
     async list(ctx) {
       requirePermission(ctx, 'roles:read')
-      const [rows, counts] = await Promise.all([selectRoles(knex), countUsersByRole(knex)])
+      const [rows, counts] = await Promise.all([selectRoles(knex), deps.directory.countByRole(knex)])
       return { data: rows.map((r) => toRole(r, counts.get(r.name) ?? 0)), nextCursor: null }
     },
 

@@ -5,7 +5,7 @@
  * lookup inside a caller's transaction sees, and locks, what that transaction does.
  */
 import type { Knex } from 'knex'
-import { selectActiveHolders, selectUserByEmail, selectUserById, updateUserEndingSessions, type UserRow } from './users.repo.js'
+import { countUsersByRole, selectActiveHolders, selectUserByEmail, selectUserById, updateUserEndingSessions, type UserRow } from './users.repo.js'
 
 /** A user as other features see one: no password hash, no failed-login count (those are the login's own). */
 export type DirectoryUser = Omit<UserRow, 'password_hash' | 'failed_logins'>
@@ -16,6 +16,8 @@ export interface UserDirectory {
   byId(k: Knex, id: number): Promise<DirectoryUser | undefined>
   /** Ids of the active users holding one of `roles`, locked until `k` commits: the last-admin rule reads this. */
   activeHolders(k: Knex, roles: readonly string[]): Promise<number[]>
+  /** How many users hold each role (any status). */
+  countByRole(k: Knex): Promise<Map<string, number>>
   /** Ends every session of the user (tokens carry the session epoch this bumps), as of `at`. */
   endSessions(k: Knex, id: number, at: number): Promise<void>
 }
@@ -24,5 +26,6 @@ export const userDirectory: UserDirectory = {
   byEmail: (k, email, options = {}) => selectUserByEmail(k, email, options.lock ?? false),
   byId: (k, id) => selectUserById(k, id),
   activeHolders: (k, roles) => selectActiveHolders(k, roles),
+  countByRole: (k) => countUsersByRole(k),
   endSessions: (k, id, at) => updateUserEndingSessions(k, id, { updated_at: at }),
 }

@@ -73,6 +73,12 @@ export async function selectUsers(k: Knex, filter: UserFilter, limit: number): P
   return (await q).map((r) => normaliseRow(r) as UserRow)
 }
 
+/** Users per role name. */
+export async function countUsersByRole(k: Knex): Promise<Map<string, number>> {
+  const rows = (await k(USERS_TABLE).select('role').count({ n: '*' }).groupBy('role')) as Array<{ role: string; n: number | string }>
+  return new Map(rows.map((r) => [r.role, Number(r.n)]))
+}
+
 /** Ids of the active users holding one of `roles`, locked until commit: the last-admin rule reads this. */
 export async function selectActiveHolders(k: Knex, roles: readonly string[]): Promise<number[]> {
   if (roles.length === 0) return []

@@ -4,6 +4,7 @@
  * at once, so a login flood cannot starve other routes.
  */
 import { isGantryError } from '../../core/errors.js'
+import { BUILTIN_RULE_ROUTES } from '../builtin-routes.js'
 import { loginInputSchema, logoutResultSchema, refreshInputSchema } from '../../core/sessions/credentials.schema.js'
 import { sessionTokensSchema } from '../../core/sessions/sessions.schema.js'
 import { whoamiSchema } from '../../core/sessions/whoami.js'
@@ -24,7 +25,7 @@ export function authRoutes(deps: AuthRouteDeps): RouteSpec[] {
   return [
     route({
       method: 'post',
-      path: '/api/v1/auth/login',
+      path: BUILTIN_RULE_ROUTES.login.path,
       tag: 'auth',
       summary: 'Log in with email and password: an access token and a refresh token.',
       auth: 'public',

@@ -28,6 +28,7 @@ import { until } from '../../helpers/serve-process.js'
 import { createTestServer, type TestServer } from '../../helpers/server.js'
 import { createTestDatabase, DIALECTS, requireDialect, requireRedis, SERVICE_URLS } from '../../helpers/services.js'
 import { identityFixture, type IdentityFixture } from '../../helpers/identity-fixture.js'
+import { apiKeyDirectory } from '../../../src/core/apikeys/apikeys.directory.js'
 import { userDirectory } from '../../../src/core/users/users.directory.js'
 import { BUILTIN_RULE_ROUTES } from '../../../src/server/builtin-routes.js'
 
@@ -68,6 +69,7 @@ for (const dialect of DIALECTS) {
         clock,
         audit: f.services.audit,
         directory: userDirectory,
+        apiKeys: apiKeyDirectory,
         routes: BUILTIN_RULE_ROUTES,
         defaults: DEFAULTS,
       })

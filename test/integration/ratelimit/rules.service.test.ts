@@ -19,6 +19,7 @@ import { createMemoryStore, createProbe, createRateLimiter } from '../../../src/
 import { createTestDatabase, DIALECTS, requireDialect } from '../../helpers/services.js'
 import { identityFixture, type IdentityFixture } from '../../helpers/identity-fixture.js'
 import { rejection } from '../../helpers/rejection.js'
+import { apiKeyDirectory } from '../../../src/core/apikeys/apikeys.directory.js'
 import { userDirectory } from '../../../src/core/users/users.directory.js'
 import { BUILTIN_RULE_ROUTES } from '../../../src/server/builtin-routes.js'
 
@@ -219,6 +220,7 @@ for (const dialect of DIALECTS) {
           clock,
           audit: f.services.audit,
           directory: userDirectory,
+          apiKeys: apiKeyDirectory,
           routes: BUILTIN_RULE_ROUTES,
           defaults: null,
         })
@@ -560,6 +562,7 @@ for (const dialect of DIALECTS) {
         clock,
         audit: f.services.audit,
         directory: userDirectory,
+        apiKeys: apiKeyDirectory,
         routes: BUILTIN_RULE_ROUTES,
         defaults: DEFAULTS,
       })
@@ -593,6 +596,7 @@ for (const dialect of DIALECTS) {
         clock,
         audit: f.services.audit,
         directory: userDirectory,
+        apiKeys: apiKeyDirectory,
         routes: BUILTIN_RULE_ROUTES,
         defaults: DEFAULTS,
       })
@@ -717,6 +721,7 @@ for (const dialect of DIALECTS) {
           clock,
           audit: createAuditService({ knex: db.knex, clock }),
           directory: userDirectory,
+          apiKeys: apiKeyDirectory,
           routes: BUILTIN_RULE_ROUTES,
           defaults: DEFAULTS,
         })
@@ -740,6 +745,7 @@ for (const dialect of DIALECTS) {
           clock,
           audit: createAuditService({ knex: db.knex, clock }),
           directory: userDirectory,
+          apiKeys: apiKeyDirectory,
           routes: BUILTIN_RULE_ROUTES,
           defaults: null,
         })
