@@ -10,13 +10,7 @@ export default class UsersShow extends AdminCommand<typeof UsersShow> {
 
   async run(): Promise<User> {
     const user = await this.call('users.get', { email: this.args.email })
-    this.ui.table(
-      Object.entries(user).map(([field, value]) => ({ field, value })),
-      [
-        ['field', 'FIELD'],
-        ['value', 'VALUE'],
-      ],
-    )
+    this.ui.fields(user)
     return user
   }
 }

@@ -19,6 +19,8 @@ export interface Ui {
   warn(line: string): void
   /** Columns aligned on their visible width; `columns` names the keys and their headers, in order. */
   table<T extends object>(rows: readonly T[], columns: ReadonlyArray<readonly [keyof T & string, string]>): void
+  /** One object as a FIELD / VALUE table, a row per field in its order (`users show`, `apikeys show`). */
+  fields(record: object): void
   /** Runs `work` under a spinner on a TTY; elsewhere it just runs it. */
   spin<R>(text: string, work: () => Promise<R>): Promise<R>
   /** A progress bar on stderr when it is a terminal (not TERM=dumb); none under --json or on a pipe or file. */
@@ -71,6 +73,15 @@ export function createUi(options: { json: boolean; env?: NodeJS.ProcessEnv; stdo
         parts.map((p, i) => (i === parts.length - 1 ? p : p + ' '.repeat((widths[i] ?? 0) - visibleWidth(p)))).join('  ')
       write(stdout, outColor.bold(join(headers)))
       for (const r of cells) write(stdout, join(r))
+    },
+    fields(record) {
+      this.table(
+        Object.entries(record).map(([field, value]) => ({ field, value })),
+        [
+          ['field', 'FIELD'],
+          ['value', 'VALUE'],
+        ],
+      )
     },
     async spin(text, work) {
       if (json || !stderr.isTTY) return work()

@@ -69,6 +69,7 @@ const STEPS: readonly Step[] = [
   { args: () => ['roles', 'delete', 'admin'], code: 1 },
   { args: () => ['apikeys', 'create', '--owner', ADA, '--name', 'ci', '--scope', 'users:read'], keep: (j, m) => (m.keyId = (j.apiKey as { id: string }).id) },
   { args: () => ['apikeys', 'list', '--owner', ADA] },
+  { args: (m) => ['apikeys', 'show', String(m.keyId)], human: true },
   { args: (m) => ['apikeys', 'rotate', String(m.keyId), '--grace', '0s'] },
   { args: (m) => ['apikeys', 'revoke', String(m.keyId)] },
   { args: () => ['tokens', 'issue', '--user', ADA, '--ttl', '5m'] },

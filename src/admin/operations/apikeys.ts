@@ -36,6 +36,15 @@ export const apiKeyOperations = {
     authorization: { actsOn: 'user', handsOut: 'scopes' },
     run: ({ apikeys }, ctx, _params, input) => apikeys.create(ctx, input),
   }),
+  'apikeys.get': operation({
+    tag,
+    permission: 'apikeys:read',
+    summary: 'One API key by its id; never its secret.',
+    http: { method: 'get', path: `${KEYS}/:keyId` },
+    params: byKeyId,
+    output: apiKeySchema,
+    run: ({ apikeys }, ctx, { keyId }) => apikeys.get(ctx, keyId),
+  }),
   'apikeys.revoke': operation({
     ...write,
     summary: 'Revoke a key: refused from the next request on.',

@@ -39,6 +39,8 @@ export interface ApiKeysService {
   create(ctx: ActorContext, input: CreateApiKeyInput): Promise<ApiKeyWithSecret>
   /** Needs apikeys:read; never a secret. */
   list(ctx: ActorContext, input?: ApiKeyListInput): Promise<ApiKeyPage>
+  /** Needs apikeys:read; one key by its id, never its secret. */
+  get(ctx: ActorContext, keyId: string): Promise<ApiKey>
   /** Needs apikeys:write and permissions covering the owner's; revoking a revoked key changes nothing. */
   revoke(ctx: ActorContext, keyId: string): Promise<ApiKey>
   /** Needs apikeys:write, permissions covering the owner's and the key's scopes; a new secret, the previous one accepted for the grace period. */
@@ -134,6 +136,11 @@ export function createApiKeysService(deps: ApiKeysServiceDeps): ApiKeysService {
       }
       const rows = await repo.selectKeys(knex, { ownerId, afterId: decodeCursor(parsed.cursor) }, parsed.limit + 1)
       return toPage(rows, parsed.limit, view)
+    },
+
+    async get(ctx, keyId) {
+      requirePermission(ctx, 'apikeys:read')
+      return view(await load(knex, keyId))
     },
 
     async revoke(ctx, keyId) {
