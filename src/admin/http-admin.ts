@@ -5,14 +5,11 @@
  */
 import { Readable } from 'node:stream'
 import type { ExportUsersInput } from '../core/users/export.js'
-import type { UserFileFormat } from '../core/users/import.js'
 import type { ApiClient, HttpMethod, RequestSpec } from '../client/types.js'
 import type { AdminApi } from './admin-api.js'
 import { callParts, inputInBody, type JsonOperation } from './operation.js'
 import { OPERATIONS } from './operations/index.js'
-
-/** The media type an import body is sent as (the route reads the format from it). */
-const IMPORT_TYPE: Record<UserFileFormat, string> = { csv: 'text/csv', jsonl: 'application/x-ndjson' }
+import { USER_FILE_TYPES } from './operations/users.js'
 
 type Query = NonNullable<RequestSpec<undefined>['query']>
 
@@ -55,7 +52,7 @@ export function createHttpAdmin(client: ApiClient): AdminApi {
         path: importOp.http.path,
         query: query(input),
         stream: Readable.from(source(), { objectMode: false }),
-        contentType: IMPORT_TYPE[input.format],
+        contentType: USER_FILE_TYPES[input.format],
         schema: importOp.output,
       })
       // The server reports once, at the end: the one progress there is to show.

@@ -1,7 +1,7 @@
 /** Users (`gantry users …`, /api/v1/admin/users). */
 import { z } from 'zod'
 import { exportUsersInputSchema } from '../../core/users/export.js'
-import { importResultSchema, importUsersInputSchema } from '../../core/users/import.js'
+import { importResultSchema, importUsersInputSchema, type UserFileFormat } from '../../core/users/import.js'
 import {
   createUserInputSchema,
   deleteUserResultSchema,
@@ -22,8 +22,9 @@ const tag = 'users'
 const read = { tag, permission: 'users:read' } as const
 const write = { tag, permission: 'users:write' } as const
 
-/** What an import body may be; the route reads the format from it. */
-export const IMPORT_MEDIA_TYPES = ['text/csv', 'application/x-ndjson'] as const
+/** The media type of each users file format: what an import body is sent as, and an export answered with. */
+export const USER_FILE_TYPES = { csv: 'text/csv', jsonl: 'application/x-ndjson' } as const satisfies Record<UserFileFormat, string>
+const userFileTypes = Object.values(USER_FILE_TYPES)
 
 export const userOperations = {
   'users.list': operation({
@@ -120,7 +121,7 @@ export const userOperations = {
     kind: 'upload',
     summary: 'Import users from a CSV or JSON lines body (at most 100 MB); bad rows are reported by line.',
     http: { method: 'post', path: `${USERS}/import` },
-    mediaTypes: IMPORT_MEDIA_TYPES,
+    mediaTypes: userFileTypes,
     input: importUsersInputSchema,
     output: importResultSchema,
     audit: 'users.import',
@@ -131,7 +132,7 @@ export const userOperations = {
     kind: 'download',
     summary: 'Every user (of a role or status) as CSV or JSON lines, streamed page by page; never a password hash.',
     http: { method: 'get', path: `${USERS}/export` },
-    mediaTypes: ['text/csv', 'application/x-ndjson'],
+    mediaTypes: userFileTypes,
     input: exportUsersInputSchema,
     output: z.string(),
   } satisfies StreamOperation,

@@ -11,7 +11,7 @@ import { pipeline } from 'node:stream/promises'
 import type { Request, Response } from 'express'
 import { z } from 'zod'
 import { OPERATIONS } from '../../admin/operations/index.js'
-import { IMPORT_MEDIA_TYPES } from '../../admin/operations/users.js'
+import { USER_FILE_TYPES } from '../../admin/operations/users.js'
 import { GantryError } from '../../core/errors.js'
 import type { Services } from '../../core/services.js'
 import { importUsersInputSchema, type ImportSource, type UserFileFormat } from '../../core/users/import.js'
@@ -46,9 +46,8 @@ export function userFileRoutes(services: Services): RouteSpec[] {
 
 /** The largest import body: about a million rows with password hashes. */
 const MAX_IMPORT_BYTES = 100 * 1024 * 1024
-/** The format each import body type is. */
-const FORMAT_OF_TYPE: Record<(typeof IMPORT_MEDIA_TYPES)[number], UserFileFormat> = { 'text/csv': 'csv', 'application/x-ndjson': 'jsonl' }
-const TYPE_OF_FORMAT: Record<UserFileFormat, string> = { csv: 'text/csv; charset=utf-8', jsonl: 'application/x-ndjson; charset=utf-8' }
+/** Each users file format with its media type, to tell an import body's format from its Content-Type. */
+const FORMATS = Object.entries(USER_FILE_TYPES) as Array<[UserFileFormat, string]>
 
 /**
  * A service's input schema read from a query string, where numbers and booleans arrive as text: those
@@ -73,11 +72,11 @@ function textReader(field: z.ZodType): ((text: string) => unknown) | undefined {
 
 /** The format of an import: the query's, else the body's Content-Type; the two must not disagree. */
 function bodyFormat(req: Request, asked: UserFileFormat | undefined): UserFileFormat {
-  const type = IMPORT_MEDIA_TYPES.find((t) => req.is(t))
-  const sent = type && FORMAT_OF_TYPE[type]
+  const sent = FORMATS.find(([, type]) => req.is(type))?.[0]
   if (asked && sent && asked !== sent) throw new GantryError('INVALID_INPUT', `format=${asked} does not match the Content-Type ${req.get('content-type')}.`)
   const format = asked ?? sent
-  if (!format) throw new GantryError('INVALID_INPUT', `Send the file as ${IMPORT_MEDIA_TYPES.join(' or ')}, or name its format with ?format=csv|jsonl.`)
+  if (!format)
+    throw new GantryError('INVALID_INPUT', `Send the file as ${Object.values(USER_FILE_TYPES).join(' or ')}, or name its format with ?format=csv|jsonl.`)
   return format
 }
 
@@ -126,7 +125,7 @@ async function sendExport(res: Response, format: UserFileFormat, chunks: AsyncIt
   })
   const head = (): void => {
     // attachment() sets a type from the file's extension: the type is set after it.
-    if (!res.headersSent) res.status(200).attachment(`users.${format}`).type(TYPE_OF_FORMAT[format])
+    if (!res.headersSent) res.status(200).attachment(`users.${format}`).type(`${USER_FILE_TYPES[format]}; charset=utf-8`)
   }
   for await (const chunk of chunks) {
     if (gone) break
