@@ -211,6 +211,19 @@ export const apiKeyScenarios: Scenario[] = [
     errors: ['name'],
   },
   {
+    name: 'shows one key: its owner and scopes, never its secret',
+    method: 'get',
+    path: (v) => `/api-keys/${v.id}`,
+    who: 'admin',
+    setup: (f) => f.apiKey(['users:read']),
+    status: 200,
+    check: (res, _f, v) => {
+      expect(res.body).to.include({ id: v.id, owner: USERS.admin, revoked: false })
+      expect(res.body.scopes).to.deep.equal(['users:read'])
+      expect(JSON.stringify(res.body)).to.not.include(v.key as string)
+    },
+  },
+  {
     name: 'revokes a key: refused from the next request on',
     method: 'post',
     path: (v) => `/api-keys/${v.id}/revoke`,

@@ -10,7 +10,7 @@ import type { RouteSpec } from '../../../src/server/routes/route.js'
 import { createTestServer, USERS, type TestServer } from '../../helpers/server.js'
 import { DIALECTS, requireDialect } from '../../helpers/services.js'
 import { apiKeyScenarios, auditScenarios, maintenanceScenarios, roleScenarios, signingKeyScenarios } from './access.scenarios.js'
-import { adminFixture, local, run, type AdminFixture, type Scenario, type Who } from '../../helpers/admin-fixture.js'
+import { adminFixture, local, run, type AdminFixture, type Scenario, type Vars, type Who } from '../../helpers/admin-fixture.js'
 import { fileScenarios } from './files.scenarios.js'
 import { rateLimitScenarios } from './ratelimits.scenarios.js'
 import { userScenarios } from './users.scenarios.js'
@@ -41,8 +41,8 @@ const SAMPLE_QUERIES: Readonly<Record<string, Record<string, string>>> = {
   'delete /api/v1/admin/rate-limits/overrides': { subject: 'ip:192.0.2.1' },
 }
 
-/** Path parameters that exist (for the boundary) and that do not (for the 404s), with the code of each 404. */
-const EXISTING: Readonly<Record<string, string>> = { email: USERS.operator, name: 'operator', keyId: 'NoSuchKey1' }
+/** Path parameters that exist (for the boundary) and that do not (for the 404s), with the code of each 404. An API key is made per scenario (its id is random). */
+const EXISTING: Readonly<Record<string, string>> = { email: USERS.operator, name: 'operator' }
 const MISSING: Readonly<Record<string, [string, string]>> = {
   email: ['nobody@example.com', 'USER_NOT_FOUND'],
   name: ['nosuchrole', 'ROLE_NOT_FOUND'],
@@ -63,8 +63,15 @@ const writes = (spec: RouteSpec): boolean => spec.method !== 'get' && !READS_BY_
 /** Who must be refused where, and who may read: generated from each route's declared permission. */
 function boundaryScenarios(): Scenario[] {
   return ROUTES.flatMap((spec): Scenario[] => {
-    const path = fill(spec.path, (p) => EXISTING[p] as string)
-    const base = { method: spec.method, path, body: SAMPLE_BODIES[key(spec)], query: SAMPLE_QUERIES[key(spec)] }
+    const needsKey = spec.path.includes(':keyId')
+    const path = (vars: Vars): string => fill(spec.path, (p) => (p === 'keyId' ? String(vars.id) : (EXISTING[p] as string)))
+    const base = {
+      method: spec.method,
+      path,
+      ...(needsKey ? { setup: (f: AdminFixture) => f.apiKey(['users:read']) } : {}),
+      body: SAMPLE_BODIES[key(spec)],
+      query: SAMPLE_QUERIES[key(spec)],
+    }
     const bounded = (who: Who, label: string, status: number, code?: string): Scenario => ({
       ...base,
       name: `${label}: ${key(spec)} -> ${status}`,
