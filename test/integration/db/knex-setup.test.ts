@@ -68,14 +68,19 @@ interface Fixture {
   cleanup(): Promise<void>
 }
 
-/** A workspace on a fresh database whose config names `module` (written as gantry.knex.mjs) when given. */
-async function workspaceWith(testDb: TestDatabase, module: string | undefined, migrations: Record<string, string>): Promise<Fixture> {
+/** A workspace on a fresh database whose config names `module` (written as `fileName`) when given. */
+async function workspaceWith(
+  testDb: TestDatabase,
+  module: string | undefined,
+  migrations: Record<string, string>,
+  fileName = 'gantry.knex.mjs',
+): Promise<Fixture> {
   const root = mkdtempSync(join(tmpdir(), 'gantry-knexsetup-'))
   mkdirSync(join(root, 'migrations'))
   writeFileSync(join(root, 'package.json'), JSON.stringify({ type: 'module' }))
   for (const [name, source] of Object.entries(migrations)) writeFileSync(join(root, 'migrations', name), source)
-  if (module !== undefined) writeFileSync(join(root, 'gantry.knex.mjs'), module)
-  const config = { ...(module !== undefined ? { knex: './gantry.knex.mjs' } : {}), environments: { development: { database: testDb.url, redis: null } } }
+  if (module !== undefined) writeFileSync(join(root, fileName), module)
+  const config = { ...(module !== undefined ? { knex: `./${fileName}` } : {}), environments: { development: { database: testDb.url, redis: null } } }
   writeFileSync(join(root, 'gantry.config.json'), JSON.stringify(config))
   const workspace = loadWorkspace({ cwd: root })
   const runtime = await openRuntime({ workspace, environment: resolveEnvironment(workspace, 'development', {}) })
@@ -195,6 +200,23 @@ export async function down(knex) { await knex.schema.dropTable('seen') }
       }
     })
   }
+
+  it('takes a CommonJS module whose exports object holds the functions', async () => {
+    const testDb = await createTestDatabase('sqlite')
+    // Built at run time, so Node cannot list its names: the functions arrive only on the default export.
+    const cjs = `module.exports = Object.fromEntries([['setup', (config) => ({ ...config, pool: { ...config.pool, afterCreate(conn, done) {
+  conn.pragma(${JSON.stringify(SETTING.sqlite.set)})
+  done(null, conn)
+} } })]])
+`
+    const f = await workspaceWith(testDb, cjs, {}, 'gantry.knex.cjs')
+    try {
+      expect(await readSetting((await f.runtime.database()).knex, 'sqlite')).to.equal(SETTING.sqlite.expected)
+    } finally {
+      await f.cleanup()
+      await testDb.drop()
+    }
+  })
 
   describe('a module that cannot be used is a config error naming it', () => {
     let testDb: TestDatabase
