@@ -26,6 +26,7 @@ export interface Database {
 export interface DeriveOptions {
   /** knex types client classes loosely; a derived one is a subclass of the database's own. */
   readonly client?: new (config: Knex.Config) => unknown
+  /** Runs last, so no hook can undo what it sets (the dry run's read-only session). */
   readonly onConnect?: (conn: unknown) => Promise<void>
 }
 

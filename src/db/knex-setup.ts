@@ -104,7 +104,19 @@ export async function applySetup(config: Knex.Config, hooks: KnexHooks | undefin
     throw failed(hooks.name, err)
   }
   const result = changed ?? copy
-  return withPoolHook(result, chain(own, result.pool?.afterCreate as AfterCreate | undefined))
+  const theirs = result.pool?.afterCreate as AfterCreate | undefined
+  return withPoolHook(result, chain(own, theirs && blamed(hooks.name, theirs)))
+}
+
+/** The module's afterCreate, its failures (thrown or passed to done) named as the module's. */
+function blamed(name: string, afterCreate: AfterCreate): AfterCreate {
+  return (conn, done) => {
+    try {
+      afterCreate(conn, (err, c) => done(err ? failed(name, err) : null, c))
+    } catch (err) {
+      done(failed(name, err), conn)
+    }
+  }
 }
 
 /** Runs the module's afterConnect on a freshly built knex. */

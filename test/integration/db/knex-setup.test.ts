@@ -229,6 +229,21 @@ export async function down(knex) { await knex.schema.dropTable('seen') }
       ['a module that throws on import', "throw new Error('no charset configured')", 'The knex setup module ./gantry.knex.mjs failed: no charset configured.'],
       ['a setup that throws', "export function setup() { throw new Error('bad pool') }", 'The knex setup module ./gantry.knex.mjs failed: bad pool.'],
       [
+        'an afterConnect that throws',
+        "export function afterConnect() { throw new Error('no plugin') }",
+        'The knex setup module ./gantry.knex.mjs failed: no plugin.',
+      ],
+      [
+        'an afterCreate that fails the connection',
+        "export function setup(config) { config.pool = { ...config.pool, afterCreate(conn, done) { done(new Error('SET NAMES refused'), conn) } } }",
+        'The knex setup module ./gantry.knex.mjs failed: SET NAMES refused.',
+      ],
+      [
+        'an afterCreate that throws',
+        "export function setup(config) { config.pool = { ...config.pool, afterCreate() { throw new Error('no such pragma') } } }",
+        'The knex setup module ./gantry.knex.mjs failed: no such pragma.',
+      ],
+      [
         'a module without the functions',
         'export const pool = {}',
         'The knex setup module ./gantry.knex.mjs exports neither a setup function (named or default) nor afterConnect.',
