@@ -9,3 +9,4 @@ export type { Gantry, GantryCaller, GantryOptions, RateLimitRequest } from './se
 export type { RateLimitDecision, AppliedRule } from './ratelimit/index.js'
 export type { Health } from './core/health/health.schema.js'
 export { GantryError, isGantryError, type ErrorCode } from './core/errors.js'
+export type { KnexAfterConnect, KnexSetup, KnexSetupContext, KnexSetupModule } from './db/knex-setup.js'

@@ -127,7 +127,7 @@ export async function openRuntime(options: {
   let redis: Promise<Redis | Cluster> | undefined
   const subscribers = new Set<Redis | Cluster>()
   let closing: Promise<void> | undefined
-  const database = (): Promise<Database> => (db ??= openDatabase(environment.database, workspace.root))
+  const database = (): Promise<Database> => (db ??= openDatabase(environment.database, workspace.root, { knexSetup: workspace.knexSetup }))
   /** The rate-limit client, opened once (rateLimitStore, announcements and subscriptions share it). */
   const rateLimitRedis = (url: string): Promise<Redis | Cluster> =>
     (redis ??= runtime.logger().then((log) =>

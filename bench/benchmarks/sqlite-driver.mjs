@@ -22,14 +22,13 @@ const USERS = 100_000
 const PAGE = 50
 const DRIVERS = { subject: 'libsql', reference: 'better-sqlite3' }
 
-/** Gantry's modules plus the driver choice and the client class, from the build at `root`. */
+/** Gantry's modules plus the driver choice, from the build at `root`. */
 async function modules(root) {
-  const load = (path) => import(pathToFileURL(join(root, 'dist', 'src', path)).href)
-  const [m, driver, client, url] = await Promise.all([gantryModules(root), load('db/sqlite-driver.js'), load('db/sqlite-client.js'), load('db/url.js')])
-  return { ...m, ...driver, ...client, ...url }
+  const [m, driver] = await Promise.all([gantryModules(root), import(pathToFileURL(join(root, 'dist', 'src', 'db', 'sqlite-driver.js')).href)])
+  return { ...m, ...driver }
 }
 
-/** A Database (as openDatabase returns it) on `file` through the named driver, whatever GANTRY_SQLITE_DRIVER says. */
+/** The Database on `file` through the named driver, whatever GANTRY_SQLITE_DRIVER says. */
 async function openWith(m, driverName, file, root) {
   let driver
   try {
@@ -39,10 +38,7 @@ async function openWith(m, driverName, file, root) {
       notMeasurable: true,
     })
   }
-  const { default: knex } = await import('knex')
-  const target = m.parseDatabaseUrl(`sqlite:${file}`, root)
-  const instance = knex({ ...(await m.knexConfig(target)), client: m.sqliteClient(driver) })
-  return { knex: instance, dialect: 'sqlite', target, driver: driver.name, close: () => instance.destroy() }
+  return m.openDatabase(`sqlite:${file}`, root, { sqliteDriver: driver })
 }
 
 /** A migrated database with USERS users (seeded once, kept) and the services over it. */

@@ -115,6 +115,13 @@ export const configSchema = z
       .strict()
       .describe("The app's migrations: folder, knex tracking table, file type of `gantry migrate make`")
       .optional(),
+    knex: z
+      .string()
+      .regex(/\.[cm]?[jt]s$/, 'expected a .js, .cjs, .mjs, .ts, .mts or .cts file')
+      .describe(
+        'A module customising every knex Gantry builds for this workspace (pool hooks, dialect patches, plugins), resolved from the workspace root: see docs/migrations.md',
+      )
+      .optional(),
     seeds: z
       .object({ directory: z.string().min(1).optional() })
       .strict()

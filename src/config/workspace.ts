@@ -16,6 +16,8 @@ export interface Workspace {
   readonly config: RawConfig
   readonly migrations: { readonly directory: string; readonly tableName: string; readonly extension: 'ts' | 'js' }
   readonly seeds: { readonly directory: string }
+  /** The knex setup module the config's `knex` key names: as written, and resolved from the root. */
+  readonly knexSetup: { readonly name: string; readonly path: string } | undefined
 }
 
 /** Walks up from `cwd` to the folder that holds gantry.config.json. */
@@ -46,6 +48,7 @@ export function loadWorkspace(options: { cwd: string; configPath?: string | unde
       extension: config.migrations?.extension ?? WORKSPACE_DEFAULTS.migrations.extension,
     },
     seeds: { directory: resolve(root, config.seeds?.directory ?? WORKSPACE_DEFAULTS.seeds.directory) },
+    knexSetup: config.knex ? { name: config.knex, path: resolve(root, config.knex) } : undefined,
   }
 }
 

@@ -2,7 +2,8 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import type { Knex } from 'knex'
 import { describeDatabaseError } from './errors.js'
-import { sqliteDriver } from './sqlite-driver.js'
+import { applyAfterConnect, applySetup, loadKnexHooks, withConnectStep, type KnexHooks } from './knex-setup.js'
+import { sqliteDriver, type SqliteDriver } from './sqlite-driver.js'
 import { parseDatabaseUrl, type DatabaseTarget, type Dialect } from './url.js'
 
 /** An open database: the knex instance, its dialect, and where it points (without password). */
@@ -12,7 +13,21 @@ export interface Database {
   readonly target: DatabaseTarget
   /** The driver package that talks to it (for SQLite, the one sqlite-driver.ts chose). */
   readonly driver: string
+  /**
+   * Another knex on the same database, built the same way (the workspace's knex setup included): the
+   * migrator's run and dry-run clients. `client` subclasses the database's own client class; `onConnect`
+   * runs on each new connection after every other hook.
+   */
+  derive(options?: DeriveOptions): Promise<Knex>
   close(): Promise<void>
+}
+
+/** What a derived knex changes. */
+export interface DeriveOptions {
+  /** knex types client classes loosely; a derived one is a subclass of the database's own. */
+  readonly client?: new (config: Knex.Config) => unknown
+  /** Runs last, so no hook can undo what it sets (the dry run's read-only session). */
+  readonly onConnect?: (conn: unknown) => Promise<void>
 }
 
 /** How long a new connection or a pooled one may take before the database counts as unreachable. */
@@ -24,19 +39,24 @@ const CONNECT_TIMEOUT_MS = 10_000
  */
 const quietLog = { warn: () => undefined, error: () => undefined, deprecate: () => undefined, debug: () => undefined }
 
-/**
- * The knex config for a target; also used to build derived clients (dry run, statement recording). On
- * SQLite it chooses the driver (sqlite-driver.ts); its client module is loaded only then, like knex itself.
- */
-export async function knexConfig(target: DatabaseTarget): Promise<Knex.Config> {
-  if (target.dialect !== 'sqlite') return { ...serverConfig(target), log: quietLog }
-  const { sqliteClient } = await import('./sqlite-client.js')
-  return { ...sqliteConfig(target, sqliteClient(sqliteDriver())), log: quietLog }
+/** What every knex of one database is built from: where it is, the SQLite driver, the workspace's setup module. */
+interface Recipe {
+  readonly target: DatabaseTarget
+  /** On SQLite, a driver the caller named instead of the one sqlite-driver.ts chooses. */
+  readonly sqlite: SqliteDriver | undefined
+  readonly hooks: KnexHooks | undefined
 }
 
-/** The driver package knex uses for a target. */
-function driverName(target: DatabaseTarget): string {
-  return target.dialect === 'sqlite' ? sqliteDriver().name : target.dialect === 'mysql' ? 'mysql2' : 'pg'
+/** Gantry's knex config for a database. The SQLite client module is loaded only on SQLite, like knex itself. */
+async function knexConfig({ target, sqlite }: Recipe): Promise<Knex.Config> {
+  if (target.dialect !== 'sqlite') return { ...serverConfig(target), log: quietLog }
+  const { sqliteClient } = await import('./sqlite-client.js')
+  return { ...sqliteConfig(target, sqliteClient(sqlite ?? sqliteDriver())), log: quietLog }
+}
+
+/** The driver package knex uses for a database. */
+function driverName({ target, sqlite }: Recipe): string {
+  return target.dialect === 'sqlite' ? (sqlite ?? sqliteDriver()).name : target.dialect === 'mysql' ? 'mysql2' : 'pg'
 }
 
 function sqliteConfig(target: DatabaseTarget & { dialect: 'sqlite' }, client: Knex.Config['client']): Knex.Config {
@@ -98,16 +118,50 @@ function serverConfig(target: DatabaseTarget & { dialect: 'mysql' | 'postgres' }
 }
 
 /**
+ * The one way to build a knex for a workspace database: Gantry's config, then the workspace's knex setup
+ * module, then what a derived client changes.
+ */
+async function buildKnex(recipe: Recipe, derive: DeriveOptions = {}): Promise<Knex> {
+  const { default: knex } = await import('knex')
+  const { hooks } = recipe
+  const context = { dialect: recipe.target.dialect }
+  let config = await applySetup(await knexConfig(recipe), hooks, context)
+  if (derive.client) config = { ...config, client: derive.client as Knex.Config['client'] }
+  if (derive.onConnect) config = withConnectStep(config, derive.onConnect)
+  const instance = knex(config)
+  try {
+    await applyAfterConnect(instance, hooks, context)
+  } catch (err) {
+    await instance.destroy()
+    throw err
+  }
+  return instance
+}
+
+/**
  * Opens the database a URL names (knex loads only the driver it needs) and checks the connection, so a
  * wrong password or a missing database is one clear error here rather than a driver message later.
- * A SQLite file and its folder are created on first use.
+ * A SQLite file and its folder are created on first use. `knexSetup` is the workspace's knex setup module
+ * (the config's `knex` key): every knex built for this database goes through it. `sqliteDriver` overrides
+ * GANTRY_SQLITE_DRIVER's choice (the driver benchmark opens both in one process).
  */
-export async function openDatabase(url: string, root: string): Promise<Database> {
+export async function openDatabase(
+  url: string,
+  root: string,
+  options: { knexSetup?: { name: string; path: string } | undefined; sqliteDriver?: SqliteDriver } = {},
+): Promise<Database> {
   const target = parseDatabaseUrl(url, root)
   if (target.dialect === 'sqlite' && target.filename !== ':memory:') mkdirSync(dirname(target.filename), { recursive: true })
-  const { default: knex } = await import('knex')
-  const instance = knex(await knexConfig(target))
-  const db: Database = { knex: instance, dialect: target.dialect, target, driver: driverName(target), close: () => instance.destroy() }
+  const recipe: Recipe = { target, sqlite: options.sqliteDriver, hooks: await loadKnexHooks(options.knexSetup) }
+  const instance = await buildKnex(recipe)
+  const db: Database = {
+    knex: instance,
+    dialect: target.dialect,
+    target,
+    driver: driverName(recipe),
+    derive: (derived) => buildKnex(recipe, derived),
+    close: () => instance.destroy(),
+  }
   try {
     await instance.raw('select 1')
   } catch (err) {

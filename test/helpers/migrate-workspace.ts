@@ -6,9 +6,8 @@
 import { type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import knexFactory, { type Knex } from 'knex'
-import { knexConfig } from '../../src/db/connect.js'
-import { parseDatabaseUrl } from '../../src/db/url.js'
+import type { Knex } from 'knex'
+import { openDatabase } from '../../src/db/connect.js'
 import { runGantry, spawnGantry, tempDir, type CliResult } from './cli.js'
 import { GANTRY_MIGRATIONS } from './gantry-migrations.js'
 import { until, within } from './serve-process.js'
@@ -43,11 +42,11 @@ export function migrateWorkspace(url: string): MigrateWorkspace {
     gantry: (args, env = {}) => runGantry(args, { cwd: root, env: { ...ENV, ...env } }),
     spawn: (args, env = {}) => spawnGantry(args, { cwd: root, env: { ...ENV, ...env } }),
     async query(work) {
-      const k = knexFactory(await knexConfig(parseDatabaseUrl(url, root)))
+      const db = await openDatabase(url, root)
       try {
-        return await work(k)
+        return await work(db.knex)
       } finally {
-        await k.destroy()
+        await db.close()
       }
     },
     addMigration: (name, source) => writeFileSync(join(migrations, `${name}.js`), source),

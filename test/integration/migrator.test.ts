@@ -1,8 +1,6 @@
 import { rmSync, writeFileSync, appendFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect } from 'chai'
-import knexFactory from 'knex'
-import { knexConfig } from '../../src/db/connect.js'
 import { DIALECTS, requireDialect } from '../helpers/services.js'
 import { GANTRY_MIGRATIONS } from '../helpers/gantry-migrations.js'
 import { migratorFixture, schemaOf, type MigratorFixture } from '../helpers/service-workspace.js'
@@ -205,7 +203,7 @@ for (const dialect of DIALECTS) {
 
     it('adopts a history written by the knex CLI: applied, not re-run, names kept as knex wrote them', async () => {
       f.write('001_users.js', USERS, drop('users'))
-      const plain = knexFactory(await knexConfig(f.db.target))
+      const plain = await f.db.derive()
       try {
         await plain.migrate.latest({ directory: f.dir, tableName: 'knex_migrations', loadExtensions: ['.js'] })
       } finally {

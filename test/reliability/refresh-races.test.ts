@@ -9,9 +9,9 @@
  * (test/integration/sessions covers the same race in process, per dialect, with the refusal reasons.)
  */
 import { expect } from 'chai'
-import knexFactory, { type Knex } from 'knex'
-import { knexConfig } from '../../src/db/connect.js'
-import { parseDatabaseUrl, type Dialect } from '../../src/db/url.js'
+import type { Knex } from 'knex'
+import { openDatabase } from '../../src/db/connect.js'
+import type { Dialect } from '../../src/db/url.js'
 import { dialectDatabases } from '../helpers/dialect-databases.js'
 import { familyOf, familyRows, raceProblems } from '../helpers/refresh-families.js'
 import { atScale, record } from '../helpers/scorecard.js'
@@ -101,7 +101,8 @@ describe('reliability: racing refreshes of one refresh token over HTTP', functio
       const started = performance.now()
       const db = await dbs.create(dialect)
       const ws = await createServeWorkspace({ databaseUrl: db.url })
-      const k = knexFactory(await knexConfig(parseDatabaseUrl(db.url, ws.root)))
+      const opened = await openDatabase(db.url, ws.root)
+      const k = opened.knex
       try {
         const serve = startServe(ws)
         const raceStarted = performance.now()
@@ -110,7 +111,7 @@ describe('reliability: racing refreshes of one refresh token over HTTP', functio
         tally.wallMs[`${dialect} with setup`] = Math.round(performance.now() - started)
         await stopServe(serve)
       } finally {
-        await k.destroy()
+        await opened.close()
         ws.cleanup()
         await db.drop()
       }

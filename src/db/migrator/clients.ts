@@ -4,7 +4,6 @@
  */
 import type { Knex } from 'knex'
 import type { Database } from '../connect.js'
-import { knexConfig } from '../connect.js'
 import { clientConstructor } from './lock.js'
 
 /** What a migration run sends to the database, as it goes. */
@@ -106,25 +105,6 @@ function rememberText(client: KnexClient, param: QueryObject | string): QueryObj
   return obj
 }
 
-async function derivedKnex(db: Database, Client: any, afterConnect?: (conn: any) => Promise<void>): Promise<Knex> {
-  const { default: knex } = await import('knex')
-  const config = await knexConfig(db.target)
-  if (!afterConnect) return knex({ ...config, client: Client })
-  const base = config.pool?.afterCreate as ((conn: any, done: (err: Error | null, conn: any) => void) => void) | undefined
-  const afterCreate = (conn: any, done: (err: Error | null, conn: any) => void): void => {
-    const next = (err: Error | null): void => {
-      if (err) return done(err, conn)
-      afterConnect(conn).then(
-        () => done(null, conn),
-        (e: Error) => done(e, conn),
-      )
-    }
-    if (base) base(conn, (err) => next(err))
-    else next(null)
-  }
-  return knex({ ...config, client: Client, pool: { ...config.pool, afterCreate } })
-}
-
 /**
  * The knex a real run uses: records each write after it succeeds and the statement that failed; on SQLite
  * its outer transaction starts with BEGIN IMMEDIATE, which takes the write lock (the migration lock) at once.
@@ -157,7 +137,7 @@ export async function createRunKnex(db: Database): Promise<RecordingKnex> {
       return result
     }
   }
-  const knex = await derivedKnex(db, RunClient)
+  const knex = await db.derive({ client: RunClient })
   return { knex, recorder, destroy: () => knex.destroy() }
 }
 
@@ -206,7 +186,7 @@ export async function createDryKnex(db: Database): Promise<RecordingKnex> {
       return obj
     }
   }
-  const knex = await derivedKnex(db, DryClient, (conn) => readOnlySession(db, conn))
+  const knex = await db.derive({ client: DryClient, onConnect: (conn) => readOnlySession(db, conn) })
   return { knex, recorder, destroy: () => knex.destroy() }
 }
 /* eslint-enable @typescript-eslint/no-explicit-any */

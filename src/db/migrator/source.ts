@@ -69,11 +69,11 @@ function registerTypeScript(): Promise<void> {
 }
 
 /**
- * Imports a script file (registering TypeScript support first when it is a .ts file). `version` (its
- * checksum) goes into the URL so a file edited during a long-lived process is loaded again.
+ * Imports a script file (registering TypeScript support first when it is a .ts, .mts or .cts file).
+ * `version` (its checksum) goes into the URL so a file edited during a long-lived process is loaded again.
  */
 export async function importScript(path: string, version?: string): Promise<Record<string, unknown>> {
-  if (path.endsWith('.ts')) await registerTypeScript()
+  if (/\.[cm]?ts$/.test(path)) await registerTypeScript()
   const url = pathToFileURL(path)
   if (version) url.search = `v=${version.slice(0, 16)}`
   return (await import(url.href)) as Record<string, unknown>

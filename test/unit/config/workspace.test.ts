@@ -53,6 +53,15 @@ describe('config: loading the workspace', () => {
     expect(ws.root).to.equal(join(root, 'elsewhere'))
   })
 
+  it('resolves the knex setup module from the workspace root, not the cwd; refuses a file that is no script', () => {
+    const root = make({ 'gantry.config.json': { knex: './config/gantry.knex.ts' }, 'a/.keep': '' })
+    expect(loadWorkspace({ cwd: join(root, 'a') }).knexSetup).to.deep.equal({ name: './config/gantry.knex.ts', path: join(root, 'config', 'gantry.knex.ts') })
+    expect(load(make({ 'gantry.config.json': {} })).knexSetup).to.equal(undefined)
+    const bad = caught(() => load(make({ 'gantry.config.json': { knex: './knexfile.json' } })))
+    expect(bad.code).to.equal('CONFIG_INVALID')
+    expect(bad.message).to.match(/knex: expected a \.js, \.cjs, \.mjs, \.ts, \.mts or \.cts file\.$/)
+  })
+
   it('reports CONFIG_NOT_FOUND when there is no config, naming --config PATH when given', () => {
     const root = make({ '.keep': '' })
     expect(caught(() => loadWorkspace({ cwd: root, configPath: 'nope.json' })).code).to.equal('CONFIG_NOT_FOUND')
