@@ -170,6 +170,11 @@ export default tseslint.config(
     // A cycle makes load order decide what a module sees; type-only cycles are harmless.
     rules: { 'import-x/no-cycle': 'error' },
   },
+  {
+    // CommonJS migrations as knex CLI projects write them (the folder's package.json says "commonjs").
+    files: ['test/fixtures/migration-history/**/*.js'],
+    languageOptions: { sourceType: 'commonjs', globals: { exports: 'writable', module: 'writable', require: 'readonly' } },
+  },
   ...areas.map(areaConfig),
   {
     files: ['src/core/**/*.ts'],
