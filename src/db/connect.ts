@@ -126,9 +126,13 @@ async function buildKnex(recipe: Recipe, derive: DeriveOptions = {}): Promise<Kn
   const { hooks } = recipe
   const context = { dialect: recipe.target.dialect }
   let config = await applySetup(await knexConfig(recipe), hooks, context)
+  const ownClient = config.client
   if (derive.client) config = { ...config, client: derive.client as Knex.Config['client'] }
   if (derive.onConnect) config = withConnectStep(config, derive.onConnect)
   const instance = knex(config)
+  // knex reads config.client only to build the client; migrations read it to branch by driver
+  // (`knex.client.config.client === 'mysql2'`, a common idiom), so a derived client shows the database's own.
+  if (derive.client) (instance.client as { config: Knex.Config }).config.client = ownClient
   try {
     await applyAfterConnect(instance, hooks, context)
   } catch (err) {

@@ -140,6 +140,18 @@ for (const dialect of DIALECTS) {
       expect(JSON.parse(run.statements as string).join('\n')).to.include("'marker-4242@example.com'")
     })
 
+    it("shows a migration the database's own knex.client.config.client, the idiom migrations branch on by driver", async () => {
+      f.write(
+        '001_client.js',
+        `await knex.schema.createTable('seen', (t) => { t.string('client') })\nawait knex('seen').insert({ client: String(knex.client.config.client?.name ?? knex.client.config.client) })`,
+        drop('seen'),
+      )
+      await f.migrator().latest()
+      const own = f.db.knex.client.config.client as string | { name: string }
+      expect(await f.db.knex('seen').pluck('client')).to.deep.equal([typeof own === 'string' ? own : own.name])
+      if (dialect !== 'sqlite') expect(own).to.equal(dialect === 'mysql' ? 'mysql2' : 'pg')
+    })
+
     it('a dry run cannot write, even through a statement that looks like a read', async () => {
       await f.migrator().latest()
       await f.db.knex.schema.createTable('keep', (t) => {
