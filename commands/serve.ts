@@ -13,6 +13,8 @@ export default class Serve extends GantryCommand<typeof Serve> {
   ]
   // Its output is the log itself, JSON lines on stdout: there is no single result document to print.
   static override enableJsonFlag = false
+  // SIGINT drains the server (src/server/serve.ts), so it is not a cancellation here.
+  static override cancelOnInterrupt = false
   static override flags = {
     port: Flags.integer({ summary: "Port to listen on (default: the environment's server.port; 0 picks a free one).", min: 0, max: 65535 }),
     host: Flags.string({ summary: "Address to bind (default: the environment's server.host)." }),

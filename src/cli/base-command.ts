@@ -4,8 +4,9 @@ import { DEFAULT_ENVIRONMENT } from '../config/defaults.js'
 import { loadWorkspace, resolveEnvironment, type Workspace } from '../config/workspace.js'
 import type { Environment } from '../config/schema.js'
 import { openRuntime, type Runtime } from '../runtime.js'
-import { renderFailure } from './failure.js'
+import { cancelled, isParseError, renderFailure } from './failure.js'
 import { createUi, type Ui } from './ui.js'
+import { usageError } from './usage.js'
 
 export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof GantryCommand)['baseFlags'] & T['flags']>
 export type CommandArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -20,6 +21,12 @@ export abstract class GantryCommand<T extends typeof Command> extends Command {
 
   /** The shape of the --json success document; kept in the CLI surface snapshot (docs/cli-surface.json). */
   static resultSchema: z.ZodType | undefined
+
+  /**
+   * Whether Ctrl-C ends the run with a quiet `Cancelled.` and exit 130 (under --json, the CANCELLED error
+   * document). A command that drains on SIGINT itself (serve) turns it off.
+   */
+  static cancelOnInterrupt = true
 
   static override baseFlags = {
     env: Flags.string({
@@ -40,6 +47,14 @@ export abstract class GantryCommand<T extends typeof Command> extends Command {
   override async init(): Promise<void> {
     await super.init()
     this.ui = createUi({ json: this.jsonEnabled() })
+    if ((this.ctor as typeof GantryCommand).cancelOnInterrupt) {
+      process.once('SIGINT', () => {
+        renderFailure(cancelled(), { json: this.jsonEnabled(), verbose: false })
+        // Nothing else may run: what was in flight ends with the process, as it would without this handler
+        // (a migration's transaction rolls back with its connection, the migration lock goes with its session).
+        process.exit(process.exitCode)
+      })
+    }
     const { args, flags } = await this.parse({
       flags: this.ctor.flags,
       baseFlags: (super.ctor as typeof GantryCommand).baseFlags,
@@ -87,7 +102,14 @@ export abstract class GantryCommand<T extends typeof Command> extends Command {
       process.exitCode = err.oclif?.exit ?? 0
       return
     }
-    renderFailure(err, { json: this.jsonEnabled(), verbose: this.verbose() })
+    const failure = isParseError(err)
+      ? usageError(err, {
+          id: this.id ?? '',
+          args: this.ctor.args,
+          flags: { ...GantryCommand.baseFlags, ...this.ctor.flags, ...(this.ctor.enableJsonFlag ? { json: true } : {}) },
+        })
+      : err
+    renderFailure(failure, { json: this.jsonEnabled(), verbose: this.verbose() })
   }
 
   private verbose(): boolean {

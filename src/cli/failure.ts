@@ -22,24 +22,37 @@ export function renderFailure(thrown: unknown, options: { json: boolean; verbose
     const body: ErrorJson = { error: { code: failure.code, message: failure.message, hint, details: failure.details } }
     process.stdout.write(`${JSON.stringify(body, null, 2)}\n`)
   }
+  // Ctrl-C is the user's own choice, not a failure to explain: one quiet line.
+  if (failure.code === 'CANCELLED') {
+    process.stderr.write(`${failure.message}\n`)
+    return
+  }
   const color = new Chalk({ level: colorLevel(process.env, Boolean(process.stderr.isTTY)) })
   process.stderr.write(`${color.red(escapeControl(`Error (${failure.code}): ${failure.message}`))}\n`)
+  const usage = failure.details?.usage
+  if (typeof usage === 'string' && !options.json) process.stderr.write(`${escapeControl(`Usage: ${usage}`)}\n`)
   if (hint && !options.json) process.stderr.write(`${color.dim(escapeControl(`Try: ${hint}`))}\n`)
   if (options.verbose && failure.cause !== undefined) process.stderr.write(`${color.dim(describeCause(failure.cause))}\n`)
 }
 
 type Thrown = Error & { oclif?: { exit?: number } }
 
+/** What a Ctrl-C ends with, at a prompt or during a run. */
+export const cancelled = (): GantryError => new GantryError('CANCELLED', 'Cancelled.')
+
+/** An error of oclif's argument and flag parser (CLIParseError and its kin), or one worded like them. */
+export function isParseError(thrown: unknown): boolean {
+  if (!(thrown instanceof Error)) return false
+  const err: Thrown = thrown
+  return 'parse' in err || err.oclif?.exit === ExitCode.usage || /^(Nonexistent|Unexpected|Missing|Expected|Parsing|The following)/.test(err.message)
+}
+
 /** Maps what was thrown to the catalog: our errors as they are, oclif's parse errors as usage errors. */
 export function toGantryError(thrown: unknown): GantryError {
   if (isGantryError(thrown)) return thrown
   const err: Thrown = thrown instanceof Error ? thrown : new Error(String(thrown))
-  if (err.oclif?.exit === ExitCode.usage || /^(Nonexistent|Unexpected|Missing|Expected|Parsing|The following)/.test(err.message)) {
-    return new GantryError('INVALID_INPUT', parseErrorLine(err.message), { hint: 'See the command with --help.', cause: err })
-  }
-  if (err.name === 'ExitPromptError' || err.name === 'AbortPromptError') {
-    return new GantryError('MISSING_INPUT', 'Cancelled at the prompt; nothing was done.', { hint: '' })
-  }
+  if (isParseError(err)) return new GantryError('INVALID_INPUT', parseErrorLine(err.message), { hint: 'See the command with --help.', cause: err })
+  if (err.name === 'ExitPromptError' || err.name === 'AbortPromptError') return cancelled()
   return new GantryError('INTERNAL', `Unexpected error: ${err.message.split('\n')[0]}`, { cause: err })
 }
 

@@ -16,6 +16,8 @@ export const ExitCode = {
   usage: 2,
   /** Something is not reachable or not ready (database, Redis, server, lock timeout). */
   unavailable: 3,
+  /** The user interrupted the run (Ctrl-C): 128 + SIGINT, as shells report it. */
+  cancelled: 130,
 } as const
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode]
@@ -36,6 +38,9 @@ const catalog = {
   MISSING_INPUT: usage(),
   FORCE_REQUIRED: usage(),
   CONFIRMATION_MISMATCH: usage(),
+  // Ctrl-C at a prompt or during a run; a CLI-only outcome (no request is ever answered with it), so its
+  // status is nginx's "client closed request".
+  CANCELLED: { exit: ExitCode.cancelled, status: 499 },
   FILE_EXISTS: state(409),
   // workspace and configuration
   CONFIG_NOT_FOUND: usage(),

@@ -1,0 +1,122 @@
+import { execFileSync, spawn } from 'node:child_process'
+import { rmSync } from 'node:fs'
+import { createServer, type AddressInfo, type Socket } from 'node:net'
+import { expect } from 'chai'
+import { BIN, cliEnv, parseJson, runGantry, spawnGantry, tempDir } from '../helpers/cli.js'
+import { pendingUnlessCi } from '../helpers/services.js'
+
+/** Whether util-linux `script` is there, to run the CLI on a pseudo-terminal. */
+function hasScript(): boolean {
+  try {
+    execFileSync('script', ['--version'], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Resolves with the exit code once the child has ended. */
+const ended = (child: ReturnType<typeof spawn>): Promise<number | null> => new Promise((done) => child.on('close', (code) => done(code)))
+
+describe('e2e: finding your way (did you mean, usage, -v, help, Ctrl-C)', function () {
+  this.timeout(60_000)
+  let cwd: string
+  before(() => {
+    cwd = tempDir()
+  })
+  after(() => rmSync(cwd, { recursive: true, force: true }))
+
+  it('a mistyped command or topic suggests the command meant, in the error format, exit 2', async () => {
+    for (const [args, meant] of [
+      [['migrat', 'latest'], 'gantry migrate latest'],
+      [['users', 'lst'], 'gantry users list'],
+      [['migrat'], 'gantry migrate'],
+      [['help', 'users', 'lst'], 'gantry users list'],
+    ] as const) {
+      const result = await runGantry(args, { cwd })
+      expect(result.code, args.join(' ')).to.equal(2)
+      expect(result.stderr).to.match(/^Error \(INVALID_INPUT\): Unknown command "/)
+      expect(result.stderr).to.include(`Try: Did you mean \`${meant}\`?`)
+    }
+  })
+
+  it("gantry help NOSUCH answers in Gantry's error format; gantry help COMMAND shows that command", async () => {
+    const unknown = await runGantry(['help', 'nosuch'], { cwd })
+    expect(unknown.code).to.equal(2)
+    expect(unknown.stderr).to.equal('Error (INVALID_INPUT): Unknown command "nosuch".\nTry: Run `gantry --help` to list the commands.\n')
+    const known = await runGantry(['help', 'migrate', 'latest'], { cwd })
+    expect(known.code).to.equal(0)
+    expect(known.stdout).to.include('$ gantry migrate latest')
+  })
+
+  it('-v is --version', async () => {
+    const [short, long] = await Promise.all([runGantry(['-v'], { cwd }), runGantry(['--version'], { cwd })])
+    expect(short.code).to.equal(0)
+    expect(short.stdout)
+      .to.equal(long.stdout)
+      .and.match(/^gantry\/\d+\.\d+\.\d+ /)
+  })
+
+  it("a mistyped flag names the flag meant; a missing argument prints the usage line and the command's --help", async () => {
+    const typo = await runGantry(['users', 'list', '--limt', '3'], { cwd })
+    expect(typo.code).to.equal(2)
+    expect(typo.stderr).to.equal(
+      'Error (INVALID_INPUT): Nonexistent flag: --limt.\nUsage: gantry users list [flags]\nTry: Did you mean --limit? See: gantry users list --help\n',
+    )
+    const missing = await runGantry(['users', 'delete'], { cwd })
+    expect(missing.code).to.equal(2)
+    expect(missing.stderr).to.include('Usage: gantry users delete EMAIL [flags]\nTry: See: gantry users delete --help\n')
+    const json = parseJson<{ error: { code: string; details: { usage: string } } }>(await runGantry(['users', 'delete', '--json'], { cwd }))
+    expect(json.error.details.usage).to.equal('gantry users delete EMAIL [flags]')
+  })
+
+  it('Ctrl-C during a run: a quiet "Cancelled.", exit 130; under --json the CANCELLED document', async () => {
+    // A server that accepts and never answers: health --wait's first request reaching it shows the command
+    // is running (its handlers installed), which is when the interrupt is sent.
+    const sockets: Socket[] = []
+    const server = createServer((socket) => sockets.push(socket))
+    await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening))
+    const { port } = server.address() as AddressInfo
+    try {
+      for (const json of [false, true]) {
+        const child = spawnGantry(['health', '--wait', '30', '--url', `http://127.0.0.1:${port}`, ...(json ? ['--json'] : [])], { cwd })
+        let stdout = ''
+        let stderr = ''
+        child.stdout?.on('data', (c: Buffer) => (stdout += c.toString()))
+        child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()))
+        await new Promise<void>((connected) => server.once('connection', () => connected()))
+        child.kill('SIGINT')
+        expect(await ended(child)).to.equal(130)
+        expect(stderr).to.equal('Cancelled.\n')
+        if (json) expect(JSON.parse(stdout)).to.deep.equal({ error: { code: 'CANCELLED', message: 'Cancelled.' } })
+        else expect(stdout).to.equal('')
+      }
+    } finally {
+      for (const socket of sockets) socket.destroy()
+      server.close()
+    }
+  })
+
+  it('Ctrl-C at a prompt (a pseudo-terminal): "Cancelled.", exit 130, not an error', async function () {
+    if (!hasScript()) pendingUnlessCi(this, 'no `script` (util-linux) here: no pseudo-terminal to prompt on')
+    const dir = tempDir()
+    try {
+      const command = `stty cols 100 rows 30; exec ${process.execPath} ${BIN} init`
+      const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: dir, env: cliEnv({ TERM: 'xterm' }), stdio: ['pipe', 'pipe', 'pipe'] })
+      let screen = ''
+      const asked = new Promise<void>((resolve) =>
+        child.stdout.on('data', (c: Buffer) => {
+          screen += c.toString()
+          if (screen.includes('Project name')) resolve()
+        }),
+      )
+      await asked
+      child.stdin.write('\u0003')
+      expect(await ended(child)).to.equal(130)
+      expect(screen).to.include('Cancelled.')
+      expect(screen).not.to.include('Error (')
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
