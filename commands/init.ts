@@ -7,9 +7,12 @@ import { GantryCommand } from '../src/cli/base-command.js'
 import { canPrompt, confirm, valueOrAsk } from '../src/cli/prompts.js'
 import { GantryError } from '../src/core/errors.js'
 import { imageInstallProblems } from '../src/scaffold/image-install.js'
-import { DATABASES, initWorkspace, type ComposeDatabase } from '../src/scaffold/init.js'
+import { checkInitTarget, checkProjectName, DATABASES, defaultProjectName, initWorkspace, type ComposeDatabase } from '../src/scaffold/init.js'
 
 const EXTENSIONS = ['ts', 'js'] as const
+
+/** What a run without a terminal can do instead of answering. */
+const NO_TERMINAL_HINT = 'Pass --yes to take the defaults, or give each answer as a flag (gantry init --help lists them).'
 
 const resultSchema = z.object({
   root: z.string(),
@@ -34,11 +37,17 @@ export default class Init extends GantryCommand<typeof Init> {
     '<%= config.bin %> init --name shop --database mariadb --no-redis --migrations-extension js',
     '<%= config.bin %> init --yes --force --json',
   ]
+  // init makes a workspace rather than acting on one: an environment or a config path would do nothing.
+  static override baseFlags: typeof GantryCommand.baseFlags = {
+    ...GantryCommand.baseFlags,
+    env: { ...GantryCommand.baseFlags.env, hidden: true },
+    config: { ...GantryCommand.baseFlags.config, hidden: true },
+  }
   static override args = { dir: Args.string({ description: 'Folder of the workspace (created if missing; default: the current folder).' }) }
   static override flags = {
-    name: Flags.string({ summary: 'Project name (default: the folder name).' }),
-    database: enumFlag(DATABASES, 'Database of docker-compose.yml for staging/production (default: postgres).'),
-    redis: Flags.boolean({ summary: 'Add Redis to docker-compose.yml (default: yes).', allowNo: true }),
+    name: Flags.string({ summary: 'Project name, as npm accepts one (default: the folder name, lower-cased, spaces as -).' }),
+    database: enumFlag(DATABASES, 'Database staging and production use, in docker-compose.yml (default: postgres).'),
+    redis: Flags.boolean({ summary: 'Give staging and production Redis, in docker-compose.yml (default: yes).', allowNo: true }),
     'migrations-extension': enumFlag(EXTENSIONS, 'File type of new migrations (default: ts).'),
     yes: Flags.boolean({ char: 'y', summary: 'Take the default for every question not given as a flag.' }),
     force: Flags.boolean({ summary: 'Replace files that already exist.' }),
@@ -48,12 +57,22 @@ export default class Init extends GantryCommand<typeof Init> {
   async run(): Promise<z.infer<typeof resultSchema>> {
     const root = resolve(this.args.dir ?? '.')
     const json = this.jsonEnabled()
-    // On a terminal the defaults are offered in the prompt; elsewhere only --yes takes them.
-    const ask = (given: string | undefined, flag: string, message: string, fallback: string, choices?: readonly string[]) =>
-      valueOrAsk(given ?? (this.flags.yes ? fallback : undefined), { flag, message, choices, json, default: canPrompt(json) ? fallback : undefined })
     const { flags } = this
-    const name = await ask(flags.name, 'name', 'Project name', basename(root))
-    const database = await ask(flags.database, 'database', 'Database of docker-compose.yml (staging, production)', 'postgres', DATABASES)
+    // Before any question: answers to a run that cannot write would be wasted.
+    checkInitTarget(root, { force: flags.force })
+    // On a terminal the defaults are offered in the prompt; elsewhere only --yes takes them.
+    const ask = (given: string | undefined, flag: string, message: string, fallback: string, choices?: readonly string[], check?: (value: string) => void) =>
+      valueOrAsk(given ?? (flags.yes ? fallback : undefined), {
+        flag,
+        message,
+        choices,
+        json,
+        default: canPrompt(json) ? fallback : undefined,
+        hint: NO_TERMINAL_HINT,
+        check,
+      })
+    const name = await ask(flags.name, 'name', 'Project name', defaultProjectName(basename(root)), undefined, checkProjectName)
+    const database = await ask(flags.database, 'database', 'Database for staging and production', 'postgres', DATABASES)
     const redis = flags.redis ?? (flags.yes ? true : await this.askRedis(json))
     const extension = await ask(flags['migrations-extension'], 'migrations-extension', 'File type of migrations', 'ts', EXTENSIONS)
 
@@ -61,7 +80,7 @@ export default class Init extends GantryCommand<typeof Init> {
     const files = initWorkspace(
       root,
       { name, database: database as ComposeDatabase, redis, migrationsExtension: extension as 'ts' | 'js' },
-      { force: this.flags.force ?? false },
+      { force: flags.force },
     )
     this.ui.out(`Workspace ${name} in ${root}:`)
     for (const file of files) this.ui.out(`  ${this.ui.color.green(file.action.padEnd(11))} ${file.path}`)
@@ -79,7 +98,7 @@ export default class Init extends GantryCommand<typeof Init> {
   }
 
   private async askRedis(json: boolean): Promise<boolean> {
-    if (!canPrompt(json)) throw new GantryError('MISSING_INPUT', 'Missing --redis or --no-redis: there is no terminal to ask on.')
-    return confirm('Add Redis to docker-compose.yml?', { json, fallback: true })
+    if (!canPrompt(json)) throw new GantryError('MISSING_INPUT', 'Missing --redis or --no-redis: there is no terminal to ask on.', { hint: NO_TERMINAL_HINT })
+    return confirm('Redis for staging and production (rate limits and sessions shared by every server)?', { json, fallback: true })
   }
 }

@@ -24,15 +24,19 @@ export default class Login extends GantryCommand<typeof Login> {
     'Credentials go over https, or plain http to this machine (localhost, 127.0.0.0/8, ::1); plain http to another host needs --allow-http or GANTRY_ALLOW_HTTP=1.'
   static override examples = [
     '<%= config.bin %> login -e production',
-    'printf \'%s\' "$PASSWORD" | <%= config.bin %> login --url https://api.example.com --email ada@example.com --password-stdin',
-    'printf \'%s\' "$GANTRY_KEY" | <%= config.bin %> login -e staging --api-key-stdin',
+    '$ printf \'%s\' "$PASSWORD" | <%= config.bin %> login --url https://api.example.com --email ada@example.com --password-stdin',
+    '$ printf \'%s\' "$GANTRY_KEY" | <%= config.bin %> login -e staging --api-key-stdin',
   ]
   static override flags = {
     ...remoteFlags,
     ...credentialFlags,
-    email: Flags.string({ summary: 'Email to log in with (asked on a terminal when missing).', exclusive: ['api-key-stdin'] }),
-    'password-stdin': Flags.boolean({ summary: 'Read the password from stdin.', exclusive: ['api-key-stdin'] }),
-    'api-key-stdin': Flags.boolean({ summary: 'Store an API key (gk_…) read from stdin instead of logging in with a password.' }),
+    email: Flags.string({ summary: 'Email to log in with (asked on a terminal when missing).' }),
+    'password-stdin': Flags.boolean({ summary: 'Read the password from stdin.' }),
+    // Declared on this side only: oclif's usage line then reads [--api-key-stdin | --email … | --password-stdin].
+    'api-key-stdin': Flags.boolean({
+      summary: 'Store an API key (gk_…) read from stdin instead of logging in with a password.',
+      exclusive: ['email', 'password-stdin'],
+    }),
   }
   static override resultSchema = resultSchema
 

@@ -8,7 +8,7 @@ export default class TokensIssue extends AdminCommand<typeof TokensIssue> {
     "The token carries the user's permissions and ends when it expires, when the user is disabled or changes password, or at `gantry tokens revoke --user`. It needs the environment's token secret: set GANTRY_AUTH_SECRET (at least 32 bytes) in .env.<environment>."
   static override examples = [
     '<%= config.bin %> tokens issue --user ci@example.com --ttl 1h',
-    'TOKEN=$(<%= config.bin %> tokens issue --user ci@example.com --json | jq -r .token)',
+    '$ TOKEN=$(<%= config.bin %> tokens issue --user ci@example.com --json | jq -r .token)',
   ]
   static override flags = {
     user: Flags.string({ summary: 'Email of the user the token acts for.', required: true }),

@@ -9,7 +9,7 @@ export default class UsersCreate extends AdminCommand<typeof UsersCreate> {
     'The password comes from a hidden prompt on a terminal, from stdin with --password-stdin (for CI: the first admin can be created headless), or is generated with --generate-password and printed once. Emails are trimmed and lower-cased; a duplicate exits 1.'
   static override examples = [
     '<%= config.bin %> users create --email ada@example.com --name "Ada Lovelace" --role admin',
-    `printf '%s' "$ADMIN_PASSWORD" | <%= config.bin %> users create --email ci@example.com --role admin --password-stdin --json`,
+    `$ printf '%s' "$ADMIN_PASSWORD" | <%= config.bin %> users create --email ci@example.com --role admin --password-stdin --json`,
     '<%= config.bin %> users create --email bob@example.com --role viewer --generate-password',
   ]
   static override flags = {

@@ -8,7 +8,7 @@ export default class UsersSetPassword extends AdminCommand<typeof UsersSetPasswo
   static override description = 'From a hidden prompt on a terminal, from stdin with --password-stdin, or generated with --generate-password and printed once.'
   static override examples = [
     '<%= config.bin %> users set-password ada@example.com',
-    `printf '%s' "$NEW_PASSWORD" | <%= config.bin %> users set-password ada@example.com --password-stdin`,
+    `$ printf '%s' "$NEW_PASSWORD" | <%= config.bin %> users set-password ada@example.com --password-stdin`,
     '<%= config.bin %> users set-password ada@example.com --generate-password --json',
   ]
   static override args = { email: Args.string({ description: 'Email of the user.', required: true }) }

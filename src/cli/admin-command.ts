@@ -5,7 +5,7 @@ import { OPERATIONS, type OperationArgs, type OperationName, type OperationResul
 import { resolveServerSettings, type ServerSettings } from '../config/workspace.js'
 import { GantryCommand } from './base-command.js'
 import { confirmDestructive } from './prompts.js'
-import { buildClient, credentialFlags, remoteFlags, resolveServerUrl, type RemoteFlags } from './remote.js'
+import { buildClient, credentialFlags, REMOTE_HELP_GROUP, remoteFlags, resolveServerUrl, type RemoteFlags } from './remote.js'
 
 /**
  * The base of every admin command (users, roles, apikeys, tokens, audit, maintenance, ratelimit): its
@@ -19,8 +19,9 @@ export abstract class AdminCommand<T extends typeof Command> extends GantryComma
     remote: Flags.boolean({
       summary: "Go through the server's API as the user of `gantry login` (default: the environment's `remote`); --no-remote acts on the database.",
       allowNo: true,
+      helpGroup: REMOTE_HELP_GROUP,
     }),
-    url: Flags.string({ summary: "Server to reach (default: the environment's server.publicUrl); implies --remote." }),
+    url: Flags.string({ summary: "Server to reach (default: the environment's server.publicUrl); implies --remote.", helpGroup: REMOTE_HELP_GROUP }),
     insecure: remoteFlags.insecure,
     'ca-file': remoteFlags['ca-file'],
     ...credentialFlags,

@@ -42,7 +42,7 @@ export const cancelled = (): GantryError => new GantryError('CANCELLED', 'Cancel
 
 /** An error of oclif's argument and flag parser (CLIParseError and its kin), or one worded like them. */
 export function isParseError(thrown: unknown): boolean {
-  if (!(thrown instanceof Error)) return false
+  if (!(thrown instanceof Error) || isGantryError(thrown)) return false
   const err: Thrown = thrown
   return 'parse' in err || err.oclif?.exit === ExitCode.usage || /^(Nonexistent|Unexpected|Missing|Expected|Parsing|The following)/.test(err.message)
 }

@@ -5,21 +5,39 @@ export function canPrompt(json: boolean): boolean {
   return !json && Boolean(process.stdin.isTTY) && Boolean(process.stdout.isTTY)
 }
 
-/** A value from its flag, else asked on a terminal, else an error naming the flag. */
+/**
+ * A value from its flag, else asked on a terminal, else an error naming the flag (`hint` words the way out
+ * when there is a better one than the flag, such as init's --yes). `check` throws on a value it refuses: a
+ * flag's value fails the run, a typed one is asked again with the reason.
+ */
 export async function valueOrAsk(
   value: string | undefined,
-  ask: { flag: string; message: string; default?: string; choices?: readonly string[]; json: boolean },
+  ask: { flag: string; message: string; default?: string; choices?: readonly string[]; json: boolean; hint?: string; check?: (value: string) => void },
 ): Promise<string> {
-  if (value !== undefined) return value
+  if (value !== undefined) {
+    ask.check?.(value)
+    return value
+  }
   if (!canPrompt(ask.json)) {
     if (ask.default !== undefined) return ask.default
-    throw new GantryError('MISSING_INPUT', `Missing --${ask.flag}: there is no terminal to ask on.`)
+    throw new GantryError('MISSING_INPUT', `Missing --${ask.flag}: there is no terminal to ask on.`, { hint: ask.hint })
   }
   const prompts = await import('@inquirer/prompts')
   if (ask.choices) {
     return prompts.select({ message: ask.message, choices: ask.choices.map((c) => ({ value: c, name: c })), default: ask.default })
   }
-  return prompts.input({ message: ask.message, default: ask.default, required: true })
+  const { check } = ask
+  return prompts.input({ message: ask.message, default: ask.default, required: true, validate: check && ((typed) => refusal(check, typed) ?? true) })
+}
+
+/** Why `check` refuses `value`, or undefined when it takes it. */
+function refusal(check: (value: string) => void, value: string): string | undefined {
+  try {
+    check(value)
+    return undefined
+  } catch (err) {
+    return (err as Error).message
+  }
 }
 
 /** Asks a yes/no question on a terminal; elsewhere the answer is `fallback`. */

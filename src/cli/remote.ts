@@ -12,11 +12,17 @@ import type { ApiClient, ClientOptions, CredentialSource, CredentialsStore } fro
 import type { ServerSettings } from '../config/workspace.js'
 import { GantryError } from '../core/errors.js'
 
+/** Where help lists the flags about reaching a server: apart from a command's own, as the Salesforce CLI does. */
+export const REMOTE_HELP_GROUP = 'REMOTE'
+
 /** The flags of a command that reaches a server. */
 export const remoteFlags = {
-  url: Flags.string({ summary: "Server to reach (default: the environment's server.publicUrl)." }),
-  insecure: Flags.boolean({ summary: 'Skip TLS certificate verification (unsafe: anyone on the path can read and change the traffic).' }),
-  'ca-file': Flags.string({ summary: 'PEM file of CA certificates to trust beside the system ones.' }),
+  url: Flags.string({ summary: "Server to reach (default: the environment's server.publicUrl).", helpGroup: REMOTE_HELP_GROUP }),
+  insecure: Flags.boolean({
+    summary: 'Skip TLS certificate verification (unsafe: anyone on the path can read and change the traffic).',
+    helpGroup: REMOTE_HELP_GROUP,
+  }),
+  'ca-file': Flags.string({ summary: 'PEM file of CA certificates to trust beside the system ones.', helpGroup: REMOTE_HELP_GROUP }),
 }
 
 /** The flag of a command that sends credentials (login, logout, every admin command): not of `health`, which sends none. */
@@ -24,6 +30,7 @@ export const credentialFlags = {
   'allow-http': Flags.boolean({
     summary: 'Send credentials over plain http:// to a host other than this machine (they cross the network in clear).',
     env: 'GANTRY_ALLOW_HTTP',
+    helpGroup: REMOTE_HELP_GROUP,
   }),
 }
 

@@ -29,19 +29,23 @@ export interface WrittenFile {
  * `force` the run refuses (FILE_EXISTS, naming the files) and writes nothing.
  */
 export function writePlannedFiles(root: string, files: readonly PlannedFile[], options: { force: boolean }): WrittenFile[] {
-  const clashes = files.filter((f) => (f.strategy ?? 'replace') === 'replace' && existsSync(join(root, f.path)))
-  if (clashes.length > 0 && !options.force) {
-    const names = clashes.map((f) => displayPath(root, f.path))
-    throw new GantryError('FILE_EXISTS', `${names.join(', ')} already exist${names.length === 1 ? 's' : ''}; nothing was written.`, {
-      details: { files: names },
-    })
-  }
+  refuseClashes(root, files, options)
   const written: WrittenFile[] = []
   for (const file of files) {
     const action = writeOne(join(root, file.path), file)
     if (action) written.push({ path: file.path.split(sep).join('/'), action })
   }
   return written
+}
+
+/** Without `force`, refuses (FILE_EXISTS, naming them) a plan that would replace existing files. */
+export function refuseClashes(root: string, files: readonly PlannedFile[], options: { force: boolean }): void {
+  const clashes = files.filter((f) => (f.strategy ?? 'replace') === 'replace' && existsSync(join(root, f.path)))
+  if (clashes.length === 0 || options.force) return
+  const names = clashes.map((f) => displayPath(root, f.path))
+  throw new GantryError('FILE_EXISTS', `${names.join(', ')} already exist${names.length === 1 ? 's' : ''}; nothing was written.`, {
+    details: { files: names },
+  })
 }
 
 function writeOne(target: string, file: PlannedFile): FileAction | undefined {

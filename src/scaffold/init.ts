@@ -1,12 +1,13 @@
-import { join, relative, sep } from 'node:path'
+import { join } from 'node:path'
+import validatePackageName from 'validate-npm-package-name'
 import { ENVIRONMENT_DEFAULTS, WORKSPACE_DEFAULTS } from '../config/defaults.js'
 import { formatEnvLines } from '../config/dotenv.js'
 import { referencedVariables } from '../config/interpolate.js'
 import type { RawConfig } from '../config/schema.js'
 import { generateSecret, isSecretName } from '../config/secrets.js'
 import { CONFIG_FILE } from '../config/workspace.js'
-import { packageRoot } from '../package-root.js'
-import { writePlannedFiles, type PlannedFile, type WrittenFile } from './files.js'
+import { GantryError, inputProblem } from '../core/errors.js'
+import { refuseClashes, writePlannedFiles, type PlannedFile, type WrittenFile } from './files.js'
 import { readTemplate, renderTemplate } from './render.js'
 
 export const DATABASES = ['postgres', 'mariadb'] as const
@@ -32,17 +33,41 @@ export const DEPLOY_WORKFLOW = '.github/workflows/deploy.yml'
 /** Where the development database lives: a file in the workspace, nothing to install. */
 export const DEVELOPMENT_DATABASE = 'sqlite:./.gantry/development.sqlite3'
 
-/** The shipped JSON Schema of gantry.config.json. */
-export function configSchemaPath(): string {
-  return join(packageRoot(), 'schema', 'gantry.config.schema.json')
+/**
+ * gantry.config.json's `$schema`: the schema as the project's own install of gantry ships it. A path into
+ * wherever this CLI runs from (a global install, a clone) would hold on this machine only; this one holds for
+ * every collaborator and the Docker image once the project depends on gantry, as the Dockerfile needs anyway.
+ */
+export const CONFIG_SCHEMA_REF = './node_modules/gantry/schema/gantry.config.schema.json'
+
+/** The name a folder suggests, made one npm accepts: `Shop Front` → `shop-front`. */
+export function defaultProjectName(folder: string): string {
+  const name = folder
+    .toLowerCase()
+    .replace(/[^a-z0-9._~-]+/g, '-')
+    .replace(/^[._-]+|-+$/g, '')
+    .slice(0, 214)
+  return name || 'app'
+}
+
+/**
+ * Refuses a project name npm would refuse for a new package (it names the Docker image and the compose
+ * project too, which accept no less): one line naming what is wrong.
+ */
+export function checkProjectName(name: string): void {
+  const verdict = validatePackageName(name)
+  if (verdict.validForNewPackages) return
+  const why = [...(verdict.errors ?? []), ...(verdict.warnings ?? [])].join('; ')
+  throw new GantryError('INVALID_INPUT', `Project name "${name}" is not one npm accepts: ${why}.`, {
+    details: inputProblem(['name'], 'project-name-invalid'),
+  })
 }
 
 /** gantry.config.json for a new workspace: every built-in environment written out, so the user sees it. */
-export function initialConfig(root: string, answers: InitAnswers): RawConfig {
-  const schema = relative(root, configSchemaPath()).split(sep).join('/')
+export function initialConfig(answers: InitAnswers): RawConfig {
   const { development, staging, production } = ENVIRONMENT_DEFAULTS
   return {
-    $schema: schema.startsWith('.') ? schema : `./${schema}`,
+    $schema: CONFIG_SCHEMA_REF,
     name: answers.name,
     migrations: { ...WORKSPACE_DEFAULTS.migrations, extension: answers.migrationsExtension },
     seeds: { ...WORKSPACE_DEFAULTS.seeds },
@@ -109,7 +134,7 @@ export function renderCompose(answers: InitAnswers, dbName: string): string {
 }
 
 /** Every file `gantry init` writes, in the order it reports them. */
-export function planWorkspace(root: string, answers: InitAnswers): PlannedFile[] {
+export function planWorkspace(answers: InitAnswers): PlannedFile[] {
   const dbName =
     answers.name
       .toLowerCase()
@@ -121,7 +146,7 @@ export function planWorkspace(root: string, answers: InitAnswers): PlannedFile[]
       .replace(/[^a-z0-9]+/g, '-')
       .replace(/^-+|-+$/g, '') || 'app'
   }-gantry`
-  const config = initialConfig(root, answers)
+  const config = initialConfig(answers)
   const compose = renderCompose(answers, dbName)
   const examples = exampleValues(answers, dbName)
   const variables = [...new Set([...referencedVariables(config.environments), ...composeVariables(compose)])]
@@ -152,5 +177,14 @@ export function planWorkspace(root: string, answers: InitAnswers): PlannedFile[]
 
 /** Scaffolds a workspace in `root` (created if missing); refuses to replace files without `force`. */
 export function initWorkspace(root: string, answers: InitAnswers, options: { force: boolean }): WrittenFile[] {
-  return writePlannedFiles(root, planWorkspace(root, answers), options)
+  checkProjectName(answers.name)
+  return writePlannedFiles(root, planWorkspace(answers), options)
+}
+
+/**
+ * Refuses, before anyone answers a question, a folder holding files init would replace (without `force`):
+ * the answers change what the files say, not which files they are.
+ */
+export function checkInitTarget(root: string, options: { force: boolean }): void {
+  refuseClashes(root, planWorkspace({ name: 'app', database: 'postgres', redis: true, migrationsExtension: 'ts' }), options)
 }

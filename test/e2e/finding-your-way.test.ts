@@ -70,6 +70,24 @@ describe('e2e: finding your way (did you mean, usage, -v, help, Ctrl-C)', functi
     expect(json.error.details.usage).to.equal('gantry users delete EMAIL [flags]')
   })
 
+  it('help: remote flags grouped apart, every example a command line, no flag that does nothing, a readable usage', async () => {
+    const [create, init, login] = await Promise.all(['users create', 'init', 'login'].map((c) => runGantry([...c.split(' '), '--help'], { cwd })))
+    const section = (text: string, heading: string): string => text.split(`\n${heading}\n`)[1]?.split(/\n[A-Z][A-Z ]+\n/)[0] ?? ''
+    for (const flag of ['--url', '--remote', '--insecure', '--ca-file', '--allow-http']) {
+      expect(section(create!.stdout, 'REMOTE FLAGS'), flag).to.include(flag)
+      expect(section(create!.stdout, 'FLAGS'), flag).not.to.include(flag)
+    }
+    expect(init!.stdout).not.to.match(/--env|-e,|--config/)
+    expect(login!.stdout).to.include('[--api-key-stdin | --email <value> | --password-stdin]').and.not.include('| ]')
+    for (const help of [create!.stdout, login!.stdout]) {
+      const examples = section(help, 'EXAMPLES')
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+      expect(examples.length).to.be.above(0)
+      for (const line of examples) expect(line.trim(), 'an example is a command line').to.match(/^\$ /)
+    }
+  })
+
   it('Ctrl-C during a run: a quiet "Cancelled.", exit 130; under --json the CANCELLED document', async () => {
     // A server that accepts and never answers: health --wait's first request reaching it shows the command
     // is running (its handlers installed), which is when the interrupt is sent.

@@ -1,9 +1,10 @@
-import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect } from 'chai'
 import { parse as parseYaml } from 'yaml'
 import { loadWorkspace, resolveEnvironment } from '../../src/config/workspace.js'
-import { parseJson, runGantry, tempDir } from '../helpers/cli.js'
+import { BIN, cliEnv, PACKAGE_ROOT, parseJson, runGantry, tempDir } from '../helpers/cli.js'
 
 interface InitResult {
   root: string
@@ -48,6 +49,10 @@ describe('e2e: gantry init', function () {
 
     const workspace = loadWorkspace({ cwd: root })
     expect(workspace.config.name).to.equal('app')
+    // $schema names the schema of the project's own install of gantry, which holds for every collaborator.
+    expect(workspace.config.$schema).to.equal('./node_modules/gantry/schema/gantry.config.schema.json')
+    mkdirSync(join(root, 'node_modules'))
+    symlinkSync(PACKAGE_ROOT, join(root, 'node_modules', 'gantry'))
     expect(existsSync(join(root, workspace.config.$schema ?? 'none')), 'the $schema path points at the shipped schema').to.equal(true)
     expect(resolveEnvironment(workspace, 'development', {}).database).to.equal('sqlite:./.gantry/development.sqlite3')
 
@@ -143,9 +148,67 @@ describe('e2e: gantry init', function () {
     const result = await runGantry(['init'], { cwd: dir })
     expect(result.code).to.equal(2)
     expect(result.stderr).to.match(/^Error \(MISSING_INPUT\): Missing --name/m)
+    expect(result.stderr).to.include('Try: Pass --yes to take the defaults')
     expect(existsSync(join(dir, 'gantry.config.json'))).to.equal(false)
     const partly = await runGantry(['init', '--name', 'x', '--database', 'postgres', '--migrations-extension', 'ts', '--json'], { cwd: dir })
     expect(partly.code).to.equal(2)
     expect(parseJson<{ error: { code: string; message: string } }>(partly).error.message).to.include('--redis')
   })
+
+  it('a project name npm would refuse is refused from a flag (exit 2, nothing written); a folder name suggests one npm accepts', async () => {
+    const flag = await runGantry(['init', '--name', 'My Shop!!', '--yes'], { cwd: dir })
+    expect(flag.code).to.equal(2)
+    expect(flag.stderr).to.match(/^Error \(INVALID_INPUT\): Project name "My Shop!!" is not one npm accepts: /)
+    expect(existsSync(join(dir, 'gantry.config.json'))).to.equal(false)
+    // A folder name npm would refuse suggests a name it accepts.
+    const folder = await runGantry(['init', 'Shop Front', '--yes'], { cwd: dir })
+    expect(folder.code, folder.stderr).to.equal(0)
+    expect(JSON.parse(readFileSync(join(dir, 'Shop Front', 'gantry.config.json'), 'utf8')).name).to.equal('shop-front')
+  })
+
+  it('at a terminal: an existing workspace is refused before any question; a refused name is asked again', async () => {
+    const existing = join(dir, 'existing')
+    expect((await runGantry(['init', existing, '--yes'], { cwd: dir })).code).to.equal(0)
+    const refused = await onTerminal(['init', existing], dir, () => undefined)
+    expect(refused.code).to.equal(1)
+    expect(refused.screen).to.include('Error (FILE_EXISTS)')
+    expect(refused.screen).not.to.include('Project name')
+
+    const fresh = join(dir, 'fresh')
+    // Each answer is typed once its question is on the screen; the name is refused once, then taken.
+    const answers: Array<[string, string]> = [
+      ['Project name', 'My Shop!!\r'],
+      ['not one npm accepts', '\u0015my-shop\r'],
+      ['Database for staging and production', '\r'],
+      ['Redis for staging and production', '\r'],
+      ['File type of migrations', '\r'],
+    ]
+    const done = await onTerminal(['init', fresh], dir, (screen) => {
+      const next = answers[0]
+      if (next && screen.includes(next[0])) {
+        answers.shift()
+        return next[1]
+      }
+      return undefined
+    })
+    expect(done.code, done.screen).to.equal(0)
+    expect(answers, 'every question was asked').to.deep.equal([])
+    expect(JSON.parse(readFileSync(join(fresh, 'gantry.config.json'), 'utf8')).name).to.equal('my-shop')
+  })
 })
+
+/**
+ * Runs gantry on a pseudo-terminal (util-linux `script`, 100 columns) and types what `reply` returns for the
+ * screen so far, each time the screen grows; resolves with the exit code and everything shown.
+ */
+function onTerminal(args: readonly string[], cwd: string, reply: (screen: string) => string | undefined): Promise<{ code: number | null; screen: string }> {
+  const command = `stty cols 100 rows 40; exec ${[process.execPath, BIN, ...args].map((a) => `'${a}'`).join(' ')}`
+  const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd, env: cliEnv({ TERM: 'xterm' }), stdio: ['pipe', 'pipe', 'pipe'] })
+  let screen = ''
+  child.stdout.on('data', (chunk: Buffer) => {
+    screen += chunk.toString()
+    const typed = reply(screen)
+    if (typed !== undefined) child.stdin.write(typed)
+  })
+  return new Promise((done) => child.on('close', (code) => done({ code, screen })))
+}

@@ -20,15 +20,15 @@ interface Workflow {
 }
 
 describe('scaffold: CI workflow', () => {
-  const answers: InitAnswers = { name: 'My Shop', database: 'postgres', redis: true, migrationsExtension: 'ts' }
+  const answers: InitAnswers = { name: 'my-shop', database: 'postgres', redis: true, migrationsExtension: 'ts' }
   const content = (): string => {
-    const file = planWorkspace('/tmp/x', answers).find((f) => f.path === DEPLOY_WORKFLOW)
+    const file = planWorkspace(answers).find((f) => f.path === DEPLOY_WORKFLOW)
     if (!file) throw new Error(`${DEPLOY_WORKFLOW} not planned`)
     return file.content
   }
 
   it('is planned as .github/workflows/deploy.yml, replaced only with --force like the other files', () => {
-    const file = planWorkspace('/tmp/x', answers).find((f) => f.path === DEPLOY_WORKFLOW)
+    const file = planWorkspace(answers).find((f) => f.path === DEPLOY_WORKFLOW)
     expect(file?.strategy ?? 'replace').to.equal('replace')
     const root = mkdtempSync(join(tmpdir(), 'gantry-workflow-'))
     try {
@@ -72,7 +72,7 @@ describe('scaffold: CI workflow', () => {
     expect(env.GANTRY_URL, 'production server.publicUrl is ${GANTRY_URL:-}').to.equal('${{ vars.GANTRY_URL }}')
     expect(env.GANTRY_ENV).to.equal('production')
     expect(text)
-      .to.include('# My Shop: the release')
+      .to.include('# my-shop: the release')
       .and.not.match(/\{\{\s*name\s*\}\}/)
     expect(text).not.to.match(/postgres:\/\/|mysql:\/\/|GANTRY_AUTH_SECRET:/)
   })

@@ -96,8 +96,7 @@ describe('scaffold: init plan', () => {
   }
 
   it('writes a config that validates, with $schema, the answers and the three environments explicit', () => {
-    const root = join(tmpdir(), 'some', 'app')
-    const config = parseConfigText(file(planWorkspace(root, answers), 'gantry.config.json'), 'gantry.config.json')
+    const config = parseConfigText(file(planWorkspace(answers), 'gantry.config.json'), 'gantry.config.json')
     expect(config.$schema).to.match(/schema\/gantry\.config\.schema\.json$/)
     expect(config.name).to.equal('My Shop')
     expect(config.migrations?.extension).to.equal('js')
@@ -109,7 +108,7 @@ describe('scaffold: init plan', () => {
   })
 
   it('lists every variable of the config and compose file in .env.example, with no secret values', () => {
-    const files = planWorkspace('/tmp/x', answers)
+    const files = planWorkspace(answers)
     const example = file(files, '.env.example')
     const config = JSON.parse(file(files, 'gantry.config.json')) as unknown
     for (const name of [...referencedVariables(config), ...composeVariables(file(files, 'docker-compose.yml'))]) {
@@ -121,7 +120,7 @@ describe('scaffold: init plan', () => {
   })
 
   it('generates the development secrets into .env.development with mode 0600', () => {
-    const dev = planWorkspace('/tmp/x', answers).find((f) => f.path === '.env.development')
+    const dev = planWorkspace(answers).find((f) => f.path === '.env.development')
     expect(dev?.mode).to.equal(0o600)
     expect(dev?.content).to.match(/^GANTRY_AUTH_SECRET=[A-Za-z0-9_-]{43}$/m)
   })
@@ -136,7 +135,7 @@ describe('scaffold: init plan', () => {
     ports?: string[]
   }
   const compose = (a: InitAnswers) =>
-    parseYaml(file(planWorkspace('/tmp/x', a), 'docker-compose.yml')) as { services: Record<string, ComposeService>; volumes: Record<string, unknown> }
+    parseYaml(file(planWorkspace(a), 'docker-compose.yml')) as { services: Record<string, ComposeService>; volumes: Record<string, unknown> }
   /** What compose makes of `${VAR:-default}` / `${VAR:?message}` when VAR is set in `values` (else its default). */
   const interpolate = (text: string, values: Record<string, string>): string =>
     text.replace(/\$\{(\w+)(?::[-?]([^}]*))?\}/g, (_m, name: string, fallback: string | undefined) => values[name] ?? fallback ?? '')
@@ -196,7 +195,7 @@ describe('scaffold: init plan', () => {
   })
 
   it('writes a multi-stage Dockerfile that runs `gantry serve` as the node user, and a .dockerignore that keeps secrets out', () => {
-    const files = planWorkspace('/tmp/x', answers)
+    const files = planWorkspace(answers)
     const dockerfile = file(files, 'Dockerfile')
     // Instructions, comments dropped and continuation lines joined.
     const instructions = dockerfile
@@ -230,7 +229,7 @@ describe('scaffold: init plan', () => {
   })
 
   it('plans .gitignore entries, and migrations/ and seeds/ with a .gitkeep', () => {
-    const files = planWorkspace('/tmp/x', answers)
+    const files = planWorkspace(answers)
     expect(files.map((f) => f.path)).to.include.members(['.gitignore', join('migrations', '.gitkeep'), join('seeds', '.gitkeep')])
     expect(file(files, '.gitignore').split('\n')).to.include.members(['node_modules/', '.env', '.env.*', '!.env.example', '.gantry/'])
   })
