@@ -16,6 +16,7 @@ export default class MaintenanceOn extends AdminCommand<typeof MaintenanceOn> {
     'retry-after': Flags.integer({ summary: 'Seconds clients are told to wait (Retry-After), 1 to 86400.', default: DEFAULT_RETRY_AFTER }),
     message: Flags.string({ summary: 'What the 503 answers say (at most 500 characters).' }),
     force: sharedFlags.force,
+    yes: sharedFlags.yes,
   }
   static override resultSchema = maintenanceStateSchema
 

@@ -22,7 +22,7 @@ export default class RatelimitApply extends AdminCommand<typeof RatelimitApply> 
   static override flags = {
     'dry-run': Flags.boolean({ summary: 'Print the diff; change nothing.' }),
     prune: Flags.boolean({ summary: 'Remove the stored rules the file does not list.' }),
-    yes: Flags.boolean({ char: 'y', summary: 'Apply without asking on a terminal.' }),
+    yes: sharedFlags.yes,
     force: sharedFlags.force,
   }
   static override resultSchema = applyResultSchema
@@ -41,9 +41,10 @@ export default class RatelimitApply extends AdminCommand<typeof RatelimitApply> 
     const changes = preview.added.length + preview.changed.length + preview.removed.length
     if (this.flags['dry-run'] || changes === 0) return preview
     if (this.flags.prune && preview.removed.length > 0) {
-      await this.confirmDestructive(`Removing ${preview.removed.length} rate-limit rule(s)`, this.flags.force)
+      await this.confirmDestructive(`Removing ${preview.removed.length} rate-limit rule(s)`)
     }
-    if (!this.flags.yes && !(await confirm(`Apply these ${changes} change(s)?`, { json: this.jsonEnabled(), fallback: true }))) {
+    // A change of state: the terminal offers No. Without a terminal the command is the instruction.
+    if (!this.flags.yes && !(await confirm(`Apply these ${changes} change(s)?`, { json: this.jsonEnabled(), fallback: true, offered: false }))) {
       this.ui.out('Nothing was changed.')
       return preview
     }

@@ -3,6 +3,7 @@ import type { AdminApi } from '../admin/admin-api.js'
 import { callParts, type JsonOperation } from '../admin/operation.js'
 import { OPERATIONS, type OperationArgs, type OperationName, type OperationResult } from '../admin/operations/index.js'
 import { resolveServerSettings, type ServerSettings } from '../config/workspace.js'
+import { redact } from '../db/url.js'
 import { GantryCommand } from './base-command.js'
 import { confirmDestructive } from './prompts.js'
 import { buildClient, credentialFlags, REMOTE_HELP_GROUP, remoteFlags, resolveServerUrl, type RemoteFlags } from './remote.js'
@@ -28,6 +29,8 @@ export abstract class AdminCommand<T extends typeof Command> extends GantryComma
   }
 
   private door: ServerSettings | undefined
+  /** Where the opened door acts, for confirmations: the database URL (secrets masked) or the server URL. */
+  private place: string | undefined
   private adminApi: Promise<AdminApi> | undefined
 
   /** The AdminApi of the door the flags and the environment choose, opened once per command. */
@@ -39,8 +42,13 @@ export abstract class AdminCommand<T extends typeof Command> extends GantryComma
     const flags = this.flags as RemoteFlags & { remote?: boolean | undefined }
     // --url or --remote decide without the workspace: they work outside one.
     const remote = flags.remote ?? (flags.url !== undefined || this.doorSettings().remote)
-    if (!remote) return (await this.runtime()).admin()
+    if (!remote) {
+      const runtime = await this.runtime()
+      this.place = redact(runtime.environment.database)
+      return runtime.admin()
+    }
     const url = resolveServerUrl(flags, () => this.doorSettings())
+    this.place = url
     const [client, { createHttpAdmin }] = await Promise.all([buildClient(url, flags, { auth: 'stored' }), import('../admin/http-admin.js')])
     return createHttpAdmin(client)
   }
@@ -51,13 +59,28 @@ export abstract class AdminCommand<T extends typeof Command> extends GantryComma
    */
   protected async call<N extends OperationName>(name: N, ...args: OperationArgs<N>): Promise<OperationResult<N>> {
     const op = OPERATIONS[name] as JsonOperation
-    if (op.destructive) await this.confirmDestructive(op.destructive(callParts(op, args).params as never), (this.flags as { force?: boolean }).force ?? false)
-    return (await this.admin()).call(name, ...args)
+    const admin = await this.admin()
+    if (op.destructive) await this.confirmDestructive(op.destructive(callParts(op, args).params as never))
+    return admin.call(name, ...args)
   }
 
-  /** Asks before a destructive action in a protected environment unless `force`: the same through both doors. */
-  protected async confirmDestructive(action: string, force: boolean): Promise<void> {
-    await confirmDestructive({ environment: this.envName, isProtected: this.doorSettings().protected, force, json: this.jsonEnabled(), action })
+  /**
+   * Asks before a destructive action (unless --force, or --yes outside a protected environment), naming the
+   * environment and where the door acts: the database for the local door, the server for the remote one.
+   * The door is opened first, so an unreachable one fails before anyone answers.
+   */
+  protected async confirmDestructive(action: string): Promise<void> {
+    const flags = this.flags as { force?: boolean; yes?: boolean }
+    await this.admin()
+    await confirmDestructive({
+      environment: this.envName,
+      isProtected: this.doorSettings().protected,
+      force: flags.force ?? false,
+      yes: flags.yes ?? false,
+      json: this.jsonEnabled(),
+      action,
+      place: this.place,
+    })
   }
 
   /** The selected environment's remote, protected and server settings (resolveServerSettings), once. */

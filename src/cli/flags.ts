@@ -3,6 +3,7 @@ import { Flags } from '@oclif/core'
 /** Flags that several commands share, written once so their names, help and defaults stay the same. */
 export const sharedFlags = {
   force: Flags.boolean({ summary: 'Confirm a destructive action in a protected environment.' }),
+  yes: Flags.boolean({ char: 'y', summary: 'Do not ask at a terminal (a protected environment still needs --force or the typed name).' }),
   lockTimeout: Flags.integer({ summary: 'Seconds to wait for another run to release the migration lock.', default: 60, min: 0 }),
   ts: Flags.boolean({ summary: 'Write TypeScript.', exclusive: ['js'] }),
   js: Flags.boolean({ summary: 'Write JavaScript.', exclusive: ['ts'] }),

@@ -40,28 +40,50 @@ function refusal(check: (value: string) => void, value: string): string | undefi
   }
 }
 
-/** Asks a yes/no question on a terminal; elsewhere the answer is `fallback`. */
-export async function confirm(message: string, options: { json: boolean; fallback: boolean }): Promise<boolean> {
+/**
+ * Asks a yes/no question on a terminal; elsewhere the answer is `fallback`. The prompt offers `offered`
+ * (default: the fallback); a question whose yes changes state offers No.
+ */
+export async function confirm(message: string, options: { json: boolean; fallback: boolean; offered?: boolean }): Promise<boolean> {
   if (!canPrompt(options.json)) return options.fallback
   const prompts = await import('@inquirer/prompts')
-  return prompts.confirm({ message, default: options.fallback })
+  return prompts.confirm({ message, default: options.offered ?? options.fallback })
 }
 
 /**
- * Guards a destructive action in a protected environment: `--force`, or the environment's name typed at a
- * terminal prompt. Without a terminal and without --force it is a usage error (exit 2).
+ * Guards a destructive action, saying what it does where (`place`: the environment and its database or
+ * server). In a protected environment: `--force`, or the environment's name typed at a terminal prompt;
+ * without a terminal and without --force it is a usage error (exit 2); --yes never does there. Elsewhere a
+ * terminal asks yes/no (No offered) unless --yes or --force; a script without a terminal is not asked.
  */
-export async function confirmDestructive(options: { environment: string; isProtected: boolean; force: boolean; json: boolean; action: string }): Promise<void> {
-  if (!options.isProtected || options.force) return
+export async function confirmDestructive(options: {
+  environment: string
+  isProtected: boolean
+  force: boolean
+  yes?: boolean
+  json: boolean
+  action: string
+  place?: string
+}): Promise<void> {
+  if (options.force) return
+  const where = `${options.isProtected ? 'protected environment' : 'environment'} "${options.environment}"${options.place ? ` (${options.place})` : ''}`
+  if (!options.isProtected) {
+    if (options.yes || !canPrompt(options.json)) return
+    if (!(await confirm(`${options.action} in ${where}. Go ahead?`, { json: options.json, fallback: true, offered: false }))) throw declined()
+    return
+  }
   if (!canPrompt(options.json)) {
-    throw new GantryError('FORCE_REQUIRED', `${options.action} in protected environment "${options.environment}" needs --force.`)
+    throw new GantryError('FORCE_REQUIRED', `${options.action} in ${where} needs --force.`)
   }
   const prompts = await import('@inquirer/prompts')
-  const typed = await prompts.input({ message: `${options.action} in protected environment. Type "${options.environment}" to confirm:` })
+  const typed = await prompts.input({ message: `${options.action} in ${where}. Type "${options.environment}" to confirm:` })
   if (typed.trim() !== options.environment) {
     throw new GantryError('CONFIRMATION_MISMATCH', `Confirmation "${typed.trim()}" does not match "${options.environment}"; nothing was done.`)
   }
 }
+
+/** A No at a confirmation: the run ends as a cancellation does, having done nothing. */
+const declined = (): GantryError => new GantryError('CANCELLED', 'Cancelled; nothing was done.')
 
 /** Reads a secret piped on stdin (`--password-stdin`): the whole input without its final line break. */
 export async function readSecretFromStdin(flag: string): Promise<string> {

@@ -56,7 +56,10 @@ export function printRules(ui: Ui, list: RateLimitList): void {
 export function printDiff(ui: Ui, diff: ApplyResult): void {
   const { green, yellow, red, dim } = ui.color
   for (const name of diff.added) ui.out(green(`+ ${name}`))
-  for (const { name, fields } of diff.changed) ui.out(yellow(`~ ${name} (${fields.join(', ')})`))
+  for (const { name, changes } of diff.changed) {
+    ui.out(yellow(`~ ${name}`))
+    for (const { field, from, to } of changes) ui.out(`    ${field}: ${dim(String(from))} → ${String(to)}`)
+  }
   for (const name of diff.removed) ui.out(red(`- ${name}`))
   for (const name of diff.kept) ui.out(dim(`  ${name} (kept: not in the file; --prune removes it)`))
   const changes = diff.added.length + diff.changed.length + diff.removed.length

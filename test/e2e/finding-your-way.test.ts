@@ -1,22 +1,13 @@
-import { execFileSync, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { rmSync } from 'node:fs'
 import { createServer, type AddressInfo, type Socket } from 'node:net'
 import { expect } from 'chai'
-import { BIN, cliEnv, parseJson, runGantry, spawnGantry, tempDir } from '../helpers/cli.js'
+import { parseJson, runGantry, spawnGantry, tempDir } from '../helpers/cli.js'
+import { hasScript, onTerminal } from '../helpers/on-terminal.js'
 import { pendingUnlessCi } from '../helpers/services.js'
 
-/** Whether util-linux `script` is there, to run the CLI on a pseudo-terminal. */
-function hasScript(): boolean {
-  try {
-    execFileSync('script', ['--version'], { stdio: 'ignore' })
-    return true
-  } catch {
-    return false
-  }
-}
-
 /** Resolves with the exit code once the child has ended. */
-const ended = (child: ReturnType<typeof spawn>): Promise<number | null> => new Promise((done) => child.on('close', (code) => done(code)))
+const ended = (child: ChildProcess): Promise<number | null> => new Promise((done) => child.on('close', (code) => done(code)))
 
 describe('e2e: finding your way (did you mean, usage, -v, help, Ctrl-C)', function () {
   this.timeout(60_000)
@@ -119,20 +110,11 @@ describe('e2e: finding your way (did you mean, usage, -v, help, Ctrl-C)', functi
     if (!hasScript()) pendingUnlessCi(this, 'no `script` (util-linux) here: no pseudo-terminal to prompt on')
     const dir = tempDir()
     try {
-      const command = `stty cols 100 rows 30; exec ${process.execPath} ${BIN} init`
-      const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: dir, env: cliEnv({ TERM: 'xterm' }), stdio: ['pipe', 'pipe', 'pipe'] })
-      let screen = ''
-      const asked = new Promise<void>((resolve) =>
-        child.stdout.on('data', (c: Buffer) => {
-          screen += c.toString()
-          if (screen.includes('Project name')) resolve()
-        }),
-      )
-      await asked
-      child.stdin.write('\u0003')
-      expect(await ended(child)).to.equal(130)
-      expect(screen).to.include('Cancelled.')
-      expect(screen).not.to.include('Error (')
+      const run = await onTerminal(['init'], { cwd: dir, answers: [['Project name', '\u0003']] })
+      expect(run.unasked).to.deep.equal([])
+      expect(run.code).to.equal(130)
+      expect(run.screen).to.include('Cancelled.')
+      expect(run.screen).not.to.include('Error (')
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }

@@ -1,10 +1,11 @@
-import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect } from 'chai'
 import { parse as parseYaml } from 'yaml'
 import { loadWorkspace, resolveEnvironment } from '../../src/config/workspace.js'
-import { BIN, cliEnv, PACKAGE_ROOT, parseJson, runGantry, tempDir } from '../helpers/cli.js'
+import { PACKAGE_ROOT, parseJson, runGantry, tempDir } from '../helpers/cli.js'
+import { hasScript, onTerminal } from '../helpers/on-terminal.js'
+import { pendingUnlessCi } from '../helpers/services.js'
 
 interface InitResult {
   root: string
@@ -166,49 +167,29 @@ describe('e2e: gantry init', function () {
     expect(JSON.parse(readFileSync(join(dir, 'Shop Front', 'gantry.config.json'), 'utf8')).name).to.equal('shop-front')
   })
 
-  it('at a terminal: an existing workspace is refused before any question; a refused name is asked again', async () => {
+  it('at a terminal: an existing workspace is refused before any question; a refused name is asked again', async function () {
+    if (!hasScript()) pendingUnlessCi(this, 'no `script` (util-linux) here: no pseudo-terminal to prompt on')
     const existing = join(dir, 'existing')
     expect((await runGantry(['init', existing, '--yes'], { cwd: dir })).code).to.equal(0)
-    const refused = await onTerminal(['init', existing], dir, () => undefined)
+    const refused = await onTerminal(['init', existing], { cwd: dir })
     expect(refused.code).to.equal(1)
     expect(refused.screen).to.include('Error (FILE_EXISTS)')
     expect(refused.screen).not.to.include('Project name')
 
     const fresh = join(dir, 'fresh')
-    // Each answer is typed once its question is on the screen; the name is refused once, then taken.
-    const answers: Array<[string, string]> = [
-      ['Project name', 'My Shop!!\r'],
-      ['not one npm accepts', '\u0015my-shop\r'],
-      ['Database for staging and production', '\r'],
-      ['Redis for staging and production', '\r'],
-      ['File type of migrations', '\r'],
-    ]
-    const done = await onTerminal(['init', fresh], dir, (screen) => {
-      const next = answers[0]
-      if (next && screen.includes(next[0])) {
-        answers.shift()
-        return next[1]
-      }
-      return undefined
+    // The name is refused once, then taken.
+    const done = await onTerminal(['init', fresh], {
+      cwd: dir,
+      answers: [
+        ['Project name', 'My Shop!!\r'],
+        ['not one npm accepts', '\u0015my-shop\r'],
+        ['Database for staging and production', '\r'],
+        ['Redis for staging and production', '\r'],
+        ['File type of migrations', '\r'],
+      ],
     })
     expect(done.code, done.screen).to.equal(0)
-    expect(answers, 'every question was asked').to.deep.equal([])
+    expect(done.unasked, 'every question was asked').to.deep.equal([])
     expect(JSON.parse(readFileSync(join(fresh, 'gantry.config.json'), 'utf8')).name).to.equal('my-shop')
   })
 })
-
-/**
- * Runs gantry on a pseudo-terminal (util-linux `script`, 100 columns) and types what `reply` returns for the
- * screen so far, each time the screen grows; resolves with the exit code and everything shown.
- */
-function onTerminal(args: readonly string[], cwd: string, reply: (screen: string) => string | undefined): Promise<{ code: number | null; screen: string }> {
-  const command = `stty cols 100 rows 40; exec ${[process.execPath, BIN, ...args].map((a) => `'${a}'`).join(' ')}`
-  const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd, env: cliEnv({ TERM: 'xterm' }), stdio: ['pipe', 'pipe', 'pipe'] })
-  let screen = ''
-  child.stdout.on('data', (chunk: Buffer) => {
-    screen += chunk.toString()
-    const typed = reply(screen)
-    if (typed !== undefined) child.stdin.write(typed)
-  })
-  return new Promise((done) => child.on('close', (code) => done({ code, screen })))
-}

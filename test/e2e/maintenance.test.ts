@@ -75,7 +75,9 @@ describe('gantry maintenance (built CLI, SQLite)', function () {
     const refused = await gantry(['maintenance', 'on', '-e', 'production', '--json'])
     expect(refused.code).to.equal(2)
     expect(parseJson<{ error: { code: string; message: string } }>(refused).error).to.deep.include({ code: 'FORCE_REQUIRED' })
-    expect(refused.stderr).to.match(/Error \(FORCE_REQUIRED\).*protected environment "production" needs --force/)
+    expect(refused.stderr).to.match(
+      /Error \(FORCE_REQUIRED\): Turning maintenance mode on in protected environment "production" \(sqlite:[^)]*\) needs --force/,
+    )
     expect((await state(gantry)).enabled).to.equal(false)
 
     expect(parseJson<State>(ok(await gantry(['maintenance', 'on', '-e', 'production', '--force', '--json']))).enabled).to.equal(true)

@@ -68,11 +68,15 @@ function failed(r: CliResult, exit: number, code: string, message: RegExp): Erro
   return error
 }
 
-/** The same failure in words: `Error (CODE): …` on one line, at most a `Try: …` line after it. */
+/**
+ * The same failure in words: `Error (CODE): …` on one line; after it, for a flag or argument the parser
+ * refused, the command's `Usage: …` line; at most a `Try: …` line last.
+ */
 function failedInWords(r: CliResult, exit: number, code: string): void {
   expect(r.code, `${r.stdout}\n${r.stderr}`).to.equal(exit)
   const [first, ...rest] = r.stderr.replace(/\n$/, '').split('\n')
   expect(first).to.match(new RegExp(`^Error \\(${code}\\): \\S`))
+  if (rest[0]?.startsWith('Usage: ')) expect(rest.shift()).to.match(/^Usage: gantry ratelimit \S+ /)
   expect(rest.length, r.stderr).to.be.at.most(1)
   for (const line of rest) expect(line).to.match(/^Try: \S/)
 }
@@ -471,9 +475,34 @@ describe('gantry ratelimit (built CLI)', function () {
         JSON.stringify({ rules: [a, { ...b, match: 'POST /api/search', limit: 20 }, { name: 'd', match: 'GET /api/export', limit: 5, window: '1h' }] }),
       )
       const listed = await listOf(gantry)
-      const diff = ['+ d', '~ b (match, limit)', '  c (kept: not in the file; --prune removes it)', '1 to add, 1 to change, 0 to remove, 1 unchanged.']
+      // Each changed field with its stored value and the file's.
+      const diff = [
+        '+ d',
+        '~ b',
+        '    match: GET /api/search → POST /api/search',
+        '    limit: 10 → 20',
+        '  c (kept: not in the file; --prune removes it)',
+        '1 to add, 1 to change, 0 to remove, 1 unchanged.',
+      ]
       expect(ok(await gantry(['ratelimit', 'apply', 'rules.json', '--dry-run'])).stdout).to.equal(`${diff.join('\n')}\n`)
-      const dry = { added: ['d'], changed: [{ name: 'b', fields: ['match', 'limit'] }], removed: [], kept: ['c'], unchanged: ['a'], applied: false, version: 3 }
+      const dry = {
+        added: ['d'],
+        changed: [
+          {
+            name: 'b',
+            fields: ['match', 'limit'],
+            changes: [
+              { field: 'match', from: 'GET /api/search', to: 'POST /api/search' },
+              { field: 'limit', from: 10, to: 20 },
+            ],
+          },
+        ],
+        removed: [],
+        kept: ['c'],
+        unchanged: ['a'],
+        applied: false,
+        version: 3,
+      }
       expect(json(await gantry(['ratelimit', 'apply', 'rules.json', '--dry-run', '--json']))).to.deep.equal(dry)
       expect(await listOf(gantry)).to.deep.equal(listed)
 
@@ -501,7 +530,7 @@ describe('gantry ratelimit (built CLI)', function () {
         await gantry(['ratelimit', 'apply', 'rules.json', '--prune', '-e', 'production', '--json']),
         2,
         'FORCE_REQUIRED',
-        /Removing 1 rate-limit rule\(s\) in protected environment "production" needs --force/,
+        /Removing 1 rate-limit rule\(s\) in protected environment "production" \(sqlite:[^)]*\) needs --force/,
       )
       const refused = await gantry(['ratelimit', 'apply', 'rules.json', '--prune', '--yes', '-e', 'production'])
       failedInWords(refused, 2, 'FORCE_REQUIRED')
@@ -525,7 +554,7 @@ describe('gantry ratelimit (built CLI)', function () {
         await gantry(['ratelimit', 'remove', 'd', '-e', 'production', '--json']),
         2,
         'FORCE_REQUIRED',
-        /Removing rate-limit rule "d" in protected environment "production" needs --force/,
+        /Removing rate-limit rule "d" in protected environment "production" \(sqlite:[^)]*\) needs --force/,
       )
       expect((await exportOf(gantry)).rules.map((r) => r.name)).to.deep.equal(['a', 'b', 'd'])
       expect(json(await gantry(['ratelimit', 'remove', 'd', '-e', 'production', '--force', '--json']))).to.deep.equal({ removed: 'd', version: 6 })
@@ -759,14 +788,21 @@ describe('gantry ratelimit (built CLI)', function () {
       writeFileSync(file, JSON.stringify({ rules: [{ ...search, enabled: true }, api, { name: 'new', match: 'POST /api/new', limit: 5, window: '1h' }] }))
       // search now comes before api: both moved ('order').
       expect(ok(await gantry(['ratelimit', 'apply', 'rules.json', '--prune', '--dry-run'])).stdout).to.equal(
-        '+ new\n~ search (enabled, order)\n~ api (order)\n- default\n1 to add, 2 to change, 1 to remove, 0 unchanged.\n',
+        '+ new\n~ search\n    enabled: false → true\n    order: 2 → 1\n~ api\n    order: 1 → 2\n- default\n1 to add, 2 to change, 1 to remove, 0 unchanged.\n',
       )
       expect((await listOf(gantry)).version).to.equal(8)
       expect(json(await gantry(['ratelimit', 'apply', 'rules.json', '--prune', '--yes', '--json']))).to.deep.equal({
         added: ['new'],
         changed: [
-          { name: 'search', fields: ['enabled', 'order'] },
-          { name: 'api', fields: ['order'] },
+          {
+            name: 'search',
+            fields: ['enabled', 'order'],
+            changes: [
+              { field: 'enabled', from: false, to: true },
+              { field: 'order', from: 2, to: 1 },
+            ],
+          },
+          { name: 'api', fields: ['order'], changes: [{ field: 'order', from: 1, to: 2 }] },
         ],
         removed: ['default'],
         kept: [],

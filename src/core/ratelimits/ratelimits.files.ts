@@ -5,7 +5,7 @@ import { requirePermission } from '../roles/permissions.js'
 import * as repo from './ratelimits.repo.js'
 import { storedName, type RuleBook } from './ratelimits.rulebook.js'
 import type { RateLimitsService } from './ratelimits.service.js'
-import { applyInputSchema, type ApplyResult } from './ratelimits.schema.js'
+import { applyInputSchema, type ApplyResult, type FieldValue } from './ratelimits.schema.js'
 import { changedFields, fileRuleFields } from './ratelimits.views.js'
 
 export function fileOperations(book: RuleBook): Pick<RateLimitsService, 'export' | 'apply'> {
@@ -38,7 +38,15 @@ export function fileOperations(book: RuleBook): Pick<RateLimitsService, 'export'
             const before = byName.get(w.name)
             if (!before) return []
             const fields = fieldsOf(w, before)
-            return fields.length > 0 ? [{ name: w.name, fields }] : []
+            if (fields.length === 0) return []
+            // Old and new values as a rules file writes them (match, window as text), each side exported alike.
+            const [from, to] = exportRules([before, { ...before, ...w.fields }]).rules as unknown as Array<Record<string, FieldValue>>
+            const changes = fields.map((field) =>
+              field === 'order'
+                ? { field, from: storedOrder.indexOf(w.name) + 1, to: fileOrder.indexOf(w.name) + 1 }
+                : { field, from: from?.[field] ?? null, to: to?.[field] ?? null },
+            )
+            return [{ name: w.name, fields, changes }]
           }),
           removed: parsed.prune ? rows.filter((r) => !names.includes(r.name)).map((r) => r.name) : [],
           kept: parsed.prune ? [] : rows.filter((r) => !names.includes(r.name)).map((r) => r.name),

@@ -249,9 +249,20 @@ export const applyInputSchema = z.object({
 })
 export type ApplyInput = z.input<typeof applyInputSchema>
 
+const fieldValueSchema = z.union([z.string(), z.number(), z.boolean(), z.null()])
+export type FieldValue = z.infer<typeof fieldValueSchema>
+
 export const applyResultSchema = z.object({
   added: z.array(z.string()),
-  changed: z.array(z.object({ name: z.string(), fields: z.array(z.string()) })),
+  changed: z.array(
+    z.object({
+      name: z.string(),
+      fields: z.array(z.string()),
+      changes: z
+        .array(z.object({ field: z.string(), from: fieldValueSchema, to: fieldValueSchema }))
+        .describe("each changed field's stored value and the file's, as a rules file writes them (order: the rule's position among those both list)"),
+    }),
+  ),
   removed: z.array(z.string()),
   kept: z.array(z.string()).describe('stored rules the file does not list, left as they are (unless pruning)'),
   unchanged: z.array(z.string()),

@@ -288,4 +288,4 @@ export function toUser(row: DirectoryUser): User {
   }
 }
 
-const userExists = (email: string): GantryError => new GantryError('USER_EXISTS', `A user with email ${normaliseEmail(email)} exists already.`)
+export const userExists = (email: string): GantryError => new GantryError('USER_EXISTS', `A user with email ${normaliseEmail(email)} exists already.`)

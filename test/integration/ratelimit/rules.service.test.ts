@@ -440,7 +440,17 @@ for (const dialect of DIALECTS) {
         const kept = await rl.apply(operator, { rules: next })
         expect(kept).to.deep.equal({
           added: ['d'],
-          changed: [{ name: 'b', fields: ['match', 'limit', 'mode'] }],
+          changed: [
+            {
+              name: 'b',
+              fields: ['match', 'limit', 'mode'],
+              changes: [
+                { field: 'match', from: 'POST /api/b', to: 'GET /api/b' },
+                { field: 'limit', from: 5, to: 6 },
+                { field: 'mode', from: 'shadow', to: 'enforce' },
+              ],
+            },
+          ],
           removed: [],
           kept: ['c'],
           unchanged: ['a'],
@@ -503,7 +513,16 @@ for (const dialect of DIALECTS) {
         })
         expect(dry).to.deep.equal({
           added: ['z'],
-          changed: [{ name: 'a', fields: ['limit', 'burst'] }],
+          changed: [
+            {
+              name: 'a',
+              fields: ['limit', 'burst'],
+              changes: [
+                { field: 'limit', from: 10, to: 11 },
+                { field: 'burst', from: 10, to: 11 },
+              ],
+            },
+          ],
           removed: ['b', 'c'],
           kept: [],
           unchanged: [],
