@@ -162,6 +162,6 @@ export function unpreviewedError(result: {
     hint:
       result.preview.mode === 'per-file'
         ? 'Set migrations.shadowDatabase, or let the database user create databases, so the batch is previewed whole: see docs/migrations.md, "Dry run".'
-        : 'The preview ran the batch for real on a ' + result.preview.mode + ' database: the real run would fail the same way. Fix the migration first.',
+        : `The preview ran the batch for real on ${result.preview.mode === 'copy' ? 'a copy of the database' : 'a shadow database'}: the real run would fail the same way. Fix the migration first.`,
   })
 }
