@@ -303,6 +303,21 @@ await knex('seen').insert({ v: String(v) })`,
       }
     })
 
+    it('falls back to file by file, saying why, when the applied migrations cannot rebuild the schema on the shadow database', async () => {
+      const fx = f as MigratorFixture
+      // A table made by hand, outside any migration: the shadow database never gets it.
+      await fx.db.knex.schema.createTable('manual', (t) => t.increments())
+      fx.write('001_alter_manual.js', "await knex.schema.alterTable('manual', (t) => { t.string('note') })")
+      await fx.migrator().latest()
+      fx.write('002_posts.js', "await knex.schema.createTable('posts', (t) => { t.increments() })")
+      const result = await fx.migrator().latest({ dryRun: true })
+      expect(result.preview?.mode).to.equal('per-file')
+      expect(result.preview?.reason).to.match(/^the shadow database could not be given the target's schema: replaying app\/001_alter_manual failed: .*manual/)
+      expect(result.dryRun?.map((p) => [p.name, p.error])).to.deep.equal([['002_posts', undefined]])
+      expect(result.dryRun?.[0]?.statements.join(' ')).to.match(/create table .posts/i)
+      expect(await shadowsOf(fx.testDb)).to.deep.equal([])
+    })
+
     it('without CREATE DATABASE and no shadowDatabase, previews file by file: the reason, each failing file with its error, the rest kept', async () => {
       const fx = f as MigratorFixture
       copyMigrationHistory(fx.dir)
