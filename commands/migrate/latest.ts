@@ -3,13 +3,14 @@ import type { z } from 'zod'
 import { GantryCommand } from '../../src/cli/base-command.js'
 import { sharedFlags } from '../../src/cli/flags.js'
 import { printPreview } from '../../src/cli/migrate-output.js'
+import { shadowDatabaseUrl, type Workspace } from '../../src/config/workspace.js'
 import { isGantryError } from '../../src/core/errors.js'
-import { describeHolder, latestResultSchema, workspaceMigrator } from '../../src/db/migrator/index.js'
+import { describeHolder, latestResultSchema, unpreviewedError, workspaceMigrator, type PreviewOptions } from '../../src/db/migrator/index.js'
 
 export default class MigrateLatest extends GantryCommand<typeof MigrateLatest> {
   static override summary = "Apply pending migrations: Gantry's own schema first, then the app's."
   static override description =
-    'Takes a lock bound to the database session, so concurrent runs wait (up to --lock-timeout) and then find nothing to do. Refuses to run over an edited or a partial migration. --dry-run prints the SQL instead.'
+    'Takes a lock bound to the database session, so concurrent runs wait (up to --lock-timeout) and then find nothing to do. Refuses to run over an edited or a partial migration. --dry-run runs the batch on a copy (SQLite) or a shadow database and prints the SQL each migration sent (see docs/migrations.md, "Dry run"); it exits 1 when one could not be previewed.'
   static override examples = [
     '<%= config.bin %> migrate latest',
     '<%= config.bin %> migrate latest -e production --json',
@@ -17,7 +18,8 @@ export default class MigrateLatest extends GantryCommand<typeof MigrateLatest> {
     '<%= config.bin %> migrate latest -e production --maintenance',
   ]
   static override flags = {
-    'dry-run': Flags.boolean({ summary: 'Print the SQL of each pending migration without running it.' }),
+    'dry-run': Flags.boolean({ summary: 'Print the SQL of each pending migration without running it on this database.' }),
+    all: Flags.boolean({ summary: "With --dry-run, also print the SQL of Gantry's own migrations (gantry_* tables).", dependsOn: ['dry-run'] }),
     'lock-timeout': sharedFlags.lockTimeout,
     // A preview changes nothing, so taking the service down for it would only hurt: refused, not ignored,
     // because a script asking for both most likely meant something else.
@@ -36,12 +38,22 @@ export default class MigrateLatest extends GantryCommand<typeof MigrateLatest> {
       onWait: (holder) => this.ui.note(`Waiting for the migration lock, held by ${describeHolder(holder)}…`),
     })
     const result = await this.underMaintenance(() =>
-      this.ui.spin(this.flags['dry-run'] ? 'Preparing the preview' : 'Migrating', () => migrator.latest({ dryRun: this.flags['dry-run'] })),
+      this.ui.spin(this.flags['dry-run'] ? 'Preparing the preview' : 'Migrating', () =>
+        migrator.latest({ dryRun: this.flags['dry-run'], preview: this.preview(runtime.workspace) }),
+      ),
     )
-    if (result.dryRun) printPreview(this.ui, result.dryRun)
+    if (result.dryRun) printPreview(this.ui, result)
     else if (result.applied.length === 0) this.ui.out('Already up to date: no pending migrations.')
     else for (const m of result.applied) this.ui.out(`${this.ui.color.green('✔')} ${m.set}/${m.name} ${this.ui.color.dim(`(${m.durationMs} ms)`)}`)
+    const unpreviewed = unpreviewedError(result)
+    if (unpreviewed) throw unpreviewed
     return result
+  }
+
+  /** What --dry-run needs: whether Gantry's own migrations are listed, and the workspace's shadow database. */
+  private preview(workspace: Workspace): PreviewOptions | undefined {
+    if (!this.flags['dry-run']) return undefined
+    return { includeGantry: this.flags.all, shadowDatabase: shadowDatabaseUrl(workspace, this.envName) }
   }
 
   /**

@@ -4,7 +4,8 @@ import { GantryCommand } from '../../src/cli/base-command.js'
 import { sharedFlags } from '../../src/cli/flags.js'
 import { printPreview } from '../../src/cli/migrate-output.js'
 import { confirmDestructive } from '../../src/cli/prompts.js'
-import { describeHolder, rollbackResultSchema, workspaceMigrator } from '../../src/db/migrator/index.js'
+import { shadowDatabaseUrl } from '../../src/config/workspace.js'
+import { describeHolder, rollbackResultSchema, unpreviewedError, workspaceMigrator } from '../../src/db/migrator/index.js'
 
 export default class MigrateRollback extends GantryCommand<typeof MigrateRollback> {
   static override summary = "Undo the app's last batch of migrations, or the last N, or all after a name."
@@ -20,7 +21,7 @@ export default class MigrateRollback extends GantryCommand<typeof MigrateRollbac
     step: Flags.integer({ summary: 'Undo the last N migrations.', min: 1, exclusive: ['to', 'all'] }),
     to: Flags.string({ summary: 'Undo every migration applied after NAME (NAME stays applied).', exclusive: ['step', 'all'] }),
     all: Flags.boolean({ summary: 'Undo every app migration.', exclusive: ['step', 'to'] }),
-    'dry-run': Flags.boolean({ summary: 'Print the SQL of each down without running it.' }),
+    'dry-run': Flags.boolean({ summary: 'Print the SQL of each down without running it on this database (as latest --dry-run does).' }),
     force: sharedFlags.force,
     'lock-timeout': sharedFlags.lockTimeout,
   }
@@ -45,10 +46,13 @@ export default class MigrateRollback extends GantryCommand<typeof MigrateRollbac
       onWait: (holder) => this.ui.note(`Waiting for the migration lock, held by ${describeHolder(holder)}…`),
     })
     const { step, to, all } = this.flags
-    const result = await this.ui.spin(dryRun ? 'Preparing the preview' : 'Rolling back', () => migrator.rollback({ step, to, all, dryRun }))
-    if (result.dryRun) printPreview(this.ui, result.dryRun)
+    const preview = dryRun ? { shadowDatabase: shadowDatabaseUrl(runtime.workspace, this.envName) } : undefined
+    const result = await this.ui.spin(dryRun ? 'Preparing the preview' : 'Rolling back', () => migrator.rollback({ step, to, all, dryRun, preview }))
+    if (result.dryRun) printPreview(this.ui, result)
     else if (result.rolledBack.length === 0) this.ui.out('Nothing to roll back.')
     else for (const m of result.rolledBack) this.ui.out(`${this.ui.color.yellow('↩')} ${m.set}/${m.name} ${this.ui.color.dim(`(${m.durationMs} ms)`)}`)
+    const unpreviewed = unpreviewedError(result)
+    if (unpreviewed) throw unpreviewed
     return result
   }
 }

@@ -111,9 +111,16 @@ export const configSchema = z
           .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'expected a table name of letters, digits and underscores')
           .optional(),
         extension: z.enum(['ts', 'js']).optional(),
+        shadowDatabase: z
+          .string()
+          .min(1)
+          .describe(
+            'MySQL/MariaDB or PostgreSQL: the URL (${VARS} allowed) of a database of its own where `migrate latest --dry-run` runs the batch; emptied before each use. Unset: a temporary one is created and dropped, when the user may create databases. See docs/migrations.md, "Dry run"',
+          )
+          .optional(),
       })
       .strict()
-      .describe("The app's migrations: folder, knex tracking table, file type of `gantry migrate make`")
+      .describe("The app's migrations: folder, knex tracking table, file type of `gantry migrate make`, shadow database of the dry run")
       .optional(),
     knex: z
       .string()

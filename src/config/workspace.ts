@@ -14,7 +14,13 @@ export interface Workspace {
   readonly root: string
   readonly configPath: string
   readonly config: RawConfig
-  readonly migrations: { readonly directory: string; readonly tableName: string; readonly extension: 'ts' | 'js' }
+  readonly migrations: {
+    readonly directory: string
+    readonly tableName: string
+    readonly extension: 'ts' | 'js'
+    /** The dry run's shadow database URL as written (its `${VARS}` resolve per environment: shadowDatabaseUrl). */
+    readonly shadowDatabase: string | undefined
+  }
   readonly seeds: { readonly directory: string }
   /** The knex setup module the config's `knex` key names: as written, and resolved from the root. */
   readonly knexSetup: { readonly name: string; readonly path: string } | undefined
@@ -46,6 +52,7 @@ export function loadWorkspace(options: { cwd: string; configPath?: string | unde
       directory: resolve(root, config.migrations?.directory ?? WORKSPACE_DEFAULTS.migrations.directory),
       tableName: config.migrations?.tableName ?? WORKSPACE_DEFAULTS.migrations.tableName,
       extension: config.migrations?.extension ?? WORKSPACE_DEFAULTS.migrations.extension,
+      shadowDatabase: config.migrations?.shadowDatabase,
     },
     seeds: { directory: resolve(root, config.seeds?.directory ?? WORKSPACE_DEFAULTS.seeds.directory) },
     knexSetup: config.knex ? { name: config.knex, path: resolve(root, config.knex) } : undefined,
@@ -99,6 +106,12 @@ export function resolveEnvironment(workspace: Workspace, name: string, processEn
   const parsed = resolvedEnvironmentSchema.safeParse({ name, ...withNulls })
   if (!parsed.success) throw invalidConfig(workspace.configPath, parsed.error, `environments.${name}.`)
   return parsed.data
+}
+
+/** The dry run's shadow database URL, with the `${VARS}` of environment `name` resolved; undefined when not set. */
+export function shadowDatabaseUrl(workspace: Workspace, name: string, processEnv: NodeJS.ProcessEnv = process.env): string | undefined {
+  const url = workspace.migrations.shadowDatabase
+  return url === undefined ? undefined : interpolate(url, environmentVariables(workspace.root, name, processEnv), 'migrations.shadowDatabase')
 }
 
 /** What a client of an environment's server needs of it: nothing of its database or secrets. */

@@ -19,6 +19,11 @@ export interface Database {
    * runs on each new connection after every other hook.
    */
   derive(options?: DeriveOptions): Promise<Knex>
+  /**
+   * Another database opened the way this one was (the same SQLite driver, the workspace's knex setup): the
+   * dry run's copy or shadow database, so the project's knex customisation applies there too.
+   */
+  openSibling(target: DatabaseTarget): Promise<Database>
   close(): Promise<void>
 }
 
@@ -155,8 +160,12 @@ export async function openDatabase(
   options: { knexSetup?: { name: string; path: string } | undefined; sqliteDriver?: SqliteDriver } = {},
 ): Promise<Database> {
   const target = parseDatabaseUrl(url, root)
+  return openRecipe({ target, sqlite: options.sqliteDriver, hooks: await loadKnexHooks(options.knexSetup) })
+}
+
+async function openRecipe(recipe: Recipe): Promise<Database> {
+  const { target } = recipe
   if (target.dialect === 'sqlite' && target.filename !== ':memory:') mkdirSync(dirname(target.filename), { recursive: true })
-  const recipe: Recipe = { target, sqlite: options.sqliteDriver, hooks: await loadKnexHooks(options.knexSetup) }
   const instance = await buildKnex(recipe)
   const db: Database = {
     knex: instance,
@@ -164,6 +173,7 @@ export async function openDatabase(
     target,
     driver: driverName(recipe),
     derive: (derived) => buildKnex(recipe, derived),
+    openSibling: (sibling) => openRecipe({ ...recipe, target: sibling }),
     close: () => instance.destroy(),
   }
   try {

@@ -12,8 +12,8 @@ export interface Recorder {
   active: boolean
   /** The writes that succeeded (reads and transaction control are left out). */
   statements: string[]
-  /** Whether a read passed through (the migration looked at the schema). */
-  readSeen: boolean
+  /** The reads that passed through (the migration looked at the schema or at rows). */
+  reads: string[]
   /** The statement that failed, if one did. */
   failedStatement: string | undefined
   /** Called after each recorded write succeeds (MySQL: the run record is updated, so a SIGKILL keeps the list). */
@@ -41,13 +41,13 @@ function createRecorder(): Recorder {
   return {
     active: false,
     statements: [],
-    readSeen: false,
+    reads: [],
     failedStatement: undefined,
     onStatement: undefined,
     start(onStatement) {
       this.active = true
       this.statements = []
-      this.readSeen = false
+      this.reads = []
       this.failedStatement = undefined
       this.onStatement = onStatement
     },
@@ -128,7 +128,7 @@ export async function createRunKnex(db: Database): Promise<RecordingKnex> {
         throw err
       }
       if (recorder.active && !CONTROL.test(obj.sql)) {
-        if (isRead(obj.sql)) recorder.readSeen = true
+        if (isRead(obj.sql)) recorder.reads.push(sqlText(obj))
         else {
           recorder.statements.push(sqlText(obj))
           await recorder.onStatement?.(recorder.statements)
@@ -178,7 +178,7 @@ export async function createDryKnex(db: Database): Promise<RecordingKnex> {
 
     override async _query(conn: unknown, obj: QueryObject): Promise<unknown> {
       if (isRead(obj.sql)) {
-        if (recorder.active) recorder.readSeen = true
+        if (recorder.active) recorder.reads.push(sqlText(obj))
         return super._query(conn, obj)
       }
       if (recorder.active && !CONTROL.test(obj.sql)) recorder.statements.push(sqlText(obj))

@@ -1,36 +1,32 @@
-import { GantryError } from '../../core/errors.js'
 import type { Database } from '../connect.js'
 import { driverMessage } from '../errors.js'
 import { createDryKnex } from './clients.js'
-import { loadMigration, type MigrationFile } from './source.js'
+import { loadMigration } from './source.js'
+import type { PreviewItem } from './preview.js'
 import type { MigrationPreview } from './types.js'
 
 /**
- * The SQL each migration would send, without running it (TOOLCHAIN §9): reads reach the database, writes
- * are recorded and answered with a fake. A migration that read the schema sees today's schema, so its
- * preview is marked approximate.
+ * The per-file preview, the dry run's fallback when no copy or shadow database can be had (TOOLCHAIN §9):
+ * each migration alone on the target, reads on a read-only session, writes recorded and answered with a
+ * fake. A migration that read the schema saw today's, so its preview is approximate; one that needs what an
+ * earlier pending migration makes cannot be previewed: it gets an `error` and the others are kept.
  */
-export async function previewMigrations(
-  db: Database,
-  items: ReadonlyArray<{ readonly file: MigrationFile; readonly direction: 'up' | 'down' }>,
-): Promise<MigrationPreview[]> {
+export async function previewPerFile(db: Database, items: readonly PreviewItem[]): Promise<MigrationPreview[]> {
   const dry = await createDryKnex(db)
   try {
     const previews: MigrationPreview[] = []
     for (const { file, direction } of items) {
-      const migration = await loadMigration(file)
+      const preview = { set: file.set, name: file.name, direction }
       dry.recorder.start()
       try {
+        const migration = await loadMigration(file)
         await migration[direction](dry.knex)
+        previews.push({ ...preview, statements: [...dry.recorder.statements], approximate: dry.recorder.reads.length > 0 })
       } catch (err) {
-        throw new GantryError('MIGRATION_FAILED', `Cannot preview ${file.name} (${direction}): ${driverMessage((err as Error).message)}`, {
-          cause: err,
-          hint: 'A preview runs reads on a read-only session and skips writes, so a migration that reads what it writes, or writes while reading, cannot be previewed; run it on a copy of the database instead.',
-        })
+        previews.push({ ...preview, statements: [...dry.recorder.statements], approximate: true, error: driverMessage((err as Error).message) })
       } finally {
         dry.recorder.stop()
       }
-      previews.push({ set: file.set, name: file.name, direction, statements: [...dry.recorder.statements], approximate: dry.recorder.readSeen })
     }
     return previews
   } finally {

@@ -8,7 +8,7 @@ import { GantryError } from '../../core/errors.js'
 import { localActor } from '../../local-actor.js'
 import type { Database } from '../connect.js'
 import { createRunKnex } from './clients.js'
-import { previewMigrations } from './dry-run.js'
+import { previewBatch, type PreviewOptions } from './preview.js'
 import { lockHolder, withLock } from './lock.js'
 import { partialError, runStep, type RunContext, type Step } from './runner.js'
 import { bareName, gantryMigrationsDirectory, listMigrations, type MigrationFile } from './source.js'
@@ -51,11 +51,12 @@ export interface RollbackOptions {
   readonly to?: string | undefined
   readonly all?: boolean | undefined
   readonly dryRun?: boolean | undefined
+  readonly preview?: PreviewOptions | undefined
 }
 
 export interface Migrator {
   status(): Promise<MigrationStatus>
-  latest(options?: { dryRun?: boolean | undefined }): Promise<LatestResult>
+  latest(options?: { dryRun?: boolean | undefined; preview?: PreviewOptions | undefined }): Promise<LatestResult>
   rollback(options?: RollbackOptions): Promise<RollbackResult>
   validate(): Promise<ValidateResult>
   resolve(name: string, outcome: 'applied' | 'rolled-back'): Promise<ResolveResult>
@@ -109,13 +110,10 @@ export function createMigrator(options: MigratorOptions): Migrator {
 
     async latest(latestOptions = {}) {
       if (latestOptions.dryRun) {
-        const { entries } = await entriesOf(db.knex, false)
+        const { sets, entries } = await entriesOf(db.knex, false)
         refuseBlocked(entries)
-        const dryRun = await previewMigrations(
-          db,
-          pendingOf(entries).map((e) => ({ file: e.file!, direction: 'up' as const })),
-        )
-        return { applied: [], batch: { gantry: null, app: null }, dryRun }
+        const pending = pendingOf(entries).map((e) => ({ file: e.file!, direction: 'up' as const }))
+        return { applied: [], batch: { gantry: null, app: null }, ...(await previewBatch(db, sets, pending, latestOptions.preview)) }
       }
       if (await knexLocked(db.knex, appTable)) {
         throw new GantryError('MIGRATION_KNEX_LOCKED', `The knex CLI's lock row in ${appTable}_lock is set: a knex migration run holds it, or one was killed.`)
@@ -148,14 +146,8 @@ export function createMigrator(options: MigratorOptions): Migrator {
     async rollback(rollbackOptions = {}) {
       if (rollbackOptions.dryRun) {
         const { sets, entries } = await entriesOf(db.knex, false)
-        const steps = planRollback(sets[1]!, entries, rollbackOptions)
-        return {
-          rolledBack: [],
-          dryRun: await previewMigrations(
-            db,
-            steps.map((s) => ({ file: s.file, direction: 'down' as const })),
-          ),
-        }
+        const steps = planRollback(sets[1]!, entries, rollbackOptions).map((s) => ({ file: s.file, direction: 'down' as const }))
+        return { rolledBack: [], ...(await previewBatch(db, sets, steps, rollbackOptions.preview)) }
       }
       const outcome = await locked(async (ctx) => {
         const { sets, entries } = await entriesOf(ctx.k, false)
@@ -293,6 +285,7 @@ export function workspaceMigrator(
 }
 
 export { makeScript } from './make.js'
+export { unpreviewedError, type PreviewOptions } from './preview.js'
 export { runSeeds, type SeedRun } from './seeds.js'
 
 /** "local:ana@ci-3 on ci-3 (pid 412) since 2026-…": who holds the lock, in words. */

@@ -45,24 +45,42 @@ export type LockHolder = z.infer<typeof lockHolderSchema>
 /** One migration run by latest or rollback. */
 export const migrationRunSchema = z.object({ set: migrationSetSchema, name: z.string(), durationMs: z.number() })
 
-/** The SQL a dry run would execute for one migration; `approximate` when it read the schema to decide. */
+/**
+ * The SQL a dry run would execute for one migration, in order; `approximate` when what it read may differ
+ * from what the real run will read (see previewModeSchema); `error` when it could not be previewed, and why.
+ */
 export const migrationPreviewSchema = z.object({
   set: migrationSetSchema,
   name: z.string(),
   direction: z.enum(['up', 'down']),
   statements: z.array(z.string()),
   approximate: z.boolean(),
+  error: z.string().optional(),
+})
+
+/**
+ * Where a dry run ran the migrations: `copy` (SQLite: a copy of the file, deleted afterwards), `shadow`
+ * (a database given the target's schema by replaying its applied migrations, without its rows), `per-file`
+ * (each migration alone against today's schema, writes not run: when neither could be had, `reason` says
+ * why). `on` names that place, without a password.
+ */
+export const previewModeSchema = z.object({
+  mode: z.enum(['copy', 'shadow', 'per-file']),
+  on: z.string(),
+  reason: z.string().optional(),
 })
 
 export const latestResultSchema = z.object({
   applied: z.array(migrationRunSchema),
   batch: z.object({ gantry: z.number().int().nullable(), app: z.number().int().nullable() }),
   dryRun: z.array(migrationPreviewSchema).optional(),
+  preview: previewModeSchema.optional(),
 })
 
 export const rollbackResultSchema = z.object({
   rolledBack: z.array(migrationRunSchema),
   dryRun: z.array(migrationPreviewSchema).optional(),
+  preview: previewModeSchema.optional(),
 })
 
 export const validateResultSchema = z.object({
@@ -76,6 +94,7 @@ export const resolveResultSchema = z.object({ set: migrationSetSchema, name: z.s
 
 export type MigrationRun = z.infer<typeof migrationRunSchema>
 export type MigrationPreview = z.infer<typeof migrationPreviewSchema>
+export type PreviewMode = z.infer<typeof previewModeSchema>
 export type LatestResult = z.infer<typeof latestResultSchema>
 export type RollbackResult = z.infer<typeof rollbackResultSchema>
 export type ValidateResult = z.infer<typeof validateResultSchema>

@@ -120,8 +120,11 @@ describe('cli: terminal text', () => {
 
   it('prints each line of a multi-line SQL statement as its own line', () => {
     const { ui: out, stdout } = ui()
-    printPreview(out, [{ set: 'app', name: '001_x.ts', direction: 'up', approximate: false, statements: ['create table x (\n  id int\r\n)', 'select 1'] }])
-    expect(stdout.text()).to.equal('-- app/001_x.ts (up)\ncreate table x (\n  id int\n);\nselect 1;\n')
+    printPreview(out, {
+      preview: { mode: 'copy', on: 'sqlite:/tmp/x.sqlite3' },
+      dryRun: [{ set: 'app', name: '001_x.ts', direction: 'up', approximate: false, statements: ['create table x (\n  id int\r\n)', 'select 1'] }],
+    })
+    expect(stdout.text().split('\n').slice(1).join('\n')).to.equal('-- app/001_x.ts (up)\ncreate table x (\n  id int\n);\nselect 1;\n')
   })
 
   it('an error line escapes each control character of the message and the hint', () => {
