@@ -111,9 +111,15 @@ export const configSchema = z
           .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'expected a table name of letters, digits and underscores')
           .optional(),
         extension: z.enum(['ts', 'js']).optional(),
+        transaction: z
+          .enum(['each', 'batch'])
+          .describe(
+            '`each` (default): every migration commits on its own, so a failure keeps those before it. `batch`: `migrate latest` and `rollback` run in one transaction (SQLite, PostgreSQL; refused on MySQL/MariaDB), as the knex CLI does; `--atomic` / `--no-atomic` choose per run. See docs/migrations.md',
+          )
+          .optional(),
       })
       .strict()
-      .describe("The app's migrations: folder, knex tracking table, file type of `gantry migrate make`")
+      .describe("The app's migrations: folder, knex tracking table, file type of `gantry migrate make`, transaction per migration or per run")
       .optional(),
     knex: z
       .string()

@@ -14,7 +14,12 @@ export interface Workspace {
   readonly root: string
   readonly configPath: string
   readonly config: RawConfig
-  readonly migrations: { readonly directory: string; readonly tableName: string; readonly extension: 'ts' | 'js' }
+  readonly migrations: {
+    readonly directory: string
+    readonly tableName: string
+    readonly extension: 'ts' | 'js'
+    readonly transaction: 'each' | 'batch'
+  }
   readonly seeds: { readonly directory: string }
   /** The knex setup module the config's `knex` key names: as written, and resolved from the root. */
   readonly knexSetup: { readonly name: string; readonly path: string } | undefined
@@ -46,6 +51,7 @@ export function loadWorkspace(options: { cwd: string; configPath?: string | unde
       directory: resolve(root, config.migrations?.directory ?? WORKSPACE_DEFAULTS.migrations.directory),
       tableName: config.migrations?.tableName ?? WORKSPACE_DEFAULTS.migrations.tableName,
       extension: config.migrations?.extension ?? WORKSPACE_DEFAULTS.migrations.extension,
+      transaction: config.migrations?.transaction ?? WORKSPACE_DEFAULTS.migrations.transaction,
     },
     seeds: { directory: resolve(root, config.seeds?.directory ?? WORKSPACE_DEFAULTS.seeds.directory) },
     knexSetup: config.knex ? { name: config.knex, path: resolve(root, config.knex) } : undefined,
