@@ -1,3 +1,5 @@
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { expect } from 'chai'
 import { runReportSchema, type RunReport } from '../../src/db/migrator/types.js'
 import { parseJson } from '../helpers/cli.js'
@@ -94,7 +96,7 @@ for (const dialect of DIALECTS) {
       expect((await ws.gantry(['migrate', 'latest'])).stdout).to.equal('Already up to date: no pending migrations.\n')
     })
 
-    it('rollback --all that fails part way names the ones it undid; --atomic keeps nothing, or is refused on MySQL/MariaDB', async () => {
+    it('rollback --all that fails part way names the ones it undid; --atomic (or migrations.transaction "batch") keeps nothing, or is refused on MySQL/MariaDB', async () => {
       ws.addMigration('001_fails_down', FAILS.replace("  await knex.raw('insert into nope (x) values (1)')\n}", '}'))
       ws.addMigration('002_users', table('users'))
       ws.addMigration('003_posts', table('posts'))
@@ -117,7 +119,14 @@ for (const dialect of DIALECTS) {
         )
       }
 
-      const human = await ws.gantry(['migrate', 'rollback', '--all'])
+      // migrations.transaction in the config file asks the same as --atomic; --no-atomic overrides it.
+      const config = join(ws.root, 'gantry.config.json')
+      writeFileSync(config, JSON.stringify({ ...JSON.parse(readFileSync(config, 'utf8')), migrations: { transaction: 'batch' } }))
+      const configured = await ws.gantry(['migrate', 'rollback', '--all', '--json'])
+      expect(configured.code).to.equal(transactional ? 1 : 2)
+      if (transactional) expect(reportIn(parseJson<ErrorDocument>(configured)).transaction).to.equal('batch')
+
+      const human = await ws.gantry(['migrate', 'rollback', '--all', '--no-atomic'])
       expect(human.code).to.equal(1)
       expect(human.stdout).to.match(
         /^↩ app\/003_posts \(\d+ ms\)\n↩ app\/002_users \(\d+ ms\)\nFailed: app\/001_fails_down \(down\)\n {2}at: insert into nope \(x\) values \(1\)\n {2}2 migrations of this run stay rolled back; the database is at app\/001_fails_down\.\n$/,
