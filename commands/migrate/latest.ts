@@ -1,7 +1,8 @@
 import { Flags } from '@oclif/core'
 import type { z } from 'zod'
 import { GantryCommand } from '../../src/cli/base-command.js'
-import { sharedFlags } from '../../src/cli/flags.js'
+import { atomicMode, sharedFlags } from '../../src/cli/flags.js'
+import { migrateProgress } from '../../src/cli/migrate-progress.js'
 import { printPreview } from '../../src/cli/migrate-output.js'
 import { shadowDatabaseUrl, type Workspace } from '../../src/config/workspace.js'
 import { isGantryError } from '../../src/core/errors.js'
@@ -15,12 +16,14 @@ export default class MigrateLatest extends GantryCommand<typeof MigrateLatest> {
     '<%= config.bin %> migrate latest',
     '<%= config.bin %> migrate latest -e production --json',
     '<%= config.bin %> migrate latest --dry-run',
+    '<%= config.bin %> migrate latest --atomic',
     '<%= config.bin %> migrate latest -e production --maintenance',
   ]
   static override flags = {
     'dry-run': Flags.boolean({ summary: 'Print the SQL of each pending migration without running it on this database.' }),
     all: Flags.boolean({ summary: "With --dry-run, also print the SQL of Gantry's own migrations (gantry_* tables).", dependsOn: ['dry-run'] }),
     'lock-timeout': sharedFlags.lockTimeout,
+    atomic: sharedFlags.atomic,
     // A preview changes nothing, so taking the service down for it would only hurt: refused, not ignored,
     // because a script asking for both most likely meant something else.
     maintenance: Flags.boolean({
@@ -33,18 +36,19 @@ export default class MigrateLatest extends GantryCommand<typeof MigrateLatest> {
   async run(): Promise<z.infer<typeof latestResultSchema>> {
     const runtime = await this.runtime()
     const db = await runtime.database()
+    const progress = migrateProgress(this.ui, { direction: 'up' })
     const migrator = workspaceMigrator(db, runtime.workspace.migrations, {
       lockTimeoutSeconds: this.flags['lock-timeout'],
       onWait: (holder) => this.ui.note(`Waiting for the migration lock, held by ${describeHolder(holder)}…`),
+      transaction: atomicMode(this.flags.atomic),
+      onProgress: progress.onProgress,
     })
     const result = await this.underMaintenance(() =>
-      this.ui.spin(this.flags['dry-run'] ? 'Preparing the preview' : 'Migrating', () =>
-        migrator.latest({ dryRun: this.flags['dry-run'], preview: this.preview(runtime.workspace) }),
-      ),
+      this.flags['dry-run']
+        ? this.ui.spin('Preparing the preview', () => migrator.latest({ dryRun: true, preview: this.preview(runtime.workspace) }))
+        : progress.run(() => migrator.latest()),
     )
     if (result.dryRun) printPreview(this.ui, result)
-    else if (result.applied.length === 0) this.ui.out('Already up to date: no pending migrations.')
-    else for (const m of result.applied) this.ui.out(`${this.ui.color.green('✔')} ${m.set}/${m.name} ${this.ui.color.dim(`(${m.durationMs} ms)`)}`)
     const unpreviewed = unpreviewedError(result)
     if (unpreviewed) throw unpreviewed
     return result

@@ -1,7 +1,8 @@
 import { Flags } from '@oclif/core'
 import type { z } from 'zod'
 import { GantryCommand } from '../../src/cli/base-command.js'
-import { sharedFlags } from '../../src/cli/flags.js'
+import { atomicMode, sharedFlags } from '../../src/cli/flags.js'
+import { migrateProgress } from '../../src/cli/migrate-progress.js'
 import { printPreview } from '../../src/cli/migrate-output.js'
 import { confirmDestructive } from '../../src/cli/prompts.js'
 import { shadowDatabaseUrl } from '../../src/config/workspace.js'
@@ -24,6 +25,7 @@ export default class MigrateRollback extends GantryCommand<typeof MigrateRollbac
     'dry-run': Flags.boolean({ summary: 'Print the SQL of each down without running it on this database (as latest --dry-run does).' }),
     force: sharedFlags.force,
     'lock-timeout': sharedFlags.lockTimeout,
+    atomic: sharedFlags.atomic,
   }
   static override resultSchema = rollbackResultSchema
 
@@ -41,16 +43,19 @@ export default class MigrateRollback extends GantryCommand<typeof MigrateRollbac
       })
     }
     const db = await runtime.database()
+    const progress = migrateProgress(this.ui, { direction: 'down' })
     const migrator = workspaceMigrator(db, runtime.workspace.migrations, {
       lockTimeoutSeconds: this.flags['lock-timeout'],
       onWait: (holder) => this.ui.note(`Waiting for the migration lock, held by ${describeHolder(holder)}…`),
+      transaction: atomicMode(this.flags.atomic),
+      onProgress: progress.onProgress,
     })
     const { step, to, all } = this.flags
     const preview = dryRun ? { shadowDatabase: shadowDatabaseUrl(runtime.workspace, this.envName) } : undefined
-    const result = await this.ui.spin(dryRun ? 'Preparing the preview' : 'Rolling back', () => migrator.rollback({ step, to, all, dryRun, preview }))
+    const result = dryRun
+      ? await this.ui.spin('Preparing the preview', () => migrator.rollback({ step, to, all, dryRun, preview }))
+      : await progress.run(() => migrator.rollback({ step, to, all }))
     if (result.dryRun) printPreview(this.ui, result)
-    else if (result.rolledBack.length === 0) this.ui.out('Nothing to roll back.')
-    else for (const m of result.rolledBack) this.ui.out(`${this.ui.color.yellow('↩')} ${m.set}/${m.name} ${this.ui.color.dim(`(${m.durationMs} ms)`)}`)
     const unpreviewed = unpreviewedError(result)
     if (unpreviewed) throw unpreviewed
     return result

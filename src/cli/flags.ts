@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core'
+import type { TransactionMode } from '../db/migrator/types.js'
 
 /** Flags that several commands share, written once so their names, help and defaults stay the same. */
 export const sharedFlags = {
@@ -7,6 +8,11 @@ export const sharedFlags = {
   lockTimeout: Flags.integer({ summary: 'Seconds to wait for another run to release the migration lock.', default: 60, min: 0 }),
   ts: Flags.boolean({ summary: 'Write TypeScript.', exclusive: ['js'] }),
   js: Flags.boolean({ summary: 'Write JavaScript.', exclusive: ['ts'] }),
+  atomic: Flags.boolean({
+    summary:
+      'Run the whole run in one transaction, so a failure keeps none of it (SQLite, PostgreSQL; refused on MySQL/MariaDB). --no-atomic: one per migration. Default: migrations.transaction in gantry.config.json.',
+    allowNo: true,
+  }),
 }
 
 /**
@@ -21,4 +27,9 @@ export function enumFlag<const T extends readonly string[]>(values: { readonly o
 /** The file type --ts / --js ask for, else the workspace's setting. */
 export function scriptExtension(flags: { ts?: boolean; js?: boolean }, fallback: 'ts' | 'js'): 'ts' | 'js' {
   return flags.ts ? 'ts' : flags.js ? 'js' : fallback
+}
+
+/** The transaction mode --atomic / --no-atomic ask for, else none (the workspace's setting applies). */
+export function atomicMode(atomic: boolean | undefined): TransactionMode | undefined {
+  return atomic === undefined ? undefined : atomic ? 'batch' : 'each'
 }

@@ -25,6 +25,8 @@ const BY_REASON: HintWording = {
   'INVALID_INPUT:rule-incomplete': () => 'e.g. gantry ratelimit set api --match "* /api/*" --limit 100 --window 1m',
   'INVALID_INPUT:rule-key-mismatch': (d) => `Pass --rule NAME of a rule keyed on ${String(d.subjectType)}, or leave --rule out.`,
   'INVALID_INPUT:ttl-too-long': () => 'Pass a shorter --ttl, or raise auth.maxTokenTtl in gantry.config.json.',
+  'INVALID_INPUT:batch-unsupported': () => 'Run it without --atomic (or with --no-atomic), or set migrations.transaction to "each" in gantry.config.json.',
+  'INVALID_INPUT:batch-not-transactional': () => 'Run it without --atomic (or with --no-atomic): each migration then commits on its own.',
   'INVALID_INPUT:duration-not-positive': (d) => `Pass a positive duration to --${String((d.fields as string[])[0])}, such as 30d.`,
 }
 

@@ -21,10 +21,21 @@ export interface Ui {
   table<T extends object>(rows: readonly T[], columns: ReadonlyArray<readonly [keyof T & string, string]>): void
   /** One object as a FIELD / VALUE table, a row per field in its order (`users show`, `apikeys show`). */
   fields(record: object): void
-  /** Runs `work` under a spinner on a TTY; elsewhere it just runs it. */
-  spin<R>(text: string, work: () => Promise<R>): Promise<R>
+  /**
+   * Runs `work` under a spinner on a TTY; elsewhere it just runs it. `work` may change the spinner's text
+   * and write lines above it; when it wrote lines, they are the record and the spinner leaves none of its own.
+   */
+  spin<R>(text: string, work: (spinner: Spinner) => Promise<R>): Promise<R>
   /** A progress bar on stderr when it is a terminal (not TERM=dumb); none under --json or on a pipe or file. */
   progress(): ProgressBar | undefined
+}
+
+/** The spinner a `spin` work drives. */
+export interface Spinner {
+  /** Replaces the spinner's text (nothing off a terminal and under --json). */
+  update(text: string): void
+  /** A line of human output on stdout, written above the spinner (like Ui.out). */
+  out(line: string): void
 }
 
 /** Colour level from NO_COLOR / FORCE_COLOR and whether stdout is a terminal. */
@@ -57,10 +68,11 @@ export function createUi(options: { json: boolean; env?: NodeJS.ProcessEnv; stdo
     const body = text.replace(/^\n+/, '')
     return text.slice(0, text.length - body.length) + render(body, chalk)
   }
+  const out = (text = ''): void => write(stdout, line(text, outColor))
   return {
     json,
     color: palette,
-    out: (text = '') => write(stdout, line(text, outColor)),
+    out,
     note: (text) => write(stderr, line(palette.dim(text), errColor)),
     warn: (text) => write(stderr, line(palette.yellow(`Warning: ${text}`), errColor)),
     table(rows, columns) {
@@ -84,12 +96,25 @@ export function createUi(options: { json: boolean; env?: NodeJS.ProcessEnv; stdo
       )
     },
     async spin(text, work) {
-      if (json || !stderr.isTTY) return work()
+      if (json || !stderr.isTTY) return work({ update: () => undefined, out })
       const { default: ora } = await import('ora')
       const spinner = ora({ text: render(text, errColor), stream: stderr, color: 'cyan' }).start()
+      let wroteLines = false
+      const handle: Spinner = {
+        update: (next) => {
+          spinner.text = render(next, errColor)
+        },
+        out: (text) => {
+          spinner.clear()
+          out(text)
+          spinner.render()
+          wroteLines = true
+        },
+      }
       try {
-        const result = await work()
-        spinner.succeed()
+        const result = await work(handle)
+        if (wroteLines) spinner.stop()
+        else spinner.succeed()
         return result
       } catch (err) {
         spinner.fail()

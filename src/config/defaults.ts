@@ -71,6 +71,6 @@ export const CUSTOM_ENVIRONMENT_DEFAULTS: RawEnvironment = {
 
 /** Workspace-level defaults. */
 export const WORKSPACE_DEFAULTS = {
-  migrations: { directory: 'migrations', tableName: 'knex_migrations', extension: 'ts' },
+  migrations: { directory: 'migrations', tableName: 'knex_migrations', extension: 'ts', transaction: 'each' },
   seeds: { directory: 'seeds' },
 } as const satisfies RawConfig

@@ -118,9 +118,17 @@ export const configSchema = z
             'MySQL/MariaDB or PostgreSQL: the URL (${VARS} allowed) of a database of its own where `migrate latest --dry-run` runs the batch; emptied before each use. Unset: a temporary one is created and dropped, when the user may create databases. See docs/migrations.md, "Dry run"',
           )
           .optional(),
+        transaction: z
+          .enum(['each', 'batch'])
+          .describe(
+            '`each` (default): every migration commits on its own, so a failure keeps those before it. `batch`: `migrate latest` and `rollback` run in one transaction (SQLite, PostgreSQL; refused on MySQL/MariaDB), as the knex CLI does; `--atomic` / `--no-atomic` choose per run. See docs/migrations.md',
+          )
+          .optional(),
       })
       .strict()
-      .describe("The app's migrations: folder, knex tracking table, file type of `gantry migrate make`, shadow database of the dry run")
+      .describe(
+        "The app's migrations: folder, knex tracking table, file type of `gantry migrate make`, transaction per migration or per run, shadow database of the dry run",
+      )
       .optional(),
     knex: z
       .string()

@@ -20,6 +20,7 @@ export interface Workspace {
     readonly extension: 'ts' | 'js'
     /** The dry run's shadow database URL as written (its `${VARS}` resolve per environment: shadowDatabaseUrl). */
     readonly shadowDatabase: string | undefined
+    readonly transaction: 'each' | 'batch'
   }
   readonly seeds: { readonly directory: string }
   /** The knex setup module the config's `knex` key names: as written, and resolved from the root. */
@@ -53,6 +54,7 @@ export function loadWorkspace(options: { cwd: string; configPath?: string | unde
       tableName: config.migrations?.tableName ?? WORKSPACE_DEFAULTS.migrations.tableName,
       extension: config.migrations?.extension ?? WORKSPACE_DEFAULTS.migrations.extension,
       shadowDatabase: config.migrations?.shadowDatabase,
+      transaction: config.migrations?.transaction ?? WORKSPACE_DEFAULTS.migrations.transaction,
     },
     seeds: { directory: resolve(root, config.seeds?.directory ?? WORKSPACE_DEFAULTS.seeds.directory) },
     knexSetup: config.knex ? { name: config.knex, path: resolve(root, config.knex) } : undefined,

@@ -10,7 +10,9 @@ import type { Database } from '../connect.js'
 import { createRunKnex } from './clients.js'
 import { previewBatch, type PreviewOptions } from './preview.js'
 import { lockHolder, withLock } from './lock.js'
-import { partialError, runStep, type RunContext, type Step } from './runner.js'
+import { runReport, withReport } from './report.js'
+import { loadPlan, refuseBatch, runPlan, type PlannedStep } from './run-plan.js'
+import { partialError, type RunContext, type Step } from './runner.js'
 import { bareName, gantryMigrationsDirectory, listMigrations, type MigrationFile } from './source.js'
 import { deriveEntries, recordedStatements, toInfo, type MigrationEntry, type SetSnapshot } from './status.js'
 import {
@@ -26,7 +28,17 @@ import {
   readApplied,
   readRuns,
 } from './tracking.js'
-import type { LatestResult, LockHolder, MigrationRun, MigrationStatus, ResolveResult, RollbackResult, ValidateResult } from './types.js'
+import type {
+  LockHolder,
+  MigrationProgress,
+  MigrationRun,
+  MigrationStatus,
+  ResolveResult,
+  RollbackResult,
+  TransactionMode,
+  ValidateResult,
+  LatestResult,
+} from './types.js'
 
 export * from './types.js'
 
@@ -43,6 +55,10 @@ export interface MigratorOptions {
   readonly lockTimeoutSeconds?: number | undefined
   /** Told who holds the lock before this run starts waiting for it. */
   readonly onWait?: ((holder: LockHolder | null) => void) | undefined
+  /** Whether latest and rollback commit each migration on its own (default) or the whole run at once. */
+  readonly transaction?: TransactionMode | undefined
+  /** Told as each migration of a latest or rollback run starts and ends. */
+  readonly onProgress?: ((event: MigrationProgress) => void) | undefined
 }
 
 /** Which migrations `rollback` undoes: the last batch (default), the last N, all after NAME, or all. */
@@ -70,6 +86,7 @@ export function createMigrator(options: MigratorOptions): Migrator {
   const actor = options.actor ?? localActor()
   const lockOptions = { timeoutSeconds: options.lockTimeoutSeconds ?? 60, actor, onWait: options.onWait }
   const tableOf = (set: MigrationFile['set']): string => (set === 'gantry' ? GANTRY_TABLE : appTable)
+  const mode = options.transaction ?? 'each'
 
   const snapshot = async (k: Knex): Promise<SetSnapshot[]> => [
     {
@@ -101,6 +118,29 @@ export function createMigrator(options: MigratorOptions): Migrator {
 
   const pendingOf = (entries: readonly MigrationEntry[]) => entries.filter((e) => e.file && (e.state === 'pending' || e.state === 'failed'))
 
+  /** The steps with their migrations loaded, refused before anything runs when the mode cannot hold them. */
+  const plan = async (steps: readonly Step[]): Promise<PlannedStep[]> => {
+    const planned = await loadPlan(steps)
+    refuseBatch(db.dialect, mode, planned)
+    return planned
+  }
+
+  /**
+   * Runs the planned steps in the run's transaction mode. A failure comes back as its error carrying the
+   * run's report; `rerun(kept)` names the command that goes on once `kept` steps stay done.
+   */
+  const execute = async (
+    ctx: RunContext,
+    planned: readonly PlannedStep[],
+    rerun: (kept: number) => string,
+  ): Promise<{ runs: MigrationRun[]; failure?: GantryError }> => {
+    const { runs, failure } = await runPlan(ctx, planned, mode, options.onProgress)
+    if (!failure) return { runs }
+    const last = (await readApplied(ctx.k, failure.step.table)).at(-1)
+    const report = runReport({ mode, runs, failure, last, rerun: rerun(mode === 'each' ? runs.length : 0) })
+    return { runs, failure: withReport(failure.error, report) }
+  }
+
   return {
     async status() {
       const holder = await lockHolder(db)
@@ -115,32 +155,31 @@ export function createMigrator(options: MigratorOptions): Migrator {
         const pending = pendingOf(entries).map((e) => ({ file: e.file!, direction: 'up' as const }))
         return { applied: [], batch: { gantry: null, app: null }, ...(await previewBatch(db, sets, pending, latestOptions.preview)) }
       }
+      refuseBatch(db.dialect, mode)
       if (await knexLocked(db.knex, appTable)) {
         throw new GantryError('MIGRATION_KNEX_LOCKED', `The knex CLI's lock row in ${appTable}_lock is set: a knex migration run holds it, or one was killed.`)
       }
       const outcome = await locked(async (ctx) => {
         const { sets, entries } = await entriesOf(ctx.k, false)
         refuseBlocked(entries)
-        await adopt(ctx, entries)
-        const applied: MigrationRun[] = []
         const batch: LatestResult['batch'] = { gantry: null, app: null }
+        const steps: Step[] = []
         for (const snapshot of sets) {
           const pending = pendingOf(entries).filter((e) => e.set === snapshot.set)
           if (pending.length === 0) continue
           const number = nextBatch(snapshot.applied)
           batch[snapshot.set] = number
-          for (const entry of pending) {
-            const file = entry.file!
-            const writeName = nameToWrite(snapshot.set, file.fileName, file.name, snapshot.applied)
-            const result = await runStep(ctx, { direction: 'up', file, table: snapshot.table, batch: number, writeName })
-            if (!result.ok) return { applied, batch, failure: result.error }
-            applied.push(result.run)
+          for (const { file } of pending) {
+            const writeName = nameToWrite(snapshot.set, file!.fileName, file!.name, snapshot.applied)
+            steps.push({ direction: 'up', file: file!, table: snapshot.table, batch: number, writeName })
           }
         }
-        return { applied, batch, failure: undefined }
+        const planned = await plan(steps)
+        await adopt(ctx, entries)
+        return { batch, ...(await execute(ctx, planned, () => 'gantry migrate latest')) }
       })
       if (outcome.failure) throw outcome.failure
-      return { applied: outcome.applied, batch: outcome.batch }
+      return { applied: outcome.runs, batch: outcome.batch }
     },
 
     async rollback(rollbackOptions = {}) {
@@ -149,18 +188,14 @@ export function createMigrator(options: MigratorOptions): Migrator {
         const steps = planRollback(sets[1]!, entries, rollbackOptions).map((s) => ({ file: s.file, direction: 'down' as const }))
         return { rolledBack: [], ...(await previewBatch(db, sets, steps, rollbackOptions.preview)) }
       }
+      refuseBatch(db.dialect, mode)
       const outcome = await locked(async (ctx) => {
         const { sets, entries } = await entriesOf(ctx.k, false)
-        const rolledBack: MigrationRun[] = []
-        for (const step of planRollback(sets[1]!, entries, rollbackOptions)) {
-          const result = await runStep(ctx, step)
-          if (!result.ok) return { rolledBack, failure: result.error }
-          rolledBack.push(result.run)
-        }
-        return { rolledBack, failure: undefined }
+        const planned = await plan(planRollback(sets[1]!, entries, rollbackOptions))
+        return execute(ctx, planned, (kept) => rerunRollback(rollbackOptions, kept))
       })
       if (outcome.failure) throw outcome.failure
-      return { rolledBack: outcome.rolledBack }
+      return { rolledBack: outcome.runs }
     },
 
     async validate() {
@@ -262,6 +297,14 @@ export function createMigrator(options: MigratorOptions): Migrator {
   }
 }
 
+/** The rollback command that undoes the rest of what `o` asked for, once `kept` of it stay rolled back. */
+function rerunRollback(o: RollbackOptions, kept: number): string {
+  if (o.all) return 'gantry migrate rollback --all'
+  if (o.to !== undefined) return `gantry migrate rollback --to ${o.to}`
+  // The last batch's remaining migrations are still the last batch.
+  return o.step === undefined ? 'gantry migrate rollback' : `gantry migrate rollback --step ${o.step - kept}`
+}
+
 /** latest never runs past a partial migration or over an edited one. */
 function refuseBlocked(entries: readonly MigrationEntry[]): void {
   const partial = entries.find((e) => e.state === 'partial')
@@ -278,10 +321,11 @@ function refuseBlocked(entries: readonly MigrationEntry[]): void {
 /** The migrator of a workspace's database (its migrations folder and tracking table). */
 export function workspaceMigrator(
   db: Database,
-  migrations: { readonly directory: string; readonly tableName: string },
+  migrations: { readonly directory: string; readonly tableName: string; readonly transaction?: TransactionMode | undefined },
   options: Omit<MigratorOptions, 'db' | 'appDirectory' | 'appTable'> = {},
 ): Migrator {
-  return createMigrator({ db, appDirectory: migrations.directory, appTable: migrations.tableName, ...options })
+  const transaction = options.transaction ?? migrations.transaction
+  return createMigrator({ db, appDirectory: migrations.directory, appTable: migrations.tableName, ...options, transaction })
 }
 
 export { makeScript } from './make.js'

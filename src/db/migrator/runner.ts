@@ -2,14 +2,18 @@
  * Runs one migration up or down, per dialect (DESIGN.md): PostgreSQL in its own transaction with its run
  * record; SQLite in a savepoint of the run's transaction, checked with foreign_key_check; MySQL/MariaDB,
  * where DDL commits implicitly, behind a committed 'running' record that lists each statement as it runs.
+ * A PostgreSQL migration that opts out of transactions (knex's `config.transaction = false`, for statements
+ * such as CREATE INDEX CONCURRENTLY) runs the MySQL way, so a failure part way is recorded as partial. On
+ * SQLite the run's write transaction is the migration lock, so such a migration still runs in a savepoint.
+ * In batch mode every migration runs in a savepoint of the batch's one transaction instead.
  */
 import type { Knex } from 'knex'
 import { GantryError } from '../../core/errors.js'
 import type { Database } from '../connect.js'
 import { driverMessage } from '../errors.js'
 import type { RecordingKnex } from './clients.js'
-import { loadMigration, type MigrationFile } from './source.js'
-import { deleteApplied, insertApplied, insertRun, updateRun, type AppliedRow, type RunStatus } from './tracking.js'
+import type { MigrationFile, MigrationModule } from './source.js'
+import { deleteApplied, insertApplied, insertRun, updateRun, type AppliedRow, type NewRun, type RunStatus } from './tracking.js'
 import type { MigrationRun } from './types.js'
 
 /** Everything a step needs: the database, the recording knex, and `k`, the knex for tracking writes. */
@@ -19,6 +23,8 @@ export interface RunContext {
   /** On SQLite the run's transaction; elsewhere the database's own knex. */
   readonly k: Knex
   readonly actor: string
+  /** In batch mode, the batch's transaction: each migration runs in a savepoint of it. */
+  readonly batch?: Knex | undefined
 }
 
 /** One migration to run: up (recorded as `writeName`) or down (removing `row`). */
@@ -26,11 +32,30 @@ export type Step =
   | { readonly direction: 'up'; readonly file: MigrationFile; readonly table: string; readonly batch: number; readonly writeName: string }
   | { readonly direction: 'down'; readonly file: MigrationFile; readonly table: string; readonly batch: number; readonly row: AppliedRow }
 
-/** A step's outcome: its run, or the error that stopped it (the caller decides when to throw). */
-export type StepOutcome = { readonly ok: true; readonly run: MigrationRun } | { readonly ok: false; readonly error: GantryError }
+/** How a step failed: the error, the statement that failed, the statements of it that ran before that one. */
+export interface StepFailure {
+  readonly error: GantryError
+  readonly statement: string | null
+  readonly ran: readonly string[]
+  /** The statements in `ran` stay committed (it ran outside a transaction). */
+  readonly partial: boolean
+  /**
+   * The failed run's record when it is the caller's to write: a transaction's record is written once that
+   * transaction is gone (in batch mode, the batch's), or it would be rolled back with it.
+   */
+  readonly record: NewRun | undefined
+}
 
-/** Runs one step and records it; never throws for a failing migration. */
-export async function runStep(ctx: RunContext, step: Step): Promise<StepOutcome> {
+/** A step's outcome: its run, or how it failed (the caller decides when to throw). */
+export type StepOutcome = { readonly ok: true; readonly run: MigrationRun } | { readonly ok: false; readonly failure: StepFailure }
+
+/** Whether a migration runs outside any transaction here: MySQL/MariaDB always, PostgreSQL when it opts out. */
+export function runsOutsideTransaction(dialect: Database['dialect'], migration: MigrationModule): boolean {
+  return dialect === 'mysql' || (dialect === 'postgres' && !migration.transactional)
+}
+
+/** Runs one loaded step and records it; never throws for a failing migration. */
+export async function runStep(ctx: RunContext, step: Step, migration: MigrationModule): Promise<StepOutcome> {
   const started = performance.now()
   const base = {
     migration_set: step.file.set,
@@ -51,7 +76,6 @@ export async function runStep(ctx: RunContext, step: Step): Promise<StepOutcome>
     if (step.direction === 'up') await insertApplied(k, step.table, step.writeName, step.batch)
     else await deleteApplied(k, step.table, step.row.id)
   }
-  const migration = await loadMigration(step.file)
   const body = async (k: Knex): Promise<void> => {
     const orphansBefore = ctx.db.dialect === 'sqlite' ? await danglingRows(k) : undefined
     ctx.run.recorder.start()
@@ -59,9 +83,14 @@ export async function runStep(ctx: RunContext, step: Step): Promise<StepOutcome>
     ctx.run.recorder.stop()
     if (orphansBefore) await foreignKeyCheck(k, orphansBefore)
   }
+  const outside = runsOutsideTransaction(ctx.db.dialect, migration)
+  const failure = (error: GantryError, partial: boolean, record?: NewRun): StepOutcome => ({
+    ok: false,
+    failure: { error, statement: ctx.run.recorder.failedStatement ?? null, ran: [...ctx.run.recorder.statements], partial, record },
+  })
   try {
-    if (ctx.db.dialect === 'mysql') {
-      const id = await insertRun(ctx.k, 'mysql', { ...base, status: 'running', statements: '[]' })
+    if (outside) {
+      const id = await insertRun(ctx.k, ctx.db.dialect, { ...base, status: 'running', statements: '[]' })
       try {
         ctx.run.recorder.start((statements) => updateRun(ctx.k, id, { statements: JSON.stringify(statements) }))
         await migration[step.direction](ctx.run.knex)
@@ -70,13 +99,14 @@ export async function runStep(ctx: RunContext, step: Step): Promise<StepOutcome>
         ctx.run.recorder.stop()
         const partial = ctx.run.recorder.statements.length > 0
         await updateRun(ctx.k, id, finished(partial ? 'partial' : 'failed', { error: describe(err) }))
-        return { ok: false, error: partial ? partialError(step.file, ctx.run.recorder.statements, err) : failedError(ctx, step, err) }
+        return failure(partial ? partialError(step.file, ctx.run.recorder.statements, err) : failedError(ctx, step, err, outside), partial)
       }
       await track(ctx.k)
       await updateRun(ctx.k, id, finished('done'))
     } else {
-      // PostgreSQL: its own transaction on the recording knex; SQLite: a savepoint of the run's transaction.
-      const runner = ctx.db.dialect === 'postgres' ? ctx.run.knex : ctx.k
+      // PostgreSQL: its own transaction on the recording knex; SQLite: a savepoint of the run's transaction;
+      // batch mode: a savepoint of the batch's transaction.
+      const runner = ctx.batch ?? (ctx.db.dialect === 'postgres' ? ctx.run.knex : ctx.k)
       await runner.transaction(async (trx) => {
         await body(trx)
         await track(trx)
@@ -85,8 +115,8 @@ export async function runStep(ctx: RunContext, step: Step): Promise<StepOutcome>
     }
   } catch (err) {
     ctx.run.recorder.stop()
-    await insertRun(ctx.k, ctx.db.dialect, { ...base, ...finished('failed', { error: describe(err) }) })
-    return { ok: false, error: err instanceof GantryError ? err : failedError(ctx, step, err) }
+    const error = err instanceof GantryError ? err : failedError(ctx, step, err, outside)
+    return failure(error, false, { ...base, ...finished('failed', { error: describe(err) }) })
   }
   return { ok: true, run: { set: step.file.set, name: step.file.name, durationMs: Math.round(performance.now() - started) } }
 }
@@ -119,16 +149,13 @@ function describe(err: unknown): string {
   return err instanceof Error ? driverMessage(err.message) : String(err)
 }
 
-function failedError(ctx: RunContext, step: Step, err: unknown): GantryError {
+function failedError(ctx: RunContext, step: Step, err: unknown, outside: boolean): GantryError {
   const statement = ctx.run.recorder.failedStatement
   const at = statement ? ` at statement: ${statement}` : ''
   const what = step.direction === 'up' ? 'Migration' : 'Rollback of migration'
   return new GantryError('MIGRATION_FAILED', `${what} ${step.file.set}/${step.file.fileName} failed${at}: ${describe(err)}`, {
     cause: err,
-    hint:
-      ctx.db.dialect === 'mysql'
-        ? 'No statement of it ran: fix the migration and run it again.'
-        : 'It was rolled back whole: fix the migration and run it again.',
+    hint: outside ? 'No statement of it ran: fix the migration and run it again.' : 'It was rolled back whole: fix the migration and run it again.',
     details: { set: step.file.set, name: step.file.name, statement: statement ?? null },
   })
 }

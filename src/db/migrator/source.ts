@@ -21,10 +21,12 @@ export interface MigrationFile {
   readonly checksum: string
 }
 
-/** The two functions of a loaded migration. */
+/** The two functions of a loaded migration, and whether it runs inside a transaction. */
 export interface MigrationModule {
   up(knex: Knex): Promise<unknown>
   down(knex: Knex): Promise<unknown>
+  /** False when the file opts out the knex way, `export const config = { transaction: false }`. */
+  readonly transactional: boolean
 }
 
 /** A name with its migration extension taken off, if it has one. */
@@ -79,7 +81,7 @@ export async function importScript(path: string, version?: string): Promise<Reco
   return (await import(url.href)) as Record<string, unknown>
 }
 
-/** Loads a migration's up/down from named exports or a default export. */
+/** Loads a migration's up/down and its knex `config` from named exports or a default export. */
 export async function loadMigration(file: MigrationFile): Promise<MigrationModule> {
   const mod = await importScript(file.path, file.checksum)
   const fallback = (mod.default ?? {}) as Record<string, unknown>
@@ -88,5 +90,6 @@ export async function loadMigration(file: MigrationFile): Promise<MigrationModul
   if (typeof up !== 'function' || typeof down !== 'function') {
     throw new GantryError('MIGRATION_INVALID', `Migration ${file.fileName} does not export functions up and down.`)
   }
-  return { up: up as MigrationModule['up'], down: down as MigrationModule['down'] }
+  const config = (mod.config ?? fallback.config) as { transaction?: unknown } | undefined
+  return { up: up as MigrationModule['up'], down: down as MigrationModule['down'], transactional: config?.transaction !== false }
 }

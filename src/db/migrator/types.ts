@@ -83,6 +83,47 @@ export const rollbackResultSchema = z.object({
   preview: previewModeSchema.optional(),
 })
 
+/**
+ * How a run commits: `each` migration in its own transaction (the default: a failure keeps what ran before
+ * it), or the whole `batch` in one (knex CLI's behaviour on SQLite and PostgreSQL: a failure keeps nothing).
+ */
+export const transactionModeSchema = z.enum(['each', 'batch'])
+
+const migrationRefSchema = z.object({ set: migrationSetSchema, name: z.string() })
+
+/**
+ * What a failed latest or rollback run changed (DESIGN.md: one transaction per migration by default):
+ * the migrations it finished before the failure (`done`), the one that failed (the statement that failed,
+ * the statements of it that ran before that one, and whether those stay committed: `partial`), what stays
+ * committed (`kept`), where the failing set now stands (`at`), in a sentence (`state`), and the next step.
+ */
+export const runReportSchema = z.object({
+  direction: z.enum(['up', 'down']),
+  transaction: transactionModeSchema,
+  done: z.array(migrationRunSchema),
+  failed: migrationRefSchema.extend({
+    statement: z.string().nullable(),
+    ran: z.array(z.string()),
+    partial: z.boolean(),
+  }),
+  kept: z.array(migrationRefSchema),
+  at: migrationRefSchema.nullable(),
+  state: z.string(),
+  next: z.string(),
+})
+
+/** What a run tells its caller as it goes: a migration starts (n of N), or one is done. */
+export type MigrationProgress =
+  | {
+      readonly phase: 'start'
+      readonly direction: 'up' | 'down'
+      readonly set: MigrationSet
+      readonly name: string
+      readonly index: number
+      readonly total: number
+    }
+  | { readonly phase: 'done'; readonly direction: 'up' | 'down'; readonly run: MigrationRun; readonly index: number; readonly total: number }
+
 export const validateResultSchema = z.object({
   ok: z.boolean(),
   modified: z.array(z.string()),
@@ -99,3 +140,5 @@ export type LatestResult = z.infer<typeof latestResultSchema>
 export type RollbackResult = z.infer<typeof rollbackResultSchema>
 export type ValidateResult = z.infer<typeof validateResultSchema>
 export type ResolveResult = z.infer<typeof resolveResultSchema>
+export type TransactionMode = z.infer<typeof transactionModeSchema>
+export type RunReport = z.infer<typeof runReportSchema>

@@ -62,6 +62,14 @@ describe('config: loading the workspace', () => {
     expect(bad.message).to.match(/knex: expected a \.js, \.cjs, \.mjs, \.ts, \.mts or \.cts file\.$/)
   })
 
+  it('commits each migration on its own unless migrations.transaction says "batch"; refuses any other value', () => {
+    expect(load(make({ 'gantry.config.json': {} })).migrations.transaction).to.equal('each')
+    expect(load(make({ 'gantry.config.json': { migrations: { transaction: 'batch' } } })).migrations.transaction).to.equal('batch')
+    const bad = caught(() => load(make({ 'gantry.config.json': { migrations: { transaction: 'all' } } })))
+    expect(bad.code).to.equal('CONFIG_INVALID')
+    expect(bad.message).to.match(/migrations\.transaction/)
+  })
+
   it('reports CONFIG_NOT_FOUND when there is no config, naming --config PATH when given', () => {
     const root = make({ '.keep': '' })
     expect(caught(() => loadWorkspace({ cwd: root, configPath: 'nope.json' })).code).to.equal('CONFIG_NOT_FOUND')
