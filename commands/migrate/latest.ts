@@ -3,6 +3,7 @@ import type { z } from 'zod'
 import { GantryCommand } from '../../src/cli/base-command.js'
 import { sharedFlags } from '../../src/cli/flags.js'
 import { printPreview } from '../../src/cli/migrate-output.js'
+import { noteMigrateTarget } from '../../src/cli/migrate-target.js'
 import { isGantryError } from '../../src/core/errors.js'
 import { describeHolder, latestResultSchema, workspaceMigrator } from '../../src/db/migrator/index.js'
 
@@ -30,6 +31,7 @@ export default class MigrateLatest extends GantryCommand<typeof MigrateLatest> {
 
   async run(): Promise<z.infer<typeof latestResultSchema>> {
     const runtime = await this.runtime()
+    noteMigrateTarget(this.ui, this.envName, runtime)
     const db = await runtime.database()
     const migrator = workspaceMigrator(db, runtime.workspace.migrations, {
       lockTimeoutSeconds: this.flags['lock-timeout'],
