@@ -4,6 +4,7 @@ import { GantryCommand } from '../../src/cli/base-command.js'
 import { atomicMode, sharedFlags } from '../../src/cli/flags.js'
 import { migrateProgress } from '../../src/cli/migrate-progress.js'
 import { printPreview } from '../../src/cli/migrate-output.js'
+import { noteMigrateTarget } from '../../src/cli/migrate-target.js'
 import { shadowDatabaseUrl, type Workspace } from '../../src/config/workspace.js'
 import { isGantryError } from '../../src/core/errors.js'
 import { describeHolder, latestResultSchema, unpreviewedError, workspaceMigrator, type PreviewOptions } from '../../src/db/migrator/index.js'
@@ -35,6 +36,7 @@ export default class MigrateLatest extends GantryCommand<typeof MigrateLatest> {
 
   async run(): Promise<z.infer<typeof latestResultSchema>> {
     const runtime = await this.runtime()
+    noteMigrateTarget(this.ui, this.envName, runtime)
     const db = await runtime.database()
     const progress = migrateProgress(this.ui, { direction: 'up' })
     const migrator = workspaceMigrator(db, runtime.workspace.migrations, {

@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core'
 import type { z } from 'zod'
 import { GantryCommand } from '../../src/cli/base-command.js'
 import { sharedFlags } from '../../src/cli/flags.js'
+import { noteMigrateTarget } from '../../src/cli/migrate-target.js'
 import { confirmDestructive } from '../../src/cli/prompts.js'
 import { resolveResultSchema, workspaceMigrator } from '../../src/db/migrator/index.js'
 
@@ -23,6 +24,9 @@ export default class MigrateResolve extends GantryCommand<typeof MigrateResolve>
 
   async run(): Promise<z.infer<typeof resolveResultSchema>> {
     const runtime = await this.runtime()
+    noteMigrateTarget(this.ui, this.envName, runtime)
+    // Connected before asking: a database that is down fails now, not after the operator confirmed.
+    const db = await runtime.database()
     const outcome = this.flags.applied ? 'applied' : 'rolled-back'
     const action = `Resolving migration ${this.args.name} as ${outcome}`
     await confirmDestructive({
@@ -32,7 +36,7 @@ export default class MigrateResolve extends GantryCommand<typeof MigrateResolve>
       json: this.jsonEnabled(),
       action,
     })
-    const result = await workspaceMigrator(await runtime.database(), runtime.workspace.migrations).resolve(this.args.name, outcome)
+    const result = await workspaceMigrator(db, runtime.workspace.migrations).resolve(this.args.name, outcome)
     this.ui.out(`${this.ui.color.green('✔')} ${result.set}/${result.name} recorded as ${outcome}.`)
     return result
   }

@@ -4,9 +4,11 @@ import { GantryCommand } from '../../src/cli/base-command.js'
 import { atomicMode, sharedFlags } from '../../src/cli/flags.js'
 import { migrateProgress } from '../../src/cli/migrate-progress.js'
 import { printPreview } from '../../src/cli/migrate-output.js'
+import { noteMigrateTarget } from '../../src/cli/migrate-target.js'
 import { confirmDestructive } from '../../src/cli/prompts.js'
 import { shadowDatabaseUrl } from '../../src/config/workspace.js'
 import { describeHolder, rollbackResultSchema, unpreviewedError, workspaceMigrator } from '../../src/db/migrator/index.js'
+import type { Runtime } from '../../src/runtime.js'
 
 export default class MigrateRollback extends GantryCommand<typeof MigrateRollback> {
   static override summary = "Undo the app's last batch of migrations, or the last N, or all after a name."
@@ -31,17 +33,9 @@ export default class MigrateRollback extends GantryCommand<typeof MigrateRollbac
 
   async run(): Promise<z.infer<typeof rollbackResultSchema>> {
     const runtime = await this.runtime()
+    noteMigrateTarget(this.ui, this.envName, runtime)
     const dryRun = this.flags['dry-run']
-    if (!dryRun) {
-      const action = 'Rolling back migrations'
-      await confirmDestructive({
-        environment: this.envName,
-        isProtected: runtime.environment.protected,
-        force: this.flags.force,
-        json: this.jsonEnabled(),
-        action,
-      })
-    }
+    if (!dryRun && !(await this.confirmRollback(runtime))) return { rolledBack: [] }
     const db = await runtime.database()
     const progress = migrateProgress(this.ui, { direction: 'down' })
     const migrator = workspaceMigrator(db, runtime.workspace.migrations, {
@@ -59,5 +53,30 @@ export default class MigrateRollback extends GantryCommand<typeof MigrateRollbac
     const unpreviewed = unpreviewedError(result)
     if (unpreviewed) throw unpreviewed
     return result
+  }
+
+  /**
+   * In a protected environment without --force: connects, lists what the rollback would undo, then asks
+   * (a database that is down fails before the question, and the operator sees what they confirm). False
+   * when there is nothing to undo: nothing to ask either.
+   */
+  private async confirmRollback(runtime: Runtime): Promise<boolean> {
+    if (!runtime.environment.protected || this.flags.force) return true
+    const { step, to, all } = this.flags
+    const plan = await workspaceMigrator(await runtime.database(), runtime.workspace.migrations).planRollback({ step, to, all })
+    if (plan.length === 0) {
+      this.ui.out('Nothing to roll back.')
+      return false
+    }
+    this.ui.out('To undo, in this order:')
+    for (const m of plan) this.ui.out(`  ${m.set}/${m.name} ${this.ui.color.dim(`(batch ${m.batch})`)}`)
+    await confirmDestructive({
+      environment: this.envName,
+      isProtected: true,
+      force: false,
+      json: this.jsonEnabled(),
+      action: `Rolling back ${plan.length} migration${plan.length === 1 ? '' : 's'}`,
+    })
+    return true
   }
 }

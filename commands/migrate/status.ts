@@ -1,6 +1,8 @@
 import { Flags } from '@oclif/core'
 import type { z } from 'zod'
 import { GantryCommand } from '../../src/cli/base-command.js'
+import { statusSummary } from '../../src/cli/migrate-output.js'
+import { noteMigrateTarget } from '../../src/cli/migrate-target.js'
 import { GantryError } from '../../src/core/errors.js'
 import { describeHolder, migrationStatusSchema, workspaceMigrator } from '../../src/db/migrator/index.js'
 
@@ -16,6 +18,7 @@ export default class MigrateStatus extends GantryCommand<typeof MigrateStatus> {
 
   async run(): Promise<z.infer<typeof migrationStatusSchema>> {
     const runtime = await this.runtime()
+    noteMigrateTarget(this.ui, this.envName, runtime)
     const db = await runtime.database()
     const status = await workspaceMigrator(db, runtime.workspace.migrations).status()
     const { color } = this.ui
@@ -35,7 +38,7 @@ export default class MigrateStatus extends GantryCommand<typeof MigrateStatus> {
       for (const s of m.statements ?? []) this.ui.out(`  ${s}`)
     }
     this.ui.out(`\nLock: ${status.lock ? `held by ${describeHolder(status.lock)}` : 'free'}`)
-    this.ui.out(`${status.pending} pending.`)
+    this.ui.out(statusSummary(status.counts))
     if (this.flags['fail-on-pending'] && status.pending > 0) {
       throw new GantryError('MIGRATION_PENDING', `${status.pending} migration(s) pending.`, { details: { pending: status.pending } })
     }

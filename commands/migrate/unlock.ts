@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { GantryCommand } from '../../src/cli/base-command.js'
+import { noteMigrateTarget } from '../../src/cli/migrate-target.js'
 import { workspaceMigrator } from '../../src/db/migrator/index.js'
 
 const resultSchema = z.object({ cleared: z.boolean() })
@@ -13,6 +14,7 @@ export default class MigrateUnlock extends GantryCommand<typeof MigrateUnlock> {
 
   async run(): Promise<z.infer<typeof resultSchema>> {
     const runtime = await this.runtime()
+    noteMigrateTarget(this.ui, this.envName, runtime)
     const result = await workspaceMigrator(await runtime.database(), runtime.workspace.migrations).unlockKnex()
     this.ui.out(result.cleared ? 'Cleared the knex lock row.' : 'The knex lock row was not set; nothing to do.')
     return result

@@ -1,5 +1,6 @@
 import type { z } from 'zod'
 import { GantryCommand } from '../../src/cli/base-command.js'
+import { noteMigrateTarget } from '../../src/cli/migrate-target.js'
 import { GantryError } from '../../src/core/errors.js'
 import { validateResultSchema, workspaceMigrator } from '../../src/db/migrator/index.js'
 
@@ -11,6 +12,7 @@ export default class MigrateValidate extends GantryCommand<typeof MigrateValidat
 
   async run(): Promise<z.infer<typeof validateResultSchema>> {
     const runtime = await this.runtime()
+    noteMigrateTarget(this.ui, this.envName, runtime)
     const result = await workspaceMigrator(await runtime.database(), runtime.workspace.migrations).validate()
     for (const name of result.missing) this.ui.warn(`${name} is applied but its file is missing.`)
     if (!result.ok) {

@@ -1,4 +1,4 @@
-import type { MigrationPreview, PreviewMode } from '../db/migrator/types.js'
+import type { MigrationPreview, MigrationState, PreviewMode } from '../db/migrator/types.js'
 import type { Ui } from './ui.js'
 
 /** Where the preview ran, as the first line of the printed SQL. */
@@ -32,4 +32,16 @@ export function printPreview(ui: Ui, result: { readonly dryRun?: readonly Migrat
     if (p.error !== undefined) ui.out(ui.color.red(`-- could not be previewed: ${p.error}`))
     else if (p.statements.length === 0) ui.out('-- (no statements)')
   }
+}
+
+/** States in the order a summary names them: what needs attention first, applied last. */
+const SUMMARY_ORDER = ['pending', 'failed', 'partial', 'modified', 'missing', 'applied'] as const satisfies readonly MigrationState[]
+
+/**
+ * `28 pending, 1 failed, 1 modified, 20 applied.`: pending always (the count a reader looks for), every other
+ * state when there is one.
+ */
+export function statusSummary(counts: Readonly<Record<MigrationState, number>>): string {
+  const parts = SUMMARY_ORDER.filter((state) => state === 'pending' || counts[state] > 0).map((state) => `${counts[state]} ${state}`)
+  return `${parts.join(', ')}.`
 }

@@ -14,7 +14,7 @@ import { runReport, withReport } from './report.js'
 import { loadPlan, refuseBatch, runPlan, type PlannedStep } from './run-plan.js'
 import { partialError, type RunContext, type Step } from './runner.js'
 import { bareName, gantryMigrationsDirectory, listMigrations, type MigrationFile } from './source.js'
-import { deriveEntries, recordedStatements, toInfo, type MigrationEntry, type SetSnapshot } from './status.js'
+import { countStates, deriveEntries, recordedStatements, toInfo, type MigrationEntry, type SetSnapshot } from './status.js'
 import {
   GANTRY_TABLE,
   clearKnexLock,
@@ -32,6 +32,7 @@ import type {
   LockHolder,
   MigrationProgress,
   MigrationRun,
+  MigrationSet,
   MigrationStatus,
   ResolveResult,
   RollbackResult,
@@ -70,10 +71,19 @@ export interface RollbackOptions {
   readonly preview?: PreviewOptions | undefined
 }
 
+/** One migration a rollback would undo, and the batch it was applied in. */
+export interface PlannedRollback {
+  readonly set: MigrationSet
+  readonly name: string
+  readonly batch: number
+}
+
 export interface Migrator {
   status(): Promise<MigrationStatus>
   latest(options?: { dryRun?: boolean | undefined; preview?: PreviewOptions | undefined }): Promise<LatestResult>
   rollback(options?: RollbackOptions): Promise<RollbackResult>
+  /** What `rollback` with these options would undo, in undo order; reads only (a protected environment lists it before asking). */
+  planRollback(options?: RollbackOptions): Promise<PlannedRollback[]>
   validate(): Promise<ValidateResult>
   resolve(name: string, outcome: 'applied' | 'rolled-back'): Promise<ResolveResult>
   /** Clears the knex CLI's `<table>_lock` row; returns whether it was set. */
@@ -145,7 +155,8 @@ export function createMigrator(options: MigratorOptions): Migrator {
     async status() {
       const holder = await lockHolder(db)
       const { entries } = await entriesOf(db.knex, holder !== null)
-      return { dialect: db.dialect, tableName: appTable, migrations: entries.map(toInfo), pending: pendingOf(entries).length, lock: holder }
+      const migrations = entries.map(toInfo)
+      return { dialect: db.dialect, tableName: appTable, migrations, pending: pendingOf(entries).length, counts: countStates(migrations), lock: holder }
     },
 
     async latest(latestOptions = {}) {
@@ -196,6 +207,11 @@ export function createMigrator(options: MigratorOptions): Migrator {
       })
       if (outcome.failure) throw outcome.failure
       return { rolledBack: outcome.runs }
+    },
+
+    async planRollback(rollbackOptions = {}) {
+      const { sets, entries } = await entriesOf(db.knex, false)
+      return planRollback(sets[1]!, entries, rollbackOptions).map((s) => ({ set: s.file.set, name: s.file.name, batch: s.batch }))
     },
 
     async validate() {

@@ -1,7 +1,7 @@
 import type { MigrationFile } from './source.js'
 import { bareName } from './source.js'
 import { isoTime, type AppliedRow, type RunRow } from './tracking.js'
-import type { MigrationInfo, MigrationSet, MigrationState } from './types.js'
+import { migrationStateSchema, type MigrationInfo, type MigrationSet, type MigrationState } from './types.js'
 
 /** What one set looks like on disk and in its tracking table. */
 export interface SetSnapshot {
@@ -91,4 +91,11 @@ export function toInfo(entry: MigrationEntry): MigrationInfo {
     if (entry.latest?.error) info.error = entry.latest.error
   }
   return info
+}
+
+/** How many migrations are in each state, every state named (zeros included). */
+export function countStates(migrations: readonly MigrationInfo[]): Record<MigrationState, number> {
+  const counts = Object.fromEntries(migrationStateSchema.options.map((state) => [state, 0])) as Record<MigrationState, number>
+  for (const m of migrations) counts[m.state] += 1
+  return counts
 }

@@ -31,7 +31,10 @@ export const migrationStatusSchema = z.object({
   dialect: z.enum(['sqlite', 'mysql', 'postgres']),
   tableName: z.string(),
   migrations: z.array(migrationInfoSchema),
+  /** What `migrate latest` would run: the pending and the failed migrations. */
   pending: z.number().int(),
+  /** How many migrations are in each state (every state, zeros included). */
+  counts: z.record(migrationStateSchema, z.number().int()),
   lock: lockHolderSchema.nullable(),
 })
 
