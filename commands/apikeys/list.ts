@@ -28,6 +28,7 @@ export default class ApikeysList extends AdminCommand<typeof ApikeysList> {
         ['expiresAt', 'EXPIRES'],
         ['lastUsedAt', 'LAST USED'],
       ],
+      { empty: owner !== undefined || cursor !== undefined ? 'No API keys match.' : 'No API keys yet: make one with `gantry apikeys create`.' },
     )
     if (page.nextCursor) this.ui.note(`More: --cursor ${page.nextCursor}`)
     return page
