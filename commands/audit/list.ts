@@ -36,7 +36,7 @@ export default class AuditList extends AdminCommand<typeof AuditList> {
       ],
       { empty: 'No audit entries match.' },
     )
-    if (page.nextCursor) this.ui.note(`More: --cursor ${page.nextCursor}`)
+    this.nextPageHint(page.nextCursor)
     return page
   }
 }

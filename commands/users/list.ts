@@ -37,7 +37,7 @@ export default class UsersList extends AdminCommand<typeof UsersList> {
       ],
       { empty: filtered ? 'No users match.' : 'No users yet: add one with `gantry users create`.' },
     )
-    if (page.nextCursor) this.ui.note(`More: --cursor ${page.nextCursor}`)
+    this.nextPageHint(page.nextCursor)
     return page
   }
 }

@@ -95,4 +95,21 @@ describe('e2e: what a terminal shows is what happened', function () {
     expect(users.code, users.text).to.equal(0)
     expect(users.text.trim()).to.equal('No users match.')
   })
+
+  it('users list at a terminal: the next-page hint is a complete command that shows the next page', async () => {
+    for (const email of ['a@example.com', 'b@example.com', 'c@example.com', 'admin@example.com']) {
+      const role = email.startsWith('admin') ? 'admin' : 'viewer'
+      const made = await gantry(['users', 'create', '--email', email, '--role', role, '--generate-password'])
+      expect(made.code, made.stderr).to.equal(0)
+    }
+    const first = await onPty(['users', 'list', '--role', 'viewer', '--limit', '2'])
+    expect(first.code, first.text).to.equal(0)
+    const hint = first.text.match(/^Next page: (gantry users list .*)$/m)?.[1]
+    expect(hint).to.match(/^gantry users list --role viewer --limit 2 --cursor \S+$/)
+    // Run exactly what it says (its words after `gantry`): the last viewer, no admin, no further hint.
+    const next = await onPty(hint!.split(' ').slice(1))
+    expect(next.code, next.text).to.equal(0)
+    expect(next.text).to.include('c@example.com').and.not.include('a@example.com').and.not.include('admin@example.com')
+    expect(next.text).not.to.include('Next page')
+  })
 })
