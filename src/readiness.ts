@@ -1,18 +1,20 @@
 import { z } from 'zod'
 import type { Environment } from './config/schema.js'
 import { GantryError, isGantryError } from './core/errors.js'
+import { secretBytes } from './core/sessions/token-keys.js'
 import { ping } from './db/connect.js'
 import { createMigrator } from './db/migrator/index.js'
 import { redact } from './db/url.js'
 import type { Runtime } from './runtime.js'
 
 /**
- * Whether an environment is ready, check by check: the config resolves, the database answers, Redis
- * answers (or the in-memory store is used), no migration is pending, edited or partial. `env check` shows
- * it; the server's readiness endpoint is meant to share these rules.
+ * Whether an environment is ready, check by check: the config resolves, the token secret is set, the
+ * database answers, Redis answers (or the in-memory store is used), no migration is pending, edited or
+ * partial. `env check` shows it; the server's readiness endpoint shares the migration rule (migrationCheck),
+ * and the server refuses to start without the secret (compose.ts), so both doors agree on what ready means.
  */
 export const checkSchema = z.object({
-  name: z.enum(['config', 'database', 'redis', 'migrations']),
+  name: z.enum(['config', 'auth', 'database', 'redis', 'migrations']),
   status: z.enum(['ok', 'warn', 'fail', 'skipped']),
   latencyMs: z.number().nullable(),
   message: z.string(),
@@ -30,25 +32,28 @@ export interface ReadinessInputs {
   readonly configPath: string
   resolve(): Environment
   runtime(): Promise<Runtime>
-  /** Wraps each check (a spinner on a terminal). */
-  step?<T>(label: string, work: () => Promise<T>): Promise<T>
+  /** Wraps each check (a spinner on a terminal, ending with the outcome's mark). */
+  step?(label: string, work: () => Promise<Outcome>): Promise<Outcome>
 }
 
 /** Runs the checks in order; a check that cannot run because an earlier one failed is `skipped`. */
 export async function checkReadiness(inputs: ReadinessInputs): Promise<Readiness> {
   const checks: Check[] = []
-  const wrap = inputs.step ?? (<T>(_label: string, work: () => Promise<T>) => work())
+  const wrap = inputs.step ?? ((_label: string, work: () => Promise<Outcome>) => work())
   const run = async (name: Check['name'], label: string, work: () => Promise<Outcome>): Promise<boolean> => {
     const outcome = await wrap(label, () => work().catch(failure))
     checks.push({ name, status: outcome.status, latencyMs: outcome.latencyMs ?? null, message: outcome.message })
     return outcome.status !== 'fail'
   }
 
+  let environment: Environment | undefined
   const configOk = await run('config', 'Checking the config', async () => {
-    inputs.resolve()
+    environment = inputs.resolve()
     return { status: 'ok', message: `${inputs.configPath} is valid; ${inputs.name} resolves.` }
   })
-  if (configOk) {
+  if (configOk && environment) {
+    const resolved = environment
+    await run('auth', 'Checking the token secret', async () => authCheck(resolved))
     const runtime = await inputs.runtime()
     const dbOk = await run('database', 'Checking the database', async () => {
       const db = await runtime.database()
@@ -60,9 +65,9 @@ export async function checkReadiness(inputs: ReadinessInputs): Promise<Readiness
         ? { status: 'ok', message: 'memory: no Redis configured, the in-memory store is used.' }
         : { status: 'ok', latencyMs, message: `${redact(runtime.environment.redis ?? '')} answers.` }
     })
-    if (dbOk) await run('migrations', 'Checking migrations', () => migrationCheck(runtime, 'warn'))
+    if (dbOk) await run('migrations', 'Checking migrations', () => migrationCheck(runtime))
   }
-  for (const name of ['database', 'redis', 'migrations'] as const) {
+  for (const name of ['auth', 'database', 'redis', 'migrations'] as const) {
     if (!checks.some((c) => c.name === name)) checks.push({ name, status: 'skipped', latencyMs: null, message: 'not checked: an earlier check failed.' })
   }
   return { environment: inputs.name, ready: !checks.some((c) => c.status === 'fail'), checks }
@@ -76,12 +81,29 @@ export function notReadyError(report: Readiness): GantryError {
 }
 
 /**
- * The migrations check. An edited or partial migration fails; pending ones warn for `env check` (with the
- * command that applies them) and fail for the server, which must not take traffic on an old schema; a
- * lock held by a run in progress warns; migrations applied that this version does not know pass (a newer
- * release ran them).
+ * The token secret: without one (or with one under 32 bytes) no token can be signed or checked and `gantry
+ * serve` does not start. That fails a protected environment (production) and warns elsewhere, where the
+ * CLI's local commands work without it.
  */
-export async function migrationCheck(runtime: Runtime, pending: 'warn' | 'fail'): Promise<Outcome> {
+export function authCheck(environment: Environment): Outcome {
+  const status = environment.protected ? 'fail' : 'warn'
+  if (!environment.auth.secret) return { status, message: 'no token secret: set GANTRY_AUTH_SECRET (at least 32 random bytes).' }
+  try {
+    secretBytes(environment.auth.secret)
+  } catch (err) {
+    if (isGantryError(err)) return { status, message: `${err.message.replace(/\.$/, '')}: set a longer GANTRY_AUTH_SECRET.` }
+    throw err
+  }
+  return { status: 'ok', message: 'the token secret is set.' }
+}
+
+/**
+ * The migrations check, the same for `env check` and the server's readiness: a pending or partial migration
+ * fails (the server must not take traffic on an old schema; the message names the command that applies
+ * them); an edited one or a lock held by a run in progress warns; migrations applied that this version does
+ * not know pass (a newer release ran them).
+ */
+export async function migrationCheck(runtime: Runtime): Promise<Outcome> {
   const started = performance.now()
   const { migrations } = runtime.workspace
   const status = await createMigrator({ db: await runtime.database(), appDirectory: migrations.directory, appTable: migrations.tableName }).status()
@@ -92,7 +114,7 @@ export async function migrationCheck(runtime: Runtime, pending: 'warn' | 'fail')
   const partial = list('partial')
   if (partial.length > 0) return { status: 'fail', latencyMs, message: `${partial.join(', ')}; see \`gantry migrate status\`.` }
   if (status.pending > 0) {
-    return { status: pending, latencyMs, message: `${status.pending} pending migration${status.pending === 1 ? '' : 's'}: run \`gantry migrate latest\`.` }
+    return { status: 'fail', latencyMs, message: `${status.pending} pending migration${status.pending === 1 ? '' : 's'}: run \`gantry migrate latest\`.` }
   }
   const modified = list('modified')
   if (modified.length > 0) return { status: 'warn', latencyMs, message: `${modified.join(', ')}; see \`gantry migrate status\`.` }

@@ -28,8 +28,9 @@ export default class ApikeysList extends AdminCommand<typeof ApikeysList> {
         ['expiresAt', 'EXPIRES'],
         ['lastUsedAt', 'LAST USED'],
       ],
+      { empty: owner !== undefined || cursor !== undefined ? 'No API keys match.' : 'No API keys yet: make one with `gantry apikeys create`.' },
     )
-    if (page.nextCursor) this.ui.note(`More: --cursor ${page.nextCursor}`)
+    this.nextPageHint(page.nextCursor)
     return page
   }
 }

@@ -34,8 +34,9 @@ export default class AuditList extends AdminCommand<typeof AuditList> {
         ['target', 'TARGET'],
         ['ip', 'IP'],
       ],
+      { empty: 'No audit entries match.' },
     )
-    if (page.nextCursor) this.ui.note(`More: --cursor ${page.nextCursor}`)
+    this.nextPageHint(page.nextCursor)
     return page
   }
 }

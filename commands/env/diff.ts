@@ -30,11 +30,20 @@ export default class EnvDiff extends GantryCommand<typeof EnvDiff> {
     const diff = diffEnvironments(this.workspace(), a, b)
     const same = diff.settings.length === 0 && diff.variables.length === 0
     const show = (value: unknown): string => (value === undefined ? '-' : typeof value === 'string' ? value : JSON.stringify(value))
+    const { yellow, red } = this.ui.color
+    // The difference in words that name the environments; what differs stands out on a colour terminal.
+    const words: Record<string, string> = {
+      'only-in-a': `only in ${a}`,
+      'only-in-b': `only in ${b}`,
+      'missing-in-a': `missing in ${a}`,
+      'missing-in-b': `missing in ${b}`,
+    }
+    const named = (kind: string): string => (kind === 'differs' ? yellow('differs') : red(words[kind] ?? kind))
     if (same) this.ui.out(`${a} and ${b} have the same settings and variables.`)
     if (diff.settings.length > 0) {
       this.ui.out(this.ui.color.bold('Settings'))
       this.ui.table(
-        diff.settings.map((d) => ({ ...d, a: show(d.a), b: show(d.b) })),
+        diff.settings.map((d) => ({ ...d, kind: named(d.kind), a: show(d.a), b: show(d.b) })),
         [
           ['path', 'SETTING'],
           ['kind', 'DIFFERENCE'],
@@ -46,10 +55,16 @@ export default class EnvDiff extends GantryCommand<typeof EnvDiff> {
     if (diff.variables.length > 0) {
       if (diff.settings.length > 0) this.ui.out('')
       this.ui.out(this.ui.color.bold('Variables'))
-      const cell = (s: { source: string; value: string | null }, secret: boolean): string =>
-        s.source === 'unset' ? 'unset' : `${secret ? '***' : s.value === '' ? '""' : s.value} (${s.source})`
+      // Unset (or empty, which counts as unset) reads `(unset)`: a masked `***` would look like a value.
+      const cell = (s: { source: string; value: string | null }, secret: boolean, missing: boolean): string =>
+        missing ? red('(unset)') : `${secret ? '***' : s.value} (${s.source})`
       this.ui.table(
-        diff.variables.map((d) => ({ name: d.name, kind: d.kind, a: cell(d.a, d.secret), b: cell(d.b, d.secret) })),
+        diff.variables.map((d) => ({
+          name: d.name,
+          kind: named(d.kind),
+          a: cell(d.a, d.secret, d.kind === 'missing-in-a'),
+          b: cell(d.b, d.secret, d.kind === 'missing-in-b'),
+        })),
         [
           ['name', 'VARIABLE'],
           ['kind', 'DIFFERENCE'],

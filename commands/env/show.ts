@@ -44,6 +44,7 @@ export default class EnvShow extends GantryCommand<typeof EnvShow> {
         ['source', 'FROM'],
         ['value', 'VALUE'],
       ],
+      { empty: 'No variables: the settings refer to none.' },
     )
     const unset = variables.filter((v) => v.source === 'unset').map((v) => v.name)
     if (unset.length > 0) this.ui.warn(`${name} does not resolve: ${unset.join(', ')} ${unset.length === 1 ? 'is' : 'are'} not set.`)

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { Args, Flags } from '@oclif/core'
 import { AdminCommand } from '../../src/cli/admin-command.js'
+import { formatCount } from '../../src/cli/format.js'
 import { sharedFlags } from '../../src/cli/flags.js'
 import { confirm } from '../../src/cli/prompts.js'
 import { printDiff } from '../../src/cli/ratelimit-output.js'
@@ -41,7 +42,7 @@ export default class RatelimitApply extends AdminCommand<typeof RatelimitApply> 
     const changes = preview.added.length + preview.changed.length + preview.removed.length
     if (this.flags['dry-run'] || changes === 0) return preview
     if (this.flags.prune && preview.removed.length > 0) {
-      await this.confirmDestructive(`Removing ${preview.removed.length} rate-limit rule(s)`)
+      await this.confirmDestructive(`Removing ${formatCount(preview.removed.length)} rate-limit rule(s)`)
     }
     // A change of state: the terminal offers No. Without a terminal the command is the instruction.
     if (!this.flags.yes && !(await confirm(`Apply these ${changes} change(s)?`, { json: this.jsonEnabled(), fallback: true, offered: false }))) {

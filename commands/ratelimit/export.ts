@@ -2,6 +2,7 @@ import { open } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { Args, Flags } from '@oclif/core'
 import { AdminCommand } from '../../src/cli/admin-command.js'
+import { formatCount } from '../../src/cli/format.js'
 import { GantryError } from '../../src/core/errors.js'
 import { exportSchema, type RulesFile } from '../../src/core/ratelimits/ratelimits.schema.js'
 
@@ -32,7 +33,7 @@ export default class RatelimitExport extends AdminCommand<typeof RatelimitExport
     } finally {
       await handle.close()
     }
-    this.ui.out(`Wrote ${rules.rules.length} rule(s) to ${file}.`)
+    this.ui.out(`Wrote ${formatCount(rules.rules.length)} rule(s) to ${file}.`)
     return rules
   }
 }

@@ -4,6 +4,7 @@ import { once } from 'node:events'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { Args, Flags } from '@oclif/core'
+import { formatCount } from '../../src/cli/format.js'
 import { AdminCommand } from '../../src/cli/admin-command.js'
 import { formatFromExtension, openExportFile } from '../../src/cli/user-files.js'
 import { GantryError } from '../../src/core/errors.js'
@@ -68,7 +69,7 @@ export default class UsersExport extends AdminCommand<typeof UsersExport> {
       for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value
     })()
     await pipeline(Readable.from(rest), handle.createWriteStream())
-    this.ui.out(`Exported ${exported} user${exported === 1 ? '' : 's'} to ${file}.`)
+    this.ui.out(`Exported ${formatCount(exported)} user${exported === 1 ? '' : 's'} to ${file}.`)
     return { exported, file }
   }
 }

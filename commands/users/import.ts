@@ -3,6 +3,7 @@ import { createReadStream, statSync, type ReadStream } from 'node:fs'
 import { resolve } from 'node:path'
 import { Args, Flags } from '@oclif/core'
 import { AdminCommand } from '../../src/cli/admin-command.js'
+import { formatCount } from '../../src/cli/format.js'
 import { formatFromExtension } from '../../src/cli/user-files.js'
 import { GantryError } from '../../src/core/errors.js'
 import { importResultSchema, userFileFormatSchema, type ImportResult } from '../../src/core/users/import.js'
@@ -66,7 +67,7 @@ export default class UsersImport extends AdminCommand<typeof UsersImport> {
             unit: 'rows',
             counts: [
               [p.imported, this.flags['dry-run'] ? 'valid' : 'imported'],
-              [p.skipped, 'rejected'],
+              [p.skipped, 'skipped'],
             ],
           }),
       )
@@ -92,12 +93,14 @@ export default class UsersImport extends AdminCommand<typeof UsersImport> {
           ['reason', 'REASON'],
         ],
       )
-      if (skipped > SHOWN) ui.out(`… and ${skipped - SHOWN} more skipped rows (--json lists them all).`)
+      if (skipped > SHOWN) ui.out(`… and ${formatCount(skipped - SHOWN)} more skipped rows (--json lists them all).`)
       ui.out()
     }
-    const rows = `${result.rows} row${result.rows === 1 ? '' : 's'}`
-    if (result.dryRun) ui.out(`Dry run: ${rows} read; ${result.imported} would be imported, ${skipped} skipped. Nothing was written.`)
-    else if (result.atomic && skipped > 0) ui.out(`--atomic: ${rows} read, ${skipped} bad; nothing was imported.`)
-    else ui.out(`Imported ${result.imported} user${result.imported === 1 ? '' : 's'} from ${rows}; ${skipped} skipped.`)
+    // The words of the progress bar: rows, imported (valid on a dry run), skipped.
+    const rows = `${formatCount(result.rows)} row${result.rows === 1 ? '' : 's'}`
+    const [imported, skips] = [formatCount(result.imported), formatCount(skipped)]
+    if (result.dryRun) ui.out(`Dry run: ${rows} read; ${imported} valid, ${skips} skipped. Nothing was written.`)
+    else if (result.atomic && skipped > 0) ui.out(`--atomic: ${rows} read, ${skips} skipped; nothing was imported.`)
+    else ui.out(`Imported ${imported} user${result.imported === 1 ? '' : 's'} from ${rows}; ${skips} skipped.`)
   }
 }

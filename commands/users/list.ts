@@ -23,16 +23,21 @@ export default class UsersList extends AdminCommand<typeof UsersList> {
   async run(): Promise<UserPage> {
     const { role, status, search, limit, cursor } = this.flags
     const page = await this.call('users.list', { role, status, search, limit, cursor })
-    this.ui.table(page.data, [
-      ['id', 'ID'],
-      ['email', 'EMAIL'],
-      ['name', 'NAME'],
-      ['role', 'ROLE'],
-      ['status', 'STATUS'],
-      ['lockedUntil', 'LOCKED UNTIL'],
-      ['lastLoginAt', 'LAST LOGIN'],
-    ])
-    if (page.nextCursor) this.ui.note(`More: --cursor ${page.nextCursor}`)
+    const filtered = role !== undefined || status !== undefined || search !== undefined || cursor !== undefined
+    this.ui.table(
+      page.data,
+      [
+        ['id', 'ID'],
+        ['email', 'EMAIL'],
+        ['name', 'NAME'],
+        ['role', 'ROLE'],
+        ['status', 'STATUS'],
+        ['lockedUntil', 'LOCKED UNTIL'],
+        ['lastLoginAt', 'LAST LOGIN'],
+      ],
+      { empty: filtered ? 'No users match.' : 'No users yet: add one with `gantry users create`.' },
+    )
+    this.nextPageHint(page.nextCursor)
     return page
   }
 }

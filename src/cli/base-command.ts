@@ -5,6 +5,7 @@ import { loadWorkspace, resolveEnvironment, type Workspace } from '../config/wor
 import type { Environment } from '../config/schema.js'
 import { openRuntime, type Runtime } from '../runtime.js'
 import { cancelled, isParseError, renderFailure } from './failure.js'
+import { nextPageCommand } from './hints.js'
 import { createUi, type Ui } from './ui.js'
 import { usageError } from './usage.js'
 
@@ -64,6 +65,11 @@ export abstract class GantryCommand<T extends typeof Command> extends Command {
     })
     this.flags = flags as CommandFlags<T>
     this.args = args as CommandArgs<T>
+  }
+
+  /** Under a page that is not the last, the complete command for the next one (stderr: stdout stays the table). */
+  protected nextPageHint(cursor: string | null | undefined): void {
+    if (cursor) this.ui.note(`Next page: ${nextPageCommand(`${this.config.bin} ${this.id?.replaceAll(':', ' ') ?? ''}`.trim(), this.argv, cursor)}`)
   }
 
   /** The environment the flags select. */

@@ -116,12 +116,16 @@ export function renderHealth(ui: Ui, result: HealthResult): void {
   )
   const verdict = result.ready ? color.green(`ready (${result.status})`) : color.red(`not ready (${result.status})`)
   ui.out(`${result.url}: ${verdict}, Gantry ${result.version}`)
-  ui.table(rows, [
-    ['name', 'CHECK'],
-    ['status', 'STATUS'],
-    ['latency', 'LATENCY'],
-    ['message', 'MESSAGE'],
-  ])
+  ui.table(
+    rows,
+    [
+      ['name', 'CHECK'],
+      ['status', 'STATUS'],
+      ['latency', 'LATENCY'],
+      ['message', 'MESSAGE'],
+    ],
+    { empty: 'No checks reported.' },
+  )
 }
 
 /** A warning when the server's major version differs from the CLI's (their commands and output may differ). */

@@ -34,3 +34,22 @@ const BY_REASON: HintWording = {
 export function cliHint(err: GantryError): string | undefined {
   return wordedHint(err, BY_REASON) ?? err.hint ?? BY_CODE[err.code]
 }
+
+/** A word as a POSIX shell reads it back: bare when it is safe, else in single quotes. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`
+}
+
+/**
+ * The command that shows the next page: the one the user ran (`command` and its `argv`, every filter,
+ * --limit and -e kept) with its --cursor replaced by `cursor`, ready to paste.
+ */
+export function nextPageCommand(command: string, argv: readonly string[], cursor: string): string {
+  const kept: string[] = []
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!
+    if (arg === '--cursor') i++
+    else if (!arg.startsWith('--cursor=')) kept.push(arg)
+  }
+  return [command, ...[...kept, '--cursor', cursor].map(shellWord)].join(' ')
+}

@@ -1,3 +1,5 @@
+import { formatCount as count } from './format.js'
+
 /**
  * A one-line progress bar on a terminal, redrawn in place. Our own rather than a library's: the bar is a
  * pure function of the state and the width (tested as such), and drawing it is a carriage return and an
@@ -12,7 +14,7 @@ export interface BarState {
   /** Items handled so far, counted and timed ("12,345 rows · 8,120 rows/s"). */
   readonly items: number
   readonly unit: string
-  /** Further counts after the rate, e.g. [[12000, 'imported'], [345, 'rejected']]. */
+  /** Further counts after the rate, e.g. [[12000, 'imported'], [345, 'skipped']]. */
   readonly counts: ReadonlyArray<readonly [number, string]>
 }
 
@@ -27,12 +29,10 @@ export interface ProgressBar {
 const MIN_BAR = 10
 const MAX_BAR = 40
 
-const count = (n: number): string => Math.round(n).toLocaleString('en')
-
 /**
  * The bar's line, at most `width - 1` columns (a line that fills the last column wraps on some terminals,
  * and a wrapped line cannot be redrawn in place):
- * `[██████░░░░░░]  42% · 12,345 rows · 8,120 rows/s · 12,000 imported · 345 rejected`.
+ * `[██████░░░░░░]  42% · 12,345 rows · 8,120 rows/s · 12,000 imported · 345 skipped`.
  * When the width is short the rate goes first, then the bar, then the end of the text.
  */
 export function renderBar(state: BarState, elapsedMs: number, width: number): string {

@@ -1,5 +1,6 @@
 /** How the ratelimit commands show rules, diffs and test answers on a terminal (--json prints the result instead). */
 import type { ApplyResult, RateLimitList, RuleView, TestResult } from '../core/ratelimits/ratelimits.schema.js'
+import { formatCount } from './format.js'
 import type { Ui } from './ui.js'
 
 /** `name: 100/1m burst 20 per ip on * /api/* (shadow, fails closed, disabled)`. */
@@ -19,10 +20,10 @@ export function printRules(ui: Ui, list: RateLimitList): void {
       ...r,
       rate: `${r.limit}/${r.window} burst ${r.burst}`,
       mode: r.enabled ? r.mode : `${r.mode} (disabled)`,
-      admitted: String(r.counts.admitted),
-      refused: String(r.counts.refused),
-      shadow: String(r.counts.shadowRefused),
-      errors: String(r.counts.storeErrors),
+      admitted: formatCount(r.counts.admitted),
+      refused: formatCount(r.counts.refused),
+      shadow: formatCount(r.counts.shadowRefused),
+      errors: formatCount(r.counts.storeErrors),
     })),
     [
       ['name', 'NAME'],
@@ -37,6 +38,7 @@ export function printRules(ui: Ui, list: RateLimitList): void {
       ['shadow', 'SHADOW'],
       ['errors', 'ERRORS'],
     ],
+    { empty: 'No rate-limit rules: add one with `gantry ratelimit set`.' },
   )
   if (list.overrides.length === 0) return
   ui.out()
@@ -66,7 +68,7 @@ export function printDiff(ui: Ui, diff: ApplyResult): void {
   ui.out(
     changes === 0
       ? "No changes: the stored rules are the file's."
-      : `${diff.added.length} to add, ${diff.changed.length} to change, ${diff.removed.length} to remove, ${diff.unchanged.length} unchanged.`,
+      : `${formatCount(diff.added.length)} to add, ${formatCount(diff.changed.length)} to change, ${formatCount(diff.removed.length)} to remove, ${formatCount(diff.unchanged.length)} unchanged.`,
   )
 }
 

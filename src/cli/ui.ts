@@ -17,16 +17,21 @@ export interface Ui {
   /** A diagnostic line on stderr (silent under --json). */
   note(line: string): void
   warn(line: string): void
-  /** Columns aligned on their visible width; `columns` names the keys and their headers, in order. */
-  table<T extends object>(rows: readonly T[], columns: ReadonlyArray<readonly [keyof T & string, string]>): void
+  /**
+   * Columns aligned on their visible width; `columns` names the keys and their headers, in order. With no
+   * rows, `empty` is printed alone instead (a header over nothing reads as a broken table).
+   */
+  table<T extends object>(rows: readonly T[], columns: ReadonlyArray<readonly [keyof T & string, string]>, options?: { empty?: string }): void
   /** One object as a FIELD / VALUE table, a row per field in its order (`users show`, `apikeys show`). */
   fields(record: object): void
   /**
-   * Runs `work` under a spinner on a TTY; elsewhere it just runs it. `work` may change the spinner's text
-   * and write lines above it; when it wrote lines, they are the record and the spinner leaves none of its own.
+   * Runs `work` under a spinner when stderr is drawable (isDrawable); elsewhere it just runs it. `work` may
+   * change the spinner's text and write lines above it; when it wrote lines, they are the record and the
+   * spinner leaves none of its own. Otherwise the spinner ends ✔ when `work` resolves and ✖ when it throws,
+   * unless `verdict` reads another mark from the result (a check that resolves with a failure must not end green).
    */
-  spin<R>(text: string, work: (spinner: Spinner) => Promise<R>): Promise<R>
-  /** A progress bar on stderr when it is a terminal (not TERM=dumb); none under --json or on a pipe or file. */
+  spin<R>(text: string, work: (spinner: Spinner) => Promise<R>, verdict?: (result: R) => Verdict): Promise<R>
+  /** A progress bar on stderr when it is drawable (isDrawable); none under --json or on a pipe or file. */
   progress(): ProgressBar | undefined
 }
 
@@ -36,6 +41,18 @@ export interface Spinner {
   update(text: string): void
   /** A line of human output on stdout, written above the spinner (like Ui.out). */
   out(line: string): void
+}
+
+/** How a spinner ends: ✔, ⚠ or ✖. */
+export type Verdict = 'ok' | 'warn' | 'fail'
+
+/**
+ * Whether a spinner or a progress bar can be drawn on `stream`: a terminal, not TERM=dumb, with a width. A
+ * terminal that reports 0 columns (a pty nobody sized) is no terminal to draw on: ora divides by the width
+ * and spins forever there.
+ */
+export function isDrawable(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv): boolean {
+  return Boolean(stream.isTTY) && env.TERM !== 'dumb' && (stream.columns ?? 0) > 0
 }
 
 /** Colour level from NO_COLOR / FORCE_COLOR and whether stdout is a terminal. */
@@ -75,8 +92,12 @@ export function createUi(options: { json: boolean; env?: NodeJS.ProcessEnv; stdo
     out,
     note: (text) => write(stderr, line(palette.dim(text), errColor)),
     warn: (text) => write(stderr, line(palette.yellow(`Warning: ${text}`), errColor)),
-    table(rows, columns) {
+    table(rows, columns, options = {}) {
       if (json) return
+      if (rows.length === 0 && options.empty !== undefined) {
+        write(stdout, line(options.empty, outColor))
+        return
+      }
       // Each cell on its own: a line break in one is escaped, never a row of its own.
       const cells = rows.map((row) => columns.map(([key]) => render(formatCell((row as Record<string, unknown>)[key]), outColor)))
       const headers = columns.map(([, header]) => render(header, outColor))
@@ -95,8 +116,8 @@ export function createUi(options: { json: boolean; env?: NodeJS.ProcessEnv; stdo
         ],
       )
     },
-    async spin(text, work) {
-      if (json || !stderr.isTTY) return work({ update: () => undefined, out })
+    async spin(text, work, verdict) {
+      if (json || !isDrawable(stderr, env)) return work({ update: () => undefined, out })
       const { default: ora } = await import('ora')
       const spinner = ora({ text: render(text, errColor), stream: stderr, color: 'cyan' }).start()
       let wroteLines = false
@@ -113,8 +134,11 @@ export function createUi(options: { json: boolean; env?: NodeJS.ProcessEnv; stdo
       }
       try {
         const result = await work(handle)
+        const mark = verdict?.(result) ?? 'ok'
         if (wroteLines) spinner.stop()
-        else spinner.succeed()
+        else if (mark === 'ok') spinner.succeed()
+        else if (mark === 'warn') spinner.warn()
+        else spinner.fail()
         return result
       } catch (err) {
         spinner.fail()
@@ -122,7 +146,7 @@ export function createUi(options: { json: boolean; env?: NodeJS.ProcessEnv; stdo
       }
     },
     progress() {
-      if (json || !stderr.isTTY || env.TERM === 'dumb') return undefined
+      if (json || !isDrawable(stderr, env)) return undefined
       return createProgressBar(stderr, { style: (text) => render(palette.dim(text), errColor) })
     },
   }

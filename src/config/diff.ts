@@ -17,7 +17,7 @@ export interface VariableDifference {
   readonly name: string
   readonly kind: 'missing-in-a' | 'missing-in-b' | 'differs'
   readonly secret: boolean
-  /** Where each side gets it from (`unset` when missing); values are null when missing or secret. */
+  /** Where each side gets it from (`unset` when missing); values are null when missing (or empty) or secret. */
   readonly a: { readonly source: string; readonly value: string | null }
   readonly b: { readonly source: string; readonly value: string | null }
 }
@@ -76,14 +76,18 @@ function diffVariables(workspace: Workspace, a: string, b: string, rawA: object,
   names.forEach((name, i) => {
     const va = sideA[i]
     const vb = sideB[i]
-    if (!va || !vb || va.value === vb.value) return
-    const shownA = showVariable(va)
-    const secret = shownA.secret
-    const side = (v: LocatedVariable) => ({ source: v.source, value: secret ? null : showVariable(v).value })
-    const kind = va.value === undefined ? 'missing-in-a' : vb.value === undefined ? 'missing-in-b' : 'differs'
+    if (!va || !vb || valueOf(va) === valueOf(vb)) return
+    const secret = showVariable(va).secret
+    const side = (v: LocatedVariable) => ({ source: v.source, value: secret || valueOf(v) === undefined ? null : showVariable(v).value })
+    const kind = valueOf(va) === undefined ? 'missing-in-a' : valueOf(vb) === undefined ? 'missing-in-b' : 'differs'
     out.push({ name, kind, secret, a: side(va), b: side(vb) })
   })
   return out
+}
+
+/** A variable's value; empty counts as unset, as interpolation counts it (`${GANTRY_AUTH_SECRET:-}` sets no secret). */
+function valueOf(v: LocatedVariable): string | undefined {
+  return v.value === '' ? undefined : v.value
 }
 
 function flatten(value: object, prefix = '', out = new Map<string, unknown>()): Map<string, unknown> {

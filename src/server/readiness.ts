@@ -48,7 +48,7 @@ export function createReadinessProbe(options: {
   const migrationState = async (): Promise<Outcome> => {
     const now = clock.now()
     if (migrations && now - migrations.at < MIGRATIONS_CACHE_MS) return migrations.outcome
-    const outcome = await migrationCheck(runtime, 'fail')
+    const outcome = await migrationCheck(runtime)
     migrations = { at: now, outcome }
     return outcome
   }

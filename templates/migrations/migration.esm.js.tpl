@@ -1,12 +1,9 @@
 /** @param {import('knex').Knex} knex */
 export async function up(knex) {
-  await knex.schema.createTable('{{table}}', (t) => {
-    t.increments()
-    t.timestamps(true, true)
-  })
+{{up}}
 }
 
 /** @param {import('knex').Knex} knex */
 export async function down(knex) {
-  await knex.schema.dropTable('{{table}}')
+{{down}}
 }

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect } from 'chai'
 import { parseJson, runGantry, tempDir, type CliResult } from '../helpers/cli.js'
-import { hasScript, onTerminal } from '../helpers/on-terminal.js'
+import { hasScript, onTerminal } from '../helpers/pty.js'
 import { pendingUnlessCi } from '../helpers/services.js'
 
 const PASSWORD = 'correct horse battery staple 1'

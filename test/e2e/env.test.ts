@@ -114,17 +114,43 @@ describe('e2e: gantry env', function () {
     expect((await gantry(['env', 'diff', 'staging', 'nope'])).code).to.equal(2)
   })
 
-  it('env check passes on the SQLite workspace (pending migrations at most warn)', async () => {
+  it('env check fails on pending migrations (exit 3, as the server’s readiness does) and passes once they ran', async () => {
+    const pending = await gantry(['env', 'check', '--json'])
+    expect(pending.code, pending.stderr).to.equal(3)
+    const failed = parseJson<{ error: { code: string; details: { checks: Check[] } } }>(pending).error
+    expect(failed.code).to.equal('NOT_READY')
+    expect(failed.details.checks.find((c) => c.name === 'migrations')).to.deep.include({ status: 'fail' })
+    expect(failed.details.checks.find((c) => c.name === 'migrations')?.message).to.match(/pending migrations?: run `gantry migrate latest`/)
+    const migrated = await gantry(['migrate', 'latest'])
+    expect(migrated.code, migrated.stderr).to.equal(0)
     const result = await gantry(['env', 'check', '--json'])
     expect(result.code, result.stderr).to.equal(0)
     const body = parseJson<{ ready: boolean; checks: Check[] }>(result)
     expect(body.ready).to.equal(true)
-    expect(body.checks.map((c) => c.name)).to.deep.equal(['config', 'database', 'redis', 'migrations'])
+    expect(body.checks.map((c) => c.name)).to.deep.equal(['config', 'auth', 'database', 'redis', 'migrations'])
+    expect(body.checks.find((c) => c.name === 'auth')).to.deep.include({ status: 'ok' })
     expect(body.checks.find((c) => c.name === 'database')?.latencyMs).to.be.a('number')
     // libsql unless the run names another (docs/sqlite-driver.md): the check says which driver answered.
     expect(body.checks.find((c) => c.name === 'database')?.message).to.include(`(driver ${process.env.GANTRY_SQLITE_DRIVER ?? 'libsql'})`)
     expect(body.checks.find((c) => c.name === 'redis')?.message).to.match(/^memory/)
-    expect(body.checks.every((c) => c.status === 'ok' || c.status === 'warn')).to.equal(true)
+    expect(body.checks.every((c) => c.status === 'ok')).to.equal(true)
+  })
+
+  it('env check: a missing or short token secret fails a protected environment (exit 3) and warns elsewhere (exit 0)', async () => {
+    // Production on the database the test above migrated, with no secret anywhere.
+    writeFileSync(join(dir, '.env.production'), `DATABASE_URL=sqlite:${join(dir, '.gantry', 'development.sqlite3')}\n`)
+    const missing = await gantry(['env', 'check', '-e', 'production', '--json'])
+    expect(missing.code, missing.stderr).to.equal(3)
+    const auth = parseJson<{ error: { details: { checks: Check[] } } }>(missing).error.details.checks.find((c) => c.name === 'auth')
+    expect(auth).to.deep.include({ status: 'fail' })
+    expect(auth?.message).to.include('GANTRY_AUTH_SECRET')
+    const short = await gantry(['env', 'check', '-e', 'production', '--json'], { GANTRY_AUTH_SECRET: 'short' })
+    expect(short.code).to.equal(3)
+    const strong = await gantry(['env', 'check', '-e', 'production', '--json'], { GANTRY_AUTH_SECRET: 'x'.repeat(32) })
+    expect(strong.code, strong.stdout).to.equal(0)
+    const weakDev = await gantry(['env', 'check', '--json'], { GANTRY_AUTH_SECRET: 'short' })
+    expect(weakDev.code, weakDev.stderr).to.equal(0)
+    expect(parseJson<{ checks: Check[] }>(weakDev).checks.find((c) => c.name === 'auth')).to.deep.include({ status: 'warn' })
   })
 
   it('env check fails the database check, naming the choices, when GANTRY_SQLITE_DRIVER names no driver', async () => {

@@ -3,7 +3,7 @@ import { rmSync } from 'node:fs'
 import { createServer, type AddressInfo, type Socket } from 'node:net'
 import { expect } from 'chai'
 import { parseJson, runGantry, spawnGantry, tempDir } from '../helpers/cli.js'
-import { hasScript, onTerminal } from '../helpers/on-terminal.js'
+import { hasScript, onTerminal } from '../helpers/pty.js'
 import { pendingUnlessCi } from '../helpers/services.js'
 
 /** Resolves with the exit code once the child has ended. */

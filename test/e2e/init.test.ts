@@ -4,7 +4,7 @@ import { expect } from 'chai'
 import { parse as parseYaml } from 'yaml'
 import { loadWorkspace, resolveEnvironment } from '../../src/config/workspace.js'
 import { PACKAGE_ROOT, parseJson, runGantry, tempDir } from '../helpers/cli.js'
-import { hasScript, onTerminal } from '../helpers/on-terminal.js'
+import { hasScript, onTerminal } from '../helpers/pty.js'
 import { pendingUnlessCi } from '../helpers/services.js'
 
 interface InitResult {

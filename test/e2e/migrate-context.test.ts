@@ -1,10 +1,10 @@
-import { execFileSync, spawn } from 'node:child_process'
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect } from 'chai'
-import { BIN, cliEnv, parseJson, type CliResult } from '../helpers/cli.js'
+import { parseJson, type CliResult } from '../helpers/cli.js'
 import { GANTRY_MIGRATIONS } from '../helpers/gantry-migrations.js'
 import { migrateWorkspace, type MigrateWorkspace } from '../helpers/migrate-workspace.js'
+import { hasScript, onTerminal } from '../helpers/pty.js'
 import { createTestDatabase, pendingUnlessCi, requireDialect, type TestDatabase } from '../helpers/services.js'
 
 /** App migration `name`: creates table `t_NAME`, drops it on the way down. */
@@ -18,47 +18,6 @@ const SEED = `export async function seed(knex) { await knex('t_001_a').insert({}
 
 /** The first line a run writes on stderr. */
 const firstErrLine = (result: CliResult): string => result.stderr.split('\n')[0] ?? ''
-
-/** Whether util-linux `script` is there, to run the CLI on a pseudo-terminal. */
-function hasScript(): boolean {
-  try {
-    execFileSync('script', ['--version'], { stdio: 'ignore' })
-    return true
-  } catch {
-    return false
-  }
-}
-
-/**
- * Runs `gantry ARGS` on a pseudo-terminal (`script`), types `answer` and Enter once `prompt` shows, and
- * returns everything the terminal showed.
- */
-function onTerminal(cwd: string, args: readonly string[], prompt: string, answer: string): Promise<string> {
-  // A pty made without a terminal behind it has no size; 0 columns would break the spinner's redraw.
-  const command = `stty cols 120 rows 40; '${process.execPath}' '${BIN}' ${args.join(' ')}`
-  const child = spawn('script', ['-qfec', command, '/dev/null'], {
-    cwd,
-    env: cliEnv({ GANTRY_AUTH_SECRET: 'e2e-secret', TERM: 'xterm-256color', COLUMNS: undefined, LINES: undefined }),
-    stdio: ['pipe', 'pipe', 'pipe'],
-  })
-  let shown = ''
-  let answered = false
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    shown += chunk
-    if (!answered && shown.includes(prompt)) {
-      answered = true
-      child.stdin.write(`${answer}\r`)
-    }
-  })
-  return new Promise((resolve, reject) => {
-    child.once('error', reject)
-    child.once('close', (code) => {
-      child.stdin.end()
-      if (code === 0) resolve(shown)
-      else reject(new Error(`exit ${code}:\n${shown}`))
-    })
-  })
-}
 
 describe('gantry migrate and seed say where they act, and guard a protected environment (built CLI, SQLite)', function () {
   this.timeout(120_000)
@@ -195,13 +154,20 @@ describe('gantry migrate and seed say where they act, and guard a protected envi
     ws.addMigration('002_b', table('002_b'))
     expect((await ws.gantry(['migrate', 'latest'])).code).to.equal(0)
     const prompt = 'Type "production" to confirm:'
-    const shown = await onTerminal(ws.root, ['migrate', 'rollback', '-e', 'production'], prompt, 'production')
+    const run = await onTerminal(['migrate', 'rollback', '-e', 'production'], {
+      cwd: ws.root,
+      env: { GANTRY_AUTH_SECRET: 'e2e-secret' },
+      columns: 120,
+      answers: [[prompt, 'production\r']],
+    })
+    expect(run.code, run.screen).to.equal(0)
+    const shown = run.screen
     const at = (text: string): number => shown.indexOf(text)
     expect(at('production → sqlite:./data.sqlite3')).to.be.at.least(0)
     expect(at('production → sqlite:./data.sqlite3')).to.be.below(at('To undo, in this order:'))
     expect(at('To undo, in this order:')).to.be.below(at('app/002_b'))
     expect(at('app/002_b')).to.be.below(at('app/001_a'))
-    expect(at('app/001_a')).to.be.below(at(`Rolling back 2 migrations in protected environment. ${prompt}`))
+    expect(at('app/001_a')).to.be.below(at(`Rolling back 2 migrations in protected environment "production". ${prompt}`))
     expect(await ws.query((k) => k.schema.hasTable('t_001_a'))).to.equal(false)
   })
 })

@@ -1,22 +1,13 @@
-import { execFile, execFileSync } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect } from 'chai'
 import { BIN, cliEnv, parseJson, runGantry, tempDir, type CliResult } from '../helpers/cli.js'
+import { hasScript } from '../helpers/pty.js'
 import { pendingUnlessCi } from '../helpers/services.js'
 
 /** Whether a text holds what a progress bar draws with: carriage returns, escape sequences. */
 const drawsInPlace = (text: string): boolean => text.includes('\r') || text.includes('\x1b[')
-
-/** Whether util-linux `script` is there, to run the CLI on a pseudo-terminal. */
-function hasScript(): boolean {
-  try {
-    execFileSync('script', ['--version'], { stdio: 'ignore' })
-    return true
-  } catch {
-    return false
-  }
-}
 
 /** A migrated SQLite workspace and a runner of the built CLI in it. */
 async function workspace(): Promise<{ root: string; gantry: (args: readonly string[]) => Promise<CliResult> }> {
@@ -163,11 +154,12 @@ describe('gantry users import / export (built CLI, SQLite)', function () {
     const rows = Array.from({ length: 3000 }, (_, i) => `user${i}@example.com,User ${i},viewer,`)
     writeFileSync(join(root, 'many.csv'), ['email,name,role,password_hash', ...rows].join('\n'))
     // stderr stays on the terminal (what `script` prints); stdout goes to a file.
-    const command = `'${process.execPath}' '${BIN}' users import many.csv > stdout.txt`
+    // A sized terminal: a pty nobody sized has 0 columns, where nothing is drawn (isDrawable).
+    const command = `stty cols 100 rows 40; '${process.execPath}' '${BIN}' users import many.csv > stdout.txt`
     const terminal = await new Promise<string>((resolvePromise, reject) => {
       // The terminal is this test's, not the caller's: under TERM=dumb (or none: `env -i`) the CLI rightly draws
-      // no bar, and COLUMNS or a locale of the caller's would change what it draws.
-      const terminalEnv = { TERM: 'xterm-256color', COLUMNS: undefined, LINES: undefined, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', LANGUAGE: undefined }
+      // no bar, and COLUMNS would change what it draws. A German locale (`3.000` there) must not change the counts.
+      const terminalEnv = { TERM: 'xterm-256color', COLUMNS: undefined, LINES: undefined, LANG: 'de_DE.UTF-8', LC_ALL: 'de_DE.UTF-8', LANGUAGE: undefined }
       const child = execFile(
         'script',
         ['-qfec', command, '/dev/null'],
@@ -177,9 +169,13 @@ describe('gantry users import / export (built CLI, SQLite)', function () {
       child.stdin?.end()
     })
     expect(terminal).to.match(/\r\[[█░]+\] +\d+% · [\d,]+ rows/)
+    // One word for the rows left out, in the bar and in the summary.
+    expect(terminal)
+      .to.match(/ · 0 skipped/)
+      .and.not.to.include('rejected')
     expect(terminal).to.include('\x1b[K')
     expect(terminal, 'the bar erased, the summary in its place').to.include('\r\x1b[K3,000 rows in ')
     expect(terminal).to.match(/3,000 rows in \d+\.\d s \([\d,]+ rows\/s\)\./)
-    expect(readFileSync(join(root, 'stdout.txt'), 'utf8')).to.equal('Imported 3000 users from 3000 rows; 0 skipped.\n')
+    expect(readFileSync(join(root, 'stdout.txt'), 'utf8')).to.equal('Imported 3,000 users from 3,000 rows; 0 skipped.\n')
   })
 })

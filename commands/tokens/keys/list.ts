@@ -10,14 +10,17 @@ export default class TokensKeysList extends AdminCommand<typeof TokensKeysList> 
 
   async run(): Promise<SigningKeyList> {
     const list = await this.call('tokens.keys.list')
-    this.ui.table(list.data, [
-      ['kid', 'KID'],
-      ['state', 'STATE'],
-      ['createdAt', 'CREATED'],
-      ['retiredAt', 'RETIRED'],
-      ['verifiesUntil', 'VERIFIES UNTIL'],
-    ])
-    if (list.data.length === 0) this.ui.note('No key yet: the first token signed makes one, or run `gantry tokens keys rotate`.')
+    this.ui.table(
+      list.data,
+      [
+        ['kid', 'KID'],
+        ['state', 'STATE'],
+        ['createdAt', 'CREATED'],
+        ['retiredAt', 'RETIRED'],
+        ['verifiesUntil', 'VERIFIES UNTIL'],
+      ],
+      { empty: 'No key yet: the first token signed makes one, or run `gantry tokens keys rotate`.' },
+    )
     return list
   }
 }

@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { cliHint } from '../../../src/cli/hints.js'
+import { cliHint, nextPageCommand } from '../../../src/cli/hints.js'
 import { responseError } from '../../../src/client/http-errors.js'
 import { GantryError, inputProblem } from '../../../src/core/errors.js'
 import { toProblem } from '../../../src/server/problem.js'
@@ -47,5 +47,17 @@ describe('hints: one core error, worded by each door', () => {
     expect(cliHint(new GantryError('FILE_EXISTS', 'x exists.'))).to.equal('Pass --force to overwrite it.')
     expect(new GantryError('FILE_EXISTS', 'x exists.').hint).to.equal(undefined)
     expect(toProblem(new GantryError('USER_EXISTS', 'a@x exists.'), 'r-2').input).to.equal(undefined)
+  })
+})
+
+describe('hints: the next page', () => {
+  it('is the command the user ran, every flag kept, its cursor replaced, quoted for the shell', () => {
+    expect(nextPageCommand('gantry users list', ['--role', 'viewer', '--limit', '2'], 'abc')).to.equal('gantry users list --role viewer --limit 2 --cursor abc')
+    expect(nextPageCommand('gantry users list', ['--limit=2', '--cursor', 'old', '-e', 'staging'], 'new')).to.equal(
+      'gantry users list --limit=2 -e staging --cursor new',
+    )
+    expect(nextPageCommand('gantry audit list', ['--cursor=old', '--actor', "local:o'brien@host 1"], 'n')).to.equal(
+      "gantry audit list --actor 'local:o'\\''brien@host 1' --cursor n",
+    )
   })
 })

@@ -1,0 +1,98 @@
+import { execFile, execFileSync, spawn } from 'node:child_process'
+import { stripVTControlCharacters } from 'node:util'
+import { BIN, cliEnv } from './cli.js'
+
+/** What a run on a pseudo-terminal left on the screen: stdout and stderr together, as a user sees them. */
+export interface PtyRun {
+  readonly code: number
+  /** Everything written, escape sequences and carriage returns included. */
+  readonly raw: string
+  /** The same without escape sequences, lines ending in \n. */
+  readonly text: string
+}
+
+/** Whether util-linux `script` is there, to run the CLI on a pseudo-terminal. */
+export function hasScript(): boolean {
+  try {
+    execFileSync('script', ['--version'], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+}
+
+const quote = (word: string): string => `'${word.replaceAll("'", `'\\''`)}'`
+
+/**
+ * Runs `gantry ARGS` on a pseudo-terminal of `columns` x `rows` (util-linux `script`; `stty` sizes it, 0
+ * columns included), to completion, in the test's own terminal (ptyEnv). Output past `maxBytes` fails the
+ * run (a spinner that never stops writes megabytes).
+ */
+export function runOnPty(
+  args: readonly string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv; columns?: number; rows?: number; color?: boolean; maxBytes?: number; timeoutMs?: number },
+): Promise<PtyRun> {
+  return new Promise((resolvePromise, reject) => {
+    const child = execFile(
+      'script',
+      ['-qfec', ptyCommand(args, options), '/dev/null'],
+      { cwd: options.cwd, env: ptyEnv(options), maxBuffer: options.maxBytes ?? 1024 * 1024, timeout: options.timeoutMs ?? 30_000, killSignal: 'SIGKILL' },
+      (error, raw) => {
+        if (error && typeof error.code !== 'number') return reject(error)
+        resolvePromise({ code: error ? (error.code as number) : 0, raw, text: stripVTControlCharacters(raw).replace(/\r\n/g, '\n') })
+      },
+    )
+    child.stdin?.end()
+  })
+}
+
+/** The answers to type, each once the screen shows its question (a text the screen must include). */
+export type Answers = Array<readonly [question: string, typed: string]>
+
+/**
+ * Runs `gantry ARGS` on a pseudo-terminal as runOnPty does, typing each answer once its question is on the
+ * screen, in order; resolves with the exit code, everything shown, and the answers never asked for (an empty
+ * list when every question came).
+ */
+export function onTerminal(
+  args: readonly string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv; columns?: number; rows?: number; answers?: Answers },
+): Promise<{ code: number | null; screen: string; unasked: Answers }> {
+  const answers = [...(options.answers ?? [])]
+  const child = spawn('script', ['-qfec', ptyCommand(args, options), '/dev/null'], { cwd: options.cwd, env: ptyEnv(options), stdio: ['pipe', 'pipe', 'pipe'] })
+  let screen = ''
+  let seen = 0
+  child.stdout.on('data', (chunk: Buffer) => {
+    screen += chunk.toString()
+    const next = answers[0]
+    // Only what appeared since the last answer counts: a question asked again must show again.
+    if (next && screen.indexOf(next[0], seen) !== -1) {
+      answers.shift()
+      seen = screen.length
+      child.stdin.write(next[1])
+    }
+  })
+  return new Promise((done) => child.on('close', (code) => done({ code, screen, unasked: answers })))
+}
+
+/** The shell line `script` runs: size the terminal, then gantry. */
+function ptyCommand(args: readonly string[], size: { columns?: number; rows?: number }): string {
+  return `stty cols ${size.columns ?? 100} rows ${size.rows ?? 40}; exec ${[process.execPath, BIN, ...args].map(quote).join(' ')}`
+}
+
+/**
+ * The terminal is the test's, not the caller's: TERM=xterm-256color, a UTF-8 C locale unless `env` says
+ * otherwise, no COLUMNS/LINES, and no colours unless `color`.
+ */
+function ptyEnv(options: { env?: NodeJS.ProcessEnv; color?: boolean }): NodeJS.ProcessEnv {
+  return cliEnv({
+    TERM: 'xterm-256color',
+    COLUMNS: undefined,
+    LINES: undefined,
+    LANG: 'C.UTF-8',
+    LC_ALL: 'C.UTF-8',
+    LANGUAGE: undefined,
+    ...(options.color ? { NO_COLOR: undefined, FORCE_COLOR: undefined } : {}),
+    ...options.env,
+  })
+}
