@@ -82,11 +82,13 @@ function ptyCommand(args: readonly string[], size: { columns?: number; rows?: nu
 
 /**
  * The terminal is the test's, not the caller's: TERM=xterm-256color, a UTF-8 C locale unless `env` says
- * otherwise, no COLUMNS/LINES, and no colours unless `color`.
+ * otherwise, no COLUMNS/LINES, no colours unless `color`, and no CI (ora draws nothing where CI is set, as
+ * `npm test` under CI=true would have it).
  */
 function ptyEnv(options: { env?: NodeJS.ProcessEnv; color?: boolean }): NodeJS.ProcessEnv {
   return cliEnv({
     TERM: 'xterm-256color',
+    CI: undefined,
     COLUMNS: undefined,
     LINES: undefined,
     LANG: 'C.UTF-8',

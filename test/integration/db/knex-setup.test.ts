@@ -10,6 +10,7 @@ import type { Dialect } from '../../../src/db/url.js'
 import { openRuntime, type Runtime } from '../../../src/runtime.js'
 import { rejection } from '../../helpers/rejection.js'
 import { createTestDatabase, DIALECTS, requireDialect, type TestDatabase } from '../../helpers/services.js'
+import { AFTER_CREATE_MODULE, SESSION_HOOK } from '../../helpers/session-hook.js'
 
 /** knex's MySQL column compiler: the class a project patches to keep TEXT defaults (knex drops them). */
 const MYSQL_COLUMN_COMPILER = createRequire(import.meta.url).resolve('knex/lib/dialects/mysql/schema/mysql-columncompiler.js')
@@ -29,34 +30,9 @@ export function afterConnect(knex, { dialect }) {
 }
 `
 
-/** A per-connection setting of each dialect, set by the module's afterCreate, and how to read it back. */
-const SETTING: Record<Dialect, { set: string; read: string; expected: string | number }> = {
-  // Gantry sets cache_size itself (-16000): the module's value holds because its hook runs after Gantry's.
-  sqlite: { set: 'cache_size = -8000', read: 'PRAGMA cache_size', expected: -8000 },
-  // mysql2 itself asks for utf8mb4_unicode_ci: the hook's collation must differ to be seen.
-  mysql: { set: 'SET NAMES utf8mb4 COLLATE utf8mb4_bin', read: 'SELECT @@collation_connection AS v', expected: 'utf8mb4_bin' },
-  postgres: { set: "SET application_name = 'hooked'", read: "SELECT current_setting('application_name') AS v", expected: 'hooked' },
-}
-
-const AFTER_CREATE = `const SET = ${JSON.stringify(Object.fromEntries(DIALECTS.map((d) => [d, SETTING[d].set])))}
-export default function setup(config, { dialect }) {
-  config.pool = {
-    ...config.pool,
-    afterCreate(conn, done) {
-      if (dialect === 'sqlite') {
-        conn.pragma(SET.sqlite)
-        return done(null, conn)
-      }
-      conn.query(SET[dialect], (err) => done(err, conn))
-    },
-  }
-  return config
-}
-`
-
 /** The one value a probe query returns, whatever the driver's result shape. */
 async function readSetting(k: Knex, dialect: Dialect): Promise<unknown> {
-  const result = (await k.raw(SETTING[dialect].read)) as unknown
+  const result = (await k.raw(SESSION_HOOK[dialect].read)) as unknown
   if (dialect === 'sqlite') return Object.values((result as Array<Record<string, unknown>>)[0] ?? {})[0]
   if (dialect === 'mysql') return (result as [Array<{ v: unknown }>])[0][0]?.v
   return (result as { rows: Array<{ v: unknown }> }).rows[0]?.v
@@ -160,19 +136,19 @@ export async function down(knex) { await knex.schema.dropTable('people') }
 
       it("runs on the migration run's connections and the runtime's", async () => {
         const seen = `export async function up(knex) {
-  const result = await knex.raw(${JSON.stringify(SETTING[dialect].read)})
+  const result = await knex.raw(${JSON.stringify(SESSION_HOOK[dialect].read)})
   const v = ${dialect === 'sqlite' ? 'Object.values(result[0])[0]' : dialect === 'mysql' ? 'result[0][0].v' : 'result.rows[0].v'}
   await knex.schema.createTable('seen', (t) => { t.string('v') })
   await knex('seen').insert({ v: String(v) })
 }
 export async function down(knex) { await knex.schema.dropTable('seen') }
 `
-        const f = await workspaceWith(testDb!, AFTER_CREATE, { '001_seen.js': seen })
+        const f = await workspaceWith(testDb!, AFTER_CREATE_MODULE, { '001_seen.js': seen })
         try {
           await migrate(f)
           const db = await f.runtime.database()
-          expect(await db.knex('seen').pluck('v')).to.deep.equal([String(SETTING[dialect].expected)])
-          expect(String(await readSetting(db.knex, dialect))).to.equal(String(SETTING[dialect].expected))
+          expect(await db.knex('seen').pluck('v')).to.deep.equal([String(SESSION_HOOK[dialect].value)])
+          expect(String(await readSetting(db.knex, dialect))).to.equal(String(SESSION_HOOK[dialect].value))
         } finally {
           await f.cleanup()
         }
@@ -180,7 +156,7 @@ export async function down(knex) { await knex.schema.dropTable('seen') }
 
       if (dialect === 'sqlite') {
         it("leaves Gantry's own pragmas in force", async () => {
-          const f = await workspaceWith(testDb!, AFTER_CREATE, {})
+          const f = await workspaceWith(testDb!, AFTER_CREATE_MODULE, {})
           try {
             const db = await f.runtime.database()
             const run = await db.derive()
@@ -205,13 +181,13 @@ export async function down(knex) { await knex.schema.dropTable('seen') }
     const testDb = await createTestDatabase('sqlite')
     // Built at run time, so Node cannot list its names: the functions arrive only on the default export.
     const cjs = `module.exports = Object.fromEntries([['setup', (config) => ({ ...config, pool: { ...config.pool, afterCreate(conn, done) {
-  conn.pragma(${JSON.stringify(SETTING.sqlite.set)})
+  conn.pragma(${JSON.stringify(SESSION_HOOK.sqlite.set)})
   done(null, conn)
 } } })]])
 `
     const f = await workspaceWith(testDb, cjs, {}, 'gantry.knex.cjs')
     try {
-      expect(await readSetting((await f.runtime.database()).knex, 'sqlite')).to.equal(SETTING.sqlite.expected)
+      expect(await readSetting((await f.runtime.database()).knex, 'sqlite')).to.equal(Number(SESSION_HOOK.sqlite.value))
     } finally {
       await f.cleanup()
       await testDb.drop()

@@ -21,30 +21,11 @@ import { copyMigrationHistory, MIGRATION_HISTORY_COUNT, MIGRATION_HISTORY_FILES 
 import { rejection } from '../../helpers/rejection.js'
 import { adminKnex, createTestDatabase, DIALECTS, requireDialect, type TestDatabase } from '../../helpers/services.js'
 import { migratorFixture, type MigratorFixture } from '../../helpers/service-workspace.js'
+import { AFTER_CREATE_MODULE, SESSION_HOOK } from '../../helpers/session-hook.js'
 
 const bare = (file: string): string => file.replace(/\.js$/, '')
 const HISTORY = MIGRATION_HISTORY_FILES.map(bare)
 /** A per-connection setting each dialect's knex setup module makes (see test/integration/db/knex-setup.test.ts), and how to read it. */
-const HOOKED: Record<Dialect, { set: string; read: string; value: string }> = {
-  sqlite: { set: 'cache_size = -8000', read: 'PRAGMA cache_size', value: '-8000' },
-  mysql: { set: 'SET NAMES utf8mb4 COLLATE utf8mb4_bin', read: 'SELECT @@collation_connection AS v', value: 'utf8mb4_bin' },
-  postgres: { set: "SET application_name = 'hooked'", read: "SELECT current_setting('application_name') AS v", value: 'hooked' },
-}
-const SETUP_MODULE = `const SET = ${JSON.stringify(Object.fromEntries(DIALECTS.map((d) => [d, HOOKED[d].set])))}
-export default function setup(config, { dialect }) {
-  config.pool = {
-    ...config.pool,
-    afterCreate(conn, done) {
-      if (dialect === 'sqlite') {
-        conn.pragma(SET.sqlite)
-        return done(null, conn)
-      }
-      conn.query(SET[dialect], (err) => done(err, conn))
-    },
-  }
-  return config
-}
-`
 /** How many of the history a test applies before previewing the rest (the seeds and the first backfills among them). */
 const APPLIED_FIRST = 20
 
@@ -243,8 +224,8 @@ for (const dialect of DIALECTS) {
     it("builds the copy's or shadow database's connections with the workspace's knex setup module", async () => {
       const fx = f as MigratorFixture
       const module = join(fx.root, 'gantry.knex.mjs')
-      writeFileSync(module, SETUP_MODULE)
-      const { read, value } = HOOKED[dialect]
+      writeFileSync(module, AFTER_CREATE_MODULE)
+      const { read, value } = SESSION_HOOK[dialect]
       fx.write(
         '001_seen.js',
         `const result = await knex.raw(${JSON.stringify(read)})
