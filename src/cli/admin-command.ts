@@ -4,6 +4,7 @@ import { callParts, type JsonOperation } from '../admin/operation.js'
 import { OPERATIONS, type OperationArgs, type OperationName, type OperationResult } from '../admin/operations/index.js'
 import { resolveServerSettings, type ServerSettings } from '../config/workspace.js'
 import { redact } from '../db/url.js'
+import { isGantryError } from '../core/errors.js'
 import { GantryCommand } from './base-command.js'
 import { confirmDestructive } from './prompts.js'
 import { buildClient, credentialFlags, REMOTE_HELP_GROUP, remoteFlags, resolveServerUrl, type RemoteFlags } from './remote.js'
@@ -39,18 +40,34 @@ export abstract class AdminCommand<T extends typeof Command> extends GantryComma
   }
 
   private async openAdmin(): Promise<AdminApi> {
-    const flags = this.flags as RemoteFlags & { remote?: boolean | undefined }
-    // --url or --remote decide without the workspace: they work outside one.
-    const remote = flags.remote ?? (flags.url !== undefined || this.doorSettings().remote)
-    if (!remote) {
+    const url = this.remoteUrl()
+    if (url === undefined) {
       const runtime = await this.runtime()
       this.place = redact(runtime.environment.database)
       return runtime.admin()
     }
-    const url = resolveServerUrl(flags, () => this.doorSettings())
-    this.place = url
+    const flags = this.flags as RemoteFlags
     const [client, { createHttpAdmin }] = await Promise.all([buildClient(url, flags, { auth: 'stored' }), import('../admin/http-admin.js')])
+    this.place = url
     return createHttpAdmin(client)
+  }
+
+  /** The environment's database as a message may show it (password masked); null when its URL names a variable not set here. */
+  protected databaseShown(): string | null {
+    try {
+      return redact(this.environment().database)
+    } catch (err) {
+      if (isGantryError(err) && err.code === 'CONFIG_VAR_UNSET') return null
+      throw err
+    }
+  }
+
+  /** The server this run goes through (--remote, --url or the environment's `remote`), or undefined for the local door. */
+  protected remoteUrl(): string | undefined {
+    const flags = this.flags as RemoteFlags & { remote?: boolean | undefined }
+    // --url or --remote decide without the workspace: they work outside one.
+    const remote = flags.remote ?? (flags.url !== undefined || this.doorSettings().remote)
+    return remote ? resolveServerUrl(flags, () => this.doorSettings()) : undefined
   }
 
   /**

@@ -13,6 +13,8 @@ export interface ActorContext {
   readonly userId?: number | undefined
   /** The API key used (rate-limit key `apiKey`). */
   readonly apiKeyId?: string | undefined
+  /** When the presented credential stops working (ms since the epoch): the token's exp, the key's expiry. */
+  readonly expiresAt?: number | undefined
 }
 
 /** The context of a local CLI run. */

@@ -271,6 +271,49 @@ describe('e2e: gantry login and logout', function () {
     expect(refused.code).to.equal(1)
     expect(parseJson<ErrorJson>(refused).error.code).to.equal('FORBIDDEN')
   })
+
+  it('whoami: locally the OS user with every permission; remotely the login or key the server knows, its permissions and expiry', async () => {
+    interface WhoamiJson {
+      door: string
+      actor: string
+      credentials: string
+      server: string | null
+      database: string | null
+      user: { email: string; role: string } | null
+      apiKeyId: string | null
+      permissions: string[]
+      expiresAt: string | null
+    }
+    const local = parseJson<WhoamiJson>(await run(ws, config, ['whoami', '--json'], undefined, { GANTRY_ACTOR: 'job-7' }))
+    expect(local).to.deep.include({ door: 'local', credentials: 'os-user', server: null, user: null, permissions: ['*'], expiresAt: null })
+    expect(local.actor).to.match(/^local:.+@.+ \(job-7\)$/)
+    expect(local.database).to.match(/^sqlite:/)
+
+    // A script token (GANTRY_TOKEN), not a login: this file's logins come from one address, near the login rule's budget.
+    const issued = parseJson<{ token: string; expiresAt: string }>(await ws.gantry(['tokens', 'issue', '--user', ADMIN.email, '--json']))
+    const session = parseJson<WhoamiJson>(await run(ws, config, ['whoami', '--url', url, '--json'], undefined, { GANTRY_TOKEN: issued.token }))
+    expect(session).to.deep.include({ door: 'remote', credentials: 'GANTRY_TOKEN', server: url, apiKeyId: null, database: null })
+    expect(session.user).to.deep.include({ email: ADMIN.email, role: 'admin' })
+    expect(session.actor).to.match(/^user:\d+$/)
+    expect(session.permissions).to.deep.equal(['*'])
+    expect(Date.parse(session.expiresAt ?? '')).to.equal(Math.floor(Date.parse(issued.expiresAt) / 1000) * 1000)
+    const human = await run(ws, config, ['whoami', '--url', url], undefined, { GANTRY_TOKEN: issued.token })
+    expect(human.stdout)
+      .to.match(/credentials\s+GANTRY_TOKEN/)
+      .and.match(new RegExp(`user\\s+${ADMIN.email} \\(admin\\)`))
+    expect(human.stdout + human.stderr).not.to.include(issued.token)
+
+    const created = await ws.gantry(['apikeys', 'create', '--owner', ADMIN.email, '--name', 'whoami', '--scope', 'audit:read', '--expires', '30d', '--json'])
+    const { key, apiKey } = parseJson<{ key: string; apiKey: { id: string; expiresAt: string } }>(created)
+    const viaKey = parseJson<WhoamiJson>(await run(ws, config, ['whoami', '--url', url, '--json'], undefined, { GANTRY_API_KEY: key }))
+    expect(viaKey).to.deep.include({ credentials: 'GANTRY_API_KEY', apiKeyId: apiKey.id, permissions: ['audit:read'], expiresAt: apiKey.expiresAt })
+    expect(viaKey.actor).to.equal(`apikey:${apiKey.id}`)
+    expect(JSON.stringify(viaKey)).not.to.include(key)
+    // The same key stored by `gantry login --api-key-stdin`.
+    expect((await run(ws, config, ['login', '--url', url, '--api-key-stdin'], `${key}\n`)).code).to.equal(0)
+    const stored = parseJson<WhoamiJson>(await run(ws, config, ['whoami', '--url', url, '--json']))
+    expect(stored).to.deep.include({ credentials: 'login-api-key', apiKeyId: apiKey.id })
+  })
 })
 
 describe('e2e: the deploy workflow of gantry init', function () {

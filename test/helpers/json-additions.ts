@@ -1,7 +1,8 @@
 /**
  * What a newer JSON document lost or changed against an older one, ignoring key order: the check that an
  * API description only grew. Objects may gain keys; arrays may gain elements (compared as sets of
- * canonical JSON) except `required` lists, where a new entry breaks every client that leaves it out.
+ * canonical JSON) except `required` lists of what clients send, where a new entry breaks every client that
+ * leaves it out. Under `responses` a new required entry is a promise more, which breaks no client.
  */
 export function lostOrChanged(before: unknown, after: unknown, at = '$'): string[] {
   if (Array.isArray(before)) {
@@ -9,7 +10,10 @@ export function lostOrChanged(before: unknown, after: unknown, at = '$'): string
     const now = new Set(after.map(canonical))
     const lost = before.filter((item) => !now.has(canonical(item))).map((item) => `${at}: lost ${canonical(item)}`)
     const then = new Set(before.map(canonical))
-    const added = at.endsWith('.required') ? after.filter((item) => !then.has(canonical(item))).map((item) => `${at}: now requires ${canonical(item)}`) : []
+    const added =
+      at.endsWith('.required') && !at.includes('.responses.')
+        ? after.filter((item) => !then.has(canonical(item))).map((item) => `${at}: now requires ${canonical(item)}`)
+        : []
     return [...lost, ...added]
   }
   if (before !== null && typeof before === 'object') {

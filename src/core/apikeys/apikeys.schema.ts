@@ -63,4 +63,6 @@ export interface VerifiedApiKey {
   readonly owner: User
   /** The key's scopes intersected with the owner's permissions now. */
   readonly scopes: string[]
+  /** When the key expires (ms since the epoch); null: never. */
+  readonly expiresAt: number | null
 }

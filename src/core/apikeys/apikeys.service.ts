@@ -197,7 +197,7 @@ export function createApiKeysService(deps: ApiKeysServiceDeps): ApiKeysService {
       if (!owner || owner.status !== 'active') throw refused('owner disabled')
       const scopes = intersect(row.scopes, await ownerPermissions(knex, owner))
       if (row.lastUsedAt === null || now - row.lastUsedAt >= LAST_USED_INTERVAL_MS) await repo.touchLastUsed(knex, row.id, now, LAST_USED_INTERVAL_MS)
-      return { keyId: row.keyId, owner: toUser(owner), scopes }
+      return { keyId: row.keyId, owner: toUser(owner), scopes, expiresAt: row.expiresAt }
     },
   }
 }

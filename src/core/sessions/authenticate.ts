@@ -30,11 +30,11 @@ export function createAuthenticator(
       if (accept === 'token' && isApiKey) throw new GantryError('TOKEN_INVALID', 'Only an access token is accepted here, not an API key.')
       if (isApiKey) {
         const key = await deps.apikeys.verify(credential)
-        return { actor: `apikey:${key.keyId}`, permissions: key.scopes, ip, userId: key.owner.id, apiKeyId: key.keyId }
+        return { actor: `apikey:${key.keyId}`, permissions: key.scopes, ip, userId: key.owner.id, apiKeyId: key.keyId, expiresAt: key.expiresAt ?? undefined }
       }
       const claims = await deps.sessions.verifyAccess(credential)
       const userId = Number(claims.sub)
-      return { actor: `user:${userId}`, permissions: claims.permissions ?? [], ip, userId }
+      return { actor: `user:${userId}`, permissions: claims.permissions ?? [], ip, userId, expiresAt: claims.exp * 1000 }
     },
   }
 }

@@ -12,6 +12,7 @@ export const whoamiSchema = z.object({
   user: userSchema,
   apiKeyId: z.string().nullable().describe('the API key used, when the caller came with one'),
   permissions: z.array(z.string()).describe('what this caller may do: the role, narrowed to the key scopes for a key'),
+  expiresAt: z.string().nullable().describe('ISO 8601: when the presented credential stops working (the access token, the API key); null: never'),
 })
 export type Whoami = z.infer<typeof whoamiSchema>
 
@@ -19,5 +20,11 @@ export type Whoami = z.infer<typeof whoamiSchema>
 export async function whoami(knex: Knex, directory: UserDirectory, ctx: ActorContext): Promise<Whoami> {
   const row = ctx.userId === undefined ? undefined : await directory.byId(knex, ctx.userId)
   if (!row) throw new GantryError('UNAUTHENTICATED', 'No user stands behind these credentials.')
-  return { actor: ctx.actor, user: toUser(row), apiKeyId: ctx.apiKeyId ?? null, permissions: [...ctx.permissions] }
+  return {
+    actor: ctx.actor,
+    user: toUser(row),
+    apiKeyId: ctx.apiKeyId ?? null,
+    permissions: [...ctx.permissions],
+    expiresAt: ctx.expiresAt === undefined ? null : new Date(ctx.expiresAt).toISOString(),
+  }
 }
