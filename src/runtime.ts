@@ -4,7 +4,7 @@ import type { Workspace } from './config/workspace.js'
 import type { Services } from './core/services.js'
 import type { AccessChange } from './core/sessions/sessions.schema.js'
 import { openDatabase, type Database } from './db/connect.js'
-import { describeMissingSchema } from './db/errors.js'
+import { describeQueryFailure } from './db/errors.js'
 import type { Cluster, Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import type { RateLimitStore } from './ratelimit/index.js'
@@ -243,8 +243,9 @@ export async function openRuntime(options: {
         import('./core/context.js'),
         import('./local-actor.js'),
       ])
-      // A database without Gantry's tables fails with the driver's "no such table": say so, and how to create them.
-      return createLocalAdmin(services, localContext(localActor()), (err) => describeMissingSchema(err, environment.name) ?? err)
+      // A database without Gantry's tables fails with the driver's "no such table", a write that waited too
+      // long for a lock with the driver's "busy": say what happened and what to do.
+      return createLocalAdmin(services, localContext(localActor()), (err) => describeQueryFailure(err, environment.name) ?? err)
     },
     close: () =>
       (closing ??= (async () => {

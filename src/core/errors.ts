@@ -54,6 +54,7 @@ const catalog = {
   DB_AUTH_FAILED: unavailable('Check the user and password in the database URL.'),
   DB_NOT_FOUND: unavailable(),
   DB_QUERY_FAILED: state(500),
+  DB_BUSY: unavailable('Try again; if it keeps happening, look for what holds the database (a long migration, an open transaction or shell).'),
   GANTRY_SCHEMA_MISSING: unavailable('Run `gantry migrate latest` to create them.'),
   REDIS_UNREACHABLE: unavailable('Check that Redis is running and the redis URL, or remove it to use the in-memory store.'),
   // migrations

@@ -54,9 +54,12 @@ interface Recipe {
 
 /** Gantry's knex config for a database. The SQLite client module is loaded only on SQLite, like knex itself. */
 async function knexConfig({ target, sqlite }: Recipe): Promise<Knex.Config> {
-  if (target.dialect !== 'sqlite') return { ...serverConfig(target), log: quietLog }
+  // knex puts the failed statement in front of the driver's message; with its values inlined that would
+  // carry password hashes, token hashes and emails into every error and log line that quotes one.
+  const common = { log: quietLog, compileSqlOnError: false }
+  if (target.dialect !== 'sqlite') return { ...serverConfig(target), ...common }
   const { sqliteClient } = await import('./sqlite-client.js')
-  return { ...sqliteConfig(target, sqliteClient(sqlite ?? sqliteDriver())), log: quietLog }
+  return { ...sqliteConfig(target, sqliteClient(sqlite ?? sqliteDriver())), ...common }
 }
 
 /** The driver package knex uses for a database. */

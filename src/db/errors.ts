@@ -47,6 +47,26 @@ export function describeDatabaseError(err: unknown, target: DatabaseTarget): Gan
   return new GantryError('DB_QUERY_FAILED', `${name} at ${where}: ${driverMessage(e.message)}`, { cause: err })
 }
 
+/** Driver codes of a statement that waited too long for, or deadlocked on, a lock another connection held. */
+const LOCK_CONFLICT = /^(SQLITE_BUSY|SQLITE_LOCKED|ER_LOCK_WAIT_TIMEOUT$|ER_LOCK_DEADLOCK$|55P03$|40P01$)/
+
+/**
+ * A statement refused because another connection held a lock it needed (SQLite's write lock past the busy
+ * wait, a MySQL lock wait timeout, a deadlock) as DB_BUSY: nothing was written and trying again is the fix.
+ * The message is the same on every driver (it leaves the server); the driver's error stays on `cause`.
+ * Undefined for any other error.
+ */
+export function describeLockConflict(err: unknown): GantryError | undefined {
+  const e = (err ?? {}) as DriverError
+  if (!LOCK_CONFLICT.test(e.code ?? '')) return undefined
+  return new GantryError('DB_BUSY', 'The database was busy: another connection held a lock this change needed, and the change was not made.', { cause: err })
+}
+
+/** What Gantry can say about a query's failure in the database (a missing schema, a lock conflict), or undefined. */
+export function describeQueryFailure(err: unknown, environmentName: string): GantryError | undefined {
+  return describeMissingSchema(err, environmentName) ?? describeLockConflict(err)
+}
+
 /**
  * A driver's "no such table" for one of Gantry's own tables (its migrations have not run on this database,
  * or not all of them) as GANTRY_SCHEMA_MISSING, naming the command that creates them; undefined for any

@@ -117,16 +117,32 @@ function libsqlClient(driver: SqliteDriver): typeof Client_BetterSQLite3 {
   }
 }
 
+/**
+ * A client whose transactions take SQLite's write lock at BEGIN (BEGIN IMMEDIATE), waiting the busy timeout
+ * for it. knex's deferred BEGIN takes it at the first write instead; when another connection has committed
+ * since the transaction's first read, SQLite refuses that write with SQLITE_BUSY at once, without waiting
+ * (the read snapshot is stale), so two `gantry users create` at the same time failed. Gantry's transactions
+ * all write; a read-only connection cannot take the lock and keeps the deferred BEGIN.
+ */
+function immediateTransactions(Base: typeof Client_BetterSQLite3): typeof Client_BetterSQLite3 {
+  return class ImmediateTransactions extends Base {
+    override async _query(connection: any, obj: { sql: string; bindings?: unknown[]; response?: unknown }): Promise<any> {
+      if (/^BEGIN;?$/i.test(obj.sql.trim()) && !this.connectionSettings.options?.readonly) obj.sql = 'BEGIN IMMEDIATE;'
+      return super._query(connection, obj)
+    }
+  }
+}
+
 const clients = new WeakMap<SqliteDriver, typeof Client_BetterSQLite3>()
 
 /**
- * The knex client class for a driver: knex's own for better-sqlite3, the subclass above for libsql; one class
- * per driver, so the clients derived from it (dry run, recording) all share one prototype chain.
+ * The knex client class for a driver: knex's own for better-sqlite3, the subclass above for libsql, each
+ * with immediate transactions; one class per driver, so the clients derived from it (dry run, recording)
+ * all share one prototype chain.
  */
 export function sqliteClient(driver: SqliteDriver): typeof Client_BetterSQLite3 {
-  if (driver.name === 'better-sqlite3') return Client_BetterSQLite3
   let client = clients.get(driver)
-  if (!client) clients.set(driver, (client = libsqlClient(driver)))
+  if (!client) clients.set(driver, (client = immediateTransactions(driver.name === 'better-sqlite3' ? Client_BetterSQLite3 : libsqlClient(driver))))
   return client
 }
 /* eslint-enable @typescript-eslint/no-explicit-any */

@@ -106,20 +106,19 @@ function rememberText(client: KnexClient, param: QueryObject | string): QueryObj
 }
 
 /**
- * The knex a real run uses: records each write after it succeeds and the statement that failed; on SQLite
- * its outer transaction starts with BEGIN IMMEDIATE, which takes the write lock (the migration lock) at once.
+ * The knex a real run uses: records each write after it succeeds and the statement that failed. On SQLite
+ * its outer transaction starts with BEGIN IMMEDIATE (as every Gantry SQLite transaction does,
+ * src/db/sqlite-client.ts), which takes the write lock, the migration lock, at once.
  */
 export async function createRunKnex(db: Database): Promise<RecordingKnex> {
   const recorder = createRecorder()
   const Base = clientConstructor(db.knex) as unknown as ClientClass
-  const sqlite = db.dialect === 'sqlite'
   class RunClient extends Base {
     override query(conn: unknown, param: QueryObject | string): Promise<unknown> {
       return super.query(conn, rememberText(this, param))
     }
 
     override async _query(conn: unknown, obj: QueryObject): Promise<unknown> {
-      if (sqlite && /^BEGIN;?$/i.test(obj.sql.trim())) obj.sql = 'BEGIN IMMEDIATE;'
       let result: unknown
       try {
         result = await super._query(conn, obj)

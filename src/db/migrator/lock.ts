@@ -40,7 +40,7 @@ const timeoutError = (seconds: number): GantryError => new GantryError('MIGRATIO
 
 /**
  * Runs `work` under the migration lock. `work` gets the knex to use for the run: on SQLite the run's
- * transaction (taken on `runKnex`, whose client turns BEGIN into BEGIN IMMEDIATE), elsewhere `db.knex`.
+ * transaction (taken on `runKnex`, whose SQLite transactions begin IMMEDIATE), elsewhere `db.knex`.
  */
 export async function withLock<T>(db: Database, runKnex: Knex, options: LockOptions, work: (k: Knex) => Promise<T>): Promise<T> {
   if (db.dialect === 'sqlite') return withSqliteLock(db, runKnex, options, work)

@@ -6,7 +6,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express'
 import type { Logger } from 'pino'
 import { GantryError, isGantryError } from '../../core/errors.js'
-import { describeMissingSchema } from '../../db/errors.js'
+import { describeQueryFailure } from '../../db/errors.js'
 import { sendProblem, toProblem } from '../problem.js'
 
 /** body-parser's error types that are the client's fault, and what they become. */
@@ -53,9 +53,9 @@ export function errorHandler(logger: Logger, environmentName: string): ErrorRequ
 
 function classify(err: unknown, environmentName: string): GantryError {
   if (isGantryError(err)) return err
-  // A database whose Gantry migrations have not run: the driver's "no such table" says what to do, as the local CLI does.
-  const missingSchema = describeMissingSchema(err, environmentName)
-  if (missingSchema) return missingSchema
+  // A database whose Gantry migrations have not run, or a lock held too long: said as the local CLI says it.
+  const queryFailure = describeQueryFailure(err, environmentName)
+  if (queryFailure) return queryFailure
   const parserError = err as { type?: unknown; limit?: unknown; status?: unknown; code?: unknown } | undefined
   if (typeof parserError?.type === 'string' && parserError.type in BODY_ERRORS) return BODY_ERRORS[parserError.type]!(parserError.limit)
   // The router could not percent-decode a path parameter (`/users/%ff`): it marks the URIError 400.

@@ -129,6 +129,35 @@ describe(`Gantry's SQLite connection (driver ${process.env.GANTRY_SQLITE_DRIVER 
     }
   })
 
+  it('a transaction holds the write lock from its BEGIN (IMMEDIATE): a read first cannot leave it stale for its write', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gantry-sqlite-'))
+    const url = `sqlite:${join(dir, 'g.sqlite3')}`
+    const [db, other] = [await openDatabase(url, dir), await openDatabase(url, dir)]
+    try {
+      await db.knex.schema.createTable('t', (t) => t.integer('n'))
+      await other.knex.raw('PRAGMA busy_timeout = 0')
+      await db.knex.transaction(async (trx) => {
+        expect(await trx('t').count({ c: '*' })).to.deep.equal([{ c: 0 }])
+        // With knex's deferred BEGIN, only a read so far: the other connection would take the lock and commit,
+        // and this transaction's write would then fail at once with SQLITE_BUSY_SNAPSHOT.
+        const refused = await other
+          .knex('t')
+          .insert({ n: 2 })
+          .then(
+            () => undefined,
+            (err: { code?: string }) => err.code,
+          )
+        expect(refused).to.equal('SQLITE_BUSY')
+        await trx('t').insert({ n: 1 })
+      })
+      await other.knex('t').insert({ n: 2 })
+      expect(await db.knex('t').orderBy('n').pluck('n')).to.deep.equal([1, 2])
+    } finally {
+      await Promise.all([db.close(), other.close()])
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
   it('copies a database with VACUUM INTO (libsql has no backup()): the copy holds the rows', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gantry-sqlite-'))
     const db = await openDatabase(`sqlite:${join(dir, 'g.sqlite3')}`, dir)
