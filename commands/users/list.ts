@@ -1,11 +1,13 @@
 import { enumFlag } from '../../src/cli/flags.js'
 import { Flags } from '@oclif/core'
 import { AdminCommand } from '../../src/cli/admin-command.js'
+import { formatCount } from '../../src/cli/format.js'
 import { userPageSchema, userStatusSchema, type UserPage } from '../../src/core/users/users.schema.js'
 
 export default class UsersList extends AdminCommand<typeof UsersList> {
-  static override summary = 'List users, a page at a time.'
-  static override description = 'In id order. Filters combine. --json prints { data, nextCursor }; pass nextCursor back with --cursor for the next page.'
+  static override summary = 'List users, a page at a time (through $PAGER when longer than the terminal).'
+  static override description =
+    'In id order. Filters combine. --json prints { data, nextCursor, total }; total counts every user the filters match; pass nextCursor back with --cursor for the next page.'
   static override examples = [
     '<%= config.bin %> users list',
     '<%= config.bin %> users list --role admin --status active',
@@ -23,20 +25,26 @@ export default class UsersList extends AdminCommand<typeof UsersList> {
   async run(): Promise<UserPage> {
     const { role, status, search, limit, cursor } = this.flags
     const page = await this.call('users.list', { role, status, search, limit, cursor })
-    const filtered = role !== undefined || status !== undefined || search !== undefined || cursor !== undefined
-    this.ui.table(
-      page.data,
-      [
-        ['id', 'ID'],
-        ['email', 'EMAIL'],
-        ['name', 'NAME'],
-        ['role', 'ROLE'],
-        ['status', 'STATUS'],
-        ['lockedUntil', 'LOCKED UNTIL'],
-        ['lastLoginAt', 'LAST LOGIN'],
-      ],
-      { empty: filtered ? 'No users match.' : 'No users yet: add one with `gantry users create`.' },
-    )
+    const narrowed = role !== undefined || status !== undefined || search !== undefined
+    const filtered = narrowed || cursor !== undefined
+    await this.ui.paged((ui) => {
+      ui.table(
+        page.data,
+        [
+          ['id', 'ID'],
+          ['email', 'EMAIL'],
+          ['name', 'NAME'],
+          ['role', 'ROLE'],
+          ['status', 'STATUS'],
+          ['lockedUntil', 'LOCKED UNTIL'],
+          ['lastLoginAt', 'LAST LOGIN'],
+        ],
+        { empty: filtered ? 'No users match.' : 'No users yet: add one with `gantry users create`.' },
+      )
+      if (page.data.length > 0 && page.data.length < page.total) {
+        ui.out(`\nThis page: ${formatCount(page.data.length)} of ${formatCount(page.total)} ${narrowed ? 'matching ' : ''}users.`)
+      }
+    })
     this.nextPageHint(page.nextCursor)
     return page
   }

@@ -1,6 +1,7 @@
-import { stripVTControlCharacters } from 'node:util'
 import { Chalk, type ChalkInstance } from 'chalk'
+import { writePaged } from './pager.js'
 import { createProgressBar, type ProgressBar } from './progress.js'
+import { layoutTable } from './table-layout.js'
 import { terminalText, type Palette } from './terminal-text.js'
 
 /**
@@ -18,12 +19,18 @@ export interface Ui {
   note(line: string): void
   warn(line: string): void
   /**
-   * Columns aligned on their visible width; `columns` names the keys and their headers, in order. With no
-   * rows, `empty` is printed alone instead (a header over nothing reads as a broken table).
+   * Columns aligned on their visible width; `columns` names the keys and their headers, in order. Wider
+   * than the terminal, each row is a record of its own (table-layout.ts). With no rows, `empty` is printed
+   * alone instead (a header over nothing reads as a broken table).
    */
   table<T extends object>(rows: readonly T[], columns: ReadonlyArray<readonly [keyof T & string, string]>, options?: { empty?: string }): void
   /** One object as a FIELD / VALUE table, a row per field in its order (`users show`, `apikeys show`). */
   fields(record: object): void
+  /**
+   * What `draw` writes to stdout, through the user's pager when it is longer than the terminal (pager.ts);
+   * as drawn off a terminal and under --json.
+   */
+  paged(draw: (ui: Ui) => void): Promise<void>
   /**
    * Runs `work` under a spinner when stderr is drawable (isDrawable); elsewhere it just runs it. `work` may
    * change the spinner's text and write lines above it; when it wrote lines, they are the record and the
@@ -101,11 +108,8 @@ export function createUi(options: { json: boolean; env?: NodeJS.ProcessEnv; stdo
       // Each cell on its own: a line break in one is escaped, never a row of its own.
       const cells = rows.map((row) => columns.map(([key]) => render(formatCell((row as Record<string, unknown>)[key]), outColor)))
       const headers = columns.map(([, header]) => render(header, outColor))
-      const widths = headers.map((h, i) => Math.max(visibleWidth(h), ...cells.map((r) => visibleWidth(r[i] ?? ''))))
-      const join = (parts: string[]): string =>
-        parts.map((p, i) => (i === parts.length - 1 ? p : p + ' '.repeat((widths[i] ?? 0) - visibleWidth(p)))).join('  ')
-      write(stdout, outColor.bold(join(headers)))
-      for (const r of cells) write(stdout, join(r))
+      const width = stdout.isTTY && (stdout.columns ?? 0) > 0 ? stdout.columns : undefined
+      for (const text of layoutTable(headers, cells, { width, bold: (h) => outColor.bold(h) })) write(stdout, text)
     },
     fields(record) {
       this.table(
@@ -115,6 +119,14 @@ export function createUi(options: { json: boolean; env?: NodeJS.ProcessEnv; stdo
           ['value', 'VALUE'],
         ],
       )
+    },
+    async paged(draw) {
+      if (json || !stdout.isTTY) return draw(this)
+      let text = ''
+      // The terminal's own stream underneath (its width, its colours), with writes kept for the pager.
+      const kept = Object.assign(Object.create(stdout) as NodeJS.WriteStream, { write: (chunk: string) => ((text += chunk), true) })
+      draw(createUi({ json, env, stdout: kept, stderr }))
+      await writePaged(text, { stdout, env })
     },
     async spin(text, work, verdict) {
       if (json || !isDrawable(stderr, env)) return work({ update: () => undefined, out })
@@ -150,10 +162,6 @@ export function createUi(options: { json: boolean; env?: NodeJS.ProcessEnv; stdo
       return createProgressBar(stderr, { style: (text) => render(palette.dim(text), errColor) })
     },
   }
-}
-
-function visibleWidth(text: string): number {
-  return stripVTControlCharacters(text).length
 }
 
 function formatCell(value: unknown): string {

@@ -18,7 +18,7 @@ export function usageError(err: Error & { flags?: unknown }, command: CommandSha
   const help = `gantry ${command.id.replaceAll(':', ' ')} --help`
   const typos = Array.isArray(err.flags) ? (err.flags as string[]) : []
   const meant = typos.map((typed) => closest(typed.replace(/^-+/, '').split('=')[0] ?? '', Object.keys(command.flags))).find(Boolean)
-  const hint = meant ? `Did you mean --${meant}? See: ${help}` : `See: ${help}`
+  const hint = meant ? `Did you mean --${meant}? Its help: ${help}` : help
   return new GantryError('INVALID_INPUT', parseErrorLine(err.message), { hint, details: { usage: usageLine(command) }, cause: err })
 }
 

@@ -52,11 +52,11 @@ describe('e2e: finding your way (did you mean, usage, -v, help, Ctrl-C)', functi
     const typo = await runGantry(['users', 'list', '--limt', '3'], { cwd })
     expect(typo.code).to.equal(2)
     expect(typo.stderr).to.equal(
-      'Error (INVALID_INPUT): Nonexistent flag: --limt.\nUsage: gantry users list [flags]\nTry: Did you mean --limit? See: gantry users list --help\n',
+      'Error (INVALID_INPUT): Nonexistent flag: --limt.\nUsage: gantry users list [flags]\nTry: Did you mean --limit? Its help: gantry users list --help\n',
     )
     const missing = await runGantry(['users', 'delete'], { cwd })
     expect(missing.code).to.equal(2)
-    expect(missing.stderr).to.include('Usage: gantry users delete EMAIL [flags]\nTry: See: gantry users delete --help\n')
+    expect(missing.stderr).to.include('Usage: gantry users delete EMAIL [flags]\nTry: gantry users delete --help\n')
     const json = parseJson<{ error: { code: string; details: { usage: string } } }>(await runGantry(['users', 'delete', '--json'], { cwd }))
     expect(json.error.details.usage).to.equal('gantry users delete EMAIL [flags]')
   })

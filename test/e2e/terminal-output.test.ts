@@ -1,6 +1,7 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect } from 'chai'
+import stringWidth from 'string-width'
 import { parseJson, runGantry, tempDir } from '../helpers/cli.js'
 import { hasScript, runOnPty } from '../helpers/pty.js'
 import { pendingUnlessCi } from '../helpers/services.js'
@@ -96,6 +97,25 @@ describe('e2e: what a terminal shows is what happened', function () {
     expect(users.text.trim()).to.equal('No users match.')
   })
 
+  it('tables fit the terminal at 40, 60, 80 and 160 columns: no line wraps, every rule is shown whole', async () => {
+    const set = await gantry(['ratelimit', 'set', 'search-per-key', '--match', 'GET /api/v1/search/*', '--limit', '50', '--window', '1m', '--key', 'apiKey'])
+    expect(set.code, set.stderr).to.equal(0)
+    const rules = parseJson<{ data: Array<{ name: string; match: string }> }>(await gantry(['ratelimit', 'list', '--json'])).data
+    for (const columns of [40, 60, 80, 160]) {
+      const run = await onPty(['ratelimit', 'list'], { columns })
+      expect(run.code, run.text).to.equal(0)
+      const lines = run.text.trimEnd().split('\n')
+      for (const line of lines) expect(stringWidth(line), `${columns} columns: ${line}`).to.be.at.most(columns)
+      for (const rule of rules) expect(run.text, `${columns} columns`).to.include(rule.name).and.include(rule.match)
+      // Wide enough, a table (a header line, a line per rule); narrower, a record per rule.
+      expect(
+        lines.filter((l) => /^NAME +MATCH/.test(l)),
+        `${columns} columns`,
+      ).to.have.length(columns === 160 ? 1 : 0)
+      if (columns < 160) expect(lines.filter((l) => /^NAME +\S/.test(l))).to.have.length(rules.length)
+    }
+  })
+
   it('users list at a terminal: the next-page hint is a complete command that shows the next page', async () => {
     for (const email of ['a@example.com', 'b@example.com', 'c@example.com', 'admin@example.com']) {
       const role = email.startsWith('admin') ? 'admin' : 'viewer'
@@ -111,5 +131,21 @@ describe('e2e: what a terminal shows is what happened', function () {
     expect(next.code, next.text).to.equal(0)
     expect(next.text).to.include('c@example.com').and.not.include('a@example.com').and.not.include('admin@example.com')
     expect(next.text).not.to.include('Next page')
+  })
+
+  it('users list at a terminal: the total beyond the page, and through $PAGER when longer than the screen', async () => {
+    const users = parseJson<{ total: number }>(await gantry(['users', 'list', '--json']))
+    const pager = `cat > '${join(dir, 'paged.txt')}'`
+    const short = await onPty(['users', 'list', '--limit', '2'], { rows: 40, env: { PAGER: pager } })
+    expect(short.code, short.text).to.equal(0)
+    expect(short.text).to.include(`This page: 2 of ${users.total} users.`)
+    expect(existsSync(join(dir, 'paged.txt')), 'it fits: no pager').to.equal(false)
+    const long = await onPty(['users', 'list'], { rows: 4, env: { PAGER: pager } })
+    expect(long.code, long.text).to.equal(0)
+    const paged = readFileSync(join(dir, 'paged.txt'), 'utf8')
+    expect(paged)
+      .to.match(/^ID +EMAIL/)
+      .and.include('admin@example.com')
+    expect(long.text).not.to.include('admin@example.com')
   })
 })

@@ -61,16 +61,26 @@ export interface UserFilter {
 /** Up to `limit` users in id order after `afterId`: keyset pagination, a page costs the same at any depth. */
 export async function selectUsers(k: Knex, filter: UserFilter, limit: number): Promise<UserRow[]> {
   const q = k<UserRow>(USERS_TABLE).select('*').orderBy('id', 'asc').limit(limit)
+  if (filter.afterId !== undefined) q.where('id', '>', filter.afterId)
+  return (await matching(q, filter)).map((r) => normaliseRow(r) as UserRow)
+}
+
+/** How many users the filter matches on every page (its cursor aside). */
+export async function countUsers(k: Knex, filter: UserFilter): Promise<number> {
+  const [row] = (await matching(k(USERS_TABLE).count({ n: '*' }), filter)) as Array<{ n: number | string }>
+  return Number(row?.n ?? 0)
+}
+
+function matching<Q extends Knex.QueryBuilder>(q: Q, filter: UserFilter): Q {
   if (filter.role !== undefined) q.where('role', filter.role)
   if (filter.status !== undefined) q.where('status', filter.status)
-  if (filter.afterId !== undefined) q.where('id', '>', filter.afterId)
   if (filter.search !== undefined) {
     // Emails are stored lower-cased; names are compared lower-cased on every dialect.
     // `!` escapes LIKE's wildcards: the one escape character every dialect reads the same way.
     const pattern = `%${filter.search.toLowerCase().replace(/[!%_]/g, (c) => `!${c}`)}%`
     q.where((w) => w.whereRaw("email like ? escape '!'", [pattern]).orWhereRaw("lower(name) like ? escape '!'", [pattern]))
   }
-  return (await q).map((r) => normaliseRow(r) as UserRow)
+  return q
 }
 
 /** Users per role name. */

@@ -63,7 +63,8 @@ export const userListInputSchema = pageInputSchema.extend({
 })
 export type UserListInput = z.input<typeof userListInputSchema>
 
-export const userPageSchema = pageSchema(userSchema)
+/** A page of users, and how many match the filter in all (a count: cheap at the sizes a users table has). */
+export const userPageSchema = pageSchema(userSchema).extend({ total: z.number().int().nonnegative() })
 export type UserPage = z.infer<typeof userPageSchema>
 
 /** A user and, only when it was generated, the new password (shown this once). */

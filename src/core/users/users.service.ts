@@ -19,6 +19,7 @@ import {
   selectUserByEmail,
   selectUserById,
   selectUsers,
+  countUsers,
   updateUser,
   updateUserEndingSessions,
   type UserRow,
@@ -165,12 +166,12 @@ export function createUsersService(deps: UsersServiceDeps): UsersService {
     async list(ctx, input = {}) {
       requirePermission(ctx, 'users:read')
       const parsed = parseInput(userListInputSchema, input)
-      const rows = await selectUsers(
-        knex,
-        { role: parsed.role, status: parsed.status, search: parsed.search, afterId: decodeCursor(parsed.cursor) },
-        parsed.limit + 1,
-      )
-      return toPage(rows, parsed.limit, toUser)
+      const filter = { role: parsed.role, status: parsed.status, search: parsed.search }
+      const [rows, total] = await Promise.all([
+        selectUsers(knex, { ...filter, afterId: decodeCursor(parsed.cursor) }, parsed.limit + 1),
+        countUsers(knex, filter),
+      ])
+      return { ...toPage(rows, parsed.limit, toUser), total }
     },
 
     async get(ctx, email) {

@@ -130,6 +130,7 @@ for (const dialect of DIALECTS) {
       do {
         const page = await f.services.users.list(f.ctx, { limit: 10, cursor })
         seen.push(...page.data.map((u) => u.email))
+        expect(page.total, 'every page counts all the users').to.equal(25)
         cursor = page.nextCursor ?? undefined
         pages++
       } while (cursor)
@@ -140,6 +141,10 @@ for (const dialect of DIALECTS) {
       expect(viewers.data.every((u) => u.role === 'viewer' && u.status === 'active')).to.equal(true)
       expect(viewers.data).to.have.length(Array.from({ length: 25 }, (_, i) => i).filter((i) => i % 2 === 0 && i % 3 !== 0).length)
       expect((await f.services.users.list(f.ctx, { search: 'SPECIAL' })).data).to.have.length(5)
+      // The total counts what the filters match, beyond the page.
+      const firstViewers = await f.services.users.list(f.ctx, { role: 'viewer', status: 'active', limit: 2 })
+      expect([firstViewers.data.length, firstViewers.total]).to.deep.equal([2, viewers.data.length])
+      expect((await f.services.users.list(f.ctx, { search: 'special', limit: 1 })).total).to.equal(5)
       expect((await f.services.users.list(f.ctx, { search: 'user07@' })).data.map((u) => u.email)).to.deep.equal(['user07@example.com'])
       expect((await f.services.users.list(f.ctx, { search: '_' })).data).to.have.length(5) // `_` is literal, not a wildcard
       expect((await rejection(f.services.users.list(f.ctx, { limit: 501 }))).code).to.equal('INVALID_INPUT')

@@ -19,7 +19,7 @@ function terminalUi(shown: Shown): Ui {
     update: (text) => shown.events.push(`spinner: ${text}`),
     out: (line) => shown.events.push(`out: ${line}`),
   }
-  return {
+  const ui: Ui = {
     json: false,
     color: plain,
     out: (line = '') => shown.events.push(`out: ${line}`),
@@ -27,6 +27,7 @@ function terminalUi(shown: Shown): Ui {
     warn: () => undefined,
     table: () => undefined,
     fields: () => undefined,
+    paged: async (draw) => draw(ui),
     async spin(text, work) {
       shown.events.push(`spin: ${text}`)
       const result = await work(spinner)
@@ -35,6 +36,7 @@ function terminalUi(shown: Shown): Ui {
     },
     progress: () => undefined,
   }
+  return ui
 }
 
 /** A ticker the test drives: `tick()` is what the interval would call, `stopped` whether the run stopped it. */
