@@ -23,8 +23,17 @@ export const readinessSchema = z.object({ environment: z.string(), ready: z.bool
 
 export type Check = z.infer<typeof checkSchema>
 export type Readiness = z.infer<typeof readinessSchema>
-/** What one check found. */
-export type Outcome = Omit<Check, 'name' | 'latencyMs'> & { latencyMs?: number | undefined }
+/**
+ * What one check found. `fix` and `error` are for callers that word a next step (`gantry doctor`); they
+ * stay out of Check, so the documents of `env check` and the server keep their shape.
+ */
+export type Outcome = Omit<Check, 'name' | 'latencyMs'> & {
+  latencyMs?: number | undefined
+  /** The command or edit that fixes a warn or fail, where the check knows it. */
+  fix?: string | undefined
+  /** The error a failed check caught: its code and hint say what to do. */
+  error?: GantryError | undefined
+}
 
 /** What the checks need: the environment (resolving it is the config check) and its runtime. */
 export interface ReadinessInputs {
@@ -32,8 +41,8 @@ export interface ReadinessInputs {
   readonly configPath: string
   resolve(): Environment
   runtime(): Promise<Runtime>
-  /** Wraps each check (a spinner on a terminal, ending with the outcome's mark). */
-  step?(label: string, work: () => Promise<Outcome>): Promise<Outcome>
+  /** Wraps each check (a spinner on a terminal, ending with the outcome's mark); `name` is the check's. */
+  step?(label: string, work: () => Promise<Outcome>, name: Check['name']): Promise<Outcome>
 }
 
 /** Runs the checks in order; a check that cannot run because an earlier one failed is `skipped`. */
@@ -41,7 +50,7 @@ export async function checkReadiness(inputs: ReadinessInputs): Promise<Readiness
   const checks: Check[] = []
   const wrap = inputs.step ?? ((_label: string, work: () => Promise<Outcome>) => work())
   const run = async (name: Check['name'], label: string, work: () => Promise<Outcome>): Promise<boolean> => {
-    const outcome = await wrap(label, () => work().catch(failure))
+    const outcome = await wrap(label, () => work().catch(failure), name)
     checks.push({ name, status: outcome.status, latencyMs: outcome.latencyMs ?? null, message: outcome.message })
     return outcome.status !== 'fail'
   }
@@ -87,11 +96,12 @@ export function notReadyError(report: Readiness): GantryError {
  */
 export function authCheck(environment: Environment): Outcome {
   const status = environment.protected ? 'fail' : 'warn'
-  if (!environment.auth.secret) return { status, message: 'no token secret: set GANTRY_AUTH_SECRET (at least 32 random bytes).' }
+  const fix = `Set GANTRY_AUTH_SECRET in .env.${environment.name} to the output of \`openssl rand -base64 48\`.`
+  if (!environment.auth.secret) return { status, fix, message: 'no token secret: set GANTRY_AUTH_SECRET (at least 32 random bytes).' }
   try {
     secretBytes(environment.auth.secret)
   } catch (err) {
-    if (isGantryError(err)) return { status, message: `${err.message.replace(/\.$/, '')}: set a longer GANTRY_AUTH_SECRET.` }
+    if (isGantryError(err)) return { status, fix, message: `${err.message.replace(/\.$/, '')}: set a longer GANTRY_AUTH_SECRET.` }
     throw err
   }
   return { status: 'ok', message: 'the token secret is set.' }
@@ -109,22 +119,27 @@ export async function migrationCheck(runtime: Runtime): Promise<Outcome> {
   const status = await createMigrator({ db: await runtime.database(), appDirectory: migrations.directory, appTable: migrations.tableName }).status()
   const latencyMs = Math.round((performance.now() - started) * 10) / 10
   const list = (state: string) => status.migrations.filter((m) => m.state === state).map((m) => `${m.name} (${state})`)
+  const env = runtime.environment.name
+  const inspect = `gantry migrate status -e ${env}`
   // A partial migration left the schema half-changed: fail. An edited one ran as it was: the schema is what
   // this version expects, so it serves, with a warning (DESIGN.md "HTTP API").
   const partial = list('partial')
-  if (partial.length > 0) return { status: 'fail', latencyMs, message: `${partial.join(', ')}; see \`gantry migrate status\`.` }
+  if (partial.length > 0) return { status: 'fail', latencyMs, fix: inspect, message: `${partial.join(', ')}; see \`gantry migrate status\`.` }
   if (status.pending > 0) {
-    return { status: 'fail', latencyMs, message: `${status.pending} pending migration${status.pending === 1 ? '' : 's'}: run \`gantry migrate latest\`.` }
+    const message = `${status.pending} pending migration${status.pending === 1 ? '' : 's'}: run \`gantry migrate latest\`.`
+    return { status: 'fail', latencyMs, fix: `gantry migrate latest -e ${env}`, message }
   }
   const modified = list('modified')
-  if (modified.length > 0) return { status: 'warn', latencyMs, message: `${modified.join(', ')}; see \`gantry migrate status\`.` }
-  if (status.lock) return { status: 'warn', latencyMs, message: `up to date; a migration run holds the lock (${status.lock.host} pid ${status.lock.pid}).` }
+  if (modified.length > 0) return { status: 'warn', latencyMs, fix: inspect, message: `${modified.join(', ')}; see \`gantry migrate status\`.` }
+  if (status.lock) {
+    return { status: 'warn', latencyMs, fix: inspect, message: `up to date; a migration run holds the lock (${status.lock.host} pid ${status.lock.pid}).` }
+  }
   const applied = status.migrations.filter((m) => m.state === 'applied').length
   return { status: 'ok', latencyMs, message: `up to date (${applied} applied).` }
 }
 
 /** A failed check; an unknown environment is a usage error, not a readiness failure. */
 function failure(err: unknown): Outcome {
-  if (isGantryError(err) && err.code !== 'ENV_UNKNOWN') return { status: 'fail', message: `${err.message.replace(/\.$/, '')} (${err.code})` }
+  if (isGantryError(err) && err.code !== 'ENV_UNKNOWN') return { status: 'fail', message: `${err.message.replace(/\.$/, '')} (${err.code})`, error: err }
   throw err
 }

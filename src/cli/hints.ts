@@ -36,7 +36,7 @@ export function cliHint(err: GantryError): string | undefined {
 }
 
 /** A word as a POSIX shell reads it back: bare when it is safe, else in single quotes. */
-function shellWord(word: string): string {
+export function shellWord(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`
 }
 

@@ -113,12 +113,18 @@ export function openCredentialsStore(options: CredentialsStoreOptions = {}): Cre
       return result
     })
 
+  const readable = (entry: unknown): StoredCredential | undefined => {
+    const parsed = storedCredentialSchema.safeParse(entry)
+    return parsed.success ? (parsed.data as StoredCredential) : undefined
+  }
+
   return {
     path,
     async get(url) {
-      const entry = (await read()).servers[normaliseServerUrl(url)]
-      const parsed = storedCredentialSchema.safeParse(entry)
-      return parsed.success ? (parsed.data as StoredCredential) : undefined
+      return readable((await read()).servers[normaliseServerUrl(url)])
+    },
+    async entries() {
+      return Object.entries((await read()).servers).map(([url, entry]) => ({ url, credential: readable(entry) }))
     },
     async set(url, credential) {
       const key = normaliseServerUrl(url)

@@ -81,6 +81,8 @@ export interface CredentialsStore {
   set(url: string, credential: StoredCredential): Promise<void>
   /** Whether there was an entry. */
   delete(url: string): Promise<boolean>
+  /** Every server with an entry, in the file's order; `credential` is undefined where a newer CLI wrote one this cannot read. */
+  entries(): Promise<Array<{ readonly url: string; readonly credential: StoredCredential | undefined }>>
   /** Runs `work` holding the file's lock (across processes): a refresh re-reads, refreshes and writes under it. */
   withLock<T>(work: () => Promise<T>): Promise<T>
 }

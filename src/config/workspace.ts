@@ -36,11 +36,17 @@ export function findConfig(cwd: string): string | undefined {
   }
 }
 
+/** The config file `--config PATH` names (from `cwd`), else the one the walk up from `cwd` finds; undefined when there is none. */
+export function locateConfig(options: { cwd: string; configPath?: string | undefined }): string | undefined {
+  const configPath = options.configPath ? resolve(options.cwd, options.configPath) : findConfig(options.cwd)
+  return configPath && existsSync(configPath) ? configPath : undefined
+}
+
 /** Finds, reads and validates the workspace config (`--config PATH` wins over the walk up from cwd). */
 export function loadWorkspace(options: { cwd: string; configPath?: string | undefined }): Workspace {
-  const configPath = options.configPath ? resolve(options.cwd, options.configPath) : findConfig(options.cwd)
-  if (!configPath || !existsSync(configPath)) {
-    const where = options.configPath ? configPath : `${options.cwd} or any folder above it`
+  const configPath = locateConfig(options)
+  if (!configPath) {
+    const where = options.configPath ? resolve(options.cwd, options.configPath) : `${options.cwd} or any folder above it`
     throw new GantryError('CONFIG_NOT_FOUND', `No ${CONFIG_FILE} found in ${where}.`)
   }
   const config = parseConfigText(readFileSync(configPath, 'utf8'), configPath)
