@@ -110,12 +110,15 @@ async function openRateLimitRedis(url: string, onError: (err: unknown) => void):
   return client
 }
 
+/** Where a runtime's log lines go: a standard stream as JSON lines, or a sink that takes each line (serve's pretty log). */
+export type LogTarget = 'stdout' | 'stderr' | { write(line: string): void }
+
 /** Builds the runtime of one environment. */
 export async function openRuntime(options: {
   workspace: Workspace
   environment: Environment
   /** Where log lines go: stdout for `serve` (its output is the log), stderr for every other command (stdout is its result). */
-  logTo?: 'stdout' | 'stderr'
+  logTo?: LogTarget
   /** A logger of the caller's own (an app's, through createGantry): used instead of opening one. */
   logger?: Logger | undefined
 }): Promise<Runtime> {
@@ -205,7 +208,7 @@ export async function openRuntime(options: {
                 redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' },
               },
               // A command's warnings are written at once: it may exit right after.
-              options.logTo === 'stdout' ? pino.destination(1) : pino.destination({ dest: 2, sync: true }),
+              typeof options.logTo === 'object' ? options.logTo : options.logTo === 'stdout' ? pino.destination(1) : pino.destination({ dest: 2, sync: true }),
             ),
           )),
     // The service layer (argon2, every schema) loads only for the commands that use it: migrate and env

@@ -1,9 +1,10 @@
 import { Command, Flags, type Interfaces } from '@oclif/core'
 import type { z } from 'zod'
 import { DEFAULT_ENVIRONMENT } from '../config/defaults.js'
+import type { GantryError } from '../core/errors.js'
 import { loadWorkspace, resolveEnvironment, type Workspace } from '../config/workspace.js'
 import type { Environment } from '../config/schema.js'
-import { openRuntime, type Runtime } from '../runtime.js'
+import { openRuntime, type LogTarget, type Runtime } from '../runtime.js'
 import { cancelled, isParseError, renderFailure } from './failure.js'
 import { nextPageCommand } from './hints.js'
 import { createUi, type Ui } from './ui.js'
@@ -50,7 +51,7 @@ export abstract class GantryCommand<T extends typeof Command> extends Command {
     this.ui = createUi({ json: this.jsonEnabled() })
     if ((this.ctor as typeof GantryCommand).cancelOnInterrupt) {
       process.once('SIGINT', () => {
-        renderFailure(cancelled(), { json: this.jsonEnabled(), verbose: false })
+        renderFailure(this.interrupted(), { json: this.jsonEnabled(), verbose: false })
         // Nothing else may run: what was in flight ends with the process, as it would without this handler
         // (a migration's transaction rolls back with its connection, the migration lock goes with its session).
         process.exit(process.exitCode)
@@ -65,6 +66,11 @@ export abstract class GantryCommand<T extends typeof Command> extends Command {
     })
     this.flags = flags as CommandFlags<T>
     this.args = args as CommandArgs<T>
+  }
+
+  /** What Ctrl-C during the run ends with: `Cancelled.`; a command whose work was partly done says how far it went. */
+  protected interrupted(): GantryError {
+    return cancelled()
   }
 
   /** Under a page that is not the last, the complete command for the next one (stderr: stdout stays the table). */
@@ -88,7 +94,7 @@ export abstract class GantryCommand<T extends typeof Command> extends Command {
   }
 
   /** Where the runtime's log lines go: stderr, as stdout carries the command's result (serve logs on stdout). */
-  protected logTo: 'stdout' | 'stderr' = 'stderr'
+  protected logTo: LogTarget = 'stderr'
 
   /** Opens the selected environment's runtime once per run; it is closed when the command ends. */
   protected async runtime(): Promise<Runtime> {

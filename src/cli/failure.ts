@@ -22,12 +22,13 @@ export function renderFailure(thrown: unknown, options: { json: boolean; verbose
     const body: ErrorJson = { error: { code: failure.code, message: failure.message, hint, details: failure.details } }
     process.stdout.write(`${JSON.stringify(body, null, 2)}\n`)
   }
-  // Ctrl-C is the user's own choice, not a failure to explain: one quiet line.
+  const color = new Chalk({ level: colorLevel(process.env, Boolean(process.stderr.isTTY)) })
+  // Ctrl-C is the user's own choice, not a failure to explain: one quiet line, and how to go on where work was left half done.
   if (failure.code === 'CANCELLED') {
-    process.stderr.write(`${failure.message}\n`)
+    process.stderr.write(`${escapeControl(failure.message)}\n`)
+    if (hint && !options.json) process.stderr.write(`${color.dim(escapeControl(`Try: ${hint}`))}\n`)
     return
   }
-  const color = new Chalk({ level: colorLevel(process.env, Boolean(process.stderr.isTTY)) })
   process.stderr.write(`${color.red(escapeControl(`Error (${failure.code}): ${failure.message}`))}\n`)
   const usage = failure.details?.usage
   if (typeof usage === 'string' && !options.json) process.stderr.write(`${escapeControl(`Usage: ${usage}`)}\n`)

@@ -1,4 +1,4 @@
-import { isAbsolute, resolve } from 'node:path'
+import { isAbsolute, relative, resolve } from 'node:path'
 import { GantryError } from '../core/errors.js'
 
 export type Dialect = 'sqlite' | 'mysql' | 'postgres'
@@ -107,4 +107,22 @@ function maskSpans(text: string, spans: ReadonlyArray<readonly [number, number]>
     at = Math.max(at, end)
   }
   return out + text.slice(at)
+}
+
+/**
+ * A database URL as people read it: a server URL with its secrets masked; a SQLite file by its path from the
+ * workspace root (as the config writes it), or absolute when it lies outside the workspace.
+ */
+export function displayDatabase(url: string, root: string): string {
+  let target
+  try {
+    target = parseDatabaseUrl(url, root)
+  } catch {
+    // Opening the database reports what is wrong with the URL; this only says where it points.
+    return redact(url)
+  }
+  if (target.dialect !== 'sqlite') return redact(url)
+  if (target.filename === ':memory:') return 'sqlite::memory:'
+  const path = relative(root, target.filename)
+  return `sqlite:${path.startsWith('..') || isAbsolute(path) ? target.filename : `./${path}`}`
 }

@@ -8,6 +8,7 @@ import type { Logger } from 'pino'
 import { parseDuration } from '../core/duration.js'
 import { GantryError } from '../core/errors.js'
 import { workspaceMigrator } from '../db/migrator/index.js'
+import { displayDatabase, redact } from '../db/url.js'
 import type { Runtime } from '../runtime.js'
 import { createApp } from './app.js'
 import { composeServer, requireAuthSecret } from './compose.js'
@@ -93,7 +94,17 @@ export async function serve(runtime: Runtime, options: ServeOptions): Promise<Se
       .map(([name, [c]]) => `${name}: ${c?.output ?? 'fail'}`)
     logger.warn({ failing }, 'started but not ready: GET /api/health/ready answers 503 until this is fixed')
   }
-  logger.info({ url: running.url, environment: environment.name, version: options.version, pid: process.pid }, 'listening')
+  logger.info(
+    {
+      url: running.url,
+      environment: environment.name,
+      version: options.version,
+      pid: process.pid,
+      database: displayDatabase(environment.database, runtime.workspace.root),
+      redis: environment.redis === null ? null : redact(environment.redis),
+    },
+    'listening',
+  )
   return { ...running, stop, stopped }
 }
 

@@ -1,9 +1,10 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { stripVTControlCharacters } from 'node:util'
 import { expect } from 'chai'
 import stringWidth from 'string-width'
 import { parseJson, runGantry, tempDir } from '../helpers/cli.js'
-import { hasScript, runOnPty } from '../helpers/pty.js'
+import { hasScript, onTerminal, runOnPty } from '../helpers/pty.js'
 import { pendingUnlessCi } from '../helpers/services.js'
 
 /** Red and green as chalk and ora write them at the basic colour level. */
@@ -114,6 +115,35 @@ describe('e2e: what a terminal shows is what happened', function () {
       ).to.have.length(columns === 160 ? 1 : 0)
       if (columns < 160) expect(lines.filter((l) => /^NAME +\S/.test(l))).to.have.length(rules.length)
     }
+  })
+
+  it("serve at a terminal: a banner, then a readable line per request; --log-format json keeps pino's lines", async () => {
+    const pretty = await onTerminal(['serve', '--port', '0'], {
+      cwd: dir,
+      answers: [
+        [
+          'Redis: none',
+          async (terminal) => {
+            const url = /http:\/\/127\.0\.0\.1:\d+/.exec(terminal.screen())?.[0]
+            expect((await fetch(`${url}/api/nowhere`)).status).to.equal(404)
+            await terminal.shows('GET /api/nowhere 404')
+            return '\x03' // Ctrl-C: the server drains and stops
+          },
+        ],
+      ],
+    })
+    const text = stripVTControlCharacters(pretty.screen)
+    expect(pretty.code, text).to.equal(0)
+    expect(text).to.match(
+      /^\d\d:\d\d:\d\d INFO {2}listening {2}Gantry \S+ · development · http:\/\/127\.0\.0\.1:\d+ · sqlite:\.\/\.gantry\/development\.sqlite3 · Redis: none/m,
+    )
+    expect(text).to.match(/^\d\d:\d\d:\d\d \S+ +GET \/api\/nowhere 404 \d+ ms {2}\S+/m)
+    expect(text).not.to.include('{"level"')
+
+    const json = await onTerminal(['serve', '--port', '0', '--log-format', 'json'], { cwd: dir, answers: [['"msg":"listening"', '\x03']] })
+    expect(json.code, json.screen).to.equal(0)
+    const listening = json.screen.split(/\r?\n/).find((l) => l.includes('"msg":"listening"'))
+    expect(JSON.parse(listening!)).to.include({ environment: 'development', database: 'sqlite:./.gantry/development.sqlite3', redis: null })
   })
 
   it('users list at a terminal: the next-page hint is a complete command that shows the next page', async () => {

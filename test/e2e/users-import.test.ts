@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process'
 import { readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { stripVTControlCharacters } from 'node:util'
 import { expect } from 'chai'
 import { BIN, cliEnv, parseJson, runGantry, tempDir, type CliResult } from '../helpers/cli.js'
-import { hasScript } from '../helpers/pty.js'
+import { hasScript, onTerminal } from '../helpers/pty.js'
 import { pendingUnlessCi } from '../helpers/services.js'
 
 /** Whether a text holds what a progress bar draws with: carriage returns, escape sequences. */
@@ -177,5 +178,33 @@ describe('gantry users import / export (built CLI, SQLite)', function () {
     expect(terminal, 'the bar erased, the summary in its place').to.include('\r\x1b[K3,000 rows in ')
     expect(terminal).to.match(/3,000 rows in \d+\.\d s \([\d,]+ rows\/s\)\./)
     expect(readFileSync(join(root, 'stdout.txt'), 'utf8')).to.equal('Imported 3,000 users from 3,000 rows; 0 skipped.\n')
+  })
+
+  it('Ctrl-C part-way: says how many users went in and the command that resumes; that command imports the rest', async function () {
+    if (!hasScript()) pendingUnlessCi(this, 'no `script` (util-linux) here: no pseudo-terminal to press Ctrl-C on')
+    const { root, gantry } = await workspace()
+    // Long enough that the rest of it is still running when the first batch (1,000 rows) has committed.
+    const total = 60_000
+    writeFileSync(join(root, 'big.csv'), ['email,name,role', ...Array.from({ length: total }, (_, i) => `u${i}@example.com,U ${i},viewer`)].join('\n'))
+    const run = await onTerminal(['users', 'import', 'big.csv'], {
+      cwd: root,
+      env: { GANTRY_AUTH_SECRET: 'e2e-secret' },
+      answers: [['000 imported', '\x03']],
+    })
+    const screen = stripVTControlCharacters(run.screen).replaceAll('\r', '\n')
+    expect(run.code, screen).to.equal(130)
+    const said = /Cancelled: ([\d,]+) users were imported from the first ([\d,]+) rows before it stopped\./.exec(screen)
+    expect(said, screen).not.to.equal(null)
+    const imported = Number(said![1]!.replaceAll(',', ''))
+    expect(imported).to.be.above(0).and.below(total)
+    expect(screen).to.include('Try: gantry users import big.csv --skip-existing (it passes over the users already in)')
+    // The count is exact: each batch is its own transaction, the one in flight rolled back.
+    const users = parseJson<{ total: number }>(await gantry(['users', 'list', '--limit', '1', '--json']))
+    expect(users.total).to.equal(imported)
+
+    const resumed = await gantry(['users', 'import', 'big.csv', '--skip-existing', '--json'])
+    expect(resumed.code, resumed.stderr).to.equal(0)
+    expect(parseJson<ImportJson & { existing: number }>(resumed)).to.deep.include({ rows: total, imported: total - imported, existing: imported, skipped: [] })
+    expect(parseJson<{ total: number }>(await gantry(['users', 'list', '--limit', '1', '--json'])).total).to.equal(total)
   })
 })

@@ -46,8 +46,20 @@ export function runOnPty(
   })
 }
 
-/** The answers to type, each once the screen shows its question (a text the screen must include). */
-export type Answers = Array<readonly [question: string, typed: string]>
+/**
+ * The answers to type, each once the screen shows its question (a text the screen must include). An answer
+ * may be work to do first (a request to the server on the terminal), resolving with what to type; it can
+ * wait for the screen to show a text.
+ */
+export type Answers = Array<readonly [question: string, typed: string | ((terminal: TerminalView) => Promise<string>)]>
+
+/** What an answer's work sees of the terminal. */
+export interface TerminalView {
+  /** Everything shown so far, escape sequences included. */
+  screen(): string
+  /** Resolves once the screen shows `text` (the run's timeout bounds the wait). */
+  shows(text: string): Promise<void>
+}
 
 /**
  * Runs `gantry ARGS` on a pseudo-terminal as runOnPty does, typing each answer once its question is on the
@@ -62,17 +74,44 @@ export function onTerminal(
   const child = spawn('script', ['-qfec', ptyCommand(args, options), '/dev/null'], { cwd: options.cwd, env: ptyEnv(options), stdio: ['pipe', 'pipe', 'pipe'] })
   let screen = ''
   let seen = 0
+  let answering = false
+  let failed: unknown
+  const waiting: Array<{ text: string; resolve: () => void }> = []
+  const view: TerminalView = {
+    screen: () => screen,
+    shows: (text) => (screen.includes(text) ? Promise.resolve() : new Promise((resolve) => waiting.push({ text, resolve }))),
+  }
   child.stdout.on('data', (chunk: Buffer) => {
     screen += chunk.toString()
+    for (const wait of waiting.filter((w) => screen.includes(w.text))) {
+      waiting.splice(waiting.indexOf(wait), 1)
+      wait.resolve()
+    }
     const next = answers[0]
     // Only what appeared since the last answer counts: a question asked again must show again.
-    if (next && screen.indexOf(next[0], seen) !== -1) {
+    if (next && !answering && screen.indexOf(next[0], seen) !== -1) {
       answers.shift()
       seen = screen.length
-      child.stdin.write(next[1])
+      const [, typed] = next
+      if (typeof typed === 'string') child.stdin.write(typed)
+      else {
+        answering = true
+        typed(view).then(
+          (text) => {
+            answering = false
+            seen = screen.length
+            child.stdin.write(text)
+          },
+          (err: unknown) => {
+            // The test's own check failed: end the run and report that, not a timeout.
+            failed = err
+            child.kill('SIGKILL')
+          },
+        )
+      }
     }
   })
-  return new Promise((done) => child.on('close', (code) => done({ code, screen, unasked: answers })))
+  return new Promise((done, reject) => child.on('close', (code) => (failed === undefined ? done({ code, screen, unasked: answers }) : reject(failed))))
 }
 
 /** The shell line `script` runs: size the terminal, then gantry. */

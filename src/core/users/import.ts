@@ -47,6 +47,8 @@ export const importUsersInputSchema = z.object({
   /** The role of a row that names none. */
   defaultRole: roleNameSchema.default('viewer'),
   batchSize: z.number().int().min(1).max(5000).default(1000),
+  /** A row whose email exists already is passed over and counted, not skipped as bad: how a stopped import resumes. */
+  skipExisting: z.boolean().default(false),
 })
 export type ImportUsersInput = z.input<typeof importUsersInputSchema>
 
@@ -61,6 +63,7 @@ export const importResultSchema = z.object({
   rows: z.number().int().describe('data rows read'),
   imported: z.number().int().describe('users written (on a dry run: that would be written)'),
   skipped: z.array(importSkipSchema).describe('every bad row, in line order'),
+  existing: z.number().int().describe('rows passed over under skipExisting: their email existed already'),
   dryRun: z.boolean(),
   atomic: z.boolean(),
 })
@@ -103,6 +106,7 @@ export function createUserImportService(deps: {
       const skipped: ImportSkip[] = []
       let rows = 0
       let imported = 0
+      let existingRows = 0
 
       /** The batch without the emails that exist already (those are reported). */
       const fresh = async (k: Knex, batch: readonly Candidate[]): Promise<{ rows: Candidate[]; existing: Candidate[] }> => {
@@ -132,7 +136,8 @@ export function createUserImportService(deps: {
         )
       }
       const reportExisting = (existing: readonly Candidate[]): void => {
-        for (const c of existing) skipped.push({ line: c.line, email: c.row.email, reason: 'exists: a user with this email exists already' })
+        if (options.skipExisting) existingRows += existing.length
+        else for (const c of existing) skipped.push({ line: c.line, email: c.row.email, reason: 'exists: a user with this email exists already' })
       }
       /** Outside --atomic: one transaction per batch; a concurrent insert of the same email retries it. */
       const writeBatch = async (batch: readonly Candidate[]): Promise<void> => {
@@ -189,7 +194,14 @@ export function createUserImportService(deps: {
         await flush()
       }
 
-      const counts = (): Record<string, unknown> => ({ format: options.format, atomic: options.atomic, rows, imported, skipped: skipped.length })
+      const counts = (): Record<string, unknown> => ({
+        format: options.format,
+        atomic: options.atomic,
+        rows,
+        imported,
+        skipped: skipped.length,
+        existing: existingRows,
+      })
       const record = (k: Knex, extra: Record<string, unknown> = {}): Promise<void> =>
         audit.append(k, ctx, { action: 'users.import', targetType: 'user', targetId: '*', after: { ...counts(), ...extra } })
 
@@ -217,7 +229,7 @@ export function createUserImportService(deps: {
         if (imported > 0) await record(knex)
       }
       skipped.sort((a, b) => a.line - b.line)
-      return { rows, imported, skipped, dryRun: options.dryRun, atomic: options.atomic }
+      return { rows, imported, skipped, existing: existingRows, dryRun: options.dryRun, atomic: options.atomic }
     },
   }
 }

@@ -149,6 +149,26 @@ for (const dialect of DIALECTS) {
       expect((await f.services.audit.list(f.ctx, { action: 'users.import' })).data).to.have.length(0)
     })
 
+    it('skipExisting passes over the emails already in (counted, not bad rows), with and without --atomic: how an import resumes', async () => {
+      await f.services.users.create(f.ctx, { email: 'taken@example.com', password: STRONG })
+      const path = file('resume.csv', ['email,role', 'new1@example.com,viewer', 'TAKEN@example.com,viewer', 'bad,viewer', 'new2@example.com,viewer'].join('\n'))
+      const resumed = await importFile(path, { format: 'csv', skipExisting: true })
+      expect(resumed).to.deep.include({ rows: 4, imported: 2, existing: 1 })
+      expect(resumed.skipped.map((s) => s.line)).to.deep.equal([4])
+      expect(await count()).to.equal(3)
+      const again = await importFile(path, { format: 'csv', skipExisting: true, atomic: false })
+      expect(again).to.deep.include({ imported: 0, existing: 3 })
+      const atomic = await importFile(file('atomic.csv', ['email', 'new1@example.com', 'new3@example.com'].join('\n')), {
+        format: 'csv',
+        atomic: true,
+        skipExisting: true,
+      })
+      expect(atomic).to.deep.include({ imported: 1, existing: 1, skipped: [] })
+      const plain = await importFile(path, { format: 'csv' })
+      expect(plain).to.deep.include({ imported: 0, existing: 0 })
+      expect(plain.skipped.filter((s) => s.reason.startsWith('exists:'))).to.have.length(3)
+    })
+
     it('an imported bcrypt ($2b$, $2y$) or argon2i hash logs in and is re-hashed to argon2id; a row without one cannot log in', async function () {
       this.timeout(30_000)
       const argon2i = '$argon2i$v=19$m=4096,t=3,p=1$c2FsdHNhbHRzYWx0$9b3Rv1bH0v+b3dy6Zyf0B0S2kx1vZHIUqzVjG8GSPBs'
