@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core'
 import type { z } from 'zod'
+import { formatCount } from '../../src/cli/format.js'
 import { GantryCommand } from '../../src/cli/base-command.js'
 import { atomicMode, sharedFlags } from '../../src/cli/flags.js'
 import { migrateProgress } from '../../src/cli/migrate-progress.js'
@@ -75,7 +76,7 @@ export default class MigrateRollback extends GantryCommand<typeof MigrateRollbac
       isProtected: true,
       force: false,
       json: this.jsonEnabled(),
-      action: `Rolling back ${plan.length} migration${plan.length === 1 ? '' : 's'}`,
+      action: `Rolling back ${formatCount(plan.length)} migration${plan.length === 1 ? '' : 's'}`,
     })
     return true
   }

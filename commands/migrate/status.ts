@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core'
 import type { z } from 'zod'
+import { formatCount } from '../../src/cli/format.js'
 import { GantryCommand } from '../../src/cli/base-command.js'
 import { statusSummary } from '../../src/cli/migrate-output.js'
 import { noteMigrateTarget } from '../../src/cli/migrate-target.js'
@@ -40,7 +41,9 @@ export default class MigrateStatus extends GantryCommand<typeof MigrateStatus> {
     this.ui.out(`\nLock: ${status.lock ? `held by ${describeHolder(status.lock)}` : 'free'}`)
     this.ui.out(statusSummary(status.counts))
     if (this.flags['fail-on-pending'] && status.pending > 0) {
-      throw new GantryError('MIGRATION_PENDING', `${status.pending} migration(s) pending.`, { details: { pending: status.pending } })
+      throw new GantryError('MIGRATION_PENDING', `${formatCount(status.pending)} migration${status.pending === 1 ? '' : 's'} pending.`, {
+        details: { pending: status.pending },
+      })
     }
     return status
   }

@@ -49,8 +49,9 @@ describe('gantry users (built CLI, SQLite)', function () {
 
     const list = await gantry(['users', 'list', '--json', '--limit', '1'])
     expect(list.code, list.stderr).to.equal(0)
-    const page = parseJson<{ data: UserJson[]; nextCursor: string | null }>(list)
-    expect(Object.keys(page).sort()).to.deep.equal(['data', 'nextCursor'])
+    const page = parseJson<{ data: UserJson[]; nextCursor: string | null; total: number }>(list)
+    expect(Object.keys(page).sort()).to.deep.equal(['data', 'nextCursor', 'total'])
+    expect(page.total, 'every user, beyond the page of one').to.equal(2)
     expect(page.data.map((u) => u.email)).to.deep.equal(['root@example.com'])
     expect(Object.keys(page.data[0] ?? {}).sort()).to.deep.equal([
       'createdAt',
