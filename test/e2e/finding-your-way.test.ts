@@ -31,6 +31,13 @@ describe('e2e: finding your way (did you mean, usage, -v, help, Ctrl-C)', functi
     }
   })
 
+  it("a hidden command (the completion scripts' __complete) is never suggested", async () => {
+    const result = await runGantry(['__complet'], { cwd })
+    expect(result.code).to.equal(2)
+    expect(result.stderr).to.match(/^Error \(INVALID_INPUT\): Unknown command "__complet"\./)
+    expect(result.stderr).not.to.include('__complete')
+  })
+
   it("gantry help NOSUCH answers in Gantry's error format; gantry help COMMAND shows that command", async () => {
     const unknown = await runGantry(['help', 'nosuch'], { cwd })
     expect(unknown.code).to.equal(2)

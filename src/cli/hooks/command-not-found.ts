@@ -10,7 +10,9 @@ import { closest } from '../suggest.js'
  */
 const hook: Hook<'command_not_found'> = async function (options) {
   const id = options.id.replaceAll(':', ' ')
-  renderFailure(new GantryError('INVALID_INPUT', `Unknown command "${id}".`, { hint: unknownCommandHint(id, options.config.commandIDs) }), {
+  // Hidden commands (the completion scripts' `__complete`) are for machines: never suggested.
+  const visible = options.config.commands.filter((c) => !c.hidden).map((c) => c.id)
+  renderFailure(new GantryError('INVALID_INPUT', `Unknown command "${id}".`, { hint: unknownCommandHint(id, visible) }), {
     json: (options.argv ?? []).includes('--json') || options.id === '--json',
     verbose: (options.argv ?? []).includes('--verbose'),
   })
