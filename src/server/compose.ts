@@ -53,6 +53,12 @@ export function decisionObserver(metrics: Metrics, counts?: DecisionCounts): (de
   }
 }
 
+/** The names of the rules in force, the chain's and the login rules: each a series of the rate-limit metrics. */
+export function ruleNames(rules: LiveRules): string[] {
+  const { rules: chain, login } = rules.current()
+  return [...new Set([...chain, ...login].map((rule) => rule.name))]
+}
+
 export async function composeServer(runtime: Runtime, options: ComposeOptions): Promise<ServerParts> {
   requireAuthSecret(runtime.environment)
   const clock = systemClock
@@ -60,7 +66,7 @@ export async function composeServer(runtime: Runtime, options: ComposeOptions): 
   const { rules, counts } = await startRateLimiting({ runtime, services, logger, clock })
   // Sessions ended by a server, a command or another app instance reach this one at once (runtime.close() unsubscribes).
   await runtime.subscribeAccessChanges((change) => services.sessions.forget(change))
-  const metrics = createMetrics({ pool: (db.knex.client as { pool?: PoolStats }).pool })
+  const metrics = createMetrics({ pool: (db.knex.client as { pool?: PoolStats }).pool, rules: () => ruleNames(rules) })
   const readiness = createReadinessProbe({ runtime, version: options.version, clock, failsClosed: rules.failsClosed, checks: options.checks })
   return {
     services,

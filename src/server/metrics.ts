@@ -1,7 +1,11 @@
 /**
  * Prometheus metrics (prom-client), one registry per app so two apps in one process (tests, workers)
  * never mix their counts: requests by route, method and status, their durations, login outcomes,
- * rate-limit decisions and the database pool.
+ * rate-limit decisions and the database pool. Named as Prometheus names them, so `promtool check metrics`
+ * passes a scrape (test/integration/server/promtool.test.ts): counters end in `_total` and nothing else
+ * does, a gauge ends in what it counts, and a counter whose label values are known (the login outcomes,
+ * the rules in force and their results) shows every series from the first scrape, at 0: `rate()` and
+ * alerts over it have a series to read before the first event.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { RateLimitDecision } from '../ratelimit/index.js'
@@ -18,14 +22,41 @@ export interface Metrics {
   /** One finished request; `route` is the route's path template (never the raw path: bounded labels). */
   observeRequest(route: string, method: string, status: number, seconds: number): void
   /** One login's outcome; a locked account's refusal is `invalid`, since /metrics is public and must not tell a lockout. */
-  observeLogin(outcome: 'success' | 'invalid' | 'throttled' | 'error'): void
+  observeLogin(outcome: LoginOutcome): void
   observeDecision(decision: RateLimitDecision): void
 }
 
-/** Builds the metrics of one app; `pool` is read at scrape time. */
-export function createMetrics(options: { pool?: PoolStats | undefined; defaults?: boolean }): Metrics {
+/** The login outcomes, each a series of gantry_logins_total from the start. */
+export const LOGIN_OUTCOMES = ['success', 'invalid', 'throttled', 'error'] as const
+export type LoginOutcome = (typeof LOGIN_OUTCOMES)[number]
+/** The results of gantry_ratelimit_decisions_total, each a series of every rule in force from the start. */
+export const DECISION_RESULTS = ['admitted', 'refused', 'shadow_refused'] as const
+
+/** The prefix of Gantry's metrics and of the default ones (process, Node.js) prom-client collects. */
+const PREFIX = 'gantry_'
+/**
+ * prom-client's gauges named like counters (`promtool`: non-counter metrics should not have "_total"
+ * suffix), each only the sum of its `type`-labelled sibling: `sum(gantry_nodejs_active_handles)` is the
+ * same figure (prometheus/client_js#283 proposes removing them upstream).
+ */
+const MISNAMED_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']
+
+export interface MetricsOptions {
+  /** The database pool, read at scrape time. */
+  readonly pool?: PoolStats | undefined
+  /** The names of the rate-limit rules in force (the chain's and the login rules), read at scrape time. */
+  readonly rules?: (() => Iterable<string>) | undefined
+  /** prom-client's process and Node.js metrics (default: on). */
+  readonly defaults?: boolean | undefined
+}
+
+/** Builds the metrics of one app. */
+export function createMetrics(options: MetricsOptions): Metrics {
   const registry = new Registry()
-  if (options.defaults !== false) collectDefaultMetrics({ register: registry, prefix: 'gantry_' })
+  if (options.defaults !== false) {
+    collectDefaultMetrics({ register: registry, prefix: PREFIX })
+    for (const name of MISNAMED_DEFAULTS) registry.removeSingleMetric(PREFIX + name)
+  }
   const requests = new Counter({
     name: 'gantry_http_requests_total',
     help: 'HTTP requests answered',
@@ -40,17 +71,27 @@ export function createMetrics(options: { pool?: PoolStats | undefined; defaults?
     registers: [registry],
   })
   const logins = new Counter({ name: 'gantry_logins_total', help: 'Login attempts by outcome', labelNames: ['outcome'], registers: [registry] })
+  for (const outcome of LOGIN_OUTCOMES) logins.inc({ outcome }, 0)
+  const rules = options.rules
+  // A rule's series appear at the first scrape that finds it in force (adding 0 leaves a count as it is);
+  // a rule removed since keeps its series, as any counter does.
   const decisions = new Counter({
     name: 'gantry_ratelimit_decisions_total',
     help: 'Rate-limit decisions by rule and result',
     labelNames: ['rule', 'result'],
     registers: [registry],
+    collect() {
+      for (const rule of rules?.() ?? []) for (const result of DECISION_RESULTS) this.inc({ rule, result }, 0)
+    },
   })
   const storeErrors = new Counter({
     name: 'gantry_ratelimit_store_errors_total',
     help: "Rate-limit decisions the store could not make (the rule's onStoreError decided)",
     labelNames: ['rule'],
     registers: [registry],
+    collect() {
+      for (const rule of rules?.() ?? []) this.inc({ rule }, 0)
+    },
   })
   const pool = options.pool
   if (pool) {
@@ -63,9 +104,9 @@ export function createMetrics(options: { pool?: PoolStats | undefined; defaults?
           this.set(read())
         },
       })
-    gauge('gantry_db_pool_used', 'Database connections in use', () => pool.numUsed())
-    gauge('gantry_db_pool_free', 'Idle database connections', () => pool.numFree())
-    gauge('gantry_db_pool_pending', 'Queries waiting for a connection', () => pool.numPendingAcquires())
+    gauge('gantry_db_pool_used_connections', 'Database connections in use', () => pool.numUsed())
+    gauge('gantry_db_pool_free_connections', 'Idle database connections', () => pool.numFree())
+    gauge('gantry_db_pool_pending_acquires', 'Requests waiting to acquire a database connection', () => pool.numPendingAcquires())
   }
   // Labelled children looked up once per label set: hashing the labels on every request costs more than the count.
   const requestSeries = new Map<string, { count: ReturnType<typeof requests.labels>; time: ReturnType<typeof durations.labels> }>()

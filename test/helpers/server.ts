@@ -18,7 +18,7 @@ import type { Dialect } from '../../src/db/url.js'
 import { createMemoryStore, createProbe, startLiveRules, type LiveRules } from '../../src/ratelimit/index.js'
 import { openRuntime, type Runtime } from '../../src/runtime.js'
 import { createApp } from '../../src/server/app.js'
-import { decisionObserver } from '../../src/server/compose.js'
+import { decisionObserver, ruleNames } from '../../src/server/compose.js'
 import { createLifecycle, type Lifecycle } from '../../src/server/listen.js'
 import { createMetrics, type Metrics, type PoolStats } from '../../src/server/metrics.js'
 import { createReadinessProbe } from '../../src/server/readiness.js'
@@ -88,7 +88,7 @@ export async function createTestServer(dialect: Dialect, options: TestServerOpti
     onReloadError: (err) => logs.push({ msg: 'reload failed', err: String(err) }),
   })
   const lifecycle = createLifecycle()
-  const metrics = createMetrics({ defaults: false, pool: (db.knex.client as { pool?: PoolStats }).pool })
+  const metrics = createMetrics({ defaults: false, pool: (db.knex.client as { pool?: PoolStats }).pool, rules: () => ruleNames(rateLimits) })
   const app = createApp({
     environment,
     services,

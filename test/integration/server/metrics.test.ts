@@ -8,6 +8,7 @@ import type { Server } from 'node:http'
 import { expect } from 'chai'
 import type { Knex } from 'knex'
 import request from 'supertest'
+import { ruleNames } from '../../../src/server/compose.js'
 import { createMetrics, type PoolStats } from '../../../src/server/metrics.js'
 import { createTestServer, PASSWORD, USERS, type TestServer } from '../../helpers/server.js'
 
@@ -332,6 +333,43 @@ describe('GET /metrics', function () {
     for (let i = 0; i < 10; i++) await request(server).get('/metrics').expect(200)
   })
 
+  it('shows every known series of the labelled counters from the first scrape, at 0', async () => {
+    const families = await scrape()
+    const series = (name: string) => families.get(name)?.samples.map((x) => x.labels) ?? []
+    expect(series('gantry_logins_total').map((labels) => labels.outcome)).to.include.members(['success', 'invalid', 'throttled', 'error'])
+    const rules = ruleNames(s.rateLimits)
+    expect(rules).to.include.members(['default', 'login-ip'])
+    expect(series('gantry_ratelimit_store_errors_total')).to.have.deep.members(rules.map((rule) => ({ rule })))
+    for (const rule of rules) {
+      expect(valueOf(families, 'gantry_ratelimit_store_errors_total', { rule }), rule).to.equal(0)
+      for (const result of ['admitted', 'refused', 'shadow_refused'])
+        expect(series('gantry_ratelimit_decisions_total'), `${rule} ${result}`).to.deep.include({ rule, result })
+    }
+
+    // A rule put in force later has its series from the next scrape; counting leaves them counts.
+    const inForce = ['a']
+    const metrics = createMetrics({ defaults: false, rules: () => inForce })
+    const read = async () => parseExposition(await metrics.registry.metrics())
+    expect((await read()).get('gantry_ratelimit_store_errors_total')?.samples).to.deep.equal([
+      { name: 'gantry_ratelimit_store_errors_total', labels: { rule: 'a' }, value: 0 },
+    ])
+    inForce.push('b')
+    metrics.observeDecision({
+      allowed: true,
+      headers: {},
+      shadowRefused: [],
+      unavailable: false,
+      applied: [{ rule: 'a', allowed: true, shadow: false, storeError: true }],
+    })
+    const after = await read()
+    expect(after.get('gantry_ratelimit_store_errors_total')?.samples.map((x) => [x.labels.rule, x.value])).to.deep.equal([
+      ['a', 1],
+      ['b', 0],
+    ])
+    expect(valueOf(after, 'gantry_ratelimit_decisions_total', { rule: 'a', result: 'admitted' })).to.equal(1)
+    expect(after.get('gantry_ratelimit_decisions_total')?.samples).to.have.length(6)
+  })
+
   it('reports the database pool as gauges read at scrape time', async () => {
     const knex: Knex = (await s.runtime.database()).knex
     const pool = (knex.client as { pool?: PoolStats }).pool
@@ -339,14 +377,17 @@ describe('GET /metrics', function () {
     // The test app is built without the pool; serve.ts passes it the same way as here.
     const metrics = createMetrics({ pool, defaults: true })
     const families = parseExposition(await metrics.registry.metrics())
-    for (const name of ['gantry_db_pool_used', 'gantry_db_pool_free', 'gantry_db_pool_pending']) {
+    for (const name of ['gantry_db_pool_used_connections', 'gantry_db_pool_free_connections', 'gantry_db_pool_pending_acquires']) {
       expect(families.get(name)?.type, name).to.equal('gauge')
       expect(families.get(name)!.samples[0]!.value, name).to.be.a('number').and.at.least(0)
     }
     expect(families.get('gantry_process_cpu_user_seconds_total')?.type).to.equal('counter')
+    // Prometheus's naming rule, which promtool checks (promtool.test.ts runs it): _total names counters, only them.
+    for (const [name, family] of families) expect(name.endsWith('_total'), `${family.type} ${name}`).to.equal(family.type === 'counter')
+    expect(families.get('gantry_nodejs_active_handles')?.type).to.equal('gauge')
     const held = await knex.client.acquireConnection()
     try {
-      expect(valueOf(parseExposition(await metrics.registry.metrics()), 'gantry_db_pool_used', {}))
+      expect(valueOf(parseExposition(await metrics.registry.metrics()), 'gantry_db_pool_used_connections', {}))
         .to.equal(pool!.numUsed())
         .and.at.least(1)
     } finally {
