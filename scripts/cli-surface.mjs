@@ -92,13 +92,13 @@ async function resultSchema(cmd) {
   return z.toJSONSchema(schema)
 }
 
-/** Every error code with the exit code and HTTP status it maps to (both documented behaviour). */
+/** Every error code with the exit code, HTTP status and title it maps to (all documented behaviour). */
 async function errorCatalog() {
   const { errorCodes, GantryError } = await import(pathToFileURL(join(root, 'dist', 'src', 'core', 'errors.js')).href)
   return Object.fromEntries(
     errorCodes.map((code) => {
       const err = new GantryError(code, '')
-      return [code, { exit: err.exit, status: err.status }]
+      return [code, { exit: err.exit, status: err.status, title: err.title }]
     }),
   )
 }

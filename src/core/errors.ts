@@ -23,98 +23,147 @@ export const ExitCode = {
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode]
 
 interface ErrorSpec {
+  /**
+   * What the problem is, for people: a short phrase, the same for every occurrence of the code (RFC 9457's
+   * `title`; the README's table of error codes lists it). The occurrence's own words are its message.
+   */
+  readonly title: string
   readonly exit: ExitCodeValue
   readonly status: number
   readonly hint?: string
 }
 
-const usage = (hint?: string): ErrorSpec => ({ exit: ExitCode.usage, status: 400, hint })
-const state = (status: number, hint?: string): ErrorSpec => ({ exit: ExitCode.state, status, hint })
-const unavailable = (hint?: string): ErrorSpec => ({ exit: ExitCode.unavailable, status: 503, hint })
+const usage = (title: string, hint?: string): ErrorSpec => ({ title, exit: ExitCode.usage, status: 400, hint })
+const state = (title: string, status: number, hint?: string): ErrorSpec => ({ title, exit: ExitCode.state, status, hint })
+const unavailable = (title: string, hint?: string): ErrorSpec => ({ title, exit: ExitCode.unavailable, status: 503, hint })
 
 const catalog = {
   // invocation and input
-  INVALID_INPUT: usage(),
-  MISSING_INPUT: usage(),
-  FORCE_REQUIRED: usage(),
-  CONFIRMATION_MISMATCH: usage(),
+  INVALID_INPUT: usage('Invalid input'),
+  MISSING_INPUT: usage('Missing input'),
+  FORCE_REQUIRED: usage('Confirmation required'),
+  CONFIRMATION_MISMATCH: usage('Confirmation does not match'),
   // Ctrl-C at a prompt or during a run; a CLI-only outcome (no request is ever answered with it), so its
   // status is nginx's "client closed request".
-  CANCELLED: { exit: ExitCode.cancelled, status: 499 },
-  FILE_EXISTS: state(409),
+  CANCELLED: { title: 'Cancelled', exit: ExitCode.cancelled, status: 499 },
+  FILE_EXISTS: state('File already exists', 409),
   // workspace and configuration
-  CONFIG_NOT_FOUND: usage(),
-  CONFIG_INVALID: usage('Fix gantry.config.json; its JSON Schema is named in its "$schema" field.'),
-  CONFIG_VAR_UNSET: usage('Set the variable in the process environment, in .env.<environment> or in .env.'),
-  ENV_UNKNOWN: usage('Run `gantry env list` to see the environments, or `gantry env create NAME`.'),
-  ENV_EXISTS: state(409, 'Pick another name, or edit gantry.config.json.'),
+  CONFIG_NOT_FOUND: usage('Configuration not found'),
+  CONFIG_INVALID: usage('Invalid configuration', 'Fix gantry.config.json; its JSON Schema is named in its "$schema" field.'),
+  CONFIG_VAR_UNSET: usage('Configuration variable not set', 'Set the variable in the process environment, in .env.<environment> or in .env.'),
+  ENV_UNKNOWN: usage('Unknown environment', 'Run `gantry env list` to see the environments, or `gantry env create NAME`.'),
+  ENV_EXISTS: state('Environment already exists', 409, 'Pick another name, or edit gantry.config.json.'),
   // database
-  DB_URL_INVALID: usage('Use sqlite:./path/file.sqlite3, mysql://user:pass@host:3306/db or postgres://user:pass@host:5432/db.'),
-  DB_UNREACHABLE: unavailable('Check that the database server is running and the host and port in the URL.'),
-  DB_AUTH_FAILED: unavailable('Check the user and password in the database URL.'),
-  DB_NOT_FOUND: unavailable(),
-  DB_QUERY_FAILED: state(500),
-  DB_BUSY: unavailable('Try again; if it keeps happening, look for what holds the database (a long migration, an open transaction or shell).'),
-  GANTRY_SCHEMA_MISSING: unavailable('Run `gantry migrate latest` to create them.'),
-  REDIS_UNREACHABLE: unavailable('Check that Redis is running and the redis URL, or remove it to use the in-memory store.'),
+  DB_URL_INVALID: usage('Invalid database URL', 'Use sqlite:./path/file.sqlite3, mysql://user:pass@host:3306/db or postgres://user:pass@host:5432/db.'),
+  DB_UNREACHABLE: unavailable('Database unreachable', 'Check that the database server is running and the host and port in the URL.'),
+  DB_AUTH_FAILED: unavailable('Database login refused', 'Check the user and password in the database URL.'),
+  DB_NOT_FOUND: unavailable('Database not found'),
+  DB_QUERY_FAILED: state('Database query failed', 500),
+  DB_BUSY: unavailable('Database busy', 'Try again; if it keeps happening, look for what holds the database (a long migration, an open transaction or shell).'),
+  GANTRY_SCHEMA_MISSING: unavailable("Gantry's tables missing", 'Run `gantry migrate latest` to create them.'),
+  REDIS_UNREACHABLE: unavailable('Redis unreachable', 'Check that Redis is running and the redis URL, or remove it to use the in-memory store.'),
   // migrations
-  MIGRATION_MODIFIED: state(409, 'Restore the file as it was applied, or add a new migration for the change. `gantry migrate status` lists the edited ones.'),
-  MIGRATION_PARTIAL: state(409),
-  MIGRATION_FAILED: state(500),
-  MIGRATION_NOT_FOUND: usage('Run `gantry migrate status` to see the migration names.'),
-  MIGRATION_INVALID: usage('A migration file must export async functions up(knex) and down(knex).'),
-  MIGRATION_STATE: state(409, 'Run `gantry migrate status` to see the state of each migration.'),
-  MIGRATION_LOCK_TIMEOUT: unavailable(),
-  MIGRATION_KNEX_LOCKED: state(409, 'If no knex CLI run is in progress, clear the stale row with `gantry migrate unlock`.'),
-  MIGRATION_PENDING: state(409, 'Run `gantry migrate latest`.'),
-  MIGRATION_DRIFT: state(409, 'Run `gantry migrate status` for details.'),
-  SEED_NOT_FOUND: usage('Run `gantry seed make NAME` to write one, or check the seeds directory.'),
-  SEED_FAILED: state(500),
+  MIGRATION_MODIFIED: state(
+    'Applied migration edited',
+    409,
+    'Restore the file as it was applied, or add a new migration for the change. `gantry migrate status` lists the edited ones.',
+  ),
+  MIGRATION_PARTIAL: state('Migration partly applied', 409),
+  MIGRATION_FAILED: state('Migration failed', 500),
+  MIGRATION_NOT_FOUND: usage('Migration not found', 'Run `gantry migrate status` to see the migration names.'),
+  MIGRATION_INVALID: usage('Invalid migration file', 'A migration file must export async functions up(knex) and down(knex).'),
+  MIGRATION_STATE: state('Migration in the wrong state', 409, 'Run `gantry migrate status` to see the state of each migration.'),
+  MIGRATION_LOCK_TIMEOUT: unavailable('Migration lock wait timed out'),
+  MIGRATION_KNEX_LOCKED: state('Knex migration lock held', 409, 'If no knex CLI run is in progress, clear the stale row with `gantry migrate unlock`.'),
+  MIGRATION_PENDING: state('Migrations pending', 409, 'Run `gantry migrate latest`.'),
+  MIGRATION_DRIFT: state('Migrations differ from the files', 409, 'Run `gantry migrate status` for details.'),
+  SEED_NOT_FOUND: usage('Seed not found', 'Run `gantry seed make NAME` to write one, or check the seeds directory.'),
+  SEED_FAILED: state('Seed failed', 500),
   // identity: users, roles, passwords, API keys, tokens, audit
-  USER_NOT_FOUND: { exit: ExitCode.state, status: 404, hint: 'Run `gantry users list` to see the users.' },
-  USER_EXISTS: state(409, 'Pick another email, or update the existing user.'),
-  ROLE_NOT_FOUND: { exit: ExitCode.state, status: 404, hint: 'Run `gantry roles list` to see the roles.' },
-  ROLE_EXISTS: state(409, 'Pick another name, or update the existing role.'),
-  ROLE_BUILTIN: state(409, 'Built-in roles keep their own permissions and cannot be deleted; grant extra ones, or create a custom role.'),
-  ROLE_IN_USE: state(409, 'Move its users to another role first.'),
-  LAST_ADMIN: state(409, 'Make another active user admin first.'),
-  PASSWORD_POLICY: usage(),
-  INVALID_CREDENTIALS: { exit: ExitCode.state, status: 401 },
-  ACCOUNT_DISABLED: { exit: ExitCode.state, status: 403 },
-  FORBIDDEN: { exit: ExitCode.state, status: 403 },
-  APIKEY_NOT_FOUND: { exit: ExitCode.state, status: 404, hint: 'Run `gantry apikeys list` to see the keys.' },
-  APIKEY_INVALID: { exit: ExitCode.state, status: 401 },
-  TOKEN_INVALID: { exit: ExitCode.state, status: 401 },
-  AUTH_SECRET_WEAK: usage('Set the token secret to at least 32 random bytes, e.g. the output of `openssl rand -base64 48`.'),
-  AUTH_SECRET_MISSING: usage('Set GANTRY_AUTH_SECRET to at least 32 random bytes in .env.<environment>, e.g. the output of `openssl rand -base64 48`.'),
-  APIKEY_REVOKED: state(409, 'Create a new key with `gantry apikeys create`.'),
-  IMPORT_INVALID: usage(),
-  SIGNING_KEY_MISSING: unavailable('Run `gantry tokens keys rotate` to create the first EdDSA signing key.'),
+  USER_NOT_FOUND: { title: 'User not found', exit: ExitCode.state, status: 404, hint: 'Run `gantry users list` to see the users.' },
+  USER_EXISTS: state('User already exists', 409, 'Pick another email, or update the existing user.'),
+  ROLE_NOT_FOUND: { title: 'Role not found', exit: ExitCode.state, status: 404, hint: 'Run `gantry roles list` to see the roles.' },
+  ROLE_EXISTS: state('Role already exists', 409, 'Pick another name, or update the existing role.'),
+  ROLE_BUILTIN: state(
+    'Built-in role cannot change',
+    409,
+    'Built-in roles keep their own permissions and cannot be deleted; grant extra ones, or create a custom role.',
+  ),
+  ROLE_IN_USE: state('Role in use', 409, 'Move its users to another role first.'),
+  LAST_ADMIN: state('Last active admin', 409, 'Make another active user admin first.'),
+  PASSWORD_POLICY: usage('Password too weak'),
+  INVALID_CREDENTIALS: { title: 'Wrong email or password', exit: ExitCode.state, status: 401 },
+  ACCOUNT_DISABLED: { title: 'Account disabled', exit: ExitCode.state, status: 403 },
+  FORBIDDEN: { title: 'Permission denied', exit: ExitCode.state, status: 403 },
+  APIKEY_NOT_FOUND: { title: 'API key not found', exit: ExitCode.state, status: 404, hint: 'Run `gantry apikeys list` to see the keys.' },
+  APIKEY_INVALID: { title: 'Invalid API key', exit: ExitCode.state, status: 401 },
+  TOKEN_INVALID: { title: 'Invalid or expired token', exit: ExitCode.state, status: 401 },
+  AUTH_SECRET_WEAK: usage('Token secret too weak', 'Set the token secret to at least 32 random bytes, e.g. the output of `openssl rand -base64 48`.'),
+  AUTH_SECRET_MISSING: usage(
+    'Token secret not set',
+    'Set GANTRY_AUTH_SECRET to at least 32 random bytes in .env.<environment>, e.g. the output of `openssl rand -base64 48`.',
+  ),
+  APIKEY_REVOKED: state('API key revoked', 409, 'Create a new key with `gantry apikeys create`.'),
+  IMPORT_INVALID: usage('Invalid import file'),
+  SIGNING_KEY_MISSING: unavailable('No signing key', 'Run `gantry tokens keys rotate` to create the first EdDSA signing key.'),
   // HTTP edge: what a request itself got wrong, and what the server refuses to do now
-  UNAUTHENTICATED: { exit: ExitCode.state, status: 401, hint: 'Send Authorization: Bearer <access token or API key>, or X-API-Key.' },
-  ROUTE_NOT_FOUND: { exit: ExitCode.usage, status: 404 },
-  METHOD_NOT_ALLOWED: { exit: ExitCode.usage, status: 405 },
-  PAYLOAD_TOO_LARGE: { exit: ExitCode.usage, status: 413 },
-  UNSUPPORTED_MEDIA_TYPE: { exit: ExitCode.usage, status: 415, hint: 'Send the body as application/json.' },
-  RATELIMIT_RULE_NOT_FOUND: { exit: ExitCode.state, status: 404, hint: 'Run `gantry ratelimit list` to see the rules.' },
-  RATELIMIT_OVERRIDE_NOT_FOUND: { exit: ExitCode.state, status: 404, hint: 'Run `gantry ratelimit list` to see the overrides.' },
+  UNAUTHENTICATED: {
+    title: 'Authentication required',
+    exit: ExitCode.state,
+    status: 401,
+    hint: 'Send Authorization: Bearer <access token or API key>, or X-API-Key.',
+  },
+  ROUTE_NOT_FOUND: { title: 'No such route', exit: ExitCode.usage, status: 404 },
+  METHOD_NOT_ALLOWED: { title: 'Method not allowed', exit: ExitCode.usage, status: 405 },
+  PAYLOAD_TOO_LARGE: { title: 'Request body too large', exit: ExitCode.usage, status: 413 },
+  UNSUPPORTED_MEDIA_TYPE: { title: 'Unsupported media type', exit: ExitCode.usage, status: 415, hint: 'Send the body as application/json.' },
+  // Refused by the HTTP parser before any route (src/server/listen.ts).
+  REQUEST_TIMEOUT: {
+    title: 'Request too slow',
+    exit: ExitCode.unavailable,
+    status: 408,
+    hint: 'Send the whole request at once; check the network between client and server.',
+  },
+  EXPECTATION_FAILED: { title: 'Expectation not supported', exit: ExitCode.usage, status: 417, hint: 'Send Expect: 100-continue, or no Expect header.' },
+  HEADERS_TOO_LARGE: {
+    title: 'Request headers too large',
+    exit: ExitCode.usage,
+    status: 431,
+    hint: 'Send fewer or smaller headers; large cookies are the usual cause.',
+  },
+  RATELIMIT_RULE_NOT_FOUND: { title: 'Rate-limit rule not found', exit: ExitCode.state, status: 404, hint: 'Run `gantry ratelimit list` to see the rules.' },
+  RATELIMIT_OVERRIDE_NOT_FOUND: {
+    title: 'Rate-limit override not found',
+    exit: ExitCode.state,
+    status: 404,
+    hint: 'Run `gantry ratelimit list` to see the overrides.',
+  },
   RATELIMIT_STORE_UNAVAILABLE: {
+    title: 'Rate-limit store unavailable',
     exit: ExitCode.unavailable,
     status: 503,
     hint: 'The rate-limit store (Redis) does not answer and this rule fails closed; try again shortly.',
   },
-  RATE_LIMITED: { exit: ExitCode.unavailable, status: 429, hint: 'Wait for the time in Retry-After, then try again.' },
-  MAINTENANCE: { exit: ExitCode.unavailable, status: 503, hint: 'The service is in maintenance; try again after Retry-After.' },
+  RATE_LIMITED: { title: 'Too many requests', exit: ExitCode.unavailable, status: 429, hint: 'Wait for the time in Retry-After, then try again.' },
+  MAINTENANCE: { title: 'Down for maintenance', exit: ExitCode.unavailable, status: 503, hint: 'The service is in maintenance; try again after Retry-After.' },
   // remote mode: the CLI as a client of the server
-  SERVER_UNREACHABLE: unavailable(),
-  SERVER_ERROR: { exit: ExitCode.unavailable, status: 502, hint: 'The server failed; its log has the cause (search for the request id).' },
-  NOT_LOGGED_IN: usage('Run `gantry login`, or set GANTRY_API_KEY or GANTRY_TOKEN.'),
-  CREDENTIALS_INSECURE: usage(),
-  CREDENTIALS_LOCKED: unavailable('Another gantry process is refreshing the login; try again, or remove the lock file it names if that process is gone.'),
-  REMOTE_URL_MISSING: usage(),
+  SERVER_UNREACHABLE: unavailable('Server unreachable'),
+  SERVER_ERROR: {
+    title: 'Server error',
+    exit: ExitCode.unavailable,
+    status: 502,
+    hint: 'The server failed; its log has the cause (search for the request id).',
+  },
+  NOT_LOGGED_IN: usage('Not logged in', 'Run `gantry login`, or set GANTRY_API_KEY or GANTRY_TOKEN.'),
+  CREDENTIALS_INSECURE: usage('Credentials readable by others'),
+  CREDENTIALS_LOCKED: unavailable(
+    'Credentials locked by another run',
+    'Another gantry process is refreshing the login; try again, or remove the lock file it names if that process is gone.',
+  ),
+  REMOTE_URL_MISSING: usage('No server URL'),
   // anything else
-  NOT_READY: unavailable(),
-  INTERNAL: { exit: ExitCode.state, status: 500 },
+  NOT_READY: unavailable('Not ready'),
+  INTERNAL: { title: 'Internal error', exit: ExitCode.state, status: 500 },
 } as const satisfies Record<string, ErrorSpec>
 
 export type ErrorCode = keyof typeof catalog
@@ -159,6 +208,8 @@ export interface GantryErrorOptions {
 /** A failure with a stable code from the catalog. */
 export class GantryError extends Error {
   readonly code: ErrorCode
+  /** The catalog's title of the code: the same for every occurrence. */
+  readonly title: string
   readonly exit: ExitCodeValue
   readonly status: number
   readonly hint: string | undefined
@@ -169,6 +220,7 @@ export class GantryError extends Error {
     const spec: ErrorSpec = catalog[code]
     this.name = 'GantryError'
     this.code = code
+    this.title = spec.title
     this.exit = spec.exit
     this.status = spec.status
     this.hint = options.hint ?? spec.hint

@@ -7,6 +7,9 @@
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import type { Express } from 'express'
+import { GantryError } from '../core/errors.js'
+import { requestIdFor } from './middleware/request-id.js'
+import { PROBLEM_TYPE, toProblem } from './problem.js'
 
 /** Once the listener is closed, how often connections that have turned idle are closed. */
 const IDLE_SWEEP_MS = 50
@@ -52,11 +55,19 @@ export async function listen(app: Express, lifecycle: Lifecycle, options: Listen
   // Node's own refusals of an HTTP/1.1 request without Host (400) and of an unknown Expect (417) are bare
   // status lines; these answer them as problem+json, like every other refusal.
   const server = createServer({ requireHostHeader: false }, (req, res) => {
-    if (req.httpVersion === '1.1' && req.headers.host === undefined) return answerProblem(res, 400, 'An HTTP/1.1 request needs a Host header.')
+    if (req.httpVersion === '1.1' && req.headers.host === undefined) {
+      return answerProblem(
+        req,
+        res,
+        new GantryError('INVALID_INPUT', 'An HTTP/1.1 request needs a Host header.', { hint: 'Send a Host header naming the server.' }),
+      )
+    }
     connections.request(req, res)
     app(req, res)
   })
-  server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) => answerProblem(res, 417, 'The only expectation served is 100-continue.'))
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) =>
+    answerProblem(req, res, new GantryError('EXPECTATION_FAILED', 'The only expectation served is 100-continue.')),
+  )
   server.on('connection', connections.add)
   server.on('clientError', answerClientError)
   // close() calls this to cut idle keep-alive connections; ours also ends silent new ones after their grace.
@@ -147,35 +158,39 @@ function delay(ms: number): Promise<void> {
   return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve()
 }
 
-/** What Node's parser refuses before Express sees the request, and the status it deserves. */
-const CLIENT_ERRORS: Readonly<Record<string, { status: number; detail: string }>> = {
-  HPE_HEADER_OVERFLOW: { status: 431, detail: 'The request headers are too large.' },
-  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, detail: 'The request took too long to arrive.' },
+/** What Node's parser refuses before Express sees the request, as the catalog names it. */
+const CLIENT_ERRORS: Readonly<Record<string, () => GantryError>> = {
+  HPE_HEADER_OVERFLOW: () => new GantryError('HEADERS_TOO_LARGE', 'The request headers are too large.'),
+  ERR_HTTP_REQUEST_TIMEOUT: () => new GantryError('REQUEST_TIMEOUT', 'The request took too long to arrive.'),
 }
 
 /**
  * A request Node's HTTP parser refused (a bad request line or header, raw bytes in the path, oversized
- * headers) still gets a problem+json answer like every other error, instead of Node's bare status line.
+ * headers) still gets a problem+json answer like every other error, instead of Node's bare status line,
+ * with a request id of its own: the parser has read no header the caller's id could come from.
  */
 export function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
   if (err.code === 'ECONNRESET' || !socket.writable) {
     socket.destroy()
     return
   }
-  const { status, detail } = CLIENT_ERRORS[err.code ?? ''] ?? { status: 400, detail: 'The request is not valid HTTP/1.1.' }
-  const body = problemBody(status, detail)
+  const failure =
+    CLIENT_ERRORS[err.code ?? '']?.() ??
+    new GantryError('INVALID_INPUT', 'The request is not valid HTTP/1.1.', {
+      hint: 'Check the request line and headers: no spaces, control characters or raw non-ASCII bytes in the path, no line breaks in a header value.',
+    })
+  const id = requestIdFor(undefined)
+  const body = JSON.stringify(toProblem(failure, id, ''))
   socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Bad Request'}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    `HTTP/1.1 ${failure.status} ${STATUS_CODES[failure.status] ?? 'Bad Request'}\r\nContent-Type: ${PROBLEM_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${id}\r\nConnection: close\r\n\r\n${body}`,
   )
 }
 
-/** A refusal of the listener's own, before the app: problem+json, and the connection closes. */
-function answerProblem(res: ServerResponse, status: number, detail: string): void {
-  const body = problemBody(status, detail)
-  res.writeHead(status, { 'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(body), connection: 'close' })
+/** A refusal of the listener's own, before the app: problem+json under the request's id, and the connection closes. */
+function answerProblem(req: IncomingMessage, res: ServerResponse, failure: GantryError): void {
+  const given = req.headers['x-request-id']
+  const id = requestIdFor(typeof given === 'string' ? given : undefined)
+  const body = JSON.stringify(toProblem(failure, id, (req.url ?? '').split('?')[0] ?? ''))
+  res.writeHead(failure.status, { 'content-type': PROBLEM_TYPE, 'content-length': Buffer.byteLength(body), 'x-request-id': id, connection: 'close' })
   res.end(body)
-}
-
-function problemBody(status: number, detail: string): string {
-  return JSON.stringify({ type: 'https://gantry.dev/problems/invalid-input', title: 'INVALID_INPUT', status, detail, code: 'INVALID_INPUT' })
 }

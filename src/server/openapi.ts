@@ -3,6 +3,7 @@
  * describe them (zod's JSON Schema output is draft 2020-12, which OpenAPI 3.1 uses as is).
  */
 import { z } from 'zod'
+import { PROBLEM_DOCS_PATH, problemTypeUri } from './problem.js'
 import { strict } from './routes/mount.js'
 import type { RouteSpec } from './routes/route.js'
 
@@ -13,13 +14,21 @@ const problemSchema: JsonSchema = {
   description: 'RFC 9457 problem details; `code` is the stable error code.',
   required: ['type', 'title', 'status', 'detail', 'code'],
   properties: {
-    type: { type: 'string' },
-    title: { type: 'string' },
+    type: {
+      type: 'string',
+      description: `the problem type: the code's row of the page this server serves at ${PROBLEM_DOCS_PATH} (relative to the URL answered), ${problemTypeUri('RATE_LIMITED')} for RATE_LIMITED`,
+    },
+    title: { type: 'string', description: 'what the problem type is, for people (`Too many requests`); the same for every occurrence of the code' },
     status: { type: 'integer' },
     detail: { type: 'string' },
+    instance: {
+      type: 'string',
+      description:
+        'this occurrence, on every answer: the request id as a URN, `urn:uuid:<id>` for the ids the server makes, `urn:gantry:request:<id>` for one the caller sent in X-Request-Id that is not a UUID',
+    },
     code: { type: 'string' },
     hint: { type: 'string' },
-    requestId: { type: 'string' },
+    requestId: { type: 'string', description: 'the X-Request-Id of the answer; the server log has the occurrence under it' },
     required: { type: 'string', description: 'on 403: the permission that was missing' },
     errors: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } } },
     input: {

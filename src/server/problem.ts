@@ -1,19 +1,54 @@
 /**
- * RFC 9457 problem details: the one shape of every error the server answers. The catalog code names the
- * problem; the message is the same one line the CLI prints; the raw cause never leaves the process.
+ * RFC 9457 problem details: the one shape of every error the server answers, the HTTP parser's refusals
+ * included. The catalog code names the problem (`type` and `code`), its title says it for people; the
+ * message is the same one line the CLI prints; the raw cause never leaves the process.
  */
 import type { Response } from 'express'
 import { GantryError, isGantryError, wordedHint, type ErrorCode } from '../core/errors.js'
 import { HTTP_HINTS } from './hints.js'
+import { problemAnchor } from './problems-page.js'
 
 export const PROBLEM_TYPE = 'application/problem+json'
 
+/**
+ * Where a person looks a problem type up: the page this server serves at /api/problems (problems-page.ts),
+ * one anchor per code, built from the catalog. A relative reference (RFC 9457 allows one; it resolves
+ * against the URL the answer came from): every Gantry server serves the page, while an absolute URL would
+ * name a host nobody serves (Gantry is on no registry and has no public home). docs/errors.md holds the
+ * same table for readers of the repository.
+ */
+export const PROBLEM_DOCS_PATH = '/api/problems'
+
+/** The `type` URI of a code: its row of the problem types page. */
+export function problemTypeUri(code: ErrorCode): string {
+  return `${PROBLEM_DOCS_PATH}#${problemAnchor(code)}`
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/**
+ * The `instance` URI: which occurrence this was. It is the request id, which the answer's X-Request-Id
+ * header and the server's log lines carry too, so the instance is what finds the occurrence in the log.
+ * The server's own ids are UUIDs, written as RFC 9562 URNs (`urn:uuid:…`), a standard form that needs no
+ * resolver. A caller may bring its own id (any short plain token, kept so traces join up across services);
+ * one that is not a UUID is written `urn:gantry:request:<id>` (its characters are all valid in a URN).
+ * Without a request id (an app using the library's middleware without Gantry's request-id step), the
+ * request path, as a relative reference, is the best the answer can say.
+ */
+export function problemInstance(requestId: string | undefined, path: string): string {
+  if (requestId === undefined) return path
+  return UUID.test(requestId) ? `urn:uuid:${requestId}` : `urn:gantry:request:${requestId}`
+}
 /** The body of a problem answer. */
 export interface Problem {
+  /** The README's row for the code (problemTypeUri). */
   type: string
-  title: ErrorCode
+  /** The catalog's title of the code, for people; `code` is for programs. */
+  title: string
   status: number
   detail: string
+  /** This occurrence (problemInstance). */
+  instance: string
   code: ErrorCode
   hint?: string | undefined
   requestId?: string | undefined
@@ -37,7 +72,7 @@ const TOLD_5XX: ReadonlySet<ErrorCode> = new Set(['MAINTENANCE', 'GANTRY_SCHEMA_
  * INTERNAL, a 503 keeps its code (a client may wait and retry on it), and both carry the request id, which
  * finds the cause in the log.
  */
-export function toProblem(err: unknown, requestId: string | undefined): Problem {
+export function toProblem(err: unknown, requestId: string | undefined, path: string): Problem {
   const given = isGantryError(err) ? err : undefined
   const failure =
     given && (given.status < 500 || TOLD_5XX.has(given.code))
@@ -51,10 +86,11 @@ export function toProblem(err: unknown, requestId: string | undefined): Problem 
       ? `Quote request id ${requestId ?? 'unknown'} to the operator; the server log has the cause.`
       : (wordedHint(failure, HTTP_HINTS) ?? failure.hint)
   return {
-    type: `https://gantry.dev/problems/${failure.code.toLowerCase().replaceAll('_', '-')}`,
-    title: failure.code,
+    type: problemTypeUri(failure.code),
+    title: failure.title,
     status: failure.status,
     detail: failure.message,
+    instance: problemInstance(requestId, path),
     code: failure.code,
     hint: hint || undefined,
     requestId,

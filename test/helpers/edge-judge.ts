@@ -76,7 +76,8 @@ function judgeStatus(probe: Probe, answer: Answer, where: string, bareRefusals: 
       } catch {
         return { kind: 'shape', text: `${where} -> ${answer.status} with a body that is not JSON: ${answer.body.slice(0, 200)}` }
       }
-      if (typeof problem.code !== 'string' || typeof problem.title !== 'string' || typeof problem.detail !== 'string' || problem.status !== answer.status) {
+      const members = [problem.type, problem.title, problem.detail, problem.instance, problem.code]
+      if (members.some((m) => typeof m !== 'string') || problem.status !== answer.status) {
         return { kind: 'shape', text: `${where} -> ${answer.status} with an incomplete problem: ${answer.body.slice(0, 200)}` }
       }
     }

@@ -5,6 +5,8 @@
 import { once } from 'node:events'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { errorCodes, GantryError, type ErrorCode } from '../../src/core/errors.js'
+import { problemTypeUri } from '../../src/server/problem.js'
 
 export interface Received {
   readonly method: string
@@ -65,9 +67,12 @@ export function json(status: number, body: unknown, headers: Record<string, stri
   }
 }
 
-/** A problem+json answer with a code. */
+/** A problem+json answer with a code, shaped as the server's (a code the catalog lacks gets a made-up title). */
 export function problem(status: number, code: string, detail: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}): Handler {
-  return json(status, { type: `https://gantry.dev/problems/${code}`, title: code, status, detail, code, ...extra }, headers)
+  const known = (errorCodes as readonly string[]).includes(code) ? (code as ErrorCode) : undefined
+  const title = known ? new GantryError(known, detail).title : 'Fault of a test server'
+  const body = { type: problemTypeUri(code as ErrorCode), title, status, detail, instance: 'urn:gantry:request:fault', code, ...extra }
+  return json(status, body, headers)
 }
 
 /** Never answers (until the client gives up). */

@@ -47,7 +47,8 @@ export function errorHandler(logger: Logger, environmentName: string): ErrorRequ
     if (failure.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="gantry"')
     const retryAfter = failure.details?.retryAfterSeconds
     if (typeof retryAfter === 'number' && !res.hasHeader('Retry-After')) res.setHeader('Retry-After', String(retryAfter))
-    sendProblem(res, toProblem(failure, requestId))
+    // Never the query: it may carry a cursor or worse.
+    sendProblem(res, toProblem(failure, requestId, req.originalUrl.split('?')[0] ?? req.path))
   }
 }
 

@@ -3,6 +3,8 @@ import { GantryError } from '../../core/errors.js'
 import type { SigningKeysService } from '../../core/sessions/signing-keys.service.js'
 import type { Metrics } from '../metrics.js'
 import { openApiDocument } from '../openapi.js'
+import { PROBLEM_DOCS_PATH } from '../problem.js'
+import { problemsPage } from '../problems-page.js'
 import { route, type RouteSpec } from './route.js'
 
 export interface MetaRouteDeps {
@@ -13,9 +15,10 @@ export interface MetaRouteDeps {
   readonly routes: () => readonly RouteSpec[]
 }
 
-/** The metrics and OpenAPI routes. */
+/** The metrics, OpenAPI, problem types and JWKS routes. */
 export function metaRoutes(deps: MetaRouteDeps): RouteSpec[] {
   let document: string | undefined
+  let page: string | undefined
   return [
     route({
       method: 'get',
@@ -39,6 +42,18 @@ export function metaRoutes(deps: MetaRouteDeps): RouteSpec[] {
       handler: async ({ res }) => {
         document ??= JSON.stringify(openApiDocument(deps.routes(), { version: deps.version }))
         res.status(200).type('application/json').send(document)
+      },
+    }),
+    route({
+      method: 'get',
+      path: PROBLEM_DOCS_PATH,
+      tag: 'meta',
+      summary: "The problem types of this API: each error code's title, status, CLI exit code and next step (a problem's `type` points at its row).",
+      auth: 'public',
+      responseType: 'text/html',
+      handler: async ({ res }) => {
+        page ??= problemsPage(deps.version)
+        res.status(200).type('text/html').setHeader('Cache-Control', 'public, max-age=3600').send(page)
       },
     }),
     route({

@@ -10,6 +10,7 @@ import { expect } from 'chai'
 import request from 'supertest'
 import { GantryError } from '../../../src/core/errors.js'
 import { listen } from '../../../src/server/listen.js'
+import { problemTypeUri } from '../../../src/server/problem.js'
 import { parseAnswers, sendBytes, type Answer } from '../../helpers/http-probes.js'
 import { createTestServer, PASSWORD, USERS, type TestServer } from '../../helpers/server.js'
 
@@ -146,20 +147,24 @@ describe('the HTTP edge', function () {
     it('answers oversized headers with 431 problem+json, not a bare status line', async () => {
       const [answer] = await exchange(server, `GET /api/health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`)
       expect(answer).to.deep.include({ status: 431 })
-      expect(JSON.parse(answer!.body)).to.include({ status: 431, code: 'INVALID_INPUT' })
+      expect(JSON.parse(answer!.body)).to.include({ status: 431, code: 'HEADERS_TOO_LARGE', type: problemTypeUri('HEADERS_TOO_LARGE') })
     })
 
     it('answers what Node itself would refuse with a bare status line — HTTP/1.1 without Host, an unknown Expect — as problem+json', async () => {
-      for (const [text, status] of [
-        ['GET /api/health HTTP/1.1\r\n\r\n', 400],
-        ['POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nExpect: teapot\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}', 417],
+      for (const [text, status, code] of [
+        ['GET /api/health HTTP/1.1\r\n\r\n', 400, 'INVALID_INPUT'],
+        [
+          'POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nExpect: teapot\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}',
+          417,
+          'EXPECTATION_FAILED',
+        ],
       ] as const) {
         const [answer, ...more] = await exchange(server, text)
         expect(more, text).to.deep.equal([])
         expect(answer, text).to.deep.include({ status })
         expect(answer!.headers['content-type'], text).to.equal('application/problem+json')
         expect(answer!.headers.connection, text).to.equal('close')
-        expect(JSON.parse(answer!.body), text).to.include({ status, code: 'INVALID_INPUT' })
+        expect(JSON.parse(answer!.body), text).to.include({ status, code, type: problemTypeUri(code) })
       }
       // HTTP/1.0 needs no Host, and 100-continue is still served.
       expect((await exchange(server, 'GET /api/health HTTP/1.0\r\n\r\n'))[0]).to.deep.include({ status: 200 })
@@ -190,10 +195,11 @@ describe('the HTTP edge', function () {
           .expect(500)
         expect(res.headers['content-type']).to.match(/^application\/problem\+json/)
         expect(res.body).to.deep.equal({
-          type: 'https://gantry.dev/problems/internal',
-          title: 'INTERNAL',
+          type: problemTypeUri('INTERNAL'),
+          title: 'Internal error',
           status: 500,
           detail: 'Something went wrong on the server.',
+          instance: 'urn:gantry:request:boom-1',
           code: 'INTERNAL',
           hint: 'Quote request id boom-1 to the operator; the server log has the cause.',
           requestId: 'boom-1',

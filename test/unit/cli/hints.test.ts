@@ -34,7 +34,7 @@ describe('hints: one core error, worded by each door', () => {
   for (const { err, cli, http } of cases) {
     it(`${err.code}:${String(err.details?.reason)}`, () => {
       expect(cliHint(err)).to.equal(cli)
-      const problem = toProblem(err, 'r-1')
+      const problem = toProblem(err, 'r-1', '/api/v1/admin/x')
       expect(problem.hint).to.equal(http)
       expect(problem.input).to.deep.include({ fields: err.details?.fields, reason: err.details?.reason })
       const remote = responseError(problem.status, '', JSON.stringify(problem), {}, at)
@@ -46,7 +46,7 @@ describe('hints: one core error, worded by each door', () => {
     expect(cliHint(new GantryError('FILE_EXISTS', 'x exists.', { hint: 'Pick another name.' }))).to.equal('Pick another name.')
     expect(cliHint(new GantryError('FILE_EXISTS', 'x exists.'))).to.equal('Pass --force to overwrite it.')
     expect(new GantryError('FILE_EXISTS', 'x exists.').hint).to.equal(undefined)
-    expect(toProblem(new GantryError('USER_EXISTS', 'a@x exists.'), 'r-2').input).to.equal(undefined)
+    expect(toProblem(new GantryError('USER_EXISTS', 'a@x exists.'), 'r-2', '/api/v1/admin/users').input).to.equal(undefined)
   })
 })
 

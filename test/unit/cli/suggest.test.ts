@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { unknownCommandHint } from '../../../src/cli/hooks/command-not-found.js'
+import { asTyped, unknownCommandHint } from '../../../src/cli/hooks/command-not-found.js'
 import { closest } from '../../../src/cli/suggest.js'
 import { usageError, usageLine } from '../../../src/cli/usage.js'
 
@@ -20,6 +20,18 @@ describe('did you mean', () => {
     expect(unknownCommandHint('migrat', commands)).to.match(/^Did you mean `gantry migrate`\?/)
     expect(unknownCommandHint('users frobnicate', commands)).to.equal('The users commands: users list, users delete, users create.')
     expect(unknownCommandHint('nosuch', commands)).to.equal('Run `gantry --help` to list the commands.')
+  })
+
+  it('an unknown command is shown as typed: oclif joins its words with `:` and cuts the rest by counting them', () => {
+    // What oclif passes for `gantry webhooks create http://127.0.0.1:23382/hook --json` (checked with its normalizeArgv).
+    const typed = ['webhooks', 'create', 'http://127.0.0.1:23382/hook', '--json']
+    expect(asTyped('webhooks:create:http://127.0.0.1:23382/hook', [], typed)).to.deep.equal({
+      command: 'webhooks create http://127.0.0.1:23382/hook',
+      rest: ['--json'],
+    })
+    expect(asTyped('users:lst', ['--verbose'], ['users', 'lst', '--verbose'])).to.deep.equal({ command: 'users lst', rest: ['--verbose'] })
+    // Run with some other argv than the process's: oclif's own view.
+    expect(asTyped('users:lst', ['--json'], ['migrate', 'latest'])).to.deep.equal({ command: 'users lst', rest: ['--json'] })
   })
 
   it('a usage error names the command, its usage line and the flag meant', () => {
