@@ -5,6 +5,8 @@
  * (`gantry ratelimit set probe --ke` → `--key`), a flag's values (its options, `-e` the workspace's
  * environments), and the topics and commands. No candidate means "the shell's own": file names.
  */
+import { BUILTIN_ENVIRONMENTS } from '../config/defaults.js'
+import { environmentNames, loadWorkspace } from '../config/workspace.js'
 
 /** What completion needs of a command: oclif's loadable command has this shape. */
 export interface CompletableCommand {
@@ -93,6 +95,20 @@ function valuesOf(flag: CompletableFlag | undefined, current: string, sources: C
   if (!flag) return []
   const values = flag.options ?? (ENVIRONMENT_FLAGS.has(flag.name) ? sources.environments() : [])
   return values.filter((v) => v.startsWith(current))
+}
+
+/**
+ * The environments -e completes to: those of the workspace found from `cwd` (or named by a --config among
+ * the words typed); outside a workspace, or with a config that does not load, the built-in ones.
+ */
+export function workspaceEnvironments(words: readonly string[], cwd: string): string[] {
+  const at = words.indexOf('--config')
+  const configPath = at >= 0 ? words[at + 1] : words.find((w) => w.startsWith('--config='))?.slice('--config='.length)
+  try {
+    return environmentNames(loadWorkspace({ cwd, configPath }))
+  } catch {
+    return [...BUILTIN_ENVIRONMENTS]
+  }
 }
 
 /** The scripts `gantry completion SHELL` prints: each hands the line to `gantry __complete`. */
