@@ -29,6 +29,7 @@ export default class Init extends GantryCommand<typeof Init> {
   static override description =
     'Asks on a terminal for what it needs; every question is also a flag, and --yes takes the defaults. ' +
     'Refuses to replace an existing file unless --force is given, and then writes nothing. ' +
+    "With .ts migrations (the default) it adds tsx, which loads them, to the dependencies of the project's package.json (creating one if there is none; an existing one keeps everything else, even with --force); with --migrations-extension js it leaves package.json alone. " +
     'The Dockerfile runs `gantry serve` and installs from the package.json and package-lock.json of the project that depends on gantry; docker-compose.yml runs migrations once, then the server. ' +
     '.github/workflows/deploy.yml runs `gantry migrate latest -e production` as the release step, then `gantry health -e production --wait 120` as the deploy gate (secret DATABASE_URL, variable GANTRY_URL).'
   static override examples = [
@@ -48,7 +49,7 @@ export default class Init extends GantryCommand<typeof Init> {
     name: Flags.string({ summary: 'Project name, as npm accepts one (default: the folder name, lower-cased, spaces as -).' }),
     database: enumFlag(DATABASES, 'Database staging and production use, in docker-compose.yml (default: postgres).'),
     redis: Flags.boolean({ summary: 'Give staging and production Redis, in docker-compose.yml (default: yes).', allowNo: true }),
-    'migrations-extension': enumFlag(EXTENSIONS, 'File type of new migrations (default: ts).'),
+    'migrations-extension': enumFlag(EXTENSIONS, 'File type of new migrations (default: ts, which adds tsx to package.json).'),
     yes: Flags.boolean({ char: 'y', summary: 'Take the default for every question not given as a flag.' }),
     force: Flags.boolean({ summary: 'Replace files that already exist.' }),
   }
@@ -85,12 +86,13 @@ export default class Init extends GantryCommand<typeof Init> {
     this.ui.out(`Workspace ${name} in ${root}:`)
     for (const file of files) this.ui.out(`  ${this.ui.color.green(file.action.padEnd(11))} ${file.path}`)
     // Under --json the Ui writes no warnings: the result carries them instead.
-    const warnings = imageInstallProblems(root)
+    const warnings = imageInstallProblems(root, { typescript: extension === 'ts' })
     for (const warning of warnings) this.ui.warn(warning)
     const cd = relative(process.cwd(), root)
     this.ui.out('')
     this.ui.out('Next steps:')
     if (cd !== '') this.ui.out(`  cd ${cd}`)
+    if (files.some((f) => f.path === 'package.json')) this.ui.out('  npm install               # tsx, which loads .ts migrations (now in package.json)')
     this.ui.out('  gantry migrate latest     # create the development database (SQLite, in .gantry/)')
     this.ui.out('  gantry env check          # check the database, Redis and migrations')
     this.ui.out('  gantry serve              # the bundled server on http://127.0.0.1:3000')

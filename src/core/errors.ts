@@ -79,6 +79,8 @@ const catalog = {
   MIGRATION_DRIFT: state('Migrations differ from the files', 409, 'Run `gantry migrate status` for details.'),
   SEED_NOT_FOUND: usage('Seed not found', 'Run `gantry seed make NAME` to write one, or check the seeds directory.'),
   SEED_FAILED: state('Seed failed', 500),
+  // .ts migrations, seeds and knex setup modules load with tsx, an optional peer the project installs
+  TSX_MISSING: usage('TypeScript loader not installed', 'Install tsx in the project: npm install tsx.'),
   // identity: users, roles, passwords, API keys, tokens, audit
   USER_NOT_FOUND: { title: 'User not found', exit: ExitCode.state, status: 404, hint: 'Run `gantry users list` to see the users.' },
   USER_EXISTS: state('User already exists', 409, 'Pick another email, or update the existing user.'),

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs'
 import type { Knex } from 'knex'
-import { GantryError } from '../core/errors.js'
+import { GantryError, isGantryError } from '../core/errors.js'
 import { importScript } from './migrator/source.js'
 import type { Dialect } from './url.js'
 
@@ -62,6 +62,8 @@ export async function loadKnexHooks(setting: { name: string; path: string } | un
   try {
     mod = await importScript(path)
   } catch (err) {
+    // A .ts module in a project without tsx: the error names the package to install, not the module.
+    if (isGantryError(err) && err.code === 'TSX_MISSING') throw err
     throw failed(name, err)
   }
   const fallback = (mod.default ?? {}) as Record<string, unknown>

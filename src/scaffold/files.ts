@@ -11,9 +11,12 @@ export interface PlannedFile {
   /**
    * `replace` (default) refuses an existing file without --force; `lines` appends the lines the file lacks
    * (.gitignore); `keep` leaves an existing file as it is (.gitkeep); `update` rewrites a file being edited
-   * (gantry.config.json in `env create`).
+   * (gantry.config.json in `env create`); `merge` writes what `merge` makes of an existing file, even with
+   * --force never replacing it (the project's package.json).
    */
-  readonly strategy?: 'replace' | 'lines' | 'keep' | 'update'
+  readonly strategy?: 'replace' | 'lines' | 'keep' | 'update' | 'merge'
+  /** For `merge`: the existing file's new content, or undefined when it already has what it needs. */
+  readonly merge?: (current: string) => string | undefined
 }
 
 export type FileAction = 'created' | 'overwritten' | 'updated'
@@ -53,6 +56,13 @@ function writeOne(target: string, file: PlannedFile): FileAction | undefined {
   const strategy = file.strategy ?? 'replace'
   if (strategy === 'keep' && exists) return undefined
   mkdirSync(dirname(target), { recursive: true })
+  if (strategy === 'merge' && exists) {
+    const current = readFileSync(target, 'utf8')
+    const merged = file.merge?.(current)
+    if (merged === undefined || merged === current) return undefined
+    writeFileSync(target, merged)
+    return 'updated'
+  }
   if (strategy === 'lines' && exists) {
     const current = readFileSync(target, 'utf8')
     const missing = missingLines(current, file.content)

@@ -8,6 +8,7 @@ import { generateSecret, isSecretName } from '../config/secrets.js'
 import { CONFIG_FILE } from '../config/workspace.js'
 import { GantryError, inputProblem } from '../core/errors.js'
 import { refuseClashes, writePlannedFiles, type PlannedFile, type WrittenFile } from './files.js'
+import { addTsxDependency, newPackageJson } from './package-json.js'
 import { readTemplate, renderTemplate } from './render.js'
 
 export const DATABASES = ['postgres', 'mariadb'] as const
@@ -172,6 +173,10 @@ export function planWorkspace(answers: InitAnswers): PlannedFile[] {
     { path: '.dockerignore', content: readTemplate('init/dockerignore'), strategy: 'lines' },
     // The release recipe: migrations as a release step, then `gantry health --wait` as the deploy gate.
     { path: DEPLOY_WORKFLOW, content: renderTemplate(readTemplate('init/github-deploy.yml'), { name: answers.name }) },
+    // TypeScript migrations load with tsx, which Gantry does not install: the project depends on it itself.
+    ...(answers.migrationsExtension === 'ts'
+      ? [{ path: 'package.json', content: newPackageJson(answers.name), strategy: 'merge' as const, merge: addTsxDependency }]
+      : []),
   ]
 }
 

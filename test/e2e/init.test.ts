@@ -24,6 +24,7 @@ const SCAFFOLD = [
   'Dockerfile',
   '.dockerignore',
   '.github/workflows/deploy.yml',
+  'package.json',
 ]
 
 interface Compose {
@@ -47,6 +48,14 @@ describe('e2e: gantry init', function () {
     expect(json.warnings).to.deep.equal([])
     for (const file of SCAFFOLD) expect(existsSync(join(root, file)), file).to.equal(true)
     expect(statSync(join(root, '.env.development')).mode & 0o777).to.equal(0o600)
+    // .ts migrations (the default) load with tsx, which Gantry does not install: the project depends on it,
+    // in dependencies (the Dockerfile installs with --omit=dev).
+    expect(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))).to.deep.equal({
+      name: 'app',
+      version: '0.1.0',
+      private: true,
+      dependencies: { tsx: '^4.23.14' },
+    })
 
     const workspace = loadWorkspace({ cwd: root })
     expect(workspace.config.name).to.equal('app')
@@ -82,6 +91,48 @@ describe('e2e: gantry init', function () {
     expect(compose.services.db?.image).to.equal('mariadb:11')
     expect(Object.keys(compose.services.gantry?.depends_on ?? {})).to.deep.equal(['migrate', 'db'])
     expect(loadWorkspace({ cwd: dir }).migrations.extension).to.equal('js')
+    // JavaScript migrations need no tsx: no package.json is made for it.
+    expect(existsSync(join(dir, 'package.json'))).to.equal(false)
+    expect(result.stdout).not.to.include('npm install')
+  })
+
+  it("a project's own package.json gains tsx in dependencies, everything else as it was; --js leaves it alone", async () => {
+    const mine = {
+      name: 'shop',
+      type: 'module',
+      scripts: { start: 'node server.js' },
+      dependencies: { express: '^5.0.0' },
+      devDependencies: { mocha: '^11.0.0' },
+    }
+    writeFileSync(join(dir, 'package.json'), `${JSON.stringify(mine, null, 4)}\n`)
+    const js = await runGantry(['init', '--yes', '--migrations-extension', 'js', '--json'], { cwd: dir })
+    expect(js.code, js.stderr).to.equal(0)
+    expect(parseJson<InitResult>(js).files.map((f) => f.path)).not.to.include('package.json')
+    expect(readFileSync(join(dir, 'package.json'), 'utf8')).to.equal(`${JSON.stringify(mine, null, 4)}\n`)
+
+    const ts = await runGantry(['init', '--yes', '--force'], { cwd: dir })
+    expect(ts.code, ts.stderr).to.equal(0)
+    expect(ts.stdout).to.match(/updated +package\.json/)
+    expect(ts.stdout).to.match(/^ {2}npm install .*tsx/m)
+    const text = readFileSync(join(dir, 'package.json'), 'utf8')
+    expect(text).to.equal(`${JSON.stringify({ ...mine, dependencies: { express: '^5.0.0', tsx: '^4.23.14' } }, null, 4)}\n`)
+    // Once it is there, init leaves it (even with --force: package.json is never replaced).
+    const again = parseJson<InitResult>(await runGantry(['init', '--yes', '--force', '--json'], { cwd: dir }))
+    expect(again.files.map((f) => f.path)).not.to.include('package.json')
+    expect(readFileSync(join(dir, 'package.json'), 'utf8')).to.equal(text)
+  })
+
+  it('tsx as a devDependency is left where it is, with a warning: the image installs dependencies only', async () => {
+    const mine = JSON.stringify({ name: 'shop', dependencies: { gantry: '^0.1.0' }, devDependencies: { tsx: '^4.20.0' } })
+    writeFileSync(join(dir, 'package.json'), mine)
+    const result = await runGantry(['init', '--yes', '--json'], { cwd: dir })
+    expect(result.code, result.stderr).to.equal(0)
+    const json = parseJson<InitResult>(result)
+    expect(json.files.map((f) => f.path)).not.to.include('package.json')
+    expect(readFileSync(join(dir, 'package.json'), 'utf8')).to.equal(mine)
+    expect(json.warnings).to.deep.equal([
+      'tsx is a devDependency: the Dockerfile installs dependencies only (npm ci --omit=dev), so its image could not load .ts migrations. Move it: npm install --save-prod tsx@^4.20.0',
+    ])
   })
 
   it('refuses to overwrite without --force (exit 1, naming the file, nothing touched), and overwrites with it', async () => {

@@ -1,3 +1,4 @@
+import { isGantryError } from '../../core/errors.js'
 import type { Database } from '../connect.js'
 import { driverMessage } from '../errors.js'
 import { createDryKnex } from './clients.js'
@@ -23,6 +24,7 @@ export async function previewPerFile(db: Database, items: readonly PreviewItem[]
         await migration[direction](dry.knex)
         previews.push({ ...preview, statements: [...dry.recorder.statements], approximate: dry.recorder.reads.length > 0 })
       } catch (err) {
+        if (isGantryError(err) && err.code === 'TSX_MISSING') throw err // not this migration's fault: nothing previews
         previews.push({ ...preview, statements: [...dry.recorder.statements], approximate: true, error: driverMessage((err as Error).message) })
       } finally {
         dry.recorder.stop()

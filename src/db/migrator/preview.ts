@@ -3,7 +3,7 @@
  * migration that alters what an earlier pending one creates is previewed with the SQL it will send. Only
  * when no sandbox can be had does each file get previewed alone against today's schema (dry-run.ts).
  */
-import { GantryError } from '../../core/errors.js'
+import { GantryError, isGantryError } from '../../core/errors.js'
 import type { Database } from '../connect.js'
 import { driverMessage } from '../errors.js'
 import { createRunKnex } from './clients.js'
@@ -128,6 +128,7 @@ async function runRecorded(sandbox: Pick<Sandbox, 'mode' | 'db'>, items: readonl
         else await run.knex.transaction((trx) => migration[direction](trx))
         previews.push({ ...preview, statements: [...recorder.statements], approximate: approximate(sandbox.mode, recorder.reads) })
       } catch (err) {
+        if (isGantryError(err) && err.code === 'TSX_MISSING') throw err // not this migration's fault: nothing previews
         const at = recorder.failedStatement ? ` (at: ${recorder.failedStatement})` : ''
         previews.push({ ...preview, statements: [...recorder.statements], approximate: false, error: `${driverMessage((err as Error).message)}${at}` })
         failed = `${file.set}/${file.name}`

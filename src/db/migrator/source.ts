@@ -1,5 +1,6 @@
-import { existsSync, readdirSync } from 'node:fs'
-import { join } from 'node:path'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, isAbsolute, join, relative } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { Knex } from 'knex'
 import { GantryError } from '../../core/errors.js'
@@ -57,16 +58,82 @@ export function gantryMigrationsDirectory(): string {
   return runsBuilt() ? join(packageRoot(), 'dist', 'migrations') : join(packageRoot(), 'migrations')
 }
 
+/**
+ * The package that loads TypeScript. An optional peer of Gantry, not a dependency (with esbuild it is 3
+ * packages, 12 MB, that only `.ts` migrations, seeds and knex setup modules need): `gantry init` adds it to
+ * a TypeScript project's own dependencies.
+ */
+export const TYPESCRIPT_LOADER = 'tsx'
+
+/**
+ * The folder of the tsx that loads `file`: the one the file itself would import (its project's
+ * node_modules, walking up), else one installed beside Gantry (a global install that has it, or this
+ * repository's devDependency); undefined when neither has one.
+ */
+export function resolveTsx(file: string, fallbacks: readonly string[] = [join(packageRoot(), 'package.json')]): string | undefined {
+  for (const from of [file, ...fallbacks]) {
+    try {
+      return dirname(createRequire(from).resolve(`${TYPESCRIPT_LOADER}/package.json`))
+    } catch {
+      // not installed where `from` looks: try the next place
+    }
+  }
+  return undefined
+}
+
+type Exports = string | { readonly [condition: string]: Exports } | null | undefined
+
+/** The ES module a package's `exports` gives for `import` (not its CommonJS twin). */
+function importTarget(target: Exports): string | undefined {
+  if (typeof target === 'string' || !target) return target ?? undefined
+  for (const condition of ['import', 'node', 'default']) {
+    const found = importTarget(target[condition])
+    if (found) return found
+  }
+  return undefined
+}
+
+/** Imports subpath `sub` ('./esm/api') of the package in `dir` as its `import` condition resolves it. */
+async function importFrom(dir: string, sub: string): Promise<{ register(): unknown }> {
+  const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { exports?: Record<string, Exports> }
+  const target = importTarget(manifest.exports?.[sub])
+  if (!target) throw new Error(`${TYPESCRIPT_LOADER} in ${dir} has no ${sub} export`)
+  return (await import(pathToFileURL(join(dir, target)).href)) as { register(): unknown }
+}
+
+/** Why a TypeScript file cannot load: tsx is installed neither in its project nor beside Gantry. */
+export function typescriptLoaderMissing(file: string): GantryError {
+  const shown = relative(process.cwd(), file)
+  return new GantryError(
+    'TSX_MISSING',
+    `${shown.startsWith('..') || isAbsolute(shown) ? file : shown} is TypeScript: loading it needs the package ${TYPESCRIPT_LOADER}, which is installed neither in its project nor beside Gantry.`,
+    {
+      hint:
+        `Run \`npm install ${TYPESCRIPT_LOADER}\` in the project (into dependencies, not devDependencies, where migrations run from an install ` +
+        'with --omit=dev, as in the Dockerfile `gantry init` writes), or write the file in JavaScript.',
+      details: { package: TYPESCRIPT_LOADER, file },
+    },
+  )
+}
+
 let tsRegistered: Promise<void> | undefined
 
-/** Lets import() load TypeScript from ESM and CommonJS workspaces alike (TOOLCHAIN §7: both hooks are needed). */
-function registerTypeScript(): Promise<void> {
+/**
+ * Lets import() load TypeScript from ESM and CommonJS workspaces alike (TOOLCHAIN §7: both hooks are
+ * needed), with the tsx `file`'s project has (see resolveTsx); registered once per process.
+ */
+function registerTypeScript(file: string): Promise<void> {
   tsRegistered ??= (async () => {
-    const esm = await import('tsx/esm/api')
+    const dir = resolveTsx(file)
+    if (!dir) throw typescriptLoaderMissing(file)
+    const esm = await importFrom(dir, './esm/api')
     esm.register()
-    const cjs = await import('tsx/cjs/api')
+    const cjs = await importFrom(dir, './cjs/api')
     cjs.register()
-  })()
+  })().catch((err: unknown) => {
+    tsRegistered = undefined // installed meanwhile (a long-running server): the next file tries again
+    throw err
+  })
   return tsRegistered
 }
 
@@ -75,7 +142,7 @@ function registerTypeScript(): Promise<void> {
  * `version` (its checksum) goes into the URL so a file edited during a long-lived process is loaded again.
  */
 export async function importScript(path: string, version?: string): Promise<Record<string, unknown>> {
-  if (/\.[cm]?ts$/.test(path)) await registerTypeScript()
+  if (/\.[cm]?ts$/.test(path)) await registerTypeScript(path)
   const url = pathToFileURL(path)
   if (version) url.search = `v=${version.slice(0, 16)}`
   return (await import(url.href)) as Record<string, unknown>

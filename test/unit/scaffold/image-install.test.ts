@@ -29,6 +29,17 @@ describe('scaffold: imageInstallProblems (would the generated Dockerfile install
     expect(withPackage({ dependencies: { gantry: 'file:../gantry' } })[0]).to.include(`npm pack ${join(root, '..', 'gantry')} `)
   })
 
+  it('with .ts migrations, tsx only as a devDependency: the image could not load them', () => {
+    writeFileSync(join(root, 'package.json'), JSON.stringify({ dependencies: { gantry: '^0.1.0' }, devDependencies: { tsx: '^4.23.14' } }))
+    const [problem, ...more] = imageInstallProblems(root, { typescript: true })
+    expect(more).to.deep.equal([])
+    expect(problem).to.match(/^tsx is a devDependency: .*npm ci --omit=dev.* Move it: npm install --save-prod tsx@\^4\.23\.14$/)
+    expect(imageInstallProblems(root), 'JavaScript migrations need no tsx').to.deep.equal([])
+    expect(withPackage({ dependencies: { tsx: '^4.23.14' }, devDependencies: { tsx: '^4.23.14' } })).to.deep.equal([])
+    writeFileSync(join(root, 'package.json'), JSON.stringify({ devDependencies: { gantry: '^0.1.0', tsx: '^4.23.14' } }))
+    expect(imageInstallProblems(root, { typescript: true }).map((p) => p.split(' ')[0])).to.deep.equal(['gantry', 'tsx'])
+  })
+
   it('only a devDependency: npm ci --omit=dev leaves it out', () => {
     const [problem] = withPackage({ devDependencies: { gantry: 'file:gantry-0.1.0.tgz' } })
     expect(problem).to.include('devDependency').and.include('npm install --save-prod gantry@file:gantry-0.1.0.tgz')

@@ -85,6 +85,17 @@ describe('scaffold: files', () => {
     expect(writePlannedFiles(root, plan, { force: false })).to.deep.equal([])
     expect(missingLines('a\nb\n', 'a\nb')).to.deep.equal([])
   })
+
+  it('merges into an existing file (never a clash, never replaced, even with force) or creates it', () => {
+    writeFileSync(join(root, 'package.json'), '{"name":"mine"}')
+    const plan = [{ path: 'package.json', content: 'new', strategy: 'merge' as const, merge: (c: string) => (c.includes('tsx') ? undefined : `${c}+tsx`) }]
+    expect(writePlannedFiles(root, plan, { force: false })).to.deep.equal([{ path: 'package.json', action: 'updated' }])
+    expect(writePlannedFiles(root, plan, { force: true })).to.deep.equal([])
+    expect(readFileSync(join(root, 'package.json'), 'utf8')).to.equal('{"name":"mine"}+tsx')
+    rmSync(join(root, 'package.json'))
+    expect(writePlannedFiles(root, plan, { force: false })).to.deep.equal([{ path: 'package.json', action: 'created' }])
+    expect(readFileSync(join(root, 'package.json'), 'utf8')).to.equal('new')
+  })
 })
 
 describe('scaffold: init plan', () => {
@@ -226,6 +237,18 @@ describe('scaffold: init plan', () => {
     const entry = files.find((f) => f.path === '.dockerignore')
     expect(entry?.strategy).to.equal('lines')
     expect(entry?.content.split('\n')).to.include.members(['.env', '.env.*', '!.env.example', '.gantry', '**/node_modules'])
+  })
+
+  it('plans package.json with tsx in dependencies for .ts migrations, and none for .js', () => {
+    const entry = planWorkspace({ ...answers, name: 'my-shop', migrationsExtension: 'ts' }).find((f) => f.path === 'package.json')
+    expect(entry?.strategy).to.equal('merge')
+    expect(JSON.parse(entry?.content ?? '{}')).to.deep.include({ name: 'my-shop', dependencies: { tsx: '^4.23.14' } })
+    expect(JSON.parse(entry?.merge?.('{"name":"x","devDependencies":{"mocha":"1"}}') ?? '{}')).to.deep.equal({
+      name: 'x',
+      devDependencies: { mocha: '1' },
+      dependencies: { tsx: '^4.23.14' },
+    })
+    expect(planWorkspace({ ...answers, migrationsExtension: 'js' }).map((f) => f.path)).to.not.include('package.json')
   })
 
   it('plans .gitignore entries, and migrations/ and seeds/ with a .gitkeep', () => {
