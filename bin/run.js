@@ -11,9 +11,9 @@ const pjson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url
 if (asksVersion(process.argv[2]) && !pjson.oclif?.hooks?.init && !maybeWsl()) {
   process.stdout.write(`${pjson.name}/${pjson.version} ${platform()}-${arch() === 'ia32' ? 'x86' : arch()} node-${process.version}\n`)
 } else {
-  // The build's one bundle (scripts/bundle.mjs): oclif and every command in one file, the same module
-  // oclif then loads as the command table (package.json oclif.commands).
-  const { execute } = await import('../dist/commands/index.js')
+  // The build's bundle (scripts/bundle.mjs): oclif's entry, sharing its chunks with the command files
+  // oclif then loads, one per command (package.json oclif.commands), so one copy of @oclif/core serves both.
+  const { execute } = await import('../dist/execute.js')
   await execute({ dir: import.meta.url })
 }
 

@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 /**
- * `npm run build`, after tsc: replaces dist/commands/index.js (the oclif `explicit` command table) with one
- * ESM bundle of every command, Gantry's own code and its dependencies (TOOLCHAIN §5: loading hundreds of
- * small modules is most of a command's start-up; one file is ~0.7x). bin/run.js imports oclif's `execute`
- * from the same bundle, so one copy of @oclif/core serves both. The rest of dist/ stays as tsc wrote it
- * (dist/commands/** for the CLI surface check, dist/migrations for Gantry's own migrations, dist/src for the
- * library). The package ships what runs (package.json "files"): the bundle and its chunks, dist/src and
- * dist/migrations, not the per-command files.
+ * `npm run build`, after tsc: replaces tsc's dist/commands/** with an ESM bundle of each command (oclif's
+ * `pattern` strategy over dist/commands, package.json oclif.commands), holding Gantry's own code and its
+ * dependencies (TOOLCHAIN §5: loading hundreds of small modules is most of a command's start-up). Code that
+ * several commands share goes to dist/chunks/, so a command evaluates only what it imports itself (issue 20),
+ * and dist/execute.js is oclif's `execute` for bin/run.js from the same chunks (one copy of @oclif/core). The
+ * rest of dist/ stays as tsc wrote it (dist/migrations for Gantry's own migrations, dist/src for the library).
+ * The package ships what runs (package.json "files").
  *
  * Kept out of the bundle: native and optional database drivers (knex requires only the one a URL names),
  * ioredis (its named ESM export differs under esbuild's interop), tsx (a loader that registers itself by
@@ -14,16 +14,20 @@
  * Each bundled module keeps its own import.meta.url / __dirname (rewritten to where the unbundled file is),
  * so src/package-root.ts and the libraries that read files next to themselves behave as before.
  */
-import { readFile, readdir } from 'node:fs/promises'
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { dirname, join, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { Buffer } from 'node:buffer'
 import { build } from 'esbuild'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const outfile = join(root, 'dist', 'commands', 'index.js')
-const outDir = dirname(outfile)
+const distDir = join(root, 'dist')
 
-const ENTRY = 'gantry-command-table'
+// The anchor each output file resolves Gantry's own locations against: the dist/ folder, written into the
+// banner per file after the build (files sit at different depths: execute.js, commands/a/b.js, chunks/x.js).
+// bin/run.js imports oclif's `execute` from here, so one copy of @oclif/core serves it and every command.
+const EXECUTE = 'gantry-execute'
+const DIST_PLACEHOLDER = '"__gantry_dist_relative__"'
 const external = [
   'better-sqlite3',
   'libsql',
@@ -51,21 +55,14 @@ const external = [
 ]
 
 const commands = await commandFiles(join(root, 'commands'))
-const entry = [
-  `export { execute } from '@oclif/core'`,
-  ...commands.map(([, path], i) => `import C${i} from ${JSON.stringify(`./${relative(root, path).split(sep).join('/')}`)}`),
-  `export const COMMANDS = {`,
-  ...commands.map(([id], i) => `  ${JSON.stringify(id)}: C${i},`),
-  `}`,
-].join('\n')
-
 const result = await build({
-  entryPoints: [{ in: ENTRY, out: 'index' }],
-  outdir: outDir,
-  // What a command imports only when it needs it (knex, ioredis, ora, inquirer) goes to chunk files next to
-  // the bundle and is read only when used, so start-up parses and evaluates only what every command needs.
+  entryPoints: [{ in: EXECUTE, out: 'execute' }, ...commands.map(([id, path]) => ({ in: path, out: ['commands', ...id.split(':')].join('/') }))],
+  outdir: distDir,
+  // What two entries share goes to chunk files, each read only by the entries that import it: a command
+  // evaluates its own code and schemas, never another command's (issue 20). What a command imports only
+  // when it needs it (knex, ioredis, ora, inquirer) is a chunk of its own, read only when used.
   splitting: true,
-  chunkNames: 'chunk-[hash]',
+  chunkNames: 'chunks/chunk-[hash]',
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -77,14 +74,27 @@ const result = await build({
   logLevel: 'warning',
   // CommonJS inside an ESM bundle: `require` of externals and node: built-ins.
   banner: { js: banner() },
-  plugins: [commandTable(entry), moduleLocation()],
-  metafile: true,
+  plugins: [executeEntry(), zodEnglishOnly(), moduleLocation()],
+  write: false,
 })
-const outputs = Object.entries(result.metafile.outputs).filter(([name]) => name.endsWith('.js'))
-const mb = (bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MB`
-const main = outputs.find(([name]) => name.endsWith('/index.js'))?.[1].bytes ?? 0
-const rest = outputs.reduce((sum, [, o]) => sum + o.bytes, 0) - main
-console.log(`bundled ${commands.length} commands into ${relative(root, outfile)} (${mb(main)}; ${outputs.length - 1} lazy chunks, ${mb(rest)})`)
+// tsc wrote dist/commands/** first; the bundle's entries replace its command files one for one.
+await rm(join(distDir, 'commands'), { recursive: true, force: true })
+const bytes = { execute: 0, commands: 0, chunks: 0 }
+let chunks = 0
+for (const file of result.outputFiles) {
+  const toDist = relative(dirname(file.path), distDir).split(sep).join('/')
+  const text = file.path.endsWith('.js') ? file.text.replace(DIST_PLACEHOLDER, JSON.stringify(`${toDist || '.'}/`)) : file.text
+  await mkdir(dirname(file.path), { recursive: true })
+  await writeFile(file.path, text)
+  if (!file.path.endsWith('.js')) continue
+  const kind = file.path === join(distDir, 'execute.js') ? 'execute' : file.path.startsWith(join(distDir, 'chunks')) ? 'chunks' : 'commands'
+  bytes[kind] += Buffer.byteLength(text)
+  if (kind === 'chunks') chunks++
+}
+const mb = (n) => `${(n / 1024 / 1024).toFixed(1)} MB`
+console.log(
+  `bundled ${commands.length} commands into dist/commands (${mb(bytes.commands)}), dist/execute.js (${mb(bytes.execute)}) and ${chunks} shared chunks (${mb(bytes.chunks)})`,
+)
 
 /**
  * What the bundle starts with: `require` for CommonJS inside ESM (externals, node: built-ins), and the
@@ -96,34 +106,56 @@ function banner() {
     `import { dirname as __gantryDirname, join as __gantryJoin } from 'node:path';`,
     `import { fileURLToPath as __gantryFileURLToPath } from 'node:url';`,
     `const require = __gantryCreateRequire(import.meta.url);`,
+    `const __gantryDist = new URL(${DIST_PLACEHOLDER}, import.meta.url);`,
     `function __gantryModuleFile(packageJson, sub, fallback) {`,
     `  try { return __gantryJoin(__gantryDirname(require.resolve(packageJson)), sub) }`,
-    `  catch { return __gantryFileURLToPath(new URL(fallback, import.meta.url)) }`,
+    `  catch { return __gantryFileURLToPath(new URL(fallback, __gantryDist)) }`,
     `}`,
   ].join('\n')
 }
 
-/** Every command file under commands/ (not index.ts) as [id, path], in name order. */
+/** Every command file under commands/ as [id, path], in name order. */
 async function commandFiles(dir) {
   const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))
   const out = []
   for (const e of entries) {
     const path = join(dir, e.name)
     if (e.isDirectory()) out.push(...(await commandFiles(path)))
-    else if (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts') && path !== join(root, 'commands', 'index.ts')) {
+    else if (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) {
       out.push([relative(join(root, 'commands'), path).slice(0, -3).split(sep).join(':'), path])
     }
   }
   return out
 }
 
-/** The generated entry: the command table, under the name the sources give it. */
-function commandTable(contents) {
+/** The entry bin/run.js imports: oclif's `execute`, nothing else. */
+function executeEntry() {
   return {
-    name: 'command-table',
+    name: 'execute-entry',
     setup(b) {
-      b.onResolve({ filter: new RegExp(`^${ENTRY}$`) }, () => ({ path: join(root, 'commands', 'index.ts'), namespace: 'command-table' }))
-      b.onLoad({ filter: /.*/, namespace: 'command-table' }, () => ({ contents, resolveDir: root, loader: 'ts' }))
+      b.onResolve({ filter: new RegExp(`^${EXECUTE}$`) }, () => ({ path: EXECUTE, namespace: 'execute-entry' }))
+      b.onLoad({ filter: /.*/, namespace: 'execute-entry' }, () => ({ contents: `export { execute } from '@oclif/core'`, resolveDir: root, loader: 'js' }))
+    },
+  }
+}
+
+/**
+ * zod's `z` namespace reaches commands through shared chunks, where esbuild cannot drop the members nobody
+ * uses, so every command would compile zod's 40-odd message locales (~370 KB) for the one it uses: English,
+ * which zod configures itself. Gantry never selects another locale; `z.locales` holds only `en` here.
+ */
+function zodEnglishOnly() {
+  return {
+    name: 'zod-english-only',
+    setup(b) {
+      b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, ({ importer }) =>
+        /[\\/]node_modules[\\/]zod[\\/]/.test(importer) ? { path: join(dirname(importer), '..', 'locales', 'en.js'), namespace: 'zod-locales' } : undefined,
+      )
+      b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, ({ path }) => ({
+        contents: `export { default as en } from './en.js'`,
+        resolveDir: dirname(path),
+        loader: 'js',
+      }))
     },
   }
 }
@@ -134,7 +166,7 @@ function commandTable(contents) {
  * found at run time from wherever the package is installed.
  */
 function moduleLocation() {
-  const relativeUrl = (path) => JSON.stringify(relative(outDir, path).split(sep).join('/'))
+  const distRelative = (path) => JSON.stringify(relative(distDir, path).split(sep).join('/'))
   return {
     name: 'module-location',
     setup(b) {
@@ -142,7 +174,7 @@ function moduleLocation() {
         let contents = await readFile(path, 'utf8')
         if (contents.includes('import.meta.url') && !path.includes(`${sep}node_modules${sep}`)) {
           const built = join(root, 'dist', relative(root, path)).replace(/\.ts$/, '.js')
-          contents = contents.replaceAll('import.meta.url', `new URL(${relativeUrl(built)}, import.meta.url).href`)
+          contents = contents.replaceAll('import.meta.url', `new URL(${distRelative(built)}, __gantryDist).href`)
         }
         return { contents, loader: 'ts' }
       })
@@ -153,9 +185,8 @@ function moduleLocation() {
         if (!match) return undefined
         const [, , pkg, sub] = match
         const name = pkg.split(sep).join('/')
-        const fallback = relative(outDir, path).split(sep).join('/')
         const prelude =
-          `var __filename = __gantryModuleFile(${JSON.stringify(`${name}/package.json`)}, ${JSON.stringify(sub.split(sep).join('/'))}, ${JSON.stringify(fallback)}), ` +
+          `var __filename = __gantryModuleFile(${JSON.stringify(`${name}/package.json`)}, ${JSON.stringify(sub.split(sep).join('/'))}, ${distRelative(path)}), ` +
           `__dirname = __gantryDirname(__filename);\n`
         return { contents: prelude + contents, loader: 'js' }
       })
