@@ -239,6 +239,23 @@ for (const dialect of DIALECTS) {
         expect(await stateOf(f, '002_orphan')).to.equal('failed')
       })
 
+      it('foreign_key_check stops an orphaning migration in the same run as the one before it (the check it reuses)', async () => {
+        f.write(
+          '001_tree.js',
+          `await knex.schema.createTable('parents', (t) => { t.increments() })
+           await knex.schema.createTable('children', (t) => { t.increments(); t.integer('parent_id').references('parents.id') })
+           await knex('parents').insert({ id: 1 })
+           await knex('children').insert({ id: 1, parent_id: 1 })`,
+        )
+        f.write('002_orphan.js', `await knex('parents').delete()`)
+        const err = await rejection(f.migrator().latest())
+        expect(err.code).to.equal('MIGRATION_FAILED')
+        expect(err.message).to.contain('foreign key').and.contain('children')
+        expect(await stateOf(f, '001_tree')).to.equal('applied')
+        expect(await stateOf(f, '002_orphan')).to.equal('failed')
+        expect(await f.db.knex('parents').count({ n: '*' })).to.deep.equal([{ n: 1 }])
+      })
+
       it('rows that pointed nowhere before a migration do not block it', async () => {
         f.write(
           '001_tree.js',

@@ -77,12 +77,14 @@ export async function runStep(ctx: RunContext, step: Step, migration: MigrationM
     else await deleteApplied(k, step.table, step.row.id)
   }
   const body = async (k: Knex): Promise<void> => {
-    const orphansBefore = ctx.db.dialect === 'sqlite' ? await danglingRows(k) : undefined
+    const orphansBefore = ctx.db.dialect === 'sqlite' ? (danglingAfterLastStep.get(ctx.k) ?? (await danglingRows(k))) : undefined
+    danglingAfterLastStep.delete(ctx.k)
     ctx.run.recorder.start()
     await migration[step.direction](k)
     ctx.run.recorder.stop()
-    if (orphansBefore) await foreignKeyCheck(k, orphansBefore)
+    if (orphansBefore) afterThisStep = await foreignKeyCheck(k, orphansBefore)
   }
+  let afterThisStep: Map<string, DanglingRow> | undefined
   const outside = runsOutsideTransaction(ctx.db.dialect, migration)
   const failure = (error: GantryError, partial: boolean, record?: NewRun): StepOutcome => ({
     ok: false,
@@ -112,6 +114,7 @@ export async function runStep(ctx: RunContext, step: Step, migration: MigrationM
         await track(trx)
         await insertRun(trx, ctx.db.dialect, { ...base, ...finished('done') })
       })
+      if (afterThisStep) danglingAfterLastStep.set(ctx.k, afterThisStep)
     }
   } catch (err) {
     ctx.run.recorder.stop()
@@ -128,6 +131,13 @@ interface DanglingRow {
   fkid: number
 }
 
+/**
+ * SQLite: the dangling rows a committed step left, by the run's transaction. The next step of the run starts
+ * from exactly that state (only tracking rows are written in between), so it reuses the set instead of
+ * scanning every foreign key again: one check per migration instead of two. A failed step leaves none.
+ */
+const danglingAfterLastStep = new WeakMap<Knex, Map<string, DanglingRow>>()
+
 /** SQLite's rows that point to no row, keyed so two checks can be compared. */
 async function danglingRows(k: Knex): Promise<Map<string, DanglingRow>> {
   const rows = (await k.raw('PRAGMA foreign_key_check')) as DanglingRow[]
@@ -136,11 +146,12 @@ async function danglingRows(k: Knex): Promise<Map<string, DanglingRow>> {
 
 /**
  * SQLite with foreign keys off: refuse a migration that left rows pointing nowhere. Rows that already
- * pointed nowhere before it ran are not its doing and do not block it.
+ * pointed nowhere before it ran are not its doing and do not block it. Returns the rows pointing nowhere now.
  */
-async function foreignKeyCheck(k: Knex, before: Map<string, DanglingRow>): Promise<void> {
-  const created = [...(await danglingRows(k)).entries()].filter(([key]) => !before.has(key)).map(([, row]) => row)
-  if (created.length === 0) return
+async function foreignKeyCheck(k: Knex, before: Map<string, DanglingRow>): Promise<Map<string, DanglingRow>> {
+  const after = await danglingRows(k)
+  const created = [...after.entries()].filter(([key]) => !before.has(key)).map(([, row]) => row)
+  if (created.length === 0) return after
   const tables = [...new Set(created.map((r) => `${r.table} -> ${r.parent}`))].join(', ')
   throw new Error(`foreign key check failed: ${created.length} row(s) in ${tables} point to no row`)
 }
