@@ -11,6 +11,7 @@ import type { Clock } from '../clock.js'
 import { GantryError } from '../errors.js'
 import { randomId } from '../random.js'
 import type { TokenKeys } from './token-keys.js'
+import { createVerifiedTokens } from './verified-tokens.js'
 import { accessTokenClaimsSchema, accessTokenInputSchema, type AccessTokenClaims, type AccessTokenInput, type SignedAccessToken } from './sessions.schema.js'
 
 const TYP = 'at+jwt'
@@ -62,6 +63,7 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
   if (!Number.isSafeInteger(tolerance) || tolerance < 0 || tolerance > MAX_TOLERANCE_SECONDS) {
     throw new GantryError('CONFIG_INVALID', `The access-token clock tolerance must be 0 to ${MAX_TOLERANCE_SECONDS} seconds.`)
   }
+  const recentlyVerified = createVerifiedTokens({ clock })
 
   return {
     async sign(input) {
@@ -89,6 +91,8 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
 
     async verify(token) {
       if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH) throw invalidToken('not a string of a plausible length')
+      const known = recentlyVerified.get(token)
+      if (known) return known
       let payload: unknown
       let keyFailure: unknown
       const lookup = async (header: JWSHeaderParameters): Promise<CryptoKey | Uint8Array> => {
@@ -124,6 +128,7 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
       }
       const claims = accessTokenClaimsSchema.safeParse(payload)
       if (!claims.success) throw invalidToken(claims.error)
+      recentlyVerified.set(token, claims.data)
       return claims.data
     },
   }

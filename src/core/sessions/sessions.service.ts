@@ -6,6 +6,8 @@
  * their role as it is now, so a demotion, a grant or revoke, or a role's deletion reaches every token. It
  * reads the user's status, session epoch, role and recently ended session families, cached per user for at
  * most 1 s, and the roles' permissions, cached for at most 1 s: no request reads the database otherwise.
+ * A token verified lately skips only its own checks (signature, issuer, lifetime …: verified-tokens.ts);
+ * the state above is checked on every request all the same.
  * Disabling a user, a new password, revoking their sessions or a logout stops their access tokens within
  * that second (refresh tokens at once). Each such change is also announced (`onAccessChanged`: Redis
  * pub/sub between instances), and an instance told of it drops its cached state at once (`forget`).
