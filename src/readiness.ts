@@ -2,7 +2,7 @@ import { z } from 'zod'
 import type { Environment } from './config/schema.js'
 import { GantryError, isGantryError } from './core/errors.js'
 import { secretBytes } from './core/sessions/token-keys.js'
-import { ping } from './db/connect.js'
+import { ping, transport, type Database, type Transport } from './db/connect.js'
 import { createMigrator } from './db/migrator/index.js'
 import { redact } from './db/url.js'
 import type { Runtime } from './runtime.js'
@@ -66,7 +66,8 @@ export async function checkReadiness(inputs: ReadinessInputs): Promise<Readiness
     const runtime = await inputs.runtime()
     const dbOk = await run('database', 'Checking the database', async () => {
       const db = await runtime.database()
-      return { status: 'ok', latencyMs: await ping(db), message: `${db.target.display} answers (driver ${db.driver}).` }
+      const latencyMs = await ping(db)
+      return databaseOutcome(db, await transport(db), latencyMs, resolved.protected)
     })
     await run('redis', 'Checking Redis', async () => {
       const latencyMs = await runtime.pingRedis()
@@ -80,6 +81,35 @@ export async function checkReadiness(inputs: ReadinessInputs): Promise<Readiness
     if (!checks.some((c) => c.name === name)) checks.push({ name, status: 'skipped', latencyMs: null, message: 'not checked: an earlier check failed.' })
   }
   return { environment: inputs.name, ready: !checks.some((c) => c.status === 'fail'), checks }
+}
+
+/**
+ * The database check: it answers, over which driver and whether encrypted. A protected environment whose
+ * database is on another host and not encrypted warns: its credentials and data cross the network in clear.
+ */
+export function databaseOutcome(db: Database, via: Transport, latencyMs: number, isProtected: boolean): Outcome {
+  const { target } = db
+  const encryption = encryptionOf(target, via)
+  const message = `${target.display} answers (driver ${db.driver}; ${encryption}).`
+  const remote = target.dialect !== 'sqlite' && !isLoopback(target.host)
+  if (isProtected && remote && via.kind === 'plain') {
+    const fix = target.dialect === 'postgres' ? 'add sslmode=verify-full&sslrootcert=PATH to the URL' : 'add ssl-mode=VERIFY_IDENTITY&ssl-ca=PATH to the URL'
+    return { status: 'warn', latencyMs, fix, message }
+  }
+  return { status: 'ok', latencyMs, message }
+}
+
+/** In words: a local file, not encrypted, or TLS with its version and whether the certificate was checked. */
+function encryptionOf(target: Database['target'], via: Transport): string {
+  if (via.kind === 'local') return 'a local file'
+  if (via.kind === 'plain') return 'not encrypted'
+  const mode = target.dialect === 'sqlite' ? undefined : target.tls.mode
+  const checked = mode === 'verify-ca' || mode === 'verify-full' ? `certificate checked (${mode})` : 'certificate not checked'
+  return `${via.version ? `TLS (${via.version})` : 'TLS'}, ${checked}`
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host)
 }
 
 /** The error a failed readiness report becomes (exit 3), carrying the checks for --json. */

@@ -57,6 +57,10 @@ const catalog = {
   DB_URL_INVALID: usage('Invalid database URL', 'Use sqlite:./path/file.sqlite3, mysql://user:pass@host:3306/db or postgres://user:pass@host:5432/db.'),
   DB_UNREACHABLE: unavailable('Database unreachable', 'Check that the database server is running and the host and port in the URL.'),
   DB_AUTH_FAILED: unavailable('Database login refused', 'Check the user and password in the database URL.'),
+  DB_TLS_FAILED: unavailable(
+    'Database TLS failed',
+    "Check the URL's TLS parameters: the server must offer TLS, and a verified mode needs its CA (sslrootcert, ssl-ca) and a certificate naming the host.",
+  ),
   DB_NOT_FOUND: unavailable('Database not found'),
   DB_QUERY_FAILED: state('Database query failed', 500),
   DB_BUSY: unavailable('Database busy', 'Try again; if it keeps happening, look for what holds the database (a long migration, an open transaction or shell).'),

@@ -4,6 +4,7 @@ import type { Knex } from 'knex'
 import { describeDatabaseError } from './errors.js'
 import { applyAfterConnect, applySetup, loadKnexHooks, withConnectStep, type KnexHooks } from './knex-setup.js'
 import { sqliteDriver, type SqliteDriver } from './sqlite-driver.js'
+import { tlsConnectOptions } from './tls.js'
 import { parseDatabaseUrl, type DatabaseTarget, type Dialect } from './url.js'
 
 /** An open database: the knex instance, its dialect, and where it points (without password). */
@@ -90,6 +91,7 @@ function sqliteConfig(target: DatabaseTarget & { dialect: 'sqlite' }, client: Kn
 }
 
 function serverConfig(target: DatabaseTarget & { dialect: 'mysql' | 'postgres' }): Knex.Config {
+  const tls = tlsConnectOptions(target.tls)
   switch (target.dialect) {
     case 'mysql':
       return {
@@ -102,6 +104,8 @@ function serverConfig(target: DatabaseTarget & { dialect: 'mysql' | 'postgres' }
           database: target.database,
           connectTimeout: CONNECT_TIMEOUT_MS,
           supportBigNumbers: true,
+          // mysql2 checks the host name itself, when told to (verifyIdentity), not through checkServerIdentity.
+          ...(tls ? { ssl: { rejectUnauthorized: tls.rejectUnauthorized, ca: tls.ca, verifyIdentity: target.tls.mode === 'verify-full' } } : {}),
         },
         pool: { min: 0, max: 10 },
         acquireConnectionTimeout: CONNECT_TIMEOUT_MS + 5_000,
@@ -117,7 +121,7 @@ function serverConfig(target: DatabaseTarget & { dialect: 'mysql' | 'postgres' }
           database: target.database,
           application_name: 'gantry',
           connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-          ...(target.params.get('sslmode') && target.params.get('sslmode') !== 'disable' ? { ssl: true } : {}),
+          ...(tls ? { ssl: tls } : {}),
         },
         pool: { min: 0, max: 10 },
         acquireConnectionTimeout: CONNECT_TIMEOUT_MS + 5_000,
@@ -197,4 +201,32 @@ export async function ping(db: Database): Promise<number> {
     throw describeDatabaseError(err, db.target)
   }
   return Math.round((performance.now() - started) * 10) / 10
+}
+
+/** How the connection to the database is protected in transit, as the server reports it. */
+export type Transport =
+  { readonly kind: 'local' } | { readonly kind: 'plain' } | { readonly kind: 'tls'; readonly version: string | null; readonly cipher: string | null }
+
+/**
+ * Asks the server whether this connection is encrypted (PostgreSQL's pg_stat_ssl, MySQL's Ssl_version and
+ * Ssl_cipher): what `env check` shows. Every connection of the pool is opened alike, so one speaks for all.
+ */
+export async function transport(db: Database): Promise<Transport> {
+  if (db.dialect === 'sqlite') return { kind: 'local' }
+  try {
+    if (db.dialect === 'postgres') {
+      const { rows } = (await db.knex.raw('select ssl, version, cipher from pg_stat_ssl where pid = pg_backend_pid()')) as {
+        rows: Array<{ ssl: boolean; version: string | null; cipher: string | null }>
+      }
+      const row = rows[0]
+      return row?.ssl ? { kind: 'tls', version: row.version, cipher: row.cipher } : { kind: 'plain' }
+    }
+    const [rows] = (await db.knex.raw("show session status where Variable_name in ('Ssl_version', 'Ssl_cipher')")) as [
+      Array<{ Variable_name: string; Value: string }>,
+    ]
+    const value = (name: string) => rows.find((r) => r.Variable_name === name)?.Value || null
+    return value('Ssl_cipher') ? { kind: 'tls', version: value('Ssl_version'), cipher: value('Ssl_cipher') } : { kind: 'plain' }
+  } catch (err) {
+    throw describeDatabaseError(err, db.target)
+  }
 }

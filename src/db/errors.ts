@@ -31,6 +31,10 @@ export function describeDatabaseError(err: unknown, target: DatabaseTarget): Gan
     const user = target.dialect === 'sqlite' ? '' : target.user
     return new GantryError('DB_AUTH_FAILED', `${name} at ${where} refused user "${user}": wrong user or password.`, { cause: err })
   }
+  const tls = tlsFailure(e)
+  if (tls !== undefined && target.dialect !== 'sqlite') {
+    return new GantryError('DB_TLS_FAILED', `TLS to ${name} at ${where} failed: ${tls}.`, { cause: err })
+  }
   if ((code === 'ER_BAD_DB_ERROR' || code === '3D000') && target.dialect !== 'sqlite') {
     const fix =
       target.dialect === 'mysql'
@@ -45,6 +49,39 @@ export function describeDatabaseError(err: unknown, target: DatabaseTarget): Gan
     return new GantryError('DB_UNREACHABLE', `Cannot open SQLite file ${where}.`, { cause: err, hint: 'Check the path and its permissions.' })
   }
   return new GantryError('DB_QUERY_FAILED', `${name} at ${where}: ${driverMessage(e.message)}`, { cause: err })
+}
+
+/** Node's codes for a certificate that does not verify (tls.connect's `rejectUnauthorized`). */
+const CERTIFICATE_UNTRUSTED = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+])
+
+/** Node's messages for those codes, for drivers that pass on the message alone (mysql2's HANDSHAKE_SSL_ERROR). */
+const UNTRUSTED_MESSAGE =
+  /self[- ]signed certificate|unable to verify the first certificate|unable to get (local )?issuer certificate|certificate signature failure/i
+
+/** Why a TLS handshake with the database failed, in words, or undefined for any other error. */
+function tlsFailure(e: DriverError): string | undefined {
+  const code = e.code ?? ''
+  const message = e.message ?? ''
+  // pg says so in words only; mysql2 gives a code.
+  if (code === 'HANDSHAKE_NO_SSL_SUPPORT' || /server does not support SSL/i.test(message)) return 'the server does not offer TLS'
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID' || /does not match certificate's altnames/i.test(message)) {
+    return `the server's certificate does not name this host (${driverMessage(message)})`
+  }
+  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') return `the server's certificate is not valid now (${code})`
+  if (CERTIFICATE_UNTRUSTED.has(code) || UNTRUSTED_MESSAGE.test(message)) {
+    return `the server's certificate is not signed by a trusted CA (${driverMessage(message)}); name its CA in the URL`
+  }
+  if (code === 'HANDSHAKE_SSL_ERROR') return `the TLS handshake failed (${driverMessage(message)})`
+  return undefined
 }
 
 /** Driver codes of a statement that waited too long for, or deadlocked on, a lock another connection held. */

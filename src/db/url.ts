@@ -1,5 +1,6 @@
 import { isAbsolute, relative, resolve } from 'node:path'
 import { GantryError } from '../core/errors.js'
+import { tlsSettings, type TlsSettings } from './tls.js'
 
 export type Dialect = 'sqlite' | 'mysql' | 'postgres'
 
@@ -14,6 +15,8 @@ export type DatabaseTarget =
       readonly password: string
       readonly database: string
       readonly params: URLSearchParams
+      /** TLS from the URL's sslmode/sslrootcert (PostgreSQL) or ssl-mode/ssl-ca (MySQL/MariaDB): tls.ts. */
+      readonly tls: TlsSettings
       readonly display: string
     }
 
@@ -28,7 +31,7 @@ const SCHEMES: Record<string, Dialect> = {
 
 /**
  * Parses a database URL. SQLite paths resolve from the workspace root (never the cwd): `sqlite:./x.sqlite3`,
- * `sqlite:/abs/x.sqlite3`, `sqlite::memory:`. The display form never carries the password.
+ * `sqlite:/abs/x.sqlite3`, `sqlite::memory:`; so does a server URL's CA file. The display form never carries the password.
  */
 export function parseDatabaseUrl(url: string, root: string): DatabaseTarget {
   const scheme = /^[a-z0-9]+:/i.exec(url)?.[0]?.toLowerCase()
@@ -55,6 +58,7 @@ export function parseDatabaseUrl(url: string, root: string): DatabaseTarget {
   const port = parsed.port ? Number(parsed.port) : dialect === 'mysql' ? 3306 : 5432
   const user = decodeURIComponent(parsed.username) || (dialect === 'mysql' ? 'root' : 'postgres')
   const host = parsed.hostname.replace(/^\[|\]$/g, '')
+  const tls = tlsSettings(dialect, parsed.searchParams, root, host)
   return {
     dialect,
     host,
@@ -63,6 +67,7 @@ export function parseDatabaseUrl(url: string, root: string): DatabaseTarget {
     password: decodeURIComponent(parsed.password),
     database,
     params: parsed.searchParams,
+    tls,
     display: `${scheme}//${user}@${parsed.host}/${database}`,
   }
 }

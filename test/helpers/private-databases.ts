@@ -6,7 +6,7 @@
  */
 import { PortTakenError, startOnFreePorts, watchProcess, type WatchedProcess } from './watched-process.js'
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
-import { chownSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { chmodSync, chownSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { findProgram, tail } from './binaries.js'
 import { adminKnex, createDatabaseOn, type TestDatabase } from './services.js'
@@ -71,18 +71,43 @@ function accountIds(name: string): { uid: number; gid: number } | undefined {
   return { uid: Number(uid), gid: Number(gid) }
 }
 
-/** Starts a private server of `dialect` and waits until it accepts a query. */
-export function startPrivateDatabase(dialect: PrivateDialect): Promise<PrivateDatabaseServer> {
-  return startOnFreePorts(() => startPrivateDatabaseOnce(dialect))
+/** A server certificate and key (PEM files), and the CA that signed it, for a server that offers TLS. */
+export interface ServerTls {
+  readonly certFile: string
+  readonly keyFile: string
+  readonly caFile: string
 }
 
-async function startPrivateDatabaseOnce(dialect: PrivateDialect): Promise<PrivateDatabaseServer> {
+/**
+ * The server's own copy of its certificate files, readable by its account: PostgreSQL runs as `postgres`
+ * and refuses a key file that others may read.
+ */
+function serverCopy(tls: ServerTls, dir: string, ids: { uid: number; gid: number } | undefined): ServerTls {
+  mkdirSync(dir, { mode: 0o700 })
+  const copy = (from: string, name: string): string => {
+    const to = join(dir, name)
+    copyFileSync(from, to)
+    chmodSync(to, 0o600)
+    if (ids) chownSync(to, ids.uid, ids.gid)
+    return to
+  }
+  if (ids) chownSync(dir, ids.uid, ids.gid)
+  return { certFile: copy(tls.certFile, 'server.pem'), keyFile: copy(tls.keyFile, 'server.key'), caFile: copy(tls.caFile, 'ca.pem') }
+}
+
+/** Starts a private server of `dialect` (offering TLS with `options.tls`) and waits until it accepts a query. */
+export function startPrivateDatabase(dialect: PrivateDialect, options: { tls?: ServerTls } = {}): Promise<PrivateDatabaseServer> {
+  return startOnFreePorts(() => startPrivateDatabaseOnce(dialect, options.tls))
+}
+
+async function startPrivateDatabaseOnce(dialect: PrivateDialect, tls: ServerTls | undefined): Promise<PrivateDatabaseServer> {
   const root = tempDir(`gantry-${dialect}-`)
   const port = await freePort()
   const dataDir = join(root, 'data')
   const logFile = join(root, 'server.log')
   const ids = dialect === 'postgres' ? accountIds(POSTGRES_ACCOUNT) : undefined
   if (ids) chownSync(root, ids.uid, ids.gid)
+  if (tls) tls = serverCopy(tls, join(root, 'tls'), ids)
 
   let command: string
   let args: string[]
@@ -104,6 +129,7 @@ async function startPrivateDatabaseOnce(dialect: PrivateDialect): Promise<Privat
       'synchronous_commit=off',
       '-c',
       'full_page_writes=off',
+      ...(tls ? ['-c', 'ssl=on', '-c', `ssl_cert_file=${tls.certFile}`, '-c', `ssl_key_file=${tls.keyFile}`, '-c', `ssl_ca_file=${tls.caFile}`] : []),
     ]
   } else {
     mkdirSync(dataDir)
@@ -127,6 +153,7 @@ async function startPrivateDatabaseOnce(dialect: PrivateDialect): Promise<Privat
       '--skip-log-bin',
       '--innodb-flush-log-at-trx-commit=0',
       `--log-error=${logFile}`,
+      ...(tls ? [`--ssl-cert=${tls.certFile}`, `--ssl-key=${tls.keyFile}`, `--ssl-ca=${tls.caFile}`] : []),
     ]
   }
   const url = dialect === 'postgres' ? `postgres://postgres@127.0.0.1:${port}/postgres` : `mysql://root@127.0.0.1:${port}/mysql`
