@@ -77,8 +77,10 @@ const result = await build({
   plugins: [executeEntry(), zodEnglishOnly(), moduleLocation()],
   write: false,
 })
-// tsc wrote dist/commands/** first; the bundle's entries replace its command files one for one.
+// tsc wrote dist/commands/** first; the bundle's entries replace its command files one for one. Chunks of
+// an earlier bundle go too (their names are content hashes: nothing would overwrite them).
 await rm(join(distDir, 'commands'), { recursive: true, force: true })
+await rm(join(distDir, 'chunks'), { recursive: true, force: true })
 const bytes = { execute: 0, commands: 0, chunks: 0 }
 let chunks = 0
 for (const file of result.outputFiles) {
@@ -98,18 +100,25 @@ console.log(
 
 /**
  * What the bundle starts with: `require` for CommonJS inside ESM (externals, node: built-ins), and the
- * helper that places a package's file wherever the package is installed (else relative to the bundle).
+ * helper that places a package's file wherever the package is installed (else where it was at build time).
  */
 function banner() {
   return [
     `import { createRequire as __gantryCreateRequire } from 'node:module';`,
+    `import { existsSync as __gantryExists } from 'node:fs';`,
     `import { dirname as __gantryDirname, join as __gantryJoin } from 'node:path';`,
     `import { fileURLToPath as __gantryFileURLToPath } from 'node:url';`,
     `const require = __gantryCreateRequire(import.meta.url);`,
     `const __gantryDist = new URL(${DIST_PLACEHOLDER}, import.meta.url);`,
-    `function __gantryModuleFile(packageJson, sub, fallback) {`,
-    `  try { return __gantryJoin(__gantryDirname(require.resolve(packageJson)), sub) }`,
-    `  catch { return __gantryFileURLToPath(new URL(fallback, __gantryDist)) }`,
+    // node_modules/<pkg> in this folder and each one above, as Node looks up a package: existsSync, where
+    // require.resolve of its package.json cost ~12 ms at start-up (and throws for packages whose
+    // "exports" hide it).
+    `function __gantryModuleFile(pkg, sub, fallback) {`,
+    `  for (let dir = __gantryFileURLToPath(new URL('.', import.meta.url)); ; dir = __gantryDirname(dir)) {`,
+    `    const found = __gantryJoin(dir, 'node_modules', pkg);`,
+    `    if (__gantryExists(__gantryJoin(found, 'package.json'))) return __gantryJoin(found, sub);`,
+    `    if (__gantryDirname(dir) === dir) return __gantryFileURLToPath(new URL(fallback, __gantryDist));`,
+    `  }`,
     `}`,
   ].join('\n')
 }
@@ -186,7 +195,7 @@ function moduleLocation() {
         const [, , pkg, sub] = match
         const name = pkg.split(sep).join('/')
         const prelude =
-          `var __filename = __gantryModuleFile(${JSON.stringify(`${name}/package.json`)}, ${JSON.stringify(sub.split(sep).join('/'))}, ${distRelative(path)}), ` +
+          `var __filename = __gantryModuleFile(${JSON.stringify(name)}, ${JSON.stringify(sub.split(sep).join('/'))}, ${distRelative(path)}), ` +
           `__dirname = __gantryDirname(__filename);\n`
         return { contents: prelude + contents, loader: 'js' }
       })
