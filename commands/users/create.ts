@@ -3,7 +3,7 @@ import { AdminCommand } from '../../src/cli/admin-command.js'
 import { askSecret, canPrompt, readSecretFromStdin } from '../../src/cli/prompts.js'
 import { isGantryError } from '../../src/core/errors.js'
 import { parseInput } from '../../src/core/pagination.js'
-import { createUserInputSchema, userWithPasswordSchema, type UserWithPassword } from '../../src/core/users/users.schema.js'
+import { newUserFieldsSchema, userWithPasswordSchema, type UserWithPassword } from '../../src/core/users/users.schema.js'
 import { userExists } from '../../src/core/users/users.service.js'
 
 export default class UsersCreate extends AdminCommand<typeof UsersCreate> {
@@ -29,7 +29,7 @@ export default class UsersCreate extends AdminCommand<typeof UsersCreate> {
     const { email, name, role } = this.flags
     const generatePassword = this.flags['generate-password']
     // The flags' shapes, judged the way the service will, before anyone reads or types a password.
-    parseInput(createUserInputSchema, { email, name, role })
+    parseInput(newUserFieldsSchema, { email, name, role })
     const create = (password: string | undefined) => this.call('users.create', { email, name, role, password, generatePassword })
     let result: UserWithPassword
     if (generatePassword) result = await create(undefined)

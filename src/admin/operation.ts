@@ -8,6 +8,7 @@
 import type { z } from 'zod'
 import type { AuditAction } from '../core/audit/audit.schema.js'
 import type { ActorContext } from '../core/context.js'
+import type { ErrorCode } from '../core/errors.js'
 import type { Services } from '../core/services.js'
 
 export type OperationMethod = 'get' | 'post' | 'put' | 'patch' | 'delete'
@@ -45,6 +46,12 @@ interface Declaration<P extends z.ZodObject | undefined, I extends z.ZodType | u
   readonly destructive?: (params: Params<P>) => string
   /** Spends and changes nothing: safe to retry over HTTP though not a GET. */
   readonly idempotent?: boolean
+  /**
+   * The errors the call may answer beyond those every route of its kind does (invalid input, credentials,
+   * permission, rate limit): a target or reference not found, a conflict, a refusal of its own. The OpenAPI
+   * document lists each under its status.
+   */
+  readonly errors?: readonly ErrorCode[]
 }
 
 type Params<P> = P extends z.ZodObject ? z.input<P> : undefined

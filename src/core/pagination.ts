@@ -4,6 +4,7 @@
  */
 import { z } from 'zod'
 import { GantryError } from './errors.js'
+import { REFUSAL_PARAM, type RuleRefusal } from './input-rules.js'
 
 /** The largest page a list returns. */
 export const MAX_LIMIT = 500
@@ -53,13 +54,18 @@ export function toPage<R extends { id: number }, T>(rows: readonly R[], limit: n
   return { data: kept.map(map), nextCursor: more && last ? encodeCursor(last.id) : null }
 }
 
-/** Parses input with its schema; a failure is INVALID_INPUT naming the first offending field. */
+/**
+ * Parses input with its schema; a failure is INVALID_INPUT naming the first offending field — or, when that
+ * is a rule across fields (input-rules.ts), the error the rule declares, with its details.
+ */
 export function parseInput<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
   const result = schema.safeParse(value)
   if (result.success) return result.data
   const issue = result.error.issues[0]
   const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : ''
-  throw new GantryError('INVALID_INPUT', `${where}${issue?.message ?? 'invalid input'}.`.replace(/\.\.$/, '.'), {
-    details: { issues: result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) },
+  const issues = result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }))
+  const refusal = issue?.code === 'custom' ? (issue.params?.[REFUSAL_PARAM] as RuleRefusal | undefined) : undefined
+  throw new GantryError(refusal?.code ?? 'INVALID_INPUT', `${where}${issue?.message ?? 'invalid input'}.`.replace(/\.\.$/, '.'), {
+    details: { ...refusal?.details, issues },
   })
 }

@@ -97,8 +97,13 @@ export function toProblem(err: unknown, requestId: string | undefined, path: str
     errors: Array.isArray(issues) ? (issues as Problem['errors']) : undefined,
     // A 403 names the permission that was missing, so a client can ask for the right role or scope.
     required: typeof failure.details?.required === 'string' ? failure.details.required : undefined,
-    input: failure.status < 500 && typeof failure.details?.reason === 'string' ? failure.details : undefined,
+    input: failure.status < 500 && typeof failure.details?.reason === 'string' ? inputOf(failure.details) : undefined,
   }
+}
+
+/** An input problem's facts, without the zod issues (those are the problem's `errors`). */
+function inputOf(details: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> {
+  return Object.fromEntries(Object.entries(details).filter(([name]) => name !== 'issues'))
 }
 
 /** Sends a problem answer (status, content type, body). */

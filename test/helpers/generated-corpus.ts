@@ -165,6 +165,9 @@ function valueOf(schema: JsonSchema, depth = 0): fc.Arbitrary<unknown> {
   if ('const' in schema) return fc.constant(schema.const)
   if (schema.enum) return fc.constantFrom(...schema.enum)
   const union = schema.anyOf ?? schema.oneOf
+  // Beside an object's own properties, a union is a rule across its fields (a password or generatePassword):
+  // each branch narrows the object.
+  if (union && schema.properties) return fc.oneof(...union.map((branch) => valueOf(narrowed(schema, branch), depth)))
   if (union) return fc.oneof(...union.map((s) => valueOf(s, depth)))
   if (Array.isArray(schema.type)) return fc.oneof(...schema.type.map((type) => valueOf({ ...schema, type }, depth)))
   switch (schema.type) {
@@ -194,6 +197,19 @@ function valueOf(schema: JsonSchema, depth = 0): fc.Arbitrary<unknown> {
     }
     default:
       return fc.jsonValue({ maxDepth: 2 })
+  }
+}
+
+/** An object schema narrowed by one branch of its `oneOf`/`anyOf`: the branch's properties and required fields added. */
+function narrowed(schema: JsonSchema, branch: JsonSchema): JsonSchema {
+  const properties = { ...schema.properties }
+  for (const [name, property] of Object.entries(branch.properties ?? {})) properties[name] = { ...properties[name], ...property }
+  return {
+    ...schema,
+    oneOf: undefined,
+    anyOf: undefined,
+    properties,
+    required: [...new Set([...(schema.required ?? []), ...(branch.required ?? [])])],
   }
 }
 

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod'
 import { durationSchema, isDuration, parseDuration } from '../duration.js'
+import { exactlyOneOf, requiredWith } from '../input-rules.js'
 
 /** What a stored rule may count by. */
 export const ruleKeySchema = z.enum(['ip', 'user', 'apiKey', 'global'])
@@ -166,21 +167,30 @@ export const subjectSchema = z
   .trim()
   .refine((text) => parseSubject(text) !== undefined, 'a subject is ip:ADDRESS, user:EMAIL or apikey:KEYID')
 
-/** `ratelimit override SUBJECT`: its own limit for one subject, or a block. */
-export const overrideInputSchema = z
-  .object({
-    subject: subjectSchema,
-    /** The rule it changes; `*` (default): every rule keyed on the subject's kind. */
-    rule: z.union([z.literal('*'), ruleNameSchema]).default('*'),
-    limit: limitSchema.optional(),
-    window: windowSchema.optional(),
-    burst: burstSchema.optional(),
-    block: z.boolean().default(false),
-    expires: durationSchema.optional(),
-    reason: z.string().trim().max(500).default(''),
-  })
-  .refine((o) => o.block !== (o.limit !== undefined), { message: 'an override takes a limit (with a window) or block, not both', path: ['limit'] })
-  .refine((o) => o.block || o.window !== undefined, { message: 'an override with a limit needs a window', path: ['window'] })
+/** `ratelimit override SUBJECT`: its own limit (with a window) for one subject, or a block; exactly one of the two. */
+export const overrideInputSchema = requiredWith(
+  exactlyOneOf(
+    z.object({
+      subject: subjectSchema,
+      /** The rule it changes; `*` (default): every rule keyed on the subject's kind. */
+      rule: z.union([z.literal('*'), ruleNameSchema]).default('*'),
+      limit: limitSchema.optional(),
+      window: windowSchema.optional(),
+      burst: burstSchema.optional(),
+      block: z.boolean().default(false),
+      expires: durationSchema.optional(),
+      reason: z.string().trim().max(500).default(''),
+    }),
+    [
+      { title: 'Its own limit', schema: z.object({ limit: z.number() }) },
+      { title: 'A block', schema: z.object({ block: z.literal(true) }) },
+    ],
+    () => ({ message: 'an override takes a limit (with a window) or block, not both', path: ['limit'] }),
+  ),
+  'limit',
+  ['window'],
+  { message: 'an override with a limit needs a window', path: ['window'] },
+)
 export type OverrideInput = z.input<typeof overrideInputSchema>
 
 /** One override, as the limiter reads it. */

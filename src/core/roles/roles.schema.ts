@@ -23,12 +23,13 @@ export type Role = z.infer<typeof roleSchema>
 export const roleListSchema = z.object({ data: z.array(roleSchema), nextCursor: z.null() })
 export type RoleList = z.infer<typeof roleListSchema>
 
-const permissionList = z.array(permissionSchema).transform((ps) => [...new Set(ps)])
+const dedupe = (ps: string[]): string[] => [...new Set(ps)]
+const permissionList = z.array(permissionSchema).transform(dedupe)
 
 export const createRoleInputSchema = z.object({
   name: roleNameSchema,
   description: z.string().trim().max(500).check(plainText).default(''),
-  permissions: permissionList.refine((ps) => ps.length > 0, 'a role needs at least one permission'),
+  permissions: z.array(permissionSchema).min(1, 'a role needs at least one permission').transform(dedupe),
 })
 export type CreateRoleInput = z.input<typeof createRoleInputSchema>
 

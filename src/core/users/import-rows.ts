@@ -14,14 +14,14 @@ import type { RawRecord } from './import-file.js'
 import type { ImportSkip } from './import.js'
 import { parseArgon2 } from './passwords.js'
 import type { NewUserRow } from './users.repo.js'
-import { createUserInputSchema, normaliseEmail, userStatusSchema } from './users.schema.js'
+import { newUserFieldsSchema, normaliseEmail, userStatusSchema } from './users.schema.js'
 
 /** argon2 (any variant) in PHC form, or bcrypt $2a$/$2b$/$2y$ with its 53-character salt and hash. */
 function isImportableHash(hash: string): boolean {
   return /^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$/.test(hash) || parseArgon2(hash) !== undefined
 }
 
-const rowSchema = createUserInputSchema.pick({ email: true, name: true }).extend({
+const rowSchema = newUserFieldsSchema.pick({ email: true, name: true }).extend({
   role: roleNameSchema.optional(),
   status: userStatusSchema.default('active'),
   password_hash: z.string().trim().refine(isImportableHash, 'not an argon2 (PHC) or bcrypt ($2a$/$2b$/$2y$) hash').optional(),

@@ -1,4 +1,6 @@
 import { z } from 'zod'
+import { inputProblem } from '../errors.js'
+import { atLeastOneField, exactlyOneOf } from '../input-rules.js'
 import { pageInputSchema, pageSchema } from '../pagination.js'
 import { roleNameSchema } from '../roles/roles.schema.js'
 import { plainText } from '../text.js'
@@ -36,24 +38,49 @@ const passwordInput = {
   generatePassword: z.boolean().default(false),
 }
 
-export const createUserInputSchema = z.object({
+/**
+ * The one rule of a new password, for every door and the OpenAPI document alike: a password, or
+ * `generatePassword: true` — exactly one of the two.
+ */
+const withOnePassword = <T extends z.ZodObject<typeof passwordInput>>(schema: T): T =>
+  exactlyOneOf(
+    schema,
+    [
+      { title: 'A password', schema: z.object({ password: z.string() }) },
+      { title: 'A generated password', schema: z.object({ generatePassword: z.literal(true) }) },
+    ],
+    (value) =>
+      value.password === undefined
+        ? {
+            code: 'MISSING_INPUT',
+            message: 'A password is needed: give one, or ask for one to be generated',
+            details: inputProblem(['password', 'generatePassword'], 'password-missing'),
+          }
+        : { message: 'Give a password or ask for a generated one, not both' },
+  )
+
+/** A new user's fields, each checked on its own: what the CLI checks before it asks for the password. */
+export const newUserFieldsSchema = z.object({
   email: emailSchema,
   name: z.string().trim().max(200).check(plainText).default(''),
   role: roleNameSchema.default('viewer'),
   ...passwordInput,
 })
+
+export const createUserInputSchema = withOnePassword(newUserFieldsSchema)
 export type CreateUserInput = z.input<typeof createUserInputSchema>
 
-export const updateUserInputSchema = z
-  .object({
+export const updateUserInputSchema = atLeastOneField(
+  z.object({
     email: emailSchema.optional(),
     name: z.string().trim().max(200).check(plainText).optional(),
     role: roleNameSchema.optional(),
-  })
-  .refine((p) => p.email !== undefined || p.name !== undefined || p.role !== undefined, 'nothing to change: give a new email, name or role')
+  }),
+  'nothing to change: give a new email, name or role',
+)
 export type UpdateUserInput = z.input<typeof updateUserInputSchema>
 
-export const setPasswordInputSchema = z.object(passwordInput)
+export const setPasswordInputSchema = withOnePassword(z.object(passwordInput))
 export type SetPasswordInput = z.input<typeof setPasswordInputSchema>
 
 export const userListInputSchema = pageInputSchema.extend({

@@ -3,7 +3,7 @@ import type { AuditService } from '../audit/audit.service.js'
 import type { AuditAction } from '../audit/audit.schema.js'
 import type { Clock } from '../clock.js'
 import type { ActorContext } from '../context.js'
-import { GantryError, inputProblem } from '../errors.js'
+import { GantryError } from '../errors.js'
 import { decodeCursor, parseInput, toPage } from '../pagination.js'
 import { requireCoversTarget, requireHandOut, requirePermission } from '../roles/permissions.js'
 import type { RolesService } from '../roles/roles.service.js'
@@ -101,16 +101,12 @@ export function createUsersService(deps: UsersServiceDeps): UsersService {
       throw new GantryError('LAST_ADMIN', `${row.email} is the last active admin and cannot be ${doing}.`)
     }
   }
-  /** A new password from the input: checked against the policy, or generated. */
+  /**
+   * A new password from parsed input, which holds exactly one of a password and `generatePassword` (the
+   * schema's rule, users.schema.ts): the password checked against the policy, or a generated one.
+   */
   const newPassword = (input: { password?: string | undefined; generatePassword: boolean }): { password: string; generated: boolean } => {
-    if (input.password !== undefined && input.generatePassword) {
-      throw new GantryError('INVALID_INPUT', 'Give a password or ask for a generated one, not both.')
-    }
-    if (input.generatePassword) return { password: generatePassword(), generated: true }
-    if (input.password === undefined)
-      throw new GantryError('MISSING_INPUT', 'A password is needed: give one, or ask for one to be generated.', {
-        details: inputProblem(['password', 'generatePassword'], 'password-missing'),
-      })
+    if (input.password === undefined) return { password: generatePassword(), generated: true }
     checkPassword(input.password, passwordPolicy)
     return { password: input.password, generated: false }
   }

@@ -1,17 +1,22 @@
 /**
  * GET /api/openapi.json against what the server does: a valid OpenAPI 3.1 document; every route the
  * Express app serves is in it and nothing else; each admin operation's x-permission is the permission the
- * server enforces; and the 2xx answers of a walk through the API validate against the response schemas
- * the document declares (converted back to zod from the document's JSON Schema, so the test reads the
- * document as a client would, not the route table it was generated from).
+ * server enforces; the 2xx answers of a walk through the API validate against the response schemas the
+ * document declares (converted back to zod from the document's JSON Schema, so the test reads the document
+ * as a client would, not the route table it was generated from); every error answered is a status and code
+ * the operation lists; and every request body of the walk, with bodies the document refuses made from it,
+ * is judged alike by the document (a JSON Schema 2020-12 validator) and the server (a 400 naming `errors`
+ * exactly when the document refuses the body).
  */
 import { readFileSync } from 'node:fs'
 import type { Server } from 'node:http'
 import { Validator } from '@seriousme/openapi-schema-validator'
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js'
 import { expect } from 'chai'
 import type { Express } from 'express'
 import request from 'supertest'
 import { z } from 'zod'
+import { local } from '../../helpers/admin-fixture.js'
 import { lostOrChanged } from '../../helpers/json-additions.js'
 import { createTestServer, PASSWORD, USERS, type TestServer } from '../../helpers/server.js'
 
@@ -23,7 +28,7 @@ interface Operation {
   readonly security: unknown[]
   readonly parameters: { name: string; in: string; required: boolean; schema: JsonSchema }[]
   readonly requestBody?: { content: Record<string, { schema: JsonSchema }> }
-  readonly responses: Record<string, { content?: Record<string, { schema: JsonSchema }> }>
+  readonly responses: Record<string, { description: string; content?: Record<string, { schema: JsonSchema }> }>
 }
 
 interface Document {
@@ -53,6 +58,43 @@ function documentedRoutes(doc: Document): string[] {
   return Object.entries(doc.paths)
     .flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method} ${path.replace(/\{([^}]+)\}/g, ':$1')}`))
     .sort()
+}
+
+/** Whether a request body schema of the document accepts a body, read by a JSON Schema 2020-12 validator as a client would. */
+function bodyJudge(): (schema: JsonSchema, body: unknown) => boolean {
+  const ajv = new Ajv2020({ strict: false, validateFormats: false })
+  const compiled = new Map<JsonSchema, ValidateFunction>()
+  return (schema, body) => {
+    let validate = compiled.get(schema)
+    if (!validate) compiled.set(schema, (validate = ajv.compile(schema)))
+    return validate(body)
+  }
+}
+
+/** A 400 naming the fields its schema refused (`errors`): the server's refusal of a body for its shape. */
+function refusedForShape(res: { status: number; body: { errors?: unknown } }): boolean {
+  return res.status === 400 && Array.isArray(res.body.errors)
+}
+
+/**
+ * Bodies the document refuses, each made from one it accepts: with an unknown field, without each required
+ * field, and with each field given a value of a type its schema refuses (the first that it does).
+ */
+function refusedVariants(schema: JsonSchema, body: Record<string, unknown>, accepts: (body: unknown) => boolean): [string, unknown][] {
+  const variants: [string, unknown][] = [['an unknown field', { ...body, notAField: true }]]
+  for (const name of (schema.required as string[] | undefined) ?? [])
+    variants.push([`no ${name}`, Object.fromEntries(Object.entries(body).filter(([key]) => key !== name))])
+  for (const name of Object.keys(body)) {
+    const wrong = [12345.5, 'not-a-value', true, [], {}, null].map((value) => ({ ...body, [name]: value })).find((variant) => !accepts(variant))
+    if (wrong) variants.push([`${name}: ${JSON.stringify(wrong[name])}`, wrong])
+  }
+  return variants.filter(([, variant]) => !accepts(variant))
+}
+
+/** Whether the operation lists the error answer: its status, with its code among those the status names. */
+function listsError(op: Operation, res: { status: number; body: { code?: unknown } }): boolean {
+  const declared = op.responses[String(res.status)]
+  return declared !== undefined && typeof res.body.code === 'string' && declared.description.includes(`\`${res.body.code}\``)
 }
 
 describe('GET /api/openapi.json', function () {
@@ -110,6 +152,7 @@ describe('GET /api/openapi.json', function () {
           const res = await request(server)[method as 'get'](pathWith(path, 'nobody@example.com'))
           expect(res.status, where).to.equal(401)
           expect(res.headers['www-authenticate'], where).to.match(/^Bearer /)
+          expect(listsError(op, res), `${where} lists ${res.body.code} under 401`).to.equal(true)
         }
       }
     }
@@ -143,10 +186,12 @@ describe('GET /api/openapi.json', function () {
       const allowed = await call(keys.get(permission)!)
       expect(allowed.status, `${where} with its own scope: ${allowed.text.slice(0, 200)}`).to.not.be.oneOf([401, 403])
       expect(allowed.status, where).to.be.below(500)
+      if (allowed.status >= 400) expect(listsError(op, allowed), `${where} lists ${allowed.status} ${allowed.body.code}`).to.equal(true)
       const other = permissions.find((p) => p !== permission && !(permission.endsWith(':read') && p === permission.replace(':read', ':write')))!
       const refused = await call(keys.get(other)!)
       expect(refused.status, `${where} with ${other}: ${refused.text.slice(0, 200)}`).to.equal(403)
       expect(refused.body.code, where).to.equal('FORBIDDEN')
+      expect(listsError(op, refused), `${where} lists 403 FORBIDDEN`).to.equal(true)
     }
   })
 
@@ -162,21 +207,43 @@ describe('GET /api/openapi.json', function () {
     expect(res.body.errors).to.deep.equal([{ path: '', message: 'Unrecognized key: "remember"' }])
   })
 
-  it('describes the 2xx answers of a walk through the API, and every error as its Problem schema', async () => {
+  it('describes the 2xx answers and the request bodies of a walk through the API, and every error as a status, code and Problem it lists', async () => {
     const problem = z.fromJSONSchema(doc.components.schemas.Problem!)
+    const judge = bodyJudge()
     const checked = new Set<string>()
+    const checkedBodies = new Set<string>()
     const call = async (method: string, path: string, options: { body?: unknown; token?: string | null; key?: string } = {}) => {
       const template = templateOf(path)
       const op = doc.paths[template]?.[method]
       expect(op, `${method} ${template} is documented`).to.not.equal(undefined)
-      let req = request(server)[method as 'get'](path)
-      if (options.token !== null) req = req.set('Authorization', `Bearer ${options.token ?? admin}`)
-      if (options.key) req = req.set('X-API-Key', options.key)
-      const res = options.body === undefined ? await req : await req.send(options.body as object)
+      const send = (body: unknown) => {
+        let req = request(server)[method as 'get'](path)
+        if (options.token !== null) req = req.set('Authorization', `Bearer ${options.token ?? admin}`)
+        if (options.key) req = req.set('X-API-Key', options.key)
+        return body === undefined ? req : req.send(body as object)
+      }
+      // The body as the document judges it; first, bodies it refuses (made from this one) are refused alike.
+      const schema = op!.requestBody?.content['application/json']?.schema
+      const accepted = schema && options.body !== undefined ? judge(schema, options.body) : undefined
+      if (schema && accepted && options.body !== null && typeof options.body === 'object' && !Array.isArray(options.body)) {
+        for (const [what, variant] of refusedVariants(schema, options.body as Record<string, unknown>, (body) => judge(schema, body))) {
+          const refused = await send(variant)
+          expect(
+            refusedForShape(refused),
+            `${method} ${path} with ${what}, which the document refuses -> ${refused.status} ${refused.text.slice(0, 300)}`,
+          ).to.equal(true)
+        }
+      }
+      const res = await send(options.body)
       const where = `${method} ${path} -> ${res.status} ${res.text.slice(0, 300)}`
+      if (accepted !== undefined) {
+        expect(refusedForShape(res), `${where}: the document ${accepted ? 'accepts' : 'refuses'} the body`).to.equal(!accepted)
+        checkedBodies.add(`${method} ${template}`)
+      }
       if (res.status >= 400) {
         expect(res.headers['content-type'], where).to.match(/^application\/problem\+json/)
         expect(problem.safeParse(res.body).error?.issues ?? [], where).to.deep.equal([])
+        expect(listsError(op!, res), `${where}: status and code listed (${Object.keys(op!.responses).join(', ')})`).to.equal(true)
         return res
       }
       const declared = op!.responses[String(res.status)]
@@ -201,6 +268,7 @@ describe('GET /api/openapi.json', function () {
     await call('get', '/api/v1/admin/users?limit=2')
     await call('post', '/api/v1/admin/users', { body: { email: 'new@example.com', name: 'New', role: 'viewer', password: PASSWORD } })
     await call('post', '/api/v1/admin/users', { body: { email: 'generated@example.com', generatePassword: true } })
+    await call('post', '/api/v1/admin/users', { body: { email: 'new@example.com', generatePassword: true } })
     await call('get', `/api/v1/admin/users/${encodeURIComponent('new@example.com')}`)
     await call('patch', '/api/v1/admin/users/new@example.com', { body: { name: 'Renamed' } })
     await call('post', '/api/v1/admin/users/new@example.com/disable')
@@ -221,9 +289,14 @@ describe('GET /api/openapi.json', function () {
     await call('get', '/api/v1/auth/me', { token: null, key: created.body.key })
     await call('post', `/api/v1/admin/api-keys/${created.body.apiKey.id}/rotate`, { body: { grace: '0s' } })
     await call('post', `/api/v1/admin/api-keys/${created.body.apiKey.id}/revoke`)
+    await call('post', `/api/v1/admin/api-keys/${created.body.apiKey.id}/rotate`, { body: {} })
     await call('get', '/api/v1/admin/audit?limit=20')
+    await call('put', '/api/v1/admin/maintenance', { body: { retryAfter: 120, message: 'Upgrading' } })
+    await call('get', '/api/v1/admin/maintenance')
+    await call('delete', '/api/v1/admin/maintenance')
 
-    await call('put', '/api/v1/admin/rate-limits/rules/api', { body: { match: '* /api/*', limit: 100, window: '1m', burst: 20 } })
+    // A rule on a path nothing serves: the walk's own requests spend no budget.
+    await call('put', '/api/v1/admin/rate-limits/rules/api', { body: { match: '* /api/v1/things/*', limit: 100, window: '1m', burst: 20 } })
     await call('put', '/api/v1/admin/rate-limits/overrides', { body: { subject: 'ip:203.0.113.7', block: true, expires: '1h' } })
     await call('get', '/api/v1/admin/rate-limits')
     const file = await call('get', '/api/v1/admin/rate-limits/export')
@@ -237,6 +310,7 @@ describe('GET /api/openapi.json', function () {
     // Errors along the way are problems too.
     await call('get', '/api/v1/admin/users/new@example.com')
     await call('post', '/api/v1/admin/roles', { body: { name: 'Bad Name', permissions: [] } })
+    await call('delete', '/api/v1/admin/roles/admin')
 
     const jsonOperations = Object.entries(doc.paths).flatMap(([path, methods]) =>
       Object.entries(methods)
@@ -244,6 +318,73 @@ describe('GET /api/openapi.json', function () {
         .map(([method]) => `${method} ${path}`),
     )
     expect(checked.size, `checked ${[...checked].join(', ')}`).to.be.at.least(Math.ceil(jsonOperations.length * 0.75))
+    const bodyOperations = Object.entries(doc.paths).flatMap(([path, methods]) =>
+      Object.entries(methods)
+        .filter(([, op]) => op.requestBody?.content['application/json'])
+        .map(([method]) => `${method} ${path}`),
+    )
+    expect([...checkedBodies].sort(), 'every JSON request body is checked').to.deep.equal(bodyOperations.sort())
+  })
+
+  it("states the rules across a body's fields as the server applies them: a password or generatePassword, a limit or a block, something to change", async () => {
+    const judge = bodyJudge()
+    const cases: [method: 'post' | 'patch' | 'put', path: string, body: Record<string, unknown>, accepted: boolean][] = [
+      ['post', '/api/v1/admin/users', { email: 'rule-1@example.com', password: PASSWORD }, true],
+      ['post', '/api/v1/admin/users', { email: 'rule-2@example.com', generatePassword: true }, true],
+      ['post', '/api/v1/admin/users', { email: 'rule-3@example.com', password: PASSWORD, generatePassword: false }, true],
+      ['post', '/api/v1/admin/users', { email: 'rule-4@example.com' }, false],
+      ['post', '/api/v1/admin/users', { email: 'rule-4@example.com', generatePassword: false }, false],
+      ['post', '/api/v1/admin/users', { email: 'rule-4@example.com', password: PASSWORD, generatePassword: true }, false],
+      ['post', '/api/v1/admin/users/rule-1@example.com/password', { password: PASSWORD }, true],
+      ['post', '/api/v1/admin/users/rule-1@example.com/password', { generatePassword: true }, true],
+      ['post', '/api/v1/admin/users/rule-1@example.com/password', {}, false],
+      ['post', '/api/v1/admin/users/rule-1@example.com/password', { password: PASSWORD, generatePassword: true }, false],
+      ['patch', '/api/v1/admin/users/rule-1@example.com', {}, false],
+      ['patch', '/api/v1/admin/users/rule-1@example.com', { name: 'Rule One' }, true],
+      ['put', '/api/v1/admin/rate-limits/overrides', { subject: 'ip:198.51.100.1', block: true }, true],
+      ['put', '/api/v1/admin/rate-limits/overrides', { subject: 'ip:198.51.100.2', block: true, window: '1m' }, true],
+      ['put', '/api/v1/admin/rate-limits/overrides', { subject: 'ip:198.51.100.3', limit: 5, window: '1m' }, true],
+      ['put', '/api/v1/admin/rate-limits/overrides', { subject: 'ip:198.51.100.4', limit: 5, window: '1m', block: false }, true],
+      ['put', '/api/v1/admin/rate-limits/overrides', { subject: 'ip:198.51.100.5' }, false],
+      ['put', '/api/v1/admin/rate-limits/overrides', { subject: 'ip:198.51.100.5', block: false }, false],
+      ['put', '/api/v1/admin/rate-limits/overrides', { subject: 'ip:198.51.100.5', limit: 5 }, false],
+      ['put', '/api/v1/admin/rate-limits/overrides', { subject: 'ip:198.51.100.5', limit: 5, block: true }, false],
+      ['put', '/api/v1/admin/rate-limits/overrides', { subject: 'ip:198.51.100.5', limit: 5, window: '1m', block: true }, false],
+      ['post', '/api/v1/admin/roles', { name: 'no-permission', permissions: [] }, false],
+    ]
+    for (const [method, path, body, accepted] of cases) {
+      const where = `${method} ${path} ${JSON.stringify(body)}`
+      const schema = doc.paths[templateOf(path)]?.[method]?.requestBody?.content['application/json']?.schema
+      expect(schema, where).to.not.equal(undefined)
+      expect(judge(schema!, body), `${where}: the document ${accepted ? 'accepts' : 'refuses'} it`).to.equal(accepted)
+      const res = await request(server)[method](path).set('Authorization', `Bearer ${admin}`).send(body)
+      expect(res.status < 300 ? 'accepted' : refusedForShape(res) ? 'refused' : res.status, `${where} -> ${res.text.slice(0, 300)}`).to.equal(
+        accepted ? 'accepted' : 'refused',
+      )
+    }
+  })
+
+  it('answers 429 on exactly the operations that list it: under a rule of one request an hour on every path', async () => {
+    const limited = await createTestServer('sqlite')
+    try {
+      await limited.services.rateLimits.set(local, 'everything', { match: '* /*', limit: 1, window: '1h', burst: 1 })
+      await limited.rateLimits.refresh()
+      // The one request the rule allows, spent on a route behind the limits.
+      await request(limited.app).get('/api/v1/auth/me')
+      for (const [path, methods] of Object.entries(doc.paths)) {
+        for (const [method, op] of Object.entries(methods)) {
+          const res = await request(limited.app)[method as 'get'](pathWith(path, 'nobody@example.com'))
+          const where = `${method} ${path} -> ${res.status} ${res.text.slice(0, 200)}`
+          expect(res.status === 429, where).to.equal('429' in op.responses)
+          if (res.status === 429) {
+            expect(res.headers['retry-after'], where).to.match(/^\d+$/)
+            expect(listsError(op, res), where).to.equal(true)
+          }
+        }
+      }
+    } finally {
+      await limited.cleanup()
+    }
   })
 })
 

@@ -32,7 +32,7 @@ describe('core: plain text (names, descriptions, GANTRY_ACTOR)', () => {
   })
 
   const fields: ReadonlyArray<[string, z.ZodType, (text: string) => unknown, string]> = [
-    ['users create: name', createUserInputSchema, (name) => ({ email: 'ada@example.com', name }), 'name'],
+    ['users create: name', createUserInputSchema, (name) => ({ email: 'ada@example.com', name, generatePassword: true }), 'name'],
     ['users update: name', updateUserInputSchema, (name) => ({ name }), 'name'],
     ['apikeys create: name', createApiKeyInputSchema, (name) => ({ name, owner: 'ada@example.com' }), 'name'],
     ['roles create: description', createRoleInputSchema, (description) => ({ name: 'support', description, permissions: ['users:read'] }), 'description'],
