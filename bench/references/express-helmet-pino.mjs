@@ -8,9 +8,10 @@
  * - a Bearer check as strict as Gantry's signature check: jose jwtVerify of the same HS256 access token with
  *   the same secret, algorithm, issuer, audience, typ (at+jwt), 30 s tolerance and required claims, then the
  *   permission users:read (or a wildcard) in the claims — but no session-epoch lookup, no rate limit;
- * - the same page query as Gantry's users.list (users.repo.ts selectUsers): SELECT * FROM gantry_users ORDER
- *   BY id LIMIT n+1, through knex with the same driver and connection settings as src/db/connect.ts, on the
- *   same database, mapped to the same JSON ({ data: users, nextCursor }).
+ * - the same two queries as Gantry's users.list, at once as it runs them (users.repo.ts selectUsers and
+ *   countUsers): SELECT * FROM gantry_users ORDER BY id LIMIT n+1 and SELECT count(*) FROM gantry_users,
+ *   through knex with the same driver and connection settings as src/db/connect.ts, on the same database,
+ *   mapped to the same JSON ({ data: users, nextCursor, total }).
  * Any failure answers 4xx/5xx, which the load generator counts and the benchmark refuses.
  * Env: PORT, BENCH_DATABASE_URL (sqlite:/abs/file or mysql://user[:pass]@host:port/db), BENCH_AUTH_SECRET,
  * BENCH_AUTH_ISSUER, BENCH_AUTH_AUDIENCE.
@@ -53,14 +54,21 @@ app.get('/api/v1/admin/users', async (req, res) => {
   if (!permissions.some((p) => p === '*' || p === 'users:*' || p === 'users:read')) return res.status(403).json({ title: 'Forbidden' })
   const limit = req.query.limit === undefined ? DEFAULT_LIMIT : Number(req.query.limit)
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) return res.status(400).json({ title: 'Bad limit' })
-  const rows = await knex('gantry_users')
-    .select('*')
-    .orderBy('id', 'asc')
-    .limit(limit + 1)
+  const [rows, [count]] = await Promise.all([
+    knex('gantry_users')
+      .select('*')
+      .orderBy('id', 'asc')
+      .limit(limit + 1),
+    knex('gantry_users').count({ n: '*' }),
+  ])
   const more = rows.length > limit
   const kept = more ? rows.slice(0, limit) : rows
   const last = kept.at(-1)
-  res.json({ data: kept.map(toUser), nextCursor: more && last ? Buffer.from(JSON.stringify({ id: Number(last.id) }), 'utf8').toString('base64url') : null })
+  res.json({
+    data: kept.map(toUser),
+    nextCursor: more && last ? Buffer.from(JSON.stringify({ id: Number(last.id) }), 'utf8').toString('base64url') : null,
+    total: Number(count.n),
+  })
 })
 app.use((err, _req, res, _next) => {
   logger.error({ err }, 'failed')

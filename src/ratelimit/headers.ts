@@ -20,6 +20,10 @@ export interface PolicyState {
   readonly params: GcraParams
   readonly tat: Tat
   readonly nowUs: number
+  /** sfString(name), when made in advance (a compiled rule's): not made again for every answer. */
+  readonly label?: string | undefined
+  /** policyItem of this name and params, when made in advance (a rule's own figures). */
+  readonly policy?: string | undefined
 }
 
 /** An sf-string: printable ASCII only, `"` and `\` escaped (RFC 9651 §3.3.3). */
@@ -28,8 +32,8 @@ export function sfString(value: string): string {
 }
 
 /** `"name";q=limit;w=seconds`: the sustained quota. w is whole seconds (the draft has no sub-second), rounded up. */
-export function policyItem(state: PolicyState): string {
-  return `${sfString(state.name)};q=${state.params.limit};w=${Math.max(1, Math.ceil(state.params.windowMs / 1000))}`
+export function policyItem(state: Pick<PolicyState, 'name' | 'params' | 'label' | 'policy'>): string {
+  return state.policy ?? `${state.label ?? sfString(state.name)};q=${state.params.limit};w=${Math.max(1, Math.ceil(state.params.windowMs / 1000))}`
 }
 
 /**
@@ -41,7 +45,7 @@ export function policyItem(state: PolicyState): string {
 export function serviceLimitItem(state: PolicyState): string {
   const r = remaining(state.tat, state.nowUs, state.params)
   const t = r === 0 ? retryAfterSeconds(state.tat, state.nowUs, state.params) : secondsUntilIdle(state.tat, state.nowUs)
-  return `${sfString(state.name)};r=${r};t=${t}`
+  return `${state.label ?? sfString(state.name)};r=${r};t=${t}`
 }
 
 /**
@@ -52,10 +56,11 @@ export function serviceLimitItem(state: PolicyState): string {
  */
 export function rateLimitHeaders(states: readonly PolicyState[], retryAfter?: number): Record<string, string> {
   if (states.length === 0) return {}
-  const headers: Record<string, string> = {
-    'RateLimit-Policy': states.map(policyItem).join(', '),
-    RateLimit: states.map(serviceLimitItem).join(', '),
-  }
+  const [only] = states
+  const headers: Record<string, string> =
+    states.length === 1 && only
+      ? { 'RateLimit-Policy': policyItem(only), RateLimit: serviceLimitItem(only) }
+      : { 'RateLimit-Policy': states.map(policyItem).join(', '), RateLimit: states.map(serviceLimitItem).join(', ') }
   if (retryAfter !== undefined) headers['Retry-After'] = String(retryAfter)
   return headers
 }

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto'
 import { validateRule } from '../core/ratelimits/builtin-rules.js'
 import type { RateLimitOverride } from '../core/ratelimits/ratelimits.schema.js'
 import { systemClock, type Clock } from '../core/clock.js'
-import { rateLimitHeaders, type PolicyState } from './headers.js'
+import { policyItem, rateLimitHeaders, sfString, type PolicyState } from './headers.js'
 import { remaining, retryAfterSeconds } from './gcra.js'
 import { compilePattern, normalisePath } from './paths.js'
 import type {
@@ -39,14 +39,17 @@ const BLOCK_RETRY_AFTER_S = 3600
 /** The figures one request meets for one rule: the rule's own, an override's, or a block. */
 export interface Figures {
   readonly params: GcraParams
+  /** The RateLimit-Policy item of these figures, made once for a rule's own (an override's is made per answer). */
+  readonly policy?: string | undefined
   /** Set when an override applies: 'blocked' or its figures, for `ratelimit test`. */
   readonly override?: RateLimitOverride | undefined
 }
 
-/** A rule compiled once: its matcher and its figures. */
+/** A rule compiled once: its matcher, its figures and its name as the RateLimit fields quote it. */
 export interface CompiledRule {
   readonly rule: RateLimitRule
   readonly figures: Figures
+  readonly label: string
   matches(method: string, normalisedPath: string): boolean
 }
 
@@ -56,9 +59,12 @@ export function compileRule(rule: RateLimitRule): CompiledRule {
   const method = rule.match.method.toUpperCase()
   const path = compilePattern(rule.match.path)
   const exempt = (rule.exempt ?? []).map(compilePattern)
+  const params = { limit: rule.limit, windowMs: rule.windowMs, burst: rule.burst }
+  const label = sfString(rule.name)
   return {
     rule,
-    figures: { params: { limit: rule.limit, windowMs: rule.windowMs, burst: rule.burst } },
+    figures: { params, policy: policyItem({ name: rule.name, params, label }) },
+    label,
     matches: (requestMethod, normalised) =>
       // HEAD runs the GET handler in Express, so a GET rule must count HEAD too or it is a free bypass.
       (method === '*' || method === requestMethod || (method === 'GET' && requestMethod === 'HEAD')) &&
@@ -142,7 +148,11 @@ export function createRateLimiter(options: LimiterOptions): RateLimiter {
   // Most requests meet no rule of some kinds (no user rules, an unlimited environment): answer those without
   // normalising the path or building anything.
   const keysInUse = new Set(rules.map((r) => r.rule.key))
-  const appliesTo = (keys: ReadonlySet<RuleKey> | undefined): boolean => (keys ? [...keys].some((k) => keysInUse.has(k)) : rules.length > 0)
+  const applies = (keys?: ReadonlySet<RuleKey>): boolean => {
+    if (!keys) return rules.length > 0
+    for (const key of keys) if (keysInUse.has(key)) return true
+    return false
+  }
 
   /** One rule's step; undefined when the store failed and the rule admits unchecked (open). */
   const consume = async (rule: RateLimitRule, key: string, params: GcraParams): Promise<ConsumeResult | 'unavailable' | undefined> => {
@@ -164,8 +174,9 @@ export function createRateLimiter(options: LimiterOptions): RateLimiter {
   }
 
   return {
+    applies,
     async check(subject, keys) {
-      if (!appliesTo(keys)) return NOTHING_APPLIES
+      if (!applies(keys)) return NOTHING_APPLIES
       const method = subject.method.toUpperCase()
       const path = normalisePath(subject.path)
       const applied: AppliedRule[] = []
@@ -215,7 +226,7 @@ export function createRateLimiter(options: LimiterOptions): RateLimiter {
           if (!result.allowed) shadowRefused.push(rule.name)
           continue
         }
-        enforced.push({ name: rule.name, params: figures.params, tat: result.tat, nowUs: result.nowUs })
+        enforced.push({ name: rule.name, params: figures.params, tat: result.tat, nowUs: result.nowUs, label: compiled.label, policy: figures.policy })
         if (!result.allowed) return refuse(rule.name, retryAfterSeconds(result.tat, result.nowUs, figures.params))
       }
       return { allowed: true, rule: mostRestrictive(enforced), headers: rateLimitHeaders(enforced), shadowRefused, applied, unavailable: false }

@@ -78,8 +78,8 @@ export async function startLiveRules(options: LiveRulesOptions): Promise<LiveRul
   const unsubscribe = options.subscribe?.(() => void refresh())
 
   return {
-    chain: { check: (subject, keys) => live.chain.check(subject, keys) },
-    login: { check: (subject, keys) => live.login.check(subject, keys) },
+    chain: { check: (subject, keys) => live.chain.check(subject, keys), applies: (keys) => live.chain.applies(keys) },
+    login: { check: (subject, keys) => live.login.check(subject, keys), applies: (keys) => live.login.applies(keys) },
     current: () => live.snapshot,
     failsClosed: () => [...live.snapshot.rules, ...live.snapshot.login].some((r) => r.onStoreError === 'closed'),
     refresh,

@@ -84,4 +84,6 @@ export interface LocalStore extends RateLimitStore {
 export interface RateLimiter {
   /** Decides for the rules keyed on `keys` (default: every rule): the edge checks ip and global before authentication, user and apiKey after it. */
   check(subject: RateLimitSubject, keys?: ReadonlySet<RuleKey>): Promise<RateLimitDecision>
+  /** Whether a rule keyed on one of `keys` (default: any rule) is in force; when none is, check() decides nothing. */
+  applies(keys?: ReadonlySet<RuleKey>): boolean
 }

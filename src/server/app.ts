@@ -1,8 +1,10 @@
 /**
- * createApp(deps): the bundled server as an Express 5 app that does not listen (listen.ts does). Every
- * dependency comes in — config, database, services, limiters, logger, clock — so tests build it over
- * SQLite and a memory store, and `gantry serve` over the environment's real clients.
+ * createApp(deps): the bundled server as an Express 5 app that does not listen (listen.ts does), with the
+ * answer it gives before Express (liveness). Every dependency comes in — config, database, services,
+ * limiters, logger, clock — so tests build it over SQLite and a memory store, and `gantry serve` over the
+ * environment's real clients.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import cors from 'cors'
 import express, { type Express, type RequestHandler } from 'express'
 import helmet from 'helmet'
@@ -13,11 +15,12 @@ import type { Clock } from '../core/clock.js'
 import type { Services } from '../core/services.js'
 import { createAuthenticator } from '../core/sessions/authenticate.js'
 import type { LiveRules, RateLimitDecision } from '../ratelimit/index.js'
+import { createLiveness } from './liveness.js'
 import type { Metrics } from './metrics.js'
 import { errorHandler, notFound } from './middleware/errors.js'
 import { maintenance } from './middleware/maintenance.js'
 import { rateLimitEdge } from './middleware/rate-limit.js'
-import { requestId } from './middleware/request-id.js'
+import { requestIdOf } from './middleware/request-id.js'
 import type { ReadinessProbe } from './readiness.js'
 import { adminRoutes } from './routes/admin.routes.js'
 import { authRoutes } from './routes/auth.routes.js'
@@ -41,8 +44,14 @@ export interface AppDeps {
   readonly draining: () => boolean
 }
 
+/** The app, and what listen.ts answers before handing a request to it. */
+export interface GantryApp extends Express {
+  /** Answers a request that needs no Express (`GET /api/health`) and returns true; false leaves it to the app. */
+  answerEarly(req: IncomingMessage, res: ServerResponse): boolean
+}
+
 /** Builds the app. */
-export function createApp(deps: AppDeps): Express {
+export function createApp(deps: AppDeps): GantryApp {
   const { environment, logger, metrics, clock } = deps
   const server = environment.server
   const app = express()
@@ -54,28 +63,39 @@ export function createApp(deps: AppDeps): Express {
   const limits = rateLimitEdge(deps.rateLimits, deps.observeDecision)
   const mountDeps = { authenticator, bodyLimit: server.bodyLimit, limits }
   const startedAt = clock.now()
-  const health = healthRoutes({ version: deps.version, startedAt, now: () => clock.now(), readiness: deps.readiness, draining: deps.draining })
+  const now = (): number => clock.now()
+  const liveness = createLiveness({ version: deps.version, startedAt, now, metrics })
+  const health = healthRoutes({ liveness, now, readiness: deps.readiness, draining: deps.draining })
   const api = [...authRoutes({ ...deps, limits }), ...adminRoutes(deps)]
   const meta = metaRoutes({ metrics, version: deps.version, signingKeys: deps.services.signingKeys, routes: () => [...health, ...api, ...meta] })
 
-  app.use(requestId(), observe(metrics))
+  app.use(tracked(metrics))
   // Health and metrics first: probes and scrapers need no security headers, log line or rate limit.
   // Routes go on the app itself: a nested router costs a second dispatch on every request.
   mountRoutes(app, [...health, ...meta], mountDeps)
 
+  app.use(helmet())
+  // Without an allowlist cors() adds nothing to any answer (origin: false), so it is left out.
+  if (server.corsOrigins.length > 0) {
+    app.use(cors({ origin: server.corsOrigins, exposedHeaders: ['X-Request-Id', 'RateLimit', 'RateLimit-Policy', 'Retry-After'] }))
+  }
   app.use(
-    helmet(),
-    cors({
-      origin: server.corsOrigins.length > 0 ? server.corsOrigins : false,
-      exposedHeaders: ['X-Request-Id', 'RateLimit', 'RateLimit-Policy', 'Retry-After'],
-    }),
     pinoHttp({
-      logger,
+      // The request line holds only what these serializers make of it, none of the fields the logger
+      // redacts: redaction would walk every line for nothing.
+      logger: logger.child({}, { redact: { paths: [] } }),
       genReqId: (_req, res) => String((res as unknown as { locals: { requestId: string } }).locals.requestId),
-      // Method and path only: no headers (Authorization, cookies, API keys) and no query string.
+      // Method and path only: no headers (Authorization, cookies, API keys) and no query string. They read
+      // the request and answer themselves (pino-http's wrapping would copy the headers and parse the query
+      // for every line only to have them dropped here).
+      wrapSerializers: false,
       serializers: {
-        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0] }),
-        res: (res: { statusCode: number }) => ({ status: res.statusCode }),
+        req: (req: { id: string; method: string; originalUrl?: string; url: string }) => ({
+          id: req.id,
+          method: req.method,
+          path: (req.originalUrl ?? req.url).split('?')[0],
+        }),
+        res: (res: { headersSent: boolean; statusCode: number }) => ({ status: res.headersSent ? res.statusCode : null }),
       },
     }),
     limits.middleware,
@@ -83,16 +103,23 @@ export function createApp(deps: AppDeps): Express {
   )
   mountRoutes(app, api, mountDeps)
   app.use(notFound(), errorHandler(logger, environment.name))
-  return app
+  return Object.assign(app, { answerEarly: liveness.answerEarly })
 }
 
-/** Counts and times every answer under its route template ('unmatched' for 404s: labels stay bounded). */
-function observe(metrics: Metrics): RequestHandler {
+/**
+ * The request id (the caller's X-Request-Id when plain, else a fresh one: echoed, and kept in
+ * res.locals.requestId for the log line and problem answers), and the count and time of every answer under
+ * its route template ('unmatched' for 404s: labels stay bounded). One middleware: each is a router step.
+ */
+function tracked(metrics: Metrics): RequestHandler {
   return (req, res, next) => {
-    const started = process.hrtime.bigint()
+    const started = performance.now()
+    const id = requestIdOf(req)
+    res.locals.requestId = id
+    res.setHeader('X-Request-Id', id)
     res.on('finish', () => {
       const route = typeof res.locals.route === 'string' ? res.locals.route : 'unmatched'
-      metrics.observeRequest(route, req.method, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9)
+      metrics.observeRequest(route, req.method, res.statusCode, (performance.now() - started) / 1000)
     })
     next()
   }

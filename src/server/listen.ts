@@ -6,9 +6,9 @@
  */
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
-import type { Express } from 'express'
 import { GantryError } from '../core/errors.js'
-import { requestIdFor } from './middleware/request-id.js'
+import type { GantryApp } from './app.js'
+import { requestIdFor, requestIdOf } from './middleware/request-id.js'
 import { PROBLEM_TYPE, toProblem } from './problem.js'
 
 /** Once the listener is closed, how often connections that have turned idle are closed. */
@@ -49,8 +49,12 @@ export interface RunningServer {
   stop(): Promise<void>
 }
 
-/** Binds the app; rejects (EADDRINUSE, EACCES) when the address cannot be bound. */
-export async function listen(app: Express, lifecycle: Lifecycle, options: ListenOptions): Promise<RunningServer> {
+/**
+ * Binds the app; rejects (EADDRINUSE, EACCES) when the address cannot be bound. A request the app answers
+ * early (liveness) never reaches Express; it is counted in like every other, so it closes its connection
+ * while draining too.
+ */
+export async function listen(app: GantryApp, lifecycle: Lifecycle, options: ListenOptions): Promise<RunningServer> {
   const connections = trackConnections(lifecycle)
   // Node's own refusals of an HTTP/1.1 request without Host (400) and of an unknown Expect (417) are bare
   // status lines; these answer them as problem+json, like every other refusal.
@@ -63,7 +67,7 @@ export async function listen(app: Express, lifecycle: Lifecycle, options: Listen
       )
     }
     connections.request(req, res)
-    app(req, res)
+    if (!app.answerEarly(req, res)) app(req, res)
   })
   server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) =>
     answerProblem(req, res, new GantryError('EXPECTATION_FAILED', 'The only expectation served is 100-continue.')),
@@ -188,8 +192,7 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Socket): v
 
 /** A refusal of the listener's own, before the app: problem+json under the request's id, and the connection closes. */
 function answerProblem(req: IncomingMessage, res: ServerResponse, failure: GantryError): void {
-  const given = req.headers['x-request-id']
-  const id = requestIdFor(typeof given === 'string' ? given : undefined)
+  const id = requestIdOf(req)
   const body = JSON.stringify(toProblem(failure, id, (req.url ?? '').split('?')[0] ?? ''))
   res.writeHead(failure.status, { 'content-type': PROBLEM_TYPE, 'content-length': Buffer.byteLength(body), 'x-request-id': id, connection: 'close' })
   res.end(body)

@@ -7,7 +7,6 @@ import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Express } from 'express'
 import { pino } from 'pino'
 import { loadWorkspace, resolveEnvironment } from '../../src/config/workspace.js'
 import { manualClock } from '../../src/core/clock.js'
@@ -17,7 +16,7 @@ import { workspaceMigrator } from '../../src/db/migrator/index.js'
 import type { Dialect } from '../../src/db/url.js'
 import { createMemoryStore, createProbe, startLiveRules, type LiveRules } from '../../src/ratelimit/index.js'
 import { openRuntime, type Runtime } from '../../src/runtime.js'
-import { createApp } from '../../src/server/app.js'
+import { createApp, type GantryApp } from '../../src/server/app.js'
 import { decisionObserver, ruleNames } from '../../src/server/compose.js'
 import { createLifecycle, type Lifecycle } from '../../src/server/listen.js'
 import { createMetrics, type Metrics, type PoolStats } from '../../src/server/metrics.js'
@@ -29,7 +28,7 @@ export const PASSWORD = 'plenty long passphrase 1'
 export const USERS = { admin: 'admin@example.com', operator: 'operator@example.com', viewer: 'viewer@example.com' } as const
 
 export interface TestServer {
-  readonly app: Express
+  readonly app: GantryApp
   readonly runtime: Runtime
   readonly services: Services
   readonly clock: ReturnType<typeof manualClock>

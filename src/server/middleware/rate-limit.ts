@@ -41,7 +41,8 @@ export function rateLimitEdge(rules: LiveRules, observe: DecisionObserver): Rate
     },
     edge,
     async caller(req, res, ctx) {
-      if (ctx.userId === undefined && ctx.apiKeyId === undefined) return
+      // Most environments key no rule on the caller: then there is no subject to build and nothing to report.
+      if ((ctx.userId === undefined && ctx.apiKeyId === undefined) || !rules.chain.applies(IDENTITY_KEYS)) return
       await enforce(
         rules.chain,
         subjectOf(req, { user: ctx.userId === undefined ? undefined : String(ctx.userId), apiKey: ctx.apiKeyId }),

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { RequestHandler } from 'express'
+import type { IncomingMessage } from 'node:http'
 
 /** A caller's id is kept only when it is short and plain: it ends up in logs and response headers. */
 const ACCEPTED_ID = /^[A-Za-z0-9._:-]{1,128}$/
@@ -9,12 +9,8 @@ export function requestIdFor(given: string | undefined): string {
   return given && ACCEPTED_ID.test(given) ? given : randomUUID()
 }
 
-/** Takes X-Request-Id from the caller (or makes one), echoes it, and keeps it in res.locals.requestId. */
-export function requestId(): RequestHandler {
-  return (req, res, next) => {
-    const id = requestIdFor(req.get('x-request-id'))
-    res.locals.requestId = id
-    res.setHeader('X-Request-Id', id)
-    next()
-  }
+/** The id of a request: its X-Request-Id when acceptable (Node joins repeated ones with a comma, which is not), else a fresh UUID. */
+export function requestIdOf(req: IncomingMessage): string {
+  const given = req.headers['x-request-id']
+  return requestIdFor(typeof given === 'string' ? given : undefined)
 }

@@ -1,14 +1,15 @@
-/** Liveness and readiness. Public, exempt from rate limits, served before any other middleware. */
+/**
+ * Liveness and readiness. Public, exempt from rate limits, served before any other middleware — and
+ * `GET /api/health` itself before Express (liveness.ts); this route answers its other spellings.
+ */
 import type { Response } from 'express'
 import { healthSchema, type Health } from '../../core/health/health.schema.js'
+import { HEALTH_TYPE, LIVENESS_PATH, type Liveness } from '../liveness.js'
 import { worst, type ReadinessProbe } from '../readiness.js'
 import { route, type RouteSpec } from './route.js'
 
-const HEALTH_TYPE = 'application/health+json'
-
 export interface HealthRouteDeps {
-  readonly version: string
-  readonly startedAt: number
+  readonly liveness: Liveness
   readonly now: () => number
   readonly readiness: ReadinessProbe
   /** True once shutdown began: readiness fails at once so the load balancer stops sending traffic. */
@@ -20,15 +21,14 @@ export function healthRoutes(deps: HealthRouteDeps): RouteSpec[] {
   return [
     route({
       method: 'get',
-      path: '/api/health',
+      path: LIVENESS_PATH,
       tag: 'health',
       summary: 'Liveness: the process answers. Checks no dependency; carries the version.',
       auth: 'public',
       response: healthSchema,
       responseType: HEALTH_TYPE,
       handler: async ({ res }) => {
-        const body: Health = { status: 'pass', version: deps.version, uptimeSeconds: Math.floor((deps.now() - deps.startedAt) / 1000) }
-        res.status(200).type(HEALTH_TYPE).send(JSON.stringify(body))
+        res.status(200).type(HEALTH_TYPE).send(deps.liveness.body())
       },
     }),
     route({

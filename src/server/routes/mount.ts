@@ -1,7 +1,8 @@
 /**
  * Mounts a route table on a router: authenticate, check the one permission, parse and validate the input
- * with the route's schemas (unknown fields refused), run the handler, send its result. A path served for
- * other methods answers 405 with Allow.
+ * with the route's schemas (unknown fields refused) — or leave body and query to the service that parses
+ * them (`validatedBy: 'service'`) — run the handler, send its result. A path served for other methods
+ * answers 405 with Allow.
  */
 import type { IRouter, Request, RequestHandler, Response } from 'express'
 import { z } from 'zod'
@@ -13,7 +14,7 @@ import type { Authenticator } from '../../core/sessions/authenticate.js'
 import { authenticateRequest } from '../middleware/authenticate.js'
 import { checkInput, hasBody, jsonBody } from '../middleware/json-body.js'
 import type { RateLimitEdge } from '../middleware/rate-limit.js'
-import type { RouteSpec } from './route.js'
+import type { RouteInput, RouteSpec } from './route.js'
 
 export interface MountDeps {
   readonly authenticator: Authenticator
@@ -39,8 +40,7 @@ export function mountRoutes(router: IRouter, routes: readonly RouteSpec[], deps:
 }
 
 function handlersOf(spec: RouteSpec, deps: MountDeps): RequestHandler[] {
-  const body = spec.body && strict(spec.body)
-  const query = spec.query && strict(spec.query)
+  const read = inputReader(spec)
   // Express 5 forwards a rejection to the error handler but ignores a resolved value: call next ourselves.
   const identify: RequestHandler =
     spec.auth === 'public' && !spec.permission && !spec.stream
@@ -54,22 +54,66 @@ function handlersOf(spec: RouteSpec, deps: MountDeps): RequestHandler[] {
           identifyCaller(spec, deps, req, res).then(() => next(), next)
         }
   const run: RequestHandler = async (req, res) => {
-    if (query) checkInput(req.query, 'query')
+    // Read once: Express 5 parses the query string again on every read of req.query.
+    const query = spec.query ? { ...req.query } : undefined
+    if (query) checkInput(query, 'query')
     if (spec.params) checkInput(req.params, 'path')
-    const result = await spec.handler({
-      // No body at all reads as {}: a route whose fields all have defaults needs none.
-      body: body ? parseInput(body, req.body ?? {}) : undefined,
-      query: query ? parseInput(query, { ...req.query }) : undefined,
-      params: spec.params ? parseInput(spec.params, req.params) : undefined,
-      ctx: res.locals.ctx as ActorContext,
-      req,
-      res,
-    })
+    // No body at all reads as {}: a route whose fields all have defaults needs none.
+    const input = read({ body: req.body ?? {}, query, params: req.params })
+    const result = await spec.handler({ ...input, ctx: res.locals.ctx as ActorContext, req, res })
     if (res.headersSent) return
     if (result === undefined) res.status(spec.status ?? 204).end()
     else res.status(spec.status ?? 200).json(result)
   }
-  return [identify, ...(body ? jsonBody(deps.bodyLimit) : []), run]
+  return [identify, ...(spec.body ? jsonBody(deps.bodyLimit) : []), run]
+}
+
+/** What a request sends a route, as it arrived. */
+interface Sent {
+  readonly body: unknown
+  readonly query: Record<string, unknown> | undefined
+  readonly params: Record<string, unknown>
+}
+
+type RouteValues = Pick<RouteInput<unknown, unknown, unknown>, 'body' | 'query' | 'params'>
+
+/**
+ * How a route's input is read: parsed with its schemas, unknown fields refused — or, when the service parses
+ * body and query (`validatedBy: 'service'`), handed on as sent once it has no unknown top-level field and its
+ * path parameters are valid. Input that check cannot vouch for is parsed here as always, so a refusal is the
+ * very one the edge has always given (the same error, the same field first).
+ */
+function inputReader(spec: RouteSpec): (sent: Sent) => RouteValues {
+  const body = spec.body && strict(spec.body)
+  const query = spec.query && strict(spec.query)
+  const params = spec.params
+  const parsed = (sent: Sent): RouteValues => ({
+    body: body ? parseInput(body, sent.body) : undefined,
+    query: query ? parseInput(query, sent.query) : undefined,
+    params: params ? parseInput(params, sent.params) : undefined,
+  })
+  if (spec.validatedBy !== 'service') return parsed
+  const bodyFields = spec.body && fieldsOf(spec.body)
+  const queryFields = spec.query && fieldsOf(spec.query)
+  return (sent) => {
+    if (bodyFields && !onlyFields(sent.body, bodyFields)) return parsed(sent)
+    if (queryFields && !onlyFields(sent.query, queryFields)) return parsed(sent)
+    const target = params?.safeParse(sent.params)
+    if (target && !target.success) return parsed(sent)
+    return { body: spec.body ? sent.body : undefined, query: sent.query, params: target?.data }
+  }
+}
+
+/** The top-level fields an object schema declares; undefined for any other schema (no field is unknown to it). */
+function fieldsOf(schema: z.ZodType): ReadonlySet<string> | undefined {
+  return schema instanceof z.ZodObject ? new Set(Object.keys(schema.shape)) : undefined
+}
+
+/** Whether `value` is a plain object with no field outside `fields`. */
+function onlyFields(value: unknown, fields: ReadonlySet<string>): boolean {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false
+  for (const key of Object.keys(value)) if (!fields.has(key)) return false
+  return true
 }
 
 /** Who calls, whether they may, and whether a streamed body has a type the route reads. */

@@ -7,7 +7,7 @@ import { inputInBody, type JsonOperation, type Operation } from '../../admin/ope
 import type { Services } from '../../core/services.js'
 import { route, type RouteSpec } from './route.js'
 
-/** The route of one JSON operation. */
+/** The route of one JSON operation. Its input is validated once, by the service `run` calls (as LocalAdmin's call is). */
 export function operationRoute(name: string, op: JsonOperation, services: Services): RouteSpec {
   const body = inputInBody(op)
   return route({
@@ -15,6 +15,7 @@ export function operationRoute(name: string, op: JsonOperation, services: Servic
     params: op.params,
     body: body ? op.input : undefined,
     query: body ? undefined : op.input,
+    validatedBy: 'service',
     response: op.output,
     handler: ({ ctx, params, body: sent, query }) => op.run(services, ctx, params as never, (body ? sent : query) as never),
   })

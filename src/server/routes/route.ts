@@ -34,6 +34,13 @@ export interface RouteSpec {
   /** A JSON body; unknown fields are refused. Routes that stream their body leave it out and set `stream`. */
   readonly body?: z.ZodType | undefined
   readonly query?: z.ZodType | undefined
+  /**
+   * Who parses the body and query with their schemas: the edge (the default: the handler gets the parsed
+   * values), or the service the handler calls, which parses them with these very schemas (every admin
+   * operation's does). Then the edge only refuses unknown top-level fields, the one check the service's
+   * schema does not make, and hands the input on as sent: one parse per request, not two.
+   */
+  readonly validatedBy?: 'edge' | 'service' | undefined
   readonly params?: z.ZodType | undefined
   /** The success body, for the OpenAPI document. */
   readonly response?: z.ZodType | undefined
