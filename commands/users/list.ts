@@ -2,12 +2,12 @@ import { enumFlag } from '../../src/cli/flags.js'
 import { Flags } from '@oclif/core'
 import { AdminCommand } from '../../src/cli/admin-command.js'
 import { formatCount } from '../../src/cli/format.js'
-import { userPageSchema, userStatusSchema, type UserPage } from '../../src/core/users/users.schema.js'
+import { USER_TOTAL_CAP, userPageSchema, userStatusSchema, type UserPage } from '../../src/core/users/users.schema.js'
 
 export default class UsersList extends AdminCommand<typeof UsersList> {
   static override summary = 'List users, a page at a time (through $PAGER when longer than the terminal).'
   static override description =
-    'In id order. Filters combine. --json prints { data, nextCursor, total }; total counts every user the filters match; pass nextCursor back with --cursor for the next page.'
+    'In id order. Filters combine. --json prints { data, nextCursor, total }; total counts the users the filters match on the first page (null on later pages, and beyond 10,000); pass nextCursor back with --cursor for the next page.'
   static override examples = [
     '<%= config.bin %> users list',
     '<%= config.bin %> users list --role admin --status active',
@@ -41,8 +41,10 @@ export default class UsersList extends AdminCommand<typeof UsersList> {
         ],
         { empty: filtered ? 'No users match.' : 'No users yet: add one with `gantry users create`.' },
       )
-      if (page.data.length > 0 && page.data.length < page.total) {
-        ui.out(`\nThis page: ${formatCount(page.data.length)} of ${formatCount(page.total)} ${narrowed ? 'matching ' : ''}users.`)
+      // Only a first page is counted (and only up to USER_TOTAL_CAP): a later one says nothing of the whole.
+      const of = page.total !== null ? formatCount(page.total) : cursor === undefined ? `more than ${formatCount(USER_TOTAL_CAP)}` : undefined
+      if (of !== undefined && page.data.length > 0 && (page.total === null || page.data.length < page.total)) {
+        ui.out(`\nThis page: ${formatCount(page.data.length)} of ${of} ${narrowed ? 'matching ' : ''}users.`)
       }
     })
     this.nextPageHint(page.nextCursor)

@@ -65,10 +65,20 @@ export async function selectUsers(k: Knex, filter: UserFilter, limit: number): P
   return (await matching(q, filter)).map((r) => normaliseRow(r) as UserRow)
 }
 
-/** How many users the filter matches on every page (its cursor aside). */
-export async function countUsers(k: Knex, filter: UserFilter): Promise<number> {
-  const [row] = (await matching(k(USERS_TABLE).count({ n: '*' }), filter)) as Array<{ n: number | string }>
-  return Number(row?.n ?? 0)
+/**
+ * How many users the filter matches, or null when more than `cap` do: the count reads at most cap + 1 rows,
+ * so it stays cheap at any size (a full COUNT over 10^6 users took 20-150 ms per page).
+ */
+export async function countUsers(k: Knex, filter: UserFilter, cap: number): Promise<number | null> {
+  const bounded = matching(
+    k(USERS_TABLE)
+      .select(k.raw('1'))
+      .limit(cap + 1),
+    filter,
+  ).as('matched')
+  const [row] = (await k.count({ n: '*' }).from(bounded)) as Array<{ n: number | string }>
+  const n = Number(row?.n ?? 0)
+  return n > cap ? null : n
 }
 
 function matching<Q extends Knex.QueryBuilder>(q: Q, filter: UserFilter): Q {

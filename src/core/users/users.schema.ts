@@ -91,7 +91,17 @@ export const userListInputSchema = pageInputSchema.extend({
 export type UserListInput = z.input<typeof userListInputSchema>
 
 /** A page of users, and how many match the filter in all (a count: cheap at the sizes a users table has). */
-export const userPageSchema = pageSchema(userSchema).extend({ total: z.number().int().nonnegative() })
+/** The most users a first page counts: beyond it, `total` is null (counting costs a scan of every match). */
+export const USER_TOTAL_CAP = 10_000
+
+export const userPageSchema = pageSchema(userSchema).extend({
+  total: z
+    .number()
+    .int()
+    .nonnegative()
+    .nullable()
+    .describe(`How many users the filters match, on the first page (no cursor) when at most ${USER_TOTAL_CAP}; null otherwise.`),
+})
 export type UserPage = z.infer<typeof userPageSchema>
 
 /** A user and, only when it was generated, the new password (shown this once). */

@@ -38,6 +38,7 @@ import {
   type UserListInput,
   type UserPage,
   type UserWithPassword,
+  USER_TOTAL_CAP,
 } from './users.schema.js'
 
 /** Users: the admin use cases (permission-checked, audited) and the login check. */
@@ -163,9 +164,10 @@ export function createUsersService(deps: UsersServiceDeps): UsersService {
       requirePermission(ctx, 'users:read')
       const parsed = parseInput(userListInputSchema, input)
       const filter = { role: parsed.role, status: parsed.status, search: parsed.search }
+      // Counted on the first page only, and only up to USER_TOTAL_CAP: a later page costs what the first did.
       const [rows, total] = await Promise.all([
         selectUsers(knex, { ...filter, afterId: decodeCursor(parsed.cursor) }, parsed.limit + 1),
-        countUsers(knex, filter),
+        parsed.cursor === undefined ? countUsers(knex, filter, USER_TOTAL_CAP) : null,
       ])
       return { ...toPage(rows, parsed.limit, toUser), total }
     },
