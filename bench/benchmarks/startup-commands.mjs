@@ -16,12 +16,15 @@ const COMMANDS = [
 ]
 
 const whenMissed =
-  'Profiled (--cpu-prof, 2 cores): Node itself (~45 ms of bootstrap that `node -e 0` pays too), compiling the ESM chunks the command imports ' +
-  '(~1.3 MB: @oclif/core and the packages its config loader needs ~700 KB, zod ~380 KB, Gantry\u2019s own code), evaluating @oclif/core ' +
-  '(~50 ms: its index loads config, help, parser, errors and ux together), the oclif config load (package.json, manifest, theme), then the ' +
-  'command: the workspace config (zod, dotenv), the SQLite driver and knex (~25 ms), one query. An admin command also evaluates every ' +
-  'admin operation\u2019s schemas (the operation table is one module). What would reach 2.5x: the operation table split by area so a ' +
-  'command loads only its own, and a compile cache (Node 22\u2019s module.enableCompileCache; Node 20 has none for ESM).'
+  'Profiled (--cpu-prof, 2 cores): Node itself (~45 ms of bootstrap that `node -e 0` pays too); compiling the ESM chunks the command imports ' +
+  '(~1.3 MB: @oclif/core and the packages its config loader needs ~700 KB, zod ~380 KB, Gantry\u2019s own code); evaluating @oclif/core ' +
+  '(~50 ms: its index loads config, help, parser, errors and ux together, and a command needs them all); the oclif config load (package.json, ' +
+  'manifest); then the command: the workspace config (zod, dotenv), the SQLite driver (libsql: its native binary and a process report to tell ' +
+  'glibc from musl) and knex, one query. An admin command also evaluates every area\u2019s code and schemas: the operation table is one module, ' +
+  'and so is the service container every door builds (src/core/services.ts). The bundle entry per command took `--help` from 4.6x to 2.4x ' +
+  'but commands only from ~4.9x to ~4.5x (docs/benchmarks.md, "Start-up, step by step"): what a command needs is most of what it loads. ' +
+  'What would reach 2.5x: a compile cache for the chunks (module.enableCompileCache is Node 22; Node 20 has none for ESM), and the operation ' +
+  'table and service container split by area so a command loads only its own.'
 
 export default COMMANDS.map((argv) => ({
   name: `startup-${argv.join('-')}`,
