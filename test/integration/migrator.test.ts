@@ -13,6 +13,12 @@ const POSTS = `await knex.schema.createTable('posts', (t) => { t.increments(); t
 const TAGS = `await knex.schema.createTable('tags', (t) => { t.increments(); t.string('label') })`
 const drop = (table: string) => `await knex.schema.dropTable('${table}')`
 
+/** A migration body: a parent table and a child table whose one row points at the parent's one row. */
+const PARENT_AND_CHILD = `await knex.schema.createTable('parents', (t) => { t.increments() })
+           await knex.schema.createTable('children', (t) => { t.increments(); t.integer('parent_id').references('parents.id') })
+           await knex('parents').insert({ id: 1 })
+           await knex('children').insert({ id: 1, parent_id: 1 })`
+
 const stateOf = async (f: MigratorFixture, name: string) => (await f.migrator().status()).migrations.find((m) => m.name === name)?.state
 
 for (const dialect of DIALECTS) {
@@ -223,13 +229,7 @@ for (const dialect of DIALECTS) {
 
     if (dialect === 'sqlite') {
       it('foreign_key_check stops a migration that would orphan rows', async () => {
-        f.write(
-          '001_tree.js',
-          `await knex.schema.createTable('parents', (t) => { t.increments() })
-           await knex.schema.createTable('children', (t) => { t.increments(); t.integer('parent_id').references('parents.id') })
-           await knex('parents').insert({ id: 1 })
-           await knex('children').insert({ id: 1, parent_id: 1 })`,
-        )
+        f.write('001_tree.js', PARENT_AND_CHILD)
         await f.migrator().latest()
         f.write('002_orphan.js', `await knex('parents').delete()`)
         const err = await rejection(f.migrator().latest())
@@ -240,13 +240,7 @@ for (const dialect of DIALECTS) {
       })
 
       it('foreign_key_check stops an orphaning migration in the same run as the one before it (the check it reuses)', async () => {
-        f.write(
-          '001_tree.js',
-          `await knex.schema.createTable('parents', (t) => { t.increments() })
-           await knex.schema.createTable('children', (t) => { t.increments(); t.integer('parent_id').references('parents.id') })
-           await knex('parents').insert({ id: 1 })
-           await knex('children').insert({ id: 1, parent_id: 1 })`,
-        )
+        f.write('001_tree.js', PARENT_AND_CHILD)
         f.write('002_orphan.js', `await knex('parents').delete()`)
         const err = await rejection(f.migrator().latest())
         expect(err.code).to.equal('MIGRATION_FAILED')
