@@ -131,7 +131,8 @@ describe('e2e: gantry env', function () {
     expect(body.checks.find((c) => c.name === 'auth')).to.deep.include({ status: 'ok' })
     expect(body.checks.find((c) => c.name === 'database')?.latencyMs).to.be.a('number')
     // libsql unless the run names another (docs/sqlite-driver.md): the check says which driver answered.
-    expect(body.checks.find((c) => c.name === 'database')?.message).to.include(`(driver ${process.env.GANTRY_SQLITE_DRIVER ?? 'libsql'})`)
+    // …and how the connection travels: a SQLite database is a local file, never encrypted in transit.
+    expect(body.checks.find((c) => c.name === 'database')?.message).to.include(`(driver ${process.env.GANTRY_SQLITE_DRIVER ?? 'libsql'}; a local file)`)
     expect(body.checks.find((c) => c.name === 'redis')?.message).to.match(/^memory/)
     expect(body.checks.every((c) => c.status === 'ok')).to.equal(true)
   })

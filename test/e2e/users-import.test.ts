@@ -198,13 +198,10 @@ describe('gantry users import / export (built CLI, SQLite)', function () {
     const imported = Number(said![1]!.replaceAll(',', ''))
     expect(imported).to.be.above(0).and.below(total)
     expect(screen).to.include('Try: gantry users import big.csv --skip-existing (it passes over the users already in)')
-    // The count is exact: each batch is its own transaction, the one in flight rolled back.
-    const users = parseJson<{ total: number }>(await gantry(['users', 'list', '--limit', '1', '--json']))
-    expect(users.total).to.equal(imported)
-
+    // The count is exact (each batch is its own transaction, the one in flight rolled back): the resumed
+    // import finds exactly that many of the file's users in, and imports exactly the rest.
     const resumed = await gantry(['users', 'import', 'big.csv', '--skip-existing', '--json'])
     expect(resumed.code, resumed.stderr).to.equal(0)
     expect(parseJson<ImportJson & { existing: number }>(resumed)).to.deep.include({ rows: total, imported: total - imported, existing: imported, skipped: [] })
-    expect(parseJson<{ total: number }>(await gantry(['users', 'list', '--limit', '1', '--json'])).total).to.equal(total)
   })
 })
