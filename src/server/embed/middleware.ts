@@ -36,14 +36,26 @@ export interface EmbedDeps {
 /** The middleware factories of one Gantry. */
 export function embedMiddleware(deps: EmbedDeps) {
   const answer = errorHandler(deps.logger, deps.environmentName)
-  /** Runs `work`; a failure is answered as problem+json, success goes on to the next handler. */
+  /**
+   * Runs `work`; a failure is answered as problem+json, success goes on to the next handler. Work done
+   * synchronously goes on at once: a promise per step is a microtask hop on every request of the app.
+   */
   const step =
     (work: (req: Request, res: Response) => Promise<void> | void): RequestHandler =>
     (req, res, next) => {
-      new Promise<void>((resolve) => resolve(work(req, res))).then(
-        () => next(),
-        (err: unknown) => answer(err, req, res, next),
-      )
+      let pending: Promise<void> | void
+      try {
+        pending = work(req, res)
+      } catch (err) {
+        answer(err, req, res, next)
+        return
+      }
+      if (pending === undefined) next()
+      else
+        pending.then(
+          () => next(),
+          (err: unknown) => answer(err, req, res, next),
+        )
     }
 
   /** Sets req.gantry; after rateLimit(), the caller's own rules apply now that it is known. */
