@@ -1,7 +1,7 @@
 import { Chalk } from 'chalk'
 import { ExitCode, GantryError, isGantryError, type ErrorCode } from '../core/errors.js'
 import { cliHint } from './hints.js'
-import { escapeControl } from './terminal-text.js'
+import { escapeControl } from '../core/text.js'
 import { colorLevel } from './ui.js'
 
 /** The JSON printed on stdout when a --json run fails. */

@@ -7,17 +7,7 @@
  */
 import type { ChalkInstance } from 'chalk'
 import { randomId } from '../core/random.js'
-import { CONTROL_CHARACTER } from '../core/text.js'
-
-const CONTROL_CHARACTERS = new RegExp(CONTROL_CHARACTER.source, 'g')
-
-/** `text` with every control character written as a visible escape (`\x1B`, `\x0A`, `\x9B`, `\u202E`). */
-export function escapeControl(text: string): string {
-  return text.replace(CONTROL_CHARACTERS, (c) => {
-    const code = c.charCodeAt(0)
-    return code <= 0xff ? `\\x${hex(code, 2)}` : `\\u${hex(code, 4)}`
-  })
-}
+import { escapeControl } from '../core/text.js'
 
 const STYLES = ['bold', 'dim', 'red', 'green', 'yellow'] as const
 type Style = (typeof STYLES)[number]
@@ -56,8 +46,4 @@ export function terminalText(nonce: string = randomId()): TerminalText {
       return out
     },
   }
-}
-
-function hex(code: number, digits: number): string {
-  return code.toString(16).toUpperCase().padStart(digits, '0')
 }

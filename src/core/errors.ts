@@ -112,6 +112,21 @@ const catalog = {
   APIKEY_REVOKED: state('API key revoked', 409, 'Create a new key with `gantry apikeys create`.'),
   IMPORT_INVALID: usage('Invalid import file'),
   SIGNING_KEY_MISSING: unavailable('No signing key', 'Run `gantry tokens keys rotate` to create the first EdDSA signing key.'),
+  // secrets at rest, sealed under GANTRY_ENCRYPTION_KEY (src/core/encryption/data-keys.ts)
+  ENCRYPTION_KEY_MISSING: usage('Encryption key not set', 'Set GANTRY_ENCRYPTION_KEY in .env.<environment> to the output of `openssl rand -base64 32`.'),
+  ENCRYPTION_KEY_UNKNOWN: unavailable(
+    'Encryption key not configured',
+    'Put the key the value was sealed with back into GANTRY_ENCRYPTION_KEY, after the current key (comma-separated).',
+  ),
+  // webhooks
+  WEBHOOK_NOT_FOUND: { title: 'Webhook endpoint not found', exit: ExitCode.state, status: 404, hint: 'Run `gantry webhooks list` to see the endpoints.' },
+  DELIVERY_NOT_FOUND: {
+    title: 'Webhook delivery not found',
+    exit: ExitCode.state,
+    status: 404,
+    hint: 'Run `gantry webhooks deliveries ENDPOINT` to see its deliveries.',
+  },
+  WEBHOOK_LIMIT: state('Too many webhook endpoints', 409, 'Delete endpoints you no longer use (`gantry webhooks delete ID`).'),
   // HTTP edge: what a request itself got wrong, and what the server refuses to do now
   UNAUTHENTICATED: {
     title: 'Authentication required',

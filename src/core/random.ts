@@ -27,3 +27,13 @@ export function randomBase62(length: number): string {
 export function randomId(): string {
   return randomBase62(22)
 }
+
+/** A uniformly drawn number in [0, 1) with 48 bits of the CSPRNG: jitter for retry schedules. */
+export function randomFraction(): number {
+  return randomBytes(6).readUIntBE(0, 6) / 2 ** 48
+}
+
+/** `n` bytes from the CSPRNG, for secrets that travel in another encoding (a webhook's whsec_ secret). */
+export function randomSecretBytes(n: number): Buffer {
+  return randomBytes(n)
+}

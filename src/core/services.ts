@@ -24,6 +24,11 @@ import { apiKeyDirectory } from './apikeys/apikeys.directory.js'
 import { createUsersService, type UsersService } from './users/users.service.js'
 import { createUserExportService, type UserExportService } from './users/export.js'
 import { createUserImportService, type UserImportService } from './users/import.js'
+import type { DataKeyRing } from './encryption/data-keys.js'
+import { createDelivery, WEBHOOK_WORKER_ACTOR, type DeliveryDeps } from './webhooks/delivery.js'
+import { createEventOutbox } from './webhooks/outbox.js'
+import { createWebhooksService, type WebhooksService } from './webhooks/webhooks.service.js'
+import { randomFraction } from './random.js'
 
 export interface ServiceDeps {
   readonly knex: Knex
@@ -55,6 +60,24 @@ export interface ServiceDeps {
         probe?: RateLimitProbe | undefined
       }
     | undefined
+  /** Webhooks: the data keys that seal their secrets, how they are sent (the runtime's HTTP client), and the environment's settings. */
+  readonly webhooks?: WebhookDeps | undefined
+}
+
+export interface WebhookDeps {
+  readonly keys: () => DataKeyRing | undefined
+  readonly send: DeliveryDeps['send']
+  readonly settings: DeliveryDeps['settings']
+  readonly userAgent: string
+  readonly observe?: DeliveryDeps['observe']
+}
+
+/** Without a sender (a service test), nothing is sent: every attempt fails saying so. */
+const NO_WEBHOOKS: WebhookDeps = {
+  keys: () => undefined,
+  send: () => Promise.resolve({ statusCode: null, latencyMs: 0, error: 'no webhook sender in this process', body: null, retryAfter: null }),
+  settings: { attemptTimeoutMs: 15_000, disableAfterMs: 5 * 86_400_000, allowPrivateTargets: false },
+  userAgent: 'Gantry-Webhooks',
 }
 
 export interface Services {
@@ -72,12 +95,16 @@ export interface Services {
   readonly maintenance: MaintenanceService
   /** Rate-limit rules and overrides; `snapshot()` is what the limiter enforces. */
   readonly rateLimits: RateLimitsService
+  readonly webhooks: WebhooksService
+  /** The worker's handler of `webhook.deliver` jobs. */
+  readonly deliverWebhook: ReturnType<typeof createDelivery>
 }
 
 /** Builds every service over one database and clock. */
 export function createServices(deps: ServiceDeps): Services {
   const { knex, clock } = deps
-  const audit = createAuditService({ knex, clock })
+  const environmentName = deps.environmentName ?? 'development'
+  const audit = createAuditService({ knex, clock, outbox: createEventOutbox({ environmentName }) })
   // The callbacks run only after every service exists: sessions needs roles and users to be built first.
   const roles = createRolesService({
     knex,
@@ -99,7 +126,6 @@ export function createServices(deps: ServiceDeps): Services {
   })
   const userImport = createUserImportService({ knex, clock, audit, roles })
   const userExport = createUserExportService({ knex })
-  const environmentName = deps.environmentName ?? 'development'
   const apikeys = createApiKeysService({ knex, clock, audit, roles, directory: userDirectory, environmentName })
   const signingKeys = createSigningKeysService({ knex, clock, audit, auth: deps.auth, environmentName })
   const sessions = createSessionsService({
@@ -126,5 +152,18 @@ export function createServices(deps: ServiceDeps): Services {
     notify: deps.rateLimits?.notify,
     probe: deps.rateLimits?.probe,
   })
-  return { users, roles, audit, userImport, userExport, apikeys, sessions, signingKeys, maintenance, rateLimits }
+  const hooks = deps.webhooks ?? NO_WEBHOOKS
+  const webhooks = createWebhooksService({ knex, clock, audit, environmentName, keys: hooks.keys, delivery: hooks })
+  /** What an actor may do now: the worker asks it of each endpoint's creator before each delivery. */
+  const permissionsOf = async (actor: string): Promise<readonly string[]> => {
+    const colon = actor.indexOf(':')
+    const [kind, id] = [actor.slice(0, colon), actor.slice(colon + 1)]
+    if (kind === 'local' || actor === WEBHOOK_WORKER_ACTOR) return ['*']
+    if (kind === 'apikey') return apikeys.scopesNow(id)
+    if (kind !== 'user' || !/^\d{1,15}$/.test(id)) return []
+    const user = await userDirectory.byId(knex, Number(id))
+    return user?.status === 'active' ? ((await roles.permissionsOf(knex, user.role)) ?? []) : []
+  }
+  const deliverWebhook = createDelivery({ knex, clock, audit, permissionsOf, random: randomFraction, ...hooks })
+  return { users, roles, audit, userImport, userExport, apikeys, sessions, signingKeys, maintenance, rateLimits, webhooks, deliverWebhook }
 }

@@ -26,3 +26,20 @@ export const plainText = z.superRefine((text: string, ctx) => {
   const found = findControlCharacter(text)
   if (found) ctx.addIssue({ code: 'custom', message: `contains a control character (${found}): use printable text only` })
 })
+
+const CONTROL_CHARACTERS = new RegExp(CONTROL_CHARACTER.source, 'g')
+
+/**
+ * `text` with every control character written as a visible escape (`\x1B`, `\x0A`, `\x9B`, `\u202E`): how
+ * text we did not vet (a receiver's answer, a message) is kept and shown.
+ */
+export function escapeControl(text: string): string {
+  return text.replace(CONTROL_CHARACTERS, (c) => {
+    const code = c.charCodeAt(0)
+    return code <= 0xff ? `\\x${hex(code, 2)}` : `\\u${hex(code, 4)}`
+  })
+}
+
+function hex(code: number, digits: number): string {
+  return code.toString(16).toUpperCase().padStart(digits, '0')
+}

@@ -47,6 +47,8 @@ export interface ApiKeysService {
   rotate(ctx: ActorContext, keyId: string, input?: RotateApiKeyInput): Promise<ApiKeyWithSecret>
   /** The owner and effective scopes of a presented key; APIKEY_INVALID for anything else. */
   verify(text: string): Promise<VerifiedApiKey>
+  /** What key `keyId` may do now, no permission check: its effective scopes, or none once revoked, expired, gone or its owner disabled. */
+  scopesNow(keyId: string): Promise<string[]>
 }
 
 export interface ApiKeysServiceDeps {
@@ -72,6 +74,14 @@ export function createApiKeysService(deps: ApiKeysServiceDeps): ApiKeysService {
     return row
   }
   const view = (row: repo.ApiKeyRow): ApiKey => toApiKey(row, clock.now())
+  /** A live key's owner and effective scopes at `now`, or why it is not live. */
+  const standingOf = async (row: repo.ApiKeyRow, now: number): Promise<{ owner: DirectoryUser; scopes: string[] } | string> => {
+    if (row.revokedAt !== null) return 'revoked'
+    if (row.expiresAt !== null && now >= row.expiresAt) return 'expired'
+    const owner = await directory.byId(knex, row.ownerId)
+    if (!owner || owner.status !== 'active') return 'owner disabled'
+    return { owner, scopes: intersect(row.scopes, await ownerPermissions(knex, owner)) }
+  }
   /** Acting on a key acts on its owner: the actor's permissions must cover the owner's (a deleted owner's key is anyone's to end). */
   const requireCoversOwner = async (ctx: ActorContext, k: Knex, row: repo.ApiKeyRow): Promise<void> => {
     const owner = await directory.byId(k, row.ownerId)
@@ -191,13 +201,16 @@ export function createApiKeysService(deps: ApiKeysServiceDeps): ApiKeysService {
         row.previousExpiresAt !== null &&
         now < row.previousExpiresAt
       if (!current && !previous) throw refused('secret')
-      if (row.revokedAt !== null) throw refused('revoked')
-      if (row.expiresAt !== null && now >= row.expiresAt) throw refused('expired')
-      const owner = await directory.byId(knex, row.ownerId)
-      if (!owner || owner.status !== 'active') throw refused('owner disabled')
-      const scopes = intersect(row.scopes, await ownerPermissions(knex, owner))
+      const standing = await standingOf(row, now)
+      if (typeof standing === 'string') throw refused(standing)
       if (row.lastUsedAt === null || now - row.lastUsedAt >= LAST_USED_INTERVAL_MS) await repo.touchLastUsed(knex, row.id, now, LAST_USED_INTERVAL_MS)
-      return { keyId: row.keyId, owner: toUser(owner), scopes, expiresAt: row.expiresAt }
+      return { keyId: row.keyId, owner: toUser(standing.owner), scopes: standing.scopes, expiresAt: row.expiresAt }
+    },
+
+    async scopesNow(keyId) {
+      const row = await repo.findByKeyId(knex, keyId)
+      const standing = row && (await standingOf(row, clock.now()))
+      return standing === undefined || typeof standing === 'string' ? [] : standing.scopes
     },
   }
 }

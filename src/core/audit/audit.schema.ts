@@ -75,6 +75,12 @@ export const AUDIT_ACTIONS = [
   'ratelimits.override',
   'ratelimits.override.remove',
   'ratelimits.apply',
+  'webhooks.create',
+  'webhooks.update',
+  'webhooks.enable',
+  'webhooks.disable',
+  'webhooks.delete',
+  'webhooks.rotate-secret',
 ] as const
 export type AuditAction = (typeof AUDIT_ACTIONS)[number]
 

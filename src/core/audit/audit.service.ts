@@ -5,6 +5,8 @@ import { decodeCursor, parseInput, toPage } from '../pagination.js'
 import { requirePermission } from '../roles/permissions.js'
 import { auditListInputSchema, resolveTimeBound, type AuditEntry, type AuditListInput, type AuditPage, type AuditRecord } from './audit.schema.js'
 import { insertAudit, selectAudit, type AuditRow } from './audit.repo.js'
+import { AUDIT_EVENT_TYPES } from '../webhooks/event-types.js'
+import type { EventOutbox } from '../webhooks/outbox.js'
 
 /** The audit log: every mutation appends here inside its own transaction. */
 export interface AuditService {
@@ -16,9 +18,12 @@ export interface AuditService {
   list(ctx: ActorContext, input?: AuditListInput): Promise<AuditPage>
 }
 
-/** Builds the audit service. */
-export function createAuditService(deps: { knex: Knex; clock: Clock }): AuditService {
-  const { knex, clock } = deps
+/**
+ * Builds the audit service. Every audited change is also an event: given the outbox, each row is written
+ * there too, in the same transaction (webhooks send what committed, and only that).
+ */
+export function createAuditService(deps: { knex: Knex; clock: Clock; outbox?: EventOutbox | undefined }): AuditService {
+  const { knex, clock, outbox } = deps
   const appendAll = async (trx: Knex, ctx: ActorContext, records: readonly AuditRecord[]): Promise<void> => {
     const at = clock.now()
     await insertAudit(
@@ -33,6 +38,14 @@ export function createAuditService(deps: { knex: Knex; clock: Clock }): AuditSer
         after: record.after === undefined || record.after === null ? null : JSON.stringify(record.after),
         ip: ctx.ip ?? null,
       })),
+    )
+    await outbox?.write(
+      trx,
+      records.map((record) => ({
+        type: AUDIT_EVENT_TYPES[record.action],
+        data: { actor: ctx.actor, target: { type: record.targetType, id: record.targetId }, before: record.before ?? null, after: record.after ?? null },
+      })),
+      at,
     )
   }
   return {

@@ -32,6 +32,8 @@ export const GANTRY_PERMISSIONS: readonly string[] = Object.freeze([
   'maintenance:write',
   'keys:read',
   'keys:write',
+  'webhooks:read',
+  'webhooks:write',
 ])
 
 /**

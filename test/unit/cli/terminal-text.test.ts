@@ -1,7 +1,8 @@
 import { expect } from 'chai'
 import { renderFailure } from '../../../src/cli/failure.js'
 import { printPreview } from '../../../src/cli/migrate-output.js'
-import { escapeControl, terminalText } from '../../../src/cli/terminal-text.js'
+import { escapeControl } from '../../../src/core/text.js'
+import { terminalText } from '../../../src/cli/terminal-text.js'
 import { createUi, type Ui } from '../../../src/cli/ui.js'
 import { GantryError } from '../../../src/core/errors.js'
 

@@ -1,0 +1,130 @@
+/**
+ * The worker loop: claims due jobs from the job table (src/core/jobs), runs each with its type's handler,
+ * and prunes finished jobs past their retention. Any number of workers — `gantry serve` instances, `gantry
+ * worker` processes, apps with `createGantry({ worker: true })` — share one table without a coordinator:
+ * the claim decides who runs what. It polls; an emit in this process wakes it at once.
+ */
+import { hostname } from 'node:os'
+import type { Knex } from 'knex'
+import { backoffMs } from '../core/backoff.js'
+import type { Clock } from '../core/clock.js'
+import { claimJobs, finishJob, pruneJobs, type Job, type JobOutcome } from '../core/jobs/job-queue.js'
+import { randomBase62 } from '../core/random.js'
+
+/** Runs one claimed job; `finish` records its end (inside the handler's own transaction). */
+export type JobHandler = (job: Job, finish: (trx: Knex, outcome: JobOutcome) => Promise<boolean>) => Promise<void>
+
+export interface WorkerOptions {
+  readonly knex: Knex
+  readonly clock: Clock
+  readonly handlers: Readonly<Record<string, JobHandler>>
+  /** How long a claimed job is this worker's; past it another worker takes over (longer than any attempt). */
+  readonly leaseMs: number
+  readonly pollMs: number
+  /** Jobs run at once. */
+  readonly concurrency: number
+  /** Finished jobs are deleted this long after they finished. */
+  readonly retentionMs: number
+  /** A job whose handler threw is retried after a backoff this long at most, and given up after maxAttempts. */
+  readonly maxAttempts?: number | undefined
+  readonly onError: (err: unknown, job?: Job) => void
+}
+
+export interface Worker {
+  start(): void
+  /** Claims and runs what is due now, once (tests step it with their clock); resolves when those jobs are done. */
+  runOnce(): Promise<number>
+  /** Wakes the loop: work was just queued in this process. */
+  wake(): void
+  /** Stops claiming and waits for the jobs in hand. */
+  stop(): Promise<void>
+}
+
+/** How often finished jobs are pruned. */
+const PRUNE_EVERY_MS = 10 * 60_000
+const PRUNE_BATCH = 1000
+const THROWN_BACKOFF = { baseMs: 5_000, maxMs: 3_600_000 }
+
+/** A worker identity for leases: host, process and a random suffix (two workers in one process differ). */
+export function workerId(): string {
+  return `${hostname().slice(0, 32)}:${process.pid}:${randomBase62(6)}`
+}
+
+export function createWorker(options: WorkerOptions): Worker {
+  const { knex, clock, handlers, leaseMs, concurrency } = options
+  const owner = workerId()
+  const types = Object.keys(handlers)
+  const inFlight = new Set<Promise<void>>()
+  let timer: NodeJS.Timeout | undefined
+  let running = false
+  let stopping = false
+  let lastPrune = 0
+
+  const run = async (job: Job): Promise<void> => {
+    const handler = handlers[job.type]
+    const finish = (trx: Knex, outcome: JobOutcome) => finishJob(trx, job, owner, outcome, clock.now())
+    try {
+      if (!handler) throw new Error(`no handler for job type ${job.type}`)
+      await handler(job, finish)
+    } catch (err) {
+      options.onError(err, job)
+      const now = clock.now()
+      const message = err instanceof Error ? err.message : String(err)
+      const outcome: JobOutcome =
+        job.attempt >= (options.maxAttempts ?? 20)
+          ? { status: 'failed', error: message }
+          : { status: 'retry', runAt: now + backoffMs(job.attempt - 1, THROWN_BACKOFF), error: message }
+      await finish(knex, outcome).catch((e: unknown) => options.onError(e, job))
+    }
+  }
+
+  const runOnce = async (): Promise<number> => {
+    const now = clock.now()
+    if (now - lastPrune >= PRUNE_EVERY_MS) {
+      lastPrune = now
+      await pruneJobs(knex, now - options.retentionMs, PRUNE_BATCH).catch(options.onError)
+    }
+    const room = concurrency - inFlight.size
+    if (room <= 0 || types.length === 0) return 0
+    const jobs = await claimJobs(knex, { owner, now, leaseMs, limit: room, types })
+    const done = jobs.map((job) => {
+      const p = run(job).finally(() => inFlight.delete(p))
+      inFlight.add(p)
+      return p
+    })
+    await Promise.all(done)
+    return jobs.length
+  }
+
+  /** One pass, then the next: at once while there was work, after pollMs when there was none. */
+  const loop = async (): Promise<void> => {
+    if (running || stopping) return
+    running = true
+    clearTimeout(timer)
+    let claimed = 0
+    try {
+      claimed = await runOnce()
+    } catch (err) {
+      options.onError(err)
+    } finally {
+      running = false
+    }
+    if (!stopping) timer = setTimeout(() => void loop(), claimed > 0 ? 0 : options.pollMs).unref()
+  }
+
+  return {
+    start: () => void loop(),
+    runOnce,
+    wake() {
+      if (!stopping && !running) {
+        clearTimeout(timer)
+        timer = setTimeout(() => void loop(), 0).unref()
+      }
+    },
+    async stop() {
+      stopping = true
+      clearTimeout(timer)
+      await Promise.all([...inFlight])
+    },
+  }
+}
