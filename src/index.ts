@@ -5,7 +5,8 @@
  */
 export { createGantry } from './server/embed/gantry.js'
 export { GANTRY_PERMISSIONS } from './core/roles/permissions.js'
-export type { Gantry, GantryCaller, GantryOptions, RateLimitRequest } from './server/embed/types.js'
+export type { Gantry, GantryCaller, GantryEvents, GantryOptions, RateLimitRequest } from './server/embed/types.js'
+export { verifyWebhook, WebhookVerificationError, type WebhookHeaders } from './core/webhooks/signature.js'
 export type { RateLimitDecision, AppliedRule } from './ratelimit/index.js'
 export type { Health } from './core/health/health.schema.js'
 export { GantryError, isGantryError, type ErrorCode } from './core/errors.js'

@@ -1,4 +1,5 @@
 import type { AdminApi } from './admin/admin-api.js'
+import type { createWebhookSender } from './client/webhook-sender.js'
 import type { Environment } from './config/schema.js'
 import type { Workspace } from './config/workspace.js'
 import type { Services } from './core/services.js'
@@ -41,6 +42,9 @@ export interface Runtime {
   /** Closes what was opened; once (later calls wait for the first). A hung database can make it wait: bound it where that matters. */
   close(): Promise<void>
 }
+
+/** Where the webhook sender goes while it is open (its keep-alive sockets are closed with the runtime). */
+type WebhookSenderHandle = ReturnType<typeof createWebhookSender>
 
 /** Fields that may hold a credential, wherever a log call puts them: never written out. */
 const REDACTED_LOG_PATHS = [
@@ -130,6 +134,7 @@ export async function openRuntime(options: {
   let redis: Promise<Redis | Cluster> | undefined
   const subscribers = new Set<Redis | Cluster>()
   let closing: Promise<void> | undefined
+  let webhookSender: Promise<WebhookSenderHandle> | undefined
   const database = (): Promise<Database> => (db ??= openDatabase(environment.database, workspace.root, { knexSetup: workspace.knexSetup }))
   /** The rate-limit client, opened once (rateLimitStore, announcements and subscriptions share it). */
   const rateLimitRedis = (url: string): Promise<Redis | Cluster> =>
@@ -214,8 +219,17 @@ export async function openRuntime(options: {
     // The service layer (argon2, every schema) loads only for the commands that use it: migrate and env
     // commands start without it.
     services: () =>
-      (services ??= Promise.all([database(), import('./core/services.js'), import('./core/clock.js')]).then(([d, core, clock]) =>
-        core.createServices({
+      (services ??= Promise.all([
+        database(),
+        import('./core/services.js'),
+        import('./core/clock.js'),
+        import('./core/encryption/data-keys.js'),
+        import('./core/duration.js'),
+        import('./package-root.js'),
+      ]).then(([d, core, clock, dataKeys, duration, pkg]) => {
+        const { webhooks } = environment
+        let keys: ReturnType<typeof dataKeys.parseDataKeys> | null = null
+        return core.createServices({
           knex: d.knex,
           clock: clock.systemClock,
           rateLimitRoutes: BUILTIN_RULE_ROUTES,
@@ -237,8 +251,22 @@ export async function openRuntime(options: {
               },
             },
           },
-        }),
-      )),
+          webhooks: {
+            // Parsed on first use: a malformed key fails the commands that seal or open a secret, not every command.
+            keys: () => (keys ??= dataKeys.parseDataKeys(environment.encryptionKey) ?? null) ?? undefined,
+            send: async (request) => {
+              webhookSender ??= import('./client/webhook-sender.js').then((m) => m.createWebhookSender({ allowPrivateTargets: webhooks.allowPrivateTargets }))
+              return (await webhookSender).send(request)
+            },
+            settings: {
+              attemptTimeoutMs: duration.parseDuration(webhooks.attemptTimeout),
+              disableAfterMs: duration.parseDuration(webhooks.disableAfter),
+              allowPrivateTargets: webhooks.allowPrivateTargets,
+            },
+            userAgent: `Gantry-Webhooks/${pkg.packageVersion()}`,
+          },
+        })
+      })),
     async admin() {
       const [services, { createLocalAdmin }, { localContext }, { localActor }] = await Promise.all([
         runtime.services(),
@@ -254,6 +282,7 @@ export async function openRuntime(options: {
       (closing ??= (async () => {
         // Redis first: it never waits (nothing is queued without an offline queue), and it stops reconnecting.
         for (const subscriber of subscribers) subscriber.disconnect()
+        if (webhookSender) (await webhookSender).close()
         if (redis)
           await redis.then(
             (client) => client.disconnect(),

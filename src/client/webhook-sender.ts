@@ -8,7 +8,7 @@
 import { Agent as HttpAgent } from 'node:http'
 import { Agent as HttpsAgent } from 'node:https'
 import type { Readable } from 'node:stream'
-import axios, { type AxiosRequestConfig } from 'axios'
+import type { AxiosRequestConfig } from 'axios'
 import type { WebhookSender } from '../core/webhooks/delivery.js'
 import { guardedLookup, type Resolve } from '../core/webhooks/targets.js'
 
@@ -33,6 +33,8 @@ export function createWebhookSender(options: WebhookSenderOptions): { send: Webh
   const send: WebhookSender = async ({ url, headers, body, timeoutMs }) => {
     const started = monotonicMs()
     try {
+      // Loaded on the first delivery, as the rest of src/client loads it: commands that send nothing never pay for it.
+      const { default: axios } = await import('axios')
       const response = await axios.post<Readable>(url, body, {
         headers,
         httpAgent,

@@ -31,6 +31,9 @@ const common = {
     passwordMinLength: 12,
     lockout: { maxFailures: 5, minutes: 15 },
   },
+  encryptionKey: '${GANTRY_ENCRYPTION_KEY:-}',
+  webhooks: { allowPrivateTargets: false, attemptTimeout: '15s', disableAfter: '5d', maxDueAge: '5m' },
+  jobs: { concurrency: 16, leaseTimeout: '60s', retention: '7d' },
 } satisfies RawEnvironment
 
 /**
@@ -43,6 +46,8 @@ export const ENVIRONMENT_DEFAULTS: Readonly<Record<string, RawEnvironment>> = {
     ...common,
     // A developer's Ctrl-C should not wait for a load balancer that is not there.
     server: { ...common.server, host: '127.0.0.1', publicUrl: '${GANTRY_URL:-http://127.0.0.1:3000}', drainDelay: '0s' },
+    // Receivers under development run on this machine.
+    webhooks: { ...common.webhooks, allowPrivateTargets: true },
     rateLimits: { default: null },
     log: { level: 'debug' },
   },

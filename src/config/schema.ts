@@ -92,6 +92,34 @@ export const environmentSchema = z
       .object({ default: rateLimitDefaultSchema.nullable().describe('null: unlimited').optional() })
       .strict()
       .optional(),
+    encryptionKey: z
+      .string()
+      .describe(
+        'Data key(s) that seal secrets at rest (webhook signing secrets): the base64 of 32 random bytes, several comma-separated while rotating (the first seals). Write a ${VAR} reference (default ${GANTRY_ENCRYPTION_KEY}), never the value',
+      )
+      .optional(),
+    webhooks: z
+      .object({
+        allowPrivateTargets: z
+          .boolean()
+          .describe('Let endpoints reach loopback, private and link-local addresses (default: true in development only)')
+          .optional(),
+        attemptTimeout: durationSchema.describe('How long one delivery attempt may take (default 15s)').optional(),
+        disableAfter: durationSchema.describe('An endpoint whose deliveries all fail for this long is switched off (default 5d)').optional(),
+        maxDueAge: durationSchema.describe('Readiness warns when a due delivery has waited longer than this (default 5m)').optional(),
+      })
+      .strict()
+      .optional(),
+    jobs: z
+      .object({
+        concurrency: templatable(z.number().int().min(1).max(256)).describe('Jobs one worker runs at once (default 16)').optional(),
+        leaseTimeout: durationSchema
+          .describe('How long a worker holds a job it claimed; past it another worker takes the job over (default 60s, longer than any attempt)')
+          .optional(),
+        retention: durationSchema.describe('Finished jobs are deleted this long after they finished (default 7d)').optional(),
+      })
+      .strict()
+      .optional(),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional() })
       .strict()
@@ -197,6 +225,13 @@ export const resolvedEnvironmentSchema = z.object({
   rateLimits: z.object({
     default: z.object({ limit: z.coerce.number().int().positive(), window: durationSchema, burst: z.coerce.number().int().min(1) }).nullable(),
   }),
+  /** Empty means not configured: only sealing and opening secrets needs it, and says so. */
+  encryptionKey: z
+    .string()
+    .optional()
+    .transform((v) => v || undefined),
+  webhooks: z.object({ allowPrivateTargets: z.boolean(), attemptTimeout: durationSchema, disableAfter: durationSchema, maxDueAge: durationSchema }),
+  jobs: z.object({ concurrency: z.coerce.number().int().min(1).max(256), leaseTimeout: durationSchema, retention: durationSchema }),
   log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) }),
 })
 

@@ -25,8 +25,9 @@ import { createUsersService, type UsersService } from './users/users.service.js'
 import { createUserExportService, type UserExportService } from './users/export.js'
 import { createUserImportService, type UserImportService } from './users/import.js'
 import type { DataKeyRing } from './encryption/data-keys.js'
-import { createDelivery, WEBHOOK_WORKER_ACTOR, type DeliveryDeps } from './webhooks/delivery.js'
+import { createDelivery, WEBHOOK_WORKER_ACTOR, type DeliveryDeps, type DeliveryObserver } from './webhooks/delivery.js'
 import { createEventOutbox } from './webhooks/outbox.js'
+import { createAppEvents, type AppEvents } from './webhooks/app-events.js'
 import { createWebhooksService, type WebhooksService } from './webhooks/webhooks.service.js'
 import { randomFraction } from './random.js'
 
@@ -69,7 +70,6 @@ export interface WebhookDeps {
   readonly send: DeliveryDeps['send']
   readonly settings: DeliveryDeps['settings']
   readonly userAgent: string
-  readonly observe?: DeliveryDeps['observe']
 }
 
 /** Without a sender (a service test), nothing is sent: every attempt fails saying so. */
@@ -96,15 +96,18 @@ export interface Services {
   /** Rate-limit rules and overrides; `snapshot()` is what the limiter enforces. */
   readonly rateLimits: RateLimitsService
   readonly webhooks: WebhooksService
-  /** The worker's handler of `webhook.deliver` jobs. */
-  readonly deliverWebhook: ReturnType<typeof createDelivery>
+  /** The app's own events, through the library (createGantry's `events`). */
+  readonly events: AppEvents
+  /** The worker's handler of `webhook.deliver` jobs, reporting each outcome to `observe` (metrics). */
+  deliverWebhook(observe?: DeliveryObserver): ReturnType<typeof createDelivery>
 }
 
 /** Builds every service over one database and clock. */
 export function createServices(deps: ServiceDeps): Services {
   const { knex, clock } = deps
   const environmentName = deps.environmentName ?? 'development'
-  const audit = createAuditService({ knex, clock, outbox: createEventOutbox({ environmentName }) })
+  const outbox = createEventOutbox({ environmentName })
+  const audit = createAuditService({ knex, clock, outbox })
   // The callbacks run only after every service exists: sessions needs roles and users to be built first.
   const roles = createRolesService({
     knex,
@@ -164,6 +167,7 @@ export function createServices(deps: ServiceDeps): Services {
     const user = await userDirectory.byId(knex, Number(id))
     return user?.status === 'active' ? ((await roles.permissionsOf(knex, user.role)) ?? []) : []
   }
-  const deliverWebhook = createDelivery({ knex, clock, audit, permissionsOf, random: randomFraction, ...hooks })
-  return { users, roles, audit, userImport, userExport, apikeys, sessions, signingKeys, maintenance, rateLimits, webhooks, deliverWebhook }
+  const deliverWebhook = (observe?: DeliveryObserver) => createDelivery({ knex, clock, audit, permissionsOf, random: randomFraction, ...hooks, observe })
+  const events = createAppEvents({ knex, clock, outbox })
+  return { users, roles, audit, userImport, userExport, apikeys, sessions, signingKeys, maintenance, rateLimits, webhooks, events, deliverWebhook }
 }

@@ -14,6 +14,10 @@ import type { Runtime } from '../runtime.js'
 import { createMetrics, type Metrics, type PoolStats } from './metrics.js'
 import { startRateLimiting } from './rate-limiting.js'
 import { createReadinessProbe, type ExtraCheck, type ReadinessProbe } from './readiness.js'
+import { parseDuration } from '../core/duration.js'
+import { jobBacklog } from '../core/jobs/job-queue.js'
+import { startJobWorker } from '../worker/start.js'
+import type { Worker } from '../worker/worker.js'
 
 export interface ServerParts {
   readonly services: Services
@@ -26,7 +30,9 @@ export interface ServerParts {
   readonly readiness: ReadinessProbe
   /** What every rate-limit decision goes to: the metrics and the counts shared across instances. */
   readonly observeDecision: (decision: RateLimitDecision) => void
-  /** Stops the rules' reload and flushes the last counts; the runtime stays the caller's to close. */
+  /** The job worker (webhook deliveries …), when this composition runs one. */
+  readonly worker: Worker | undefined
+  /** Stops the worker (letting its jobs in hand finish), the rules' reload, and flushes the last counts; the runtime stays the caller's to close. */
   close(): Promise<void>
 }
 
@@ -36,6 +42,8 @@ export interface ComposeOptions {
   readonly logger?: Logger | undefined
   /** An app's own readiness checks, beside Gantry's. */
   readonly checks?: Readonly<Record<string, ExtraCheck>> | undefined
+  /** Run a job worker (webhook deliveries …) beside the server: serve always does, an app when it asks. */
+  readonly worker?: boolean | undefined
 }
 
 /** Throws AUTH_SECRET_MISSING unless the environment can sign and check tokens: no server starts without. */
@@ -66,8 +74,28 @@ export async function composeServer(runtime: Runtime, options: ComposeOptions): 
   const { rules, counts } = await startRateLimiting({ runtime, services, logger, clock })
   // Sessions ended by a server, a command or another app instance reach this one at once (runtime.close() unsubscribes).
   await runtime.subscribeAccessChanges((change) => services.sessions.forget(change))
-  const metrics = createMetrics({ pool: (db.knex.client as { pool?: PoolStats }).pool, rules: () => ruleNames(rules) })
-  const readiness = createReadinessProbe({ runtime, version: options.version, clock, failsClosed: rules.failsClosed, checks: options.checks })
+  const metrics = createMetrics({
+    pool: (db.knex.client as { pool?: PoolStats }).pool,
+    rules: () => ruleNames(rules),
+    jobs: () => jobBacklog(db.knex, clock.now()),
+  })
+  const readiness = createReadinessProbe({
+    runtime,
+    version: options.version,
+    clock,
+    failsClosed: rules.failsClosed,
+    checks: options.checks,
+    jobs: { backlog: () => jobBacklog(db.knex, clock.now()), maxDueAgeMs: parseDuration(runtime.environment.webhooks.maxDueAge) },
+  })
+  const worker = options.worker
+    ? await startJobWorker({
+        runtime,
+        services,
+        logger,
+        clock,
+        observeDelivery: (outcome, ms) => metrics.observeDelivery(outcome, ms === null ? null : ms / 1000),
+      })
+    : undefined
   return {
     services,
     logger,
@@ -77,7 +105,9 @@ export async function composeServer(runtime: Runtime, options: ComposeOptions): 
     metrics,
     readiness,
     observeDecision: decisionObserver(metrics, counts),
+    worker,
     async close() {
+      await worker?.stop()
       rules.close()
       await counts.close()
     },

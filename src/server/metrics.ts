@@ -9,6 +9,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { RateLimitDecision } from '../ratelimit/index.js'
+import type { DeliveryOutcome } from '../core/webhooks/delivery.js'
 
 /** The pool figures knex's tarn pool exposes. */
 export interface PoolStats {
@@ -24,7 +25,12 @@ export interface Metrics {
   /** One login's outcome; a locked account's refusal is `invalid`, since /metrics is public and must not tell a lockout. */
   observeLogin(outcome: LoginOutcome): void
   observeDecision(decision: RateLimitDecision): void
+  /** How one webhook delivery attempt (or a delivery stopped before any) ended, and how long the receiver took. */
+  observeDelivery(outcome: DeliveryOutcome, seconds: number | null): void
 }
+
+/** The outcomes of gantry_webhook_deliveries_total, each a series from the start. */
+export const DELIVERY_OUTCOMES: readonly DeliveryOutcome[] = ['succeeded', 'retrying', 'failed', 'skipped']
 
 /** The login outcomes, each a series of gantry_logins_total from the start. */
 export const LOGIN_OUTCOMES = ['success', 'invalid', 'throttled', 'error'] as const
@@ -46,6 +52,8 @@ export interface MetricsOptions {
   readonly pool?: PoolStats | undefined
   /** The names of the rate-limit rules in force (the chain's and the login rules), read at scrape time. */
   readonly rules?: (() => Iterable<string>) | undefined
+  /** The job backlog (jobs due now and the wait of the oldest), read at scrape time. */
+  readonly jobs?: (() => Promise<{ due: number; oldestDueMs: number | null; scheduled: number }>) | undefined
   /** prom-client's process and Node.js metrics (default: on). */
   readonly defaults?: boolean | undefined
 }
@@ -108,6 +116,49 @@ export function createMetrics(options: MetricsOptions): Metrics {
     gauge('gantry_db_pool_free_connections', 'Idle database connections', () => pool.numFree())
     gauge('gantry_db_pool_pending_acquires', 'Requests waiting to acquire a database connection', () => pool.numPendingAcquires())
   }
+  const deliveries = new Counter({
+    name: 'gantry_webhook_deliveries_total',
+    help: 'Webhook delivery attempts by outcome (skipped: its endpoint’s creator may no longer read the event)',
+    labelNames: ['outcome'],
+    registers: [registry],
+  })
+  for (const outcome of DELIVERY_OUTCOMES) deliveries.inc({ outcome }, 0)
+  const attemptTimes = new Histogram({
+    name: 'gantry_webhook_attempt_duration_seconds',
+    help: 'Time a receiver took to answer a webhook delivery attempt',
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15],
+    registers: [registry],
+  })
+  const jobs = options.jobs
+  if (jobs) {
+    // One read of the job table per scrape, shared by the gauges that show it.
+    let backlog: ReturnType<typeof jobs> | undefined
+    const read = () => (backlog ??= jobs().finally(() => setImmediate(() => (backlog = undefined))))
+    new Gauge({
+      name: 'gantry_jobs_due',
+      help: 'Background jobs (webhook deliveries …) due now and not yet done',
+      registers: [registry],
+      async collect() {
+        this.set((await read()).due)
+      },
+    })
+    new Gauge({
+      name: 'gantry_jobs_scheduled',
+      help: 'Background jobs waiting for a later time (retries)',
+      registers: [registry],
+      async collect() {
+        this.set((await read()).scheduled)
+      },
+    })
+    new Gauge({
+      name: 'gantry_jobs_oldest_due_age_seconds',
+      help: 'How long the oldest job due has waited (0 when none is due)',
+      registers: [registry],
+      async collect() {
+        this.set(((await read()).oldestDueMs ?? 0) / 1000)
+      },
+    })
+  }
   // Labelled children looked up once per label set: hashing the labels on every request costs more than the count.
   const requestSeries = new Map<string, { count: ReturnType<typeof requests.labels>; time: ReturnType<typeof durations.labels> }>()
   return {
@@ -128,6 +179,10 @@ export function createMetrics(options: MetricsOptions): Metrics {
         decisions.inc({ rule: applied.rule, result: applied.allowed ? 'admitted' : applied.shadow ? 'shadow_refused' : 'refused' })
         if (applied.storeError) storeErrors.inc({ rule: applied.rule })
       }
+    },
+    observeDelivery(outcome, seconds) {
+      deliveries.inc({ outcome })
+      if (seconds !== null) attemptTimes.observe(seconds)
     },
   }
 }

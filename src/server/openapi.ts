@@ -5,6 +5,7 @@
  * codes. It lints clean under Redocly's recommended rules and Spectral's spectral:oas (the test suite runs
  * both: test/integration/server/openapi-lint.test.ts).
  */
+import { webhookDocs } from './openapi-webhooks.js'
 import { z } from 'zod'
 import { OPERATIONS } from '../admin/operations/index.js'
 import { GantryError, type ErrorCode } from '../core/errors.js'
@@ -58,6 +59,9 @@ const TAGS: Readonly<Record<string, string>> = {
   maintenance: 'Maintenance mode: while it is on, every route but health, auth and admin answers 503.',
   'rate-limits': 'Rate-limit rules and overrides; every server applies a change within a second.',
   meta: 'What describes the server: Prometheus metrics, this document, the problem types and the keys that verify tokens (JWKS).',
+  // Areas added since v1 was first published come last: the document only grows.
+  webhooks:
+    'Outbound webhooks: endpoints that receive the events they subscribe to, signed as Standard Webhooks specifies, retried for about a day; their deliveries.',
 }
 
 /**
@@ -97,6 +101,7 @@ export function openApiDocument(routes: readonly RouteSpec[], info: { version: s
   }
   const used = new Set(routes.map((spec) => spec.tag))
   const tags = [...Object.keys(TAGS).filter((name) => used.has(name)), ...[...used].filter((name) => !(name in TAGS))]
+  const events = webhookDocs((schema) => toSchema(schema, 'output'))
   return {
     openapi: '3.1.0',
     info: {
@@ -110,8 +115,9 @@ export function openApiDocument(routes: readonly RouteSpec[], info: { version: s
     servers: [{ url: '/', description: 'The server that serves this document' }],
     tags: tags.map((name) => ({ name, description: TAGS[name] })),
     paths,
+    webhooks: events.webhooks,
     components: {
-      schemas: { Problem: problemSchema },
+      schemas: { Problem: problemSchema, ...events.schemas },
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'An access token (JWT) or an API key (gk_…)' },
         apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },

@@ -35,6 +35,8 @@ export function createReadinessProbe(options: {
   timeoutMs?: number
   failsClosed?: () => boolean
   checks?: Readonly<Record<string, ExtraCheck>>
+  /** The job backlog, and how long the oldest due job may wait before readiness warns (no worker keeps up, or none runs). */
+  jobs?: { backlog: () => Promise<{ due: number; oldestDueMs: number | null }>; maxDueAgeMs: number }
 }): ReadinessProbe {
   const { runtime, version, clock } = options
   const timeoutMs = options.timeoutMs ?? CHECK_TIMEOUT_MS
@@ -53,6 +55,16 @@ export function createReadinessProbe(options: {
     return outcome
   }
 
+  const jobs = async (): Promise<Outcome> => {
+    if (!options.jobs) return { status: 'skipped', message: 'not checked' }
+    const { due, oldestDueMs } = await options.jobs.backlog()
+    const waited = Math.round((oldestDueMs ?? 0) / 1000)
+    if (oldestDueMs !== null && oldestDueMs > options.jobs.maxDueAgeMs) {
+      return { status: 'warn', message: `${due} background jobs due, the oldest waiting ${waited} s: is a worker running (gantry serve or gantry worker)?` }
+    }
+    return { status: 'ok', message: `${due} due` }
+  }
+
   const extra = Object.entries(options.checks ?? {})
   const runExtra = async (check: ExtraCheck): Promise<Outcome> => {
     await check()
@@ -63,21 +75,24 @@ export function createReadinessProbe(options: {
     async check() {
       const time = new Date(clock.now()).toISOString()
       const others = Promise.all(extra.map(([, check]) => bounded(runExtra(check), timeoutMs, 'fail')))
-      const [db, mig, red] = await Promise.all([
+      const [db, mig, red, job] = await Promise.all([
         bounded(database(), timeoutMs, 'fail'),
         bounded(migrationState(), timeoutMs, 'fail'),
         // Redis down: while every rule fails open (or falls back to memory) the instance still serves: warn. A
         // rule that fails closed refuses its requests then: fail, so the load balancer sends them elsewhere.
         bounded(redis(), timeoutMs, options.failsClosed?.() ? 'fail' : 'warn'),
+        // A late job never stops this instance serving: warn at most.
+        bounded(jobs(), timeoutMs, 'warn'),
       ])
       const checks: Health['checks'] = {
         'database:responseTime': [entry('datastore', db, time)],
         'migrations:status': [entry('component', mig, time)],
         'redis:responseTime': [entry('datastore', red, time)],
+        ...(options.jobs ? { 'jobs:backlog': [entry('component', job, time)] } : {}),
       }
       const outcomes = await others
       extra.forEach(([name], i) => (checks[name] = [entry('component', outcomes[i]!, time)]))
-      return { status: worst([db.status, mig.status, red.status, ...outcomes.map((o) => o.status)].map(toStatus)), version, checks }
+      return { status: worst([db.status, mig.status, red.status, job.status, ...outcomes.map((o) => o.status)].map(toStatus)), version, checks }
     },
   }
 }

@@ -39,7 +39,7 @@ export async function serve(runtime: Runtime, options: ServeOptions): Promise<Se
   const logger = options.logContext ? rootLogger.child(options.logContext) : rootLogger
   // Before the rest: the rules are read from tables the migrations may create.
   if (options.migrate) await applyMigrations(runtime, logger)
-  const parts = await composeServer(runtime, { version: options.version, logger })
+  const parts = await composeServer(runtime, { version: options.version, logger, worker: true })
   const lifecycle = createLifecycle()
   const shutdownTimeoutMs = parseDuration(environment.server.shutdownTimeout)
   const app = createApp({ ...parts, environment, version: options.version, draining: lifecycle.draining })

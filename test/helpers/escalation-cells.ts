@@ -9,7 +9,18 @@
  */
 import { BUILTIN_ROLE_PERMISSIONS, grantsEverything } from '../../src/core/roles/builtin-roles.js'
 import { coversAll } from '../../src/core/roles/permissions.js'
-import { MATRIX_PASSWORD, LEVELS, OTHER_LEVELS, type Level, type OtherLevel, type Person, type RoleSpec, type Slice } from './escalation-world.js'
+import {
+  MATRIX_PASSWORD,
+  LEVELS,
+  OTHER_LEVELS,
+  subscriptions,
+  type HookTarget,
+  type Level,
+  type OtherLevel,
+  type Person,
+  type RoleSpec,
+  type Slice,
+} from './escalation-world.js'
 
 /** A credential a cell's answer (or its request) puts in the actor's hands. */
 export type Gained = { readonly token: string } | { readonly key: string } | { readonly login: { readonly email: string; readonly password: string } }
@@ -72,6 +83,31 @@ function onUsers(
   return (s) => levels.map((level) => ({ target: level, onSelf: level === 'self', actsOn: pick(s, level).permissions, ...make(pick(s, level)) }))
 }
 const active = (s: Slice, level: Level): Person => s.users[level]
+
+/**
+ * The permission that reads the events a subscription sends, as stated here (not taken from the service,
+ * so a service that asks too little is caught): `*` every event (`*:read`); an area's events its `:read`,
+ * except sessions' events, which users:read reads. An endpoint's receiver gets those events: subscribing
+ * hands it what they need.
+ */
+function eventReads(patterns: readonly string[]): string[] {
+  const read = (pattern: string): string => {
+    if (pattern === '*') return '*:read'
+    const area = pattern.split('.', 1)[0] as string
+    return area === 'sessions' ? 'users:read' : `${area}:read`
+  }
+  return [...new Set(patterns.map(read))]
+}
+/** Event types a new subscription asks for, by privilege, and an app's own area (`orders.*`: orders:read). */
+const eventLevels = (s: Slice): Array<[string, readonly string[]]> => [
+  ...Object.entries(subscriptions(s.held)).map(([level, patterns]): [string, readonly string[]] => [level, patterns]),
+  ['app area', ['orders.*']],
+]
+const hookPath = (hook: HookTarget | string, tail = ''): string => `${ADMIN}/webhooks/${typeof hook === 'string' ? hook : hook.id}${tail}`
+/** Cells that act on the slice's endpoint switched on and hand nothing out: judged on webhooks:write alone. */
+const onLiveHook =
+  (make: (hook: HookTarget) => Pick<CellSpec, 'http' | 'cli' | 'handsOut'>): CellBuilder =>
+  (s) => [{ target: `endpoint (events ${s.hooks.live.eventTypes.join(' ')})`, ...make(s.hooks.live) }]
 
 /** Does changing `role` (granting `grant`) stay valid under the built-in roles' own rules? */
 function roleChangeValid(role: RoleSpec, grant: readonly string[]): boolean {
@@ -239,6 +275,65 @@ export const CELLS: Readonly<Record<string, CellBuilder>> = {
       cli: { args: ['apikeys', 'rotate', s.keys[level].id] },
       gained: (answer) => ({ key: String(answer.key) }),
     })),
+  'webhooks.create': (s) =>
+    eventLevels(s).map(([level, eventTypes]) => {
+      const url = `${s.hooks.url}/matrix-${s.n}`
+      return {
+        target: `events ${level} (${eventTypes.join(' ')})`,
+        handsOut: eventReads(eventTypes),
+        http: { method: 'post', path: `${ADMIN}/webhooks`, body: { url, eventTypes } },
+        cli: { args: ['webhooks', 'create', url, ...flags('--events', eventTypes)] },
+      }
+    }),
+  'webhooks.update': (s) => {
+    const { live } = s.hooks
+    const url = `${s.hooks.url}/matrix-${s.n}-moved`
+    return [
+      // The endpoint passes to whoever changes it: a new URL sends its events, unchanged, to a new receiver.
+      {
+        target: `endpoint (events ${live.eventTypes.join(' ')}) → new url`,
+        handsOut: eventReads(live.eventTypes),
+        http: { method: 'patch', path: hookPath(live), body: { url } },
+        cli: { args: ['webhooks', 'update', live.id, '--endpoint-url', url] },
+      },
+      ...eventLevels(s).map(([level, eventTypes]): CellSpec => ({
+        target: `endpoint → events ${level} (${eventTypes.join(' ')})`,
+        handsOut: eventReads(eventTypes),
+        http: { method: 'patch', path: hookPath(live), body: { eventTypes } },
+        cli: { args: ['webhooks', 'update', live.id, ...flags('--events', eventTypes)] },
+      })),
+    ]
+  },
+  'webhooks.enable': (s) =>
+    OTHER_LEVELS.map((level) => {
+      const hook = s.hooks.off[level]
+      return {
+        target: `endpoint off, events ${level} (${hook.eventTypes.join(' ')})`,
+        handsOut: eventReads(hook.eventTypes),
+        http: { method: 'post', path: hookPath(hook, '/enable') },
+        cli: { args: ['webhooks', 'enable', hook.id] },
+      }
+    }),
+  'webhooks.disable': onLiveHook((hook) => ({ http: { method: 'post', path: hookPath(hook, '/disable') }, cli: { args: ['webhooks', 'disable', hook.id] } })),
+  'webhooks.delete': onLiveHook((hook) => ({ http: { method: 'delete', path: hookPath(hook) }, cli: { args: ['webhooks', 'delete', hook.id, '--force'] } })),
+  // The new secret signs what the endpoint sends: whoever holds it can forge those events to the receiver.
+  'webhooks.rotate-secret': onLiveHook((hook) => ({
+    handsOut: eventReads(hook.eventTypes),
+    http: { method: 'post', path: hookPath(hook, '/rotate-secret'), body: {} },
+    cli: { args: ['webhooks', 'rotate-secret', hook.id] },
+  })),
+  'webhooks.test': onLiveHook((hook) => ({ http: { method: 'post', path: hookPath(hook, '/test') }, cli: { args: ['webhooks', 'test', hook.id] } })),
+  'webhooks.redeliver': (s) => [
+    {
+      target: `failed delivery of endpoint (events ${s.hooks.live.eventTypes.join(' ')})`,
+      http: { method: 'post', path: hookPath(`deliveries/${s.hooks.delivery}`, '/redeliver') },
+      cli: { args: ['webhooks', 'redeliver', String(s.hooks.delivery)] },
+    },
+  ],
+  'webhooks.replay': onLiveHook((hook) => ({
+    http: { method: 'post', path: hookPath(hook, '/replay'), body: {} },
+    cli: { args: ['webhooks', 'replay', hook.id] },
+  })),
   'maintenance.on': () => [
     {
       target: '-',

@@ -4,17 +4,21 @@
  * credential (an access token, an API key with the role's permissions, or a key narrowed to one permission
  * that writes). A slice is what one actor meets: its own user, and targets of lower, equal and higher
  * privilege (users holding viewer, the actor's role, admin — active, disabled, locked out — their keys, and
- * roles granting viewer's permissions, the actor's, everything). Made through the services as the local
- * operator; users are inserted with one precomputed hash, so a slice costs no password hashing.
+ * roles granting viewer's permissions, the actor's, everything — and webhook endpoints, switched off and
+ * on, subscribed to events of those privileges). Made through the services as the local operator; users are
+ * inserted with one precomputed hash, so a slice costs no password hashing.
  */
 import type { Knex } from 'knex'
 import { intersect } from '../../src/core/apikeys/apikeys.service.js'
 import type { Clock } from '../../src/core/clock.js'
 import { localContext } from '../../src/core/context.js'
+import { JOBS_TABLE } from '../../src/core/jobs/job-queue.js'
 import { BUILTIN_ROLE_PERMISSIONS } from '../../src/core/roles/builtin-roles.js'
-import { covers, GANTRY_PERMISSIONS } from '../../src/core/roles/permissions.js'
+import { covers, coversAll, GANTRY_PERMISSIONS } from '../../src/core/roles/permissions.js'
 import type { Services } from '../../src/core/services.js'
 import { insertUser, updateUser } from '../../src/core/users/users.repo.js'
+import { newMessageId } from '../../src/core/webhooks/outbox.js'
+import * as hooksRepo from '../../src/core/webhooks/webhooks.repo.js'
 
 /** The password of every user a slice makes (stored as `World.passwordHash`). */
 export const MATRIX_PASSWORD = 'matrix passphrase, long enough 1'
@@ -43,7 +47,11 @@ export function effectivePermissions(actor: ActorSpec): string[] {
 /** Gantry's permissions that write (`users:write` …), from its own list. */
 export const WRITE_PERMISSIONS: readonly string[] = GANTRY_PERMISSIONS.filter((p) => p.endsWith(':write'))
 
-/** Every built-in role, one custom role per permission that writes, and two wider custom roles. */
+/**
+ * Every built-in role, one custom role per permission that writes, and three wider custom roles: the last
+ * may manage webhooks and read users' events only, so subscribing to more than it reads is tried by an
+ * actor that holds part of it (admin holds every read permission, the narrowed keys none).
+ */
 export function actorRoles(): RoleSpec[] {
   const builtin = Object.entries(BUILTIN_ROLE_PERMISSIONS).map(([name, permissions]) => ({ name, permissions, builtin: true }))
   const single = WRITE_PERMISSIONS.map((p) => ({ name: `only-${p.replace(':', '-')}`, permissions: [p], builtin: false }))
@@ -52,6 +60,7 @@ export function actorRoles(): RoleSpec[] {
     ...single,
     { name: 'users-all', permissions: ['users:*'], builtin: false },
     { name: 'reader-users-write', permissions: ['*:read', 'users:write'], builtin: false },
+    { name: 'users-reader-webhooks-write', permissions: ['users:read', 'webhooks:write'], builtin: false },
   ]
 }
 
@@ -87,6 +96,43 @@ export type OtherLevel = Exclude<Level, 'self'>
 export const LEVELS: readonly Level[] = ['self', 'viewer', 'same', 'admin']
 export const OTHER_LEVELS: readonly OtherLevel[] = ['viewer', 'same', 'admin']
 
+/** A webhook endpoint of the world, and the event types it is subscribed to. */
+export interface HookTarget {
+  readonly id: string
+  readonly eventTypes: readonly string[]
+}
+
+/** The webhook endpoints a slice's cells act on (shared by every slice: see `hooksOf`). */
+export interface HookTargets {
+  /** Where the endpoints point, and where cells point new ones. */
+  readonly url: string
+  /** An endpoint switched on, subscribed to users' events (viewer's privilege). */
+  readonly live: HookTarget
+  /** Endpoints switched off, subscribed to events of viewer's privilege, the actor's, everything: for enable. */
+  readonly off: Readonly<Record<OtherLevel, HookTarget>>
+  /** A failed delivery of `live`'s, for redeliver (replay queues it again too). */
+  readonly delivery: number
+}
+
+/**
+ * What an endpoint is subscribed to at each privilege: users' events (viewer holds their read permission),
+ * the events the actor itself reads (everything for a holder of `*:read`; the areas it reads; failing those,
+ * the areas it writes), and everything (`*`).
+ */
+export function subscriptions(held: readonly string[]): Record<OtherLevel, readonly string[]> {
+  const areas = (actions: (action: string) => boolean): string[] => [
+    ...new Set(
+      held
+        .map((p) => p.split(':'))
+        .filter(([resource, action]) => resource !== '*' && action !== undefined && actions(action))
+        .map(([resource]) => `${resource}.*`),
+    ),
+  ]
+  const reads = areas((a) => a === 'read' || a === '*')
+  const own = coversAll(held, ['*:read']) ? ['*'] : reads.length > 0 ? reads : areas(() => true)
+  return { viewer: ['users.*'], same: own, admin: ['*'] }
+}
+
 export interface Slice {
   readonly n: number
   readonly actor: ActorSpec
@@ -106,6 +152,7 @@ export interface Slice {
   /** A stored rate-limit rule and an override of this slice, for the routes that remove them. */
   readonly rule: string
   readonly overrideSubject: string
+  readonly hooks: HookTargets
   /** Ids of every user of the slice (their cached session state is dropped after a restore). */
   readonly userIds: readonly number[]
 }
@@ -116,12 +163,19 @@ export interface World {
   readonly clock: Clock
   /** The stored hash of MATRIX_PASSWORD. */
   readonly passwordHash: string
+  /** Where webhook endpoints point (a receiver answering 2xx); default a port nothing listens on. */
+  readonly webhookUrl?: string | undefined
 }
+
+/** GANTRY_ENCRYPTION_KEY of the matrix's environments: webhook secrets are sealed under it. */
+export const MATRIX_ENCRYPTION_KEY = Buffer.alloc(32, 5).toString('base64')
 
 /** Makes the slice of `actor`; `n` keeps its names apart from every other slice's. */
 export async function createSlice(world: World, actor: ActorSpec, n: number): Promise<Slice> {
   const { services, knex, clock } = world
   const permissionsOf = async (role: string): Promise<string[]> => (await services.roles.permissionsOf(knex, role)) ?? []
+  // First: endpoints a cell left behind go before this slice's audited changes could be sent to them.
+  const hooks = await hooksOf(world, effectivePermissions(actor))
   const own: RoleSpec = actor.role.builtin ? actor.role : { ...actor.role, name: `${actor.role.name}-${n}` }
   if (!own.builtin) await services.roles.create(local, { name: own.name, permissions: [...own.permissions] })
   const person = async (prefix: string, role: string, status: 'active' | 'disabled' = 'active', locked = false): Promise<Person> => {
@@ -173,6 +227,8 @@ export async function createSlice(world: World, actor: ActorSpec, n: number): Pr
     actor.credential === 'token'
       ? (await services.sessions.issueScriptToken(local, users.self.email)).token
       : (await services.apikeys.create(local, { name: `actor-${n}`, owner: users.self.email, scopes: [...(actor.scopes ?? own.permissions)] })).key
+  // Last: nothing left for a worker to do while the cells run, where a delivery it made would pass for the cell's change.
+  await settleJobs(knex)
   return {
     n,
     actor,
@@ -185,7 +241,99 @@ export async function createSlice(world: World, actor: ActorSpec, n: number): Pr
     roles,
     rule,
     overrideSubject,
+    hooks,
     userIds: [...Object.values(users), ...Object.values(disabled), ...Object.values(locked)].map((u) => u.id),
+  }
+}
+
+/** Each endpoint of a world's, with its row as made, and its failed delivery. */
+interface HookRegistry {
+  readonly endpoints: Map<string, { id: string; row: string }>
+  delivery?: { id: number; row: string; endpoint: string }
+}
+const registries = new WeakMap<World, HookRegistry>()
+
+/**
+ * The world's webhook endpoints for an actor holding `held`. Shared by every slice, not made per slice: an
+ * environment holds at most 100 endpoints. Each is kept while its row is as made — the in-process door puts
+ * the database back after every cell; the remote door makes a fresh slice after a cell that changed
+ * something, and an endpoint that cell changed or deleted is made again here. Endpoints no cell should
+ * find (made by a create cell) are deleted first, before any audited change of this slice could reach them.
+ */
+async function hooksOf(world: World, held: readonly string[]): Promise<HookTargets> {
+  const { services, knex } = world
+  const url = world.webhookUrl ?? 'http://127.0.0.1:9'
+  const registry: HookRegistry = registries.get(world) ?? { endpoints: new Map() }
+  registries.set(world, registry)
+  const rowOf = async (id: string): Promise<string | undefined> => {
+    const row = await hooksRepo.selectEndpoint(knex, id)
+    return row && JSON.stringify(row)
+  }
+  const known = new Set([...registry.endpoints.values()].map((e) => e.id))
+  for (const row of await hooksRepo.selectEndpoints(knex)) if (!known.has(row.id)) await hooksRepo.deleteEndpoint(knex, row.id)
+
+  const endpoint = async (eventTypes: readonly string[], enabled: boolean): Promise<HookTarget> => {
+    const key = `${enabled ? 'on' : 'off'} ${eventTypes.join(' ')}`
+    const kept = registry.endpoints.get(key)
+    if (kept && (await rowOf(kept.id)) === kept.row) return { id: kept.id, eventTypes }
+    if (kept) await hooksRepo.deleteEndpoint(knex, kept.id)
+    const { endpoint: made } = await services.webhooks.create(local, { url: `${url}/matrix-${enabled ? 'on' : 'off'}`, eventTypes: [...eventTypes] })
+    if (!enabled) await services.webhooks.disable(local, made.id)
+    registry.endpoints.set(key, { id: made.id, row: (await rowOf(made.id)) as string })
+    return { id: made.id, eventTypes }
+  }
+  const live = await endpoint(['users.*'], true)
+  const levels = subscriptions(held)
+  const off = {} as Record<OtherLevel, HookTarget>
+  for (const level of OTHER_LEVELS) off[level] = await endpoint(levels[level], false)
+
+  // A delivery made by hand, failed and with no job: no worker ever picks it up on its own.
+  const deliveryRow = async (id: number): Promise<string | undefined> => {
+    const row = await hooksRepo.selectDelivery(knex, { id })
+    return row && JSON.stringify(row)
+  }
+  let delivery = registry.delivery
+  if (!delivery || delivery.endpoint !== live.id || (await deliveryRow(delivery.id)) !== delivery.row) {
+    const now = world.clock.now()
+    const messageId = newMessageId()
+    const body = JSON.stringify({ type: 'users.created', timestamp: new Date(now).toISOString(), environment: 'development', data: { matrix: true } })
+    await hooksRepo.insertMessage(knex, { id: messageId, type: 'users.created', body, created_at: now })
+    await hooksRepo.insertDeliveries(knex, [
+      {
+        message_id: messageId,
+        endpoint_id: live.id,
+        status: 'failed',
+        attempts: 1,
+        next_attempt_at: null,
+        last_status: 500,
+        last_error: 'HTTP 500',
+        created_at: now,
+        updated_at: now,
+      },
+    ])
+    const made = (await hooksRepo.selectDeliveries(knex, { endpointId: live.id }, 1))[0]
+    if (!made) throw new Error('the matrix delivery was not stored')
+    delivery = { id: Number(made.id), row: (await deliveryRow(Number(made.id))) as string, endpoint: live.id }
+    registry.delivery = delivery
+  }
+  return { url, live, off, delivery: delivery.id }
+}
+
+/**
+ * Drops the jobs a worker would still run (deliveries queued by the last cell or by this slice's making)
+ * and waits for those it is running: a `gantry serve` worker writing while a cell runs would pass for that
+ * cell's doing. Without a worker (in process) only the drop happens.
+ */
+async function settleJobs(knex: Knex): Promise<void> {
+  const deadline = performance.now() + 15_000
+  const dropQueued = (): Promise<number> => knex(JOBS_TABLE).where('status', 'queued').delete()
+  for (;;) {
+    await dropQueued()
+    const [row] = (await knex(JOBS_TABLE).where('status', 'running').count({ n: '*' })) as Array<{ n: number | string }>
+    // A job that failed is queued again for a retry when it ends: dropped once more after the last one ended.
+    if (Number(row?.n ?? 0) === 0) return void (await dropQueued())
+    if (performance.now() > deadline) throw new Error('the webhook worker did not finish its jobs within 15 s')
+    await new Promise((resolve) => setTimeout(resolve, 50))
   }
 }
 

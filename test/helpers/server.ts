@@ -23,6 +23,8 @@ import { createMetrics, type Metrics, type PoolStats } from '../../src/server/me
 import { createReadinessProbe } from '../../src/server/readiness.js'
 import { createTestDatabase } from './services.js'
 import { BUILTIN_RULE_ROUTES } from '../../src/server/builtin-routes.js'
+import { createWebhookSender } from '../../src/client/webhook-sender.js'
+import { parseDataKeys } from '../../src/core/encryption/data-keys.js'
 
 export const PASSWORD = 'plenty long passphrase 1'
 export const USERS = { admin: 'admin@example.com', operator: 'operator@example.com', viewer: 'viewer@example.com' } as const
@@ -63,6 +65,9 @@ export async function createTestServer(dialect: Dialect, options: TestServerOpti
 
   const clock = manualClock(Date.now())
   const store = createMemoryStore({ clock })
+  // Webhook secrets sealed under a key of this server's own; deliveries really sent (development allows loopback receivers).
+  const dataKeys = parseDataKeys(randomBytes(32).toString('base64'))
+  const sender = createWebhookSender({ allowPrivateTargets: true })
   const services = createServices({
     rateLimitRoutes: BUILTIN_RULE_ROUTES,
     knex: db.knex,
@@ -73,6 +78,12 @@ export async function createTestServer(dialect: Dialect, options: TestServerOpti
     lockout: { maxFailures: environment.auth.lockout.maxFailures, lockMinutes: environment.auth.lockout.minutes },
     loginFloor: environment.auth.loginFloor,
     rateLimits: { defaults: environment.rateLimits.default, probe: createProbe({ store, shared: false, clock }) },
+    webhooks: {
+      keys: () => dataKeys,
+      send: sender.send,
+      settings: { attemptTimeoutMs: 2000, disableAfterMs: 86_400_000, allowPrivateTargets: true },
+      userAgent: 'Gantry-Webhooks/test',
+    },
   })
   const ctx = localContext('local:test@host')
   if (options.migrated !== false) for (const [role, email] of Object.entries(USERS)) await services.users.create(ctx, { email, role, password: PASSWORD })
@@ -113,6 +124,7 @@ export async function createTestServer(dialect: Dialect, options: TestServerOpti
       return (await services.sessions.login(USERS[role], PASSWORD, ctx)).accessToken
     },
     async cleanup() {
+      sender.close()
       rateLimits.close()
       await runtime.close()
       await testDb.drop()

@@ -1,13 +1,14 @@
 /**
  * Reliability, bad inputs (issue 14): the escalation matrix. Actors — every built-in role and custom roles
- * (one per permission that writes, `users:*`, `*:read` + `users:write`), each through an access token, an
- * API key, and keys narrowed to one permission that writes — × every mutating admin route (read from the
- * server's OpenAPI document: a new route fails the test until escalation-cells.ts covers it) × targets of
- * lower, equal and higher privilege (users holding viewer, the actor's role, admin; their keys; roles
- * granting viewer's permissions, the actor's, everything). The oracle decides each cell from the invariant
- * alone (an actor may hand out, or act on, only what it holds: `coversAll`); an escalation is a cell it
- * refuses where the server answered success or the database changed. Cells it allows must succeed: those
- * refused as FORBIDDEN count as "wrongly refused" (a fix that went too far).
+ * (one per permission that writes, `users:*`, `*:read` + `users:write`, `users:read` + `webhooks:write`),
+ * each through an access token, an API key, and keys narrowed to one permission that writes — × every
+ * mutating admin route (read from the server's OpenAPI document: a new route fails the test until
+ * escalation-cells.ts covers it) × targets of lower, equal and higher privilege (users holding viewer, the
+ * actor's role, admin; their keys; roles granting viewer's permissions, the actor's, everything; webhook
+ * subscriptions to events of those privileges). The oracle decides each cell from the invariant alone (an
+ * actor may hand out, or act on, only what it holds: `coversAll`); an escalation is a cell it refuses where
+ * the server answered success or the database changed. Cells it allows must succeed: those refused as
+ * FORBIDDEN count as "wrongly refused" (a fix that went too far).
  *
  * Two doors: HTTP in process (createApp over SQLite; the database is put back row by row after each cell
  * that wrote, so every cell starts from the same state), whole under `npm test`; and the built CLI with
@@ -15,8 +16,9 @@
  * under `npm test` (one cell per route) and, under `npm run test:reliability`, every target of every route
  * whose permission the actor holds, for a token per role and each narrowed key.
  */
-import { writeFileSync } from 'node:fs'
-import { Agent, type Server } from 'node:http'
+import { once } from 'node:events'
+import { appendFileSync, writeFileSync } from 'node:fs'
+import { Agent, createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { expect } from 'chai'
@@ -46,6 +48,7 @@ import {
   effectivePermissions,
   cliCredential,
   createSlice,
+  MATRIX_ENCRYPTION_KEY,
   MATRIX_PASSWORD,
   type ActorSpec,
   type Slice,
@@ -153,6 +156,7 @@ describe('reliability: escalation matrix (actors × mutating admin routes × tar
   describe('the remote CLI door (gantry … --remote against gantry serve)', () => {
     let ws: ServeWorkspace
     let serve: ServeProcess
+    let receiver: Server
     let url: string
     let runtime: Runtime
     let world: World
@@ -162,6 +166,11 @@ describe('reliability: escalation matrix (actors × mutating admin routes × tar
 
     before(async () => {
       ws = await createServeWorkspace({ auth: { algorithm: 'EdDSA' } })
+      // Webhook secrets are sealed under the environment's data key; development lets endpoints reach this machine.
+      appendFileSync(join(ws.root, '.env.development'), `\nGANTRY_ENCRYPTION_KEY=${MATRIX_ENCRYPTION_KEY}\n`)
+      // Where the endpoints point: every delivery and `webhooks test` answered at once, so nothing is retried.
+      receiver = createServer((req, res) => req.resume().on('end', () => res.writeHead(204).end())).listen(0, '127.0.0.1')
+      await once(receiver, 'listening')
       serve = startServe(ws)
       url = await listeningUrl(serve)
       const workspace = loadWorkspace({ cwd: ws.root })
@@ -171,12 +180,14 @@ describe('reliability: escalation matrix (actors × mutating admin routes × tar
         services: await runtime.services(),
         clock: systemClock,
         passwordHash: await argon2Hasher().hash(MATRIX_PASSWORD),
+        webhookUrl: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`,
       }
       routes = matrixRoutes(JSON.parse((await http(`${url}/api/openapi.json`)).body) as OpenApiDocument)
     })
     after(async () => {
       await runtime?.close()
       if (serve) await stopServe(serve).catch(() => killLeftovers())
+      receiver?.close()
       ws?.cleanup()
     })
 

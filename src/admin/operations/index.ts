@@ -10,6 +10,7 @@ import { rateLimitOperations } from './ratelimits.js'
 import { roleOperations } from './roles.js'
 import { tokenOperations } from './tokens.js'
 import { userOperations } from './users.js'
+import { webhookOperations } from './webhooks.js'
 
 export const OPERATIONS = {
   ...userOperations,
@@ -19,6 +20,7 @@ export const OPERATIONS = {
   ...auditOperations,
   ...maintenanceOperations,
   ...rateLimitOperations,
+  ...webhookOperations,
 } as const satisfies Record<string, Operation>
 
 type Table = typeof OPERATIONS

@@ -81,6 +81,9 @@ export const AUDIT_ACTIONS = [
   'webhooks.disable',
   'webhooks.delete',
   'webhooks.rotate-secret',
+  'webhooks.test',
+  'webhooks.redeliver',
+  'webhooks.replay',
 ] as const
 export type AuditAction = (typeof AUDIT_ACTIONS)[number]
 

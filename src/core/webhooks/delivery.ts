@@ -69,9 +69,11 @@ export interface DeliveryDeps {
   readonly settings: DeliverySettings
   readonly random: () => number
   readonly userAgent: string
-  /** How each attempt ended, for metrics. */
-  readonly observe?: ((outcome: DeliveryOutcome, latencyMs: number) => void) | undefined
+  /** How each delivery attempt ended, for metrics; latency null when no request was made. */
+  readonly observe?: DeliveryObserver | undefined
 }
+
+export type DeliveryObserver = (outcome: DeliveryOutcome, latencyMs: number | null) => void
 
 export type DeliveryOutcome = 'succeeded' | 'retrying' | 'failed' | 'skipped'
 
@@ -176,7 +178,7 @@ export function createDelivery(deps: DeliveryDeps) {
         if (await finish(trx, { status: 'succeeded' }))
           await updateDelivery(trx, deliveryId, { status, last_error: error, next_attempt_at: null, updated_at: now })
       })
-      deps.observe?.(status === 'skipped' ? 'skipped' : 'failed', 0)
+      deps.observe?.(status === 'skipped' ? 'skipped' : 'failed', null)
     }
     if (!endpoint.enabled) return stop('failed', `endpoint disabled (${endpoint.disabled_reason ?? 'by hand'})`)
     const needed = readPermissionOf(delivery.type)

@@ -41,6 +41,9 @@ export const AUDIT_EVENT_TYPES: Readonly<Record<AuditAction, string>> = Object.f
   'webhooks.disable': 'webhooks.disabled',
   'webhooks.delete': 'webhooks.deleted',
   'webhooks.rotate-secret': 'webhooks.secret_rotated',
+  'webhooks.test': 'webhooks.tested',
+  'webhooks.redeliver': 'webhooks.redelivered',
+  'webhooks.replay': 'webhooks.replayed',
 })
 
 /** Events that are not audit rows: the test ping (`webhooks test`). */

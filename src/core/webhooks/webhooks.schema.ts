@@ -112,7 +112,12 @@ export type DeliveryListInput = z.input<typeof deliveryListInputSchema>
 export const deliveryPageSchema = pageSchema(deliverySchema)
 export type DeliveryPage = z.infer<typeof deliveryPageSchema>
 
-export const deliveryIdSchema = z.coerce.number().int().min(1)
+/** A delivery's id, as a path segment or an argument carries it. */
+export const deliveryIdSchema = z
+  .string()
+  .trim()
+  .regex(/^[1-9][0-9]{0,14}$/, 'a delivery id is a number (see `gantry webhooks deliveries ENDPOINT`)')
+  .transform(Number)
 
 export const replayInputSchema = z.object({ since: timeBoundSchema.default('1h') })
 export type ReplayInput = z.input<typeof replayInputSchema>

@@ -63,14 +63,14 @@ export interface WebhooksService {
   disable(ctx: ActorContext, id: string): Promise<Endpoint>
   /** Deletes the endpoint with its deliveries. */
   delete(ctx: ActorContext, id: string): Promise<Endpoint>
-  /** A new secret (in this answer only); the previous one keeps signing beside it for the grace period. */
+  /** A new secret (in this answer only), for an actor who may read every type the endpoint sends; the previous one keeps signing beside it for the grace period. */
   rotateSecret(ctx: ActorContext, id: string, input?: RotateSecretInput): Promise<EndpointWithSecret>
   /** Sends a `webhook.test` event now and reports the answer; nothing is queued. */
   test(ctx: ActorContext, id: string): Promise<TestResult>
   /** Needs webhooks:read: an endpoint's deliveries, newest first, each with its last attempt. */
   deliveries(ctx: ActorContext, id: string, input?: DeliveryListInput): Promise<DeliveryPage>
   /** Queues one more attempt of a delivery, now, with the same webhook-id. */
-  redeliver(ctx: ActorContext, deliveryId: number | string): Promise<Delivery>
+  redeliver(ctx: ActorContext, deliveryId: string | number): Promise<Delivery>
   /** Queues again every failed delivery of the endpoint created since `since` (default 1h). */
   replay(ctx: ActorContext, id: string, input?: ReplayInput): Promise<{ requeued: number }>
 }
@@ -221,6 +221,8 @@ export function createWebhooksService(deps: WebhooksServiceDeps): WebhooksServic
       const grace = parseDuration(parsed.grace)
       const keys = requireKeys()
       const row = await load(knex, id)
+      // The secret signs what the endpoint sends: whoever holds it can forge those events to its receiver.
+      requireReads(ctx, JSON.parse(row.event_types) as string[])
       const { secret, sealed } = await newSecret(keys, row.id)
       const now = clock.now()
       // The outgoing secret is sealed again for the previous slot: a sealed value is bound to its slot.
@@ -243,7 +245,7 @@ export function createWebhooksService(deps: WebhooksServiceDeps): WebhooksServic
       const messageId = newMessageId()
       const body = eventBody(deps.environmentName, { type: TEST_EVENT_TYPE, data: { endpointId: row.id, by: ctx.actor } }, now)
       const answer = await sendSigned(deps.delivery, { url: row.url, messageId, body, secrets: await signingSecrets(requireKeys(), row, now), now })
-      return {
+      const result: TestResult = {
         messageId,
         ok: isSuccess(answer.statusCode),
         statusCode: answer.statusCode,
@@ -251,6 +253,15 @@ export function createWebhooksService(deps: WebhooksServiceDeps): WebhooksServic
         error: answer.error,
         responseExcerpt: answer.excerpt,
       }
+      await knex.transaction((trx) =>
+        audit.append(trx, ctx, {
+          action: 'webhooks.test',
+          targetType: 'webhook',
+          targetId: row.id,
+          after: { messageId, ok: result.ok, statusCode: result.statusCode },
+        }),
+      )
+      return result
     },
 
     async deliveries(ctx, id, input = {}) {
@@ -280,13 +291,21 @@ export function createWebhooksService(deps: WebhooksServiceDeps): WebhooksServic
 
     async redeliver(ctx, deliveryId) {
       requirePermission(ctx, 'webhooks:write')
-      const id = parseInput(deliveryIdSchema, deliveryId)
+      // A path segment arrives parsed (a number) through the HTTP door, as typed (a string) through the CLI.
+      const id = parseInput(deliveryIdSchema, String(deliveryId))
       return knex.transaction(async (trx) => {
         const row = await repo.selectDelivery(trx, { id })
         if (!row) throw new GantryError('DELIVERY_NOT_FOUND', `No webhook delivery with id ${id}.`)
         const now = clock.now()
         await requeue(trx, [row], now)
-        return toDelivery({ ...row, id, status: 'pending', next_attempt_at: now, updated_at: now }, undefined)
+        await audit.append(trx, ctx, {
+          action: 'webhooks.redeliver',
+          targetType: 'webhook-delivery',
+          targetId: String(id),
+          after: { messageId: row.message_id, endpointId: row.endpoint_id },
+        })
+        const last = await repo.selectLastAttempts(trx, [id])
+        return toDelivery({ ...row, id, status: 'pending', next_attempt_at: now, updated_at: now }, last.get(id))
       })
     },
 
@@ -298,6 +317,12 @@ export function createWebhooksService(deps: WebhooksServiceDeps): WebhooksServic
         const now = clock.now()
         const failed = await repo.selectFailedSince(trx, endpoint.id, resolveTimeBound(parsed.since, now))
         await requeue(trx, failed, now)
+        await audit.append(trx, ctx, {
+          action: 'webhooks.replay',
+          targetType: 'webhook',
+          targetId: endpoint.id,
+          after: { since: parsed.since, requeued: failed.length },
+        })
         return { requeued: failed.length }
       })
     },

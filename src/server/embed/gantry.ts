@@ -25,7 +25,7 @@ export async function createGantry(options: GantryOptions = {}): Promise<Gantry>
   const permission = permissionCatalog(options.permissions)
   const runtime = await openRuntime({ workspace, environment, logTo: 'stdout', logger: options.logger })
   try {
-    const parts = await composeServer(runtime, { version: packageVersion(), checks: options.checks })
+    const parts = await composeServer(runtime, { version: packageVersion(), checks: options.checks, worker: options.worker === true })
     const { services, logger, readiness, metrics, rateLimits: rules, observeDecision } = parts
     const limits = rateLimitEdge(rules, observeDecision)
     const authenticator = createAuthenticator(services)
@@ -51,6 +51,13 @@ export async function createGantry(options: GantryOptions = {}): Promise<Gantry>
         })
         observeDecision(decision)
         return decision
+      },
+      events: {
+        async emit(type, payload, emitOptions) {
+          await services.events.emit(type, payload, emitOptions)
+          // Without a transaction of the app's the event has committed: this process's worker starts on it now.
+          if (emitOptions?.trx === undefined) parts.worker?.wake()
+        },
       },
       close: () =>
         (closing ??= (async () => {

@@ -4,6 +4,7 @@
  */
 import type { ErrorRequestHandler, RequestHandler } from 'express'
 import type { Logger } from 'pino'
+import type { Knex } from 'knex'
 import type { Registry } from 'prom-client'
 import type { ActorContext } from '../../core/context.js'
 import type { RateLimitDecision } from '../../ratelimit/index.js'
@@ -41,6 +42,20 @@ export interface GantryOptions {
   readonly logger?: Logger | undefined
   /** The app's own readiness checks, by name: each resolves when ready, throws when not, and gets 1 s. */
   readonly checks?: Readonly<Record<string, () => Promise<void>>> | undefined
+  /**
+   * Run a job worker in this process, delivering webhooks (default: false; `gantry serve` and `gantry
+   * worker` run one). Any number of workers share the work: each job is delivered by one at a time.
+   */
+  readonly worker?: boolean | undefined
+}
+
+/** The app's own events, delivered to the webhook endpoints subscribed to their type. */
+export interface GantryEvents {
+  /**
+   * Queues an event (`orders.created`, any JSON payload up to 256 KB) for delivery. Pass the app's knex
+   * transaction as `trx` (on this environment's database) and the event is sent if and only if it commits.
+   */
+  emit(type: string, payload: unknown, options?: { trx?: Knex | undefined }): Promise<void>
 }
 
 /** A request as the rate limiter sees it (checkRateLimit): the path is matched normalised. */
@@ -85,6 +100,8 @@ export interface Gantry {
   checkApiKey(key: string, ip?: string): Promise<GantryCaller>
   /** One rate-limit decision over every rule that covers the request (counted like the middleware's). */
   checkRateLimit(request: RateLimitRequest): Promise<RateLimitDecision>
+  /** The app's own webhook events. */
+  readonly events: GantryEvents
   /** Stops the live rules, saves the last decision counts and closes the clients; once. */
   close(): Promise<void>
 }

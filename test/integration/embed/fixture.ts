@@ -57,7 +57,11 @@ export async function embedFixture(dialect: Dialect, options: { redis: boolean; 
   const root = mkdtempSync(join(tmpdir(), 'gantry-embed-'))
   const development = { database: testDb.url, ...(options.redis ? { redis: SERVICE_URLS.redis } : {}) }
   writeFileSync(join(root, 'gantry.config.json'), JSON.stringify({ environments: { development } }))
-  writeFileSync(join(root, '.env.development'), `GANTRY_AUTH_SECRET=${randomBytes(48).toString('base64')}\n`, { mode: 0o600 })
+  writeFileSync(
+    join(root, '.env.development'),
+    `GANTRY_AUTH_SECRET=${randomBytes(48).toString('base64')}\nGANTRY_ENCRYPTION_KEY=${randomBytes(32).toString('base64')}\n`,
+    { mode: 0o600 },
+  )
   const workspace = loadWorkspace({ cwd: root })
   // Migrated by the built CLI, as an operator would.
   const migrated = await runGantry(['migrate', 'latest', '--json'], { cwd: root })

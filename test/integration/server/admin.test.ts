@@ -14,6 +14,7 @@ import { adminFixture, local, run, type AdminFixture, type Scenario, type Vars, 
 import { fileScenarios } from './files.scenarios.js'
 import { rateLimitScenarios } from './ratelimits.scenarios.js'
 import { userScenarios } from './users.scenarios.js'
+import { webhookDelivery, webhookEndpoint, webhookScenarios } from './webhooks.scenarios.js'
 
 /** The admin routes, built without services: the table is data, the handlers are not called here. */
 const ROUTES: readonly RouteSpec[] = adminRoutes({ services: {} as Services })
@@ -33,6 +34,10 @@ const SAMPLE_BODIES: Readonly<Record<string, unknown>> = {
   'post /api/v1/admin/rate-limits/apply': { rules: [], dryRun: true },
   'post /api/v1/admin/rate-limits/test': { path: '/sample' },
   'put /api/v1/admin/rate-limits/overrides': { subject: 'ip:192.0.2.1', block: true },
+  'post /api/v1/admin/webhooks': { url: 'http://127.0.0.1:9/sample', eventTypes: ['users.*'] },
+  'patch /api/v1/admin/webhooks/:id': { description: 'x' },
+  'post /api/v1/admin/webhooks/:id/rotate-secret': {},
+  'post /api/v1/admin/webhooks/:id/replay': {},
 }
 
 /** The query a route cannot do without. */
@@ -41,12 +46,20 @@ const SAMPLE_QUERIES: Readonly<Record<string, Record<string, string>>> = {
   'delete /api/v1/admin/rate-limits/overrides': { subject: 'ip:192.0.2.1' },
 }
 
-/** Path parameters that exist (for the boundary) and that do not (for the 404s), with the code of each 404. An API key is made per scenario (its id is random). */
+/** Path parameters that exist (for the boundary) and that do not (for the 404s), with the code of each 404. */
 const EXISTING: Readonly<Record<string, string>> = { email: USERS.operator, name: 'operator' }
+/** Path parameters whose targets have random ids (API keys, webhook endpoints, deliveries): made per scenario, their vars hold the id under the parameter's name. */
+const MADE: Readonly<Record<string, (f: AdminFixture) => Promise<Vars>>> = {
+  keyId: async (f) => ({ keyId: (await f.apiKey(['users:read'])).id }),
+  id: async (f) => ({ id: (await webhookEndpoint(f)).id }),
+  deliveryId: async (f) => ({ deliveryId: (await webhookDelivery(f)).deliveryId }),
+}
 const MISSING: Readonly<Record<string, [string, string]>> = {
   email: ['nobody@example.com', 'USER_NOT_FOUND'],
   name: ['nosuchrole', 'ROLE_NOT_FOUND'],
   keyId: ['NoSuchKey1', 'APIKEY_NOT_FOUND'],
+  id: ['ep_NoSuchEndpoint00000000', 'WEBHOOK_NOT_FOUND'],
+  deliveryId: ['999999', 'DELIVERY_NOT_FOUND'],
 }
 /** Where a route's 404 differs from its parameter's; null: the route makes what it names (PUT of a rule creates it). */
 const MISSING_BY_ROUTE: Readonly<Record<string, [string, string] | null>> = {
@@ -63,12 +76,13 @@ const writes = (spec: RouteSpec): boolean => spec.method !== 'get' && !READS_BY_
 /** Who must be refused where, and who may read: generated from each route's declared permission. */
 function boundaryScenarios(): Scenario[] {
   return ROUTES.flatMap((spec): Scenario[] => {
-    const needsKey = spec.path.includes(':keyId')
-    const path = (vars: Vars): string => fill(spec.path, (p) => (p === 'keyId' ? String(vars.id) : (EXISTING[p] as string)))
+    const made = /:([A-Za-z]+)/.exec(spec.path)?.[1]
+    const setup = made === undefined ? undefined : MADE[made]
+    const path = (vars: Vars): string => fill(spec.path, (p) => (vars[p] ?? EXISTING[p]) as string)
     const base = {
       method: spec.method,
       path,
-      ...(needsKey ? { setup: (f: AdminFixture) => f.apiKey(['users:read']) } : {}),
+      ...(setup ? { setup } : {}),
       body: SAMPLE_BODIES[key(spec)],
       query: SAMPLE_QUERIES[key(spec)],
     }
@@ -93,7 +107,7 @@ function boundaryScenarios(): Scenario[] {
   })
 }
 
-/** An unknown user, role or key: 404 with the catalog code, for every route that names one. */
+/** An unknown user, role, key, webhook endpoint or delivery: 404 with the catalog code, for every route that names one. */
 function notFoundScenarios(): Scenario[] {
   return ROUTES.filter((spec) => /:[A-Za-z]+/.test(spec.path) && MISSING_BY_ROUTE[key(spec)] !== null).map((spec) => {
     const param = /:([A-Za-z]+)/.exec(spec.path)?.[1] as string
@@ -155,6 +169,7 @@ for (const dialect of DIALECTS) {
       ['signing keys', signingKeyScenarios],
       ['maintenance', maintenanceScenarios],
       ['rate limits', rateLimitScenarios],
+      ['webhooks', webhookScenarios],
     ]
     for (const [title, scenarios] of tables) {
       describe(title, () => {

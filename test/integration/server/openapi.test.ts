@@ -305,6 +305,23 @@ describe('GET /api/openapi.json', function () {
     await call('delete', '/api/v1/admin/rate-limits/overrides?subject=ip:203.0.113.7')
     await call('delete', '/api/v1/admin/rate-limits/rules/api')
 
+    // Port 9 (discard) on loopback: nothing listens, so the test ping answers ok: false.
+    const hook = await call('post', '/api/v1/admin/webhooks', { body: { url: 'http://127.0.0.1:9/walk', eventTypes: ['users.*'], description: 'walk' } })
+    const hooks = `/api/v1/admin/webhooks/${hook.body.endpoint.id}`
+    await call('get', '/api/v1/admin/webhooks')
+    await call('get', hooks)
+    await call('patch', hooks, { body: { description: 'walked', eventTypes: ['users.*', 'roles.*'] } })
+    await call('post', `${hooks}/test`)
+    await call('post', `${hooks}/rotate-secret`, { body: { grace: '1h' } })
+    await call('post', `${hooks}/disable`)
+    await call('post', `${hooks}/enable`)
+    await call('patch', '/api/v1/admin/users/new@example.com', { body: { name: 'Hooked' } })
+    const deliveries = await call('get', `${hooks}/deliveries?limit=5`)
+    await call('post', `/api/v1/admin/webhooks/deliveries/${deliveries.body.data[0].id}/redeliver`)
+    await call('post', `${hooks}/replay`, { body: { since: '1h' } })
+    await call('post', '/api/v1/admin/webhooks/deliveries/999999/redeliver')
+    await call('delete', hooks)
+
     await call('delete', '/api/v1/admin/users/new@example.com')
     await call('delete', '/api/v1/admin/roles/auditor')
     // Errors along the way are problems too.
@@ -396,6 +413,8 @@ function templateOf(path: string): string {
     .replace(/^(\/api\/v1\/admin\/roles)\/[^/]+/, '$1/{name}')
     .replace(/^(\/api\/v1\/admin\/api-keys)\/[^/]+/, '$1/{keyId}')
     .replace(/^(\/api\/v1\/admin\/rate-limits\/rules)\/[^/]+/, '$1/{name}')
+    .replace(/^(\/api\/v1\/admin\/webhooks\/deliveries)\/[^/]+/, '$1/{deliveryId}')
+    .replace(/^(\/api\/v1\/admin\/webhooks)\/(?!deliveries\/)[^/]+/, '$1/{id}')
 }
 
 /** A path of a template with every parameter set to `value`. */

@@ -75,7 +75,7 @@ for (const dialect of DIALECTS) {
       sender = createWebhookSender({ allowPrivateTargets: true })
       const ring = parseDataKeys(KEY)
       f = await identityFixture(dialect, {
-        webhooks: { keys: () => ring, send: sender.send, settings, userAgent: 'Gantry-Webhooks/test', observe: undefined },
+        webhooks: { keys: () => ring, send: sender.send, settings, userAgent: 'Gantry-Webhooks/test' },
       })
       // Signatures carry the clock's time, and the outside verifier checks it against the real one.
       f.clock.set(Date.now())
@@ -83,7 +83,7 @@ for (const dialect of DIALECTS) {
       worker = createWorker({
         knex: f.db.knex,
         clock: f.clock,
-        handlers: { 'webhook.deliver': f.services.deliverWebhook },
+        handlers: { 'webhook.deliver': f.services.deliverWebhook() },
         leaseMs: 60_000,
         pollMs: 1000,
         concurrency: 8,
@@ -189,7 +189,7 @@ for (const dialect of DIALECTS) {
       expect((await f.services.webhooks.get(f.ctx, endpoint.id)).enabled).to.equal(false)
       await f.services.webhooks.enable(f.ctx, endpoint.id)
       r.setReply((_req, res) => void res.writeHead(200).end())
-      await f.services.webhooks.redeliver(f.ctx, d!.id)
+      await f.services.webhooks.redeliver(f.ctx, String(d!.id))
       await drain()
       ;[d] = (await f.services.webhooks.deliveries(f.ctx, endpoint.id)).data
       expect(d).to.include({ status: 'succeeded' })
@@ -316,7 +316,6 @@ describe('webhook targets when private addresses are not allowed', function () {
         send: sender.send,
         settings: { attemptTimeoutMs: 1000, disableAfterMs: DAY, allowPrivateTargets: false },
         userAgent: 'test',
-        observe: undefined,
       },
     })
     try {
