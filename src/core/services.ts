@@ -30,6 +30,10 @@ import { createEventOutbox } from './webhooks/outbox.js'
 import { createAppEvents, type AppEvents } from './webhooks/app-events.js'
 import { createWebhooksService, type WebhooksService } from './webhooks/webhooks.service.js'
 import { randomFraction } from './random.js'
+import { createTtlCache } from './sessions/ttl-cache.js'
+
+/** How long what an endpoint's creator may read is trusted: the 1 s within which taken rights reach every token. */
+const ACCESS_TTL_MS = 1000
 
 export interface ServiceDeps {
   readonly knex: Knex
@@ -157,17 +161,25 @@ export function createServices(deps: ServiceDeps): Services {
   })
   const hooks = deps.webhooks ?? NO_WEBHOOKS
   const webhooks = createWebhooksService({ knex, clock, audit, environmentName, keys: hooks.keys, delivery: hooks })
-  /** What an actor may do now: the worker asks it of each endpoint's creator before each delivery. */
-  const permissionsOf = async (actor: string): Promise<readonly string[]> => {
-    const colon = actor.indexOf(':')
-    const [kind, id] = [actor.slice(0, colon), actor.slice(colon + 1)]
-    if (kind === 'local' || actor === WEBHOOK_WORKER_ACTOR) return ['*']
-    if (kind === 'apikey') return apikeys.scopesNow(id)
-    if (kind !== 'user' || !/^\d{1,15}$/.test(id)) return []
-    const user = await userDirectory.byId(knex, Number(id))
-    return user?.status === 'active' ? ((await roles.permissionsOf(knex, user.role)) ?? []) : []
-  }
-  const deliverWebhook = (observe?: DeliveryObserver) => createDelivery({ knex, clock, audit, permissionsOf, random: randomFraction, ...hooks, observe })
+  /**
+   * What an actor may do now: the worker asks it of each endpoint's creator before each delivery. Read again
+   * after ACCESS_TTL_MS at most, the bound within which rights taken away reach every token (DESIGN.md).
+   */
+  const permissionsOf = createTtlCache<string, readonly string[]>({
+    clock,
+    ttlMs: ACCESS_TTL_MS,
+    async read(actor) {
+      const colon = actor.indexOf(':')
+      const [kind, id] = [actor.slice(0, colon), actor.slice(colon + 1)]
+      if (kind === 'local' || actor === WEBHOOK_WORKER_ACTOR) return ['*']
+      if (kind === 'apikey') return apikeys.scopesNow(id)
+      if (kind !== 'user' || !/^\d{1,15}$/.test(id)) return []
+      const user = await userDirectory.byId(knex, Number(id))
+      return user?.status === 'active' ? ((await roles.permissionsOf(knex, user.role)) ?? []) : []
+    },
+  })
+  const deliverWebhook = (observe?: DeliveryObserver) =>
+    createDelivery({ knex, clock, audit, permissionsOf: (actor) => permissionsOf.get(actor), random: randomFraction, ...hooks, observe })
   const events = createAppEvents({ knex, clock, outbox })
   return { users, roles, audit, userImport, userExport, apikeys, sessions, signingKeys, maintenance, rateLimits, webhooks, events, deliverWebhook }
 }

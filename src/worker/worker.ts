@@ -58,6 +58,8 @@ export function createWorker(options: WorkerOptions): Worker {
   let timer: NodeJS.Timeout | undefined
   let running = false
   let stopping = false
+  /** Only a started worker loops; runOnce alone (tests) never wakes it. */
+  let started = false
   let lastPrune = 0
 
   const run = async (job: Job): Promise<void> => {
@@ -78,22 +80,25 @@ export function createWorker(options: WorkerOptions): Worker {
     }
   }
 
-  const runOnce = async (): Promise<number> => {
+  /** Claims what is due into the room left and starts it; the started jobs, each settling when done. */
+  const claimAndStart = async (): Promise<Array<Promise<void>>> => {
     const now = clock.now()
     if (now - lastPrune >= PRUNE_EVERY_MS) {
       lastPrune = now
       await pruneJobs(knex, now - options.retentionMs, PRUNE_BATCH).catch(options.onError)
     }
     const room = concurrency - inFlight.size
-    if (room <= 0 || types.length === 0) return 0
+    if (room <= 0 || types.length === 0) return []
     const jobs = await claimJobs(knex, { owner, now, leaseMs, limit: room, types })
-    const done = jobs.map((job) => {
-      const p = run(job).finally(() => inFlight.delete(p))
+    return jobs.map((job) => {
+      const p = run(job).finally(() => {
+        inFlight.delete(p)
+        // A slot is free: fill it now rather than at the next poll.
+        wake()
+      })
       inFlight.add(p)
       return p
     })
-    await Promise.all(done)
-    return jobs.length
   }
 
   /** One pass, then the next: at once while there was work, after pollMs when there was none. */
@@ -103,24 +108,34 @@ export function createWorker(options: WorkerOptions): Worker {
     clearTimeout(timer)
     let claimed = 0
     try {
-      claimed = await runOnce()
+      claimed = (await claimAndStart()).length
     } catch (err) {
       options.onError(err)
     } finally {
       running = false
     }
-    if (!stopping) timer = setTimeout(() => void loop(), claimed > 0 ? 0 : options.pollMs).unref()
+    // Full: the next pass comes when a job finishes (wake); work found: at once; none: after pollMs.
+    if (!stopping && inFlight.size < concurrency) timer = setTimeout(() => void loop(), claimed > 0 ? 0 : options.pollMs).unref()
+  }
+
+  const wake = (): void => {
+    if (started && !stopping && !running) {
+      clearTimeout(timer)
+      timer = setTimeout(() => void loop(), 0).unref()
+    }
   }
 
   return {
-    start: () => void loop(),
-    runOnce,
-    wake() {
-      if (!stopping && !running) {
-        clearTimeout(timer)
-        timer = setTimeout(() => void loop(), 0).unref()
-      }
+    start() {
+      started = true
+      void loop()
     },
+    async runOnce() {
+      const jobs = await claimAndStart()
+      await Promise.all(jobs)
+      return jobs.length
+    },
+    wake,
     async stop() {
       stopping = true
       clearTimeout(timer)

@@ -32,16 +32,16 @@ describe('e2e: finding your way (did you mean, usage, -v, help, Ctrl-C)', functi
   })
 
   it('an unknown command is echoed as typed, a colon in an argument kept, and the flags after it still read', async () => {
-    // oclif hands the hook `webhooks:create:http://127.0.0.1:23382/hook` and cuts --json off by counting the colons.
-    const args = ['webhooks', 'create', 'http://127.0.0.1:23382/hook']
+    // oclif hands the hook `hooks:add:http://127.0.0.1:23382/hook` and cuts --json off by counting the colons.
+    const args = ['hooks', 'add', 'http://127.0.0.1:23382/hook']
     const human = await runGantry(args, { cwd })
     expect(human.code).to.equal(2)
-    expect(human.stderr).to.match(/^Error \(INVALID_INPUT\): Unknown command "webhooks create http:\/\/127\.0\.0\.1:23382\/hook"\.\n/)
+    expect(human.stderr).to.match(/^Error \(INVALID_INPUT\): Unknown command "hooks add http:\/\/127\.0\.0\.1:23382\/hook"\.\n/)
     const json = await runGantry([...args, '--json'], { cwd })
     expect(json.code).to.equal(2)
     expect(parseJson<{ error: { code: string; message: string } }>(json).error).to.include({
       code: 'INVALID_INPUT',
-      message: 'Unknown command "webhooks create http://127.0.0.1:23382/hook".',
+      message: 'Unknown command "hooks add http://127.0.0.1:23382/hook".',
     })
   })
 

@@ -23,6 +23,11 @@ export interface ServeWorkspaceOptions {
   readonly server?: Readonly<Record<string, unknown>>
   /** Merged into the development environment's `auth` block (algorithm …). */
   readonly auth?: Readonly<Record<string, unknown>>
+  /**
+   * Merged into the development environment itself (`webhooks`, `jobs` …): a block that is an object on both
+   * sides is merged one level deep, anything else replaced.
+   */
+  readonly environment?: Readonly<Record<string, unknown>>
   /** Apply the migrations and create ADMIN (default); false leaves every migration pending. */
   readonly migrated?: boolean
 }
@@ -49,6 +54,10 @@ export async function createServeWorkspace(options: ServeWorkspaceOptions = {}):
   if (options.databaseUrl) development.database = '${DATABASE_URL}'
   development.server = { ...(development.server as object), ...options.server }
   development.auth = { ...(development.auth as object), ...options.auth }
+  for (const [key, value] of Object.entries(options.environment ?? {})) {
+    const current = development[key]
+    development[key] = isPlainObject(current) && isPlainObject(value) ? { ...current, ...value } : value
+  }
   writeFileSync(configPath, JSON.stringify(config, null, 2))
 
   const env: NodeJS.ProcessEnv = options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}
@@ -60,6 +69,10 @@ export async function createServeWorkspace(options: ServeWorkspaceOptions = {}):
     expect(created.code, created.stderr).to.equal(0)
   }
   return { root, init, env, gantry, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 /** One JSON log line of the server. */

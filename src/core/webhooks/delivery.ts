@@ -80,14 +80,38 @@ export type DeliveryOutcome = 'succeeded' | 'retrying' | 'failed' | 'skipped'
 /** Records a job's end if the worker still holds it; false when its lease was taken over. */
 export type FinishJob = (trx: Knex, outcome: JobOutcome) => Promise<boolean>
 
+/** Opens a sealed secret bound to `binding` (data-keys.ts `open`, or a cache in front of it). */
+export type OpenSecret = (keys: DataKeyRing, sealed: string, binding: string) => Promise<string>
+
 /** The secrets that sign now: the current one, and the previous one during a rotation's grace period. */
-export async function signingSecrets(keys: DataKeyRing | undefined, endpoint: EndpointRow, now: number): Promise<string[]> {
+export async function signingSecrets(keys: DataKeyRing | undefined, endpoint: EndpointRow, now: number, opener: OpenSecret = open): Promise<string[]> {
   if (!keys) throw new GantryError('ENCRYPTION_KEY_MISSING', 'Webhook secrets are sealed under GANTRY_ENCRYPTION_KEY, which is not set.')
-  const secrets = [await open(keys, endpoint.secret, secretBinding(endpoint.id))]
+  const secrets = [await opener(keys, endpoint.secret, secretBinding(endpoint.id))]
   if (endpoint.previous_secret !== null && endpoint.previous_secret_until !== null && now < Number(endpoint.previous_secret_until)) {
-    secrets.push(await open(keys, endpoint.previous_secret, secretBinding(endpoint.id, 'previous')))
+    secrets.push(await opener(keys, endpoint.previous_secret, secretBinding(endpoint.id, 'previous')))
   }
   return secrets
+}
+
+/** Sealed secrets a worker keeps open: more than any environment's endpoints (100) and their previous secrets. */
+const OPEN_SECRETS = 512
+
+/**
+ * The worker's opener: a sealed value opens to the same secret every time, so it is opened once (an AES-GCM
+ * decryption per delivery otherwise). Keyed by the sealed text and its binding, so a rotation (a new sealed
+ * value) or another data key is a miss, never a stale secret.
+ */
+function cachedOpener(): OpenSecret {
+  const opened = new Map<string, string>()
+  return async (keys, sealed, binding) => {
+    const key = `${binding} ${sealed}`
+    const hit = opened.get(key)
+    if (hit !== undefined) return hit
+    const secret = await open(keys, sealed, binding)
+    if (opened.size >= OPEN_SECRETS) opened.clear()
+    opened.set(key, secret)
+    return secret
+  }
 }
 
 /** What a sealed secret is bound to: its endpoint and slot, so it cannot be moved to another row. */
@@ -134,6 +158,7 @@ export function isSuccess(status: number | null): boolean {
 /** The delivery handler of the worker. */
 export function createDelivery(deps: DeliveryDeps) {
   const { knex, clock } = deps
+  const opener = cachedOpener()
 
   /** When the next attempt runs after `attempts` failed ones, or undefined when the schedule is spent. */
   const nextAttemptAt = (attempts: number, now: number, retryAfter: string | null): number | undefined => {
@@ -165,8 +190,7 @@ export function createDelivery(deps: DeliveryDeps) {
 
   return async function deliver(job: Job, finish: FinishJob): Promise<void> {
     const { messageId, endpointId, manual = false } = job.payload as DeliverJobPayload
-    const delivery = await selectDelivery(knex, { messageId, endpointId })
-    const endpoint = await selectEndpoint(knex, endpointId)
+    const [delivery, endpoint] = await Promise.all([selectDelivery(knex, { messageId, endpointId }), selectEndpoint(knex, endpointId)])
     if (!delivery || !endpoint) {
       await finish(knex, { status: 'succeeded' }) // the endpoint was deleted, and its deliveries with it
       return
@@ -190,7 +214,7 @@ export function createDelivery(deps: DeliveryDeps) {
       url: endpoint.url,
       messageId,
       body: delivery.body,
-      secrets: await signingSecrets(deps.keys(), endpoint, now),
+      secrets: await signingSecrets(deps.keys(), endpoint, now, opener),
       now,
     })
     const attempts = Number(delivery.attempts) + 1
@@ -218,6 +242,8 @@ export function createDelivery(deps: DeliveryDeps) {
         last_error: error?.slice(0, 1000) ?? null,
         updated_at: now,
       })
+      // A success on an endpoint that was not failing changes nothing of it: no row to lock.
+      if (ok && endpoint.failing_since === null) return
       const current = await selectEndpoint(trx, endpointId, true)
       if (!current) return
       if (ok) {
