@@ -93,7 +93,7 @@ export async function composeServer(runtime: Runtime, options: ComposeOptions): 
         services,
         logger,
         clock,
-        observeDelivery: (outcome, ms) => metrics.observeDelivery(outcome, ms === null ? null : ms / 1000),
+        observeDelivery: (endpoint, outcome, ms) => metrics.observeDelivery(endpoint, outcome, ms === null ? null : ms / 1000),
       })
     : undefined
   return {

@@ -25,8 +25,8 @@ export interface Metrics {
   /** One login's outcome; a locked account's refusal is `invalid`, since /metrics is public and must not tell a lockout. */
   observeLogin(outcome: LoginOutcome): void
   observeDecision(decision: RateLimitDecision): void
-  /** How one webhook delivery attempt (or a delivery stopped before any) ended, and how long the receiver took. */
-  observeDelivery(outcome: DeliveryOutcome, seconds: number | null): void
+  /** How one webhook delivery attempt to an endpoint (or a delivery stopped before any) ended, and how long the receiver took. */
+  observeDelivery(endpoint: string, outcome: DeliveryOutcome, seconds: number | null): void
 }
 
 /** The outcomes of gantry_webhook_deliveries_total, each a series from the start. */
@@ -118,11 +118,12 @@ export function createMetrics(options: MetricsOptions): Metrics {
   }
   const deliveries = new Counter({
     name: 'gantry_webhook_deliveries_total',
-    help: 'Webhook delivery attempts by outcome (skipped: its endpoint’s creator may no longer read the event)',
-    labelNames: ['outcome'],
+    help: 'Webhook delivery attempts by endpoint and outcome (skipped: the endpoint’s creator may no longer read the event)',
+    // Bounded: an environment holds at most 100 endpoints (webhooks.service.ts).
+    labelNames: ['endpoint', 'outcome'],
     registers: [registry],
   })
-  for (const outcome of DELIVERY_OUTCOMES) deliveries.inc({ outcome }, 0)
+  const seenEndpoints = new Set<string>()
   const attemptTimes = new Histogram({
     name: 'gantry_webhook_attempt_duration_seconds',
     help: 'Time a receiver took to answer a webhook delivery attempt',
@@ -180,8 +181,13 @@ export function createMetrics(options: MetricsOptions): Metrics {
         if (applied.storeError) storeErrors.inc({ rule: applied.rule })
       }
     },
-    observeDelivery(outcome, seconds) {
-      deliveries.inc({ outcome })
+    observeDelivery(endpoint, outcome, seconds) {
+      // An endpoint's series all appear with its first attempt, so rate() over any of them has a series to read.
+      if (!seenEndpoints.has(endpoint)) {
+        seenEndpoints.add(endpoint)
+        for (const o of DELIVERY_OUTCOMES) deliveries.inc({ endpoint, outcome: o }, 0)
+      }
+      deliveries.inc({ endpoint, outcome })
       if (seconds !== null) attemptTimes.observe(seconds)
     },
   }

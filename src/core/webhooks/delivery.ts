@@ -73,7 +73,7 @@ export interface DeliveryDeps {
   readonly observe?: DeliveryObserver | undefined
 }
 
-export type DeliveryObserver = (outcome: DeliveryOutcome, latencyMs: number | null) => void
+export type DeliveryObserver = (endpointId: string, outcome: DeliveryOutcome, latencyMs: number | null) => void
 
 export type DeliveryOutcome = 'succeeded' | 'retrying' | 'failed' | 'skipped'
 
@@ -202,7 +202,7 @@ export function createDelivery(deps: DeliveryDeps) {
         if (await finish(trx, { status: 'succeeded' }))
           await updateDelivery(trx, deliveryId, { status, last_error: error, next_attempt_at: null, updated_at: now })
       })
-      deps.observe?.(status === 'skipped' ? 'skipped' : 'failed', null)
+      deps.observe?.(endpointId, status === 'skipped' ? 'skipped' : 'failed', null)
     }
     if (!endpoint.enabled) return stop('failed', `endpoint disabled (${endpoint.disabled_reason ?? 'by hand'})`)
     const needed = readPermissionOf(delivery.type)
@@ -252,7 +252,7 @@ export function createDelivery(deps: DeliveryDeps) {
         await endpointFailed(trx, current, now)
       }
     })
-    deps.observe?.(outcome, answer.latencyMs)
+    deps.observe?.(endpointId, outcome, answer.latencyMs)
   }
 }
 

@@ -67,6 +67,13 @@ describe('the library: events.emit() and the worker of createGantry({ worker: tr
     expect(events[0]!.environment).to.equal('development')
     // Nothing else is on its way: the rolled-back event never reached the outbox.
     expect(Number((await knex('gantry_webhook_messages').count({ n: '*' }))[0]?.n)).to.equal(2)
+    // The app's /metrics counts them by endpoint and outcome (each outcome a series from the first), and shows the backlog.
+    const [endpoint] = (await f.services.webhooks.list(ctx)).data
+    const text = await f.gantry.metrics.metrics()
+    expect(text).to.include(`gantry_webhook_deliveries_total{endpoint="${endpoint!.id}",outcome="succeeded"} 2`)
+    expect(text).to.include(`gantry_webhook_deliveries_total{endpoint="${endpoint!.id}",outcome="failed"} 0`)
+    expect(text).to.match(/gantry_webhook_attempt_duration_seconds_count 2\n/)
+    expect(text).to.match(/gantry_jobs_due 0\n/)
   })
 
   it('refuses an event type of Gantry’s own areas, a malformed one, and a payload that is not small JSON', async () => {

@@ -6,6 +6,8 @@ import { createWebhookSender } from '../../../src/client/webhook-sender.js'
 import type { ActorContext } from '../../../src/core/context.js'
 import { parseDataKeys } from '../../../src/core/encryption/data-keys.js'
 import { RETRY_SCHEDULE_MS } from '../../../src/core/webhooks/delivery.js'
+import { AUDIT_EVENT_TYPES, TEST_EVENT_TYPE } from '../../../src/core/webhooks/event-types.js'
+import { createEventOutbox } from '../../../src/core/webhooks/outbox.js'
 import { createWorker, type Worker } from '../../../src/worker/worker.js'
 import { DIALECTS, requireDialect } from '../../helpers/services.js'
 import { identityFixture, STRONG, type IdentityFixture } from '../../helpers/identity-fixture.js'
@@ -330,6 +332,66 @@ describe('webhook targets when private addresses are not allowed', function () {
       expect(result.error).to.include('loopback')
       expect(r.received).to.have.length(0)
     } finally {
+      sender.close()
+    }
+  })
+})
+
+describe('webhook signatures of every event type (SQLite)', function () {
+  let f: IdentityFixture
+  let r: Awaited<ReturnType<typeof receiver>>
+  afterEach(async () => {
+    await r?.close()
+    await f?.cleanup()
+  })
+
+  it('every type Gantry sends, each body as the outbox writes it, verifies under Standard Webhooks before and during a secret rotation', async () => {
+    r = await receiver()
+    const sender = createWebhookSender({ allowPrivateTargets: true })
+    const ring = parseDataKeys(KEY)
+    f = await identityFixture('sqlite', {
+      webhooks: { keys: () => ring, send: sender.send, settings: { attemptTimeoutMs: 2000, disableAfterMs: DAY, allowPrivateTargets: true }, userAgent: 'test' },
+    })
+    f.clock.set(Date.now())
+    const worker = createWorker({
+      knex: f.db.knex,
+      clock: f.clock,
+      handlers: { 'webhook.deliver': f.services.deliverWebhook() },
+      leaseMs: 60_000,
+      pollMs: 1000,
+      concurrency: 8,
+      retentionMs: DAY,
+      onError: (err) => {
+        throw err
+      },
+    })
+    try {
+      const { endpoint, secret: first } = await f.services.webhooks.create(f.ctx, { url: r.url, eventTypes: ['*'] })
+      const types = [...new Set(Object.values(AUDIT_EVENT_TYPES)), TEST_EVENT_TYPE]
+      const outbox = createEventOutbox({ environmentName: 'development' })
+      const drain = async () => {
+        while ((await worker.runOnce()) > 0);
+      }
+      const send = async () => {
+        await drain() // the endpoint's own events (created, secret rotated) first
+        r.received.length = 0
+        await f.db.knex.transaction((trx) =>
+          outbox.write(
+            trx,
+            types.map((type) => ({ type, data: { actor: 'local:test@host', target: { type: 'x', id: 'é\u2028"' }, before: null, after: { type } } })),
+            f.clock.now(),
+          ),
+        )
+        await drain()
+        expect(r.received.map((x) => (JSON.parse(x.body) as { type: string }).type).sort()).to.deep.equal([...types].sort())
+      }
+      await send()
+      for (const got of r.received) new Webhook(first).verify(got.body, got.headers as Record<string, string>)
+      const { secret: second } = await f.services.webhooks.rotateSecret(f.ctx, endpoint.id, { grace: '1h' })
+      await send()
+      for (const got of r.received) for (const s of [first, second]) new Webhook(s).verify(got.body, got.headers as Record<string, string>)
+    } finally {
+      await worker.stop()
       sender.close()
     }
   })
