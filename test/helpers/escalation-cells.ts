@@ -334,6 +334,9 @@ export const CELLS: Readonly<Record<string, CellBuilder>> = {
     http: { method: 'post', path: hookPath(hook, '/replay'), body: {} },
     cli: { args: ['webhooks', 'replay', hook.id] },
   })),
+  'keys.rotate-encryption': () => [
+    { target: '-', http: { method: 'post', path: `${ADMIN}/encryption-key/rotate` }, cli: { args: ['keys', 'rotate-encryption'] } },
+  ],
   'maintenance.on': () => [
     {
       target: '-',

@@ -84,6 +84,7 @@ export const AUDIT_ACTIONS = [
   'webhooks.test',
   'webhooks.redeliver',
   'webhooks.replay',
+  'keys.rotate-encryption',
 ] as const
 export type AuditAction = (typeof AUDIT_ACTIONS)[number]
 

@@ -44,6 +44,7 @@ export const AUDIT_EVENT_TYPES: Readonly<Record<AuditAction, string>> = Object.f
   'webhooks.test': 'webhooks.tested',
   'webhooks.redeliver': 'webhooks.redelivered',
   'webhooks.replay': 'webhooks.replayed',
+  'keys.rotate-encryption': 'keys.encryption_rotated',
 })
 
 /** Events that are not audit rows: the test ping (`webhooks test`). */

@@ -153,3 +153,11 @@ export const auditEventDataSchema = z.object({
   before: z.unknown().nullable(),
   after: z.unknown().nullable(),
 })
+
+/** What re-sealing every secret at rest under the first data key did. */
+export const resealResultSchema = z.object({
+  keyId: z.string().describe('the id of the data key everything is now sealed under'),
+  resealed: z.number().int().describe('endpoints whose secrets were sealed under another key, now under this one'),
+  endpoints: z.number().int(),
+})
+export type ResealResult = z.infer<typeof resealResultSchema>

@@ -15,7 +15,7 @@ import { resolveTimeBound } from '../audit/audit.schema.js'
 import type { Clock } from '../clock.js'
 import type { ActorContext } from '../context.js'
 import { parseDuration } from '../duration.js'
-import { seal, type DataKeyRing } from '../encryption/data-keys.js'
+import { open, seal, sealedKeyId, type DataKeyRing } from '../encryption/data-keys.js'
 import { GantryError } from '../errors.js'
 import { enqueueJobs } from '../jobs/job-queue.js'
 import { decodeCursor, parseInput, toPage } from '../pagination.js'
@@ -44,6 +44,7 @@ import {
   type EndpointList,
   type EndpointWithSecret,
   type ReplayInput,
+  type ResealResult,
   type RotateSecretInput,
   type TestResult,
   type UpdateEndpointInput,
@@ -73,6 +74,8 @@ export interface WebhooksService {
   redeliver(ctx: ActorContext, deliveryId: string | number): Promise<Delivery>
   /** Queues again every failed delivery of the endpoint created since `since` (default 1h). */
   replay(ctx: ActorContext, id: string, input?: ReplayInput): Promise<{ requeued: number }>
+  /** Needs keys:write: every secret sealed under another data key sealed again under the first of GANTRY_ENCRYPTION_KEY. */
+  resealSecrets(ctx: ActorContext): Promise<ResealResult>
 }
 
 export interface WebhooksServiceDeps {
@@ -324,6 +327,32 @@ export function createWebhooksService(deps: WebhooksServiceDeps): WebhooksServic
           after: { since: parsed.since, requeued: failed.length },
         })
         return { requeued: failed.length }
+      })
+    },
+
+    async resealSecrets(ctx) {
+      requirePermission(ctx, 'keys:write')
+      const keys = requireKeys()
+      const current = keys.current.id
+      /** The value sealed under the current key, or undefined when it already is. */
+      const resealed = async (sealed: string | null, binding: string): Promise<string | undefined> =>
+        sealed === null || sealedKeyId(sealed) === current ? undefined : seal(keys, await open(keys, sealed, binding), binding)
+      return knex.transaction(async (trx) => {
+        const rows = await repo.selectEndpoints(trx)
+        let count = 0
+        for (const row of rows) {
+          const secret = await resealed(row.secret, secretBinding(row.id))
+          const previous = await resealed(row.previous_secret, secretBinding(row.id, 'previous'))
+          if (secret === undefined && previous === undefined) continue
+          await repo.updateEndpoint(trx, row.id, {
+            ...(secret === undefined ? {} : { secret }),
+            ...(previous === undefined ? {} : { previous_secret: previous }),
+          })
+          count += 1
+        }
+        const result = { keyId: current, resealed: count, endpoints: rows.length }
+        await audit.append(trx, ctx, { action: 'keys.rotate-encryption', targetType: 'encryption-key', targetId: current, after: result })
+        return result
       })
     },
   }

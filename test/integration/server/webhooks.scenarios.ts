@@ -275,6 +275,19 @@ export const webhookScenarios: Scenario[] = [
     },
   },
   {
+    name: 'seals every secret again under the first data key: with one key, every secret already is',
+    method: 'post',
+    path: () => '/encryption-key/rotate',
+    who: 'admin',
+    setup: (f) => webhookEndpoint(f),
+    status: 200,
+    check: (res) => {
+      expect(res.body.resealed).to.equal(0)
+      expect(res.body.endpoints).to.be.at.least(1)
+      expect(res.body.keyId).to.be.a('string')
+    },
+  },
+  {
     name: 'refuses a malformed grace',
     method: 'post',
     path: (v) => `/webhooks/${v.id}/rotate-secret`,
