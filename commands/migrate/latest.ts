@@ -8,6 +8,7 @@ import { noteMigrateTarget } from '../../src/cli/migrate-target.js'
 import { shadowDatabaseUrl, type Workspace } from '../../src/config/workspace.js'
 import { isGantryError } from '../../src/core/errors.js'
 import { describeHolder, latestResultSchema, unpreviewedError, workspaceMigrator, type PreviewOptions } from '../../src/db/migrator/index.js'
+import { recordedRun } from '../../src/migration-audit.js'
 
 export default class MigrateLatest extends GantryCommand<typeof MigrateLatest> {
   static override summary = "Apply pending migrations: Gantry's own schema first, then the app's."
@@ -48,7 +49,11 @@ export default class MigrateLatest extends GantryCommand<typeof MigrateLatest> {
     const result = await this.underMaintenance(() =>
       this.flags['dry-run']
         ? this.ui.spin('Preparing the preview', () => migrator.latest({ dryRun: true, preview: this.preview(runtime.workspace) }))
-        : progress.run(() => migrator.latest()),
+        : recordedRun(runtime, () => progress.run(() => migrator.latest()), {
+            ended: (done) => ({ direction: 'up', migrations: done.applied, batch: done.batch.app ?? done.batch.gantry }),
+            failed: (error) => ({ direction: 'up', migrations: [], error }),
+            notRecorded: (reason) => this.ui.note(`This run is not in the audit log: ${reason}`),
+          }),
     )
     if (result.dryRun) printPreview(this.ui, result)
     const unpreviewed = unpreviewedError(result)

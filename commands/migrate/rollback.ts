@@ -5,6 +5,7 @@ import { GantryCommand } from '../../src/cli/base-command.js'
 import { atomicMode, sharedFlags } from '../../src/cli/flags.js'
 import { migrateProgress } from '../../src/cli/migrate-progress.js'
 import { printPreview } from '../../src/cli/migrate-output.js'
+import { recordedRun } from '../../src/migration-audit.js'
 import { noteMigrateTarget } from '../../src/cli/migrate-target.js'
 import { confirmDestructive } from '../../src/cli/prompts.js'
 import { shadowDatabaseUrl } from '../../src/config/workspace.js'
@@ -49,7 +50,11 @@ export default class MigrateRollback extends GantryCommand<typeof MigrateRollbac
     const preview = dryRun ? { shadowDatabase: shadowDatabaseUrl(runtime.workspace, this.envName) } : undefined
     const result = dryRun
       ? await this.ui.spin('Preparing the preview', () => migrator.rollback({ step, to, all, dryRun, preview }))
-      : await progress.run(() => migrator.rollback({ step, to, all }))
+      : await recordedRun(runtime, () => progress.run(() => migrator.rollback({ step, to, all })), {
+          ended: (done) => ({ direction: 'down', migrations: done.rolledBack }),
+          failed: (error) => ({ direction: 'down', migrations: [], error }),
+          notRecorded: (reason) => this.ui.note(`This run is not in the audit log: ${reason}`),
+        })
     if (result.dryRun) printPreview(this.ui, result)
     const unpreviewed = unpreviewedError(result)
     if (unpreviewed) throw unpreviewed

@@ -9,6 +9,7 @@ import { parseDuration } from '../core/duration.js'
 import { GantryError } from '../core/errors.js'
 import { workspaceMigrator } from '../db/migrator/index.js'
 import { displayDatabase, redact } from '../db/url.js'
+import { recordedRun } from '../migration-audit.js'
 import type { Runtime } from '../runtime.js'
 import { createApp } from './app.js'
 import { composeServer, requireAuthSecret } from './compose.js'
@@ -130,6 +131,11 @@ async function withinMs(ms: number, work: () => Promise<void>): Promise<boolean>
 /** Applies pending migrations under the migration lock (several instances starting at once apply them once). */
 export async function applyMigrations(runtime: Runtime, logger: Logger): Promise<void> {
   const db = await runtime.database()
-  const result = await workspaceMigrator(db, runtime.workspace.migrations, { onWait: () => logger.info('waiting for the migration lock') }).latest({})
+  const migrator = workspaceMigrator(db, runtime.workspace.migrations, { onWait: () => logger.info('waiting for the migration lock') })
+  const result = await recordedRun(runtime, () => migrator.latest({}), {
+    ended: (done) => ({ direction: 'up', migrations: done.applied, batch: done.batch.app ?? done.batch.gantry }),
+    failed: (error) => ({ direction: 'up', migrations: [], error }),
+    notRecorded: (reason) => logger.warn({ reason }, 'the migration run is not in the audit log'),
+  })
   logger.info({ applied: result.applied.map((m) => `${m.set}/${m.name}`) }, 'migrations applied')
 }

@@ -85,6 +85,9 @@ export const AUDIT_ACTIONS = [
   'webhooks.redeliver',
   'webhooks.replay',
   'keys.rotate-encryption',
+  'migrations.apply',
+  'migrations.fail',
+  'migrations.rollback',
 ] as const
 export type AuditAction = (typeof AUDIT_ACTIONS)[number]
 

@@ -45,6 +45,9 @@ export const AUDIT_EVENT_TYPES: Readonly<Record<AuditAction, string>> = Object.f
   'webhooks.redeliver': 'webhooks.redelivered',
   'webhooks.replay': 'webhooks.replayed',
   'keys.rotate-encryption': 'keys.encryption_rotated',
+  'migrations.apply': 'migrations.applied',
+  'migrations.fail': 'migrations.failed',
+  'migrations.rollback': 'migrations.rolled_back',
 })
 
 /** Events that are not audit rows: the test ping (`webhooks test`). */
@@ -56,6 +59,8 @@ export const TEST_EVENT_TYPE = 'webhook.test'
  */
 const READ_PERMISSION: Readonly<Record<string, string>> = Object.freeze({
   sessions: 'users:read',
+  // A run is read where every change is: in the audit log.
+  migrations: 'audit:read',
   webhook: 'webhooks:read',
 })
 
@@ -97,4 +102,4 @@ export function appEventType(type: string, ownAreas: ReadonlySet<string>): strin
 }
 
 /** Gantry's own areas (users, roles, …): an app may not emit events in them. */
-export const GANTRY_EVENT_AREAS: ReadonlySet<string> = new Set([...Object.values(AUDIT_EVENT_TYPES), TEST_EVENT_TYPE, 'migrations.applied'].map(eventArea))
+export const GANTRY_EVENT_AREAS: ReadonlySet<string> = new Set([...Object.values(AUDIT_EVENT_TYPES), TEST_EVENT_TYPE].map(eventArea))
