@@ -261,6 +261,7 @@ export async function openRuntime(options: {
             settings: {
               attemptTimeoutMs: duration.parseDuration(webhooks.attemptTimeout),
               disableAfterMs: duration.parseDuration(webhooks.disableAfter),
+              retentionMs: duration.parseDuration(webhooks.retention),
               allowPrivateTargets: webhooks.allowPrivateTargets,
             },
             userAgent: `Gantry-Webhooks/${pkg.packageVersion()}`,

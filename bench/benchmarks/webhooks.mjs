@@ -147,7 +147,7 @@ function deliveryBenchmark(workers) {
         webhooks: {
           keys: () => keys,
           send: sender.send,
-          settings: { attemptTimeoutMs: 15_000, disableAfterMs: 5 * 86_400_000, allowPrivateTargets: true },
+          settings: { attemptTimeoutMs: 15_000, disableAfterMs: 5 * 86_400_000, allowPrivateTargets: true, retentionMs: 30 * 86_400_000 },
           userAgent: 'Gantry-Webhooks/bench',
         },
       })

@@ -32,7 +32,7 @@ const common = {
     lockout: { maxFailures: 5, minutes: 15 },
   },
   encryptionKey: '${GANTRY_ENCRYPTION_KEY:-}',
-  webhooks: { allowPrivateTargets: false, attemptTimeout: '15s', disableAfter: '5d', maxDueAge: '5m' },
+  webhooks: { allowPrivateTargets: false, attemptTimeout: '15s', disableAfter: '5d', maxDueAge: '5m', retention: '30d' },
   jobs: { concurrency: 16, leaseTimeout: '60s', retention: '7d' },
 } satisfies RawEnvironment
 

@@ -107,6 +107,9 @@ export const environmentSchema = z
         attemptTimeout: durationSchema.describe('How long one delivery attempt may take (default 15s)').optional(),
         disableAfter: durationSchema.describe('An endpoint whose deliveries all fail for this long is switched off (default 5d)').optional(),
         maxDueAge: durationSchema.describe('Readiness warns when a due delivery has waited longer than this (default 5m)').optional(),
+        retention: durationSchema
+          .describe('Messages, their deliveries and attempts are deleted this long after they were sent, once none is pending (default 30d)')
+          .optional(),
       })
       .strict()
       .optional(),
@@ -230,7 +233,13 @@ export const resolvedEnvironmentSchema = z.object({
     .string()
     .optional()
     .transform((v) => v || undefined),
-  webhooks: z.object({ allowPrivateTargets: z.boolean(), attemptTimeout: durationSchema, disableAfter: durationSchema, maxDueAge: durationSchema }),
+  webhooks: z.object({
+    allowPrivateTargets: z.boolean(),
+    attemptTimeout: durationSchema,
+    disableAfter: durationSchema,
+    maxDueAge: durationSchema,
+    retention: durationSchema,
+  }),
   jobs: z.object({ concurrency: z.coerce.number().int().min(1).max(256), leaseTimeout: durationSchema, retention: durationSchema }),
   log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) }),
 })

@@ -28,12 +28,15 @@ import type { DataKeyRing } from './encryption/data-keys.js'
 import { createDelivery, WEBHOOK_WORKER_ACTOR, type DeliveryDeps, type DeliveryObserver } from './webhooks/delivery.js'
 import { createEventOutbox } from './webhooks/outbox.js'
 import { createAppEvents, type AppEvents } from './webhooks/app-events.js'
+import { pruneMessages } from './webhooks/webhooks.repo.js'
 import { createWebhooksService, type WebhooksService } from './webhooks/webhooks.service.js'
 import { randomFraction } from './random.js'
 import { createTtlCache } from './sessions/ttl-cache.js'
 
 /** How long what an endpoint's creator may read is trusted: the 1 s within which taken rights reach every token. */
 const ACCESS_TTL_MS = 1000
+/** Rows one clean-up pass deletes at most: a pass stays short, and the next one takes the rest. */
+const PRUNE_BATCH = 1000
 
 export interface ServiceDeps {
   readonly knex: Knex
@@ -80,7 +83,7 @@ export interface WebhookDeps {
 const NO_WEBHOOKS: WebhookDeps = {
   keys: () => undefined,
   send: () => Promise.resolve({ statusCode: null, latencyMs: 0, error: 'no webhook sender in this process', body: null, retryAfter: null }),
-  settings: { attemptTimeoutMs: 15_000, disableAfterMs: 5 * 86_400_000, allowPrivateTargets: false },
+  settings: { attemptTimeoutMs: 15_000, disableAfterMs: 5 * 86_400_000, allowPrivateTargets: false, retentionMs: 30 * 86_400_000 },
   userAgent: 'Gantry-Webhooks',
 }
 
@@ -102,6 +105,8 @@ export interface Services {
   readonly webhooks: WebhooksService
   /** The app's own events, through the library (createGantry's `events`). */
   readonly events: AppEvents
+  /** What the worker cleans up now and then: each call deletes a bounded batch of what `now` makes old. */
+  readonly housekeeping: ReadonlyArray<(now: number) => Promise<unknown>>
   /** The worker's handler of `webhook.deliver` jobs, reporting each outcome to `observe` (metrics). */
   deliverWebhook(observe?: DeliveryObserver): ReturnType<typeof createDelivery>
 }
@@ -181,5 +186,21 @@ export function createServices(deps: ServiceDeps): Services {
   const deliverWebhook = (observe?: DeliveryObserver) =>
     createDelivery({ knex, clock, audit, permissionsOf: (actor) => permissionsOf.get(actor), random: randomFraction, ...hooks, observe })
   const events = createAppEvents({ knex, clock, outbox })
-  return { users, roles, audit, userImport, userExport, apikeys, sessions, signingKeys, maintenance, rateLimits, webhooks, events, deliverWebhook }
+  const housekeeping = [(now: number) => pruneMessages(knex, now - hooks.settings.retentionMs, PRUNE_BATCH)]
+  return {
+    users,
+    roles,
+    audit,
+    userImport,
+    userExport,
+    apikeys,
+    sessions,
+    signingKeys,
+    maintenance,
+    rateLimits,
+    webhooks,
+    events,
+    deliverWebhook,
+    housekeeping,
+  }
 }

@@ -35,6 +35,7 @@ export async function startJobWorker(options: {
     pollMs: POLL_MS,
     concurrency: jobs.concurrency,
     retentionMs: parseDuration(jobs.retention),
+    housekeeping: services.housekeeping,
     onError: (err, job) =>
       job ? logger.error({ err: errorFields(err), job: { id: job.id, type: job.type, attempt: job.attempt } }, 'background job failed') : claimFailed(err),
   })

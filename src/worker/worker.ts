@@ -25,6 +25,8 @@ export interface WorkerOptions {
   readonly concurrency: number
   /** Finished jobs are deleted this long after they finished. */
   readonly retentionMs: number
+  /** More clean-up run with the pruning of jobs (old webhook messages …): each deletes a bounded batch of what `now` makes old. */
+  readonly housekeeping?: ReadonlyArray<(now: number) => Promise<unknown>> | undefined
   /** A job whose handler threw is retried after a backoff this long at most, and given up after maxAttempts. */
   readonly maxAttempts?: number | undefined
   readonly onError: (err: unknown, job?: Job) => void
@@ -86,6 +88,7 @@ export function createWorker(options: WorkerOptions): Worker {
     if (now - lastPrune >= PRUNE_EVERY_MS) {
       lastPrune = now
       await pruneJobs(knex, now - options.retentionMs, PRUNE_BATCH).catch(options.onError)
+      for (const clean of options.housekeeping ?? []) await clean(now).catch(options.onError)
     }
     const room = concurrency - inFlight.size
     if (room <= 0 || types.length === 0) return []

@@ -81,7 +81,7 @@ export async function createTestServer(dialect: Dialect, options: TestServerOpti
     webhooks: {
       keys: () => dataKeys,
       send: sender.send,
-      settings: { attemptTimeoutMs: 2000, disableAfterMs: 86_400_000, allowPrivateTargets: true },
+      settings: { attemptTimeoutMs: 2000, disableAfterMs: 86_400_000, allowPrivateTargets: true, retentionMs: 30 * 86_400_000 },
       userAgent: 'Gantry-Webhooks/test',
     },
   })

@@ -53,6 +53,8 @@ export type WebhookSender = (request: WebhookRequest) => Promise<WebhookResponse
 
 export interface DeliverySettings {
   readonly attemptTimeoutMs: number
+  /** Messages, their deliveries and attempts are kept this long once none is pending. */
+  readonly retentionMs: number
   /** An endpoint whose deliveries have all failed for this long is switched off. */
   readonly disableAfterMs: number
   readonly allowPrivateTargets: boolean

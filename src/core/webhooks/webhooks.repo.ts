@@ -140,3 +140,34 @@ export async function selectLastAttempts(k: Knex, deliveryIds: readonly number[]
   const rows: AttemptRow[] = await k(ATTEMPTS_TABLE).select('*').whereIn('id', latest)
   return new Map(rows.map((r) => [Number(r.delivery_id), r]))
 }
+
+/**
+ * Deletes up to `limit` messages created before `before` whose deliveries are all done (none pending), with
+ * their deliveries and attempts; returns how many messages went. Explicit deletes, child rows first: SQLite
+ * cascades only where foreign keys are switched on.
+ */
+export async function pruneMessages(k: Knex, before: number, limit: number): Promise<number> {
+  const ids = (
+    await k(MESSAGES_TABLE)
+      .select('id')
+      .where('created_at', '<', before)
+      .whereNotExists(
+        (q) =>
+          void q
+            .select(k.raw('1'))
+            .from(DELIVERIES_TABLE)
+            .whereRaw('?? = ??', [`${DELIVERIES_TABLE}.message_id`, `${MESSAGES_TABLE}.id`])
+            .where(`${DELIVERIES_TABLE}.status`, 'pending'),
+      )
+      .orderBy('created_at')
+      .limit(limit)
+  ).map((r: { id: string }) => r.id)
+  if (ids.length === 0) return 0
+  await k.transaction(async (trx) => {
+    const deliveries = trx(DELIVERIES_TABLE).select('id').whereIn('message_id', ids)
+    await trx(ATTEMPTS_TABLE).whereIn('delivery_id', deliveries).delete()
+    await trx(DELIVERIES_TABLE).whereIn('message_id', ids).delete()
+    await trx(MESSAGES_TABLE).whereIn('id', ids).delete()
+  })
+  return ids.length
+}

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net'
 import { expect } from 'chai'
 import { ctx, embedFixture, library, type EmbedFixture } from './fixture.js'
 import { rejection } from '../../helpers/rejection.js'
+import { until } from '../../helpers/serve-process.js'
 
 interface Delivery {
   readonly headers: IncomingHttpHeaders
@@ -69,7 +70,11 @@ describe('the library: events.emit() and the worker of createGantry({ worker: tr
     expect(Number((await knex('gantry_webhook_messages').count({ n: '*' }))[0]?.n)).to.equal(2)
     // The app's /metrics counts them by endpoint and outcome (each outcome a series from the first), and shows the backlog.
     const [endpoint] = (await f.services.webhooks.list(ctx)).data
-    const text = await f.gantry.metrics.metrics()
+    // Counted once each delivery is recorded, just after the receiver answered: read when both are.
+    const text = await until(async () => {
+      const scraped = await f.gantry.metrics.metrics()
+      return /gantry_webhook_attempt_duration_seconds_count 2\n/.test(scraped) ? scraped : undefined
+    }, 'both deliveries counted')
     expect(text).to.include(`gantry_webhook_deliveries_total{endpoint="${endpoint!.id}",outcome="succeeded"} 2`)
     expect(text).to.include(`gantry_webhook_deliveries_total{endpoint="${endpoint!.id}",outcome="failed"} 0`)
     expect(text).to.match(/gantry_webhook_attempt_duration_seconds_count 2\n/)

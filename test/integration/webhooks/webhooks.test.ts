@@ -70,7 +70,7 @@ for (const dialect of DIALECTS) {
     let r: Awaited<ReturnType<typeof receiver>>
     let worker: Worker
     let sender: ReturnType<typeof createWebhookSender>
-    const settings = { attemptTimeoutMs: 500, disableAfterMs: DAY, allowPrivateTargets: true }
+    const settings = { attemptTimeoutMs: 500, disableAfterMs: DAY, allowPrivateTargets: true, retentionMs: 30 * DAY }
 
     beforeEach(async function () {
       await requireDialect(this, dialect)
@@ -272,6 +272,26 @@ for (const dialect of DIALECTS) {
       expect(await rejection(f.services.webhooks.create(f.ctx, { url: r.url, eventTypes: ['Users created'] }))).to.include({ code: 'INVALID_INPUT' })
     })
 
+    it('keeps delivery history for the retention period: then a message goes with its deliveries and attempts, unless one is still pending', async () => {
+      const { endpoint } = await f.services.webhooks.create(f.ctx, { url: r.url, eventTypes: ['users.*'] })
+      await f.services.users.create(f.ctx, { email: 'ada@example.com', password: STRONG })
+      await drain()
+      r.setReply((_req, res) => void res.writeHead(500).end())
+      await f.services.users.create(f.ctx, { email: 'bob@example.com', password: STRONG }) // fails: retried, still pending
+      await drain()
+      const count = async (table: string) => Number((await f.db.knex(table).count({ n: '*' }))[0]?.n)
+      const prune = () => Promise.all(f.services.housekeeping.map((clean) => clean(f.clock.now())))
+      await prune()
+      expect(await count('gantry_webhook_messages')).to.equal(2) // users.created twice (webhooks.created has no subscriber: never written)
+      f.clock.advance(30 * DAY - 1)
+      await prune()
+      expect(await count('gantry_webhook_messages')).to.equal(2) // not older than the retention yet
+      f.clock.advance(2)
+      await prune()
+      expect((await f.services.webhooks.deliveries(f.ctx, endpoint.id)).data.map((d) => [d.eventType, d.status])).to.deep.equal([['users.created', 'pending']])
+      expect(await count('gantry_webhook_attempts')).to.equal(1)
+    })
+
     it('an endpoint failing for longer than disableAfter is switched off, audited, and the other endpoints hear of it', async () => {
       const failing = await receiver()
       failing.setReply((_req, res) => void res.writeHead(500).end())
@@ -317,7 +337,7 @@ describe('webhook targets when private addresses are not allowed', function () {
       webhooks: {
         keys: () => ring,
         send: sender.send,
-        settings: { attemptTimeoutMs: 1000, disableAfterMs: DAY, allowPrivateTargets: false },
+        settings: { attemptTimeoutMs: 1000, disableAfterMs: DAY, allowPrivateTargets: false, retentionMs: 30 * DAY },
         userAgent: 'test',
       },
     })
@@ -353,7 +373,7 @@ describe('webhook signatures of every event type (SQLite)', function () {
       webhooks: {
         keys: () => ring,
         send: sender.send,
-        settings: { attemptTimeoutMs: 2000, disableAfterMs: DAY, allowPrivateTargets: true },
+        settings: { attemptTimeoutMs: 2000, disableAfterMs: DAY, allowPrivateTargets: true, retentionMs: 30 * DAY },
         userAgent: 'test',
       },
     })
@@ -420,7 +440,7 @@ describe('replacing the data key that seals webhook secrets (SQLite)', function 
       webhooks: {
         keys: () => ring,
         send: sender.send,
-        settings: { attemptTimeoutMs: 2000, disableAfterMs: DAY, allowPrivateTargets: true },
+        settings: { attemptTimeoutMs: 2000, disableAfterMs: DAY, allowPrivateTargets: true, retentionMs: 30 * DAY },
         userAgent: 'test',
       },
     })
