@@ -5,7 +5,7 @@ import { endpointWithSecretSchema, type EndpointWithSecret } from '../../src/cor
 export default class WebhooksCreate extends AdminCommand<typeof WebhooksCreate> {
   static override summary = 'Create a webhook endpoint for some event types; its signing secret is printed once.'
   static override description =
-    'Every audited change is an event, named in the past tense (users.created, roles.deleted, apikeys.rotated …); --events takes such types, a wildcard (users.*) or * for all, and you must hold the read permission of each (users:read for users.*), else exit 2. The secret (whsec_…) is shown only here: Gantry keeps it sealed under GANTRY_ENCRYPTION_KEY (not set: exit 2). Receivers check each request with any Standard Webhooks library. Outside development, only public addresses are accepted.'
+    'Every audited change is an event, named in the past tense (users.created, roles.deleted, apikeys.rotated …); --events takes such types, a wildcard (users.*) or * for all, and you must hold the read permission of each (users:read for users.*), else it is refused (FORBIDDEN, exit 1). The secret (whsec_…) is shown only here: Gantry keeps it sealed under GANTRY_ENCRYPTION_KEY (not set: exit 2). Receivers check each request with any Standard Webhooks library. Outside development, only public addresses are accepted.'
   static override examples = [
     "<%= config.bin %> webhooks create https://crm.example.com/hooks --events 'users.*' --events roles.created --description 'CRM sync'",
     "<%= config.bin %> webhooks create https://ops.example.com/gantry --events 'apikeys.*,maintenance.*' --json",

@@ -5,7 +5,7 @@ import { endpointWithSecretSchema, type EndpointWithSecret } from '../../src/cor
 export default class WebhooksRotateSecret extends AdminCommand<typeof WebhooksRotateSecret> {
   static override summary = 'Give a webhook endpoint a new signing secret; it is printed once.'
   static override description =
-    'For the grace period (default 24h; 0s ends it at once) each request carries two signatures, one per secret, so the receiver can switch to the new secret without refusing a delivery. Rotating again during a grace period ends the older secret. Needs GANTRY_ENCRYPTION_KEY (not set: exit 2).'
+    'For the grace period (default 24h; 0s ends it at once) each request carries two signatures, one per secret, so the receiver can switch to the new secret without refusing a delivery. Rotating again during a grace period ends the older secret. The secret can sign any event the endpoint sends, so you must hold the read permission of each of its types (else FORBIDDEN, exit 1). Needs GANTRY_ENCRYPTION_KEY (not set: exit 2).'
   static override examples = [
     '<%= config.bin %> webhooks rotate-secret ep_3hQ9xK2mP1bW7cT4vN8sLd',
     '<%= config.bin %> webhooks rotate-secret ep_3hQ9xK2mP1bW7cT4vN8sLd --grace 1h --json',

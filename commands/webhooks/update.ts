@@ -5,7 +5,7 @@ import { endpointSchema, type Endpoint } from '../../src/core/webhooks/webhooks.
 export default class WebhooksUpdate extends AdminCommand<typeof WebhooksUpdate> {
   static override summary = "Change a webhook endpoint's URL, event types or description."
   static override description =
-    'New --events replace the old ones. The endpoint then acts for you: you must hold the read permission of every type it sends, old ones included (else exit 2), and it sends only what you may read. The secret stays; `gantry webhooks rotate-secret` changes it.'
+    'New --events replace the old ones. The endpoint then acts for you: you must hold the read permission of every type it sends, old ones included (else it is refused: FORBIDDEN, exit 1), and it sends only what you may read. The secret stays; `gantry webhooks rotate-secret` changes it.'
   static override examples = [
     "<%= config.bin %> webhooks update ep_3hQ9xK2mP1bW7cT4vN8sLd --events 'users.*' --events roles.created",
     '<%= config.bin %> webhooks update ep_3hQ9xK2mP1bW7cT4vN8sLd --endpoint-url https://crm.example.com/v2/hooks',

@@ -183,7 +183,7 @@ export type RawConfig = z.infer<typeof configSchema>
 export type RawEnvironment = z.infer<typeof environmentSchema>
 
 /** An environment after defaults and interpolation: every field present, numbers as numbers. */
-export const resolvedEnvironmentSchema = z.object({
+export const resolvedEnvironmentFields = z.object({
   name: z.string(),
   database: z.string().min(1),
   redis: z.string().nullable(),
@@ -243,5 +243,13 @@ export const resolvedEnvironmentSchema = z.object({
   jobs: z.object({ concurrency: z.coerce.number().int().min(1).max(256), leaseTimeout: durationSchema, retention: durationSchema }),
   log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) }),
 })
+
+/** An environment as resolved, its rules across sections checked (pick fields from resolvedEnvironmentFields). */
+export const resolvedEnvironmentSchema = resolvedEnvironmentFields
+  // A lease that ends while its attempt may still run hands the job to a second worker mid-attempt: sent twice.
+  .refine((env) => durationMs(env.jobs.leaseTimeout) >= 2 * durationMs(env.webhooks.attemptTimeout), {
+    message: 'jobs.leaseTimeout must be at least twice webhooks.attemptTimeout (a lease must outlast any attempt)',
+    path: ['jobs', 'leaseTimeout'],
+  })
 
 export type Environment = z.infer<typeof resolvedEnvironmentSchema>

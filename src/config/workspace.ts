@@ -5,7 +5,15 @@ import { GantryError } from '../core/errors.js'
 import { BUILTIN_ENVIRONMENTS, CUSTOM_ENVIRONMENT_DEFAULTS, ENVIRONMENT_DEFAULTS, WORKSPACE_DEFAULTS } from './defaults.js'
 import { environmentVariables } from './dotenv.js'
 import { interpolate } from './interpolate.js'
-import { configSchema, ENV_NAME, resolvedEnvironmentSchema, type Environment, type RawConfig, type RawEnvironment } from './schema.js'
+import {
+  configSchema,
+  ENV_NAME,
+  resolvedEnvironmentFields,
+  resolvedEnvironmentSchema,
+  type Environment,
+  type RawConfig,
+  type RawEnvironment,
+} from './schema.js'
 
 export const CONFIG_FILE = 'gantry.config.json'
 
@@ -124,7 +132,7 @@ export function shadowDatabaseUrl(workspace: Workspace, name: string, processEnv
 
 /** What a client of an environment's server needs of it: nothing of its database or secrets. */
 export type ServerSettings = Pick<Environment, 'name' | 'remote' | 'protected' | 'server'>
-const serverSettingsSchema = resolvedEnvironmentSchema.pick({ name: true, remote: true, protected: true, server: true })
+const serverSettingsSchema = resolvedEnvironmentFields.pick({ name: true, remote: true, protected: true, server: true })
 
 /**
  * `remote`, `protected` and `server` of an environment, resolved on their own: the rest (the database URL,

@@ -126,6 +126,7 @@ const catalog = {
     status: 404,
     hint: 'Run `gantry webhooks deliveries ENDPOINT` to see its deliveries.',
   },
+  DELIVERY_PENDING: state('Webhook delivery still pending', 409, 'It is retried on its schedule; redeliver it once it has failed, or replay the endpoint.'),
   WEBHOOK_LIMIT: state('Too many webhook endpoints', 409, 'Delete endpoints you no longer use (`gantry webhooks delete ID`).'),
   // HTTP edge: what a request itself got wrong, and what the server refuses to do now
   UNAUTHENTICATED: {

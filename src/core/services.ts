@@ -29,14 +29,13 @@ import { createDelivery, WEBHOOK_WORKER_ACTOR, type DeliveryDeps, type DeliveryO
 import { createEventOutbox } from './webhooks/outbox.js'
 import { createAppEvents, type AppEvents } from './webhooks/app-events.js'
 import { pruneMessages } from './webhooks/webhooks.repo.js'
+import { CLEAN_UP_BATCH } from './jobs/job-queue.js'
 import { createWebhooksService, type WebhooksService } from './webhooks/webhooks.service.js'
 import { randomFraction } from './random.js'
 import { createTtlCache } from './sessions/ttl-cache.js'
 
 /** How long what an endpoint's creator may read is trusted: the 1 s within which taken rights reach every token. */
 const ACCESS_TTL_MS = 1000
-/** Rows one clean-up pass deletes at most: a pass stays short, and the next one takes the rest. */
-const PRUNE_BATCH = 1000
 
 export interface ServiceDeps {
   readonly knex: Knex
@@ -105,8 +104,8 @@ export interface Services {
   readonly webhooks: WebhooksService
   /** The app's own events, through the library (createGantry's `events`). */
   readonly events: AppEvents
-  /** What the worker cleans up now and then: each call deletes a bounded batch of what `now` makes old. */
-  readonly housekeeping: ReadonlyArray<(now: number) => Promise<unknown>>
+  /** What the worker cleans up now and then: each call deletes a batch (up to 1000 rows) of what `now` makes old, and says how many. */
+  readonly housekeeping: ReadonlyArray<(now: number) => Promise<number>>
   /** The worker's handler of `webhook.deliver` jobs, reporting each outcome to `observe` (metrics). */
   deliverWebhook(observe?: DeliveryObserver): ReturnType<typeof createDelivery>
 }
@@ -186,7 +185,7 @@ export function createServices(deps: ServiceDeps): Services {
   const deliverWebhook = (observe?: DeliveryObserver) =>
     createDelivery({ knex, clock, audit, permissionsOf: (actor) => permissionsOf.get(actor), random: randomFraction, ...hooks, observe })
   const events = createAppEvents({ knex, clock, outbox })
-  const housekeeping = [(now: number) => pruneMessages(knex, now - hooks.settings.retentionMs, PRUNE_BATCH)]
+  const housekeeping = [(now: number) => pruneMessages(knex, now - hooks.settings.retentionMs, CLEAN_UP_BATCH)]
   return {
     users,
     roles,

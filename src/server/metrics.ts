@@ -38,6 +38,9 @@ export type LoginOutcome = (typeof LOGIN_OUTCOMES)[number]
 /** The results of gantry_ratelimit_decisions_total, each a series of every rule in force from the start. */
 export const DECISION_RESULTS = ['admitted', 'refused', 'shadow_refused'] as const
 
+/** How long a scrape waits for the job table before it leaves the job gauges as they were. */
+const JOBS_READ_TIMEOUT_MS = 1000
+
 /** The prefix of Gantry's metrics and of the default ones (process, Node.js) prom-client collects. */
 const PREFIX = 'gantry_'
 /**
@@ -132,15 +135,20 @@ export function createMetrics(options: MetricsOptions): Metrics {
   })
   const jobs = options.jobs
   if (jobs) {
-    // One read of the job table per scrape, shared by the gauges that show it.
-    let backlog: ReturnType<typeof jobs> | undefined
-    const read = () => (backlog ??= jobs().finally(() => setImmediate(() => (backlog = undefined))))
+    // One read of the job table per scrape, shared by the gauges that show it. A read that fails or hangs (the
+    // database away) leaves the gauges as they were: the rest of the scrape is what an outage needs most.
+    let backlog: Promise<{ due: number; oldestDueMs: number | null; scheduled: number } | undefined> | undefined
+    const read = () =>
+      (backlog ??= Promise.race([jobs(), new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), JOBS_READ_TIMEOUT_MS).unref())])
+        .catch(() => undefined)
+        .finally(() => setImmediate(() => (backlog = undefined))))
     new Gauge({
       name: 'gantry_jobs_due',
       help: 'Background jobs (webhook deliveries …) due now and not yet done',
       registers: [registry],
       async collect() {
-        this.set((await read()).due)
+        const now = await read()
+        if (now) this.set(now.due)
       },
     })
     new Gauge({
@@ -148,7 +156,8 @@ export function createMetrics(options: MetricsOptions): Metrics {
       help: 'Background jobs waiting for a later time (retries)',
       registers: [registry],
       async collect() {
-        this.set((await read()).scheduled)
+        const now = await read()
+        if (now) this.set(now.scheduled)
       },
     })
     new Gauge({
@@ -156,7 +165,8 @@ export function createMetrics(options: MetricsOptions): Metrics {
       help: 'How long the oldest job due has waited (0 when none is due)',
       registers: [registry],
       async collect() {
-        this.set(((await read()).oldestDueMs ?? 0) / 1000)
+        const now = await read()
+        if (now) this.set((now.oldestDueMs ?? 0) / 1000)
       },
     })
   }

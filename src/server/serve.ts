@@ -63,7 +63,9 @@ export async function serve(runtime: Runtime, options: ServeOptions): Promise<Se
   let resolveStopped!: () => void
   const stopped = new Promise<void>((resolve) => (resolveStopped = resolve))
   const stop = async (): Promise<void> => {
-    await running.stop()
+    // The worker stops claiming at once and finishes its attempts while the HTTP side drains: a delivery cut
+    // off by the exit would be sent again, by another worker, once its lease ran out.
+    await Promise.all([running.stop(), parts.worker?.stop()])
     // The last counts, then the clients; a database that hangs (a query that never returns holds its
     // connection) must not keep the process from exiting: every request has been answered by now.
     const closed = await withinMs(CLOSE_TIMEOUT_MS, async () => {

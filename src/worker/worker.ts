@@ -8,7 +8,7 @@ import { hostname } from 'node:os'
 import type { Knex } from 'knex'
 import { backoffMs } from '../core/backoff.js'
 import type { Clock } from '../core/clock.js'
-import { claimJobs, finishJob, pruneJobs, type Job, type JobOutcome } from '../core/jobs/job-queue.js'
+import { CLEAN_UP_BATCH, claimJobs, finishJob, pruneJobs, type Job, type JobOutcome } from '../core/jobs/job-queue.js'
 import { randomBase62 } from '../core/random.js'
 
 /** Runs one claimed job; `finish` records its end (inside the handler's own transaction). */
@@ -25,8 +25,8 @@ export interface WorkerOptions {
   readonly concurrency: number
   /** Finished jobs are deleted this long after they finished. */
   readonly retentionMs: number
-  /** More clean-up run with the pruning of jobs (old webhook messages …): each deletes a bounded batch of what `now` makes old. */
-  readonly housekeeping?: ReadonlyArray<(now: number) => Promise<unknown>> | undefined
+  /** More clean-up run with the pruning of jobs (old webhook messages …): each deletes up to CLEAN_UP_BATCH rows of what `now` makes old, and says how many. */
+  readonly housekeeping?: ReadonlyArray<(now: number) => Promise<number>> | undefined
   /** A job whose handler threw is retried after a backoff this long at most, and given up after maxAttempts. */
   readonly maxAttempts?: number | undefined
   readonly onError: (err: unknown, job?: Job) => void
@@ -44,7 +44,13 @@ export interface Worker {
 
 /** How often finished jobs are pruned. */
 const PRUNE_EVERY_MS = 10 * 60_000
-const PRUNE_BATCH = 1000
+/** Batches one pass deletes at most (100,000 rows): more than ten minutes of any real volume, and still a bounded pass. */
+const PRUNE_ROUNDS = 100
+
+/** Runs a clean-up batch again while it deleted a whole batch, at most PRUNE_ROUNDS times. */
+async function untilShort(batch: () => Promise<number>): Promise<void> {
+  for (let round = 0; round < PRUNE_ROUNDS; round++) if ((await batch()) < CLEAN_UP_BATCH) return
+}
 const THROWN_BACKOFF = { baseMs: 5_000, maxMs: 3_600_000 }
 
 /** A worker identity for leases: host, process and a random suffix (two workers in one process differ). */
@@ -59,6 +65,8 @@ export function createWorker(options: WorkerOptions): Worker {
   const inFlight = new Set<Promise<void>>()
   let timer: NodeJS.Timeout | undefined
   let running = false
+  /** The pass under way, if any: stop() waits for it, since the jobs it claims are this worker's to finish. */
+  let pass: Promise<void> | undefined
   let stopping = false
   /** Only a started worker loops; runOnce alone (tests) never wakes it. */
   let started = false
@@ -87,8 +95,8 @@ export function createWorker(options: WorkerOptions): Worker {
     const now = clock.now()
     if (now - lastPrune >= PRUNE_EVERY_MS) {
       lastPrune = now
-      await pruneJobs(knex, now - options.retentionMs, PRUNE_BATCH).catch(options.onError)
-      for (const clean of options.housekeeping ?? []) await clean(now).catch(options.onError)
+      const cleaners = [(at: number) => pruneJobs(knex, at - options.retentionMs, CLEAN_UP_BATCH), ...(options.housekeeping ?? [])]
+      for (const clean of cleaners) await untilShort(() => clean(now)).catch(options.onError)
     }
     const room = concurrency - inFlight.size
     if (room <= 0 || types.length === 0) return []
@@ -105,7 +113,9 @@ export function createWorker(options: WorkerOptions): Worker {
   }
 
   /** One pass, then the next: at once while there was work, after pollMs when there was none. */
-  const loop = async (): Promise<void> => {
+  const loop = (): Promise<void> => (pass = onePass().finally(() => (pass = undefined)))
+
+  const onePass = async (): Promise<void> => {
     if (running || stopping) return
     running = true
     clearTimeout(timer)
@@ -142,6 +152,7 @@ export function createWorker(options: WorkerOptions): Worker {
     async stop() {
       stopping = true
       clearTimeout(timer)
+      await pass
       await Promise.all([...inFlight])
     },
   }

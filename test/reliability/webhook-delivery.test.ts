@@ -1,7 +1,7 @@
 /**
  * Reliability, 'nothing lost': outbound webhooks delivered while the `gantry serve` processes that deliver
  * them are SIGKILLed in turn. Per dialect (a private PostgreSQL, a private MariaDB): a fresh database, a serve
- * workspace on it whose job lease is short (jobs.leaseTimeout 3s, webhooks.attemptTimeout 2s: a dead
+ * workspace on it whose job lease is short (jobs.leaseTimeout 3s, webhooks.attemptTimeout 1500ms: a dead
  * worker's jobs are taken over within seconds), and one endpoint for `orders.*` on a receiver on 127.0.0.1
  * that records every request's webhook-id and answers 204 at once (a sample of the requests is verified
  * with the standardwebhooks library and the endpoint's secret). The events are emitted through the
@@ -48,8 +48,8 @@ const KILLS = atScale(6, 2)
 /** Serve processes running at once. */
 const SERVES = 3
 const LEASE_TIMEOUT = '3s'
-/** Shorter than the lease: a live worker never overruns its own lease on an attempt. */
-const ATTEMPT_TIMEOUT = '2s'
+/** At most half the lease (the config refuses more): a live worker never overruns its own lease on an attempt. */
+const ATTEMPT_TIMEOUT = '1500ms'
 /** Events per emitting transaction, and transactions at once. */
 const EMIT_BATCH = 100
 const EMIT_PARALLEL = 4

@@ -138,7 +138,7 @@ export const webhookOperations = {
     http: { method: 'post', path: `${HOOKS}/deliveries/:deliveryId/redeliver` },
     params: z.object({ deliveryId: deliveryIdSchema }),
     output: deliverySchema,
-    errors: ['DELIVERY_NOT_FOUND'],
+    errors: ['DELIVERY_NOT_FOUND', 'DELIVERY_PENDING'],
     audit: 'webhooks.redeliver',
     run: ({ webhooks }, ctx, { deliveryId }) => webhooks.redeliver(ctx, deliveryId),
   }),

@@ -15,6 +15,9 @@ import { isSqlite } from '../sql.js'
 
 export const JOBS_TABLE = 'gantry_jobs'
 
+/** Rows one clean-up batch (old jobs, old webhook messages) deletes at most: a batch that deleted this many is run again. */
+export const CLEAN_UP_BATCH = 1000
+
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed'
 
 /** A job as the worker holds it. */

@@ -26,8 +26,9 @@ export const RETRY_SCHEDULE_MS: readonly number[] = Object.freeze([0, 5_000, 300
 const JITTER = 0.1
 /** A Retry-After longer than this is capped: the schedule is about a day, a receiver cannot stretch it to weeks. */
 const MAX_RETRY_AFTER_MS = 36_000_000
-/** How much of a failed answer is kept. */
+/** How much of a failed answer is kept, and the most its escaped form may take (gantry_webhook_attempts.response_excerpt). */
 const EXCERPT_CHARS = 1024
+const EXCERPT_COLUMN = 1100
 /** Who the audit log names when the worker switches an endpoint off. */
 export const WEBHOOK_WORKER_ACTOR = 'system:webhooks'
 
@@ -150,7 +151,8 @@ export async function sendSigned(
     response = { statusCode: null, latencyMs: 0, error: err instanceof Error ? err.message : String(err), body: null, retryAfter: null }
   }
   const ok = isSuccess(response.statusCode)
-  return { ...response, excerpt: ok || response.body === null ? null : escapeControl(response.body.slice(0, EXCERPT_CHARS)) }
+  // Escaped, then cut: an escape is up to six characters, and the column holds EXCERPT_COLUMN.
+  return { ...response, excerpt: ok || response.body === null ? null : escapeControl(response.body.slice(0, EXCERPT_CHARS)).slice(0, EXCERPT_COLUMN) }
 }
 
 export function isSuccess(status: number | null): boolean {
@@ -197,6 +199,10 @@ export function createDelivery(deps: DeliveryDeps) {
       await finish(knex, { status: 'succeeded' }) // the endpoint was deleted, and its deliveries with it
       return
     }
+    if (!manual && delivery.status !== 'pending') {
+      await finish(knex, { status: 'succeeded' }) // done already (a redelivery, a replay): nothing left to send
+      return
+    }
     const now = clock.now()
     const deliveryId = Number(delivery.id)
     const stop = async (status: 'failed' | 'skipped', error: string): Promise<void> => {
@@ -212,13 +218,13 @@ export function createDelivery(deps: DeliveryDeps) {
       return stop('skipped', `${endpoint.created_by}, who created the endpoint, no longer holds ${needed}`)
     }
 
-    const answer = await sendSigned(deps, {
-      url: endpoint.url,
-      messageId,
-      body: delivery.body,
-      secrets: await signingSecrets(deps.keys(), endpoint, now, opener),
-      now,
-    })
+    // A secret that cannot be opened (no data key in this process, an unknown one) fails this attempt like an
+    // unreachable receiver: retried on the schedule, visible in the delivery's history, never stuck pending.
+    const secrets = await signingSecrets(deps.keys(), endpoint, now, opener).catch((err: unknown) => err as Error)
+    const answer =
+      secrets instanceof Error
+        ? { statusCode: null, latencyMs: 0, error: `not signed: ${secrets.message}`, body: null, retryAfter: null, excerpt: null }
+        : await sendSigned(deps, { url: endpoint.url, messageId, body: delivery.body, secrets, now })
     const attempts = Number(delivery.attempts) + 1
     const ok = isSuccess(answer.statusCode)
     const error = ok ? null : (answer.error ?? `HTTP ${answer.statusCode ?? '?'}`)

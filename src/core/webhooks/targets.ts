@@ -147,6 +147,8 @@ export function checkWebhookUrl(url: string, options: { readonly allowPrivateTar
   } catch {
     throw invalid('The webhook URL is not a valid absolute URL.', 'url-malformed')
   }
+  // Checked again as normalised: percent-encoding can make a URL several times longer than typed.
+  if (parsed.href.length > MAX_URL_LENGTH) throw invalid(`The webhook URL is longer than ${MAX_URL_LENGTH} characters once encoded.`, 'url-too-long')
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
     throw invalid(`The webhook URL must use https or http, not ${parsed.protocol.slice(0, -1)}.`, 'url-scheme', { scheme: parsed.protocol.slice(0, -1) })
   }
@@ -204,7 +206,9 @@ function refusalOf(hostname: string, addresses: readonly LookupAddress[]): NodeJ
   for (const { address } of addresses) {
     const verdict = classifyAddress(address)
     if (!verdict.allowed) {
-      const message = `Webhook target ${hostname} resolves to ${address}, a ${verdict.range} address; webhooks go to public addresses only.`
+      // The range, not the address: this message reaches whoever may test or list the endpoint, and an internal
+      // address is not theirs to learn.
+      const message = `Webhook target ${hostname} resolves to a ${verdict.range} address; webhooks go to public addresses only.`
       return Object.assign(new Error(message), { code: 'WEBHOOK_TARGET_REFUSED', hostname, address, range: verdict.range })
     }
   }

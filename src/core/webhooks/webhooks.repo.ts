@@ -57,9 +57,11 @@ export async function selectEndpoint(k: Knex, id: string, lock = false): Promise
   return lock ? q.forUpdate() : q
 }
 
-export async function selectEndpoints(k: Knex, options: { enabledOnly?: boolean } = {}): Promise<EndpointRow[]> {
+/** The endpoints (enabled ones only, if asked), oldest first; `lock` holds their rows until the transaction `k` ends. */
+export async function selectEndpoints(k: Knex, options: { enabledOnly?: boolean; lock?: boolean } = {}): Promise<EndpointRow[]> {
   const q = k<EndpointRow>(ENDPOINTS_TABLE).select('*').orderBy('created_at').orderBy('id')
-  return options.enabledOnly ? q.where('enabled', true) : q
+  if (options.enabledOnly) void q.where('enabled', true)
+  return options.lock ? q.forUpdate() : q
 }
 
 export async function countEndpoints(k: Knex): Promise<number> {

@@ -48,7 +48,8 @@ export const endpointWithSecretSchema = z.object({
 })
 export type EndpointWithSecret = z.infer<typeof endpointWithSecretSchema>
 
-export const endpointListSchema = z.object({ data: z.array(endpointSchema) })
+/** Every endpoint (at most 100): one page, and `nextCursor` null as every list's last page says. */
+export const endpointListSchema = z.object({ data: z.array(endpointSchema), nextCursor: z.null() })
 export type EndpointList = z.infer<typeof endpointListSchema>
 
 const urlField = z.string().trim().min(1).max(2048)

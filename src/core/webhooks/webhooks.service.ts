@@ -173,7 +173,7 @@ export function createWebhooksService(deps: WebhooksServiceDeps): WebhooksServic
 
     async list(ctx) {
       requirePermission(ctx, 'webhooks:read')
-      return { data: (await repo.selectEndpoints(knex)).map(toEndpoint) }
+      return { data: (await repo.selectEndpoints(knex)).map(toEndpoint), nextCursor: null }
     },
 
     async get(ctx, id) {
@@ -205,7 +205,9 @@ export function createWebhooksService(deps: WebhooksServiceDeps): WebhooksServic
       }),
 
     disable: (ctx, id) =>
-      change(ctx, id, 'webhooks.disable', async (_trx, row) => (row.enabled ? { enabled: false, disabled_reason: `disabled by ${ctx.actor}` } : undefined)),
+      change(ctx, id, 'webhooks.disable', async (_trx, row) =>
+        row.enabled ? { enabled: false, disabled_reason: `disabled by ${ctx.actor}`.slice(0, 255) } : undefined,
+      ),
 
     async delete(ctx, id) {
       requirePermission(ctx, 'webhooks:write')
@@ -223,15 +225,18 @@ export function createWebhooksService(deps: WebhooksServiceDeps): WebhooksServic
       const parsed = parseInput(rotateSecretInputSchema, input)
       const grace = parseDuration(parsed.grace)
       const keys = requireKeys()
-      const row = await load(knex, id)
-      // The secret signs what the endpoint sends: whoever holds it can forge those events to its receiver.
-      requireReads(ctx, JSON.parse(row.event_types) as string[])
-      const { secret, sealed } = await newSecret(keys, row.id)
-      const now = clock.now()
-      // The outgoing secret is sealed again for the previous slot: a sealed value is bound to its slot.
-      const previous = grace > 0 ? await seal(keys, (await signingSecrets(keys, row, now))[0] as string, secretBinding(row.id, 'previous')) : null
+      let secret = ''
       const endpoint = await knex.transaction(async (trx) => {
+        // Read under the lock: two rotations at once each keep the secret the other one just made.
         const locked = await load(trx, id, true)
+        // The secret signs what the endpoint sends: whoever holds it can forge those events to its receiver.
+        requireReads(ctx, JSON.parse(locked.event_types) as string[])
+        const made = await newSecret(keys, locked.id)
+        secret = made.secret
+        const sealed = made.sealed
+        const now = clock.now()
+        // The outgoing secret is sealed again for the previous slot: a sealed value is bound to its slot.
+        const previous = grace > 0 ? await seal(keys, (await signingSecrets(keys, locked, now))[0] as string, secretBinding(locked.id, 'previous')) : null
         const changes = { secret: sealed, previous_secret: previous, previous_secret_until: previous === null ? null : now + grace, updated_at: now }
         await repo.updateEndpoint(trx, locked.id, changes)
         const after = toEndpoint({ ...locked, ...changes })
@@ -299,6 +304,13 @@ export function createWebhooksService(deps: WebhooksServiceDeps): WebhooksServic
       return knex.transaction(async (trx) => {
         const row = await repo.selectDelivery(trx, { id })
         if (!row) throw new GantryError('DELIVERY_NOT_FOUND', `No webhook delivery with id ${id}.`)
+        // A pending delivery has its next attempt queued already: a second job would send it twice.
+        if (row.status === 'pending') {
+          throw new GantryError(
+            'DELIVERY_PENDING',
+            `Delivery ${id} is pending: its next attempt is at ${iso(row.next_attempt_at) ?? 'once a worker takes it'}.`,
+          )
+        }
         const now = clock.now()
         await requeue(trx, [row], now)
         await audit.append(trx, ctx, {
@@ -338,7 +350,8 @@ export function createWebhooksService(deps: WebhooksServiceDeps): WebhooksServic
       const resealed = async (sealed: string | null, binding: string): Promise<string | undefined> =>
         sealed === null || sealedKeyId(sealed) === current ? undefined : seal(keys, await open(keys, sealed, binding), binding)
       return knex.transaction(async (trx) => {
-        const rows = await repo.selectEndpoints(trx)
+        // Locked: a rotation committing meanwhile would otherwise be overwritten with the secret it replaced.
+        const rows = await repo.selectEndpoints(trx, { lock: true })
         let count = 0
         for (const row of rows) {
           const secret = await resealed(row.secret, secretBinding(row.id))

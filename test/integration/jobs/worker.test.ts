@@ -101,6 +101,29 @@ describe('the job worker (SQLite)', function () {
     expect(calls).to.equal(2)
   })
 
+  it('stop() during a claim waits for what that claim took: no job of this worker runs after stop() resolved', async () => {
+    const g = gate()
+    await enqueueJobs(f.db.knex, [{ type: 't', payload: 1 }], f.clock.now())
+    worker = createWorker({
+      knex: f.db.knex,
+      clock: f.clock,
+      handlers: { t: g.handler },
+      leaseMs: 60_000,
+      pollMs: 60_000,
+      concurrency: 1,
+      retentionMs: 1000,
+      onError: () => undefined,
+    })
+    const order: string[] = []
+    worker.start() // its first claim is under way now
+    const stopped = worker.stop().then(() => order.push('stopped'))
+    await g.until(1)
+    order.push('started')
+    g.release()
+    await stopped
+    expect(order).to.deep.equal(['started', 'stopped'])
+  })
+
   it('stop() lets the jobs in hand finish and claims nothing more', async () => {
     const g = gate()
     await enqueueJobs(

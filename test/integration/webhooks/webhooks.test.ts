@@ -9,6 +9,8 @@ import { RETRY_SCHEDULE_MS } from '../../../src/core/webhooks/delivery.js'
 import { AUDIT_EVENT_TYPES, TEST_EVENT_TYPE } from '../../../src/core/webhooks/event-types.js'
 import { createEventOutbox } from '../../../src/core/webhooks/outbox.js'
 import { createWorker, type Worker } from '../../../src/worker/worker.js'
+import { createServices } from '../../../src/core/services.js'
+import { BUILTIN_RULE_ROUTES } from '../../../src/server/builtin-routes.js'
 import { DIALECTS, requireDialect } from '../../helpers/services.js'
 import { identityFixture, STRONG, type IdentityFixture } from '../../helpers/identity-fixture.js'
 import { rejection } from '../../helpers/rejection.js'
@@ -149,7 +151,8 @@ for (const dialect of DIALECTS) {
     it('retries on the schedule with jitter, honours Retry-After, keeps one webhook-id, and records each attempt', async () => {
       const { endpoint } = await f.services.webhooks.create(f.ctx, { url: r.url, eventTypes: ['users.created'] })
       r.setReply((_req, res, n) => {
-        if (n === 1) res.writeHead(500, { 'content-type': 'text/plain' }).end('boom \u001b[31mred\u001b[0m')
+        // An HTML error page: every line break is kept as an escape four characters long, and the column still holds it.
+        if (n === 1) res.writeHead(500, { 'content-type': 'text/plain' }).end('boom \u001b[31mred\u001b[0m' + '<p>\r\n'.repeat(400))
         else if (n === 2) res.writeHead(429, { 'retry-after': '600' }).end()
         else res.writeHead(200).end('ok')
       })
@@ -157,7 +160,10 @@ for (const dialect of DIALECTS) {
       await drain()
       let [d] = (await f.services.webhooks.deliveries(f.ctx, endpoint.id)).data
       expect(d).to.include({ status: 'pending', attempts: 1, lastStatus: 500 })
-      expect(d!.lastAttempt?.responseExcerpt).to.equal('boom \\x1B[31mred\\x1B[0m')
+      expect(d!.lastAttempt?.responseExcerpt?.startsWith('boom \\x1B[31mred\\x1B[0m<p>\\x0D\\x0A<p>')).to.equal(true)
+      expect(d!.lastAttempt?.responseExcerpt).to.have.length(1100)
+      // Pending, with its next attempt queued: a redelivery now would send it twice.
+      expect(await rejection(f.services.webhooks.redeliver(f.ctx, String(d!.id)))).to.include({ code: 'DELIVERY_PENDING' })
       const wait1 = Date.parse(d!.nextAttemptAt!) - f.clock.now()
       expect(wait1).to.be.within(RETRY_SCHEDULE_MS[1]! * 0.9, RETRY_SCHEDULE_MS[1]! * 1.1)
       f.clock.advance(wait1 - 1)
@@ -290,6 +296,32 @@ for (const dialect of DIALECTS) {
       await prune()
       expect((await f.services.webhooks.deliveries(f.ctx, endpoint.id)).data.map((d) => [d.eventType, d.status])).to.deep.equal([['users.created', 'pending']])
       expect(await count('gantry_webhook_attempts')).to.equal(1)
+    })
+
+    it('a secret this process cannot open (no data key) fails the attempt on the schedule, never leaving the delivery stuck', async () => {
+      const { endpoint } = await f.services.webhooks.create(f.ctx, { url: r.url, eventTypes: ['users.*'] })
+      const worker2 = createWorker({
+        knex: f.db.knex,
+        clock: f.clock,
+        // The services of a process without GANTRY_ENCRYPTION_KEY, over the same database.
+        handlers: { 'webhook.deliver': createServices({ knex: f.db.knex, clock: f.clock, rateLimitRoutes: BUILTIN_RULE_ROUTES }).deliverWebhook() },
+        leaseMs: 60_000,
+        pollMs: 1000,
+        concurrency: 4,
+        retentionMs: DAY,
+        onError: (err) => {
+          throw err
+        },
+      })
+      await f.services.users.create(f.ctx, { email: 'ada@example.com', password: STRONG })
+      while ((await worker2.runOnce()) > 0);
+      const [d] = (await f.services.webhooks.deliveries(f.ctx, endpoint.id)).data
+      expect(d).to.include({ status: 'pending', attempts: 1, lastStatus: null })
+      expect(d!.lastError).to.match(/^not signed: .*GANTRY_ENCRYPTION_KEY/)
+      expect(r.received).to.have.length(0)
+      f.clock.advance(RETRY_SCHEDULE_MS[1]! * 1.1)
+      await drain() // a worker that has the key
+      expect((await f.services.webhooks.deliveries(f.ctx, endpoint.id)).data[0]).to.include({ status: 'succeeded', attempts: 2 })
     })
 
     it('an endpoint failing for longer than disableAfter is switched off, audited, and the other endpoints hear of it', async () => {

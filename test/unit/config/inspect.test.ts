@@ -36,6 +36,9 @@ describe('config: secrets, env show and env diff helpers', () => {
     const masked = maskSettings({ database: 'postgres://u:pw@h/db', redis: 'redis://:rp@h:6379', auth: { secret: 'raw', accessTokenTtl: '15m' } })
     expect(masked).to.deep.equal({ database: 'postgres://u:***@h/db', redis: 'redis://:***@h:6379', auth: { secret: '***', accessTokenTtl: '15m' } })
     expect(maskSettings({ auth: { secret: '${GANTRY_AUTH_SECRET}' } })).to.deep.equal({ auth: { secret: '${GANTRY_AUTH_SECRET}' } })
+    // The data key that seals secrets at rest, written as a literal: masked like the token secret.
+    expect(maskSettings({ encryptionKey: 'c2VjcmV0LWtleQ==' })).to.deep.equal({ encryptionKey: '***' })
+    expect(maskSettings({ encryptionKey: '${GANTRY_ENCRYPTION_KEY:-}' })).to.deep.equal({ encryptionKey: '${GANTRY_ENCRYPTION_KEY:-}' })
   })
 
   it('masks a URL password up to its last @, and secret-named query parameters, in settings and variables alike', () => {

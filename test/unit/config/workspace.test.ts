@@ -109,6 +109,16 @@ describe('config: loading the workspace', () => {
     expect(resolve({})().auth.maxTokenTtl).to.equal('24h')
   })
 
+  it('keeps jobs.leaseTimeout at least twice webhooks.attemptTimeout, so a lease outlasts any attempt, naming the field', () => {
+    const resolve = (environment: Record<string, unknown>) => () =>
+      resolveEnvironment(load(make({ 'gantry.config.json': { environments: { development: environment } } })), 'development', { GANTRY_AUTH_SECRET: 's' })
+    const err = caught(resolve({ webhooks: { attemptTimeout: '40s' } })) // against the default lease of 60s
+    expect(err.code).to.equal('CONFIG_INVALID')
+    expect(err.message).to.include('environments.development.jobs.leaseTimeout').and.include('webhooks.attemptTimeout')
+    expect(resolve({ webhooks: { attemptTimeout: '30s' } })().jobs.leaseTimeout).to.equal('60s')
+    expect(resolve({ webhooks: { attemptTimeout: '40s' }, jobs: { leaseTimeout: '2m' } })().webhooks.attemptTimeout).to.equal('40s')
+  })
+
   it('reports a value that only fails once resolved with its path (port from a variable)', () => {
     const root = make({ 'gantry.config.json': { environments: { development: { server: { port: '${PORT}' } } } } })
     const err = caught(() => resolveEnvironment(load(root), 'development', { PORT: 'eighty', GANTRY_AUTH_SECRET: 's' }))
