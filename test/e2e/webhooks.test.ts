@@ -1,3 +1,4 @@
+import { spawn, type ChildProcess } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -5,7 +6,8 @@ import { join } from 'node:path'
 import { expect } from 'chai'
 import { Webhook } from 'standardwebhooks'
 import type { Endpoint, EndpointList, EndpointWithSecret, TestResult } from '../../src/core/webhooks/webhooks.schema.js'
-import { parseJson, runGantry, tempDir, type CliResult } from '../helpers/cli.js'
+import { cliEnv, PACKAGE_ROOT, parseJson, runGantry, tempDir, type CliResult } from '../helpers/cli.js'
+import { postJson, until } from '../helpers/serve-process.js'
 
 /** The data key of the workspace: base64 of 32 bytes, as `openssl rand -base64 32` prints one. */
 const ENCRYPTION_KEY = Buffer.alloc(32, 9).toString('base64')
@@ -170,5 +172,49 @@ describe('gantry webhooks without GANTRY_ENCRYPTION_KEY (built CLI, SQLite)', fu
     expect(refused.code).to.equal(2)
     expect(refused.stderr).to.contain('ENCRYPTION_KEY_MISSING').and.contain('GANTRY_ENCRYPTION_KEY')
     expect(refused.stdout).to.equal('')
+  })
+})
+
+describe('examples/webhook-receiver, as its header says to run it', function () {
+  this.timeout(60_000)
+  let child: ChildProcess | undefined
+  after(() => void child?.kill())
+
+  it('verifies what `gantry webhooks test` sends and logs the event; a request with a wrong signature gets 400', async () => {
+    const gantry = await workspace(`GANTRY_AUTH_SECRET=${'s'.repeat(48)}\nGANTRY_ENCRYPTION_KEY=${ENCRYPTION_KEY}\n`)
+    const created = parseJson<EndpointWithSecret>(await gantry(['webhooks', 'create', 'http://127.0.0.1:9/placeholder', '--events', 'users.*', '--json']))
+    child = spawn(process.execPath, [join(PACKAGE_ROOT, 'examples', 'webhook-receiver', 'server.mjs')], {
+      cwd: PACKAGE_ROOT,
+      env: cliEnv({ WEBHOOK_SECRET: created.secret, PORT: '0' }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let output = ''
+    const lines = (): Array<Record<string, unknown>> =>
+      output
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+    const url = await new Promise<string>((resolve, reject) => {
+      child!.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+        output += chunk
+        const listening = lines().find((l) => l.msg === 'listening')
+        if (listening) resolve(String(listening.url))
+      })
+      child!.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
+      child!.once('close', (code) => reject(new Error(`the receiver exited (${code}):\n${output}`)))
+    })
+    expect((await gantry(['webhooks', 'update', created.endpoint.id, '--endpoint-url', url, '--json'])).code).to.equal(0)
+    const tested = parseJson<TestResult>(await gantry(['webhooks', 'test', created.endpoint.id, '--json']))
+    expect(tested).to.include({ ok: true, statusCode: 204 })
+    const event = await until(async () => lines().find((l) => l.msg === 'event'), 'the receiver logged the event')
+    expect(event).to.include({ id: tested.messageId, type: 'webhook.test', environment: 'development' })
+
+    const forged = await postJson(
+      url,
+      { type: 'users.deleted' },
+      { 'webhook-id': 'msg_forged', 'webhook-timestamp': String(Math.floor(Date.now() / 1000)), 'webhook-signature': 'v1,AAAA' },
+    )
+    expect(forged.status).to.equal(400)
+    expect(lines().filter((l) => l.msg === 'event')).to.have.length(1)
   })
 })
