@@ -6,14 +6,14 @@ import { join } from 'node:path'
 import { expect } from 'chai'
 import { Webhook } from 'standardwebhooks'
 import type { Endpoint, EndpointList, EndpointWithSecret, TestResult } from '../../src/core/webhooks/webhooks.schema.js'
-import { cliEnv, PACKAGE_ROOT, parseJson, runGantry, tempDir, type CliResult } from '../helpers/cli.js'
+import { BIN, cliEnv, PACKAGE_ROOT, parseJson, runGantry, tempDir, type CliResult } from '../helpers/cli.js'
 import { postJson, until } from '../helpers/serve-process.js'
 
 /** The data key of the workspace: base64 of 32 bytes, as `openssl rand -base64 32` prints one. */
 const ENCRYPTION_KEY = Buffer.alloc(32, 9).toString('base64')
 
 /** A migrated SQLite workspace; `envFile` is written as .env.development, and each run has no inherited secrets. */
-async function workspace(envFile: string): Promise<(args: readonly string[]) => Promise<CliResult>> {
+async function workspace(envFile: string): Promise<((args: readonly string[]) => Promise<CliResult>) & { root: string }> {
   const root = tempDir()
   writeFileSync(join(root, 'package.json'), JSON.stringify({ type: 'module' }))
   writeFileSync(join(root, 'gantry.config.json'), JSON.stringify({ environments: { development: { database: `sqlite:${join(root, 'gantry.sqlite3')}` } } }))
@@ -21,7 +21,7 @@ async function workspace(envFile: string): Promise<(args: readonly string[]) => 
   const gantry = (args: readonly string[]) => runGantry(args, { cwd: root, env: { GANTRY_AUTH_SECRET: undefined, GANTRY_ENCRYPTION_KEY: undefined } })
   const migrated = await gantry(['migrate', 'latest'])
   expect(migrated.code, migrated.stderr).to.equal(0)
-  return gantry
+  return Object.assign(gantry, { root })
 }
 
 interface Received {
@@ -216,5 +216,43 @@ describe('examples/webhook-receiver, as its header says to run it', function () 
     )
     expect(forged.status).to.equal(400)
     expect(lines().filter((l) => l.msg === 'event')).to.have.length(1)
+  })
+})
+
+describe('gantry worker (built CLI, SQLite)', function () {
+  this.timeout(60_000)
+  let hooks: Awaited<ReturnType<typeof receiver>>
+  let worker: ChildProcess | undefined
+  before(async () => {
+    hooks = await receiver()
+  })
+  after(async () => {
+    worker?.kill('SIGKILL')
+    await hooks.close()
+  })
+
+  it('delivers what is queued without the HTTP server, ignores HTTP(S)_PROXY, and on SIGTERM stops after the jobs in hand (exit 0)', async () => {
+    const gantry = await workspace(`GANTRY_AUTH_SECRET=${'s'.repeat(48)}\nGANTRY_ENCRYPTION_KEY=${ENCRYPTION_KEY}\n`)
+    const created = parseJson<EndpointWithSecret>(await gantry(['webhooks', 'create', hooks.url('/ok'), '--events', 'users.*', '--json']))
+    expect((await gantry(['users', 'create', '--email', 'ada@example.com', '--generate-password', '--json'])).code).to.equal(0)
+    expect(hooks.received).to.have.length(0) // queued: no worker runs yet
+    worker = spawn(process.execPath, [BIN, 'worker'], {
+      cwd: gantry.root,
+      // A proxy that would refuse every connection: deliveries never go through one.
+      env: cliEnv({ HTTP_PROXY: 'http://127.0.0.1:1', HTTPS_PROXY: 'http://127.0.0.1:1', GANTRY_AUTH_SECRET: undefined, GANTRY_ENCRYPTION_KEY: undefined }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let output = ''
+    worker.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
+    worker.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
+    const exited = new Promise<number | null>((resolve) => worker!.once('close', (code) => resolve(code)))
+    const got = await until(async () => hooks.received.find((r) => r.path === '/ok'), 'the worker delivered the queued event', { timeoutMs: 20_000 })
+    const event = JSON.parse(got.body) as { type: string; data: { after: { email: string } } }
+    expect(event.type).to.equal('users.created')
+    expect(event.data.after.email).to.equal('ada@example.com')
+    new Webhook(created.secret).verify(got.body, got.headers as Record<string, string>)
+    worker.kill('SIGTERM')
+    expect(await exited, output).to.equal(0)
+    expect(output).to.include('worker stopped')
   })
 })

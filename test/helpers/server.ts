@@ -24,6 +24,8 @@ import { createReadinessProbe } from '../../src/server/readiness.js'
 import { createTestDatabase } from './services.js'
 import { BUILTIN_RULE_ROUTES } from '../../src/server/builtin-routes.js'
 import { createWebhookSender } from '../../src/client/webhook-sender.js'
+import { jobBacklog } from '../../src/core/jobs/job-queue.js'
+import { parseDuration } from '../../src/core/duration.js'
 import { parseDataKeys } from '../../src/core/encryption/data-keys.js'
 
 export const PASSWORD = 'plenty long passphrase 1'
@@ -107,7 +109,13 @@ export async function createTestServer(dialect: Dialect, options: TestServerOpti
     logger,
     clock,
     version: '0.0.0-test',
-    readiness: createReadinessProbe({ runtime, version: '0.0.0-test', clock }),
+    readiness: createReadinessProbe({
+      runtime,
+      version: '0.0.0-test',
+      clock,
+      // As the composed server has it (src/server/compose.ts): the job backlog against webhooks.maxDueAge.
+      jobs: { backlog: () => jobBacklog(db.knex, clock.now()), maxDueAgeMs: parseDuration(environment.webhooks.maxDueAge) },
+    }),
     metrics,
     draining: lifecycle.draining,
   })

@@ -12,6 +12,7 @@ import request from 'supertest'
 import { createRunKnex } from '../../../src/db/migrator/clients.js'
 import { workspaceMigrator } from '../../../src/db/migrator/index.js'
 import { withLock } from '../../../src/db/migrator/lock.js'
+import { enqueueJobs } from '../../../src/core/jobs/job-queue.js'
 import { parseHealth, type CheckEntry, type HealthStatus } from '../../helpers/health-report.js'
 import { createTestServer, type TestServer } from '../../helpers/server.js'
 import { createTestDatabase, requireDialect, type TestDatabase } from '../../helpers/services.js'
@@ -68,6 +69,30 @@ describe('readiness: GET /api/health/ready', function () {
     expect(edited.checks['database:responseTime']?.status).to.equal('pass')
 
     writeFileSync(file, original)
+    expect(await ready(s)).to.deep.include({ status: 200, health: 'pass' })
+  })
+
+  it('a background job due for longer than webhooks.maxDueAge (no worker keeps up) warns (200), saying how many and how long; done, it passes', async () => {
+    const s = await server('sqlite')
+    const { knex } = await s.runtime.database()
+    expect((await ready(s)).checks['jobs:backlog']).to.include({ status: 'pass' })
+    await enqueueJobs(
+      knex,
+      [
+        { type: 'webhook.deliver', payload: {} },
+        { type: 'webhook.deliver', payload: {} },
+      ],
+      s.clock.now(),
+    )
+    s.clock.advance(5 * 60_000 - 2001) // ready() adds 2001 ms: exactly the bound, not past it
+    expect((await ready(s)).checks['jobs:backlog']).to.include({ status: 'pass' })
+    s.clock.advance(1)
+    const late = await ready(s)
+    expect(late).to.deep.include({ status: 200, health: 'warn' })
+    expect(late.checks['jobs:backlog']?.output).to.equal(
+      '2 background jobs due, the oldest waiting 302 s: is a worker running (gantry serve or gantry worker)?',
+    )
+    await knex('gantry_jobs').update({ status: 'succeeded', run_at: null, finished_at: s.clock.now() })
     expect(await ready(s)).to.deep.include({ status: 200, health: 'pass' })
   })
 
