@@ -65,10 +65,13 @@ export async function serve(runtime: Runtime, options: ServeOptions): Promise<Se
   const stop = async (): Promise<void> => {
     // The worker stops claiming at once and finishes its attempts while the HTTP side drains: a delivery cut
     // off by the exit would be sent again, by another worker, once its lease ran out.
-    await Promise.all([running.stop(), parts.worker?.stop()])
-    // The last counts, then the clients; a database that hangs (a query that never returns holds its
-    // connection) must not keep the process from exiting: every request has been answered by now.
+    const workerStopped = parts.worker?.stop()
+    await running.stop()
+    // The worker's last attempts, the last counts, then the clients; a database that hangs (a query that never
+    // returns holds its connection) must not keep the process from exiting: every request has been answered
+    // by now, and jobs still held go back to the queue when their leases run out.
     const closed = await withinMs(CLOSE_TIMEOUT_MS, async () => {
+      await workerStopped
       await parts.close()
       await runtime.close()
     })

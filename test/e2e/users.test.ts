@@ -154,9 +154,17 @@ describe('gantry roles and audit (built CLI, SQLite)', function () {
     const audit = await gantry(['audit', 'list', '--json', '--since', '1h'])
     expect(audit.code, audit.stderr).to.equal(0)
     const entries = parseJson<{ data: Array<{ action: string; actor: string }>; nextCursor: string | null }>(audit)
-    expect(entries.data.map((e) => e.action)).to.deep.equal(['roles.delete', 'users.delete', 'users.create', 'roles.update', 'roles.create'])
+    // The workspace's first `migrate latest` is audited too (migrations.apply), before everything else.
+    expect(entries.data.map((e) => e.action)).to.deep.equal([
+      'roles.delete',
+      'users.delete',
+      'users.create',
+      'roles.update',
+      'roles.create',
+      'migrations.apply',
+    ])
     const me = `local:${userInfo().username}@${hostname()}`
-    expect(entries.data.map((e) => e.actor)).to.deep.equal([me, `${me} (job-42)`, me, me, me])
+    expect(entries.data.map((e) => e.actor)).to.deep.equal([me, `${me} (job-42)`, me, me, me, me])
     expect(audit.stdout).to.not.match(/\$argon2|\$2[aby]\$/)
     const filtered = parseJson<{ data: unknown[] }>(await gantry(['audit', 'list', '--json', '--action', 'users.create']))
     expect(filtered.data).to.have.length(1)
