@@ -113,11 +113,11 @@ function deliveryBenchmark(workers) {
     whenMissed:
       'Counted, not guessed: a Gantry delivery of a healthy endpoint costs seven round trips to the database — the delivery and the endpoint read (at once), then one ' +
       'transaction (BEGIN, the attempt row, the job finished under its lease, the delivery row, COMMIT) — where the reference spends about 1.4 per event (its claim ' +
-      'transaction and one read of the bodies per batch of 16, one UPDATE per job). Per event that is ~1.3 ms against ~0.5 ms here (2026-12-04, 2 cores shared ' +
+      'transaction and one read of the bodies per batch of 16, one UPDATE per job). Per event that is ~1.2 ms against ~0.5 ms here (2026-12-04, 2 cores shared ' +
       'with PostgreSQL and the receiver); three workers gain little for either side because the same two cores serve the database. Already in: opened secrets ' +
       'kept per sealed value, a slot refilled as soon as it frees, no endpoint lock on a success. What would reach 0.8: work per claimed batch instead of per ' +
       'job — one read of the batch’s deliveries and endpoints, one transaction writing its attempts (one multi-row INSERT), its deliveries and its jobs. ' +
-      'The emit p99 (3.2 ms; p50 0.54 ms) is four statements in the app’s transaction — the subscribed endpoints read, then the message, its deliveries and ' +
+      'The emit p99 (3.1–3.2 ms; p50 0.5 ms) is four statements in the app’s transaction — the subscribed endpoints read, then the message, its deliveries and ' +
       'their jobs written — one transaction per event with PostgreSQL on the same two cores; what would reach 1 ms: one row per event at emit (the message ' +
       'and a fan-out job), the deliveries written by the worker.',
     pairs: { full: 6, quick: 3 },
