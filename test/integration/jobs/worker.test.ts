@@ -38,6 +38,19 @@ describe('the job worker (SQLite)', function () {
     }
   }
 
+  /** A worker running `g`'s jobs, `concurrency` at once, that polls too seldom to matter: only wake-ups move it. */
+  const gatedWorker = (g: ReturnType<typeof gate>, concurrency: number): Worker =>
+    createWorker({
+      knex: f.db.knex,
+      clock: f.clock,
+      handlers: { t: g.handler },
+      leaseMs: 60_000,
+      pollMs: 60_000,
+      concurrency,
+      retentionMs: 1000,
+      onError: () => undefined,
+    })
+
   it('started, it runs what is queued without being asked, never more at once than its concurrency, and refills a slot as soon as one frees', async () => {
     const g = gate()
     await enqueueJobs(
@@ -45,16 +58,7 @@ describe('the job worker (SQLite)', function () {
       Array.from({ length: 7 }, (_, n) => ({ type: 't', payload: n })),
       f.clock.now(),
     )
-    worker = createWorker({
-      knex: f.db.knex,
-      clock: f.clock,
-      handlers: { t: g.handler },
-      leaseMs: 60_000,
-      pollMs: 60_000,
-      concurrency: 3,
-      retentionMs: 1000,
-      onError: () => undefined,
-    })
+    worker = gatedWorker(g, 3)
     worker.start()
     await g.until(3)
     expect(g.seen).to.have.length(3)
@@ -104,16 +108,7 @@ describe('the job worker (SQLite)', function () {
   it('stop() during a claim waits for what that claim took: no job of this worker runs after stop() resolved', async () => {
     const g = gate()
     await enqueueJobs(f.db.knex, [{ type: 't', payload: 1 }], f.clock.now())
-    worker = createWorker({
-      knex: f.db.knex,
-      clock: f.clock,
-      handlers: { t: g.handler },
-      leaseMs: 60_000,
-      pollMs: 60_000,
-      concurrency: 1,
-      retentionMs: 1000,
-      onError: () => undefined,
-    })
+    worker = gatedWorker(g, 1)
     const order: string[] = []
     worker.start() // its first claim is under way now
     const stopped = worker.stop().then(() => order.push('stopped'))
@@ -134,16 +129,7 @@ describe('the job worker (SQLite)', function () {
       ],
       f.clock.now(),
     )
-    worker = createWorker({
-      knex: f.db.knex,
-      clock: f.clock,
-      handlers: { t: g.handler },
-      leaseMs: 60_000,
-      pollMs: 60_000,
-      concurrency: 1,
-      retentionMs: 1000,
-      onError: () => undefined,
-    })
+    worker = gatedWorker(g, 1)
     worker.start()
     await g.until(1)
     const stopped = worker.stop()

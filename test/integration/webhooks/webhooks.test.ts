@@ -9,6 +9,9 @@ import { RETRY_SCHEDULE_MS } from '../../../src/core/webhooks/delivery.js'
 import { AUDIT_EVENT_TYPES, TEST_EVENT_TYPE } from '../../../src/core/webhooks/event-types.js'
 import { createEventOutbox } from '../../../src/core/webhooks/outbox.js'
 import { createWorker, type Worker } from '../../../src/worker/worker.js'
+import type { DataKeyRing } from '../../../src/core/encryption/data-keys.js'
+import type { Resolve } from '../../../src/core/webhooks/targets.js'
+import type { Dialect } from '../../../src/db/url.js'
 import { createServices } from '../../../src/core/services.js'
 import { BUILTIN_RULE_ROUTES } from '../../../src/server/builtin-routes.js'
 import { DIALECTS, requireDialect } from '../../helpers/services.js'
@@ -66,48 +69,84 @@ async function receiver(): Promise<{
   }
 }
 
+/** Services over a migrated database of `dialect` that send for real, sealing secrets under `keys()`. */
+interface WebhookFixture {
+  readonly f: IdentityFixture
+  readonly sender: ReturnType<typeof createWebhookSender>
+  cleanup(): Promise<void>
+}
+
+async function webhookFixture(
+  dialect: Dialect,
+  options: { keys?: () => DataKeyRing | undefined; allowPrivateTargets?: boolean; attemptTimeoutMs?: number; resolve?: Resolve } = {},
+): Promise<WebhookFixture> {
+  const allowPrivateTargets = options.allowPrivateTargets ?? true
+  const sender = createWebhookSender({ allowPrivateTargets, resolve: options.resolve })
+  const ring = parseDataKeys(KEY)
+  const f = await identityFixture(dialect, {
+    webhooks: {
+      keys: options.keys ?? (() => ring),
+      send: sender.send,
+      settings: { attemptTimeoutMs: options.attemptTimeoutMs ?? 2000, disableAfterMs: DAY, allowPrivateTargets, retentionMs: 30 * DAY },
+      userAgent: 'Gantry-Webhooks/test',
+    },
+  })
+  // Signatures carry the clock's time, and the outside verifier checks it against the real one.
+  f.clock.set(Date.now())
+  return {
+    f,
+    sender,
+    async cleanup() {
+      sender.close()
+      await f.cleanup()
+    },
+  }
+}
+
+/** A worker over `f`'s database that runs `handler` (default: `f`'s deliveries) when stepped; an error fails the test. */
+function deliveryWorker(f: IdentityFixture, handler = f.services.deliverWebhook()): Worker & { drain(): Promise<void> } {
+  const worker = createWorker({
+    knex: f.db.knex,
+    clock: f.clock,
+    handlers: { 'webhook.deliver': handler },
+    leaseMs: 60_000,
+    pollMs: 1000,
+    concurrency: 8,
+    retentionMs: 7 * DAY,
+    onError: (err) => {
+      throw err
+    },
+  })
+  return Object.assign(worker, {
+    /** Runs the worker until nothing is due now. */
+    async drain() {
+      while ((await worker.runOnce()) > 0);
+    },
+  })
+}
+
 for (const dialect of DIALECTS) {
   describe(`webhooks on ${dialect}`, function () {
+    let w: WebhookFixture
     let f: IdentityFixture
     let r: Awaited<ReturnType<typeof receiver>>
-    let worker: Worker
-    let sender: ReturnType<typeof createWebhookSender>
-    const settings = { attemptTimeoutMs: 500, disableAfterMs: DAY, allowPrivateTargets: true, retentionMs: 30 * DAY }
+    let worker: ReturnType<typeof deliveryWorker>
+    const settings = { attemptTimeoutMs: 500 }
 
     beforeEach(async function () {
       await requireDialect(this, dialect)
-      sender = createWebhookSender({ allowPrivateTargets: true })
-      const ring = parseDataKeys(KEY)
-      f = await identityFixture(dialect, {
-        webhooks: { keys: () => ring, send: sender.send, settings, userAgent: 'Gantry-Webhooks/test' },
-      })
-      // Signatures carry the clock's time, and the outside verifier checks it against the real one.
-      f.clock.set(Date.now())
+      w = await webhookFixture(dialect, settings)
+      f = w.f
       r = await receiver()
-      worker = createWorker({
-        knex: f.db.knex,
-        clock: f.clock,
-        handlers: { 'webhook.deliver': f.services.deliverWebhook() },
-        leaseMs: 60_000,
-        pollMs: 1000,
-        concurrency: 8,
-        retentionMs: 7 * DAY,
-        onError: (err) => {
-          throw err
-        },
-      })
+      worker = deliveryWorker(f)
     })
     afterEach(async () => {
       await worker?.stop()
-      sender?.close()
       await r?.close()
-      await f?.cleanup()
+      await w?.cleanup()
     })
 
-    /** Runs the worker until nothing is due now. */
-    const drain = async (): Promise<void> => {
-      while ((await worker.runOnce()) > 0);
-    }
+    const drain = (): Promise<void> => worker.drain()
 
     it('an audited change reaches a subscribed endpoint in a body that Standard Webhooks verifies; the secret is shown once and stored sealed', async () => {
       const { endpoint, secret } = await f.services.webhooks.create(f.ctx, { url: r.url, eventTypes: ['users.*'], description: 'CRM sync' })
@@ -300,21 +339,10 @@ for (const dialect of DIALECTS) {
 
     it('a secret this process cannot open (no data key) fails the attempt on the schedule, never leaving the delivery stuck', async () => {
       const { endpoint } = await f.services.webhooks.create(f.ctx, { url: r.url, eventTypes: ['users.*'] })
-      const worker2 = createWorker({
-        knex: f.db.knex,
-        clock: f.clock,
-        // The services of a process without GANTRY_ENCRYPTION_KEY, over the same database.
-        handlers: { 'webhook.deliver': createServices({ knex: f.db.knex, clock: f.clock, rateLimitRoutes: BUILTIN_RULE_ROUTES }).deliverWebhook() },
-        leaseMs: 60_000,
-        pollMs: 1000,
-        concurrency: 4,
-        retentionMs: DAY,
-        onError: (err) => {
-          throw err
-        },
-      })
+      // The services of a process without GANTRY_ENCRYPTION_KEY, over the same database.
+      const keyless = deliveryWorker(f, createServices({ knex: f.db.knex, clock: f.clock, rateLimitRoutes: BUILTIN_RULE_ROUTES }).deliverWebhook())
       await f.services.users.create(f.ctx, { email: 'ada@example.com', password: STRONG })
-      while ((await worker2.runOnce()) > 0);
+      await keyless.drain()
       const [d] = (await f.services.webhooks.deliveries(f.ctx, endpoint.id)).data
       expect(d).to.include({ status: 'pending', attempts: 1, lastStatus: null })
       expect(d!.lastError).to.match(/^not signed: .*GANTRY_ENCRYPTION_KEY/)
@@ -352,156 +380,106 @@ for (const dialect of DIALECTS) {
 }
 
 describe('webhook targets when private addresses are not allowed', function () {
-  let f: IdentityFixture
+  let w: WebhookFixture | undefined
   let r: Awaited<ReturnType<typeof receiver>>
   afterEach(async () => {
     await r?.close()
-    await f?.cleanup()
+    await w?.cleanup()
   })
 
   it('a private IP literal is refused at creation; a name that resolves to loopback (DNS rebinding) is refused at connect time and reaches nobody', async () => {
     r = await receiver()
     const port = new URL(r.url).port
     // A public-looking name that "resolves" to the receiver on loopback, as a rebinding DNS server would answer.
-    const sender = createWebhookSender({ allowPrivateTargets: false, resolve: (_h, _o, cb) => cb(null, [{ address: '127.0.0.1', family: 4 }]) })
-    const ring = parseDataKeys(KEY)
-    f = await identityFixture('sqlite', {
-      webhooks: {
-        keys: () => ring,
-        send: sender.send,
-        settings: { attemptTimeoutMs: 1000, disableAfterMs: DAY, allowPrivateTargets: false, retentionMs: 30 * DAY },
-        userAgent: 'test',
-      },
-    })
-    try {
-      const literal = await rejection(f.services.webhooks.create(f.ctx, { url: `http://10.1.2.3:${port}/x`, eventTypes: ['users.*'] }))
-      expect(literal).to.include({ code: 'INVALID_INPUT' })
-      expect(literal.message).to.include('private')
-      const { endpoint } = await f.services.webhooks.create(f.ctx, { url: `http://hooks.example.com:${port}/x`, eventTypes: ['users.*'] })
-      const result = await f.services.webhooks.test(f.ctx, endpoint.id)
-      expect(result.ok).to.equal(false)
-      expect(result.statusCode).to.equal(null)
-      expect(result.error).to.include('loopback')
-      expect(r.received).to.have.length(0)
-    } finally {
-      sender.close()
-    }
+    w = await webhookFixture('sqlite', { allowPrivateTargets: false, resolve: (_h, _o, cb) => cb(null, [{ address: '127.0.0.1', family: 4 }]) })
+    const { f } = w
+    const literal = await rejection(f.services.webhooks.create(f.ctx, { url: `http://10.1.2.3:${port}/x`, eventTypes: ['users.*'] }))
+    expect(literal).to.include({ code: 'INVALID_INPUT' })
+    expect(literal.message).to.include('private')
+    const { endpoint } = await f.services.webhooks.create(f.ctx, { url: `http://hooks.example.com:${port}/x`, eventTypes: ['users.*'] })
+    const result = await f.services.webhooks.test(f.ctx, endpoint.id)
+    expect(result.ok).to.equal(false)
+    expect(result.statusCode).to.equal(null)
+    expect(result.error).to.include('loopback')
+    expect(r.received).to.have.length(0)
   })
 })
 
 describe('webhook signatures of every event type (SQLite)', function () {
-  let f: IdentityFixture
+  let w: WebhookFixture | undefined
+  let worker: ReturnType<typeof deliveryWorker> | undefined
   let r: Awaited<ReturnType<typeof receiver>>
   afterEach(async () => {
+    await worker?.stop()
     await r?.close()
-    await f?.cleanup()
+    await w?.cleanup()
   })
 
   it('every type Gantry sends, each body as the outbox writes it, verifies under Standard Webhooks before and during a secret rotation', async () => {
     r = await receiver()
-    const sender = createWebhookSender({ allowPrivateTargets: true })
-    const ring = parseDataKeys(KEY)
-    f = await identityFixture('sqlite', {
-      webhooks: {
-        keys: () => ring,
-        send: sender.send,
-        settings: { attemptTimeoutMs: 2000, disableAfterMs: DAY, allowPrivateTargets: true, retentionMs: 30 * DAY },
-        userAgent: 'test',
-      },
-    })
-    f.clock.set(Date.now())
-    const worker = createWorker({
-      knex: f.db.knex,
-      clock: f.clock,
-      handlers: { 'webhook.deliver': f.services.deliverWebhook() },
-      leaseMs: 60_000,
-      pollMs: 1000,
-      concurrency: 8,
-      retentionMs: DAY,
-      onError: (err) => {
-        throw err
-      },
-    })
-    try {
-      const { endpoint, secret: first } = await f.services.webhooks.create(f.ctx, { url: r.url, eventTypes: ['*'] })
-      const types = [...new Set(Object.values(AUDIT_EVENT_TYPES)), TEST_EVENT_TYPE]
-      const outbox = createEventOutbox({ environmentName: 'development' })
-      const drain = async () => {
-        while ((await worker.runOnce()) > 0);
-      }
-      const send = async () => {
-        await drain() // the endpoint's own events (created, secret rotated) first
-        r.received.length = 0
-        await f.db.knex.transaction((trx) =>
-          outbox.write(
-            trx,
-            types.map((type) => ({ type, data: { actor: 'local:test@host', target: { type: 'x', id: 'é\u2028"' }, before: null, after: { type } } })),
-            f.clock.now(),
-          ),
-        )
-        await drain()
-        expect(r.received.map((x) => (JSON.parse(x.body) as { type: string }).type).sort()).to.deep.equal([...types].sort())
-      }
-      await send()
-      for (const got of r.received) new Webhook(first).verify(got.body, got.headers as Record<string, string>)
-      const { secret: second } = await f.services.webhooks.rotateSecret(f.ctx, endpoint.id, { grace: '1h' })
-      await send()
-      for (const got of r.received) for (const s of [first, second]) new Webhook(s).verify(got.body, got.headers as Record<string, string>)
-    } finally {
-      await worker.stop()
-      sender.close()
+    w = await webhookFixture('sqlite')
+    const { f } = w
+    const drain = (worker = deliveryWorker(f)).drain
+    const { endpoint, secret: first } = await f.services.webhooks.create(f.ctx, { url: r.url, eventTypes: ['*'] })
+    const types = [...new Set(Object.values(AUDIT_EVENT_TYPES)), TEST_EVENT_TYPE]
+    const outbox = createEventOutbox({ environmentName: 'development' })
+    const send = async () => {
+      await drain() // the endpoint's own events (created, secret rotated) first
+      r.received.length = 0
+      await f.db.knex.transaction((trx) =>
+        outbox.write(
+          trx,
+          types.map((type) => ({ type, data: { actor: 'local:test@host', target: { type: 'x', id: 'é\u2028"' }, before: null, after: { type } } })),
+          f.clock.now(),
+        ),
+      )
+      await drain()
+      expect(r.received.map((x) => (JSON.parse(x.body) as { type: string }).type).sort()).to.deep.equal([...types].sort())
     }
+    await send()
+    for (const got of r.received) new Webhook(first).verify(got.body, got.headers as Record<string, string>)
+    const { secret: second } = await f.services.webhooks.rotateSecret(f.ctx, endpoint.id, { grace: '1h' })
+    await send()
+    for (const got of r.received) for (const s of [first, second]) new Webhook(s).verify(got.body, got.headers as Record<string, string>)
   })
 })
 
 describe('replacing the data key that seals webhook secrets (SQLite)', function () {
-  let f: IdentityFixture
+  let w: WebhookFixture | undefined
   let r: Awaited<ReturnType<typeof receiver>>
   afterEach(async () => {
     await r?.close()
-    await f?.cleanup()
+    await w?.cleanup()
   })
 
   it('new key first, old after it: secrets sealed under the old one are sealed again under the new, and still sign once the old key is gone', async () => {
     r = await receiver()
-    const sender = createWebhookSender({ allowPrivateTargets: true })
     const oldKey = Buffer.alloc(32, 1).toString('base64')
     const newKey = Buffer.alloc(32, 2).toString('base64')
     let ring = parseDataKeys(oldKey)
-    f = await identityFixture('sqlite', {
-      webhooks: {
-        keys: () => ring,
-        send: sender.send,
-        settings: { attemptTimeoutMs: 2000, disableAfterMs: DAY, allowPrivateTargets: true, retentionMs: 30 * DAY },
-        userAgent: 'test',
-      },
-    })
-    f.clock.set(Date.now())
-    try {
-      const { endpoint, secret } = await f.services.webhooks.create(f.ctx, { url: r.url, eventTypes: ['users.*'] })
-      await f.services.webhooks.rotateSecret(f.ctx, endpoint.id, { grace: '1h' }) // a previous secret to carry over too
-      ring = parseDataKeys(`${newKey},${oldKey}`)
-      const sealedUnder = async () => {
-        const row = await f.db.knex('gantry_webhook_endpoints').first('secret', 'previous_secret')
-        return [sealedKeyId(row.secret as string), sealedKeyId(row.previous_secret as string)]
-      }
-      const oldId = parseDataKeys(oldKey)!.current.id
-      expect(await sealedUnder()).to.deep.equal([oldId, oldId])
-      expect(await f.services.webhooks.resealSecrets(f.ctx)).to.deep.equal({ keyId: ring!.current.id, resealed: 1, endpoints: 1 })
-      expect(await sealedUnder()).to.deep.equal([ring!.current.id, ring!.current.id])
-      expect(await f.services.webhooks.resealSecrets(f.ctx)).to.deep.equal({ keyId: ring!.current.id, resealed: 0, endpoints: 1 })
-      ring = parseDataKeys(newKey)
-      const result = await f.services.webhooks.test(f.ctx, endpoint.id)
-      expect(result.ok).to.equal(true)
-      // The previous secret (the one shown at creation) still signs during the grace period: it came through the change of key too.
-      new Webhook(secret).verify(r.received[0]!.body, r.received[0]!.headers as Record<string, string>)
-      const audit = (await f.services.audit.list(f.ctx, { action: 'keys.rotate-encryption' })).data
-      expect(audit.map((e) => e.targetId)).to.deep.equal([ring!.current.id, ring!.current.id])
-      expect(await rejection(f.services.webhooks.resealSecrets({ actor: 'user:5', permissions: ['*:read', 'webhooks:write'] }))).to.include({
-        code: 'FORBIDDEN',
-      })
-    } finally {
-      sender.close()
+    w = await webhookFixture('sqlite', { keys: () => ring })
+    const { f } = w
+    const { endpoint, secret } = await f.services.webhooks.create(f.ctx, { url: r.url, eventTypes: ['users.*'] })
+    await f.services.webhooks.rotateSecret(f.ctx, endpoint.id, { grace: '1h' }) // a previous secret to carry over too
+    ring = parseDataKeys(`${newKey},${oldKey}`)
+    const sealedUnder = async () => {
+      const row = await f.db.knex('gantry_webhook_endpoints').first('secret', 'previous_secret')
+      return [sealedKeyId(row.secret as string), sealedKeyId(row.previous_secret as string)]
     }
+    const oldId = parseDataKeys(oldKey)!.current.id
+    expect(await sealedUnder()).to.deep.equal([oldId, oldId])
+    expect(await f.services.webhooks.resealSecrets(f.ctx)).to.deep.equal({ keyId: ring!.current.id, resealed: 1, endpoints: 1 })
+    expect(await sealedUnder()).to.deep.equal([ring!.current.id, ring!.current.id])
+    expect(await f.services.webhooks.resealSecrets(f.ctx)).to.deep.equal({ keyId: ring!.current.id, resealed: 0, endpoints: 1 })
+    ring = parseDataKeys(newKey)
+    const result = await f.services.webhooks.test(f.ctx, endpoint.id)
+    expect(result.ok).to.equal(true)
+    // The previous secret (the one shown at creation) still signs during the grace period: it came through the change of key too.
+    new Webhook(secret).verify(r.received[0]!.body, r.received[0]!.headers as Record<string, string>)
+    const audit = (await f.services.audit.list(f.ctx, { action: 'keys.rotate-encryption' })).data
+    expect(audit.map((e) => e.targetId)).to.deep.equal([ring!.current.id, ring!.current.id])
+    expect(await rejection(f.services.webhooks.resealSecrets({ actor: 'user:5', permissions: ['*:read', 'webhooks:write'] }))).to.include({
+      code: 'FORBIDDEN',
+    })
   })
 })
