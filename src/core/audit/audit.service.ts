@@ -10,7 +10,7 @@ import type { EventOutbox } from '../webhooks/outbox.js'
 
 /** The audit log: every mutation appends here inside its own transaction. */
 export interface AuditService {
-  /** Appends one row for `ctx` inside `trx` (the mutation's transaction). */
+  /** Appends one row for `ctx` inside `trx` (the mutation's transaction; given a plain knex, a transaction of its own). */
   append(trx: Knex, ctx: ActorContext, record: AuditRecord): Promise<void>
   /** Appends a row per record for `ctx` inside `trx`, in multi-row INSERTs (a batch of imported users). */
   appendAll(trx: Knex, ctx: ActorContext, records: readonly AuditRecord[]): Promise<void>
@@ -24,7 +24,10 @@ export interface AuditService {
  */
 export function createAuditService(deps: { knex: Knex; clock: Clock; outbox?: EventOutbox | undefined }): AuditService {
   const { knex, clock, outbox } = deps
-  const appendAll = async (trx: Knex, ctx: ActorContext, records: readonly AuditRecord[]): Promise<void> => {
+  const appendAll = async (k: Knex, ctx: ActorContext, records: readonly AuditRecord[]): Promise<void> =>
+    // A row and its webhook event commit together: given no transaction, one of their own.
+    k.isTransaction ? write(k, ctx, records) : k.transaction((trx) => write(trx, ctx, records))
+  const write = async (trx: Knex, ctx: ActorContext, records: readonly AuditRecord[]): Promise<void> => {
     const at = clock.now()
     await insertAudit(
       trx,

@@ -212,8 +212,7 @@ export function createSessionsService(deps: SessionsServiceDeps): SessionsServic
         })
       const signed = await sign(row, permissions, ttlSeconds === undefined ? {} : { ttlSeconds })
       const issued = { user: row.email, jti: signed.jti, expiresAt: new Date(signed.expiresAt).toISOString() }
-      // In a transaction: the audit row brings its webhook event, and the two commit together.
-      await knex.transaction((trx) => audit.append(trx, ctx, { action: 'tokens.issue', targetType: 'user', targetId: String(row.id), after: issued }))
+      await audit.append(knex, ctx, { action: 'tokens.issue', targetType: 'user', targetId: String(row.id), after: issued })
       return { token: signed.token, ...issued }
     },
 

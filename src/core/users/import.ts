@@ -202,11 +202,8 @@ export function createUserImportService(deps: {
         skipped: skipped.length,
         existing: existingRows,
       })
-      // Outside the import's transaction, in one of its own: the audit row brings its webhook event, and the two commit together.
       const record = (k: Knex, extra: Record<string, unknown> = {}): Promise<void> =>
-        k.isTransaction
-          ? audit.append(k, ctx, { action: 'users.import', targetType: 'user', targetId: '*', after: { ...counts(), ...extra } })
-          : k.transaction((trx) => audit.append(trx, ctx, { action: 'users.import', targetType: 'user', targetId: '*', after: { ...counts(), ...extra } }))
+        audit.append(k, ctx, { action: 'users.import', targetType: 'user', targetId: '*', after: { ...counts(), ...extra } })
 
       if (options.dryRun) {
         await run(undefined)
