@@ -133,11 +133,16 @@ async function startPrivateDatabaseOnce(dialect: PrivateDialect, tls: ServerTls 
     ]
   } else {
     mkdirSync(dataDir)
+    // Its own temporary folder: in the shared /tmp, bootstrap's temporary tables were once removed under it
+    // ("Could not remove temporary table … Unknown table 'mysql.tmp_user_sys'", CI of 2026-12-04).
+    const tmpDir = join(root, 'tmp')
+    mkdirSync(tmpDir)
     // Found before anything runs: without /usr/sbin on PATH (a non-root Debian account) mariadbd is still there.
     command = findProgram('mariadbd')
     await run(findProgram('mariadb-install-db'), [
       '--no-defaults',
       `--datadir=${dataDir}`,
+      `--tmpdir=${tmpDir}`,
       '--auth-root-authentication-method=normal',
       '--skip-test-db',
       '--user=root',
@@ -145,6 +150,7 @@ async function startPrivateDatabaseOnce(dialect: PrivateDialect, tls: ServerTls 
     args = [
       '--no-defaults',
       `--datadir=${dataDir}`,
+      `--tmpdir=${tmpDir}`,
       `--port=${port}`,
       '--bind-address=127.0.0.1',
       `--socket=${join(root, 'mysqld.sock')}`,
