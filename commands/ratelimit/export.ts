@@ -1,9 +1,7 @@
-import { open } from 'node:fs/promises'
-import { resolve } from 'node:path'
 import { Args, Flags } from '@oclif/core'
 import { AdminCommand } from '../../src/cli/admin-command.js'
 import { formatCount } from '../../src/cli/format.js'
-import { GantryError } from '../../src/core/errors.js'
+import { writeJsonExport } from '../../src/cli/user-files.js'
 import { exportSchema, type RulesFile } from '../../src/core/ratelimits/ratelimits.schema.js'
 
 export default class RatelimitExport extends AdminCommand<typeof RatelimitExport> {
@@ -17,22 +15,8 @@ export default class RatelimitExport extends AdminCommand<typeof RatelimitExport
 
   async run(): Promise<RulesFile> {
     const rules = await this.call('ratelimits.export')
-    const text = `${JSON.stringify(rules, null, 2)}\n`
-    if (this.args.file === undefined) {
-      // --json prints the same document once, as the result.
-      if (!this.jsonEnabled()) process.stdout.write(text)
-      return rules
-    }
-    const file = resolve(this.args.file)
-    const handle = await open(file, this.flags.force ? 'w' : 'wx').catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'EEXIST') throw new GantryError('FILE_EXISTS', `${file} exists already.`)
-      throw new GantryError('INVALID_INPUT', `Cannot write ${file}: ${err.message}`, { cause: err })
-    })
-    try {
-      await handle.writeFile(text)
-    } finally {
-      await handle.close()
-    }
+    const file = await writeJsonExport(this.args.file, rules, { force: this.flags.force, json: this.jsonEnabled() })
+    if (file === undefined) return rules
     this.ui.out(`Wrote ${formatCount(rules.rules.length)} rule(s) to ${file}.`)
     return rules
   }

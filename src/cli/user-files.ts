@@ -1,6 +1,6 @@
 import { constants } from 'node:fs'
 import { open, type FileHandle } from 'node:fs/promises'
-import { extname } from 'node:path'
+import { extname, resolve } from 'node:path'
 import { GantryError } from '../core/errors.js'
 import type { UserFileFormat } from '../core/users/import.js'
 
@@ -34,4 +34,24 @@ export async function openExportFile(file: string, force: boolean): Promise<File
   // With force on an existing file, open() keeps its mode: make it 0600 as a new one would be.
   await handle.chmod(0o600)
   return handle
+}
+
+/**
+ * An export's JSON document: to stdout (under --json printed once, as the command's result, so not here),
+ * or to FILE as openExportFile opens it. Returns the absolute path written, or undefined for stdout.
+ */
+export async function writeJsonExport(file: string | undefined, document: unknown, options: { force: boolean; json: boolean }): Promise<string | undefined> {
+  const text = `${JSON.stringify(document, null, 2)}\n`
+  if (file === undefined) {
+    if (!options.json) process.stdout.write(text)
+    return undefined
+  }
+  const path = resolve(file)
+  const handle = await openExportFile(path, options.force)
+  try {
+    await handle.writeFile(text)
+  } finally {
+    await handle.close()
+  }
+  return path
 }

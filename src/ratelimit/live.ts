@@ -5,6 +5,7 @@
  * force everywhere within `pollMs`.
  */
 import type { Clock } from '../core/clock.js'
+import { coalesced } from '../core/coalesced.js'
 import type { RateLimitSnapshot } from '../core/ratelimits/ratelimits.schema.js'
 import { createRateLimiter } from './limiter.js'
 import type { LocalStore, RateLimiter, RateLimitStore } from './types.js'
@@ -49,29 +50,10 @@ export async function startLiveRules(options: LiveRulesOptions): Promise<LiveRul
     return { snapshot, chain: createRateLimiter({ ...common, rules: snapshot.rules }), login: createRateLimiter({ ...common, rules: snapshot.login }) }
   }
   let live = build(await source.snapshot())
-  let running: Promise<void> | undefined
-  let again = false
-
-  const reload = async (): Promise<void> => {
+  const refresh = coalesced(async () => {
     if ((await source.version()) === live.snapshot.version) return
     live = build(await source.snapshot())
-  }
-  // One reload at a time; an announcement that arrives during one runs it once more, so it is never lost.
-  const refresh = (): Promise<void> => {
-    if (running) {
-      again = true
-      return running
-    }
-    running = (async () => {
-      do {
-        again = false
-        await reload().catch(options.onReloadError)
-      } while (again)
-    })().finally(() => {
-      running = undefined
-    })
-    return running
-  }
+  }, options.onReloadError)
 
   const timer = setInterval(() => void refresh(), options.pollMs ?? DEFAULT_POLL_MS)
   timer.unref()

@@ -1,6 +1,6 @@
 /** The knex queries of rate-limit rules, overrides, their shared counters and the rules' version. */
 import type { Knex } from 'knex'
-import { getSetting, lockSetting, setSetting } from '../settings/settings.repo.js'
+import { versionCounter } from '../settings/settings.repo.js'
 import type { CountDeltas } from './ratelimits.schema.js'
 
 export const RULES_TABLE = 'gantry_rate_limit_rules'
@@ -141,25 +141,5 @@ export async function deleteStats(k: Knex, rule: string): Promise<void> {
   await k(STATS_TABLE).where({ rule }).delete()
 }
 
-/** The rules' version: 0 before the first change. */
-export async function readVersion(k: Knex): Promise<number> {
-  const value = await getSetting(k, VERSION_KEY)
-  return typeof value === 'number' ? value : 0
-}
-
-/**
- * Locks the version row until the change's transaction ends: its first statement, so concurrent changes
- * queue behind each other and each reads the state the one before committed (on MySQL, REPEATABLE READ
- * fixes a transaction's snapshot at its first plain read: a lock taken after that would read a stale version).
- */
-export async function lockVersion(trx: Knex): Promise<void> {
-  await lockSetting(trx, VERSION_KEY)
-}
-
-/** Bumps the version inside a change's transaction (after lockVersion), so every version names exactly one state. */
-export async function bumpVersion(trx: Knex, at: Date): Promise<number> {
-  await lockSetting(trx, VERSION_KEY)
-  const next = (await readVersion(trx)) + 1
-  await setSetting(trx, VERSION_KEY, next, at)
-  return next
-}
+/** The rules' version (`lock` first in a change's transaction, `bump` last). */
+export const { read: readVersion, lock: lockVersion, bump: bumpVersion } = versionCounter(VERSION_KEY)

@@ -37,3 +37,30 @@ export async function setSetting(k: Knex, key: string, value: unknown, at: Date)
 export async function deleteSetting(k: Knex, key: string): Promise<boolean> {
   return Number(await k(SETTINGS_TABLE).where({ key }).delete()) > 0
 }
+
+/**
+ * A version every change of an area bumps, kept under `key`: what running instances poll to reload that
+ * area (rate-limit rules, feature flags). 0 before the first change.
+ */
+export function versionCounter(key: string) {
+  const read = async (k: Knex): Promise<number> => {
+    const value = await getSetting(k, key)
+    return typeof value === 'number' ? value : 0
+  }
+  return {
+    read,
+    /**
+     * Locks the version row until the change's transaction ends: its first statement, so concurrent changes
+     * queue behind each other and each reads the state the one before committed (on MySQL, REPEATABLE READ
+     * fixes a transaction's snapshot at its first plain read: a lock taken after that would read a stale version).
+     */
+    lock: (trx: Knex): Promise<void> => lockSetting(trx, key),
+    /** Bumps the version inside a change's transaction (after lock), so every version names exactly one state. */
+    async bump(trx: Knex, at: Date): Promise<number> {
+      await lockSetting(trx, key)
+      const next = (await read(trx)) + 1
+      await setSetting(trx, key, next, at)
+      return next
+    },
+  }
+}
