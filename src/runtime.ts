@@ -35,6 +35,8 @@ export interface Runtime {
   rateLimitStore(): Promise<RateLimitStore>
   /** Calls `onChange` whenever a rate-limit change is announced on Redis (none without Redis); returns the unsubscribe. */
   subscribeRateLimitChanges(onChange: () => void): Promise<() => void>
+  /** Calls `onChange` whenever a feature-flag change is announced on Redis (none without Redis); returns the unsubscribe. */
+  subscribeFlagChanges(onChange: () => void): Promise<() => void>
   /** Calls `onChange` with each change of who may do what that another instance (or a command) announced; none without Redis. */
   subscribeAccessChanges(onChange: (change: AccessChange) => void): Promise<() => void>
   /** JSON logs (pino) on stdout at the environment's level; credentials are redacted wherever they appear. */
@@ -75,6 +77,8 @@ const STORE_COMMAND_TIMEOUT_MS = 100
 const STORE_CLIENT_BACKSTOP_MS = 10 * STORE_COMMAND_TIMEOUT_MS
 /** Where rule changes are announced: every instance reloads its rules on a message (its poll is the fallback). */
 const CHANGES_CHANNEL = 'gantry:rl:changed'
+/** Where feature-flag changes are announced: every instance reloads its snapshot (its poll is the fallback). */
+const FLAGS_CHANNEL = 'gantry:flags:changed'
 /**
  * Where changes of who may do what are announced: a user's id (sessions ended, disabled, new role …) or
  * `roles` (a role's permissions changed); every instance drops what it cached of them. The channel keeps its
@@ -197,6 +201,7 @@ export async function openRuntime(options: {
         return ratelimit.createRedisStore({ redis: client, timeoutMs: STORE_COMMAND_TIMEOUT_MS })
       })),
     subscribeRateLimitChanges: (onChange) => subscribe(CHANGES_CHANNEL, () => onChange()),
+    subscribeFlagChanges: (onChange) => subscribe(FLAGS_CHANNEL, () => onChange()),
     subscribeAccessChanges: (onChange) =>
       subscribe(ACCESS_CHANNEL, (message) => {
         const change = decodeAccessChange(message)
@@ -251,6 +256,7 @@ export async function openRuntime(options: {
               },
             },
           },
+          flags: { staleAfter: environment.flags.staleAfter, notify: (version) => announce(FLAGS_CHANNEL, String(version)) },
           webhooks: {
             // Parsed on first use: a malformed key fails the commands that seal or open a secret, not every command.
             keys: () => (keys ??= dataKeys.parseDataKeys(environment.encryptionKey) ?? null) ?? undefined,

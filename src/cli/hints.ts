@@ -22,6 +22,8 @@ const BY_CODE: Partial<Record<ErrorCode, string>> = {
 const BY_REASON: HintWording = {
   'MISSING_INPUT:password-missing': () => 'Pipe one with --password-stdin, or pass --generate-password.',
   'PASSWORD_POLICY:password-common': () => 'Pick one nobody else uses, or pass --generate-password.',
+  'INVALID_INPUT:flag-variants-missing': (d) =>
+    `e.g. --variant ${String(d.type) === 'number' ? 'fast=10 --variant slow=100' : 'blue=#0000ff --variant green=#00ff00'}`,
   'INVALID_INPUT:rule-incomplete': () => 'e.g. gantry ratelimit set api --match "* /api/*" --limit 100 --window 1m',
   'INVALID_INPUT:rule-key-mismatch': (d) => `Pass --rule NAME of a rule keyed on ${String(d.subjectType)}, or leave --rule out.`,
   'INVALID_INPUT:ttl-too-long': () => 'Pass a shorter --ttl, or raise auth.maxTokenTtl in gantry.config.json.',

@@ -34,6 +34,7 @@ const common = {
   encryptionKey: '${GANTRY_ENCRYPTION_KEY:-}',
   webhooks: { allowPrivateTargets: false, attemptTimeout: '15s', disableAfter: '5d', maxDueAge: '5m', retention: '30d' },
   jobs: { concurrency: 16, leaseTimeout: '60s', retention: '7d' },
+  flags: { staleAfter: '30d' },
 } satisfies RawEnvironment
 
 /**

@@ -123,6 +123,12 @@ export const environmentSchema = z
       })
       .strict()
       .optional(),
+    flags: z
+      .object({
+        staleAfter: durationSchema.describe('A temporary feature flag shows as stale this long after it was created (default 30d)').optional(),
+      })
+      .strict()
+      .optional(),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional() })
       .strict()
@@ -241,6 +247,7 @@ export const resolvedEnvironmentFields = z.object({
     retention: durationSchema,
   }),
   jobs: z.object({ concurrency: z.coerce.number().int().min(1).max(256), leaseTimeout: durationSchema, retention: durationSchema }),
+  flags: z.object({ staleAfter: durationSchema }),
   log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) }),
 })
 

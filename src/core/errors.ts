@@ -127,6 +127,10 @@ const catalog = {
     hint: 'Run `gantry webhooks deliveries ENDPOINT` to see its deliveries.',
   },
   DELIVERY_PENDING: state('Webhook delivery still pending', 409, 'It is retried on its schedule; redeliver it once it has failed, or replay the endpoint.'),
+  FLAG_NOT_FOUND: { title: 'Feature flag not found', exit: ExitCode.state, status: 404, hint: 'Run `gantry flags list` to see the flags.' },
+  FLAG_EXISTS: state('Feature flag already exists', 409, 'Pick another key, or change the flag with `gantry flags set`.'),
+  FLAG_SEGMENT_NOT_FOUND: { title: 'Segment not found', exit: ExitCode.state, status: 404, hint: 'Run `gantry flags segment list` to see the segments.' },
+  FLAG_SEGMENT_IN_USE: state('Segment in use', 409, 'Remove it from the rules that name it first (`gantry flags show FLAG`).'),
   WEBHOOK_LIMIT: state('Too many webhook endpoints', 409, 'Delete endpoints you no longer use (`gantry webhooks delete ID`).'),
   // HTTP edge: what a request itself got wrong, and what the server refuses to do now
   UNAUTHENTICATED: {

@@ -6,6 +6,7 @@ import type { Knex } from 'knex'
 import { createApiKeysService, type ApiKeysService } from './apikeys/apikeys.service.js'
 import { createAuditService, type AuditService } from './audit/audit.service.js'
 import type { Clock } from './clock.js'
+import { createFlagsService, type FlagsService } from './flags/flags.service.js'
 import { createMaintenanceService, type MaintenanceService } from './maintenance/maintenance.service.js'
 import type { BuiltinRuleRoutes } from './ratelimits/builtin-rules.js'
 import type { RateLimitProbe } from './ratelimits/ratelimits.probe.js'
@@ -67,6 +68,8 @@ export interface ServiceDeps {
         probe?: RateLimitProbe | undefined
       }
     | undefined
+  /** Feature flags: how old a temporary flag gets before it shows stale (default 30d), and who hears of changes. */
+  readonly flags?: { staleAfter?: string | undefined; notify?: ((version: number) => Promise<void>) | undefined } | undefined
   /** Webhooks: the data keys that seal their secrets, how they are sent (the runtime's HTTP client), and the environment's settings. */
   readonly webhooks?: WebhookDeps | undefined
 }
@@ -102,6 +105,8 @@ export interface Services {
   /** Rate-limit rules and overrides; `snapshot()` is what the limiter enforces. */
   readonly rateLimits: RateLimitsService
   readonly webhooks: WebhooksService
+  /** Feature flags; evaluation happens in process from `snapshot()`. */
+  readonly flags: FlagsService
   /** The app's own events, through the library (createGantry's `events`). */
   readonly events: AppEvents
   /** What the worker cleans up now and then: each call deletes a batch (up to 1000 rows) of what `now` makes old, and says how many. */
@@ -185,6 +190,7 @@ export function createServices(deps: ServiceDeps): Services {
   const deliverWebhook = (observe?: DeliveryObserver) =>
     createDelivery({ knex, clock, audit, permissionsOf: (actor) => permissionsOf.get(actor), random: randomFraction, ...hooks, observe })
   const events = createAppEvents({ knex, clock, outbox })
+  const flags = createFlagsService({ knex, clock, audit, staleAfter: deps.flags?.staleAfter ?? '30d', notify: deps.flags?.notify })
   const housekeeping = [(now: number) => pruneMessages(knex, now - hooks.settings.retentionMs, CLEAN_UP_BATCH)]
   return {
     users,
@@ -198,6 +204,7 @@ export function createServices(deps: ServiceDeps): Services {
     maintenance,
     rateLimits,
     webhooks,
+    flags,
     events,
     deliverWebhook,
     housekeeping,

@@ -131,3 +131,18 @@ export function displayDatabase(url: string, root: string): string {
   const path = relative(root, target.filename)
   return `sqlite:${path.startsWith('..') || isAbsolute(path) ? target.filename : `./${path}`}`
 }
+
+/** Names of the loopback host that reach the same server. */
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1'])
+
+/**
+ * Whether two database URLs reach the same database: the same SQLite file, or the same server (loopback
+ * names counted as one) and database, whoever logs in. Staging and production often both read
+ * ${DATABASE_URL}, so one shell can resolve them to one database: a copy between them must see that.
+ */
+export function sameDatabase(a: string, b: string, root: string): boolean {
+  const [x, y] = [parseDatabaseUrl(a, root), parseDatabaseUrl(b, root)]
+  if (x.dialect === 'sqlite' || y.dialect === 'sqlite') return x.dialect === y.dialect && 'filename' in x && 'filename' in y && x.filename === y.filename
+  const host = (h: string): string => (LOOPBACK.has(h.toLowerCase()) ? 'loopback' : h.toLowerCase())
+  return x.dialect === y.dialect && host(x.host) === host(y.host) && x.port === y.port && x.database === y.database
+}

@@ -12,6 +12,8 @@ import type { Services } from '../core/services.js'
 import type { DecisionCounts, LiveRules, RateLimitDecision } from '../ratelimit/index.js'
 import type { Runtime } from '../runtime.js'
 import { createMetrics, type Metrics, type PoolStats } from './metrics.js'
+import { backgroundSubscription } from './announcements.js'
+import { startLiveFlags, type LiveFlags } from './live-flags.js'
 import { startRateLimiting } from './rate-limiting.js'
 import { createReadinessProbe, type ExtraCheck, type ReadinessProbe } from './readiness.js'
 import { parseDuration } from '../core/duration.js'
@@ -30,6 +32,8 @@ export interface ServerParts {
   readonly readiness: ReadinessProbe
   /** What every rate-limit decision goes to: the metrics and the counts shared across instances. */
   readonly observeDecision: (decision: RateLimitDecision) => void
+  /** The feature flags in force, reloaded as they change (not loaded while the store was unreachable since start). */
+  readonly flags: LiveFlags
   /** The job worker (webhook deliveries …), when this composition runs one. */
   readonly worker: Worker | undefined
   /** Stops the worker (letting its jobs in hand finish), the rules' reload, and flushes the last counts; the runtime stays the caller's to close. */
@@ -72,6 +76,13 @@ export async function composeServer(runtime: Runtime, options: ComposeOptions): 
   const clock = systemClock
   const [db, services, logger] = await Promise.all([runtime.database(), runtime.services(), options.logger ?? runtime.logger()])
   const { rules, counts } = await startRateLimiting({ runtime, services, logger, clock })
+  const flags = await startLiveFlags({
+    source: services.flags,
+    subscribe: backgroundSubscription((onChange) => runtime.subscribeFlagChanges(onChange)),
+    onReloadError: (err) => logger.warn({ err }, "feature flags could not be loaded; the snapshot in force (or the code's defaults) stays"),
+    onListenerError: (err) => logger.error({ err }, 'a listener of feature-flag changes threw; the other listeners were told'),
+  })
+  services.flags.evaluateFrom(flags.current)
   // Sessions ended by a server, a command or another app instance reach this one at once (runtime.close() unsubscribes).
   await runtime.subscribeAccessChanges((change) => services.sessions.forget(change))
   const metrics = createMetrics({
@@ -84,6 +95,7 @@ export async function composeServer(runtime: Runtime, options: ComposeOptions): 
     version: options.version,
     clock,
     failsClosed: rules.failsClosed,
+    flagsLoaded: flags.loaded,
     checks: options.checks,
     jobs: { backlog: () => jobBacklog(db.knex, clock.now()), maxDueAgeMs: parseDuration(runtime.environment.webhooks.maxDueAge) },
   })
@@ -101,6 +113,7 @@ export async function composeServer(runtime: Runtime, options: ComposeOptions): 
     logger,
     clock,
     rateLimits: rules,
+    flags,
     counts,
     metrics,
     readiness,
@@ -109,6 +122,7 @@ export async function composeServer(runtime: Runtime, options: ComposeOptions): 
     async close() {
       await worker?.stop()
       rules.close()
+      flags.close()
       await counts.close()
     },
   }

@@ -9,6 +9,7 @@ const quoted = (fields: unknown): string => (Array.isArray(fields) ? fields.map(
 export const HTTP_HINTS: HintWording = {
   'MISSING_INPUT:password-missing': () => 'Send "password", or "generatePassword": true.',
   'PASSWORD_POLICY:password-common': () => 'Pick one nobody else uses, or send "generatePassword": true.',
+  'INVALID_INPUT:flag-variants-missing': () => 'Send "variants", e.g. [{"name": "blue", "value": "#0000ff"}, {"name": "green", "value": "#00ff00"}].',
   'INVALID_INPUT:rule-incomplete': (d) => `Send ${quoted(d.fields)} in the body, e.g. {"match": "* /api/*", "limit": 100, "window": "1m"}.`,
   'INVALID_INPUT:rule-key-mismatch': (d) => `Send a "rule" keyed on ${String(d.subjectType)}, or "*".`,
   'INVALID_INPUT:ttl-too-long': () => 'Send a shorter "ttl", or raise auth.maxTokenTtl in the server\'s gantry.config.json.',

@@ -62,6 +62,8 @@ const TAGS: Readonly<Record<string, string>> = {
   // Areas added since v1 was first published come last: the document only grows.
   webhooks:
     'Outbound webhooks: endpoints that receive the events they subscribe to, signed as Standard Webhooks specifies, retried for about a day; their deliveries.',
+  flags:
+    'Feature flags: variants, targeting rules, segments and sticky percentage rollouts, served by every instance within a second; evaluation for services in other languages, open during maintenance.',
 }
 
 /**

@@ -9,6 +9,7 @@ import type { Clock } from '../core/clock.js'
 import type { Services } from '../core/services.js'
 import type { DecisionCounts, LiveRules } from '../ratelimit/index.js'
 import type { Runtime } from '../runtime.js'
+import { backgroundSubscription } from './announcements.js'
 import { errorFields, STORE_WARN_EVERY_MS, throttled } from '../throttle.js'
 
 export interface RateLimiting {
@@ -35,15 +36,7 @@ export async function startRateLimiting(options: { runtime: Runtime; services: S
     store,
     fallback: ratelimit.createMemoryStore({ clock }),
     clock,
-    subscribe: (onChange) => {
-      let unsubscribe: (() => void) | undefined
-      let closed = false
-      void runtime.subscribeRateLimitChanges(onChange).then((off) => (closed ? off() : (unsubscribe = off)))
-      return () => {
-        closed = true
-        unsubscribe?.()
-      }
-    },
+    subscribe: backgroundSubscription((onChange) => runtime.subscribeRateLimitChanges(onChange)),
     onReloadError: (err) => logger.warn({ err }, 'rate-limit rules could not be reloaded; the rules in force stay'),
     onStoreError: (err) => storeWarning(err),
   })

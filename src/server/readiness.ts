@@ -34,6 +34,8 @@ export function createReadinessProbe(options: {
   clock: Clock
   timeoutMs?: number
   failsClosed?: () => boolean
+  /** Whether the feature flags loaded: until they do, flags serve the code's defaults, and readiness warns. */
+  flagsLoaded?: () => boolean
   checks?: Readonly<Record<string, ExtraCheck>>
   /** The job backlog, and how long the oldest due job may wait before readiness warns (no worker keeps up, or none runs). */
   jobs?: { backlog: () => Promise<{ due: number; oldestDueMs: number | null }>; maxDueAgeMs: number }
@@ -65,6 +67,11 @@ export function createReadinessProbe(options: {
     return { status: 'ok', message: `${due} due` }
   }
 
+  const flags = (loaded: () => boolean): Outcome =>
+    loaded()
+      ? { status: 'ok', message: 'loaded' }
+      : { status: 'warn', message: "the flag store was unreachable since start: flags serve the code's defaults until it answers" }
+
   const extra = Object.entries(options.checks ?? {})
   const runExtra = async (check: ExtraCheck): Promise<Outcome> => {
     await check()
@@ -90,9 +97,12 @@ export function createReadinessProbe(options: {
         'redis:responseTime': [entry('datastore', red, time)],
         ...(options.jobs ? { 'jobs:backlog': [entry('component', job, time)] } : {}),
       }
+      const flagState = options.flagsLoaded && flags(options.flagsLoaded)
+      if (flagState) checks['flags:snapshot'] = [entry('component', flagState, time)]
       const outcomes = await others
       extra.forEach(([name], i) => (checks[name] = [entry('component', outcomes[i]!, time)]))
-      return { status: worst([db.status, mig.status, red.status, job.status, ...outcomes.map((o) => o.status)].map(toStatus)), version, checks }
+      const statuses = [db.status, mig.status, red.status, job.status, flagState?.status ?? 'skipped', ...outcomes.map((o) => o.status)]
+      return { status: worst(statuses.map(toStatus)), version, checks }
     },
   }
 }

@@ -5,7 +5,8 @@
  * and whom it would act on. The oracle (escalation-oracle.ts) judges from those alone. The table is keyed
  * by the operation's name in the operation table (src/admin/operations); a mutating operation declared
  * there and missing here fails the test, as does a cell that hands out or acts on what the declaration
- * does not say.
+ * does not say. An operation no command calls (flags.evaluate: for services in other languages) has cells
+ * without a CLI form; the remote CLI door passes them by.
  */
 import { BUILTIN_ROLE_PERMISSIONS, grantsEverything } from '../../src/core/roles/builtin-roles.js'
 import { coversAll } from '../../src/core/roles/permissions.js'
@@ -41,7 +42,8 @@ export interface CellSpec {
     readonly query?: Record<string, string>
     readonly csv?: string
   }
-  readonly cli: { readonly args: readonly string[]; readonly input?: string; readonly file?: { readonly name: string; readonly content: string } }
+  /** The command that sends the request; absent only where no command calls the operation (the remote CLI door skips the cell). */
+  readonly cli?: { readonly args: readonly string[]; readonly input?: string; readonly file?: { readonly name: string; readonly content: string } }
   /** The target is the actor's own user (a key's owner). */
   readonly onSelf?: boolean
   /** The credential the actor holds after the request succeeded, if any. */
@@ -108,6 +110,14 @@ const hookPath = (hook: HookTarget | string, tail = ''): string => `${ADMIN}/web
 const onLiveHook =
   (make: (hook: HookTarget) => Pick<CellSpec, 'http' | 'cli' | 'handsOut'>): CellBuilder =>
   (s) => [{ target: `endpoint (events ${s.hooks.live.eventTypes.join(' ')})`, ...make(s.hooks.live) }]
+
+const flagPath = (key: string, tail = ''): string => `${ADMIN}/flags/${enc(key)}${tail}`
+const segmentPath = (name: string): string => `${ADMIN}/flag-segments/${enc(name)}`
+/** The conditions the commands' `--when 'role in [admin]'` and `--when 'plan = pro'` send. */
+const ROLE_IS_ADMIN = { attribute: 'role', operator: 'in', values: ['admin'] }
+const PLAN_IS_PRO = { attribute: 'plan', operator: 'equals', values: ['pro'] }
+/** A context as `flags evaluate KEY --user 42` sends it. */
+const USER_42 = { userId: '42' }
 
 /** Does changing `role` (granting `grant`) stay valid under the built-in roles' own rules? */
 function roleChangeValid(role: RoleSpec, grant: readonly string[]): boolean {
@@ -393,4 +403,107 @@ export const CELLS: Readonly<Record<string, CellBuilder>> = {
       cli: { args: ['ratelimit', 'override', s.overrideSubject, '--remove'] },
     },
   ],
+  // Flags hand out nothing and act on no principal: each cell is judged on the operation's permission alone
+  // (flags:write; flags:read to explain, flags:evaluate to evaluate — both POST, both read-only).
+  'flags.create': (_s, fresh) => {
+    const key = fresh('flag')
+    return [
+      {
+        target: 'new flag',
+        http: { method: 'post', path: `${ADMIN}/flags`, body: { key, type: 'boolean' } },
+        cli: { args: ['flags', 'create', key, '--type', 'boolean'] },
+      },
+    ]
+  },
+  'flags.update': (s) => [
+    {
+      target: 'flag of the slice',
+      http: { method: 'patch', path: flagPath(s.flag), body: { enabled: true } },
+      cli: { args: ['flags', 'set', s.flag, '--on'] },
+    },
+  ],
+  'flags.add-rule': (s) => [
+    {
+      target: 'flag of the slice',
+      http: { method: 'post', path: flagPath(s.flag, '/rules'), body: { rule: { conditions: [ROLE_IS_ADMIN], serve: { variant: 'on' } } } },
+      cli: { args: ['flags', 'rule', 'add', s.flag, '--when', 'role in [admin]', '--serve', 'on'] },
+    },
+  ],
+  'flags.remove-rule': (s) => [
+    {
+      target: 'rule 0 of the slice’s flag',
+      http: { method: 'delete', path: flagPath(s.flag, '/rules/0') },
+      cli: { args: ['flags', 'rule', 'remove', s.flag, '0'] },
+    },
+  ],
+  'flags.rollout': (s) => [
+    {
+      target: 'flag of the slice',
+      http: {
+        method: 'put',
+        path: flagPath(s.flag, '/rollout'),
+        body: {
+          split: [
+            { variant: 'on', percent: 25 },
+            { variant: 'off', percent: 75 },
+          ],
+        },
+      },
+      cli: { args: ['flags', 'rollout', s.flag, '--percent', '25'] },
+    },
+  ],
+  'flags.delete': (s) => [
+    { target: 'flag of the slice', http: { method: 'delete', path: flagPath(s.flag) }, cli: { args: ['flags', 'delete', s.flag, '--force'] } },
+  ],
+  'flags.explain': (s) => [
+    {
+      target: 'flag of the slice',
+      http: { method: 'post', path: flagPath(s.flag, '/explain'), body: { context: USER_42 } },
+      cli: { args: ['flags', 'evaluate', s.flag, '--user', '42'] },
+    },
+  ],
+  'flags.apply': (_s, fresh) => {
+    const flag = {
+      key: fresh('applied-flag'),
+      type: 'boolean',
+      variants: [
+        { name: 'on', value: true },
+        { name: 'off', value: false },
+      ],
+      defaultVariant: 'on',
+      offVariant: 'off',
+      enabled: true,
+    }
+    const file = { flags: [flag], segments: [] }
+    return [
+      {
+        target: 'file with a new flag',
+        http: { method: 'put', path: `${ADMIN}/flags-file`, body: { file } },
+        cli: { args: ['flags', 'apply', '{file}', '--yes'], file: { name: 'flags.json', content: JSON.stringify(file) } },
+        // The command previews first (a dry run answers 2xx too): done only when the file was applied.
+        did: (answer) => answer.dryRun === false && Array.isArray(answer.changes) && answer.changes.some((c) => (c as { change?: string }).change === 'create'),
+      },
+    ]
+  },
+  // A new segment, and the slice's own (`plan = team`) replaced.
+  'flags.set-segment': (s, fresh) =>
+    (
+      [
+        ['new segment', fresh('segment')],
+        ['segment of the slice', s.segment],
+      ] as const
+    ).map(([target, name]): CellSpec => ({
+      target,
+      http: { method: 'put', path: segmentPath(name), body: { conditions: [PLAN_IS_PRO] } },
+      cli: { args: ['flags', 'segment', 'set', name, '--when', 'plan = pro'] },
+    })),
+  'flags.delete-segment': (s) => [
+    {
+      target: 'segment of the slice (named by no rule)',
+      http: { method: 'delete', path: segmentPath(s.segment) },
+      cli: { args: ['flags', 'segment', 'delete', s.segment, '--force'] },
+    },
+  ],
+  // No command calls it (`flags evaluate` explains, through flags.explain): HTTP only.
+  'flags.evaluate': (s) => [{ target: 'flag of the slice', http: { method: 'post', path: '/api/v1/flags/evaluate', body: { key: s.flag, context: USER_42 } } }],
 }

@@ -5,8 +5,9 @@
  * that writes). A slice is what one actor meets: its own user, and targets of lower, equal and higher
  * privilege (users holding viewer, the actor's role, admin — active, disabled, locked out — their keys, and
  * roles granting viewer's permissions, the actor's, everything — and webhook endpoints, switched off and
- * on, subscribed to events of those privileges). Made through the services as the local operator; users are
- * inserted with one precomputed hash, so a slice costs no password hashing.
+ * on, subscribed to events of those privileges — and a feature flag and a segment to change). Made through
+ * the services as the local operator; users are inserted with one precomputed hash, so a slice costs no
+ * password hashing.
  */
 import type { Knex } from 'knex'
 import { intersect } from '../../src/core/apikeys/apikeys.service.js'
@@ -48,9 +49,11 @@ export function effectivePermissions(actor: ActorSpec): string[] {
 export const WRITE_PERMISSIONS: readonly string[] = GANTRY_PERMISSIONS.filter((p) => p.endsWith(':write'))
 
 /**
- * Every built-in role, one custom role per permission that writes, and three wider custom roles: the last
- * may manage webhooks and read users' events only, so subscribing to more than it reads is tried by an
- * actor that holds part of it (admin holds every read permission, the narrowed keys none).
+ * Every built-in role, one custom role per permission that writes, one holding flags:evaluate alone (what a
+ * service in another language is given: it may evaluate flags, neither read nor change them), and three
+ * wider custom roles: the last may manage webhooks and read users' events only, so subscribing to more
+ * than it reads is tried by an actor that holds part of it (admin holds every read permission, the narrowed
+ * keys none).
  */
 export function actorRoles(): RoleSpec[] {
   const builtin = Object.entries(BUILTIN_ROLE_PERMISSIONS).map(([name, permissions]) => ({ name, permissions, builtin: true }))
@@ -58,6 +61,7 @@ export function actorRoles(): RoleSpec[] {
   return [
     ...builtin,
     ...single,
+    { name: 'only-flags-evaluate', permissions: ['flags:evaluate'], builtin: false },
     { name: 'users-all', permissions: ['users:*'], builtin: false },
     { name: 'reader-users-write', permissions: ['*:read', 'users:write'], builtin: false },
     { name: 'users-reader-webhooks-write', permissions: ['users:read', 'webhooks:write'], builtin: false },
@@ -153,6 +157,10 @@ export interface Slice {
   readonly rule: string
   readonly overrideSubject: string
   readonly hooks: HookTargets
+  /** A boolean flag of this slice with one rule (`role in [admin]` serves on), for the routes that change, delete or evaluate a flag. */
+  readonly flag: string
+  /** A segment of this slice no rule names (`plan = team`), for the routes that replace and delete one. */
+  readonly segment: string
   /** Ids of every user of the slice (their cached session state is dropped after a restore). */
   readonly userIds: readonly number[]
 }
@@ -223,6 +231,14 @@ export async function createSlice(world: World, actor: ActorSpec, n: number): Pr
   await services.rateLimits.set(local, rule, { match: `GET /matrix-${n}/*`, key: 'ip', limit: 100, window: '1m', burst: 10 })
   const overrideSubject = `ip:198.51.${Math.floor(n / 250)}.${(n % 250) + 1}`
   await services.rateLimits.override(local, { subject: overrideSubject, rule: '*', block: true, reason: 'matrix' })
+  const flag = `mx-flag-${n}`
+  await services.flags.create(local, {
+    key: flag,
+    type: 'boolean',
+    rules: [{ conditions: [{ attribute: 'role', operator: 'in', values: ['admin'] }], serve: { variant: 'on' } }],
+  })
+  const segment = `mx-segment-${n}`
+  await services.flags.setSegment(local, segment, { conditions: [{ attribute: 'plan', operator: 'equals', values: ['team'] }] })
   const secret =
     actor.credential === 'token'
       ? (await services.sessions.issueScriptToken(local, users.self.email)).token
@@ -242,6 +258,8 @@ export async function createSlice(world: World, actor: ActorSpec, n: number): Pr
     rule,
     overrideSubject,
     hooks,
+    flag,
+    segment,
     userIds: [...Object.values(users), ...Object.values(disabled), ...Object.values(locked)].map((u) => u.id),
   }
 }

@@ -1,11 +1,11 @@
 /**
  * Reliability, bad inputs (issue 14): the escalation matrix. Actors — every built-in role and custom roles
- * (one per permission that writes, `users:*`, `*:read` + `users:write`, `users:read` + `webhooks:write`),
+ * (one per permission that writes, flags:evaluate alone, `users:*`, `*:read` + `users:write`, `users:read` + `webhooks:write`),
  * each through an access token, an API key, and keys narrowed to one permission that writes — × every
  * mutating admin route (read from the server's OpenAPI document: a new route fails the test until
  * escalation-cells.ts covers it) × targets of lower, equal and higher privilege (users holding viewer, the
  * actor's role, admin; their keys; roles granting viewer's permissions, the actor's, everything; webhook
- * subscriptions to events of those privileges). The oracle decides each cell from the invariant alone (an
+ * subscriptions to events of those privileges; a flag and a segment). The oracle decides each cell from the invariant alone (an
  * actor may hand out, or act on, only what it holds: `coversAll`); an escalation is a cell it refuses where
  * the server answered success or the database changed. Cells it allows must succeed: those refused as
  * FORBIDDEN count as "wrongly refused" (a fix that went too far).
@@ -14,7 +14,8 @@
  * that wrote, so every cell starts from the same state), whole under `npm test`; and the built CLI with
  * --remote against a real `gantry serve` (a fresh slice after each cell that changed something), a sample
  * under `npm test` (one cell per route) and, under `npm run test:reliability`, every target of every route
- * whose permission the actor holds, for a token per role and each narrowed key.
+ * whose permission the actor holds, for a token per role and each narrowed key. A cell no command sends
+ * (flags.evaluate, for services in other languages: it has no CLI form) is tried over HTTP only.
  */
 import { once } from 'node:events'
 import { appendFileSync, writeFileSync } from 'node:fs'
@@ -25,6 +26,7 @@ import { expect } from 'chai'
 import request from 'supertest'
 import { loadWorkspace, resolveEnvironment } from '../../src/config/workspace.js'
 import { systemClock } from '../../src/core/clock.js'
+import { MAINTENANCE_CACHE_MS } from '../../src/core/maintenance/maintenance.service.js'
 import { hasPermission } from '../../src/core/roles/permissions.js'
 import { argon2Hasher } from '../../src/core/users/passwords.js'
 import { openRuntime, type Runtime } from '../../src/runtime.js'
@@ -137,6 +139,12 @@ describe('reliability: escalation matrix (actors × mutating admin routes × tar
           for (const id of slice.userIds) server.services.sessions.forget({ userId: id })
           server.services.sessions.forget({ roles: true })
           await server.rateLimits.refresh()
+          // The maintenance state is cached for a second of the (manual) clock: read again past it, then the clock
+          // set back, so a cell that turned maintenance on leaves no 503 behind on the routes it closes (flags.evaluate).
+          const now = server.clock.now()
+          server.clock.set(now + MAINTENANCE_CACHE_MS)
+          await server.services.maintenance.current()
+          server.clock.set(now)
         }
         for (const cell of cellsOf(slice, routes, (p) => `${p}-m${++fresh}`))
           results.push(await judge(door, cell, { world, snapshot, sameConnection: true, restore }))
@@ -273,11 +281,13 @@ function remoteDoor(where: () => { root: string; url: string; files: string; xdg
   return {
     async send(cell): Promise<Answer> {
       const { root, url, files, xdg } = where()
-      const file = cell.cli.file && join(files, cell.cli.file.name)
-      if (cell.cli.file && file) writeFileSync(file, cell.cli.file.content)
-      const args = cell.cli.args.map((a) => (a === '{file}' ? String(file) : a))
+      const { cli } = cell
+      if (!cli) throw new Error(`${cell.route.key} | ${cell.target}: no command sends it (the plan leaves out cells without a CLI form)`)
+      const file = cli.file && join(files, cli.file.name)
+      if (cli.file && file) writeFileSync(file, cli.file.content)
+      const args = cli.args.map((a) => (a === '{file}' ? String(file) : a))
       const env = { XDG_CONFIG_HOME: xdg, GANTRY_URL: url, ...cliCredential(cell.slice.credential) }
-      const run = await runGantry([...args, '--remote', '--json'], { cwd: root, env, input: cell.cli.input })
+      const run = await runGantry([...args, '--remote', '--json'], { cwd: root, env, input: cli.input })
       const json = parseJson<Record<string, unknown>>(run)
       const code = (json.error as { code?: string } | undefined)?.code
       return {
@@ -296,7 +306,7 @@ function remoteDoor(where: () => { root: string; url: string; files: string; xdg
  * Which cells the remote door runs; the CLI only adds something where the route lets the actor in, so only
  * cells of routes whose permission the actor holds. Full: all of them, for a token of each role and each
  * narrowed key. Sample: one per route — its most privileged target, by an actor holding the route's
- * permission (the actors taking turns), admin's own token left out.
+ * permission (the actors taking turns), admin's own token left out. Either way only cells with a CLI form.
  */
 function remotePlan(routes: readonly MatrixRoute[]): Array<{ actor: ActorSpec; pick: (cells: readonly Cell[]) => number[] }> {
   const all = actors()
@@ -305,7 +315,10 @@ function remotePlan(routes: readonly MatrixRoute[]): Array<{ actor: ActorSpec; p
   if (FULL_SCALE) {
     return all
       .filter((a) => a.credential === 'token' || a.scopes)
-      .map((actor) => ({ actor, pick: (cells) => [...cells.keys()].filter((i) => holds(actor, (cells[i] as Cell).route)) }))
+      .map((actor) => ({
+        actor,
+        pick: (cells) => [...cells.keys()].filter((i) => holds(actor, (cells[i] as Cell).route) && (cells[i] as Cell).cli !== undefined),
+      }))
   }
   const chosen = new Map<ActorSpec, Set<string>>()
   routes.forEach((route, j) => {
@@ -313,5 +326,8 @@ function remotePlan(routes: readonly MatrixRoute[]): Array<{ actor: ActorSpec; p
     const actor = candidates[j % candidates.length] ?? (all[0] as ActorSpec)
     chosen.set(actor, (chosen.get(actor) ?? new Set()).add(route.key))
   })
-  return [...chosen].map(([actor, keys]) => ({ actor, pick: (cells) => [...keys].map((key) => cells.map((c) => c.route.key).lastIndexOf(key)) }))
+  return [...chosen].map(([actor, keys]) => ({
+    actor,
+    pick: (cells) => [...keys].map((key) => cells.findLastIndex((c) => c.route.key === key && c.cli !== undefined)).filter((i) => i !== -1),
+  }))
 }

@@ -33,7 +33,8 @@ function declarationProblems(op: Operation): string[] {
   if (writes && !op.audit) problems.push('writes but names no audit action')
   if (!writes && op.audit) problems.push('reads but names an audit action')
   if (op.audit && !(AUDIT_ACTIONS as readonly string[]).includes(op.audit)) problems.push(`audit action ${op.audit} is not one the services record`)
-  if (!op.http.path.startsWith('/api/v1/admin/')) problems.push(`path ${op.http.path} is outside /api/v1/admin`)
+  // Admin operations under /api/v1/admin; a service-facing one (flag evaluation) under its own area, never auth's.
+  if (!/^\/api\/v1\/(?!auth\/)[a-z-]+\//.test(op.http.path)) problems.push(`path ${op.http.path} is outside /api/v1/<area>`)
   const target = op.kind === 'json' ? shapeKeys(op.params) : []
   if (JSON.stringify(target.sort()) !== JSON.stringify(pathParams(op.http.path).sort()))
     problems.push(`target ${JSON.stringify(target)} is not the path's parameters ${JSON.stringify(pathParams(op.http.path))}`)

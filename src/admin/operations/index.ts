@@ -5,6 +5,7 @@
 import type { CallArgs, CallResult, JsonOperation, Operation } from '../operation.js'
 import { apiKeyOperations } from './apikeys.js'
 import { auditOperations } from './audit.js'
+import { flagOperations } from './flags.js'
 import { maintenanceOperations } from './maintenance.js'
 import { rateLimitOperations } from './ratelimits.js'
 import { roleOperations } from './roles.js'
@@ -21,6 +22,7 @@ export const OPERATIONS = {
   ...maintenanceOperations,
   ...rateLimitOperations,
   ...webhookOperations,
+  ...flagOperations,
 } as const satisfies Record<string, Operation>
 
 type Table = typeof OPERATIONS

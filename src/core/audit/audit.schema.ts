@@ -88,6 +88,12 @@ export const AUDIT_ACTIONS = [
   'migrations.apply',
   'migrations.fail',
   'migrations.rollback',
+  'flags.create',
+  'flags.update',
+  'flags.delete',
+  'flags.apply',
+  'flags.segment.set',
+  'flags.segment.delete',
 ] as const
 export type AuditAction = (typeof AUDIT_ACTIONS)[number]
 

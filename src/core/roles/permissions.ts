@@ -34,6 +34,9 @@ export const GANTRY_PERMISSIONS: readonly string[] = Object.freeze([
   'keys:write',
   'webhooks:read',
   'webhooks:write',
+  'flags:read',
+  'flags:write',
+  'flags:evaluate',
 ])
 
 /**

@@ -48,6 +48,12 @@ export const AUDIT_EVENT_TYPES: Readonly<Record<AuditAction, string>> = Object.f
   'migrations.apply': 'migrations.applied',
   'migrations.fail': 'migrations.failed',
   'migrations.rollback': 'migrations.rolled_back',
+  'flags.create': 'flags.created',
+  'flags.update': 'flags.updated',
+  'flags.delete': 'flags.deleted',
+  'flags.apply': 'flags.applied',
+  'flags.segment.set': 'flags.segment_set',
+  'flags.segment.delete': 'flags.segment_deleted',
 })
 
 /** Events that are not audit rows: the test ping (`webhooks test`). */

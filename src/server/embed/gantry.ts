@@ -11,6 +11,7 @@ import { packageVersion } from '../../package-root.js'
 import { openRuntime } from '../../runtime.js'
 import { composeServer, requireAuthSecret } from '../compose.js'
 import { rateLimitEdge } from '../middleware/rate-limit.js'
+import { libraryFlags } from './flags.js'
 import { embedMiddleware } from './middleware.js'
 import { permissionCatalog } from './permissions.js'
 import type { Gantry, GantryOptions } from './types.js'
@@ -52,6 +53,7 @@ export async function createGantry(options: GantryOptions = {}): Promise<Gantry>
         observeDecision(decision)
         return decision
       },
+      flags: libraryFlags(parts.flags),
       events: {
         async emit(type, payload, emitOptions) {
           await services.events.emit(type, payload, emitOptions)

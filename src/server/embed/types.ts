@@ -8,6 +8,7 @@ import type { Knex } from 'knex'
 import type { Registry } from 'prom-client'
 import type { ActorContext } from '../../core/context.js'
 import type { RateLimitDecision } from '../../ratelimit/index.js'
+import type { GantryFlags } from './flags.js'
 
 /**
  * Who calls, as every Gantry service sees it: `actor` as the audit log writes it (`user:<id>`,
@@ -102,6 +103,11 @@ export interface Gantry {
   checkRateLimit(request: RateLimitRequest): Promise<RateLimitDecision>
   /** The app's own webhook events. */
   readonly events: GantryEvents
+  /**
+   * Feature flags, evaluated in this process from a snapshot kept current within a second of any change
+   * (`gantry flags …`); an OpenFeature app uses them through `new GantryProvider(gantry.flags)`.
+   */
+  readonly flags: GantryFlags
   /** Stops the live rules, saves the last decision counts and closes the clients; once. */
   close(): Promise<void>
 }

@@ -12,6 +12,7 @@ import { DIALECTS, requireDialect } from '../../helpers/services.js'
 import { apiKeyScenarios, auditScenarios, maintenanceScenarios, roleScenarios, signingKeyScenarios } from './access.scenarios.js'
 import { adminFixture, local, run, type AdminFixture, type Scenario, type Vars, type Who } from '../../helpers/admin-fixture.js'
 import { fileScenarios } from './files.scenarios.js'
+import { featureFlag, flagScenarios } from './flags.scenarios.js'
 import { rateLimitScenarios } from './ratelimits.scenarios.js'
 import { userScenarios } from './users.scenarios.js'
 import { webhookDelivery, webhookEndpoint, webhookScenarios } from './webhooks.scenarios.js'
@@ -38,6 +39,14 @@ const SAMPLE_BODIES: Readonly<Record<string, unknown>> = {
   'patch /api/v1/admin/webhooks/:id': { description: 'x' },
   'post /api/v1/admin/webhooks/:id/rotate-secret': {},
   'post /api/v1/admin/webhooks/:id/replay': {},
+  'post /api/v1/admin/flags': { key: 'sample-flag', type: 'boolean' },
+  'patch /api/v1/admin/flags/:key': { enabled: true },
+  'post /api/v1/admin/flags/:key/rules': { rule: { serve: { variant: 'on' } } },
+  'put /api/v1/admin/flags/:key/rollout': { split: [{ variant: 'on', percent: 100 }] },
+  'post /api/v1/admin/flags/:key/explain': { context: {} },
+  'put /api/v1/admin/flags-file': { file: {}, dryRun: true },
+  'put /api/v1/admin/flag-segments/:name': { conditions: [{ attribute: 'plan', operator: 'equals', values: ['pro'] }] },
+  'post /api/v1/flags/evaluate': { context: {} },
 }
 
 /** The query a route cannot do without. */
@@ -47,12 +56,14 @@ const SAMPLE_QUERIES: Readonly<Record<string, Record<string, string>>> = {
 }
 
 /** Path parameters that exist (for the boundary) and that do not (for the 404s), with the code of each 404. */
-const EXISTING: Readonly<Record<string, string>> = { email: USERS.operator, name: 'operator' }
+const EXISTING: Readonly<Record<string, string>> = { email: USERS.operator, name: 'operator', index: '0' }
 /** Path parameters whose targets have random ids (API keys, webhook endpoints, deliveries): made per scenario, their vars hold the id under the parameter's name. */
 const MADE: Readonly<Record<string, (f: AdminFixture) => Promise<Vars>>> = {
   keyId: async (f) => ({ keyId: (await f.apiKey(['users:read'])).id }),
   id: async (f) => ({ id: (await webhookEndpoint(f)).id }),
   deliveryId: async (f) => ({ deliveryId: (await webhookDelivery(f)).deliveryId }),
+  // A flag with one rule, so that its rule 0 exists too.
+  key: async (f) => featureFlag(f, { rules: [{ conditions: [], serve: { variant: 'on' } }] }),
 }
 const MISSING: Readonly<Record<string, [string, string]>> = {
   email: ['nobody@example.com', 'USER_NOT_FOUND'],
@@ -60,14 +71,24 @@ const MISSING: Readonly<Record<string, [string, string]>> = {
   keyId: ['NoSuchKey1', 'APIKEY_NOT_FOUND'],
   id: ['ep_NoSuchEndpoint00000000', 'WEBHOOK_NOT_FOUND'],
   deliveryId: ['999999', 'DELIVERY_NOT_FOUND'],
+  key: ['no-such-flag', 'FLAG_NOT_FOUND'],
+  // A rule of a flag that does not exist: the flag's 404.
+  index: ['0', 'FLAG_NOT_FOUND'],
 }
 /** Where a route's 404 differs from its parameter's; null: the route makes what it names (PUT of a rule creates it). */
 const MISSING_BY_ROUTE: Readonly<Record<string, [string, string] | null>> = {
   'put /api/v1/admin/rate-limits/rules/:name': null,
   'delete /api/v1/admin/rate-limits/rules/:name': ['nosuchrule', 'RATELIMIT_RULE_NOT_FOUND'],
+  'put /api/v1/admin/flag-segments/:name': null,
+  'delete /api/v1/admin/flag-segments/:name': ['no-such-segment', 'FLAG_SEGMENT_NOT_FOUND'],
 }
-/** Reads whose input is a request described in a body (`ratelimit test`): POST, yet a read. */
-const READS_BY_POST: ReadonlySet<string> = new Set(['post /api/v1/admin/rate-limits/test'])
+/** Reads whose input is a request described in a body (`ratelimit test`, `flags evaluate`): POST, yet a read. */
+const READS_BY_POST: ReadonlySet<string> = new Set(['post /api/v1/admin/rate-limits/test', 'post /api/v1/admin/flags/:key/explain'])
+/**
+ * Routes for services rather than operators (flag evaluation for other languages): outside /api/v1/admin,
+ * under a permission of their own that is neither read nor write — a viewer, who reads everything, lacks it.
+ */
+const SERVICE_ROUTES: ReadonlySet<string> = new Set(['post /api/v1/flags/evaluate'])
 
 const fill = (path: string, value: (param: string) => string): string => path.replace(/:([A-Za-z]+)/g, (_m, p: string) => value(p))
 const key = (spec: RouteSpec): string => `${spec.method} ${spec.path}`
@@ -101,7 +122,7 @@ function boundaryScenarios(): Scenario[] {
         spec.permission === 'audit:read' ? 200 : 403,
         spec.permission === 'audit:read' ? undefined : 'FORBIDDEN',
       ),
-      // A viewer reads everything (given the input a read needs) and writes nothing.
+      // A viewer reads everything (given the input a read needs) and writes nothing (nor evaluates flags for services).
       writes(spec) ? bounded('viewer', 'a viewer', 403, 'FORBIDDEN') : bounded('viewer', 'a viewer', 200),
     ]
   })
@@ -133,9 +154,10 @@ function routeOf(method: string, path: string): RouteSpec | undefined {
 describe('admin routes (table)', () => {
   it('every route has a permission, and every route with a body has a sample body', () => {
     for (const spec of ROUTES) {
-      expect(spec.path, key(spec)).to.match(/^\/api\/v1\/admin\//)
+      const service = SERVICE_ROUTES.has(key(spec))
+      expect(spec.path, key(spec)).to.match(service ? /^\/api\/v1\/(?!admin\/|auth\/)[a-z-]+\// : /^\/api\/v1\/admin\//)
       expect(spec.auth, key(spec)).to.equal('required')
-      expect(spec.permission, key(spec)).to.match(/^[a-z]+:(read|write)$/)
+      expect(spec.permission, key(spec)).to.match(service ? /^[a-z]+:(?!read$|write$)[a-z]+$/ : /^[a-z]+:(read|write)$/)
       expect(spec.permission?.endsWith(':read'), `${key(spec)} reads with :read`).to.equal(spec.method === 'get' || READS_BY_POST.has(key(spec)))
       if (spec.body) expect(SAMPLE_BODIES, key(spec)).to.have.property(key(spec))
     }
@@ -170,6 +192,7 @@ for (const dialect of DIALECTS) {
       ['maintenance', maintenanceScenarios],
       ['rate limits', rateLimitScenarios],
       ['webhooks', webhookScenarios],
+      ['feature flags', flagScenarios],
     ]
     for (const [title, scenarios] of tables) {
       describe(title, () => {

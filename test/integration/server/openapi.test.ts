@@ -25,6 +25,7 @@ type JsonSchema = Record<string, unknown>
 interface Operation {
   readonly operationId: string
   readonly 'x-permission'?: string
+  readonly 'x-gantry-operation'?: string
   readonly security: unknown[]
   readonly parameters: { name: string; in: string; required: boolean; schema: JsonSchema }[]
   readonly requestBody?: { content: Record<string, { schema: JsonSchema }> }
@@ -143,7 +144,8 @@ describe('GET /api/openapi.json', function () {
     for (const [path, methods] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(methods)) {
         const where = `${method} ${path}`
-        const admin = path.startsWith('/api/v1/admin/')
+        // Every operation of the table states its permission (the admin API, and flag evaluation for services).
+        const admin = path.startsWith('/api/v1/admin/') || op['x-gantry-operation'] !== undefined
         if (admin) expect(op['x-permission'], where).to.match(/^[a-z][a-z0-9-]*:[a-z][a-z0-9-]*$/)
         else expect(op['x-permission'], where).to.equal(undefined)
         expect(op.security.length > 0, `${where} security`).to.equal(admin || path === '/api/v1/auth/me')
@@ -322,6 +324,58 @@ describe('GET /api/openapi.json', function () {
     await call('post', '/api/v1/admin/webhooks/deliveries/999999/redeliver')
     await call('delete', hooks)
 
+    // Feature flags: a segment, a flag whose rule names it, changed rule by rule, explained, evaluated as a
+    // service does (a key scoped flags:evaluate), exported and applied back; a json flag's values any JSON.
+    const plan = { attribute: 'plan', operator: 'equals', values: ['pro'] }
+    await call('put', '/api/v1/admin/flag-segments/walk-pro', { body: { description: 'pro plans', conditions: [plan] } })
+    await call('get', '/api/v1/admin/flag-segments')
+    await call('post', '/api/v1/admin/flags', {
+      body: { key: 'walk-flag', type: 'boolean', description: 'walk', rules: [{ segments: ['walk-pro'], serve: { variant: 'on' } }] },
+    })
+    await call('post', '/api/v1/admin/flags', {
+      body: {
+        key: 'walk-theme',
+        type: 'json',
+        variants: [
+          { name: 'dark', value: { colours: ['#000', '#333'], contrast: 1.5, rounded: true } },
+          { name: 'none', value: null },
+        ],
+        defaultVariant: 'dark',
+        offVariant: 'none',
+        enabled: true,
+        lifetime: 'permanent',
+      },
+    })
+    await call('post', '/api/v1/admin/flags', { body: { key: 'walk-flag', type: 'boolean' } })
+    await call('get', '/api/v1/admin/flags?stale=false')
+    await call('get', '/api/v1/admin/flags/walk-flag')
+    await call('patch', '/api/v1/admin/flags/walk-flag', { body: { enabled: true, description: 'walked' } })
+    await call('post', '/api/v1/admin/flags/walk-flag/rules', {
+      body: { rule: { description: 'admins', conditions: [{ attribute: 'role', operator: 'in', values: ['admin'] }], serve: { variant: 'on' } }, position: 0 },
+    })
+    await call('put', '/api/v1/admin/flags/walk-flag/rollout', {
+      body: {
+        split: [
+          { variant: 'on', percent: 25 },
+          { variant: 'off', percent: 75 },
+        ],
+        by: 'userId',
+      },
+    })
+    await call('post', '/api/v1/admin/flags/walk-flag/explain', { body: { context: { userId: '42', plan: 'pro', permissions: ['users:read'] } } })
+    const evaluator = await call('post', '/api/v1/admin/api-keys', { body: { name: 'evaluator', owner: USERS.admin, scopes: ['flags:evaluate'] } })
+    await call('post', '/api/v1/flags/evaluate', { token: null, key: evaluator.body.key, body: { key: 'walk-flag', context: { userId: '42', role: 'admin' } } })
+    await call('post', '/api/v1/flags/evaluate', { token: null, key: evaluator.body.key, body: { context: { userId: '42' } } })
+    await call('post', '/api/v1/flags/evaluate', { token: null, key: evaluator.body.key, body: { key: 'no-such-flag' } })
+    const flagsFile = await call('get', '/api/v1/admin/flags-file')
+    await call('put', '/api/v1/admin/flags-file', { body: { file: flagsFile.body, dryRun: true } })
+    await call('put', '/api/v1/admin/flags-file', { body: { file: { flags: [], segments: [{ name: 'walk-applied', conditions: [plan] }] } } })
+    await call('delete', '/api/v1/admin/flags/walk-flag/rules/0')
+    await call('delete', '/api/v1/admin/flag-segments/walk-pro')
+    await call('delete', '/api/v1/admin/flags/walk-flag')
+    await call('delete', '/api/v1/admin/flag-segments/walk-pro')
+    await call('get', '/api/v1/admin/flags/walk-flag')
+
     await call('delete', '/api/v1/admin/users/new@example.com')
     await call('delete', '/api/v1/admin/roles/auditor')
     // Errors along the way are problems too.
@@ -415,6 +469,9 @@ function templateOf(path: string): string {
     .replace(/^(\/api\/v1\/admin\/rate-limits\/rules)\/[^/]+/, '$1/{name}')
     .replace(/^(\/api\/v1\/admin\/webhooks\/deliveries)\/[^/]+/, '$1/{deliveryId}')
     .replace(/^(\/api\/v1\/admin\/webhooks)\/(?!deliveries\/)[^/]+/, '$1/{id}')
+    .replace(/^(\/api\/v1\/admin\/flags)\/[^/]+\/rules\/[^/]+$/, '$1/{key}/rules/{index}')
+    .replace(/^(\/api\/v1\/admin\/flags)\/(?!\{key\})[^/]+/, '$1/{key}')
+    .replace(/^(\/api\/v1\/admin\/flag-segments)\/[^/]+/, '$1/{name}')
 }
 
 /** A path of a template with every parameter set to `value`. */
