@@ -11,6 +11,7 @@ import { expect } from 'chai'
 import { bucketOf } from '../../src/core/flags/evaluate.js'
 import type { ApplyFlagsResult, ExplainResult, FlagsFile, FlagView } from '../../src/core/flags/flags.schema.js'
 import { parseJson, runGantry, tempDir, type CliResult } from '../helpers/cli.js'
+import { onOffRollout } from '../helpers/flag-fixtures.js'
 import { ADMIN, createServeWorkspace, killLeftovers, listeningUrl, postJson, startServe, stopServe, type ServeWorkspace } from '../helpers/serve-process.js'
 
 /** A second workspace, made the short way (a config naming a SQLite file, then `migrate latest`). */
@@ -98,21 +99,7 @@ describe('gantry flags (built CLI, SQLite)', function () {
     expect(rolled.stdout).to.include('rollout by userId: on 25%, off 75%')
     const flag = parseJson<FlagView>(ok(await gantry(['flags', 'show', 'new-checkout', '--json'])))
     expect(flag.rules).to.have.length(3)
-    expect(flag.rules[2]).to.deep.equal({
-      description: 'percentage rollout',
-      conditions: [],
-      segments: [],
-      serve: {
-        rollout: {
-          by: 'userId',
-          variants: [
-            { variant: 'on', weight: 25_000 },
-            { variant: 'off', weight: 75_000 },
-          ],
-          fallback: 'off',
-        },
-      },
-    })
+    expect(flag.rules[2]).to.deep.equal({ description: 'percentage rollout', conditions: [], segments: [], serve: onOffRollout(25_000, 75_000) })
   })
 
   it('show numbers the rules; list --json lists the flag', async () => {

@@ -11,6 +11,7 @@ import request from 'supertest'
 import type { ExplainResult, FlagView } from '../../../src/core/flags/flags.schema.js'
 import { startLiveFlags, type LiveFlags } from '../../../src/server/live-flags.js'
 import { adminFixture, expectProblem, local, type AdminFixture } from '../../helpers/admin-fixture.js'
+import { ADMINS_AND_OPERATORS, onOffRollout, onOffSplit } from '../../helpers/flag-fixtures.js'
 import { createTestServer, type TestServer } from '../../helpers/server.js'
 
 const FLAGS = '/api/v1/admin/flags'
@@ -52,33 +53,28 @@ describe('feature flags over HTTP (SQLite)', function () {
     if (status !== undefined) expect(res.status, JSON.stringify(res.body)).to.equal(status)
     return res
   }
+  /** PATCHes new-checkout as an admin; fails unless answered 200. */
+  const patchCheckout = async (body: object) =>
+    request(s.app)
+      .patch(`${FLAGS}/new-checkout`)
+      .set(await as('admin'))
+      .send(body)
+      .expect(200)
+  /** PUTs new-checkout's rollout (25 % on) as an admin; fails unless answered 200. */
+  const rollOutCheckout = async () =>
+    request(s.app)
+      .put(`${FLAGS}/new-checkout/rollout`)
+      .set(await as('admin'))
+      .send({ split: onOffSplit(25, 75) })
+      .expect(200)
 
   /** new-checkout: on, admins first, then 25% of everyone else. */
   const seed = async (): Promise<FlagView> => {
     const created = await post(FLAGS, { key: 'new-checkout', type: 'boolean', description: 'The new checkout' })
     expect(created.status, JSON.stringify(created.body)).to.equal(201)
-    await request(s.app)
-      .patch(`${FLAGS}/new-checkout`)
-      .set(await as('admin'))
-      .send({ enabled: true })
-      .expect(200)
-    await post(
-      `${FLAGS}/new-checkout/rules`,
-      { rule: { conditions: [{ attribute: 'role', operator: 'in', values: ['admin', 'operator'] }], serve: { variant: 'on' } } },
-      'admin',
-      200,
-    )
-    const rolled = await request(s.app)
-      .put(`${FLAGS}/new-checkout/rollout`)
-      .set(await as('admin'))
-      .send({
-        split: [
-          { variant: 'on', percent: 25 },
-          { variant: 'off', percent: 75 },
-        ],
-      })
-      .expect(200)
-    return rolled.body as FlagView
+    await patchCheckout({ enabled: true })
+    await post(`${FLAGS}/new-checkout/rules`, { rule: ADMINS_AND_OPERATORS }, 'admin', 200)
+    return (await rollOutCheckout()).body as FlagView
   }
 
   describe('admin routes', () => {
@@ -88,44 +84,14 @@ describe('feature flags over HTTP (SQLite)', function () {
       expect(created.body).to.deep.include({ key: 'new-checkout', enabled: false, defaultVariant: 'on', offVariant: 'off', stale: false })
       expect(created.body.createdBy).to.match(/^user:\d+$/)
 
-      const patched = await request(s.app)
-        .patch(`${FLAGS}/new-checkout`)
-        .set(await as('admin'))
-        .send({ enabled: true })
-        .expect(200)
+      const patched = await patchCheckout({ enabled: true })
       expect(patched.body).to.deep.include({ enabled: true, description: 'The new checkout' })
-      const ruled = await post(
-        `${FLAGS}/new-checkout/rules`,
-        { rule: { conditions: [{ attribute: 'role', operator: 'in', values: ['admin', 'operator'] }], serve: { variant: 'on' } } },
-        'admin',
-        200,
-      )
+      const ruled = await post(`${FLAGS}/new-checkout/rules`, { rule: ADMINS_AND_OPERATORS }, 'admin', 200)
       expect((ruled.body as FlagView).rules).to.have.length(1)
-      const rollout = {
-        split: [
-          { variant: 'on', percent: 25 },
-          { variant: 'off', percent: 75 },
-        ],
-      }
-      const put = async () =>
-        request(s.app)
-          .put(`${FLAGS}/new-checkout/rollout`)
-          .set(await as('admin'))
-          .send(rollout)
-          .expect(200)
-      const first = (await put()).body as FlagView
-      const second = (await put()).body as FlagView
+      const first = (await rollOutCheckout()).body as FlagView
+      const second = (await rollOutCheckout()).body as FlagView
       expect(first.rules).to.have.length(2).and.deep.equal(second.rules)
-      expect(first.rules[1]?.serve).to.deep.equal({
-        rollout: {
-          by: 'userId',
-          variants: [
-            { variant: 'on', weight: 25_000 },
-            { variant: 'off', weight: 75_000 },
-          ],
-          fallback: 'off',
-        },
-      })
+      expect(first.rules[1]?.serve).to.deep.equal(onOffRollout(25_000, 75_000))
 
       const explained = await post(`${FLAGS}/new-checkout/explain`, { context: { userId: '42', role: 'viewer' } }, 'viewer', 200)
       const { evaluation, explanation } = explained.body as ExplainResult
@@ -267,11 +233,7 @@ describe('feature flags over HTTP (SQLite)', function () {
       expect(await evaluate()).to.deep.include({ version: 4 })
       expect((await evaluate()).data[0]).to.include({ variant: 'on', reason: 'TARGETING_MATCH' })
 
-      await request(s.app)
-        .patch(`${FLAGS}/new-checkout`)
-        .set(await as('admin'))
-        .send({ enabled: false })
-        .expect(200)
+      await patchCheckout({ enabled: false })
       // The database has version 5; this instance serves what it holds until its snapshot reloads (the poll
       // or a Redis announcement does that within a second in `gantry serve`; here refresh() stands for them).
       expect(await s.services.flags.version()).to.equal(5)

@@ -12,6 +12,7 @@ import { parseDataKeys } from '../../../src/core/encryption/data-keys.js'
 import type { CreateFlagInput, FlagsFile, FlagView, Rule } from '../../../src/core/flags/flags.schema.js'
 import { createFlagsService, type FlagsService } from '../../../src/core/flags/flags.service.js'
 import { startLiveFlags } from '../../../src/server/live-flags.js'
+import { NEW_BOOLEAN_FLAG, onOffRollout, onOffSplit } from '../../helpers/flag-fixtures.js'
 import { identityFixture, type IdentityFixture } from '../../helpers/identity-fixture.js'
 import { rejection, type Rejection } from '../../helpers/rejection.js'
 import { DIALECTS, requireDialect } from '../../helpers/services.js'
@@ -162,15 +163,7 @@ for (const dialect of DIALECTS) {
         expect(view).to.deep.equal({
           key: 'new-checkout',
           description: 'The new checkout',
-          type: 'boolean',
-          variants: [
-            { name: 'on', value: true },
-            { name: 'off', value: false },
-          ],
-          defaultVariant: 'on',
-          offVariant: 'off',
-          enabled: false,
-          rules: [],
+          ...NEW_BOOLEAN_FLAG,
           lifetime: 'temporary',
           createdBy: 'local:test@host',
           createdAt: new Date(clock.now()).toISOString(),
@@ -271,28 +264,9 @@ for (const dialect of DIALECTS) {
 
       it('rollout appends a catch-all rule; a second call changes that rule and keeps the variants in their order', async () => {
         await create('checkout', { rules: [roleIn('admin')] })
-        const quarter = await flags.rollout(f.ctx, 'checkout', {
-          split: [
-            { variant: 'on', percent: 25 },
-            { variant: 'off', percent: 75 },
-          ],
-        })
+        const quarter = await flags.rollout(f.ctx, 'checkout', { split: onOffSplit(25, 75) })
         expect(quarter.rules).to.have.length(2)
-        expect(quarter.rules[1]).to.deep.equal({
-          description: 'percentage rollout',
-          conditions: [],
-          segments: [],
-          serve: {
-            rollout: {
-              by: 'userId',
-              variants: [
-                { variant: 'on', weight: 25_000 },
-                { variant: 'off', weight: 75_000 },
-              ],
-              fallback: 'off',
-            },
-          },
-        })
+        expect(quarter.rules[1]).to.deep.equal({ description: 'percentage rollout', conditions: [], segments: [], serve: onOffRollout(25_000, 75_000) })
         // Shares named in another order: the variants keep theirs, so `on` keeps the start of the range.
         const half = await flags.rollout(f.ctx, 'checkout', {
           split: [
@@ -302,30 +276,14 @@ for (const dialect of DIALECTS) {
           by: 'orgId',
         })
         expect(half.rules).to.have.length(2)
-        expect(half.rules[1]?.serve).to.deep.equal({
-          rollout: {
-            by: 'orgId',
-            variants: [
-              { variant: 'on', weight: 50_500 },
-              { variant: 'off', weight: 49_500 },
-            ],
-            fallback: 'off',
-          },
-        })
+        expect(half.rules[1]?.serve).to.deep.equal(onOffRollout(50_500, 49_500, { by: 'orgId' }))
         // --rule N: a rollout among the users rule 0 matches; its conditions stay.
         const targeted = await flags.rollout(f.ctx, 'checkout', { split: [{ variant: 'on', percent: 100 }], rule: 0, fallback: 'on' })
         expect(targeted.rules[0]?.conditions).to.deep.equal(roleIn('admin').conditions)
         expect(targeted.rules[0]?.serve).to.deep.equal({ rollout: { by: 'userId', variants: [{ variant: 'on', weight: 100_000 }], fallback: 'on' } })
         expect(targeted.rules).to.have.length(2)
 
-        const notHundred = await refused(() =>
-          flags.rollout(f.ctx, 'checkout', {
-            split: [
-              { variant: 'on', percent: 30 },
-              { variant: 'off', percent: 30 },
-            ],
-          }),
-        )
+        const notHundred = await refused(() => flags.rollout(f.ctx, 'checkout', { split: onOffSplit(30, 30) }))
         expect([notHundred.code, issuePaths(notHundred)]).to.deep.equal(['INVALID_INPUT', ['split']])
         const noRule = await refused(() => flags.rollout(f.ctx, 'checkout', { split: [{ variant: 'on', percent: 100 }], rule: 5 }))
         expect([noRule.code, issuePaths(noRule)]).to.deep.equal(['INVALID_INPUT', ['rule']])
@@ -401,12 +359,7 @@ for (const dialect of DIALECTS) {
       const seed = async (): Promise<void> => {
         await flags.setSegment(f.ctx, 'staff', { conditions: [{ attribute: 'emailDomain', operator: 'equals', values: ['example.com'] }] })
         await create('beta', { enabled: true, rules: [{ ...everyone('on'), segments: ['staff'] }] })
-        await flags.rollout(f.ctx, 'beta', {
-          split: [
-            { variant: 'on', percent: 10 },
-            { variant: 'off', percent: 90 },
-          ],
-        })
+        await flags.rollout(f.ctx, 'beta', { split: onOffSplit(10, 90) })
         await flags.create(f.ctx, {
           key: 'theme',
           type: 'json',
@@ -490,43 +443,22 @@ for (const dialect of DIALECTS) {
       it('is all or nothing: one bad flag (the last) in the file and nothing is written; duplicates are refused', async () => {
         await create('existing')
         const version = await flags.version()
+        /** A flag of the file: one variant, on, no rules, unless `overrides` say otherwise. */
+        const fileFlag = (key: string, overrides: Partial<FlagsFile['flags'][number]> = {}): FlagsFile['flags'][number] => ({
+          key,
+          description: '',
+          type: 'boolean',
+          variants: [{ name: 'on', value: true }],
+          defaultVariant: 'on',
+          offVariant: 'on',
+          enabled: true,
+          rules: [],
+          lifetime: 'temporary',
+          ...overrides,
+        })
         const file: FlagsFile = {
           segments: [{ name: 'staff', description: '', conditions: [{ attribute: 'role', operator: 'equals', values: ['admin'] }] }],
-          flags: [
-            {
-              key: 'good-1',
-              description: '',
-              type: 'boolean',
-              variants: [{ name: 'on', value: true }],
-              defaultVariant: 'on',
-              offVariant: 'on',
-              enabled: true,
-              rules: [],
-              lifetime: 'temporary',
-            },
-            {
-              key: 'existing',
-              description: 'changed',
-              type: 'boolean',
-              variants: [{ name: 'on', value: true }],
-              defaultVariant: 'on',
-              offVariant: 'on',
-              enabled: true,
-              rules: [],
-              lifetime: 'temporary',
-            },
-            {
-              key: 'bad',
-              description: '',
-              type: 'boolean',
-              variants: [{ name: 'on', value: true }],
-              defaultVariant: 'on',
-              offVariant: 'on',
-              enabled: true,
-              rules: [everyone('nope')],
-              lifetime: 'temporary',
-            },
-          ],
+          flags: [fileFlag('good-1'), fileFlag('existing', { description: 'changed' }), fileFlag('bad', { rules: [everyone('nope')] })],
         }
         const err = await refused(() => flags.apply(f.ctx, { file, prune: true }))
         expect(err.code).to.equal('INVALID_INPUT')

@@ -1,8 +1,9 @@
 /**
  * The live flag snapshot: what `gantry serve` and an app's createGantry evaluate in process.
  *  - Two app instances over createGantry (one workspace on PostgreSQL): a change made through the CLI's door
- *    (the operator runtime's flags service, which announces on Redis as `gantry flags …` does) is served by
- *    both within 1 s with Redis, and within the 1 s poll (plus a reload) without.
+ *    (the operator runtime's flags service, which announces on Redis as `gantry flags …` does), and one made
+ *    by the built `gantry flags set`, are served by both within 1 s with Redis, and within the 1 s poll (plus
+ *    a reload) without.
  *  - Fail safe: a flag store unreachable at start serves the code's defaults and readiness warns; once it
  *    answers the flags load; once loaded, a failing store keeps the last snapshot.
  *  - onChange listeners are called once per change of the rules in force.
@@ -15,6 +16,7 @@ import type { Gantry } from '../../../src/index.js'
 import { libraryFlags } from '../../../src/server/embed/flags.js'
 import { startLiveFlags, type LiveFlags } from '../../../src/server/live-flags.js'
 import { createReadinessProbe } from '../../../src/server/readiness.js'
+import { runGantry } from '../../helpers/cli.js'
 import { createTestServer, type TestServer } from '../../helpers/server.js'
 import { requireDialect, requireRedis } from '../../helpers/services.js'
 import { ctx, embedFixture, library, type EmbedFixture } from '../embed/fixture.js'
@@ -84,6 +86,20 @@ for (const redis of [true, false]) {
       // Each instance reloaded once per change: the creation and three updates.
       expect(changes).to.deep.equal([4, 4])
       expect(gantry.flags.details('new-checkout', false, { userId: '42' })).to.deep.include({ value: true, variant: 'on', reason: 'DEFAULT' })
+    })
+
+    it(`a change made with the built CLI (\`gantry flags set --off\`) is served by both instances within ${bound} ms of the command's exit`, async () => {
+      const { gantry, root } = f!
+      const instances = [gantry, second!]
+      const value = (g: Gantry) => g.flags.evaluate('new-checkout', { userId: '42' }).value
+      expect(instances.map(value)).to.deep.equal([true, true])
+      // The command commits, announces and exits: what it changed is counted from its exit (its own start-up,
+      // hundreds of milliseconds, is not the instances' to make up).
+      const result = await runGantry(['flags', 'set', 'new-checkout', '--off'], { cwd: root })
+      const exited = performance.now()
+      expect(result.code, result.stderr).to.equal(0)
+      const ms = await servedWithin(() => instances.every((g) => value(g) === false), exited, bound + 2000, 'gantry flags set --off')
+      expect(ms).to.be.below(bound)
     })
   })
 }

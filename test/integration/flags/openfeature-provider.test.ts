@@ -9,40 +9,21 @@ import { expect } from 'chai'
 import { OpenFeature, ProviderEvents, type Client, type EventDetails, type Hook } from '@openfeature/server-sdk'
 import { bucketOf } from '../../../src/core/flags/evaluate.js'
 import { GantryProvider } from '../../../src/server/embed/openfeature.js'
+import { ADMINS_AND_OPERATORS, booleanFlag, onOffRollout } from '../../helpers/flag-fixtures.js'
 import { flagSnapshot, TestFlagReader } from '../../helpers/flag-reader.js'
 
-const onOff = [
-  { name: 'on', value: true },
-  { name: 'off', value: false },
-]
 const strings = (...names: string[]) => names.map((name) => ({ name, value: name }))
 const equals = (attribute: string, value: string) => ({ attribute, operator: 'equals' as const, values: [value] })
 
 const SNAPSHOT = flagSnapshot([
-  {
-    key: 'new-checkout',
-    type: 'boolean',
-    variants: onOff,
-    defaultVariant: 'off',
-    offVariant: 'off',
-    enabled: true,
+  booleanFlag('new-checkout', {
     rules: [
-      { conditions: [{ attribute: 'role', operator: 'in', values: ['admin', 'operator'] }], serve: { variant: 'on' } },
+      ADMINS_AND_OPERATORS,
       // 25% on, sticky per userId; a context without one gets `on`, the fallback.
-      {
-        serve: {
-          rollout: {
-            variants: [
-              { variant: 'on', weight: 25_000 },
-              { variant: 'off', weight: 75_000 },
-            ],
-            fallback: 'on',
-          },
-        },
-      },
+      { serve: onOffRollout(25_000, 75_000, { fallback: 'on' }) },
     ],
-  },
-  { key: 'paused', type: 'boolean', variants: onOff, defaultVariant: 'on', offVariant: 'off', enabled: false },
+  }),
+  booleanFlag('paused', { defaultVariant: 'on', enabled: false }),
   {
     key: 'plan-banner',
     type: 'string',
@@ -56,15 +37,7 @@ const SNAPSHOT = flagSnapshot([
       { conditions: [equals('plan', 'free')], serve: { variant: 'free' } },
     ],
   },
-  {
-    key: 'eu-shop-beta',
-    type: 'boolean',
-    variants: onOff,
-    defaultVariant: 'off',
-    offVariant: 'off',
-    enabled: true,
-    rules: [{ conditions: [equals('region', 'eu'), equals('app', 'shop'), equals('beta', 'true')], serve: { variant: 'on' } }],
-  },
+  booleanFlag('eu-shop-beta', { rules: [{ conditions: [equals('region', 'eu'), equals('app', 'shop'), equals('beta', 'true')], serve: { variant: 'on' } }] }),
   { key: 'page-size', type: 'number', variants: [{ name: 'fifty', value: 50 }], defaultVariant: 'fifty', offVariant: 'fifty', enabled: true },
   {
     key: 'checkout-config',
@@ -233,7 +206,7 @@ describe('flags: GantryProvider through the OpenFeature server SDK', () => {
     it('emits PROVIDER_CONFIGURATION_CHANGED to the API’s and the client’s handlers when the rules change, then serves the new ones', async () => {
       const [global, ofClient] = [next(ProviderEvents.ConfigurationChanged, OpenFeature), next(ProviderEvents.ConfigurationChanged, client)]
       expect(await client.getBooleanValue('paused', true)).to.equal(false)
-      reader.load(flagSnapshot([{ key: 'paused', type: 'boolean', variants: onOff, defaultVariant: 'on', offVariant: 'off', enabled: true }], [], 2))
+      reader.load(flagSnapshot([booleanFlag('paused', { defaultVariant: 'on' })], [], 2))
       expect(await global).to.include({ providerName: 'gantry' })
       expect(await ofClient).to.include({ providerName: 'gantry' })
       expect(await client.getBooleanDetails('paused', false)).to.deep.include({ value: true, reason: 'DEFAULT' })

@@ -35,6 +35,7 @@ import { expect } from 'chai'
 import { InMemStorageProvider, Unleash, type UnleashConfig } from 'unleash-client'
 import { compileFlags, type CompiledFlags } from '../../../src/core/flags/evaluate.js'
 import { flagDefinitionSchema, type ConditionOperator, type EvaluationContext } from '../../../src/core/flags/flags.schema.js'
+import { booleanFlag } from '../../helpers/flag-fixtures.js'
 
 type UnleashFeature = NonNullable<NonNullable<UnleashConfig['bootstrap']>['data']>[number]
 type UnleashOperator =
@@ -542,18 +543,11 @@ describe('flag operators agree with unleash-client (differential)', function () 
     const probes: { key: string; condition: Condition; form: { operator: UnleashOperator; inverted: boolean } }[] = []
     CONDITIONS.forEach((condition, c) => UNLEASH_FORMS[condition.operator].forEach((form, f) => probes.push({ key: `cell-${c}-${f}`, condition, form })))
     const flags = probes.map(({ key, condition }) =>
-      flagDefinitionSchema.parse({
-        key,
-        type: 'boolean',
-        variants: [
-          { name: 'on', value: true },
-          { name: 'off', value: false },
-        ],
-        defaultVariant: 'off',
-        offVariant: 'off',
-        enabled: true,
-        rules: [{ conditions: [{ attribute: condition.attribute, operator: condition.operator, values: [...condition.values] }], serve: { variant: 'on' } }],
-      }),
+      flagDefinitionSchema.parse(
+        booleanFlag(key, {
+          rules: [{ conditions: [{ attribute: condition.attribute, operator: condition.operator, values: [...condition.values] }], serve: { variant: 'on' } }],
+        }),
+      ),
     )
     gantry = compileFlags({ version: 1, flags, segments: [] })
     const features = probes.map(({ key, condition, form }) => ({

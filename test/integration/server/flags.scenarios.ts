@@ -6,6 +6,7 @@
 import { expect } from 'chai'
 import type { Condition, CreateFlagInput, Rule } from '../../../src/core/flags/flags.schema.js'
 import { local, type AdminFixture, type Scenario } from '../../helpers/admin-fixture.js'
+import { booleanFlag, NEW_BOOLEAN_FLAG, onOffRollout, onOffSplit } from '../../helpers/flag-fixtures.js'
 
 const EVALUATE = '/api/v1/flags/evaluate'
 const PLAN_IS_PRO: Condition = { attribute: 'plan', operator: 'equals', values: ['pro'] }
@@ -25,6 +26,13 @@ export async function flagSegment(f: AdminFixture): Promise<{ name: string }> {
   const name = `sample-segment-${++n}`
   await f.server.services.flags.setSegment(local, name, { conditions: [PLAN_IS_PRO] })
   return { name }
+}
+
+/** A segment and a flag whose rule names it: the segment's name and the flag's key. */
+async function segmentInUse(f: AdminFixture): Promise<{ name: string; key: string }> {
+  const { name } = await flagSegment(f)
+  const { key } = await featureFlag(f, { rules: [{ description: '', conditions: [], segments: [name], serve: { variant: 'on' } }] })
+  return { name, key }
 }
 
 /** The audit entries of `action` about `targetId`, newest first. */
@@ -63,20 +71,7 @@ export const flagScenarios: Scenario[] = [
     body: { key: 'New-Checkout', type: 'boolean', description: 'The one-page checkout' },
     status: 201,
     check: async (res, f) => {
-      expect(res.body).to.deep.include({
-        key: 'new-checkout',
-        type: 'boolean',
-        description: 'The one-page checkout',
-        variants: [
-          { name: 'on', value: true },
-          { name: 'off', value: false },
-        ],
-        defaultVariant: 'on',
-        offVariant: 'off',
-        enabled: false,
-        rules: [],
-        stale: false,
-      })
+      expect(res.body).to.deep.include({ key: 'new-checkout', description: 'The one-page checkout', ...NEW_BOOLEAN_FLAG, stale: false })
       expect(res.body.createdBy).to.match(/^user:\d+$/)
       const [entry] = await audited(f, 'flags.create', 'new-checkout')
       expect(entry?.actor).to.match(/^user:\d+$/)
@@ -232,26 +227,12 @@ export const flagScenarios: Scenario[] = [
     path: (v) => `/flags/${v.key}/rollout`,
     who: 'admin',
     setup: (f) => featureFlag(f, { rules: [admins] }),
-    body: {
-      split: [
-        { variant: 'on', percent: 25 },
-        { variant: 'off', percent: 75 },
-      ],
-    },
+    body: { split: onOffSplit(25, 75) },
     status: 200,
     check: (res) => {
       const rules = res.body.rules as Rule[]
       expect(rules).to.have.length(2)
-      expect(rules[1]?.serve).to.deep.equal({
-        rollout: {
-          by: 'userId',
-          variants: [
-            { variant: 'on', weight: 25_000 },
-            { variant: 'off', weight: 75_000 },
-          ],
-          fallback: 'off',
-        },
-      })
+      expect(rules[1]?.serve).to.deep.equal(onOffRollout(25_000, 75_000))
     },
   },
   {
@@ -260,12 +241,7 @@ export const flagScenarios: Scenario[] = [
     path: (v) => `/flags/${v.key}/rollout`,
     who: 'admin',
     setup: (f) => featureFlag(f),
-    body: {
-      split: [
-        { variant: 'on', percent: 25 },
-        { variant: 'off', percent: 70 },
-      ],
-    },
+    body: { split: onOffSplit(25, 70) },
     status: 400,
     code: 'INVALID_INPUT',
     errors: ['split'],
@@ -344,20 +320,7 @@ export const flagScenarios: Scenario[] = [
     body: {
       file: {
         segments: [{ name: 'applied-pro', conditions: [PLAN_IS_PRO] }],
-        flags: [
-          {
-            key: 'applied-flag',
-            type: 'boolean',
-            variants: [
-              { name: 'on', value: true },
-              { name: 'off', value: false },
-            ],
-            defaultVariant: 'off',
-            offVariant: 'off',
-            enabled: true,
-            rules: [{ segments: ['applied-pro'], serve: { variant: 'on' } }],
-          },
-        ],
+        flags: [booleanFlag('applied-flag', { rules: [{ segments: ['applied-pro'], serve: { variant: 'on' } }] })],
       },
     },
     status: 200,
@@ -393,11 +356,7 @@ export const flagScenarios: Scenario[] = [
     method: 'get',
     path: '/flag-segments',
     who: 'admin',
-    setup: async (f) => {
-      const { name } = await flagSegment(f)
-      const { key } = await featureFlag(f, { rules: [{ description: '', conditions: [], segments: [name], serve: { variant: 'on' } }] })
-      return { name, key }
-    },
+    setup: (f) => segmentInUse(f),
     status: 200,
     check: (res, _f, v) => expect((res.body.data as Array<{ name: string }>).find((s) => s.name === v.name)).to.deep.include({ usedBy: [v.key] }),
   },
@@ -438,11 +397,7 @@ export const flagScenarios: Scenario[] = [
     method: 'delete',
     path: (v) => `/flag-segments/${v.name}`,
     who: 'admin',
-    setup: async (f) => {
-      const { name } = await flagSegment(f)
-      const { key } = await featureFlag(f, { rules: [{ description: '', conditions: [], segments: [name], serve: { variant: 'on' } }] })
-      return { name, key }
-    },
+    setup: (f) => segmentInUse(f),
     status: 409,
     code: 'FLAG_SEGMENT_IN_USE',
     check: (res, _f, v) => expect(res.body.detail).to.include(v.key),

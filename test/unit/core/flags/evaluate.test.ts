@@ -16,6 +16,7 @@ import {
   type Rule,
   type SegmentDefinition,
 } from '../../../../src/core/flags/flags.schema.js'
+import { ON_OFF, onOffRollout } from '../../../helpers/flag-fixtures.js'
 
 const KEY = 'new-checkout'
 
@@ -23,10 +24,7 @@ const flag = (overrides: Partial<FlagDefinition> = {}): FlagDefinition => ({
   key: KEY,
   description: '',
   type: 'boolean',
-  variants: [
-    { name: 'on', value: true },
-    { name: 'off', value: false },
-  ],
+  variants: ON_OFF,
   defaultVariant: 'off',
   offVariant: 'off',
   enabled: true,
@@ -44,11 +42,7 @@ const rule = (conditions: Condition[], serve: Rule['serve'] = { variant: 'on' },
 const when = (attribute: string, operator: ConditionOperator, ...values: string[]): Condition => ({ attribute, operator, values })
 const compile = (flags: FlagDefinition[], segments: SegmentDefinition[] = [], version = 1): CompiledFlags => compileFlags({ version, flags, segments })
 const rollout = (variants: Rollout['variants'], by = 'userId'): Rule['serve'] => ({ rollout: { by, variants, fallback: 'off' } })
-const percent = (share: number): Rule['serve'] =>
-  rollout([
-    { variant: 'on', weight: share * (ROLLOUT_BUCKETS / 100) },
-    { variant: 'off', weight: ROLLOUT_BUCKETS - share * (ROLLOUT_BUCKETS / 100) },
-  ])
+const percent = (share: number): Rule['serve'] => onOffRollout(share * (ROLLOUT_BUCKETS / 100), ROLLOUT_BUCKETS - share * (ROLLOUT_BUCKETS / 100))
 
 type Case = readonly [context: EvaluationContext, holds: boolean, why: string]
 
@@ -411,22 +405,7 @@ describe('core/flags: evaluate', () => {
     })
 
     it('buckets by the attribute the rollout names', () => {
-      const byOrg = compile([
-        flag({
-          rules: [
-            rule(
-              [],
-              rollout(
-                [
-                  { variant: 'on', weight: 50_000 },
-                  { variant: 'off', weight: 50_000 },
-                ],
-                'orgId',
-              ),
-            ),
-          ],
-        }),
-      ])
+      const byOrg = compile([flag({ rules: [rule([], onOffRollout(50_000, 50_000, { by: 'orgId' }))] })])
       const orgs = Array.from({ length: 200 }, (_, i) => `org-${i}`)
       for (const orgId of orgs) {
         const one = byOrg.evaluate(KEY, { orgId, userId: 'ada' })

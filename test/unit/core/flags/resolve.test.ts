@@ -8,38 +8,17 @@ import { bucketOf } from '../../../../src/core/flags/evaluate.js'
 import type { FlagReader } from '../../../../src/core/flags/flag-reader.js'
 import { contextFromOpenFeature, resolveFlag, type ExpectedType } from '../../../../src/core/flags/resolve.js'
 import type { JsonValue } from '../../../../src/core/flags/flags.schema.js'
+import { ADMINS_AND_OPERATORS, booleanFlag, onOffRollout } from '../../../helpers/flag-fixtures.js'
 import { flagSnapshot, TestFlagReader } from '../../../helpers/flag-reader.js'
 
-const onOff = [
-  { name: 'on', value: true },
-  { name: 'off', value: false },
-]
-
 const SNAPSHOT = flagSnapshot([
-  {
-    key: 'new-checkout',
-    type: 'boolean',
-    variants: onOff,
-    defaultVariant: 'off',
-    offVariant: 'off',
-    enabled: true,
+  booleanFlag('new-checkout', {
     rules: [
-      { conditions: [{ attribute: 'role', operator: 'in', values: ['admin', 'operator'] }], serve: { variant: 'on' } },
-      {
-        conditions: [{ attribute: 'plan', operator: 'equals', values: ['pro'] }],
-        serve: {
-          rollout: {
-            variants: [
-              { variant: 'on', weight: 50_000 },
-              { variant: 'off', weight: 50_000 },
-            ],
-            fallback: 'on',
-          },
-        },
-      },
+      ADMINS_AND_OPERATORS,
+      { conditions: [{ attribute: 'plan', operator: 'equals', values: ['pro'] }], serve: onOffRollout(50_000, 50_000, { fallback: 'on' }) },
     ],
-  },
-  { key: 'paused', type: 'boolean', variants: onOff, defaultVariant: 'on', offVariant: 'off', enabled: false },
+  }),
+  booleanFlag('paused', { defaultVariant: 'on', enabled: false }),
   {
     key: 'theme',
     type: 'string',
@@ -70,7 +49,7 @@ const SNAPSHOT = flagSnapshot([
   },
   { key: 'text-config', type: 'json', variants: [{ name: 'plain', value: 'just text' }], defaultVariant: 'plain', offVariant: 'plain', enabled: true },
   // What the checks refuse on save, as a store edited by hand could still hold it.
-  { key: 'broken', type: 'boolean', variants: onOff, defaultVariant: 'maybe', offVariant: 'off', enabled: true },
+  booleanFlag('broken', { defaultVariant: 'maybe' }),
 ])
 
 describe('core/flags: resolveFlag', () => {
