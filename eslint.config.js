@@ -35,8 +35,8 @@ const areas = [
   { name: 'client', files: ['src/client/**/*.ts'] },
   { name: 'db', files: ['src/db/**/*.ts'] },
   { name: 'other-src', files: ['src/**/*.ts'], ignores: ['src/{core,cli,server,client,db}/**'] },
-  { name: 'commands', files: ['commands/**/*.ts'], ignores: ['commands/{migrate,seed}/**'] },
-  { name: 'commands-db', files: ['commands/{migrate,seed}/**/*.ts'] },
+  { name: 'commands', files: ['commands/**/*.ts'], ignores: ['commands/{migrate,seed,db}/**'] },
+  { name: 'commands-db', files: ['commands/{migrate,seed,db}/**/*.ts'] },
 ]
 
 /** Path patterns an area may not import, beyond the packages (the zones below cover src/ itself). */
@@ -46,7 +46,7 @@ const commandPatterns = [
 ]
 const patternsOf = {
   commands: [
-    { group: ['**/src/db/**'], message: 'Only migrate and seed commands use src/db; others go through src/runtime or src/admin (DESIGN.md).' },
+    { group: ['**/src/db/**'], message: 'Only migrate, seed and db commands use src/db; others go through src/runtime or src/admin (DESIGN.md).' },
     ...commandPatterns,
   ],
   'commands-db': commandPatterns,

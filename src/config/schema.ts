@@ -129,6 +129,22 @@ export const environmentSchema = z
       })
       .strict()
       .optional(),
+    backups: z
+      .object({
+        directory: z
+          .string()
+          .min(1)
+          .describe('Where `gantry db backup` writes and `db backups list` looks (default .gantry/backups, from the workspace root)')
+          .optional(),
+        key: z
+          .string()
+          .describe(
+            'The key that encrypts backups: the base64 of 32 random bytes. Write a ${VAR} reference (default ${GANTRY_BACKUP_KEY}), never the value; empty: backups are not encrypted',
+          )
+          .optional(),
+      })
+      .strict()
+      .optional(),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional() })
       .strict()
@@ -248,6 +264,14 @@ export const resolvedEnvironmentFields = z.object({
   }),
   jobs: z.object({ concurrency: z.coerce.number().int().min(1).max(256), leaseTimeout: durationSchema, retention: durationSchema }),
   flags: z.object({ staleAfter: durationSchema }),
+  /** An empty key means backups are written unencrypted (and an encrypted one cannot be read). */
+  backups: z.object({
+    directory: z.string().min(1),
+    key: z
+      .string()
+      .optional()
+      .transform((v) => v || undefined),
+  }),
   log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) }),
 })
 

@@ -64,6 +64,12 @@ const catalog = {
   DB_NOT_FOUND: unavailable('Database not found'),
   DB_QUERY_FAILED: state('Database query failed', 500),
   DB_BUSY: unavailable('Database busy', 'Try again; if it keeps happening, look for what holds the database (a long migration, an open transaction or shell).'),
+  // backups: the dialect's own dump tool (pg_dump, mariadb-dump), src/db/dump-tools.ts
+  DUMP_TOOL_MISSING: unavailable(
+    'Database dump tool unavailable',
+    "Install the database's client tools (Debian: postgresql-client or mariadb-client), or configure the program's path.",
+  ),
+  DUMP_TOOL_FAILED: state('Database dump tool failed', 500),
   GANTRY_SCHEMA_MISSING: unavailable("Gantry's tables missing", 'Run `gantry migrate latest` to create them.'),
   REDIS_UNREACHABLE: unavailable('Redis unreachable', 'Check that Redis is running and the redis URL, or remove it to use the in-memory store.'),
   // migrations
@@ -132,6 +138,11 @@ const catalog = {
   FLAG_SEGMENT_NOT_FOUND: { title: 'Segment not found', exit: ExitCode.state, status: 404, hint: 'Run `gantry flags segment list` to see the segments.' },
   FLAG_SEGMENT_IN_USE: state('Segment in use', 409, 'Remove it from the rules that name it first (`gantry flags show FLAG`).'),
   WEBHOOK_LIMIT: state('Too many webhook endpoints', 409, 'Delete endpoints you no longer use (`gantry webhooks delete ID`).'),
+  // backups: the file format (src/core/backups/backup-file.ts) and GANTRY_BACKUP_KEY
+  BACKUP_INVALID: usage('Invalid backup file', 'The file is damaged, cut short or not a Gantry backup: nothing was restored from it. Use another backup.'),
+  BACKUP_KEY_MISSING: usage('Backup key not set', 'The backup is encrypted: set GANTRY_BACKUP_KEY to the key it was written with.'),
+  BACKUP_KEY_WRONG: usage('Wrong backup key', 'Set GANTRY_BACKUP_KEY to the key the backup was written with; the message names its key id.'),
+  RESTORE_MISMATCH: state('Restore differs from the backup', 500, 'Stop the servers of the environment (or turn maintenance on), then restore again.'),
   // HTTP edge: what a request itself got wrong, and what the server refuses to do now
   UNAUTHENTICATED: {
     title: 'Authentication required',

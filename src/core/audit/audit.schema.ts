@@ -94,6 +94,8 @@ export const AUDIT_ACTIONS = [
   'flags.apply',
   'flags.segment.set',
   'flags.segment.delete',
+  'db.backup',
+  'db.restore',
 ] as const
 export type AuditAction = (typeof AUDIT_ACTIONS)[number]
 

@@ -54,6 +54,8 @@ export const AUDIT_EVENT_TYPES: Readonly<Record<AuditAction, string>> = Object.f
   'flags.apply': 'flags.applied',
   'flags.segment.set': 'flags.segment_set',
   'flags.segment.delete': 'flags.segment_deleted',
+  'db.backup': 'db.backed_up',
+  'db.restore': 'db.restored',
 })
 
 /** Events that are not audit rows: the test ping (`webhooks test`). */
@@ -67,6 +69,8 @@ const READ_PERMISSION: Readonly<Record<string, string>> = Object.freeze({
   sessions: 'users:read',
   // A run is read where every change is: in the audit log.
   migrations: 'audit:read',
+  // Backups and restores likewise: a run of a command on the database, read in the audit log.
+  db: 'audit:read',
   webhook: 'webhooks:read',
 })
 

@@ -1,0 +1,225 @@
+/**
+ * `gantry db backup`, `db backups list` and `db restore`: a consistent dump by the dialect's own tool
+ * (dump-tools.ts), wrapped with its manifest into one file (src/core/backups/backup-file.ts: gzip, and
+ * AES-256-GCM in authenticated chunks under GANTRY_BACKUP_KEY), and restored only from a file that verified
+ * whole. Like migrations, these act on the database itself: local only, never through the server.
+ */
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { isAbsolute, join, resolve } from 'node:path'
+import type { Environment } from '../config/schema.js'
+import { backupManifestSchema, type BackupManifest } from '../core/backups/backup.schema.js'
+import { extractBackupContent, hashContentFile, readBackupHeader, writeBackupFile } from '../core/backups/backup-file.js'
+import { parseBackupKey } from '../core/backups/backup-key.js'
+import { scrubCredentials, type ScrubSummary } from '../core/backups/scrub.js'
+import type { AuditService } from '../core/audit/audit.service.js'
+import type { Clock } from '../core/clock.js'
+import type { ActorContext } from '../core/context.js'
+import { GantryError } from '../core/errors.js'
+import type { Database } from './connect.js'
+import { dumpTool, tableRowCounts, type DumpTool } from './dump-tools.js'
+import { bareName, gantryMigrationsDirectory, listMigrations } from './migrator/source.js'
+import { GANTRY_TABLE, readApplied, readRuns, type RunRow } from './migrator/tracking.js'
+
+/** The extension of a backup file: `backups list` reads the files that have it. */
+export const BACKUP_EXTENSION = '.gantry-backup'
+
+export interface BackupContext {
+  readonly db: Database
+  readonly environment: Environment
+  /** The workspace root: a relative backups.directory or --output is read from it. */
+  readonly root: string
+  readonly gantryVersion: string
+  readonly clock: Clock
+  /** The workspace's app migrations table (migrations.tableName). */
+  readonly appTable: string
+  /** Who acts (the local operator), and the audit log both commands write to. */
+  readonly ctx: ActorContext
+  readonly audit: AuditService
+  readonly tool?: DumpTool | undefined
+}
+
+export interface BackupResult {
+  readonly file: string
+  readonly bytes: number
+  readonly encrypted: boolean
+  readonly manifest: BackupManifest
+}
+
+/** The folder backups go to and are listed from: backups.directory, from the workspace root. */
+export function backupDirectory(environment: Environment, root: string): string {
+  const { directory } = environment.backups
+  return isAbsolute(directory) ? directory : resolve(root, directory)
+}
+
+/** The environment's backup key (GANTRY_BACKUP_KEY), parsed; undefined when none is set. */
+export function backupKey(environment: Environment): ReturnType<typeof parseBackupKey> | undefined {
+  return environment.backups.key === undefined ? undefined : parseBackupKey(environment.backups.key)
+}
+
+/** A new file name that sorts by time: `production-20261205T031500Z.gantry-backup`. */
+function defaultName(environment: string, at: number): string {
+  const stamp = new Date(at)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z')
+  return `${environment}-${stamp}${BACKUP_EXTENSION}`
+}
+
+/** Takes a backup of the whole database into `output` (default: a new file in backups.directory). */
+export async function takeBackup(c: BackupContext, options: { output?: string | undefined } = {}): Promise<BackupResult> {
+  const key = backupKey(c.environment)
+  const startedAt = c.clock.now()
+  const output =
+    options.output === undefined ? join(backupDirectory(c.environment, c.root), defaultName(c.environment.name, startedAt)) : resolve(options.output)
+  if (options.output === undefined) await mkdir(backupDirectory(c.environment, c.root), { recursive: true, mode: 0o700 })
+  const work = await mkdtemp(join(tmpdir(), 'gantry-backup-'))
+  try {
+    const dumpFile = join(work, 'dump')
+    const migrations = await appliedMigrations(c.db, c.appTable)
+    const dumped = await (c.tool ?? dumpTool(c.db)).dump(dumpFile)
+    const content = await hashContentFile(dumpFile)
+    const manifest = backupManifestSchema.parse({
+      format: 1,
+      environment: c.environment.name,
+      dialect: c.db.dialect,
+      serverVersion: dumped.serverVersion,
+      gantryVersion: c.gantryVersion,
+      startedAt: new Date(startedAt).toISOString(),
+      finishedAt: new Date(c.clock.now()).toISOString(),
+      tables: 'all',
+      rowCounts: dumped.rowCounts,
+      migrations,
+      content: { format: dumped.format, tool: dumped.tool, ...content },
+    })
+    const { bytes } = await writeBackupFile({ output, manifest, content: dumpFile, key })
+    // Who took a copy of the data, and where it went: written after the dump, so the backup does not hold it.
+    await c.db.knex.transaction((trx) =>
+      c.audit.append(trx, c.ctx, {
+        action: 'db.backup',
+        targetType: 'database',
+        targetId: c.environment.name,
+        after: { file: output, bytes, encrypted: key !== undefined, rowCounts: manifest.rowCounts },
+      }),
+    )
+    return { file: output, bytes, encrypted: key !== undefined, manifest }
+  } finally {
+    await rm(work, { recursive: true, force: true })
+  }
+}
+
+/** The migrations applied, per set, each with the checksum its last applying run recorded. */
+async function appliedMigrations(db: Database, appTable: string): Promise<BackupManifest['migrations']> {
+  const runs = await readRuns(db.knex)
+  const checksumOf = (set: RunRow['migration_set'], name: string): string | null =>
+    runs.findLast((r) => r.migration_set === set && r.name === name && r.direction === 'up' && r.checksum !== null)?.checksum ?? null
+  const [gantry, app] = await Promise.all([readApplied(db.knex, GANTRY_TABLE), readApplied(db.knex, appTable)])
+  return {
+    gantry: gantry.map((m) => ({ name: m.name, checksum: checksumOf('gantry', m.name) })),
+    app: app.map((m) => ({ name: m.name, checksum: checksumOf('app', m.name) })),
+  }
+}
+
+export interface ListedBackup {
+  readonly file: string
+  readonly bytes: number
+  readonly encrypted: boolean
+  /** Null when the file's header does not read as a backup's (its error says why). */
+  readonly manifest: BackupManifest | null
+  readonly error?: string | undefined
+}
+
+/** The backups in `directory`, newest first by their manifest's start (files that do not read, last). */
+export async function listBackups(directory: string): Promise<ListedBackup[]> {
+  const names = await readdir(directory).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? [] : Promise.reject(err)))
+  const listed = await Promise.all(
+    names
+      .filter((n) => n.endsWith(BACKUP_EXTENSION))
+      .map(async (name): Promise<ListedBackup> => {
+        const file = join(directory, name)
+        const { size } = await stat(file)
+        try {
+          const header = await readBackupHeader(file)
+          return { file, bytes: size, encrypted: header.encrypted, manifest: header.manifest }
+        } catch (err) {
+          return { file, bytes: size, encrypted: false, manifest: null, error: err instanceof Error ? err.message : String(err) }
+        }
+      }),
+  )
+  return listed.sort((a, b) => (b.manifest?.startedAt ?? '').localeCompare(a.manifest?.startedAt ?? ''))
+}
+
+export interface RestorePlan {
+  readonly file: string
+  readonly manifest: BackupManifest
+  /** The environment restored into. */
+  readonly target: string
+  /** Whether credentials are scrubbed (a backup of another environment, without --keep-credentials). */
+  readonly scrub: boolean
+}
+
+export interface RestoreResult extends RestorePlan {
+  readonly dryRun: boolean
+  /** Rows per table after the restore (before any scrub), against the manifest's; empty on a dry run. */
+  readonly rowCounts: ReadonlyArray<{ table: string; expected: number; actual: number | null }>
+  readonly scrubbed: ScrubSummary | null
+}
+
+/**
+ * Reads the header and checks what can be checked before anything is touched: the dialect matches, and the
+ * backup's Gantry schema is one this version knows (a newer release's backup may hold tables and columns
+ * this one cannot serve).
+ */
+export async function planRestore(c: BackupContext, file: string, options: { keepCredentials: boolean }): Promise<RestorePlan> {
+  const path = resolve(file)
+  const { manifest } = await readBackupHeader(path)
+  if (manifest.dialect !== c.db.dialect)
+    throw new GantryError('INVALID_INPUT', `${path} is a ${manifest.dialect} backup; environment ${c.environment.name} runs on ${c.db.dialect}.`)
+  const known = new Set(listMigrations('gantry', gantryMigrationsDirectory()).map((f) => bareName(f.name)))
+  const newer = manifest.migrations.gantry.map((m) => bareName(m.name)).filter((name) => !known.has(name))
+  if (newer.length > 0)
+    throw new GantryError(
+      'INVALID_INPUT',
+      `${path} was taken by a newer Gantry (${manifest.gantryVersion}): its schema has ${newer.join(', ')}, which this version does not know.`,
+      {
+        hint: `Restore it with Gantry ${manifest.gantryVersion} or later.`,
+      },
+    )
+  return { file: path, manifest, target: c.environment.name, scrub: manifest.environment !== c.environment.name && !options.keepCredentials }
+}
+
+/**
+ * Restores a planned backup: the whole file verified first (into a private temporary copy of the dump:
+ * a tampered, truncated or wrongly keyed file fails here, having touched nothing), then the dialect's
+ * tool, then the scrub and an audit entry in one transaction, then the row counts compared.
+ */
+export async function restoreBackup(c: BackupContext, plan: RestorePlan, options: { dryRun: boolean }): Promise<RestoreResult> {
+  const work = await mkdtemp(join(tmpdir(), 'gantry-restore-'))
+  try {
+    const dumpFile = join(work, 'dump')
+    await extractBackupContent(plan.file, backupKey(c.environment), dumpFile)
+    if (options.dryRun) return { ...plan, dryRun: true, rowCounts: [], scrubbed: null }
+    await (c.tool ?? dumpTool(c.db)).restore(dumpFile, plan.manifest.content.format)
+    const now = await tableRowCounts(c.db)
+    const rowCounts = Object.entries(plan.manifest.rowCounts).map(([table, expected]) => ({ table, expected, actual: now[table] ?? null }))
+    const scrubbed = await c.db.knex.transaction(async (trx) => {
+      const summary = plan.scrub ? await scrubCredentials(trx, c.clock.now(), plan.manifest.environment) : null
+      await c.audit.append(trx, c.ctx, {
+        action: 'db.restore',
+        targetType: 'database',
+        targetId: c.environment.name,
+        after: {
+          file: plan.file,
+          from: plan.manifest.environment,
+          takenAt: plan.manifest.startedAt,
+          gantryVersion: plan.manifest.gantryVersion,
+          scrubbed: summary,
+        },
+      })
+      return summary
+    })
+    return { ...plan, dryRun: false, rowCounts, scrubbed }
+  } finally {
+    await rm(work, { recursive: true, force: true })
+  }
+}
