@@ -4,6 +4,7 @@
  * reach the runtime (imports run down), as migration-audit.ts is for migration runs.
  */
 import type { BackupContext } from './db/backups.js'
+import { dumpTool } from './db/dump-tools.js'
 import { systemClock } from './core/clock.js'
 import { localContext } from './core/context.js'
 import { localActor } from './local-actor.js'
@@ -21,5 +22,6 @@ export async function backupContext(runtime: Runtime): Promise<BackupContext> {
     appTable: runtime.workspace.migrations.tableName,
     ctx: localContext(localActor()),
     audit: services.audit,
+    tool: dumpTool(db, { programs: runtime.environment.backups.programs }),
   }
 }

@@ -8,7 +8,7 @@ import { takeBackup, type BackupResult } from '../../src/db/backups.js'
 export default class DbBackup extends GantryCommand<typeof DbBackup> {
   static override summary = "Back up the environment's database into one file: a consistent dump by the database's own tool, with its manifest."
   static override description = [
-    "PostgreSQL: pg_dump's custom format in one snapshot (the application keeps writing meanwhile). MySQL/MariaDB: mariadb-dump (or mysqldump) --single-transaction. SQLite: VACUUM INTO. The tools come from the PATH: install postgresql-client or mariadb-client where they are missing.",
+    "PostgreSQL: pg_dump's custom format in one snapshot (the application keeps writing meanwhile). MySQL/MariaDB: mariadb-dump (or mysqldump) --single-transaction. SQLite: VACUUM INTO. The tools are found on the PATH and in the system's folders, or at the absolute paths backups.programs names: install postgresql-client or mariadb-client where they are missing.",
     'The file holds a manifest (environment, dialect and server version, Gantry version, applied migrations with their checksums, row counts, the sha256 of the dump) and the dump, gzipped; with GANTRY_BACKUP_KEY set (base64 of 32 random bytes), encrypted with AES-256-GCM in authenticated chunks, so a changed or cut file is refused before anything is restored. It is written 0600 into backups.directory (default .gantry/backups), or to --output.',
   ].join('\n\n')
   static override examples = ['<%= config.bin %> db backup -e production', '<%= config.bin %> db backup --output /backups/before-upgrade.gantry-backup --json']

@@ -35,7 +35,7 @@ const common = {
   webhooks: { allowPrivateTargets: false, attemptTimeout: '15s', disableAfter: '5d', maxDueAge: '5m', retention: '30d' },
   jobs: { concurrency: 16, leaseTimeout: '60s', retention: '7d' },
   flags: { staleAfter: '30d' },
-  backups: { directory: '.gantry/backups', key: '${GANTRY_BACKUP_KEY:-}' },
+  backups: { directory: '.gantry/backups', key: '${GANTRY_BACKUP_KEY:-}', programs: {} },
 } satisfies RawEnvironment
 
 /**

@@ -142,6 +142,16 @@ export const environmentSchema = z
             'The key that encrypts backups: the base64 of 32 random bytes. Write a ${VAR} reference (default ${GANTRY_BACKUP_KEY}), never the value; empty: backups are not encrypted',
           )
           .optional(),
+        programs: z
+          .object({
+            pg_dump: z.string().optional(),
+            pg_restore: z.string().optional(),
+            'mariadb-dump': z.string().optional(),
+            mariadb: z.string().optional(),
+          })
+          .strict()
+          .describe('Absolute paths of the dump and restore programs to use instead of those found on PATH and in the system folders')
+          .optional(),
       })
       .strict()
       .optional(),
@@ -267,6 +277,9 @@ export const resolvedEnvironmentFields = z.object({
   /** An empty key means backups are written unencrypted (and an encrypted one cannot be read). */
   backups: z.object({
     directory: z.string().min(1),
+    programs: z
+      .object({ pg_dump: z.string().optional(), pg_restore: z.string().optional(), 'mariadb-dump': z.string().optional(), mariadb: z.string().optional() })
+      .default({}),
     key: z
       .string()
       .optional()

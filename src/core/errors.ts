@@ -67,7 +67,7 @@ const catalog = {
   // backups: the dialect's own dump tool (pg_dump, mariadb-dump), src/db/dump-tools.ts
   DUMP_TOOL_MISSING: unavailable(
     'Database dump tool unavailable',
-    "Install the database's client tools (Debian: postgresql-client or mariadb-client), or configure the program's path.",
+    "Install the database's client tools (Debian: postgresql-client or mariadb-client), or name the program's absolute path in backups.programs.",
   ),
   DUMP_TOOL_FAILED: state('Database dump tool failed', 500),
   GANTRY_SCHEMA_MISSING: unavailable("Gantry's tables missing", 'Run `gantry migrate latest` to create them.'),

@@ -6,6 +6,7 @@
  */
 import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
+import { isDeepStrictEqual } from 'node:util'
 import { isAbsolute, join, resolve } from 'node:path'
 import type { Environment } from '../config/schema.js'
 import { backupManifestSchema, type BackupManifest } from '../core/backups/backup.schema.js'
@@ -27,7 +28,7 @@ export const BACKUP_EXTENSION = '.gantry-backup'
 export interface BackupContext {
   readonly db: Database
   readonly environment: Environment
-  /** The workspace root: a relative backups.directory or --output is read from it. */
+  /** The workspace root: a relative backups.directory is read from it (a relative --output, from the current folder). */
   readonly root: string
   readonly gantryVersion: string
   readonly clock: Clock
@@ -57,12 +58,10 @@ export function backupKey(environment: Environment): ReturnType<typeof parseBack
   return environment.backups.key === undefined ? undefined : parseBackupKey(environment.backups.key)
 }
 
-/** A new file name that sorts by time: `production-20261205T031500Z.gantry-backup`. */
+/** A new file name that sorts by time: `production-20261205T031500123Z.gantry-backup`. */
 function defaultName(environment: string, at: number): string {
-  const stamp = new Date(at)
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d{3}Z$/, 'Z')
+  // Milliseconds too: two backups begun in the same second get a file each.
+  const stamp = new Date(at).toISOString().replace(/[-:.]/g, '')
   return `${environment}-${stamp}${BACKUP_EXTENSION}`
 }
 
@@ -197,7 +196,13 @@ export async function restoreBackup(c: BackupContext, plan: RestorePlan, options
   const work = await mkdtemp(join(tmpdir(), 'gantry-restore-'))
   try {
     const dumpFile = join(work, 'dump')
-    await extractBackupContent(plan.file, backupKey(c.environment), dumpFile)
+    // The plan was made from a header read before the whole file verified (and, at a prompt, maybe long
+    // before): a file replaced since must not be restored under it.
+    const verified = await extractBackupContent(plan.file, backupKey(c.environment), dumpFile)
+    if (!isDeepStrictEqual(verified, plan.manifest))
+      throw new GantryError('BACKUP_INVALID', `${plan.file} changed since it was read: it is another backup now. Nothing was restored.`, {
+        details: { file: plan.file, reason: 'changed' },
+      })
     if (options.dryRun) return { ...plan, dryRun: true, rowCounts: [], scrubbed: null }
     await (c.tool ?? dumpTool(c.db)).restore(dumpFile, plan.manifest.content.format)
     const now = await tableRowCounts(c.db)

@@ -75,7 +75,7 @@ export function locatePrograms(program: DumpProgram, configured: string | undefi
 export function missingProgram(program: DumpProgram, message: string): GantryError {
   const pkg = DUMP_PROGRAM_PACKAGES[program]
   return new GantryError('DUMP_TOOL_MISSING', message, {
-    hint: `Install ${program} (Debian/Ubuntu: apt-get install ${pkg}), or configure the path of the program to use.`,
+    hint: `Install ${program} (Debian/Ubuntu: apt-get install ${pkg}), or name its absolute path in backups.programs.${program}.`,
     details: { program, package: pkg },
   })
 }
