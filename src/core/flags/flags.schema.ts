@@ -201,13 +201,8 @@ export const flagListSchema = z.object({ data: z.array(flagViewSchema) })
 export const flagListInputSchema = z.object({ stale: z.union([z.boolean(), z.stringbool()]).optional().describe('Only the stale flags') })
 export type FlagListInput = z.input<typeof flagListInputSchema>
 
-/**
- * A new flag. A boolean flag gets the variants `on` (true) and `off` (false) unless it names its own, and
- * starts off; another type names its variants, and both its default and off variant default to the first.
- */
-export const createFlagInputSchema = z.object({
-  key: flagKeySchema,
-  type: flagTypeSchema,
+/** The fields a flag is created with and changed by, each optional: create fills the missing ones, update keeps them. */
+const editableFlagFields = {
   description: z.string().max(1000).optional(),
   variants: z.array(variantSchema).min(1).max(100).optional(),
   defaultVariant: variantNameSchema.optional(),
@@ -215,22 +210,17 @@ export const createFlagInputSchema = z.object({
   enabled: z.boolean().optional(),
   rules: z.array(ruleSchema).max(100).optional(),
   lifetime: z.enum(['temporary', 'permanent']).optional(),
-})
+}
+
+/**
+ * A new flag. A boolean flag gets the variants `on` (true) and `off` (false) unless it names its own, and
+ * starts off; another type names its variants, and both its default and off variant default to the first.
+ */
+export const createFlagInputSchema = z.object({ key: flagKeySchema, type: flagTypeSchema, ...editableFlagFields })
 export type CreateFlagInput = z.input<typeof createFlagInputSchema>
 
 /** The fields to change; the others stay. */
-export const updateFlagInputSchema = atLeastOneField(
-  z.object({
-    description: z.string().max(1000).optional(),
-    variants: z.array(variantSchema).min(1).max(100).optional(),
-    defaultVariant: variantNameSchema.optional(),
-    offVariant: variantNameSchema.optional(),
-    enabled: z.boolean().optional(),
-    rules: z.array(ruleSchema).max(100).optional(),
-    lifetime: z.enum(['temporary', 'permanent']).optional(),
-  }),
-  'name at least one field to change',
-)
+export const updateFlagInputSchema = atLeastOneField(z.object(editableFlagFields), 'name at least one field to change')
 export type UpdateFlagInput = z.input<typeof updateFlagInputSchema>
 
 /** A rule added at `position` (0-based; default: after the last). */
