@@ -29,13 +29,15 @@ const common = {
     refreshTokenTtl: '30d',
     maxTokenTtl: '24h',
     passwordMinLength: 12,
+    expiredTokenRetention: '7d',
     lockout: { maxFailures: 5, minutes: 15 },
   },
   encryptionKey: '${GANTRY_ENCRYPTION_KEY:-}',
   webhooks: { allowPrivateTargets: false, attemptTimeout: '15s', disableAfter: '5d', maxDueAge: '5m', retention: '30d' },
   jobs: { concurrency: 16, leaseTimeout: '60s', retention: '7d' },
+  audit: { retention: '90d' },
   flags: { staleAfter: '30d' },
-  backups: { directory: '.gantry/backups', key: '${GANTRY_BACKUP_KEY:-}', programs: {} },
+  backups: { directory: '.gantry/backups', key: '${GANTRY_BACKUP_KEY:-}', programs: {}, keep: { daily: 7, weekly: 4 } },
 } satisfies RawEnvironment
 
 /**
@@ -78,6 +80,6 @@ export const CUSTOM_ENVIRONMENT_DEFAULTS: RawEnvironment = {
 
 /** Workspace-level defaults. */
 export const WORKSPACE_DEFAULTS = {
-  migrations: { directory: 'migrations', tableName: 'knex_migrations', extension: 'ts', transaction: 'each' },
+  migrations: { directory: 'migrations', tableName: 'knex_migrations', extension: 'ts', transaction: 'each', runRetention: '365d' },
   seeds: { directory: 'seeds' },
 } as const satisfies RawConfig

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { parseDuration as durationMs } from '../core/duration.js'
+import { scheduleProblem } from '../core/schedules/cron.js'
 
 /**
  * gantry.config.json, described once. The file may hold `${VAR}` references in any value; numbers and
@@ -19,6 +20,9 @@ const expectedNumber = (input: unknown): string => `expected a number or a \${VA
 
 export const ENV_NAME = /^[a-z0-9][a-z0-9-]{0,39}$/
 export const durationSchema = z.string().regex(/^\d+(ms|s|m|h|d)$/, 'expected a duration such as 500ms, 30s, 1m, 12h or 30d')
+
+/** How long kept records live: a duration, or `forever`. */
+export const retentionSchema = z.union([durationSchema, z.literal('forever')])
 
 export const rateLimitDefaultSchema = z
   .object({
@@ -78,6 +82,9 @@ export const environmentSchema = z
           .describe('A failed login answers no sooner than this (default: measured from the slowest password hash family in the database)')
           .optional(),
         passwordMinLength: templatable(z.number().int().min(8).max(64)).describe('Shortest password accepted (8 to 64; default 12)').optional(),
+        expiredTokenRetention: durationSchema
+          .describe('Refresh tokens are deleted this long after they expired (default 7d); a revoked one stays until then, so its reuse is still caught')
+          .optional(),
         lockout: z
           .object({
             maxFailures: templatable(z.number().int().min(1).max(100)).describe('Failed logins before an account locks (default 5)').optional(),
@@ -123,6 +130,14 @@ export const environmentSchema = z
       })
       .strict()
       .optional(),
+    audit: z
+      .object({
+        retention: retentionSchema
+          .describe('Audit entries older than this are deleted by the worker and by `gantry audit prune` (default 90d; `forever` keeps them)')
+          .optional(),
+      })
+      .strict()
+      .optional(),
     flags: z
       .object({
         staleAfter: durationSchema.describe('A temporary feature flag shows as stale this long after it was created (default 30d)').optional(),
@@ -151,6 +166,22 @@ export const environmentSchema = z
           })
           .strict()
           .describe('Absolute paths of the dump and restore programs to use instead of those found on PATH and in the system folders')
+          .optional(),
+        schedule: z
+          .string()
+          .superRefine((text, ctx) => {
+            const problem = text.trim() === '' || text.includes('${') ? undefined : scheduleProblem(text)
+            if (problem) ctx.addIssue({ code: 'custom', message: problem })
+          })
+          .describe('A cron expression (five fields, UTC) on which the worker takes a backup, one instance at a time; empty: no scheduled backups (the default)')
+          .optional(),
+        keep: z
+          .object({
+            daily: templatable(z.number().int().min(0).max(3660)).describe('Scheduled backups kept: the newest of each of this many days (default 7)').optional(),
+            weekly: templatable(z.number().int().min(0).max(520)).describe('… and of each of this many ISO weeks (default 4)').optional(),
+          })
+          .strict()
+          .describe('Which scheduled backups the worker keeps after each one; backups taken by hand or before migrations are never deleted')
           .optional(),
       })
       .strict()
@@ -186,6 +217,9 @@ export const configSchema = z
           .describe(
             '`each` (default): every migration commits on its own, so a failure keeps those before it. `batch`: `migrate latest` and `rollback` run in one transaction (SQLite, PostgreSQL; refused on MySQL/MariaDB), as the knex CLI does; `--atomic` / `--no-atomic` choose per run. See docs/migrations.md',
           )
+          .optional(),
+        runRetention: retentionSchema
+          .describe('Records of migration runs older than this are deleted by the worker, except the latest run of each migration (default 365d; `forever` keeps them)')
           .optional(),
       })
       .strict()
@@ -251,6 +285,7 @@ export const resolvedEnvironmentFields = z.object({
       /** Unset: measured from the password hashes in the database. */
       loginFloor: durationSchema.optional(),
       passwordMinLength: z.coerce.number().int().min(8).max(64),
+      expiredTokenRetention: durationSchema,
       lockout: z.object({ maxFailures: z.coerce.number().int().min(1).max(100), minutes: z.coerce.number().int().min(1).max(1440) }),
     })
     .refine((auth) => durationMs(auth.accessTokenTtl) <= durationMs(auth.maxTokenTtl), {
@@ -273,6 +308,7 @@ export const resolvedEnvironmentFields = z.object({
     retention: durationSchema,
   }),
   jobs: z.object({ concurrency: z.coerce.number().int().min(1).max(256), leaseTimeout: durationSchema, retention: durationSchema }),
+  audit: z.object({ retention: retentionSchema }),
   flags: z.object({ staleAfter: durationSchema }),
   /** An empty key means backups are written unencrypted (and an encrypted one cannot be read). */
   backups: z.object({
@@ -284,6 +320,16 @@ export const resolvedEnvironmentFields = z.object({
       .string()
       .optional()
       .transform((v) => v || undefined),
+    /** Empty means no scheduled backups. */
+    schedule: z
+      .string()
+      .optional()
+      .transform((v) => v?.trim() || undefined)
+      .superRefine((text, ctx) => {
+        const problem = text === undefined ? undefined : scheduleProblem(text)
+        if (problem) ctx.addIssue({ code: 'custom', message: problem })
+      }),
+    keep: z.object({ daily: z.coerce.number().int().min(0).max(3660), weekly: z.coerce.number().int().min(0).max(520) }),
   }),
   log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) }),
 })

@@ -29,6 +29,8 @@ export interface Workspace {
     /** The dry run's shadow database URL as written (its `${VARS}` resolve per environment: shadowDatabaseUrl). */
     readonly shadowDatabase: string | undefined
     readonly transaction: 'each' | 'batch'
+    /** How long run records are kept (the latest run of each migration always is). */
+    readonly runRetention: string
   }
   readonly seeds: { readonly directory: string }
   /** The knex setup module the config's `knex` key names: as written, and resolved from the root. */
@@ -69,6 +71,7 @@ export function loadWorkspace(options: { cwd: string; configPath?: string | unde
       extension: config.migrations?.extension ?? WORKSPACE_DEFAULTS.migrations.extension,
       shadowDatabase: config.migrations?.shadowDatabase,
       transaction: config.migrations?.transaction ?? WORKSPACE_DEFAULTS.migrations.transaction,
+      runRetention: config.migrations?.runRetention ?? WORKSPACE_DEFAULTS.migrations.runRetention,
     },
     seeds: { directory: resolve(root, config.seeds?.directory ?? WORKSPACE_DEFAULTS.seeds.directory) },
     knexSetup: config.knex ? { name: config.knex, path: resolve(root, config.knex) } : undefined,

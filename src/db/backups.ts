@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { isDeepStrictEqual } from 'node:util'
 import { isAbsolute, join, resolve } from 'node:path'
 import type { Environment } from '../config/schema.js'
-import { backupManifestSchema, type BackupManifest } from '../core/backups/backup.schema.js'
+import { backupManifestSchema, type BackupManifest, type BackupTrigger } from '../core/backups/backup.schema.js'
 import { extractBackupContent, hashContentFile, readBackupHeader, writeBackupFile } from '../core/backups/backup-file.js'
 import { parseBackupKey } from '../core/backups/backup-key.js'
 import { scrubCredentials, type ScrubSummary } from '../core/backups/scrub.js'
@@ -66,7 +66,10 @@ function defaultName(environment: string, at: number): string {
 }
 
 /** Takes a backup of the whole database into `output` (default: a new file in backups.directory). */
-export async function takeBackup(c: BackupContext, options: { output?: string | undefined } = {}): Promise<BackupResult> {
+export async function takeBackup(
+  c: BackupContext,
+  options: { output?: string | undefined; trigger?: BackupTrigger | undefined } = {},
+): Promise<BackupResult> {
   const key = backupKey(c.environment)
   const startedAt = c.clock.now()
   const output =
@@ -86,6 +89,7 @@ export async function takeBackup(c: BackupContext, options: { output?: string | 
       gantryVersion: c.gantryVersion,
       startedAt: new Date(startedAt).toISOString(),
       finishedAt: new Date(c.clock.now()).toISOString(),
+      trigger: options.trigger ?? 'manual',
       tables: 'all',
       rowCounts: dumped.rowCounts,
       migrations,
@@ -99,7 +103,7 @@ export async function takeBackup(c: BackupContext, options: { output?: string | 
         action: 'db.backup',
         targetType: 'database',
         targetId: c.environment.name,
-        after: { file: output, bytes, encrypted: key !== undefined, rowCounts: manifest.rowCounts },
+        after: { file: output, bytes, encrypted: key !== undefined, trigger: manifest.trigger, rowCounts: manifest.rowCounts },
       }),
     )
     return { file: output, bytes, encrypted: key !== undefined, manifest }

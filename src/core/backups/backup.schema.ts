@@ -8,6 +8,9 @@ import { z } from 'zod'
 export const contentFormatSchema = z.enum(['pg-custom', 'sql', 'sqlite'])
 export type ContentFormat = z.infer<typeof contentFormatSchema>
 
+export const backupTriggerSchema = z.enum(['manual', 'schedule', 'migration'])
+export type BackupTrigger = z.infer<typeof backupTriggerSchema>
+
 export const backupMigrationSchema = z.object({ name: z.string(), checksum: z.string().nullable() })
 
 export const backupManifestSchema = z.object({
@@ -21,6 +24,8 @@ export const backupManifestSchema = z.object({
   /** ISO 8601: when the dump started and ended. */
   startedAt: z.string(),
   finishedAt: z.string(),
+  /** What took it: a person (`manual`), the worker's schedule (only these are ever deleted by retention), or `migrate latest --backup`. Files older than the field read as manual. */
+  trigger: backupTriggerSchema.default('manual'),
   /** Which tables it holds: `all` (Gantry's and the app's). */
   tables: z.enum(['all', 'gantry', 'app']),
   /** Rows per table, counted in the backup's own snapshot where the tool allows (else just before it). */
