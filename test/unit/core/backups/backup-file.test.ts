@@ -22,6 +22,7 @@ function manifestOf(content: Buffer): BackupManifest {
     gantryVersion: '0.23.0',
     startedAt: '2026-12-10T03:00:00.000Z',
     finishedAt: '2026-12-10T03:00:04.250Z',
+    trigger: 'schedule',
     tables: 'all',
     rowCounts: { gantry_users: 100000, widgets: 7 },
     migrations: { gantry: [{ name: '0001_init', checksum: 'c0ffee' }], app: [{ name: '20261201_widgets', checksum: null }] },
