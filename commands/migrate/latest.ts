@@ -9,6 +9,7 @@ import { shadowDatabaseUrl, type Workspace } from '../../src/config/workspace.js
 import { isGantryError } from '../../src/core/errors.js'
 import { describeHolder, latestResultSchema, unpreviewedError, workspaceMigrator, type PreviewOptions } from '../../src/db/migrator/index.js'
 import { recordedRun } from '../../src/migration-audit.js'
+import { backupChoice, migrationBackup } from '../../src/migration-backup.js'
 
 export default class MigrateLatest extends GantryCommand<typeof MigrateLatest> {
   static override summary = "Apply pending migrations: Gantry's own schema first, then the app's."
@@ -20,6 +21,7 @@ export default class MigrateLatest extends GantryCommand<typeof MigrateLatest> {
     '<%= config.bin %> migrate latest --dry-run',
     '<%= config.bin %> migrate latest --atomic',
     '<%= config.bin %> migrate latest -e production --maintenance',
+    '<%= config.bin %> migrate latest -e staging --backup',
   ]
   static override flags = {
     'dry-run': Flags.boolean({ summary: 'Print the SQL of each pending migration without running it on this database.' }),
@@ -30,6 +32,12 @@ export default class MigrateLatest extends GantryCommand<typeof MigrateLatest> {
     // because a script asking for both most likely meant something else.
     maintenance: Flags.boolean({
       summary: 'Turn maintenance mode on while migrating, and off afterwards (also when the migration fails) unless it was on already.',
+      exclusive: ['dry-run'],
+    }),
+    backup: Flags.boolean({
+      summary:
+        'Back up the database (as `db backup` does) under the migration lock before the first pending migration runs. Default: on for a protected environment or one whose config sets backups.directory, where a missing dump tool is only a warning; --no-backup skips it.',
+      allowNo: true,
       exclusive: ['dry-run'],
     }),
   }
@@ -46,19 +54,31 @@ export default class MigrateLatest extends GantryCommand<typeof MigrateLatest> {
       transaction: atomicMode(this.flags.atomic),
       onProgress: progress.onProgress,
     })
-    const result = await this.underMaintenance(() =>
-      this.flags['dry-run']
-        ? this.ui.spin('Preparing the preview', () => migrator.latest({ dryRun: true, preview: this.preview(runtime.workspace) }))
-        : recordedRun(runtime, () => progress.run(() => migrator.latest()), {
-            ended: (done) => ({ direction: 'up', migrations: done.applied, batch: done.batch.app ?? done.batch.gantry }),
-            failed: (error) => ({ direction: 'up', migrations: [], error }),
-            notRecorded: (reason) => this.ui.note(`This run is not in the audit log: ${reason}`),
-          }),
-    )
-    if (result.dryRun) printPreview(this.ui, result)
-    const unpreviewed = unpreviewedError(result)
-    if (unpreviewed) throw unpreviewed
-    return result
+    if (this.flags['dry-run']) {
+      const result = await this.ui.spin('Preparing the preview', () => migrator.latest({ dryRun: true, preview: this.preview(runtime.workspace) }))
+      printPreview(this.ui, result)
+      const unpreviewed = unpreviewedError(result)
+      if (unpreviewed) throw unpreviewed
+      return result
+    }
+    const choice = backupChoice(runtime, this.flags.backup)
+    const backup = choice === 'off' ? undefined : migrationBackup(runtime, choice, this.ui)
+    let result
+    try {
+      result = await this.underMaintenance(() =>
+        recordedRun(runtime, () => progress.run(() => migrator.latest({ beforeRun: backup?.beforeRun })), {
+          ended: (done) => ({ direction: 'up', migrations: done.applied, batch: done.batch.app ?? done.batch.gantry }),
+          failed: (error) => ({ direction: 'up', migrations: [], error }),
+          notRecorded: (reason) => this.ui.note(`This run is not in the audit log: ${reason}`),
+        }),
+      )
+    } catch (err) {
+      await backup?.record()
+      throw backup ? backup.explain(err) : err
+    }
+    await backup?.record()
+    const taken = backup?.taken()
+    return { ...result, backup: taken ? { file: taken.file, bytes: taken.bytes, encrypted: taken.encrypted } : null }
   }
 
   /** What --dry-run needs: whether Gantry's own migrations are listed, and the workspace's shadow database. */

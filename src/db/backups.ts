@@ -13,6 +13,7 @@ import { backupManifestSchema, type BackupManifest, type BackupTrigger } from '.
 import { extractBackupContent, hashContentFile, readBackupHeader, writeBackupFile } from '../core/backups/backup-file.js'
 import { parseBackupKey } from '../core/backups/backup-key.js'
 import { scrubCredentials, type ScrubSummary } from '../core/backups/scrub.js'
+import { readErasureLedger, reapplyErasures } from '../core/users/erasure.js'
 import type { AuditService } from '../core/audit/audit.service.js'
 import type { Clock } from '../core/clock.js'
 import type { ActorContext } from '../core/context.js'
@@ -65,11 +66,19 @@ function defaultName(environment: string, at: number): string {
   return `${environment}-${stamp}${BACKUP_EXTENSION}`
 }
 
+export interface BackupOptions {
+  /** The file to write (default: a new file in backups.directory). */
+  readonly output?: string | undefined
+  readonly trigger?: BackupTrigger | undefined
+  /**
+   * Leave the audit entry to the caller (recordBackup): one that holds a write lock on the database — the
+   * migration lock on SQLite is the run's write transaction — would wait on itself.
+   */
+  readonly deferAudit?: boolean | undefined
+}
+
 /** Takes a backup of the whole database into `output` (default: a new file in backups.directory). */
-export async function takeBackup(
-  c: BackupContext,
-  options: { output?: string | undefined; trigger?: BackupTrigger | undefined } = {},
-): Promise<BackupResult> {
+export async function takeBackup(c: BackupContext, options: BackupOptions = {}): Promise<BackupResult> {
   const key = backupKey(c.environment)
   const startedAt = c.clock.now()
   const output =
@@ -97,19 +106,25 @@ export async function takeBackup(
     })
     // Level 1: most of gzip's saving at a third of its time (a pg_dump custom-format dump is compressed already).
     const { bytes } = await writeBackupFile({ output, manifest, content: dumpFile, key, gzipLevel: 1 })
-    // Who took a copy of the data, and where it went: written after the dump, so the backup does not hold it.
-    await c.db.knex.transaction((trx) =>
-      c.audit.append(trx, c.ctx, {
-        action: 'db.backup',
-        targetType: 'database',
-        targetId: c.environment.name,
-        after: { file: output, bytes, encrypted: key !== undefined, trigger: manifest.trigger, rowCounts: manifest.rowCounts },
-      }),
-    )
-    return { file: output, bytes, encrypted: key !== undefined, manifest }
+    const result = { file: output, bytes, encrypted: key !== undefined, manifest }
+    if (!options.deferAudit) await recordBackup(c, result)
+    return result
   } finally {
     await rm(work, { recursive: true, force: true })
   }
+}
+
+/** Who took a copy of the data, and where it went: written after the dump, so the backup does not hold it. */
+export async function recordBackup(c: BackupContext, result: BackupResult): Promise<void> {
+  const { manifest } = result
+  await c.db.knex.transaction((trx) =>
+    c.audit.append(trx, c.ctx, {
+      action: 'db.backup',
+      targetType: 'database',
+      targetId: c.environment.name,
+      after: { file: result.file, bytes: result.bytes, encrypted: result.encrypted, trigger: manifest.trigger, rowCounts: manifest.rowCounts },
+    }),
+  )
 }
 
 /** The migrations applied, per set, each with the checksum its last applying run recorded. */
@@ -167,6 +182,8 @@ export interface RestoreResult extends RestorePlan {
   /** Rows per table after the restore (before any scrub), against the manifest's; empty on a dry run. */
   readonly rowCounts: ReadonlyArray<{ table: string; expected: number; actual: number | null }>
   readonly scrubbed: ScrubSummary | null
+  /** Erased users the backup brought back, erased again from the ledger (src/core/users/erasure.ts); 0 on a dry run. */
+  readonly erasuresReapplied: number
 }
 
 /**
@@ -195,7 +212,9 @@ export async function planRestore(c: BackupContext, file: string, options: { kee
 /**
  * Restores a planned backup: the whole file verified first (into a private temporary copy of the dump:
  * a tampered, truncated or wrongly keyed file fails here, having touched nothing), then the dialect's
- * tool, then the scrub and an audit entry in one transaction, then the row counts compared.
+ * tool, then the scrub, the erasure ledger re-applied and an audit entry in one transaction, then the row
+ * counts compared. The ledger is read before the tool replaces it: the union of the target's and the
+ * backup's is re-applied, so restoring a backup taken before an erasure does not bring the person back.
  */
 export async function restoreBackup(c: BackupContext, plan: RestorePlan, options: { dryRun: boolean }): Promise<RestoreResult> {
   const work = await mkdtemp(join(tmpdir(), 'gantry-restore-'))
@@ -208,12 +227,14 @@ export async function restoreBackup(c: BackupContext, plan: RestorePlan, options
       throw new GantryError('BACKUP_INVALID', `${plan.file} changed since it was read: it is another backup now. Nothing was restored.`, {
         details: { file: plan.file, reason: 'changed' },
       })
-    if (options.dryRun) return { ...plan, dryRun: true, rowCounts: [], scrubbed: null }
+    if (options.dryRun) return { ...plan, dryRun: true, rowCounts: [], scrubbed: null, erasuresReapplied: 0 }
+    const ledger = await readErasureLedger(c.db.knex)
     await (c.tool ?? dumpTool(c.db)).restore(dumpFile, plan.manifest.content.format)
     const now = await tableRowCounts(c.db)
     const rowCounts = Object.entries(plan.manifest.rowCounts).map(([table, expected]) => ({ table, expected, actual: now[table] ?? null }))
-    const scrubbed = await c.db.knex.transaction(async (trx) => {
+    const { scrubbed, erasuresReapplied } = await c.db.knex.transaction(async (trx) => {
       const summary = plan.scrub ? await scrubCredentials(trx, c.clock.now(), plan.manifest.environment) : null
+      const reapplied = await reapplyErasures(trx, ledger)
       await c.audit.append(trx, c.ctx, {
         action: 'db.restore',
         targetType: 'database',
@@ -224,11 +245,12 @@ export async function restoreBackup(c: BackupContext, plan: RestorePlan, options
           takenAt: plan.manifest.startedAt,
           gantryVersion: plan.manifest.gantryVersion,
           scrubbed: summary,
+          erasuresReapplied: reapplied,
         },
       })
-      return summary
+      return { scrubbed: summary, erasuresReapplied: reapplied }
     })
-    return { ...plan, dryRun: false, rowCounts, scrubbed }
+    return { ...plan, dryRun: false, rowCounts, scrubbed, erasuresReapplied }
   } finally {
     await rm(work, { recursive: true, force: true })
   }

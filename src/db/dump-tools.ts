@@ -14,8 +14,8 @@ import { resolve } from 'node:path'
 import type { ContentFormat } from '../core/backups/backup.schema.js'
 import { GantryError } from '../core/errors.js'
 import type { Database } from './connect.js'
-import { dumpMysql, restoreMysql } from './dump/mysql.js'
-import { dumpPostgres, postgresRowCounts, restorePostgres } from './dump/postgres.js'
+import { checkMysqlDump, dumpMysql, restoreMysql } from './dump/mysql.js'
+import { checkPostgresDump, dumpPostgres, postgresRowCounts, restorePostgres } from './dump/postgres.js'
 import { dumpSqlite, restoreSqlite, sqliteRowCounts } from './dump/sqlite.js'
 import type { DumpOptions, DumpResult } from './dump/types.js'
 import { describeDatabaseError } from './errors.js'
@@ -25,6 +25,8 @@ export type { DumpOptions, DumpResult } from './dump/types.js'
 export type { DumpProgram } from './dump/programs.js'
 
 export interface DumpTool {
+  /** Resolves when a dump could run: its program is installed (and, for pg_dump, new enough); else throws DUMP_TOOL_MISSING. */
+  check(): Promise<void>
   /**
    * Writes a consistent dump of every table to `file`, which must not exist yet: it is created with mode
    * 0600 (and removed again if the dump fails). The row counts are those of the dump's own snapshot.
@@ -44,6 +46,10 @@ export const DUMP_FORMATS: Record<Dialect, ContentFormat> = { postgres: 'pg-cust
 /** The dump tool of `db`'s dialect. */
 export function dumpTool(db: Database, options: DumpOptions = {}): DumpTool {
   return {
+    async check() {
+      if (db.dialect === 'postgres') await checkPostgresDump(db, options)
+      else if (db.dialect === 'mysql') await checkMysqlDump(options)
+    },
     async dump(file) {
       const path = checkedPath(file)
       try {

@@ -7,7 +7,7 @@ import { backupDirectory, listBackups } from '../../../src/db/backups.js'
 export default class DbBackupsList extends GantryCommand<typeof DbBackupsList> {
   static override summary = "List the backups in the environment's backups.directory, newest first, from their manifests."
   static override description =
-    'Reads only each file’s header (no key needed, nothing decrypted): when and where it was taken, by which Gantry, its rows, whether it is encrypted. A file whose header does not read is listed with why. It opens no database.'
+    'Reads only each file’s header (no key needed, nothing decrypted): when and where it was taken, by what (manual: `db backup`; schedule: the worker, whose retention may delete it; migration: `migrate latest --backup`), by which Gantry, its rows, whether it is encrypted. A file whose header does not read is listed with why. It opens no database.'
   static override examples = ['<%= config.bin %> db backups list -e production', '<%= config.bin %> db backups list --json']
   static override resultSchema = backupListSchema
 
@@ -20,6 +20,7 @@ export default class DbBackupsList extends GantryCommand<typeof DbBackupsList> {
         file: b.file,
         taken: b.manifest?.startedAt ?? `unreadable: ${b.error ?? ''}`,
         from: b.manifest?.environment ?? '',
+        by: b.manifest?.trigger ?? '',
         rows: b.manifest ? formatCount(Object.values(b.manifest.rowCounts).reduce((sum, n) => sum + n, 0)) : '',
         size: formatBytes(b.bytes),
         encrypted: b.encrypted ? 'yes' : 'no',
@@ -28,6 +29,7 @@ export default class DbBackupsList extends GantryCommand<typeof DbBackupsList> {
         ['file', 'FILE'],
         ['taken', 'TAKEN'],
         ['from', 'FROM'],
+        ['by', 'BY'],
         ['rows', 'ROWS'],
         ['size', 'SIZE'],
         ['encrypted', 'ENCRYPTED'],

@@ -99,6 +99,11 @@ async function serverVersion(db: Database): Promise<string> {
   }
 }
 
+/** Throws what a dump would: DUMP_TOOL_MISSING when neither mariadb-dump nor mysqldump is installed. */
+export async function checkMysqlDump(options: DumpOptions): Promise<void> {
+  await clientProgram('mariadb-dump', options.programs?.['mariadb-dump'])
+}
+
 export async function dumpMysql(db: Database, file: string, options: DumpOptions): Promise<DumpResult> {
   const target = db.target as ServerTarget
   const version = await serverVersion(db)

@@ -134,6 +134,11 @@ function clientOf(k: Knex): { acquireConnection(): Promise<unknown>; releaseConn
   return k.client as never
 }
 
+/** Throws what a dump would: DUMP_TOOL_MISSING when no pg_dump as new as the server is installed. */
+export async function checkPostgresDump(db: Database, options: DumpOptions): Promise<void> {
+  await suitableProgram('pg_dump', options.programs?.pg_dump, await serverInfo(db))
+}
+
 export async function dumpPostgres(db: Database, file: string, options: DumpOptions): Promise<DumpResult> {
   const target = db.target as ServerTarget
   const server = await serverInfo(db)

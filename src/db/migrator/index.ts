@@ -63,6 +63,17 @@ export interface MigratorOptions {
 }
 
 /** Which migrations `rollback` undoes: the last batch (default), the last N, all after NAME, or all. */
+export interface LatestOptions {
+  readonly dryRun?: boolean | undefined
+  readonly preview?: PreviewOptions | undefined
+  /**
+   * Runs under the lock once the pending migrations are known and loaded, before the first one runs, and
+   * only when there is one: `migrate latest --backup` takes its backup here, so no other run can change
+   * the schema between the copy and the migrations.
+   */
+  readonly beforeRun?: ((pending: readonly MigrationFile[]) => Promise<void>) | undefined
+}
+
 export interface RollbackOptions {
   readonly step?: number | undefined
   readonly to?: string | undefined
@@ -80,7 +91,7 @@ export interface PlannedRollback {
 
 export interface Migrator {
   status(): Promise<MigrationStatus>
-  latest(options?: { dryRun?: boolean | undefined; preview?: PreviewOptions | undefined }): Promise<LatestResult>
+  latest(options?: LatestOptions): Promise<LatestResult>
   rollback(options?: RollbackOptions): Promise<RollbackResult>
   /** What `rollback` with these options would undo, in undo order; reads only (a protected environment lists it before asking). */
   planRollback(options?: RollbackOptions): Promise<PlannedRollback[]>
@@ -186,6 +197,7 @@ export function createMigrator(options: MigratorOptions): Migrator {
           }
         }
         const planned = await plan(steps)
+        if (steps.length > 0) await latestOptions.beforeRun?.(steps.map((s) => s.file))
         await adopt(ctx, entries)
         return { batch, ...(await execute(ctx, planned, () => 'gantry migrate latest')) }
       })

@@ -76,6 +76,8 @@ export const previewModeSchema = z.object({
 export const latestResultSchema = z.object({
   applied: z.array(migrationRunSchema),
   batch: z.object({ gantry: z.number().int().nullable(), app: z.number().int().nullable() }),
+  /** `migrate latest --backup`: the file taken before the run (null: none was), absent on a dry run. */
+  backup: z.object({ file: z.string(), bytes: z.number().int(), encrypted: z.boolean() }).nullable().optional(),
   dryRun: z.array(migrationPreviewSchema).optional(),
   preview: previewModeSchema.optional(),
 })
