@@ -1,8 +1,9 @@
 /**
  * `migrate latest --backup`: a backup taken under the migration lock once there is something to apply,
  * before the first migration runs, so the copy is the schema and data the run started from. On by default
- * where the environment asks for backups (it is protected, or its config names backups.directory); there a
- * missing dump tool is a one-line warning, since a CI runner or a slim image may lack it. Asked for with
+ * where the environment's config names backups.directory; there a missing dump tool is a one-line warning,
+ * since a CI runner or a slim image may lack it. A protected environment without one gets a one-line
+ * warning instead (a backup on a throw-away CI runner's disk would reassure falsely). Asked for with
  * --backup, a missing tool stops the run before anything changes. The backup's audit entry is written after
  * the run: on SQLite the lock is the run's own write transaction, which the entry would wait on.
  */
@@ -14,15 +15,18 @@ import { recordBackup, takeBackup, type BackupContext, type BackupResult } from 
 import { GANTRY_TABLE, readApplied } from './db/migrator/tracking.js'
 import type { Runtime } from './runtime.js'
 
-/** `required` (--backup), `default` (the environment asks for backups), `off` (--no-backup, or it does not). */
-export type BackupChoice = 'required' | 'default' | 'off'
+/**
+ * `required` (--backup); `configured` (the config names backups.directory); `unconfigured` (a protected
+ * environment that names none: warned); `off` (--no-backup, or an unprotected environment naming none).
+ */
+export type BackupChoice = 'required' | 'configured' | 'unconfigured' | 'off'
 
 /** What `--backup` / `--no-backup` (or neither) means for this environment. */
 export function backupChoice(runtime: Runtime, flag: boolean | undefined): BackupChoice {
   if (flag !== undefined) return flag ? 'required' : 'off'
   const { environment, workspace } = runtime
-  const configured = workspace.config.environments?.[environment.name]?.backups?.directory !== undefined
-  return environment.protected || configured ? 'default' : 'off'
+  if (workspace.config.environments?.[environment.name]?.backups?.directory !== undefined) return 'configured'
+  return environment.protected ? 'unconfigured' : 'off'
 }
 
 export interface MigrationBackup {
@@ -41,6 +45,13 @@ export function migrationBackup(runtime: Runtime, choice: Exclude<BackupChoice, 
   let result: BackupResult | undefined
   return {
     async beforeRun() {
+      if (choice === 'unconfigured') {
+        const name = runtime.environment.name
+        ui.warn(
+          `No backup before migrating: ${name} names no backups.directory in gantry.config.json (--backup takes one in ${runtime.environment.backups.directory}; --no-backup silences this).`,
+        )
+        return
+      }
       context = await backupContext(runtime)
       const { knex } = context.db
       // A database no migration has touched holds nothing Gantry would put back (nor its audit table).

@@ -36,7 +36,7 @@ export default class MigrateLatest extends GantryCommand<typeof MigrateLatest> {
     }),
     backup: Flags.boolean({
       summary:
-        'Back up the database (as `db backup` does) under the migration lock before the first pending migration runs. Default: on for a protected environment or one whose config sets backups.directory, where a missing dump tool is only a warning; --no-backup skips it.',
+        "Back up the database (as `db backup` does) under the migration lock before the first pending migration runs. Default: on where the environment's config sets backups.directory (a missing dump tool is then only a warning), a warning on a protected environment that sets none; --no-backup skips it.",
       allowNo: true,
       exclusive: ['dry-run'],
     }),

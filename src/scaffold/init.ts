@@ -20,6 +20,29 @@ const COMPOSE_DATABASE: Readonly<Record<ComposeDatabase, { label: string; scheme
   mariadb: { label: 'MariaDB 11', scheme: 'mysql', port: 3306 },
 }
 
+/**
+ * The Dockerfile lines that install the database's client tools, which `gantry db backup` and `migrate
+ * latest --backup` run: pg_dump must be at least the server's major version, and Debian 12 ships 15, so
+ * PostgreSQL's own repository provides 16 (the compose file's server); Debian's mariadb-client reads MariaDB 11.
+ */
+const DUMP_TOOLS: Readonly<Record<ComposeDatabase, string>> = {
+  postgres: [
+    '# pg_dump and pg_restore 16 (`gantry db backup`, `migrate latest --backup`): Debian 12 has 15, which refuses a',
+    "# PostgreSQL 16 server, so they come from PostgreSQL's own repository. Match the major version to your server's.",
+    'RUN apt-get update \\',
+    ' && apt-get install -y --no-install-recommends ca-certificates curl \\',
+    ' && install -d /usr/share/postgresql-common/pgdg \\',
+    ' && curl -fsSo /usr/share/postgresql-common/pgdg/apt.postgresql.org.asc https://www.postgresql.org/media/keys/ACCC4CF8.asc \\',
+    ' && echo "deb [signed-by=/usr/share/postgresql-common/pgdg/apt.postgresql.org.asc] https://apt.postgresql.org/pub/repos/apt bookworm-pgdg main" > /etc/apt/sources.list.d/pgdg.list \\',
+    ' && apt-get update && apt-get install -y --no-install-recommends postgresql-client-16 \\',
+    ' && apt-get purge -y curl && apt-get autoremove -y && rm -rf /var/lib/apt/lists/*',
+  ].join('\n'),
+  mariadb: [
+    '# mariadb-dump and mariadb (`gantry db backup`, `migrate latest --backup`).',
+    'RUN apt-get update && apt-get install -y --no-install-recommends mariadb-client && rm -rf /var/lib/apt/lists/*',
+  ].join('\n'),
+}
+
 /** The answers `gantry init` asks for (each also a flag). */
 export interface InitAnswers {
   readonly name: string
@@ -167,7 +190,7 @@ export function planWorkspace(answers: InitAnswers): PlannedFile[] {
     { path: join(config.migrations?.directory ?? 'migrations', '.gitkeep'), content: '', strategy: 'keep' },
     { path: join(config.seeds?.directory ?? 'seeds', '.gitkeep'), content: '', strategy: 'keep' },
     { path: 'docker-compose.yml', content: compose },
-    { path: 'Dockerfile', content: renderTemplate(readTemplate('init/Dockerfile'), { name: answers.name, image }) },
+    { path: 'Dockerfile', content: renderTemplate(readTemplate('init/Dockerfile'), { name: answers.name, image, dumpTools: DUMP_TOOLS[answers.database] }) },
     // Like .gitignore: an existing .dockerignore gains the lines it lacks (without them the image would
     // carry .env files, or host-built node_modules over the image's own).
     { path: '.dockerignore', content: readTemplate('init/dockerignore'), strategy: 'lines' },

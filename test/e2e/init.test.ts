@@ -76,6 +76,8 @@ describe('e2e: gantry init', function () {
     expect(server?.depends_on?.db?.condition).to.equal('service_healthy')
     expect(server?.depends_on?.redis?.condition).to.equal('service_healthy')
     expect(readFileSync(join(root, 'Dockerfile'), 'utf8')).to.match(/^CMD \["gantry", "serve"\]$/m)
+    // The image can back up its database: pg_dump as new as the compose file's PostgreSQL 16.
+    expect(readFileSync(join(root, 'Dockerfile'), 'utf8')).to.match(/apt-get install -y --no-install-recommends postgresql-client-16/)
     expect(readFileSync(join(root, '.dockerignore'), 'utf8').split('\n')).to.include('.env.*')
     expect(readFileSync(join(root, '.gitignore'), 'utf8'))
       .to.include('.env.*')
@@ -89,6 +91,7 @@ describe('e2e: gantry init', function () {
     const compose = parseYaml(readFileSync(join(dir, 'docker-compose.yml'), 'utf8')) as Compose
     expect(Object.keys(compose.services)).to.deep.equal(['db', 'migrate', 'gantry'])
     expect(compose.services.db?.image).to.equal('mariadb:11')
+    expect(readFileSync(join(dir, 'Dockerfile'), 'utf8')).to.match(/apt-get install -y --no-install-recommends mariadb-client/)
     expect(Object.keys(compose.services.gantry?.depends_on ?? {})).to.deep.equal(['migrate', 'db'])
     expect(loadWorkspace({ cwd: dir }).migrations.extension).to.equal('js')
     // JavaScript migrations need no tsx: no package.json is made for it.

@@ -1,9 +1,9 @@
 /**
  * `migrate latest --backup` (issue 23) as users run it, through the built CLI: the backup is taken under the
  * migration lock before the first pending migration, holds the database as the run found it, is named in
- * the output and in a failed run's hint, and is audited; it is on by default where the environment asks for
- * backups (protected, or backups.directory in its config), where a missing dump tool is only a warning, and
- * asked for with --backup, a missing tool stops the run before any migration.
+ * the output and in a failed run's hint, and is audited; it is on by default where the environment's config
+ * names backups.directory, where a missing dump tool is only a warning; a protected environment naming none
+ * is warned; asked for with --backup, a missing tool stops the run before any migration.
  */
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -37,8 +37,8 @@ describe('gantry migrate latest --backup (built CLI)', function () {
         migrations: { extension: 'js' },
         environments: {
           development: { database: 'sqlite:./development.sqlite3' },
-          staging: { database: 'sqlite:./staging.sqlite3', backups: { directory: './staging-backups' } },
-          production: { database: 'sqlite:./production.sqlite3', protected: true },
+          staging: { database: 'sqlite:./staging.sqlite3' },
+          production: { database: 'sqlite:./production.sqlite3', protected: true, backups: { directory: './production-backups' } },
         },
       }),
     )
@@ -51,15 +51,15 @@ describe('gantry migrate latest --backup (built CLI)', function () {
   it('on a database no migration has touched: nothing to back up, said once, and the run goes on', async () => {
     const result = await ok(['migrate', 'latest', '-e', 'production'])
     expect(result.stderr + result.stdout).to.include('No backup before migrating: no migration has run on this database yet')
-    expect(backupsOf(join(root, '.gantry', 'backups'))).to.deep.equal([])
+    expect(backupsOf(join(root, 'production-backups'))).to.deep.equal([])
   })
 
-  it('production (protected): on by default; the backup holds the database as the run found it and is audited', async () => {
+  it('production (its config names backups.directory): on by default; the backup holds the database as the run found it and is audited', async () => {
     addMigration('20261201000000_widgets', "await knex.schema.createTable('widgets', (t) => { t.increments('id'); t.string('name') })")
     const json = latestResultSchema.strict().parse(parseJson(await ok(['migrate', 'latest', '-e', 'production', '--json'])))
     expect(json.applied.map((m) => m.name)).to.deep.equal(['20261201000000_widgets'])
     const file = json.backup!.file
-    expect(file.startsWith(join(root, '.gantry', 'backups', 'production-'))).to.equal(true)
+    expect(file.startsWith(join(root, 'production-backups', 'production-'))).to.equal(true)
     const { manifest } = await readBackupHeader(file)
     expect(manifest.trigger).to.equal('migration')
     // Taken before the pending migration ran: Gantry's tables are in it, the widgets table is not.
@@ -77,10 +77,10 @@ describe('gantry migrate latest --backup (built CLI)', function () {
   })
 
   it('nothing pending: no backup', async () => {
-    const before = backupsOf(join(root, '.gantry', 'backups'))
+    const before = backupsOf(join(root, 'production-backups'))
     const json = latestResultSchema.parse(parseJson(await ok(['migrate', 'latest', '-e', 'production', '--json'])))
     expect(json.backup).to.equal(null)
-    expect(backupsOf(join(root, '.gantry', 'backups'))).to.deep.equal(before)
+    expect(backupsOf(join(root, 'production-backups'))).to.deep.equal(before)
   })
 
   it('a failed migration names the backup to restore, in the hint and in details.backup: a copy of the database before the run', async () => {
@@ -96,26 +96,33 @@ describe('gantry migrate latest --backup (built CLI)', function () {
     rmSync(join(root, 'migrations', '20261202000000_broken.js'))
   })
 
-  it('--no-backup skips it; an unprotected environment without backups.directory takes none unless --backup asks', async () => {
+  it('--no-backup skips it; an unprotected environment naming no backups.directory takes none unless --backup asks', async () => {
     addMigration('20261203000000_more', "await knex.schema.createTable('more', (t) => { t.increments('id') })")
-    const before = backupsOf(join(root, '.gantry', 'backups'))
+    const before = backupsOf(join(root, 'production-backups'))
     expect(parseJson(await ok(['migrate', 'latest', '-e', 'production', '--no-backup', '--json'])).backup).to.equal(null)
     await ok(['migrate', 'latest', '-e', 'development', '--no-backup'])
     rmSync(join(root, 'migrations', '20261203000000_more.js'))
     addMigration('20261204000000_dev_only', "await knex.schema.createTable('dev_only', (t) => { t.increments('id') })")
     expect(parseJson(await ok(['migrate', 'latest', '-e', 'development', '--json'])).backup).to.equal(null)
-    expect(backupsOf(join(root, '.gantry', 'backups'))).to.deep.equal(before)
+    expect(backupsOf(join(root, 'production-backups'))).to.deep.equal(before)
     rmSync(join(root, 'migrations', '20261204000000_dev_only.js'))
     addMigration('20261205000000_dev_asked', "await knex.schema.createTable('dev_asked', (t) => { t.increments('id') })")
     const asked = latestResultSchema.parse(parseJson(await ok(['migrate', 'latest', '-e', 'development', '--backup', '--json'])))
     expect(asked.backup!.file).to.include(join(root, '.gantry', 'backups', 'development-'))
   })
 
-  it('an environment whose config sets backups.directory: on by default, written there', async () => {
+  it('a protected environment naming no backups.directory: one warning line, the migrations run, no backup', async () => {
+    writeFileSync(
+      join(root, 'gantry.config.json'),
+      JSON.stringify({ migrations: { extension: 'js' }, environments: { staging: { database: 'sqlite:./staging.sqlite3', protected: true } } }),
+    )
     await ok(['migrate', 'latest', '-e', 'staging', '--no-backup'])
     addMigration('20261206000000_staging', "await knex.schema.createTable('staging_only', (t) => { t.increments('id') })")
-    const json = latestResultSchema.parse(parseJson(await ok(['migrate', 'latest', '-e', 'staging', '--json'])))
-    expect(backupsOf(join(root, 'staging-backups'))).to.deep.equal([json.backup!.file.split('/').at(-1)])
+    const result = await ok(['migrate', 'latest', '-e', 'staging'])
+    const warnings = result.stderr.split('\n').filter((l) => l.startsWith('Warning: No backup before migrating'))
+    expect(warnings).to.have.length(1)
+    expect(warnings[0]).to.include('staging names no backups.directory').and.include('--no-backup')
+    expect(result.stdout).to.match(/Applied \d+ migrations?/)
   })
 
   describe('a dump tool that is not installed (PostgreSQL, backups.programs.pg_dump naming no program)', () => {
@@ -127,7 +134,7 @@ describe('gantry migrate latest --backup (built CLI)', function () {
     })
     const pg = (args: readonly string[]): Promise<CliResult> => runGantry(args, { cwd: pgRoot!, env: { DATABASE_URL: undefined } })
 
-    it('by default (protected): a one-line warning and the migrations run; with --backup: exit 3 (DUMP_TOOL_MISSING) and none runs', async function () {
+    it('by default (backups.directory named): a one-line warning and the migrations run; with --backup: exit 3 (DUMP_TOOL_MISSING) and none runs', async function () {
       await requireDialect(this, 'postgres')
       database = await createTestDatabase('postgres')
       pgRoot = tempDir('gantry-migrate-backup-pg-')
@@ -137,7 +144,7 @@ describe('gantry migrate latest --backup (built CLI)', function () {
         join(pgRoot, 'gantry.config.json'),
         JSON.stringify({
           migrations: { extension: 'js' },
-          environments: { production: { database: database.url, protected: true, backups: { programs: { pg_dump: missing } } } },
+          environments: { production: { database: database.url, protected: true, backups: { directory: './backups', programs: { pg_dump: missing } } } },
         }),
       )
       mkdirSync(join(pgRoot, 'migrations'))

@@ -219,11 +219,16 @@ describe('scaffold: init plan', () => {
     expect(instructions.find((l) => l.startsWith('RUN ') && l.includes('npm ci'))).to.include('--omit=dev')
     // Before `npm ci`: the manifest, its lock, and a packed Gantry when package.json installs it from one.
     expect(instructions.filter((l) => l.startsWith('COPY ') && !l.includes('--from'))[0]).to.equal('COPY package.json package-lock.json gantry-*.tgz ./')
-    // Nothing compiles (libsql is prebuilt): no compiler in either stage.
+    // Nothing compiles (libsql is prebuilt): no compiler in either stage. The only package the image
+    // installs is the database's client tools, in the final stage, for `db backup`.
     expect(
-      instructions.some((l) => /python3|g\+\+|apt-get/.test(l)),
+      instructions.some((l) => /python3|g\+\+|build-essential|make\b/.test(l)),
       'no compiler installed',
     ).to.equal(false)
+    const installs = instructions.filter((l) => l.includes('apt-get install'))
+    expect(installs).to.have.length(1)
+    expect(final).to.include(installs[0])
+    expect(installs[0]).to.include('postgresql-client-16').and.include('rm -rf /var/lib/apt/lists/*')
     expect(final).to.include('USER node')
     expect(final).to.include('EXPOSE 3000')
     expect(final.find((l) => l.startsWith('ENV '))).to.include('NODE_ENV=production')
