@@ -240,6 +240,7 @@ export async function openRuntime(options: {
           rateLimitRoutes: BUILTIN_RULE_ROUTES,
           environmentName: environment.name,
           auth: environment.auth,
+          auditRetention: environment.audit.retention,
           onAccessChanged: (change) => announce(ACCESS_CHANNEL, encodeAccessChange(change)),
           passwordPolicy: { minLength: environment.auth.passwordMinLength },
           lockout: { maxFailures: environment.auth.lockout.maxFailures, lockMinutes: environment.auth.lockout.minutes },

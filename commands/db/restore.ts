@@ -15,6 +15,7 @@ export default class DbRestore extends GantryCommand<typeof DbRestore> {
   static override description = [
     'Nothing is touched until the file has verified whole: its checksum, and with encryption every chunk (GANTRY_BACKUP_KEY must be the key it was written with). A backup from a newer Gantry schema than this version knows is refused. The manifest’s summary is printed first; a protected environment needs --force (or its name typed at a prompt), any other asks at a terminal (--yes skips that).',
     'The tables the backup holds replace the database’s. Restoring into another environment than the backup’s own scrubs what must not travel — refresh tokens end, API keys are revoked, signing keys lose their private half, webhook endpoints are switched off without their secrets and queued deliveries are not sent — unless --keep-credentials. Stop the servers of the environment (or turn maintenance on) first: they would keep writing meanwhile. --dry-run verifies the file and says what would happen.',
+    'Users erased since the backup was taken (`gantry users delete --erase`) are erased again: the erasure ledger is read before the tables are replaced and re-applied after, under the same pseudonyms.',
   ].join('\n\n')
   static override examples = [
     '<%= config.bin %> db restore .gantry/backups/production-20261205T031500Z.gantry-backup -e staging',
@@ -59,6 +60,8 @@ export default class DbRestore extends GantryCommand<typeof DbRestore> {
       this.ui.out(`The file verifies: restoring it would replace ${this.envName}'s tables${plan.scrub ? ' and scrub the credentials above' : ''}.`)
       return result
     }
+    if (result.erasuresReapplied > 0)
+      this.ui.out(`Erased again: ${formatCount(result.erasuresReapplied)} user(s) the backup held had been erased since (the erasure ledger).`)
     const differing = result.rowCounts.filter((r) => r.actual !== r.expected)
     this.ui.table(
       differing.map((r) => ({ table: r.table, expected: formatCount(r.expected), actual: r.actual === null ? 'missing' : formatCount(r.actual) })),

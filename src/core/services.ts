@@ -4,6 +4,7 @@
  */
 import type { Knex } from 'knex'
 import { createApiKeysService, type ApiKeysService } from './apikeys/apikeys.service.js'
+import { localContext } from './context.js'
 import { createAuditService, type AuditService } from './audit/audit.service.js'
 import type { Clock } from './clock.js'
 import { createFlagsService, type FlagsService } from './flags/flags.service.js'
@@ -34,9 +35,13 @@ import { CLEAN_UP_BATCH } from './jobs/job-queue.js'
 import { createWebhooksService, type WebhooksService } from './webhooks/webhooks.service.js'
 import { randomFraction } from './random.js'
 import { createTtlCache } from './sessions/ttl-cache.js'
+import { expiredTokenPruner } from './sessions/token-retention.js'
 
 /** How long what an endpoint's creator may read is trusted: the 1 s within which taken rights reach every token. */
 const ACCESS_TTL_MS = 1000
+
+/** Who the worker's pruning of the audit log is recorded as. */
+export const RETENTION_ACTOR = 'system:retention'
 
 export interface ServiceDeps {
   readonly knex: Knex
@@ -53,6 +58,8 @@ export interface ServiceDeps {
   readonly environmentName?: string | undefined
   /** The environment's token settings; without a secret, token use fails with AUTH_SECRET_MISSING. */
   readonly auth?: AuthSettings | undefined
+  /** How long audit entries are kept (audit.retention: a duration, or `forever`; default 90d): `audit prune`'s default and the worker's. */
+  readonly auditRetention?: string | undefined
   /** Who hears of a change of who may do what, after it committed (the runtime: Redis, to every instance). */
   readonly onAccessChanged?: ((change: AccessChange) => Promise<void>) | undefined
   /**
@@ -120,7 +127,7 @@ export function createServices(deps: ServiceDeps): Services {
   const { knex, clock } = deps
   const environmentName = deps.environmentName ?? 'development'
   const outbox = createEventOutbox({ environmentName })
-  const audit = createAuditService({ knex, clock, outbox })
+  const audit = createAuditService({ knex, clock, outbox, retention: deps.auditRetention })
   // The callbacks run only after every service exists: sessions needs roles and users to be built first.
   const roles = createRolesService({
     knex,
@@ -191,7 +198,13 @@ export function createServices(deps: ServiceDeps): Services {
     createDelivery({ knex, clock, audit, permissionsOf: (actor) => permissionsOf.get(actor), random: randomFraction, ...hooks, observe })
   const events = createAppEvents({ knex, clock, outbox })
   const flags = createFlagsService({ knex, clock, audit, staleAfter: deps.flags?.staleAfter ?? '30d', notify: deps.flags?.notify })
-  const housekeeping = [(now: number) => pruneMessages(knex, now - hooks.settings.retentionMs, CLEAN_UP_BATCH)]
+  // What the core's own settings bound; the worker adds what needs more than the core (migration runs: src/worker/housekeeping.ts).
+  const housekeeping = [
+    (now: number) => pruneMessages(knex, now - hooks.settings.retentionMs, CLEAN_UP_BATCH),
+    expiredTokenPruner(knex, deps.auth, CLEAN_UP_BATCH),
+    // Past audit.retention, in batches, with one `audit.pruned` entry per pass that deleted any (nothing under `forever`).
+    async () => (await audit.prune(localContext(RETENTION_ACTOR))).count,
+  ]
   return {
     users,
     roles,

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { isDeepStrictEqual } from 'node:util'
 import { isAbsolute, join, resolve } from 'node:path'
 import type { Environment } from '../config/schema.js'
-import { backupManifestSchema, type BackupManifest, type BackupTrigger } from '../core/backups/backup.schema.js'
+import { backupManifestSchema, type BackupManifest, type BackupTrigger, type TableSet } from '../core/backups/backup.schema.js'
 import { extractBackupContent, hashContentFile, readBackupHeader, writeBackupFile } from '../core/backups/backup-file.js'
 import { parseBackupKey } from '../core/backups/backup-key.js'
 import { scrubCredentials, type ScrubSummary } from '../core/backups/scrub.js'
@@ -70,6 +70,8 @@ export interface BackupOptions {
   /** The file to write (default: a new file in backups.directory). */
   readonly output?: string | undefined
   readonly trigger?: BackupTrigger | undefined
+  /** Which tables (default all): Gantry's own (`gantry_*`) or the app's (every other). */
+  readonly tables?: TableSet | undefined
   /**
    * Leave the audit entry to the caller (recordBackup): one that holds a write lock on the database — the
    * migration lock on SQLite is the run's write transaction — would wait on itself.
@@ -88,7 +90,8 @@ export async function takeBackup(c: BackupContext, options: BackupOptions = {}):
   try {
     const dumpFile = join(work, 'dump')
     const migrations = await appliedMigrations(c.db, c.appTable)
-    const dumped = await (c.tool ?? dumpTool(c.db)).dump(dumpFile)
+    const tables = options.tables ?? 'all'
+    const dumped = await (c.tool ?? dumpTool(c.db)).dump(dumpFile, tables)
     const content = await hashContentFile(dumpFile)
     const manifest = backupManifestSchema.parse({
       format: 1,
@@ -99,7 +102,7 @@ export async function takeBackup(c: BackupContext, options: BackupOptions = {}):
       startedAt: new Date(startedAt).toISOString(),
       finishedAt: new Date(c.clock.now()).toISOString(),
       trigger: options.trigger ?? 'manual',
-      tables: 'all',
+      tables,
       rowCounts: dumped.rowCounts,
       migrations,
       content: { format: dumped.format, tool: dumped.tool, ...content },
@@ -206,7 +209,9 @@ export async function planRestore(c: BackupContext, file: string, options: { kee
         hint: `Restore it with Gantry ${manifest.gantryVersion} or later.`,
       },
     )
-  return { file: path, manifest, target: c.environment.name, scrub: manifest.environment !== c.environment.name && !options.keepCredentials }
+  // An app-only backup brings no credentials: the target's own Gantry tables stay as they are.
+  const scrub = manifest.environment !== c.environment.name && manifest.tables !== 'app' && !options.keepCredentials
+  return { file: path, manifest, target: c.environment.name, scrub }
 }
 
 /**

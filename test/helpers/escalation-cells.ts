@@ -176,10 +176,17 @@ export const CELLS: Readonly<Record<string, CellBuilder>> = {
       }
       return cells
     }),
-  'users.delete': onUsers(LEVELS, active, (p) => ({
-    http: { method: 'delete', path: userPath(p) },
-    cli: { args: ['users', 'delete', p.email, '--force'] },
-  })),
+  'users.delete': (s, fresh) => [
+    ...onUsers(LEVELS, active, (p) => ({
+      http: { method: 'delete', path: userPath(p) },
+      cli: { args: ['users', 'delete', p.email, '--force'] },
+    }))(s, fresh),
+    // The right to erasure is a delete that also rewrites the audit log: held to the same rule.
+    ...onUsers(LEVELS, active, (p) => ({
+      http: { method: 'delete', path: userPath(p), query: { erase: 'true' } },
+      cli: { args: ['users', 'delete', p.email, '--erase', '--force'] },
+    }))(s, fresh).map((cell) => ({ ...cell, target: `${cell.target} (erase)` })),
+  ],
   'users.disable': onUsers(LEVELS, active, (p) => ({
     http: { method: 'post', path: userPath(p, '/disable') },
     cli: { args: ['users', 'disable', p.email] },
@@ -346,6 +353,15 @@ export const CELLS: Readonly<Record<string, CellBuilder>> = {
   })),
   'keys.rotate-encryption': () => [
     { target: '-', http: { method: 'post', path: `${ADMIN}/encryption-key/rotate` }, cli: { args: ['keys', 'rotate-encryption'] } },
+  ],
+  // Ten years back: nothing so old exists, so the cell tries the permission (audit:delete, which no
+  // read or write permission covers) without emptying the log every other cell's diff reads.
+  'audit.prune': () => [
+    {
+      target: '-',
+      http: { method: 'post', path: `${ADMIN}/audit/prune`, body: { olderThan: '3650d' } },
+      cli: { args: ['audit', 'prune', '--older-than', '3650d', '--force'] },
+    },
   ],
   'maintenance.on': () => [
     {

@@ -45,8 +45,8 @@ export function effectivePermissions(actor: ActorSpec): string[] {
   return actor.credential === 'token' ? [...actor.role.permissions] : intersect(actor.scopes ?? actor.role.permissions, actor.role.permissions)
 }
 
-/** Gantry's permissions that write (`users:write` …), from its own list. */
-export const WRITE_PERMISSIONS: readonly string[] = GANTRY_PERMISSIONS.filter((p) => p.endsWith(':write'))
+/** Gantry's permissions that write (`users:write` …, and `audit:delete`), from its own list. */
+export const WRITE_PERMISSIONS: readonly string[] = GANTRY_PERMISSIONS.filter((p) => p.endsWith(':write') || p.endsWith(':delete'))
 
 /**
  * Every built-in role, one custom role per permission that writes, one holding flags:evaluate alone (what a

@@ -29,7 +29,8 @@ const shapeKeys = (schema: z.ZodType | undefined): string[] => (schema instanceo
 function declarationProblems(op: Operation): string[] {
   const problems: string[] = []
   if (!GANTRY_PERMISSIONS.includes(op.permission)) problems.push(`permission ${op.permission} is not one of Gantry's`)
-  const writes = op.permission.endsWith(':write')
+  // A permission that changes something (users:write, audit:delete): neither a read nor a flag evaluation.
+  const writes = !/:(read|evaluate)$/.test(op.permission)
   if (writes && !op.audit) problems.push('writes but names no audit action')
   if (!writes && op.audit) problems.push('reads but names an audit action')
   if (op.audit && !(AUDIT_ACTIONS as readonly string[]).includes(op.audit)) problems.push(`audit action ${op.audit} is not one the services record`)
@@ -97,6 +98,7 @@ describe('the operation table', () => {
     const broken: Operation = { ...unlock, permission: 'users:wirte', audit: undefined, http: { method: 'post', path: '/api/v1/admin/users/:id/unlock' } }
     expect(declarationProblems(broken)).to.deep.equal([
       "permission users:wirte is not one of Gantry's",
+      'writes but names no audit action',
       'target ["email"] is not the path\'s parameters ["id"]',
     ])
     expect(declarationProblems({ ...unlock, audit: undefined })).to.deep.equal(['writes but names no audit action'])

@@ -2,8 +2,10 @@
 import { z } from 'zod'
 import { exportUsersInputSchema } from '../../core/users/export.js'
 import { importResultSchema, importUsersInputSchema, type UserFileFormat } from '../../core/users/import.js'
+import { subjectDataSchema } from '../../core/users/subject-export.js'
 import {
   createUserInputSchema,
+  deleteUserInputSchema,
   deleteUserResultSchema,
   emailSchema,
   setPasswordInputSchema,
@@ -72,12 +74,24 @@ export const userOperations = {
     summary: 'Delete a user (never the last active admin).',
     http: { method: 'delete', path: USER },
     params: byEmail,
+    input: deleteUserInputSchema,
     output: deleteUserResultSchema,
     errors: ['USER_NOT_FOUND', 'LAST_ADMIN'],
     audit: 'users.delete',
     authorization: { actsOn: 'user' },
     destructive: ({ email }) => `Deleting user ${email}`,
-    run: ({ users }, ctx, { email }) => users.delete(ctx, email),
+    run: ({ users }, ctx, { email }, input) => users.delete(ctx, email, input),
+  }),
+  'users.subjectData': operation({
+    tag,
+    permission: 'subjects:read',
+    summary:
+      "One person's data (subject access): their user, role, API keys and sessions (metadata, never a secret) and the audit entries where they act or are acted on.",
+    http: { method: 'get', path: `${USER}/data` },
+    params: byEmail,
+    output: subjectDataSchema,
+    errors: ['USER_NOT_FOUND'],
+    run: ({ users }, ctx, { email }) => users.subjectData(ctx, email),
   }),
   'users.disable': operation({
     ...write,

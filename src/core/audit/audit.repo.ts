@@ -37,12 +37,62 @@ export interface AuditFilter {
 /** Up to `limit` rows matching the filter, newest (highest id) first. */
 export async function selectAudit(k: Knex, filter: AuditFilter, limit: number): Promise<AuditRow[]> {
   const q = k<AuditRow>(AUDIT_TABLE).select('*').orderBy('id', 'desc').limit(limit)
+  whereFilter(k, q, filter)
+  if (filter.beforeId !== undefined) q.where('id', '<', filter.beforeId)
+  return q
+}
+
+/** A place in time order: the row at `at` with `id`. */
+export interface AuditPosition {
+  readonly at: number
+  readonly id: number
+}
+
+/**
+ * Up to `limit` rows matching the filter, oldest first (time, then id: the gantry_audit_at index), after
+ * `after`: a keyset page, as cheap at the end of a long log as at its start.
+ */
+export async function selectAuditInTimeOrder(k: Knex, filter: AuditFilter, after: AuditPosition | undefined, limit: number): Promise<AuditRow[]> {
+  const q = k<AuditRow>(AUDIT_TABLE)
+    .select('*')
+    .orderBy([{ column: 'at' }, { column: 'id' }])
+    .limit(limit)
+  whereFilter(k, q, filter)
+  if (after !== undefined) q.where((w) => void w.where('at', '>', after.at).orWhere((same) => void same.where('at', after.at).where('id', '>', after.id)))
+  return q
+}
+
+function whereFilter(k: Knex, q: Knex.QueryBuilder, filter: AuditFilter): void {
   if (filter.actor !== undefined) whereActor(k, q, filter.actor)
   if (filter.action !== undefined) q.where('action', filter.action)
   if (filter.since !== undefined) q.where('at', '>=', filter.since)
   if (filter.until !== undefined) q.where('at', '<', filter.until)
-  if (filter.beforeId !== undefined) q.where('id', '<', filter.beforeId)
-  return q
+}
+
+/** How many rows are older than `before` (epoch ms), and the times of the oldest and newest of them. */
+export async function countAuditBefore(k: Knex, before: number): Promise<{ count: number; oldest: number | null; newest: number | null }> {
+  const row = (await k(AUDIT_TABLE).where('at', '<', before).count({ count: '*' }).min({ oldest: 'at' }).max({ newest: 'at' }).first()) as
+    { count: number | string; oldest: number | string | null; newest: number | string | null } | undefined
+  const time = (v: number | string | null | undefined): number | null => (v === null || v === undefined ? null : Number(v))
+  return { count: Number(row?.count ?? 0), oldest: time(row?.oldest), newest: time(row?.newest) }
+}
+
+/**
+ * Deletes at most `limit` of the oldest rows older than `before` (epoch ms) and returns how many it deleted:
+ * one bounded batch, so a long overdue prune never holds one giant DELETE's locks on a live log. The ids are
+ * read first because MySQL takes no LIMIT in an IN subquery. A caller repeats while a batch came back full
+ * (`audit prune`; the worker's housekeeping, with CLEAN_UP_BATCH).
+ */
+export async function pruneAuditBatch(k: Knex, before: number, limit: number): Promise<number> {
+  const ids = (
+    await k(AUDIT_TABLE)
+      .select('id')
+      .where('at', '<', before)
+      .orderBy([{ column: 'at' }, { column: 'id' }])
+      .limit(limit)
+  ).map((r: { id: number | string }) => r.id)
+  if (ids.length === 0) return 0
+  return k(AUDIT_TABLE).whereIn('id', ids).delete()
 }
 
 /**

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { isDuration, parseDuration } from '../duration.js'
+import { durationSchema, isDuration, parseDuration } from '../duration.js'
 import { pageInputSchema, pageSchema } from '../pagination.js'
 
 /** One audit row as lists return it; before/after are the public views of the target, never a secret. */
@@ -96,6 +96,8 @@ export const AUDIT_ACTIONS = [
   'flags.segment.delete',
   'db.backup',
   'db.restore',
+  'audit.pruned',
+  'users.erased',
 ] as const
 export type AuditAction = (typeof AUDIT_ACTIONS)[number]
 
@@ -112,3 +114,37 @@ export interface AuditRecord {
 export function resolveTimeBound(value: string, now: number): number {
   return isDuration(value) ? now - parseDuration(value) : Date.parse(value)
 }
+
+/** `audit prune`: entries older than `olderThan` (default: the environment's audit.retention) go; `dryRun` only counts them. */
+export const auditPruneInputSchema = z.object({
+  olderThan: durationSchema
+    // Checked as text: a refinement runs even after the format check failed.
+    .refine((v) => !/^0+[a-z]+$/.test(v), 'a duration longer than zero')
+    .describe("delete entries older than this (default: the environment's audit.retention)")
+    .optional(),
+  dryRun: z.boolean().default(false).describe('count what would be deleted; delete nothing'),
+})
+export type AuditPruneInput = z.input<typeof auditPruneInputSchema>
+
+/** What a prune deleted (or, dry, would delete): the cut-off and the oldest and newest entry it covers. */
+export const auditPruneResultSchema = z.object({
+  dryRun: z.boolean(),
+  olderThan: z.string().nullable().describe('the duration applied; null when the retention is forever and none was given'),
+  before: z.string().nullable().describe('ISO 8601: entries before this go; null when nothing is pruned (retention forever)'),
+  count: z.number().int().describe('entries deleted, or that would be with dryRun'),
+  oldest: z.string().nullable().describe('ISO 8601 time of the oldest entry counted'),
+  newest: z.string().nullable().describe('ISO 8601 time of the newest entry counted'),
+})
+export type AuditPruneResult = z.infer<typeof auditPruneResultSchema>
+
+/** The largest page `audit export` reads at once. */
+export const MAX_EXPORT_PAGE = 1000
+
+/**
+ * One page of `audit export`: entries oldest first (time, then id), with the list filters. `until` defaults
+ * to the time of the first page, which the cursor carries on: an export is the log as it stood when it began.
+ */
+export const auditExportInputSchema = auditListInputSchema.extend({
+  limit: z.coerce.number().int().min(1).max(MAX_EXPORT_PAGE).default(MAX_EXPORT_PAGE),
+})
+export type AuditExportInput = z.input<typeof auditExportInputSchema>

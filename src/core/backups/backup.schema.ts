@@ -8,6 +8,10 @@ import { z } from 'zod'
 export const contentFormatSchema = z.enum(['pg-custom', 'sql', 'sqlite'])
 export type ContentFormat = z.infer<typeof contentFormatSchema>
 
+/** Which tables a backup holds: `all`, Gantry's own (`gantry_*`), or the app's (every other). */
+export const tableSetSchema = z.enum(['all', 'gantry', 'app'])
+export type TableSet = z.infer<typeof tableSetSchema>
+
 export const backupTriggerSchema = z.enum(['manual', 'schedule', 'migration'])
 export type BackupTrigger = z.infer<typeof backupTriggerSchema>
 
@@ -27,7 +31,7 @@ export const backupManifestSchema = z.object({
   /** What took it: a person (`manual`), the worker's schedule (only these are ever deleted by retention), or `migrate latest --backup`. Files older than the field read as manual. */
   trigger: backupTriggerSchema.default('manual'),
   /** Which tables it holds: `all` (Gantry's and the app's). */
-  tables: z.enum(['all', 'gantry', 'app']),
+  tables: tableSetSchema,
   /** Rows per table, counted in the backup's own snapshot where the tool allows (else just before it). */
   rowCounts: z.record(z.string(), z.number().int().min(0)),
   /** The migrations applied when it was taken, per set, with their checksums as the tracking table holds them. */
@@ -62,7 +66,7 @@ export const scrubSummarySchema = z.object({
   queuedDeliveries: z.number().int(),
 })
 
-/** What `db restore` answers: the plan, and after a real restore the row counts against the manifest's and what was scrubbed. */
+/** What `db restore` answers: the plan, and after a real restore the row counts against the manifest's, what was scrubbed and the erasures re-applied. */
 export const restoreResultSchema = z.object({
   file: z.string(),
   manifest: backupManifestSchema,
@@ -71,4 +75,8 @@ export const restoreResultSchema = z.object({
   dryRun: z.boolean(),
   rowCounts: z.array(z.object({ table: z.string(), expected: z.number().int(), actual: z.number().int().nullable() })),
   scrubbed: scrubSummarySchema.nullable(),
+  erasuresReapplied: z
+    .number()
+    .int()
+    .describe('erased users the backup held, erased again from the erasure ledger (the target’s before the restore and the backup’s); 0 on a dry run'),
 })

@@ -28,6 +28,7 @@ export const GANTRY_PERMISSIONS: readonly string[] = Object.freeze([
   'ratelimits:read',
   'ratelimits:write',
   'audit:read',
+  'audit:delete',
   'maintenance:read',
   'maintenance:write',
   'keys:read',
@@ -37,6 +38,9 @@ export const GANTRY_PERMISSIONS: readonly string[] = Object.freeze([
   'flags:read',
   'flags:write',
   'flags:evaluate',
+  // A person's data in one answer (subject access): their user, keys, sessions and the audit entries about
+  // them, so one permission an operation can state, which `*:read` covers as it covers each of those reads.
+  'subjects:read',
 ])
 
 /**

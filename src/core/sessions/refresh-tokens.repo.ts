@@ -154,3 +154,27 @@ export async function readUserSessionState(k: Knex, userId: number): Promise<Use
   const raw = (await k('gantry_users').where({ id: userId }).first('status', 'session_epoch')) as Raw | undefined
   return raw && { status: String(raw.status), sessionEpoch: Number(raw.session_epoch) }
 }
+
+/**
+ * Deletes up to `limit` tokens of sessions long over, and says how many: rows of a family whose every token
+ * expired before `before` and that none revoked since then. A family with a live token keeps all its rows,
+ * rotated ones included, so presenting any of them still revokes the family (reuse detection), and a
+ * family revoked lately keeps them while its access tokens may live (readUserAccessState reads them).
+ * What goes could only ever be refused again (as unknown instead of as expired).
+ */
+export async function pruneExpiredTokens(k: Knex, before: number, limit: number): Promise<number> {
+  const live = k(`${TABLE} as live`)
+    .select(k.raw('1'))
+    .whereRaw('?? = ??', ['live.family_id', 'old.family_id'])
+    .where((q) => void q.where('live.expires_at', '>=', before).orWhere('live.revoked_at', '>=', before))
+  const rows = (await k(`${TABLE} as old`).select('old.id').where('old.expires_at', '<', before).whereNotExists(live).orderBy('old.id').limit(limit)) as Array<{
+    id: unknown
+  }>
+  if (rows.length === 0) return 0
+  return k(TABLE)
+    .whereIn(
+      'id',
+      rows.map((r) => Number(r.id)),
+    )
+    .delete()
+}

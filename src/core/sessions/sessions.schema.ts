@@ -75,6 +75,8 @@ export interface AuthSettings {
   readonly refreshTokenTtl: string
   /** The longest life of any access token (default 24h): longer ones are neither signed nor accepted. */
   readonly maxTokenTtl?: string | undefined
+  /** How long refresh tokens stay after their session ended, then the worker deletes them (default 7d). */
+  readonly expiredTokenRetention?: string | undefined
 }
 
 /**

@@ -23,3 +23,10 @@ export function neutraliseCell(value: string): string {
 export function restoreCell(cell: string): string {
   return NEUTRALISED.test(cell) ? cell.slice(1) : cell
 }
+
+/** One CSV field: null is empty; a text neutralised; quoted when it holds a comma, quote, CR, LF or edge spaces (RFC 4180). */
+export function csvField(value: string | number | null | undefined): string {
+  if (value === null || value === undefined) return ''
+  const text = typeof value === 'string' ? neutraliseCell(value) : String(value)
+  return /[",\r\n]|^\s|\s$/.test(text) ? `"${text.replaceAll('"', '""')}"` : text
+}

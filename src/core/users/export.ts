@@ -14,7 +14,7 @@ import type { ActorContext } from '../context.js'
 import { parseInput } from '../pagination.js'
 import { requirePermission } from '../roles/permissions.js'
 import { roleNameSchema } from '../roles/roles.schema.js'
-import { neutraliseCell } from './csv-cell.js'
+import { csvField } from './csv-cell.js'
 import { userFileFormatSchema } from './import.js'
 import { selectUsers } from './users.repo.js'
 import { userStatusSchema, type User } from './users.schema.js'
@@ -78,11 +78,4 @@ function jsonLine(user: User): string {
   const picked: Record<string, unknown> = {}
   for (const c of EXPORT_COLUMNS) picked[c] = user[c]
   return `${JSON.stringify(picked)}\n`
-}
-
-/** One CSV field: null is empty; a text neutralised (csv-cell.ts); quoted when it holds a comma, quote, CR, LF or edge spaces (RFC 4180). */
-function csvField(value: string | number | null | undefined): string {
-  if (value === null || value === undefined) return ''
-  const text = typeof value === 'string' ? neutraliseCell(value) : String(value)
-  return /[",\r\n]|^\s|\s$/.test(text) ? `"${text.replaceAll('"', '""')}"` : text
 }

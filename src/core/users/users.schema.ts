@@ -111,4 +111,27 @@ export const userWithPasswordSchema = z.object({
 })
 export type UserWithPassword = z.infer<typeof userWithPasswordSchema>
 
-export const deleteUserResultSchema = z.object({ deleted: userSchema })
+/** `users delete` options: `erase` (right to erasure) also pseudonymises every trace of the user (erasure.ts). */
+export const deleteUserInputSchema = z.object({
+  erase: z
+    .union([z.boolean(), z.stringbool()])
+    .optional()
+    .describe(
+      'Erase them (right to erasure): also replace their email and name in the audit log and everywhere else Gantry wrote them with a random pseudonym, recorded in the erasure ledger that `db restore` re-applies (audited as users.erased)',
+    ),
+})
+export type DeleteUserInput = z.input<typeof deleteUserInputSchema>
+
+/** What an erasure changed: the pseudonym, how many rows it rewrote, and what it left for the operator. */
+export const erasureSchema = z.object({
+  pseudonym: z.string().describe('what their email and name were replaced with (erased-…): random, not derived from them'),
+  auditEntries: z.number().int(),
+  webhookMessages: z.number().int(),
+  otherCells: z.number().int(),
+  rateLimitOverrides: z.number().int().describe('overrides of the user and their keys, deleted'),
+  flagsNaming: z.array(z.string()).describe('flags and segments whose rules name the email: not rewritten (edit them)'),
+})
+export type Erasure = z.infer<typeof erasureSchema>
+
+export const deleteUserResultSchema = z.object({ deleted: userSchema, erased: erasureSchema.optional().describe('with erase only') })
+export type DeleteUserResult = z.infer<typeof deleteUserResultSchema>

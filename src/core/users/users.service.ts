@@ -7,9 +7,11 @@ import { GantryError } from '../errors.js'
 import { decodeCursor, parseInput, toPage } from '../pagination.js'
 import { requireCoversTarget, requireHandOut, requirePermission } from '../roles/permissions.js'
 import type { RolesService } from '../roles/roles.service.js'
+import { eraseUser } from './erasure.js'
 import { createCredentialsVerifier, type LockoutPolicy, type LoginTiming } from './login.js'
 import { checkPassword, type PasswordPolicy } from './password-policy.js'
 import { generatePassword, type PasswordHasher } from './passwords.js'
+import { collectSubjectData, type SubjectData } from './subject-export.js'
 import type { DirectoryUser } from './users.directory.js'
 import { isUniqueViolation } from '../sql.js'
 import {
@@ -26,12 +28,15 @@ import {
 } from './users.repo.js'
 import {
   createUserInputSchema,
+  deleteUserInputSchema,
   emailSchema,
   normaliseEmail,
   setPasswordInputSchema,
   updateUserInputSchema,
   userListInputSchema,
   type CreateUserInput,
+  type DeleteUserInput,
+  type DeleteUserResult,
   type SetPasswordInput,
   type UpdateUserInput,
   type User,
@@ -49,7 +54,10 @@ export interface UsersService {
   update(ctx: ActorContext, email: string, patch: UpdateUserInput): Promise<User>
   disable(ctx: ActorContext, email: string): Promise<User>
   enable(ctx: ActorContext, email: string): Promise<User>
-  delete(ctx: ActorContext, email: string): Promise<{ deleted: User }>
+  /** Deletes the user; with `erase`, also pseudonymises every trace of them and records it in the erasure ledger (erasure.ts). */
+  delete(ctx: ActorContext, email: string, input?: DeleteUserInput): Promise<DeleteUserResult>
+  /** One person's data (subject access): needs users:read, apikeys:read and audit:read (subject-export.ts). */
+  subjectData(ctx: ActorContext, email: string): Promise<SubjectData>
   setPassword(ctx: ActorContext, email: string, input: SetPasswordInput): Promise<UserWithPassword>
   unlock(ctx: ActorContext, email: string): Promise<User>
   /** The login check: the user, or INVALID_CREDENTIALS (never sooner than the login floor); counts failures and locks out. */
@@ -233,17 +241,24 @@ export function createUsersService(deps: UsersServiceDeps): UsersService {
       })
     },
 
-    async delete(ctx, email) {
+    async delete(ctx, email, input = {}) {
       write(ctx)
-      const result = await knex.transaction(async (trx) => {
+      const { erase } = parseInput(deleteUserInputSchema, input)
+      const result = await knex.transaction(async (trx): Promise<DeleteUserResult> => {
         await roles.lockAdminRoles(trx)
         const row = await find(trx, email, true)
         await requireCovers(ctx, trx, row)
         await keepAnAdmin(trx, row, 'deleted')
-        await deleteUser(trx, row.id)
         const deleted = toUser(row)
-        await audit.append(trx, ctx, { action: 'users.delete', targetType: 'user', targetId: String(row.id), before: deleted })
-        return { deleted }
+        if (!erase) {
+          await deleteUser(trx, row.id)
+          await audit.append(trx, ctx, { action: 'users.delete', targetType: 'user', targetId: String(row.id), before: deleted })
+          return { deleted }
+        }
+        const erased = await eraseUser(trx, row, { actor: ctx.actor, at: clock.now() })
+        // Its own entry names the pseudonym only: the email would be a trace of what was just erased.
+        await audit.append(trx, ctx, { action: 'users.erased', targetType: 'user', targetId: String(row.id), after: { pseudonym: erased.pseudonym } })
+        return { deleted, erased }
       })
       await deps.accessChanged?.(result.deleted.id)
       return result
@@ -265,6 +280,10 @@ export function createUsersService(deps: UsersServiceDeps): UsersService {
       return mutate(ctx, email, 'users.unlock', async (trx, row) => {
         await updateUser(trx, row.id, { failed_logins: 0, locked_until: null })
       })
+    },
+
+    async subjectData(ctx, email) {
+      return collectSubjectData({ knex, clock, roles, toUser }, ctx, parseInput(emailSchema, email))
     },
 
     verifyCredentials: createCredentialsVerifier({ knex, clock, audit, hasher, lockout: deps.lockout, toUser, timing: deps.loginTiming }),

@@ -18,6 +18,7 @@ export const AUDIT_EVENT_TYPES: Readonly<Record<AuditAction, string>> = Object.f
   'users.unlock': 'users.unlocked',
   'users.import': 'users.imported',
   'users.locked': 'users.locked',
+  'users.erased': 'users.erased',
   'roles.create': 'roles.created',
   'roles.update': 'roles.updated',
   'roles.delete': 'roles.deleted',
@@ -56,6 +57,7 @@ export const AUDIT_EVENT_TYPES: Readonly<Record<AuditAction, string>> = Object.f
   'flags.segment.delete': 'flags.segment_deleted',
   'db.backup': 'db.backed_up',
   'db.restore': 'db.restored',
+  'audit.pruned': 'audit.pruned',
 })
 
 /** Events that are not audit rows: the test ping (`webhooks test`). */

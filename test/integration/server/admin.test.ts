@@ -9,6 +9,7 @@ import { adminRoutes } from '../../../src/server/routes/admin.routes.js'
 import type { RouteSpec } from '../../../src/server/routes/route.js'
 import { createTestServer, USERS, type TestServer } from '../../helpers/server.js'
 import { DIALECTS, requireDialect } from '../../helpers/services.js'
+import { auditRetentionScenarios } from './audit.scenarios.js'
 import { apiKeyScenarios, auditScenarios, maintenanceScenarios, roleScenarios, signingKeyScenarios } from './access.scenarios.js'
 import { adminFixture, local, run, type AdminFixture, type Scenario, type Vars, type Who } from '../../helpers/admin-fixture.js'
 import { fileScenarios } from './files.scenarios.js'
@@ -47,6 +48,7 @@ const SAMPLE_BODIES: Readonly<Record<string, unknown>> = {
   'put /api/v1/admin/flags-file': { file: {}, dryRun: true },
   'put /api/v1/admin/flag-segments/:name': { conditions: [{ attribute: 'plan', operator: 'equals', values: ['pro'] }] },
   'post /api/v1/flags/evaluate': { context: {} },
+  'post /api/v1/admin/audit/prune': { dryRun: true },
 }
 
 /** The query a route cannot do without. */
@@ -157,7 +159,7 @@ describe('admin routes (table)', () => {
       const service = SERVICE_ROUTES.has(key(spec))
       expect(spec.path, key(spec)).to.match(service ? /^\/api\/v1\/(?!admin\/|auth\/)[a-z-]+\// : /^\/api\/v1\/admin\//)
       expect(spec.auth, key(spec)).to.equal('required')
-      expect(spec.permission, key(spec)).to.match(service ? /^[a-z]+:(?!read$|write$)[a-z]+$/ : /^[a-z]+:(read|write)$/)
+      expect(spec.permission, key(spec)).to.match(service ? /^[a-z]+:(?!read$|write$|delete$)[a-z]+$/ : /^[a-z]+:(read|write|delete)$/)
       expect(spec.permission?.endsWith(':read'), `${key(spec)} reads with :read`).to.equal(spec.method === 'get' || READS_BY_POST.has(key(spec)))
       if (spec.body) expect(SAMPLE_BODIES, key(spec)).to.have.property(key(spec))
     }
@@ -188,6 +190,7 @@ for (const dialect of DIALECTS) {
       ['roles', roleScenarios],
       ['API keys', apiKeyScenarios],
       ['audit', auditScenarios],
+      ['audit retention and export', auditRetentionScenarios],
       ['signing keys', signingKeyScenarios],
       ['maintenance', maintenanceScenarios],
       ['rate limits', rateLimitScenarios],

@@ -203,6 +203,34 @@ export const userScenarios: Scenario[] = [
   },
   { name: 'refuses to delete the last admin', method: 'delete', path: `/users/${USERS.admin}`, who: 'admin', status: 409, code: 'LAST_ADMIN' },
   {
+    name: 'erases a user: deleted, and the answer names the pseudonym, never the email',
+    method: 'delete',
+    path: (v) => `/users/${v.email}`,
+    who: 'admin',
+    query: { erase: 'true' },
+    setup: async (f) => ({ email: await f.user('erased') }),
+    status: 200,
+    check: (res, _f, v) => {
+      expect(res.body.erased.pseudonym).to.match(/^erased-[0-9A-Za-z]{16}$/)
+      expect(JSON.stringify(res.body.erased)).to.not.include(v.email)
+    },
+  },
+  {
+    name: "gives one person's data (subject access): their user row and the audit entries about them",
+    method: 'get',
+    path: (v) => `/users/${v.email}/data`,
+    who: 'admin',
+    setup: async (f) => ({ email: await f.user('subject') }),
+    status: 200,
+    check: (res, _f, v) => {
+      expect(res.body.user.email).to.equal(v.email)
+      expect(res.body).to.have.keys('exportedAt', 'user', 'role', 'apiKeys', 'sessions', 'audit')
+      expect(res.body.audit.some((e: { action: string }) => e.action === 'users.create')).to.equal(true)
+      expect(JSON.stringify(res.body)).to.not.include('password')
+    },
+  },
+  { name: 'answers 404 for the data of nobody', method: 'get', path: '/users/nobody@example.com/data', who: 'admin', status: 404, code: 'USER_NOT_FOUND' },
+  {
     name: 'disables a user',
     method: 'post',
     path: (v) => `/users/${v.email}/disable`,

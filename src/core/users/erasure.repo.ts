@@ -1,0 +1,90 @@
+/**
+ * The queries of erasure (erasure.ts): the ledger, and the rows of other features' tables where a person's
+ * email or name may have been written. Erasure reads and rewrites them here, with queries of its own,
+ * rather than through each feature: it is the one use case that must reach every table, and it must keep
+ * working on a database restored from a backup, whatever the features' services would refuse.
+ */
+import type { Knex } from 'knex'
+
+export const ERASURES_TABLE = 'gantry_erasures'
+/** The audit log's table, named here: src/core/users may not import another feature's repo (the boundary rules). */
+export const AUDIT_TABLE = 'gantry_audit_log'
+
+/** A ledger row: no personal data, only what tells the erased user's row apart and the pseudonym it became. */
+export interface ErasureRow {
+  readonly user_id: number
+  readonly user_created_at: number
+  readonly pseudonym: string
+  readonly erased_at: number
+  readonly erased_by: string
+}
+
+/** A gantry_audit_log row as erasure reads and rewrites it. */
+export interface AuditCells {
+  readonly id: number | string
+  readonly actor: string
+  readonly target_type: string
+  readonly target_id: string
+  readonly before: string | null
+  readonly after: string | null
+}
+
+/**
+ * Plain text columns where an email may have been written (an error quoting it, an override's label, a
+ * receiver's answer echoing an event, the SQL of an app migration that seeded a user): each with its key.
+ */
+export const TEXT_COLUMNS: ReadonlyArray<{ table: string; key: string; columns: readonly string[] }> = [
+  { table: 'gantry_rate_limit_overrides', key: 'id', columns: ['label', 'reason'] },
+  { table: 'gantry_jobs', key: 'id', columns: ['payload', 'last_error'] },
+  { table: 'gantry_webhook_endpoints', key: 'id', columns: ['description', 'disabled_reason'] },
+  { table: 'gantry_webhook_deliveries', key: 'id', columns: ['last_error'] },
+  { table: 'gantry_webhook_attempts', key: 'id', columns: ['error', 'response_excerpt'] },
+  { table: 'gantry_migration_runs', key: 'id', columns: ['statements', 'error'] },
+  { table: 'gantry_settings', key: 'key', columns: ['value'] },
+]
+
+/** The ledger, oldest first; empty when the table does not exist (a database migrated before it). */
+export async function selectErasures(k: Knex): Promise<ErasureRow[]> {
+  // Asked first rather than caught: on PostgreSQL a failed statement ends the transaction it ran in.
+  if (!(await tableExists(k, ERASURES_TABLE))) return []
+  const rows = (await k(ERASURES_TABLE).select('user_id', 'user_created_at', 'pseudonym', 'erased_at', 'erased_by').orderBy('id')) as ErasureRow[]
+  return rows.map((r) => ({ ...r, user_id: Number(r.user_id), user_created_at: Number(r.user_created_at), erased_at: Number(r.erased_at) }))
+}
+
+export async function insertErasure(k: Knex, row: ErasureRow): Promise<void> {
+  await k(ERASURES_TABLE).insert(row)
+}
+
+/** `%text%` for LIKE with its wildcards escaped by `!` (the escape every dialect reads the same way). */
+export function containing(text: string): string {
+  return `%${text.replace(/[!%_]/g, (c) => `!${c}`)}%`
+}
+
+/** Adds `column LIKE %term%` for each term, OR'd, to `q`. */
+export function orMentions(q: Knex.QueryBuilder, columns: readonly string[], terms: readonly string[]): void {
+  for (const column of columns) for (const term of terms) q.orWhereRaw("?? like ? escape '!'", [column, containing(term)])
+}
+
+/** Audit rows after `afterId` (a page of `limit`, id order) that target the user or mention one of `emails`. */
+export async function selectAuditConcerning(
+  k: Knex,
+  who: { userId: number; keyIds: readonly string[]; emails: readonly string[] },
+  afterId: number,
+  limit: number,
+): Promise<AuditCells[]> {
+  return (await k(AUDIT_TABLE)
+    .select('id', 'actor', 'target_type', 'target_id', 'before', 'after')
+    .where('id', '>', afterId)
+    .where((w) => {
+      w.where({ target_type: 'user', target_id: String(who.userId) })
+      if (who.keyIds.length > 0) w.orWhere((kw) => kw.where('target_type', 'apikey').whereIn('target_id', who.keyIds))
+      orMentions(w, ['actor', 'target_id', 'before', 'after'], who.emails)
+    })
+    .orderBy('id')
+    .limit(limit)) as AuditCells[]
+}
+
+/** Whether `table` exists: a restored database of an older schema may lack a newer feature's table. */
+export async function tableExists(k: Knex, table: string): Promise<boolean> {
+  return k.schema.hasTable(table)
+}

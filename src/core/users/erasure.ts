@@ -1,0 +1,263 @@
+/**
+ * The right to erasure (`gantry users delete --erase`): the user goes as a delete removes them (their
+ * refresh tokens and API keys with them, by the foreign keys), and every email and name they were known by
+ * is replaced, wherever Gantry wrote it, with a random pseudonym (`erased-<16 base62>`: drawn, never derived
+ * from the email, so no guess can be checked against it). Where they were written:
+ * - the audit log: actor and target columns, and the before/after documents; the IP of the entries they
+ *   (or their keys) acted in is cleared, an address being personal data too;
+ * - webhook messages (the bodies kept for redelivery: a redelivery sends the pseudonym);
+ * - text columns an email may have been copied into (erasure.repo.ts TEXT_COLUMNS): replaced in place;
+ * - rate-limit overrides of the user and of their keys: deleted (nobody they could apply to is left).
+ * Not rewritten: feature flag rules and segments (they target the app's own users, and rewriting one
+ * changes who gets a feature): those that name an email are reported for the operator to edit. Ids stay:
+ * without the user's row they identify nobody, and the ledger needs them.
+ *
+ * Each erasure is one row of the ledger (gantry_erasures), with no personal data; `db restore` re-applies
+ * the ledger (reapplyErasures), so restoring an older backup cannot bring the person back.
+ */
+import type { Knex } from 'knex'
+import { randomBase62 } from '../random.js'
+import {
+  AUDIT_TABLE,
+  ERASURES_TABLE,
+  TEXT_COLUMNS,
+  insertErasure,
+  orMentions,
+  selectAuditConcerning,
+  selectErasures,
+  tableExists,
+  type AuditCells,
+  type ErasureRow,
+} from './erasure.repo.js'
+import { USERS_TABLE } from './users.repo.js'
+import { normaliseEmail } from './users.schema.js'
+
+/** What a person was known by: every email and name the user had (their audit entries hold the old ones), and their keys. */
+export interface Identity {
+  readonly userId: number
+  readonly emails: ReadonlySet<string>
+  readonly names: ReadonlySet<string>
+  readonly keyIds: readonly string[]
+}
+
+/** What one erasure changed. */
+export interface ErasedTraces {
+  readonly auditEntries: number
+  readonly webhookMessages: number
+  readonly otherCells: number
+  readonly rateLimitOverrides: number
+  /** Flags and segments whose definitions name one of the emails: left for the operator (see above). */
+  readonly flagsNaming: string[]
+}
+
+/** A new pseudonym: random, 95 bits. */
+export function newPseudonym(): string {
+  return `erased-${randomBase62(16)}`
+}
+
+const PAGE = 500
+
+/** Collects the identity of the user `row`: the row's email and name, those in audit entries about them, their keys. */
+export async function identityOf(k: Knex, row: { id: number; email: string; name: string }): Promise<Identity> {
+  const emails = new Set([normaliseEmail(row.email)])
+  const names = new Set(row.name === '' ? [] : [row.name])
+  const collect = (value: unknown): void => {
+    if (Array.isArray(value)) return value.forEach(collect)
+    if (value === null || typeof value !== 'object') return
+    const record = value as Record<string, unknown>
+    // A user's public view (users.schema userSchema) as the users feature audits it.
+    if (typeof record.email === 'string' && record.email.includes('@')) {
+      emails.add(normaliseEmail(record.email))
+      if (typeof record.name === 'string' && record.name !== '') names.add(record.name)
+    }
+    Object.values(record).forEach(collect)
+  }
+  const about = (await k(AUDIT_TABLE)
+    .select('before', 'after')
+    .where({ target_type: 'user', target_id: String(row.id) })) as AuditCells[]
+  for (const entry of about) for (const doc of [entry.before, entry.after]) if (doc !== null) collect(parse(doc))
+  const keyIds = ((await k('gantry_api_keys').select('key_id').where({ owner_id: row.id })) as Array<{ key_id: string }>).map((r) => r.key_id)
+  return { userId: row.id, emails, names, keyIds }
+}
+
+/** Replaces the identity's traces with `pseudonym` in every place listed above (in `k`, the erasure's transaction). */
+export async function eraseTraces(k: Knex, identity: Identity, pseudonym: string): Promise<ErasedTraces> {
+  const scrub = scrubber(identity, pseudonym)
+  const emails = [...identity.emails]
+  const actors = [`user:${identity.userId}`, ...identity.keyIds.map((id) => `apikey:${id}`)]
+
+  let auditEntries = 0
+  for (let afterId = 0; ;) {
+    const rows = await selectAuditConcerning(k, { userId: identity.userId, keyIds: identity.keyIds, emails }, afterId, PAGE)
+    for (const row of rows) {
+      const patch = {
+        actor: scrub.text(row.actor).slice(0, 255),
+        target_id: scrub.text(row.target_id).slice(0, 255),
+        before: scrub.json(row.before),
+        after: scrub.json(row.after),
+      }
+      if (patch.actor === row.actor && patch.target_id === row.target_id && patch.before === row.before && patch.after === row.after) continue
+      await k(AUDIT_TABLE).where({ id: row.id }).update(patch)
+      auditEntries += 1
+    }
+    if (rows.length < PAGE) break
+    afterId = Number((rows[rows.length - 1] as AuditCells).id)
+  }
+  await k(AUDIT_TABLE).whereIn('actor', actors).whereNotNull('ip').update({ ip: null })
+
+  let webhookMessages = 0
+  if (await tableExists(k, 'gantry_webhook_messages')) {
+    // An event about the user names them by id in its target, as the outbox serialises it.
+    const targetJson = JSON.stringify({ type: 'user', id: String(identity.userId) })
+    const messages = (await k('gantry_webhook_messages')
+      .select('id', 'body')
+      .where((w) => orMentions(w, ['body'], [...emails, `"target":${targetJson}`]))) as Array<{ id: string; body: string }>
+    for (const message of messages) {
+      const body = scrub.json(message.body) as string
+      if (body === message.body) continue
+      await k('gantry_webhook_messages').where({ id: message.id }).update({ body })
+      webhookMessages += 1
+    }
+  }
+
+  let rateLimitOverrides = 0
+  if (await tableExists(k, 'gantry_rate_limit_overrides')) {
+    rateLimitOverrides += Number(
+      await k('gantry_rate_limit_overrides')
+        .where({ subject_type: 'user', subject: String(identity.userId) })
+        .delete(),
+    )
+    if (identity.keyIds.length > 0)
+      rateLimitOverrides += Number(await k('gantry_rate_limit_overrides').where({ subject_type: 'apiKey' }).whereIn('subject', identity.keyIds).delete())
+  }
+
+  let otherCells = 0
+  for (const { table, key, columns } of TEXT_COLUMNS) {
+    if (!(await tableExists(k, table))) continue
+    const rows = (await k(table)
+      .select(key, ...columns)
+      .where((w) => orMentions(w, columns, emails))) as Array<Record<string, unknown>>
+    for (const row of rows) {
+      const patch: Record<string, string> = {}
+      for (const column of columns) {
+        const value = row[column]
+        if (typeof value === 'string' && scrub.text(value) !== value) patch[column] = scrub.text(value)
+      }
+      if (Object.keys(patch).length === 0) continue
+      await k(table)
+        .where({ [key]: row[key] })
+        .update(patch)
+      otherCells += Object.keys(patch).length
+    }
+  }
+
+  const flagsNaming: string[] = []
+  for (const [table, key] of [
+    ['gantry_flags', 'key'],
+    ['gantry_flag_segments', 'name'],
+  ] as const) {
+    if (!(await tableExists(k, table))) continue
+    const rows = (await k(table)
+      .select(key)
+      .where((w) => orMentions(w, ['definition'], emails))) as Array<Record<string, string>>
+    flagsNaming.push(...rows.map((r) => `${table === 'gantry_flags' ? 'flag' : 'segment'} ${r[key]}`))
+  }
+  return { auditEntries, webhookMessages, otherCells, rateLimitOverrides, flagsNaming }
+}
+
+/** Erases the user `row` in `trx`: traces, the row itself (its tokens and keys go by cascade), and the ledger's row. */
+export async function eraseUser(
+  trx: Knex,
+  row: { id: number; email: string; name: string; created_at: number | string },
+  by: { actor: string; at: number },
+): Promise<ErasedTraces & { pseudonym: string }> {
+  const pseudonym = newPseudonym()
+  const traces = await eraseTraces(trx, await identityOf(trx, row), pseudonym)
+  await trx(USERS_TABLE).where({ id: row.id }).delete()
+  await insertErasure(trx, { user_id: row.id, user_created_at: Number(row.created_at), pseudonym, erased_at: by.at, erased_by: by.actor })
+  return { pseudonym, ...traces }
+}
+
+/** The ledger as it stands, to be passed to reapplyErasures after the database is replaced. */
+export const readErasureLedger = (k: Knex): Promise<ErasureRow[]> => selectErasures(k)
+
+/**
+ * After a restore: erases again, under the same pseudonym, each user of `earlier` (the ledger read before the
+ * restore) or of the restored ledger whose row is back — the same id and the same account creation time, so
+ * another environment's user who merely has that id is left alone — and writes back the ledger rows the
+ * restore lost. Returns how many users were erased again. Runs in `trx` (the restore's closing transaction).
+ */
+export async function reapplyErasures(trx: Knex, earlier: readonly ErasureRow[]): Promise<number> {
+  if (!(await tableExists(trx, USERS_TABLE))) return 0
+  const restored = await selectErasures(trx)
+  const seen = new Set(restored.map((e) => `${e.user_id}/${e.user_created_at}`))
+  const lost = earlier.filter((e) => !seen.has(`${e.user_id}/${e.user_created_at}`) && !restored.some((r) => r.pseudonym === e.pseudonym))
+  let reapplied = 0
+  for (const entry of [...restored, ...lost]) {
+    const row = (await trx(USERS_TABLE).select('id', 'email', 'name').where({ id: entry.user_id, created_at: entry.user_created_at }).first()) as
+      { id: number | string; email: string; name: string } | undefined
+    if (!row) continue
+    await eraseTraces(trx, await identityOf(trx, { ...row, id: Number(row.id) }), entry.pseudonym)
+    await trx(USERS_TABLE).where({ id: entry.user_id }).delete()
+    reapplied += 1
+  }
+  // A backup older than the ledger's migration restores no ledger table: the target's own stays (a restore leaves
+  // tables the backup lacks as they are), so its rows are there already.
+  if (await tableExists(trx, ERASURES_TABLE)) for (const entry of lost) await insertErasure(trx, entry)
+  return reapplied
+}
+
+/** Rewrites texts and JSON documents: every email replaced, and the names where they are a person's. */
+function scrubber(identity: Identity, pseudonym: string) {
+  const text = (value: string): string => {
+    let out = value
+    for (const email of identity.emails) out = replaceIgnoringCase(out, email, pseudonym)
+    return out
+  }
+  const walk = (value: unknown): unknown => {
+    if (typeof value === 'string') return identity.names.has(value) ? pseudonym : text(value)
+    if (Array.isArray(value)) return value.map(walk)
+    if (value === null || typeof value !== 'object') return value
+    const record = value as Record<string, unknown>
+    const person = typeof record.email === 'string' && identity.emails.has(normaliseEmail(record.email))
+    return Object.fromEntries(
+      Object.entries(record).map(([key, v]) => [key, person && key === 'name' && typeof v === 'string' && v !== '' ? pseudonym : walk(v)]),
+    )
+  }
+  return {
+    text,
+    /**
+     * A JSON document rewritten (the same text when nothing changed). A name is replaced only as a whole
+     * value: two people may share one, and a short name is part of many other words.
+     */
+    json(doc: string | null): string | null {
+      if (doc === null) return null
+      const parsed = parse(doc)
+      if (parsed === undefined) return text(doc)
+      const out = JSON.stringify(walk(parsed))
+      return out === JSON.stringify(parsed) ? doc : out
+    },
+  }
+}
+
+function parse(doc: string): unknown {
+  try {
+    return JSON.parse(doc) as unknown
+  } catch {
+    return undefined
+  }
+}
+
+/** `text` with every occurrence of `needle` (compared lower-cased) replaced: an email is matched in any case. */
+function replaceIgnoringCase(text: string, needle: string, replacement: string): string {
+  const lower = text.toLowerCase()
+  // Lower-casing changed some character's length: positions would not line up, so match exactly.
+  if (lower.length !== text.length) return text.replaceAll(needle, replacement)
+  let out = ''
+  let from = 0
+  for (let at = lower.indexOf(needle); at >= 0; at = lower.indexOf(needle, from)) {
+    out += text.slice(from, at) + replacement
+    from = at + needle.length
+  }
+  return out + text.slice(from)
+}

@@ -1,0 +1,161 @@
+/**
+ * The right to erasure and subject access (issue 23), on SQLite, MariaDB and PostgreSQL, through the
+ * services: a user who changed their email and name, owned a key, logged in, had a rate-limit override and
+ * acted on others — with a webhook endpoint subscribed to every event, so each change was also a stored
+ * message — is erased; then every cell of every table and every page of the audit log is searched for any
+ * email or name they had, like the secret-leak scenario searches for secrets: zero hits. Another user's
+ * data stays, and a subject export holds the person's data and nothing of another user's.
+ */
+import { expect } from 'chai'
+import type { ActorContext } from '../../../src/core/context.js'
+import { parseDataKeys } from '../../../src/core/encryption/data-keys.js'
+import { createWebhookSender } from '../../../src/client/webhook-sender.js'
+import type { Dialect } from '../../../src/db/url.js'
+import { identityFixture, STRONG, type IdentityFixture } from '../../helpers/identity-fixture.js'
+import { everyCell, sightings } from '../../helpers/cell-search.js'
+import { rejection } from '../../helpers/rejection.js'
+import { DIALECTS, requireDialect } from '../../helpers/services.js'
+
+const OLD_EMAIL = 'ada.lovelace@example.com'
+const EMAIL = 'countess.ada@example.com'
+const OLD_NAME = 'Ada Byron Quintessa'
+const NAME = 'Ada King Quintessa'
+const OTHER = 'bob.other@example.com'
+
+/** The whole audit log as the API lists it, page by page (what `audit export` archives). */
+async function auditPages(f: IdentityFixture): Promise<string[]> {
+  const pages: string[] = []
+  let cursor: string | undefined
+  do {
+    const page = await f.services.audit.list(f.ctx, { limit: 100, ...(cursor ? { cursor } : {}) })
+    pages.push(JSON.stringify(page.data))
+    cursor = page.nextCursor ?? undefined
+  } while (cursor)
+  return pages
+}
+
+/** Services with webhooks on (an endpoint stores a message per audited change), over a fresh database. */
+async function fixture(dialect: Dialect): Promise<IdentityFixture> {
+  const sender = createWebhookSender({ allowPrivateTargets: true })
+  const ring = parseDataKeys(Buffer.alloc(32, 7).toString('base64'))
+  const f = await identityFixture(dialect, {
+    auth: { secret: 'a test secret of at least thirty-two bytes', issuer: 'gantry', audience: 'gantry', accessTokenTtl: '15m', refreshTokenTtl: '30d' },
+    webhooks: {
+      keys: () => ring,
+      send: sender.send,
+      settings: { attemptTimeoutMs: 2000, disableAfterMs: 86_400_000, allowPrivateTargets: true, retentionMs: 30 * 86_400_000 },
+      userAgent: 'Gantry-Webhooks/test',
+    },
+  })
+  return {
+    ...f,
+    async cleanup() {
+      sender.close()
+      await f.cleanup()
+    },
+  }
+}
+
+/** A person with a history: renamed, re-addressed, a key, a session, an override, and changes they made to others. */
+async function aPersonWithAHistory(f: IdentityFixture): Promise<{ id: number; keyId: string; as: ActorContext }> {
+  // Another admin, so the person is not the last.
+  await f.services.users.create(f.ctx, { email: 'keeper@example.com', role: 'admin', password: STRONG })
+  const { user } = await f.services.users.create(f.ctx, { email: OLD_EMAIL, name: OLD_NAME, role: 'admin', password: STRONG })
+  await f.services.users.update(f.ctx, OLD_EMAIL, { email: EMAIL, name: NAME })
+  const key = await f.services.apikeys.create(f.ctx, { name: 'deploy key', owner: EMAIL })
+  await f.services.sessions.login(EMAIL, STRONG, { actor: 'anonymous', permissions: [], ip: '203.0.113.7' })
+  await f.services.rateLimits.override(f.ctx, { subject: `user:${EMAIL}`, limit: 5, window: '1m' })
+  const as: ActorContext = { actor: `user:${user.id}`, permissions: ['*'], userId: user.id, ip: '203.0.113.7' }
+  await f.services.users.create(as, { email: OTHER, name: 'Bob Other', role: 'viewer', password: STRONG })
+  await f.services.users.update(as, OTHER, { name: 'Bob Renamed' })
+  return { id: user.id, keyId: key.apiKey.id, as }
+}
+
+for (const dialect of DIALECTS) {
+  describe(`users delete --erase and subject export on ${dialect}`, function () {
+    this.timeout(60_000)
+    let f: IdentityFixture
+    beforeEach(async function () {
+      await requireDialect(this, dialect)
+      f = await fixture(dialect)
+      await f.services.webhooks.create(f.ctx, { url: 'http://127.0.0.1:9/hooks', eventTypes: ['*'] })
+    })
+    afterEach(async () => {
+      await f?.cleanup()
+    })
+
+    it('leaves no trace of any email or name the user had, in any cell of any table or any page of the audit log', async () => {
+      const person = await aPersonWithAHistory(f)
+      const needles = [EMAIL, OLD_EMAIL, NAME, OLD_NAME]
+      // The search finds them before: it would find a trace left after.
+      expect(sightings(await everyCell(f.db.knex, dialect), needles).length).to.be.greaterThan(10)
+      expect(sightings(await everyCell(f.db.knex, dialect), ['gantry_webhook_messages.body']).length).to.be.greaterThan(0)
+
+      const result = await f.services.users.delete(f.ctx, EMAIL, { erase: true })
+      const erased = result.erased
+      if (!erased) throw new Error('no erasure in the answer')
+      expect(erased.pseudonym).to.match(/^erased-[0-9A-Za-z]{16}$/)
+      expect(erased.auditEntries).to.be.greaterThan(3)
+      expect(erased.webhookMessages).to.be.greaterThan(3)
+      expect(erased.rateLimitOverrides).to.equal(1)
+      expect(erased.flagsNaming).to.deep.equal([])
+
+      const cells = await everyCell(f.db.knex, dialect)
+      expect(sightings(cells, needles)).to.deep.equal([])
+      expect(sightings(await auditPages(f), needles)).to.deep.equal([])
+      // The person's address is personal data too: the entries they acted in keep none.
+      expect(
+        await f.db
+          .knex('gantry_audit_log')
+          .where({ actor: `user:${person.id}` })
+          .whereNotNull('ip'),
+      ).to.deep.equal([])
+      expect(cells.some((c) => c.includes(erased.pseudonym))).to.equal(true)
+      // Gone with their row: their key, their sessions.
+      expect(await f.db.knex('gantry_api_keys').where({ key_id: person.keyId })).to.deep.equal([])
+      expect(await f.db.knex('gantry_refresh_tokens').where({ user_id: person.id })).to.deep.equal([])
+      expect((await rejection(f.services.users.get(f.ctx, EMAIL))).code).to.equal('USER_NOT_FOUND')
+
+      const ledger = (await f.db.knex('gantry_erasures').select('*')) as Array<Record<string, unknown>>
+      expect(ledger).to.have.length(1)
+      expect(ledger[0]).to.include({ pseudonym: erased.pseudonym, erased_by: 'local:test@host' })
+      expect(Number(ledger[0]?.user_id)).to.equal(person.id)
+      const entry = (await f.db.knex('gantry_audit_log').where({ action: 'users.erased' }).first()) as Record<string, unknown>
+      expect(entry).to.include({ target_type: 'user', target_id: String(person.id) })
+      expect(JSON.parse(String(entry.after))).to.deep.equal({ pseudonym: erased.pseudonym })
+      expect(await f.db.knex('gantry_audit_log').where({ action: 'users.delete' })).to.deep.equal([])
+
+      // Another person's data stays as it was.
+      expect(sightings(cells, [OTHER, 'Bob Renamed']).length).to.be.greaterThan(0)
+      expect((await f.services.users.get(f.ctx, OTHER)).name).to.equal('Bob Renamed')
+    })
+
+    it('erases as delete does: never the last active admin, never a user whose role holds more than the actor', async () => {
+      await f.services.users.create(f.ctx, { email: 'only-admin@example.com', role: 'admin', password: STRONG })
+      expect((await rejection(f.services.users.delete(f.ctx, 'only-admin@example.com', { erase: true }))).code).to.equal('LAST_ADMIN')
+      await f.services.users.create(f.ctx, { email: 'second-admin@example.com', role: 'admin', password: STRONG })
+      const operator: ActorContext = { actor: 'user:999', permissions: ['users:write', 'users:read'] }
+      expect((await rejection(f.services.users.delete(operator, 'second-admin@example.com', { erase: true }))).code).to.equal('FORBIDDEN')
+      expect(await f.db.knex('gantry_erasures')).to.deep.equal([])
+      expect((await rejection(f.services.users.delete(f.ctx, 'second-admin@example.com', { erase: 'maybe' as never }))).code).to.equal('INVALID_INPUT')
+    })
+
+    it('a subject export holds the person’s data and nothing of another user’s', async () => {
+      const person = await aPersonWithAHistory(f)
+      expect((await rejection(f.services.users.subjectData({ actor: 'user:9', permissions: ['users:read'] }, EMAIL))).code).to.equal('FORBIDDEN')
+      const data = await f.services.users.subjectData(f.ctx, EMAIL)
+      expect(data.user).to.include({ id: person.id, email: EMAIL, name: NAME, role: 'admin' })
+      expect(data.role).to.deep.equal({ name: 'admin', permissions: ['*'] })
+      expect(data.apiKeys.map((k) => k.id)).to.deep.equal([person.keyId])
+      expect(data.sessions).to.have.length(1)
+      const actions = data.audit.map((e) => e.action)
+      expect(actions).to.include.members(['users.create', 'users.update', 'apikeys.create'])
+      expect(data.audit.filter((e) => e.actor === `user:${person.id}`)).to.have.length(2)
+      const text = JSON.stringify(data)
+      expect(text).to.include(OLD_EMAIL).and.include(OLD_NAME)
+      for (const other of [OTHER, 'Bob Other', 'Bob Renamed']) expect(text).to.not.include(other)
+      expect(text).to.not.match(/hash|secret|token_/i)
+      expect((await rejection(f.services.users.subjectData(f.ctx, 'nobody@example.com'))).code).to.equal('USER_NOT_FOUND')
+    })
+  })
+}
