@@ -173,11 +173,15 @@ export const environmentSchema = z
             const problem = text.trim() === '' || text.includes('${') ? undefined : scheduleProblem(text)
             if (problem) ctx.addIssue({ code: 'custom', message: problem })
           })
-          .describe('A cron expression (five fields, UTC) on which the worker takes a backup, one instance at a time; empty: no scheduled backups (the default)')
+          .describe(
+            'A cron expression (five fields, UTC) on which the worker takes a backup, one instance at a time; empty: no scheduled backups (the default)',
+          )
           .optional(),
         keep: z
           .object({
-            daily: templatable(z.number().int().min(0).max(3660)).describe('Scheduled backups kept: the newest of each of this many days (default 7)').optional(),
+            daily: templatable(z.number().int().min(0).max(3660))
+              .describe('Scheduled backups kept: the newest of each of this many days (default 7)')
+              .optional(),
             weekly: templatable(z.number().int().min(0).max(520)).describe('… and of each of this many ISO weeks (default 4)').optional(),
           })
           .strict()
@@ -219,7 +223,9 @@ export const configSchema = z
           )
           .optional(),
         runRetention: retentionSchema
-          .describe('Records of migration runs older than this are deleted by the worker, except the latest run of each migration (default 365d; `forever` keeps them)')
+          .describe(
+            'Records of migration runs older than this are deleted by the worker, except the latest run of each migration (default 365d; `forever` keeps them)',
+          )
           .optional(),
       })
       .strict()

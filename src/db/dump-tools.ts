@@ -17,6 +17,7 @@ import type { Database } from './connect.js'
 import { checkMysqlDump, dumpMysql, restoreMysql } from './dump/mysql.js'
 import { checkPostgresDump, dumpPostgres, postgresRowCounts, restorePostgres } from './dump/postgres.js'
 import { dumpSqlite, restoreSqlite, sqliteRowCounts } from './dump/sqlite.js'
+import type { TableSet } from './dump/table-sets.js'
 import type { DumpOptions, DumpResult } from './dump/types.js'
 import { describeDatabaseError } from './errors.js'
 import type { Dialect } from './url.js'
@@ -31,7 +32,7 @@ export interface DumpTool {
    * Writes a consistent dump of every table to `file`, which must not exist yet: it is created with mode
    * 0600 (and removed again if the dump fails). The row counts are those of the dump's own snapshot.
    */
-  dump(file: string): Promise<DumpResult>
+  dump(file: string, tables?: TableSet): Promise<DumpResult>
   /**
    * Replaces the database's tables with those of the dump in `file` (the database itself must exist).
    * Tables the database has that the dump lacks stay as they are. PostgreSQL and SQLite restore in one
@@ -50,7 +51,7 @@ export function dumpTool(db: Database, options: DumpOptions = {}): DumpTool {
       if (db.dialect === 'postgres') await checkPostgresDump(db, options)
       else if (db.dialect === 'mysql') await checkMysqlDump(options)
     },
-    async dump(file) {
+    async dump(file, tables = 'all') {
       const path = checkedPath(file)
       try {
         // Exclusive creation: never through a link someone left at the path, never over another file.
@@ -63,11 +64,11 @@ export function dumpTool(db: Database, options: DumpOptions = {}): DumpTool {
       try {
         switch (db.dialect) {
           case 'postgres':
-            return await dumpPostgres(db, path, options)
+            return await dumpPostgres(db, path, options, tables)
           case 'mysql':
-            return await dumpMysql(db, path, options)
+            return await dumpMysql(db, path, options, tables)
           case 'sqlite':
-            return await dumpSqlite(db, path)
+            return await dumpSqlite(db, path, tables)
         }
       } catch (err) {
         rmSync(path, { force: true })

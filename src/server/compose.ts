@@ -18,6 +18,7 @@ import { startRateLimiting } from './rate-limiting.js'
 import { createReadinessProbe, type ExtraCheck, type ReadinessProbe } from './readiness.js'
 import { parseDuration } from '../core/duration.js'
 import { jobBacklog } from '../core/jobs/job-queue.js'
+import { scheduledBackupCheck } from '../worker/backup-schedule.js'
 import { startJobWorker } from '../worker/start.js'
 import type { Worker } from '../worker/worker.js'
 
@@ -98,6 +99,7 @@ export async function composeServer(runtime: Runtime, options: ComposeOptions): 
     flagsLoaded: flags.loaded,
     checks: options.checks,
     jobs: { backlog: () => jobBacklog(db.knex, clock.now()), maxDueAgeMs: parseDuration(runtime.environment.webhooks.maxDueAge) },
+    backups: runtime.environment.backups.schedule ? () => scheduledBackupCheck(db.knex, runtime.environment, clock.now()) : undefined,
   })
   const worker = options.worker
     ? await startJobWorker({

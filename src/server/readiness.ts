@@ -39,6 +39,8 @@ export function createReadinessProbe(options: {
   checks?: Readonly<Record<string, ExtraCheck>>
   /** The job backlog, and how long the oldest due job may wait before readiness warns (no worker keeps up, or none runs). */
   jobs?: { backlog: () => Promise<{ due: number; oldestDueMs: number | null }>; maxDueAgeMs: number }
+  /** Scheduled backups (backups.schedule set): warns when the last one failed or one is overdue. */
+  backups?: (() => Promise<Outcome>) | undefined
 }): ReadinessProbe {
   const { runtime, version, clock } = options
   const timeoutMs = options.timeoutMs ?? CHECK_TIMEOUT_MS
@@ -82,7 +84,7 @@ export function createReadinessProbe(options: {
     async check() {
       const time = new Date(clock.now()).toISOString()
       const others = Promise.all(extra.map(([, check]) => bounded(runExtra(check), timeoutMs, 'fail')))
-      const [db, mig, red, job] = await Promise.all([
+      const [db, mig, red, job, backup] = await Promise.all([
         bounded(database(), timeoutMs, 'fail'),
         bounded(migrationState(), timeoutMs, 'fail'),
         // Redis down: while every rule fails open (or falls back to memory) the instance still serves: warn. A
@@ -90,18 +92,29 @@ export function createReadinessProbe(options: {
         bounded(redis(), timeoutMs, options.failsClosed?.() ? 'fail' : 'warn'),
         // A late job never stops this instance serving: warn at most.
         bounded(jobs(), timeoutMs, 'warn'),
+        // Nor does a missed backup.
+        options.backups ? bounded(options.backups(), timeoutMs, 'warn') : undefined,
       ])
       const checks: Health['checks'] = {
         'database:responseTime': [entry('datastore', db, time)],
         'migrations:status': [entry('component', mig, time)],
         'redis:responseTime': [entry('datastore', red, time)],
         ...(options.jobs ? { 'jobs:backlog': [entry('component', job, time)] } : {}),
+        ...(backup ? { 'backups:schedule': [entry('component', backup, time)] } : {}),
       }
       const flagState = options.flagsLoaded && flags(options.flagsLoaded)
       if (flagState) checks['flags:snapshot'] = [entry('component', flagState, time)]
       const outcomes = await others
       extra.forEach(([name], i) => (checks[name] = [entry('component', outcomes[i]!, time)]))
-      const statuses = [db.status, mig.status, red.status, job.status, flagState?.status ?? 'skipped', ...outcomes.map((o) => o.status)]
+      const statuses = [
+        db.status,
+        mig.status,
+        red.status,
+        job.status,
+        flagState?.status ?? 'skipped',
+        backup?.status ?? 'skipped',
+        ...outcomes.map((o) => o.status),
+      ]
       return { status: worst(statuses.map(toStatus)), version, checks }
     },
   }

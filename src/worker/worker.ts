@@ -8,11 +8,14 @@ import { hostname } from 'node:os'
 import type { Knex } from 'knex'
 import { backoffMs } from '../core/backoff.js'
 import type { Clock } from '../core/clock.js'
-import { CLEAN_UP_BATCH, claimJobs, finishJob, pruneJobs, type Job, type JobOutcome } from '../core/jobs/job-queue.js'
+import { CLEAN_UP_BATCH, claimJobs, finishJob, pruneJobs, renewLease, type Job, type JobOutcome } from '../core/jobs/job-queue.js'
 import { randomBase62 } from '../core/random.js'
 
-/** Runs one claimed job; `finish` records its end (inside the handler's own transaction). */
-export type JobHandler = (job: Job, finish: (trx: Knex, outcome: JobOutcome) => Promise<boolean>) => Promise<void>
+/**
+ * Runs one claimed job; `finish` records its end (inside the handler's own transaction); `renew` extends
+ * the lease by another leaseMs from now, for work that may outlast it (false: the lease was lost).
+ */
+export type JobHandler = (job: Job, finish: (trx: Knex, outcome: JobOutcome) => Promise<boolean>, renew: () => Promise<boolean>) => Promise<void>
 
 export interface WorkerOptions {
   readonly knex: Knex
@@ -27,6 +30,8 @@ export interface WorkerOptions {
   readonly retentionMs: number
   /** More clean-up run with the pruning of jobs (old webhook messages …): each deletes up to CLEAN_UP_BATCH rows of what `now` makes old, and says how many. */
   readonly housekeeping?: ReadonlyArray<(now: number) => Promise<number>> | undefined
+  /** Run at the start of every pass, before claiming (scheduled jobs enqueue their due slot): a job they enqueue is claimed in the same pass. */
+  readonly beforeClaim?: ReadonlyArray<(now: number) => Promise<unknown>> | undefined
   /** A job whose handler threw is retried after a backoff this long at most, and given up after maxAttempts. */
   readonly maxAttempts?: number | undefined
   readonly onError: (err: unknown, job?: Job) => void
@@ -75,9 +80,10 @@ export function createWorker(options: WorkerOptions): Worker {
   const run = async (job: Job): Promise<void> => {
     const handler = handlers[job.type]
     const finish = (trx: Knex, outcome: JobOutcome) => finishJob(trx, job, owner, outcome, clock.now())
+    const renew = () => renewLease(knex, job, owner, clock.now() + leaseMs, clock.now())
     try {
       if (!handler) throw new Error(`no handler for job type ${job.type}`)
-      await handler(job, finish)
+      await handler(job, finish, renew)
     } catch (err) {
       options.onError(err, job)
       const now = clock.now()
@@ -98,6 +104,7 @@ export function createWorker(options: WorkerOptions): Worker {
       const cleaners = [(at: number) => pruneJobs(knex, at - options.retentionMs, CLEAN_UP_BATCH), ...(options.housekeeping ?? [])]
       for (const clean of cleaners) await untilShort(() => clean(now)).catch(options.onError)
     }
+    for (const tick of options.beforeClaim ?? []) await tick(now).catch(options.onError)
     const room = concurrency - inFlight.size
     if (room <= 0 || types.length === 0) return []
     const jobs = await claimJobs(knex, { owner, now, leaseMs, limit: room, types })

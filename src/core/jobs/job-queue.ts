@@ -119,6 +119,18 @@ export async function finishJob(k: Knex, job: Job, owner: string, outcome: JobOu
   return updated === 1
 }
 
+/**
+ * Moves the lease of a job `owner` still holds to `until`: a handler whose work may outlast the lease (a
+ * backup) renews it while it runs, so no other worker takes the job over from a live one. False when the
+ * lease was lost already (another worker owns the job now).
+ */
+export async function renewLease(k: Knex, job: Job, owner: string, until: number, now: number): Promise<boolean> {
+  const updated = await k(JOBS_TABLE)
+    .where({ id: job.id, status: 'running', lease_owner: owner, attempts: job.attempt })
+    .update({ run_at: until, updated_at: now })
+  return updated === 1
+}
+
 /** Deletes jobs finished before `before`, at most `limit` at a time; returns how many went. */
 export async function pruneJobs(k: Knex, before: number, limit: number): Promise<number> {
   const ids = (await k(JOBS_TABLE).select('id').whereNotNull('finished_at').andWhere('finished_at', '<', before).orderBy('finished_at').limit(limit)).map(

@@ -18,6 +18,7 @@ import { describeDatabaseError } from '../errors.js'
 import type { DatabaseTarget } from '../url.js'
 import { cleanEnvironment, locatePrograms, programVersion, runProgram, type DumpProgram } from './programs.js'
 import { SqlDumpRowCounter } from './sql-dump-rows.js'
+import { inTableSet, type TableSet } from './table-sets.js'
 import type { DumpOptions, DumpResult } from './types.js'
 
 type ServerTarget = Extract<DatabaseTarget, { host: string }>
@@ -104,10 +105,34 @@ export async function checkMysqlDump(options: DumpOptions): Promise<void> {
   await clientProgram('mariadb-dump', options.programs?.['mariadb-dump'])
 }
 
-export async function dumpMysql(db: Database, file: string, options: DumpOptions): Promise<DumpResult> {
+/**
+ * mariadb-dump's arguments selecting `set`'s tables: after the database, Gantry's by name (views are the
+ * app's); `--ignore-table` of each of Gantry's for the app's. They go after `--`, so a name is never an option.
+ */
+async function tableArguments(db: Database, set: TableSet, database: string): Promise<{ options: string[]; tables: string[] }> {
+  if (set === 'all') return { options: [], tables: [] }
+  const [rows] = (await db.knex.raw(
+    "select table_name as name from information_schema.tables where table_schema = database() and table_type = 'BASE TABLE'",
+  )) as [Array<{ name: string }>]
+  const gantry = rows.map((r) => r.name).filter((name) => inTableSet('gantry', name))
+  if (set === 'app') return { options: gantry.map((name) => `--ignore-table=${database}.${name}`), tables: [] }
+  if (gantry.length === 0) {
+    throw new GantryError(
+      'INVALID_INPUT',
+      `${database} has no Gantry tables (gantry_*) to back up: run \`gantry migrate latest\` first, or back up --tables app.`,
+      {
+        details: { fields: ['tables'], reason: 'no-tables' },
+      },
+    )
+  }
+  return { options: [], tables: gantry.sort() }
+}
+
+export async function dumpMysql(db: Database, file: string, options: DumpOptions, set: TableSet): Promise<DumpResult> {
   const target = db.target as ServerTarget
   const version = await serverVersion(db)
   const tool = await clientProgram('mariadb-dump', options.programs?.['mariadb-dump'])
+  const selection = await tableArguments(db, set, target.database)
   // MySQL 8's mysqldump would write GTID statements a restore elsewhere trips on, and asks a MariaDB
   // server for column statistics it does not keep. (Only MariaDB's tool is tested here.)
   const mysqlOnly = tool.flavor === 'mysql' ? ['--set-gtid-purged=OFF', ...(/Ver 8\./.test(tool.version) ? ['--column-statistics=0'] : [])] : []
@@ -133,8 +158,10 @@ export async function dumpMysql(db: Database, file: string, options: DumpOptions
         '--create-options',
         '--set-charset',
         ...mysqlOnly,
+        ...selection.options,
         '--',
         target.database,
+        ...selection.tables,
       ],
       {
         env: mysqlEnvironment(),

@@ -9,6 +9,7 @@ import type { Database } from '../connect.js'
 import { describeDatabaseError } from '../errors.js'
 import type { DatabaseTarget } from '../url.js'
 import { cleanEnvironment, locatePrograms, missingProgram, programVersion, runProgram } from './programs.js'
+import { inTableSet, type TableSet } from './table-sets.js'
 import type { DumpOptions, DumpResult } from './types.js'
 
 type ServerTarget = Extract<DatabaseTarget, { host: string }>
@@ -109,22 +110,58 @@ const TABLES_SQL = `
     and not exists (select 1 from pg_depend d where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
   order by 1, 2`
 
-/** Row counts of every table pg_dump dumps, as `k` (a transaction, or a pinned connection) sees them. */
-export async function postgresRowCounts(k: Knex, conn?: Connection): Promise<Record<string, number>> {
+interface PgTable {
+  readonly schema: string
+  readonly name: string
+  readonly current: boolean
+}
+
+/** A table's key in row counts: its name in the current schema, else `schema.name`. */
+const tableKey = (t: PgTable): string => (t.current ? t.name : `${t.schema}.${t.name}`)
+
+/** Row counts of every table pg_dump dumps (of `set`), as `k` (a transaction, or a pinned connection) sees them. */
+export async function postgresRowCounts(k: Knex, conn?: Connection, set: TableSet = 'all'): Promise<Record<string, number>> {
+  return (await countTables(k, conn, set)).counts
+}
+
+/** Every table pg_dump dumps (`all`), and the row counts of those in `set`. */
+async function countTables(k: Knex, conn: Connection | undefined, set: TableSet): Promise<{ all: PgTable[]; counts: Record<string, number> }> {
   const raw = (sql: string, bindings: readonly Knex.RawBinding[] = []) => (conn ? k.raw(sql, bindings).connection(conn) : k.raw(sql, bindings))
-  const { rows: tables } = (await raw(TABLES_SQL)) as { rows: Array<{ schema: string; name: string; current: boolean }> }
+  const { rows: all } = (await raw(TABLES_SQL)) as { rows: PgTable[] }
+  const tables = all.filter((t) => inTableSet(set, tableKey(t)))
   const counts: Record<string, number> = {}
   // One round trip per hundred tables: a union of counts.
   for (let i = 0; i < tables.length; i += 100) {
     const batch = tables.slice(i, i + 100)
     const sql = batch.map((t, j) => `select ${j}::int as i, count(*)::bigint as n from ${quoteIdent(t.schema)}.${quoteIdent(t.name)}`).join(' union all ')
     const { rows } = (await raw(sql)) as { rows: Array<{ i: number; n: string }> }
-    for (const row of rows) {
-      const t = batch[row.i] as { schema: string; name: string; current: boolean }
-      counts[t.current ? t.name : `${t.schema}.${t.name}`] = Number(row.n)
-    }
+    for (const row of rows) counts[tableKey(batch[row.i] as PgTable)] = Number(row.n)
   }
-  return counts
+  return { all, counts }
+}
+
+/**
+ * pg_dump's arguments selecting `set`'s tables: the current schema's `gantry_*` relations — tables, and
+ * their sequences, which pg_dump matches by name and would otherwise keep with the app's (a restore would
+ * then drop a sequence a Gantry table still uses) — included for Gantry's set, excluded for the app's.
+ */
+function tableArguments(set: TableSet, all: readonly PgTable[], database: string): string[] {
+  if (set === 'all') return []
+  const gantry = all.filter((t) => inTableSet('gantry', tableKey(t)))
+  const current = all.find((t) => t.current)?.schema
+  if (set === 'gantry' && (gantry.length === 0 || current === undefined)) {
+    throw new GantryError(
+      'INVALID_INPUT',
+      `${database} has no Gantry tables (gantry_*) to back up: run \`gantry migrate latest\` first, or back up --tables app.`,
+      {
+        details: { fields: ['tables'], reason: 'no-tables' },
+      },
+    )
+  }
+  if (current === undefined) return []
+  // The schema quoted (a literal name); the rest a pattern: `*` any characters, `_` itself.
+  const pattern = `${quoteIdent(current)}.gantry_*`
+  return [set === 'gantry' ? `--table=${pattern}` : `--exclude-table=${pattern}`]
 }
 
 /** A PostgreSQL identifier, quoted (knex's `??` would split a name that holds a dot). */
@@ -139,7 +176,7 @@ export async function checkPostgresDump(db: Database, options: DumpOptions): Pro
   await suitableProgram('pg_dump', options.programs?.pg_dump, await serverInfo(db))
 }
 
-export async function dumpPostgres(db: Database, file: string, options: DumpOptions): Promise<DumpResult> {
+export async function dumpPostgres(db: Database, file: string, options: DumpOptions, set: TableSet): Promise<DumpResult> {
   const target = db.target as ServerTarget
   const server = await serverInfo(db)
   const tool = await suitableProgram('pg_dump', options.programs?.pg_dump, server)
@@ -158,8 +195,9 @@ export async function dumpPostgres(db: Database, file: string, options: DumpOpti
     await k.raw('set local statement_timeout = 0').connection(conn)
     const { rows } = (await k.raw('select pg_export_snapshot() as id').connection(conn)) as { rows: Array<{ id: string }> }
     const snapshot = (rows[0] as { id: string }).id
-    const rowCounts = await postgresRowCounts(k, conn)
-    await runProgram('pg_dump', tool.path, ['--format=custom', '--no-owner', '--no-privileges', `--snapshot=${snapshot}`, `--file=${file}`], {
+    const { all, counts: rowCounts } = await countTables(k, conn, set)
+    const selection = tableArguments(set, all, target.database)
+    await runProgram('pg_dump', tool.path, ['--format=custom', '--no-owner', '--no-privileges', `--snapshot=${snapshot}`, ...selection, `--file=${file}`], {
       env,
       secrets: [target.password],
       what: `pg_dump of ${target.database} at ${target.host}:${target.port}`,

@@ -14,6 +14,7 @@ import type { Knex } from 'knex'
 import { GantryError } from '../../core/errors.js'
 import type { Database } from '../connect.js'
 import { describeDatabaseError } from '../errors.js'
+import { inTableSet, type TableSet } from './table-sets.js'
 import type { DumpResult } from './types.js'
 
 /** The schema name a copy is attached under while it is read. */
@@ -87,18 +88,55 @@ function requireFile(db: Database): string {
   return target.filename
 }
 
-/** `file` (empty, created by the caller with mode 0600) becomes a copy of the database. */
-export async function dumpSqlite(db: Database, file: string): Promise<DumpResult> {
+/**
+ * `file` (empty, created by the caller with mode 0600) becomes a copy of the database, or of `set`'s
+ * tables: the copy is the whole snapshot, the other tables dropped from it (Gantry's set drops the views
+ * too, which are the app's), then compacted.
+ */
+export async function dumpSqlite(db: Database, file: string, set: TableSet): Promise<DumpResult> {
   requireFile(db)
   try {
     const [version] = (await db.knex.raw('select sqlite_version() as v')) as unknown as Array<{ v: string }>
     // VACUUM INTO takes an expression: the path is bound, never spliced into the SQL.
     await db.knex.raw('vacuum into ?', [file])
-    const rowCounts = await withAttached(db, file, (k, conn) => countRows(k, conn, ATTACHED))
+    const rowCounts = await withAttached(db, file, async (k, conn) => {
+      if (set !== 'all') await keepOnly(k, conn, set)
+      return countRows(k, conn, ATTACHED)
+    })
     return { tool: `VACUUM INTO (${db.driver})`, serverVersion: version?.v ?? 'unknown', rowCounts, format: 'sqlite' }
   } catch (err) {
     throw err instanceof GantryError ? err : describeDatabaseError(err, db.target)
   }
+}
+
+/** Drops from the attached copy every table (and, for Gantry's set, view) that is not in `set`. */
+async function keepOnly(k: Knex, conn: Connection, set: TableSet): Promise<void> {
+  const objects = await rows<{ type: 'table' | 'view'; name: string }>(
+    k,
+    conn,
+    `select type, name from ${ATTACHED}.sqlite_master where type in ('table', 'view') and name not like 'sqlite\\_%' escape '\\'`,
+  )
+  const gantryTables = objects.filter((o) => o.type === 'table' && inTableSet('gantry', o.name))
+  if (set === 'gantry' && gantryTables.length === 0) {
+    throw new GantryError(
+      'INVALID_INPUT',
+      'The database has no Gantry tables (gantry_*) to back up: run `gantry migrate latest` first, or back up --tables app.',
+      {
+        details: { fields: ['tables'], reason: 'no-tables' },
+      },
+    )
+  }
+  // Foreign keys off on this connection while dropping: a kept table may reference a dropped one (the
+  // restore checks references against the database it lands in).
+  await k.raw('pragma foreign_keys = off').connection(conn)
+  try {
+    for (const o of objects.filter((o) => (o.type === 'view' ? set === 'gantry' : !inTableSet(set, o.name)))) {
+      await k.raw(`drop ${o.type} ${ATTACHED}.${quote(o.name)}`).connection(conn)
+    }
+  } finally {
+    await k.raw('pragma foreign_keys = on').connection(conn)
+  }
+  await k.raw(`vacuum ${ATTACHED}`).connection(conn)
 }
 
 interface SchemaObject {
