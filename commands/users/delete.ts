@@ -8,7 +8,7 @@ export default class UsersDelete extends AdminCommand<typeof UsersDelete> {
   static override summary = 'Delete a user, their sessions and API keys.'
   static override description = [
     'The last active admin cannot be deleted (exit 1). At a terminal it asks first (--yes skips that); in a protected environment it needs --force (or the environment name typed at a prompt). `gantry users disable` keeps the user and their history.',
-    '--erase (right to erasure) also replaces every email and name the user had, in the audit log, webhook messages and wherever else Gantry wrote them, with a random pseudonym (erased-…), and records the erasure in a ledger that `gantry db restore` re-applies, so a backup cannot bring them back. It is audited as users.erased, without the email.',
+    '--erase (right to erasure) also replaces every email and name the user had, in the audit log, webhook messages and wherever else Gantry wrote them, with a random pseudonym (erased-…), and records the erasure in a ledger that `gantry db restore` re-applies, so a backup cannot bring them back. It is audited as users.erased, without the email. Erasing needs the users:erase permission besides users:write (admin holds it; operator and viewer do not).',
   ].join('\n\n')
   static override examples = [
     '<%= config.bin %> users delete bob@example.com',

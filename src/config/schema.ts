@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { parseDuration as durationMs } from '../core/duration.js'
+import { parseDuration as durationMs, MAX_DURATION_MESSAGE, withinMaxDuration } from '../core/duration.js'
 import { scheduleProblem } from '../core/schedules/cron.js'
 
 /**
@@ -19,7 +19,10 @@ const templatable = <T extends z.ZodType>(schema: T) =>
 const expectedNumber = (input: unknown): string => `expected a number or a \${VAR} reference, received ${JSON.stringify(input)}`
 
 export const ENV_NAME = /^[a-z0-9][a-z0-9-]{0,39}$/
-export const durationSchema = z.string().regex(/^\d+(ms|s|m|h|d)$/, 'expected a duration such as 500ms, 30s, 1m, 12h or 30d')
+export const durationSchema = z
+  .string()
+  .regex(/^\d+(ms|s|m|h|d)$/, 'expected a duration such as 500ms, 30s, 1m, 12h or 30d')
+  .refine(withinMaxDuration, MAX_DURATION_MESSAGE)
 
 /** How long kept records live: a duration, or `forever`. */
 export const retentionSchema = z.union([durationSchema, z.literal('forever')])

@@ -143,6 +143,7 @@ const catalog = {
   BACKUP_KEY_MISSING: usage('Backup key not set', 'The backup is encrypted: set GANTRY_BACKUP_KEY to the key it was written with.'),
   BACKUP_KEY_WRONG: usage('Wrong backup key', 'Set GANTRY_BACKUP_KEY to the key the backup was written with; the message names its key id.'),
   RESTORE_MISMATCH: state('Restore differs from the backup', 500, 'Stop the servers of the environment (or turn maintenance on), then restore again.'),
+  RESTORE_INCOMPLETE: state('Restore incomplete', 500, 'Fix the cause the message names, then run the same restore again.'),
   // HTTP edge: what a request itself got wrong, and what the server refuses to do now
   UNAUTHENTICATED: {
     title: 'Authentication required',

@@ -13,7 +13,7 @@ import { backupManifestSchema, type BackupManifest, type BackupTrigger, type Tab
 import { extractBackupContent, hashContentFile, readBackupHeader, writeBackupFile } from '../core/backups/backup-file.js'
 import { parseBackupKey } from '../core/backups/backup-key.js'
 import { scrubCredentials, type ScrubSummary } from '../core/backups/scrub.js'
-import { readErasureLedger, reapplyErasures } from '../core/users/erasure.js'
+import { readErasureLedger, reapplyErasures, restoreErasureLedger } from '../core/users/erasure.js'
 import type { AuditService } from '../core/audit/audit.service.js'
 import type { Clock } from '../core/clock.js'
 import type { ActorContext } from '../core/context.js'
@@ -237,10 +237,21 @@ export async function restoreBackup(c: BackupContext, plan: RestorePlan, options
     await (c.tool ?? dumpTool(c.db)).restore(dumpFile, plan.manifest.content.format)
     const now = await tableRowCounts(c.db)
     const rowCounts = Object.entries(plan.manifest.rowCounts).map(([table, expected]) => ({ table, expected, actual: now[table] ?? null }))
-    const { scrubbed, erasuresReapplied } = await c.db.knex.transaction(async (trx) => {
-      const summary = plan.scrub ? await scrubCredentials(trx, c.clock.now(), plan.manifest.environment) : null
-      const reapplied = await reapplyErasures(trx, ledger)
-      await c.audit.append(trx, c.ctx, {
+    // Three steps, each committed before the next: the credentials scrubbed, the erasure ledger made whole,
+    // the erased users erased again. A failure in the last (a table the erasure cannot rewrite) leaves the
+    // first two done, and the ledger in the database for a second restore to read.
+    const { knex } = c.db
+    const scrubbed = plan.scrub ? await knex.transaction((trx) => scrubCredentials(trx, c.clock.now(), plan.manifest.environment)) : null
+    const full = await knex.transaction((trx) => restoreErasureLedger(trx, ledger))
+    let erasuresReapplied: number | null = null
+    let erasureError: unknown
+    try {
+      erasuresReapplied = await knex.transaction((trx) => reapplyErasures(trx, full))
+    } catch (err) {
+      erasureError = err
+    }
+    await knex.transaction((trx) =>
+      c.audit.append(trx, c.ctx, {
         action: 'db.restore',
         targetType: 'database',
         targetId: c.environment.name,
@@ -249,13 +260,25 @@ export async function restoreBackup(c: BackupContext, plan: RestorePlan, options
           from: plan.manifest.environment,
           takenAt: plan.manifest.startedAt,
           gantryVersion: plan.manifest.gantryVersion,
-          scrubbed: summary,
-          erasuresReapplied: reapplied,
+          scrubbed,
+          erasuresReapplied,
+          ...(erasureError === undefined ? {} : { erasuresFailed: full.length }),
         },
-      })
-      return { scrubbed: summary, erasuresReapplied: reapplied }
-    })
-    return { ...plan, dryRun: false, rowCounts, scrubbed, erasuresReapplied }
+      }),
+    )
+    if (erasureError !== undefined) {
+      const reason = erasureError instanceof Error ? erasureError.message : String(erasureError)
+      throw new GantryError(
+        'RESTORE_INCOMPLETE',
+        `The backup is restored${scrubbed ? ' and its credentials scrubbed' : ''}, but the users of the erasure ledger could not be erased again: ${reason}`,
+        {
+          cause: erasureError,
+          hint: 'Do not serve from this database until they are. Fix the cause (an app row that references the user: delete it, or give the foreign key ON DELETE CASCADE), then erase them again: `gantry users delete EMAIL --erase`, or the same restore again (the ledger is kept in the database).',
+          details: { file: plan.file, erasures: full.length },
+        },
+      )
+    }
+    return { ...plan, dryRun: false, rowCounts, scrubbed, erasuresReapplied: erasuresReapplied ?? 0 }
   } finally {
     await rm(work, { recursive: true, force: true })
   }

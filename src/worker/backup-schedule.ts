@@ -83,8 +83,11 @@ export async function scheduledBackups(options: {
   const handler: JobHandler = async (claimed, finish, renew) => {
     const slot = (claimed.payload as { slot?: unknown } | null)?.slot
     const slotAt = typeof slot === 'number' ? slot : null
-    // A dump can outlast the lease: renewed while it runs, so no other worker starts a second one.
-    const renewal = setInterval(() => void renew().catch(() => undefined), Math.max(1000, Math.floor(leaseMs / 3)))
+    // A dump can outlast the lease: renewed while it runs, so no other worker starts a second one. A renewal
+    // refused (the database away past the lease) means another worker may have taken the job over.
+    let leaseLost = false
+    const keep = (held: boolean): void => void (held || (leaseLost = true))
+    const renewal = setInterval(() => void renew().then(keep, () => undefined), Math.max(1000, Math.floor(leaseMs / 3)))
     renewal.unref()
     try {
       let result
@@ -102,7 +105,10 @@ export async function scheduledBackups(options: {
       }
       let deleted: string[] = []
       try {
-        deleted = await applyRetention(environment, runtime.workspace.root, clock.now(), result.file)
+        // The worker that took the job over runs retention after its own backup: two at once could each
+        // delete what the other just decided to keep.
+        if (leaseLost) logger.warn({ file: result.file }, 'scheduled backup taken after its lease was lost; retention left to the worker that took it over')
+        else deleted = await applyRetention(environment, runtime.workspace.root, clock.now(), result.file)
       } catch (err) {
         logger.warn({ err: errorFields(err) }, 'scheduled backup taken; deleting old scheduled backups failed')
       }

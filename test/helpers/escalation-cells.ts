@@ -181,11 +181,14 @@ export const CELLS: Readonly<Record<string, CellBuilder>> = {
       http: { method: 'delete', path: userPath(p) },
       cli: { args: ['users', 'delete', p.email, '--force'] },
     }))(s, fresh),
-    // The right to erasure is a delete that also rewrites the audit log: held to the same rule.
+    // The right to erasure is a delete that also rewrites the audit log: held to the same rule, and it needs
+    // users:erase besides the route's users:write. The oracle judges a cell on the route's one permission,
+    // handsOut and actsOn (all of which the actor must cover): users:erase joins actsOn so an actor lacking it
+    // is expected refused (only-users-write, `*:read` + users:write …) and one holding it (`*`, users:*) allowed.
     ...onUsers(LEVELS, active, (p) => ({
       http: { method: 'delete', path: userPath(p), query: { erase: 'true' } },
       cli: { args: ['users', 'delete', p.email, '--erase', '--force'] },
-    }))(s, fresh).map((cell) => ({ ...cell, target: `${cell.target} (erase)` })),
+    }))(s, fresh).map((cell) => ({ ...cell, target: `${cell.target} (erase)`, actsOn: [...(cell.actsOn ?? []), 'users:erase'] })),
   ],
   'users.disable': onUsers(LEVELS, active, (p) => ({
     http: { method: 'post', path: userPath(p, '/disable') },

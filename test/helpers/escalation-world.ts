@@ -45,8 +45,8 @@ export function effectivePermissions(actor: ActorSpec): string[] {
   return actor.credential === 'token' ? [...actor.role.permissions] : intersect(actor.scopes ?? actor.role.permissions, actor.role.permissions)
 }
 
-/** Gantry's permissions that write (`users:write` …, and `audit:delete`), from its own list. */
-export const WRITE_PERMISSIONS: readonly string[] = GANTRY_PERMISSIONS.filter((p) => p.endsWith(':write') || p.endsWith(':delete'))
+/** Gantry's permissions that write (`users:write` …, `audit:delete` and `users:erase`), from its own list. */
+export const WRITE_PERMISSIONS: readonly string[] = GANTRY_PERMISSIONS.filter((p) => /:(write|delete|erase)$/.test(p))
 
 /**
  * Every built-in role, one custom role per permission that writes, one holding flags:evaluate alone (what a

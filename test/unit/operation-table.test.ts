@@ -29,7 +29,7 @@ const shapeKeys = (schema: z.ZodType | undefined): string[] => (schema instanceo
 function declarationProblems(op: Operation): string[] {
   const problems: string[] = []
   if (!GANTRY_PERMISSIONS.includes(op.permission)) problems.push(`permission ${op.permission} is not one of Gantry's`)
-  // A permission that changes something (users:write, audit:delete): neither a read nor a flag evaluation.
+  // A permission that changes something (users:write, audit:delete, users:erase): neither a read nor a flag evaluation.
   const writes = !/:(read|evaluate)$/.test(op.permission)
   if (writes && !op.audit) problems.push('writes but names no audit action')
   if (!writes && op.audit) problems.push('reads but names an audit action')

@@ -7,8 +7,10 @@
  * edge spaces, quoted, quotes doubled), a header row, before and after as JSON text. Every value is
  * attacker-controlled in part (an actor from GANTRY_ACTOR, a flag key, a webhook URL), so each cell goes
  * through neutraliseCell (a spreadsheet never runs it as a formula) and control characters other than
- * TAB, CR and LF are written as visible `\u001b` escapes (a terminal showing the file never obeys them).
- * JSON lines need neither: JSON.stringify escapes control characters, and no spreadsheet runs JSON.
+ * TAB, CR and LF — C0, DEL, C1 and the bidi overrides and isolates — are written as visible `\u001b`
+ * escapes (a terminal showing the file never obeys them). JSON lines keep every value exactly: JSON.stringify
+ * escapes C0 itself, and the rest (DEL, C1 — 0x9b is CSI to a terminal — and bidi) are written as `\uXXXX`
+ * escapes too, which JSON reads back as the same characters.
  */
 import { z } from 'zod'
 import { csvField } from '../users/csv-cell.js'
@@ -61,7 +63,7 @@ export async function* auditExportText(
 function jsonLine(entry: AuditEntry): string {
   const picked: Record<string, unknown> = {}
   for (const c of AUDIT_EXPORT_COLUMNS) picked[c] = entry[c]
-  return `${JSON.stringify(picked)}\n`
+  return `${JSON.stringify(picked).replace(UNESCAPED_BY_JSON, unicodeEscape)}\n`
 }
 
 function csvLine(entry: AuditEntry): string {
@@ -70,9 +72,12 @@ function csvLine(entry: AuditEntry): string {
 
 const jsonText = (value: unknown): string | null => (value === null || value === undefined ? null : JSON.stringify(value))
 
-/** C0 controls but TAB, LF and CR; DEL; the C1 controls (a terminal reads 0x9b as CSI). */
+/** C0 controls but TAB, LF and CR; DEL; the C1 controls (a terminal reads 0x9b as CSI); bidi overrides and isolates. */
 // eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g
+/** What JSON.stringify leaves as it is that a terminal acts on: DEL, C1, bidi overrides and isolates. */
+const UNESCAPED_BY_JSON = /[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g
+const unicodeEscape = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`
 
 /**
  * One CSV field of an archive: its control characters escaped (`\\u001b`: the file is read in terminals and
@@ -80,5 +85,5 @@ const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g
  */
 export function auditCsvField(value: unknown): string {
   if (value === null || value === undefined) return ''
-  return csvField(typeof value === 'string' ? value.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : String(value))
+  return csvField(typeof value === 'string' ? value.replace(CONTROL, unicodeEscape) : String(value))
 }

@@ -20,6 +20,10 @@ export const permissionSchema = z
 export const GANTRY_PERMISSIONS: readonly string[] = Object.freeze([
   'users:read',
   'users:write',
+  // Erasing a user (`users delete --erase`) rewrites audit history: it clears their IPs and pseudonymises the
+  // entries about them. Beside users:write, so a role that manages users cannot make an accomplice, act
+  // through it and then erase its trail. Neither a read nor a write: `*:read` and `users:write` miss it.
+  'users:erase',
   'roles:read',
   'roles:write',
   'apikeys:read',

@@ -20,7 +20,7 @@ export function parseSchedule(expression: string): Schedule {
   try {
     cron = new Cron(fields.join(' '), { timezone: 'UTC', paused: true })
   } catch (err) {
-    throw new Error((err as Error).message.replace(/^CronPattern: /, ''))
+    throw new Error((err as Error).message.replace(/^CronPattern: /, ''), { cause: err })
   }
   return {
     expression,

@@ -30,18 +30,56 @@ export interface AuditCells {
 }
 
 /**
- * Plain text columns where an email may have been written (an error quoting it, an override's label, a
- * receiver's answer echoing an event, the SQL of an app migration that seeded a user): each with its key.
+ * A column's capacity, from its migration: a number is `varchar(n)` (characters, on every dialect; PostgreSQL
+ * and MariaDB in strict mode refuse a longer value, SQLite keeps it); `text` is unbounded on SQLite and
+ * PostgreSQL and 65,535 bytes on MariaDB; `longtext` is unbounded for any value erasure could write.
  */
-export const TEXT_COLUMNS: ReadonlyArray<{ table: string; key: string; columns: readonly string[] }> = [
-  { table: 'gantry_rate_limit_overrides', key: 'id', columns: ['label', 'reason'] },
-  { table: 'gantry_jobs', key: 'id', columns: ['payload', 'last_error'] },
-  { table: 'gantry_webhook_endpoints', key: 'id', columns: ['description', 'disabled_reason'] },
-  { table: 'gantry_webhook_deliveries', key: 'id', columns: ['last_error'] },
-  { table: 'gantry_webhook_attempts', key: 'id', columns: ['error', 'response_excerpt'] },
-  { table: 'gantry_migration_runs', key: 'id', columns: ['statements', 'error'] },
-  { table: 'gantry_settings', key: 'key', columns: ['value'] },
+export type ColumnMax = number | 'text' | 'longtext'
+
+/** MariaDB's TEXT holds this many bytes (UTF-8); the other dialects' text has no limit. */
+export const MARIADB_TEXT_BYTES = 65_535
+
+/**
+ * Plain text columns where an email may have been written (an error quoting it, an override's label, a
+ * receiver's answer echoing an event, the SQL of an app migration that seeded a user): each with its key
+ * and each column's capacity (migrations/, and src/db/migrator/tracking.ts for the run records). The
+ * pseudonym may be longer than the email it replaces, so a full column would overflow: the new value is
+ * cut to the capacity (after replacing, so no email survives the cut).
+ */
+export const TEXT_COLUMNS: ReadonlyArray<{ table: string; key: string; columns: Readonly<Record<string, ColumnMax>> }> = [
+  { table: 'gantry_rate_limit_overrides', key: 'id', columns: { label: 255, reason: 500 } },
+  { table: 'gantry_jobs', key: 'id', columns: { payload: 'text', last_error: 1000 } },
+  { table: 'gantry_webhook_endpoints', key: 'id', columns: { description: 500, disabled_reason: 255 } },
+  { table: 'gantry_webhook_deliveries', key: 'id', columns: { last_error: 1000 } },
+  { table: 'gantry_webhook_attempts', key: 'id', columns: { error: 1000, response_excerpt: 1100 } },
+  { table: 'gantry_migration_runs', key: 'id', columns: { statements: 'longtext', error: 'text' } },
+  { table: 'gantry_settings', key: 'key', columns: { value: 'text' } },
 ]
+
+/** Whether `k` talks to MariaDB/MySQL (whose TEXT is bounded). */
+export function isMariaDb(k: Knex): boolean {
+  return /mysql/i.test(String((k.client as { dialect?: unknown }).dialect ?? ''))
+}
+
+/**
+ * `value` cut to what a column of capacity `max` holds (`mariaDb`: on MariaDB, whose TEXT is bounded in
+ * bytes). A cut never splits a surrogate pair, nor a UTF-8 sequence.
+ */
+export function fitColumn(value: string, max: ColumnMax, mariaDb: boolean): string {
+  if (typeof max === 'number') {
+    if (value.length <= max) return value
+    // varchar(n) counts characters (code points) on PostgreSQL and MariaDB.
+    const points = Array.from(value)
+    return points.length <= max ? value : points.slice(0, max).join('')
+  }
+  if (max === 'longtext' || !mariaDb) return value
+  const bytes = Buffer.from(value, 'utf8')
+  if (bytes.length <= MARIADB_TEXT_BYTES) return value
+  let end = MARIADB_TEXT_BYTES
+  // Back off continuation bytes (10xxxxxx) so the cut falls between characters.
+  while (end > 0 && ((bytes[end] as number) & 0xc0) === 0x80) end -= 1
+  return bytes.subarray(0, end).toString('utf8')
+}
 
 /** The ledger, oldest first; empty when the table does not exist (a database migrated before it). */
 export async function selectErasures(k: Knex): Promise<ErasureRow[]> {
@@ -60,9 +98,14 @@ export function containing(text: string): string {
   return `%${text.replace(/[!%_]/g, (c) => `!${c}`)}%`
 }
 
-/** Adds `column LIKE %term%` for each term, OR'd, to `q`. */
+/**
+ * Adds `lower(column) LIKE %term%` (term lower-cased, wildcards escaped) for each term, OR'd, to `q`: an email
+ * is matched in any case on every dialect (PostgreSQL's LIKE is case-sensitive, SQLite's only for ASCII,
+ * MariaDB's by collation). Non-ASCII case is folded by the database's own lower(), which may differ from
+ * JavaScript's for a few characters: the rewrite (erasure.ts) compares lower-cased again, in JavaScript.
+ */
 export function orMentions(q: Knex.QueryBuilder, columns: readonly string[], terms: readonly string[]): void {
-  for (const column of columns) for (const term of terms) q.orWhereRaw("?? like ? escape '!'", [column, containing(term)])
+  for (const column of columns) for (const term of terms) q.orWhereRaw("lower(??) like ? escape '!'", [column, containing(term.toLowerCase())])
 }
 
 /** Audit rows after `afterId` (a page of `limit`, id order) that target the user or mention one of `emails`. */

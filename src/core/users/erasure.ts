@@ -6,7 +6,8 @@
  * - the audit log: actor and target columns, and the before/after documents; the IP of the entries they
  *   (or their keys) acted in is cleared, an address being personal data too;
  * - webhook messages (the bodies kept for redelivery: a redelivery sends the pseudonym);
- * - text columns an email may have been copied into (erasure.repo.ts TEXT_COLUMNS): replaced in place;
+ * - text columns an email may have been copied into (erasure.repo.ts TEXT_COLUMNS): replaced in place, cut to
+ *   the column's length where the pseudonym made the text longer;
  * - rate-limit overrides of the user and of their keys: deleted (nobody they could apply to is left).
  * Not rewritten: feature flag rules and segments (they target the app's own users, and rewriting one
  * changes who gets a feature): those that name an email are reported for the operator to edit. Ids stay:
@@ -21,18 +22,24 @@ import {
   AUDIT_TABLE,
   ERASURES_TABLE,
   TEXT_COLUMNS,
+  fitColumn,
   insertErasure,
+  isMariaDb,
   orMentions,
   selectAuditConcerning,
   selectErasures,
   tableExists,
   type AuditCells,
+  type ColumnMax,
   type ErasureRow,
 } from './erasure.repo.js'
 import { USERS_TABLE } from './users.repo.js'
 import { normaliseEmail } from './users.schema.js'
 
-/** What a person was known by: every email and name the user had (their audit entries hold the old ones), and their keys. */
+/**
+ * What a person was known by: every email and name the user had (their audit entries hold the old ones), and
+ * their keys — less any email another user holds now (identityOf).
+ */
 export interface Identity {
   readonly userId: number
   readonly emails: ReadonlySet<string>
@@ -57,7 +64,12 @@ export function newPseudonym(): string {
 
 const PAGE = 500
 
-/** Collects the identity of the user `row`: the row's email and name, those in audit entries about them, their keys. */
+/**
+ * Collects the identity of the user `row`: the row's email and name, those in audit entries about them, their
+ * keys. An old email that another user holds now (X changed a@ to b@, then Y signed up as a@) is Y's: it is
+ * left out, or erasing X would rewrite Y's traces. Names are kept whoever else bears one: the scrubber replaces
+ * a name only in records about the person (see scrubber), so another user of the same name is never touched.
+ */
 export async function identityOf(k: Knex, row: { id: number; email: string; name: string }): Promise<Identity> {
   const emails = new Set([normaliseEmail(row.email)])
   const names = new Set(row.name === '' ? [] : [row.name])
@@ -76,6 +88,11 @@ export async function identityOf(k: Knex, row: { id: number; email: string; name
     .select('before', 'after')
     .where({ target_type: 'user', target_id: String(row.id) })) as AuditCells[]
   for (const entry of about) for (const doc of [entry.before, entry.after]) if (doc !== null) collect(parse(doc))
+  const heldByOthers = (await k(USERS_TABLE)
+    .select('email')
+    .whereIn('email', [...emails])
+    .whereNot('id', row.id)) as Array<{ email: string }>
+  for (const other of heldByOthers) emails.delete(normaliseEmail(other.email))
   const keyIds = ((await k('gantry_api_keys').select('key_id').where({ owner_id: row.id })) as Array<{ key_id: string }>).map((r) => r.key_id)
   return { userId: row.id, emails, names, keyIds }
 }
@@ -90,11 +107,13 @@ export async function eraseTraces(k: Knex, identity: Identity, pseudonym: string
   for (let afterId = 0; ;) {
     const rows = await selectAuditConcerning(k, { userId: identity.userId, keyIds: identity.keyIds, emails }, afterId, PAGE)
     for (const row of rows) {
+      const about =
+        (row.target_type === 'user' && row.target_id === String(identity.userId)) || (row.target_type === 'apikey' && identity.keyIds.includes(row.target_id))
       const patch = {
         actor: scrub.text(row.actor).slice(0, 255),
         target_id: scrub.text(row.target_id).slice(0, 255),
-        before: scrub.json(row.before),
-        after: scrub.json(row.after),
+        before: scrub.json(row.before, about),
+        after: scrub.json(row.after, about),
       }
       if (patch.actor === row.actor && patch.target_id === row.target_id && patch.before === row.before && patch.after === row.after) continue
       await k(AUDIT_TABLE).where({ id: row.id }).update(patch)
@@ -113,7 +132,7 @@ export async function eraseTraces(k: Knex, identity: Identity, pseudonym: string
       .select('id', 'body')
       .where((w) => orMentions(w, ['body'], [...emails, `"target":${targetJson}`]))) as Array<{ id: string; body: string }>
     for (const message of messages) {
-      const body = scrub.json(message.body) as string
+      const body = scrub.json(message.body, messageIsAbout(message.body, identity)) as string
       if (body === message.body) continue
       await k('gantry_webhook_messages').where({ id: message.id }).update({ body })
       webhookMessages += 1
@@ -132,8 +151,10 @@ export async function eraseTraces(k: Knex, identity: Identity, pseudonym: string
   }
 
   let otherCells = 0
-  for (const { table, key, columns } of TEXT_COLUMNS) {
+  const mariaDb = isMariaDb(k)
+  for (const { table, key, columns: capacities } of TEXT_COLUMNS) {
     if (!(await tableExists(k, table))) continue
+    const columns = Object.keys(capacities)
     const rows = (await k(table)
       .select(key, ...columns)
       .where((w) => orMentions(w, columns, emails))) as Array<Record<string, unknown>>
@@ -141,7 +162,10 @@ export async function eraseTraces(k: Knex, identity: Identity, pseudonym: string
       const patch: Record<string, string> = {}
       for (const column of columns) {
         const value = row[column]
-        if (typeof value === 'string' && scrub.text(value) !== value) patch[column] = scrub.text(value)
+        if (typeof value !== 'string') continue
+        // The pseudonym may be longer than the email: cut to the column's capacity, after replacing.
+        const scrubbed = scrub.text(value)
+        if (scrubbed !== value) patch[column] = fitColumn(scrubbed, capacities[column] as ColumnMax, mariaDb)
       }
       if (Object.keys(patch).length === 0) continue
       await k(table)
@@ -165,16 +189,22 @@ export async function eraseTraces(k: Knex, identity: Identity, pseudonym: string
   return { auditEntries, webhookMessages, otherCells, rateLimitOverrides, flagsNaming }
 }
 
-/** Erases the user `row` in `trx`: traces, the row itself (its tokens and keys go by cascade), and the ledger's row. */
+/**
+ * Erases the user `row` in `trx`: traces, the row itself (its tokens and keys go by cascade), and the ledger's
+ * row. A user the ledger names already (back from a restore that could not erase them again) keeps their
+ * pseudonym: one person, one pseudonym, one ledger row.
+ */
 export async function eraseUser(
   trx: Knex,
   row: { id: number; email: string; name: string; created_at: number | string },
   by: { actor: string; at: number },
 ): Promise<ErasedTraces & { pseudonym: string }> {
-  const pseudonym = newPseudonym()
+  const createdAt = Number(row.created_at)
+  const known = (await selectErasures(trx)).find((e) => e.user_id === row.id && e.user_created_at === createdAt)
+  const pseudonym = known?.pseudonym ?? newPseudonym()
   const traces = await eraseTraces(trx, await identityOf(trx, row), pseudonym)
   await trx(USERS_TABLE).where({ id: row.id }).delete()
-  await insertErasure(trx, { user_id: row.id, user_created_at: Number(row.created_at), pseudonym, erased_at: by.at, erased_by: by.actor })
+  if (!known) await insertErasure(trx, { user_id: row.id, user_created_at: createdAt, pseudonym, erased_at: by.at, erased_by: by.actor })
   return { pseudonym, ...traces }
 }
 
@@ -182,18 +212,30 @@ export async function eraseUser(
 export const readErasureLedger = (k: Knex): Promise<ErasureRow[]> => selectErasures(k)
 
 /**
- * After a restore: erases again, under the same pseudonym, each user of `earlier` (the ledger read before the
- * restore) or of the restored ledger whose row is back — the same id and the same account creation time, so
- * another environment's user who merely has that id is left alone — and writes back the ledger rows the
- * restore lost. Returns how many users were erased again. Runs in `trx` (the restore's closing transaction).
+ * After a restore, first: writes back the rows of `earlier` (the ledger read before the restore) that the
+ * restore lost, and answers the ledger as it now stands. Its own step, committed before any user is erased
+ * again: should that fail, the ledger is whole in the database, and a second restore reads it from there.
  */
-export async function reapplyErasures(trx: Knex, earlier: readonly ErasureRow[]): Promise<number> {
-  if (!(await tableExists(trx, USERS_TABLE))) return 0
+export async function restoreErasureLedger(trx: Knex, earlier: readonly ErasureRow[]): Promise<ErasureRow[]> {
+  // A backup older than the ledger's migration restores no ledger table: the target's own stays (a restore
+  // leaves tables the backup lacks as they are), so its rows are there already.
+  if (!(await tableExists(trx, ERASURES_TABLE))) return [...earlier]
   const restored = await selectErasures(trx)
   const seen = new Set(restored.map((e) => `${e.user_id}/${e.user_created_at}`))
   const lost = earlier.filter((e) => !seen.has(`${e.user_id}/${e.user_created_at}`) && !restored.some((r) => r.pseudonym === e.pseudonym))
+  for (const entry of lost) await insertErasure(trx, entry)
+  return [...restored, ...lost]
+}
+
+/**
+ * Then: erases again, under the same pseudonym, each user of `ledger` whose row is back — the same id and the
+ * same account creation time, so another environment's user who merely has that id is left alone. Returns
+ * how many users were erased again.
+ */
+export async function reapplyErasures(trx: Knex, ledger: readonly ErasureRow[]): Promise<number> {
+  if (!(await tableExists(trx, USERS_TABLE))) return 0
   let reapplied = 0
-  for (const entry of [...restored, ...lost]) {
+  for (const entry of ledger) {
     const row = (await trx(USERS_TABLE).select('id', 'email', 'name').where({ id: entry.user_id, created_at: entry.user_created_at }).first()) as
       { id: number | string; email: string; name: string } | undefined
     if (!row) continue
@@ -201,40 +243,58 @@ export async function reapplyErasures(trx: Knex, earlier: readonly ErasureRow[])
     await trx(USERS_TABLE).where({ id: entry.user_id }).delete()
     reapplied += 1
   }
-  // A backup older than the ledger's migration restores no ledger table: the target's own stays (a restore leaves
-  // tables the backup lacks as they are), so its rows are there already.
-  if (await tableExists(trx, ERASURES_TABLE)) for (const entry of lost) await insertErasure(trx, entry)
   return reapplied
 }
 
-/** Rewrites texts and JSON documents: every email replaced, and the names where they are a person's. */
+/**
+ * Whether a stored webhook message is about the person: its event's target is their user or one of their keys
+ * (the outbox serialises `target` as `{ type, id }`).
+ */
+function messageIsAbout(body: string, identity: Identity): boolean {
+  const target = (parse(body) as { target?: { type?: unknown; id?: unknown } } | undefined)?.target
+  if (target === undefined || target === null || typeof target !== 'object') return false
+  return (
+    (target.type === 'user' && target.id === String(identity.userId)) ||
+    (target.type === 'apikey' && typeof target.id === 'string' && identity.keyIds.includes(target.id))
+  )
+}
+
+/**
+ * Rewrites texts and JSON documents: every email replaced, and the names where they are the person's. Two
+ * people may share a name, so a name is replaced only where it is known to be the person's: inside an object
+ * that is their user (its email one of theirs), or, as any whole value, in a record about them (an audit entry
+ * or event whose target is their user or key: `about`). A record found only because it mentions their email
+ * may be about someone else (Y's entry quoting X's address): there another person's equal name stays. The
+ * choice over "skip names another current user holds": that would leave the person's name in their own
+ * records whenever a namesake exists, and still rewrite a past user's name that nobody holds now.
+ */
 function scrubber(identity: Identity, pseudonym: string) {
   const text = (value: string): string => {
     let out = value
     for (const email of identity.emails) out = replaceIgnoringCase(out, email, pseudonym)
     return out
   }
-  const walk = (value: unknown): unknown => {
-    if (typeof value === 'string') return identity.names.has(value) ? pseudonym : text(value)
-    if (Array.isArray(value)) return value.map(walk)
+  const walk = (value: unknown, about: boolean): unknown => {
+    if (typeof value === 'string') return about && identity.names.has(value) ? pseudonym : text(value)
+    if (Array.isArray(value)) return value.map((v) => walk(v, about))
     if (value === null || typeof value !== 'object') return value
     const record = value as Record<string, unknown>
     const person = typeof record.email === 'string' && identity.emails.has(normaliseEmail(record.email))
     return Object.fromEntries(
-      Object.entries(record).map(([key, v]) => [key, person && key === 'name' && typeof v === 'string' && v !== '' ? pseudonym : walk(v)]),
+      Object.entries(record).map(([key, v]) => [key, person && key === 'name' && typeof v === 'string' && v !== '' ? pseudonym : walk(v, about)]),
     )
   }
   return {
     text,
     /**
-     * A JSON document rewritten (the same text when nothing changed). A name is replaced only as a whole
-     * value: two people may share one, and a short name is part of many other words.
+     * A JSON document rewritten (the same text when nothing changed); `about`: the record is about the person
+     * (see above). A name is replaced only as a whole value: a short name is part of many other words.
      */
-    json(doc: string | null): string | null {
+    json(doc: string | null, about: boolean): string | null {
       if (doc === null) return null
       const parsed = parse(doc)
       if (parsed === undefined) return text(doc)
-      const out = JSON.stringify(walk(parsed))
+      const out = JSON.stringify(walk(parsed, about))
       return out === JSON.stringify(parsed) ? doc : out
     },
   }

@@ -54,9 +54,9 @@ export interface UsersService {
   update(ctx: ActorContext, email: string, patch: UpdateUserInput): Promise<User>
   disable(ctx: ActorContext, email: string): Promise<User>
   enable(ctx: ActorContext, email: string): Promise<User>
-  /** Deletes the user; with `erase`, also pseudonymises every trace of them and records it in the erasure ledger (erasure.ts). */
+  /** Deletes the user; with `erase` (which needs users:erase too), also pseudonymises every trace of them and records it in the erasure ledger (erasure.ts). */
   delete(ctx: ActorContext, email: string, input?: DeleteUserInput): Promise<DeleteUserResult>
-  /** One person's data (subject access): needs users:read, apikeys:read and audit:read (subject-export.ts). */
+  /** One person's data (subject access): needs subjects:read, which `*:read` covers (subject-export.ts). */
   subjectData(ctx: ActorContext, email: string): Promise<SubjectData>
   setPassword(ctx: ActorContext, email: string, input: SetPasswordInput): Promise<UserWithPassword>
   unlock(ctx: ActorContext, email: string): Promise<User>
@@ -244,6 +244,9 @@ export function createUsersService(deps: UsersServiceDeps): UsersService {
     async delete(ctx, email, input = {}) {
       write(ctx)
       const { erase } = parseInput(deleteUserInputSchema, input)
+      // Erasing rewrites audit history (the entries about them, their IPs): with users:write alone a role could
+      // make an accomplice, act through it, then erase the trail. Checked before anything is read.
+      if (erase) requirePermission(ctx, 'users:erase')
       const result = await knex.transaction(async (trx): Promise<DeleteUserResult> => {
         await roles.lockAdminRoles(trx)
         const row = await find(trx, email, true)

@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import { expect } from 'chai'
 import { backupContext } from '../../../src/backup-context.js'
 import { loadWorkspace, resolveEnvironment } from '../../../src/config/workspace.js'
+import { GantryError } from '../../../src/core/errors.js'
 import { planRestore, restoreBackup, takeBackup, type BackupContext } from '../../../src/db/backups.js'
 import type { Database } from '../../../src/db/connect.js'
 import { createMigrator } from '../../../src/db/migrator/index.js'
@@ -84,6 +85,43 @@ for (const dialect of DIALECTS) {
       const again = await restoreBackup(context, await planRestore(context, backup.file, { keepCredentials: false }), { dryRun: false })
       expect(again.erasuresReapplied).to.equal(1)
       expect(sightings(await everyCell(db.knex, dialect), [EMAIL, NAME])).to.deep.equal([])
+    })
+
+    it('a user who cannot be erased again (an app row references them): RESTORE_INCOMPLETE, the ledger kept, the restore audited', async () => {
+      const ctx = context.ctx
+      const email = 'held@example.com'
+      await services.users.create(ctx, { email, role: 'viewer', password: STRONG })
+      const { id } = (await db.knex('gantry_users').where({ email }).first('id')) as { id: number }
+      await db.knex.schema.createTable('orders', (t) => {
+        t.increments('id')
+        t.integer('user_id').unsigned().notNullable().references('id').inTable('gantry_users')
+      })
+      await db.knex('orders').insert({ user_id: id })
+      const backup = await takeBackup(context, { output: join(root, 'with-order.gantry-backup') })
+      await db.knex('orders').del()
+      const { erased } = await services.users.delete(ctx, email, { erase: true })
+
+      const err = await restoreBackup(context, await planRestore(context, backup.file, { keepCredentials: false }), { dryRun: false }).then(
+        () => expect.fail('expected RESTORE_INCOMPLETE'),
+        (e: unknown) => e as GantryError,
+      )
+      expect(err).to.be.instanceOf(GantryError)
+      expect(err.code).to.equal('RESTORE_INCOMPLETE')
+      expect(err.message).to.include('could not be erased again')
+      // The ledger is whole in the database (a second restore reads it from there), and the restore is on record.
+      const ledger = (await db.knex('gantry_erasures').pluck('pseudonym')) as string[]
+      expect(ledger).to.include(erased!.pseudonym)
+      const restore = (await db.knex('gantry_audit_log').where({ action: 'db.restore' }).orderBy('id', 'desc').first()) as { after: string }
+      expect(JSON.parse(restore.after)).to.include({ erasuresReapplied: null })
+      expect(JSON.parse(restore.after).erasuresFailed).to.be.greaterThan(0)
+
+      // The cause fixed (the app's row gone), the user is erased again as the hint says, under the same pseudonym.
+      await db.knex('orders').del()
+      const again = await services.users.delete(ctx, email, { erase: true })
+      expect(again.erased?.pseudonym).to.equal(erased!.pseudonym)
+      expect((await db.knex('gantry_erasures').pluck('pseudonym')) as string[]).to.deep.equal(ledger)
+      expect(sightings(await everyCell(db.knex, dialect), [email])).to.deep.equal([])
+      await db.knex.schema.dropTable('orders')
     })
   })
 }

@@ -140,6 +140,139 @@ for (const dialect of DIALECTS) {
       expect((await rejection(f.services.users.delete(f.ctx, 'second-admin@example.com', { erase: 'maybe' as never }))).code).to.equal('INVALID_INPUT')
     })
 
+    it('needs users:erase besides users:write: a role managing users cannot erase an accomplice’s trail', async () => {
+      const { user } = await f.services.users.create(f.ctx, { email: 'accomplice@example.com', role: 'viewer', password: STRONG })
+      const manager: ActorContext = { actor: 'user:998', permissions: ['*:read', 'users:write'] }
+      const refused = await rejection(f.services.users.delete(manager, 'accomplice@example.com', { erase: true }))
+      expect(refused.code).to.equal('FORBIDDEN')
+      expect(refused.message).to.include('users:erase')
+      expect(await f.db.knex('gantry_erasures')).to.deep.equal([])
+      expect((await f.services.users.get(f.ctx, 'accomplice@example.com')).id).to.equal(user.id)
+      // users:* covers it; a plain delete still needs users:write alone.
+      const erased = await f.services.users.delete({ ...manager, permissions: ['*:read', 'users:*'] }, 'accomplice@example.com', { erase: true })
+      expect(erased.erased?.pseudonym).to.match(/^erased-/)
+      await f.services.users.create(f.ctx, { email: 'plain@example.com', role: 'viewer', password: STRONG })
+      expect((await f.services.users.delete(manager, 'plain@example.com')).deleted.email).to.equal('plain@example.com')
+    })
+
+    it('cuts a rewritten text to its column’s length: a full column holding a short email is erased', async () => {
+      const email = 'q@e.io'
+      await f.services.users.create(f.ctx, { email: 'keeper@example.com', role: 'admin', password: STRONG })
+      await f.services.users.create(f.ctx, { email, name: 'Quinn Short', role: 'viewer', password: STRONG })
+      const full = (max: number, prefix = `for ${email}: `): string => prefix + 'z'.repeat(max - prefix.length)
+      const knex = f.db.knex
+      const now = Date.now()
+      const [endpoint] = (await knex('gantry_webhook_endpoints').select('id')) as Array<{ id: string }>
+      await knex('gantry_webhook_endpoints')
+        .where({ id: endpoint?.id })
+        .update({ description: full(500), disabled_reason: full(255) })
+      const [delivery] = (await knex('gantry_webhook_deliveries').select('id').orderBy('id')) as Array<{ id: number | string }>
+      await knex('gantry_webhook_deliveries')
+        .where({ id: delivery?.id })
+        .update({ last_error: full(1000) })
+      await knex('gantry_webhook_attempts').insert({
+        delivery_id: delivery?.id,
+        at: now,
+        status_code: 500,
+        latency_ms: 3,
+        error: full(1000),
+        response_excerpt: full(1100),
+        trigger: 'scheduled',
+      })
+      await knex('gantry_jobs').insert({
+        type: 'test.job',
+        payload: '{}',
+        status: 'failed',
+        attempts: 1,
+        last_error: full(1000),
+        created_at: now,
+        updated_at: now,
+      })
+      // A mixed-case copy: PostgreSQL's LIKE is case-sensitive, so it must be found by lower().
+      await knex('gantry_rate_limit_overrides').insert({
+        rule: '*',
+        subject_type: 'ip',
+        subject: '198.51.100.1',
+        label: full(255, `Q@E.Io `),
+        reason: full(500),
+        blocked: true,
+        created_at: now,
+        updated_at: now,
+      })
+
+      const result = await f.services.users.delete(f.ctx, email, { erase: true })
+      expect(result.erased?.otherCells).to.equal(8)
+      const lengths = {
+        'gantry_webhook_endpoints.description': 500,
+        'gantry_webhook_endpoints.disabled_reason': 255,
+        'gantry_webhook_deliveries.last_error': 1000,
+        'gantry_webhook_attempts.error': 1000,
+        'gantry_webhook_attempts.response_excerpt': 1100,
+        'gantry_jobs.last_error': 1000,
+        'gantry_rate_limit_overrides.label': 255,
+        'gantry_rate_limit_overrides.reason': 500,
+      }
+      for (const [cell, max] of Object.entries(lengths)) {
+        const [table, column] = cell.split('.') as [string, string]
+        const values = ((await knex(table).select(column)) as Array<Record<string, string | null>>).map((r) => r[column] ?? '')
+        const value = values.find((v) => v.includes('erased-'))
+        expect(value, cell).to.be.a('string')
+        expect(value?.length, cell).to.equal(max)
+      }
+      expect(sightings(await everyCell(knex, dialect), [email, 'Quinn Short'])).to.deep.equal([])
+    })
+
+    it('finds a copy of the email in another case (PostgreSQL’s LIKE is case-sensitive) and one beside LIKE’s wildcards', async () => {
+      await f.services.users.create(f.ctx, { email: 'keeper@example.com', role: 'admin', password: STRONG })
+      await f.services.users.create(f.ctx, { email: 'mixed_case@example.com', role: 'viewer', password: STRONG })
+      await f.services.users.create(f.ctx, { email: 'mixedxcase@example.com', role: 'viewer', password: STRONG })
+      await f.db.knex('gantry_settings').insert([
+        { key: 'test.note', value: 'write to MIXED_Case@Example.COM, 100% sure' },
+        // `_` is LIKE's any-character: escaped, the other address is no match (and stays).
+        { key: 'test.other', value: 'write to mixedxcase@example.com' },
+      ])
+      const result = await f.services.users.delete(f.ctx, 'mixed_case@example.com', { erase: true })
+      const note = (await f.db.knex('gantry_settings').where({ key: 'test.note' }).first()) as { value: string }
+      expect(note.value).to.equal(`write to ${result.erased?.pseudonym ?? '?'}, 100% sure`)
+      expect(await f.db.knex('gantry_settings').where({ key: 'test.other' }).first()).to.include({ value: 'write to mixedxcase@example.com' })
+    })
+
+    it('leaves another user’s traces alone: an old email reused by someone else, a name they share', async () => {
+      const REUSED = 'reused@example.com'
+      const SHARED = 'Sam Common Name'
+      await f.services.users.create(f.ctx, { email: 'keeper@example.com', role: 'admin', password: STRONG })
+      await f.services.users.create(f.ctx, { email: REUSED, name: SHARED, role: 'viewer', password: STRONG })
+      await f.services.users.update(f.ctx, REUSED, { email: 'x.moved@example.com' })
+      // Y signs up with the address X left, and bears the same name.
+      const { user: y } = await f.services.users.create(f.ctx, { email: REUSED, name: SHARED, role: 'viewer', password: STRONG })
+      await f.services.rateLimits.override(f.ctx, { subject: `user:${REUSED}`, limit: 5, window: '1m' })
+      const aboutY = async (): Promise<string> =>
+        JSON.stringify(
+          await f.db
+            .knex('gantry_audit_log')
+            .select('action', 'before', 'after')
+            .where({ target_type: 'user', target_id: String(y.id) }),
+        )
+      const before = await aboutY()
+      expect(before).to.include(REUSED).and.include(SHARED)
+      const yMessages = async (): Promise<string[]> =>
+        ((await f.db.knex('gantry_webhook_messages').select('body')) as Array<{ body: string }>)
+          .map((m) => m.body)
+          .filter((b) => b.includes(`"target":{"type":"user","id":"${y.id}"}`))
+      const messagesBefore = await yMessages()
+      expect(messagesBefore.length).to.be.greaterThan(0)
+
+      await f.services.users.delete(f.ctx, 'x.moved@example.com', { erase: true })
+      expect(await aboutY()).to.equal(before)
+      expect(await yMessages()).to.deep.equal(messagesBefore)
+      expect(await f.services.users.get(f.ctx, REUSED)).to.include({ id: y.id, name: SHARED })
+      const labels = ((await f.db.knex('gantry_rate_limit_overrides').select('label')) as Array<{ label: string }>).map((r) => r.label)
+      expect(labels).to.include(REUSED)
+      // X's own records lose the name and the address that is still X's alone.
+      const cells = await everyCell(f.db.knex, dialect)
+      expect(sightings(cells, ['x.moved@example.com'])).to.deep.equal([])
+    })
+
     it('a subject export holds the person’s data and nothing of another user’s', async () => {
       const person = await aPersonWithAHistory(f)
       expect((await rejection(f.services.users.subjectData({ actor: 'user:9', permissions: ['users:read'] }, EMAIL))).code).to.equal('FORBIDDEN')

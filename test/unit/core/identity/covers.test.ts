@@ -1,6 +1,7 @@
 import { expect } from 'chai'
 import fc from 'fast-check'
-import { covers, coversAll, hasPermission, uncovered } from '../../../../src/core/roles/permissions.js'
+import { BUILTIN_ROLE_PERMISSIONS } from '../../../../src/core/roles/builtin-roles.js'
+import { covers, coversAll, GANTRY_PERMISSIONS, hasPermission, uncovered } from '../../../../src/core/roles/permissions.js'
 
 /** The table issue 14 pins: P covers Q when every concrete permission Q matches, P matches too. */
 const TABLE: ReadonlyArray<[p: string, q: string, covered: boolean]> = [
@@ -64,6 +65,16 @@ describe('core/roles: covers', () => {
     expect(coversAll([], [])).to.equal(true)
     expect(coversAll([], ['audit:read'])).to.equal(false)
     expect(uncovered(['*:read', 'apikeys:write'], ['*', 'users:read', 'apikeys:write', 'users:write'])).to.deep.equal(['*', 'users:write'])
+  })
+
+  it('users:erase (erasing rewrites audit history) is one of Gantry’s permissions that only admin holds among the built-in roles', () => {
+    expect(GANTRY_PERMISSIONS).to.include('users:erase')
+    expect(hasPermission(BUILTIN_ROLE_PERMISSIONS.admin, 'users:erase')).to.equal(true)
+    expect(hasPermission(BUILTIN_ROLE_PERMISSIONS.operator, 'users:erase')).to.equal(false)
+    expect(hasPermission(BUILTIN_ROLE_PERMISSIONS.viewer, 'users:erase')).to.equal(false)
+    // Neither a read nor users:write covers it; users:* does.
+    expect(hasPermission(['*:read', 'users:write'], 'users:erase')).to.equal(false)
+    expect(hasPermission(['users:*'], 'users:erase')).to.equal(true)
   })
 
   it('is reflexive and transitive (hand-out checks chain: actor covers owner, owner covers scope)', () => {
