@@ -114,7 +114,8 @@ async function runBenchmark(benchmark) {
   const base = { name, description, target, quick, date: new Date().toISOString(), machine }
   const unit = benchmark.unit ?? 'ms'
   const pairs = Math.max(benchmark.minPairs ?? MIN_PAIRS, quick ? benchmark.pairs.quick : benchmark.pairs.full)
-  const warmup = benchmark.warmup ? benchmark.warmup[quick ? 'quick' : 'full'] : quick ? 2 : 3
+  // --quick keeps every benchmark's pairs (at least MIN_PAIRS) and spends one warm-up pass, where the full run spends three.
+  const warmup = benchmark.warmup ? benchmark.warmup[quick ? 'quick' : 'full'] : quick ? 1 : 3
   log(`bench: ${name} (${warmup} warm-up runs each, ${pairs} pairs)`)
   let cleanup
   const started = Date.now()

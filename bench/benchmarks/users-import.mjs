@@ -1,6 +1,6 @@
 /**
  * `users import` throughput in process (no CLI start-up, no hashing: rows carry no password): a CSV of
- * 50,000 users (20,000 with --quick) streamed through the import service into an empty SQLite table, against
+ * 50,000 users (5,000 with --quick) streamed through the import service into an empty SQLite table, against
  * a plain knex batch insert (transactions of 1000, statements of 500 rows) of the same rows already in
  * memory — the floor of writing them. Report only; rows/s of both are kept in the result's details.
  */
@@ -14,7 +14,7 @@ export default {
   target: null,
   pairs: { full: 10, quick: 10 },
   async setup({ root, quick }) {
-    const rows = quick ? 20_000 : 50_000
+    const rows = quick ? 5_000 : 50_000
     const m = await gantryModules(root)
     const dir = join(root, 'bench', '.work', 'users-import')
     rmSync(dir, { recursive: true, force: true })
