@@ -9,7 +9,7 @@
  * The package ships what runs (package.json "files").
  *
  * Kept out of the bundle: native and optional database drivers (knex requires only the one a URL names),
- * ioredis (its named ESM export differs under esbuild's interop), tsx (a loader that registers itself by
+ * ioredis and the AWS SDK (their named ESM exports differ under esbuild's interop), tsx (a loader that registers itself by
  * path), and the oclif plugins (oclif loads them by package).
  * Each bundled module keeps its own import.meta.url / __dirname (rewritten to where the unbundled file is),
  * so src/package-root.ts and the libraries that read files next to themselves behave as before.
@@ -52,6 +52,9 @@ const external = [
   'ioredis',
   // Native addons (a .node binary per platform) load from node_modules.
   '@node-rs/*',
+  // The AWS SDK (backups.s3): large, and imported only when a backup goes to S3; bundled, its CommonJS build
+  // under esbuild's interop has no named exports, where Node loads its ESM build.
+  '@aws-sdk/*',
 ]
 
 const commands = await commandFiles(join(root, 'commands'))

@@ -7,7 +7,9 @@ import { backupContext } from '../../src/backup-context.js'
 import { resolveServerSettings } from '../../src/config/workspace.js'
 import { restoreResultSchema } from '../../src/core/backups/backup.schema.js'
 import { GantryError } from '../../src/core/errors.js'
-import { planRestore, restoreBackup, type RestoreResult } from '../../src/db/backups.js'
+import { isS3Url } from '../../src/db/backup-storage.js'
+import { planRestore, restoreBackup, withLocalBackup, type BackupContext, type RestoreResult } from '../../src/db/backups.js'
+import type { Runtime } from '../../src/runtime.js'
 import { redact } from '../../src/db/url.js'
 
 export default class DbRestore extends GantryCommand<typeof DbRestore> {
@@ -21,8 +23,11 @@ export default class DbRestore extends GantryCommand<typeof DbRestore> {
     '<%= config.bin %> db restore .gantry/backups/production-20261205T031500Z.gantry-backup -e staging',
     '<%= config.bin %> db restore backup.gantry-backup -e production --dry-run',
     '<%= config.bin %> db restore backup.gantry-backup -e production --force --json',
+    '<%= config.bin %> db restore s3://acme-backups/production/production-20261205T031500123Z.gantry-backup -e staging',
   ]
-  static override args = { file: Args.string({ description: 'The backup file (see `gantry db backups list`).', required: true }) }
+  static override args = {
+    file: Args.string({ description: 'The backup file (see `gantry db backups list`), or s3://BUCKET/KEY (downloaded first).', required: true }),
+  }
   static override flags = {
     'dry-run': Flags.boolean({ summary: 'Verify the file and say what would happen; change nothing.' }),
     'keep-credentials': Flags.boolean({
@@ -36,11 +41,20 @@ export default class DbRestore extends GantryCommand<typeof DbRestore> {
   async run(): Promise<RestoreResult> {
     const runtime = await this.runtime()
     const context = await backupContext(runtime)
-    const plan = await planRestore(context, this.args.file, { keepCredentials: this.flags['keep-credentials'] })
+    const { file } = this.args
+    // A downloaded backup is answered by its s3:// location, not the temporary copy restored from.
+    return withLocalBackup(context, file, async (path) => {
+      const result = await this.restore(runtime, context, path, file)
+      return isS3Url(file) ? { ...result, file } : result
+    })
+  }
+
+  private async restore(runtime: Runtime, context: BackupContext, path: string, shown: string): Promise<RestoreResult> {
+    const plan = await planRestore(context, path, { keepCredentials: this.flags['keep-credentials'] })
     const { manifest } = plan
     const rows = Object.values(manifest.rowCounts).reduce((sum, n) => sum + n, 0)
     this.ui.out(
-      `${plan.file}: ${manifest.environment} (${manifest.dialect} ${manifest.serverVersion}), taken ${manifest.startedAt} by Gantry ${manifest.gantryVersion}; ${formatCount(rows)} rows in ${formatCount(Object.keys(manifest.rowCounts).length)} tables.`,
+      `${isS3Url(shown) ? shown : plan.file}: ${manifest.environment} (${manifest.dialect} ${manifest.serverVersion}), taken ${manifest.startedAt} by Gantry ${manifest.gantryVersion}; ${formatCount(rows)} rows in ${formatCount(Object.keys(manifest.rowCounts).length)} tables.`,
     )
     if (plan.scrub)
       this.ui.out(`It is ${manifest.environment}'s: sessions, API keys, signing keys and webhook endpoints will not carry over into ${plan.target}.`)

@@ -190,6 +190,19 @@ export const environmentSchema = z
           .strict()
           .describe('Which scheduled backups the worker keeps after each one; backups taken by hand or before migrations are never deleted')
           .optional(),
+        s3: z
+          .object({
+            bucket: z.string().min(3).max(63).describe('The bucket every backup is also uploaded to'),
+            prefix: z.string().describe('Prepended to each file name (e.g. "gantry/production/")').optional(),
+            region: z.string().min(1).describe('default: AWS_REGION, else us-east-1').optional(),
+            endpoint: z.string().url().describe('An S3-compatible service (MinIO, R2, …): its URL; default: AWS S3').optional(),
+            forcePathStyle: z.boolean().describe('Address the bucket in the path (most S3-compatible services need it)').optional(),
+          })
+          .strict()
+          .describe(
+            'S3-compatible storage: each backup is also uploaded there after it is written to backups.directory, retention deletes there what it deletes here, and `db restore s3://BUCKET/KEY` restores from it. Credentials come from the AWS SDK chain (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a profile, an instance role), never from this file',
+          )
+          .optional(),
       })
       .strict()
       .optional(),
@@ -339,6 +352,16 @@ export const resolvedEnvironmentFields = z.object({
         if (problem) ctx.addIssue({ code: 'custom', message: problem })
       }),
     keep: z.object({ daily: z.coerce.number().int().min(0).max(3660), weekly: z.coerce.number().int().min(0).max(520) }),
+    /** Unset: backups stay in backups.directory only. */
+    s3: z
+      .object({
+        bucket: z.string(),
+        prefix: z.string().default(''),
+        region: z.string().optional(),
+        endpoint: z.string().optional(),
+        forcePathStyle: z.boolean().default(false),
+      })
+      .optional(),
   }),
   log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) }),
 })

@@ -70,6 +70,10 @@ const catalog = {
     "Install the database's client tools (Debian: postgresql-client or mariadb-client), or name the program's absolute path in backups.programs.",
   ),
   DUMP_TOOL_FAILED: state('Database dump tool failed', 500),
+  BACKUP_STORAGE_FAILED: unavailable(
+    'Backup storage failed',
+    'Check backups.s3 (bucket, endpoint, region) and the credentials the AWS SDK finds (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a profile, a role).',
+  ),
   GANTRY_SCHEMA_MISSING: unavailable("Gantry's tables missing", 'Run `gantry migrate latest` to create them.'),
   REDIS_UNREACHABLE: unavailable('Redis unreachable', 'Check that Redis is running and the redis URL, or remove it to use the in-memory store.'),
   // migrations

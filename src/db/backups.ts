@@ -7,7 +7,7 @@
 import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { isDeepStrictEqual } from 'node:util'
-import { isAbsolute, join, resolve } from 'node:path'
+import { basename, isAbsolute, join, resolve } from 'node:path'
 import type { Environment } from '../config/schema.js'
 import { backupManifestSchema, type BackupManifest, type BackupTrigger, type TableSet } from '../core/backups/backup.schema.js'
 import { extractBackupContent, hashContentFile, readBackupHeader, writeBackupFile } from '../core/backups/backup-file.js'
@@ -17,7 +17,8 @@ import { readErasureLedger, reapplyErasures, restoreErasureLedger } from '../cor
 import type { AuditService } from '../core/audit/audit.service.js'
 import type { Clock } from '../core/clock.js'
 import type { ActorContext } from '../core/context.js'
-import { GantryError } from '../core/errors.js'
+import { GantryError, isGantryError } from '../core/errors.js'
+import { downloadBackup, isS3Url, parseS3Url, uploadBackup } from './backup-storage.js'
 import type { Database } from './connect.js'
 import { dumpTool, tableRowCounts, type DumpTool } from './dump-tools.js'
 import { bareName, gantryMigrationsDirectory, listMigrations } from './migrator/source.js'
@@ -46,6 +47,8 @@ export interface BackupResult {
   readonly bytes: number
   readonly encrypted: boolean
   readonly manifest: BackupManifest
+  /** Its uploaded copy (`s3://…`) where backups.s3 is set; null otherwise. */
+  readonly stored: string | null
 }
 
 /** The folder backups go to and are listed from: backups.directory, from the workspace root. */
@@ -109,11 +112,40 @@ export async function takeBackup(c: BackupContext, options: BackupOptions = {}):
     })
     // Level 1: most of gzip's saving at a third of its time (a pg_dump custom-format dump is compressed already).
     const { bytes } = await writeBackupFile({ output, manifest, content: dumpFile, key, gzipLevel: 1 })
-    const result = { file: output, bytes, encrypted: key !== undefined, manifest }
+    const stored = await upload(c, output)
+    const result = { file: output, bytes, encrypted: key !== undefined, manifest, stored }
     if (!options.deferAudit) await recordBackup(c, result)
     return result
   } finally {
     await rm(work, { recursive: true, force: true })
+  }
+}
+
+/** Uploads the written backup where backups.s3 is set; a failure says the local file is kept. */
+async function upload(c: BackupContext, file: string): Promise<string | null> {
+  const { s3 } = c.environment.backups
+  if (!s3) return null
+  try {
+    return await uploadBackup(s3, file)
+  } catch (err) {
+    if (!isGantryError(err)) throw err
+    throw new GantryError(err.code, `${file} is written, but not uploaded: ${err.message}`, { cause: err, hint: err.hint, details: err.details })
+  }
+}
+
+/**
+ * Runs `work` with a local path of the backup `file`: the file itself, or, for `s3://BUCKET/KEY`, a private
+ * temporary copy downloaded first (and deleted after).
+ */
+export async function withLocalBackup<T>(c: BackupContext, file: string, work: (path: string) => Promise<T>): Promise<T> {
+  if (!isS3Url(file)) return work(file)
+  const dir = await mkdtemp(join(tmpdir(), 'gantry-download-'))
+  try {
+    const path = join(dir, basename(parseS3Url(file).key))
+    await downloadBackup(c.environment.backups.s3, file, path)
+    return await work(path)
+  } finally {
+    await rm(dir, { recursive: true, force: true })
   }
 }
 
@@ -125,7 +157,14 @@ export async function recordBackup(c: BackupContext, result: BackupResult): Prom
       action: 'db.backup',
       targetType: 'database',
       targetId: c.environment.name,
-      after: { file: result.file, bytes: result.bytes, encrypted: result.encrypted, trigger: manifest.trigger, rowCounts: manifest.rowCounts },
+      after: {
+        file: result.file,
+        bytes: result.bytes,
+        encrypted: result.encrypted,
+        trigger: manifest.trigger,
+        rowCounts: manifest.rowCounts,
+        ...(result.stored ? { stored: result.stored } : {}),
+      },
     }),
   )
 }

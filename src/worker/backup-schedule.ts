@@ -7,7 +7,7 @@
  * a failed or overdue scheduled backup warns.
  */
 import { rm } from 'node:fs/promises'
-import { dirname } from 'node:path'
+import { basename, dirname } from 'node:path'
 import type { Knex } from 'knex'
 import type { Logger } from 'pino'
 import { backupContext } from '../backup-context.js'
@@ -19,6 +19,7 @@ import { isGantryError } from '../core/errors.js'
 import { parseSchedule } from '../core/schedules/cron.js'
 import { enqueueDueSlot, readScheduleState, type ScheduledJob } from '../core/schedules/scheduled-job.js'
 import { getSetting, setSetting } from '../core/settings/settings.repo.js'
+import { deleteUploaded } from '../db/backup-storage.js'
 import { backupDirectory, listBackups, takeBackup, type BackupContext } from '../db/backups.js'
 import type { Outcome } from '../readiness.js'
 import type { Runtime } from '../runtime.js'
@@ -152,6 +153,8 @@ export async function applyRetention(environment: Environment, root: string, now
     { environment: environment.name, keep: environment.backups.keep, now, justTaken },
   ).filter((file) => dirname(file) === directory)
   for (const file of doomed) await rm(file, { force: true })
+  // Their uploaded copies go too: the bucket keeps what backups.keep keeps, no more.
+  if (environment.backups.s3) await deleteUploaded(environment.backups.s3, doomed.map((file) => basename(file)))
   return doomed
 }
 

@@ -48,7 +48,14 @@ export const backupManifestSchema = z.object({
 export type BackupManifest = z.infer<typeof backupManifestSchema>
 
 /** What `db backup` answers. */
-export const backupResultSchema = z.object({ file: z.string(), bytes: z.number().int(), encrypted: z.boolean(), manifest: backupManifestSchema })
+export const backupResultSchema = z.object({
+  file: z.string(),
+  bytes: z.number().int(),
+  encrypted: z.boolean(),
+  manifest: backupManifestSchema,
+  /** The uploaded copy (`s3://BUCKET/KEY`) where backups.s3 is set. */
+  stored: z.string().nullable(),
+})
 
 /** What `db backups list` answers: each file of the folder; one whose header does not read has its error. */
 export const backupListSchema = z.object({
