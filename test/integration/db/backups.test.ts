@@ -27,10 +27,14 @@ import { createMigrator } from '../../../src/db/migrator/index.js'
 import type { Dialect } from '../../../src/db/url.js'
 import { openRuntime, type Runtime } from '../../../src/runtime.js'
 import { STRONG } from '../../helpers/identity-fixture.js'
+import { atScale } from '../../helpers/scorecard.js'
 import { createTestDatabase, DIALECTS, requireDialect, type TestDatabase } from '../../helpers/services.js'
 
-/** Users inserted in bulk (a few more come through the services). */
-const USERS = 5_000
+/**
+ * Users inserted in bulk (a few more come through the services): 5,000 under `npm test`, the issue's 100,000
+ * with GANTRY_RELIABILITY=full (`GANTRY_RELIABILITY=full npx mocha test/integration/db/backups.test.ts`).
+ */
+const USERS = atScale(100_000, 5_000)
 const BACKUP_KEY = randomBytes(32).toString('base64')
 const OTHER_KEY = randomBytes(32).toString('base64')
 /** The tables a restore into another environment scrubs (and the audit log, which gains the restore's entry). */
