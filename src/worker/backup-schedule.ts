@@ -154,7 +154,11 @@ export async function applyRetention(environment: Environment, root: string, now
   ).filter((file) => dirname(file) === directory)
   for (const file of doomed) await rm(file, { force: true })
   // Their uploaded copies go too: the bucket keeps what backups.keep keeps, no more.
-  if (environment.backups.s3) await deleteUploaded(environment.backups.s3, doomed.map((file) => basename(file)))
+  if (environment.backups.s3)
+    await deleteUploaded(
+      environment.backups.s3,
+      doomed.map((file) => basename(file)),
+    )
   return doomed
 }
 
