@@ -1,13 +1,11 @@
 import { once } from 'node:events'
-import { link, lstat, mkdtemp, rename, rm } from 'node:fs/promises'
-import { basename, dirname, join, resolve } from 'node:path'
-import { Readable } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
+import { lstat } from 'node:fs/promises'
+import { resolve } from 'node:path'
 import { Args, Flags } from '@oclif/core'
 import { AdminCommand } from '../../src/cli/admin-command.js'
 import { enumFlag } from '../../src/cli/flags.js'
 import { formatCount } from '../../src/cli/format.js'
-import { formatFromExtension, openExportFile } from '../../src/cli/user-files.js'
+import { formatFromExtension, writeExportAtomically } from '../../src/cli/user-files.js'
 import { auditExportFormatSchema, auditExportResultSchema, auditExportText, auditPages, type AuditExportResult } from '../../src/core/audit/audit-export.js'
 import { GantryError } from '../../src/core/errors.js'
 
@@ -55,44 +53,8 @@ export default class AuditExport extends AdminCommand<typeof AuditExport> {
       for await (const chunk of chunks) if (!process.stdout.write(chunk)) await once(process.stdout, 'drain')
       return
     }
-    await writeAtomically(file, chunks, force)
+    await writeExportAtomically(file, chunks, force)
     this.ui.out(`Exported ${formatCount(exported)} audit entr${exported === 1 ? 'y' : 'ies'} to ${file}.`)
     return { exported, file }
-  }
-}
-
-/**
- * Writes `chunks` to `file` whole or not at all: into a private directory beside it (mode 0600 file, so
- * the same file system), then linked into place (refused if `file` exists) or, with `force`, renamed over
- * it. Neither follows a symbolic link at `file`. A failure half-way (a refused page, a dropped server)
- * leaves no file and no partial archive someone might take for a whole one. The first chunk is read before
- * anything is created, so a refused export leaves nothing behind at all.
- */
-async function writeAtomically(file: string, chunks: AsyncIterable<string>, force: boolean): Promise<void> {
-  const iterator = chunks[Symbol.asyncIterator]()
-  const first = await iterator.next()
-  const rest = (async function* () {
-    if (first.done) return
-    yield first.value
-    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value
-  })()
-  let dir: string
-  try {
-    dir = await mkdtemp(join(dirname(file), `.${basename(file)}.`))
-  } catch (err) {
-    await iterator.return?.()
-    throw new GantryError('INVALID_INPUT', `Cannot write ${file}: ${(err as Error).message}`, { cause: err })
-  }
-  try {
-    const temp = join(dir, 'export')
-    const handle = await openExportFile(temp, false)
-    await pipeline(Readable.from(rest), handle.createWriteStream())
-    if (force) await rename(temp, file)
-    else
-      await link(temp, file).catch((err: NodeJS.ErrnoException) => {
-        throw err.code === 'EEXIST' ? new GantryError('FILE_EXISTS', `${file} exists already.`, { hint: 'Pass --force to replace it.' }) : err
-      })
-  } finally {
-    await rm(dir, { recursive: true, force: true })
   }
 }

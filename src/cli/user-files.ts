@@ -1,6 +1,8 @@
 import { constants } from 'node:fs'
-import { open, type FileHandle } from 'node:fs/promises'
-import { extname, resolve } from 'node:path'
+import { link, mkdtemp, open, rename, rm, type FileHandle } from 'node:fs/promises'
+import { basename, dirname, extname, join, resolve } from 'node:path'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
 import { GantryError } from '../core/errors.js'
 import type { UserFileFormat } from '../core/users/import.js'
 
@@ -54,4 +56,40 @@ export async function writeJsonExport(file: string | undefined, document: unknow
     await handle.close()
   }
   return path
+}
+
+/**
+ * Writes `chunks` to `file` whole or not at all: into a private directory beside it (mode 0600 file, so
+ * the same file system), then linked into place (refused if `file` exists) or, with `force`, renamed over
+ * it. Neither follows a symbolic link at `file`. A failure half-way (a refused page, a dropped server)
+ * leaves no file and no partial archive someone might take for a whole one. The first chunk is read before
+ * anything is created, so a refused export leaves nothing behind at all.
+ */
+export async function writeExportAtomically(file: string, chunks: AsyncIterable<string>, force: boolean): Promise<void> {
+  const iterator = chunks[Symbol.asyncIterator]()
+  const first = await iterator.next()
+  const rest = (async function* () {
+    if (first.done) return
+    yield first.value
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value
+  })()
+  let dir: string
+  try {
+    dir = await mkdtemp(join(dirname(file), `.${basename(file)}.`))
+  } catch (err) {
+    await iterator.return?.()
+    throw new GantryError('INVALID_INPUT', `Cannot write ${file}: ${(err as Error).message}`, { cause: err })
+  }
+  try {
+    const temp = join(dir, 'export')
+    const handle = await openExportFile(temp, false)
+    await pipeline(Readable.from(rest), handle.createWriteStream())
+    if (force) await rename(temp, file)
+    else
+      await link(temp, file).catch((err: NodeJS.ErrnoException) => {
+        throw err.code === 'EEXIST' ? new GantryError('FILE_EXISTS', `${file} exists already.`, { hint: 'Pass --force to replace it.' }) : err
+      })
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
 }
