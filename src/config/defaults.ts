@@ -19,6 +19,7 @@ const common = {
     bodyLimit: '100kb',
     drainDelay: '5s',
     shutdownTimeout: '30s',
+    console: true,
   },
   auth: {
     secret: '${GANTRY_AUTH_SECRET:-}',

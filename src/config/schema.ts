@@ -62,6 +62,7 @@ export const environmentSchema = z
           .optional(),
         drainDelay: durationSchema.describe('On SIGTERM: how long readiness answers 503 before the listener closes (default 5s)').optional(),
         shutdownTimeout: durationSchema.describe('After the listener closes: how long in-flight requests may take (default 30s)').optional(),
+        console: z.boolean().describe('Serve the admin console at /console (default true)').optional(),
       })
       .strict()
       .optional(),
@@ -290,6 +291,7 @@ export const resolvedEnvironmentFields = z.object({
     bodyLimit: z.string(),
     drainDelay: durationSchema,
     shutdownTimeout: durationSchema,
+    console: z.boolean(),
   }),
   auth: z
     .object({

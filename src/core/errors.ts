@@ -149,6 +149,19 @@ const catalog = {
   RESTORE_MISMATCH: state('Restore differs from the backup', 500, 'Stop the servers of the environment (or turn maintenance on), then restore again.'),
   RESTORE_INCOMPLETE: state('Restore incomplete', 500, 'Fix the cause the message names, then run the same restore again.'),
   // HTTP edge: what a request itself got wrong, and what the server refuses to do now
+  // The admin console's session (src/server/routes/console-session.routes.ts)
+  CONSOLE_ORIGIN_REFUSED: {
+    title: 'Console request refused',
+    exit: ExitCode.state,
+    status: 403,
+    hint: "Sign in from the console page this server serves; its session routes answer only that page's own origin.",
+  },
+  CONSOLE_INSECURE: {
+    title: 'Console needs HTTPS',
+    exit: ExitCode.state,
+    status: 403,
+    hint: 'Serve the console over HTTPS (a TLS proxy in front, with server.trustProxy set), or open it on localhost.',
+  },
   UNAUTHENTICATED: {
     title: 'Authentication required',
     exit: ExitCode.state,

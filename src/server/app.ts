@@ -11,10 +11,12 @@ import helmet from 'helmet'
 import type { Logger } from 'pino'
 import { pinoHttp } from 'pino-http'
 import type { Environment } from '../config/schema.js'
+import { parseDuration } from '../core/duration.js'
 import type { Clock } from '../core/clock.js'
 import type { Services } from '../core/services.js'
 import { createAuthenticator } from '../core/sessions/authenticate.js'
 import type { LiveRules, RateLimitDecision } from '../ratelimit/index.js'
+import { mountConsole } from './console.js'
 import { createLiveness } from './liveness.js'
 import type { Metrics } from './metrics.js'
 import { errorHandler, notFound } from './middleware/errors.js'
@@ -24,9 +26,12 @@ import { requestIdOf } from './middleware/request-id.js'
 import type { ReadinessProbe } from './readiness.js'
 import { adminRoutes } from './routes/admin.routes.js'
 import { authRoutes } from './routes/auth.routes.js'
+import { CONSOLE_SESSION_PATH, consoleSessionRoutes } from './routes/console-session.routes.js'
 import { healthRoutes } from './routes/health.routes.js'
 import { mountRoutes } from './routes/mount.js'
 import { metaRoutes } from './routes/meta.routes.js'
+import { trafficRoutes } from './routes/traffic.routes.js'
+import type { TrafficRing } from './traffic.js'
 
 export interface AppDeps {
   readonly environment: Environment
@@ -40,6 +45,8 @@ export interface AppDeps {
   readonly version: string
   readonly readiness: ReadinessProbe
   readonly metrics: Metrics
+  /** This instance's per-minute request and 429 counts (every answer tracked() sees), served to the admin console. */
+  readonly traffic: TrafficRing
   /** True once shutdown began (listen.ts, which also asks every answer of the drain to close its connection): readiness fails. */
   readonly draining: () => boolean
 }
@@ -66,18 +73,23 @@ export function createApp(deps: AppDeps): GantryApp {
   const now = (): number => clock.now()
   const liveness = createLiveness({ version: deps.version, startedAt, now, metrics })
   const health = healthRoutes({ liveness, now, readiness: deps.readiness, draining: deps.draining })
-  const api = [...authRoutes({ ...deps, limits }), ...adminRoutes(deps)]
+  const consoleSession = server.console ? consoleSessionRoutes({ ...deps, limits, refreshTtlMs: parseDuration(environment.auth.refreshTokenTtl) }) : []
+  const api = [...authRoutes({ ...deps, limits }), ...consoleSession, ...adminRoutes(deps), ...trafficRoutes(deps)]
   const meta = metaRoutes({ metrics, version: deps.version, signingKeys: deps.services.signingKeys, routes: () => [...health, ...api, ...meta] })
 
-  app.use(tracked(metrics))
+  app.use(tracked(metrics, deps.traffic))
   // Health and metrics first: probes and scrapers need no security headers, log line or rate limit.
   // Routes go on the app itself: a nested router costs a second dispatch on every request.
   mountRoutes(app, [...health, ...meta], mountDeps)
 
+  // The console's page and assets: its own security headers, and no rate limit or maintenance in front of it.
+  if (server.console) mountConsole(app)
   app.use(helmet())
-  // Without an allowlist cors() adds nothing to any answer (origin: false), so it is left out.
+  // Without an allowlist cors() adds nothing to any answer (origin: false), so it is left out. The console's
+  // session routes answer no other origin, whatever the allowlist says.
   if (server.corsOrigins.length > 0) {
-    app.use(cors({ origin: server.corsOrigins, exposedHeaders: ['X-Request-Id', 'RateLimit', 'RateLimit-Policy', 'Retry-After'] }))
+    const allowed = cors({ origin: server.corsOrigins, exposedHeaders: ['X-Request-Id', 'RateLimit', 'RateLimit-Policy', 'Retry-After'] })
+    app.use((req, res, next) => (req.path.startsWith(CONSOLE_SESSION_PATH) ? next() : allowed(req, res, next)))
   }
   app.use(
     pinoHttp({
@@ -109,9 +121,12 @@ export function createApp(deps: AppDeps): GantryApp {
 /**
  * The request id (the caller's X-Request-Id when plain, else a fresh one: echoed, and kept in
  * res.locals.requestId for the log line and problem answers), and the count and time of every answer under
- * its route template ('unmatched' for 404s: labels stay bounded). One middleware: each is a router step.
+ * its route template ('unmatched' for 404s: labels stay bounded), and in this instance's per-minute traffic
+ * ring. `GET /api/health` is answered before Express (liveness.answerEarly, which counts it in the metrics
+ * itself) and stays out of the ring: probes would be most of a quiet instance's chart. One middleware: each
+ * is a router step.
  */
-function tracked(metrics: Metrics): RequestHandler {
+function tracked(metrics: Metrics, traffic: TrafficRing): RequestHandler {
   return (req, res, next) => {
     const started = performance.now()
     const id = requestIdOf(req)
@@ -120,6 +135,7 @@ function tracked(metrics: Metrics): RequestHandler {
     res.on('finish', () => {
       const route = typeof res.locals.route === 'string' ? res.locals.route : 'unmatched'
       metrics.observeRequest(route, req.method, res.statusCode, (performance.now() - started) / 1000)
+      traffic.observe(res.statusCode)
     })
     next()
   }

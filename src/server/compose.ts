@@ -16,6 +16,7 @@ import { backgroundSubscription } from './announcements.js'
 import { startLiveFlags, type LiveFlags } from './live-flags.js'
 import { startRateLimiting } from './rate-limiting.js'
 import { createReadinessProbe, type ExtraCheck, type ReadinessProbe } from './readiness.js'
+import { createTrafficRing, type TrafficRing } from './traffic.js'
 import { parseDuration } from '../core/duration.js'
 import { jobBacklog } from '../core/jobs/job-queue.js'
 import { scheduledBackupCheck } from '../worker/backup-schedule.js'
@@ -30,6 +31,8 @@ export interface ServerParts {
   readonly rateLimits: LiveRules
   readonly counts: DecisionCounts
   readonly metrics: Metrics
+  /** This process's requests and 429s per minute over the last hour, for the admin console. */
+  readonly traffic: TrafficRing
   readonly readiness: ReadinessProbe
   /** What every rate-limit decision goes to: the metrics and the counts shared across instances. */
   readonly observeDecision: (decision: RateLimitDecision) => void
@@ -118,6 +121,7 @@ export async function composeServer(runtime: Runtime, options: ComposeOptions): 
     flags,
     counts,
     metrics,
+    traffic: createTrafficRing(clock),
     readiness,
     observeDecision: decisionObserver(metrics, counts),
     worker,

@@ -74,6 +74,9 @@ const ROUTE_ERRORS: Readonly<Record<string, readonly ErrorCode[]>> = {
   'post /api/v1/auth/login': ['INVALID_CREDENTIALS'],
   'post /api/v1/auth/refresh': ['TOKEN_INVALID'],
   'get /.well-known/jwks.json': ['ROUTE_NOT_FOUND'],
+  'post /api/v1/auth/console/login': ['INVALID_CREDENTIALS', 'CONSOLE_ORIGIN_REFUSED', 'CONSOLE_INSECURE'],
+  'post /api/v1/auth/console/refresh': ['TOKEN_INVALID', 'CONSOLE_ORIGIN_REFUSED'],
+  'post /api/v1/auth/console/logout': ['CONSOLE_ORIGIN_REFUSED'],
 }
 
 /** The API proper sits behind the rate limits; health and the meta routes are served before them (app.ts). */

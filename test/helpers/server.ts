@@ -21,6 +21,7 @@ import { decisionObserver, ruleNames } from '../../src/server/compose.js'
 import { createLifecycle, type Lifecycle } from '../../src/server/listen.js'
 import { createMetrics, type Metrics, type PoolStats } from '../../src/server/metrics.js'
 import { createReadinessProbe } from '../../src/server/readiness.js'
+import { createTrafficRing } from '../../src/server/traffic.js'
 import { createTestDatabase } from './services.js'
 import { BUILTIN_RULE_ROUTES } from '../../src/server/builtin-routes.js'
 import { createWebhookSender } from '../../src/client/webhook-sender.js'
@@ -117,6 +118,7 @@ export async function createTestServer(dialect: Dialect, options: TestServerOpti
       jobs: { backlog: () => jobBacklog(db.knex, clock.now()), maxDueAgeMs: parseDuration(environment.webhooks.maxDueAge) },
     }),
     metrics,
+    traffic: createTrafficRing(clock),
     draining: lifecycle.draining,
   })
   return {

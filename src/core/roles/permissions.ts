@@ -5,6 +5,9 @@
 import { z } from 'zod'
 import type { ActorContext } from '../context.js'
 import { GantryError } from '../errors.js'
+import { covers, hasPermission } from './permission-match.js'
+
+export { covers, hasPermission }
 
 const part = '[a-z][a-z0-9-]*'
 /** `*`, or `resource:action` where either half may be `*`. */
@@ -47,18 +50,6 @@ export const GANTRY_PERMISSIONS: readonly string[] = Object.freeze([
   'subjects:read',
 ])
 
-/**
- * Whether pattern `p` covers pattern `q`: every concrete permission `q` matches, `p` matches too. `*` (and
- * `*:*`) covers everything; otherwise each half of `p` is `*` or equal to that half of `q` — a `*` half of
- * `q` stands for names not yet written, so only `*` covers it (`*:read` covers `audit:read`, not `audit:*`).
- * With a concrete `q` this is "p grants q".
- */
-export function covers(p: string, q: string): boolean {
-  const [pr, pa] = halves(p)
-  const [qr, qa] = halves(q)
-  return (pr === '*' || pr === qr) && (pa === '*' || pa === qa)
-}
-
 /** Whether the set `held` covers every element of `wanted` (each by some one element of `held`). */
 export function coversAll(held: readonly string[], wanted: readonly string[]): boolean {
   return wanted.every((q) => held.some((p) => covers(p, q)))
@@ -67,18 +58,6 @@ export function coversAll(held: readonly string[], wanted: readonly string[]): b
 /** The elements of `wanted` that `held` does not cover. */
 export function uncovered(held: readonly string[], wanted: readonly string[]): string[] {
   return wanted.filter((q) => !held.some((p) => covers(p, q)))
-}
-
-/** Whether any of `permissions` covers `required`. */
-export function hasPermission(permissions: readonly string[], required: string): boolean {
-  return permissions.some((p) => covers(p, required))
-}
-
-// `*` is `*:*`: every concrete permission has both halves.
-const halves = (pattern: string): [string, string | undefined] => {
-  if (pattern === '*') return ['*', '*']
-  const colon = pattern.indexOf(':')
-  return colon < 0 ? [pattern, undefined] : [pattern.slice(0, colon), pattern.slice(colon + 1)]
 }
 
 /** Throws FORBIDDEN unless the actor holds `required`. */

@@ -36,7 +36,7 @@ export interface EdDSAKeySource {
 }
 
 /** A secret as bytes (a string counts in UTF-8); AUTH_SECRET_WEAK under 32 bytes. */
-export function secretBytes(secret: string | Uint8Array): Uint8Array {
+export function secretBytes(secret: string | Uint8Array): Uint8Array<ArrayBuffer> {
   const bytes = typeof secret === 'string' ? new TextEncoder().encode(secret) : Uint8Array.from(secret)
   if (bytes.byteLength < MIN_SECRET_BYTES) throw new GantryError('AUTH_SECRET_WEAK', `The access-token secret must be at least ${MIN_SECRET_BYTES} bytes.`)
   return bytes

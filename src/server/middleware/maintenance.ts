@@ -1,5 +1,5 @@
 /**
- * Maintenance mode: while it is on, every route but health, auth, admin, flag evaluation and metrics answers 503
+ * Maintenance mode: while it is on, every route but health, auth, admin, flag evaluation, metrics and the console answers 503
  * problem+json with Retry-After. The state comes from the database through the maintenance service,
  * cached there for at most a second, so turning it on reaches every instance within a second.
  */
@@ -11,7 +11,7 @@ import { normalisePath } from '../../ratelimit/index.js'
  * Paths that stay open during maintenance: operators must be able to see and end it, and services that
  * evaluate flags here are not in maintenance themselves (refused, they would fall back to their code's defaults).
  */
-const OPEN_DURING_MAINTENANCE = /^\/(api\/health|api\/v1\/auth|api\/v1\/admin|api\/v1\/flags|metrics)(\/|$)/
+const OPEN_DURING_MAINTENANCE = /^\/(api\/health|api\/v1\/auth|api\/v1\/admin|api\/v1\/flags|metrics|console)(\/|$)/
 
 export interface MaintenanceSource {
   current(): Promise<{ readonly enabled: boolean; readonly retryAfter: number; readonly message?: string | null | undefined }>

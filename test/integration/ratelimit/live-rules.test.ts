@@ -24,6 +24,7 @@ import { openRuntime, type Runtime } from '../../../src/runtime.js'
 import { createApp } from '../../../src/server/app.js'
 import { createMetrics } from '../../../src/server/metrics.js'
 import { createReadinessProbe } from '../../../src/server/readiness.js'
+import { createTrafficRing } from '../../../src/server/traffic.js'
 import { until } from '../../helpers/serve-process.js'
 import { createTestServer, type TestServer } from '../../helpers/server.js'
 import { createTestDatabase, DIALECTS, requireDialect, requireRedis, SERVICE_URLS } from '../../helpers/services.js'
@@ -341,6 +342,7 @@ describe('onStoreError over HTTP, with the store down', function () {
       version: '0.0.0-test',
       readiness: createReadinessProbe({ runtime: s.runtime, version: '0.0.0-test', clock: s.clock, failsClosed: live.failsClosed }),
       metrics: createMetrics({ defaults: false }),
+      traffic: createTrafficRing(s.clock),
       draining: () => false,
     })
   })

@@ -10,6 +10,7 @@
  */
 import { readFileSync } from 'node:fs'
 import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { Validator } from '@seriousme/openapi-schema-validator'
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js'
 import { expect } from 'chai'
@@ -42,8 +43,10 @@ interface Document {
 function servedRoutes(app: Express): string[] {
   const found: string[] = []
   const walk = (stack: unknown[]): void => {
-    for (const layer of stack as { route?: { path: string; methods: Record<string, boolean> }; handle?: { stack?: unknown[] } }[]) {
+    for (const layer of stack as { route?: { path: string | string[]; methods: Record<string, boolean> }; handle?: { stack?: unknown[] } }[]) {
       if (layer.route) {
+        // The console's page and assets are HTML and files for a browser, not operations of the API.
+        if (String(layer.route.path).startsWith('/console')) continue
         // router.all() answers 405 for the methods a path does not serve: not a route of its own.
         if (layer.route.methods._all) continue
         for (const method of Object.keys(layer.route.methods)) found.push(`${method} ${layer.route.path}`)
@@ -214,7 +217,11 @@ describe('GET /api/openapi.json', function () {
     const judge = bodyJudge()
     const checked = new Set<string>()
     const checkedBodies = new Set<string>()
-    const call = async (method: string, path: string, options: { body?: unknown; token?: string | null; key?: string } = {}) => {
+    const call = async (
+      method: string,
+      path: string,
+      options: { body?: unknown; token?: string | null; key?: string; headers?: Record<string, string> } = {},
+    ) => {
       const template = templateOf(path)
       const op = doc.paths[template]?.[method]
       expect(op, `${method} ${template} is documented`).to.not.equal(undefined)
@@ -222,6 +229,7 @@ describe('GET /api/openapi.json', function () {
         let req = request(server)[method as 'get'](path)
         if (options.token !== null) req = req.set('Authorization', `Bearer ${options.token ?? admin}`)
         if (options.key) req = req.set('X-API-Key', options.key)
+        for (const [name, value] of Object.entries(options.headers ?? {})) req = req.set(name, value)
         return body === undefined ? req : req.send(body as object)
       }
       // The body as the document judges it; first, bodies it refuses (made from this one) are refused alike.
@@ -266,6 +274,18 @@ describe('GET /api/openapi.json', function () {
     await call('get', '/api/v1/auth/me')
     await call('get', '/api/v1/auth/me', { token: refreshed.body.accessToken })
     await call('post', '/api/v1/auth/logout', { token: null, body: { refreshToken: refreshed.body.refreshToken } })
+    // The console's session: its cookie comes back on the next call, as a browser would send it.
+    const consoleHeaders = { 'X-Gantry-Console': '1', Origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }
+    const consoleLogin = await call('post', '/api/v1/auth/console/login', {
+      token: null,
+      headers: consoleHeaders,
+      body: { email: USERS.viewer, password: PASSWORD },
+    })
+    const cookie = String(consoleLogin.headers['set-cookie']).split(';')[0]!
+    await call('post', '/api/v1/auth/console/refresh', { token: null, headers: { ...consoleHeaders, Cookie: cookie } })
+    await call('post', '/api/v1/auth/console/refresh', { token: null, headers: consoleHeaders })
+    await call('post', '/api/v1/auth/console/logout', { token: null, headers: consoleHeaders })
+    await call('get', '/api/v1/admin/traffic')
 
     await call('get', '/api/v1/admin/users?limit=2')
     await call('post', '/api/v1/admin/users', { body: { email: 'new@example.com', name: 'New', role: 'viewer', password: PASSWORD } })

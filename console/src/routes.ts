@@ -1,0 +1,12 @@
+/**
+ * The routes the console calls beyond the operation table (sessions, health, this instance's traffic). The
+ * OpenAPI test (test/integration/server/console-routes.test.ts) checks each against the served document.
+ */
+export const CONSOLE_ROUTES = {
+  me: { method: 'GET', path: '/api/v1/auth/me' },
+  login: { method: 'POST', path: '/api/v1/auth/console/login' },
+  refresh: { method: 'POST', path: '/api/v1/auth/console/refresh' },
+  logout: { method: 'POST', path: '/api/v1/auth/console/logout' },
+  ready: { method: 'GET', path: '/api/health/ready' },
+  traffic: { method: 'GET', path: '/api/v1/admin/traffic' },
+} as const satisfies Record<string, { method: string; path: string }>

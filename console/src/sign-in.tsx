@@ -1,0 +1,49 @@
+/** Sign-in with Gantry's own login; over an expired session, a dialog over the page that keeps its state. */
+import { useEffect, useRef, useState } from 'preact/hooks'
+import { useAction } from './ui/hooks.js'
+import { ErrorNote } from './ui/parts.js'
+import { current, signIn } from './session.js'
+
+export function SignIn({ expired = false }: { expired?: boolean }) {
+  const [email, setEmail] = useState(() => {
+    const state = current()
+    return state.status === 'expired' ? state.me.user.email : ''
+  })
+  const [password, setPassword] = useState('')
+  const action = useAction()
+  const dialog = useRef<HTMLDialogElement>(null)
+  useEffect(() => {
+    if (expired) dialog.current?.showModal()
+  }, [expired])
+  const form = (
+    <form
+      class="sign-in"
+      onSubmit={(event) => {
+        event.preventDefault()
+        void action.run(() => signIn(email, password))
+      }}
+    >
+      <h1 id="sign-in-title">{expired ? 'Your session has ended' : 'Sign in to Gantry'}</h1>
+      {expired ? <p>Sign in again to go on where you were.</p> : null}
+      <label>
+        Email
+        <input type="email" name="email" autocomplete="username" required value={email} onInput={(e) => setEmail(e.currentTarget.value)} />
+      </label>
+      <label>
+        Password
+        <input type="password" name="password" autocomplete="current-password" required value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
+      </label>
+      <ErrorNote error={action.error} />
+      <button type="submit" class="primary" disabled={action.busy}>
+        Sign in
+      </button>
+    </form>
+  )
+  if (!expired) return <main class="centered">{form}</main>
+  // Escape must not dismiss it: behind it, nothing works until the user signs in again.
+  return (
+    <dialog ref={dialog} aria-labelledby="sign-in-title" onCancel={(e) => e.preventDefault()}>
+      {form}
+    </dialog>
+  )
+}
