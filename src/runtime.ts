@@ -258,6 +258,14 @@ export async function openRuntime(options: {
             },
           },
           flags: { staleAfter: environment.flags.staleAfter, notify: (version) => announce(FLAGS_CHANNEL, String(version)) },
+          // What `db backups list` reads, for the admin API: loaded on the first listing, not for every command.
+          backups: {
+            list: async () => {
+              const { backupDirectory, listBackups } = await import('./db/backups.js')
+              const directory = backupDirectory(environment, workspace.root)
+              return { directory, data: await listBackups(directory) }
+            },
+          },
           webhooks: {
             // Parsed on first use: a malformed key fails the commands that seal or open a secret, not every command.
             keys: () => (keys ??= dataKeys.parseDataKeys(environment.encryptionKey) ?? null) ?? undefined,

@@ -6,6 +6,7 @@ import type { Knex } from 'knex'
 import { createApiKeysService, type ApiKeysService } from './apikeys/apikeys.service.js'
 import { localContext } from './context.js'
 import { createAuditService, type AuditService } from './audit/audit.service.js'
+import { createBackupsService, NO_BACKUP_LISTER, type BackupLister, type BackupsService } from './backups/backups.service.js'
 import type { Clock } from './clock.js'
 import { createFlagsService, type FlagsService } from './flags/flags.service.js'
 import { createMaintenanceService, type MaintenanceService } from './maintenance/maintenance.service.js'
@@ -79,6 +80,11 @@ export interface ServiceDeps {
   readonly flags?: { staleAfter?: string | undefined; notify?: ((version: number) => Promise<void>) | undefined } | undefined
   /** Webhooks: the data keys that seal their secrets, how they are sent (the runtime's HTTP client), and the environment's settings. */
   readonly webhooks?: WebhookDeps | undefined
+  /**
+   * What lists the environment's backups (the runtime: src/db/backups.ts over backups.directory); the core
+   * reads no file. Without it (a service test), listing fails saying so.
+   */
+  readonly backups?: BackupLister | undefined
 }
 
 export interface WebhookDeps {
@@ -114,6 +120,8 @@ export interface Services {
   readonly webhooks: WebhooksService
   /** Feature flags; evaluation happens in process from `snapshot()`. */
   readonly flags: FlagsService
+  /** The backups in backups.directory, read (taking and restoring one are local commands on the database: src/db/backups.ts). */
+  readonly backups: BackupsService
   /** The app's own events, through the library (createGantry's `events`). */
   readonly events: AppEvents
   /** What the worker cleans up now and then: each call deletes a batch (up to 1000 rows) of what `now` makes old, and says how many. */
@@ -198,6 +206,7 @@ export function createServices(deps: ServiceDeps): Services {
     createDelivery({ knex, clock, audit, permissionsOf: (actor) => permissionsOf.get(actor), random: randomFraction, ...hooks, observe })
   const events = createAppEvents({ knex, clock, outbox })
   const flags = createFlagsService({ knex, clock, audit, staleAfter: deps.flags?.staleAfter ?? '30d', notify: deps.flags?.notify })
+  const backups = createBackupsService({ lister: deps.backups ?? NO_BACKUP_LISTER })
   // What the core's own settings bound; the worker adds what needs more than the core (migration runs: src/worker/housekeeping.ts).
   const housekeeping = [
     (now: number) => pruneMessages(knex, now - hooks.settings.retentionMs, CLEAN_UP_BATCH),
@@ -218,6 +227,7 @@ export function createServices(deps: ServiceDeps): Services {
     rateLimits,
     webhooks,
     flags,
+    backups,
     events,
     deliverWebhook,
     housekeeping,

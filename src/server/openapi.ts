@@ -64,6 +64,7 @@ const TAGS: Readonly<Record<string, string>> = {
     'Outbound webhooks: endpoints that receive the events they subscribe to, signed as Standard Webhooks specifies, retried for about a day; their deliveries.',
   flags:
     'Feature flags: variants, targeting rules, segments and sticky percentage rollouts, served by every instance within a second; evaluation for services in other languages, open during maintenance.',
+  backups: "The backups in the environment's backups.directory, read from their manifests; taking and restoring one are CLI commands on the database itself.",
 }
 
 /**

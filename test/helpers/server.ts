@@ -12,6 +12,7 @@ import { loadWorkspace, resolveEnvironment } from '../../src/config/workspace.js
 import { manualClock } from '../../src/core/clock.js'
 import { localContext } from '../../src/core/context.js'
 import { createServices, type Services } from '../../src/core/services.js'
+import { backupDirectory, listBackups } from '../../src/db/backups.js'
 import { workspaceMigrator } from '../../src/db/migrator/index.js'
 import type { Dialect } from '../../src/db/url.js'
 import { createMemoryStore, createProbe, startLiveRules, type LiveRules } from '../../src/ratelimit/index.js'
@@ -86,6 +87,13 @@ export async function createTestServer(dialect: Dialect, options: TestServerOpti
       send: sender.send,
       settings: { attemptTimeoutMs: 2000, disableAfterMs: 86_400_000, allowPrivateTargets: true, retentionMs: 30 * 86_400_000 },
       userAgent: 'Gantry-Webhooks/test',
+    },
+    // As the runtime lists them: backups.directory from the workspace root (none there until a test takes one).
+    backups: {
+      list: async () => {
+        const directory = backupDirectory(environment, workspace.root)
+        return { directory, data: await listBackups(directory) }
+      },
     },
   })
   const ctx = localContext('local:test@host')

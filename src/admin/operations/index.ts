@@ -5,6 +5,7 @@
 import type { CallArgs, CallResult, JsonOperation, Operation } from '../operation.js'
 import { apiKeyOperations } from './apikeys.js'
 import { auditOperations } from './audit.js'
+import { backupOperations } from './backups.js'
 import { flagOperations } from './flags.js'
 import { maintenanceOperations } from './maintenance.js'
 import { rateLimitOperations } from './ratelimits.js'
@@ -23,6 +24,7 @@ export const OPERATIONS = {
   ...rateLimitOperations,
   ...webhookOperations,
   ...flagOperations,
+  ...backupOperations,
 } as const satisfies Record<string, Operation>
 
 type Table = typeof OPERATIONS

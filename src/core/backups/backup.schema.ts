@@ -64,6 +64,7 @@ export const backupListSchema = z.object({
     z.object({ file: z.string(), bytes: z.number().int(), encrypted: z.boolean(), manifest: backupManifestSchema.nullable(), error: z.string().optional() }),
   ),
 })
+export type BackupList = z.infer<typeof backupListSchema>
 
 export const scrubSummarySchema = z.object({
   refreshTokens: z.number().int(),

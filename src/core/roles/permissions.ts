@@ -48,6 +48,10 @@ export const GANTRY_PERMISSIONS: readonly string[] = Object.freeze([
   // A person's data in one answer (subject access): their user, keys, sessions and the audit entries about
   // them, so one permission an operation can state, which `*:read` covers as it covers each of those reads.
   'subjects:read',
+  // The backups in the environment's backups.directory, as their manifests say (the admin API's read of what
+  // `db backups list` shows): viewer and operator hold it through `*:read`. Taking and restoring one stay
+  // local commands on the database itself, so there is no backups:write.
+  'backups:read',
 ])
 
 /** Whether the set `held` covers every element of `wanted` (each by some one element of `held`). */

@@ -10,6 +10,7 @@ import type { RouteSpec } from '../../../src/server/routes/route.js'
 import { createTestServer, USERS, type TestServer } from '../../helpers/server.js'
 import { DIALECTS, requireDialect } from '../../helpers/services.js'
 import { auditRetentionScenarios } from './audit.scenarios.js'
+import { backupScenarios } from './backups.scenarios.js'
 import { apiKeyScenarios, auditScenarios, maintenanceScenarios, roleScenarios, signingKeyScenarios } from './access.scenarios.js'
 import { adminFixture, local, run, type AdminFixture, type Scenario, type Vars, type Who } from '../../helpers/admin-fixture.js'
 import { fileScenarios } from './files.scenarios.js'
@@ -196,6 +197,7 @@ for (const dialect of DIALECTS) {
       ['rate limits', rateLimitScenarios],
       ['webhooks', webhookScenarios],
       ['feature flags', flagScenarios],
+      ['backups', backupScenarios],
     ]
     for (const [title, scenarios] of tables) {
       describe(title, () => {

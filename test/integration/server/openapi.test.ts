@@ -17,6 +17,8 @@ import { expect } from 'chai'
 import type { Express } from 'express'
 import request from 'supertest'
 import { z } from 'zod'
+import { backupContext } from '../../../src/backup-context.js'
+import { takeBackup } from '../../../src/db/backups.js'
 import { local } from '../../helpers/admin-fixture.js'
 import { lostOrChanged } from '../../helpers/json-additions.js'
 import { createTestServer, PASSWORD, USERS, type TestServer } from '../../helpers/server.js'
@@ -286,6 +288,9 @@ describe('GET /api/openapi.json', function () {
     await call('post', '/api/v1/auth/console/refresh', { token: null, headers: consoleHeaders })
     await call('post', '/api/v1/auth/console/logout', { token: null, headers: consoleHeaders })
     await call('get', '/api/v1/admin/traffic')
+    // One real backup (SQLite: VACUUM INTO, no tool to install), so the list's answer has a manifest to validate.
+    await takeBackup(await backupContext(s.runtime))
+    await call('get', '/api/v1/admin/backups')
 
     await call('get', '/api/v1/admin/users?limit=2')
     await call('post', '/api/v1/admin/users', { body: { email: 'new@example.com', name: 'New', role: 'viewer', password: PASSWORD } })
