@@ -6,13 +6,14 @@ import type { ComponentType } from 'preact'
 import { useEffect, useState } from 'preact/hooks'
 import { ApiKeys } from './areas/apikeys.js'
 import { Audit } from './areas/audit.js'
-import { Flags } from './areas/flags.js'
+import { Flags } from './areas/flags/index.js'
 import { Maintenance } from './areas/maintenance.js'
 import { Overview } from './areas/overview.js'
-import { RateLimits } from './areas/ratelimits.js'
+import { RateLimits } from './areas/ratelimits/index.js'
 import { Roles } from './areas/roles.js'
 import { Users } from './areas/users.js'
-import { Webhooks } from './areas/webhooks.js'
+import { Webhooks } from './areas/webhooks/index.js'
+import { Backups } from './areas/backups.js'
 import { SignIn } from './sign-in.js'
 import { can, current, signOut, subscribe, type SessionState } from './session.js'
 
@@ -34,6 +35,7 @@ const AREAS: readonly Area[] = [
   { path: 'maintenance', label: 'Maintenance', permission: 'maintenance:read', view: Maintenance },
   { path: 'flags', label: 'Feature flags', permission: 'flags:read', view: Flags },
   { path: 'webhooks', label: 'Webhooks', permission: 'webhooks:read', view: Webhooks },
+  { path: 'backups', label: 'Backups', permission: 'backups:read', view: Backups },
 ]
 
 function useSession(): SessionState {

@@ -1,6 +1,6 @@
 /**
  * The routes the console calls beyond the operation table (sessions, health, this instance's traffic). The
- * OpenAPI test (test/integration/server/console-routes.test.ts) checks each against the served document.
+ * HTTP test of the console (test/integration/server/console.test.ts) checks each against the served document.
  */
 export const CONSOLE_ROUTES = {
   me: { method: 'GET', path: '/api/v1/auth/me' },

@@ -14,7 +14,7 @@ import { closeBrowser, launchBrowser, openPage, requireBrowser, runAxe, screensh
 import { ADMIN, createServeWorkspace, listeningUrl, startServe, stopServe, until, type ServeProcess, type ServeWorkspace } from '../helpers/serve-process.js'
 
 const VIEWER = { email: 'viewer@example.com', password: 'viewer passphrase long 1' } as const
-const AREAS = ['overview', 'users', 'roles', 'apikeys', 'ratelimits', 'audit', 'maintenance', 'flags', 'webhooks'] as const
+const AREAS = ['overview', 'users', 'roles', 'apikeys', 'ratelimits', 'audit', 'maintenance', 'flags', 'webhooks', 'backups'] as const
 const DESKTOP = { width: 1280, height: 860 }
 const PHONE = { width: 390, height: 844 }
 

@@ -32,18 +32,12 @@ export const DEFAULT_CHROMIUM = '/usr/bin/chromium'
 
 /**
  * The flags this machine needs on top of Playwright's own: no sandbox (CI runs as root), no GPU, and none of
- * Chromium's calls home (its background connections are refused by the closed network, and QUIC too).
+ * Chromium's calls home (its background connections are refused by the closed network, and QUIC too). In a
+ * JSON file the console benchmark (plain ESM, which cannot import this TypeScript) reads too.
  */
-export const CHROMIUM_FLAGS: readonly string[] = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-dev-shm-usage',
-]
+export const CHROMIUM_FLAGS: readonly string[] = JSON.parse(
+  readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'chromium-flags.json'), 'utf8'),
+) as string[]
 
 const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 /** Where screenshot() writes, always (git-ignored). */

@@ -7,9 +7,12 @@ import { useEffect, useRef, useState } from 'preact/hooks'
 import type { ApiKey } from '../../../src/core/apikeys/apikeys.schema.js'
 import { call } from '../api.js'
 import { can, current } from '../session.js'
-import { useAction, useLoad, type Action } from '../ui/hooks.js'
-import { Done, ErrorNote, Gate, SecretOnce, Time, useConfirm } from '../ui/parts.js'
+import { Form, TextField } from '../ui/fields.js'
+import { actor, useAction, useLoad, type Action, type Confirm } from '../ui/hooks.js'
+import { Pager, useCursorPages } from '../ui/paging.js'
+import { ErrorNote, Gate, Outcome, SecretOnce, Time, useConfirm } from '../ui/parts.js'
 import { PermissionChecklist, PermissionList, permissionOptions } from '../ui/permissions.js'
+import { Table } from '../ui/table.js'
 
 const PAGE = 50
 /** How long a rotated key's previous secret keeps working unless told otherwise (the API's default). */
@@ -23,9 +26,8 @@ interface Secret {
 export function ApiKeys() {
   const [ownerText, setOwnerText] = useState('')
   const [owner, setOwner] = useState('')
-  // The cursors of the pages before this one: Back pops, Next pushes.
-  const [cursors, setCursors] = useState<string[]>([])
-  const cursor = cursors.at(-1)
+  const pages = useCursorPages()
+  const { cursor } = pages
   const page = useLoad(() => call('apikeys.list', { limit: PAGE, ...(owner ? { owner } : {}), ...(cursor ? { cursor } : {}) }), [owner, cursor])
   const roles = useLoad(() => (can('roles:read') ? call('roles.list') : Promise.resolve(undefined)), [])
   const action = useAction()
@@ -39,7 +41,7 @@ export function ApiKeys() {
   const writable = can('apikeys:write')
   const filter = (next: string): void => {
     setOwner(next)
-    setCursors([])
+    pages.reset()
   }
   const offered = permissionOptions(roles.data?.data.flatMap((r) => r.permissions) ?? [])
 
@@ -49,19 +51,8 @@ export function ApiKeys() {
       <Gate permission="apikeys:write">
         <CreateKey offered={offered} onCreated={page.reload} />
       </Gate>
-      <form
-        class="filters"
-        role="search"
-        aria-label="Filter API keys"
-        onSubmit={(event) => {
-          event.preventDefault()
-          filter(ownerText.trim())
-        }}
-      >
-        <label>
-          Owner's email
-          <input type="email" placeholder="any owner" value={ownerText} onInput={(e) => setOwnerText(e.currentTarget.value)} />
-        </label>
+      <Form class="filters" role="search" aria-label="Filter API keys" onSubmit={() => filter(ownerText.trim())}>
+        <TextField label="Owner's email" type="email" placeholder="any owner" value={ownerText} onValue={setOwnerText} />
         <button type="submit">Filter</button>
         {owner ? (
           <button
@@ -74,51 +65,32 @@ export function ApiKeys() {
             Show every owner
           </button>
         ) : null}
-      </form>
+      </Form>
       <ErrorNote error={page.error} />
-      <ErrorNote error={action.error} />
-      <Done message={action.done} />
+      <Outcome of={action} />
       {secret ? (
         <div ref={secretBox} tabIndex={-1}>
           <SecretOnce label={secret.label} value={secret.value} />
         </div>
       ) : null}
       {confirmDialog}
-      <div class="table-wrap">
-        <table aria-busy={page.loading} data-table="apikeys">
-          <caption>
+      <Table
+        name="apikeys"
+        busy={page.loading}
+        caption={
+          <>
             {owner ? `API keys of ${owner}` : 'API keys'}
-            {cursors.length > 0 ? `, page ${cursors.length + 1}` : ''}
-          </caption>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Key</th>
-              <th scope="col">Owner</th>
-              <th scope="col">Scopes</th>
-              <th scope="col">Created</th>
-              <th scope="col">Last used</th>
-              <th scope="col">Expires</th>
-              <th scope="col">Status</th>
-              {writable ? <th scope="col">Actions</th> : null}
-            </tr>
-          </thead>
-          <tbody>
-            {page.data?.data.map((key) => (
-              <KeyRow key={key.id} apiKey={key} writable={writable} action={action} confirm={confirm} onSecret={setSecret} onChange={page.reload} />
-            ))}
-          </tbody>
-        </table>
-      </div>
+            {pages.captionSuffix}
+          </>
+        }
+        columns={['Name', 'Key', 'Owner', 'Scopes', 'Created', 'Last used', 'Expires', 'Status', writable && 'Actions']}
+      >
+        {page.data?.data.map((key) => (
+          <KeyRow key={key.id} apiKey={key} writable={writable} action={action} confirm={confirm} onSecret={setSecret} onChange={page.reload} />
+        ))}
+      </Table>
       {page.data && page.data.data.length === 0 ? <p class="muted">No API keys{owner ? ` of ${owner}` : ''}.</p> : null}
-      <nav class="pager" aria-label="Pages of API keys">
-        <button type="button" disabled={cursors.length === 0} onClick={() => setCursors((c) => c.slice(0, -1))}>
-          Previous page
-        </button>
-        <button type="button" disabled={!page.data?.nextCursor} onClick={() => page.data?.nextCursor && setCursors((c) => [...c, page.data!.nextCursor!])}>
-          Next page
-        </button>
-      </nav>
+      <Pager of="API keys" pages={pages} next={page.data?.nextCursor} />
     </>
   )
 }
@@ -137,7 +109,7 @@ function KeyRow({
   apiKey: ApiKey
   writable: boolean
   action: Action
-  confirm: (question: string, act: string) => Promise<boolean>
+  confirm: Confirm
   onSecret: (secret: Secret | undefined) => void
   onChange: () => void
 }) {
@@ -158,10 +130,13 @@ function KeyRow({
     onSecret({ label: `The new secret of ${rotated.apiKey.name}`, value: rotated.key })
     onChange()
   }
-  const revoke = async (): Promise<void> => {
-    if (!(await confirm(`Revoke the key ${named} of ${key.owner}? It is refused from the next request on.`, `Revoke ${key.name}`))) return
-    if ((await action.run(() => call('apikeys.revoke', target), `Revoked ${key.name}.`)) !== undefined) onChange()
-  }
+  const revoke = (): Promise<unknown> =>
+    actor(action, confirm, onChange)(
+      `Revoke the key ${named} of ${key.owner}? It is refused from the next request on.`,
+      `Revoke ${key.name}`,
+      () => call('apikeys.revoke', target),
+      `Revoked ${key.name}.`,
+    )
 
   return (
     <tr>
@@ -204,23 +179,22 @@ function KeyRow({
                 <summary>
                   Rotate<span class="sr-only"> {key.name}</span>…
                 </summary>
-                <form
-                  onSubmit={(event) => {
-                    event.preventDefault()
-                    void rotate()
-                  }}
-                >
-                  <label>
-                    The current secret keeps working for
-                    <input required size={6} value={grace} aria-describedby={`grace-hint-${key.id}`} onInput={(e) => setGrace(e.currentTarget.value)} />
-                  </label>
+                <Form onSubmit={() => void rotate()}>
+                  <TextField
+                    label="The current secret keeps working for"
+                    required
+                    size={6}
+                    aria-describedby={`grace-hint-${key.id}`}
+                    value={grace}
+                    onValue={setGrace}
+                  />
                   <div id={`grace-hint-${key.id}`} class="muted">
                     A duration: 24h, 7d; 0s ends it at once (a leaked key).
                   </div>
                   <button type="submit" disabled={action.busy}>
                     Rotate {key.name}
                   </button>
-                </form>
+                </Form>
               </details>
               <button type="button" class="danger" disabled={action.busy} onClick={() => void revoke()}>
                 Revoke<span class="sr-only"> {key.name}</span>
@@ -245,9 +219,8 @@ function CreateKey({ offered, onCreated }: { offered: readonly string[]; onCreat
   return (
     <details class="card">
       <summary>Create a key</summary>
-      <form
-        onSubmit={(event) => {
-          event.preventDefault()
+      <Form
+        onSubmit={() => {
           setSecret(undefined)
           const lifetime = expires.trim()
           void action
@@ -272,18 +245,9 @@ function CreateKey({ offered, onCreated }: { offered: readonly string[]; onCreat
         }}
       >
         <div class="inline-form">
-          <label>
-            Name
-            <input required maxLength={200} value={name} onInput={(e) => setName(e.currentTarget.value)} />
-          </label>
-          <label>
-            Owner
-            <input type="email" required value={owner} onInput={(e) => setOwner(e.currentTarget.value)} />
-          </label>
-          <label>
-            Expires after
-            <input placeholder="never" size={8} aria-describedby="key-expires-hint" value={expires} onInput={(e) => setExpires(e.currentTarget.value)} />
-          </label>
+          <TextField label="Name" required maxLength={200} value={name} onValue={setName} />
+          <TextField label="Owner" type="email" required value={owner} onValue={setOwner} />
+          <TextField label="Expires after" placeholder="never" size={8} aria-describedby="key-expires-hint" value={expires} onValue={setExpires} />
         </div>
         <p id="key-expires-hint" class="muted">
           Expiry: a duration such as 30d or 12h from now; empty: the key never expires.
@@ -295,9 +259,8 @@ function CreateKey({ offered, onCreated }: { offered: readonly string[]; onCreat
             Create
           </button>
         </div>
-      </form>
-      <ErrorNote error={action.error} />
-      <Done message={action.done} />
+      </Form>
+      <Outcome of={action} />
       {secret ? <SecretOnce label={secret.label} value={secret.value} /> : null}
     </details>
   )

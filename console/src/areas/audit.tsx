@@ -7,11 +7,14 @@ import { Fragment } from 'preact'
 import { useState } from 'preact/hooks'
 import type { AuditEntry } from '../../../src/core/audit/audit.schema.js'
 import { call } from '../api.js'
+import { Form, TextField } from '../ui/fields.js'
 import { useAction, useLoad } from '../ui/hooks.js'
-import { Done, ErrorNote, Gate, Time, useConfirm } from '../ui/parts.js'
+import { Pager, useCursorPages } from '../ui/paging.js'
+import { ErrorNote, Gate, Outcome, Time, useConfirm } from '../ui/parts.js'
+import { Table } from '../ui/table.js'
 
 const PAGE = 50
-const COLUMNS = 5
+const COLUMNS = ['When', 'Actor', 'Action', 'Target', 'Details']
 
 interface Filters {
   readonly actor: string
@@ -26,9 +29,8 @@ export function Audit() {
   // What the form holds, and what the list shows: a filter applies when the form is submitted.
   const [draft, setDraft] = useState<Filters>(NO_FILTERS)
   const [filters, setFilters] = useState<Filters>(NO_FILTERS)
-  // The cursors of the pages before this one: Back pops, Next pushes.
-  const [cursors, setCursors] = useState<string[]>([])
-  const cursor = cursors.at(-1)
+  const pages = useCursorPages()
+  const { cursor } = pages
   const [open, setOpen] = useState<ReadonlySet<number>>(new Set())
   const page = useLoad(
     () =>
@@ -44,7 +46,7 @@ export function Audit() {
   )
   const apply = (next: Filters): void => {
     setFilters({ actor: next.actor.trim(), action: next.action.trim(), since: next.since.trim(), until: next.until.trim() })
-    setCursors([])
+    pages.reset()
   }
   const field = (name: keyof Filters) => ({
     value: draft[name],
@@ -68,15 +70,7 @@ export function Audit() {
       <Gate permission="audit:delete">
         <Prune onPruned={page.reload} />
       </Gate>
-      <form
-        class="filters"
-        role="search"
-        aria-label="Filter the audit log"
-        onSubmit={(event) => {
-          event.preventDefault()
-          apply(draft)
-        }}
-      >
+      <Form class="filters" role="search" aria-label="Filter the audit log" onSubmit={() => apply(draft)}>
         <label>
           Actor
           <input placeholder="user:* or apikey:…" aria-describedby="audit-actor-hint" {...field('actor')} />
@@ -115,43 +109,29 @@ export function Audit() {
         <button type="button" onClick={page.reload} disabled={page.loading}>
           Refresh
         </button>
-      </form>
+      </Form>
       <p class="muted">
         <span id="audit-actor-hint">Actor: exact, or a pattern where * stands for any run of characters (at most 4). </span>
         <span id="audit-time-hint">Since and until: an ISO 8601 time, or a duration back from now such as 90s, 30m, 24h or 7d.</span>
       </p>
       <ErrorNote error={page.error} />
-      <div class="table-wrap">
-        <table aria-busy={page.loading} data-table="audit">
-          <caption>
+      <Table
+        name="audit"
+        busy={page.loading}
+        caption={
+          <>
             {filtered ? 'Audit entries that match, newest first' : 'Audit entries, newest first'}
-            {cursors.length > 0 ? `, page ${cursors.length + 1}` : ''}
-          </caption>
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">Actor</th>
-              <th scope="col">Action</th>
-              <th scope="col">Target</th>
-              <th scope="col">Details</th>
-            </tr>
-          </thead>
-          <tbody>
-            {page.data?.data.map((entry) => (
-              <Entry key={entry.id} entry={entry} open={open.has(entry.id)} onToggle={() => toggle(entry.id)} />
-            ))}
-          </tbody>
-        </table>
-      </div>
+            {pages.captionSuffix}
+          </>
+        }
+        columns={COLUMNS}
+      >
+        {page.data?.data.map((entry) => (
+          <Entry key={entry.id} entry={entry} open={open.has(entry.id)} onToggle={() => toggle(entry.id)} />
+        ))}
+      </Table>
       {page.data && page.data.data.length === 0 ? <p class="muted">No entries{filtered ? ' match these filters' : ''}.</p> : null}
-      <nav class="pager" aria-label="Pages of the audit log">
-        <button type="button" disabled={cursors.length === 0} onClick={() => setCursors((c) => c.slice(0, -1))}>
-          Previous page
-        </button>
-        <button type="button" disabled={!page.data?.nextCursor} onClick={() => page.data?.nextCursor && setCursors((c) => [...c, page.data!.nextCursor!])}>
-          Next page
-        </button>
-      </nav>
+      <Pager of="the audit log" pages={pages} next={page.data?.nextCursor} />
     </>
   )
 }
@@ -178,7 +158,7 @@ function Entry({ entry, open, onToggle }: { entry: AuditEntry; open: boolean; on
       </tr>
       {open ? (
         <tr id={details}>
-          <td colSpan={COLUMNS}>
+          <td colSpan={COLUMNS.length}>
             <p>
               Entry {entry.id} from {entry.ip ?? <span class="muted">no recorded address</span>}
             </p>
@@ -230,29 +210,19 @@ function Prune({ onPruned }: { onPruned: () => void }) {
   return (
     <details class="card">
       <summary>Prune old entries</summary>
-      <form
-        class="inline-form"
-        onSubmit={(event) => {
-          event.preventDefault()
-          void run(true)
-        }}
-      >
-        <label>
-          Older than
-          <input placeholder="retention" size={10} aria-describedby="audit-prune-hint" value={olderThan} onInput={(e) => setOlderThan(e.currentTarget.value)} />
-        </label>
+      <Form class="inline-form" onSubmit={() => void run(true)}>
+        <TextField label="Older than" placeholder="retention" size={10} aria-describedby="audit-prune-hint" value={olderThan} onValue={setOlderThan} />
         <button type="submit" disabled={action.busy}>
           Count them
         </button>
         <button type="button" class="danger" disabled={action.busy} onClick={() => void run(false)}>
           Delete them
         </button>
-      </form>
+      </Form>
       <p id="audit-prune-hint" class="muted">
         A duration such as 90d; empty: this environment's audit retention.
       </p>
-      <ErrorNote error={action.error} />
-      <Done message={action.done} />
+      <Outcome of={action} />
       {confirmDialog}
     </details>
   )

@@ -6,8 +6,9 @@
 import { useState } from 'preact/hooks'
 import type { MaintenanceState } from '../../../src/core/maintenance/maintenance.schema.js'
 import { call } from '../api.js'
-import { useAction, useLoad, type Action } from '../ui/hooks.js'
-import { Done, ErrorNote, Gate, Time, useConfirm } from '../ui/parts.js'
+import { Form, TextField } from '../ui/fields.js'
+import { actor, useAction, useLoad, type Action, type Confirm } from '../ui/hooks.js'
+import { ErrorNote, Gate, Outcome, Time, useConfirm } from '../ui/parts.js'
 
 /** Retry-After bounds of the API (maintenanceInputSchema). */
 const RETRY_MIN = 1
@@ -23,8 +24,7 @@ export function Maintenance() {
     <>
       <h1>Maintenance</h1>
       <ErrorNote error={state.error} />
-      <ErrorNote error={action.error} />
-      <Done message={action.done} />
+      <Outcome of={action} />
       {confirmDialog}
       <section class="card" aria-labelledby="maintenance-state" aria-busy={state.loading}>
         <h2 id="maintenance-state">State {data ? <span class={`badge ${data.enabled ? 'warn' : 'pass'}`}>{data.enabled ? 'on' : 'off'}</span> : null}</h2>
@@ -57,69 +57,50 @@ function StateDetails({ state }: { state: MaintenanceState }) {
   )
 }
 
-function Change({
-  state,
-  action,
-  confirm,
-  onChange,
-}: {
-  state: MaintenanceState
-  action: Action
-  confirm: (question: string, act: string) => Promise<boolean>
-  onChange: () => void
-}) {
+function Change({ state, action, confirm, onChange }: { state: MaintenanceState; action: Action; confirm: Confirm; onChange: () => void }) {
   const [message, setMessage] = useState(state.message ?? '')
   const [retryAfter, setRetryAfter] = useState(String(state.retryAfter))
 
-  const turnOn = async (): Promise<void> => {
-    const question = state.enabled
-      ? 'Change the message and Retry-After of maintenance mode? It stays on.'
-      : 'Turn maintenance on? Every route but health, auth, admin and the console answers 503.'
-    if (!(await confirm(question, state.enabled ? 'Update' : 'Turn on'))) return
+  const act = actor(action, confirm, onChange)
+  const turnOn = (): Promise<unknown> => {
     const text = message.trim()
     const input = { retryAfter: Number(retryAfter), ...(text ? { message: text } : {}) }
-    const next = await action.run(() => call('maintenance.on', input), state.enabled ? 'Maintenance mode is updated.' : 'Maintenance mode is on.')
-    if (next) onChange()
+    return act(
+      state.enabled
+        ? 'Change the message and Retry-After of maintenance mode? It stays on.'
+        : 'Turn maintenance on? Every route but health, auth, admin and the console answers 503.',
+      state.enabled ? 'Update' : 'Turn on',
+      () => call('maintenance.on', input),
+      state.enabled ? 'Maintenance mode is updated.' : 'Maintenance mode is on.',
+    )
   }
-  const turnOff = async (): Promise<void> => {
-    if (!(await confirm('Turn maintenance off? Every route answers normally again.', 'Turn off'))) return
-    if (await action.run(() => call('maintenance.off'), 'Maintenance mode is off.')) onChange()
-  }
+  const turnOff = (): Promise<unknown> =>
+    act('Turn maintenance off? Every route answers normally again.', 'Turn off', () => call('maintenance.off'), 'Maintenance mode is off.')
 
   return (
     <section class="card" aria-labelledby="maintenance-change">
       <h2 id="maintenance-change">{state.enabled ? 'Change or turn off' : 'Turn on'}</h2>
-      <form
-        class="inline-form"
-        onSubmit={(event) => {
-          event.preventDefault()
-          void turnOn()
-        }}
-      >
-        <label>
-          Message
-          <input
-            maxLength={500}
-            size={40}
-            placeholder="Back shortly."
-            aria-describedby="maintenance-message-hint"
-            value={message}
-            onInput={(e) => setMessage(e.currentTarget.value)}
-          />
-        </label>
-        <label>
-          Retry-After (seconds)
-          <input
-            type="number"
-            required
-            min={RETRY_MIN}
-            max={RETRY_MAX}
-            step={1}
-            aria-describedby="maintenance-retry-hint"
-            value={retryAfter}
-            onInput={(e) => setRetryAfter(e.currentTarget.value)}
-          />
-        </label>
+      <Form class="inline-form" onSubmit={() => void turnOn()}>
+        <TextField
+          label="Message"
+          maxLength={500}
+          size={40}
+          placeholder="Back shortly."
+          aria-describedby="maintenance-message-hint"
+          value={message}
+          onValue={setMessage}
+        />
+        <TextField
+          label="Retry-After (seconds)"
+          type="number"
+          required
+          min={RETRY_MIN}
+          max={RETRY_MAX}
+          step={1}
+          aria-describedby="maintenance-retry-hint"
+          value={retryAfter}
+          onValue={setRetryAfter}
+        />
         <button type="submit" class={state.enabled ? undefined : 'danger'} disabled={action.busy}>
           {state.enabled ? 'Update' : 'Turn maintenance on'}
         </button>
@@ -128,7 +109,7 @@ function Change({
             Turn maintenance off
           </button>
         ) : null}
-      </form>
+      </Form>
       <p class="muted">
         <span id="maintenance-message-hint">The message goes in every 503 answer. </span>
         <span id="maintenance-retry-hint">

@@ -10,6 +10,7 @@ import { CONSOLE_ROUTES } from '../routes.js'
 import { can } from '../session.js'
 import { useLoad, useRenderedMark } from '../ui/hooks.js'
 import { ErrorNote, Gate, Time } from '../ui/parts.js'
+import { TableHead } from '../ui/table.js'
 import { TrafficChart } from '../ui/traffic-chart.js'
 
 export function Overview() {
@@ -42,13 +43,7 @@ function Readiness() {
       {ready.data ? (
         <table>
           <caption class="sr-only">Each readiness check</caption>
-          <thead>
-            <tr>
-              <th scope="col">Check</th>
-              <th scope="col">Status</th>
-              <th scope="col">Detail</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Check', 'Status', 'Detail']} />
           <tbody>
             {Object.entries(ready.data.checks ?? {}).map(([name, [check]]) => (
               <tr key={name}>
@@ -112,14 +107,7 @@ function RecentAudit() {
       {audit.data ? (
         <table>
           <caption class="sr-only">The ten latest audit entries</caption>
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">Who</th>
-              <th scope="col">What</th>
-              <th scope="col">Target</th>
-            </tr>
-          </thead>
+          <TableHead columns={['When', 'Who', 'What', 'Target']} />
           <tbody>
             {audit.data.data.map((entry) => (
               <tr key={entry.id}>

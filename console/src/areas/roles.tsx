@@ -3,13 +3,15 @@
  * permissions and description (the API refuses what a built-in role may not change, and says why), delete a
  * custom role. The permission checklist is ui/permissions.tsx's.
  */
-import { useEffect, useRef, useState } from 'preact/hooks'
+import { useState } from 'preact/hooks'
 import type { Role } from '../../../src/core/roles/roles.schema.js'
 import { call } from '../api.js'
 import { can } from '../session.js'
-import { useAction, useLoad } from '../ui/hooks.js'
-import { Done, ErrorNote, Gate, Time, useConfirm } from '../ui/parts.js'
+import { Form, TextField } from '../ui/fields.js'
+import { actor, useAction, useLoad, type Confirm } from '../ui/hooks.js'
+import { ErrorNote, Gate, OpenedCard, Outcome, Time, useConfirm } from '../ui/parts.js'
 import { PermissionChecklist, PermissionList, permissionOptions } from '../ui/permissions.js'
+import { Table } from '../ui/table.js'
 
 export function Roles() {
   const roles = useLoad(() => call('roles.list'), [])
@@ -21,17 +23,17 @@ export function Roles() {
   const edited = list.find((r) => r.name === editing)
   const writable = can('roles:write')
 
-  const remove = async (role: Role): Promise<void> => {
-    if (!(await confirm(`Delete the role ${role.name}? This cannot be undone.`, `Delete ${role.name}`))) return
-    if (
-      (await action.run(
-        () => call('roles.delete', { name: role.name }),
-        (result) => `The role ${result.deleted} is deleted.`,
-      )) === undefined
+  const remove = (role: Role): Promise<unknown> => {
+    const removed = (): void => {
+      if (editing === role.name) setEditing(undefined)
+      roles.reload()
+    }
+    return actor(action, confirm, removed)(
+      `Delete the role ${role.name}? This cannot be undone.`,
+      `Delete ${role.name}`,
+      () => call('roles.delete', { name: role.name }),
+      (result) => `The role ${result.deleted} is deleted.`,
     )
-      return
-    if (editing === role.name) setEditing(undefined)
-    roles.reload()
   }
 
   return (
@@ -41,58 +43,47 @@ export function Roles() {
         <CreateRole offered={offered} onCreated={roles.reload} />
       </Gate>
       <ErrorNote error={roles.error} />
-      <ErrorNote error={action.error} />
-      <Done message={action.done} />
+      <Outcome of={action} />
       {confirmDialog}
-      <div class="table-wrap">
-        <table aria-busy={roles.loading} data-table="roles">
-          <caption>{roles.data ? `${list.length} roles` : 'Roles'}</caption>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Description</th>
-              <th scope="col">Users</th>
-              <th scope="col">Permissions</th>
-              <th scope="col">Updated</th>
-              {writable ? <th scope="col">Actions</th> : null}
-            </tr>
-          </thead>
-          <tbody>
-            {list.map((role) => (
-              <tr key={role.name}>
-                <th scope="row">
-                  {role.name} {role.builtin ? <span class="badge shadow">built-in</span> : null}
-                </th>
-                <td>{role.description || <span class="muted">—</span>}</td>
-                <td>{role.users}</td>
-                <td>
-                  <PermissionList permissions={role.permissions} />
-                </td>
-                <td>
-                  <Time at={role.updatedAt} />
-                </td>
-                {writable ? (
-                  <td class="row-actions">
-                    <button
-                      type="button"
-                      aria-expanded={editing === role.name}
-                      aria-controls="role-editor"
-                      onClick={() => setEditing((name) => (name === role.name ? undefined : role.name))}
-                    >
-                      Edit <span class="sr-only">{role.name}</span>
-                    </button>
-                    {role.builtin ? null : (
-                      <button type="button" class="danger" disabled={action.busy} onClick={() => void remove(role)}>
-                        Delete <span class="sr-only">{role.name}</span>
-                      </button>
-                    )}
-                  </td>
-                ) : null}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Table
+        name="roles"
+        busy={roles.loading}
+        caption={roles.data ? `${list.length} roles` : 'Roles'}
+        columns={['Name', 'Description', 'Users', 'Permissions', 'Updated', writable && 'Actions']}
+      >
+        {list.map((role) => (
+          <tr key={role.name}>
+            <th scope="row">
+              {role.name} {role.builtin ? <span class="badge shadow">built-in</span> : null}
+            </th>
+            <td>{role.description || <span class="muted">—</span>}</td>
+            <td>{role.users}</td>
+            <td>
+              <PermissionList permissions={role.permissions} />
+            </td>
+            <td>
+              <Time at={role.updatedAt} />
+            </td>
+            {writable ? (
+              <td class="row-actions">
+                <button
+                  type="button"
+                  aria-expanded={editing === role.name}
+                  aria-controls="role-editor"
+                  onClick={() => setEditing((name) => (name === role.name ? undefined : role.name))}
+                >
+                  Edit <span class="sr-only">{role.name}</span>
+                </button>
+                {role.builtin ? null : (
+                  <button type="button" class="danger" disabled={action.busy} onClick={() => void remove(role)}>
+                    Delete <span class="sr-only">{role.name}</span>
+                  </button>
+                )}
+              </td>
+            ) : null}
+          </tr>
+        ))}
+      </Table>
       {edited && writable ? (
         <EditRole key={edited.name} role={edited} offered={offered} confirm={confirm} onSaved={roles.reload} onClose={() => setEditing(undefined)} />
       ) : null}
@@ -109,16 +100,13 @@ function EditRole({
 }: {
   role: Role
   offered: readonly string[]
-  confirm: (question: string, act: string) => Promise<boolean>
+  confirm: Confirm
   onSaved: () => void
   onClose: () => void
 }) {
   const [description, setDescription] = useState(role.description)
   const [selected, setSelected] = useState<string[]>(role.permissions)
   const action = useAction()
-  const heading = useRef<HTMLHeadingElement>(null)
-  // Opening the editor takes the reader to it.
-  useEffect(() => heading.current?.focus(), [])
   const grant = selected.filter((p) => !role.permissions.includes(p))
   const revoke = role.permissions.filter((p) => !selected.includes(p))
   const describe = description.trim() !== role.description
@@ -143,22 +131,11 @@ function EditRole({
   }
 
   return (
-    <section class="card" id="role-editor" aria-labelledby="role-editor-title">
-      <h2 id="role-editor-title" ref={heading} tabIndex={-1}>
-        Edit the role {role.name}
-      </h2>
+    <OpenedCard id="role-editor" labelId="role-editor-title" title={`Edit the role ${role.name}`}>
       {role.builtin ? <p class="muted">A built-in role keeps its built-in permissions; the API says what it refuses.</p> : null}
-      <form
-        onSubmit={(event) => {
-          event.preventDefault()
-          void save()
-        }}
-      >
+      <Form onSubmit={() => void save()}>
         <div class="inline-form">
-          <label>
-            Description
-            <input maxLength={500} value={description} onInput={(e) => setDescription(e.currentTarget.value)} />
-          </label>
+          <TextField label="Description" maxLength={500} value={description} onValue={setDescription} />
         </div>
         <PermissionChecklist legend={`Permissions of ${role.name}`} options={offered} selected={selected} onChange={setSelected} />
         <div class="actions">
@@ -169,10 +146,9 @@ function EditRole({
             Close
           </button>
         </div>
-      </form>
-      <ErrorNote error={action.error} />
-      <Done message={action.done} />
-    </section>
+      </Form>
+      <Outcome of={action} />
+    </OpenedCard>
   )
 }
 
@@ -184,9 +160,8 @@ function CreateRole({ offered, onCreated }: { offered: readonly string[]; onCrea
   return (
     <details class="card">
       <summary>Create a role</summary>
-      <form
-        onSubmit={(event) => {
-          event.preventDefault()
+      <Form
+        onSubmit={() => {
           void action
             .run(
               () => call('roles.create', { name: name.trim(), description: description.trim(), permissions: selected }),
@@ -202,21 +177,8 @@ function CreateRole({ offered, onCreated }: { offered: readonly string[]; onCrea
         }}
       >
         <div class="inline-form">
-          <label>
-            Name
-            <input
-              required
-              maxLength={64}
-              pattern="[a-z][a-z0-9_\-]*"
-              aria-describedby="role-name-hint"
-              value={name}
-              onInput={(e) => setName(e.currentTarget.value)}
-            />
-          </label>
-          <label>
-            Description
-            <input maxLength={500} value={description} onInput={(e) => setDescription(e.currentTarget.value)} />
-          </label>
+          <TextField label="Name" required maxLength={64} pattern="[a-z][a-z0-9_\-]*" aria-describedby="role-name-hint" value={name} onValue={setName} />
+          <TextField label="Description" maxLength={500} value={description} onValue={setDescription} />
         </div>
         <p id="role-name-hint" class="muted">
           Lower case letters, digits, - and _, starting with a letter.
@@ -227,9 +189,8 @@ function CreateRole({ offered, onCreated }: { offered: readonly string[]; onCrea
             Create
           </button>
         </div>
-      </form>
-      <ErrorNote error={action.error} />
-      <Done message={action.done} />
+      </Form>
+      <Outcome of={action} />
     </details>
   )
 }

@@ -6,20 +6,23 @@ import { useEffect, useState } from 'preact/hooks'
 import type { User } from '../../../src/core/users/users.schema.js'
 import { call } from '../api.js'
 import { can } from '../session.js'
-import { useAction, useLoad, useRenderedMark, type Action } from '../ui/hooks.js'
-import { Done, ErrorNote, Gate, SecretOnce, Time, useConfirm } from '../ui/parts.js'
+import { Form, SelectField, TextField } from '../ui/fields.js'
+import { actor, useAction, useLoad, useRenderedMark, type Action, type Confirm } from '../ui/hooks.js'
+import { Pager, useCursorPages } from '../ui/paging.js'
+import { ErrorNote, Gate, Outcome, SecretOnce, Time, useConfirm } from '../ui/parts.js'
+import { Table } from '../ui/table.js'
 
 const PAGE = 50
+/** A filter's first choice: no filter. */
+const ANY = { value: '', text: 'any' }
 
 export function Users() {
   const [search, setSearch] = useState('')
   const [query, setQuery] = useState('')
   const [role, setRole] = useState('')
   const [status, setStatus] = useState('')
-  // The cursors of the pages before this one: Back pops, Next pushes.
-  const [cursors, setCursors] = useState<string[]>([])
-  const cursor = cursors.at(-1)
-  const roles = useLoad(() => (can('roles:read') ? call('roles.list') : Promise.resolve(undefined)), [])
+  const pages = useCursorPages()
+  const { cursor } = pages
   const page = useLoad(
     () =>
       call('users.list', {
@@ -31,12 +34,16 @@ export function Users() {
       }),
     [query, role, status, cursor],
   )
+  // The role names (filter, role pickers) after the first page: roles.list counts each role's users, a scan
+  // of every row, which would hold the page back where the database takes one query at a time (SQLite).
+  const firstPageIn = page.data !== undefined
+  const roles = useLoad(() => (can('roles:read') && firstPageIn ? call('roles.list') : Promise.resolve(undefined)), [firstPageIn])
   // Typing settles for a moment before it becomes a search.
   useEffect(() => {
     const timer = setTimeout(() => setQuery(search.trim()), 250)
     return () => clearTimeout(timer)
   }, [search])
-  useEffect(() => setCursors([]), [query, role, status])
+  useEffect(() => pages.reset(), [query, role, status])
   useRenderedMark(page.data !== undefined)
   const action = useAction()
   const [confirmDialog, confirm] = useConfirm()
@@ -48,87 +55,38 @@ export function Users() {
       <Gate permission="users:write">
         <CreateUser roles={roleNames} onCreated={page.reload} />
       </Gate>
-      <form class="filters" role="search" onSubmit={(e) => e.preventDefault()}>
-        <label>
-          Search
-          <input type="search" placeholder="email or name" value={search} onInput={(e) => setSearch(e.currentTarget.value)} />
-        </label>
-        <label>
-          Role
-          <select value={role} onChange={(e) => setRole(e.currentTarget.value)}>
-            <option value="">any</option>
-            {roleNames.map((name) => (
-              <option key={name}>{name}</option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Status
-          <select value={status} onChange={(e) => setStatus(e.currentTarget.value)}>
-            <option value="">any</option>
-            <option>active</option>
-            <option>disabled</option>
-          </select>
-        </label>
-      </form>
+      <Form class="filters" role="search">
+        <TextField label="Search" type="search" placeholder="email or name" value={search} onValue={setSearch} />
+        <SelectField label="Role" value={role} onValue={setRole} choices={[ANY, ...roleNames]} />
+        <SelectField label="Status" value={status} onValue={setStatus} choices={[ANY, 'active', 'disabled']} />
+      </Form>
       <ErrorNote error={page.error} />
-      <ErrorNote error={action.error} />
-      <Done message={action.done} />
+      <Outcome of={action} />
       {confirmDialog}
-      <div class="table-wrap">
-        <table aria-busy={page.loading} data-table="users">
-          <caption>
+      <Table
+        name="users"
+        busy={page.loading}
+        caption={
+          <>
             {page.data?.total !== undefined && page.data.total !== null ? `${page.data.total} users match` : 'Users'}
-            {cursors.length > 0 ? `, page ${cursors.length + 1}` : ''}
-          </caption>
-          <thead>
-            <tr>
-              <th scope="col">Email</th>
-              <th scope="col">Name</th>
-              <th scope="col">Role</th>
-              <th scope="col">Status</th>
-              <th scope="col">Last login</th>
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {page.data?.data.map((user) => (
-              <UserRow key={user.id} user={user} roles={roleNames} action={action} confirm={confirm} onChange={page.reload} />
-            ))}
-          </tbody>
-        </table>
-      </div>
-      <nav class="pager" aria-label="Pages of users">
-        <button type="button" disabled={cursors.length === 0} onClick={() => setCursors((c) => c.slice(0, -1))}>
-          Previous page
-        </button>
-        <button type="button" disabled={!page.data?.nextCursor} onClick={() => page.data?.nextCursor && setCursors((c) => [...c, page.data!.nextCursor!])}>
-          Next page
-        </button>
-      </nav>
+            {pages.captionSuffix}
+          </>
+        }
+        columns={['Email', 'Name', 'Role', 'Status', 'Last login', 'Actions']}
+      >
+        {page.data?.data.map((user) => (
+          <UserRow key={user.id} user={user} roles={roleNames} action={action} confirm={confirm} onChange={page.reload} />
+        ))}
+      </Table>
+      <Pager of="users" pages={pages} next={page.data?.nextCursor} />
     </>
   )
 }
 
-function UserRow({
-  user,
-  roles,
-  action,
-  confirm,
-  onChange,
-}: {
-  user: User
-  roles: readonly string[]
-  action: Action
-  confirm: (question: string, act: string) => Promise<boolean>
-  onChange: () => void
-}) {
+function UserRow({ user, roles, action, confirm, onChange }: { user: User; roles: readonly string[]; action: Action; confirm: Confirm; onChange: () => void }) {
   const target = { email: user.email }
   const locked = user.lockedUntil !== null && Date.parse(user.lockedUntil) > Date.now()
-  const act = async (question: string | undefined, label: string, run: () => Promise<unknown>, done: string): Promise<void> => {
-    if (question && !(await confirm(question, label))) return
-    if ((await action.run(run, done)) !== undefined) onChange()
-  }
+  const act = actor(action, confirm, onChange)
   return (
     <tr>
       <th scope="row">{user.email}</th>
@@ -225,10 +183,9 @@ function CreateUser({ roles, onCreated }: { roles: readonly string[]; onCreated:
   return (
     <details class="card">
       <summary>Create a user</summary>
-      <form
+      <Form
         class="inline-form"
-        onSubmit={(event) => {
-          event.preventDefault()
+        onSubmit={() => {
           setPassword(undefined)
           void action
             .run(
@@ -244,28 +201,14 @@ function CreateUser({ roles, onCreated }: { roles: readonly string[]; onCreated:
             })
         }}
       >
-        <label>
-          Email
-          <input type="email" required value={email} onInput={(e) => setEmail(e.currentTarget.value)} />
-        </label>
-        <label>
-          Name
-          <input value={name} onInput={(e) => setName(e.currentTarget.value)} />
-        </label>
-        <label>
-          Role
-          <select value={role} onChange={(e) => setRole(e.currentTarget.value)}>
-            {(roles.length > 0 ? roles : ['viewer']).map((r) => (
-              <option key={r}>{r}</option>
-            ))}
-          </select>
-        </label>
+        <TextField label="Email" type="email" required value={email} onValue={setEmail} />
+        <TextField label="Name" value={name} onValue={setName} />
+        <SelectField label="Role" value={role} onValue={setRole} choices={roles.length > 0 ? roles : ['viewer']} />
         <button type="submit" class="primary" disabled={action.busy}>
           Create with a generated password
         </button>
-      </form>
-      <ErrorNote error={action.error} />
-      <Done message={action.done} />
+      </Form>
+      <Outcome of={action} />
       {password ? <SecretOnce label="The new user's password" value={password} /> : null}
     </details>
   )

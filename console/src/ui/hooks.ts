@@ -47,6 +47,9 @@ export interface Action {
   clear(): void
 }
 
+/** Asks `question` in a dialog whose confirming button reads `action` (useConfirm); true on confirm. */
+export type Confirm = (question: string, action: string) => Promise<boolean>
+
 /** One action at a time, with its outcome. */
 export function useAction(): Action {
   const [busy, setBusy] = useState(false)
@@ -89,4 +92,18 @@ export function useRenderedMark(rendered: boolean): void {
   useEffect(() => {
     if (rendered && performance.getEntriesByName('gantry:table-rendered').length === 0) performance.mark('gantry:table-rendered')
   }, [rendered])
+}
+
+/**
+ * What a row's or a card's buttons do: ask `question` first (unless there is none), `label` on the confirming
+ * button, then run `run` through `action`, announcing `done`; `onDone` follows a success. Resolves to the
+ * result, or undefined when declined or failed.
+ */
+export function actor(action: Action, confirm: Confirm, onDone: () => void) {
+  return async <T>(question: string | undefined, label: string, run: () => Promise<T>, done: string | ((result: T) => string)): Promise<T | undefined> => {
+    if (question && !(await confirm(question, label))) return undefined
+    const result = await action.run(run, done)
+    if (result !== undefined) onDone()
+    return result
+  }
 }

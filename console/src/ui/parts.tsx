@@ -1,8 +1,9 @@
-/** The small pieces every area is made of: errors, notices, confirmations, secrets shown once. */
+/** The small pieces every area is made of: errors, notices, confirmations, secrets shown once, opened cards. */
 import type { ComponentChildren } from 'preact'
-import { useRef, useState } from 'preact/hooks'
+import { useEffect, useRef, useState } from 'preact/hooks'
 import { ApiError } from '../api.js'
 import { can } from '../session.js'
+import type { Action, Confirm } from './hooks.js'
 
 /** An API refusal as the API words it: its title, detail and hint. */
 export function ErrorNote({ error }: { error: unknown }) {
@@ -25,6 +26,16 @@ export function Done({ message }: { message: string | undefined }) {
   ) : null
 }
 
+/** How an action ended: its refusal as the API words it, or its success. */
+export function Outcome({ of: action }: { of: Action }) {
+  return (
+    <>
+      <ErrorNote error={action.error} />
+      <Done message={action.done} />
+    </>
+  )
+}
+
 /** Shows its children only to a user who holds `permission` (the server refuses the rest anyway). */
 export function Gate({ permission, children }: { permission: string; children: ComponentChildren }) {
   return can(permission) ? <>{children}</> : null
@@ -34,7 +45,7 @@ export function Gate({ permission, children }: { permission: string; children: C
  * A confirmation that names what it acts on, in a modal <dialog> (focus moves into it and back; Escape
  * cancels). `ask` resolves true on confirm.
  */
-export function useConfirm(): [ComponentChildren, (question: string, action: string) => Promise<boolean>] {
+export function useConfirm(): [ComponentChildren, Confirm] {
   const dialog = useRef<HTMLDialogElement>(null)
   const [question, setQuestion] = useState<{ text: string; action: string; resolve: (ok: boolean) => void }>()
   const ask = (text: string, action: string): Promise<boolean> =>
@@ -82,6 +93,23 @@ export function SecretOnce({ label, value }: { label: string; value: string }) {
         {copied ? 'Copied' : 'Copy'}
       </button>
     </div>
+  )
+}
+
+/**
+ * A card a click opens below a table (a detail, an editor): focus moves to its heading when it opens, which
+ * takes the reader to it. `labelId` is the heading's id, `id` the card's own (what a toggle's aria-controls names).
+ */
+export function OpenedCard({ id, labelId, title, children }: { id?: string; labelId: string; title: ComponentChildren; children: ComponentChildren }) {
+  const heading = useRef<HTMLHeadingElement>(null)
+  useEffect(() => heading.current?.focus(), [])
+  return (
+    <section class="card" id={id} aria-labelledby={labelId}>
+      <h2 id={labelId} ref={heading} tabIndex={-1}>
+        {title}
+      </h2>
+      {children}
+    </section>
   )
 }
 

@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { expect } from 'chai'
 import request from 'supertest'
+import { CONSOLE_ROUTES } from '../../../console/src/routes.js'
 import { consoleDirectory } from '../../../src/server/console.js'
 import { CONSOLE_COOKIE, CONSOLE_HEADER, CONSOLE_SESSION_PATH } from '../../../src/server/routes/console-session.routes.js'
 import { local } from '../../helpers/admin-fixture.js'
@@ -120,6 +121,13 @@ describe('the admin console over HTTP', function () {
         await off.cleanup()
       }
     })
+  })
+
+  it('documents every route the page calls beyond the operation table (whose routes it takes from the table itself)', async () => {
+    const doc = (await request(server).get('/api/openapi.json').expect(200)).body as { paths: Record<string, Record<string, unknown>> }
+    for (const [name, { method, path }] of Object.entries(CONSOLE_ROUTES)) {
+      expect(doc.paths[path]?.[method.toLowerCase()], `${name}: ${method} ${path}`).to.not.equal(undefined)
+    }
   })
 
   describe('the session', () => {
