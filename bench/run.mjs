@@ -27,7 +27,8 @@
  * measured and profiled; docs/benchmarks.md lists it under the table for a result that misses (the module is
  * read when the table is written, so a better-understood cause needs no re-run). Each
  * result records its own seconds; a run of every benchmark records its whole duration in
- * bench/results/runs/{full,quick}.json (targets: under 20 and 3 minutes on 2 cores).
+ * bench/results/runs/{full,quick}.json (targets: under 20 and 3 minutes on 2 cores). A benchmark whose samples
+ * cannot fit the quick run says why in `fullRunOnly`: --quick then leaves it out (unless named by --only).
  */
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -98,7 +99,11 @@ function build() {
 /** The benchmark modules, by file name, optionally only those named. */
 async function loadBenchmarks(only) {
   const all = await allBenchmarks()
-  if (!only) return all
+  if (!only) {
+    if (!options.quick) return all
+    for (const b of all.filter((b) => b.fullRunOnly)) log(`bench: ${b.name} runs in the full run only: ${b.fullRunOnly}`)
+    return all.filter((b) => !b.fullRunOnly)
+  }
   const unknown = only.filter((name) => !all.some((b) => b.name === name || b.group === name))
   if (unknown.length) {
     log(`bench: no benchmark named ${unknown.join(', ')}; there are: ${all.map((b) => b.name).join(', ')}`)

@@ -3,7 +3,6 @@
  * HTTP test of the console (test/integration/server/console.test.ts) checks each against the served document.
  */
 export const CONSOLE_ROUTES = {
-  me: { method: 'GET', path: '/api/v1/auth/me' },
   login: { method: 'POST', path: '/api/v1/auth/console/login' },
   refresh: { method: 'POST', path: '/api/v1/auth/console/refresh' },
   logout: { method: 'POST', path: '/api/v1/auth/console/logout' },

@@ -5,6 +5,7 @@
  * expired, and the page asks for the password again over what it shows instead of reloading.
  */
 import type { Whoami } from '../../src/core/sessions/whoami.js'
+import type { ConsoleSession } from '../../src/server/routes/console-session.routes.js'
 import { hasPermission } from '../../src/core/roles/permission-match.js'
 import { ApiError, request, useCredentials } from './api.js'
 import { CONSOLE_ROUTES } from './routes.js'
@@ -15,11 +16,6 @@ export type SessionState =
   | { readonly status: 'signed-in'; readonly me: Whoami }
   /** The session ended under an open page: it stays, and a sign-in form goes over it. */
   | { readonly status: 'expired'; readonly me: Whoami }
-
-interface ConsoleSession {
-  readonly accessToken: string
-  readonly expiresAt: string
-}
 
 /**
  * How the session's own routes are called: with the console's header, which they refuse a request without
@@ -57,8 +53,9 @@ export async function start(): Promise<void> {
 }
 
 export async function signIn(email: string, password: string): Promise<void> {
-  adopt(await request<ConsoleSession>(CONSOLE_ROUTES.login.method, CONSOLE_ROUTES.login.path, { ...SESSION, input: { email, password }, inBody: true }))
-  const me = await request<Whoami>(CONSOLE_ROUTES.me.method, CONSOLE_ROUTES.me.path)
+  const { me } = adopt(
+    await request<ConsoleSession>(CONSOLE_ROUTES.login.method, CONSOLE_ROUTES.login.path, { ...SESSION, input: { email, password }, inBody: true }),
+  )
   // Signing in again over an expired page as someone else would show them the other user's data.
   if (state.status === 'expired' && state.me.user.id !== me.user.id) {
     location.reload()
@@ -82,9 +79,7 @@ function renew(): Promise<boolean> {
     try {
       const session = await request<ConsoleSession | null>(CONSOLE_ROUTES.refresh.method, CONSOLE_ROUTES.refresh.path, SESSION)
       if (!session) return ended()
-      adopt(session)
-      const me = await request<Whoami>(CONSOLE_ROUTES.me.method, CONSOLE_ROUTES.me.path, { renew: false })
-      set({ status: 'signed-in', me })
+      set({ status: 'signed-in', me: adopt(session).me })
       return true
     } catch (err) {
       if (!(err instanceof ApiError)) throw err
@@ -103,11 +98,12 @@ function ended(): false {
   return false
 }
 
-function adopt(session: ConsoleSession): void {
+function adopt(session: ConsoleSession): ConsoleSession {
   token = session.accessToken
   clearTimeout(timer)
   const wait = Math.max(5_000, Date.parse(session.expiresAt) - Date.now() - RENEW_AHEAD_MS)
   timer = setTimeout(() => void renew(), wait)
+  return session
 }
 
 function forget(): void {

@@ -73,7 +73,9 @@ export function createApp(deps: AppDeps): GantryApp {
   const now = (): number => clock.now()
   const liveness = createLiveness({ version: deps.version, startedAt, now, metrics })
   const health = healthRoutes({ liveness, now, readiness: deps.readiness, draining: deps.draining })
-  const consoleSession = server.console ? consoleSessionRoutes({ ...deps, limits, refreshTtlMs: parseDuration(environment.auth.refreshTokenTtl) }) : []
+  const consoleSession = server.console
+    ? consoleSessionRoutes({ ...deps, limits, authenticator, refreshTtlMs: parseDuration(environment.auth.refreshTokenTtl) })
+    : []
   const api = [...authRoutes({ ...deps, limits }), ...consoleSession, ...adminRoutes(deps), ...trafficRoutes(deps)]
   const meta = metaRoutes({ metrics, version: deps.version, signingKeys: deps.services.signingKeys, routes: () => [...health, ...api, ...meta] })
 

@@ -14,6 +14,8 @@ import { GantryError } from '../../core/errors.js'
 import { loginInputSchema } from '../../core/sessions/credentials.schema.js'
 import type { SessionTokens } from '../../core/sessions/sessions.schema.js'
 import type { Services } from '../../core/services.js'
+import type { Authenticator } from '../../core/sessions/authenticate.js'
+import { whoamiSchema } from '../../core/sessions/whoami.js'
 import type { RateLimitEdge } from '../middleware/rate-limit.js'
 import { route, type RouteSpec } from './route.js'
 
@@ -23,15 +25,19 @@ export const CONSOLE_SESSION_PATH = '/api/v1/auth/console'
 export const CONSOLE_HEADER = 'x-gantry-console'
 export const CONSOLE_COOKIE = 'gantry_console_refresh'
 
-/** What the page gets: the access token, never the refresh token. */
+/** What the page gets: the access token, never the refresh token, and who it speaks for (one round trip less on every load). */
 export const consoleSessionSchema = z.object({
   accessToken: z.string(),
   expiresAt: z.string().describe('ISO 8601: when the access token expires; the page refreshes before then'),
+  me: whoamiSchema.describe('who the access token speaks for, as GET /api/v1/auth/me answers it'),
 })
+export type ConsoleSession = z.infer<typeof consoleSessionSchema>
 
 export interface ConsoleSessionDeps {
   readonly services: Services
   readonly limits: Pick<RateLimitEdge, 'login'>
+  /** Reads the new access token back as the API will (its permissions, its user) for `me`. */
+  readonly authenticator: Authenticator
   /** How long the cookie lives: the refresh token's own lifetime. */
   readonly refreshTtlMs: number
 }
@@ -51,7 +57,7 @@ export function consoleSessionRoutes(deps: ConsoleSessionDeps): RouteSpec[] {
       handler: async ({ body, ctx, req, res }) => {
         guard(req, { signingIn: true })
         await deps.limits.login(req, res, body.email)
-        return answer(req, res, await services.sessions.login(body.email, body.password, ctx), deps.refreshTtlMs)
+        return answer(req, res, await services.sessions.login(body.email, body.password, ctx), deps)
       },
     }),
     route({
@@ -68,7 +74,7 @@ export function consoleSessionRoutes(deps: ConsoleSessionDeps): RouteSpec[] {
         const presented = refreshCookie(req)
         if (!presented) return null
         try {
-          return answer(req, res, await services.sessions.refresh(presented), deps.refreshTtlMs)
+          return await answer(req, res, await services.sessions.refresh(presented), deps)
         } catch (err) {
           // A refused token is spent: drop the cookie so the page stops presenting it.
           res.setHeader('Set-Cookie', cookie(req, '', 0))
@@ -121,10 +127,11 @@ function refreshCookie(req: Request): string | undefined {
   return header ? parseCookies(header)[CONSOLE_COOKIE] : undefined
 }
 
-function answer(req: Request, res: Response, tokens: SessionTokens, ttlMs: number): z.infer<typeof consoleSessionSchema> {
-  res.setHeader('Set-Cookie', cookie(req, tokens.refreshToken, Math.floor(ttlMs / 1000)))
+async function answer(req: Request, res: Response, tokens: SessionTokens, deps: ConsoleSessionDeps): Promise<ConsoleSession> {
+  const me = await deps.services.sessions.whoami(await deps.authenticator.authenticate(tokens.accessToken, req.ip))
+  res.setHeader('Set-Cookie', cookie(req, tokens.refreshToken, Math.floor(deps.refreshTtlMs / 1000)))
   res.setHeader('Cache-Control', 'no-store')
-  return { accessToken: tokens.accessToken, expiresAt: tokens.expiresAt }
+  return { accessToken: tokens.accessToken, expiresAt: tokens.expiresAt, me }
 }
 
 function cookie(req: Request, value: string, maxAgeSeconds: number): string {

@@ -133,7 +133,8 @@ describe('the admin console over HTTP', function () {
   describe('the session', () => {
     it('signs in with the access token in the answer and the refresh token only in an HttpOnly, SameSite=Strict cookie scoped to the session routes', async () => {
       const res = await session(LOGIN).send({ email: USERS.admin, password: PASSWORD }).expect(200)
-      expect(Object.keys(res.body as object).sort()).to.deep.equal(['accessToken', 'expiresAt'])
+      expect(Object.keys(res.body as object).sort()).to.deep.equal(['accessToken', 'expiresAt', 'me'])
+      expect(res.body.me.user.email).to.equal(USERS.admin)
       expect(res.headers['cache-control']).to.equal('no-store')
       const cookie = String(res.headers['set-cookie'])
       expect(cookie).to.match(
