@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect } from 'chai'
@@ -64,6 +64,7 @@ describe('e2e: the packed package ships what runs, and it runs (npm pack, extrac
       'oclif.manifest.json',
       'schema/gantry.config.schema.json',
       'templates/init/gitignore',
+      'dist/console/index.html',
     ]) {
       expect(paths, p).to.include(p)
     }
@@ -91,5 +92,37 @@ describe('e2e: the packed package ships what runs, and it runs (npm pack, extrac
     const required = await run(process.execPath, ['check.cjs'], app)
     expect(required.code, required.stderr).to.equal(0)
     expect(required.stdout.trim()).to.equal('function true')
+  })
+
+  it('the extracted package serves the admin console it ships, with no build step', async () => {
+    const serve = spawn(process.execPath, [join(app, 'node_modules', 'gantry', 'bin', 'run.js'), 'serve', '--port', '0'], {
+      cwd: app,
+      env: cliEnv({ GANTRY_AUTH_SECRET: 'e2e-secret-e2e-secret-e2e-secret-e2e' }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = ''
+        serve.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+          out += chunk
+          const listening = out
+            .split('\n')
+            .flatMap((line) => (line.startsWith('{') ? [JSON.parse(line) as { msg?: string; url?: string }] : []))
+            .find((line) => line.msg === 'listening')
+          if (listening?.url) resolve(listening.url)
+        })
+        serve.once('exit', (code) => reject(new Error(`serve exited (${code}) before listening: ${out}`)))
+      })
+      const page = await fetch(new URL('/console/', url))
+      expect(page.status).to.equal(200)
+      const script = /src="(assets\/main-[A-Z0-9]+\.js)"/.exec(await page.text())?.[1]
+      expect(script).to.be.a('string')
+      const asset = await fetch(new URL(`/console/${script}`, url))
+      expect(asset.status).to.equal(200)
+      expect(asset.headers.get('cache-control')).to.equal('public, max-age=31536000, immutable')
+    } finally {
+      serve.kill('SIGTERM')
+      await new Promise((resolve) => serve.once('close', resolve))
+    }
   })
 })

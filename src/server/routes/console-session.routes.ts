@@ -112,13 +112,22 @@ function guard(req: Request, { signingIn }: { signingIn: boolean }): void {
       `This request's Origin is not the server's own (${own}); only the console page it serves may use its session.`,
     )
   }
-  if (signingIn && !req.secure && !isLoopback(req.hostname)) {
+  if (signingIn && !req.secure && !onLoopback(req)) {
     throw new GantryError('CONSOLE_INSECURE', `The console signs in over HTTPS only (or on localhost); this request came over plain HTTP to ${req.hostname}.`)
   }
 }
 
+/**
+ * Plain HTTP is safe for the cookie only when nothing but this machine carries it: the name the browser
+ * asked for is a loopback one, and the connection itself comes from this machine (a Host header alone is
+ * the client's word; an SSH tunnel or a browser on the same host passes both).
+ */
+function onLoopback(req: Request): boolean {
+  return isLoopback(req.hostname) && isLoopback(req.socket.remoteAddress ?? '')
+}
+
 function isLoopback(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '')
+  const host = hostname.replace(/^\[|\]$/g, '').replace(/^::ffff:/, '')
   return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host)
 }
 
@@ -138,7 +147,7 @@ function cookie(req: Request, value: string, maxAgeSeconds: number): string {
   return serializeCookie(CONSOLE_COOKIE, value, {
     httpOnly: true,
     sameSite: 'strict',
-    secure: req.secure || !isLoopback(req.hostname),
+    secure: req.secure || !onLoopback(req),
     path: CONSOLE_SESSION_PATH,
     maxAge: maxAgeSeconds,
   })

@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs'
 import type { Server } from 'node:http'
 import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
+import { networkInterfaces } from 'node:os'
 import { expect } from 'chai'
 import request from 'supertest'
 import { CONSOLE_ROUTES } from '../../../console/src/routes.js'
@@ -226,6 +227,26 @@ describe('the admin console over HTTP', function () {
         expect(String(res.headers['set-cookie'])).to.match(/; Secure$|; Secure;/)
       } finally {
         await proxied.cleanup()
+      }
+    })
+
+    it("refuses a loopback name over plain HTTP on a connection from another machine: the Host header is only the client's word", async () => {
+      const address = Object.values(networkInterfaces())
+        .flat()
+        .find((i) => i && i.family === 'IPv4' && !i.internal)?.address
+      if (!address) throw new Error('this test needs a non-loopback IPv4 address on the machine (none found)')
+      const outside = s.app.listen(0, address)
+      await new Promise((resolve) => outside.once('listening', resolve))
+      try {
+        const port = (outside.address() as AddressInfo).port
+        const res = await request(`http://${address}:${port}`)
+          .post(LOGIN)
+          .set({ Host: `localhost:${port}`, Origin: `http://localhost:${port}`, [CONSOLE_HEADER]: '1' })
+          .send({ email: USERS.admin, password: PASSWORD })
+          .expect(403)
+        expect(res.body.code).to.equal('CONSOLE_INSECURE')
+      } finally {
+        await new Promise((resolve) => outside.close(resolve))
       }
     })
 
