@@ -80,6 +80,7 @@ export function RateLimits() {
         <EditRule
           key={editedRule.name}
           rule={editedRule}
+          action={action}
           onClose={() => setEditing(undefined)}
           onSaved={() => {
             setEditing(undefined)

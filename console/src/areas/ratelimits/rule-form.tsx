@@ -3,7 +3,7 @@ import { useState } from 'preact/hooks'
 import type { RuleView, SetRuleInput } from '../../../../src/core/ratelimits/ratelimits.schema.js'
 import { call } from '../../api.js'
 import { Checkbox, Form, SelectField, TextField } from '../../ui/fields.js'
-import { useAction } from '../../ui/hooks.js'
+import { useAction, type Action } from '../../ui/hooks.js'
 import { OpenedCard, Outcome } from '../../ui/parts.js'
 import { STORE_ERROR_LABEL } from './labels.js'
 import { LimitFields, limitInput, type LimitFigures } from './limit-fields.js'
@@ -17,17 +17,18 @@ const KEYS: readonly { value: NonNullable<SetRuleInput['key']>; text: string }[]
 const STORE_ERRORS = (['open', 'closed', 'local'] as const).map((value) => ({ value, text: STORE_ERROR_LABEL[value] }))
 
 /** The editor of one rule, below the table; focus moves to its heading when it opens. */
-export function EditRule({ rule, onClose, onSaved }: { rule: RuleView; onClose: () => void; onSaved: () => void }) {
+export function EditRule({ rule, action, onClose, onSaved }: { rule: RuleView; action: Action; onClose: () => void; onSaved: () => void }) {
   return (
     <OpenedCard labelId="edit-rule" title={`Edit rule ${rule.name}`}>
       {rule.source === 'config' ? <p class="muted">This is the environment default from the config: saving stores a rule "default" that replaces it.</p> : null}
-      <RuleForm rule={rule} onSaved={onSaved} onCancel={onClose} />
+      {/* The page's action: the editor closes on success, and the page's note says it was saved. */}
+      <RuleForm rule={rule} action={action} onSaved={onSaved} onCancel={onClose} />
     </OpenedCard>
   )
 }
 
 /** A rule's fields: a new rule when `rule` is absent, else the changes to it. */
-export function RuleForm({ rule, onSaved, onCancel }: { rule?: RuleView; onSaved: () => void; onCancel?: () => void }) {
+export function RuleForm({ rule, action: given, onSaved, onCancel }: { rule?: RuleView; action?: Action; onSaved: () => void; onCancel?: () => void }) {
   const [name, setName] = useState('')
   const [match, setMatch] = useState(rule?.match ?? '* /api/*')
   const [key, setKey] = useState<NonNullable<SetRuleInput['key']>>(rule && rule.key !== 'account' ? rule.key : 'ip')
@@ -35,7 +36,8 @@ export function RuleForm({ rule, onSaved, onCancel }: { rule?: RuleView; onSaved
   const [shadow, setShadow] = useState(rule?.mode === 'shadow')
   const [onStoreError, setOnStoreError] = useState<RuleView['onStoreError']>(rule?.onStoreError ?? 'open')
   const [enabled, setEnabled] = useState(rule?.enabled ?? true)
-  const action = useAction()
+  const own = useAction()
+  const action = given ?? own
   const ruleName = rule?.name ?? name.trim()
   return (
     <>
@@ -80,7 +82,7 @@ export function RuleForm({ rule, onSaved, onCancel }: { rule?: RuleView; onSaved
           </button>
         ) : null}
       </Form>
-      <Outcome of={action} />
+      {given ? null : <Outcome of={action} />}
     </>
   )
 }
