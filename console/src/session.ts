@@ -77,7 +77,7 @@ export async function signOut(): Promise<void> {
 function renew(): Promise<boolean> {
   renewing ??= (async () => {
     try {
-      const session = await request<ConsoleSession | null>(CONSOLE_ROUTES.refresh.method, CONSOLE_ROUTES.refresh.path, SESSION)
+      const session = await refreshed()
       if (!session) return ended()
       set({ status: 'signed-in', me: adopt(session).me })
       return true
@@ -89,6 +89,21 @@ function renew(): Promise<boolean> {
     }
   })()
   return renewing
+}
+
+/**
+ * The refresh, tried twice: another tab of this browser may have rotated the cookie a moment before, and
+ * the server refuses the one this request carried (the second try carries the new one). A session that
+ * has ended is refused twice.
+ */
+async function refreshed(): Promise<ConsoleSession | null> {
+  const attempt = (): Promise<ConsoleSession | null> => request<ConsoleSession | null>(CONSOLE_ROUTES.refresh.method, CONSOLE_ROUTES.refresh.path, SESSION)
+  try {
+    return await attempt()
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) return attempt()
+    throw err
+  }
 }
 
 /** No session to renew: a page that showed one keeps its state under the sign-in dialog. */

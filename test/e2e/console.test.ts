@@ -92,6 +92,29 @@ describe('the admin console in a browser', function () {
       expect(problems).to.deep.equal([])
     })
 
+    it('keeps a second tab signed in when its refresh loses the race for the cookie to another tab', async () => {
+      const first = await open()
+      await signIn(first.page)
+      // Two tabs renewing at once present the same cookie: one rotates it, and the server refuses the other
+      // within its grace (test/integration/server/console.test.ts) without touching the cookie. Here the
+      // second tab's first refresh gets that refusal; it must try again with the cookie the jar now holds.
+      const second = await first.context.newPage()
+      let refused = 0
+      await second.route('**/api/v1/auth/console/refresh', async (route) => {
+        if (refused > 0) return route.continue()
+        refused++
+        await route.fulfill({
+          status: 401,
+          contentType: 'application/problem+json',
+          body: JSON.stringify({ title: 'Invalid or expired token', status: 401, code: 'TOKEN_INVALID', detail: 'The refresh token is invalid or expired.' }),
+        })
+      })
+      await second.goto(base)
+      await second.getByRole('navigation', { name: 'Areas' }).waitFor()
+      expect(refused).to.equal(1)
+      await second.close()
+    })
+
     it('shows a wrong password as the API words it', async () => {
       const { page, problems } = await open()
       await page.goto(base)

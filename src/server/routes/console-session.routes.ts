@@ -73,13 +73,9 @@ export function consoleSessionRoutes(deps: ConsoleSessionDeps): RouteSpec[] {
         guard(req, { signingIn: false })
         const presented = refreshCookie(req)
         if (!presented) return null
-        try {
-          return await answer(req, res, await services.sessions.refresh(presented), deps)
-        } catch (err) {
-          // A refused token is spent: drop the cookie so the page stops presenting it.
-          res.setHeader('Set-Cookie', cookie(req, '', 0))
-          throw err
-        }
+        // A refused cookie is left alone: a second tab's refresh racing this browser's first one is refused
+        // within the grace period, and dropping the cookie then would drop the one the first just received.
+        return answer(req, res, await services.sessions.refresh(presented), deps)
       },
     }),
     route({

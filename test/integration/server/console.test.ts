@@ -146,19 +146,25 @@ describe('the admin console over HTTP', function () {
       await request(server).get('/api/v1/auth/me').set('Authorization', `Bearer ${res.body.accessToken}`).expect(200)
     })
 
-    it('rotates the cookie on refresh, refuses the spent one and drops it, and ends the session on logout', async () => {
+    it('rotates the cookie on refresh, refuses the spent one, and ends the session and drops the cookie on logout', async () => {
       const login = await session(LOGIN).send({ email: USERS.admin, password: PASSWORD }).expect(200)
       const first = String(login.headers['set-cookie']).split(';')[0]!
       const refreshed = await session(REFRESH, { Cookie: first }).expect(200)
       const second = String(refreshed.headers['set-cookie']).split(';')[0]!
       expect(second).not.to.equal(first)
+      // Within the grace (a second tab's refresh racing the first), the spent cookie is refused and nothing
+      // else happens: the rotated one goes on working.
+      const raced = await session(REFRESH, { Cookie: first }).expect(401)
+      expect(raced.headers['set-cookie']).to.equal(undefined)
+      const third = String((await session(REFRESH, { Cookie: second }).expect(200)).headers['set-cookie']).split(';')[0]!
       // Past the grace a concurrent refresh from a second tab gets, a reuse is a theft.
       s.clock.advance(11_000)
       const reused = await session(REFRESH, { Cookie: first }).expect(401)
       expect(reused.body.code).to.equal('TOKEN_INVALID')
-      expect(String(reused.headers['set-cookie'])).to.match(new RegExp(`^${CONSOLE_COOKIE}=; Max-Age=0`))
-      // Reuse of a spent token ends its whole family: the rotated cookie is refused too.
-      await session(REFRESH, { Cookie: second }).expect(401)
+      // Left alone: in a browser it may be another tab's race, whose cookie jar already holds the new one.
+      expect(reused.headers['set-cookie']).to.equal(undefined)
+      // Reuse of a spent token ends its whole family: the latest cookie is refused too.
+      await session(REFRESH, { Cookie: third }).expect(401)
 
       const again = await session(LOGIN).send({ email: USERS.admin, password: PASSWORD }).expect(200)
       const cookie = String(again.headers['set-cookie']).split(';')[0]!
