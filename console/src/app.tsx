@@ -38,9 +38,18 @@ const AREAS: readonly Area[] = [
   { path: 'backups', label: 'Backups', permission: 'backups:read', view: Backups },
 ]
 
+/**
+ * Effects run after the first frame, which a loaded machine paints late: by then the session check on load
+ * may have finished, so each hook reads the current value again once it listens, or the page would keep
+ * showing "Loading…".
+ */
 function useSession(): SessionState {
   const [state, setState] = useState(current())
-  useEffect(() => subscribe(setState), [])
+  useEffect(() => {
+    const unsubscribe = subscribe(setState)
+    setState(current())
+    return unsubscribe
+  }, [])
   return state
 }
 
@@ -50,6 +59,7 @@ function useHash(): string {
   useEffect(() => {
     const onChange = (): void => setHash(read())
     addEventListener('hashchange', onChange)
+    onChange()
     return () => removeEventListener('hashchange', onChange)
   }, [])
   return hash

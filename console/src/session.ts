@@ -47,9 +47,13 @@ export function can(permission: string): boolean {
   return (state.status === 'signed-in' || state.status === 'expired') && hasPermission(state.me.permissions, permission)
 }
 
-/** On load: a session cookie from an earlier visit signs in without the password. */
+/**
+ * On load: a session cookie from an earlier visit signs in without the password. A server that cannot be
+ * reached gets the sign-in form, whose submit then shows why, rather than "Loading…" for ever.
+ */
 export async function start(): Promise<void> {
-  if (!(await renew())) set({ status: 'signed-out' })
+  const signedIn = await renew().catch(() => false)
+  if (!signedIn) set({ status: 'signed-out' })
 }
 
 export async function signIn(email: string, password: string): Promise<void> {

@@ -92,6 +92,28 @@ describe('the admin console in a browser', function () {
       expect(problems).to.deep.equal([])
     })
 
+    it('shows the sign-in form when the first frame comes after the check for a session (a loaded machine)', async () => {
+      const { page, problems } = await open()
+      // A loaded machine paints late, and the page's effects wait for the paint: here no frame comes and
+      // every timer waits 1.5 s longer, so the check for a session (no cookie: answered at once) finishes
+      // before the page listens for its outcome.
+      await page.addInitScript(`{
+        const later = window.setTimeout
+        window.requestAnimationFrame = () => 0
+        window.setTimeout = (handler, ms, ...args) => later(handler, (ms ?? 0) + 1500, ...args)
+      }`)
+      await page.goto(base)
+      await page.getByRole('button', { name: 'Sign in' }).waitFor()
+      expect(problems).to.deep.equal([])
+    })
+
+    it('shows the sign-in form, not "Loading…" for ever, when the check for a session cannot reach the server', async () => {
+      const { page } = await open()
+      await page.route('**/api/v1/auth/console/refresh', (route) => route.abort('connectionrefused'))
+      await page.goto(base)
+      await page.getByRole('button', { name: 'Sign in' }).waitFor()
+    })
+
     it('keeps a second tab signed in when its refresh loses the race for the cookie to another tab', async () => {
       const first = await open()
       await signIn(first.page)
