@@ -37,7 +37,8 @@ function postgresFolders(): string[] {
   return [...versions.sort((a, b) => Number(b) - Number(a)).map((v) => `/usr/lib/postgresql/${v}/bin`), '/usr/local/pgsql/bin']
 }
 
-function executable(path: string): boolean {
+/** Whether `path` is a file this process may execute. */
+export function executable(path: string): boolean {
   try {
     accessSync(path, constants.X_OK)
     return true

@@ -19,12 +19,13 @@
  * Nothing here loosens the page's Content-Security-Policy (no bypassCSP, no injected <script> tags): axe
  * and the CSP listener go in through the DevTools protocol, which the page's policy does not govern.
  */
-import { accessSync, constants, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import type { AxeResults, RunOptions } from 'axe-core'
+import { executable } from './binaries.js'
 import { pendingUnlessCi } from './services.js'
 
 /** Debian's package puts its launcher here; GANTRY_CHROMIUM names another executable. */
@@ -42,15 +43,6 @@ export const CHROMIUM_FLAGS: readonly string[] = JSON.parse(
 const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 /** Where screenshot() writes, always (git-ignored). */
 export const SCREENSHOT_DIR = join(PACKAGE_ROOT, 'test-artifacts', 'console')
-
-function executable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK)
-    return true
-  } catch {
-    return false
-  }
-}
 
 /** The browser to drive: GANTRY_CHROMIUM when set, else /usr/bin/chromium; undefined when it is not there. */
 export function chromiumPath(env: NodeJS.ProcessEnv = process.env): string | undefined {
