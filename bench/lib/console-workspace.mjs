@@ -14,22 +14,14 @@
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { oncePerRun } from './once-per-run.mjs'
 import { gantryEnv, NEVER_REFUSING_RULE, sqliteClient } from './server-workspace.mjs'
 
 /** The admin the benchmark signs in as: through the console's own form, so the password is needed. */
 export const CONSOLE_ADMIN = { email: 'console-admin@bench.example.com', password: 'console bench passphrase, loopback only' }
 
-const made = new Map()
-
 /** The workspace with `users` users (the admin among them), made or checked once per run: { dir, users, url, seconds, reused }. */
-export function consoleWorkspace(root, users) {
-  if (!made.has(users)) {
-    const making = makeWorkspace(root, users)
-    made.set(users, making)
-    making.catch(() => made.delete(users))
-  }
-  return made.get(users)
-}
+export const consoleWorkspace = oncePerRun(makeWorkspace)
 
 async function makeWorkspace(root, users) {
   const started = Date.now()

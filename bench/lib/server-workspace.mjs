@@ -16,6 +16,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { benchEnv } from './measure.mjs'
+import { oncePerRun } from './once-per-run.mjs'
 import { freePort, startServer } from './server-load.mjs'
 
 export const USERS = 1000
@@ -61,17 +62,8 @@ export async function gantryServe(root, { dialect = 'sqlite', key, workers, redi
   return { server, ws }
 }
 
-const made = new Map()
-
 /** The workspace of `dialect`, made once per run: { dir, databaseUrl, token, secret, issuer, audience, version }. */
-export function gantryWorkspace(root, dialect) {
-  if (!made.has(dialect)) {
-    const making = makeWorkspace(root, dialect)
-    made.set(dialect, making)
-    making.catch(() => made.delete(dialect))
-  }
-  return made.get(dialect)
-}
+export const gantryWorkspace = oncePerRun(makeWorkspace)
 
 async function makeWorkspace(root, dialect) {
   const started = Date.now()
