@@ -1,7 +1,7 @@
 /** How the flags commands show flags, rules, changes and explanations at a terminal (--json prints the results as they are). */
-import type { FlagChange, FlagDefinition, FlagView, Rule, Serve } from '../core/flags/flags.schema.js'
+import type { FlagChange, FlagDefinition, FlagView, Serve } from '../core/flags/flags.schema.js'
 import { ROLLOUT_BUCKETS } from '../core/flags/flags.schema.js'
-import { formatWhen } from '../core/flags/rule-text.js'
+import { describeWhen, formatWhen } from '../core/flags/condition-text.js'
 import type { ExplainResult } from '../core/flags/flags.schema.js'
 import type { Ui } from './ui.js'
 
@@ -13,8 +13,6 @@ export function describeServe(serve: Serve): string {
   const { by, variants, fallback } = serve.rollout
   return `rollout by ${by}: ${variants.map((v) => `${v.variant} ${percent(v.weight)}`).join(', ')} (without ${by}: ${fallback})`
 }
-
-const describeWhen = (rule: Rule): string => formatWhen(rule.conditions, rule.segments) || 'everyone'
 
 export function printFlag(ui: Ui, flag: FlagView): void {
   ui.fields({

@@ -1,6 +1,6 @@
 import { AdminCommand } from '../../../src/cli/admin-command.js'
 import { segmentListSchema } from '../../../src/core/flags/flags.schema.js'
-import { formatWhen } from '../../../src/core/flags/rule-text.js'
+import { formatWhen } from '../../../src/core/flags/condition-text.js'
 import type { z } from 'zod'
 
 export default class FlagsSegmentList extends AdminCommand<typeof FlagsSegmentList> {

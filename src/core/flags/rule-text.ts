@@ -7,6 +7,7 @@
  */
 import { GantryError, inputProblem } from '../errors.js'
 import { attributeSchema, segmentNameSchema, type Condition, type ConditionOperator } from './flags.schema.js'
+import { BACKSLASH, isListStop, isSpace, LISTS_ONLY, OPERATOR_TEXT, QUOTE } from './condition-text.js'
 import { clip, valueProblem } from './operators.js'
 
 export interface ParsedWhen {
@@ -25,37 +26,12 @@ const SEMVER_SYMBOLS: Readonly<Record<string, ConditionOperator>> = {
 }
 const WORDS: Readonly<Record<string, ConditionOperator>> = { startswith: 'startsWith', endswith: 'endsWith' }
 
-/** How each operator is written back. */
-const TEXT: Readonly<Record<ConditionOperator, string>> = {
-  equals: '=',
-  in: 'in',
-  notIn: 'not in',
-  startsWith: 'startsWith',
-  endsWith: 'endsWith',
-  lt: '<',
-  lte: '<=',
-  gt: '>',
-  gte: '>=',
-  semverEq: 'semver=',
-  semverLt: 'semver<',
-  semverLte: 'semver<=',
-  semverGt: 'semver>',
-  semverGte: 'semver>=',
-  inCidr: 'in cidr',
-}
-const LISTS_ONLY: ReadonlySet<ConditionOperator> = new Set<ConditionOperator>(['in', 'notIn'])
-
 const EXAMPLE = 'role in [admin, operator] and plan = pro'
 
-const isSpace = (code: number): boolean => code === 32 || (code >= 9 && code <= 13)
 const isSymbol = (code: number): boolean => code === 60 /* < */ || code === 61 /* = */ || code === 62 /* > */ || code === 33 /* ! */
 const isLetter = (code: number): boolean => (code >= 65 && code <= 90) || (code >= 97 && code <= 122)
-const isListStop = (code: number): boolean => isSpace(code) || code === 44 /* , */ || code === 93 /* ] */
 const isAttributeStop = (code: number): boolean => isSpace(code) || isSymbol(code)
 const notSpace = (code: number): boolean => !isSpace(code)
-
-const QUOTE = 34
-const BACKSLASH = 92
 
 /** A cursor over the text; every method moves forward only, so parsing is linear in the text's length. */
 class Scanner {
@@ -191,16 +167,16 @@ function condition(scanner: Scanner, attribute: string): Condition {
     scanner.fail('when-bad-attribute', `"${clip(attribute)}" is not an attribute name (letters, digits, "_", "." and "-", starting with a letter or "_")`)
   const op = operator(scanner, attribute)
   scanner.skipSpaces()
-  if (scanner.done) scanner.fail('when-missing-value', `A value is missing after "${clip(attribute)} ${TEXT[op]}"`)
+  if (scanner.done) scanner.fail('when-missing-value', `A value is missing after "${clip(attribute)} ${OPERATOR_TEXT[op]}"`)
   const start = scanner.at
   const isList = scanner.peek() === 91 /* [ */
-  if (!isList && LISTS_ONLY.has(op)) scanner.fail('when-list-expected', `"${TEXT[op]}" takes a list in brackets, like [a, b]`)
+  if (!isList && LISTS_ONLY.has(op)) scanner.fail('when-list-expected', `"${OPERATOR_TEXT[op]}" takes a list in brackets, like [a, b]`)
   const values = isList ? list(scanner) : [value(scanner, notSpace)]
   for (const one of values) {
     const problem = valueProblem(op, one)
     if (problem !== undefined) {
       scanner.at = start
-      scanner.fail('when-bad-value', `${problem} for "${clip(attribute)} ${TEXT[op]}"`)
+      scanner.fail('when-bad-value', `${problem} for "${clip(attribute)} ${OPERATOR_TEXT[op]}"`)
     }
   }
   return { attribute, operator: op, values }
@@ -255,27 +231,4 @@ export function parseWhen(text: string): ParsedWhen {
     scanner.skipSpaces()
     if (scanner.done) scanner.fail('when-missing-condition', 'A condition is missing after "and"')
   }
-}
-
-function needsQuotes(text: string): boolean {
-  if (text === '' || text.toLowerCase() === 'and') return true
-  for (let at = 0; at < text.length; at++) {
-    const code = text.charCodeAt(at)
-    if (isListStop(code) || code === QUOTE || code === BACKSLASH || code === 91 /* [ */ || code < 32 || code === 127) return true
-  }
-  return false
-}
-
-const formatValue = (text: string): string => (needsQuotes(text) ? `"${text.replace(/[\\"]/g, '\\$&')}"` : text)
-
-/** A condition as parseWhen reads it back. */
-export function formatCondition(condition: Condition): string {
-  const { attribute, operator: op, values } = condition
-  const operand = values.length === 1 && !LISTS_ONLY.has(op) ? formatValue(values[0] as string) : `[${values.map(formatValue).join(', ')}]`
-  return `${attribute} ${TEXT[op]} ${operand}`
-}
-
-/** A rule's conditions and segments as one line parseWhen reads back. */
-export function formatWhen(conditions: readonly Condition[], segments: readonly string[]): string {
-  return [...conditions.map(formatCondition), ...segments.map((name) => `segment ${name}`)].join(' and ')
 }

@@ -1,24 +1,8 @@
 /** How a flag's rules, conditions and rollouts read on the page (the CLI's condition language). */
-import type { Condition, ConditionOperator, FlagView, Rollout, Rule } from '../../../../src/core/flags/flags.schema.js'
+import type { ConditionOperator, FlagView, Rollout, Rule } from '../../../../src/core/flags/flags.schema.js'
+import { OPERATOR_TEXT } from '../../../../src/core/flags/condition-text.js'
 
-/** How each operator reads in a rule. */
-export const OPERATOR_TEXT: Record<ConditionOperator, string> = {
-  equals: '=',
-  in: 'in',
-  notIn: 'not in',
-  startsWith: 'startsWith',
-  endsWith: 'endsWith',
-  lt: '<',
-  lte: '<=',
-  gt: '>',
-  gte: '>=',
-  semverEq: 'semver =',
-  semverLt: 'semver <',
-  semverLte: 'semver <=',
-  semverGt: 'semver >',
-  semverGte: 'semver >=',
-  inCidr: 'in cidr',
-}
+/** The operators in the order the rule form offers them. */
 export const OPERATORS = Object.keys(OPERATOR_TEXT) as ConditionOperator[]
 /** How many buckets a rollout hashes users into. */
 export const ROLLOUT_BUCKETS = 100_000
@@ -38,17 +22,6 @@ export function rolloutRuleOf(flag: FlagView): { index: number; rollout: Rollout
 
 export function splitText(rollout: Rollout): string {
   return rollout.variants.map((v) => `${v.variant} ${percentText(v.weight)}`).join(' · ')
-}
-
-export function conditionText(condition: Condition): string {
-  const values =
-    condition.values.length === 1 && condition.operator !== 'in' && condition.operator !== 'notIn' ? condition.values[0] : `[${condition.values.join(', ')}]`
-  return `${condition.attribute} ${OPERATOR_TEXT[condition.operator]} ${values}`
-}
-
-export function whenText(rule: Rule): string {
-  const clauses = [...rule.conditions.map(conditionText), ...rule.segments.map((s) => `segment ${s}`)]
-  return clauses.length > 0 ? clauses.join(' and ') : 'everyone'
 }
 
 export function serveText(rule: Rule): string {

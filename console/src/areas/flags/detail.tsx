@@ -4,7 +4,8 @@ import { call } from '../../api.js'
 import { actor, type Action, type Confirm } from '../../ui/hooks.js'
 import { Gate, OpenedCard, Time } from '../../ui/parts.js'
 import { Table } from '../../ui/table.js'
-import { rolloutRuleOf, serveText, whenText } from './describe.js'
+import { describeWhen } from '../../../../src/core/flags/condition-text.js'
+import { rolloutRuleOf, serveText } from './describe.js'
 import { RolloutForm } from './rollout-form.js'
 import { FlagState, switchFlag } from './row.js'
 import { AddRule } from './rule-form.js'
@@ -29,7 +30,7 @@ export function FlagDetail({
   const removeRule = (index: number, rule: Rule): Promise<unknown> => {
     const named = rule.description ? ` ("${rule.description}")` : ''
     return actor(action, confirm, onChange)(
-      `Remove rule ${index}${named} of flag ${flag.key}? It serves ${serveText(rule)} to ${whenText(rule)}.`,
+      `Remove rule ${index}${named} of flag ${flag.key}? It serves ${serveText(rule)} to ${describeWhen(rule)}.`,
       `Remove rule ${index}`,
       () => call('flags.remove-rule', { key: flag.key, index }),
       `Rule ${index} of ${flag.key} is removed.`,
@@ -94,7 +95,7 @@ export function FlagDetail({
             <th scope="row">{index}</th>
             <td>{rule.description || <span class="muted">—</span>}</td>
             <td>
-              <code>{whenText(rule)}</code>
+              <code>{describeWhen(rule)}</code>
             </td>
             <td>
               {serveText(rule)}

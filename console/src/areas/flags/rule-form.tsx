@@ -5,7 +5,8 @@ import { call } from '../../api.js'
 import { Form, SelectField, TextField } from '../../ui/fields.js'
 import { useAction } from '../../ui/hooks.js'
 import { Outcome } from '../../ui/parts.js'
-import { OPERATOR_TEXT, OPERATORS } from './describe.js'
+import { OPERATOR_TEXT } from '../../../../src/core/flags/condition-text.js'
+import { OPERATORS } from './describe.js'
 import { KnownAttributes, variantNames } from './fields.js'
 
 const OPERATOR_CHOICES = OPERATORS.map((op) => ({

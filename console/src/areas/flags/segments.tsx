@@ -2,7 +2,7 @@
 import type { SegmentView } from '../../../../src/core/flags/flags.schema.js'
 import { ErrorNote, Time } from '../../ui/parts.js'
 import { Table } from '../../ui/table.js'
-import { conditionText } from './describe.js'
+import { formatWhen } from '../../../../src/core/flags/condition-text.js'
 
 export function Segments({ segments, error, loading }: { segments: readonly SegmentView[] | undefined; error: unknown; loading: boolean }) {
   return (
@@ -23,7 +23,7 @@ export function Segments({ segments, error, loading }: { segments: readonly Segm
               <th scope="row">{segment.name}</th>
               <td>{segment.description || <span class="muted">—</span>}</td>
               <td>
-                <code>{segment.conditions.map(conditionText).join(' and ')}</code>
+                <code>{formatWhen(segment.conditions, [])}</code>
               </td>
               <td>{segment.usedBy.length > 0 ? segment.usedBy.join(', ') : <span class="muted">no flag</span>}</td>
               <td>

@@ -5,7 +5,8 @@
 import { expect } from 'chai'
 import { GantryError } from '../../../../src/core/errors.js'
 import type { Condition } from '../../../../src/core/flags/flags.schema.js'
-import { formatCondition, formatWhen, parseWhen } from '../../../../src/core/flags/rule-text.js'
+import { formatCondition, formatWhen } from '../../../../src/core/flags/condition-text.js'
+import { parseWhen } from '../../../../src/core/flags/rule-text.js'
 
 const when = (attribute: string, operator: Condition['operator'], ...values: string[]): Condition => ({ attribute, operator, values })
 
