@@ -6,11 +6,15 @@ import type { Knex } from 'knex'
 import knexFactory from 'knex'
 import type { Dialect } from '../../src/db/url.js'
 
-/** Where the shared services are; each run makes its own databases on them and drops them after. */
+/**
+ * Where the shared services are; each run makes its own databases on them and drops them after. On the
+ * shared Redis each test process takes a numbered database of its own (1 to 15, by its PID), so files that
+ * `npm test` runs at once in two processes never share rate-limit counters.
+ */
 export const SERVICE_URLS = {
   mysql: process.env.GANTRY_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test',
   postgres: process.env.GANTRY_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
-  redis: process.env.GANTRY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
+  redis: process.env.GANTRY_TEST_REDIS_URL ?? `redis://127.0.0.1:6379/${1 + (process.pid % 15)}`,
 } as const
 
 export const DIALECTS: readonly Dialect[] = ['sqlite', 'mysql', 'postgres']
