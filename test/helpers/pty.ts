@@ -64,11 +64,11 @@ export interface TerminalView {
 /**
  * Runs `gantry ARGS` on a pseudo-terminal as runOnPty does, typing each answer once its question is on the
  * screen, in order; resolves with the exit code, everything shown, and the answers never asked for (an empty
- * list when every question came).
+ * list when every question came). A run still going after `timeoutMs` (default 60 s) is killed.
  */
 export function onTerminal(
   args: readonly string[],
-  options: { cwd: string; env?: NodeJS.ProcessEnv; columns?: number; rows?: number; answers?: Answers },
+  options: { cwd: string; env?: NodeJS.ProcessEnv; columns?: number; rows?: number; answers?: Answers; timeoutMs?: number },
 ): Promise<{ code: number | null; screen: string; unasked: Answers }> {
   const answers = [...(options.answers ?? [])]
   const child = spawn('script', ['-qfec', ptyCommand(args, options), '/dev/null'], { cwd: options.cwd, env: ptyEnv(options), stdio: ['pipe', 'pipe', 'pipe'] })
@@ -81,37 +81,57 @@ export function onTerminal(
     screen: () => screen,
     shows: (text) => (screen.includes(text) ? Promise.resolve() : new Promise((resolve) => waiting.push({ text, resolve }))),
   }
+  /**
+   * Types each answer whose question is on the screen, in order. Only what appeared after the last question
+   * answered counts (a question asked again must show again), and one chunk of output may hold several
+   * questions: a loaded machine reads "Pick another one." and the next "Password" prompt at once.
+   */
+  const answerNext = (): void => {
+    while (!answering) {
+      const next = answers[0]
+      const at = next ? screen.indexOf(next[0], seen) : -1
+      if (!next || at === -1) return
+      answers.shift()
+      seen = at + next[0].length
+      const [, typed] = next
+      if (typeof typed === 'string') {
+        child.stdin.write(typed)
+        continue
+      }
+      answering = true
+      typed(view).then(
+        (text) => {
+          answering = false
+          seen = screen.length
+          child.stdin.write(text)
+          answerNext()
+        },
+        (err: unknown) => {
+          // The test's own check failed: end the run and report that, not a timeout.
+          failed = err
+          child.kill('SIGKILL')
+        },
+      )
+    }
+  }
   child.stdout.on('data', (chunk: Buffer) => {
     screen += chunk.toString()
     for (const wait of waiting.filter((w) => screen.includes(w.text))) {
       waiting.splice(waiting.indexOf(wait), 1)
       wait.resolve()
     }
-    const next = answers[0]
-    // Only what appeared since the last answer counts: a question asked again must show again.
-    if (next && !answering && screen.indexOf(next[0], seen) !== -1) {
-      answers.shift()
-      seen = screen.length
-      const [, typed] = next
-      if (typeof typed === 'string') child.stdin.write(typed)
-      else {
-        answering = true
-        typed(view).then(
-          (text) => {
-            answering = false
-            seen = screen.length
-            child.stdin.write(text)
-          },
-          (err: unknown) => {
-            // The test's own check failed: end the run and report that, not a timeout.
-            failed = err
-            child.kill('SIGKILL')
-          },
-        )
-      }
-    }
+    answerNext()
   })
-  return new Promise((done, reject) => child.on('close', (code) => (failed === undefined ? done({ code, screen, unasked: answers }) : reject(failed))))
+  // A question that never comes ends the run (SIGKILL) and the test reports what the screen showed, rather
+  // than mocha's timeout reporting nothing.
+  const deadline = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000)
+  return new Promise((done, reject) =>
+    child.on('close', (code) => {
+      clearTimeout(deadline)
+      if (failed === undefined) done({ code, screen, unasked: answers })
+      else reject(failed)
+    }),
+  )
 }
 
 /** The shell line `script` runs: size the terminal, then gantry. */
