@@ -22,6 +22,7 @@ import { parseInput } from '../pagination.js'
 import { requireCoversTarget, requirePermission } from '../roles/permissions.js'
 import type { RolesService } from '../roles/roles.service.js'
 import type { DirectoryUser, UserDirectory } from '../users/users.directory.js'
+import { loginRefused } from '../users/login.js'
 import { emailSchema } from '../users/users.schema.js'
 import type { UsersService } from '../users/users.service.js'
 import { whoami, type Whoami } from './whoami.js'
@@ -172,9 +173,24 @@ export function createSessionsService(deps: SessionsServiceDeps): SessionsServic
       signer() // a missing secret is a configuration error, found before any password work
       const user = await users.verifyCredentials(email, password, ctx)
       const row = await deps.directory.byId(knex, user.id)
-      if (!row || row.status !== 'active') throw new GantryError('INVALID_CREDENTIALS', 'Wrong email or password.')
+      if (!row || row.status !== 'active') {
+        await audit.append(knex, ctx, loginRefused('disabled', user.id))
+        throw new GantryError('INVALID_CREDENTIALS', 'Wrong email or password.')
+      }
       const refresh = await refresher().issue(row.id, row.session_epoch)
-      return session(await sign(row, await permissionsOf(row), { sid: refresh.familyId }), refresh.token)
+      const tokens = session(await sign(row, await permissionsOf(row), { sid: refresh.familyId }), refresh.token)
+      // The user is the actor of their own login; the entry names the session it opened.
+      await audit.append(
+        knex,
+        { ...ctx, actor: `user:${row.id}`, userId: row.id },
+        {
+          action: 'sessions.login',
+          targetType: 'user',
+          targetId: String(row.id),
+          after: { method: 'password', session: refresh.familyId },
+        },
+      )
+      return tokens
     },
 
     async refresh(refreshToken) {

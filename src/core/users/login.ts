@@ -2,9 +2,15 @@
  * The login check. Every refusal — unknown email, wrong password, disabled or locked account, no password —
  * is the one INVALID_CREDENTIALS answer, given no sooner than the login floor (login-floor.ts) after the
  * attempt began. Failures are counted per account and lock only that account, for a while.
+ *
+ * Each refusal is an audit entry (`sessions.login-failed`) with its reason and the client's address, which
+ * the answer never tells: the account's id when there is one, none for an unknown email (the text typed is
+ * not kept: people type passwords there). An unknown email writes its entry too, so a refusal costs the same
+ * whether the account exists. A success is audited by the session it opens (sessions.service.ts).
  */
 import type { Knex } from 'knex'
 import type { AuditService } from '../audit/audit.service.js'
+import type { AuditRecord } from '../audit/audit.schema.js'
 import type { Clock } from '../clock.js'
 import type { ActorContext } from '../context.js'
 import { GantryError } from '../errors.js'
@@ -22,6 +28,14 @@ export interface LockoutPolicy {
 }
 
 export const DEFAULT_LOCKOUT: LockoutPolicy = { maxFailures: 5, lockMinutes: 15 }
+
+/** Why a login was refused, as the audit log records it. */
+export type LoginRefusal = 'unknown-account' | 'no-password' | 'locked' | 'wrong-password' | 'disabled'
+
+/** The audit record of a refused login: `method` names the way in (`password`; an identity provider's id later). */
+export function loginRefused(reason: LoginRefusal, userId: number | undefined): AuditRecord {
+  return { action: 'sessions.login-failed', targetType: 'user', targetId: userId === undefined ? '' : String(userId), after: { method: 'password', reason } }
+}
 
 /** Password hashes in flight at once: argon2 runs on libuv's 4 threads, more only queue. */
 const CONCURRENT_HASHES = 4
@@ -52,7 +66,9 @@ export function createCredentialsVerifier(deps: {
   const timer = deps.timing?.timer ?? realTimer
   const floorMs = deps.timing?.floorMs
   const floor = floorMs === undefined ? measuredLoginFloor({ families: () => selectHashFamilies(knex), hasher, timer }) : fixedLoginFloor(floorMs)
-  const refuse = async (started: number): Promise<never> => {
+  /** Refuses after the floor; `record`, when given, is the refusal's audit entry, written first (an entry written already passes none). */
+  const refuse = async (started: number, ctx?: ActorContext, record?: AuditRecord): Promise<never> => {
+    if (ctx && record) await audit.append(knex, ctx, record)
     const until = started + (await floor.ms())
     // Again after waking: a timer may fire up to a millisecond early (libuv counts from the loop's cached time).
     for (let wait = until - timer.now(); wait > 0; wait = until - timer.now()) await timer.sleep(wait)
@@ -66,13 +82,16 @@ export function createCredentialsVerifier(deps: {
     const now = clock.now()
     // A locked account refuses even the right password, as a wrong one is refused: the lockout tells nobody
     // that the account exists or that a guess was right. Nor is the password checked: no hashing for guesses.
-    if (!row || row.password_hash === null || (row.locked_until !== null && Number(row.locked_until) > now)) return refuse(started)
+    if (!row) return refuse(started, ctx, loginRefused('unknown-account', undefined))
+    if (row.password_hash === null) return refuse(started, ctx, loginRefused('no-password', row.id))
+    if (row.locked_until !== null && Number(row.locked_until) > now) return refuse(started, ctx, loginRefused('locked', row.id))
     const verifying = timer.now()
     const hash = row.password_hash
     const result = await hashing.run(() => hasher.verify(hash, password))
     floor.observe(row.password_hash, timer.now() - verifying)
     if (!result.ok) {
       await knex.transaction(async (trx) => {
+        await audit.append(trx, ctx, loginRefused('wrong-password', row.id))
         const failures = await incrementFailedLogins(trx, row.id)
         if (failures < lockout.maxFailures) return
         const until = now + lockout.lockMinutes * 60_000
@@ -83,7 +102,7 @@ export function createCredentialsVerifier(deps: {
       })
       return refuse(started)
     }
-    if (row.status !== 'active') return refuse(started)
+    if (row.status !== 'active') return refuse(started, ctx, loginRefused('disabled', row.id))
     const rehash = result.needsRehash ? { password_hash: await hashing.run(() => hasher.hash(password)) } : {}
     await updateUser(knex, row.id, { failed_logins: 0, locked_until: null, last_login_at: now, ...rehash })
     return toUser({ ...row, failed_logins: 0, locked_until: null, last_login_at: now })

@@ -25,6 +25,8 @@ export const AUDIT_EVENT_TYPES: Readonly<Record<AuditAction, string>> = Object.f
   'apikeys.create': 'apikeys.created',
   'apikeys.revoke': 'apikeys.revoked',
   'apikeys.rotate': 'apikeys.rotated',
+  'sessions.login': 'sessions.logged_in',
+  'sessions.login-failed': 'sessions.login_failed',
   'tokens.issue': 'sessions.token_issued',
   'tokens.revoke': 'sessions.revoked',
   'keys.create': 'keys.created',

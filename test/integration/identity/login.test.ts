@@ -10,6 +10,7 @@ import { identityFixture, STRONG, type IdentityFixture } from '../../helpers/ide
 import { rejection } from '../../helpers/rejection.js'
 
 const MINUTE = 60_000
+const AUTH = { secret: 'a test secret of at least thirty-two bytes', issuer: 'gantry', audience: 'gantry', accessTokenTtl: '15m', refreshTokenTtl: '30d' }
 const FROM_OUTSIDE: ActorContext = { actor: 'ip:203.0.113.9', permissions: [], ip: '203.0.113.9' }
 const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number
 
@@ -31,7 +32,7 @@ for (const dialect of DIALECTS) {
       timer = fakeLoginTimer()
       const real = argon2Hasher()
       const hasher = { hash: real.hash, verify: (stored: string, password: string) => real.verify(stored, password).finally(() => timer.advance(150)) }
-      f = await identityFixture(dialect, { loginFloor: '400ms', loginTimer: timer, hasher })
+      f = await identityFixture(dialect, { loginFloor: '400ms', loginTimer: timer, hasher, auth: AUTH })
       await f.services.users.create(f.ctx, { email: 'ada@example.com', role: 'admin', password: STRONG })
       await f.services.users.create(f.ctx, { email: 'bob@example.com', role: 'viewer', password: STRONG })
     })
@@ -68,6 +69,48 @@ for (const dialect of DIALECTS) {
       expect(timer.slept).to.deep.equal([400, 250, 250, 400, 400])
       await login('ada@example.com', STRONG)
       expect(timer.slept, 'a success does not wait').to.have.length(5)
+    })
+
+    it('audits each refusal with its reason and address, never the text typed as the email; a login through the session as its user', async () => {
+      await f.services.users.disable(f.ctx, 'bob@example.com')
+      const now = f.clock.now()
+      await f.db
+        .knex('gantry_users')
+        .insert({ email: 'nopw@example.com', name: '', role: 'viewer', status: 'active', password_hash: null, created_at: now, updated_at: now })
+      const ada = await f.services.users.get(f.ctx, 'ada@example.com')
+      const bob = await f.services.users.get(f.ctx, 'bob@example.com')
+      const nopw = await f.services.users.get(f.ctx, 'nopw@example.com')
+      const typed = 'my-password-in-the-email-field@example.com'
+      await rejection(login(typed, STRONG))
+      await rejection(login('ada@example.com', 'wrong password here'))
+      await rejection(login('bob@example.com', STRONG))
+      await rejection(login('nopw@example.com', ''))
+      for (let i = 0; i < 5; i++) await rejection(login('ada@example.com', 'wrong password here'))
+      await f.services.users.unlock(f.ctx, 'ada@example.com')
+      const tokens = await f.services.sessions.login('ada@example.com', STRONG, FROM_OUTSIDE)
+
+      const rows = await f.db.knex('gantry_audit_log').whereIn('action', ['sessions.login', 'sessions.login-failed']).orderBy('id')
+      const entries = rows.map((r: Record<string, unknown>) => [
+        r.actor,
+        r.action,
+        r.target_id,
+        r.ip,
+        JSON.parse(String(r.after)).reason ?? JSON.parse(String(r.after)).method,
+      ])
+      const refused = (id: number | string, reason: string) => ['ip:203.0.113.9', 'sessions.login-failed', String(id), '203.0.113.9', reason]
+      expect(entries).to.deep.equal([
+        refused('', 'unknown-account'),
+        refused(ada.id, 'wrong-password'),
+        refused(bob.id, 'disabled'),
+        refused(nopw.id, 'no-password'),
+        ...Array.from({ length: 4 }, () => refused(ada.id, 'wrong-password')),
+        // The fifth wrong password locks the account; the sixth attempt meets the lock.
+        refused(ada.id, 'locked'),
+        [`user:${ada.id}`, 'sessions.login', String(ada.id), '203.0.113.9', 'password'],
+      ])
+      expect(JSON.stringify(rows)).not.to.include(typed)
+      const claims = JSON.parse(Buffer.from(tokens.accessToken.split('.')[1] as string, 'base64url').toString()) as { sid: string }
+      expect(JSON.parse(String(rows.at(-1).after))).to.deep.equal({ method: 'password', session: claims.sid })
     })
 
     it('a timer that wakes early is slept on again: never sooner than the floor', async () => {

@@ -32,6 +32,15 @@ for (const dialect of DIALECTS) {
       const row = (await (await server.runtime.database()).knex(USERS_TABLE).where({ email }).first('failed_logins')) as { failed_logins: number | string }
       return Number(row.failed_logins)
     }
+    /** The audit entries of refused logins of `email`'s account: [actor, ip, reason]. */
+    const refusedLogins = async (email: string): Promise<Array<[string, string, string]>> => {
+      const knex = (await server.runtime.database()).knex
+      const user = (await knex(USERS_TABLE).where({ email }).first('id')) as { id: number }
+      const rows = (await knex('gantry_audit_log')
+        .where({ action: 'sessions.login-failed', target_id: String(user.id) })
+        .orderBy('id')) as Array<Record<string, string>>
+      return rows.map((r) => [r.actor, r.ip, (JSON.parse(r.after as string) as { reason: string }).reason] as [string, string, string])
+    }
 
     it('logs in: an access token, a refresh token and when the access token expires', async () => {
       const res = await login(USERS.operator, PASSWORD)
@@ -117,6 +126,10 @@ for (const dialect of DIALECTS) {
       // The 6th at once (in any letter case) is refused by the account rule before any hash or count.
       const throttled = await login(target.toUpperCase(), WRONG)
       expect(throttled.status).to.equal(429)
+      // Each refusal is audited with the client's address; the throttled attempt never reached the check.
+      const address = (await refusedLogins(target))[0]?.[1]
+      expect(address).to.match(/127\.0\.0\.1$/)
+      expect(await refusedLogins(target)).to.deep.equal(Array.from({ length: 5 }, () => ['anonymous', address, 'wrong-password']))
       expectProblem(throttled, 'RATE_LIMITED')
       expect(throttled.headers['retry-after']).to.equal('90') // 15 min / 10 logins
       expect(throttled.headers['ratelimit-policy']).to.include('"login-account";q=10;w=900')
