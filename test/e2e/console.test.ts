@@ -222,8 +222,11 @@ describe('the admin console in a browser', function () {
       for (const check of ['database:responseTime', 'migrations:status']) await page.getByRole('rowheader', { name: check }).waitFor()
       await page.getByRole('img', { name: /requests in the last 60 minutes/ }).waitFor()
       await page.getByText(/Counted by this instance/).waitFor()
-      await page.getByRole('heading', { name: 'Recent changes' }).waitFor()
-      await page.getByRole('cell', { name: 'users.create' }).first().waitFor()
+      await page.getByRole('heading', { name: 'Recent activity' }).waitFor()
+      // The newest entry is the sign-in that opened this page, its user the actor.
+      const newest = page.locator('[aria-labelledby="recent-audit"] tbody tr').first().locator('td')
+      await newest.nth(2).filter({ hasText: 'sessions.login' }).waitFor()
+      expect(await newest.nth(1).textContent()).to.match(/^user:\d+$/)
     })
   })
 

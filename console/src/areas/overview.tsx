@@ -102,7 +102,7 @@ function RecentAudit() {
   const audit = useLoad(() => call('audit.list', { limit: 10 }), [])
   return (
     <section class="card" aria-labelledby="recent-audit">
-      <h2 id="recent-audit">Recent changes</h2>
+      <h2 id="recent-audit">Recent activity</h2>
       <ErrorNote error={audit.error} />
       {audit.data ? (
         <table>

@@ -282,8 +282,9 @@ for (const dialect of DIALECTS) {
       expect(data.apiKeys.map((k) => k.id)).to.deep.equal([person.keyId])
       expect(data.sessions).to.have.length(1)
       const actions = data.audit.map((e) => e.action)
-      expect(actions).to.include.members(['users.create', 'users.update', 'apikeys.create'])
-      expect(data.audit.filter((e) => e.actor === `user:${person.id}`)).to.have.length(2)
+      expect(actions).to.include.members(['users.create', 'users.update', 'apikeys.create', 'sessions.login'])
+      // Two changes the person made, and their login.
+      expect(data.audit.filter((e) => e.actor === `user:${person.id}`)).to.have.length(3)
       const text = JSON.stringify(data)
       expect(text).to.include(OLD_EMAIL).and.include(OLD_NAME)
       for (const other of [OTHER, 'Bob Other', 'Bob Renamed']) expect(text).to.not.include(other)
