@@ -27,6 +27,14 @@ for (const dialect of DIALECTS) {
       const err = await rejection(login(email, password))
       return { code: err.code, message: err.message, details: err.details, answeredAfter: timer.now() - started }
     }
+    /** Bob disabled, and nopw@example.com an account with no password. */
+    const refusedKinds = async (): Promise<void> => {
+      await f.services.users.disable(f.ctx, 'bob@example.com')
+      const now = f.clock.now()
+      await f.db
+        .knex('gantry_users')
+        .insert({ email: 'nopw@example.com', name: '', role: 'viewer', status: 'active', password_hash: null, created_at: now, updated_at: now })
+    }
     beforeEach(async function () {
       await requireDialect(this, dialect)
       timer = fakeLoginTimer()
@@ -51,11 +59,7 @@ for (const dialect of DIALECTS) {
     })
 
     it('every refusal (unknown, wrong password, disabled, no password, not an email) is one answer, when the floor has passed since the attempt began', async () => {
-      await f.services.users.disable(f.ctx, 'bob@example.com')
-      const now = f.clock.now()
-      await f.db
-        .knex('gantry_users')
-        .insert({ email: 'nopw@example.com', name: '', role: 'viewer', status: 'active', password_hash: null, created_at: now, updated_at: now })
+      await refusedKinds()
       const refusals = [
         await refusal('nobody@example.com', STRONG),
         await refusal('ada@example.com', 'wrong password here'),
@@ -72,11 +76,7 @@ for (const dialect of DIALECTS) {
     })
 
     it('audits each refusal with its reason and address, never the text typed as the email; a login through the session as its user', async () => {
-      await f.services.users.disable(f.ctx, 'bob@example.com')
-      const now = f.clock.now()
-      await f.db
-        .knex('gantry_users')
-        .insert({ email: 'nopw@example.com', name: '', role: 'viewer', status: 'active', password_hash: null, created_at: now, updated_at: now })
+      await refusedKinds()
       const ada = await f.services.users.get(f.ctx, 'ada@example.com')
       const bob = await f.services.users.get(f.ctx, 'bob@example.com')
       const nopw = await f.services.users.get(f.ctx, 'nopw@example.com')
