@@ -33,8 +33,8 @@ export interface RefreshTokensOptions {
 }
 
 export interface RefreshTokens {
-  /** Starts a new family (a login) for a user at their current session epoch. */
-  issue(userId: number, sessionEpoch: number): Promise<IssuedRefreshToken>
+  /** Starts a new family (a login) for a user at their current session epoch; in `k` when given (a caller's transaction). */
+  issue(userId: number, sessionEpoch: number, k?: Knex): Promise<IssuedRefreshToken>
   /** Exchanges a live token for its successor; TOKEN_INVALID otherwise (see the module comment). */
   rotate(token: string): Promise<RotatedRefreshToken>
   /** Logout: revokes the family of a token; how many tokens were revoked (0 for an unknown token) and whose. */
@@ -68,13 +68,13 @@ export function createRefreshTokens(options: RefreshTokensOptions): RefreshToken
   }
 
   return {
-    async issue(userId, sessionEpoch) {
+    async issue(userId, sessionEpoch, k = knex) {
       const now = clock.now()
       const { token, tokenHash } = newToken()
       const familyId = randomId()
       const familyExpiresAt = now + absoluteMs
       const expiresAt = Math.min(now + ttlMs, familyExpiresAt)
-      await repo.insertToken(knex, { userId, familyId, tokenHash, parentId: null, sessionEpoch, expiresAt, familyExpiresAt, createdAt: now })
+      await repo.insertToken(k, { userId, familyId, tokenHash, parentId: null, sessionEpoch, expiresAt, familyExpiresAt, createdAt: now })
       return { token, familyId, expiresAt }
     },
 

@@ -173,24 +173,23 @@ export function createSessionsService(deps: SessionsServiceDeps): SessionsServic
       signer() // a missing secret is a configuration error, found before any password work
       const user = await users.verifyCredentials(email, password, ctx)
       const row = await deps.directory.byId(knex, user.id)
+      // Disabled or deleted since the password was checked. No floor to wait out: the hash just ran, and took as long.
       if (!row || row.status !== 'active') {
-        await audit.append(knex, ctx, loginRefused('disabled', user.id))
+        await audit.append(knex, ctx, loginRefused(row ? 'disabled' : 'gone', user.id))
         throw new GantryError('INVALID_CREDENTIALS', 'Wrong email or password.')
       }
-      const refresh = await refresher().issue(row.id, row.session_epoch)
-      const tokens = session(await sign(row, await permissionsOf(row), { sid: refresh.familyId }), refresh.token)
-      // The user is the actor of their own login; the entry names the session it opened.
-      await audit.append(
-        knex,
-        { ...ctx, actor: `user:${row.id}`, userId: row.id },
-        {
-          action: 'sessions.login',
-          targetType: 'user',
-          targetId: String(row.id),
-          after: { method: 'password', session: refresh.familyId },
-        },
-      )
-      return tokens
+      // The family and the entry that names it commit together; the token is signed after (see `sign`).
+      const refresh = await knex.transaction(async (trx) => {
+        const issued = await refresher().issue(row.id, row.session_epoch, trx)
+        // The user is the actor of their own login.
+        await audit.append(
+          trx,
+          { ...ctx, actor: `user:${row.id}`, userId: row.id },
+          { action: 'sessions.login', targetType: 'user', targetId: String(row.id), after: { method: 'password', session: issued.familyId } },
+        )
+        return issued
+      })
+      return session(await sign(row, await permissionsOf(row), { sid: refresh.familyId }), refresh.token)
     },
 
     async refresh(refreshToken) {

@@ -30,7 +30,7 @@ export interface LockoutPolicy {
 export const DEFAULT_LOCKOUT: LockoutPolicy = { maxFailures: 5, lockMinutes: 15 }
 
 /** Why a login was refused, as the audit log records it. */
-export type LoginRefusal = 'unknown-account' | 'no-password' | 'locked' | 'wrong-password' | 'disabled'
+export type LoginRefusal = 'unknown-account' | 'no-password' | 'locked' | 'wrong-password' | 'disabled' | 'gone'
 
 /** The audit record of a refused login: `method` names the way in (`password`; an identity provider's id later). */
 export function loginRefused(reason: LoginRefusal, userId: number | undefined): AuditRecord {
@@ -66,9 +66,9 @@ export function createCredentialsVerifier(deps: {
   const timer = deps.timing?.timer ?? realTimer
   const floorMs = deps.timing?.floorMs
   const floor = floorMs === undefined ? measuredLoginFloor({ families: () => selectHashFamilies(knex), hasher, timer }) : fixedLoginFloor(floorMs)
-  /** Refuses after the floor; `record`, when given, is the refusal's audit entry, written first (an entry written already passes none). */
-  const refuse = async (started: number, ctx?: ActorContext, record?: AuditRecord): Promise<never> => {
-    if (ctx && record) await audit.append(knex, ctx, record)
+  /** Refuses after the floor; `audited`, when given, is the refusal's audit entry, written first (an entry written already passes none). */
+  const refuse = async (started: number, audited?: { ctx: ActorContext; record: AuditRecord }): Promise<never> => {
+    if (audited) await audit.append(knex, audited.ctx, audited.record)
     const until = started + (await floor.ms())
     // Again after waking: a timer may fire up to a millisecond early (libuv counts from the loop's cached time).
     for (let wait = until - timer.now(); wait > 0; wait = until - timer.now()) await timer.sleep(wait)
@@ -82,9 +82,9 @@ export function createCredentialsVerifier(deps: {
     const now = clock.now()
     // A locked account refuses even the right password, as a wrong one is refused: the lockout tells nobody
     // that the account exists or that a guess was right. Nor is the password checked: no hashing for guesses.
-    if (!row) return refuse(started, ctx, loginRefused('unknown-account', undefined))
-    if (row.password_hash === null) return refuse(started, ctx, loginRefused('no-password', row.id))
-    if (row.locked_until !== null && Number(row.locked_until) > now) return refuse(started, ctx, loginRefused('locked', row.id))
+    if (!row) return refuse(started, { ctx, record: loginRefused('unknown-account', undefined) })
+    if (row.password_hash === null) return refuse(started, { ctx, record: loginRefused('no-password', row.id) })
+    if (row.locked_until !== null && Number(row.locked_until) > now) return refuse(started, { ctx, record: loginRefused('locked', row.id) })
     const verifying = timer.now()
     const hash = row.password_hash
     const result = await hashing.run(() => hasher.verify(hash, password))
@@ -102,7 +102,7 @@ export function createCredentialsVerifier(deps: {
       })
       return refuse(started)
     }
-    if (row.status !== 'active') return refuse(started, ctx, loginRefused('disabled', row.id))
+    if (row.status !== 'active') return refuse(started, { ctx, record: loginRefused('disabled', row.id) })
     const rehash = result.needsRehash ? { password_hash: await hashing.run(() => hasher.hash(password)) } : {}
     await updateUser(knex, row.id, { failed_logins: 0, locked_until: null, last_login_at: now, ...rehash })
     return toUser({ ...row, failed_logins: 0, locked_until: null, last_login_at: now })

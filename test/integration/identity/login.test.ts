@@ -19,6 +19,8 @@ for (const dialect of DIALECTS) {
     let f: IdentityFixture
     /** Each verify "takes" 150 ms on it, so the floor is seen to count from the attempt's start. */
     let timer: ReturnType<typeof fakeLoginTimer>
+    /** Runs while a password is being verified: a change that races the login. */
+    let duringVerify: (() => Promise<unknown>) | undefined
     const login = (email: string, password: string) => f.services.users.verifyCredentials(email, password, FROM_OUTSIDE)
     const code = async (email: string, password: string) => (await rejection(login(email, password))).code
     /** The refusal and the wait before it: every one is the same answer after the same time. */
@@ -39,7 +41,14 @@ for (const dialect of DIALECTS) {
       await requireDialect(this, dialect)
       timer = fakeLoginTimer()
       const real = argon2Hasher()
-      const hasher = { hash: real.hash, verify: (stored: string, password: string) => real.verify(stored, password).finally(() => timer.advance(150)) }
+      duringVerify = undefined
+      const hasher = {
+        hash: real.hash,
+        verify: async (stored: string, password: string) => {
+          await duringVerify?.()
+          return real.verify(stored, password).finally(() => timer.advance(150))
+        },
+      }
       f = await identityFixture(dialect, { loginFloor: '400ms', loginTimer: timer, hasher, auth: AUTH })
       await f.services.users.create(f.ctx, { email: 'ada@example.com', role: 'admin', password: STRONG })
       await f.services.users.create(f.ctx, { email: 'bob@example.com', role: 'viewer', password: STRONG })
@@ -111,6 +120,21 @@ for (const dialect of DIALECTS) {
       expect(JSON.stringify(rows)).not.to.include(typed)
       const claims = JSON.parse(Buffer.from(tokens.accessToken.split('.')[1] as string, 'base64url').toString()) as { sid: string }
       expect(JSON.parse(String(rows.at(-1).after))).to.deep.equal({ method: 'password', session: claims.sid })
+    })
+
+    it('an account disabled or deleted while its password is checked gets no session, audited as disabled or gone', async () => {
+      const bob = await f.services.users.get(f.ctx, 'bob@example.com')
+      duringVerify = () => f.db.knex('gantry_users').where({ id: bob.id }).update({ status: 'disabled' })
+      expect((await rejection(f.services.sessions.login('bob@example.com', STRONG, FROM_OUTSIDE))).code).to.equal('INVALID_CREDENTIALS')
+      const ada = await f.services.users.get(f.ctx, 'ada@example.com')
+      duringVerify = () => f.db.knex('gantry_users').where({ id: ada.id }).delete()
+      expect((await rejection(f.services.sessions.login('ada@example.com', STRONG, FROM_OUTSIDE))).code).to.equal('INVALID_CREDENTIALS')
+      const rows = await f.db.knex('gantry_audit_log').where({ action: 'sessions.login-failed' }).orderBy('id')
+      expect(rows.map((r: Record<string, unknown>) => [r.target_id, JSON.parse(String(r.after)).reason])).to.deep.equal([
+        [String(bob.id), 'disabled'],
+        [String(ada.id), 'gone'],
+      ])
+      expect(await f.db.knex('gantry_refresh_tokens').count({ n: '*' }).first()).to.satisfy((r: { n: unknown }) => Number(r.n) === 0)
     })
 
     it('a timer that wakes early is slept on again: never sooner than the floor', async () => {
