@@ -10,7 +10,7 @@
  * password hashing.
  */
 import type { Knex } from 'knex'
-import { intersect } from '../../src/core/apikeys/apikeys.service.js'
+import { intersect } from '../../src/core/credentials/owned-credentials.js'
 import type { Clock } from '../../src/core/clock.js'
 import { localContext } from '../../src/core/context.js'
 import { JOBS_TABLE } from '../../src/core/jobs/job-queue.js'

@@ -3,7 +3,7 @@
  * id). The API-keys feature's surface for them, so none reads gantry_api_keys through its repo.
  */
 import type { Knex } from 'knex'
-import { findByKeyId } from './apikeys.repo.js'
+import { apiKeysTable } from './apikeys.repo.js'
 
 export interface ApiKeyDirectory {
   /** The key's public id when a key (live or revoked) has it; run on `k`, the caller's knex or transaction. */
@@ -12,7 +12,7 @@ export interface ApiKeyDirectory {
 
 export const apiKeyDirectory: ApiKeyDirectory = {
   byKeyId: async (k, keyId) => {
-    const row = await findByKeyId(k, keyId)
-    return row && { keyId: row.keyId }
+    const row = await apiKeysTable.find(k, keyId)
+    return row && { keyId: row.publicId }
   },
 }
