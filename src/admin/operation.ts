@@ -22,7 +22,7 @@ export interface AuthorizationProperty {
   /** What the call puts in someone's hands: a role given to a user, permissions given to a role, scopes given to a key. */
   readonly handsOut?: 'role' | 'permissions' | 'scopes'
   /** The principal the call acts on, whose permissions the actor's must cover. */
-  readonly actsOn?: 'user' | 'apikey' | 'role'
+  readonly actsOn?: 'user' | 'apikey' | 'oauthClient' | 'role'
 }
 
 interface Declaration<P extends z.ZodObject | undefined, I extends z.ZodType | undefined, O extends z.ZodType> {

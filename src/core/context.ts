@@ -1,9 +1,9 @@
 /**
- * Who performs a service call, for permissions and the audit log: a user, an API key, or a local CLI
+ * Who performs a service call, for permissions and the audit log: a user, an API key, an OAuth client, or a local CLI
  * operator (`local:<os user>@<host>`, full permissions: whoever holds the database credentials holds the data).
  */
 export interface ActorContext {
-  /** As written to the audit log: `user:<id>`, `apikey:<key id>`, `local:<user>@<host>`, `anonymous`. */
+  /** As written to the audit log: `user:<id>`, `apikey:<key id>`, `client:<client id>`, `local:<user>@<host>`, `anonymous`. */
   readonly actor: string
   /** The permissions the actor holds; `['*']` for local operators. */
   readonly permissions: readonly string[]
@@ -13,6 +13,8 @@ export interface ActorContext {
   readonly userId?: number | undefined
   /** The API key used (rate-limit key `apiKey`). */
   readonly apiKeyId?: string | undefined
+  /** The OAuth client whose access token was presented (its owner is `userId`). */
+  readonly clientId?: string | undefined
   /** When the presented credential stops working (ms since the epoch): the token's exp, the key's expiry. */
   readonly expiresAt?: number | undefined
 }

@@ -120,6 +120,18 @@ const catalog = {
     'Set GANTRY_AUTH_SECRET to at least 32 random bytes in .env.<environment>, e.g. the output of `openssl rand -base64 48`.',
   ),
   APIKEY_REVOKED: state('API key revoked', 409, 'Create a new key with `gantry apikeys create`.'),
+  // OAuth clients and the token endpoint (the /oauth routes answer these as RFC 6749 errors)
+  OAUTH_CLIENT_NOT_FOUND: {
+    title: 'OAuth client not found',
+    exit: ExitCode.state,
+    status: 404,
+    hint: 'Run `gantry oauth clients list` to see the clients.',
+  },
+  OAUTH_CLIENT_REVOKED: state('OAuth client revoked', 409, 'Create a new client with `gantry oauth clients create`.'),
+  OAUTH_CLIENT_INVALID: { title: 'Invalid OAuth client', exit: ExitCode.state, status: 401 },
+  OAUTH_CLIENT_UNAUTHORIZED: usage('Client not allowed this'),
+  OAUTH_SCOPE_INVALID: usage('Invalid scope', 'Ask for scopes within the client’s (`gantry oauth clients show ID`), or leave scope out.'),
+  OAUTH_GRANT_UNSUPPORTED: usage('Unsupported grant type', 'Gantry issues tokens for grant_type=client_credentials only.'),
   IMPORT_INVALID: usage('Invalid import file'),
   SIGNING_KEY_MISSING: unavailable('No signing key', 'Run `gantry tokens keys rotate` to create the first EdDSA signing key.'),
   // secrets at rest, sealed under GANTRY_ENCRYPTION_KEY (src/core/encryption/data-keys.ts)

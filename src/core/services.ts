@@ -4,6 +4,7 @@
  */
 import type { Knex } from 'knex'
 import { createApiKeysService, type ApiKeysService } from './apikeys/apikeys.service.js'
+import { createOAuthClientsService, type OAuthClientsService } from './oauth/oauth-clients.service.js'
 import { localContext } from './context.js'
 import { createAuditService, type AuditService } from './audit/audit.service.js'
 import { createBackupsService, NO_BACKUP_LISTER, type BackupLister, type BackupsService } from './backups/backups.service.js'
@@ -108,6 +109,8 @@ export interface Services {
   readonly audit: AuditService
   readonly apikeys: ApiKeysService
   readonly sessions: SessionsService
+  /** OAuth clients of the client-credentials grant, and the token and revocation endpoints' work. */
+  readonly oauthClients: OAuthClientsService
   /** Token signing keys: under EdDSA listed, rotated and published as a JWKS (`jwks()`). */
   readonly signingKeys: SigningKeysService
   /** users import / export (streamed files). */
@@ -171,6 +174,15 @@ export function createServices(deps: ServiceDeps): Services {
     environmentName,
     onAccessChanged: deps.onAccessChanged,
   })
+  const oauthClients = createOAuthClientsService({
+    knex,
+    clock,
+    audit,
+    roles,
+    directory: userDirectory,
+    environmentName,
+    accessTokens: () => sessions.accessTokens(),
+  })
   const maintenance = createMaintenanceService({ knex, clock, audit })
   const rateLimits = createRateLimitsService({
     knex,
@@ -197,6 +209,7 @@ export function createServices(deps: ServiceDeps): Services {
       const [kind, id] = [actor.slice(0, colon), actor.slice(colon + 1)]
       if (kind === 'local' || actor === WEBHOOK_WORKER_ACTOR) return ['*']
       if (kind === 'apikey') return apikeys.scopesNow(id)
+      if (kind === 'client') return oauthClients.scopesNow(id)
       if (kind !== 'user' || !/^\d{1,15}$/.test(id)) return []
       const user = await userDirectory.byId(knex, Number(id))
       return user?.status === 'active' ? ((await roles.permissionsOf(knex, user.role)) ?? []) : []
@@ -222,6 +235,7 @@ export function createServices(deps: ServiceDeps): Services {
     userExport,
     apikeys,
     sessions,
+    oauthClients,
     signingKeys,
     maintenance,
     rateLimits,

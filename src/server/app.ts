@@ -21,6 +21,7 @@ import { createLiveness } from './liveness.js'
 import type { Metrics } from './metrics.js'
 import { errorHandler, notFound } from './middleware/errors.js'
 import { maintenance } from './middleware/maintenance.js'
+import { oauthRoutes } from './routes/oauth.routes.js'
 import { rateLimitEdge } from './middleware/rate-limit.js'
 import { requestIdOf } from './middleware/request-id.js'
 import type { ReadinessProbe } from './readiness.js'
@@ -76,7 +77,13 @@ export function createApp(deps: AppDeps): GantryApp {
   const consoleSession = server.console
     ? consoleSessionRoutes({ ...deps, limits, authenticator, refreshTtlMs: parseDuration(environment.auth.refreshTokenTtl) })
     : []
-  const api = [...authRoutes({ ...deps, limits }), ...consoleSession, ...adminRoutes(deps), ...trafficRoutes(deps)]
+  const oauth = oauthRoutes({
+    services: deps.services,
+    limits,
+    issuer: environment.auth.issuer,
+    publishesKeys: environment.auth.algorithm === 'EdDSA',
+  })
+  const api = [...authRoutes({ ...deps, limits }), ...oauth, ...consoleSession, ...adminRoutes(deps), ...trafficRoutes(deps)]
   const meta = metaRoutes({ metrics, version: deps.version, signingKeys: deps.services.signingKeys, routes: () => [...health, ...api, ...meta] })
 
   app.use(tracked(metrics, deps.traffic))

@@ -1,13 +1,14 @@
 /**
  * The server's routes that Gantry's built-in rate-limit rules name. They are facts of this HTTP server, so
  * they live here and the composition root (src/runtime.ts) hands them to the core, which names no path
- * itself. They must stay in step with the routes: auth.routes.ts (login), health.routes.ts and
+ * itself. They must stay in step with the routes: auth.routes.ts (login), oauth.routes.ts (token), health.routes.ts and
  * meta.routes.ts (the exempt probes and the metrics scrape).
  */
 import type { BuiltinRuleRoutes } from '../core/ratelimits/builtin-rules.js'
 
 export const BUILTIN_RULE_ROUTES: BuiltinRuleRoutes = {
   login: { method: 'POST', path: '/api/v1/auth/login' },
+  token: { method: 'POST', path: '/oauth/token' },
   // No default rule counts these: probes and scrapers must keep working while clients are throttled.
   exempt: ['/api/health', '/api/health/*', '/metrics'],
 }

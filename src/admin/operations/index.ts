@@ -8,6 +8,7 @@ import { auditOperations } from './audit.js'
 import { backupOperations } from './backups.js'
 import { flagOperations } from './flags.js'
 import { maintenanceOperations } from './maintenance.js'
+import { oauthOperations } from './oauth.js'
 import { rateLimitOperations } from './ratelimits.js'
 import { roleOperations } from './roles.js'
 import { tokenOperations } from './tokens.js'
@@ -19,6 +20,7 @@ export const OPERATIONS = {
   ...tokenOperations,
   ...roleOperations,
   ...apiKeyOperations,
+  ...oauthOperations,
   ...auditOperations,
   ...maintenanceOperations,
   ...rateLimitOperations,

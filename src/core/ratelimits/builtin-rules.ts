@@ -12,6 +12,8 @@ import { anyRuleKeySchema, onStoreErrorSchema, ruleModeSchema, type RateLimitRul
 export interface BuiltinRuleRoutes {
   /** The login route the login rules guard. */
   readonly login: RateLimitRule['match']
+  /** The OAuth token route the token rules guard (a front door without one has none). */
+  readonly token?: RateLimitRule['match'] | undefined
   /** Paths no default rule counts: probes and scrapers must keep working while clients are throttled. */
   readonly exempt: readonly string[]
 }
@@ -50,6 +52,20 @@ export function loginRules(match: RateLimitRule['match']): readonly RateLimitRul
   return Object.freeze([
     { name: 'login-ip', match, key: 'ip', limit: 100, windowMs: 15 * 60_000, burst: 20, mode: 'enforce', onStoreError: 'local' },
     { name: 'login-account', match, key: 'account', limit: 10, windowMs: 15 * 60_000, burst: 5, mode: 'enforce', onStoreError: 'local' },
+  ] satisfies RateLimitRule[])
+}
+
+/**
+ * Built-in throttles of the OAuth token endpoint, checked before the client's secret: per address, then
+ * per client (its client_id, under the `account` key the login's email uses). A client caches its token
+ * for its lifetime (15 min by default), so one that asks 60 times in 15 minutes is broken or someone
+ * guessing; 600 per address leaves room for a fleet of workers behind one NAT. Like the login rules they
+ * hold in memory while the store is away.
+ */
+export function tokenRules(match: RateLimitRule['match']): readonly RateLimitRule[] {
+  return Object.freeze([
+    { name: 'oauth-token-ip', match, key: 'ip', limit: 600, windowMs: 15 * 60_000, burst: 60, mode: 'enforce', onStoreError: 'local' },
+    { name: 'oauth-token-client', match, key: 'account', limit: 60, windowMs: 15 * 60_000, burst: 20, mode: 'enforce', onStoreError: 'local' },
   ] satisfies RateLimitRule[])
 }
 

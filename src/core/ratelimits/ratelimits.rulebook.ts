@@ -12,7 +12,7 @@ import { GantryError } from '../errors.js'
 import { parseInput } from '../pagination.js'
 import { isMissingTable } from '../sql.js'
 import { emailSchema } from '../users/users.schema.js'
-import { environmentRules, loginRules } from './builtin-rules.js'
+import { environmentRules, loginRules, tokenRules } from './builtin-rules.js'
 import * as repo from './ratelimits.repo.js'
 import { RESERVED_RULE_NAMES, ruleNameSchema, type RateLimitRule, type RateLimitSnapshot, type RulesFile } from './ratelimits.schema.js'
 import type { RateLimitsServiceDeps } from './ratelimits.service.js'
@@ -51,7 +51,7 @@ export function createRuleBook(
 ): RuleBook {
   const { knex, clock } = deps
   const configDefault = environmentRules(deps.defaults, deps.routes.exempt)
-  const login = loginRules(deps.routes.login)
+  const login = [...loginRules(deps.routes.login), ...(deps.routes.token ? tokenRules(deps.routes.token) : [])]
   const toRule = (row: repo.RuleRow): RateLimitRule => storedRule(row, deps.routes.exempt)
 
   const change = async <T>(work: (trx: Knex, at: number) => Promise<T | undefined>): Promise<{ result: T; version: number } | undefined> => {

@@ -31,6 +31,9 @@ export const GANTRY_PERMISSIONS: readonly string[] = Object.freeze([
   'roles:write',
   'apikeys:read',
   'apikeys:write',
+  // OAuth clients (machine clients of the client-credentials grant): owned credentials like API keys.
+  'oauth:read',
+  'oauth:write',
   'sessions:write',
   'ratelimits:read',
   'ratelimits:write',

@@ -69,7 +69,7 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
     async sign(input) {
       const parsed = accessTokenInputSchema.safeParse(input)
       if (!parsed.success) throw new GantryError('INVALID_INPUT', 'An access token needs a subject, a session epoch and a kind.', { cause: parsed.error })
-      const { sub, epoch, kind, permissions, scopes, sid } = parsed.data
+      const { sub, epoch, kind, permissions, scopes, sid, client_id, scope } = parsed.data
       const lifetime = parsed.data.ttlSeconds ?? ttlSeconds
       if (lifetime > maxTtlSeconds)
         throw new GantryError('INVALID_INPUT', `An access token may live at most ${maxTtlSeconds} s (auth.maxTokenTtl); asked for ${lifetime} s.`)
@@ -77,7 +77,7 @@ export function createAccessTokens(options: AccessTokensOptions): AccessTokens {
       const exp = iat + lifetime
       const jti = randomId()
       const { key, kid } = await keys.signingKey()
-      const token = await new SignJWT({ epoch, kind, env: options.environment, sid, permissions, scopes })
+      const token = await new SignJWT({ epoch, kind, env: options.environment, sid, permissions, scopes, client_id, scope })
         .setProtectedHeader(kid === undefined ? { alg: keys.alg, typ: TYP } : { alg: keys.alg, typ: TYP, kid })
         .setIssuer(issuer)
         .setAudience(audience)

@@ -1,9 +1,10 @@
 /**
- * From a presented credential to the caller: an access token (JWT) or an API key (`gk_…`, in a Bearer
- * header or X-API-Key). Every front door that takes credentials — the bundled server, an app's middleware —
+ * From a presented credential to the caller: an access token (JWT: a user's, or an OAuth client's from the
+ * client-credentials grant) or an API key (`gk_…`, in a Bearer header or X-API-Key). Every front door that takes credentials — the bundled server, an app's middleware —
  * goes through here, so a token or key means the same everywhere.
  */
 import type { ApiKeysService } from '../apikeys/apikeys.service.js'
+import type { OAuthClientsService } from '../oauth/oauth-clients.service.js'
 import type { ActorContext } from '../context.js'
 import { GantryError } from '../errors.js'
 import type { SessionsService } from './sessions.service.js'
@@ -20,7 +21,11 @@ export type AcceptedCredential = 'any' | 'token' | 'apiKey'
 
 /** Builds the authenticator over the sessions and API-key services; `accept` refuses the other kind of credential (401). */
 export function createAuthenticator(
-  deps: { sessions: Pick<SessionsService, 'verifyAccess'>; apikeys: Pick<ApiKeysService, 'verify'> },
+  deps: {
+    sessions: Pick<SessionsService, 'accessTokens' | 'userAccess'>
+    apikeys: Pick<ApiKeysService, 'verify'>
+    oauthClients: Pick<OAuthClientsService, 'access'>
+  },
   accept: AcceptedCredential = 'any',
 ): Authenticator {
   return {
@@ -32,7 +37,13 @@ export function createAuthenticator(
         const key = await deps.apikeys.verify(credential)
         return { actor: `apikey:${key.keyId}`, permissions: key.scopes, ip, userId: key.owner.id, apiKeyId: key.keyId, expiresAt: key.expiresAt ?? undefined }
       }
-      const claims = await deps.sessions.verifyAccess(credential)
+      const verified = await deps.sessions.accessTokens().verify(credential)
+      if (verified.kind === 'client') {
+        const client = await deps.oauthClients.access(verified)
+        const { clientId, ownerId: userId, permissions } = client
+        return { actor: `client:${clientId}`, permissions, ip, userId, clientId, expiresAt: verified.exp * 1000 }
+      }
+      const claims = await deps.sessions.userAccess(verified)
       const userId = Number(claims.sub)
       return { actor: `user:${userId}`, permissions: claims.permissions ?? [], ip, userId, expiresAt: claims.exp * 1000 }
     },

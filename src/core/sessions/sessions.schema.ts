@@ -6,8 +6,8 @@ import type { TokenAlgorithm } from './token-keys.js'
 /** The longest life of any access token when `auth.maxTokenTtl` is not set: a script's token is still a bearer credential. */
 export const DEFAULT_MAX_TOKEN_TTL = '24h'
 
-/** Who an access token speaks for: a user who logged in, or an API key exchanged for a token. */
-export const tokenKindSchema = z.enum(['user', 'apikey'])
+/** Who an access token speaks for: a user who logged in, an API key exchanged for a token, or an OAuth client (client-credentials grant). */
+export const tokenKindSchema = z.enum(['user', 'apikey', 'client'])
 
 const claimList = z.array(z.string().min(1).max(200)).max(500)
 
@@ -20,6 +20,9 @@ export const accessTokenInputSchema = z.object({
   scopes: claimList.optional(),
   /** The session family (refresh-token family) a login's tokens belong to: logout ends them all. None for script tokens. */
   sid: z.string().min(1).max(64).optional(),
+  /** RFC 9068 for a client's token: its client_id, and the scopes granted, space-separated. */
+  client_id: z.string().min(1).max(64).optional(),
+  scope: z.string().max(20_000).optional(),
   ttlSeconds: z.number().int().positive().optional(),
 })
 export type AccessTokenInput = z.input<typeof accessTokenInputSchema>
@@ -40,6 +43,8 @@ export const accessTokenClaimsSchema = z.object({
   sid: z.string().min(1).max(64).optional(),
   permissions: claimList.optional(),
   scopes: claimList.optional(),
+  client_id: z.string().min(1).max(64).optional(),
+  scope: z.string().max(20_000).optional(),
 })
 export type AccessTokenClaims = z.infer<typeof accessTokenClaimsSchema>
 

@@ -63,6 +63,10 @@ export interface SessionsService {
    * session was not ended; `permissions` are the user's role's now, not as signed.
    */
   verifyAccess(token: string): Promise<AccessTokenClaims>
+  /** The second half of verifyAccess, for claims verified already: the user's standing now, and their permissions. */
+  userAccess(claims: AccessTokenClaims): Promise<AccessTokenClaims>
+  /** The environment's access-token signer and verifier (OAuth client tokens are signed by it too); AUTH_SECRET_MISSING without a secret. */
+  accessTokens(): AccessTokens
   /** After a committed change of who may do what: this process forgets what it outdates, and every other instance is told. */
   accessChanged(change: AccessChange): Promise<void>
   /** Drops this process's cached state that a change announced by another instance outdates. */
@@ -168,7 +172,7 @@ export function createSessionsService(deps: SessionsServiceDeps): SessionsServic
     return Math.floor(ms / 1000)
   }
 
-  return {
+  const service: SessionsService = {
     async login(email, password, ctx) {
       signer() // a missing secret is a configuration error, found before any password work
       const user = await users.verifyCredentials(email, password, ctx)
@@ -247,7 +251,10 @@ export function createSessionsService(deps: SessionsServiceDeps): SessionsServic
     },
 
     async verifyAccess(token) {
-      const claims = await signer().verify(token)
+      return service.userAccess(await signer().verify(token))
+    },
+
+    async userAccess(claims) {
       const userId = Number(claims.sub)
       if (claims.kind !== 'user' || !Number.isSafeInteger(userId)) throw refused('not a user token')
       const [state, cached] = await Promise.all([userStates.get(userId), rolePermissions.get('roles')])
@@ -263,10 +270,12 @@ export function createSessionsService(deps: SessionsServiceDeps): SessionsServic
       return { ...claims, permissions: [...(byRole.get(state.role) ?? [])] }
     },
 
+    accessTokens: signer,
     accessChanged,
     forget,
     whoami: (ctx) => whoami(knex, deps.directory, ctx),
   }
+  return service
 }
 
 /** Whole seconds of a configured lifetime ('15m' -> 900). */
