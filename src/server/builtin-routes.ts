@@ -8,7 +8,8 @@ import type { BuiltinRuleRoutes } from '../core/ratelimits/builtin-rules.js'
 
 export const BUILTIN_RULE_ROUTES: BuiltinRuleRoutes = {
   login: { method: 'POST', path: '/api/v1/auth/login' },
-  token: { method: 'POST', path: '/oauth/token' },
+  // The token and revocation endpoints: both check a client's secret.
+  token: { method: 'POST', path: '/oauth/*' },
   // No default rule counts these: probes and scrapers must keep working while clients are throttled.
   exempt: ['/api/health', '/api/health/*', '/metrics'],
 }

@@ -65,6 +65,8 @@ const TAGS: Readonly<Record<string, string>> = {
   flags:
     'Feature flags: variants, targeting rules, segments and sticky percentage rollouts, served by every instance within a second; evaluation for services in other languages, open during maintenance.',
   backups: "The backups in the environment's backups.directory, read from their manifests; taking and restoring one are CLI commands on the database itself.",
+  oauth:
+    'OAuth 2.0 for machine clients: the clients (owned credentials like API keys), the client-credentials grant at /oauth/token, token revocation (RFC 7009) and the metadata (RFC 8414). The /oauth routes answer refusals as RFC 6749 errors, not problems.',
 }
 
 /**
@@ -78,6 +80,21 @@ const ROUTE_ERRORS: Readonly<Record<string, readonly ErrorCode[]>> = {
   'post /api/v1/auth/console/login': ['INVALID_CREDENTIALS', 'CONSOLE_ORIGIN_REFUSED', 'CONSOLE_INSECURE'],
   'post /api/v1/auth/console/refresh': ['TOKEN_INVALID', 'CONSOLE_ORIGIN_REFUSED'],
   'post /api/v1/auth/console/logout': ['CONSOLE_ORIGIN_REFUSED'],
+  'post /oauth/token': ['OAUTH_CLIENT_INVALID', 'OAUTH_SCOPE_INVALID', 'OAUTH_GRANT_UNSUPPORTED'],
+  'post /oauth/revoke': ['OAUTH_CLIENT_INVALID', 'OAUTH_CLIENT_UNAUTHORIZED'],
+}
+
+/** The OAuth protocol routes: behind the rate limits like the API, and refusing as RFC 6749 §5.2 says (oauth.routes.ts). */
+const OAUTH_PREFIXES = ['/oauth/', '/.well-known/oauth-authorization-server']
+const isOAuth = (spec: RouteSpec): boolean => OAUTH_PREFIXES.some((prefix) => spec.path.startsWith(prefix))
+/** The body of an RFC 6749 §5.2 refusal. */
+const OAUTH_ERROR = {
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: { type: 'string', description: 'invalid_request, invalid_client, unauthorized_client, unsupported_grant_type or invalid_scope' },
+    error_description: { type: 'string', description: 'the refusal, for people' },
+  },
 }
 
 /** The API proper sits behind the rate limits; health and the meta routes are served before them (app.ts). */
@@ -181,7 +198,7 @@ function refusalCodes(spec: RouteSpec): Map<number, ErrorCode[]> {
   if (spec.body || spec.stream) codes.push('UNSUPPORTED_MEDIA_TYPE')
   if (spec.auth === 'required') codes.push('UNAUTHENTICATED', 'TOKEN_INVALID', 'APIKEY_INVALID')
   if (spec.permission) codes.push('FORBIDDEN')
-  if (spec.path.startsWith(RATE_LIMITED_PREFIX)) codes.push('RATE_LIMITED')
+  if (spec.path.startsWith(RATE_LIMITED_PREFIX) || isOAuth(spec)) codes.push('RATE_LIMITED')
   const declared = spec.operation
     ? (OPERATIONS as Record<string, { errors?: readonly ErrorCode[] }>)[spec.operation.name]?.errors
     : ROUTE_ERRORS[`${spec.method} ${spec.path}`]
@@ -200,10 +217,10 @@ function refusals(spec: RouteSpec, problem: JsonSchema): Record<string, JsonSche
       const named = codes.map((code) => `\`${code}\` (${new GantryError(code, '').title})`).join(', ')
       const retryAfter =
         status === 429 ? { headers: { 'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer', minimum: 0 } } } } : {}
-      return [
-        String(status),
-        { description: `${STATUS_NAMES[status] ?? 'Refused'}: ${named}`, ...retryAfter, content: { [PROBLEM_TYPE]: { schema: problem } } },
-      ]
+      // A protocol route's 400 and 401 are RFC 6749 errors; its 429 (and 415) stay problems, as the protocol has no word for them.
+      const content =
+        isOAuth(spec) && (status === 400 || status === 401) ? { 'application/json': { schema: OAUTH_ERROR } } : { [PROBLEM_TYPE]: { schema: problem } }
+      return [String(status), { description: `${STATUS_NAMES[status] ?? 'Refused'}: ${named}`, ...retryAfter, content }]
     }),
   )
 }

@@ -170,6 +170,8 @@ export function createOAuthClientsService(deps: OAuthClientsServiceDeps): OAuthC
       const standing = await clients.standing(row, now)
       if (typeof standing === 'string') return refuse(ctx, standing, row)
       const granted = scope === undefined ? standing.scopes : requestedScopes(scope, standing.scopes)
+      // The owner holds none of the client's scopes any more: a token that allows nothing is refused (RFC 6749 §3.3).
+      if (granted.length === 0) throw new GantryError('OAUTH_SCOPE_INVALID', "The client's owner no longer holds any of its scopes.")
       const signed = await signer.sign({
         sub: row.publicId,
         epoch: row.tokenEpoch,

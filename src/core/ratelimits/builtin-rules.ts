@@ -12,7 +12,7 @@ import { anyRuleKeySchema, onStoreErrorSchema, ruleModeSchema, type RateLimitRul
 export interface BuiltinRuleRoutes {
   /** The login route the login rules guard. */
   readonly login: RateLimitRule['match']
-  /** The OAuth token route the token rules guard (a front door without one has none). */
+  /** The OAuth routes that check a client's secret (token, revocation), which the token rules guard; a front door without them has none. */
   readonly token?: RateLimitRule['match'] | undefined
   /** Paths no default rule counts: probes and scrapers must keep working while clients are throttled. */
   readonly exempt: readonly string[]
@@ -56,8 +56,9 @@ export function loginRules(match: RateLimitRule['match']): readonly RateLimitRul
 }
 
 /**
- * Built-in throttles of the OAuth token endpoint, checked before the client's secret: per address, then
- * per client (its client_id, under the `account` key the login's email uses). A client caches its token
+ * Built-in throttles of the OAuth token and revocation endpoints, checked before the client's secret: per
+ * address, then per client (its client_id, under the `account` key the login's email uses, so case-folded
+ * like one: ids differing only in case, never seen with 12 random characters, would share a budget). A client caches its token
  * for its lifetime (15 min by default), so one that asks 60 times in 15 minutes is broken or someone
  * guessing; 600 per address leaves room for a fleet of workers behind one NAT. Like the login rules they
  * hold in memory while the store is away.

@@ -11,11 +11,10 @@ import { z } from 'zod'
 import { GantryError, isGantryError, type ErrorCode } from '../../core/errors.js'
 import type { ClientCredentials } from '../../core/oauth/oauth-clients.schema.js'
 import type { Services } from '../../core/services.js'
-import { BUILTIN_RULE_ROUTES } from '../builtin-routes.js'
 import type { RateLimitEdge } from '../middleware/rate-limit.js'
 import { route, type RouteSpec } from './route.js'
 
-const TOKEN_PATH = BUILTIN_RULE_ROUTES.token?.path ?? '/oauth/token'
+const TOKEN_PATH = '/oauth/token'
 const REVOKE_PATH = '/oauth/revoke'
 const METADATA_PATH = '/.well-known/oauth-authorization-server'
 const FORM = 'application/x-www-form-urlencoded'
@@ -85,6 +84,7 @@ export function oauthRoutes(deps: OAuthRouteDeps): RouteSpec[] {
         answer(res, async () => {
           const form = await formOf(req, res, readForm)
           const credentials = clientCredentials(req, form)
+          await deps.limits.login(req, res, credentials.clientId)
           const token = form.get('token')
           if (token === undefined) throw new GantryError('INVALID_INPUT', 'token is missing: send the access token to revoke.')
           await services.oauthClients.revokeToken(credentials, token, ctx)

@@ -10,7 +10,7 @@ import { expect } from 'chai'
 import { createAuditService } from '../../../src/core/audit/audit.service.js'
 import { manualClock } from '../../../src/core/clock.js'
 import type { ActorContext } from '../../../src/core/context.js'
-import { loginRules } from '../../../src/core/ratelimits/builtin-rules.js'
+import { loginRules, tokenRules } from '../../../src/core/ratelimits/builtin-rules.js'
 import { MAX_MATCH_WILDCARDS, type FileRule, type RuleView } from '../../../src/core/ratelimits/ratelimits.schema.js'
 import { createRateLimitsService, type RateLimitsService } from '../../../src/core/ratelimits/ratelimits.service.js'
 import { addStats } from '../../../src/core/ratelimits/ratelimits.repo.js'
@@ -23,7 +23,8 @@ import { apiKeyDirectory } from '../../../src/core/apikeys/apikeys.directory.js'
 import { userDirectory } from '../../../src/core/users/users.directory.js'
 import { BUILTIN_RULE_ROUTES } from '../../../src/server/builtin-routes.js'
 
-const LOGIN_RULES = loginRules(BUILTIN_RULE_ROUTES.login)
+/** The built-in rules checked inside their routes: the login's, then the OAuth token endpoint's. */
+const LOGIN_RULES = [...loginRules(BUILTIN_RULE_ROUTES.login), ...tokenRules(BUILTIN_RULE_ROUTES.token!)]
 
 const viewer: ActorContext = { actor: 'user:7', permissions: ['*:read'], ip: '203.0.113.9' }
 const operator: ActorContext = { actor: 'user:8', permissions: ['*:read', 'ratelimits:write'], ip: '203.0.113.10' }
@@ -128,6 +129,8 @@ for (const dialect of DIALECTS) {
         expect(list.data.map((r) => [r.name, r.source])).to.deep.equal([
           ['login-ip', 'builtin'],
           ['login-account', 'builtin'],
+          ['oauth-token-ip', 'builtin'],
+          ['oauth-token-client', 'builtin'],
           ['default', 'database'],
         ])
       })
@@ -191,6 +194,8 @@ for (const dialect of DIALECTS) {
         expect(empty.data.map((r) => [r.name, r.source, r.key, r.limit, r.window, r.burst, r.onStoreError])).to.deep.equal([
           ['login-ip', 'builtin', 'ip', 100, '15m', 20, 'local'],
           ['login-account', 'builtin', 'account', 10, '15m', 5, 'local'],
+          ['oauth-token-ip', 'builtin', 'ip', 600, '15m', 60, 'local'],
+          ['oauth-token-client', 'builtin', 'account', 60, '15m', 20, 'local'],
           ['default', 'config', 'ip', 100, '1m', 20, 'open'],
         ])
         for (const rule of empty.data) expect(rule.counts).to.deep.equal(NO_COUNTS)
@@ -201,7 +206,7 @@ for (const dialect of DIALECTS) {
           'login-ip': { admitted: 7, refused: 0, shadowRefused: 0, storeErrors: 0 },
         })
         const list = await rl.list(viewer)
-        expect(names(list.data)).to.deep.equal(['login-ip', 'login-account', 'default', 'b-rule', 'a-rule', 'c-rule'])
+        expect(names(list.data)).to.deep.equal(['login-ip', 'login-account', 'oauth-token-ip', 'oauth-token-client', 'default', 'b-rule', 'a-rule', 'c-rule'])
         expect(list.version).to.equal(3)
         expect(list.data.find((r) => r.name === 'a-rule')?.counts).to.deep.equal({
           admitted: 3,
@@ -224,7 +229,7 @@ for (const dialect of DIALECTS) {
           routes: BUILTIN_RULE_ROUTES,
           defaults: null,
         })
-        expect(names((await unlimited.list(f.ctx)).data)).to.deep.equal(['login-ip', 'login-account'])
+        expect(names((await unlimited.list(f.ctx)).data)).to.deep.equal(['login-ip', 'login-account', 'oauth-token-ip', 'oauth-token-client'])
         expect((await unlimited.snapshot()).rules).to.deep.equal([])
         // Without a config default, `default` is a new rule like any other.
         expect((await rejection(unlimited.set(f.ctx, 'default', { limit: 5 }))).code).to.equal('INVALID_INPUT')
@@ -755,6 +760,8 @@ for (const dialect of DIALECTS) {
         expect(list.data.map((r) => [r.name, r.source])).to.deep.equal([
           ['login-ip', 'builtin'],
           ['login-account', 'builtin'],
+          ['oauth-token-ip', 'builtin'],
+          ['oauth-token-client', 'builtin'],
           ['default', 'config'],
         ])
         expect(list.version).to.equal(0)
