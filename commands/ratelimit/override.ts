@@ -8,7 +8,7 @@ const resultSchema = z.union([overrideViewSchema, removeOverrideResultSchema])
 export default class RatelimitOverride extends AdminCommand<typeof RatelimitOverride> {
   static override summary = 'Give one address, user or API key its own rate limit, or block it; --remove takes the override away.'
   static override description = [
-    'SUBJECT is ip:ADDRESS, user:EMAIL or apikey:KEYID. The override applies to --rule NAME, or (default) to every rule that counts by that kind of subject, the login rules included: blocking an address blocks its logins too.',
+    'SUBJECT is ip:ADDRESS, user:EMAIL, apikey:KEYID or client:CLIENTID (an OAuth client, for the token rule oauth-token-client). The override applies to --rule NAME, or (default) to every rule that counts by that kind of subject, the login rules included: blocking an address blocks its logins too.',
     "With --limit and --window (and --burst, default the limit) the subject gets those figures instead of the rule's: a plan for a customer. With --block every request it makes under those rules is refused (429, Retry-After until the override expires): a block for an abuser. --expires ends it by itself.",
   ].join('\n\n')
   static override examples = [
@@ -17,7 +17,7 @@ export default class RatelimitOverride extends AdminCommand<typeof RatelimitOver
     '<%= config.bin %> ratelimit override user:ada@example.com --rule per-user --limit 60 --window 1m',
     '<%= config.bin %> ratelimit override ip:203.0.113.7 --remove',
   ]
-  static override args = { subject: Args.string({ description: 'ip:ADDRESS, user:EMAIL or apikey:KEYID.', required: true }) }
+  static override args = { subject: Args.string({ description: 'ip:ADDRESS, user:EMAIL, apikey:KEYID or client:CLIENTID.', required: true }) }
   static override flags = {
     rule: Flags.string({ summary: 'The rule it changes (default: every rule counting by that kind of subject).', default: '*' }),
     limit: Flags.integer({ summary: 'Requests per window for this subject.', min: 1, exclusive: ['block', 'remove'] }),

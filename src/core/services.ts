@@ -25,6 +25,7 @@ import { passwordPolicy, type PasswordPolicy } from './users/password-policy.js'
 import { argon2Hasher, type PasswordHasher } from './users/passwords.js'
 import { userDirectory } from './users/users.directory.js'
 import { apiKeyDirectory } from './apikeys/apikeys.directory.js'
+import { oauthClientDirectory } from './oauth/oauth-clients.directory.js'
 import { createUsersService, type UsersService } from './users/users.service.js'
 import { createUserExportService, type UserExportService } from './users/export.js'
 import { createUserImportService, type UserImportService } from './users/import.js'
@@ -190,6 +191,7 @@ export function createServices(deps: ServiceDeps): Services {
     audit,
     directory: userDirectory,
     apiKeys: apiKeyDirectory,
+    oauthClients: oauthClientDirectory,
     routes: deps.rateLimitRoutes,
     defaults: deps.rateLimits?.defaults ?? null,
     notify: deps.rateLimits?.notify,

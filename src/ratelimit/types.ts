@@ -16,6 +16,8 @@ export interface RateLimitSubject {
   user?: string
   apiKey?: string
   account?: string
+  /** The client_id of an OAuth token or revocation request. */
+  client?: string
 }
 
 /** One rule's outcome, for metrics. */

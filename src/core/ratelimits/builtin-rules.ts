@@ -57,8 +57,7 @@ export function loginRules(match: RateLimitRule['match']): readonly RateLimitRul
 
 /**
  * Built-in throttles of the OAuth token and revocation endpoints, checked before the client's secret: per
- * address, then per client (its client_id, under the `account` key the login's email uses, so case-folded
- * like one: ids differing only in case, never seen with 12 random characters, would share a budget). A client caches its token
+ * address, then per client (its client_id: an override `client:ID` gives a busy fleet of one client more). A client caches its token
  * for its lifetime (15 min by default), so one that asks 60 times in 15 minutes is broken or someone
  * guessing; 600 per address leaves room for a fleet of workers behind one NAT. Like the login rules they
  * hold in memory while the store is away.
@@ -66,7 +65,7 @@ export function loginRules(match: RateLimitRule['match']): readonly RateLimitRul
 export function tokenRules(match: RateLimitRule['match']): readonly RateLimitRule[] {
   return Object.freeze([
     { name: 'oauth-token-ip', match, key: 'ip', limit: 600, windowMs: 15 * 60_000, burst: 60, mode: 'enforce', onStoreError: 'local' },
-    { name: 'oauth-token-client', match, key: 'account', limit: 60, windowMs: 15 * 60_000, burst: 20, mode: 'enforce', onStoreError: 'local' },
+    { name: 'oauth-token-client', match, key: 'client', limit: 60, windowMs: 15 * 60_000, burst: 20, mode: 'enforce', onStoreError: 'local' },
   ] satisfies RateLimitRule[])
 }
 

@@ -6,7 +6,7 @@ import { requirePermission } from '../roles/permissions.js'
 import * as repo from './ratelimits.repo.js'
 import { ruleNotFound, type RuleBook } from './ratelimits.rulebook.js'
 import type { RateLimitsService } from './ratelimits.service.js'
-import { overrideInputSchema, parseSubject, removeOverrideInputSchema } from './ratelimits.schema.js'
+import { overrideInputSchema, parseSubject, removeOverrideInputSchema, type SubjectType } from './ratelimits.schema.js'
 import { subjectText, toOverrideView } from './ratelimits.views.js'
 
 export function overrideOperations(book: RuleBook): Pick<RateLimitsService, 'override' | 'removeOverride'> {
@@ -15,7 +15,7 @@ export function overrideOperations(book: RuleBook): Pick<RateLimitsService, 'ove
     async override(ctx, input) {
       requirePermission(ctx, 'ratelimits:write')
       const parsed = parseInput(overrideInputSchema, input)
-      const target = parseSubject(parsed.subject) as { type: 'ip' | 'user' | 'apiKey'; value: string }
+      const target = parseSubject(parsed.subject) as { type: SubjectType; value: string }
       const outcome = await change(async (trx, at) => {
         if (parsed.rule !== '*') {
           const key = (await knownRules(trx)).get(parsed.rule)
@@ -62,7 +62,7 @@ export function overrideOperations(book: RuleBook): Pick<RateLimitsService, 'ove
     async removeOverride(ctx, input) {
       requirePermission(ctx, 'ratelimits:write')
       const parsed = parseInput(removeOverrideInputSchema, input)
-      const target = parseSubject(parsed.subject) as { type: 'ip' | 'user' | 'apiKey'; value: string }
+      const target = parseSubject(parsed.subject) as { type: SubjectType; value: string }
       const outcome = await change(async (trx) => {
         const { subject, label } = await resolveSubject(trx, target)
         const existing = await repo.selectOverride(trx, parsed.rule, target.type, subject)

@@ -14,7 +14,7 @@ import { isMissingTable } from '../sql.js'
 import { emailSchema } from '../users/users.schema.js'
 import { environmentRules, loginRules, tokenRules } from './builtin-rules.js'
 import * as repo from './ratelimits.repo.js'
-import { RESERVED_RULE_NAMES, ruleNameSchema, type RateLimitRule, type RateLimitSnapshot, type RulesFile } from './ratelimits.schema.js'
+import { RESERVED_RULE_NAMES, ruleNameSchema, type RateLimitRule, type RateLimitSnapshot, type RulesFile, type SubjectType } from './ratelimits.schema.js'
 import type { RateLimitsServiceDeps } from './ratelimits.service.js'
 import { toOverride, toRule as storedRule, toRuleFields } from './ratelimits.views.js'
 
@@ -41,13 +41,13 @@ export interface RuleBook {
   /** The rule names an override or a test may name, with what they count by. */
   knownRules(k: Knex): Promise<Map<string, string>>
   /** An override's subject as the limiter sees it: an address as given, a user's id, an API key's id. */
-  resolveSubject(k: Knex, subject: { type: 'ip' | 'user' | 'apiKey'; value: string }): Promise<{ subject: string; label: string }>
+  resolveSubject(k: Knex, subject: { type: SubjectType; value: string }): Promise<{ subject: string; label: string }>
   /** Stored rules as a rules file writes them. */
   exportRules(rows: readonly repo.RuleRow[]): RulesFile
 }
 
 export function createRuleBook(
-  deps: Pick<RateLimitsServiceDeps, 'knex' | 'clock' | 'audit' | 'directory' | 'apiKeys' | 'routes' | 'defaults' | 'notify'>,
+  deps: Pick<RateLimitsServiceDeps, 'knex' | 'clock' | 'audit' | 'directory' | 'apiKeys' | 'oauthClients' | 'routes' | 'defaults' | 'notify'>,
 ): RuleBook {
   const { knex, clock } = deps
   const configDefault = environmentRules(deps.defaults, deps.routes.exempt)
@@ -114,7 +114,7 @@ export function createRuleBook(
   const knownRules = async (k: Knex): Promise<Map<string, string>> =>
     new Map([...login, ...chainOf(await loadRows(k)).map(({ rule }) => rule)].map((r) => [r.name, r.key]))
 
-  const resolveSubject = async (k: Knex, subject: { type: 'ip' | 'user' | 'apiKey'; value: string }): Promise<{ subject: string; label: string }> => {
+  const resolveSubject = async (k: Knex, subject: { type: SubjectType; value: string }): Promise<{ subject: string; label: string }> => {
     if (subject.type === 'ip') {
       const family = isIP(subject.value)
       if (family === 0) throw new GantryError('INVALID_INPUT', `"${subject.value}" is not an IPv4 or IPv6 address.`)
@@ -127,6 +127,11 @@ export function createRuleBook(
       const user = await deps.directory.byEmail(k, email)
       if (!user) throw new GantryError('USER_NOT_FOUND', `No user with email ${email}.`)
       return { subject: String(user.id), label: email }
+    }
+    if (subject.type === 'client') {
+      const client = await deps.oauthClients.byClientId(k, subject.value)
+      if (!client) throw new GantryError('OAUTH_CLIENT_NOT_FOUND', `No OAuth client with id ${subject.value}.`)
+      return { subject: client.clientId, label: client.clientId }
     }
     const key = await deps.apiKeys.byKeyId(k, subject.value)
     if (!key) throw new GantryError('APIKEY_NOT_FOUND', `No API key with id ${subject.value}.`)

@@ -8,8 +8,8 @@ import { exactlyOneOf, requiredWith } from '../input-rules.js'
 
 /** What a stored rule may count by. */
 export const ruleKeySchema = z.enum(['ip', 'user', 'apiKey', 'global'])
-/** What any rule counts by: `account` (the login's email) is the built-in login rule's alone. */
-export const anyRuleKeySchema = z.enum([...ruleKeySchema.options, 'account'])
+/** What any rule counts by: `account` (the login's email) and `client` (a token request's client_id) are the built-in rules' alone. */
+export const anyRuleKeySchema = z.enum([...ruleKeySchema.options, 'account', 'client'])
 export type RuleKey = z.infer<typeof anyRuleKeySchema>
 export const ruleModeSchema = z.enum(['enforce', 'shadow'])
 /**
@@ -154,18 +154,21 @@ export const ruleViewSchema = z.object({
 })
 export type RuleView = z.infer<typeof ruleViewSchema>
 
-/** An override's subject as typed (`ip:203.0.113.7`, `user:ops@example.com`, `apikey:KEYID`), read; undefined when it is not one. */
-export function parseSubject(text: string): { type: 'ip' | 'user' | 'apiKey'; value: string } | undefined {
-  const match = /^(ip|user|apikey):(.+)$/i.exec(text.trim())
+/** What an override is for: an address, a user, an API key, or an OAuth client (the token rules' `client` key). */
+export type SubjectType = 'ip' | 'user' | 'apiKey' | 'client'
+
+/** An override's subject as typed (`ip:203.0.113.7`, `user:ops@example.com`, `apikey:KEYID`, `client:CLIENTID`), read; undefined when it is not one. */
+export function parseSubject(text: string): { type: SubjectType; value: string } | undefined {
+  const match = /^(ip|user|apikey|client):(.+)$/i.exec(text.trim())
   if (!match) return undefined
   const kind = (match[1] ?? '').toLowerCase()
-  return { type: kind === 'apikey' ? 'apiKey' : (kind as 'ip' | 'user'), value: (match[2] ?? '').trim() }
+  return { type: kind === 'apikey' ? 'apiKey' : (kind as 'ip' | 'user' | 'client'), value: (match[2] ?? '').trim() }
 }
 
 export const subjectSchema = z
   .string()
   .trim()
-  .refine((text) => parseSubject(text) !== undefined, 'a subject is ip:ADDRESS, user:EMAIL or apikey:KEYID')
+  .refine((text) => parseSubject(text) !== undefined, 'a subject is ip:ADDRESS, user:EMAIL, apikey:KEYID or client:CLIENTID')
 
 /** `ratelimit override SUBJECT`: its own limit (with a window) for one subject, or a block; exactly one of the two. */
 export const overrideInputSchema = requiredWith(
@@ -196,8 +199,8 @@ export type OverrideInput = z.input<typeof overrideInputSchema>
 /** One override, as the limiter reads it. */
 export interface RateLimitOverride {
   readonly rule: string
-  readonly subjectType: 'ip' | 'user' | 'apiKey'
-  /** An address, a user id, an API key id: what the limiter sees for that kind. */
+  readonly subjectType: SubjectType
+  /** An address, a user id, an API key id, a client id: what the limiter sees for that kind. */
   readonly subject: string
   /** Undefined when blocked. */
   readonly limit?: number | undefined
@@ -211,7 +214,7 @@ export interface RateLimitOverride {
 export const overrideViewSchema = z.object({
   id: z.number().int(),
   rule: z.string(),
-  subject: z.string().describe('as typed: ip:…, user:EMAIL, apikey:KEYID'),
+  subject: z.string().describe('as typed: ip:…, user:EMAIL, apikey:KEYID, client:CLIENTID'),
   limit: z.number().int().nullable(),
   window: z.string().nullable(),
   burst: z.number().int().nullable(),

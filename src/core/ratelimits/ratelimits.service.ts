@@ -12,6 +12,7 @@ import type { AuditService } from '../audit/audit.service.js'
 import type { Clock } from '../clock.js'
 import type { ActorContext } from '../context.js'
 import type { ApiKeyDirectory } from '../apikeys/apikeys.directory.js'
+import type { OAuthClientDirectory } from '../oauth/oauth-clients.directory.js'
 import type { UserDirectory } from '../users/users.directory.js'
 import type { BuiltinRuleRoutes } from './builtin-rules.js'
 import { fileOperations } from './ratelimits.files.js'
@@ -67,6 +68,8 @@ export interface RateLimitsServiceDeps {
   /** Overrides and tests name users by email: looked up through the users feature. */
   readonly directory: UserDirectory
   readonly apiKeys: ApiKeyDirectory
+  /** An override may name an OAuth client (the token rules count per client). */
+  readonly oauthClients: OAuthClientDirectory
   /** The front door's routes the built-in rules name: the login route, the paths the default exempts. */
   readonly routes: BuiltinRuleRoutes
   /** The environment's default rule from the config; null: unlimited. */

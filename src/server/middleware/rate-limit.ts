@@ -30,6 +30,8 @@ export interface RateLimitEdge {
   caller(req: Request, res: Response, ctx: ActorContext): Promise<void>
   /** Checks the login rules for the account a login names. */
   login(req: Request, res: Response, account: string): Promise<void>
+  /** Checks the token rules for the client an OAuth token or revocation request names. */
+  client(req: Request, res: Response, clientId: string): Promise<void>
 }
 
 /** The edge over the live rules. */
@@ -52,6 +54,8 @@ export function rateLimitEdge(rules: LiveRules, observe: DecisionObserver): Rate
       )
     },
     login: (req, res, account) => enforce(rules.login, subjectOf(req, { account }), res, observe),
+    // The token rules live with the login rules (checked inside their routes); each route's subject leaves the other's key unset.
+    client: (req, res, client) => enforce(rules.login, subjectOf(req, { client }), res, observe),
   }
 }
 

@@ -32,7 +32,7 @@ const OAUTH_ERRORS: Partial<Record<ErrorCode, string>> = {
 
 export interface OAuthRouteDeps {
   readonly services: Pick<Services, 'oauthClients'>
-  readonly limits: Pick<RateLimitEdge, 'login'>
+  readonly limits: Pick<RateLimitEdge, 'client'>
   /** auth.issuer: the metadata's `issuer`, and the base of its endpoints when it is an http(s) URL. */
   readonly issuer: string
   /** Whether the JWKS is published (EdDSA): then the metadata names it. */
@@ -64,7 +64,7 @@ export function oauthRoutes(deps: OAuthRouteDeps): RouteSpec[] {
         answer(res, async () => {
           const form = await formOf(req, res, readForm)
           const credentials = clientCredentials(req, form)
-          await deps.limits.login(req, res, credentials.clientId)
+          await deps.limits.client(req, res, credentials.clientId)
           const grant = form.get('grant_type')
           if (grant === undefined) throw new GantryError('INVALID_INPUT', 'grant_type is missing: send grant_type=client_credentials.')
           if (grant !== 'client_credentials')
@@ -84,7 +84,7 @@ export function oauthRoutes(deps: OAuthRouteDeps): RouteSpec[] {
         answer(res, async () => {
           const form = await formOf(req, res, readForm)
           const credentials = clientCredentials(req, form)
-          await deps.limits.login(req, res, credentials.clientId)
+          await deps.limits.client(req, res, credentials.clientId)
           const token = form.get('token')
           if (token === undefined) throw new GantryError('INVALID_INPUT', 'token is missing: send the access token to revoke.')
           await services.oauthClients.revokeToken(credentials, token, ctx)

@@ -30,6 +30,7 @@ import { createTestServer, type TestServer } from '../../helpers/server.js'
 import { createTestDatabase, DIALECTS, requireDialect, requireRedis, SERVICE_URLS } from '../../helpers/services.js'
 import { identityFixture, type IdentityFixture } from '../../helpers/identity-fixture.js'
 import { apiKeyDirectory } from '../../../src/core/apikeys/apikeys.directory.js'
+import { oauthClientDirectory } from '../../../src/core/oauth/oauth-clients.directory.js'
 import { userDirectory } from '../../../src/core/users/users.directory.js'
 import { BUILTIN_RULE_ROUTES } from '../../../src/server/builtin-routes.js'
 
@@ -71,6 +72,7 @@ for (const dialect of DIALECTS) {
         audit: f.services.audit,
         directory: userDirectory,
         apiKeys: apiKeyDirectory,
+        oauthClients: oauthClientDirectory,
         routes: BUILTIN_RULE_ROUTES,
         defaults: DEFAULTS,
       })

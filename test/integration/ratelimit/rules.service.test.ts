@@ -20,6 +20,7 @@ import { createTestDatabase, DIALECTS, requireDialect } from '../../helpers/serv
 import { identityFixture, type IdentityFixture } from '../../helpers/identity-fixture.js'
 import { rejection } from '../../helpers/rejection.js'
 import { apiKeyDirectory } from '../../../src/core/apikeys/apikeys.directory.js'
+import { oauthClientDirectory } from '../../../src/core/oauth/oauth-clients.directory.js'
 import { userDirectory } from '../../../src/core/users/users.directory.js'
 import { BUILTIN_RULE_ROUTES } from '../../../src/server/builtin-routes.js'
 
@@ -195,7 +196,7 @@ for (const dialect of DIALECTS) {
           ['login-ip', 'builtin', 'ip', 100, '15m', 20, 'local'],
           ['login-account', 'builtin', 'account', 10, '15m', 5, 'local'],
           ['oauth-token-ip', 'builtin', 'ip', 600, '15m', 60, 'local'],
-          ['oauth-token-client', 'builtin', 'account', 60, '15m', 20, 'local'],
+          ['oauth-token-client', 'builtin', 'client', 60, '15m', 20, 'local'],
           ['default', 'config', 'ip', 100, '1m', 20, 'open'],
         ])
         for (const rule of empty.data) expect(rule.counts).to.deep.equal(NO_COUNTS)
@@ -226,6 +227,7 @@ for (const dialect of DIALECTS) {
           audit: f.services.audit,
           directory: userDirectory,
           apiKeys: apiKeyDirectory,
+          oauthClients: oauthClientDirectory,
           routes: BUILTIN_RULE_ROUTES,
           defaults: null,
         })
@@ -587,6 +589,7 @@ for (const dialect of DIALECTS) {
         audit: f.services.audit,
         directory: userDirectory,
         apiKeys: apiKeyDirectory,
+        oauthClients: oauthClientDirectory,
         routes: BUILTIN_RULE_ROUTES,
         defaults: DEFAULTS,
       })
@@ -621,6 +624,7 @@ for (const dialect of DIALECTS) {
         audit: f.services.audit,
         directory: userDirectory,
         apiKeys: apiKeyDirectory,
+        oauthClients: oauthClientDirectory,
         routes: BUILTIN_RULE_ROUTES,
         defaults: DEFAULTS,
       })
@@ -746,6 +750,7 @@ for (const dialect of DIALECTS) {
           audit: createAuditService({ knex: db.knex, clock }),
           directory: userDirectory,
           apiKeys: apiKeyDirectory,
+          oauthClients: oauthClientDirectory,
           routes: BUILTIN_RULE_ROUTES,
           defaults: DEFAULTS,
         })
@@ -772,6 +777,7 @@ for (const dialect of DIALECTS) {
           audit: createAuditService({ knex: db.knex, clock }),
           directory: userDirectory,
           apiKeys: apiKeyDirectory,
+          oauthClients: oauthClientDirectory,
           routes: BUILTIN_RULE_ROUTES,
           defaults: null,
         })

@@ -362,5 +362,14 @@ describe('server: OAuth 2.0 client-credentials grant, with openid-client and jos
     // And it refills at 60 per 15 minutes: 15 s later the busy client has one more.
     server.clock.advance(15_000)
     expect((await oidc.clientCredentialsGrant(config)).access_token).to.be.a('string')
+    expect((await rejection(oidc.clientCredentialsGrant(config))).cause).to.have.property('status', 429)
+
+    // A fleet that needs more gets an override of its own, and only it: `ratelimit override client:ID`.
+    await server.services.rateLimits.override(local, { subject: `client:${busy.id}`, rule: 'oauth-token-client', limit: 1000, window: '15m' })
+    expect(
+      ((await rejection(server.services.rateLimits.override(local, { subject: 'client:nosuchclient', limit: 5, window: '1m' }))) as { code?: string }).code,
+    ).to.equal('OAUTH_CLIENT_NOT_FOUND')
+    await server.rateLimits.refresh()
+    for (let i = 0; i < 25; i++) expect((await oidc.clientCredentialsGrant(config)).access_token, `overridden ${i + 1}`).to.be.a('string')
   })
 })
