@@ -240,6 +240,7 @@ export async function openRuntime(options: {
           rateLimitRoutes: BUILTIN_RULE_ROUTES,
           environmentName: environment.name,
           auth: environment.auth,
+          publicUrl: environment.server.publicUrl || undefined,
           auditRetention: environment.audit.retention,
           onAccessChanged: (change) => announce(ACCESS_CHANNEL, encodeAccessChange(change)),
           passwordPolicy: { minLength: environment.auth.passwordMinLength },

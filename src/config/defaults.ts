@@ -32,6 +32,7 @@ const common = {
     passwordMinLength: 12,
     expiredTokenRetention: '7d',
     lockout: { maxFailures: 5, minutes: 15 },
+    sso: { providers: [] },
   },
   encryptionKey: '${GANTRY_ENCRYPTION_KEY:-}',
   webhooks: { allowPrivateTargets: false, attemptTimeout: '15s', disableAfter: '5d', maxDueAge: '5m', retention: '30d' },

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { parseDuration as durationMs, MAX_DURATION_MESSAGE, withinMaxDuration } from '../core/duration.js'
 import { scheduleProblem } from '../core/schedules/cron.js'
+import { ssoProviderFileSchema, ssoProviderSchema } from '../core/sso/sso-config.js'
 
 /**
  * gantry.config.json, described once. The file may hold `${VAR}` references in any value; numbers and
@@ -95,6 +96,11 @@ export const environmentSchema = z
             minutes: templatable(z.number().int().min(1).max(1440)).describe('How long it stays locked (default 15)').optional(),
           })
           .strict()
+          .optional(),
+        sso: z
+          .object({ providers: z.array(ssoProviderFileSchema).max(20).describe('OpenID Connect identity providers users may sign in with') })
+          .strict()
+          .describe('Single sign-on (docs/sso.md)')
           .optional(),
       })
       .strict()
@@ -311,6 +317,7 @@ export const resolvedEnvironmentFields = z.object({
       passwordMinLength: z.coerce.number().int().min(8).max(64),
       expiredTokenRetention: durationSchema,
       lockout: z.object({ maxFailures: z.coerce.number().int().min(1).max(100), minutes: z.coerce.number().int().min(1).max(1440) }),
+      sso: z.object({ providers: z.array(ssoProviderSchema) }),
     })
     .refine((auth) => durationMs(auth.accessTokenTtl) <= durationMs(auth.maxTokenTtl), {
       message: 'auth.accessTokenTtl must not exceed auth.maxTokenTtl (every token is refused past that age)',

@@ -34,12 +34,12 @@ function maskText(value: string, secretSetting: boolean): string {
 /**
  * A copy of environment settings safe to print: the password of every URL (database, redis, also inside
  * a `${VAR:-default}`), the default of a secret-named reference, and a literal `auth.secret` (or `encryptionKey`)
- * replaced by ***. A bare reference such as `${GANTRY_AUTH_SECRET}` names no secret and stays.
+ * (or a provider's `clientSecret`) replaced by ***. A bare reference such as `${GANTRY_AUTH_SECRET}` names no secret and stays.
  */
 export function maskSettings<T>(settings: T): T {
   const walk = (value: unknown, key: string): unknown => {
     if (typeof value === 'string') {
-      const secretSetting = key === 'auth.secret' || key === 'encryptionKey'
+      const secretSetting = key === 'auth.secret' || key === 'encryptionKey' || key === 'auth.sso.providers.clientSecret'
       if (secretSetting && value !== '' && !PURE_REFERENCE.test(value)) return MASK
       return maskText(value, secretSetting)
     }

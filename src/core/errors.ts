@@ -132,6 +132,21 @@ const catalog = {
   OAUTH_CLIENT_UNAUTHORIZED: usage('Client not allowed this'),
   OAUTH_SCOPE_INVALID: usage('Invalid scope', 'Ask for scopes within the client’s (`gantry oauth clients show ID`), or leave scope out.'),
   OAUTH_GRANT_UNSUPPORTED: usage('Unsupported grant type', 'Gantry issues tokens for grant_type=client_credentials only.'),
+  // single sign-on
+  IDENTITY_NOT_FOUND: { title: 'Identity not found', exit: ExitCode.state, status: 404, hint: 'Run `gantry users show EMAIL` to see the user’s identities.' },
+  SSO_PROVIDER_UNKNOWN: {
+    title: 'Unknown identity provider',
+    exit: ExitCode.state,
+    status: 404,
+    hint: 'Name a provider of auth.sso.providers in gantry.config.json.',
+  },
+  SSO_FAILED: {
+    title: 'Single sign-on refused',
+    exit: ExitCode.state,
+    status: 401,
+    hint: 'Start the sign-in again; the audit log has the reason (sessions.login-failed).',
+  },
+  SSO_UNAVAILABLE: unavailable('Identity provider unreachable', 'Check the provider’s issuer URL and that this server reaches it.'),
   IMPORT_INVALID: usage('Invalid import file'),
   SIGNING_KEY_MISSING: unavailable('No signing key', 'Run `gantry tokens keys rotate` to create the first EdDSA signing key.'),
   // secrets at rest, sealed under GANTRY_ENCRYPTION_KEY (src/core/encryption/data-keys.ts)

@@ -5,6 +5,7 @@
 import type { Knex } from 'knex'
 import { createApiKeysService, type ApiKeysService } from './apikeys/apikeys.service.js'
 import { createOAuthClientsService, type OAuthClientsService } from './oauth/oauth-clients.service.js'
+import { createSsoService, type SsoService } from './sso/sso.service.js'
 import { localContext } from './context.js'
 import { createAuditService, type AuditService } from './audit/audit.service.js'
 import { createBackupsService, NO_BACKUP_LISTER, type BackupLister, type BackupsService } from './backups/backups.service.js'
@@ -61,6 +62,8 @@ export interface ServiceDeps {
   readonly environmentName?: string | undefined
   /** The environment's token settings; without a secret, token use fails with AUTH_SECRET_MISSING. */
   readonly auth?: AuthSettings | undefined
+  /** server.publicUrl: where the server is reached (the default base of single sign-on's redirect URIs). */
+  readonly publicUrl?: string | undefined
   /** How long audit entries are kept (audit.retention: a duration, or `forever`; default 90d): `audit prune`'s default and the worker's. */
   readonly auditRetention?: string | undefined
   /** Who hears of a change of who may do what, after it committed (the runtime: Redis, to every instance). */
@@ -112,6 +115,8 @@ export interface Services {
   readonly sessions: SessionsService
   /** OAuth clients of the client-credentials grant, and the token and revocation endpoints' work. */
   readonly oauthClients: OAuthClientsService
+  /** Single sign-on with the identity providers of auth.sso.providers. */
+  readonly sso: SsoService
   /** Token signing keys: under EdDSA listed, rotated and published as a JWKS (`jwks()`). */
   readonly signingKeys: SigningKeysService
   /** users import / export (streamed files). */
@@ -184,6 +189,16 @@ export function createServices(deps: ServiceDeps): Services {
     environmentName,
     accessTokens: () => sessions.accessTokens(),
   })
+  const sso = createSsoService({
+    knex,
+    clock,
+    audit,
+    directory: userDirectory,
+    users,
+    sessions,
+    providers: deps.auth?.sso?.providers ?? [],
+    publicUrl: deps.publicUrl,
+  })
   const maintenance = createMaintenanceService({ knex, clock, audit })
   const rateLimits = createRateLimitsService({
     knex,
@@ -238,6 +253,7 @@ export function createServices(deps: ServiceDeps): Services {
     apikeys,
     sessions,
     oauthClients,
+    sso,
     signingKeys,
     maintenance,
     rateLimits,

@@ -21,6 +21,7 @@ import { createLiveness } from './liveness.js'
 import type { Metrics } from './metrics.js'
 import { errorHandler, notFound } from './middleware/errors.js'
 import { maintenance } from './middleware/maintenance.js'
+import { ssoRoutes } from './routes/sso.routes.js'
 import { oauthRoutes } from './routes/oauth.routes.js'
 import { rateLimitEdge } from './middleware/rate-limit.js'
 import { requestIdOf } from './middleware/request-id.js'
@@ -74,8 +75,10 @@ export function createApp(deps: AppDeps): GantryApp {
   const now = (): number => clock.now()
   const liveness = createLiveness({ version: deps.version, startedAt, now, metrics })
   const health = healthRoutes({ liveness, now, readiness: deps.readiness, draining: deps.draining })
+  const refreshTtlMs = parseDuration(environment.auth.refreshTokenTtl)
+  // Single sign-on ends in the console's session: without the console there is nowhere for it to go.
   const consoleSession = server.console
-    ? consoleSessionRoutes({ ...deps, limits, authenticator, refreshTtlMs: parseDuration(environment.auth.refreshTokenTtl) })
+    ? [...consoleSessionRoutes({ ...deps, limits, authenticator, refreshTtlMs }), ...ssoRoutes({ services: deps.services, refreshTtlMs })]
     : []
   const oauth = oauthRoutes({
     services: deps.services,

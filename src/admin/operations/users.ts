@@ -14,6 +14,9 @@ import {
   userPageSchema,
   userSchema,
   userWithPasswordSchema,
+  identityListSchema,
+  unlinkInputSchema,
+  unlinkResultSchema,
 } from '../../core/users/users.schema.js'
 import { operation, type StreamOperation } from '../operation.js'
 
@@ -56,6 +59,27 @@ export const userOperations = {
     output: userSchema,
     errors: ['USER_NOT_FOUND'],
     run: ({ users }, ctx, { email }) => users.get(ctx, email),
+  }),
+  'users.identities': operation({
+    ...read,
+    summary: "A user's accounts at identity providers (single sign-on).",
+    http: { method: 'get', path: `${USER}/identities` },
+    params: byEmail,
+    output: identityListSchema,
+    errors: ['USER_NOT_FOUND'],
+    run: ({ users }, ctx, { email }) => users.identities(ctx, email),
+  }),
+  'users.unlink': operation({
+    ...write,
+    summary: "Remove a user's identities at a provider: that account no longer signs in as them.",
+    http: { method: 'post', path: `${USER}/unlink` },
+    params: byEmail,
+    input: unlinkInputSchema,
+    output: unlinkResultSchema,
+    errors: ['USER_NOT_FOUND', 'IDENTITY_NOT_FOUND'],
+    audit: 'users.unlink',
+    authorization: { actsOn: 'user' },
+    run: ({ users }, ctx, { email }, input) => users.unlink(ctx, email, input),
   }),
   'users.update': operation({
     ...write,

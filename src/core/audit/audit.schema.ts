@@ -58,6 +58,8 @@ export const AUDIT_ACTIONS = [
   'users.unlock',
   'users.import',
   'users.locked',
+  'users.link',
+  'users.unlink',
   'sessions.login',
   'sessions.login-failed',
   'roles.create',

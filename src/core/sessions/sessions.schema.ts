@@ -1,6 +1,7 @@
 /** The payloads of sessions: what an access token carries, and what signing one takes. */
 import { z } from 'zod'
 import { durationSchema } from '../duration.js'
+import type { SsoProviderConfig } from '../sso/sso-config.js'
 import type { TokenAlgorithm } from './token-keys.js'
 
 /** The longest life of any access token when `auth.maxTokenTtl` is not set: a script's token is still a bearer credential. */
@@ -82,6 +83,8 @@ export interface AuthSettings {
   readonly maxTokenTtl?: string | undefined
   /** How long refresh tokens stay after their session ended, then the worker deletes them (default 7d). */
   readonly expiredTokenRetention?: string | undefined
+  /** The identity providers users may sign in with (single sign-on). */
+  readonly sso?: { readonly providers: readonly SsoProviderConfig[] } | undefined
 }
 
 /**

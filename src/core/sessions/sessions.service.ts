@@ -50,6 +50,11 @@ const ACCESS_CACHE_MS = 1000
 export interface SessionsService {
   /** Checks the credentials (lockout and all), then starts a session. */
   login(email: string, password: string, ctx: ActorContext): Promise<SessionTokens>
+  /**
+   * Starts a session for a user another way in vouched for (`method`: `sso:<provider>` once an identity
+   * provider signed them in); refused unless the user is active. No door but that one calls it.
+   */
+  signIn(userId: number, method: string, ctx: ActorContext): Promise<SessionTokens>
   /** Rotates a refresh token and signs an access token with the user's current epoch. */
   refresh(refreshToken: string): Promise<SessionTokens>
   /** Ends the session of a refresh token, its access tokens too (within 1 s everywhere); 0 for a token that is unknown. */
@@ -172,6 +177,21 @@ export function createSessionsService(deps: SessionsServiceDeps): SessionsServic
     return Math.floor(ms / 1000)
   }
 
+  /** A new session for `row`: its refresh-token family and the `sessions.login` entry naming it commit together; the token is signed after (see `sign`). */
+  const open = async (row: DirectoryUser, method: string, ctx: ActorContext): Promise<SessionTokens> => {
+    const refresh = await knex.transaction(async (trx) => {
+      const issued = await refresher().issue(row.id, row.session_epoch, trx)
+      // The user is the actor of their own login.
+      await audit.append(
+        trx,
+        { ...ctx, actor: `user:${row.id}`, userId: row.id },
+        { action: 'sessions.login', targetType: 'user', targetId: String(row.id), after: { method, session: issued.familyId } },
+      )
+      return issued
+    })
+    return session(await sign(row, await permissionsOf(row), { sid: refresh.familyId }), refresh.token)
+  }
+
   const service: SessionsService = {
     async login(email, password, ctx) {
       signer() // a missing secret is a configuration error, found before any password work
@@ -182,18 +202,14 @@ export function createSessionsService(deps: SessionsServiceDeps): SessionsServic
         await audit.append(knex, ctx, loginRefused(row ? 'disabled' : 'gone', user.id))
         throw new GantryError('INVALID_CREDENTIALS', 'Wrong email or password.')
       }
-      // The family and the entry that names it commit together; the token is signed after (see `sign`).
-      const refresh = await knex.transaction(async (trx) => {
-        const issued = await refresher().issue(row.id, row.session_epoch, trx)
-        // The user is the actor of their own login.
-        await audit.append(
-          trx,
-          { ...ctx, actor: `user:${row.id}`, userId: row.id },
-          { action: 'sessions.login', targetType: 'user', targetId: String(row.id), after: { method: 'password', session: issued.familyId } },
-        )
-        return issued
-      })
-      return session(await sign(row, await permissionsOf(row), { sid: refresh.familyId }), refresh.token)
+      return open(row, 'password', ctx)
+    },
+
+    async signIn(userId, method, ctx) {
+      signer()
+      const row = await deps.directory.byId(knex, userId)
+      if (!row || row.status !== 'active') throw new GantryError('ACCOUNT_DISABLED', 'This account is disabled.')
+      return open(row, method, ctx)
     },
 
     async refresh(refreshToken) {

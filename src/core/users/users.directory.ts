@@ -5,6 +5,7 @@
  * lookup inside a caller's transaction sees, and locks, what that transaction does.
  */
 import type { Knex } from 'knex'
+import { insertIdentity, selectIdentity, touchIdentity } from './identities.repo.js'
 import { countUsersByRole, selectActiveHolders, selectUserByEmail, selectUserById, updateUserEndingSessions, type UserRow } from './users.repo.js'
 
 /** A user as other features see one: no password hash, no failed-login count (those are the login's own). */
@@ -20,6 +21,12 @@ export interface UserDirectory {
   countByRole(k: Knex): Promise<Map<string, number>>
   /** Ends every session of the user (tokens carry the session epoch this bumps), as of `at`. */
   endSessions(k: Knex, id: number, at: number): Promise<void>
+  /** The user who holds `subject` at identity provider `provider`, and that identity's row id. */
+  byIdentity(k: Knex, provider: string, subject: string): Promise<{ readonly identityId: number; readonly userId: number } | undefined>
+  /** Links an identity to a user (single sign-on's first sign-in); the pair must be free. */
+  linkIdentity(k: Knex, identity: { userId: number; provider: string; subject: string; email: string | null; at: number }): Promise<void>
+  /** Records a sign-in through an identity, with the email the provider asserts now. */
+  identitySignedIn(k: Knex, identityId: number, email: string | null, at: number): Promise<void>
 }
 
 export const userDirectory: UserDirectory = {
@@ -28,4 +35,10 @@ export const userDirectory: UserDirectory = {
   activeHolders: (k, roles) => selectActiveHolders(k, roles),
   countByRole: (k) => countUsersByRole(k),
   endSessions: (k, id, at) => updateUserEndingSessions(k, id, { updated_at: at }),
+  byIdentity: async (k, provider, subject) => {
+    const row = await selectIdentity(k, provider, subject)
+    return row && { identityId: row.id, userId: row.userId }
+  },
+  linkIdentity: (k, identity) => insertIdentity(k, identity),
+  identitySignedIn: (k, identityId, email, at) => touchIdentity(k, identityId, email, at),
 }

@@ -32,6 +32,23 @@ export const userSchema = z.object({
 })
 export type User = z.infer<typeof userSchema>
 
+/** An account of the user at an identity provider (single sign-on), by the provider's stable subject. */
+export const identitySchema = z.object({
+  provider: z.string().describe("the provider's id in auth.sso.providers"),
+  subject: z.string().describe("the provider's stable id of the account (`sub`)"),
+  email: z.string().nullable().describe('as the provider asserted it at the last sign-in'),
+  linkedAt: z.string(),
+  lastLoginAt: z.string().nullable(),
+})
+export const identityListSchema = z.object({ user: z.string().describe("the user's email"), identities: z.array(identitySchema) })
+export type IdentityList = z.infer<typeof identityListSchema>
+
+/** `users unlink EMAIL --provider ID`: the identities removed. */
+export const unlinkInputSchema = z.object({ provider: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'a provider id of auth.sso.providers') })
+export type UnlinkInput = z.input<typeof unlinkInputSchema>
+export const unlinkResultSchema = z.object({ user: z.string(), provider: z.string(), unlinked: z.number().int() })
+export type UnlinkResult = z.infer<typeof unlinkResultSchema>
+
 /** How a new password is given: typed/piped, or generated and returned once. */
 const passwordInput = {
   password: z.string().max(4096).optional(),

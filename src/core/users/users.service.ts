@@ -43,8 +43,13 @@ import {
   type UserListInput,
   type UserPage,
   type UserWithPassword,
+  type IdentityList,
+  type UnlinkInput,
+  type UnlinkResult,
+  unlinkInputSchema,
   USER_TOTAL_CAP,
 } from './users.schema.js'
+import { deleteIdentities, selectIdentitiesOfUser } from './identities.repo.js'
 
 /** Users: the admin use cases (permission-checked, audited) and the login check. */
 export interface UsersService {
@@ -60,6 +65,10 @@ export interface UsersService {
   subjectData(ctx: ActorContext, email: string): Promise<SubjectData>
   setPassword(ctx: ActorContext, email: string, input: SetPasswordInput): Promise<UserWithPassword>
   unlock(ctx: ActorContext, email: string): Promise<User>
+  /** Needs users:read: the user's accounts at identity providers (single sign-on). */
+  identities(ctx: ActorContext, email: string): Promise<IdentityList>
+  /** Needs users:write and permissions covering the user's: removes their identities at a provider, so that account no longer signs in as them. */
+  unlink(ctx: ActorContext, email: string, input: UnlinkInput): Promise<UnlinkResult>
   /** The login check: the user, or INVALID_CREDENTIALS (never sooner than the login floor); counts failures and locks out. */
   verifyCredentials(email: string, password: string, ctx: ActorContext): Promise<User>
 }
@@ -265,6 +274,34 @@ export function createUsersService(deps: UsersServiceDeps): UsersService {
       })
       await deps.accessChanged?.(result.deleted.id)
       return result
+    },
+
+    async identities(ctx, email) {
+      requirePermission(ctx, 'users:read')
+      const row = await find(knex, email)
+      const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
+      const identities = (await selectIdentitiesOfUser(knex, row.id)).map((i) => ({
+        provider: i.provider,
+        subject: i.subject,
+        email: i.email,
+        linkedAt: iso(i.createdAt) as string,
+        lastLoginAt: iso(i.lastLoginAt),
+      }))
+      return { user: row.email, identities }
+    },
+
+    async unlink(ctx, email, input) {
+      write(ctx)
+      const { provider } = parseInput(unlinkInputSchema, input)
+      return knex.transaction(async (trx) => {
+        const row = await find(trx, email, true)
+        await requireCovers(ctx, trx, row)
+        const unlinked = await deleteIdentities(trx, row.id, provider)
+        if (unlinked === 0) throw new GantryError('IDENTITY_NOT_FOUND', `${row.email} has no identity at provider ${provider}.`)
+        // The provider and how many; never the provider's email, which erasure could not find again.
+        await audit.append(trx, ctx, { action: 'users.unlink', targetType: 'user', targetId: String(row.id), after: { provider, unlinked } })
+        return { user: row.email, provider, unlinked }
+      })
     },
 
     async setPassword(ctx, email, input) {

@@ -18,6 +18,8 @@ export const AUDIT_EVENT_TYPES: Readonly<Record<AuditAction, string>> = Object.f
   'users.unlock': 'users.unlocked',
   'users.import': 'users.imported',
   'users.locked': 'users.locked',
+  'users.link': 'users.identity_linked',
+  'users.unlink': 'users.identity_unlinked',
   'users.erased': 'users.erased',
   'roles.create': 'roles.created',
   'roles.update': 'roles.updated',

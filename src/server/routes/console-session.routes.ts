@@ -88,7 +88,7 @@ export function consoleSessionRoutes(deps: ConsoleSessionDeps): RouteSpec[] {
       handler: async ({ req, res }) => {
         guard(req, { signingIn: false })
         const presented = refreshCookie(req)
-        res.setHeader('Set-Cookie', cookie(req, '', 0))
+        res.setHeader('Set-Cookie', consoleRefreshCookie(req, '', 0))
         if (presented) await services.sessions.logout(presented)
         return undefined
       },
@@ -118,7 +118,7 @@ function guard(req: Request, { signingIn }: { signingIn: boolean }): void {
  * asked for is a loopback one, and the connection itself comes from this machine (a Host header alone is
  * the client's word; an SSH tunnel or a browser on the same host passes both).
  */
-function onLoopback(req: Request): boolean {
+export function onLoopback(req: Request): boolean {
   return isLoopback(req.hostname) && isLoopback(req.socket.remoteAddress ?? '')
 }
 
@@ -134,12 +134,13 @@ function refreshCookie(req: Request): string | undefined {
 
 async function answer(req: Request, res: Response, tokens: SessionTokens, deps: ConsoleSessionDeps): Promise<ConsoleSession> {
   const me = await deps.services.sessions.whoami(await deps.authenticator.authenticate(tokens.accessToken, req.ip))
-  res.setHeader('Set-Cookie', cookie(req, tokens.refreshToken, Math.floor(deps.refreshTtlMs / 1000)))
+  res.setHeader('Set-Cookie', consoleRefreshCookie(req, tokens.refreshToken, Math.floor(deps.refreshTtlMs / 1000)))
   res.setHeader('Cache-Control', 'no-store')
   return { accessToken: tokens.accessToken, expiresAt: tokens.expiresAt, me }
 }
 
-function cookie(req: Request, value: string, maxAgeSeconds: number): string {
+/** The console's refresh cookie (single sign-on's callback sets it too). */
+export function consoleRefreshCookie(req: Request, value: string, maxAgeSeconds: number): string {
   return serializeCookie(CONSOLE_COOKIE, value, {
     httpOnly: true,
     sameSite: 'strict',

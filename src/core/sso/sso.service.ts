@@ -1,0 +1,265 @@
+/**
+ * Single sign-on: Gantry as an OpenID Connect relying party of the identity providers an environment's
+ * config names (auth.sso.providers), through openid-client — no protocol code of our own.
+ *
+ * `start` makes the authorization request: code flow with PKCE (S256), a random `state` and `nonce`, the
+ * exact redirect URI registered at the provider. What the callback needs (verifier, nonce) waits in
+ * gantry_sso_logins under a hash of the state, bound to the browser that started by a hash of a cookie it
+ * holds (`binding`), for ten minutes, and is taken once. `complete` checks all of that, then lets
+ * openid-client check the rest: the `iss` response parameter (RFC 9207, against mix-up), the code exchange
+ * with the verifier, and the ID token — signature from the provider's JWKS, issuer, audience, expiry (30 s
+ * of clock skew), nonce. Any refusal is one SSO_FAILED answer and a `sessions.login-failed` audit entry
+ * with its reason.
+ *
+ * Then the account: an identity (provider, subject) signs in as the user it is linked to. An unknown one
+ * is linked to the user with the same email only when the provider asserts `email_verified` and the
+ * email's domain is in `allowedDomains`; failing that a user is created only where `autoCreate` is on. A
+ * `roleMap` turns the values of `roleClaim` into a role, at creation and at every sign-in. Providers come
+ * from the config file alone — whoever can write it holds the database credentials, so the role a mapping
+ * hands out is within its author's rights by construction (there is no API that changes a provider). The
+ * sign-in itself becomes an ordinary session (sessions.signIn), audited as `sessions.login` with method
+ * `sso:<provider>`.
+ */
+import type { Knex } from 'knex'
+import * as oidc from 'openid-client'
+import type { AuditService } from '../audit/audit.service.js'
+import type { Clock } from '../clock.js'
+import type { ActorContext } from '../context.js'
+import { GantryError, isGantryError } from '../errors.js'
+import { randomBase62 } from '../random.js'
+import type { SessionTokens } from '../sessions/sessions.schema.js'
+import type { SessionsService } from '../sessions/sessions.service.js'
+import { hashToken, tokenMatches } from '../sessions/token-hash.js'
+import type { UserDirectory } from '../users/users.directory.js'
+import { emailSchema } from '../users/users.schema.js'
+import type { UsersService } from '../users/users.service.js'
+import type { SsoProviderConfig } from './sso-config.js'
+import { deleteExpiredPending, insertPending, takePending } from './sso-logins.repo.js'
+
+/** How long a sign-in may take between the redirect and the callback. */
+const PENDING_TTL_MS = 10 * 60_000
+/** Abandoned sign-ins deleted per start, at most: each start tidies a little, none pays for a backlog. */
+const PRUNE_BATCH = 100
+/** The callback path under the server's public URL, when the provider's config names no redirect URI. */
+export const SSO_CALLBACK_PATH = (provider: string): string => `/api/v1/auth/sso/${provider}/callback`
+
+/** Where a finished sign-in's session goes. */
+export type SsoReturn = 'console'
+
+export interface SsoProviderView {
+  readonly id: string
+  readonly name: string
+}
+
+export interface SsoService {
+  /** The providers users may sign in with, for sign-in pages. */
+  providers(): SsoProviderView[]
+  /** The authorization request: the provider's URL to send the browser to, and the value of the cookie that binds the sign-in to that browser. */
+  start(providerId: string, returnTo: SsoReturn): Promise<{ url: string; binding: string }>
+  /**
+   * The callback: `callbackUrl` as the browser requested it (its query), `binding` the cookie it holds.
+   * A session for the user the identity signs in as, or SSO_FAILED (audited with the reason).
+   */
+  complete(providerId: string, callbackUrl: string, binding: string | undefined, ctx: ActorContext): Promise<{ tokens: SessionTokens; returnTo: SsoReturn }>
+}
+
+export interface SsoServiceDeps {
+  readonly knex: Knex
+  readonly clock: Clock
+  readonly audit: AuditService
+  readonly directory: UserDirectory
+  readonly users: Pick<UsersService, 'create' | 'update'>
+  readonly sessions: Pick<SessionsService, 'signIn'>
+  readonly providers: readonly SsoProviderConfig[]
+  /** server.publicUrl: the base of a provider's default redirect URI. */
+  readonly publicUrl?: string | undefined
+}
+
+/** Builds the SSO service; a provider's metadata is discovered on its first use, and again after a failure. */
+export function createSsoService(deps: SsoServiceDeps): SsoService {
+  const { knex, clock, audit, directory } = deps
+  const byId = new Map(deps.providers.map((p) => [p.id, p]))
+  const configurations = new Map<string, Promise<oidc.Configuration>>()
+
+  const provider = (id: string): SsoProviderConfig => {
+    const found = byId.get(id)
+    if (!found) throw new GantryError('SSO_PROVIDER_UNKNOWN', `No identity provider ${JSON.stringify(id.slice(0, 40))} in auth.sso.providers.`)
+    return found
+  }
+  const redirectUri = (p: SsoProviderConfig): string => {
+    if (p.redirectUri) return p.redirectUri
+    if (!deps.publicUrl)
+      throw new GantryError('CONFIG_INVALID', `Identity provider ${p.id} needs a redirect URI: set server.publicUrl, or the provider's redirectUri.`)
+    return new URL(SSO_CALLBACK_PATH(p.id), deps.publicUrl).href
+  }
+  const configuration = (p: SsoProviderConfig): Promise<oidc.Configuration> => {
+    let found = configurations.get(p.id)
+    if (!found) {
+      found = discover(p)
+      configurations.set(p.id, found)
+      found.catch(() => configurations.delete(p.id))
+    }
+    return found
+  }
+  /** The actor of what a sign-in does to accounts: the provider's config, whose author holds everything (see above). */
+  const providerActor = (p: SsoProviderConfig, ctx: ActorContext): ActorContext => ({ actor: `system:sso:${p.id}`, permissions: ['*'], ip: ctx.ip })
+  const refuse = async (p: SsoProviderConfig, ctx: ActorContext, reason: string, userId?: number): Promise<never> => {
+    await audit.append(knex, ctx, {
+      action: 'sessions.login-failed',
+      targetType: 'user',
+      targetId: userId === undefined ? '' : String(userId),
+      after: { method: `sso:${p.id}`, reason },
+    })
+    throw new GantryError('SSO_FAILED', 'The sign-in with the identity provider was refused.', { cause: new Error(`SSO refused: ${reason}`) })
+  }
+
+  /** The user this sign-in is for: linked, linked now by a verified email, or created; or the reason it is none. */
+  const accountOf = async (p: SsoProviderConfig, claims: oidc.IDToken, ctx: ActorContext): Promise<{ userId: number; identityId?: number } | string> => {
+    const linked = await directory.byIdentity(knex, p.id, claims.sub)
+    if (linked) return { userId: linked.userId, identityId: linked.identityId }
+    const email = typeof claims.email === 'string' ? emailSchema.safeParse(claims.email) : undefined
+    if (!email?.success) return 'no email'
+    // Only an address the provider vouches for may reach an account: anyone can type any address into a profile.
+    if (claims.email_verified !== true) return 'email not verified'
+    const domain = email.data.slice(email.data.lastIndexOf('@') + 1)
+    if (!p.allowedDomains.includes(domain)) return 'domain not allowed'
+    const existing = await directory.byEmail(knex, email.data)
+    if (existing && existing.status !== 'active') return 'disabled'
+    let userId = existing?.id
+    if (userId === undefined) {
+      if (!p.autoCreate) return 'no such user'
+      const role = mappedRole(p, claims) ?? p.defaultRole
+      const name = typeof claims.name === 'string' ? claims.name.slice(0, 200) : ''
+      // A random password nobody is shown: the account signs in through its provider until an admin sets one.
+      userId = (await deps.users.create(providerActor(p, ctx), { email: email.data, name, role, generatePassword: true })).user.id
+    }
+    await knex.transaction(async (trx) => {
+      await directory.linkIdentity(trx, { userId: userId as number, provider: p.id, subject: claims.sub, email: email.data, at: clock.now() })
+      // The provider and subject only: the provider's email could differ from the user's, and erasure would not find it again.
+      await audit.append(trx, providerActor(p, ctx), {
+        action: 'users.link',
+        targetType: 'user',
+        targetId: String(userId),
+        after: { provider: p.id, subject: claims.sub },
+      })
+    })
+    return { userId }
+  }
+
+  /** The role the claim maps to now, applied to an existing user when it differs (a demotion that would leave no admin is skipped). */
+  const syncRole = async (p: SsoProviderConfig, userId: number, claims: oidc.IDToken, ctx: ActorContext): Promise<void> => {
+    const row = await directory.byId(knex, userId)
+    const role = mappedRole(p, claims)
+    if (!row || !role || row.role === role) return
+    try {
+      await deps.users.update(providerActor(p, ctx), row.email, { role })
+    } catch (err) {
+      if (!isGantryError(err) || err.code !== 'LAST_ADMIN') throw err
+    }
+  }
+  return {
+    providers: () => deps.providers.map((p) => ({ id: p.id, name: p.name ?? p.id })),
+
+    async start(providerId, returnTo) {
+      const p = provider(providerId)
+      const config = await configuration(p)
+      const now = clock.now()
+      await deleteExpiredPending(knex, now, PRUNE_BATCH)
+      const state = oidc.randomState()
+      const nonce = oidc.randomNonce()
+      const codeVerifier = oidc.randomPKCECodeVerifier()
+      const binding = randomBase62(32)
+      await insertPending(knex, {
+        stateHash: hashToken(state),
+        bindingHash: hashToken(binding),
+        provider: p.id,
+        nonce,
+        codeVerifier,
+        returnTo,
+        expiresAt: now + PENDING_TTL_MS,
+      })
+      const url = oidc.buildAuthorizationUrl(config, {
+        redirect_uri: redirectUri(p),
+        scope: p.scopes.join(' '),
+        state,
+        nonce,
+        code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
+        code_challenge_method: 'S256',
+      })
+      return { url: url.href, binding }
+    },
+
+    async complete(providerId, callbackUrl, binding, ctx) {
+      const p = provider(providerId)
+      const callback = new URL(callbackUrl)
+      const state = callback.searchParams.get('state')
+      if (!state) return refuse(p, ctx, 'no state')
+      const pending = await takePending(knex, hashToken(state))
+      if (!pending || pending.provider !== p.id) return refuse(p, ctx, 'unknown or used state')
+      if (clock.now() >= pending.expiresAt) return refuse(p, ctx, 'sign-in expired')
+      if (binding === undefined || !tokenMatches(binding, pending.bindingHash)) return refuse(p, ctx, 'started in another browser')
+      const config = await configuration(p)
+      // The query as the provider sent it, on the registered redirect URI: its origin and path are what the token request names.
+      const current = new URL(redirectUri(p))
+      current.search = callback.search
+      let claims: oidc.IDToken | undefined
+      try {
+        const tokens = await oidc.authorizationCodeGrant(config, current, {
+          pkceCodeVerifier: pending.codeVerifier,
+          expectedState: state,
+          expectedNonce: pending.nonce,
+          idTokenExpected: true,
+        })
+        claims = tokens.claims()
+      } catch (err) {
+        return refuse(p, ctx, protocolReason(err))
+      }
+      if (!claims) return refuse(p, ctx, 'no ID token')
+      const account = await accountOf(p, claims, ctx)
+      if (typeof account === 'string') return refuse(p, ctx, account)
+      await syncRole(p, account.userId, claims, ctx)
+      let tokens: SessionTokens
+      try {
+        tokens = await deps.sessions.signIn(account.userId, `sso:${p.id}`, ctx)
+      } catch (err) {
+        if (isGantryError(err) && err.code === 'ACCOUNT_DISABLED') return refuse(p, ctx, 'disabled', account.userId)
+        throw err
+      }
+      if (account.identityId !== undefined)
+        await directory.identitySignedIn(knex, account.identityId, typeof claims.email === 'string' ? claims.email : null, clock.now())
+      return { tokens, returnTo: pending.returnTo as SsoReturn }
+    },
+  }
+}
+
+/** The provider's metadata, over https — or plain http to a loopback issuer (a provider on this machine, in development and tests). */
+async function discover(p: SsoProviderConfig): Promise<oidc.Configuration> {
+  const issuer = new URL(p.issuer)
+  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(issuer.hostname)
+  if (issuer.protocol !== 'https:' && !(issuer.protocol === 'http:' && loopback))
+    throw new GantryError('CONFIG_INVALID', `Identity provider ${p.id}: its issuer must be an https URL (plain http only on this machine).`)
+  const auth = p.clientSecret ? oidc.ClientSecretPost(p.clientSecret) : oidc.None()
+  try {
+    // allowInsecureRequests is typed @deprecated to stand out: here it is limited to loopback issuers, checked above.
+    return await oidc.discovery(issuer, p.clientId, undefined, auth, issuer.protocol === 'http:' ? { execute: [oidc.allowInsecureRequests] } : undefined)
+  } catch (err) {
+    throw new GantryError('SSO_UNAVAILABLE', `Identity provider ${p.id} did not answer its discovery (${p.issuer}).`, { cause: err })
+  }
+}
+
+/** The first of the claim's values that roleMap knows, mapped; undefined when none is. */
+function mappedRole(p: SsoProviderConfig, claims: oidc.IDToken): string | undefined {
+  if (!p.roleClaim) return undefined
+  const value = claims[p.roleClaim]
+  const values = Array.isArray(value) ? value : [value]
+  for (const v of values) if (typeof v === 'string' && Object.hasOwn(p.roleMap, v)) return p.roleMap[v]
+  return undefined
+}
+
+/** Why openid-client refused, for the audit log: its error's cause says which check failed. */
+function protocolReason(err: unknown): string {
+  const e = err as { message?: unknown; cause?: { message?: unknown }; error?: unknown; error_description?: unknown }
+  const detail = typeof e.error === 'string' ? `${e.error}${typeof e.error_description === 'string' ? `: ${e.error_description}` : ''}` : undefined
+  const text = detail ?? (typeof e.cause?.message === 'string' ? e.cause.message : typeof e.message === 'string' ? e.message : 'refused')
+  return text.slice(0, 200)
+}

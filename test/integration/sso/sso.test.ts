@@ -1,0 +1,210 @@
+/**
+ * Single sign-on against a real identity provider (oidc-provider on loopback, test/helpers/test-idp.ts):
+ * Gantry's sso service makes the authorization request, the IdP signs the user in without a browser, and the
+ * callback comes back to the service as a browser would bring it. Each attack is tried for real — a wrong
+ * or missing state, a replayed callback, a callback in another browser, a wrong nonce, an `iss` mix-up, a
+ * code of another client, an unverified email or another domain reaching for an existing account — and each
+ * must be refused and audited.
+ */
+import { expect } from 'chai'
+import type { ActorContext } from '../../../src/core/context.js'
+import type { SsoProviderConfig } from '../../../src/core/sso/sso-config.js'
+import { ssoProviderSchema } from '../../../src/core/sso/sso-config.js'
+import { DIALECTS, requireDialect } from '../../helpers/services.js'
+import { identityFixture, STRONG, type IdentityFixture } from '../../helpers/identity-fixture.js'
+import { rejection } from '../../helpers/rejection.js'
+import { startTestIdp, type TestIdp } from '../../helpers/test-idp.js'
+
+const CALLBACK = 'http://127.0.0.1:9/api/v1/auth/sso/corp/callback'
+const WEB = { client_id: 'gantry', client_secret: 'the web client secret of the sso tests', redirect_uris: [CALLBACK] }
+const OTHER = { client_id: 'other-app', client_secret: 'another client of the same provider', redirect_uris: [CALLBACK] }
+const AUTH = { secret: 'a test secret of at least thirty-two bytes', issuer: 'gantry', audience: 'gantry', accessTokenTtl: '15m', refreshTokenTtl: '30d' }
+const BROWSER: ActorContext = { actor: 'anonymous', permissions: [], ip: '198.51.100.20' }
+
+describe('single sign-on with an OpenID Connect provider', function () {
+  let idp: TestIdp
+  let other: TestIdp
+
+  before(async () => {
+    const accounts = {
+      ada: { email: 'ada@corp.example', email_verified: true, name: 'Ada', groups: ['engineering'] },
+      eve: { email: 'root@corp.example', email_verified: false, name: 'Eve' },
+      mallory: { email: 'root@elsewhere.example', email_verified: true },
+      new: { email: 'new@corp.example', email_verified: true, name: 'New Person', groups: ['support', 'engineering'] },
+    }
+    idp = await startTestIdp({ accounts, clients: [WEB, OTHER] })
+    other = await startTestIdp({ accounts: { ada: accounts.ada }, clients: [WEB] })
+  })
+  after(async () => {
+    await idp?.close()
+    await other?.close()
+  })
+
+  for (const dialect of DIALECTS) {
+    describe(`on ${dialect}`, function () {
+      let f: IdentityFixture
+
+      const provider = (overrides: Partial<SsoProviderConfig> = {}): SsoProviderConfig =>
+        ssoProviderSchema.parse({
+          id: 'corp',
+          name: 'Corp',
+          issuer: idp.issuer,
+          clientId: WEB.client_id,
+          clientSecret: WEB.client_secret,
+          redirectUri: CALLBACK,
+          scopes: ['openid', 'email', 'profile', 'groups'],
+          allowedDomains: ['corp.example'],
+          ...overrides,
+        })
+      const open = async (providers: SsoProviderConfig[]) => {
+        await f?.cleanup()
+        f = await identityFixture(dialect, { auth: { ...AUTH, sso: { providers } } })
+        await f.services.users.create(f.ctx, { email: 'root@corp.example', role: 'admin', password: STRONG })
+        await f.services.users.create(f.ctx, { email: 'ada@corp.example', role: 'viewer', password: STRONG })
+      }
+      /** A whole sign-in: start, the IdP's login as `sub`, the callback in the same browser. */
+      const signIn = async (sub: string, options: { tamper?: (callback: URL) => void; binding?: string } = {}) => {
+        const started = await f.services.sso.start('corp', 'console')
+        const callback = new URL(await idp.signIn(started.url, sub))
+        options.tamper?.(callback)
+        return { started, callback, result: f.services.sso.complete('corp', callback.href, options.binding ?? started.binding, BROWSER) }
+      }
+      const refusals = async () =>
+        (await f.db.knex('gantry_audit_log').where({ action: 'sessions.login-failed' }).orderBy('id')).map(
+          (r: Record<string, unknown>) => JSON.parse(String(r.after)).reason as string,
+        )
+      const userIdOf = async (email: string) => (await f.services.users.get(f.ctx, email)).id
+
+      beforeEach(async function () {
+        await requireDialect(this, dialect)
+        await open([provider()])
+      })
+      afterEach(async () => {
+        await f?.cleanup()
+      })
+
+      it('links an existing user by a verified email of an allowed domain, then signs in by the subject; an ordinary session, audited', async () => {
+        const { result } = await signIn('ada')
+        const { tokens, returnTo } = await result
+        expect(returnTo).to.equal('console')
+        const ctx = await f.services.sessions.verifyAccess(tokens.accessToken)
+        const ada = await userIdOf('ada@corp.example')
+        expect(ctx.sub).to.equal(String(ada))
+        expect((await f.services.sessions.refresh(tokens.refreshToken)).accessToken).to.be.a('string')
+
+        const identities = await f.services.users.identities(f.ctx, 'ada@corp.example')
+        expect(identities.identities.map((i) => [i.provider, i.subject, i.email])).to.deep.equal([['corp', 'ada', 'ada@corp.example']])
+        const entries = await f.db.knex('gantry_audit_log').whereIn('action', ['users.link', 'sessions.login']).orderBy('id')
+        expect(
+          entries.map((e: Record<string, unknown>) => [e.action, e.actor, JSON.parse(String(e.after)).method ?? JSON.parse(String(e.after)).provider]),
+        ).to.deep.equal([
+          ['users.link', 'system:sso:corp', 'corp'],
+          ['sessions.login', `user:${ada}`, 'sso:corp'],
+        ])
+
+        // The subject, not the email, signs in from now on: a changed address at the provider is the same account.
+        idp.accounts.ada!.email = 'ada.lovelace@corp.example'
+        await (
+          await signIn('ada')
+        ).result
+        expect((await f.services.users.identities(f.ctx, 'ada@corp.example')).identities[0]?.email).to.equal('ada.lovelace@corp.example')
+        idp.accounts.ada!.email = 'ada@corp.example'
+      })
+
+      it('an unverified email, or a verified one of another domain, does not take over an existing account', async () => {
+        expect((await rejection((await signIn('eve')).result)).code).to.equal('SSO_FAILED')
+        expect((await rejection((await signIn('mallory')).result)).code).to.equal('SSO_FAILED')
+        expect(await refusals()).to.deep.equal(['email not verified', 'domain not allowed'])
+        expect((await f.services.users.identities(f.ctx, 'root@corp.example')).identities).to.deep.equal([])
+        expect(await f.db.knex('gantry_audit_log').where({ action: 'sessions.login' })).to.have.length(0)
+      })
+
+      it('creates a user only where autoCreate is on, with the role roleMap gives; the role follows the claim at each sign-in', async () => {
+        expect((await rejection((await signIn('new')).result)).code).to.equal('SSO_FAILED')
+        expect(await refusals()).to.deep.equal(['no such user'])
+
+        await open([provider({ autoCreate: true, roleClaim: 'groups', roleMap: { engineering: 'operator', admins: 'admin' } })])
+        await (
+          await signIn('new')
+        ).result
+        const created = await f.services.users.get(f.ctx, 'new@corp.example')
+        expect(created).to.include({ name: 'New Person', role: 'operator', status: 'active' })
+
+        idp.accounts.new!.groups = ['admins']
+        await (
+          await signIn('new')
+        ).result
+        expect((await f.services.users.get(f.ctx, 'new@corp.example')).role).to.equal('admin')
+        idp.accounts.new!.groups = ['nothing-mapped']
+        await (
+          await signIn('new')
+        ).result
+        expect((await f.services.users.get(f.ctx, 'new@corp.example')).role, 'no mapped value: the role stays').to.equal('admin')
+        idp.accounts.new!.groups = ['support', 'engineering']
+      })
+
+      it('refuses a missing or wrong state, a replayed callback and a callback in another browser', async () => {
+        expect((await rejection((await signIn('ada', { tamper: (c) => c.searchParams.delete('state') })).result)).code).to.equal('SSO_FAILED')
+        expect((await rejection((await signIn('ada', { tamper: (c) => c.searchParams.set('state', 'forged') })).result)).code).to.equal('SSO_FAILED')
+        expect((await rejection((await signIn('ada', { binding: 'another-browser' })).result)).code).to.equal('SSO_FAILED')
+        const { callback, started, result } = await signIn('ada')
+        await result
+        const replay = f.services.sso.complete('corp', callback.href, started.binding, BROWSER)
+        expect((await rejection(replay)).code).to.equal('SSO_FAILED')
+        expect(await refusals()).to.deep.equal(['no state', 'unknown or used state', 'started in another browser', 'unknown or used state'])
+      })
+
+      it('refuses a wrong nonce, an iss mix-up, a callback without iss and a code of another provider or client', async () => {
+        // The nonce the callback expects, changed where it waits: the ID token's no longer matches.
+        const started = await f.services.sso.start('corp', 'console')
+        const callback = await idp.signIn(started.url, 'ada')
+        await f.db.knex('gantry_sso_logins').update({ nonce: 'not-the-nonce-sent' })
+        expect((await rejection(f.services.sso.complete('corp', callback, started.binding, BROWSER))).code).to.equal('SSO_FAILED')
+
+        const mixUp = await signIn('ada', { tamper: (c) => c.searchParams.set('iss', other.issuer) })
+        expect((await rejection(mixUp.result)).code).to.equal('SSO_FAILED')
+        const noIss = await signIn('ada', { tamper: (c) => c.searchParams.delete('iss') })
+        expect((await rejection(noIss.result)).code).to.equal('SSO_FAILED')
+        // The same request, client id and all, answered by another provider: its code, with its own iss, is not this provider's.
+        const asked = await f.services.sso.start('corp', 'console')
+        const foreign = new URL(asked.url)
+        const answered = await other.signIn(new URL(foreign.pathname + foreign.search, other.issuer).href, 'ada')
+        expect((await rejection(f.services.sso.complete('corp', answered, asked.binding, BROWSER))).code).to.equal('SSO_FAILED')
+
+        const reasons = await refusals()
+        expect(reasons).to.have.length(4)
+        expect(reasons[0]).to.match(/nonce/)
+        for (const reason of reasons.slice(1, 3)) expect(reason).to.match(/iss/)
+        expect(reasons[3]).to.match(/iss/)
+        expect(await f.db.knex('gantry_user_identities')).to.have.length(0)
+      })
+
+      it('refuses a disabled user, and an identity unlinked by an admin is linked again only by a verified email', async () => {
+        await (
+          await signIn('ada')
+        ).result
+        await f.services.users.disable(f.ctx, 'ada@corp.example')
+        expect((await rejection((await signIn('ada')).result)).code).to.equal('SSO_FAILED')
+        await f.services.users.enable(f.ctx, 'ada@corp.example')
+
+        const unlinked = await f.services.users.unlink(f.ctx, 'ada@corp.example', { provider: 'corp' })
+        expect(unlinked).to.deep.equal({ user: 'ada@corp.example', provider: 'corp', unlinked: 1 })
+        expect((await rejection(f.services.users.unlink(f.ctx, 'ada@corp.example', { provider: 'corp' }))).code).to.equal('IDENTITY_NOT_FOUND')
+        idp.accounts.ada!.email_verified = false
+        expect((await rejection((await signIn('ada')).result)).code).to.equal('SSO_FAILED')
+        idp.accounts.ada!.email_verified = true
+        await (
+          await signIn('ada')
+        ).result
+        expect(await refusals()).to.deep.equal(['disabled', 'email not verified'])
+      })
+
+      it('names only configured providers, and a viewer may not unlink', async () => {
+        expect(f.services.sso.providers()).to.deep.equal([{ id: 'corp', name: 'Corp' }])
+        expect((await rejection(f.services.sso.start('nope', 'console'))).code).to.equal('SSO_PROVIDER_UNKNOWN')
+        const viewer: ActorContext = { actor: 'user:99', permissions: ['*:read'] }
+        expect((await rejection(f.services.users.unlink(viewer, 'ada@corp.example', { provider: 'corp' }))).code).to.equal('FORBIDDEN')
+      })
+    })
+  }
+})
