@@ -2,6 +2,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { useAction } from './ui/hooks.js'
 import { ErrorNote } from './ui/parts.js'
+import { request } from './api.js'
 import { current, signIn } from './session.js'
 
 export function SignIn({ expired = false }: { expired?: boolean }) {
@@ -37,6 +38,7 @@ export function SignIn({ expired = false }: { expired?: boolean }) {
       <button type="submit" class="primary" disabled={action.busy}>
         Sign in
       </button>
+      {expired ? null : <SingleSignOn />}
     </form>
   )
   if (!expired) return <main class="centered">{form}</main>
@@ -47,3 +49,37 @@ export function SignIn({ expired = false }: { expired?: boolean }) {
     </dialog>
   )
 }
+
+/**
+ * The identity providers of the environment (auth.sso.providers), one link each to the server's redirect to
+ * it: a full-page navigation, since the provider's page is another site. The callback comes back to the
+ * console signed in, or with `?sso=refused` (the reason is in the audit log, not in the address).
+ */
+function SingleSignOn() {
+  const [providers, setProviders] = useState<Array<{ id: string; name: string }>>([])
+  const refused = new URLSearchParams(location.search).get('sso') === 'refused'
+  useEffect(() => {
+    request<{ providers: Array<{ id: string; name: string }> }>('GET', SSO_PATH, { renew: false }).then(
+      (answer) => setProviders(answer.providers),
+      // No providers to offer when the list cannot be read: the password form still works.
+      () => setProviders([]),
+    )
+  }, [])
+  if (providers.length === 0 && !refused) return null
+  return (
+    <div class="sso">
+      {refused ? (
+        <p role="alert" class="note error">
+          The sign-in with your identity provider was refused. Try again, or ask an admin: the audit log has the reason.
+        </p>
+      ) : null}
+      {providers.map((p) => (
+        <a key={p.id} class="button" href={`${SSO_PATH}/${encodeURIComponent(p.id)}/start`}>
+          Sign in with {p.name}
+        </a>
+      ))}
+    </div>
+  )
+}
+
+const SSO_PATH = '/api/v1/auth/sso'

@@ -31,7 +31,7 @@ export function EditRule({ rule, action, onClose, onSaved }: { rule: RuleView; a
 export function RuleForm({ rule, action: given, onSaved, onCancel }: { rule?: RuleView; action?: Action; onSaved: () => void; onCancel?: () => void }) {
   const [name, setName] = useState('')
   const [match, setMatch] = useState(rule?.match ?? '* /api/*')
-  const [key, setKey] = useState<NonNullable<SetRuleInput['key']>>(rule && rule.key !== 'account' ? rule.key : 'ip')
+  const [key, setKey] = useState<NonNullable<SetRuleInput['key']>>(rule && rule.key !== 'account' && rule.key !== 'client' ? rule.key : 'ip')
   const [figures, setFigures] = useState<LimitFigures>({ limit: String(rule?.limit ?? 100), per: rule?.window ?? '1m', burst: rule ? String(rule.burst) : '' })
   const [shadow, setShadow] = useState(rule?.mode === 'shadow')
   const [onStoreError, setOnStoreError] = useState<RuleView['onStoreError']>(rule?.onStoreError ?? 'open')
