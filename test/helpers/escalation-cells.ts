@@ -12,6 +12,7 @@ import { BUILTIN_ROLE_PERMISSIONS, grantsEverything } from '../../src/core/roles
 import { coversAll } from '../../src/core/roles/permissions.js'
 import {
   MATRIX_PASSWORD,
+  MATRIX_PROVIDER,
   LEVELS,
   OTHER_LEVELS,
   subscriptions,
@@ -23,8 +24,15 @@ import {
   type Slice,
 } from './escalation-world.js'
 
-/** A credential a cell's answer (or its request) puts in the actor's hands. */
-export type Gained = { readonly token: string } | { readonly key: string } | { readonly login: { readonly email: string; readonly password: string } }
+/**
+ * A credential a cell's answer (or its request) puts in the actor's hands. An OAuth client's secret is no
+ * bearer credential: the oracle trades it for an access token (the client-credentials grant) to try it.
+ */
+export type Gained =
+  | { readonly token: string }
+  | { readonly key: string }
+  | { readonly login: { readonly email: string; readonly password: string } }
+  | { readonly client: { readonly id: string; readonly secret: string } }
 
 export interface CellSpec {
   /** What the request is done to: `admin`, `role admin`, `key of same` … */
@@ -75,6 +83,11 @@ const loginAs =
   (email: string, password = MATRIX_PASSWORD) =>
   (): Gained => ({ login: { email, password } })
 const flags = (flag: string, values: readonly string[]): string[] => values.flatMap((v) => [flag, v])
+/** The OAuth client (id and secret) a create or rotate answers. */
+const clientGained = (answer: Record<string, unknown>): Gained => ({
+  client: { id: String((answer.client as { id?: unknown } | undefined)?.id), secret: String(answer.clientSecret) },
+})
+const CLIENTS = `${ADMIN}/oauth/clients`
 
 /** One cell per target user: the request acts on that user and nothing else. */
 function onUsers(
@@ -207,6 +220,10 @@ export const CELLS: Readonly<Record<string, CellBuilder>> = {
     (s, level) => s.locked[level as OtherLevel],
     (p) => ({ http: { method: 'post', path: userPath(p, '/unlock') }, cli: { args: ['users', 'unlock', p.email] } }),
   ),
+  'users.unlink': onUsers(LEVELS, active, (p) => ({
+    http: { method: 'post', path: userPath(p, '/unlink'), body: { provider: MATRIX_PROVIDER } },
+    cli: { args: ['users', 'unlink', p.email, '--provider', MATRIX_PROVIDER] },
+  })),
   'users.setPassword': onUsers(LEVELS, active, (p) => ({
     http: { method: 'post', path: userPath(p, '/password'), body: { password: NEW_PASSWORD } },
     cli: { args: ['users', 'set-password', p.email, '--password-stdin'], input: NEW_PASSWORD },
@@ -294,6 +311,44 @@ export const CELLS: Readonly<Record<string, CellBuilder>> = {
       http: { method: 'post', path: `${ADMIN}/api-keys/${s.keys[level].id}/rotate`, body: {} },
       cli: { args: ['apikeys', 'rotate', s.keys[level].id] },
       gained: (answer) => ({ key: String(answer.key) }),
+    })),
+  // The owner is optional (default: the caller): a cell leaves it out, acting on the actor's own user.
+  'oauth.clients.create': (s, fresh) =>
+    [undefined, ...LEVELS].flatMap((level) => {
+      const owner = s.users[level ?? 'self']
+      return [undefined, s.held].map((scopes): CellSpec => {
+        const name = fresh('client')
+        const result = scopes ?? owner.permissions
+        const named = level === undefined ? undefined : owner.email
+        return {
+          target: `owner ${level ?? 'the caller (default)'}, scopes ${scopes ? 'the actor’s' : 'the owner’s (default)'}`,
+          onSelf: owner === s.users.self,
+          handsOut: result,
+          actsOn: owner.permissions,
+          valid: coversAll(owner.permissions, result),
+          http: { method: 'post', path: CLIENTS, body: { name, ...(named ? { owner: named } : {}), ...(scopes ? { scopes } : {}) } },
+          cli: { args: ['oauth', 'clients', 'create', name, ...flags('--owner', named ? [named] : []), ...flags('--scope', scopes ?? [])] },
+          gained: clientGained,
+        }
+      })
+    }),
+  'oauth.clients.revoke': (s) =>
+    LEVELS.map((level) => ({
+      target: `client of ${level}`,
+      onSelf: level === 'self',
+      actsOn: s.clients[level].owner.permissions,
+      http: { method: 'post', path: `${CLIENTS}/${s.clients[level].id}/revoke` },
+      cli: { args: ['oauth', 'clients', 'revoke', s.clients[level].id] },
+    })),
+  'oauth.clients.rotate': (s) =>
+    LEVELS.map((level) => ({
+      target: `client of ${level}`,
+      onSelf: level === 'self',
+      actsOn: s.clients[level].owner.permissions,
+      handsOut: s.clients[level].scopes,
+      http: { method: 'post', path: `${CLIENTS}/${s.clients[level].id}/rotate`, body: {} },
+      cli: { args: ['oauth', 'clients', 'rotate', s.clients[level].id] },
+      gained: clientGained,
     })),
   'webhooks.create': (s) =>
     eventLevels(s).map(([level, eventTypes]) => {

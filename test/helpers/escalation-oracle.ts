@@ -165,11 +165,19 @@ export function slowestRoutes(results: readonly CellResult[], count = 5): Array<
     .slice(0, count)
 }
 
-/** The permissions a gained credential carries, as the server reports them (a login is checked, then stood for by a token of that user). */
+/**
+ * The permissions a gained credential carries, as the server reports them (a login is checked, then stood
+ * for by a token of that user; an OAuth client's secret is traded for a token with all its scopes).
+ */
 async function gainedPermissions(door: Door, world: World, gained: Gained | undefined): Promise<string[] | undefined> {
   if (!gained) return undefined
   if ('key' in gained) return door.me({ 'X-API-Key': gained.key })
   if ('token' in gained) return door.me({ Authorization: `Bearer ${gained.token}` })
+  if ('client' in gained) {
+    const credentials = { clientId: gained.client.id, clientSecret: gained.client.secret }
+    const granted = await world.services.oauthClients.issueToken(credentials, undefined, local).catch(() => undefined)
+    return granted && door.me({ Authorization: `Bearer ${granted.access_token}` })
+  }
   try {
     await world.services.users.verifyCredentials(gained.login.email, gained.login.password, local)
     const { token } = await world.services.sessions.issueScriptToken(local, gained.login.email)

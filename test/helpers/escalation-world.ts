@@ -3,11 +3,11 @@
  * is a role (built-in, or custom: one per permission that writes, plus a couple of wider ones) and a
  * credential (an access token, an API key with the role's permissions, or a key narrowed to one permission
  * that writes). A slice is what one actor meets: its own user, and targets of lower, equal and higher
- * privilege (users holding viewer, the actor's role, admin — active, disabled, locked out — their keys, and
- * roles granting viewer's permissions, the actor's, everything — and webhook endpoints, switched off and
- * on, subscribed to events of those privileges — and a feature flag and a segment to change). Made through
- * the services as the local operator; users are inserted with one precomputed hash, so a slice costs no
- * password hashing.
+ * privilege (users holding viewer, the actor's role, admin — active, disabled, locked out — their keys and
+ * OAuth clients, and roles granting viewer's permissions, the actor's, everything — and webhook endpoints,
+ * switched off and on, subscribed to events of those privileges — and a feature flag and a segment to
+ * change). Made through the services as the local operator; users are inserted with one precomputed hash,
+ * so a slice costs no password hashing.
  */
 import type { Knex } from 'knex'
 import { intersect } from '../../src/core/credentials/owned-credentials.js'
@@ -17,10 +17,13 @@ import { JOBS_TABLE } from '../../src/core/jobs/job-queue.js'
 import { BUILTIN_ROLE_PERMISSIONS } from '../../src/core/roles/builtin-roles.js'
 import { covers, coversAll, GANTRY_PERMISSIONS } from '../../src/core/roles/permissions.js'
 import type { Services } from '../../src/core/services.js'
+import { insertIdentity } from '../../src/core/users/identities.repo.js'
 import { insertUser, updateUser } from '../../src/core/users/users.repo.js'
 import { newMessageId } from '../../src/core/webhooks/outbox.js'
 import * as hooksRepo from '../../src/core/webhooks/webhooks.repo.js'
 
+/** The identity provider every matrix user has an account at (single sign-on's `users unlink` acts on it). */
+export const MATRIX_PROVIDER = 'matrix-idp'
 /** The password of every user a slice makes (stored as `World.passwordHash`). */
 export const MATRIX_PASSWORD = 'matrix passphrase, long enough 1'
 const local = localContext('local:matrix@test')
@@ -88,6 +91,7 @@ export interface Person {
   readonly permissions: readonly string[]
 }
 
+/** An owned credential of the world (an API key, an OAuth client): its public id, owner and scopes. */
 export interface KeyTarget {
   readonly id: string
   readonly owner: Person
@@ -151,6 +155,8 @@ export interface Slice {
   readonly locked: Readonly<Record<OtherLevel, Person>>
   /** An API key of each user, with its owner's permissions. */
   readonly keys: Readonly<Record<Level, KeyTarget>>
+  /** An OAuth client of each user, with its owner's permissions. */
+  readonly clients: Readonly<Record<Level, KeyTarget>>
   /** The actor's own role, and custom roles no one holds granting viewer's permissions, the actor's, everything. */
   readonly roles: Readonly<Record<'own' | OtherLevel, RoleSpec>>
   /** A stored rate-limit rule and an override of this slice, for the routes that remove them. */
@@ -191,6 +197,8 @@ export async function createSlice(world: World, actor: ActorSpec, n: number): Pr
     const now = clock.now()
     const id = await insertUser(knex, { email, name: prefix, role, status, password_hash: world.passwordHash, created_at: now, updated_at: now })
     if (locked) await updateUser(knex, id, { failed_logins: 5, locked_until: now + 3_600_000 })
+    // An account at the matrix's identity provider, for `users unlink` to act on.
+    await insertIdentity(knex, { userId: id, provider: MATRIX_PROVIDER, subject: email, email, at: now })
     return { id, email, role, permissions: await permissionsOf(role) }
   }
   const users: Record<Level, Person> = {
@@ -210,10 +218,13 @@ export async function createSlice(world: World, actor: ActorSpec, n: number): Pr
     admin: await person('admin-off', 'admin', 'disabled'),
   }
   const keys = {} as Record<Level, KeyTarget>
+  const clients = {} as Record<Level, KeyTarget>
   for (const level of LEVELS) {
     const owner = users[level]
     const made = await services.apikeys.create(local, { name: `${level}-key-${n}`, owner: owner.email })
     keys[level] = { id: made.apiKey.id, owner, scopes: made.apiKey.scopes }
+    const { client } = await services.oauthClients.create(local, { name: `${level}-client-${n}`, owner: owner.email })
+    clients[level] = { id: client.id, owner, scopes: client.scopes }
   }
   const held = effectivePermissions(actor)
   const role = async (prefix: string, permissions: readonly string[]): Promise<RoleSpec> => {
@@ -254,6 +265,7 @@ export async function createSlice(world: World, actor: ActorSpec, n: number): Pr
     disabled,
     locked,
     keys,
+    clients,
     roles,
     rule,
     overrideSubject,

@@ -65,7 +65,7 @@ export interface OAuthClientsService {
   get(ctx: ActorContext, clientId: string): Promise<OAuthClient>
   /** Needs oauth:write and permissions covering the owner's: no new token from the next request on, its tokens end within a second. */
   revoke(ctx: ActorContext, clientId: string): Promise<OAuthClient>
-  /** Needs oauth:write, permissions covering the owner's and the client's scopes; the previous secret works for the grace period. */
+  /** Needs oauth:write, permissions covering the owner's and the client's scopes; the previous secret works for the grace period, and with none (0s) the client's tokens end too. */
   rotate(ctx: ActorContext, clientId: string, input?: RotateOAuthClientInput): Promise<OAuthClientWithSecret>
   /**
    * The client-credentials grant: an access token for a client whose secret matches, with the scopes asked
@@ -160,7 +160,15 @@ export function createOAuthClientsService(deps: OAuthClientsServiceDeps): OAuthC
 
     async rotate(ctx, clientId, input = {}) {
       requirePermission(ctx, 'oauth:write')
-      return withSecret(await clients.rotate(ctx, clientId, parseDuration(parseInput(rotateOAuthClientInputSchema, input).grace)))
+      const graceMs = parseDuration(parseInput(rotateOAuthClientInputSchema, input).grace)
+      const rotated = await clients.rotate(ctx, clientId, graceMs)
+      // No grace is the answer to a leaked secret: the tokens it may have bought end too (within a second everywhere).
+      if (graceMs === 0) {
+        const row = await oauthClientsTable.find(knex, rotated.view.id)
+        if (row) await raiseTokenEpoch(knex, row.id)
+        standings.forget(rotated.view.id)
+      }
+      return withSecret(rotated)
     },
 
     async issueToken(credentials, scope, ctx) {

@@ -135,7 +135,14 @@ for (const dialect of DIALECTS) {
       await token(client.id, rotated.clientSecret)
       f.clock.advance(3_600_000)
       expect((await rejection(token(client.id, clientSecret))).code).to.equal('OAUTH_CLIENT_INVALID')
-      await token(client.id, rotated.clientSecret)
+      const issued = await token(client.id, rotated.clientSecret)
+      await authenticate(issued)
+
+      // Without grace (a leaked secret) the tokens bought with the old one end as well.
+      const again = await f.services.oauthClients.rotate(f.ctx, client.id, { grace: '0s' })
+      expect((await rejection(authenticate(issued))).code).to.equal('TOKEN_INVALID')
+      expect((await rejection(token(client.id, rotated.clientSecret))).code).to.equal('OAUTH_CLIENT_INVALID')
+      await authenticate(await token(client.id, again.clientSecret))
     })
 
     it('a token revocation (RFC 7009) by its own client ends every token of that client, audited once', async () => {
