@@ -214,7 +214,7 @@ export interface RateLimitOverride {
 export const overrideViewSchema = z.object({
   id: z.number().int(),
   rule: z.string(),
-  subject: z.string().describe('as typed: ip:…, user:EMAIL, apikey:KEYID, client:CLIENTID'),
+  subject: z.string().describe('as typed: ip:…, user:EMAIL, apikey:KEYID'),
   limit: z.number().int().nullable(),
   window: z.string().nullable(),
   burst: z.number().int().nullable(),

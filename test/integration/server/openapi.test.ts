@@ -304,6 +304,9 @@ describe('GET /api/openapi.json', function () {
     await call('post', '/api/v1/admin/users/new@example.com/password', { body: { generatePassword: true } })
     await call('post', '/api/v1/admin/users/new@example.com/tokens', { body: { ttl: '5m' } })
     await call('delete', '/api/v1/admin/users/new@example.com/sessions')
+    await call('get', '/api/v1/admin/users/new@example.com/identities')
+    await call('post', '/api/v1/admin/users/new@example.com/unlink', { body: { provider: 'corp' } })
+    await call('get', '/api/v1/auth/sso', { token: null })
 
     await call('get', '/api/v1/admin/roles')
     await call('post', '/api/v1/admin/roles', { body: { name: 'auditor', description: 'reads the audit log', permissions: ['audit:read'] } })
