@@ -52,16 +52,21 @@ export function freePort() {
 
 /** One GET on a fresh connection (no keep-alive kept by this process): status, headers and body text. */
 export function httpGet(url, headers = {}) {
+  return httpRequest(url, { headers })
+}
+
+/** One request on a fresh connection: status, headers and body text. */
+export function httpRequest(url, { method = 'GET', headers = {}, body } = {}) {
   return new Promise((resolve, reject) => {
-    const req = request(url, { headers, agent: false, timeout: 5000 }, (res) => {
-      let body = ''
+    const req = request(url, { method, headers, agent: false, timeout: 5000 }, (res) => {
+      let text = ''
       res.setEncoding('utf8')
-      res.on('data', (chunk) => (body += chunk))
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body }))
+      res.on('data', (chunk) => (text += chunk))
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: text }))
     })
-    req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out`)))
+    req.on('timeout', () => req.destroy(new Error(`${method} ${url} timed out`)))
     req.on('error', reject)
-    req.end()
+    req.end(body)
   })
 }
 
@@ -208,21 +213,21 @@ export function groupCpuMs(pgid) {
 }
 
 /**
- * One side of a load benchmark: each run is GET `url` over `connections` keep-alive connections, measured
+ * One side of a load benchmark: each run is `method` (GET) `url` (with `body`) over `connections` keep-alive connections, measured
  * for `durationS` seconds once every connection has had its first answer (or after `rampS` at most), and
  * yields the answers per second in that window. Any error, timeout or non-2xx answer in the whole run fails the benchmark: a 401 or 429
  * answered fast would otherwise pass for throughput. Latencies of the measured
  * (not warm-up) runs are kept in `runs`, with the server's CPU time per request when `pid` (the server's
  * process group) is given.
  */
-export function loadSide({ label, url, headers = {}, connections, durationS, rampS, pid }) {
+export function loadSide({ label, url, method = 'GET', body, headers = {}, connections, durationS, rampS, pid }) {
   const runs = []
   return {
     label,
     runs,
     async run({ warmup } = {}) {
       const cpuBefore = groupCpuMs(pid)
-      const r = await loadGenerator().run({ url, headers, connections }, durationS, rampS)
+      const r = await loadGenerator().run({ url, method, ...(body === undefined ? {} : { body }), headers, connections }, durationS, rampS)
       const cpuAfter = groupCpuMs(pid)
       if (cpuBefore !== null && cpuAfter !== null) r.cpuUsPerRequest = ((cpuAfter - cpuBefore) * 1000) / r.requests
       const bad = r.non2xx + r.errors + r.timeouts

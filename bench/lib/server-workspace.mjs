@@ -100,7 +100,7 @@ async function makeWorkspace(root, dialect) {
 }
 
 /** Runs the built CLI in the workspace; its stdout, or an error with its output. */
-function gantryCli(root, cwd, args, input) {
+export function gantryCli(root, cwd, args, input) {
   const run = spawnSync(process.execPath, [join(root, 'bin', 'run.js'), ...args], {
     cwd,
     env: gantryEnv(),

@@ -175,7 +175,11 @@ export function createOAuthClientsService(deps: OAuthClientsServiceDeps): OAuthC
       const signer = deps.accessTokens() // a missing secret is a configuration error, found before any credential work
       const row = await authenticateClient(credentials, ctx)
       const now = clock.now()
-      const standing = await clients.standing(row, now)
+      // The row just read says whether the client itself still stands; its owner's standing and rights come
+      // through the cache every token check uses (at most a second old), not two more queries per token.
+      if (row.revokedAt !== null) return refuse(ctx, 'revoked', row)
+      if (row.expiresAt !== null && now >= row.expiresAt) return refuse(ctx, 'expired', row)
+      const standing = await standings.get(row.publicId)
       if (typeof standing === 'string') return refuse(ctx, standing, row)
       const granted = scope === undefined ? standing.scopes : requestedScopes(scope, standing.scopes)
       // The owner holds none of the client's scopes any more: a token that allows nothing is refused (RFC 6749 §3.3).
