@@ -6,7 +6,10 @@ import type { Knex } from 'knex'
  * a (provider, subject) belongs to one user. `gantry_sso_logins`: sign-ins under way, between the redirect
  * to the provider and its callback: found by a hash of the `state` sent there, bound to the browser that
  * started it by a hash of a cookie, used once (the row is deleted when the callback reads it) and for ten
- * minutes at most; it holds the PKCE verifier and the nonce the callback needs.
+ * minutes at most; it holds the PKCE verifier and the nonce the callback needs — and, for `gantry login
+ * --sso`, the CLI's loopback redirect, its state and its PKCE challenge. `gantry_sso_handoffs`: a sign-in the
+ * callback finished for a CLI, waiting (a minute at most, once) for that CLI to prove with its verifier that
+ * it started it, and take the session.
  */
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('gantry_user_identities', (t) => {
@@ -27,12 +30,23 @@ export async function up(knex: Knex): Promise<void> {
     t.string('nonce', 128).notNullable()
     t.string('code_verifier', 128).notNullable()
     t.string('return_to', 32).notNullable() // where the session goes: the console, or a CLI's loopback exchange
+    t.string('cli_redirect', 255).nullable()
+    t.string('cli_state', 128).nullable()
+    t.string('cli_challenge', 64).nullable()
     t.bigInteger('expires_at').notNullable()
     t.index(['expires_at'], 'gantry_sso_logins_expires')
+  })
+  await knex.schema.createTable('gantry_sso_handoffs', (t) => {
+    t.string('code_hash', 64).primary()
+    t.integer('user_id').unsigned().notNullable().references('id').inTable('gantry_users').onDelete('CASCADE')
+    t.string('provider', 32).notNullable()
+    t.string('challenge', 64).notNullable()
+    t.bigInteger('expires_at').notNullable()
   })
 }
 
 export async function down(knex: Knex): Promise<void> {
+  await knex.schema.dropTable('gantry_sso_handoffs')
   await knex.schema.dropTable('gantry_sso_logins')
   await knex.schema.dropTable('gantry_user_identities')
 }

@@ -84,6 +84,7 @@ export function createApp(deps: AppDeps): GantryApp {
     services: deps.services,
     limits,
     issuer: environment.auth.issuer,
+    publicUrl: environment.server.publicUrl || undefined,
     publishesKeys: environment.auth.algorithm === 'EdDSA',
   })
   const api = [...authRoutes({ ...deps, limits }), ...oauth, ...consoleSession, ...adminRoutes(deps), ...trafficRoutes(deps)]

@@ -82,6 +82,7 @@ const ROUTE_ERRORS: Readonly<Record<string, readonly ErrorCode[]>> = {
   'post /api/v1/auth/console/logout': ['CONSOLE_ORIGIN_REFUSED'],
   'post /oauth/token': ['OAUTH_CLIENT_INVALID', 'OAUTH_SCOPE_INVALID', 'OAUTH_GRANT_UNSUPPORTED'],
   'post /oauth/revoke': ['OAUTH_CLIENT_INVALID', 'OAUTH_CLIENT_UNAUTHORIZED'],
+  'get /.well-known/oauth-authorization-server': ['ROUTE_NOT_FOUND'],
 }
 
 /** The OAuth protocol routes: behind the rate limits like the API, and refusing as RFC 6749 §5.2 says (oauth.routes.ts). */

@@ -73,8 +73,8 @@ export interface OwnedCredentials<R extends CredentialRow> {
   get(ctx: ActorContext, publicId: string): Promise<CredentialView>
   /** Needs the write permission and permissions covering the owner's; revoking a revoked one changes nothing. */
   revoke(ctx: ActorContext, publicId: string): Promise<CredentialView>
-  /** Needs the write permission, permissions covering the owner's and the scopes; a new secret, the previous one accepted for `grace` ms. */
-  rotate(ctx: ActorContext, publicId: string, graceMs: number): Promise<{ view: CredentialView; secret: string }>
+  /** Needs the write permission, permissions covering the owner's and the scopes; a new secret, the previous one accepted for `grace` ms; `within` runs in its transaction. */
+  rotate(ctx: ActorContext, publicId: string, graceMs: number, within?: (trx: Knex, row: R) => Promise<void>): Promise<{ view: CredentialView; secret: string }>
   /** The row behind a presented secret, when the secret (or the previous one, in its grace) matches; undefined otherwise. */
   match(publicId: string, secret: string, now: number): Promise<R | undefined>
   /** What a row may do at `now`: its owner and effective scopes, or why not. */
@@ -199,7 +199,7 @@ export function ownedCredentials<R extends CredentialRow>(kind: CredentialKind<R
       })
     },
 
-    async rotate(ctx, publicId, graceMs) {
+    async rotate(ctx, publicId, graceMs, within) {
       requirePermission(ctx, kind.permissions.write)
       return knex.transaction(async (trx) => {
         const row = await load(trx, publicId, true)
@@ -214,6 +214,7 @@ export function ownedCredentials<R extends CredentialRow>(kind: CredentialKind<R
           previousSecretHash: graceMs > 0 ? row.secretHash : null,
           previousExpiresAt: graceMs > 0 ? now + graceMs : null,
         })
+        await within?.(trx, row)
         const after = view((await table.find(trx, row.publicId)) as R)
         await audit.append(trx, ctx, { action: kind.actions.rotate, targetType: kind.targetType, targetId: row.publicId, before: view(row), after })
         return { view: after, secret: next.key }

@@ -47,6 +47,13 @@ const MAX_SCOPE_LENGTH = 8192
 /** Client secrets: `gcs_…`; every malformed one is the one invalid-client answer. */
 const clientSecretFormat = credentialFormat('gcs', () => invalidClient('malformed secret'))
 
+/**
+ * Called once the client's secret matched, before anything is done for it: the door's per-client rate limit,
+ * which counts only the client's own requests (anyone can send a client's public id, so counting before the
+ * secret would let anyone spend its budget).
+ */
+export type Admit = (clientId: string) => Promise<void>
+
 /** A caller behind a client's access token, as authenticate() makes it an actor. */
 export interface ClientAccess {
   readonly clientId: string
@@ -72,12 +79,12 @@ export interface OAuthClientsService {
    * (space-separated, each within what the client may do now) or all of them. OAUTH_CLIENT_INVALID for any
    * credential problem (audited with its reason), OAUTH_SCOPE_INVALID for a scope beyond the client's.
    */
-  issueToken(credentials: ClientCredentials, scope: string | undefined, ctx: ActorContext): Promise<TokenResponse>
+  issueToken(credentials: ClientCredentials, scope: string | undefined, ctx: ActorContext, admit?: Admit): Promise<TokenResponse>
   /**
    * Token revocation (RFC 7009) by the client that holds the token: ends every token of that client. A token
    * that is not a valid client token needs nothing done; one of another client is OAUTH_CLIENT_UNAUTHORIZED.
    */
-  revokeToken(credentials: ClientCredentials, token: string, ctx: ActorContext): Promise<void>
+  revokeToken(credentials: ClientCredentials, token: string, ctx: ActorContext, admit?: Admit): Promise<void>
   /** What the caller behind a verified client token may do now; TOKEN_INVALID once the client or its token ended. */
   access(claims: AccessTokenClaims): Promise<ClientAccess>
   /** What client `clientId` may do now, no permission check: its effective scopes, or none once it ended. */
@@ -161,19 +168,16 @@ export function createOAuthClientsService(deps: OAuthClientsServiceDeps): OAuthC
     async rotate(ctx, clientId, input = {}) {
       requirePermission(ctx, 'oauth:write')
       const graceMs = parseDuration(parseInput(rotateOAuthClientInputSchema, input).grace)
-      const rotated = await clients.rotate(ctx, clientId, graceMs)
-      // No grace is the answer to a leaked secret: the tokens it may have bought end too (within a second everywhere).
-      if (graceMs === 0) {
-        const row = await oauthClientsTable.find(knex, rotated.view.id)
-        if (row) await raiseTokenEpoch(knex, row.id)
-        standings.forget(rotated.view.id)
-      }
+      // No grace is the answer to a leaked secret: the tokens it may have bought end too, in the rotation's transaction (within a second everywhere).
+      const rotated = await clients.rotate(ctx, clientId, graceMs, graceMs === 0 ? (trx, row) => raiseTokenEpoch(trx, row.id) : undefined)
+      standings.forget(rotated.view.id)
       return withSecret(rotated)
     },
 
-    async issueToken(credentials, scope, ctx) {
+    async issueToken(credentials, scope, ctx, admit) {
       const signer = deps.accessTokens() // a missing secret is a configuration error, found before any credential work
       const row = await authenticateClient(credentials, ctx)
+      await admit?.(row.publicId)
       const now = clock.now()
       // The row just read says whether the client itself still stands; its owner's standing and rights come
       // through the cache every token check uses (at most a second old), not two more queries per token.
@@ -200,8 +204,9 @@ export function createOAuthClientsService(deps: OAuthClientsServiceDeps): OAuthC
       }
     },
 
-    async revokeToken(credentials, token, ctx) {
+    async revokeToken(credentials, token, ctx, admit) {
       const row = await authenticateClient(credentials, ctx)
+      await admit?.(row.publicId)
       let claims: AccessTokenClaims
       try {
         claims = await deps.accessTokens().verify(token)
@@ -228,7 +233,12 @@ export function createOAuthClientsService(deps: OAuthClientsServiceDeps): OAuthC
     async access(claims) {
       const clientId = claims.client_id
       if (claims.kind !== 'client' || clientId === undefined || claims.sub !== clientId) throw tokenRefused('not a client token')
-      const standing = await standings.get(clientId)
+      let standing = await standings.get(clientId)
+      // A token newer than what this instance cached (signed after a revocation elsewhere): read the client again.
+      if (typeof standing !== 'string' && claims.epoch > standing.tokenEpoch) {
+        standings.forget(clientId)
+        standing = await standings.get(clientId)
+      }
       if (typeof standing === 'string') throw tokenRefused(`client ${standing}`)
       if (standing.tokenEpoch !== claims.epoch) throw tokenRefused('token revoked')
       return { clientId, ownerId: standing.ownerId, permissions: intersect(splitScope(claims.scope ?? ''), standing.scopes) }

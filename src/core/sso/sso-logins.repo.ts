@@ -1,4 +1,7 @@
-/** The knex queries of sign-ins under way (gantry_sso_logins): written at the redirect, taken once at the callback. */
+/**
+ * The knex queries of sign-ins under way (gantry_sso_logins): written at the redirect, taken once at the
+ * callback; and of the handoffs to a CLI (gantry_sso_handoffs): written at the callback, taken once by the CLI.
+ */
 import type { Knex } from 'knex'
 
 const TABLE = 'gantry_sso_logins'
@@ -10,6 +13,8 @@ export interface PendingSignIn {
   readonly nonce: string
   readonly codeVerifier: string
   readonly returnTo: string
+  /** `gantry login --sso`: where the CLI listens, its state and its PKCE challenge. */
+  readonly cli: { readonly redirect: string; readonly state: string; readonly challenge: string } | null
   readonly expiresAt: number
 }
 
@@ -21,31 +26,79 @@ export async function insertPending(k: Knex, row: PendingSignIn): Promise<void> 
     nonce: row.nonce,
     code_verifier: row.codeVerifier,
     return_to: row.returnTo,
+    cli_redirect: row.cli?.redirect ?? null,
+    cli_state: row.cli?.state ?? null,
+    cli_challenge: row.cli?.challenge ?? null,
     expires_at: row.expiresAt,
   })
 }
 
+/** The row of `key`, deleted as it is read: only the transaction that deletes it gets it, however many race. */
+function take(k: Knex, table: string, column: string, key: string): Promise<Record<string, unknown> | undefined> {
+  return k.transaction(async (trx) => {
+    const raw = (await trx(table).where(column, key).forUpdate().first()) as Record<string, unknown> | undefined
+    if (!raw || Number(await trx(table).where(column, key).delete()) !== 1) return undefined
+    return raw
+  })
+}
+
+/** Deletes up to `limit` rows of `table` past their expires_at; how many. */
+async function deleteExpired(k: Knex, table: string, column: string, now: number, limit: number): Promise<number> {
+  const keys = (await k(table).where('expires_at', '<', now).limit(limit).pluck(column)) as string[]
+  return keys.length === 0 ? 0 : Number(await k(table).whereIn(column, keys).delete())
+}
+
 /** The sign-in of this state, deleted as it is read: a second callback with the same state finds nothing. */
 export async function takePending(k: Knex, stateHash: string): Promise<PendingSignIn | undefined> {
-  return k.transaction(async (trx) => {
-    const raw = (await trx(TABLE).where({ state_hash: stateHash }).forUpdate().first()) as Record<string, unknown> | undefined
-    if (!raw) return undefined
-    // Only the transaction that deletes the row goes on: two callbacks racing with one state get one sign-in.
-    if (Number(await trx(TABLE).where({ state_hash: stateHash }).delete()) !== 1) return undefined
-    return {
+  const raw = await take(k, TABLE, 'state_hash', stateHash)
+  return (
+    raw && {
       stateHash,
       bindingHash: String(raw.binding_hash),
       provider: String(raw.provider),
       nonce: String(raw.nonce),
       codeVerifier: String(raw.code_verifier),
       returnTo: String(raw.return_to),
+      cli:
+        raw.cli_redirect === null || raw.cli_redirect === undefined
+          ? null
+          : { redirect: String(raw.cli_redirect), state: String(raw.cli_state), challenge: String(raw.cli_challenge) },
       expiresAt: Number(raw.expires_at),
     }
-  })
+  )
 }
 
 /** Deletes up to `limit` sign-ins that were never finished and have expired; how many. */
-export async function deleteExpiredPending(k: Knex, now: number, limit: number): Promise<number> {
-  const states = (await k(TABLE).where('expires_at', '<', now).limit(limit).pluck('state_hash')) as string[]
-  return states.length === 0 ? 0 : Number(await k(TABLE).whereIn('state_hash', states).delete())
+export function deleteExpiredPending(k: Knex, now: number, limit: number): Promise<number> {
+  return deleteExpired(k, TABLE, 'state_hash', now, limit)
+}
+
+export interface Handoff {
+  readonly userId: number
+  readonly provider: string
+  readonly challenge: string
+  readonly expiresAt: number
+}
+
+const HANDOFFS = 'gantry_sso_handoffs'
+
+export async function insertHandoff(k: Knex, codeHash: string, handoff: Handoff): Promise<void> {
+  await k(HANDOFFS).insert({
+    code_hash: codeHash,
+    user_id: handoff.userId,
+    provider: handoff.provider,
+    challenge: handoff.challenge,
+    expires_at: handoff.expiresAt,
+  })
+}
+
+/** The handoff of this code, deleted as it is read (one exchange per code, however many race). */
+export async function takeHandoff(k: Knex, codeHash: string): Promise<Handoff | undefined> {
+  const raw = await take(k, HANDOFFS, 'code_hash', codeHash)
+  return raw && { userId: Number(raw.user_id), provider: String(raw.provider), challenge: String(raw.challenge), expiresAt: Number(raw.expires_at) }
+}
+
+/** Deletes up to `limit` handoffs no CLI took in time; how many. */
+export function deleteExpiredHandoffs(k: Knex, now: number, limit: number): Promise<number> {
+  return deleteExpired(k, HANDOFFS, 'code_hash', now, limit)
 }

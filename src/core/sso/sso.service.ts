@@ -34,7 +34,9 @@ import type { UserDirectory } from '../users/users.directory.js'
 import { emailSchema } from '../users/users.schema.js'
 import type { UsersService } from '../users/users.service.js'
 import type { SsoProviderConfig } from './sso-config.js'
-import { deleteExpiredPending, insertPending, takePending } from './sso-logins.repo.js'
+import { deleteExpiredHandoffs, deleteExpiredPending, insertHandoff, insertPending, takeHandoff, takePending } from './sso-logins.repo.js'
+import { cliSignInSchema, ssoExchangeInputSchema, type CliSignIn, type SsoExchangeInput } from './sso.schema.js'
+import { parseInput } from '../pagination.js'
 
 /** How long a sign-in may take between the redirect and the callback. */
 const PENDING_TTL_MS = 10 * 60_000
@@ -43,8 +45,14 @@ const PRUNE_BATCH = 100
 /** The callback path under the server's public URL, when the provider's config names no redirect URI. */
 export const SSO_CALLBACK_PATH = (provider: string): string => `/api/v1/auth/sso/${provider}/callback`
 
-/** Where a finished sign-in's session goes. */
-export type SsoReturn = 'console'
+/** Where a finished sign-in's session goes: the console, or a CLI waiting on its loopback (`gantry login --sso`). */
+export type SsoReturn = { readonly to: 'console' } | ({ readonly to: 'cli' } & CliSignIn)
+
+/** How a finished sign-in ends: the console's session, or the browser sent on to the CLI with a one-time code. */
+export type SsoOutcome = { readonly to: 'console'; readonly tokens: SessionTokens } | { readonly to: 'cli'; readonly redirect: string }
+
+/** How long a CLI has to exchange the code its loopback received. */
+const HANDOFF_TTL_MS = 60_000
 
 export interface SsoProviderView {
   readonly id: string
@@ -57,10 +65,13 @@ export interface SsoService {
   /** The authorization request: the provider's URL to send the browser to, and the value of the cookie that binds the sign-in to that browser. */
   start(providerId: string, returnTo: SsoReturn): Promise<{ url: string; binding: string }>
   /**
-   * The callback: `callbackUrl` as the browser requested it (its query), `binding` the cookie it holds.
-   * A session for the user the identity signs in as, or SSO_FAILED (audited with the reason).
+   * The callback: `query` the query string the provider sent the browser back with, `binding` the cookie it holds.
+   * A session for the user the identity signs in as (or, for a CLI, a one-time code to take it with), or
+   * SSO_FAILED (audited with the reason).
    */
-  complete(providerId: string, callbackUrl: string, binding: string | undefined, ctx: ActorContext): Promise<{ tokens: SessionTokens; returnTo: SsoReturn }>
+  complete(providerId: string, query: string, binding: string | undefined, ctx: ActorContext): Promise<SsoOutcome>
+  /** A CLI takes the session its sign-in handed it: the code its loopback received, and the verifier of its challenge. SSO_FAILED otherwise. */
+  exchange(input: SsoExchangeInput, ctx: ActorContext): Promise<SessionTokens>
 }
 
 export interface SsoServiceDeps {
@@ -125,6 +136,8 @@ export function createSsoService(deps: SsoServiceDeps): SsoService {
     if (!p.allowedDomains.includes(domain)) return 'domain not allowed'
     const existing = await directory.byEmail(knex, email.data)
     if (existing && existing.status !== 'active') return 'disabled'
+    // An address that changed hands at the provider: the user's own account there has another subject.
+    if (existing && (await directory.hasIdentityAt(knex, existing.id, p.id))) return 'user linked to another account at this provider'
     let userId = existing?.id
     if (userId === undefined) {
       if (!p.autoCreate) return 'no such user'
@@ -146,10 +159,15 @@ export function createSsoService(deps: SsoServiceDeps): SsoService {
     return { userId }
   }
 
-  /** The role the claim maps to now, applied to an existing user when it differs (a demotion that would leave no admin is skipped). */
+  /**
+   * With a roleClaim the provider decides the role at every sign-in: what the claim maps to, else defaultRole
+   * (taken out of the group that maps to admin is taken out of admin). A demotion that would leave no active
+   * admin is skipped.
+   */
   const syncRole = async (p: SsoProviderConfig, userId: number, claims: oidc.IDToken, ctx: ActorContext): Promise<void> => {
+    if (!p.roleClaim) return
     const row = await directory.byId(knex, userId)
-    const role = mappedRole(p, claims)
+    const role = mappedRole(p, claims) ?? p.defaultRole
     if (!row || !role || row.role === role) return
     try {
       await deps.users.update(providerActor(p, ctx), row.email, { role })
@@ -157,14 +175,26 @@ export function createSsoService(deps: SsoServiceDeps): SsoService {
       if (!isGantryError(err) || err.code !== 'LAST_ADMIN') throw err
     }
   }
+  /** The session of a finished sign-in; a user disabled meanwhile is refused. */
+  const signIn = async (p: SsoProviderConfig, userId: number, ctx: ActorContext): Promise<SessionTokens> => {
+    try {
+      return await deps.sessions.signIn(userId, `sso:${p.id}`, ctx)
+    } catch (err) {
+      if (isGantryError(err) && err.code === 'ACCOUNT_DISABLED') return refuse(p, ctx, 'disabled', userId)
+      throw err
+    }
+  }
+
   return {
     providers: () => deps.providers.map((p) => ({ id: p.id, name: p.name ?? p.id })),
 
     async start(providerId, returnTo) {
       const p = provider(providerId)
+      const cli = returnTo.to === 'cli' ? parseInput(cliSignInSchema, { cli: returnTo.cli, state: returnTo.state, challenge: returnTo.challenge }) : null
       const config = await configuration(p)
       const now = clock.now()
       await deleteExpiredPending(knex, now, PRUNE_BATCH)
+      await deleteExpiredHandoffs(knex, now, PRUNE_BATCH)
       const state = oidc.randomState()
       const nonce = oidc.randomNonce()
       const codeVerifier = oidc.randomPKCECodeVerifier()
@@ -175,7 +205,8 @@ export function createSsoService(deps: SsoServiceDeps): SsoService {
         provider: p.id,
         nonce,
         codeVerifier,
-        returnTo,
+        returnTo: returnTo.to,
+        cli: cli && { redirect: cli.cli, state: cli.state, challenge: cli.challenge },
         expiresAt: now + PENDING_TTL_MS,
       })
       const url = oidc.buildAuthorizationUrl(config, {
@@ -189,10 +220,9 @@ export function createSsoService(deps: SsoServiceDeps): SsoService {
       return { url: url.href, binding }
     },
 
-    async complete(providerId, callbackUrl, binding, ctx) {
+    async complete(providerId, query, binding, ctx) {
       const p = provider(providerId)
-      const callback = new URL(callbackUrl)
-      const state = callback.searchParams.get('state')
+      const state = new URLSearchParams(query).get('state')
       if (!state) return refuse(p, ctx, 'no state')
       const pending = await takePending(knex, hashToken(state))
       if (!pending || pending.provider !== p.id) return refuse(p, ctx, 'unknown or used state')
@@ -201,7 +231,7 @@ export function createSsoService(deps: SsoServiceDeps): SsoService {
       const config = await configuration(p)
       // The query as the provider sent it, on the registered redirect URI: its origin and path are what the token request names.
       const current = new URL(redirectUri(p))
-      current.search = callback.search
+      current.search = query
       let claims: oidc.IDToken | undefined
       try {
         const tokens = await oidc.authorizationCodeGrant(config, current, {
@@ -218,16 +248,32 @@ export function createSsoService(deps: SsoServiceDeps): SsoService {
       const account = await accountOf(p, claims, ctx)
       if (typeof account === 'string') return refuse(p, ctx, account)
       await syncRole(p, account.userId, claims, ctx)
-      let tokens: SessionTokens
-      try {
-        tokens = await deps.sessions.signIn(account.userId, `sso:${p.id}`, ctx)
-      } catch (err) {
-        if (isGantryError(err) && err.code === 'ACCOUNT_DISABLED') return refuse(p, ctx, 'disabled', account.userId)
-        throw err
-      }
       if (account.identityId !== undefined)
         await directory.identitySignedIn(knex, account.identityId, typeof claims.email === 'string' ? claims.email : null, clock.now())
-      return { tokens, returnTo: pending.returnTo as SsoReturn }
+      if (pending.cli) {
+        // The session waits for the CLI that started: only it holds the verifier of this challenge.
+        const code = randomBase62(32)
+        await insertHandoff(knex, hashToken(code), {
+          userId: account.userId,
+          provider: p.id,
+          challenge: pending.cli.challenge,
+          expiresAt: clock.now() + HANDOFF_TTL_MS,
+        })
+        const redirect = new URL(pending.cli.redirect)
+        redirect.search = new URLSearchParams({ code, state: pending.cli.state }).toString()
+        return { to: 'cli', redirect: redirect.href }
+      }
+      return { to: 'console', tokens: await signIn(p, account.userId, ctx) }
+    },
+
+    async exchange(input, ctx) {
+      const { code, verifier } = parseInput(ssoExchangeInputSchema, input)
+      const handoff = await takeHandoff(knex, hashToken(code))
+      const p = handoff && byId.get(handoff.provider)
+      if (!handoff || !p) throw exchangeRefused('unknown or used code')
+      if (clock.now() >= handoff.expiresAt) return refuse(p, ctx, 'cli code expired', handoff.userId)
+      if ((await oidc.calculatePKCECodeChallenge(verifier)) !== handoff.challenge) return refuse(p, ctx, 'cli verifier does not match', handoff.userId)
+      return signIn(p, handoff.userId, ctx)
     },
   }
 }
@@ -254,6 +300,11 @@ function mappedRole(p: SsoProviderConfig, claims: oidc.IDToken): string | undefi
   const values = Array.isArray(value) ? value : [value]
   for (const v of values) if (typeof v === 'string' && Object.hasOwn(p.roleMap, v)) return p.roleMap[v]
   return undefined
+}
+
+// A code that names no sign-in has no provider to audit under: the same answer, unaudited (it carries nothing to record).
+function exchangeRefused(reason: string): GantryError {
+  return new GantryError('SSO_FAILED', 'The sign-in with the identity provider was refused.', { cause: new Error(`SSO refused: ${reason}`) })
 }
 
 /** Why openid-client refused, for the audit log: its error's cause says which check failed. */

@@ -5,7 +5,7 @@
  * lookup inside a caller's transaction sees, and locks, what that transaction does.
  */
 import type { Knex } from 'knex'
-import { insertIdentity, selectIdentity, touchIdentity } from './identities.repo.js'
+import { insertIdentity, selectIdentitiesOfUser, selectIdentity, touchIdentity } from './identities.repo.js'
 import { countUsersByRole, selectActiveHolders, selectUserByEmail, selectUserById, updateUserEndingSessions, type UserRow } from './users.repo.js'
 
 /** A user as other features see one: no password hash, no failed-login count (those are the login's own). */
@@ -25,6 +25,8 @@ export interface UserDirectory {
   byIdentity(k: Knex, provider: string, subject: string): Promise<{ readonly identityId: number; readonly userId: number } | undefined>
   /** Links an identity to a user (single sign-on's first sign-in); the pair must be free. */
   linkIdentity(k: Knex, identity: { userId: number; provider: string; subject: string; email: string | null; at: number }): Promise<void>
+  /** Whether the user already has an identity at `provider` (a second one by email would be someone else's account). */
+  hasIdentityAt(k: Knex, userId: number, provider: string): Promise<boolean>
   /** Records a sign-in through an identity, with the email the provider asserts now. */
   identitySignedIn(k: Knex, identityId: number, email: string | null, at: number): Promise<void>
 }
@@ -40,5 +42,6 @@ export const userDirectory: UserDirectory = {
     return row && { identityId: row.id, userId: row.userId }
   },
   linkIdentity: (k, identity) => insertIdentity(k, identity),
+  hasIdentityAt: async (k, userId, provider) => (await selectIdentitiesOfUser(k, userId)).some((i) => i.provider === provider),
   identitySignedIn: (k, identityId, email, at) => touchIdentity(k, identityId, email, at),
 }

@@ -293,15 +293,22 @@ export function createUsersService(deps: UsersServiceDeps): UsersService {
     async unlink(ctx, email, input) {
       write(ctx)
       const { provider } = parseInput(unlinkInputSchema, input)
-      return knex.transaction(async (trx) => {
-        const row = await find(trx, email, true)
-        await requireCovers(ctx, trx, row)
-        const unlinked = await deleteIdentities(trx, row.id, provider)
-        if (unlinked === 0) throw new GantryError('IDENTITY_NOT_FOUND', `${row.email} has no identity at provider ${provider}.`)
-        // The provider and how many; never the provider's email, which erasure could not find again.
-        await audit.append(trx, ctx, { action: 'users.unlink', targetType: 'user', targetId: String(row.id), after: { provider, unlinked } })
-        return { user: row.email, provider, unlinked }
-      })
+      return knex
+        .transaction(async (trx) => {
+          const row = await find(trx, email, true)
+          await requireCovers(ctx, trx, row)
+          const unlinked = await deleteIdentities(trx, row.id, provider)
+          if (unlinked === 0) throw new GantryError('IDENTITY_NOT_FOUND', `${row.email} has no identity at provider ${provider}.`)
+          // What that account signed in to ends with the link: every session of the user (as a new password does).
+          await updateUserEndingSessions(trx, row.id, { updated_at: clock.now() })
+          // The provider and how many; never the provider's email, which erasure could not find again.
+          await audit.append(trx, ctx, { action: 'users.unlink', targetType: 'user', targetId: String(row.id), after: { provider, unlinked } })
+          return { userId: row.id, result: { user: row.email, provider, unlinked } }
+        })
+        .then(async ({ userId, result }) => {
+          await deps.accessChanged?.(userId)
+          return result
+        })
     },
 
     async setPassword(ctx, email, input) {

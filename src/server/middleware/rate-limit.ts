@@ -30,8 +30,11 @@ export interface RateLimitEdge {
   caller(req: Request, res: Response, ctx: ActorContext): Promise<void>
   /** Checks the login rules for the account a login names. */
   login(req: Request, res: Response, account: string): Promise<void>
-  /** Checks the token rules for the client an OAuth token or revocation request names. */
-  client(req: Request, res: Response, clientId: string): Promise<void>
+  /**
+   * Checks the OAuth token rules: without `clientId` the address ones (before the secret is checked), with it
+   * the per-client ones (once the secret matched: anyone can send a client's public id).
+   */
+  client(req: Request, res: Response, clientId?: string): Promise<void>
 }
 
 /** The edge over the live rules. */
@@ -55,9 +58,15 @@ export function rateLimitEdge(rules: LiveRules, observe: DecisionObserver): Rate
     },
     login: (req, res, account) => enforce(rules.login, subjectOf(req, { account }), res, observe),
     // The token rules live with the login rules (checked inside their routes); each route's subject leaves the other's key unset.
-    client: (req, res, client) => enforce(rules.login, subjectOf(req, { client }), res, observe),
+    client: (req, res, client) =>
+      client === undefined
+        ? enforce(rules.login, subjectOf(req), res, observe, ADDRESS_KEYS)
+        : enforce(rules.login, subjectOf(req, { client }), res, observe, CLIENT_KEYS),
   }
 }
+
+const ADDRESS_KEYS: ReadonlySet<RuleKey> = new Set(['ip'])
+const CLIENT_KEYS: ReadonlySet<RuleKey> = new Set(['client'])
 
 /** Applies one decision: its fields added to those of earlier checks, RATE_LIMITED (or the store's 503) when refused. */
 async function enforce(limiter: RateLimiter, subject: RateLimitSubject, res: Response, observe: DecisionObserver, keys?: ReadonlySet<RuleKey>): Promise<void> {

@@ -35,6 +35,8 @@ export interface OAuthRouteDeps {
   readonly limits: Pick<RateLimitEdge, 'client'>
   /** auth.issuer: the metadata's `issuer`, and the base of its endpoints when it is an http(s) URL. */
   readonly issuer: string
+  /** server.publicUrl: the base of the endpoints when the issuer is a bare name. */
+  readonly publicUrl?: string | undefined
   /** Whether the JWKS is published (EdDSA): then the metadata names it. */
   readonly publishesKeys: boolean
 }
@@ -50,6 +52,8 @@ const tokenResponse = z.object({
 export function oauthRoutes(deps: OAuthRouteDeps): RouteSpec[] {
   const { services } = deps
   const readForm = express.urlencoded({ extended: false, limit: FORM_LIMIT, parameterLimit: 20 })
+  // The per-client rule counts a client's own requests only: checked once its secret matched (the address rule, before).
+  const admit = (req: Request, res: Response) => (clientId: string) => deps.limits.client(req, res, clientId)
   return [
     route({
       method: 'post',
@@ -62,14 +66,14 @@ export function oauthRoutes(deps: OAuthRouteDeps): RouteSpec[] {
       response: tokenResponse,
       handler: ({ req, res, ctx }) =>
         answer(res, async () => {
+          await deps.limits.client(req, res)
           const form = await formOf(req, res, readForm)
           const credentials = clientCredentials(req, form)
-          await deps.limits.client(req, res, credentials.clientId)
           const grant = form.get('grant_type')
           if (grant === undefined) throw new GantryError('INVALID_INPUT', 'grant_type is missing: send grant_type=client_credentials.')
           if (grant !== 'client_credentials')
             throw new GantryError('OAUTH_GRANT_UNSUPPORTED', `grant_type ${JSON.stringify(grant.slice(0, 40))} is not supported here.`)
-          return services.oauthClients.issueToken(credentials, form.get('scope'), ctx)
+          return services.oauthClients.issueToken(credentials, form.get('scope'), ctx, admit(req, res))
         }),
     }),
     route({
@@ -82,12 +86,12 @@ export function oauthRoutes(deps: OAuthRouteDeps): RouteSpec[] {
       stream: [FORM],
       handler: ({ req, res, ctx }) =>
         answer(res, async () => {
+          await deps.limits.client(req, res)
           const form = await formOf(req, res, readForm)
           const credentials = clientCredentials(req, form)
-          await deps.limits.client(req, res, credentials.clientId)
           const token = form.get('token')
           if (token === undefined) throw new GantryError('INVALID_INPUT', 'token is missing: send the access token to revoke.')
-          await services.oauthClients.revokeToken(credentials, token, ctx)
+          await services.oauthClients.revokeToken(credentials, token, ctx, admit(req, res))
           return {}
         }),
     }),
@@ -97,8 +101,13 @@ export function oauthRoutes(deps: OAuthRouteDeps): RouteSpec[] {
       tag: 'oauth',
       summary: "This server's OAuth 2.0 metadata (RFC 8414): issuer, token and revocation endpoints, the grant and client authentication methods.",
       auth: 'public',
-      handler: async ({ req, res }) => {
-        const base = issuerBase(deps.issuer) ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`
+      handler: async ({ res }) => {
+        // Never from the request's Host: a cached answer naming another host would send clients' secrets there.
+        const base = issuerBase(deps.issuer) ?? (deps.publicUrl ? issuerBase(deps.publicUrl) : undefined)
+        if (!base)
+          throw new GantryError('ROUTE_NOT_FOUND', 'This server publishes no OAuth metadata: its issuer is not a URL.', {
+            hint: 'Set auth.issuer to the server’s public URL (https://…), or server.publicUrl.',
+          })
         res.setHeader('Cache-Control', 'public, max-age=300')
         return {
           issuer: deps.issuer,

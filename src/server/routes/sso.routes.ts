@@ -5,13 +5,18 @@
  * routes, ten minutes); the callback needs it, so a callback URL sent to someone else signs nobody in (login
  * CSRF). A finished sign-in becomes the console's session (its refresh cookie, console-session.routes.ts)
  * and the browser goes to the console; a refused one goes there too, with the refusal named in the address
- * (`?sso=refused`): the reason is in the audit log, not in the browser.
+ * (`?sso=refused`): the reason is in the audit log, not in the browser. A sign-in `gantry login --sso`
+ * started ends at the CLI's loopback address instead, with a one-time code the CLI exchanges here (with the
+ * verifier of the PKCE challenge it sent) for its session.
  */
 import type { Request } from 'express'
 import { parse as parseCookies, serialize as serializeCookie } from 'cookie'
 import { z } from 'zod'
-import { isGantryError } from '../../core/errors.js'
+import { GantryError, isGantryError } from '../../core/errors.js'
 import type { Services } from '../../core/services.js'
+import { sessionTokensSchema } from '../../core/sessions/sessions.schema.js'
+import { cliSignInSchema, ssoExchangeInputSchema, ssoProvidersSchema } from '../../core/sso/sso.schema.js'
+import type { SsoReturn } from '../../core/sso/sso.service.js'
 import { consoleRefreshCookie, onLoopback } from './console-session.routes.js'
 import { route, type RouteSpec } from './route.js'
 
@@ -21,7 +26,8 @@ const BINDING_MAX_AGE_SECONDS = 600
 const CONSOLE = '/console/'
 
 const providerParams = z.object({ provider: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'a provider id of auth.sso.providers') })
-const providersSchema = z.object({ providers: z.array(z.object({ id: z.string(), name: z.string() })) })
+/** `gantry login --sso` adds where it waits, its state and its PKCE challenge (the service checks all three); a browser sign-in for the console adds nothing. */
+const startQuery = cliSignInSchema.partial()
 
 export interface SsoRouteDeps {
   readonly services: Pick<Services, 'sso'>
@@ -39,7 +45,7 @@ export function ssoRoutes(deps: SsoRouteDeps): RouteSpec[] {
       tag: 'auth',
       summary: 'The identity providers this environment signs in with (auth.sso.providers): what a sign-in page offers.',
       auth: 'public',
-      response: providersSchema,
+      response: ssoProvidersSchema,
       handler: async () => ({ providers: sso.providers() }),
     }),
     route({
@@ -47,12 +53,21 @@ export function ssoRoutes(deps: SsoRouteDeps): RouteSpec[] {
       path: `${SSO_PATH}/:provider/start`,
       tag: 'auth',
       summary:
-        'Sign in with an identity provider: redirects to it (code flow with PKCE, state and nonce) and sets the cookie that binds the sign-in to this browser.',
+        "Sign in with an identity provider: redirects to it (code flow with PKCE, state and nonce) and sets the cookie that binds the sign-in to this browser. With cli, state and challenge (`gantry login --sso`) the sign-in ends at the CLI's loopback address instead of the console.",
       auth: 'public',
       params: providerParams,
+      query: startQuery,
       status: 302,
-      handler: async ({ params, req, res }) => {
-        const { url, binding } = await sso.start(params.provider, 'console')
+      handler: async ({ params, query, req, res }) => {
+        // The binding cookie is Secure except on loopback: over plain HTTP elsewhere the browser would drop it.
+        if (!req.secure && !onLoopback(req))
+          throw new GantryError(
+            'CONSOLE_INSECURE',
+            `Single sign-on runs over HTTPS only (or on localhost); this request came over plain HTTP to ${req.hostname}.`,
+          )
+        const returnTo: SsoReturn =
+          query.cli === undefined ? { to: 'console' } : { to: 'cli', cli: query.cli, state: query.state ?? '', challenge: query.challenge ?? '' }
+        const { url, binding } = await sso.start(params.provider, returnTo)
         res.setHeader('Set-Cookie', bindingCookie(req, binding, BINDING_MAX_AGE_SECONDS))
         res.setHeader('Cache-Control', 'no-store')
         res.redirect(302, url)
@@ -73,8 +88,16 @@ export function ssoRoutes(deps: SsoRouteDeps): RouteSpec[] {
         res.setHeader('Cache-Control', 'no-store')
         const cleared = bindingCookie(req, '', 0)
         try {
-          const { tokens } = await sso.complete(params.provider, `${req.protocol}://${req.get('host') ?? 'localhost'}${req.originalUrl}`, binding, ctx)
-          res.setHeader('Set-Cookie', [cleared, consoleRefreshCookie(req, tokens.refreshToken, Math.floor(deps.refreshTtlMs / 1000))])
+          // The query alone, as sent: the service puts it on the registered redirect URI (nothing of this request's Host).
+          const query = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?')) : ''
+          const outcome = await sso.complete(params.provider, query, binding, ctx)
+          if (outcome.to === 'cli') {
+            // Only to the loopback address the CLI gave at the start (checked there): never an address from this request.
+            res.setHeader('Set-Cookie', cleared)
+            res.redirect(302, outcome.redirect)
+            return undefined
+          }
+          res.setHeader('Set-Cookie', [cleared, consoleRefreshCookie(req, outcome.tokens.refreshToken, Math.floor(deps.refreshTtlMs / 1000))])
           res.redirect(302, CONSOLE)
         } catch (err) {
           if (!isGantryError(err) || err.code !== 'SSO_FAILED') throw err
@@ -83,6 +106,17 @@ export function ssoRoutes(deps: SsoRouteDeps): RouteSpec[] {
         }
         return undefined
       },
+    }),
+    route({
+      method: 'post',
+      path: `${SSO_PATH}/token`,
+      tag: 'auth',
+      summary:
+        '`gantry login --sso`: the CLI takes the session its sign-in handed it, with the one-time code its loopback address received and the verifier of the challenge it sent at the start.',
+      auth: 'public',
+      body: ssoExchangeInputSchema,
+      response: sessionTokensSchema,
+      handler: ({ body, ctx }) => sso.exchange(body, ctx),
     }),
   ]
 }
