@@ -424,8 +424,8 @@ describe('the admin console in a browser', function () {
       await writes.getByText('45 per 1m').waitFor()
       await writes.getByText('burst 5').waitFor()
       const stored = await cli<Rules>(['ratelimit', 'list'])
-      expect(stored.data.map((r) => r.name)).to.deep.equal(['login-ip', 'login-account', 'e2e-writes', 'e2e-reads'])
-      expect(stored.data[2]).to.deep.include({
+      expect(stored.data.map((r) => r.name)).to.deep.equal(['login-ip', 'login-account', 'oauth-token-ip', 'oauth-token-client', 'e2e-writes', 'e2e-reads'])
+      expect(stored.data[4]).to.deep.include({
         match: 'POST /api/v1/e2e/*',
         key: 'user',
         limit: 45,
@@ -434,7 +434,7 @@ describe('the admin console in a browser', function () {
         mode: 'enforce',
         source: 'database',
       })
-      expect(stored.data[3]).to.deep.include({ match: 'GET /api/v1/e2e/*', key: 'ip', limit: 60, window: '1m', burst: 60 })
+      expect(stored.data[5]).to.deep.include({ match: 'GET /api/v1/e2e/*', key: 'ip', limit: 60, window: '1m', burst: 60 })
 
       const test = page.getByRole('region', { name: 'Test a request' })
       await test.getByLabel('Method').selectOption('POST')
@@ -455,7 +455,12 @@ describe('the admin console in a browser', function () {
         await page.getByText(`Rule ${name} is removed.`).waitFor()
       }
       await counted(page, '[data-table="ratelimits"] tbody tr', 2)
-      expect((await cli<Rules>(['ratelimit', 'list'])).data.map((r) => r.name)).to.deep.equal(['login-ip', 'login-account'])
+      expect((await cli<Rules>(['ratelimit', 'list'])).data.map((r) => r.name)).to.deep.equal([
+        'login-ip',
+        'login-account',
+        'oauth-token-ip',
+        'oauth-token-client',
+      ])
       expect(problems).to.deep.equal([])
     })
   })

@@ -183,9 +183,9 @@ describe('gantry ratelimit (built CLI)', function () {
       )
 
       const list = await listOf(gantry)
-      expect(list.data.map((r) => r.name)).to.deep.equal(['login-ip', 'login-account', 'default', 'api', 'search'])
-      expect(list.data.map((r) => r.source)).to.deep.equal(['builtin', 'builtin', 'database', 'database', 'database'])
-      expect(list.data[4]).to.deep.include({
+      expect(list.data.map((r) => r.name)).to.deep.equal(['login-ip', 'login-account', 'oauth-token-ip', 'oauth-token-client', 'default', 'api', 'search'])
+      expect(list.data.map((r) => r.source)).to.deep.equal(['builtin', 'builtin', 'builtin', 'builtin', 'database', 'database', 'database'])
+      expect(list.data[6]).to.deep.include({
         match: 'GET /api/search',
         key: 'global',
         limit: 60,
@@ -252,7 +252,7 @@ describe('gantry ratelimit (built CLI)', function () {
         failedInWords(r, 2, 'INVALID_INPUT')
         expect(r.stdout).to.equal('')
       }
-      expect((await listOf(gantry)).data.map((r) => r.name)).to.deep.equal(['login-ip', 'login-account', 'api'])
+      expect((await listOf(gantry)).data.map((r) => r.name)).to.deep.equal(['login-ip', 'login-account', 'oauth-token-ip', 'oauth-token-client', 'api'])
       expect((await auditOf(gantry)).map((e) => e.action)).to.deep.equal(['ratelimits.set'])
     })
 
@@ -264,9 +264,11 @@ describe('gantry ratelimit (built CLI)', function () {
       expect(before.data.map((r) => [r.name, r.source])).to.deep.equal([
         ['login-ip', 'builtin'],
         ['login-account', 'builtin'],
+        ['oauth-token-ip', 'builtin'],
+        ['oauth-token-client', 'builtin'],
         ['default', 'config'],
       ])
-      expect(before.data[2]).to.deep.include({
+      expect(before.data[4]).to.deep.include({
         match: '* /*',
         key: 'ip',
         limit: 500,
@@ -304,7 +306,7 @@ describe('gantry ratelimit (built CLI)', function () {
       expect(after.version).to.equal(1)
 
       expect(json(await gantry(['ratelimit', 'remove', 'default', '-e', 'staging', '--json']))).to.deep.equal({ removed: 'default', version: 2 })
-      expect((await listOf(gantry, '-e', 'staging')).data[2]).to.deep.include({ name: 'default', source: 'config', limit: 500, burst: 100 })
+      expect((await listOf(gantry, '-e', 'staging')).data[4]).to.deep.include({ name: 'default', source: 'config', limit: 500, burst: 100 })
       const log = await auditOf(gantry, '-e', 'staging')
       expect(log.map((e) => e.action)).to.deep.equal(['ratelimits.set', 'ratelimits.remove'])
       byLocalActor(log)
@@ -748,11 +750,13 @@ describe('gantry ratelimit (built CLI)', function () {
       expect(list.data.map((r) => [r.name, r.source])).to.deep.equal([
         ['login-ip', 'builtin'],
         ['login-account', 'builtin'],
+        ['oauth-token-ip', 'builtin'],
+        ['oauth-token-client', 'builtin'],
         ['default', 'database'],
         ['api', 'database'],
         ['search', 'database'],
       ])
-      expect(list.data[4]).to.deep.include({
+      expect(list.data[6]).to.deep.include({
         match: 'GET /api/search',
         limit: 11,
         window: '1s',

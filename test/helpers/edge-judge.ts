@@ -66,6 +66,8 @@ function judgeStatus(probe: Probe, answer: Answer, where: string, bareRefusals: 
     if (!(answer.status === 503 && (readiness || code === 'MAINTENANCE')))
       return { kind: 'status', text: `${where} -> ${answer.status} ${answer.body.slice(0, 200)}` }
   }
+  // The OAuth protocol routes refuse as RFC 6749 §5.2 says (their clients read nothing else); a 429 stays a problem.
+  if (probe.path.startsWith('/oauth/') && (answer.status === 400 || answer.status === 401)) return judgeOAuthError(answer, where)
   if (answer.status >= 400 && !(readiness && answer.status === 503)) {
     if (!contentType.startsWith('application/problem+json'))
       return { kind: 'shape', text: `${where} -> ${answer.status} with Content-Type ${contentType || '(none)'}` }
@@ -82,5 +84,27 @@ function judgeStatus(probe: Probe, answer: Answer, where: string, bareRefusals: 
       }
     }
   }
+  return undefined
+}
+
+const OAUTH_ERRORS = new Set(['invalid_request', 'invalid_client', 'invalid_grant', 'unauthorized_client', 'unsupported_grant_type', 'invalid_scope'])
+
+/** An RFC 6749 §5.2 error: JSON with a known `error` and an `error_description`; invalid_client on 401 only. */
+function judgeOAuthError(answer: Answer, where: string): Failure | undefined {
+  const contentType = String(answer.headers['content-type'] ?? '')
+  let body: { error?: unknown; error_description?: unknown } = {}
+  try {
+    body = JSON.parse(answer.body) as typeof body
+  } catch {
+    return { kind: 'shape', text: `${where} -> ${answer.status} with a body that is not JSON: ${answer.body.slice(0, 200)}` }
+  }
+  const known = typeof body.error === 'string' && OAUTH_ERRORS.has(body.error)
+  if (
+    !contentType.startsWith('application/json') ||
+    !known ||
+    typeof body.error_description !== 'string' ||
+    (answer.status === 401) !== (body.error === 'invalid_client')
+  )
+    return { kind: 'shape', text: `${where} -> ${answer.status} is not an RFC 6749 error: ${answer.body.slice(0, 200)}` }
   return undefined
 }

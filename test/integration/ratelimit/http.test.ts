@@ -62,7 +62,13 @@ for (const dialect of ['sqlite', 'mysql'] as const satisfies readonly Dialect[])
       const blocked = await request(s.app).put(`${BASE}/overrides`).set(auth('operator')).send({ subject: 'ip:192.0.2.1', rule: 'by-operator', block: true })
       expect(blocked.status).to.equal(200)
       const listed = await request(s.app).get(BASE).set(auth('viewer'))
-      expect(listed.body.data.map((r: { name: string }) => r.name)).to.deep.equal(['login-ip', 'login-account', 'by-operator'])
+      expect(listed.body.data.map((r: { name: string }) => r.name)).to.deep.equal([
+        'login-ip',
+        'login-account',
+        'oauth-token-ip',
+        'oauth-token-client',
+        'by-operator',
+      ])
       expect(listed.body.overrides.map((o: { subject: string }) => o.subject)).to.deep.equal(['ip:192.0.2.1'])
       const tested = await request(s.app).post(`${BASE}/test`).set(auth('viewer')).send({ path: '/api/v1/nothing-here/x', ip: '192.0.2.1' })
       expect(tested.body).to.deep.include({ allowed: false, decidedBy: 'by-operator' })
