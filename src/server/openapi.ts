@@ -83,6 +83,9 @@ const ROUTE_ERRORS: Readonly<Record<string, readonly ErrorCode[]>> = {
   'post /oauth/token': ['OAUTH_CLIENT_INVALID', 'OAUTH_SCOPE_INVALID', 'OAUTH_GRANT_UNSUPPORTED'],
   'post /oauth/revoke': ['OAUTH_CLIENT_INVALID', 'OAUTH_CLIENT_UNAUTHORIZED'],
   'get /.well-known/oauth-authorization-server': ['ROUTE_NOT_FOUND'],
+  'get /api/v1/auth/sso/:provider/start': ['SSO_PROVIDER_UNKNOWN', 'SSO_UNAVAILABLE', 'CONSOLE_INSECURE'],
+  'get /api/v1/auth/sso/:provider/callback': ['SSO_PROVIDER_UNKNOWN', 'SSO_UNAVAILABLE'],
+  'post /api/v1/auth/sso/token': ['SSO_FAILED'],
 }
 
 /** The OAuth protocol routes: behind the rate limits like the API, and refusing as RFC 6749 §5.2 says (oauth.routes.ts). */

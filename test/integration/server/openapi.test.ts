@@ -307,6 +307,7 @@ describe('GET /api/openapi.json', function () {
     await call('get', '/api/v1/admin/users/new@example.com/identities')
     await call('post', '/api/v1/admin/users/new@example.com/unlink', { body: { provider: 'corp' } })
     await call('get', '/api/v1/auth/sso', { token: null })
+    await call('post', '/api/v1/auth/sso/token', { token: null, body: { code: 'c'.repeat(32), verifier: 'v'.repeat(43) } })
 
     await call('get', '/api/v1/admin/roles')
     await call('post', '/api/v1/admin/roles', { body: { name: 'auditor', description: 'reads the audit log', permissions: ['audit:read'] } })
