@@ -5,6 +5,7 @@ import { askSecret, readSecretFromStdin, valueOrAsk } from '../src/cli/prompts.j
 import { buildAuthApi, credentialFlags, credentialsStore, remoteFlags, resolveServerUrl } from '../src/cli/remote.js'
 import { resolveServerSettings } from '../src/config/workspace.js'
 import { GantryError } from '../src/core/errors.js'
+import { escapeControl } from '../src/core/text.js'
 
 const resultSchema = z.object({
   url: z.string().describe('the server logged in to: the key of the stored credentials'),
@@ -17,7 +18,7 @@ type LoginResult = z.infer<typeof resultSchema>
 export default class Login extends GantryCommand<typeof Login> {
   static override summary = 'Log in to a server: remote commands then act as you.'
   static override description =
-    "Logs in to --url, else the environment's server.publicUrl, with an email and a password (asked at a hidden prompt, or piped with --password-stdin), " +
+    "Logs in to --url, else the environment's server.publicUrl, with an email and a password (asked at a hidden prompt, or piped with --password-stdin), with the server's identity provider in a browser (--sso), " +
     'or stores an API key piped with --api-key-stdin (checked with the server first). ' +
     'The credentials are kept per server URL in the user config directory (mode 0600 in a 0700 folder); the session is refreshed as it expires. ' +
     'GANTRY_API_KEY and GANTRY_TOKEN, when set, override them. No token is ever printed. ' +
@@ -26,6 +27,7 @@ export default class Login extends GantryCommand<typeof Login> {
     '<%= config.bin %> login -e production',
     '$ printf \'%s\' "$PASSWORD" | <%= config.bin %> login --url https://api.example.com --email ada@example.com --password-stdin',
     '$ printf \'%s\' "$GANTRY_KEY" | <%= config.bin %> login -e staging --api-key-stdin',
+    '<%= config.bin %> login -e production --sso',
   ]
   static override flags = {
     ...remoteFlags,
@@ -35,14 +37,20 @@ export default class Login extends GantryCommand<typeof Login> {
     // Declared on this side only: oclif's usage line then reads [--api-key-stdin | --email … | --password-stdin].
     'api-key-stdin': Flags.boolean({
       summary: 'Store an API key (gk_…) read from stdin instead of logging in with a password.',
+      exclusive: ['email', 'password-stdin', 'sso'],
+    }),
+    sso: Flags.boolean({
+      summary: "Sign in with the server's identity provider in a browser (single sign-on).",
+      description: 'Prints the address to open (and opens it on a desktop), then waits up to 5 minutes on 127.0.0.1 for the browser to come back (RFC 8252).',
       exclusive: ['email', 'password-stdin'],
     }),
+    provider: Flags.string({ summary: 'With --sso: the identity provider (auth.sso.providers[].id), when the server has several.', dependsOn: ['sso'] }),
   }
   static override resultSchema = resultSchema
 
   async run(): Promise<LoginResult> {
     const url = resolveServerUrl(this.flags, () => resolveServerSettings(this.workspace(), this.envName))
-    const result = this.flags['api-key-stdin'] ? await this.storeApiKey(url) : await this.logIn(url)
+    const result = this.flags['api-key-stdin'] ? await this.storeApiKey(url) : this.flags.sso ? await this.signInWithSso(url) : await this.logIn(url)
     const how = result.apiKeyId ? `with API key ${result.apiKeyId} of ${result.email}` : `as ${result.email}`
     this.ui.out(`Logged in to ${url} ${how}.`)
     for (const name of ['GANTRY_API_KEY', 'GANTRY_TOKEN']) {
@@ -62,6 +70,22 @@ export default class Login extends GantryCommand<typeof Login> {
     const { accessToken, refreshToken, expiresAt } = await auth.login(email, password)
     await (await credentialsStore()).set(url, { kind: 'session', email, accessToken, accessExpiresAt: expiresAt, refreshToken })
     return { url, email, apiKeyId: null, expiresAt }
+  }
+
+  private async signInWithSso(url: string): Promise<LoginResult> {
+    const auth = await buildAuthApi(url, this.flags, { auth: 'in-body' })
+    const { ssoLogin } = await import('../src/cli/sso-login.js')
+    const { accessToken, refreshToken, expiresAt } = await ssoLogin({
+      url,
+      auth,
+      provider: this.flags.provider,
+      // On stderr even under --json: it is what the person at the browser needs.
+      tell: (line) => process.stderr.write(`${escapeControl(line)}\n`),
+      openBrowser: process.stdout.isTTY === true && !process.env.CI,
+    })
+    const me = await (await buildAuthApi(url, this.flags, { auth: { authorization: async () => `Bearer ${accessToken}` } })).me()
+    await (await credentialsStore()).set(url, { kind: 'session', email: me.user.email, accessToken, accessExpiresAt: expiresAt, refreshToken })
+    return { url, email: me.user.email, apiKeyId: null, expiresAt }
   }
 
   private async storeApiKey(url: string): Promise<LoginResult> {

@@ -7,6 +7,7 @@ import { healthSchema, type Health } from '../core/health/health.schema.js'
 import { logoutResultSchema } from '../core/sessions/credentials.schema.js'
 import { sessionTokensSchema, type SessionTokens } from '../core/sessions/sessions.schema.js'
 import { whoamiSchema, type Whoami } from '../core/sessions/whoami.js'
+import { ssoProvidersSchema, type SsoProviders } from '../core/sso/sso.schema.js'
 import type { ApiClient } from './types.js'
 
 const AUTH = '/api/v1/auth'
@@ -22,6 +23,10 @@ export interface AuthApi {
   me(): Promise<Whoami>
   /** The readiness document, and its status code: 503 is an answer (not ready), not a failure. */
   ready(): Promise<{ status: number; body: Health }>
+  /** The identity providers the server signs in with. */
+  ssoProviders(): Promise<SsoProviders>
+  /** `gantry login --sso`: the session its sign-in handed to this CLI's loopback; never retried (the code is good once). */
+  ssoExchange(code: string, verifier: string): Promise<SessionTokens>
 }
 
 export function authApi(client: ApiClient): AuthApi {
@@ -34,5 +39,8 @@ export function authApi(client: ApiClient): AuthApi {
       client.request({ method: 'POST', path: `${AUTH}/logout`, body: { refreshToken }, schema: logoutResultSchema, authenticate: false, idempotent: true }),
     me: () => client.request({ method: 'GET', path: `${AUTH}/me`, schema: whoamiSchema }),
     ready: () => client.requestWithStatus({ method: 'GET', path: '/api/health/ready', schema: healthSchema, accept: [503], authenticate: false }),
+    ssoProviders: () => client.request({ method: 'GET', path: `${AUTH}/sso`, schema: ssoProvidersSchema, authenticate: false }),
+    ssoExchange: (code, verifier) =>
+      client.request({ method: 'POST', path: `${AUTH}/sso/token`, body: { code, verifier }, schema: sessionTokensSchema, authenticate: false, idempotent: false }),
   }
 }

@@ -1,0 +1,129 @@
+/**
+ * `gantry login --sso` (the built CLI) against a server and a real identity provider on loopback, the
+ * browser played by this test: it reads the address the CLI prints, follows it to the provider, signs in
+ * there, and lets the server send it back to the CLI's loopback listener. The CLI then holds a session of
+ * its own; a callback with another state is ignored, and a stolen code without the CLI's verifier is useless.
+ */
+import { once } from 'node:events'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { expect } from 'chai'
+import { parseJson, runGantry, spawnGantry, tempDir } from '../helpers/cli.js'
+import { createTestServer, USERS, type TestServer } from '../helpers/server.js'
+import { startTestIdp, type TestIdp } from '../helpers/test-idp.js'
+
+describe('e2e: gantry login --sso (loopback redirect, RFC 8252)', function () {
+  this.timeout(60_000)
+  let http: Server
+  let base: string
+  let idp: TestIdp
+  let server: TestServer
+  const xdg = tempDir('gantry-sso-xdg-')
+  const cwd = tempDir('gantry-sso-cwd-')
+  const env = { XDG_CONFIG_HOME: xdg, GANTRY_TOKEN: undefined, GANTRY_API_KEY: undefined }
+
+  before(async () => {
+    // The port first: the provider registers the callback, and the server's config names it.
+    http = createServer()
+    http.listen(0, '127.0.0.1')
+    await once(http, 'listening')
+    base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`
+    const callback = `${base}/api/v1/auth/sso/corp/callback`
+    const client = { client_id: 'gantry', client_secret: 'the client secret of the CLI sign-in test', redirect_uris: [callback] }
+    idp = await startTestIdp({ accounts: { op: { email: USERS.operator, email_verified: true } }, clients: [client] })
+    const domain = USERS.operator.slice(USERS.operator.indexOf('@') + 1)
+    const provider = {
+      id: 'corp',
+      name: 'Corp',
+      issuer: idp.issuer,
+      clientId: client.client_id,
+      clientSecret: client.client_secret,
+      redirectUri: callback,
+      allowedDomains: [domain],
+    }
+    server = await createTestServer('sqlite', { environment: { auth: { sso: { providers: [provider] } } } })
+    http.on('request', server.app)
+  })
+  after(async () => {
+    http?.closeAllConnections()
+    await new Promise((resolve) => http?.close(resolve))
+    await server?.cleanup()
+    await idp?.close()
+  })
+
+  /** The browser: the CLI's address → the server's redirect (with its cookie) → the provider's sign-in → the server's callback → where it sends the browser next. */
+  async function browse(start: string): Promise<string> {
+    const started = await fetch(start, { redirect: 'manual' })
+    expect(started.status).to.equal(302)
+    const cookie = (started.headers.get('set-cookie') ?? '').split(';')[0] as string
+    const callback = await idp.signIn(started.headers.get('location') as string, 'op')
+    const back = await fetch(callback, { redirect: 'manual', headers: { cookie } })
+    expect(back.status).to.equal(302)
+    return back.headers.get('location') as string
+  }
+
+  it('prints where to sign in, waits on 127.0.0.1, and stores the session the browser brought back', async () => {
+    const cli = spawnGantry(['login', '--sso', '--url', base, '--json'], { cwd, env })
+    let stdout = ''
+    let stderr = ''
+    cli.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
+    const start = await new Promise<string>((resolve) => {
+      cli.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+        stderr += chunk
+        const found = /Sign in with Corp in your browser: (\S+)/.exec(stderr)
+        if (found) resolve(found[1] as string)
+      })
+    })
+    const asked = new URL(start)
+    expect(asked.origin).to.equal(base)
+    expect(asked.searchParams.get('cli')).to.match(/^http:\/\/127\.0\.0\.1:\d+\/callback$/)
+    expect(asked.searchParams.get('challenge')).to.match(/^[\w-]{43}$/)
+
+    const toCli = new URL(await browse(start))
+    expect(`${toCli.origin}${toCli.pathname}`).to.equal(asked.searchParams.get('cli'))
+    expect(toCli.searchParams.get('state')).to.equal(asked.searchParams.get('state'))
+    const code = toCli.searchParams.get('code') as string
+
+    // Another state at the CLI's door is turned away, and the CLI keeps waiting for its own.
+    const wrong = new URL(toCli)
+    wrong.searchParams.set('state', 'not-the-cli-state-at-all')
+    expect((await fetch(wrong)).status).to.equal(400)
+    // The code without the CLI's verifier buys nothing, and spends it: the CLI's exchange then fails too.
+    const stolen = await fetch(`${base}/api/v1/auth/sso/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ code, verifier: 'x'.repeat(43) }),
+    })
+    expect(stolen.status).to.equal(401)
+    expect((await fetch(toCli)).status).to.equal(200)
+    const [exit] = (await once(cli, 'close')) as [number]
+    expect(exit, stderr).to.not.equal(0)
+    expect(stderr).to.include('SSO_FAILED')
+
+    // A clean sign-in: the session is stored, and remote commands act as the operator.
+    const again = spawnGantry(['login', '--sso', '--url', base, '--json'], { cwd, env })
+    let out = ''
+    let err = ''
+    again.stdout?.setEncoding('utf8').on('data', (chunk: string) => (out += chunk))
+    const start2 = await new Promise<string>((resolve) => {
+      again.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+        err += chunk
+        const found = /Sign in with Corp in your browser: (\S+)/.exec(err)
+        if (found) resolve(found[1] as string)
+      })
+    })
+    expect((await fetch(await browse(start2))).status).to.equal(200)
+    const [code2] = (await once(again, 'close')) as [number]
+    expect(code2, err).to.equal(0)
+    expect(JSON.parse(out)).to.deep.include({ url: base, email: USERS.operator, apiKeyId: null })
+    const me = parseJson<{ user: { email: string } }>(await runGantry(['whoami', '--remote', '--url', base, '--json'], { cwd, env }))
+    expect(me.user.email).to.equal(USERS.operator)
+    expect(stdout, 'the refused run printed no session').to.not.include('accessToken')
+  })
+
+  it('names the providers when --provider names none of them', async () => {
+    const result = await runGantry(['login', '--sso', '--provider', 'nope', '--url', base], { cwd, env })
+    expect(result.code).to.equal(1)
+    expect(result.stderr).to.include('has no identity provider "nope"; it has corp')
+  })
+})
