@@ -41,6 +41,13 @@ export function authApi(client: ApiClient): AuthApi {
     ready: () => client.requestWithStatus({ method: 'GET', path: '/api/health/ready', schema: healthSchema, accept: [503], authenticate: false }),
     ssoProviders: () => client.request({ method: 'GET', path: `${AUTH}/sso`, schema: ssoProvidersSchema, authenticate: false }),
     ssoExchange: (code, verifier) =>
-      client.request({ method: 'POST', path: `${AUTH}/sso/token`, body: { code, verifier }, schema: sessionTokensSchema, authenticate: false, idempotent: false }),
+      client.request({
+        method: 'POST',
+        path: `${AUTH}/sso/token`,
+        body: { code, verifier },
+        schema: sessionTokensSchema,
+        authenticate: false,
+        idempotent: false,
+      }),
   }
 }

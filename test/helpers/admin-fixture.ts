@@ -46,6 +46,8 @@ export interface AdminFixture {
   user(prefix: string, role?: string): Promise<string>
   /** A key of `owner` (default the admin) with these scopes: its id and full text. */
   apiKey(scopes: readonly string[], owner?: string): Promise<{ id: string; key: string }>
+  /** An OAuth client of `owner` (default the admin) with these scopes: its client_id and secret. */
+  oauthClient(scopes: readonly string[], owner?: string): Promise<{ id: string; secret: string }>
 }
 
 /** Wraps a test server. */
@@ -73,6 +75,10 @@ export function adminFixture(server: TestServer): AdminFixture {
     async apiKey(scopes, owner = USERS.admin) {
       const created = await server.services.apikeys.create(local, { name: `key-${++n}`, owner, scopes: [...scopes] })
       return { id: created.apiKey.id, key: created.key }
+    },
+    async oauthClient(scopes, owner = USERS.admin) {
+      const created = await server.services.oauthClients.create(local, { name: `client-${++n}`, owner, scopes: [...scopes] })
+      return { id: created.client.id, secret: created.clientSecret }
     },
   }
   return f

@@ -15,6 +15,7 @@ import { apiKeyScenarios, auditScenarios, maintenanceScenarios, roleScenarios, s
 import { adminFixture, local, run, type AdminFixture, type Scenario, type Vars, type Who } from '../../helpers/admin-fixture.js'
 import { fileScenarios } from './files.scenarios.js'
 import { featureFlag, flagScenarios } from './flags.scenarios.js'
+import { oauthClientScenarios } from './oauth.scenarios.js'
 import { rateLimitScenarios } from './ratelimits.scenarios.js'
 import { userScenarios } from './users.scenarios.js'
 import { webhookDelivery, webhookEndpoint, webhookScenarios } from './webhooks.scenarios.js'
@@ -28,10 +29,13 @@ const SAMPLE_BODIES: Readonly<Record<string, unknown>> = {
   'patch /api/v1/admin/users/:email': { name: 'x' },
   'post /api/v1/admin/users/:email/password': { generatePassword: true },
   'post /api/v1/admin/users/:email/tokens': {},
+  'post /api/v1/admin/users/:email/unlink': { provider: 'corp' },
   'post /api/v1/admin/roles': { name: 'sample', permissions: ['users:read'] },
   'patch /api/v1/admin/roles/:name': { description: 'x' },
   'post /api/v1/admin/api-keys': { name: 'sample', owner: USERS.viewer },
   'post /api/v1/admin/api-keys/:keyId/rotate': {},
+  'post /api/v1/admin/oauth/clients': { name: 'sample', owner: USERS.viewer, scopes: ['users:read'] },
+  'post /api/v1/admin/oauth/clients/:clientId/rotate': {},
   'put /api/v1/admin/maintenance': {},
   'put /api/v1/admin/rate-limits/rules/:name': { match: '* /sample', limit: 5, window: '1m' },
   'post /api/v1/admin/rate-limits/apply': { rules: [], dryRun: true },
@@ -60,9 +64,10 @@ const SAMPLE_QUERIES: Readonly<Record<string, Record<string, string>>> = {
 
 /** Path parameters that exist (for the boundary) and that do not (for the 404s), with the code of each 404. */
 const EXISTING: Readonly<Record<string, string>> = { email: USERS.operator, name: 'operator', index: '0' }
-/** Path parameters whose targets have random ids (API keys, webhook endpoints, deliveries): made per scenario, their vars hold the id under the parameter's name. */
+/** Path parameters whose targets have random ids (API keys, OAuth clients, webhook endpoints, deliveries): made per scenario, their vars hold the id under the parameter's name. */
 const MADE: Readonly<Record<string, (f: AdminFixture) => Promise<Vars>>> = {
   keyId: async (f) => ({ keyId: (await f.apiKey(['users:read'])).id }),
+  clientId: async (f) => ({ clientId: (await f.oauthClient(['users:read'])).id }),
   id: async (f) => ({ id: (await webhookEndpoint(f)).id }),
   deliveryId: async (f) => ({ deliveryId: (await webhookDelivery(f)).deliveryId }),
   // A flag with one rule, so that its rule 0 exists too.
@@ -72,6 +77,7 @@ const MISSING: Readonly<Record<string, [string, string]>> = {
   email: ['nobody@example.com', 'USER_NOT_FOUND'],
   name: ['nosuchrole', 'ROLE_NOT_FOUND'],
   keyId: ['NoSuchKey1', 'APIKEY_NOT_FOUND'],
+  clientId: ['NoSuchClient1', 'OAUTH_CLIENT_NOT_FOUND'],
   id: ['ep_NoSuchEndpoint00000000', 'WEBHOOK_NOT_FOUND'],
   deliveryId: ['999999', 'DELIVERY_NOT_FOUND'],
   key: ['no-such-flag', 'FLAG_NOT_FOUND'],
@@ -131,7 +137,7 @@ function boundaryScenarios(): Scenario[] {
   })
 }
 
-/** An unknown user, role, key, webhook endpoint or delivery: 404 with the catalog code, for every route that names one. */
+/** An unknown user, role, key, OAuth client, webhook endpoint or delivery: 404 with the catalog code, for every route that names one. */
 function notFoundScenarios(): Scenario[] {
   return ROUTES.filter((spec) => /:[A-Za-z]+/.test(spec.path) && MISSING_BY_ROUTE[key(spec)] !== null).map((spec) => {
     const param = /:([A-Za-z]+)/.exec(spec.path)?.[1] as string
@@ -190,6 +196,7 @@ for (const dialect of DIALECTS) {
       ['user files', fileScenarios],
       ['roles', roleScenarios],
       ['API keys', apiKeyScenarios],
+      ['OAuth clients', oauthClientScenarios],
       ['audit', auditScenarios],
       ['audit retention and export', auditRetentionScenarios],
       ['signing keys', signingKeyScenarios],

@@ -1,10 +1,22 @@
 /** Scenarios of /api/v1/admin/users and a user's sessions (tokens issue / revoke). */
 import { expect } from 'chai'
 import request from 'supertest'
+import { insertIdentity } from '../../../src/core/users/identities.repo.js'
 import { USERS } from '../../helpers/server.js'
-import { local, type Scenario } from '../../helpers/admin-fixture.js'
+import { local, type AdminFixture, type Scenario, type Vars } from '../../helpers/admin-fixture.js'
 
 const STRONG = 'another long passphrase 2'
+
+let subjects = 0
+/** A user made for one scenario, with an identity at provider `corp` as a first single sign-on would link it (gantry_user_identities). */
+async function linkedUser(f: AdminFixture): Promise<Vars> {
+  const email = await f.user('linked')
+  const { id } = await f.server.services.users.get(local, email)
+  const subject = `corp-subject-${++subjects}`
+  const { knex } = await f.server.runtime.database()
+  await insertIdentity(knex, { userId: id, provider: 'corp', subject, email: `sso.${email}`, at: f.server.clock.now() })
+  return { email, subject }
+}
 
 export const userScenarios: Scenario[] = [
   {
@@ -347,5 +359,64 @@ export const userScenarios: Scenario[] = [
     },
     status: 200,
     check: (res, _f, v) => expect(res.body).to.deep.equal({ user: v.email, refreshTokensRevoked: 1 }),
+  },
+  {
+    name: "lists a user's identities at identity providers",
+    method: 'get',
+    path: (v) => `/users/${v.email}/identities`,
+    who: 'admin',
+    setup: linkedUser,
+    status: 200,
+    check: (res, f, v) => {
+      expect(res.body.user).to.equal(v.email)
+      expect(res.body.identities).to.have.length(1)
+      expect(res.body.identities[0]).to.include({ provider: 'corp', subject: v.subject, email: `sso.${v.email}` })
+      expect(Date.parse(res.body.identities[0].linkedAt)).to.equal(f.server.clock.now())
+    },
+  },
+  {
+    name: 'lists no identity of a user who never signed in through one',
+    method: 'get',
+    path: `/users/${USERS.viewer}/identities`,
+    who: 'admin',
+    status: 200,
+    check: (res) => expect(res.body).to.deep.equal({ user: USERS.viewer, identities: [] }),
+  },
+  {
+    name: "unlinks a user's identities at a provider, audited without the provider's email",
+    method: 'post',
+    path: (v) => `/users/${v.email}/unlink`,
+    who: 'admin',
+    setup: linkedUser,
+    body: { provider: 'corp' },
+    status: 200,
+    check: async (res, f, v) => {
+      expect(res.body).to.deep.equal({ user: v.email, provider: 'corp', unlinked: 1 })
+      expect((await f.server.services.users.identities(local, v.email as string)).identities).to.deep.equal([])
+      const audit = await f.server.services.audit.list(local, { action: 'users.unlink' })
+      expect(audit.data[0]?.after).to.deep.equal({ provider: 'corp', unlinked: 1 })
+      expect(JSON.stringify(audit)).to.not.include(`sso.${v.email}`)
+    },
+  },
+  {
+    name: 'refuses to unlink an identity the user does not have',
+    method: 'post',
+    path: (v) => `/users/${v.email}/unlink`,
+    who: 'admin',
+    setup: async (f) => ({ email: await f.user('unlinked') }),
+    body: { provider: 'corp' },
+    status: 404,
+    code: 'IDENTITY_NOT_FOUND',
+  },
+  {
+    name: 'refuses a malformed provider id',
+    method: 'post',
+    path: (v) => `/users/${v.email}/unlink`,
+    who: 'admin',
+    setup: linkedUser,
+    body: { provider: 'Not A Provider' },
+    status: 400,
+    code: 'INVALID_INPUT',
+    errors: ['provider'],
   },
 ]
