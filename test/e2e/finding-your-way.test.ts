@@ -90,7 +90,7 @@ describe('e2e: finding your way (did you mean, usage, -v, help, Ctrl-C)', functi
       expect(section(create!.stdout, 'FLAGS'), flag).not.to.include(flag)
     }
     expect(init!.stdout).not.to.match(/--env|-e,|--config/)
-    expect(login!.stdout).to.include('[--api-key-stdin | --email <value> | --password-stdin]').and.not.include('| ]')
+    expect(login!.stdout).to.include('[--api-key-stdin | --email <value> | --password-stdin | --sso]').and.not.include('| ]')
     for (const help of [create!.stdout, login!.stdout]) {
       const examples = section(help, 'EXAMPLES')
         .split('\n')

@@ -124,6 +124,8 @@ const NO_COUNTS = { admitted: 0, refused: 0, shadowRefused: 0, storeErrors: 0, s
 const LOGIN = [
   ['login-ip', 'POST /api/v1/auth/login', 'ip', '100/15m burst 20', 'enforce', 'local', 'builtin', '0', '0', '0', '0'],
   ['login-account', 'POST /api/v1/auth/login', 'account', '10/15m burst 5', 'enforce', 'local', 'builtin', '0', '0', '0', '0'],
+  ['oauth-token-ip', 'POST /oauth/*', 'ip', '600/15m burst 60', 'enforce', 'local', 'builtin', '0', '0', '0', '0'],
+  ['oauth-token-client', 'POST /oauth/*', 'client', '60/15m burst 20', 'enforce', 'local', 'builtin', '0', '0', '0', '0'],
 ]
 
 describe('gantry ratelimit (built CLI)', function () {
@@ -139,6 +141,8 @@ describe('gantry ratelimit (built CLI)', function () {
       expect(empty.data.map((r) => [r.name, r.source])).to.deep.equal([
         ['login-ip', 'builtin'],
         ['login-account', 'builtin'],
+        ['oauth-token-ip', 'builtin'],
+        ['oauth-token-client', 'builtin'],
       ])
 
       const created = ok(await gantry(['ratelimit', 'set', 'api', '--match', '* /api/*', '--limit', '100', '--window', '1m', '--burst', '20']))
@@ -301,6 +305,8 @@ describe('gantry ratelimit (built CLI)', function () {
       expect(after.data.map((r) => [r.name, r.source, r.limit, r.burst])).to.deep.equal([
         ['login-ip', 'builtin', 100, 20],
         ['login-account', 'builtin', 10, 5],
+        ['oauth-token-ip', 'builtin', 600, 60],
+        ['oauth-token-client', 'builtin', 60, 20],
         ['default', 'database', 200, 100],
       ])
       expect(after.version).to.equal(1)
@@ -369,7 +375,7 @@ describe('gantry ratelimit (built CLI)', function () {
         [['user:ada@example.com', '--rule', 'edge', '--limit', '5', '--window', '1m'], 2, 'INVALID_INPUT', /Rule "edge" counts by ip/],
         [['ip:203.0.113.8', '--block', '--limit', '5'], 2, 'INVALID_INPUT', /cannot also be provided/],
         [['ip:not-an-address', '--block'], 2, 'INVALID_INPUT', /not an IPv4 or IPv6 address/],
-        [['host:example.com', '--block'], 2, 'INVALID_INPUT', /a subject is ip:ADDRESS, user:EMAIL or apikey:KEYID/],
+        [['host:example.com', '--block'], 2, 'INVALID_INPUT', /a subject is ip:ADDRESS, user:EMAIL, apikey:KEYID or client:CLIENTID/],
         [['user:nobody@example.com', '--block'], 1, 'USER_NOT_FOUND', /No user with email nobody@example.com/],
         [['apikey:nosuchkey123', '--block'], 1, 'APIKEY_NOT_FOUND', /nosuchkey123/],
         [['ip:203.0.113.8', '--rule', 'nosuch', '--block'], 1, 'RATELIMIT_RULE_NOT_FOUND', /nosuch/],
@@ -636,7 +642,7 @@ describe('gantry ratelimit (built CLI)', function () {
       ])
       expect(hit).to.deep.include({ allowed: true, decidedBy: 'search', shared: false })
       // The server's order: the edge (ip, global), the login rules, then the rules keyed on who called.
-      expect(hit.steps.map((s) => s.rule)).to.deep.equal(['edge', 'search', 'login-ip', 'login-account', 'per-user'])
+      expect(hit.steps.map((s) => s.rule)).to.deep.equal(['edge', 'search', 'login-ip', 'login-account', 'oauth-token-ip', 'oauth-token-client', 'per-user'])
       expect(hit.step('edge')).to.deep.include({
         source: 'database',
         matched: true,
@@ -818,6 +824,8 @@ describe('gantry ratelimit (built CLI)', function () {
       expect(after.data.map((r) => [r.name, r.enabled])).to.deep.equal([
         ['login-ip', true],
         ['login-account', true],
+        ['oauth-token-ip', true],
+        ['oauth-token-client', true],
         ['search', true],
         ['api', true],
         ['new', true],
