@@ -404,11 +404,11 @@ describe('the admin console in a browser', function () {
         await add.getByText(`Rule ${name} is saved.`).waitFor()
       }
       const rows = page.locator('[data-table="ratelimits"] tbody tr')
-      await counted(page, '[data-table="ratelimits"] tbody tr', 4)
+      await counted(page, '[data-table="ratelimits"] tbody tr', 6)
       const order: string[] = []
       for (const row of await rows.all())
         order.push(`${await row.locator('td').first().textContent()} ${(await row.locator('th').textContent())?.split(' ')[0]}`)
-      expect(order).to.deep.equal(['1 login-ip', '2 login-account', '3 e2e-writes', '4 e2e-reads'])
+      expect(order).to.deep.equal(['1 login-ip', '2 login-account', '3 oauth-token-ip', '4 oauth-token-client', '5 e2e-writes', '6 e2e-reads'])
 
       const writes = rows.filter({ has: page.getByRole('rowheader', { name: /^e2e-writes / }) })
       await writes.getByRole('button', { name: 'Edit rule e2e-writes' }).click()
@@ -454,7 +454,7 @@ describe('the admin console in a browser', function () {
         await confirm(page, new RegExp(`^Remove rate-limit rule "${name}"\\? Its overrides and counts go with it\\.$`), `Remove ${name}`)
         await page.getByText(`Rule ${name} is removed.`).waitFor()
       }
-      await counted(page, '[data-table="ratelimits"] tbody tr', 2)
+      await counted(page, '[data-table="ratelimits"] tbody tr', 4)
       expect((await cli<Rules>(['ratelimit', 'list'])).data.map((r) => r.name)).to.deep.equal([
         'login-ip',
         'login-account',

@@ -10,10 +10,11 @@
  * Each pattern is compiled once, as the server compiles its rules once per change, and every pattern is
  * warmed up on every path before anything is timed: what an attack meets is the steady state, not the first
  * calls of code V8 has not optimised yet (those measured up to 2 ms on the first patterns, 0.4 ms after).
- * Each pair is then decided several times and its median kept, each decision timed in the CPU time the
- * process spent on it (process.cpuUsage: user and system, every thread): a matcher that backtracks burns
- * CPU every time, while a process descheduled on a busy machine (npm test runs two test files at once on
- * two cores) or waiting out a GC pause only loses wall time, which is not the matcher's.
+ * Each pair is then decided several times and the least time kept: a matcher that backtracks pays its cost
+ * on every call, so the least of the repeats still shows it, while what only sometimes adds time — the
+ * process descheduled on a busy machine (npm test runs two test files at once on two cores), a GC pause, a
+ * compiler or GC thread charged to the process — does not. (The process's CPU time, tried before, counts
+ * those threads too: under the whole suite's load a median of 0.27 ms read 1.4 ms once.)
  */
 import { expect } from 'chai'
 import { manualClock } from '../../src/core/clock.js'
@@ -23,12 +24,7 @@ import { atScale, record } from '../helpers/scorecard.js'
 
 /** The target: a decision never holds the event loop for more than this. */
 const TARGET_MS = 1
-/** The CPU time this process spent since `since`, in ms. */
-function cpuMs(since: NodeJS.CpuUsage): number {
-  const { user, system } = process.cpuUsage(since)
-  return (user + system) / 1000
-}
-/** Timed decisions per pattern and path (the median is kept). */
+/** Timed decisions per pattern and path (the least is kept). */
 const REPEATS = atScale(15, 9)
 /** Untimed rounds over every pattern and path first: V8 optimises after enough calls, on a thread of its own. */
 const WARM_UP_ROUNDS = 10
@@ -84,34 +80,36 @@ describe('reliability: rate-limit decisions over adversarial patterns and paths 
       return { pattern, limiter: createRateLimiter({ rules: [rule(pattern)], store: createMemoryStore({ clock }), clock }) }
     })
     for (let round = 0; round < WARM_UP_ROUNDS; round++) for (const { limiter } of limiters) for (const subject of subjects) await limiter.check(subject)
-    const pairs: Array<{ pattern: string; path: string; medianMs: number; maxMs: number }> = []
+    const pairs: Array<{ pattern: string; path: string; leastMs: number; maxMs: number }> = []
     for (const { pattern, limiter } of limiters) {
       for (const subject of subjects) {
         const ms: number[] = []
         for (let i = 0; i < REPEATS; i++) {
-          const started = process.cpuUsage()
+          const started = performance.now()
           await limiter.check(subject)
-          ms.push(cpuMs(started))
+          ms.push(performance.now() - started)
         }
         ms.sort((a, b) => a - b)
-        pairs.push({ pattern, path: subject.path, medianMs: ms[Math.floor(ms.length / 2)] ?? 0, maxMs: ms[ms.length - 1] ?? 0 })
+        pairs.push({ pattern, path: subject.path, leastMs: ms[0] ?? 0, maxMs: ms[ms.length - 1] ?? 0 })
       }
     }
 
-    const slowest = pairs.reduce((a, b) => (b.medianMs > a.medianMs ? b : a))
+    const slowest = pairs.reduce((a, b) => (b.leastMs > a.leastMs ? b : a))
     const short = (text: string) => (text.length > 40 ? `${text.slice(0, 30)}… (${text.length} chars)` : text)
-    const value = Number(slowest.medianMs.toFixed(3))
-    console.log(`      ${pairs.length} pattern/path pairs × ${REPEATS}: slowest median ${value} ms (${short(slowest.pattern)} on ${short(slowest.path)})`)
+    const value = Number(slowest.leastMs.toFixed(3))
+    console.log(
+      `      ${pairs.length} pattern/path pairs × ${REPEATS}: slowest (least of the repeats) ${value} ms (${short(slowest.pattern)} on ${short(slowest.path)})`,
+    )
     const met = record({
       id: 'ratelimit-redos-decision',
       area: 'bad inputs tried',
-      what: 'slowest rate-limit decision in CPU time (normalising and matching the path, and the GCRA step, in process) over adversarial match patterns and paths',
-      tried: `${PATTERNS.length} patterns with up to ${W} "*" (up to 255 characters) × ${subjects.length} paths of ${LENGTHS.map((n) => n.toLocaleString('en-US')).join(', ')} characters, each pair decided ${REPEATS}× after ${WARM_UP_ROUNDS} warm-up rounds (median per pair)`,
+      what: 'slowest rate-limit decision, the least of its repeats (normalising and matching the path, and the GCRA step, in process) over adversarial match patterns and paths',
+      tried: `${PATTERNS.length} patterns with up to ${W} "*" (up to 255 characters) × ${subjects.length} paths of ${LENGTHS.map((n) => n.toLocaleString('en-US')).join(', ')} characters, each pair decided ${REPEATS}× after ${WARM_UP_ROUNDS} warm-up rounds (the least per pair)`,
       value,
       unit: 'ms',
       target: { comparison: '<=', value: TARGET_MS },
       detail: {
-        slowest: { pattern: short(slowest.pattern), path: short(slowest.path), medianMs: value },
+        slowest: { pattern: short(slowest.pattern), path: short(slowest.path), leastMs: value },
         slowestSingleMs: Number(Math.max(...pairs.map((p) => p.maxMs)).toFixed(3)),
         decisions: pairs.length * (REPEATS + WARM_UP_ROUNDS),
       },
