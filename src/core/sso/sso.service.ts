@@ -21,7 +21,7 @@
  * `sso:<provider>`.
  */
 import type { Knex } from 'knex'
-import * as oidc from 'openid-client'
+import type * as oidc from 'openid-client'
 import type { AuditService } from '../audit/audit.service.js'
 import type { Clock } from '../clock.js'
 import type { ActorContext } from '../context.js'
@@ -37,6 +37,9 @@ import type { SsoProviderConfig } from './sso-config.js'
 import { deleteExpiredHandoffs, deleteExpiredPending, insertHandoff, insertPending, takeHandoff, takePending } from './sso-logins.repo.js'
 import { cliSignInSchema, ssoExchangeInputSchema, type CliSignIn, type SsoExchangeInput } from './sso.schema.js'
 import { parseInput } from '../pagination.js'
+
+/** openid-client, loaded on the first sign-in: no command that builds the services pays for it at start-up. */
+const openIdClient = (): Promise<typeof oidc> => import('openid-client')
 
 /** How long a sign-in may take between the redirect and the callback. */
 const PENDING_TTL_MS = 10 * 60_000
@@ -195,9 +198,10 @@ export function createSsoService(deps: SsoServiceDeps): SsoService {
       const now = clock.now()
       await deleteExpiredPending(knex, now, PRUNE_BATCH)
       await deleteExpiredHandoffs(knex, now, PRUNE_BATCH)
-      const state = oidc.randomState()
-      const nonce = oidc.randomNonce()
-      const codeVerifier = oidc.randomPKCECodeVerifier()
+      const client = await openIdClient()
+      const state = client.randomState()
+      const nonce = client.randomNonce()
+      const codeVerifier = client.randomPKCECodeVerifier()
       const binding = randomBase62(32)
       await insertPending(knex, {
         stateHash: hashToken(state),
@@ -209,12 +213,12 @@ export function createSsoService(deps: SsoServiceDeps): SsoService {
         cli: cli && { redirect: cli.cli, state: cli.state, challenge: cli.challenge },
         expiresAt: now + PENDING_TTL_MS,
       })
-      const url = oidc.buildAuthorizationUrl(config, {
+      const url = client.buildAuthorizationUrl(config, {
         redirect_uri: redirectUri(p),
         scope: p.scopes.join(' '),
         state,
         nonce,
-        code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
+        code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
         code_challenge_method: 'S256',
       })
       return { url: url.href, binding }
@@ -234,7 +238,9 @@ export function createSsoService(deps: SsoServiceDeps): SsoService {
       current.search = query
       let claims: oidc.IDToken | undefined
       try {
-        const tokens = await oidc.authorizationCodeGrant(config, current, {
+        const tokens = await (
+          await openIdClient()
+        ).authorizationCodeGrant(config, current, {
           pkceCodeVerifier: pending.codeVerifier,
           expectedState: state,
           expectedNonce: pending.nonce,
@@ -272,7 +278,8 @@ export function createSsoService(deps: SsoServiceDeps): SsoService {
       const p = handoff && byId.get(handoff.provider)
       if (!handoff || !p) throw exchangeRefused('unknown or used code')
       if (clock.now() >= handoff.expiresAt) return refuse(p, ctx, 'cli code expired', handoff.userId)
-      if ((await oidc.calculatePKCECodeChallenge(verifier)) !== handoff.challenge) return refuse(p, ctx, 'cli verifier does not match', handoff.userId)
+      if ((await (await openIdClient()).calculatePKCECodeChallenge(verifier)) !== handoff.challenge)
+        return refuse(p, ctx, 'cli verifier does not match', handoff.userId)
       return signIn(p, handoff.userId, ctx)
     },
   }
@@ -284,10 +291,11 @@ async function discover(p: SsoProviderConfig): Promise<oidc.Configuration> {
   const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(issuer.hostname)
   if (issuer.protocol !== 'https:' && !(issuer.protocol === 'http:' && loopback))
     throw new GantryError('CONFIG_INVALID', `Identity provider ${p.id}: its issuer must be an https URL (plain http only on this machine).`)
-  const auth = p.clientSecret ? oidc.ClientSecretPost(p.clientSecret) : oidc.None()
+  const client = await openIdClient()
+  const auth = p.clientSecret ? client.ClientSecretPost(p.clientSecret) : client.None()
   try {
     // allowInsecureRequests is typed @deprecated to stand out: here it is limited to loopback issuers, checked above.
-    return await oidc.discovery(issuer, p.clientId, undefined, auth, issuer.protocol === 'http:' ? { execute: [oidc.allowInsecureRequests] } : undefined)
+    return await client.discovery(issuer, p.clientId, undefined, auth, issuer.protocol === 'http:' ? { execute: [client.allowInsecureRequests] } : undefined)
   } catch (err) {
     throw new GantryError('SSO_UNAVAILABLE', `Identity provider ${p.id} did not answer its discovery (${p.issuer}).`, { cause: err })
   }
