@@ -55,6 +55,9 @@ const external = [
   // The AWS SDK (backups.s3): large, and imported only when a backup goes to S3; bundled, its CommonJS build
   // under esbuild's interop has no named exports, where Node loads its ESM build.
   '@aws-sdk/*',
+  // openid-client (single sign-on) is imported only at a sign-in: loaded from node_modules then, it keeps the
+  // packed package within its size bound.
+  'openid-client',
 ]
 
 const commands = await commandFiles(join(root, 'commands'))
