@@ -204,7 +204,7 @@ async function openJobs(knex: Knex): Promise<number> {
  * Three serve processes deliver; KILLS times, once distinct deliveries pass the next share of the events,
  * the oldest one that runs (has logged 'listening') is SIGKILLed, provided another one runs on, and a
  * replacement is started at once. Ends when every event has arrived and no job is open, or at the deadline;
- * the serves still running are then stopped with SIGTERM.
+ * the serves still running are then stopped with SIGTERM (once each has started).
  */
 async function deliverWithKills(ws: ServeWorkspace, knex: Knex, receiver: Receiver, events: number): Promise<Run> {
   const members: Member[] = []
@@ -262,6 +262,10 @@ async function deliverWithKills(ws: ServeWorkspace, knex: Knex, receiver: Receiv
     }
     deliveryMs = Math.round(performance.now() - started)
   } finally {
+    // A replacement still starting has no SIGTERM handler yet and would die of the signal: each is let listen
+    // first (bounded), so that an exit other than 0 says the process failed, not that the test was quick.
+    const starting = members.filter((m) => !m.listening && m.serve.child.exitCode === null && m.serve.child.signalCode === null)
+    await Promise.all(starting.map((m) => m.serve.waitForLog((l) => l.msg === 'listening', { timeoutMs: 60_000 }).catch(() => undefined)))
     await stopAll(members.map((m) => m.serve))
   }
   return { kills, held: heldTimes, deliveryMs, finished, starts: everyServe.length, ...describeServes(everyServe) }
