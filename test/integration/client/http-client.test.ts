@@ -15,6 +15,7 @@ import { GantryError } from '../../../src/core/errors.js'
 import { json, problem, reset, silent, startFaultServer, type FaultServer } from '../../helpers/fault-server.js'
 
 const SECRET = 'Bearer secret-access-token-do-not-print'
+const SHORT_TIMEOUT = { timeoutMs: 300 }
 
 async function failure(promise: Promise<unknown>): Promise<GantryError> {
   try {
@@ -32,8 +33,10 @@ async function failure(promise: Promise<unknown>): Promise<GantryError> {
 describe('HTTP client against a faulty server', function () {
   let server: FaultServer
   let sleeps: number[]
+  // A generous timeout, so that a loaded machine never turns an answer into a timeout; the tests of timeouts
+  // (a silent server) pass SHORT_TIMEOUT.
   const client = (options: Partial<ClientOptions> = {}): Promise<ApiClient> =>
-    createApiClient({ baseUrl: `${server.url}/`, timeoutMs: 300, retries: 3, sleep: async (ms) => void sleeps.push(ms), ...options })
+    createApiClient({ baseUrl: `${server.url}/`, timeoutMs: 10_000, retries: 3, sleep: async (ms) => void sleeps.push(ms), ...options })
   const thing = z.object({ ok: z.boolean() })
 
   before(async () => {
@@ -48,7 +51,7 @@ describe('HTTP client against a faulty server', function () {
     it('a server slow past the timeout: GET tried 1 + retries times, then SERVER_UNREACHABLE with the reason', async () => {
       server.script(silent)
       const started = Date.now()
-      const err = await failure((await client()).request({ method: 'GET', path: '/api/health', schema: thing }))
+      const err = await failure((await client(SHORT_TIMEOUT)).request({ method: 'GET', path: '/api/health', schema: thing }))
       expect(err.code).to.equal('SERVER_UNREACHABLE')
       expect(err.exit).to.equal(3)
       expect(err.message).to.equal(`Cannot reach ${server.url}/api/health (GET): no answer within 300 ms (4 attempts).`)
@@ -59,7 +62,7 @@ describe('HTTP client against a faulty server', function () {
 
     it('a POST that timed out is not retried (it may have been done)', async () => {
       server.script(silent)
-      const err = await failure((await client()).request({ method: 'POST', path: '/api/v1/admin/users', body: { email: 'a@x' } }))
+      const err = await failure((await client(SHORT_TIMEOUT)).request({ method: 'POST', path: '/api/v1/admin/users', body: { email: 'a@x' } }))
       expect(err.code).to.equal('SERVER_UNREACHABLE')
       expect(server.received).to.have.length(1)
       expect(sleeps).to.deep.equal([])
@@ -67,7 +70,7 @@ describe('HTTP client against a faulty server', function () {
 
     it('a POST marked idempotent is retried', async () => {
       server.script(silent, json(200, { ok: true }))
-      const body = await (await client()).request({ method: 'POST', path: '/x', idempotent: true, schema: thing })
+      const body = await (await client(SHORT_TIMEOUT)).request({ method: 'POST', path: '/x', idempotent: true, schema: thing })
       expect(body).to.deep.equal({ ok: true })
       expect(server.received).to.have.length(2)
     })
