@@ -26,7 +26,7 @@ import { once } from 'node:events'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { randomBytes } from 'node:crypto'
-import { exportJWK, generateKeyPair, SignJWT, type JWK, type JWSHeaderParameters, type JWTPayload } from 'jose'
+import { decodeJwt, exportJWK, generateKeyPair, SignJWT, type JWK, type JWSHeaderParameters, type JWTPayload } from 'jose'
 
 /** A user of the IdP, keyed by `sub` in `TestIdpOptions.accounts`. */
 export interface TestAccount {
@@ -81,6 +81,12 @@ export interface TestIdp {
    * unless `header` overrides it: an ID token the RP cannot tell from a real one by its signature.
    */
   signIdToken(claims: JWTPayload, header?: Partial<JWSHeaderParameters>): Promise<string>
+  /**
+   * A misbehaving IdP: while set, the ID token of each token answer is replaced by what this returns for
+   * the claims of the one the IdP issued (its signature left to the test: `signIdToken` for a forgery only
+   * the claims give away, another IdP's for a foreign key). Undefined again: the IdP behaves.
+   */
+  forgeIdTokens: ((issued: JWTPayload) => Promise<string>) | undefined
   close(): Promise<void>
 }
 
@@ -222,7 +228,12 @@ export async function startTestIdp(options: TestIdpOptions): Promise<TestIdp> {
     server.close()
     throw error
   }
-  server.on('request', provider.callback())
+  const handle = provider.callback()
+  server.on('request', (req, res) => {
+    const forge = idp.forgeIdTokens
+    if (forge && req.method === 'POST' && req.url === TOKEN_PATH) replaceIdToken(res, forge)
+    handle(req, res)
+  })
 
   const issuerOrigin = new URL(issuer).origin
   // devInteractions take any login; an unknown one would only fail later, as a server_error of the provider.
@@ -231,10 +242,11 @@ export async function startTestIdp(options: TestIdpOptions): Promise<TestIdp> {
   }
   let closed: Promise<void> | undefined
 
-  return {
+  const idp: TestIdp = {
     issuer,
     accounts,
     jwks,
+    forgeIdTokens: undefined,
 
     async signIn(authorizationUrl, sub, { consent = true } = {}) {
       assertAccount(sub)
@@ -278,6 +290,28 @@ export async function startTestIdp(options: TestIdpOptions): Promise<TestIdp> {
       return closed
     },
   }
+  return idp
+}
+
+/** oidc-provider's token endpoint (its default route). */
+const TOKEN_PATH = '/token'
+
+/**
+ * Rewrites the token answer `res` is about to send: its id_token replaced by `forge`'s. oidc-provider (Koa)
+ * sets its headers, then ends the response with the whole JSON body in one call.
+ */
+function replaceIdToken(res: ServerResponse, forge: (issued: JWTPayload) => Promise<string>): void {
+  const end = res.end.bind(res) as (body?: string | Buffer) => ServerResponse
+  res.end = ((body?: string | Buffer) => {
+    const answer = body === undefined ? undefined : (JSON.parse(body.toString()) as { id_token?: unknown })
+    if (typeof answer?.id_token !== 'string') return end(body)
+    void forge(decodeJwt(answer.id_token)).then((forged) => {
+      const text = JSON.stringify({ ...answer, id_token: forged })
+      res.setHeader('content-length', Buffer.byteLength(text))
+      end(text)
+    })
+    return res
+  }) as ServerResponse['end']
 }
 
 /** Where a browser's walk through the IdP's pages ended. */

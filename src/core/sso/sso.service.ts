@@ -7,7 +7,7 @@
  * gantry_sso_logins under a hash of the state, bound to the browser that started by a hash of a cookie it
  * holds (`binding`), for ten minutes, and is taken once. `complete` checks all of that, then lets
  * openid-client check the rest: the `iss` response parameter (RFC 9207, against mix-up), the code exchange
- * with the verifier, and the ID token — signature from the provider's JWKS, issuer, audience, expiry (30 s
+ * with the verifier, and the ID token — signature from the provider's JWKS (non-repudiation checks on), issuer, audience, expiry (30 s
  * of clock skew), nonce. Any refusal is one SSO_FAILED answer and a `sessions.login-failed` audit entry
  * with its reason.
  *
@@ -293,9 +293,13 @@ async function discover(p: SsoProviderConfig): Promise<oidc.Configuration> {
     throw new GantryError('CONFIG_INVALID', `Identity provider ${p.id}: its issuer must be an https URL (plain http only on this machine).`)
   const client = await openIdClient()
   const auth = p.clientSecret ? client.ClientSecretPost(p.clientSecret) : client.None()
+  // openid-client takes an ID token from the token endpoint on the strength of TLS alone (OIDC Core 3.1.3.7
+  // allows it); the signature is checked against the provider's JWKS as well, so a token the provider did not
+  // sign (a compromised route, a proxy in the middle, plain http on loopback) never signs anyone in.
+  // allowInsecureRequests is typed @deprecated to stand out: here it is limited to loopback issuers, checked above.
+  const execute = [client.enableNonRepudiationChecks, ...(issuer.protocol === 'http:' ? [client.allowInsecureRequests] : [])]
   try {
-    // allowInsecureRequests is typed @deprecated to stand out: here it is limited to loopback issuers, checked above.
-    return await client.discovery(issuer, p.clientId, undefined, auth, issuer.protocol === 'http:' ? { execute: [client.allowInsecureRequests] } : undefined)
+    return await client.discovery(issuer, p.clientId, undefined, auth, { execute })
   } catch (err) {
     throw new GantryError('SSO_UNAVAILABLE', `Identity provider ${p.id} did not answer its discovery (${p.issuer}).`, { cause: err })
   }

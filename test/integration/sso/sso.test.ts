@@ -3,16 +3,18 @@
  * Gantry's sso service makes the authorization request, the IdP signs the user in without a browser, and the
  * callback comes back to the service as a browser would bring it. Each attack is tried for real — a wrong
  * or missing state, a replayed callback, a callback in another browser, a wrong nonce, an `iss` mix-up, a
- * code of another client, an unverified email or another domain reaching for an existing account — and each
+ * code of another client, a forged ID token (another issuer or audience, expired, no nonce, a foreign key),
+ * an unverified email or another domain reaching for an existing account — and each
  * must be refused and audited.
  */
 import { expect } from 'chai'
+import type { JWTPayload } from 'jose'
 import type { ActorContext } from '../../../src/core/context.js'
 import type { SsoProviderConfig } from '../../../src/core/sso/sso-config.js'
 import { ssoProviderSchema } from '../../../src/core/sso/sso-config.js'
 import { DIALECTS, requireDialect } from '../../helpers/services.js'
 import { identityFixture, STRONG, type IdentityFixture } from '../../helpers/identity-fixture.js'
-import { rejection } from '../../helpers/rejection.js'
+import { rejection, type Rejection } from '../../helpers/rejection.js'
 import { startTestIdp, type TestIdp } from '../../helpers/test-idp.js'
 
 const CALLBACK = 'http://127.0.0.1:9/api/v1/auth/sso/corp/callback'
@@ -181,6 +183,40 @@ describe('single sign-on with an OpenID Connect provider', function () {
         for (const reason of reasons.slice(1, 3)) expect(reason).to.match(/iss/)
         expect(reasons[3]).to.match(/iss/)
         expect(await f.db.knex('gantry_user_identities')).to.have.length(0)
+      })
+
+      it("refuses an ID token from another issuer, for another audience, expired or not yet valid, without its nonce or signed with a key not the provider's; each audited", async () => {
+        const now = Math.floor(Date.now() / 1000)
+        const forgeries: Array<[string, (issued: JWTPayload) => Promise<string>]> = [
+          ['another audience', (t) => idp.signIdToken({ ...t, aud: OTHER.client_id, azp: OTHER.client_id })],
+          ['another issuer', (t) => idp.signIdToken({ ...t, iss: other.issuer })],
+          ['expired an hour ago', (t) => idp.signIdToken({ ...t, iat: now - 7200, exp: now - 3600 })],
+          ['not valid before an hour from now', (t) => idp.signIdToken({ ...t, nbf: now + 3600 })],
+          ['no nonce', (t) => idp.signIdToken({ ...t, nonce: undefined })],
+          ['another key (the other IdP signs)', (t) => other.signIdToken(t)],
+        ]
+        try {
+          for (const [what, forge] of forgeries) {
+            idp.forgeIdTokens = forge
+            const outcome = await (
+              await signIn('ada')
+            ).result.then(
+              () => 'signed in',
+              (err: Rejection) => err.code,
+            )
+            expect(outcome, what).to.equal('SSO_FAILED')
+          }
+        } finally {
+          idp.forgeIdTokens = undefined
+        }
+        const reasons = await refusals()
+        expect(reasons, 'one refusal each').to.have.length(forgeries.length)
+        const expected = [/aud/, /iss/, /exp/, /nbf/, /nonce/, /signature|key|kid|JWK/i]
+        reasons.forEach((reason, i) => expect(reason, forgeries[i]?.[0]).to.match(expected[i] as RegExp))
+        expect(await f.db.knex('gantry_user_identities'), 'no identity linked').to.have.length(0)
+        expect(await f.db.knex('gantry_audit_log').where({ action: 'sessions.login' }), 'no session').to.have.length(0)
+        // The IdP behaving again, the same user signs in.
+        expect((await (await signIn('ada')).result).to).to.equal('console')
       })
 
       it("refuses a disabled user and another account holding the user's address; unlinking ends the user's sessions, and links again only by a verified email", async () => {
