@@ -37,6 +37,7 @@ import type { SsoProviderConfig } from './sso-config.js'
 import { deleteExpiredHandoffs, deleteExpiredPending, insertHandoff, insertPending, takeHandoff, takePending } from './sso-logins.repo.js'
 import { cliSignInSchema, ssoExchangeInputSchema, type CliSignIn, type SsoExchangeInput } from './sso.schema.js'
 import { parseInput } from '../pagination.js'
+import { isUniqueViolation } from '../sql.js'
 
 /** openid-client, loaded on the first sign-in: no command that builds the services pays for it at start-up. */
 const openIdClient = (): Promise<typeof oidc> => import('openid-client')
@@ -140,7 +141,11 @@ export function createSsoService(deps: SsoServiceDeps): SsoService {
     const existing = await directory.byEmail(knex, email.data)
     if (existing && existing.status !== 'active') return 'disabled'
     // An address that changed hands at the provider: the user's own account there has another subject.
-    if (existing && (await directory.hasIdentityAt(knex, existing.id, p.id))) return 'user linked to another account at this provider'
+    if (existing && (await directory.hasIdentityAt(knex, existing.id, p.id))) {
+      // Or linked a moment ago by a sign-in of this same identity racing this one (after the read above).
+      const linkedNow = await directory.byIdentity(knex, p.id, claims.sub)
+      return linkedNow ? { userId: linkedNow.userId, identityId: linkedNow.identityId } : 'user linked to another account at this provider'
+    }
     let userId = existing?.id
     if (userId === undefined) {
       if (!p.autoCreate) return 'no such user'
@@ -160,6 +165,22 @@ export function createSsoService(deps: SsoServiceDeps): SsoService {
       })
     })
     return { userId }
+  }
+
+  /**
+   * accountOf, for first sign-ins of one identity at once (two tabs, a double click): they race to create the
+   * user and then to link it; a loser reads again and finds what the winner wrote. Twice at most: once
+   * behind the creation, once behind the link.
+   */
+  const settledAccountOf = async (p: SsoProviderConfig, claims: oidc.IDToken, ctx: ActorContext): Promise<{ userId: number; identityId?: number } | string> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await accountOf(p, claims, ctx)
+      } catch (err) {
+        const lostRace = isUniqueViolation(err) || (isGantryError(err) && err.code === 'USER_EXISTS')
+        if (!lostRace || attempt === 3) throw err
+      }
+    }
   }
 
   /**
@@ -251,7 +272,7 @@ export function createSsoService(deps: SsoServiceDeps): SsoService {
         return refuse(p, ctx, protocolReason(err))
       }
       if (!claims) return refuse(p, ctx, 'no ID token')
-      const account = await accountOf(p, claims, ctx)
+      const account = await settledAccountOf(p, claims, ctx)
       if (typeof account === 'string') return refuse(p, ctx, account)
       await syncRole(p, account.userId, claims, ctx)
       if (account.identityId !== undefined)

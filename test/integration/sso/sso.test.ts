@@ -149,6 +149,27 @@ describe('single sign-on with an OpenID Connect provider', function () {
         idp.accounts.new!.groups = ['support', 'engineering']
       })
 
+      it('first sign-ins of one identity at once (tabs, a double click) all succeed: one user, one link', async () => {
+        await open([provider({ autoCreate: true })])
+        // Each tab's sign-in at the IdP first, then every callback at once: they race to create and to link.
+        const tabs = await Promise.all(
+          Array.from({ length: 4 }, async () => {
+            const started = await f.services.sso.start('corp', CONSOLE)
+            return { started, callback: new URL(await idp.signIn(started.url, 'new')) }
+          }),
+        )
+        const outcomes = await Promise.all(tabs.map((t) => f.services.sso.complete('corp', t.callback.search, t.started.binding, BROWSER)))
+        const subjects = await Promise.all(
+          outcomes.map(async (o) => (o.to === 'console' ? (await f.services.sessions.verifyAccess(o.tokens.accessToken)).sub : o.to)),
+        )
+        const created = await f.services.users.get(f.ctx, 'new@corp.example')
+        expect(subjects).to.deep.equal(Array<string>(4).fill(String(created.id)))
+        expect(await f.db.knex('gantry_users').where({ email: 'new@corp.example' })).to.have.length(1)
+        expect(await f.db.knex('gantry_user_identities').where({ provider: 'corp', subject: 'new' })).to.have.length(1)
+        expect(await f.db.knex('gantry_audit_log').where({ action: 'users.link' })).to.have.length(1)
+        expect(await refusals()).to.deep.equal([])
+      })
+
       it('refuses a missing or wrong state, a replayed callback and a callback in another browser', async () => {
         expect((await rejection((await signIn('ada', { tamper: (c) => c.searchParams.delete('state') })).result)).code).to.equal('SSO_FAILED')
         expect((await rejection((await signIn('ada', { tamper: (c) => c.searchParams.set('state', 'forged') })).result)).code).to.equal('SSO_FAILED')
