@@ -189,6 +189,7 @@ export function createServices(deps: ServiceDeps): Services {
     environmentName,
     accessTokens: () => sessions.accessTokens(),
   })
+  const ssoProviders = deps.auth?.sso?.providers ?? []
   const sso = createSsoService({
     knex,
     clock,
@@ -196,7 +197,7 @@ export function createServices(deps: ServiceDeps): Services {
     directory: userDirectory,
     users,
     sessions,
-    providers: deps.auth?.sso?.providers ?? [],
+    providers: ssoProviders,
     publicUrl: deps.publicUrl,
   })
   const maintenance = createMaintenanceService({ knex, clock, audit })
@@ -207,7 +208,8 @@ export function createServices(deps: ServiceDeps): Services {
     directory: userDirectory,
     apiKeys: apiKeyDirectory,
     oauthClients: oauthClientDirectory,
-    routes: deps.rateLimitRoutes,
+    // The sign-on rule only where a provider is configured: elsewhere the routes refuse at once and the rule would be noise in every list.
+    routes: ssoProviders.length > 0 ? deps.rateLimitRoutes : { ...deps.rateLimitRoutes, sso: undefined },
     defaults: deps.rateLimits?.defaults ?? null,
     notify: deps.rateLimits?.notify,
     probe: deps.rateLimits?.probe,

@@ -78,7 +78,7 @@ export function createApp(deps: AppDeps): GantryApp {
   const refreshTtlMs = parseDuration(environment.auth.refreshTokenTtl)
   // Single sign-on ends in the console's session: without the console there is nowhere for it to go.
   const consoleSession = server.console
-    ? [...consoleSessionRoutes({ ...deps, limits, authenticator, refreshTtlMs }), ...ssoRoutes({ services: deps.services, refreshTtlMs })]
+    ? [...consoleSessionRoutes({ ...deps, limits, authenticator, refreshTtlMs }), ...ssoRoutes({ services: deps.services, refreshTtlMs, limits })]
     : []
   const oauth = oauthRoutes({
     services: deps.services,

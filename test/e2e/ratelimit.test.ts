@@ -239,8 +239,8 @@ describe('gantry ratelimit (built CLI)', function () {
         [['x', '--match', '* /x', '--limit', '5', '--window', '5ms'], /window is from 1s to 24h/],
         [['x', '--match', '* /x', '--limit', '5', '--window', '2d'], /window is from 1s to 24h/],
         [['x', ...rule, '--key', 'account'], /--key=account to be one of: ip, user, apiKey, global/],
-        [['login-ip', '--limit', '5'], /"login-ip" is a built-in login rule/],
-        [['login-account', ...rule], /"login-account" is a built-in login rule/],
+        [['login-ip', '--limit', '5'], /"login-ip" is a built-in rule of the sign-in routes/],
+        [['login-account', ...rule], /"login-account" is a built-in rule of the sign-in routes/],
         [['x', '--match', '* /x', '--limit', '5'], /There is no rule "x" yet: a new rule needs its match, limit and window \(missing: window\)/],
         [['bad:name', ...rule], /a rule name is letters, digits/],
         [['api', '--shadow', '--enforce'], /cannot also be provided/],
@@ -568,7 +568,7 @@ describe('gantry ratelimit (built CLI)', function () {
       expect(json(await gantry(['ratelimit', 'remove', 'd', '-e', 'production', '--force', '--json']))).to.deep.equal({ removed: 'd', version: 6 })
       expect(ok(await gantry(['ratelimit', 'remove', 'a'])).stdout).to.equal('Removed rule a. Every server stops applying it within a second.\n')
       failed(await gantry(['ratelimit', 'remove', 'a', '--json']), 1, 'RATELIMIT_RULE_NOT_FOUND', /No stored rule named "a"/)
-      failed(await gantry(['ratelimit', 'remove', 'login-ip', '--json']), 2, 'INVALID_INPUT', /built-in login rule/)
+      failed(await gantry(['ratelimit', 'remove', 'login-ip', '--json']), 2, 'INVALID_INPUT', /built-in rule of the sign-in routes/)
       expect((await exportOf(gantry)).rules.map((r) => r.name)).to.deep.equal(['b'])
 
       const log = await auditOf(gantry)
@@ -598,7 +598,7 @@ describe('gantry ratelimit (built CLI)', function () {
         [JSON.stringify({ rules: [valid, { ...valid, name: 'new2', limit: 0 }] }), /rules\.1\.limit/],
         [JSON.stringify({ rules: [valid, { ...valid, name: 'new2', window: '2d' }] }), /rules\.1\.window: a window is from 1s to 24h/],
         [JSON.stringify({ rules: [valid, { ...valid, name: 'new2', match: 'GET' }] }), /rules\.1\.match/],
-        [JSON.stringify({ rules: [valid, { ...valid, name: 'login-ip' }] }), /"login-ip" is a built-in login rule/],
+        [JSON.stringify({ rules: [valid, { ...valid, name: 'login-ip' }] }), /"login-ip" is a built-in rule of the sign-in routes/],
         [JSON.stringify({ rules: [valid, valid] }), /names rule "new1" twice/],
       ]
       cases.forEach(([content], i) => writeFileSync(join(root, `bad-${i}.json`), content))

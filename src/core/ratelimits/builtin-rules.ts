@@ -14,6 +14,8 @@ export interface BuiltinRuleRoutes {
   readonly login: RateLimitRule['match']
   /** The OAuth routes that check a client's secret (token, revocation), which the token rules guard; a front door without them has none. */
   readonly token?: RateLimitRule['match'] | undefined
+  /** The single sign-on routes (start, callback, the CLI's exchange), which the sign-on rule guards where providers are configured. */
+  readonly sso?: RateLimitRule['match'] | undefined
   /** Paths no default rule counts: probes and scrapers must keep working while clients are throttled. */
   readonly exempt: readonly string[]
 }
@@ -66,6 +68,18 @@ export function tokenRules(match: RateLimitRule['match']): readonly RateLimitRul
   return Object.freeze([
     { name: 'oauth-token-ip', match, key: 'ip', limit: 600, windowMs: 15 * 60_000, burst: 60, mode: 'enforce', onStoreError: 'local' },
     { name: 'oauth-token-client', match, key: 'client', limit: 60, windowMs: 15 * 60_000, burst: 20, mode: 'enforce', onStoreError: 'local' },
+  ] satisfies RateLimitRule[])
+}
+
+/**
+ * The built-in throttle of the single sign-on routes, per address: each start writes a pending sign-in and
+ * each callback calls the provider, for anyone who asks. A sign-in takes two requests (three from the CLI),
+ * so 600 per 15 minutes with 60 at once lets an office behind one NAT sign in together; a loop does not
+ * fill the table. In memory while the store is away, like the login rules.
+ */
+export function ssoRules(match: RateLimitRule['match']): readonly RateLimitRule[] {
+  return Object.freeze([
+    { name: 'sso-ip', match, key: 'ip', limit: 600, windowMs: 15 * 60_000, burst: 60, mode: 'enforce', onStoreError: 'local' },
   ] satisfies RateLimitRule[])
 }
 

@@ -12,7 +12,7 @@ import { GantryError } from '../errors.js'
 import { parseInput } from '../pagination.js'
 import { isMissingTable } from '../sql.js'
 import { emailSchema } from '../users/users.schema.js'
-import { environmentRules, loginRules, tokenRules } from './builtin-rules.js'
+import { environmentRules, loginRules, ssoRules, tokenRules } from './builtin-rules.js'
 import * as repo from './ratelimits.repo.js'
 import { RESERVED_RULE_NAMES, ruleNameSchema, type RateLimitRule, type RateLimitSnapshot, type RulesFile, type SubjectType } from './ratelimits.schema.js'
 import type { RateLimitsServiceDeps } from './ratelimits.service.js'
@@ -51,7 +51,8 @@ export function createRuleBook(
 ): RuleBook {
   const { knex, clock } = deps
   const configDefault = environmentRules(deps.defaults, deps.routes.exempt)
-  const login = [...loginRules(deps.routes.login), ...(deps.routes.token ? tokenRules(deps.routes.token) : [])]
+  const { routes } = deps
+  const login = [...loginRules(routes.login), ...(routes.token ? tokenRules(routes.token) : []), ...(routes.sso ? ssoRules(routes.sso) : [])]
   const toRule = (row: repo.RuleRow): RateLimitRule => storedRule(row, deps.routes.exempt)
 
   const change = async <T>(work: (trx: Knex, at: number) => Promise<T | undefined>): Promise<{ result: T; version: number } | undefined> => {
@@ -160,11 +161,14 @@ export function createRuleBook(
   }
 }
 
-/** A name a stored rule may have: the login rules are Gantry's own. */
+/** A name a stored rule may have: the built-in rules' names are Gantry's own. */
 export function storedName(name: string): string {
   const parsed = parseInput(ruleNameSchema, name)
   if ((RESERVED_RULE_NAMES as readonly string[]).includes(parsed))
-    throw new GantryError('INVALID_INPUT', `"${parsed}" is a built-in login rule; it cannot be changed or removed (an override can change it for one address).`)
+    throw new GantryError(
+      'INVALID_INPUT',
+      `"${parsed}" is a built-in rule of the sign-in routes; it cannot be changed or removed (an override can change it for one subject).`,
+    )
   return parsed
 }
 

@@ -39,7 +39,7 @@ export interface RateLimitRule {
 }
 
 /** Names Gantry's own rules use: a stored rule may replace `default`, never the login rules. */
-export const RESERVED_RULE_NAMES = ['login-ip', 'login-account'] as const
+export const RESERVED_RULE_NAMES = ['login-ip', 'login-account', 'oauth-token-ip', 'oauth-token-client', 'sso-ip'] as const
 
 /** A rule name: store keys and RateLimit fields carry it, so letters, digits, `.`, `_` and `-` only. */
 export const ruleNameSchema = z

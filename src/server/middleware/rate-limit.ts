@@ -1,7 +1,8 @@
 /**
  * Rate limiting at the HTTP edge, in the three places a rule's key becomes known: the client address
  * before any other work (ip and global rules), the caller once authenticated (user and apiKey rules),
- * and the login's account inside the login route (the built-in login rules, before the password hash).
+ * and inside the sign-in routes the built-in rules: the login's account (before the password hash), the
+ * address and then the client at the OAuth token routes, the address at the single sign-on routes.
  * The limiter decides (src/ratelimit); this sets the RateLimit fields on every answer a rule covers and
  * refuses with 429 problem+json and Retry-After — or 503 when a rule that fails closed cannot reach its store.
  */
@@ -30,11 +31,10 @@ export interface RateLimitEdge {
   caller(req: Request, res: Response, ctx: ActorContext): Promise<void>
   /** Checks the login rules for the account a login names. */
   login(req: Request, res: Response, account: string): Promise<void>
-  /**
-   * Checks the OAuth token rules: without `clientId` the address ones (before the secret is checked), with it
-   * the per-client ones (once the secret matched: anyone can send a client's public id).
-   */
-  client(req: Request, res: Response, clientId?: string): Promise<void>
+  /** Checks the built-in rules of the sign-in routes keyed by address: the OAuth token ones before the secret is checked, the single sign-on one. */
+  address(req: Request, res: Response): Promise<void>
+  /** Checks the per-client OAuth token rules, once the client's secret matched (anyone can send a client's public id). */
+  client(req: Request, res: Response, clientId: string): Promise<void>
 }
 
 /** The edge over the live rules. */
@@ -57,11 +57,9 @@ export function rateLimitEdge(rules: LiveRules, observe: DecisionObserver): Rate
       )
     },
     login: (req, res, account) => enforce(rules.login, subjectOf(req, { account }), res, observe),
-    // The token rules live with the login rules (checked inside their routes); each route's subject leaves the other's key unset.
-    client: (req, res, client) =>
-      client === undefined
-        ? enforce(rules.login, subjectOf(req), res, observe, ADDRESS_KEYS)
-        : enforce(rules.login, subjectOf(req, { client }), res, observe, CLIENT_KEYS),
+    // The token and sign-on rules live with the login rules (checked inside their routes); each check's subject leaves the other keys unset.
+    address: (req, res) => enforce(rules.login, subjectOf(req), res, observe, ADDRESS_KEYS),
+    client: (req, res, client) => enforce(rules.login, subjectOf(req, { client }), res, observe, CLIENT_KEYS),
   }
 }
 

@@ -32,7 +32,7 @@ const OAUTH_ERRORS: Partial<Record<ErrorCode, string>> = {
 
 export interface OAuthRouteDeps {
   readonly services: Pick<Services, 'oauthClients'>
-  readonly limits: Pick<RateLimitEdge, 'client'>
+  readonly limits: Pick<RateLimitEdge, 'address' | 'client'>
   /** auth.issuer: the metadata's `issuer`, and the base of its endpoints when it is an http(s) URL. */
   readonly issuer: string
   /** server.publicUrl: the base of the endpoints when the issuer is a bare name. */
@@ -66,7 +66,7 @@ export function oauthRoutes(deps: OAuthRouteDeps): RouteSpec[] {
       response: tokenResponse,
       handler: ({ req, res, ctx }) =>
         answer(res, async () => {
-          await deps.limits.client(req, res)
+          await deps.limits.address(req, res)
           const form = await formOf(req, res, readForm)
           const credentials = clientCredentials(req, form)
           const grant = form.get('grant_type')
@@ -86,7 +86,7 @@ export function oauthRoutes(deps: OAuthRouteDeps): RouteSpec[] {
       stream: [FORM],
       handler: ({ req, res, ctx }) =>
         answer(res, async () => {
-          await deps.limits.client(req, res)
+          await deps.limits.address(req, res)
           const form = await formOf(req, res, readForm)
           const credentials = clientCredentials(req, form)
           const token = form.get('token')

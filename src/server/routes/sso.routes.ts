@@ -17,6 +17,7 @@ import type { Services } from '../../core/services.js'
 import { sessionTokensSchema } from '../../core/sessions/sessions.schema.js'
 import { cliSignInSchema, ssoExchangeInputSchema, ssoProvidersSchema } from '../../core/sso/sso.schema.js'
 import type { SsoReturn } from '../../core/sso/sso.service.js'
+import type { RateLimitEdge } from '../middleware/rate-limit.js'
 import { consoleRefreshCookie, onLoopback } from './console-session.routes.js'
 import { route, type RouteSpec } from './route.js'
 
@@ -33,6 +34,8 @@ export interface SsoRouteDeps {
   readonly services: Pick<Services, 'sso'>
   /** How long the console's refresh cookie lives: the refresh token's own lifetime. */
   readonly refreshTtlMs: number
+  /** The built-in sign-on rule, per address, checked before any work (on only where a provider is configured). */
+  readonly limits: Pick<RateLimitEdge, 'address'>
 }
 
 /** The sign-in routes. */
@@ -59,6 +62,7 @@ export function ssoRoutes(deps: SsoRouteDeps): RouteSpec[] {
       query: startQuery,
       status: 302,
       handler: async ({ params, query, req, res }) => {
+        await deps.limits.address(req, res)
         // The binding cookie is Secure except on loopback: over plain HTTP elsewhere the browser would drop it.
         if (!req.secure && !onLoopback(req))
           throw new GantryError(
@@ -84,6 +88,7 @@ export function ssoRoutes(deps: SsoRouteDeps): RouteSpec[] {
       params: providerParams,
       status: 302,
       handler: async ({ params, req, res, ctx }) => {
+        await deps.limits.address(req, res)
         const binding = req.get('cookie') ? parseCookies(req.get('cookie') as string)[BINDING_COOKIE] : undefined
         res.setHeader('Cache-Control', 'no-store')
         const cleared = bindingCookie(req, '', 0)
@@ -116,7 +121,10 @@ export function ssoRoutes(deps: SsoRouteDeps): RouteSpec[] {
       auth: 'public',
       body: ssoExchangeInputSchema,
       response: sessionTokensSchema,
-      handler: ({ body, ctx }) => sso.exchange(body, ctx),
+      handler: async ({ body, ctx, req, res }) => {
+        await deps.limits.address(req, res)
+        return sso.exchange(body, ctx)
+      },
     }),
   ]
 }

@@ -10,7 +10,7 @@ import { expect } from 'chai'
 import { createAuditService } from '../../../src/core/audit/audit.service.js'
 import { manualClock } from '../../../src/core/clock.js'
 import type { ActorContext } from '../../../src/core/context.js'
-import { loginRules, tokenRules } from '../../../src/core/ratelimits/builtin-rules.js'
+import { loginRules, ssoRules, tokenRules } from '../../../src/core/ratelimits/builtin-rules.js'
 import { MAX_MATCH_WILDCARDS, type FileRule, type RuleView } from '../../../src/core/ratelimits/ratelimits.schema.js'
 import { createRateLimitsService, type RateLimitsService } from '../../../src/core/ratelimits/ratelimits.service.js'
 import { addStats } from '../../../src/core/ratelimits/ratelimits.repo.js'
@@ -24,8 +24,8 @@ import { oauthClientDirectory } from '../../../src/core/oauth/oauth-clients.dire
 import { userDirectory } from '../../../src/core/users/users.directory.js'
 import { BUILTIN_RULE_ROUTES } from '../../../src/server/builtin-routes.js'
 
-/** The built-in rules checked inside their routes: the login's, then the OAuth token endpoint's. */
-const LOGIN_RULES = [...loginRules(BUILTIN_RULE_ROUTES.login), ...tokenRules(BUILTIN_RULE_ROUTES.token!)]
+/** The built-in rules checked inside their routes, all of them named (a service made here is given every route): the login's, the OAuth token endpoint's, single sign-on's. */
+const LOGIN_RULES = [...loginRules(BUILTIN_RULE_ROUTES.login), ...tokenRules(BUILTIN_RULE_ROUTES.token!), ...ssoRules(BUILTIN_RULE_ROUTES.sso!)]
 
 const viewer: ActorContext = { actor: 'user:7', permissions: ['*:read'], ip: '203.0.113.9' }
 const operator: ActorContext = { actor: 'user:8', permissions: ['*:read', 'ratelimits:write'], ip: '203.0.113.10' }
@@ -142,11 +142,11 @@ for (const dialect of DIALECTS) {
         expect(names((await rl.snapshot()).rules)).to.deep.equal(['default', 'api'])
       })
 
-      it("refuses the login rules' names, a malformed name, and out-of-range figures", async () => {
-        for (const name of ['login-ip', 'login-account']) {
+      it("refuses the built-in rules' names, a malformed name, and out-of-range figures", async () => {
+        for (const name of ['login-ip', 'login-account', 'oauth-token-ip', 'oauth-token-client', 'sso-ip']) {
           const err = await rejection(rl.set(f.ctx, name, { limit: 1000 }))
           expect(err.code).to.equal('INVALID_INPUT')
-          expect(err.message).to.match(/built-in login rule/)
+          expect(err.message).to.match(/built-in rule of the sign-in routes/)
         }
         for (const [name, input] of [
           ['has space', { match: '* /x', limit: 1, window: '1m' }],
@@ -231,7 +231,8 @@ for (const dialect of DIALECTS) {
           routes: BUILTIN_RULE_ROUTES,
           defaults: null,
         })
-        expect(names((await unlimited.list(f.ctx)).data)).to.deep.equal(['login-ip', 'login-account', 'oauth-token-ip', 'oauth-token-client'])
+        // Given every route, sso-ip too (createServices leaves it out where no identity provider is configured).
+        expect(names((await unlimited.list(f.ctx)).data)).to.deep.equal(['login-ip', 'login-account', 'oauth-token-ip', 'oauth-token-client', 'sso-ip'])
         expect((await unlimited.snapshot()).rules).to.deep.equal([])
         // Without a config default, `default` is a new rule like any other.
         expect((await rejection(unlimited.set(f.ctx, 'default', { limit: 5 }))).code).to.equal('INVALID_INPUT')
@@ -767,6 +768,7 @@ for (const dialect of DIALECTS) {
           ['login-account', 'builtin'],
           ['oauth-token-ip', 'builtin'],
           ['oauth-token-client', 'builtin'],
+          ['sso-ip', 'builtin'],
           ['default', 'config'],
         ])
         expect(list.version).to.equal(0)

@@ -89,4 +89,34 @@ describe('server: single sign-on routes', function () {
     const unknown = await request(server.app).get('/api/v1/auth/sso/nope/start').expect(404)
     expect(unknown.body.code).to.equal('SSO_PROVIDER_UNKNOWN')
   })
+
+  it('throttles the sign-on routes per address with the built-in sso-ip rule (60 at once), before any pending sign-in is written', async () => {
+    expect((await server.services.rateLimits.snapshot()).login.map((r) => r.name)).to.include('sso-ip')
+    const pending = async (): Promise<number> => {
+      const row = (await (await server.runtime.database()).knex('gantry_sso_logins').count({ n: '*' }).first()) as { n: number | string }
+      return Number(row.n)
+    }
+    let admitted = 0
+    let refused: request.Response | undefined
+    for (let i = 0; i < 70 && !refused; i++) {
+      const res = await request(server.app).get('/api/v1/auth/sso/corp/start')
+      if (res.status === 302) admitted++
+      else refused = res
+    }
+    if (!refused) throw new Error('70 starts from one address, none refused')
+    // The tests above spent a few of the burst (starts, callbacks).
+    expect(admitted).to.be.within(50, 60)
+    expect(refused.status).to.equal(429)
+    expect(refused.headers['content-type']).to.match(/^application\/problem\+json/)
+    expect(refused.body.code).to.equal('RATE_LIMITED')
+    expect(String(refused.headers['ratelimit-policy'])).to.include('"sso-ip"')
+    const before = await pending()
+    await request(server.app).get('/api/v1/auth/sso/corp/callback?state=x&code=y').expect(429)
+    await request(server.app)
+      .post('/api/v1/auth/sso/token')
+      .send({ code: 'c'.repeat(32), verifier: 'v'.repeat(43) })
+      .expect(429)
+    await request(server.app).get('/api/v1/auth/sso/corp/start').expect(429)
+    expect(await pending(), 'no pending sign-in written by a refused start').to.equal(before)
+  })
 })
