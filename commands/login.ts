@@ -41,10 +41,18 @@ export default class Login extends GantryCommand<typeof Login> {
     }),
     sso: Flags.boolean({
       summary: "Sign in with the server's identity provider in a browser (single sign-on).",
-      description: 'Prints the address to open (and opens it on a desktop), then waits up to 5 minutes on 127.0.0.1 for the browser to come back (RFC 8252).',
+      description:
+        'Prints the address to open (and opens it on a desktop), then waits up to 5 minutes on 127.0.0.1 for the browser to come back (RFC 8252); without a browser here, a code to enter on another device (--device).',
       exclusive: ['email', 'password-stdin'],
     }),
     provider: Flags.string({ summary: 'With --sso: the identity provider (auth.sso.providers[].id), when the server has several.', dependsOn: ['sso'] }),
+    device: Flags.boolean({
+      summary: 'With --sso: sign in on another device with a code (RFC 8628); --no-device: through a browser on this machine.',
+      description:
+        "Default: on another device where this machine has no browser (a shell over SSH, no display) and the provider offers it. Prints the provider's page and the code to enter there, then waits until the code is approved or expires.",
+      allowNo: true,
+      dependsOn: ['sso'],
+    }),
   }
   static override resultSchema = resultSchema
 
@@ -73,7 +81,8 @@ export default class Login extends GantryCommand<typeof Login> {
   }
 
   private async signInWithSso(url: string): Promise<LoginResult> {
-    const auth = await buildAuthApi(url, this.flags, { auth: 'in-body' })
+    // A device poll lasts the provider's interval (5 s, more when it asks to slow down).
+    const auth = await buildAuthApi(url, this.flags, { auth: 'in-body', timeoutMs: 60_000 })
     const { ssoLogin } = await import('../src/cli/sso-login.js')
     const { accessToken, refreshToken, expiresAt } = await ssoLogin({
       url,
@@ -82,6 +91,7 @@ export default class Login extends GantryCommand<typeof Login> {
       // On stderr even under --json: it is what the person at the browser needs.
       tell: (line) => process.stderr.write(`${escapeControl(line)}\n`),
       openBrowser: process.stdout.isTTY === true && !process.env.CI,
+      device: this.flags.device,
     })
     const me = await (await buildAuthApi(url, this.flags, { auth: { authorization: async () => `Bearer ${accessToken}` } })).me()
     await (await credentialsStore()).set(url, { kind: 'session', email: me.user.email, accessToken, accessExpiresAt: expiresAt, refreshToken })

@@ -30,6 +30,7 @@ const BY_REASON: HintWording = {
   'INVALID_INPUT:batch-unsupported': () => 'Run it without --atomic (or with --no-atomic), or set migrations.transaction to "each" in gantry.config.json.',
   'INVALID_INPUT:batch-not-transactional': () => 'Run it without --atomic (or with --no-atomic): each migration then commits on its own.',
   'INVALID_INPUT:owner-required': () => 'Pass --owner EMAIL: a local run acts as no user (with --remote the default owner is you).',
+  'SSO_UNAVAILABLE:device-flow-unavailable': () => 'Sign in through a browser on this machine instead: gantry login --sso --no-device.',
   'INVALID_INPUT:duration-not-positive': (d) => `Pass a positive duration to --${String((d.fields as string[])[0])}, such as 30d.`,
 }
 

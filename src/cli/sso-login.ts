@@ -1,17 +1,24 @@
 /**
- * `gantry login --sso`: a native app's sign-in through the browser (RFC 8252). The CLI listens once on the
+ * `gantry login --sso`, in one of two ways.
+ *
+ * Through a browser on this machine, as a native app (RFC 8252). The CLI listens once on the
  * IP loopback (127.0.0.1, a port of its own: never a name another program could answer for), sends the
  * browser to the server's sign-in with that address, a random state and a PKCE challenge (S256), and waits.
  * The server signs the user in with the identity provider, then sends the browser back here with a
  * one-time code, which only this process can exchange: the server checks the verifier of the challenge.
+ *
+ * On another device (RFC 8628), where this machine has no browser (a shell over SSH, a server): the server
+ * asks the provider for a device sign-in, the CLI prints the page and the code to enter there, and polls the
+ * server (each poll lasts the provider's interval) until the person has approved it on any device.
  */
 import { spawn } from 'node:child_process'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { calculatePKCECodeChallenge, randomPKCECodeVerifier, randomState } from 'openid-client'
 import type { AuthApi } from '../client/auth-api.js'
-import { GantryError } from '../core/errors.js'
+import { GantryError, isGantryError } from '../core/errors.js'
 import type { SessionTokens } from '../core/sessions/sessions.schema.js'
+import type { SsoDeviceStart } from '../core/sso/sso.schema.js'
 
 const CALLBACK_PATH = '/callback'
 /** How long the browser has to come back (a person signing in, maybe with a second factor). */
@@ -20,20 +27,73 @@ export const SSO_LOGIN_TIMEOUT_MS = 5 * 60_000
 export interface SsoLoginOptions {
   /** The server's base URL. */
   readonly url: string
-  readonly auth: Pick<AuthApi, 'ssoProviders' | 'ssoExchange'>
+  readonly auth: Pick<AuthApi, 'ssoProviders' | 'ssoExchange' | 'ssoDeviceStart' | 'ssoDevicePoll'>
   /** The provider's id; none: the server's only one. */
   readonly provider?: string | undefined
   /** Says where to sign in (the address, on stderr: a script or a person copies it from there). */
   readonly tell: (line: string) => void
   /** Opens the browser at an address; false when there is none to open. */
   readonly openBrowser: boolean
+  /**
+   * true: on another device (the provider must offer it); false: through a browser on this machine;
+   * undefined: on another device where this machine has no browser and the provider offers it.
+   */
+  readonly device?: boolean | undefined
   readonly timeoutMs?: number | undefined
 }
 
-/** Signs in through the browser; the session the server handed back. */
+type Provider = { id: string; name: string }
+
+/** Signs in with the server's identity provider; the session the server handed back. */
 export async function ssoLogin(options: SsoLoginOptions): Promise<SessionTokens> {
   const { providers } = await options.auth.ssoProviders()
   const provider = pickProvider(providers, options.provider)
+  const device = options.device ?? (hasLocalBrowser() ? false : undefined)
+  if (device !== false) {
+    const started = await startDevice(options, provider, device === true)
+    if (started) return awaitDevice(options, started)
+  }
+  return signInThroughBrowser(options, provider)
+}
+
+/**
+ * Whether a browser here can reach this machine's loopback: a desktop session, not a shell over SSH (whose
+ * browser is on another machine) nor a Linux box without a display.
+ */
+export function hasLocalBrowser(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): boolean {
+  if (env.SSH_CONNECTION || env.SSH_TTY) return false
+  if (platform === 'darwin' || platform === 'win32') return true
+  return Boolean(env.DISPLAY || env.WAYLAND_DISPLAY)
+}
+
+/** A device sign-in at the provider; undefined, when not `required`, where the provider offers none (the browser it is). */
+async function startDevice(options: SsoLoginOptions, provider: Provider, required: boolean): Promise<SsoDeviceStart | undefined> {
+  try {
+    const started = await options.auth.ssoDeviceStart(provider.id)
+    const complete = started.verificationUriComplete ? ` (or open ${started.verificationUriComplete})` : ''
+    options.tell(`Sign in with ${provider.name} on any device: open ${started.verificationUri} and enter the code ${started.userCode}${complete}`)
+    return started
+  } catch (err) {
+    if (required || !isGantryError(err) || err.code !== 'SSO_UNAVAILABLE') throw err
+    options.tell(`${provider.name} offers no sign-in on another device here; signing in through a browser on this machine instead.`)
+    return undefined
+  }
+}
+
+/** Polls the device sign-in until the person approved it (each poll lasts the provider's interval); SSO_FAILED when refused or expired. */
+async function awaitDevice(options: SsoLoginOptions, started: SsoDeviceStart): Promise<SessionTokens> {
+  // The server refuses an expired code; this bound only keeps a server that never says so from holding the CLI forever.
+  const deadline = Date.now() + started.expiresIn * 1000 + 60_000
+  while (Date.now() < deadline) {
+    const poll = await options.auth.ssoDevicePoll(started.handle)
+    if (poll.status === 'signed-in') return poll.tokens
+  }
+  throw new GantryError('SSO_FAILED', `The code was not approved within ${Math.round(started.expiresIn / 60)} min.`, {
+    hint: 'Run `gantry login --sso` again.',
+  })
+}
+
+async function signInThroughBrowser(options: SsoLoginOptions, provider: Provider): Promise<SessionTokens> {
   const verifier = randomPKCECodeVerifier()
   const state = randomState()
   const listener = await listenOnLoopback()
@@ -50,11 +110,11 @@ export async function ssoLogin(options: SsoLoginOptions): Promise<SessionTokens>
   }
 }
 
-function pickProvider(providers: ReadonlyArray<{ id: string; name: string }>, wanted: string | undefined): { id: string; name: string } {
+function pickProvider(providers: readonly Provider[], wanted: string | undefined): Provider {
   const ids = providers.map((p) => p.id).join(', ')
   if (providers.length === 0) throw new GantryError('SSO_PROVIDER_UNKNOWN', 'This server signs in with no identity provider (auth.sso.providers is empty).')
   if (wanted === undefined) {
-    if (providers.length === 1) return providers[0] as { id: string; name: string }
+    if (providers.length === 1) return providers[0] as Provider
     throw new GantryError('INVALID_INPUT', `This server signs in with several identity providers (${ids}): name one with --provider.`)
   }
   const found = providers.find((p) => p.id === wanted)

@@ -7,7 +7,14 @@ import { healthSchema, type Health } from '../core/health/health.schema.js'
 import { logoutResultSchema } from '../core/sessions/credentials.schema.js'
 import { sessionTokensSchema, type SessionTokens } from '../core/sessions/sessions.schema.js'
 import { whoamiSchema, type Whoami } from '../core/sessions/whoami.js'
-import { ssoProvidersSchema, type SsoProviders } from '../core/sso/sso.schema.js'
+import {
+  ssoDevicePollSchema,
+  ssoDeviceStartSchema,
+  ssoProvidersSchema,
+  type SsoDevicePoll,
+  type SsoDeviceStart,
+  type SsoProviders,
+} from '../core/sso/sso.schema.js'
 import type { ApiClient } from './types.js'
 
 const AUTH = '/api/v1/auth'
@@ -27,6 +34,10 @@ export interface AuthApi {
   ssoProviders(): Promise<SsoProviders>
   /** `gantry login --sso`: the session its sign-in handed to this CLI's loopback; never retried (the code is good once). */
   ssoExchange(code: string, verifier: string): Promise<SessionTokens>
+  /** `gantry login --sso` without a browser: a device sign-in at the provider (RFC 8628); never retried (each start is a new code). */
+  ssoDeviceStart(provider: string): Promise<SsoDeviceStart>
+  /** One poll of a device sign-in (it lasts the provider's interval); never retried (the session is handed out once). */
+  ssoDevicePoll(handle: string): Promise<SsoDevicePoll>
 }
 
 export function authApi(client: ApiClient): AuthApi {
@@ -46,6 +57,23 @@ export function authApi(client: ApiClient): AuthApi {
         path: `${AUTH}/sso/token`,
         body: { code, verifier },
         schema: sessionTokensSchema,
+        authenticate: false,
+        idempotent: false,
+      }),
+    ssoDeviceStart: (provider) =>
+      client.request({
+        method: 'POST',
+        path: `${AUTH}/sso/${encodeURIComponent(provider)}/device`,
+        schema: ssoDeviceStartSchema,
+        authenticate: false,
+        idempotent: false,
+      }),
+    ssoDevicePoll: (handle) =>
+      client.request({
+        method: 'POST',
+        path: `${AUTH}/sso/device/token`,
+        body: { handle },
+        schema: ssoDevicePollSchema,
         authenticate: false,
         idempotent: false,
       }),

@@ -86,6 +86,8 @@ const ROUTE_ERRORS: Readonly<Record<string, readonly ErrorCode[]>> = {
   'get /api/v1/auth/sso/:provider/start': ['SSO_PROVIDER_UNKNOWN', 'SSO_UNAVAILABLE', 'CONSOLE_INSECURE'],
   'get /api/v1/auth/sso/:provider/callback': ['SSO_PROVIDER_UNKNOWN', 'SSO_UNAVAILABLE'],
   'post /api/v1/auth/sso/token': ['SSO_FAILED'],
+  'post /api/v1/auth/sso/:provider/device': ['SSO_PROVIDER_UNKNOWN', 'SSO_UNAVAILABLE'],
+  'post /api/v1/auth/sso/device/token': ['SSO_FAILED', 'SSO_UNAVAILABLE'],
 }
 
 /** The OAuth protocol routes: behind the rate limits like the API, and refusing as RFC 6749 §5.2 says (oauth.routes.ts). */

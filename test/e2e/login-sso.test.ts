@@ -3,6 +3,7 @@
  * browser played by this test: it reads the address the CLI prints, follows it to the provider, signs in
  * there, and lets the server send it back to the CLI's loopback listener. The CLI then holds a session of
  * its own; a callback with another state is ignored, and a stolen code without the CLI's verifier is useless.
+ * With --device (RFC 8628) the test approves the printed code at the provider, as a person on another device.
  */
 import { once } from 'node:events'
 import { createServer, type Server } from 'node:http'
@@ -29,8 +30,13 @@ describe('e2e: gantry login --sso (loopback redirect, RFC 8252)', function () {
     await once(http, 'listening')
     base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`
     const callback = `${base}/api/v1/auth/sso/corp/callback`
-    const client = { client_id: 'gantry', client_secret: 'the client secret of the CLI sign-in test', redirect_uris: [callback] }
-    idp = await startTestIdp({ accounts: { op: { email: USERS.operator, email_verified: true } }, clients: [client] })
+    const client = {
+      client_id: 'gantry',
+      client_secret: 'the client secret of the CLI sign-in test',
+      redirect_uris: [callback],
+      grant_types: ['authorization_code', 'urn:ietf:params:oauth:grant-type:device_code'],
+    }
+    idp = await startTestIdp({ accounts: { op: { email: USERS.operator, email_verified: true } }, clients: [client], deviceInterval: 1 })
     const domain = USERS.operator.slice(USERS.operator.indexOf('@') + 1)
     const provider = {
       id: 'corp',
@@ -63,7 +69,7 @@ describe('e2e: gantry login --sso (loopback redirect, RFC 8252)', function () {
   }
 
   it('prints where to sign in, waits on 127.0.0.1, and stores the session the browser brought back', async () => {
-    const cli = spawnGantry(['login', '--sso', '--url', base, '--json'], { cwd, env })
+    const cli = spawnGantry(['login', '--sso', '--no-device', '--url', base, '--json'], { cwd, env })
     let stdout = ''
     let stderr = ''
     cli.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
@@ -101,7 +107,7 @@ describe('e2e: gantry login --sso (loopback redirect, RFC 8252)', function () {
     expect(stderr).to.include('SSO_FAILED')
 
     // A clean sign-in: the session is stored, and remote commands act as the operator.
-    const again = spawnGantry(['login', '--sso', '--url', base, '--json'], { cwd, env })
+    const again = spawnGantry(['login', '--sso', '--no-device', '--url', base, '--json'], { cwd, env })
     let out = ''
     let err = ''
     again.stdout?.setEncoding('utf8').on('data', (chunk: string) => (out += chunk))
@@ -119,6 +125,29 @@ describe('e2e: gantry login --sso (loopback redirect, RFC 8252)', function () {
     const me = parseJson<{ user: { email: string } }>(await runGantry(['whoami', '--remote', '--url', base, '--json'], { cwd, env }))
     expect(me.user.email).to.equal(USERS.operator)
     expect(stdout, 'the refused run printed no session').to.not.include('accessToken')
+  })
+
+  it('--device: prints the page and the code, polls while the person approves it on another device, and stores the session', async () => {
+    const cli = spawnGantry(['login', '--sso', '--device', '--url', base, '--json'], { cwd, env })
+    let stdout = ''
+    let stderr = ''
+    cli.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
+    const userCode = await new Promise<string>((resolve) => {
+      cli.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+        stderr += chunk
+        const found = /Sign in with Corp on any device: open (\S+) and enter the code (\S+)/.exec(stderr)
+        if (found) {
+          expect(found[1]).to.equal(`${idp.issuer}/device`)
+          resolve(found[2] as string)
+        }
+      })
+    })
+    await idp.approveDevice(userCode, 'op')
+    const [exit] = (await once(cli, 'close')) as [number]
+    expect(exit, stderr).to.equal(0)
+    expect(JSON.parse(stdout)).to.deep.include({ url: base, email: USERS.operator, apiKeyId: null })
+    const me = parseJson<{ user: { email: string } }>(await runGantry(['whoami', '--remote', '--url', base, '--json'], { cwd, env }))
+    expect(me.user.email).to.equal(USERS.operator)
   })
 
   it('names the providers when --provider names none of them', async () => {

@@ -58,6 +58,11 @@ export interface TestIdpOptions {
    */
   accounts: Record<string, TestAccount>
   clients: TestClient[]
+  /**
+   * Seconds between device-flow polls, added to each device authorization answer as `interval`; oidc-provider
+   * sends none, and a client then waits the RFC's default of 5 s.
+   */
+  deviceInterval?: number
 }
 
 export interface TestIdp {
@@ -231,7 +236,12 @@ export async function startTestIdp(options: TestIdpOptions): Promise<TestIdp> {
   const handle = provider.callback()
   server.on('request', (req, res) => {
     const forge = idp.forgeIdTokens
-    if (forge && req.method === 'POST' && req.url === TOKEN_PATH) replaceIdToken(res, forge)
+    if (forge && req.method === 'POST' && req.url === TOKEN_PATH) {
+      rewriteAnswer(res, async (answer) => (typeof answer.id_token === 'string' ? { ...answer, id_token: await forge(decodeJwt(answer.id_token)) } : answer))
+    }
+    const interval = options.deviceInterval
+    if (interval !== undefined && req.method === 'POST' && req.url === DEVICE_AUTHORIZATION_PATH)
+      rewriteAnswer(res, async (answer) => ({ ...answer, interval }))
     handle(req, res)
   })
 
@@ -293,20 +303,20 @@ export async function startTestIdp(options: TestIdpOptions): Promise<TestIdp> {
   return idp
 }
 
-/** oidc-provider's token endpoint (its default route). */
+/** oidc-provider's token and device authorization endpoints (its default routes). */
 const TOKEN_PATH = '/token'
+const DEVICE_AUTHORIZATION_PATH = '/device/auth'
 
 /**
- * Rewrites the token answer `res` is about to send: its id_token replaced by `forge`'s. oidc-provider (Koa)
- * sets its headers, then ends the response with the whole JSON body in one call.
+ * Rewrites the JSON answer `res` is about to send with `change` (an error answer too: the change decides).
+ * oidc-provider (Koa) sets its headers, then ends the response with the whole body in one call.
  */
-function replaceIdToken(res: ServerResponse, forge: (issued: JWTPayload) => Promise<string>): void {
+function rewriteAnswer(res: ServerResponse, change: (answer: Record<string, unknown>) => Promise<Record<string, unknown>>): void {
   const end = res.end.bind(res) as (body?: string | Buffer) => ServerResponse
   res.end = ((body?: string | Buffer) => {
-    const answer = body === undefined ? undefined : (JSON.parse(body.toString()) as { id_token?: unknown })
-    if (typeof answer?.id_token !== 'string') return end(body)
-    void forge(decodeJwt(answer.id_token)).then((forged) => {
-      const text = JSON.stringify({ ...answer, id_token: forged })
+    if (body === undefined) return end(body)
+    void change(JSON.parse(body.toString()) as Record<string, unknown>).then((changed) => {
+      const text = JSON.stringify(changed)
       res.setHeader('content-length', Buffer.byteLength(text))
       end(text)
     })

@@ -1,6 +1,7 @@
 /**
  * The knex queries of sign-ins under way (gantry_sso_logins): written at the redirect, taken once at the
- * callback; and of the handoffs to a CLI (gantry_sso_handoffs): written at the callback, taken once by the CLI.
+ * callback; of the handoffs to a CLI (gantry_sso_handoffs): written at the callback, taken once by the CLI; and
+ * of device sign-ins (gantry_sso_devices): written when a CLI asks for one, polled, deleted when it ends.
  */
 import type { Knex } from 'knex'
 
@@ -101,4 +102,40 @@ export async function takeHandoff(k: Knex, codeHash: string): Promise<Handoff | 
 /** Deletes up to `limit` handoffs no CLI took in time; how many. */
 export function deleteExpiredHandoffs(k: Knex, now: number, limit: number): Promise<number> {
   return deleteExpired(k, HANDOFFS, 'code_hash', now, limit)
+}
+
+export interface DeviceSignIn {
+  readonly provider: string
+  readonly deviceCode: string
+  /** Seconds between polls, as the provider asked. */
+  readonly interval: number
+  readonly expiresAt: number
+}
+
+const DEVICES = 'gantry_sso_devices'
+
+export async function insertDevice(k: Knex, handleHash: string, device: DeviceSignIn): Promise<void> {
+  await k(DEVICES).insert({
+    handle_hash: handleHash,
+    provider: device.provider,
+    device_code: device.deviceCode,
+    interval_s: device.interval,
+    expires_at: device.expiresAt,
+  })
+}
+
+/** The device sign-in of this handle, left in place: the CLI polls it until it ends. */
+export async function selectDevice(k: Knex, handleHash: string): Promise<DeviceSignIn | undefined> {
+  const raw = (await k(DEVICES).where('handle_hash', handleHash).first()) as Record<string, unknown> | undefined
+  return raw && { provider: String(raw.provider), deviceCode: String(raw.device_code), interval: Number(raw.interval_s), expiresAt: Number(raw.expires_at) }
+}
+
+/** Ends a device sign-in; whether this call did (of two polls that both finish, one signs in). */
+export async function deleteDevice(k: Knex, handleHash: string): Promise<boolean> {
+  return Number(await k(DEVICES).where('handle_hash', handleHash).delete()) === 1
+}
+
+/** Deletes up to `limit` device sign-ins past their expiry; how many. */
+export function deleteExpiredDevices(k: Knex, now: number, limit: number): Promise<number> {
+  return deleteExpired(k, DEVICES, 'handle_hash', now, limit)
 }

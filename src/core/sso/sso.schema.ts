@@ -1,5 +1,6 @@
 /** The payloads of single sign-on that cross a door: the providers a sign-in offers, and the CLI's loopback sign-in. */
 import { z } from 'zod'
+import { sessionTokensSchema } from '../sessions/sessions.schema.js'
 
 export const ssoProvidersSchema = z.object({ providers: z.array(z.object({ id: z.string(), name: z.string() })) })
 export type SsoProviders = z.infer<typeof ssoProvidersSchema>
@@ -42,3 +43,23 @@ export const ssoExchangeInputSchema = z.object({
   verifier: pkceValue,
 })
 export type SsoExchangeInput = z.infer<typeof ssoExchangeInputSchema>
+
+/** A device sign-in started for a CLI (RFC 8628): what the person enters where, and the handle the CLI polls with. */
+export const ssoDeviceStartSchema = z.object({
+  handle: z.string().describe('what the CLI polls with: only it holds it'),
+  userCode: z.string().describe('the code the person enters at the provider'),
+  verificationUri: z.string().describe("the provider's page to enter it at"),
+  verificationUriComplete: z.string().nullable().describe('the same page with the code filled in, where the provider offers one'),
+  expiresIn: z.number().int().describe('seconds until the code expires'),
+  interval: z.number().int().describe('seconds between polls'),
+})
+export type SsoDeviceStart = z.infer<typeof ssoDeviceStartSchema>
+
+export const ssoDevicePollInputSchema = z.object({ handle: z.string().regex(/^[A-Za-z0-9]{32}$/, 'the handle the device sign-in gave') })
+
+/** A poll of a device sign-in: still waiting for the person, or their session. */
+export const ssoDevicePollSchema = z.discriminatedUnion('status', [
+  z.object({ status: z.literal('pending'), interval: z.number().int().describe('seconds before the next poll') }),
+  z.object({ status: z.literal('signed-in'), tokens: sessionTokensSchema }),
+])
+export type SsoDevicePoll = z.infer<typeof ssoDevicePollSchema>

@@ -19,6 +19,11 @@
  * hands out is within its author's rights by construction (there is no API that changes a provider). The
  * sign-in itself becomes an ordinary session (sessions.signIn), audited as `sessions.login` with method
  * `sso:<provider>`.
+ *
+ * A CLI without a browser signs in on another device instead (RFC 8628): `startDevice` asks the provider for
+ * a device code (kept here in gantry_sso_devices, under a hash of the handle only the CLI gets), and each
+ * `pollDevice` asks the provider once, after its interval, until the person approved; the ID token, the
+ * account and the session then go as above.
  */
 import type { Knex } from 'knex'
 import type * as oidc from 'openid-client'
@@ -34,8 +39,27 @@ import type { UserDirectory } from '../users/users.directory.js'
 import { emailSchema } from '../users/users.schema.js'
 import type { UsersService } from '../users/users.service.js'
 import type { SsoProviderConfig } from './sso-config.js'
-import { deleteExpiredHandoffs, deleteExpiredPending, insertHandoff, insertPending, takeHandoff, takePending } from './sso-logins.repo.js'
-import { cliSignInSchema, ssoExchangeInputSchema, type CliSignIn, type SsoExchangeInput } from './sso.schema.js'
+import {
+  deleteDevice,
+  deleteExpiredDevices,
+  deleteExpiredHandoffs,
+  deleteExpiredPending,
+  insertDevice,
+  insertHandoff,
+  insertPending,
+  selectDevice,
+  takeHandoff,
+  takePending,
+} from './sso-logins.repo.js'
+import {
+  cliSignInSchema,
+  ssoDevicePollInputSchema,
+  ssoExchangeInputSchema,
+  type CliSignIn,
+  type SsoDevicePoll,
+  type SsoDeviceStart,
+  type SsoExchangeInput,
+} from './sso.schema.js'
 import { parseInput } from '../pagination.js'
 import { isUniqueViolation } from '../sql.js'
 
@@ -57,6 +81,12 @@ export type SsoOutcome = { readonly to: 'console'; readonly tokens: SessionToken
 
 /** How long a CLI has to exchange the code its loopback received. */
 const HANDOFF_TTL_MS = 60_000
+/**
+ * A device poll waits the provider's interval, asks once, and is cut off at 1.8 intervals, in its next wait
+ * (the provider answers in far less than 0.8 of an interval): one question per poll, and a request to the
+ * server that never outlasts a proxy's patience.
+ */
+const DEVICE_POLL_CUT_OFF = 1.8
 
 export interface SsoProviderView {
   readonly id: string
@@ -76,6 +106,13 @@ export interface SsoService {
   complete(providerId: string, query: string, binding: string | undefined, ctx: ActorContext): Promise<SsoOutcome>
   /** A CLI takes the session its sign-in handed it: the code its loopback received, and the verifier of its challenge. SSO_FAILED otherwise. */
   exchange(input: SsoExchangeInput, ctx: ActorContext): Promise<SessionTokens>
+  /** A device sign-in for a CLI without a browser (RFC 8628): the code the person enters at the provider, and the handle to poll with. SSO_UNAVAILABLE where the provider has none. */
+  startDevice(providerId: string): Promise<SsoDeviceStart>
+  /**
+   * One poll of a device sign-in: waits the provider's interval, asks it once, and answers pending, or the
+   * session once the person approved (SSO_FAILED when they refused, the code expired or the ID token fails).
+   */
+  pollDevice(input: { handle: string }, ctx: ActorContext): Promise<SsoDevicePoll>
 }
 
 export interface SsoServiceDeps {
@@ -199,6 +236,15 @@ export function createSsoService(deps: SsoServiceDeps): SsoService {
       if (!isGantryError(err) || err.code !== 'LAST_ADMIN') throw err
     }
   }
+  /** The user a checked ID token signs in as: linked (or created) and given the role the provider says; or refused. */
+  const admit = async (p: SsoProviderConfig, claims: oidc.IDToken, ctx: ActorContext): Promise<number> => {
+    const account = await settledAccountOf(p, claims, ctx)
+    if (typeof account === 'string') return refuse(p, ctx, account)
+    await syncRole(p, account.userId, claims, ctx)
+    if (account.identityId !== undefined)
+      await directory.identitySignedIn(knex, account.identityId, typeof claims.email === 'string' ? claims.email : null, clock.now())
+    return account.userId
+  }
   /** The session of a finished sign-in; a user disabled meanwhile is refused. */
   const signIn = async (p: SsoProviderConfig, userId: number, ctx: ActorContext): Promise<SessionTokens> => {
     try {
@@ -272,16 +318,12 @@ export function createSsoService(deps: SsoServiceDeps): SsoService {
         return refuse(p, ctx, protocolReason(err))
       }
       if (!claims) return refuse(p, ctx, 'no ID token')
-      const account = await settledAccountOf(p, claims, ctx)
-      if (typeof account === 'string') return refuse(p, ctx, account)
-      await syncRole(p, account.userId, claims, ctx)
-      if (account.identityId !== undefined)
-        await directory.identitySignedIn(knex, account.identityId, typeof claims.email === 'string' ? claims.email : null, clock.now())
+      const userId = await admit(p, claims, ctx)
       if (pending.cli) {
         // The session waits for the CLI that started: only it holds the verifier of this challenge.
         const code = randomBase62(32)
         await insertHandoff(knex, hashToken(code), {
-          userId: account.userId,
+          userId,
           provider: p.id,
           challenge: pending.cli.challenge,
           expiresAt: clock.now() + HANDOFF_TTL_MS,
@@ -290,7 +332,7 @@ export function createSsoService(deps: SsoServiceDeps): SsoService {
         redirect.search = new URLSearchParams({ code, state: pending.cli.state }).toString()
         return { to: 'cli', redirect: redirect.href }
       }
-      return { to: 'console', tokens: await signIn(p, account.userId, ctx) }
+      return { to: 'console', tokens: await signIn(p, userId, ctx) }
     },
 
     async exchange(input, ctx) {
@@ -302,6 +344,77 @@ export function createSsoService(deps: SsoServiceDeps): SsoService {
       if ((await (await openIdClient()).calculatePKCECodeChallenge(verifier)) !== handoff.challenge)
         return refuse(p, ctx, 'cli verifier does not match', handoff.userId)
       return signIn(p, handoff.userId, ctx)
+    },
+
+    async startDevice(providerId) {
+      const p = provider(providerId)
+      const config = await configuration(p)
+      // The reason lets each door word the way out (the CLI: its browser sign-in).
+      const details = { provider: p.id, reason: 'device-flow-unavailable' }
+      if (!config.serverMetadata().device_authorization_endpoint)
+        throw new GantryError('SSO_UNAVAILABLE', `Identity provider ${p.id} offers no device sign-in (RFC 8628).`, { details })
+      const client = await openIdClient()
+      let answer: oidc.DeviceAuthorizationResponse
+      try {
+        answer = await client.initiateDeviceAuthorization(config, { scope: p.scopes.join(' ') })
+      } catch (err) {
+        // Most often the client is not allowed the device grant at the provider.
+        throw new GantryError('SSO_UNAVAILABLE', `Identity provider ${p.id} refused a device sign-in: ${protocolReason(err).replace(/\.$/, '')}.`, {
+          details,
+          cause: err,
+        })
+      }
+      const now = clock.now()
+      await deleteExpiredDevices(knex, now, PRUNE_BATCH)
+      const handle = randomBase62(32)
+      const interval = Math.max(1, Math.ceil(answer.interval ?? 5))
+      await insertDevice(knex, hashToken(handle), { provider: p.id, deviceCode: answer.device_code, interval, expiresAt: now + answer.expires_in * 1000 })
+      return {
+        handle,
+        userCode: answer.user_code,
+        verificationUri: answer.verification_uri,
+        verificationUriComplete: answer.verification_uri_complete ?? null,
+        expiresIn: answer.expires_in,
+        interval,
+      }
+    },
+
+    async pollDevice(input, ctx) {
+      const handleHash = hashToken(parseInput(ssoDevicePollInputSchema, input).handle)
+      const device = await selectDevice(knex, handleHash)
+      const p = device && byId.get(device.provider)
+      if (!device || !p) throw exchangeRefused('unknown or ended device sign-in')
+      const now = clock.now()
+      if (now >= device.expiresAt) {
+        await deleteDevice(knex, handleHash)
+        return refuse(p, ctx, 'device code expired')
+      }
+      const config = await configuration(p)
+      const client = await openIdClient()
+      const cutOff = new AbortController()
+      const timer = setTimeout(() => cutOff.abort(), device.interval * 1000 * DEVICE_POLL_CUT_OFF)
+      let claims: oidc.IDToken | undefined
+      try {
+        const asked = {
+          device_code: device.deviceCode,
+          user_code: '',
+          verification_uri: '',
+          expires_in: Math.ceil((device.expiresAt - now) / 1000),
+          interval: device.interval,
+        }
+        claims = (await client.pollDeviceAuthorizationGrant(config, asked, undefined, { signal: cutOff.signal })).claims()
+      } catch (err) {
+        // Cut off while the person has not approved yet: the CLI asks again.
+        if ((err as { code?: unknown }).code === 'OAUTH_ABORT') return { status: 'pending', interval: device.interval }
+        await deleteDevice(knex, handleHash)
+        return refuse(p, ctx, protocolReason(err))
+      } finally {
+        clearTimeout(timer)
+      }
+      // Two polls of one handle at once (a CLI that retried) cannot both be answered: the provider issues once.
+      await deleteDevice(knex, handleHash)
+      if (!claims) return refuse(p, ctx, 'no ID token')
+      return { status: 'signed-in', tokens: await signIn(p, await admit(p, claims, ctx), ctx) }
     },
   }
 }

@@ -7,7 +7,8 @@
  * and the browser goes to the console; a refused one goes there too, with the refusal named in the address
  * (`?sso=refused`): the reason is in the audit log, not in the browser. A sign-in `gantry login --sso`
  * started ends at the CLI's loopback address instead, with a one-time code the CLI exchanges here (with the
- * verifier of the PKCE challenge it sent) for its session.
+ * verifier of the PKCE challenge it sent) for its session. A CLI without a browser at hand asks for a device
+ * sign-in instead (RFC 8628): the person enters a code at the provider on any device while the CLI polls.
  */
 import type { Request } from 'express'
 import { parse as parseCookies, serialize as serializeCookie } from 'cookie'
@@ -15,7 +16,14 @@ import { z } from 'zod'
 import { GantryError, isGantryError } from '../../core/errors.js'
 import type { Services } from '../../core/services.js'
 import { sessionTokensSchema } from '../../core/sessions/sessions.schema.js'
-import { cliSignInSchema, ssoExchangeInputSchema, ssoProvidersSchema } from '../../core/sso/sso.schema.js'
+import {
+  cliSignInSchema,
+  ssoDevicePollInputSchema,
+  ssoDevicePollSchema,
+  ssoDeviceStartSchema,
+  ssoExchangeInputSchema,
+  ssoProvidersSchema,
+} from '../../core/sso/sso.schema.js'
 import type { SsoReturn } from '../../core/sso/sso.service.js'
 import type { RateLimitEdge } from '../middleware/rate-limit.js'
 import { consoleRefreshCookie, onLoopback } from './console-session.routes.js'
@@ -124,6 +132,36 @@ export function ssoRoutes(deps: SsoRouteDeps): RouteSpec[] {
       handler: async ({ body, ctx, req, res }) => {
         await deps.limits.address(req, res)
         return sso.exchange(body, ctx)
+      },
+    }),
+    route({
+      method: 'post',
+      path: `${SSO_PATH}/:provider/device`,
+      tag: 'auth',
+      summary:
+        '`gantry login --sso` without a browser: starts a device sign-in at the identity provider (RFC 8628) and answers the code the person enters there, its page, and the handle the CLI polls with.',
+      auth: 'public',
+      params: providerParams,
+      response: ssoDeviceStartSchema,
+      handler: async ({ params, req, res }) => {
+        await deps.limits.address(req, res)
+        res.setHeader('Cache-Control', 'no-store')
+        return sso.startDevice(params.provider)
+      },
+    }),
+    route({
+      method: 'post',
+      path: `${SSO_PATH}/device/token`,
+      tag: 'auth',
+      summary:
+        "A CLI's poll of its device sign-in: answers after the provider's interval, pending until the person approved the code, then the session (once).",
+      auth: 'public',
+      body: ssoDevicePollInputSchema,
+      response: ssoDevicePollSchema,
+      handler: async ({ body, ctx, req, res }) => {
+        await deps.limits.address(req, res)
+        res.setHeader('Cache-Control', 'no-store')
+        return sso.pollDevice(body, ctx)
       },
     }),
   ]

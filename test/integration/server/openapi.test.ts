@@ -308,6 +308,8 @@ describe('GET /api/openapi.json', function () {
     await call('post', '/api/v1/admin/users/new@example.com/unlink', { body: { provider: 'corp' } })
     await call('get', '/api/v1/auth/sso', { token: null })
     await call('post', '/api/v1/auth/sso/token', { token: null, body: { code: 'c'.repeat(32), verifier: 'v'.repeat(43) } })
+    await call('post', '/api/v1/auth/sso/corp/device', { token: null })
+    await call('post', '/api/v1/auth/sso/device/token', { token: null, body: { handle: 'h'.repeat(32) } })
 
     await call('get', '/api/v1/admin/roles')
     await call('post', '/api/v1/admin/roles', { body: { name: 'auditor', description: 'reads the audit log', permissions: ['audit:read'] } })
@@ -510,6 +512,7 @@ function templateOf(path: string): string {
     .replace(/^(\/api\/v1\/admin\/flags)\/[^/]+\/rules\/[^/]+$/, '$1/{key}/rules/{index}')
     .replace(/^(\/api\/v1\/admin\/flags)\/(?!\{key\})[^/]+/, '$1/{key}')
     .replace(/^(\/api\/v1\/admin\/flag-segments)\/[^/]+/, '$1/{name}')
+    .replace(/^(\/api\/v1\/auth\/sso)\/(?!device\/token$)([^/]+)\/(start|callback|device)$/, '$1/{provider}/$3')
 }
 
 /** A path of a template with every parameter set to `value`. */

@@ -18,7 +18,15 @@ import { rejection, type Rejection } from '../../helpers/rejection.js'
 import { startTestIdp, type TestIdp } from '../../helpers/test-idp.js'
 
 const CALLBACK = 'http://127.0.0.1:9/api/v1/auth/sso/corp/callback'
-const WEB = { client_id: 'gantry', client_secret: 'the web client secret of the sso tests', redirect_uris: [CALLBACK] }
+const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code'
+const WEB = {
+  client_id: 'gantry',
+  client_secret: 'the web client secret of the sso tests',
+  redirect_uris: [CALLBACK],
+  grant_types: ['authorization_code', DEVICE_GRANT],
+}
+/** The same client at the other provider, without the device grant. */
+const WEB_ONLY = { client_id: WEB.client_id, client_secret: WEB.client_secret, redirect_uris: [CALLBACK] }
 const OTHER = { client_id: 'other-app', client_secret: 'another client of the same provider', redirect_uris: [CALLBACK] }
 const AUTH = { secret: 'a test secret of at least thirty-two bytes', issuer: 'gantry', audience: 'gantry', accessTokenTtl: '15m', refreshTokenTtl: '30d' }
 const CONSOLE = { to: 'console' } as const
@@ -37,8 +45,8 @@ describe('single sign-on with an OpenID Connect provider', function () {
       heir: { email: 'ada@corp.example', email_verified: true },
       new: { email: 'new@corp.example', email_verified: true, name: 'New Person', groups: ['support', 'engineering'] },
     }
-    idp = await startTestIdp({ accounts, clients: [WEB, OTHER] })
-    other = await startTestIdp({ accounts: { ada: accounts.ada }, clients: [WEB] })
+    idp = await startTestIdp({ accounts, clients: [WEB, OTHER], deviceInterval: 1 })
+    other = await startTestIdp({ accounts: { ada: accounts.ada }, clients: [WEB_ONLY] })
   })
   after(async () => {
     await idp?.close()
@@ -259,6 +267,32 @@ describe('single sign-on with an OpenID Connect provider', function () {
           await signIn('ada')
         ).result
         expect(await refusals()).to.deep.equal(['user linked to another account at this provider', 'disabled', 'email not verified'])
+      })
+
+      it('signs a CLI in on another device (RFC 8628): pending until the person approves, then one session; an expired code and a provider without the grant refused', async () => {
+        const started = await f.services.sso.startDevice('corp')
+        expect(started).to.deep.include({ verificationUri: `${idp.issuer}/device`, interval: 1 })
+        expect(started.userCode).to.match(/^[A-Z]{4}-?[A-Z]{4}$/)
+        const poll = () => f.services.sso.pollDevice({ handle: started.handle }, BROWSER)
+        expect(await poll(), 'not approved yet').to.deep.equal({ status: 'pending', interval: 1 })
+        await idp.approveDevice(started.userCode, 'ada')
+        const done = await poll()
+        if (done.status !== 'signed-in') throw new Error(`expected a session, got ${JSON.stringify(done)}`)
+        expect((await f.services.sessions.verifyAccess(done.tokens.accessToken)).sub).to.equal(String(await userIdOf('ada@corp.example')))
+        expect((await rejection(poll())).code, 'the handle is spent').to.equal('SSO_FAILED')
+        const logins = await f.db.knex('gantry_audit_log').where({ action: 'sessions.login' })
+        expect(logins.map((e: Record<string, unknown>) => JSON.parse(String(e.after)).method)).to.deep.equal(['sso:corp'])
+
+        const late = await f.services.sso.startDevice('corp')
+        await f.db.knex('gantry_sso_devices').update({ expires_at: 0 })
+        expect((await rejection(f.services.sso.pollDevice({ handle: late.handle }, BROWSER))).code).to.equal('SSO_FAILED')
+        expect(await refusals()).to.deep.equal(['device code expired'])
+        expect((await rejection(f.services.sso.pollDevice({ handle: 'A'.repeat(32) }, BROWSER))).code, 'an unknown handle').to.equal('SSO_FAILED')
+
+        await open([provider({ issuer: other.issuer })])
+        const refused = await rejection(f.services.sso.startDevice('corp'))
+        expect(refused.code).to.equal('SSO_UNAVAILABLE')
+        expect(refused.message).to.match(/^Identity provider corp refused a device sign-in: .*device_code is not allowed for this client\.$/)
       })
 
       it('names only configured providers, and a viewer may not unlink', async () => {
