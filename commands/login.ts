@@ -28,6 +28,7 @@ export default class Login extends GantryCommand<typeof Login> {
     '$ printf \'%s\' "$PASSWORD" | <%= config.bin %> login --url https://api.example.com --email ada@example.com --password-stdin',
     '$ printf \'%s\' "$GANTRY_KEY" | <%= config.bin %> login -e staging --api-key-stdin',
     '<%= config.bin %> login -e production --sso',
+    '<%= config.bin %> login -e production --break-glass',
   ]
   static override flags = {
     ...remoteFlags,
@@ -45,6 +46,12 @@ export default class Login extends GantryCommand<typeof Login> {
         'Prints the address to open (and opens it on a desktop), then waits up to 5 minutes on 127.0.0.1 for the browser to come back (RFC 8252); without a browser here, a code to enter on another device (--device).',
       exclusive: ['email', 'password-stdin'],
     }),
+    'break-glass': Flags.boolean({
+      summary: 'Sign in as the break-glass admin (auth.breakGlass) through the environment’s database, where password sign-in is off.',
+      description:
+        'For the day the identity provider is down: needs the database credentials (local mode, never over HTTP) and the admin’s password; the session is stored for the server like any login. Audited as sessions.break-glass (a webhook event too).',
+      exclusive: ['sso', 'api-key-stdin'],
+    }),
     provider: Flags.string({ summary: 'With --sso: the identity provider (auth.sso.providers[].id), when the server has several.', dependsOn: ['sso'] }),
     device: Flags.boolean({
       summary: 'With --sso: sign in on another device with a code (RFC 8628); --no-device: through a browser on this machine.',
@@ -58,7 +65,13 @@ export default class Login extends GantryCommand<typeof Login> {
 
   async run(): Promise<LoginResult> {
     const url = resolveServerUrl(this.flags, () => resolveServerSettings(this.workspace(), this.envName))
-    const result = this.flags['api-key-stdin'] ? await this.storeApiKey(url) : this.flags.sso ? await this.signInWithSso(url) : await this.logIn(url)
+    const result = this.flags['api-key-stdin']
+      ? await this.storeApiKey(url)
+      : this.flags.sso
+        ? await this.signInWithSso(url)
+        : this.flags['break-glass']
+          ? await this.breakGlass(url)
+          : await this.logIn(url)
     const how = result.apiKeyId ? `with API key ${result.apiKeyId} of ${result.email}` : `as ${result.email}`
     this.ui.out(`Logged in to ${url} ${how}.`)
     for (const name of ['GANTRY_API_KEY', 'GANTRY_TOKEN']) {
@@ -72,11 +85,31 @@ export default class Login extends GantryCommand<typeof Login> {
     const auth = await buildAuthApi(url, this.flags, { auth: 'in-body' })
     const json = this.jsonEnabled()
     const email = (await valueOrAsk(this.flags.email, { flag: 'email', message: 'Email', json })).trim()
-    const password = this.flags['password-stdin']
-      ? await readSecretFromStdin('password-stdin')
-      : await askSecret({ message: 'Password', flag: 'password-stdin', json, confirm: false })
-    const { accessToken, refreshToken, expiresAt } = await auth.login(email, password)
+    const { accessToken, refreshToken, expiresAt } = await auth.login(email, await this.password())
     await (await credentialsStore()).set(url, { kind: 'session', email, accessToken, accessExpiresAt: expiresAt, refreshToken })
+    return { url, email, apiKeyId: null, expiresAt }
+  }
+
+  private password(): Promise<string> {
+    return this.flags['password-stdin']
+      ? readSecretFromStdin('password-stdin')
+      : askSecret({ message: 'Password', flag: 'password-stdin', json: this.jsonEnabled(), confirm: false })
+  }
+
+  private async breakGlass(url: string): Promise<LoginResult> {
+    const runtime = await this.runtime()
+    const email = (this.flags.email ?? runtime.environment.auth.breakGlass ?? '').trim()
+    if (!email) throw new GantryError('CONFIG_INVALID', `No break-glass admin is configured for ${runtime.environment.name} (auth.breakGlass).`)
+    const password = await this.password()
+    const [services, { localContext }, { localActor }] = await Promise.all([
+      runtime.services(),
+      import('../src/core/context.js'),
+      import('../src/local-actor.js'),
+    ])
+    const { accessToken, refreshToken, expiresAt } = await services.sessions.breakGlass(email, password, localContext(localActor()))
+    await (await credentialsStore()).set(url, { kind: 'session', email, accessToken, accessExpiresAt: expiresAt, refreshToken })
+    // On stderr even under --json: whoever runs it must know it is not a quiet login.
+    process.stderr.write('Break-glass sign-in: recorded in the audit log as sessions.break-glass, and sent to the webhooks of sessions.break_glass.\n')
     return { url, email, apiKeyId: null, expiresAt }
   }
 

@@ -1,4 +1,7 @@
-/** Sign-in with Gantry's own login; over an expired session, a dialog over the page that keeps its state. */
+/**
+ * Sign-in with Gantry's own login and the environment's identity providers (the password form only where
+ * auth.passwordLogin is on); over an expired session, a dialog over the page that keeps its state.
+ */
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { useAction } from './ui/hooks.js'
 import { ErrorNote } from './ui/parts.js'
@@ -12,6 +15,7 @@ export function SignIn({ expired = false }: { expired?: boolean }) {
   })
   const [password, setPassword] = useState('')
   const action = useAction()
+  const options = useSignInOptions()
   const dialog = useRef<HTMLDialogElement>(null)
   useEffect(() => {
     if (expired) dialog.current?.showModal()
@@ -26,19 +30,31 @@ export function SignIn({ expired = false }: { expired?: boolean }) {
     >
       <h1 id="sign-in-title">{expired ? 'Your session has ended' : 'Sign in to Gantry'}</h1>
       {expired ? <p>Sign in again to go on where you were.</p> : null}
-      <label>
-        Email
-        <input type="email" name="email" autocomplete="username" required value={email} onInput={(e) => setEmail(e.currentTarget.value)} />
-      </label>
-      <label>
-        Password
-        <input type="password" name="password" autocomplete="current-password" required value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
-      </label>
-      <ErrorNote error={action.error} />
-      <button type="submit" class="primary" disabled={action.busy}>
-        Sign in
-      </button>
-      {expired ? null : <SingleSignOn />}
+      {options.passwordLogin ? (
+        <>
+          <label>
+            Email
+            <input type="email" name="email" autocomplete="username" required value={email} onInput={(e) => setEmail(e.currentTarget.value)} />
+          </label>
+          <label>
+            Password
+            <input
+              type="password"
+              name="password"
+              autocomplete="current-password"
+              required
+              value={password}
+              onInput={(e) => setPassword(e.currentTarget.value)}
+            />
+          </label>
+          <ErrorNote error={action.error} />
+          <button type="submit" class="primary" disabled={action.busy}>
+            Sign in
+          </button>
+        </>
+      ) : null}
+      {/* Over an expired session the password keeps the page; without one, a provider's sign-in is the way back. */}
+      {expired && options.passwordLogin ? null : <SingleSignOn providers={options.providers} />}
     </form>
   )
   if (!expired) return <main class="centered">{form}</main>
@@ -55,16 +71,8 @@ export function SignIn({ expired = false }: { expired?: boolean }) {
  * it: a full-page navigation, since the provider's page is another site. The callback comes back to the
  * console signed in, or with `?sso=refused` (the reason is in the audit log, not in the address).
  */
-function SingleSignOn() {
-  const [providers, setProviders] = useState<Array<{ id: string; name: string }>>([])
+function SingleSignOn({ providers }: { providers: readonly Provider[] }) {
   const refused = new URLSearchParams(location.search).get('sso') === 'refused'
-  useEffect(() => {
-    request<{ providers: Array<{ id: string; name: string }> }>('GET', SSO_PATH, { renew: false }).then(
-      (answer) => setProviders(answer.providers),
-      // No providers to offer when the list cannot be read: the password form still works.
-      () => setProviders([]),
-    )
-  }, [])
   if (providers.length === 0 && !refused) return null
   return (
     <div class="sso">
@@ -83,3 +91,24 @@ function SingleSignOn() {
 }
 
 const SSO_PATH = '/api/v1/auth/sso'
+
+interface Provider {
+  readonly id: string
+  readonly name: string
+}
+interface SignInOptions {
+  readonly providers: readonly Provider[]
+  readonly passwordLogin: boolean
+}
+
+/** What the environment signs in with; the password form until it is known (or when it cannot be read). */
+function useSignInOptions(): SignInOptions {
+  const [options, setOptions] = useState<SignInOptions>({ providers: [], passwordLogin: true })
+  useEffect(() => {
+    request<SignInOptions>('GET', SSO_PATH, { renew: false }).then(
+      (answer) => setOptions({ providers: answer.providers, passwordLogin: answer.passwordLogin !== false }),
+      () => undefined,
+    )
+  }, [])
+  return options
+}

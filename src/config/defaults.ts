@@ -33,6 +33,7 @@ const common = {
     expiredTokenRetention: '7d',
     lockout: { maxFailures: 5, minutes: 15 },
     sso: { providers: [] },
+    passwordLogin: true,
   },
   encryptionKey: '${GANTRY_ENCRYPTION_KEY:-}',
   webhooks: { allowPrivateTargets: false, attemptTimeout: '15s', disableAfter: '5d', maxDueAge: '5m', retention: '30d' },

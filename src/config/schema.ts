@@ -102,6 +102,18 @@ export const environmentSchema = z
           .strict()
           .describe('Single sign-on (docs/sso.md)')
           .optional(),
+        passwordLogin: z
+          .boolean()
+          .describe(
+            'false: no password sign-in through the API or the console, single sign-on only; the break-glass admin still signs in through the CLI on the database (default true)',
+          )
+          .optional(),
+        breakGlass: z
+          .string()
+          .describe(
+            'The email of the one admin who may sign in with a password where passwordLogin is false: `gantry login --break-glass`, on the database only, audited as sessions.break-glass',
+          )
+          .optional(),
       })
       .strict()
       .optional(),
@@ -318,10 +330,21 @@ export const resolvedEnvironmentFields = z.object({
       expiredTokenRetention: durationSchema,
       lockout: z.object({ maxFailures: z.coerce.number().int().min(1).max(100), minutes: z.coerce.number().int().min(1).max(1440) }),
       sso: z.object({ providers: z.array(ssoProviderSchema) }),
+      passwordLogin: z.boolean(),
+      breakGlass: z.string().optional(),
     })
     .refine((auth) => durationMs(auth.accessTokenTtl) <= durationMs(auth.maxTokenTtl), {
       message: 'auth.accessTokenTtl must not exceed auth.maxTokenTtl (every token is refused past that age)',
       path: ['accessTokenTtl'],
+    })
+    // Password sign-in off leaves single sign-on, and the break-glass admin for the day the provider is down.
+    .refine((auth) => auth.passwordLogin || auth.sso.providers.length > 0, {
+      message: 'auth.passwordLogin is false but auth.sso.providers is empty: nobody could sign in; configure a provider first',
+      path: ['passwordLogin'],
+    })
+    .refine((auth) => auth.passwordLogin || auth.breakGlass !== undefined, {
+      message: 'auth.passwordLogin is false: set auth.breakGlass to the email of the admin who signs in when the identity provider is down',
+      path: ['breakGlass'],
     }),
   rateLimits: z.object({
     default: z.object({ limit: z.coerce.number().int().positive(), window: durationSchema, burst: z.coerce.number().int().min(1) }).nullable(),

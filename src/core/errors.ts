@@ -140,6 +140,12 @@ const catalog = {
     status: 404,
     hint: 'Name a provider of auth.sso.providers in gantry.config.json.',
   },
+  PASSWORD_LOGIN_DISABLED: {
+    title: 'Password sign-in is off',
+    exit: ExitCode.state,
+    status: 403,
+    hint: "Sign in with the environment's identity provider (single sign-on).",
+  },
   SSO_FAILED: {
     title: 'Single sign-on refused',
     exit: ExitCode.state,

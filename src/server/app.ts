@@ -78,7 +78,10 @@ export function createApp(deps: AppDeps): GantryApp {
   const refreshTtlMs = parseDuration(environment.auth.refreshTokenTtl)
   // Single sign-on ends in the console's session: without the console there is nowhere for it to go.
   const consoleSession = server.console
-    ? [...consoleSessionRoutes({ ...deps, limits, authenticator, refreshTtlMs }), ...ssoRoutes({ services: deps.services, refreshTtlMs, limits })]
+    ? [
+        ...consoleSessionRoutes({ ...deps, limits, authenticator, refreshTtlMs }),
+        ...ssoRoutes({ services: deps.services, refreshTtlMs, limits, passwordLogin: environment.auth.passwordLogin }),
+      ]
     : []
   const oauth = oauthRoutes({
     services: deps.services,

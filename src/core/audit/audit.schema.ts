@@ -62,6 +62,7 @@ export const AUDIT_ACTIONS = [
   'users.unlink',
   'sessions.login',
   'sessions.login-failed',
+  'sessions.break-glass',
   'roles.create',
   'roles.update',
   'roles.delete',

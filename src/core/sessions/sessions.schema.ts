@@ -85,6 +85,10 @@ export interface AuthSettings {
   readonly expiredTokenRetention?: string | undefined
   /** The identity providers users may sign in with (single sign-on). */
   readonly sso?: { readonly providers: readonly SsoProviderConfig[] } | undefined
+  /** false: no password sign-in through any door but the break-glass admin's through the CLI on the database (default true). */
+  readonly passwordLogin?: boolean | undefined
+  /** The one admin who may still sign in with a password where passwordLogin is off, through the CLI on the database only. */
+  readonly breakGlass?: string | undefined
 }
 
 /**

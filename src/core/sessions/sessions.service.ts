@@ -14,6 +14,7 @@
  */
 import type { Knex } from 'knex'
 import type { AuditService } from '../audit/audit.service.js'
+import type { AuditRecord } from '../audit/audit.schema.js'
 import type { Clock } from '../clock.js'
 import type { ActorContext } from '../context.js'
 import { parseDuration } from '../duration.js'
@@ -55,6 +56,11 @@ export interface SessionsService {
    * provider signed them in); refused unless the user is active. No door but that one calls it.
    */
   signIn(userId: number, method: string, ctx: ActorContext): Promise<SessionTokens>
+  /**
+   * The break-glass sign-in (auth.breakGlass): the one admin's password, through the CLI on the database only
+   * (a `local:` actor), even where password sign-in is off; audited as `sessions.break-glass` beside the login.
+   */
+  breakGlass(email: string, password: string, ctx: ActorContext): Promise<SessionTokens>
   /** Rotates a refresh token and signs an access token with the user's current epoch. */
   refresh(refreshToken: string): Promise<SessionTokens>
   /** Ends the session of a refresh token, its access tokens too (within 1 s everywhere); 0 for a token that is unknown. */
@@ -177,16 +183,17 @@ export function createSessionsService(deps: SessionsServiceDeps): SessionsServic
     return Math.floor(ms / 1000)
   }
 
-  /** A new session for `row`: its refresh-token family and the `sessions.login` entry naming it commit together; the token is signed after (see `sign`). */
-  const open = async (row: DirectoryUser, method: string, ctx: ActorContext): Promise<SessionTokens> => {
+  /**
+   * A new session for `row`: its refresh-token family and the `sessions.login` entry naming it (and `also`,
+   * an entry more of this login) commit together; the token is signed after (see `sign`).
+   */
+  const open = async (row: DirectoryUser, method: string, ctx: ActorContext, also?: AuditRecord): Promise<SessionTokens> => {
     const refresh = await knex.transaction(async (trx) => {
       const issued = await refresher().issue(row.id, row.session_epoch, trx)
       // The user is the actor of their own login.
-      await audit.append(
-        trx,
-        { ...ctx, actor: `user:${row.id}`, userId: row.id },
-        { action: 'sessions.login', targetType: 'user', targetId: String(row.id), after: { method, session: issued.familyId } },
-      )
+      const actor = { ...ctx, actor: `user:${row.id}`, userId: row.id }
+      await audit.append(trx, actor, { action: 'sessions.login', targetType: 'user', targetId: String(row.id), after: { method, session: issued.familyId } })
+      if (also) await audit.append(trx, actor, also)
       return issued
     })
     return session(await sign(row, await permissionsOf(row), { sid: refresh.familyId }), refresh.token)
@@ -195,6 +202,11 @@ export function createSessionsService(deps: SessionsServiceDeps): SessionsServic
   const service: SessionsService = {
     async login(email, password, ctx) {
       signer() // a missing secret is a configuration error, found before any password work
+      if (auth?.passwordLogin === false) {
+        // Before the hash: nothing about the account is learnt or spent (no lockout count either).
+        await audit.append(knex, ctx, loginRefused('password-login-off', undefined))
+        throw new GantryError('PASSWORD_LOGIN_DISABLED', 'Password sign-in is off in this environment (auth.passwordLogin).')
+      }
       const user = await users.verifyCredentials(email, password, ctx)
       const row = await deps.directory.byId(knex, user.id)
       // Disabled or deleted since the password was checked. No floor to wait out: the hash just ran, and took as long.
@@ -203,6 +215,31 @@ export function createSessionsService(deps: SessionsServiceDeps): SessionsServic
         throw new GantryError('INVALID_CREDENTIALS', 'Wrong email or password.')
       }
       return open(row, 'password', ctx)
+    },
+
+    async breakGlass(email, password, ctx) {
+      signer()
+      // The door is the point: whoever runs the CLI on the database holds its credentials already.
+      if (!ctx.actor.startsWith('local:'))
+        throw new GantryError('FORBIDDEN', 'The break-glass sign-in is for the CLI on the database only (local mode), never over HTTP.')
+      if (!auth?.breakGlass) throw new GantryError('CONFIG_INVALID', 'No break-glass admin is configured (auth.breakGlass).')
+      if (parseInput(emailSchema, email) !== parseInput(emailSchema, auth.breakGlass)) {
+        await audit.append(knex, ctx, loginRefused('not-break-glass', undefined))
+        throw new GantryError('INVALID_CREDENTIALS', 'Wrong email or password.')
+      }
+      // The password, its lockout and its audit of failures as at any login.
+      const user = await users.verifyCredentials(email, password, ctx)
+      const row = await deps.directory.byId(knex, user.id)
+      if (!row || row.status !== 'active' || row.role !== 'admin') {
+        await audit.append(knex, ctx, loginRefused(row ? 'disabled' : 'gone', user.id))
+        throw new GantryError('INVALID_CREDENTIALS', 'The break-glass account is not an active admin.')
+      }
+      return open(row, 'break-glass', ctx, {
+        action: 'sessions.break-glass',
+        targetType: 'user',
+        targetId: String(row.id),
+        after: { email: row.email, passwordLogin: auth.passwordLogin !== false },
+      })
     },
 
     async signIn(userId, method, ctx) {

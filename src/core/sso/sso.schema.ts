@@ -2,7 +2,10 @@
 import { z } from 'zod'
 import { sessionTokensSchema } from '../sessions/sessions.schema.js'
 
-export const ssoProvidersSchema = z.object({ providers: z.array(z.object({ id: z.string(), name: z.string() })) })
+export const ssoProvidersSchema = z.object({
+  providers: z.array(z.object({ id: z.string(), name: z.string() })),
+  passwordLogin: z.boolean().describe('whether the password form is worth showing (auth.passwordLogin)'),
+})
 export type SsoProviders = z.infer<typeof ssoProvidersSchema>
 
 /** A PKCE value as RFC 7636 allows it: 43 to 128 characters of the unreserved set. */

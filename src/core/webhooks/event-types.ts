@@ -34,6 +34,7 @@ export const AUDIT_EVENT_TYPES: Readonly<Record<AuditAction, string>> = Object.f
   'oauth.tokens.revoke': 'oauth.tokens_revoked',
   'sessions.login': 'sessions.logged_in',
   'sessions.login-failed': 'sessions.login_failed',
+  'sessions.break-glass': 'sessions.break_glass',
   'tokens.issue': 'sessions.token_issued',
   'tokens.revoke': 'sessions.revoked',
   'keys.create': 'keys.created',

@@ -42,6 +42,8 @@ export interface SsoRouteDeps {
   readonly services: Pick<Services, 'sso'>
   /** How long the console's refresh cookie lives: the refresh token's own lifetime. */
   readonly refreshTtlMs: number
+  /** auth.passwordLogin: a sign-in page shows the password form only where it is on. */
+  readonly passwordLogin: boolean
   /** The built-in sign-on rule, per address, checked before any work (on only where a provider is configured). */
   readonly limits: Pick<RateLimitEdge, 'address'>
 }
@@ -54,10 +56,10 @@ export function ssoRoutes(deps: SsoRouteDeps): RouteSpec[] {
       method: 'get',
       path: SSO_PATH,
       tag: 'auth',
-      summary: 'The identity providers this environment signs in with (auth.sso.providers): what a sign-in page offers.',
+      summary: 'The identity providers this environment signs in with (auth.sso.providers), and whether password sign-in is on: what a sign-in page offers.',
       auth: 'public',
       response: ssoProvidersSchema,
-      handler: async () => ({ providers: sso.providers() }),
+      handler: async () => ({ providers: sso.providers(), passwordLogin: deps.passwordLogin }),
     }),
     route({
       method: 'get',

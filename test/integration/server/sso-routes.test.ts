@@ -50,7 +50,10 @@ describe('server: single sign-on routes', function () {
   }
 
   it('lists the providers, redirects to one with PKCE, state and nonce, and signs in to the console at the callback', async () => {
-    expect((await request(server.app).get('/api/v1/auth/sso').expect(200)).body).to.deep.equal({ providers: [{ id: 'corp', name: 'Corp' }] })
+    expect((await request(server.app).get('/api/v1/auth/sso').expect(200)).body).to.deep.equal({
+      providers: [{ id: 'corp', name: 'Corp' }],
+      passwordLogin: true,
+    })
     const { location, cookie } = await start()
     const asked = new URL(location)
     expect(asked.origin).to.equal(idp.issuer)

@@ -109,6 +109,22 @@ describe('config: loading the workspace', () => {
     expect(resolve({})().auth.maxTokenTtl).to.equal('24h')
   })
 
+  it('turns password sign-in off only beside an identity provider and a break-glass admin, naming the field', () => {
+    const resolve = (auth: Record<string, unknown>) => () =>
+      resolveEnvironment(load(make({ 'gantry.config.json': { environments: { development: { auth } } } })), 'development', { GANTRY_AUTH_SECRET: 's' })
+    const provider = { id: 'corp', issuer: 'https://login.example.com', clientId: 'gantry' }
+    const noProvider = caught(resolve({ passwordLogin: false, breakGlass: 'root@example.com' }))
+    expect(noProvider.code).to.equal('CONFIG_INVALID')
+    expect(noProvider.message).to.include('environments.development.auth.passwordLogin').and.include('nobody could sign in')
+    const noBreakGlass = caught(resolve({ passwordLogin: false, sso: { providers: [provider] } }))
+    expect(noBreakGlass.message).to.include('environments.development.auth.breakGlass')
+    expect(resolve({ passwordLogin: false, breakGlass: 'root@example.com', sso: { providers: [provider] } })().auth).to.include({
+      passwordLogin: false,
+      breakGlass: 'root@example.com',
+    })
+    expect(resolve({})().auth.passwordLogin, 'on by default').to.equal(true)
+  })
+
   it('keeps jobs.leaseTimeout at least twice webhooks.attemptTimeout, so a lease outlasts any attempt, naming the field', () => {
     const resolve = (environment: Record<string, unknown>) => () =>
       resolveEnvironment(load(make({ 'gantry.config.json': { environments: { development: environment } } })), 'development', { GANTRY_AUTH_SECRET: 's' })
