@@ -111,7 +111,7 @@ export function orMentions(q: Knex.QueryBuilder, columns: readonly string[], ter
 /** Audit rows after `afterId` (a page of `limit`, id order) that target the user or mention one of `emails`. */
 export async function selectAuditConcerning(
   k: Knex,
-  who: { userId: number; keyIds: readonly string[]; emails: readonly string[] },
+  who: { userId: number; keyIds: readonly string[]; clientIds: readonly string[]; emails: readonly string[] },
   afterId: number,
   limit: number,
 ): Promise<AuditCells[]> {
@@ -121,6 +121,7 @@ export async function selectAuditConcerning(
     .where((w) => {
       w.where({ target_type: 'user', target_id: String(who.userId) })
       if (who.keyIds.length > 0) w.orWhere((kw) => kw.where('target_type', 'apikey').whereIn('target_id', who.keyIds))
+      if (who.clientIds.length > 0) w.orWhere((cw) => cw.where('target_type', 'oauth-client').whereIn('target_id', who.clientIds))
       orMentions(w, ['actor', 'target_id', 'before', 'after'], who.emails)
     })
     .orderBy('id')

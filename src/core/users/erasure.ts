@@ -8,7 +8,11 @@
  * - webhook messages (the bodies kept for redelivery: a redelivery sends the pseudonym);
  * - text columns an email may have been copied into (erasure.repo.ts TEXT_COLUMNS): replaced in place, cut to
  *   the column's length where the pseudonym made the text longer;
- * - rate-limit overrides of the user and of their keys: deleted (nobody they could apply to is left).
+ * - rate-limit overrides of the user, of their keys and of their OAuth clients: deleted (nobody they could
+ *   apply to is left).
+ * Their keys, OAuth clients and linked identities at identity providers (the provider's subject and email)
+ * go with their row by the foreign keys; what their keys and clients did stays in the audit log, like what
+ * they did themselves, without their address.
  * Not rewritten: feature flag rules and segments (they target the app's own users, and rewriting one
  * changes who gets a feature): those that name an email are reported for the operator to edit. Ids stay:
  * without the user's row they identify nobody, and the ledger needs them.
@@ -38,13 +42,30 @@ import { normaliseEmail } from './users.schema.js'
 
 /**
  * What a person was known by: every email and name the user had (their audit entries hold the old ones), and
- * their keys — less any email another user holds now (identityOf).
+ * their keys and OAuth clients (which act as them) — less any email another user holds now (identityOf).
  */
 export interface Identity {
   readonly userId: number
   readonly emails: ReadonlySet<string>
   readonly names: ReadonlySet<string>
   readonly keyIds: readonly string[]
+  /** Their OAuth clients' public ids. */
+  readonly clientIds: readonly string[]
+}
+
+/** The actors of the audit log that are the person: themselves, each of their keys and OAuth clients. */
+export function actorsOf(who: Pick<Identity, 'userId' | 'keyIds' | 'clientIds'>): string[] {
+  return [`user:${who.userId}`, ...who.keyIds.map((id) => `apikey:${id}`), ...who.clientIds.map((id) => `client:${id}`)]
+}
+
+/** Whether an audit entry's or event's target is the person: their user, one of their keys or OAuth clients. */
+export function isAboutPerson(who: Pick<Identity, 'userId' | 'keyIds' | 'clientIds'>, type: unknown, id: unknown): boolean {
+  const target = String(id)
+  return (
+    (type === 'user' && target === String(who.userId)) ||
+    (type === 'apikey' && who.keyIds.includes(target)) ||
+    (type === 'oauth-client' && who.clientIds.includes(target))
+  )
 }
 
 /** What one erasure changed. */
@@ -94,21 +115,24 @@ export async function identityOf(k: Knex, row: { id: number; email: string; name
     .whereNot('id', row.id)) as Array<{ email: string }>
   for (const other of heldByOthers) emails.delete(normaliseEmail(other.email))
   const keyIds = ((await k('gantry_api_keys').select('key_id').where({ owner_id: row.id })) as Array<{ key_id: string }>).map((r) => r.key_id)
-  return { userId: row.id, emails, names, keyIds }
+  // A restored database older than OAuth clients has no table of them.
+  const clientIds = (await tableExists(k, 'gantry_oauth_clients'))
+    ? ((await k('gantry_oauth_clients').select('client_id').where({ owner_id: row.id })) as Array<{ client_id: string }>).map((r) => r.client_id)
+    : []
+  return { userId: row.id, emails, names, keyIds, clientIds }
 }
 
 /** Replaces the identity's traces with `pseudonym` in every place listed above (in `k`, the erasure's transaction). */
 export async function eraseTraces(k: Knex, identity: Identity, pseudonym: string): Promise<ErasedTraces> {
   const scrub = scrubber(identity, pseudonym)
   const emails = [...identity.emails]
-  const actors = [`user:${identity.userId}`, ...identity.keyIds.map((id) => `apikey:${id}`)]
+  const actors = actorsOf(identity)
 
   let auditEntries = 0
   for (let afterId = 0; ;) {
-    const rows = await selectAuditConcerning(k, { userId: identity.userId, keyIds: identity.keyIds, emails }, afterId, PAGE)
+    const rows = await selectAuditConcerning(k, { ...identity, emails }, afterId, PAGE)
     for (const row of rows) {
-      const about =
-        (row.target_type === 'user' && row.target_id === String(identity.userId)) || (row.target_type === 'apikey' && identity.keyIds.includes(row.target_id))
+      const about = isAboutPerson(identity, row.target_type, row.target_id)
       const patch = {
         actor: scrub.text(row.actor).slice(0, 255),
         target_id: scrub.text(row.target_id).slice(0, 255),
@@ -146,8 +170,13 @@ export async function eraseTraces(k: Knex, identity: Identity, pseudonym: string
         .where({ subject_type: 'user', subject: String(identity.userId) })
         .delete(),
     )
-    if (identity.keyIds.length > 0)
-      rateLimitOverrides += Number(await k('gantry_rate_limit_overrides').where({ subject_type: 'apiKey' }).whereIn('subject', identity.keyIds).delete())
+    for (const [subjectType, ids] of [
+      ['apiKey', identity.keyIds],
+      ['client', identity.clientIds],
+    ] as const) {
+      if (ids.length > 0)
+        rateLimitOverrides += Number(await k('gantry_rate_limit_overrides').where({ subject_type: subjectType }).whereIn('subject', ids).delete())
+    }
   }
 
   let otherCells = 0
@@ -247,16 +276,13 @@ export async function reapplyErasures(trx: Knex, ledger: readonly ErasureRow[]):
 }
 
 /**
- * Whether a stored webhook message is about the person: its event's target is their user or one of their keys
- * (the outbox serialises `target` as `{ type, id }`).
+ * Whether a stored webhook message is about the person: its event's target is their user, one of their keys
+ * or OAuth clients (the outbox serialises `target` as `{ type, id }`).
  */
 function messageIsAbout(body: string, identity: Identity): boolean {
   const target = (parse(body) as { target?: { type?: unknown; id?: unknown } } | undefined)?.target
   if (target === undefined || target === null || typeof target !== 'object') return false
-  return (
-    (target.type === 'user' && target.id === String(identity.userId)) ||
-    (target.type === 'apikey' && typeof target.id === 'string' && identity.keyIds.includes(target.id))
-  )
+  return isAboutPerson(identity, target.type, target.id)
 }
 
 /**

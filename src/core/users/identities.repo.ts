@@ -4,6 +4,7 @@
  * columns, mapped through Number() (PostgreSQL returns them as strings).
  */
 import type { Knex } from 'knex'
+import type { Identity } from './users.schema.js'
 
 const TABLE = 'gantry_user_identities'
 
@@ -56,4 +57,15 @@ export async function touchIdentity(k: Knex, id: number, email: string | null, a
 /** Removes a user's identities at `provider`; how many there were. */
 export async function deleteIdentities(k: Knex, userId: number, provider: string): Promise<number> {
   return Number(await k(TABLE).where({ user_id: userId, provider }).delete())
+}
+
+/** An identity as the users feature shows it (`users show`, a subject export). */
+export function identityView(row: IdentityRow): Identity {
+  return {
+    provider: row.provider,
+    subject: row.subject,
+    email: row.email,
+    linkedAt: new Date(row.createdAt).toISOString(),
+    lastLoginAt: row.lastLoginAt === null ? null : new Date(row.lastLoginAt).toISOString(),
+  }
 }

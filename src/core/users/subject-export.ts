@@ -1,7 +1,8 @@
 /**
  * Subject access (`gantry users export --user EMAIL`): one person's data as Gantry holds it — their user
- * row's public view, their role and its permissions, the API keys they own and their sessions (metadata
- * only: never a secret, hash or token), and the audit entries where they are the actor or the target.
+ * row's public view, their role and its permissions, the API keys and OAuth clients they own, their
+ * accounts at identity providers and their sessions (metadata only: never a secret, hash or token), and the
+ * audit entries where they (or one of their keys or clients) are the actor or the target.
  *
  * It needs subjects:read, one permission the operation can state (a role that answers subject access
  * requests is given it; `*:read` covers it as it covers users:read, apikeys:read and audit:read, whose rows
@@ -16,9 +17,11 @@ import type { ActorContext } from '../context.js'
 import { GantryError } from '../errors.js'
 import { requirePermission } from '../roles/permissions.js'
 import type { RolesService } from '../roles/roles.service.js'
+import { actorsOf, isAboutPerson } from './erasure.js'
 import { AUDIT_TABLE } from './erasure.repo.js'
+import { identityView, selectIdentitiesOfUser } from './identities.repo.js'
 import { selectUserByEmail, type UserRow } from './users.repo.js'
-import { userSchema, type User } from './users.schema.js'
+import { identitySchema, userSchema, type User } from './users.schema.js'
 
 const isoOrNull = z.string().nullable().describe('ISO 8601, or null')
 
@@ -38,6 +41,19 @@ export const subjectDataSchema = z.object({
       revokedAt: isoOrNull,
     }),
   ),
+  oauthClients: z.array(
+    z.object({
+      id: z.string(),
+      name: z.string(),
+      env: z.string(),
+      scopes: z.array(z.string()),
+      createdAt: z.string(),
+      expiresAt: isoOrNull,
+      lastUsedAt: isoOrNull,
+      revokedAt: isoOrNull,
+    }),
+  ),
+  identities: z.array(identitySchema).describe('their accounts at identity providers (single sign-on)'),
   sessions: z
     .array(
       z.object({
@@ -49,11 +65,10 @@ export const subjectDataSchema = z.object({
       }),
     )
     .describe('login sessions (refresh token families); Gantry stores no IP address or user agent for them'),
-  audit: z
-    .array(auditEntrySchema)
-    .describe(
-      'entries where they are the actor (themselves or one of their keys) or the target; before/after only where they are the target, the IP only where they acted',
-    ),
+  audit: z.array(auditEntrySchema).describe(
+    // The published wording (the v1 document only grows): "their keys" takes in their OAuth clients.
+    'entries where they are the actor (themselves or one of their keys) or the target; before/after only where they are the target, the IP only where they acted',
+  ),
 })
 export type SubjectData = z.infer<typeof subjectDataSchema>
 
@@ -73,39 +88,38 @@ export async function collectSubjectData(
   const row = await selectUserByEmail(knex, email)
   if (!row) throw new GantryError('USER_NOT_FOUND', `No user with email ${email}.`)
   const keys = (await knex('gantry_api_keys').where({ owner_id: row.id }).orderBy('id')) as Raw[]
-  const keyIds = keys.map((k) => String(k.key_id))
+  const clients = (await knex('gantry_oauth_clients').where({ owner_id: row.id }).orderBy('id')) as Raw[]
+  const who = { userId: row.id, keyIds: keys.map((k) => String(k.key_id)), clientIds: clients.map((c) => String(c.client_id)) }
   const tokens = (await knex('gantry_refresh_tokens')
     .select('family_id', 'created_at', 'family_expires_at', 'revoked_at')
     .where({ user_id: row.id })
     .orderBy('id')) as Raw[]
-  const actors = [`user:${row.id}`, ...keyIds.map((id) => `apikey:${id}`)]
+  const actors = actorsOf(who)
   const entries = (await knex(AUDIT_TABLE)
     .where((w) => {
       w.whereIn('actor', actors).orWhere({ target_type: 'user', target_id: String(row.id) })
-      if (keyIds.length > 0) w.orWhere((kw) => kw.where('target_type', 'apikey').whereIn('target_id', keyIds))
+      if (who.keyIds.length > 0) w.orWhere((kw) => kw.where('target_type', 'apikey').whereIn('target_id', who.keyIds))
+      if (who.clientIds.length > 0) w.orWhere((cw) => cw.where('target_type', 'oauth-client').whereIn('target_id', who.clientIds))
     })
     .orderBy('id')) as Raw[]
+  const owned = (c: Raw) => ({
+    name: String(c.name),
+    env: String(c.env),
+    scopes: JSON.parse(String(c.scopes)) as string[],
+    createdAt: iso(c.created_at),
+    expiresAt: isoNullable(c.expires_at),
+    lastUsedAt: isoNullable(c.last_used_at),
+    revokedAt: isoNullable(c.revoked_at),
+  })
   return {
     exportedAt: iso(deps.clock.now()),
     user: deps.toUser(row),
     role: { name: row.role, permissions: (await deps.roles.permissionsOf(knex, row.role)) ?? [] },
-    apiKeys: keys.map((k) => ({
-      id: String(k.key_id),
-      name: String(k.name),
-      env: String(k.env),
-      scopes: JSON.parse(String(k.scopes)) as string[],
-      createdAt: iso(k.created_at),
-      expiresAt: isoNullable(k.expires_at),
-      lastUsedAt: isoNullable(k.last_used_at),
-      revokedAt: isoNullable(k.revoked_at),
-    })),
+    apiKeys: keys.map((k) => ({ id: String(k.key_id), ...owned(k) })),
+    oauthClients: clients.map((c) => ({ id: String(c.client_id), ...owned(c) })),
+    identities: (await selectIdentitiesOfUser(knex, row.id)).map(identityView),
     sessions: sessionsOf(tokens),
-    audit: entries.map((e) =>
-      toEntry(e, {
-        target: (e.target_type === 'user' && e.target_id === String(row.id)) || (e.target_type === 'apikey' && keyIds.includes(String(e.target_id))),
-        actor: actors.includes(String(e.actor)),
-      }),
-    ),
+    audit: entries.map((e) => toEntry(e, { target: isAboutPerson(who, e.target_type, e.target_id), actor: actors.includes(String(e.actor)) })),
   }
 }
 

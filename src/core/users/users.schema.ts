@@ -40,6 +40,7 @@ export const identitySchema = z.object({
   linkedAt: z.string(),
   lastLoginAt: z.string().nullable(),
 })
+export type Identity = z.infer<typeof identitySchema>
 export const identityListSchema = z.object({ user: z.string().describe("the user's email"), identities: z.array(identitySchema) })
 export type IdentityList = z.infer<typeof identityListSchema>
 

@@ -49,7 +49,7 @@ import {
   unlinkInputSchema,
   USER_TOTAL_CAP,
 } from './users.schema.js'
-import { deleteIdentities, selectIdentitiesOfUser } from './identities.repo.js'
+import { deleteIdentities, identityView, selectIdentitiesOfUser } from './identities.repo.js'
 
 /** Users: the admin use cases (permission-checked, audited) and the login check. */
 export interface UsersService {
@@ -279,15 +279,7 @@ export function createUsersService(deps: UsersServiceDeps): UsersService {
     async identities(ctx, email) {
       requirePermission(ctx, 'users:read')
       const row = await find(knex, email)
-      const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
-      const identities = (await selectIdentitiesOfUser(knex, row.id)).map((i) => ({
-        provider: i.provider,
-        subject: i.subject,
-        email: i.email,
-        linkedAt: iso(i.createdAt) as string,
-        lastLoginAt: iso(i.lastLoginAt),
-      }))
-      return { user: row.email, identities }
+      return { user: row.email, identities: (await selectIdentitiesOfUser(knex, row.id)).map(identityView) }
     },
 
     async unlink(ctx, email, input) {

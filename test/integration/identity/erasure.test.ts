@@ -56,8 +56,11 @@ async function fixture(dialect: Dialect): Promise<IdentityFixture> {
   }
 }
 
-/** A person with a history: renamed, re-addressed, a key, a session, an override, and changes they made to others. */
-async function aPersonWithAHistory(f: IdentityFixture): Promise<{ id: number; keyId: string; as: ActorContext }> {
+/**
+ * A person with a history: renamed, re-addressed, a key, an OAuth client that acted as them, an account at an
+ * identity provider, a session, overrides, and changes they made to others.
+ */
+async function aPersonWithAHistory(f: IdentityFixture): Promise<{ id: number; keyId: string; clientId: string; as: ActorContext }> {
   // Another admin, so the person is not the last.
   await f.services.users.create(f.ctx, { email: 'keeper@example.com', role: 'admin', password: STRONG })
   const { user } = await f.services.users.create(f.ctx, { email: OLD_EMAIL, name: OLD_NAME, role: 'admin', password: STRONG })
@@ -68,7 +71,16 @@ async function aPersonWithAHistory(f: IdentityFixture): Promise<{ id: number; ke
   const as: ActorContext = { actor: `user:${user.id}`, permissions: ['*'], userId: user.id, ip: '203.0.113.7' }
   await f.services.users.create(as, { email: OTHER, name: 'Bob Other', role: 'viewer', password: STRONG })
   await f.services.users.update(as, OTHER, { name: 'Bob Renamed' })
-  return { id: user.id, keyId: key.apiKey.id, as }
+  const { client } = await f.services.oauthClients.create(f.ctx, { name: 'billing worker', owner: EMAIL, scopes: ['users:read'] })
+  await f.services.rateLimits.override(f.ctx, { subject: `client:${client.id}`, limit: 50, window: '1m' })
+  // What the client did, as them: the audit log names the client, and where the request came from.
+  const asClient: ActorContext = { actor: `client:${client.id}`, permissions: ['*'], userId: user.id, clientId: client.id, ip: '203.0.113.8' }
+  await f.services.users.update(asClient, OTHER, { name: 'Bob Renamed' })
+  await f.services.users.update(asClient, OTHER, { role: 'viewer' })
+  await f.db
+    .knex('gantry_user_identities')
+    .insert({ user_id: user.id, provider: 'corp', subject: 'sub-4711', email: EMAIL, created_at: Date.now(), last_login_at: null })
+  return { id: user.id, keyId: key.apiKey.id, clientId: client.id, as }
 }
 
 for (const dialect of DIALECTS) {
@@ -97,22 +109,22 @@ for (const dialect of DIALECTS) {
       expect(erased.pseudonym).to.match(/^erased-[0-9A-Za-z]{16}$/)
       expect(erased.auditEntries).to.be.greaterThan(3)
       expect(erased.webhookMessages).to.be.greaterThan(3)
-      expect(erased.rateLimitOverrides).to.equal(1)
+      expect(erased.rateLimitOverrides, "the user's and their client's").to.equal(2)
       expect(erased.flagsNaming).to.deep.equal([])
 
       const cells = await everyCell(f.db.knex, dialect)
       expect(sightings(cells, needles)).to.deep.equal([])
       expect(sightings(await auditPages(f), needles)).to.deep.equal([])
-      // The person's address is personal data too: the entries they acted in keep none.
-      expect(
-        await f.db
-          .knex('gantry_audit_log')
-          .where({ actor: `user:${person.id}` })
-          .whereNotNull('ip'),
-      ).to.deep.equal([])
+      // The person's address is personal data too: the entries they (or their client) acted in keep none.
+      for (const actor of [`user:${person.id}`, `client:${person.clientId}`]) {
+        expect(await f.db.knex('gantry_audit_log').where({ actor }).whereNotNull('ip'), actor).to.deep.equal([])
+      }
+      expect(await f.db.knex('gantry_audit_log').where({ actor: `client:${person.clientId}` }), 'what the client did stays').to.have.length.greaterThan(0)
       expect(cells.some((c) => c.includes(erased.pseudonym))).to.equal(true)
       // Gone with their row: their key, their sessions.
       expect(await f.db.knex('gantry_api_keys').where({ key_id: person.keyId })).to.deep.equal([])
+      expect(await f.db.knex('gantry_oauth_clients').where({ client_id: person.clientId })).to.deep.equal([])
+      expect(await f.db.knex('gantry_user_identities').where({ subject: 'sub-4711' })).to.deep.equal([])
       expect(await f.db.knex('gantry_refresh_tokens').where({ user_id: person.id })).to.deep.equal([])
       expect((await rejection(f.services.users.get(f.ctx, EMAIL))).code).to.equal('USER_NOT_FOUND')
 
@@ -280,6 +292,11 @@ for (const dialect of DIALECTS) {
       expect(data.user).to.include({ id: person.id, email: EMAIL, name: NAME, role: 'admin' })
       expect(data.role).to.deep.equal({ name: 'admin', permissions: ['*'] })
       expect(data.apiKeys.map((k) => k.id)).to.deep.equal([person.keyId])
+      expect(data.oauthClients.map((c) => [c.id, c.name, c.scopes])).to.deep.equal([[person.clientId, 'billing worker', ['users:read']]])
+      expect(data.identities.map((i) => [i.provider, i.subject, i.email])).to.deep.equal([['corp', 'sub-4711', EMAIL]])
+      // What their client did, and the entries about it (its creation and override).
+      expect(data.audit.filter((e) => e.actor === `client:${person.clientId}`)).to.have.length(2)
+      expect(data.audit.some((e) => e.action === 'oauth.clients.create')).to.equal(true)
       expect(data.sessions).to.have.length(1)
       const actions = data.audit.map((e) => e.action)
       expect(actions).to.include.members(['users.create', 'users.update', 'apikeys.create', 'sessions.login'])

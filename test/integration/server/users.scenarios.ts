@@ -236,7 +236,7 @@ export const userScenarios: Scenario[] = [
     status: 200,
     check: (res, _f, v) => {
       expect(res.body.user.email).to.equal(v.email)
-      expect(res.body).to.have.keys('exportedAt', 'user', 'role', 'apiKeys', 'sessions', 'audit')
+      expect(res.body).to.have.keys('exportedAt', 'user', 'role', 'apiKeys', 'oauthClients', 'identities', 'sessions', 'audit')
       expect(res.body.audit.some((e: { action: string }) => e.action === 'users.create')).to.equal(true)
       expect(JSON.stringify(res.body)).to.not.include('password')
     },
