@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { parseDuration as durationMs, MAX_DURATION_MESSAGE, withinMaxDuration } from '../core/duration.js'
 import { scheduleProblem } from '../core/schedules/cron.js'
 import { ssoProviderFileSchema, ssoProviderSchema } from '../core/sso/sso-config.js'
+import { emailSchema } from '../core/users/users.schema.js'
 
 /**
  * gantry.config.json, described once. The file may hold `${VAR}` references in any value; numbers and
@@ -331,7 +332,8 @@ export const resolvedEnvironmentFields = z.object({
       lockout: z.object({ maxFailures: z.coerce.number().int().min(1).max(100), minutes: z.coerce.number().int().min(1).max(1440) }),
       sso: z.object({ providers: z.array(ssoProviderSchema) }),
       passwordLogin: z.boolean(),
-      breakGlass: z.string().optional(),
+      // Checked at load: a typo must not wait for the day the provider is down to show.
+      breakGlass: emailSchema.optional(),
     })
     .refine((auth) => durationMs(auth.accessTokenTtl) <= durationMs(auth.maxTokenTtl), {
       message: 'auth.accessTokenTtl must not exceed auth.maxTokenTtl (every token is refused past that age)',

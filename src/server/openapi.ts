@@ -74,10 +74,10 @@ const TAGS: Readonly<Record<string, string>> = {
  * declares its own, src/admin/operations).
  */
 const ROUTE_ERRORS: Readonly<Record<string, readonly ErrorCode[]>> = {
-  'post /api/v1/auth/login': ['INVALID_CREDENTIALS'],
+  'post /api/v1/auth/login': ['INVALID_CREDENTIALS', 'PASSWORD_LOGIN_DISABLED'],
   'post /api/v1/auth/refresh': ['TOKEN_INVALID'],
   'get /.well-known/jwks.json': ['ROUTE_NOT_FOUND'],
-  'post /api/v1/auth/console/login': ['INVALID_CREDENTIALS', 'CONSOLE_ORIGIN_REFUSED', 'CONSOLE_INSECURE'],
+  'post /api/v1/auth/console/login': ['INVALID_CREDENTIALS', 'CONSOLE_ORIGIN_REFUSED', 'CONSOLE_INSECURE', 'PASSWORD_LOGIN_DISABLED'],
   'post /api/v1/auth/console/refresh': ['TOKEN_INVALID', 'CONSOLE_ORIGIN_REFUSED'],
   'post /api/v1/auth/console/logout': ['CONSOLE_ORIGIN_REFUSED'],
   'post /oauth/token': ['OAUTH_CLIENT_INVALID', 'OAUTH_SCOPE_INVALID', 'OAUTH_GRANT_UNSUPPORTED'],

@@ -46,6 +46,7 @@ describe('e2e: gantry login --sso (loopback redirect, RFC 8252)', function () {
       clientSecret: client.client_secret,
       redirectUri: callback,
       allowedDomains: [domain],
+      deviceFlow: true,
     }
     server = await createTestServer('sqlite', { environment: { auth: { sso: { providers: [provider] } } } })
     http.on('request', server.app)

@@ -11,6 +11,9 @@
  *   const callbackUrl = await idp.signIn(authorizationUrl.href, 'alice') // → https://rp.example/callback?code=…&state=…&iss=…
  *   await idp.close()
  *
+ * Beside the provider: a GitHub-shaped user API (GET /user, GET /user/emails) for the tests of plain OAuth 2.0
+ * providers, and hooks for a misbehaving provider (forged ID tokens, a device-flow interval).
+ *
  * Quirks of oidc-provider 9:
  * - It publishes no TypeScript types: the little used here is typed in this file.
  * - It warns "Unsupported runtime" on Node 20 (it targets Node 22+) but works; it warns on every start that
@@ -34,6 +37,8 @@ export interface TestAccount {
   email_verified: boolean
   name?: string
   groups?: string[]
+  /** The GitHub-shaped GET /user shows the email only where this is true (else null, as for a private address). */
+  publicEmail?: boolean
 }
 
 /** A client registered at the IdP (OIDC client metadata; anything else given is passed on as is). */
@@ -98,6 +103,8 @@ export interface TestIdp {
 /** What this file uses of oidc-provider's Provider (the package publishes no types). */
 interface Provider {
   callback(): (req: IncomingMessage, res: ServerResponse) => void
+  /** The access tokens it issued, by value (opaque tokens, its default). */
+  AccessToken: { find(token: string): Promise<{ accountId: string } | undefined> }
 }
 type ProviderClass = new (issuer: string, configuration: Record<string, unknown>) => Provider
 
@@ -242,8 +249,34 @@ export async function startTestIdp(options: TestIdpOptions): Promise<TestIdp> {
     const interval = options.deviceInterval
     if (interval !== undefined && req.method === 'POST' && req.url === DEVICE_AUTHORIZATION_PATH)
       rewriteAnswer(res, async (answer) => ({ ...answer, interval }))
+    if (req.method === 'GET' && (req.url === USER_PATH || req.url === EMAILS_PATH)) return void answerUserApi(req, res)
     handle(req, res)
   })
+  /**
+   * A plain OAuth 2.0 provider's user API, GitHub's shape: GET /user (id, login, name, and the email only if
+   * the account made it public) and GET /user/emails ([{ email, verified, primary }]), for the access token
+   * in the Authorization header.
+   */
+  const answerUserApi = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const token = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1]
+    const found = token === undefined ? undefined : await provider.AccessToken.find(token)
+    const account = found && Object.hasOwn(accounts, found.accountId) ? accounts[found.accountId] : undefined
+    if (!found || !account) {
+      res.writeHead(401, { 'content-type': 'application/json' }).end('{"message":"Bad credentials"}')
+      return
+    }
+    const body =
+      req.url === USER_PATH
+        ? {
+            id: found.accountId,
+            login: found.accountId,
+            name: account.name ?? null,
+            email: account.publicEmail ? account.email : null,
+            groups: account.groups ?? [],
+          }
+        : [{ email: account.email, verified: account.email_verified, primary: true }]
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body))
+  }
 
   const issuerOrigin = new URL(issuer).origin
   // devInteractions take any login; an unknown one would only fail later, as a server_error of the provider.
@@ -302,6 +335,10 @@ export async function startTestIdp(options: TestIdpOptions): Promise<TestIdp> {
   }
   return idp
 }
+
+/** The GitHub-shaped user API (answerUserApi). */
+const USER_PATH = '/user'
+const EMAILS_PATH = '/user/emails'
 
 /** oidc-provider's token and device authorization endpoints (its default routes). */
 const TOKEN_PATH = '/token'

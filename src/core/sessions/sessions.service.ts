@@ -231,14 +231,15 @@ export function createSessionsService(deps: SessionsServiceDeps): SessionsServic
       const user = await users.verifyCredentials(email, password, ctx)
       const row = await deps.directory.byId(knex, user.id)
       if (!row || row.status !== 'active' || row.role !== 'admin') {
-        await audit.append(knex, ctx, loginRefused(row ? 'disabled' : 'gone', user.id))
+        await audit.append(knex, ctx, loginRefused(!row ? 'gone' : row.status !== 'active' ? 'disabled' : 'not-admin', user.id))
         throw new GantryError('INVALID_CREDENTIALS', 'The break-glass account is not an active admin.')
       }
       return open(row, 'break-glass', ctx, {
         action: 'sessions.break-glass',
         targetType: 'user',
         targetId: String(row.id),
-        after: { email: row.email, passwordLogin: auth.passwordLogin !== false },
+        // Who ran it: the OS user and host of the CLI on the database (the login's actor is the admin).
+        after: { email: row.email, operator: ctx.actor, passwordLogin: auth.passwordLogin !== false },
       })
     },
 

@@ -38,7 +38,7 @@ import { hashToken, tokenMatches } from '../sessions/token-hash.js'
 import type { UserDirectory } from '../users/users.directory.js'
 import { emailSchema } from '../users/users.schema.js'
 import type { UsersService } from '../users/users.service.js'
-import type { SsoProviderConfig } from './sso-config.js'
+import type { OAuth2Endpoints, SsoProviderConfig } from './sso-config.js'
 import {
   deleteDevice,
   deleteExpiredDevices,
@@ -66,6 +66,18 @@ import { isUniqueViolation } from '../sql.js'
 /** openid-client, loaded on the first sign-in: no command that builds the services pays for it at start-up. */
 const openIdClient = (): Promise<typeof oidc> => import('openid-client')
 
+/**
+ * What a sign-in reads of the person: an ID token's claims, or what a plain OAuth 2.0 provider's user API
+ * says, mapped to the same names (userInfoClaims).
+ */
+export interface SignInClaims {
+  readonly sub: string
+  readonly email?: unknown
+  readonly email_verified?: unknown
+  readonly name?: unknown
+  readonly [claim: string]: unknown
+}
+
 /** How long a sign-in may take between the redirect and the callback. */
 const PENDING_TTL_MS = 10 * 60_000
 /** Abandoned sign-ins deleted per start, at most: each start tidies a little, none pays for a backlog. */
@@ -87,6 +99,7 @@ const HANDOFF_TTL_MS = 60_000
  * server that never outlasts a proxy's patience.
  */
 const DEVICE_POLL_CUT_OFF = 1.8
+const MAX_DEVICE_INTERVAL_S = 20
 
 export interface SsoProviderView {
   readonly id: string
@@ -166,7 +179,7 @@ export function createSsoService(deps: SsoServiceDeps): SsoService {
   }
 
   /** The user this sign-in is for: linked, linked now by a verified email, or created; or the reason it is none. */
-  const accountOf = async (p: SsoProviderConfig, claims: oidc.IDToken, ctx: ActorContext): Promise<{ userId: number; identityId?: number } | string> => {
+  const accountOf = async (p: SsoProviderConfig, claims: SignInClaims, ctx: ActorContext): Promise<{ userId: number; identityId?: number } | string> => {
     const linked = await directory.byIdentity(knex, p.id, claims.sub)
     if (linked) return { userId: linked.userId, identityId: linked.identityId }
     const email = typeof claims.email === 'string' ? emailSchema.safeParse(claims.email) : undefined
@@ -209,7 +222,7 @@ export function createSsoService(deps: SsoServiceDeps): SsoService {
    * user and then to link it; a loser reads again and finds what the winner wrote. Twice at most: once
    * behind the creation, once behind the link.
    */
-  const settledAccountOf = async (p: SsoProviderConfig, claims: oidc.IDToken, ctx: ActorContext): Promise<{ userId: number; identityId?: number } | string> => {
+  const settledAccountOf = async (p: SsoProviderConfig, claims: SignInClaims, ctx: ActorContext): Promise<{ userId: number; identityId?: number } | string> => {
     for (let attempt = 1; ; attempt++) {
       try {
         return await accountOf(p, claims, ctx)
@@ -225,7 +238,7 @@ export function createSsoService(deps: SsoServiceDeps): SsoService {
    * (taken out of the group that maps to admin is taken out of admin). A demotion that would leave no active
    * admin is skipped.
    */
-  const syncRole = async (p: SsoProviderConfig, userId: number, claims: oidc.IDToken, ctx: ActorContext): Promise<void> => {
+  const syncRole = async (p: SsoProviderConfig, userId: number, claims: SignInClaims, ctx: ActorContext): Promise<void> => {
     if (!p.roleClaim) return
     const row = await directory.byId(knex, userId)
     const role = mappedRole(p, claims) ?? p.defaultRole
@@ -237,7 +250,7 @@ export function createSsoService(deps: SsoServiceDeps): SsoService {
     }
   }
   /** The user a checked ID token signs in as: linked (or created) and given the role the provider says; or refused. */
-  const admit = async (p: SsoProviderConfig, claims: oidc.IDToken, ctx: ActorContext): Promise<number> => {
+  const admit = async (p: SsoProviderConfig, claims: SignInClaims, ctx: ActorContext): Promise<number> => {
     const account = await settledAccountOf(p, claims, ctx)
     if (typeof account === 'string') return refuse(p, ctx, account)
     await syncRole(p, account.userId, claims, ctx)
@@ -245,10 +258,10 @@ export function createSsoService(deps: SsoServiceDeps): SsoService {
       await directory.identitySignedIn(knex, account.identityId, typeof claims.email === 'string' ? claims.email : null, clock.now())
     return account.userId
   }
-  /** The session of a finished sign-in; a user disabled meanwhile is refused. */
-  const signIn = async (p: SsoProviderConfig, userId: number, ctx: ActorContext): Promise<SessionTokens> => {
+  /** The session of a finished sign-in (`way`: a device sign-in is audited as such); a user disabled meanwhile is refused. */
+  const signIn = async (p: SsoProviderConfig, userId: number, ctx: ActorContext, way?: 'device'): Promise<SessionTokens> => {
     try {
-      return await deps.sessions.signIn(userId, `sso:${p.id}`, ctx)
+      return await deps.sessions.signIn(userId, way ? `sso:${p.id}:${way}` : `sso:${p.id}`, ctx)
     } catch (err) {
       if (isGantryError(err) && err.code === 'ACCOUNT_DISABLED') return refuse(p, ctx, 'disabled', userId)
       throw err
@@ -284,7 +297,8 @@ export function createSsoService(deps: SsoServiceDeps): SsoService {
         redirect_uri: redirectUri(p),
         scope: p.scopes.join(' '),
         state,
-        nonce,
+        // Plain OAuth 2.0 has no ID token to carry it back.
+        ...(p.oauth2 ? {} : { nonce }),
         code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
         code_challenge_method: 'S256',
       })
@@ -303,17 +317,17 @@ export function createSsoService(deps: SsoServiceDeps): SsoService {
       // The query as the provider sent it, on the registered redirect URI: its origin and path are what the token request names.
       const current = new URL(redirectUri(p))
       current.search = query
-      let claims: oidc.IDToken | undefined
+      let claims: SignInClaims | undefined
       try {
-        const tokens = await (
-          await openIdClient()
-        ).authorizationCodeGrant(config, current, {
-          pkceCodeVerifier: pending.codeVerifier,
-          expectedState: state,
-          expectedNonce: pending.nonce,
-          idTokenExpected: true,
-        })
-        claims = tokens.claims()
+        const client = await openIdClient()
+        const checks = { pkceCodeVerifier: pending.codeVerifier, expectedState: state }
+        if (p.oauth2) {
+          const tokens = await client.authorizationCodeGrant(config, current, checks)
+          claims = await userInfoClaims(client, config, p.oauth2, tokens.access_token)
+        } else {
+          const tokens = await client.authorizationCodeGrant(config, current, { ...checks, expectedNonce: pending.nonce, idTokenExpected: true })
+          claims = tokens.claims()
+        }
       } catch (err) {
         return refuse(p, ctx, protocolReason(err))
       }
@@ -351,6 +365,8 @@ export function createSsoService(deps: SsoServiceDeps): SsoService {
       const config = await configuration(p)
       // The reason lets each door word the way out (the CLI: its browser sign-in).
       const details = { provider: p.id, reason: 'device-flow-unavailable' }
+      if (!p.deviceFlow)
+        throw new GantryError('SSO_UNAVAILABLE', `Identity provider ${p.id} is not configured for sign-in on another device (deviceFlow).`, { details })
       if (!config.serverMetadata().device_authorization_endpoint)
         throw new GantryError('SSO_UNAVAILABLE', `Identity provider ${p.id} offers no device sign-in (RFC 8628).`, { details })
       const client = await openIdClient()
@@ -367,7 +383,8 @@ export function createSsoService(deps: SsoServiceDeps): SsoService {
       const now = clock.now()
       await deleteExpiredDevices(knex, now, PRUNE_BATCH)
       const handle = randomBase62(32)
-      const interval = Math.max(1, Math.ceil(answer.interval ?? 5))
+      // At most 20 s: a poll lasts about two intervals, and must end well within a client's and a proxy's patience.
+      const interval = Math.min(MAX_DEVICE_INTERVAL_S, Math.max(1, Math.ceil(answer.interval ?? 5)))
       await insertDevice(knex, hashToken(handle), { provider: p.id, deviceCode: answer.device_code, interval, expiresAt: now + answer.expires_in * 1000 })
       return {
         handle,
@@ -393,7 +410,7 @@ export function createSsoService(deps: SsoServiceDeps): SsoService {
       const client = await openIdClient()
       const cutOff = new AbortController()
       const timer = setTimeout(() => cutOff.abort(), device.interval * 1000 * DEVICE_POLL_CUT_OFF)
-      let claims: oidc.IDToken | undefined
+      let claims: SignInClaims | undefined
       try {
         const asked = {
           device_code: device.deviceCode,
@@ -406,27 +423,47 @@ export function createSsoService(deps: SsoServiceDeps): SsoService {
       } catch (err) {
         // Cut off while the person has not approved yet: the CLI asks again.
         if ((err as { code?: unknown }).code === 'OAUTH_ABORT') return { status: 'pending', interval: device.interval }
+        // The provider out of reach: the sign-in stays, the CLI may ask again.
+        if (unreachable(err)) throw new GantryError('SSO_UNAVAILABLE', `Identity provider ${p.id} did not answer the poll.`, { cause: err })
         await deleteDevice(knex, handleHash)
         return refuse(p, ctx, protocolReason(err))
       } finally {
         clearTimeout(timer)
       }
-      // Two polls of one handle at once (a CLI that retried) cannot both be answered: the provider issues once.
-      await deleteDevice(knex, handleHash)
+      // One session per handle, whatever the provider does with a code polled twice at once (a CLI that retried).
+      if (!(await deleteDevice(knex, handleHash))) throw exchangeRefused('device sign-in ended by another poll')
       if (!claims) return refuse(p, ctx, 'no ID token')
-      return { status: 'signed-in', tokens: await signIn(p, await admit(p, claims, ctx), ctx) }
+      return { status: 'signed-in', tokens: await signIn(p, await admit(p, claims, ctx), ctx, 'device') }
     },
   }
 }
 
-/** The provider's metadata, over https — or plain http to a loopback issuer (a provider on this machine, in development and tests). */
+/** Whether `url` is https, or plain http to this machine (a provider on loopback, in development and tests). */
+function secureEnough(url: URL): boolean {
+  return url.protocol === 'https:' || (url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname))
+}
+
+/**
+ * The provider's metadata, over https (plain http only to this machine): discovered from an OpenID Connect
+ * issuer, or as the config writes a plain OAuth 2.0 provider's endpoints.
+ */
 async function discover(p: SsoProviderConfig): Promise<oidc.Configuration> {
   const issuer = new URL(p.issuer)
-  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(issuer.hostname)
-  if (issuer.protocol !== 'https:' && !(issuer.protocol === 'http:' && loopback))
-    throw new GantryError('CONFIG_INVALID', `Identity provider ${p.id}: its issuer must be an https URL (plain http only on this machine).`)
+  const urls = [issuer, ...Object.values(p.oauth2 ?? {}).flatMap((v) => (typeof v === 'string' ? [new URL(v)] : []))]
+  if (!urls.every(secureEnough)) throw new GantryError('CONFIG_INVALID', `Identity provider ${p.id}: its URLs must be https (plain http only on this machine).`)
   const client = await openIdClient()
   const auth = p.clientSecret ? client.ClientSecretPost(p.clientSecret) : client.None()
+  if (p.oauth2) {
+    const config = new client.Configuration(
+      { issuer: p.issuer, authorization_endpoint: p.oauth2.authorizationEndpoint, token_endpoint: p.oauth2.tokenEndpoint },
+      p.clientId,
+      undefined,
+      auth,
+    )
+    // Limited to loopback URLs, checked above (typed @deprecated to stand out).
+    if (urls.some((u) => u.protocol === 'http:')) client.allowInsecureRequests(config)
+    return config
+  }
   // openid-client takes an ID token from the token endpoint on the strength of TLS alone (OIDC Core 3.1.3.7
   // allows it); the signature is checked against the provider's JWKS as well, so a token the provider did not
   // sign (a compromised route, a proxy in the middle, plain http on loopback) never signs anyone in.
@@ -439,8 +476,42 @@ async function discover(p: SsoProviderConfig): Promise<oidc.Configuration> {
   }
 }
 
+/**
+ * A plain OAuth 2.0 provider's account, as the claims a sign-in reads: its user API's answer with `sub`,
+ * `email`, `name` taken from the fields the config names. An address counts as verified only where the
+ * provider vouches for it — the field `claims.emailVerified` is true, or the emails endpoint lists it
+ * verified (the user info's address if listed, else the primary verified one): a profile's email is
+ * whatever its owner typed.
+ */
+async function userInfoClaims(client: typeof oidc, config: oidc.Configuration, o: OAuth2Endpoints, accessToken: string): Promise<SignInClaims> {
+  const get = async (url: string): Promise<unknown> => {
+    const res = await client.fetchProtectedResource(config, accessToken, new URL(url), 'GET')
+    if (!res.ok) throw new Error(`the user API answered ${res.status} at ${url}`)
+    return res.json()
+  }
+  const info = await get(o.userInfoEndpoint)
+  if (!isRecord(info)) throw new Error('the user API answered no JSON object')
+  const sub = info[o.claims?.sub ?? 'id']
+  if ((typeof sub !== 'string' && typeof sub !== 'number') || String(sub) === '') throw new Error('no account id in the user info')
+  let email = info[o.claims?.email ?? 'email']
+  let verified = o.claims?.emailVerified !== undefined && info[o.claims.emailVerified] === true
+  if (o.emailsEndpoint) {
+    const listed = await get(o.emailsEndpoint)
+    const addresses = (Array.isArray(listed) ? listed : []).filter(isRecord).filter((e) => e.verified === true && typeof e.email === 'string')
+    const same = (e: Record<string, unknown>) => typeof email === 'string' && String(e.email).toLowerCase() === email.toLowerCase()
+    const vouched = addresses.find(same) ?? addresses.find((e) => e.primary === true)
+    if (vouched) {
+      email = vouched.email
+      verified = true
+    }
+  }
+  return { ...info, sub: String(sub), email, email_verified: verified, name: info[o.claims?.name ?? 'name'] }
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
+
 /** The first of the claim's values that roleMap knows, mapped; undefined when none is. */
-function mappedRole(p: SsoProviderConfig, claims: oidc.IDToken): string | undefined {
+function mappedRole(p: SsoProviderConfig, claims: SignInClaims): string | undefined {
   if (!p.roleClaim) return undefined
   const value = claims[p.roleClaim]
   const values = Array.isArray(value) ? value : [value]
@@ -451,6 +522,12 @@ function mappedRole(p: SsoProviderConfig, claims: oidc.IDToken): string | undefi
 // A code that names no sign-in has no provider to audit under: the same answer, unaudited (it carries nothing to record).
 function exchangeRefused(reason: string): GantryError {
   return new GantryError('SSO_FAILED', 'The sign-in with the identity provider was refused.', { cause: new Error(`SSO refused: ${reason}`) })
+}
+
+/** Whether openid-client failed to reach the provider (a timeout, a refused connection), rather than being answered. */
+function unreachable(err: unknown): boolean {
+  const e = err as { code?: unknown; cause?: unknown }
+  return e.code === 'OAUTH_TIMEOUT' || err instanceof TypeError || e.cause instanceof TypeError
 }
 
 /** Why openid-client refused, for the audit log: its error's cause says which check failed. */

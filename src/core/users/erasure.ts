@@ -116,6 +116,10 @@ export async function identityOf(k: Knex, row: { id: number; email: string; name
   for (const other of heldByOthers) emails.delete(normaliseEmail(other.email))
   const keyIds = ((await k('gantry_api_keys').select('key_id').where({ owner_id: row.id })) as Array<{ key_id: string }>).map((r) => r.key_id)
   // A restored database older than OAuth clients has no table of them.
+  // Their accounts' subjects at identity providers (users.link and its event name them): replaced, like a
+  // name, as whole values in the records about them.
+  if (await tableExists(k, 'gantry_user_identities'))
+    for (const r of (await k('gantry_user_identities').select('subject').where({ user_id: row.id })) as Array<{ subject: string }>) names.add(r.subject)
   const clientIds = (await tableExists(k, 'gantry_oauth_clients'))
     ? ((await k('gantry_oauth_clients').select('client_id').where({ owner_id: row.id })) as Array<{ client_id: string }>).map((r) => r.client_id)
     : []
@@ -277,10 +281,11 @@ export async function reapplyErasures(trx: Knex, ledger: readonly ErasureRow[]):
 
 /**
  * Whether a stored webhook message is about the person: its event's target is their user, one of their keys
- * or OAuth clients (the outbox serialises `target` as `{ type, id }`).
+ * or OAuth clients (the outbox serialises `data.target` as `{ type, id }`).
  */
 function messageIsAbout(body: string, identity: Identity): boolean {
-  const target = (parse(body) as { target?: { type?: unknown; id?: unknown } } | undefined)?.target
+  // The event's own fields are under `data` (webhooks' envelope: type, timestamp, environment, data).
+  const target = (parse(body) as { data?: { target?: { type?: unknown; id?: unknown } } } | undefined)?.data?.target
   if (target === undefined || target === null || typeof target !== 'object') return false
   return isAboutPerson(identity, target.type, target.id)
 }

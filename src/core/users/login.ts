@@ -30,7 +30,8 @@ export interface LockoutPolicy {
 export const DEFAULT_LOCKOUT: LockoutPolicy = { maxFailures: 5, lockMinutes: 15 }
 
 /** Why a login was refused, as the audit log records it. */
-export type LoginRefusal = 'unknown-account' | 'no-password' | 'locked' | 'wrong-password' | 'disabled' | 'gone' | 'password-login-off' | 'not-break-glass'
+export type LoginRefusal =
+  'unknown-account' | 'no-password' | 'locked' | 'wrong-password' | 'disabled' | 'gone' | 'password-login-off' | 'not-break-glass' | 'not-admin'
 
 /** The audit record of a refused login: `method` names the way in (`password`; an identity provider's id later). */
 export function loginRefused(reason: LoginRefusal, userId: number | undefined): AuditRecord {

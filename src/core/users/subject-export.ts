@@ -18,7 +18,7 @@ import { GantryError } from '../errors.js'
 import { requirePermission } from '../roles/permissions.js'
 import type { RolesService } from '../roles/roles.service.js'
 import { actorsOf, isAboutPerson } from './erasure.js'
-import { AUDIT_TABLE } from './erasure.repo.js'
+import { AUDIT_TABLE, tableExists } from './erasure.repo.js'
 import { identityView, selectIdentitiesOfUser } from './identities.repo.js'
 import { selectUserByEmail, type UserRow } from './users.repo.js'
 import { identitySchema, userSchema, type User } from './users.schema.js'
@@ -88,7 +88,10 @@ export async function collectSubjectData(
   const row = await selectUserByEmail(knex, email)
   if (!row) throw new GantryError('USER_NOT_FOUND', `No user with email ${email}.`)
   const keys = (await knex('gantry_api_keys').where({ owner_id: row.id }).orderBy('id')) as Raw[]
-  const clients = (await knex('gantry_oauth_clients').where({ owner_id: row.id }).orderBy('id')) as Raw[]
+  // A restored database older than OAuth clients has no table of them.
+  const clients = (await tableExists(knex, 'gantry_oauth_clients'))
+    ? ((await knex('gantry_oauth_clients').where({ owner_id: row.id }).orderBy('id')) as Raw[])
+    : []
   const who = { userId: row.id, keyIds: keys.map((k) => String(k.key_id)), clientIds: clients.map((c) => String(c.client_id)) }
   const tokens = (await knex('gantry_refresh_tokens')
     .select('family_id', 'created_at', 'family_expires_at', 'revoked_at')

@@ -80,6 +80,12 @@ async function aPersonWithAHistory(f: IdentityFixture): Promise<{ id: number; ke
   await f.db
     .knex('gantry_user_identities')
     .insert({ user_id: user.id, provider: 'corp', subject: 'sub-4711', email: EMAIL, created_at: Date.now(), last_login_at: null })
+  // As a sign-in links it (sso.service): the provider's subject in the audit log, and in the event sent.
+  await f.services.audit.append(
+    f.db.knex,
+    { actor: 'system:sso:corp', permissions: ['*'] },
+    { action: 'users.link', targetType: 'user', targetId: String(user.id), after: { provider: 'corp', subject: 'sub-4711' } },
+  )
   return { id: user.id, keyId: key.apiKey.id, clientId: client.id, as }
 }
 
@@ -98,7 +104,7 @@ for (const dialect of DIALECTS) {
 
     it('leaves no trace of any email or name the user had, in any cell of any table or any page of the audit log', async () => {
       const person = await aPersonWithAHistory(f)
-      const needles = [EMAIL, OLD_EMAIL, NAME, OLD_NAME]
+      const needles = [EMAIL, OLD_EMAIL, NAME, OLD_NAME, 'sub-4711']
       // The search finds them before: it would find a trace left after.
       expect(sightings(await everyCell(f.db.knex, dialect), needles).length).to.be.greaterThan(10)
       expect(sightings(await everyCell(f.db.knex, dialect), ['gantry_webhook_messages.body']).length).to.be.greaterThan(0)

@@ -56,7 +56,7 @@ for (const dialect of DIALECTS) {
       const root = await f.services.users.get(f.ctx, 'root@example.com')
       expect((await f.services.sessions.verifyAccess(tokens.accessToken)).sub).to.equal(String(root.id))
       expect((await audit('sessions.login')).map((a) => a.method)).to.deep.equal(['break-glass'])
-      expect(await audit('sessions.break-glass')).to.deep.equal([{ email: 'root@example.com', passwordLogin: false }])
+      expect(await audit('sessions.break-glass')).to.deep.equal([{ email: 'root@example.com', operator: 'local:test@host', passwordLogin: false }])
 
       // Demoted, the account is no break-glass admin any more.
       await f.services.users.create(f.ctx, { email: 'other-admin@example.com', role: 'admin', password: STRONG })

@@ -269,7 +269,11 @@ describe('single sign-on with an OpenID Connect provider', function () {
         expect(await refusals()).to.deep.equal(['user linked to another account at this provider', 'disabled', 'email not verified'])
       })
 
-      it('signs a CLI in on another device (RFC 8628): pending until the person approves, then one session; an expired code and a provider without the grant refused', async () => {
+      it('signs a CLI in on another device (RFC 8628) where the provider is configured for it: pending until the person approves, then one session; an expired code and a provider without the grant refused', async () => {
+        const notConfigured = await rejection(f.services.sso.startDevice('corp'))
+        expect(notConfigured.code, 'deviceFlow is off by default').to.equal('SSO_UNAVAILABLE')
+        expect(notConfigured.message).to.include('not configured for sign-in on another device')
+        await open([provider({ deviceFlow: true })])
         const started = await f.services.sso.startDevice('corp')
         expect(started).to.deep.include({ verificationUri: `${idp.issuer}/device`, interval: 1 })
         expect(started.userCode).to.match(/^[A-Z]{4}-?[A-Z]{4}$/)
@@ -281,7 +285,10 @@ describe('single sign-on with an OpenID Connect provider', function () {
         expect((await f.services.sessions.verifyAccess(done.tokens.accessToken)).sub).to.equal(String(await userIdOf('ada@corp.example')))
         expect((await rejection(poll())).code, 'the handle is spent').to.equal('SSO_FAILED')
         const logins = await f.db.knex('gantry_audit_log').where({ action: 'sessions.login' })
-        expect(logins.map((e: Record<string, unknown>) => JSON.parse(String(e.after)).method)).to.deep.equal(['sso:corp'])
+        expect(
+          logins.map((e: Record<string, unknown>) => JSON.parse(String(e.after)).method),
+          'audited as a device sign-in',
+        ).to.deep.equal(['sso:corp:device'])
 
         const late = await f.services.sso.startDevice('corp')
         await f.db.knex('gantry_sso_devices').update({ expires_at: 0 })
@@ -289,10 +296,46 @@ describe('single sign-on with an OpenID Connect provider', function () {
         expect(await refusals()).to.deep.equal(['device code expired'])
         expect((await rejection(f.services.sso.pollDevice({ handle: 'A'.repeat(32) }, BROWSER))).code, 'an unknown handle').to.equal('SSO_FAILED')
 
-        await open([provider({ issuer: other.issuer })])
+        await open([provider({ issuer: other.issuer, deviceFlow: true })])
         const refused = await rejection(f.services.sso.startDevice('corp'))
         expect(refused.code).to.equal('SSO_UNAVAILABLE')
         expect(refused.message).to.match(/^Identity provider corp refused a device sign-in: .*device_code is not allowed for this client\.$/)
+      })
+
+      it("signs in through a plain OAuth 2.0 provider (GitHub's shape): its user API read, an address counted only where the provider vouches for it", async () => {
+        const github = (oauth2: Partial<NonNullable<SsoProviderConfig['oauth2']>> = {}) =>
+          provider({
+            scopes: ['email', 'profile'],
+            oauth2: {
+              authorizationEndpoint: `${idp.issuer}/auth`,
+              tokenEndpoint: `${idp.issuer}/token`,
+              userInfoEndpoint: `${idp.issuer}/user`,
+              emailsEndpoint: `${idp.issuer}/user/emails`,
+              ...oauth2,
+            },
+          })
+        await open([github()])
+        // Ada's address is private there (GET /user shows none): the emails endpoint vouches for it.
+        const signedIn = await (await signIn('ada')).result
+        if (signedIn.to !== 'console') throw new Error('expected the console')
+        expect((await f.services.sessions.verifyAccess(signedIn.tokens.accessToken)).sub).to.equal(String(await userIdOf('ada@corp.example')))
+        const identities = await f.services.users.identities(f.ctx, 'ada@corp.example')
+        expect(identities.identities.map((i) => [i.provider, i.subject, i.email])).to.deep.equal([['corp', 'ada', 'ada@corp.example']])
+        // Eve's address is unverified there: nothing vouches for it, so it reaches no account.
+        expect((await rejection((await signIn('eve')).result)).code).to.equal('SSO_FAILED')
+
+        // Without the emails endpoint (and no verified field named), a public address is only what its owner typed.
+        await open([github({ emailsEndpoint: undefined })])
+        idp.accounts.ada!.publicEmail = true
+        try {
+          expect((await rejection((await signIn('ada')).result)).code).to.equal('SSO_FAILED')
+        } finally {
+          idp.accounts.ada!.publicEmail = false
+        }
+        expect(await refusals()).to.deep.equal(['email not verified'])
+        expect(await f.db.knex('gantry_user_identities')).to.have.length(0)
+        // No device flow without OpenID Connect metadata.
+        expect((await rejection(f.services.sso.startDevice('corp'))).code).to.equal('SSO_UNAVAILABLE')
       })
 
       it('names only configured providers, and a viewer may not unlink', async () => {
