@@ -81,6 +81,7 @@ describe('e2e: examples/express-app protected by Gantry', function () {
   let serve: ServeProcess
   let example: ExampleApp
   let app: string
+  let gantryServer: string
   const tokens: Record<keyof typeof USERS, string> = { viewer: '', clerk: '', support: '' }
   let apiKey: string
 
@@ -103,6 +104,7 @@ describe('e2e: examples/express-app protected by Gantry', function () {
     example = startExample(ws)
     const [gantryUrl, exampleUrl] = await Promise.all([listeningUrl(serve), within(example.url, 20_000, 'the example did not listen')])
     app = exampleUrl
+    gantryServer = gantryUrl
     for (const [who, email] of Object.entries(USERS) as Array<[keyof typeof USERS, string]>) {
       const login = await postJson(`${gantryUrl}/api/v1/auth/login`, { email, password: PASSWORD })
       expect(login.status, login.body).to.equal(200)
@@ -139,6 +141,29 @@ describe('e2e: examples/express-app protected by Gantry', function () {
     const created = await post('clerk')
     expect(created.status, created.body).to.equal(201)
     expect(JSON.parse(created.body)).to.include({ item: 'filter papers', quantity: 3 })
+  })
+
+  it('a machine client (client-credentials grant at gantry serve) acts in the app for exactly its scopes: GET /orders 200, POST /orders 403', async () => {
+    const created = parseJson<{ clientSecret: string; client: { id: string } }>(
+      ok(await ws.gantry(['oauth', 'clients', 'create', 'fulfilment', '--owner', USERS.clerk, '--scope', 'orders:read', '--json'])),
+    )
+    const basic = Buffer.from(`${created.client.id}:${created.clientSecret}`).toString('base64')
+    const issued = await http(`${gantryServer}/oauth/token`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=client_credentials',
+    })
+    expect(issued.status, issued.body).to.equal(200)
+    const token = (JSON.parse(issued.body) as { access_token: string }).access_token
+    const read = await http(`${app}/orders`, { headers: bearer(token) })
+    expect(read.status, read.body).to.equal(200)
+    // Its owner (clerk) may write orders; the client was given orders:read only.
+    const write = await http(`${app}/orders`, {
+      method: 'POST',
+      headers: { ...bearer(token), 'content-type': 'application/json' },
+      body: JSON.stringify({ item: 'filter papers', quantity: 1 }),
+    })
+    expect(JSON.stringify(problem(write, 403))).to.contain('orders:write')
   })
 
   it('GET /reports takes API keys only: 200 with a key scoped reports:read (Bearer or X-API-Key), 401 with a JWT, 401 without', async () => {
