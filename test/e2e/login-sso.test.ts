@@ -69,18 +69,30 @@ describe('e2e: gantry login --sso (loopback redirect, RFC 8252)', function () {
     return back.headers.get('location') as string
   }
 
-  it('prints where to sign in, waits on 127.0.0.1, and stores the session the browser brought back', async () => {
-    const cli = spawnGantry(['login', '--sso', '--no-device', '--url', base, '--json'], { cwd, env })
-    let stdout = ''
-    let stderr = ''
-    cli.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
-    const start = await new Promise<string>((resolve) => {
+  /**
+   * `gantry login --sso ARGS` running: `told` resolves with the first match of `asked` in what it prints on
+   * stderr (where it tells the person what to do), `exit` with its exit code; `stdout()` and `stderr()` so far.
+   */
+  function login(args: readonly string[], asked: RegExp) {
+    const cli = spawnGantry(['login', '--sso', ...args, '--url', base, '--json'], { cwd, env })
+    let out = ''
+    let err = ''
+    cli.stdout?.setEncoding('utf8').on('data', (chunk: string) => (out += chunk))
+    const told = new Promise<RegExpExecArray>((resolve) => {
       cli.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-        stderr += chunk
-        const found = /Sign in with Corp in your browser: (\S+)/.exec(stderr)
-        if (found) resolve(found[1] as string)
+        err += chunk
+        const found = asked.exec(err)
+        if (found) resolve(found)
       })
     })
+    const exit = once(cli, 'close').then(([code]) => code as number)
+    return { told, exit, stdout: () => out, stderr: () => err }
+  }
+  const BROWSER_ASKED = /Sign in with Corp in your browser: (\S+)/
+
+  it('prints where to sign in, waits on 127.0.0.1, and stores the session the browser brought back', async () => {
+    const cli = login(['--no-device'], BROWSER_ASKED)
+    const start = (await cli.told)[1] as string
     const asked = new URL(start)
     expect(asked.origin).to.equal(base)
     expect(asked.searchParams.get('cli')).to.match(/^http:\/\/127\.0\.0\.1:\d+\/callback$/)
@@ -103,50 +115,26 @@ describe('e2e: gantry login --sso (loopback redirect, RFC 8252)', function () {
     })
     expect(stolen.status).to.equal(401)
     expect((await fetch(toCli)).status).to.equal(200)
-    const [exit] = (await once(cli, 'close')) as [number]
-    expect(exit, stderr).to.not.equal(0)
-    expect(stderr).to.include('SSO_FAILED')
+    expect(await cli.exit, cli.stderr()).to.not.equal(0)
+    expect(cli.stderr()).to.include('SSO_FAILED')
 
     // A clean sign-in: the session is stored, and remote commands act as the operator.
-    const again = spawnGantry(['login', '--sso', '--no-device', '--url', base, '--json'], { cwd, env })
-    let out = ''
-    let err = ''
-    again.stdout?.setEncoding('utf8').on('data', (chunk: string) => (out += chunk))
-    const start2 = await new Promise<string>((resolve) => {
-      again.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-        err += chunk
-        const found = /Sign in with Corp in your browser: (\S+)/.exec(err)
-        if (found) resolve(found[1] as string)
-      })
-    })
-    expect((await fetch(await browse(start2))).status).to.equal(200)
-    const [code2] = (await once(again, 'close')) as [number]
-    expect(code2, err).to.equal(0)
-    expect(JSON.parse(out)).to.deep.include({ url: base, email: USERS.operator, apiKeyId: null })
+    const again = login(['--no-device'], BROWSER_ASKED)
+    expect((await fetch(await browse((await again.told)[1] as string))).status).to.equal(200)
+    expect(await again.exit, again.stderr()).to.equal(0)
+    expect(JSON.parse(again.stdout())).to.deep.include({ url: base, email: USERS.operator, apiKeyId: null })
     const me = parseJson<{ user: { email: string } }>(await runGantry(['whoami', '--remote', '--url', base, '--json'], { cwd, env }))
     expect(me.user.email).to.equal(USERS.operator)
-    expect(stdout, 'the refused run printed no session').to.not.include('accessToken')
+    expect(cli.stdout(), 'the refused run printed no session').to.not.include('accessToken')
   })
 
   it('--device: prints the page and the code, polls while the person approves it on another device, and stores the session', async () => {
-    const cli = spawnGantry(['login', '--sso', '--device', '--url', base, '--json'], { cwd, env })
-    let stdout = ''
-    let stderr = ''
-    cli.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
-    const userCode = await new Promise<string>((resolve) => {
-      cli.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-        stderr += chunk
-        const found = /Sign in with Corp on any device: open (\S+) and enter the code (\S+)/.exec(stderr)
-        if (found) {
-          expect(found[1]).to.equal(`${idp.issuer}/device`)
-          resolve(found[2] as string)
-        }
-      })
-    })
-    await idp.approveDevice(userCode, 'op')
-    const [exit] = (await once(cli, 'close')) as [number]
-    expect(exit, stderr).to.equal(0)
-    expect(JSON.parse(stdout)).to.deep.include({ url: base, email: USERS.operator, apiKeyId: null })
+    const cli = login(['--device'], /Sign in with Corp on any device: open (\S+) and enter the code (\S+)/)
+    const [, page, userCode] = await cli.told
+    expect(page).to.equal(`${idp.issuer}/device`)
+    await idp.approveDevice(userCode as string, 'op')
+    expect(await cli.exit, cli.stderr()).to.equal(0)
+    expect(JSON.parse(cli.stdout())).to.deep.include({ url: base, email: USERS.operator, apiKeyId: null })
     const me = parseJson<{ user: { email: string } }>(await runGantry(['whoami', '--remote', '--url', base, '--json'], { cwd, env }))
     expect(me.user.email).to.equal(USERS.operator)
   })

@@ -25,34 +25,24 @@ import { identitySchema, userSchema, type User } from './users.schema.js'
 
 const isoOrNull = z.string().nullable().describe('ISO 8601, or null')
 
+/** An API key or OAuth client the person owns: what it is, never its secret. */
+const ownedCredentialSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  env: z.string(),
+  scopes: z.array(z.string()),
+  createdAt: z.string(),
+  expiresAt: isoOrNull,
+  lastUsedAt: isoOrNull,
+  revokedAt: isoOrNull,
+})
+
 export const subjectDataSchema = z.object({
   exportedAt: z.string().describe('ISO 8601'),
   user: userSchema,
   role: z.object({ name: z.string(), permissions: z.array(z.string()) }),
-  apiKeys: z.array(
-    z.object({
-      id: z.string(),
-      name: z.string(),
-      env: z.string(),
-      scopes: z.array(z.string()),
-      createdAt: z.string(),
-      expiresAt: isoOrNull,
-      lastUsedAt: isoOrNull,
-      revokedAt: isoOrNull,
-    }),
-  ),
-  oauthClients: z.array(
-    z.object({
-      id: z.string(),
-      name: z.string(),
-      env: z.string(),
-      scopes: z.array(z.string()),
-      createdAt: z.string(),
-      expiresAt: isoOrNull,
-      lastUsedAt: isoOrNull,
-      revokedAt: isoOrNull,
-    }),
-  ),
+  apiKeys: z.array(ownedCredentialSchema),
+  oauthClients: z.array(ownedCredentialSchema),
   identities: z.array(identitySchema).describe('their accounts at identity providers (single sign-on)'),
   sessions: z
     .array(
