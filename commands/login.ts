@@ -38,19 +38,18 @@ export default class Login extends GantryCommand<typeof Login> {
     // Declared on this side only: oclif's usage line then reads [--api-key-stdin | --email … | --password-stdin].
     'api-key-stdin': Flags.boolean({
       summary: 'Store an API key (gk_…) read from stdin instead of logging in with a password.',
-      exclusive: ['email', 'password-stdin', 'sso'],
+      exclusive: ['email', 'password-stdin', 'sso', 'break-glass'],
     }),
     sso: Flags.boolean({
       summary: "Sign in with the server's identity provider in a browser (single sign-on).",
       description:
         'Prints the address to open (and opens it on a desktop), then waits up to 5 minutes on 127.0.0.1 for the browser to come back (RFC 8252); without a browser here, a code to enter on another device (--device).',
-      exclusive: ['email', 'password-stdin'],
+      exclusive: ['email', 'password-stdin', 'break-glass'],
     }),
     'break-glass': Flags.boolean({
       summary: 'Sign in as the break-glass admin (auth.breakGlass) through the environment’s database, where password sign-in is off.',
       description:
         'For the day the identity provider is down: needs the database credentials (local mode, never over HTTP) and the admin’s password; the session is stored for the server like any login. Audited as sessions.break-glass (a webhook event too).',
-      exclusive: ['sso', 'api-key-stdin'],
     }),
     provider: Flags.string({ summary: 'With --sso: the identity provider (auth.sso.providers[].id), when the server has several.', dependsOn: ['sso'] }),
     device: Flags.boolean({
