@@ -150,7 +150,9 @@ interface Outcome {
 }
 
 describe('e2e: admin commands, local and --remote alike', function () {
-  this.timeout(120_000)
+  // A bound on a hang, not a timing: the set-up runs ~130 CLI processes one after another (75 s alone, more
+  // beside the other test worker on 2 cores; one loaded CI run needed over 120 s).
+  this.timeout(300_000)
   let ws: ServeWorkspace
   let serve: ServeProcess
   let url: string
