@@ -5,55 +5,30 @@
  * linked to — with the console's policy refusing nothing on the way. A refused sign-in comes back to the
  * sign-in page, which says so.
  */
-import { once } from 'node:events'
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { expect } from 'chai'
 import type { Browser } from 'playwright-core'
 import { closeBrowser, launchBrowser, openPage, requireBrowser } from '../helpers/browser.js'
-import { createTestServer, USERS, type TestServer } from '../helpers/server.js'
-import { startTestIdp, type TestIdp } from '../helpers/test-idp.js'
+import { USERS, type TestServer } from '../helpers/server.js'
+import { startSsoScene, type SsoScene } from '../helpers/sso-scene.js'
 
 describe('the admin console: single sign-on in a browser', function () {
   this.timeout(90_000)
   let browser: Browser | undefined
-  let http: Server
+  let scene: SsoScene | undefined
   let base: string
-  let idp: TestIdp
   let server: TestServer
 
   before(async function () {
     const executable = requireBrowser(this)
-    http = createServer()
-    http.listen(0, '127.0.0.1')
-    await once(http, 'listening')
-    base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`
-    const callback = `${base}/api/v1/auth/sso/corp/callback`
-    const client = { client_id: 'gantry', client_secret: 'the client secret of the console sign-in test', redirect_uris: [callback] }
-    idp = await startTestIdp({
+    scene = await startSsoScene({
       accounts: { op: { email: USERS.operator, email_verified: true }, stranger: { email: 'stranger@elsewhere.example', email_verified: true } },
-      clients: [client],
     })
-    const domain = USERS.operator.slice(USERS.operator.indexOf('@') + 1)
-    const provider = {
-      id: 'corp',
-      name: 'Corp',
-      issuer: idp.issuer,
-      clientId: client.client_id,
-      clientSecret: client.client_secret,
-      redirectUri: callback,
-      allowedDomains: [domain],
-    }
-    server = await createTestServer('sqlite', { environment: { auth: { sso: { providers: [provider] } } } })
-    http.on('request', server.app)
+    ;({ base, server } = scene)
     browser = await launchBrowser(executable)
   })
   after(async () => {
     await closeBrowser(browser)
-    http?.closeAllConnections()
-    await new Promise((resolve) => http?.close(resolve))
-    await server?.cleanup()
-    await idp?.close()
+    await scene?.close()
   })
 
   /** From the console's sign-in page through the provider's own login and consent pages, as `account`. */

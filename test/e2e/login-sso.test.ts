@@ -6,56 +6,31 @@
  * With --device (RFC 8628) the test approves the printed code at the provider, as a person on another device.
  */
 import { once } from 'node:events'
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { expect } from 'chai'
 import { parseJson, runGantry, spawnGantry, tempDir } from '../helpers/cli.js'
-import { createTestServer, USERS, type TestServer } from '../helpers/server.js'
-import { startTestIdp, type TestIdp } from '../helpers/test-idp.js'
+import { USERS } from '../helpers/server.js'
+import { startSsoScene, type SsoScene } from '../helpers/sso-scene.js'
+import type { TestIdp } from '../helpers/test-idp.js'
 
 describe('e2e: gantry login --sso (loopback redirect, RFC 8252)', function () {
   this.timeout(60_000)
-  let http: Server
+  let scene: SsoScene | undefined
   let base: string
   let idp: TestIdp
-  let server: TestServer
   const xdg = tempDir('gantry-sso-xdg-')
   const cwd = tempDir('gantry-sso-cwd-')
   const env = { XDG_CONFIG_HOME: xdg, GANTRY_TOKEN: undefined, GANTRY_API_KEY: undefined }
 
   before(async () => {
-    // The port first: the provider registers the callback, and the server's config names it.
-    http = createServer()
-    http.listen(0, '127.0.0.1')
-    await once(http, 'listening')
-    base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`
-    const callback = `${base}/api/v1/auth/sso/corp/callback`
-    const client = {
-      client_id: 'gantry',
-      client_secret: 'the client secret of the CLI sign-in test',
-      redirect_uris: [callback],
-      grant_types: ['authorization_code', 'urn:ietf:params:oauth:grant-type:device_code'],
-    }
-    idp = await startTestIdp({ accounts: { op: { email: USERS.operator, email_verified: true } }, clients: [client], deviceInterval: 1 })
-    const domain = USERS.operator.slice(USERS.operator.indexOf('@') + 1)
-    const provider = {
-      id: 'corp',
-      name: 'Corp',
-      issuer: idp.issuer,
-      clientId: client.client_id,
-      clientSecret: client.client_secret,
-      redirectUri: callback,
-      allowedDomains: [domain],
-      deviceFlow: true,
-    }
-    server = await createTestServer('sqlite', { environment: { auth: { sso: { providers: [provider] } } } })
-    http.on('request', server.app)
+    scene = await startSsoScene({
+      client: { grant_types: ['authorization_code', 'urn:ietf:params:oauth:grant-type:device_code'] },
+      provider: { deviceFlow: true },
+      deviceInterval: 1,
+    })
+    ;({ base, idp } = scene)
   })
   after(async () => {
-    http?.closeAllConnections()
-    await new Promise((resolve) => http?.close(resolve))
-    await server?.cleanup()
-    await idp?.close()
+    await scene?.close()
   })
 
   /** The browser: the CLI's address → the server's redirect (with its cookie) → the provider's sign-in → the server's callback → where it sends the browser next. */
