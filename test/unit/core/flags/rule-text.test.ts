@@ -174,12 +174,16 @@ describe('core/flags: rule text', () => {
     }
     for (const text of inputs) {
       it(`${JSON.stringify(text.slice(0, 24))}… (${text.length} characters) in under 50 ms`, () => {
-        // Timed on the second run: a first one also measures the JIT compiling the parser, which a
-        // quadratic scan (seconds at this length) would dwarf anyway.
+        // Timed after a first run (which also measures the JIT compiling the parser), the least of three: a
+        // quadratic scan (seconds at this length) pays on every run; a GC pause or the other test worker
+        // taking the core does not (one loaded CI run read 50+ ms once).
         attempt(text)
-        const started = performance.now()
-        attempt(text)
-        expect(performance.now() - started).to.be.below(50)
+        const runs = Array.from({ length: 3 }, () => {
+          const started = performance.now()
+          attempt(text)
+          return performance.now() - started
+        })
+        expect(Math.min(...runs)).to.be.below(50)
       })
     }
   })
