@@ -9,10 +9,12 @@
  *
  * On another device (RFC 8628), where this machine has no browser (a shell over SSH, a server): the server
  * asks the provider for a device sign-in, the CLI prints the page and the code to enter there, and polls the
- * server (each poll lasts the provider's interval) until the person has approved it on any device.
+ * server, waiting the seconds each answer names (the provider's interval), until the person has approved it
+ * on any device.
  */
 import { spawn } from 'node:child_process'
 import { createServer, type Server } from 'node:http'
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { AddressInfo } from 'node:net'
 import { calculatePKCECodeChallenge, randomPKCECodeVerifier, randomState } from 'openid-client'
 import type { AuthApi } from '../client/auth-api.js'
@@ -80,13 +82,15 @@ async function startDevice(options: SsoLoginOptions, provider: Provider, require
   }
 }
 
-/** Polls the device sign-in until the person approved it (each poll lasts the provider's interval); SSO_FAILED when refused or expired. */
+/** Polls the device sign-in until the person approved it, waiting what each answer says; SSO_FAILED when refused or expired. */
 async function awaitDevice(options: SsoLoginOptions, started: SsoDeviceStart): Promise<SessionTokens> {
   // The server refuses an expired code; this bound only keeps a server that never says so from holding the CLI forever.
   const deadline = Date.now() + started.expiresIn * 1000 + 60_000
-  while (Date.now() < deadline) {
+  for (let wait = started.interval; Date.now() < deadline;) {
+    await sleep(wait * 1000)
     const poll = await options.auth.ssoDevicePoll(started.handle)
     if (poll.status === 'signed-in') return poll.tokens
+    wait = poll.interval
   }
   throw new GantryError('SSO_FAILED', `The code was not approved within ${Math.round(started.expiresIn / 60)} min.`, {
     hint: 'Run `gantry login --sso` again.',

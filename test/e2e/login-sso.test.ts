@@ -108,6 +108,9 @@ describe('e2e: gantry login --sso (loopback redirect, RFC 8252)', function () {
     const [, page, userCode] = await cli.told
     expect(page).to.equal(`${idp.issuer}/device`)
     await idp.approveDevice(userCode as string, 'op')
+    // The server asks the provider once its interval has passed by the server's clock (a manual one here):
+    // until then the CLI's polls are answered pending, and it waits the second each answer names.
+    scene?.server.clock.advance(1000)
     expect(await cli.exit, cli.stderr()).to.equal(0)
     expect(JSON.parse(cli.stdout())).to.deep.include({ url: base, email: USERS.operator, apiKeyId: null })
     const me = parseJson<{ user: { email: string } }>(await runGantry(['whoami', '--remote', '--url', base, '--json'], { cwd, env }))

@@ -29,6 +29,7 @@ import { once } from 'node:events'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { randomBytes } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { decodeJwt, exportJWK, generateKeyPair, SignJWT, type JWK, type JWSHeaderParameters, type JWTPayload } from 'jose'
 
 /** A user of the IdP, keyed by `sub` in `TestIdpOptions.accounts`. */
@@ -97,6 +98,15 @@ export interface TestIdp {
    * the claims give away, another IdP's for a foreign key). Undefined again: the IdP behaves.
    */
   forgeIdTokens: ((issued: JWTPayload) => Promise<string>) | undefined
+  /**
+   * A provider that finds the client polling too fast: the next this-many `authorization_pending` answers
+   * of its token endpoint are `slow_down` instead (RFC 8628 §3.5). oidc-provider itself never sends it.
+   */
+  slowDowns: number
+  /** A slow provider: each answer of its token endpoint is held this long first. */
+  tokenAnswerDelayMs: number
+  /** POST requests to the token endpoint so far: how often a client asked it (a device flow's polls among them). */
+  readonly tokenRequests: number
   close(): Promise<void>
 }
 
@@ -241,10 +251,21 @@ export async function startTestIdp(options: TestIdpOptions): Promise<TestIdp> {
     throw error
   }
   const handle = provider.callback()
+  let tokenRequests = 0
   server.on('request', (req, res) => {
     const forge = idp.forgeIdTokens
-    if (forge && req.method === 'POST' && req.url === TOKEN_PATH) {
-      rewriteAnswer(res, async (answer) => (typeof answer.id_token === 'string' ? { ...answer, id_token: await forge(decodeJwt(answer.id_token)) } : answer))
+    if (req.method === 'POST' && req.url === TOKEN_PATH) {
+      tokenRequests++
+      if (forge)
+        rewriteAnswer(res, async (answer) => (typeof answer.id_token === 'string' ? { ...answer, id_token: await forge(decodeJwt(answer.id_token)) } : answer))
+      const delay = idp.tokenAnswerDelayMs
+      if (delay > 0) rewriteAnswer(res, (answer) => sleep(delay, answer))
+      if (idp.slowDowns > 0)
+        rewriteAnswer(res, async (answer) => {
+          if (answer.error !== 'authorization_pending' || idp.slowDowns <= 0) return answer
+          idp.slowDowns--
+          return { error: 'slow_down', error_description: 'you are polling too quickly and should back off at a reasonable rate' }
+        })
     }
     const interval = options.deviceInterval
     if (interval !== undefined && req.method === 'POST' && req.url === DEVICE_AUTHORIZATION_PATH)
@@ -290,6 +311,11 @@ export async function startTestIdp(options: TestIdpOptions): Promise<TestIdp> {
     accounts,
     jwks,
     forgeIdTokens: undefined,
+    slowDowns: 0,
+    tokenAnswerDelayMs: 0,
+    get tokenRequests() {
+      return tokenRequests
+    },
 
     async signIn(authorizationUrl, sub, { consent = true } = {}) {
       assertAccount(sub)

@@ -107,8 +107,10 @@ export function deleteExpiredHandoffs(k: Knex, now: number, limit: number): Prom
 export interface DeviceSignIn {
   readonly provider: string
   readonly deviceCode: string
-  /** Seconds between polls, as the provider asked. */
+  /** Seconds between questions to the provider, as it asked (5 more after each `slow_down`). */
   readonly interval: number
+  /** When the provider may be asked next (epoch ms). */
+  readonly nextPollAt: number
   readonly expiresAt: number
 }
 
@@ -120,6 +122,7 @@ export async function insertDevice(k: Knex, handleHash: string, device: DeviceSi
     provider: device.provider,
     device_code: device.deviceCode,
     interval_s: device.interval,
+    next_poll_at: device.nextPollAt,
     expires_at: device.expiresAt,
   })
 }
@@ -127,7 +130,25 @@ export async function insertDevice(k: Knex, handleHash: string, device: DeviceSi
 /** The device sign-in of this handle, left in place: the CLI polls it until it ends. */
 export async function selectDevice(k: Knex, handleHash: string): Promise<DeviceSignIn | undefined> {
   const raw = (await k(DEVICES).where('handle_hash', handleHash).first()) as Record<string, unknown> | undefined
-  return raw && { provider: String(raw.provider), deviceCode: String(raw.device_code), interval: Number(raw.interval_s), expiresAt: Number(raw.expires_at) }
+  return (
+    raw && {
+      provider: String(raw.provider),
+      deviceCode: String(raw.device_code),
+      interval: Number(raw.interval_s),
+      nextPollAt: Number(raw.next_poll_at),
+      expiresAt: Number(raw.expires_at),
+    }
+  )
+}
+
+/**
+ * Takes the turn to ask the provider, due at `due`: moves the next turn to `next` (and the interval to
+ * `interval`, after a `slow_down`). False when another poll took this turn first: of two polls at once, one
+ * asks.
+ */
+export async function takeDevicePoll(k: Knex, handleHash: string, due: number, next: { at: number; interval: number }): Promise<boolean> {
+  const updated = await k(DEVICES).where({ handle_hash: handleHash, next_poll_at: due }).update({ next_poll_at: next.at, interval_s: next.interval })
+  return Number(updated) === 1
 }
 
 /** Ends a device sign-in; whether this call did (of two polls that both finish, one signs in). */

@@ -22,8 +22,8 @@
  *
  * A CLI without a browser signs in on another device instead (RFC 8628): `startDevice` asks the provider for
  * a device code (kept here in gantry_sso_devices, under a hash of the handle only the CLI gets), and each
- * `pollDevice` asks the provider once, after its interval, until the person approved; the ID token, the
- * account and the session then go as above.
+ * `pollDevice` asks the provider at most once, when its interval has passed, until the person approved; the
+ * ID token, the account and the session then go as above.
  */
 import type { Knex } from 'knex'
 import type * as oidc from 'openid-client'
@@ -48,6 +48,7 @@ import {
   insertHandoff,
   insertPending,
   selectDevice,
+  takeDevicePoll,
   takeHandoff,
   takePending,
 } from './sso-logins.repo.js'
@@ -93,13 +94,9 @@ export type SsoOutcome = { readonly to: 'console'; readonly tokens: SessionToken
 
 /** How long a CLI has to exchange the code its loopback received. */
 const HANDOFF_TTL_MS = 60_000
-/**
- * A device poll waits the provider's interval, asks once, and is cut off at 1.8 intervals, in its next wait
- * (the provider answers in far less than 0.8 of an interval): one question per poll, and a request to the
- * server that never outlasts a proxy's patience.
- */
-const DEVICE_POLL_CUT_OFF = 1.8
-const MAX_DEVICE_INTERVAL_S = 20
+const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code'
+/** What RFC 8628 §3.5 adds to the interval after each `slow_down`, and the interval where the provider gives none. */
+const SLOW_DOWN_S = 5
 
 export interface SsoProviderView {
   readonly id: string
@@ -122,8 +119,9 @@ export interface SsoService {
   /** A device sign-in for a CLI without a browser (RFC 8628): the code the person enters at the provider, and the handle to poll with. SSO_UNAVAILABLE where the provider has none. */
   startDevice(providerId: string): Promise<SsoDeviceStart>
   /**
-   * One poll of a device sign-in: waits the provider's interval, asks it once, and answers pending, or the
-   * session once the person approved (SSO_FAILED when they refused, the code expired or the ID token fails).
+   * One poll of a device sign-in: asks the provider once if its interval has passed since the last question
+   * (or answers pending at once), and answers pending with the seconds to wait, or the session once the person
+   * approved (SSO_FAILED when they refused, the code expired or the ID token fails).
    */
   pollDevice(input: { handle: string }, ctx: ActorContext): Promise<SsoDevicePoll>
 }
@@ -383,9 +381,14 @@ export function createSsoService(deps: SsoServiceDeps): SsoService {
       const now = clock.now()
       await deleteExpiredDevices(knex, now, PRUNE_BATCH)
       const handle = randomBase62(32)
-      // At most 20 s: a poll lasts about two intervals, and must end well within a client's and a proxy's patience.
-      const interval = Math.min(MAX_DEVICE_INTERVAL_S, Math.max(1, Math.ceil(answer.interval ?? 5)))
-      await insertDevice(knex, hashToken(handle), { provider: p.id, deviceCode: answer.device_code, interval, expiresAt: now + answer.expires_in * 1000 })
+      const interval = Math.max(1, Math.ceil(answer.interval ?? SLOW_DOWN_S))
+      await insertDevice(knex, hashToken(handle), {
+        provider: p.id,
+        deviceCode: answer.device_code,
+        interval,
+        nextPollAt: now + interval * 1000,
+        expiresAt: now + answer.expires_in * 1000,
+      })
       return {
         handle,
         userCode: answer.user_code,
@@ -406,29 +409,30 @@ export function createSsoService(deps: SsoServiceDeps): SsoService {
         await deleteDevice(knex, handleHash)
         return refuse(p, ctx, 'device code expired')
       }
+      // The provider is asked at most once per interval, whatever the client does: a poll before its turn, or
+      // one of two at once, answers pending with the seconds left.
+      const wait = { status: 'pending' as const, interval: Math.max(1, Math.ceil((device.nextPollAt - now) / 1000)) }
+      if (now < device.nextPollAt) return wait
+      if (!(await takeDevicePoll(knex, handleHash, device.nextPollAt, { at: now + device.interval * 1000, interval: device.interval }))) return wait
       const config = await configuration(p)
       const client = await openIdClient()
-      const cutOff = new AbortController()
-      const timer = setTimeout(() => cutOff.abort(), device.interval * 1000 * DEVICE_POLL_CUT_OFF)
       let claims: SignInClaims | undefined
       try {
-        const asked = {
-          device_code: device.deviceCode,
-          user_code: '',
-          verification_uri: '',
-          expires_in: Math.ceil((device.expiresAt - now) / 1000),
-          interval: device.interval,
-        }
-        claims = (await client.pollDeviceAuthorizationGrant(config, asked, undefined, { signal: cutOff.signal })).claims()
+        // One request, never cut short: an answer dropped mid-flight could be the approval, and a device code
+        // is good for one token response.
+        claims = (await client.genericGrantRequest(config, DEVICE_CODE_GRANT, { device_code: device.deviceCode })).claims()
       } catch (err) {
-        // Cut off while the person has not approved yet: the CLI asks again.
-        if ((err as { code?: unknown }).code === 'OAUTH_ABORT') return { status: 'pending', interval: device.interval }
+        const error = (err as { error?: unknown }).error
+        if (error === 'authorization_pending') return { status: 'pending', interval: device.interval }
+        if (error === 'slow_down') {
+          const interval = device.interval + SLOW_DOWN_S
+          await takeDevicePoll(knex, handleHash, now + device.interval * 1000, { at: now + interval * 1000, interval })
+          return { status: 'pending', interval }
+        }
         // The provider out of reach: the sign-in stays, the CLI may ask again.
         if (unreachable(err)) throw new GantryError('SSO_UNAVAILABLE', `Identity provider ${p.id} did not answer the poll.`, { cause: err })
         await deleteDevice(knex, handleHash)
         return refuse(p, ctx, protocolReason(err))
-      } finally {
-        clearTimeout(timer)
       }
       // One session per handle, whatever the provider does with a code polled twice at once (a CLI that retried).
       if (!(await deleteDevice(knex, handleHash))) throw exchangeRefused('device sign-in ended by another poll')

@@ -156,7 +156,7 @@ export function ssoRoutes(deps: SsoRouteDeps): RouteSpec[] {
       path: `${SSO_PATH}/device/token`,
       tag: 'auth',
       summary:
-        "A CLI's poll of its device sign-in: answers after the provider's interval, pending until the person approved the code, then the session (once).",
+        "A CLI's poll of its device sign-in: pending, with the seconds to wait before the next poll, until the person approved the code; then the session (once). The provider is asked at most once per its interval.",
       auth: 'public',
       body: ssoDevicePollInputSchema,
       response: ssoDevicePollSchema,

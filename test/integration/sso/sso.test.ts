@@ -269,7 +269,7 @@ describe('single sign-on with an OpenID Connect provider', function () {
         expect(await refusals()).to.deep.equal(['user linked to another account at this provider', 'disabled', 'email not verified'])
       })
 
-      it('signs a CLI in on another device (RFC 8628) where the provider is configured for it: pending until the person approves, then one session; an expired code and a provider without the grant refused', async () => {
+      it('signs a CLI in on another device (RFC 8628) where the provider is configured for it: pending until the person approves, the provider asked once per interval (5 s more after slow_down), then one session; an expired code and a provider without the grant refused', async () => {
         const notConfigured = await rejection(f.services.sso.startDevice('corp'))
         expect(notConfigured.code, 'deviceFlow is off by default').to.equal('SSO_UNAVAILABLE')
         expect(notConfigured.message).to.include('not configured for sign-in on another device')
@@ -278,9 +278,24 @@ describe('single sign-on with an OpenID Connect provider', function () {
         expect(started).to.deep.include({ verificationUri: `${idp.issuer}/device`, interval: 1 })
         expect(started.userCode).to.match(/^[A-Z]{4}-?[A-Z]{4}$/)
         const poll = () => f.services.sso.pollDevice({ handle: started.handle }, BROWSER)
-        expect(await poll(), 'not approved yet').to.deep.equal({ status: 'pending', interval: 1 })
+        const asked = idp.tokenRequests
+        expect(await poll(), 'before its interval: pending').to.deep.equal({ status: 'pending', interval: 1 })
+        expect(idp.tokenRequests, 'the provider not asked before its interval').to.equal(asked)
+        f.clock.advance(1000)
+        const pending = { status: 'pending', interval: 1 }
+        expect(await Promise.all([poll(), poll()]), 'not approved yet, two polls at once').to.deep.equal([pending, pending])
+        expect(idp.tokenRequests, 'of two polls at once, one asks').to.equal(asked + 1)
+        idp.slowDowns = 1
+        f.clock.advance(1000)
+        expect(await poll(), 'slow_down: the interval grows by 5 s').to.deep.equal({ status: 'pending', interval: 6 })
+        f.clock.advance(1000)
+        expect(await poll(), 'the longer interval holds for the next poll').to.deep.equal({ status: 'pending', interval: 5 })
+        expect(idp.tokenRequests, 'asked once more, for the slow_down').to.equal(asked + 2)
         await idp.approveDevice(started.userCode, 'ada')
-        const done = await poll()
+        f.clock.advance(5000)
+        // Slower than the interval: the answer is the approval, and a device code gets one; nothing cuts it short.
+        idp.tokenAnswerDelayMs = 1200
+        const done = await poll().finally(() => (idp.tokenAnswerDelayMs = 0))
         if (done.status !== 'signed-in') throw new Error(`expected a session, got ${JSON.stringify(done)}`)
         expect((await f.services.sessions.verifyAccess(done.tokens.accessToken)).sub).to.equal(String(await userIdOf('ada@corp.example')))
         expect((await rejection(poll())).code, 'the handle is spent').to.equal('SSO_FAILED')
