@@ -72,11 +72,12 @@ export function createRuleBook(
 
   /**
    * Deletes a stored rule. Its overrides and counts go with it — unless the name lives on: without a stored
-   * `default` the config's default is in force again, under the same name, overrides and all.
+   * `default` the config's default is in force again, under the same name, overrides and all; and a rule
+   * stored under a built-in rule's name (before that name was reserved) leaves the built-in rule's own.
    */
   const dropRule = async (trx: Knex, name: string): Promise<void> => {
     await repo.deleteRule(trx, name)
-    if (name === 'default' && configDefault.length > 0) return
+    if ((name === 'default' && configDefault.length > 0) || isReservedName(name)) return
     await repo.deleteOverridesOf(trx, name)
     await repo.deleteStats(trx, name)
   }
@@ -161,10 +162,15 @@ export function createRuleBook(
   }
 }
 
+/** Whether `name` is a built-in rule's. */
+function isReservedName(name: string): boolean {
+  return (RESERVED_RULE_NAMES as readonly string[]).includes(name)
+}
+
 /** A name a stored rule may have: the built-in rules' names are Gantry's own. */
 export function storedName(name: string): string {
   const parsed = parseInput(ruleNameSchema, name)
-  if ((RESERVED_RULE_NAMES as readonly string[]).includes(parsed))
+  if (isReservedName(parsed))
     throw new GantryError(
       'INVALID_INPUT',
       `"${parsed}" is a built-in rule of the sign-in routes; it cannot be changed or removed (an override can change it for one subject).`,

@@ -6,7 +6,7 @@ import { requirePermission } from '../roles/permissions.js'
 import * as repo from './ratelimits.repo.js'
 import { ruleNotFound, storedName, type RuleBook } from './ratelimits.rulebook.js'
 import type { RateLimitsService } from './ratelimits.service.js'
-import { parseMatch, setRuleInputSchema, type RateLimitRule } from './ratelimits.schema.js'
+import { parseMatch, ruleNameSchema, setRuleInputSchema, type RateLimitRule } from './ratelimits.schema.js'
 import { changedFields, toCounts, toOverrideView, toRuleView, type RuleFields } from './ratelimits.views.js'
 
 export function ruleOperations(book: RuleBook): Pick<RateLimitsService, 'list' | 'set' | 'remove'> {
@@ -95,10 +95,11 @@ export function ruleOperations(book: RuleBook): Pick<RateLimitsService, 'list' |
 
     async remove(ctx, name) {
       requirePermission(ctx, 'ratelimits:write')
-      const ruleName = storedName(name)
+      const ruleName = parseInput(ruleNameSchema, name)
       const outcome = await change(async (trx) => {
         const existing = (await repo.selectRules(trx)).find((r) => r.name === ruleName)
-        if (!existing) throw ruleNotFound(ruleName)
+        // A rule stored under a name reserved since (its built-in rule came in a later release) can still go.
+        if (!existing) throw ruleNotFound(storedName(ruleName))
         await dropRule(trx, ruleName)
         await audit.append(trx, ctx, { action: 'ratelimits.remove', targetType: 'ratelimit', targetId: ruleName, before: exportRules([existing]).rules[0] })
         return ruleName

@@ -13,7 +13,7 @@ import type { ActorContext } from '../../../src/core/context.js'
 import { loginRules, ssoRules, tokenRules } from '../../../src/core/ratelimits/builtin-rules.js'
 import { MAX_MATCH_WILDCARDS, type FileRule, type RuleView } from '../../../src/core/ratelimits/ratelimits.schema.js'
 import { createRateLimitsService, type RateLimitsService } from '../../../src/core/ratelimits/ratelimits.service.js'
-import { addStats } from '../../../src/core/ratelimits/ratelimits.repo.js'
+import { addStats, RULES_TABLE } from '../../../src/core/ratelimits/ratelimits.repo.js'
 import { openDatabase } from '../../../src/db/connect.js'
 import { createMemoryStore, createProbe, createRateLimiter } from '../../../src/ratelimit/index.js'
 import { createTestDatabase, DIALECTS, requireDialect } from '../../helpers/services.js'
@@ -257,6 +257,32 @@ for (const dialect of DIALECTS) {
         // The config default is not stored: nothing to remove.
         expect((await rejection(rl.remove(f.ctx, 'default'))).code).to.equal('RATELIMIT_RULE_NOT_FOUND')
         expect(await rl.version()).to.equal(4)
+      })
+
+      it("removes a rule stored under a built-in rule's name before it was reserved, leaving the built-in rule and its overrides", async () => {
+        await rl.set(f.ctx, 'legacy', { match: 'POST /oauth/token', limit: 5, window: '1m' })
+        await f.db.knex(RULES_TABLE).where({ name: 'legacy' }).update({ name: 'oauth-token-ip' })
+        await rl.override(f.ctx, { subject: 'ip:203.0.113.7', rule: 'oauth-token-ip', limit: 1000, window: '15m' })
+        expect(
+          (await rl.snapshot()).rules.map((r) => r.name),
+          'in the chain, beside the built-in rule',
+        ).to.include('oauth-token-ip')
+        expect((await rl.remove(f.ctx, 'oauth-token-ip')).removed).to.equal('oauth-token-ip')
+        const snapshot = await rl.snapshot()
+        expect(snapshot.rules.map((r) => r.name)).to.not.include('oauth-token-ip')
+        expect(
+          snapshot.login.map((r) => r.name),
+          'the built-in rule stays',
+        ).to.include('oauth-token-ip')
+        expect(
+          (await rl.list(f.ctx)).overrides.map((o) => [o.rule, o.subject]),
+          "the built-in rule's override stays",
+        ).to.deep.equal([['oauth-token-ip', 'ip:203.0.113.7']])
+        const again = await rejection(rl.remove(f.ctx, 'oauth-token-ip'))
+        expect([again.code, again.message]).to.deep.equal([
+          'INVALID_INPUT',
+          '"oauth-token-ip" is a built-in rule of the sign-in routes; it cannot be changed or removed (an override can change it for one subject).',
+        ])
       })
 
       it('removing a stored `default` brings back the config default', async () => {
