@@ -148,14 +148,18 @@ function registerTypeScript(file: string): Promise<void> {
  */
 export async function importScript(path: string, version?: string): Promise<Record<string, unknown>> {
   if (/\.[cm]?ts$/.test(path)) await registerTypeScript(path)
-  else if (tsRegistered === undefined && declaredCommonJs(path)) return requireVersion(path, version)
+  else if (declaredCommonJs(path)) {
+    if (tsRegistered === undefined) return requireVersion(path, version)
+    // import() of CommonJS goes through require's cache too: a new URL alone would not load the edit.
+    forgetOtherVersion(path, version)
+  }
   const url = pathToFileURL(path)
   if (version) url.search = `v=${version.slice(0, 16)}`
   return (await import(url.href)) as Record<string, unknown>
 }
 
 const requireScript = createRequire(import.meta.url)
-/** The version of each file require() loaded last. */
+/** The version of each CommonJS file loaded last. */
 const requiredVersions = new Map<string, string | undefined>()
 /** Each folder's nearest package.json "type" ('' when it has none or there is no package.json). */
 const folderTypes = new Map<string, string>()
@@ -180,11 +184,16 @@ function packageType(dir: string): string {
   return type
 }
 
+/** Takes `path` out of require's cache when `version` is not the one loaded last, so the next load reads the file. */
+function forgetOtherVersion(path: string, version: string | undefined): void {
+  if (requiredVersions.has(path) && requiredVersions.get(path) !== version) delete requireScript.cache[path]
+  requiredVersions.set(path, version)
+}
+
 /** require() shaped like import() of CommonJS: the exports as `default`, beside their own properties. */
 function requireVersion(path: string, version: string | undefined): Record<string, unknown> {
-  if (requiredVersions.has(path) && requiredVersions.get(path) !== version) delete requireScript.cache[path]
+  forgetOtherVersion(path, version)
   const exports: unknown = requireScript(path)
-  requiredVersions.set(path, version)
   return { ...(typeof exports === 'object' && exports !== null ? (exports as Record<string, unknown>) : {}), default: exports }
 }
 

@@ -44,16 +44,26 @@ describe('importScript: loading JavaScript migrations (unit)', () => {
     expect(await up(write('module', 'd.js', 'export const up = () => "module up"', { type: 'module' }))).to.equal('module up')
   })
 
-  it('an edited file is loaded again: CommonJS (which import() never reloaded) and ES modules alike', async () => {
+  const editedFilesLoadAgain = async (prefix: string) => {
     for (const [folder, v1, v2, pkg] of [
       ['edited-cjs', 'exports.up = () => 1', 'exports.up = () => 2', { type: 'commonjs' }],
       ['edited-esm', 'export const up = () => 1', 'export const up = () => 2', { type: 'module' }],
     ] as const) {
-      const path = write(folder, 'f.js', v1, pkg)
+      const path = write(`${prefix}${folder}`, 'f.js', v1, pkg)
       expect(await up(path), folder).to.equal(1)
       expect(await up(path), folder).to.equal(1)
       writeFileSync(path, v2)
       expect(await up(path), folder).to.equal(2)
     }
+  }
+
+  it('an edited file is loaded again: CommonJS (which import() never reloaded) and ES modules alike', async () => {
+    await editedFilesLoadAgain('')
+  })
+
+  // Last: TypeScript support, once registered, stays for the process (CommonJS then goes through import()).
+  it('an edited file is loaded again once a .ts script has registered TypeScript support too', async () => {
+    expect(await up(write('typescript', 'e.ts', 'export const up = (): string => "ts up"', { type: 'module' }))).to.equal('ts up')
+    await editedFilesLoadAgain('after-ts-')
   })
 })
