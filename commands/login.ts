@@ -113,7 +113,7 @@ export default class Login extends GantryCommand<typeof Login> {
   }
 
   private async signInWithSso(url: string): Promise<LoginResult> {
-    // A device poll lasts the provider's interval (5 s, more when it asks to slow down).
+    // A device poll may wait on the provider's token endpoint, which openid-client gives 30 s.
     const auth = await buildAuthApi(url, this.flags, { auth: 'in-body', timeoutMs: 60_000 })
     const { ssoLogin } = await import('../src/cli/sso-login.js')
     const { accessToken, refreshToken, expiresAt } = await ssoLogin({

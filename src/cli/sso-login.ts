@@ -20,7 +20,7 @@ import { calculatePKCECodeChallenge, randomPKCECodeVerifier, randomState } from 
 import type { AuthApi } from '../client/auth-api.js'
 import { GantryError, isGantryError } from '../core/errors.js'
 import type { SessionTokens } from '../core/sessions/sessions.schema.js'
-import type { SsoDeviceStart } from '../core/sso/sso.schema.js'
+import type { SsoDevicePoll, SsoDeviceStart } from '../core/sso/sso.schema.js'
 
 const CALLBACK_PATH = '/callback'
 /** How long the browser has to come back (a person signing in, maybe with a second factor). */
@@ -87,8 +87,15 @@ async function awaitDevice(options: SsoLoginOptions, started: SsoDeviceStart): P
   // The server refuses an expired code; this bound only keeps a server that never says so from holding the CLI forever.
   const deadline = Date.now() + started.expiresIn * 1000 + 60_000
   for (let wait = started.interval; Date.now() < deadline;) {
-    await sleep(wait * 1000)
-    const poll = await options.auth.ssoDevicePoll(started.handle)
+    await sleep(Math.min(wait * 1000, Math.max(0, deadline - Date.now())))
+    let poll: SsoDevicePoll
+    try {
+      poll = await options.auth.ssoDevicePoll(started.handle)
+    } catch (err) {
+      // The provider or the server out of reach for now: the sign-in stays on the server, so ask again.
+      if (isGantryError(err) && (err.code === 'SSO_UNAVAILABLE' || err.code === 'SERVER_UNREACHABLE')) continue
+      throw err
+    }
     if (poll.status === 'signed-in') return poll.tokens
     wait = poll.interval
   }

@@ -36,7 +36,7 @@ export interface AuthApi {
   ssoExchange(code: string, verifier: string): Promise<SessionTokens>
   /** `gantry login --sso` without a browser: a device sign-in at the provider (RFC 8628); never retried (each start is a new code). */
   ssoDeviceStart(provider: string): Promise<SsoDeviceStart>
-  /** One poll of a device sign-in (it lasts the provider's interval); never retried (the session is handed out once). */
+  /** One poll of a device sign-in (pending with the seconds to wait, or the session); never retried (the session is handed out once). */
   ssoDevicePoll(handle: string): Promise<SsoDevicePoll>
 }
 

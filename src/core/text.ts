@@ -29,6 +29,13 @@ export const plainText = z.superRefine((text: string, ctx) => {
 
 const CONTROL_CHARACTERS = new RegExp(CONTROL_CHARACTER.source, 'g')
 
+const CONTROL_RUNS = new RegExp(`${CONTROL_CHARACTER.source}+`, 'g')
+
+/** `text` with each run of control characters made one space: a name another system gave us, kept readable. */
+export function withoutControl(text: string): string {
+  return text.replace(CONTROL_RUNS, ' ')
+}
+
 /**
  * `text` with every control character written as a visible escape (`\x1B`, `\x0A`, `\x9B`, `\u202E`): how
  * text we did not vet (a receiver's answer, a message) is kept and shown.

@@ -103,6 +103,8 @@ export interface TestIdp {
    * of its token endpoint are `slow_down` instead (RFC 8628 §3.5). oidc-provider itself never sends it.
    */
   slowDowns: number
+  /** A provider failing for now: the next this-many requests to its token endpoint get a proxy's 502 page. */
+  failTokenRequests: number
   /** A slow provider: each answer of its token endpoint is held this long first. */
   tokenAnswerDelayMs: number
   /** POST requests to the token endpoint so far: how often a client asked it (a device flow's polls among them). */
@@ -256,6 +258,11 @@ export async function startTestIdp(options: TestIdpOptions): Promise<TestIdp> {
     const forge = idp.forgeIdTokens
     if (req.method === 'POST' && req.url === TOKEN_PATH) {
       tokenRequests++
+      if (idp.failTokenRequests > 0) {
+        idp.failTokenRequests--
+        res.writeHead(502, { 'content-type': 'text/html' }).end('<html><body><h1>502 Bad Gateway</h1></body></html>')
+        return
+      }
       if (forge)
         rewriteAnswer(res, async (answer) => (typeof answer.id_token === 'string' ? { ...answer, id_token: await forge(decodeJwt(answer.id_token)) } : answer))
       const delay = idp.tokenAnswerDelayMs
@@ -312,6 +319,7 @@ export async function startTestIdp(options: TestIdpOptions): Promise<TestIdp> {
     jwks,
     forgeIdTokens: undefined,
     slowDowns: 0,
+    failTokenRequests: 0,
     tokenAnswerDelayMs: 0,
     get tokenRequests() {
       return tokenRequests

@@ -84,6 +84,11 @@ export const ssoProviderFileSchema = z
     roleMap: z.record(z.string().min(1).max(255), roleName).describe("Claim value → Gantry role; the first of the claim's values found wins").optional(),
   })
   .strict()
+  // The device grant is found through OpenID Connect discovery, which a plain OAuth 2.0 provider has not.
+  .refine((p) => !(p.deviceFlow && p.oauth2), {
+    path: ['deviceFlow'],
+    message: 'a provider without OpenID Connect (oauth2) offers no sign-in on another device: leave deviceFlow out',
+  })
 
 /** A provider with its defaults, as the SSO service reads it. */
 export const ssoProviderSchema = z.object({

@@ -151,9 +151,14 @@ export async function takeDevicePoll(k: Knex, handleHash: string, due: number, n
   return Number(updated) === 1
 }
 
-/** Ends a device sign-in; whether this call did (of two polls that both finish, one signs in). */
-export async function deleteDevice(k: Knex, handleHash: string): Promise<boolean> {
-  return Number(await k(DEVICES).where('handle_hash', handleHash).delete()) === 1
+/**
+ * Ends a device sign-in; whether this call did (of two polls that both finish, one signs in). With `heldUntil`,
+ * only while the poll that wrote that turn still holds it.
+ */
+export async function deleteDevice(k: Knex, handleHash: string, heldUntil?: number): Promise<boolean> {
+  const row = k(DEVICES).where('handle_hash', handleHash)
+  if (heldUntil !== undefined) row.andWhere('next_poll_at', heldUntil)
+  return Number(await row.delete()) === 1
 }
 
 /** Deletes up to `limit` device sign-ins past their expiry; how many. */

@@ -32,6 +32,7 @@ import type { Clock } from '../clock.js'
 import type { ActorContext } from '../context.js'
 import { GantryError, isGantryError } from '../errors.js'
 import { randomBase62 } from '../random.js'
+import { withoutControl } from '../text.js'
 import type { SessionTokens } from '../sessions/sessions.schema.js'
 import type { SessionsService } from '../sessions/sessions.service.js'
 import { hashToken, tokenMatches } from '../sessions/token-hash.js'
@@ -97,6 +98,13 @@ const HANDOFF_TTL_MS = 60_000
 const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code'
 /** What RFC 8628 §3.5 adds to the interval after each `slow_down`, and the interval where the provider gives none. */
 const SLOW_DOWN_S = 5
+/**
+ * How long a device poll holds the turn while it asks the provider: longer than the token request and the
+ * key set fetch it may make, at openid-client's 30 s each, so no other poll asks with the same code meanwhile.
+ */
+const DEVICE_POLL_LEASE_MS = 65_000
+/** What gantry_user_identities.subject holds. */
+const MAX_SUBJECT_LENGTH = 255
 
 export interface SsoProviderView {
   readonly id: string
@@ -198,7 +206,8 @@ export function createSsoService(deps: SsoServiceDeps): SsoService {
     if (userId === undefined) {
       if (!p.autoCreate) return 'no such user'
       const role = mappedRole(p, claims) ?? p.defaultRole
-      const name = typeof claims.name === 'string' ? claims.name.slice(0, 200) : ''
+      // The provider's display name may hold a tab or a bidi isolate, which a user's name may not.
+      const name = typeof claims.name === 'string' ? withoutControl(claims.name).trim().slice(0, 200) : ''
       // A random password nobody is shown: the account signs in through its provider until an admin sets one.
       userId = (await deps.users.create(providerActor(p, ctx), { email: email.data, name, role, generatePassword: true })).user.id
     }
@@ -249,11 +258,12 @@ export function createSsoService(deps: SsoServiceDeps): SsoService {
   }
   /** The user a checked ID token signs in as: linked (or created) and given the role the provider says; or refused. */
   const admit = async (p: SsoProviderConfig, claims: SignInClaims, ctx: ActorContext): Promise<number> => {
+    // Subjects are at most 255 characters in OpenID Connect; a plain OAuth 2.0 provider's account id is not bounded.
+    if (claims.sub.length > MAX_SUBJECT_LENGTH) return refuse(p, ctx, `subject longer than ${MAX_SUBJECT_LENGTH} characters`)
     const account = await settledAccountOf(p, claims, ctx)
     if (typeof account === 'string') return refuse(p, ctx, account)
     await syncRole(p, account.userId, claims, ctx)
-    if (account.identityId !== undefined)
-      await directory.identitySignedIn(knex, account.identityId, typeof claims.email === 'string' ? claims.email : null, clock.now())
+    if (account.identityId !== undefined) await directory.identitySignedIn(knex, account.identityId, vouchedEmail(claims), clock.now())
     return account.userId
   }
   /** The session of a finished sign-in (`way`: a device sign-in is audited as such); a user disabled meanwhile is refused. */
@@ -409,29 +419,35 @@ export function createSsoService(deps: SsoServiceDeps): SsoService {
         await deleteDevice(knex, handleHash)
         return refuse(p, ctx, 'device code expired')
       }
-      // The provider is asked at most once per interval, whatever the client does: a poll before its turn, or
-      // one of two at once, answers pending with the seconds left.
-      const wait = { status: 'pending' as const, interval: Math.max(1, Math.ceil((device.nextPollAt - now) / 1000)) }
-      if (now < device.nextPollAt) return wait
-      if (!(await takeDevicePoll(knex, handleHash, device.nextPollAt, { at: now + device.interval * 1000, interval: device.interval }))) return wait
       const config = await configuration(p)
       const client = await openIdClient()
+      // One poll at a time asks the provider, at most once per interval, whatever the client does: a poll
+      // before the turn, or while another asks, answers pending with the seconds to wait (an interval at most).
+      const wait = { status: 'pending' as const, interval: Math.min(device.interval, Math.max(1, Math.ceil((device.nextPollAt - now) / 1000))) }
+      if (now < device.nextPollAt) return wait
+      const lease = now + Math.max(device.interval * 1000, DEVICE_POLL_LEASE_MS)
+      if (!(await takeDevicePoll(knex, handleHash, device.nextPollAt, { at: lease, interval: device.interval }))) return wait
+      // The next turn, an interval after the provider's answer.
+      const release = (interval: number) => takeDevicePoll(knex, handleHash, lease, { at: clock.now() + interval * 1000, interval })
       let claims: SignInClaims | undefined
       try {
-        // One request, never cut short: an answer dropped mid-flight could be the approval, and a device code
-        // is good for one token response.
+        // One request, which Gantry's pacing never cuts short: its answer may be the approval, and a device code
+        // is good for one token response. (openid-client gives up after 30 s: the provider is then out of reach.)
         claims = (await client.genericGrantRequest(config, DEVICE_CODE_GRANT, { device_code: device.deviceCode })).claims()
       } catch (err) {
         const error = (err as { error?: unknown }).error
-        if (error === 'authorization_pending') return { status: 'pending', interval: device.interval }
-        if (error === 'slow_down') {
-          const interval = device.interval + SLOW_DOWN_S
-          await takeDevicePoll(knex, handleHash, now + device.interval * 1000, { at: now + interval * 1000, interval })
+        if (error === 'authorization_pending' || error === 'slow_down') {
+          const interval = device.interval + (error === 'slow_down' ? SLOW_DOWN_S : 0)
+          await release(interval)
           return { status: 'pending', interval }
         }
-        // The provider out of reach: the sign-in stays, the CLI may ask again.
-        if (unreachable(err)) throw new GantryError('SSO_UNAVAILABLE', `Identity provider ${p.id} did not answer the poll.`, { cause: err })
-        await deleteDevice(knex, handleHash)
+        // The provider out of reach or failing for now: the sign-in stays, the CLI asks again.
+        if (transient(err)) {
+          await release(device.interval)
+          throw new GantryError('SSO_UNAVAILABLE', `Identity provider ${p.id} did not answer the poll.`, { cause: err })
+        }
+        // Refused for good: the sign-in ends (unless another poll took it over, its lease run out).
+        await deleteDevice(knex, handleHash, lease)
         return refuse(p, ctx, protocolReason(err))
       }
       // One session per handle, whatever the provider does with a code polled twice at once (a CLI that retried).
@@ -440,6 +456,13 @@ export function createSsoService(deps: SsoServiceDeps): SsoService {
       return { status: 'signed-in', tokens: await signIn(p, await admit(p, claims, ctx), ctx, 'device') }
     },
   }
+}
+
+/** The address the provider vouches for (checked, in its one spelling), or null: what an identity shows as the provider's. */
+function vouchedEmail(claims: SignInClaims): string | null {
+  if (claims.email_verified !== true || typeof claims.email !== 'string') return null
+  const email = emailSchema.safeParse(claims.email)
+  return email.success ? email.data : null
 }
 
 /** Whether `url` is https, or plain http to this machine (a provider on loopback, in development and tests). */
@@ -532,6 +555,16 @@ function exchangeRefused(reason: string): GantryError {
 function unreachable(err: unknown): boolean {
   const e = err as { code?: unknown; cause?: unknown }
   return e.code === 'OAUTH_TIMEOUT' || err instanceof TypeError || e.cause instanceof TypeError
+}
+
+/**
+ * Whether a token request failed for now rather than being refused: the provider out of reach, or answering
+ * `server_error`, `temporarily_unavailable` or a 5xx (a proxy's error page included).
+ */
+function transient(err: unknown): boolean {
+  const e = err as { error?: unknown; status?: unknown; cause?: unknown }
+  const status = typeof e.status === 'number' ? e.status : e.cause instanceof Response ? e.cause.status : 0
+  return unreachable(err) || e.error === 'server_error' || e.error === 'temporarily_unavailable' || status >= 500
 }
 
 /** Why openid-client refused, for the audit log: its error's cause says which check failed. */

@@ -30,6 +30,8 @@ const WEB_ONLY = { client_id: WEB.client_id, client_secret: WEB.client_secret, r
 const OTHER = { client_id: 'other-app', client_secret: 'another client of the same provider', redirect_uris: [CALLBACK] }
 const AUTH = { secret: 'a test secret of at least thirty-two bytes', issuer: 'gantry', audience: 'gantry', accessTokenTtl: '15m', refreshTokenTtl: '30d' }
 const CONSOLE = { to: 'console' } as const
+/** An account id of 256 characters: one more than an identity's subject holds. */
+const LONG_ID = `account-${'9'.repeat(248)}`
 const BROWSER: ActorContext = { actor: 'anonymous', permissions: [], ip: '198.51.100.20' }
 
 describe('single sign-on with an OpenID Connect provider', function () {
@@ -43,7 +45,9 @@ describe('single sign-on with an OpenID Connect provider', function () {
       mallory: { email: 'root@elsewhere.example', email_verified: true },
       // Ada's address, verified, under another subject: the mailbox changed hands at the provider.
       heir: { email: 'ada@corp.example', email_verified: true },
-      new: { email: 'new@corp.example', email_verified: true, name: 'New Person', groups: ['support', 'engineering'] },
+      // A tab and a bidi isolate, which a user's name may not hold: the account is still created.
+      [LONG_ID]: { email: 'long@corp.example', email_verified: true },
+      new: { email: 'new@corp.example', email_verified: true, name: 'New\tPerson\u2066', groups: ['support', 'engineering'] },
     }
     idp = await startTestIdp({ accounts, clients: [WEB, OTHER], deviceInterval: 1 })
     other = await startTestIdp({ accounts: { ada: accounts.ada }, clients: [WEB_ONLY] })
@@ -122,6 +126,13 @@ describe('single sign-on with an OpenID Connect provider', function () {
           await signIn('ada')
         ).result
         expect((await f.services.users.identities(f.ctx, 'ada@corp.example')).identities[0]?.email).to.equal('ada.lovelace@corp.example')
+        // An address the provider does not vouch for is not shown as the provider's.
+        idp.accounts.ada!.email_verified = false
+        await (
+          await signIn('ada')
+        ).result
+        expect((await f.services.users.identities(f.ctx, 'ada@corp.example')).identities[0]?.email).to.equal(null)
+        idp.accounts.ada!.email_verified = true
         idp.accounts.ada!.email = 'ada@corp.example'
       })
 
@@ -291,11 +302,21 @@ describe('single sign-on with an OpenID Connect provider', function () {
         f.clock.advance(1000)
         expect(await poll(), 'the longer interval holds for the next poll').to.deep.equal({ status: 'pending', interval: 5 })
         expect(idp.tokenRequests, 'asked once more, for the slow_down').to.equal(asked + 2)
-        await idp.approveDevice(started.userCode, 'ada')
+        idp.failTokenRequests = 1
         f.clock.advance(5000)
+        expect((await rejection(poll())).code, "a proxy's 502: out of reach for now").to.equal('SSO_UNAVAILABLE')
+        expect(idp.tokenRequests).to.equal(asked + 3)
+        expect(await poll(), 'the sign-in stays, its next turn an interval later').to.deep.equal({ status: 'pending', interval: 6 })
+        await idp.approveDevice(started.userCode, 'ada')
+        f.clock.advance(6000)
         // Slower than the interval: the answer is the approval, and a device code gets one; nothing cuts it short.
         idp.tokenAnswerDelayMs = 1200
-        const done = await poll().finally(() => (idp.tokenAnswerDelayMs = 0))
+        const asking = poll().finally(() => (idp.tokenAnswerDelayMs = 0))
+        while (idp.tokenRequests < asked + 4) await new Promise((resolve) => setImmediate(resolve))
+        f.clock.advance(30_000)
+        expect(await poll(), 'while a poll asks, another waits, even past its interval').to.deep.equal({ status: 'pending', interval: 6 })
+        expect(idp.tokenRequests).to.equal(asked + 4)
+        const done = await asking
         if (done.status !== 'signed-in') throw new Error(`expected a session, got ${JSON.stringify(done)}`)
         expect((await f.services.sessions.verifyAccess(done.tokens.accessToken)).sub).to.equal(String(await userIdOf('ada@corp.example')))
         expect((await rejection(poll())).code, 'the handle is spent').to.equal('SSO_FAILED')
@@ -351,6 +372,10 @@ describe('single sign-on with an OpenID Connect provider', function () {
         expect(await f.db.knex('gantry_user_identities')).to.have.length(0)
         // No device flow without OpenID Connect metadata.
         expect((await rejection(f.services.sso.startDevice('corp'))).code).to.equal('SSO_UNAVAILABLE')
+        // An account id longer than an identity's subject holds (OpenID Connect bounds it; a user API does not).
+        await open([github()])
+        expect((await rejection((await signIn(LONG_ID)).result)).code).to.equal('SSO_FAILED')
+        expect((await refusals()).at(-1)).to.equal('subject longer than 255 characters')
       })
 
       it('names only configured providers, and a viewer may not unlink', async () => {

@@ -125,6 +125,23 @@ describe('config: loading the workspace', () => {
     expect(resolve({})().auth.passwordLogin, 'on by default').to.equal(true)
   })
 
+  it('refuses deviceFlow on a provider without OpenID Connect (oauth2), naming the field', () => {
+    const oauth2 = {
+      authorizationEndpoint: 'https://github.com/login/oauth/authorize',
+      tokenEndpoint: 'https://github.com/login/oauth/access_token',
+      userInfoEndpoint: 'https://api.github.com/user',
+    }
+    const resolve = (provider: Record<string, unknown>) => () =>
+      resolveEnvironment(load(make({ 'gantry.config.json': { environments: { development: { auth: { sso: { providers: [provider] } } } } } })), 'development', {
+        GANTRY_AUTH_SECRET: 's',
+      })
+    const github = { id: 'github', issuer: 'https://github.com', clientId: 'gantry', oauth2 }
+    const err = caught(resolve({ ...github, deviceFlow: true }))
+    expect(err.code).to.equal('CONFIG_INVALID')
+    expect(err.message).to.include('environments.development.auth.sso.providers.0.deviceFlow').and.include('leave deviceFlow out')
+    expect(resolve(github)().auth.sso.providers[0]).to.include({ id: 'github', deviceFlow: false })
+  })
+
   it('keeps jobs.leaseTimeout at least twice webhooks.attemptTimeout, so a lease outlasts any attempt, naming the field', () => {
     const resolve = (environment: Record<string, unknown>) => () =>
       resolveEnvironment(load(make({ 'gantry.config.json': { environments: { development: environment } } })), 'development', { GANTRY_AUTH_SECRET: 's' })
