@@ -129,7 +129,8 @@ const LOGIN = [
 ]
 
 describe('gantry ratelimit (built CLI)', function () {
-  this.timeout(60_000)
+  // A hang bound: the longest test runs the CLI about 25 times in a row (24 s on a quiet CI run).
+  this.timeout(180_000)
 
   describe('on SQLite', () => {
     it('set creates a rule and patches one field at a time (--shadow/--enforce, --disable, --on-store-error); list shows the chain in order', async () => {
