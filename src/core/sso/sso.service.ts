@@ -370,11 +370,11 @@ export function createSsoService(deps: SsoServiceDeps): SsoService {
 
     async startDevice(providerId) {
       const p = provider(providerId)
-      const config = await configuration(p)
       // The reason lets each door word the way out (the CLI: its browser sign-in).
       const details = { provider: p.id, reason: 'device-flow-unavailable' }
       if (!p.deviceFlow)
         throw new GantryError('SSO_UNAVAILABLE', `Identity provider ${p.id} is not configured for sign-in on another device (deviceFlow).`, { details })
+      const config = await configuration(p)
       if (!config.serverMetadata().device_authorization_endpoint)
         throw new GantryError('SSO_UNAVAILABLE', `Identity provider ${p.id} offers no device sign-in (RFC 8628).`, { details })
       const client = await openIdClient()
