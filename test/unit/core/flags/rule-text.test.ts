@@ -173,17 +173,19 @@ describe('core/flags: rule text', () => {
       }
     }
     for (const text of inputs) {
-      it(`${JSON.stringify(text.slice(0, 24))}… (${text.length} characters) in under 50 ms`, () => {
+      it(`${JSON.stringify(text.slice(0, 24))}… (${text.length} characters) in under 250 ms`, () => {
         // Timed after a first run (which also measures the JIT compiling the parser), the least of three: a
         // quadratic scan (seconds at this length) pays on every run; a GC pause or the other test worker
-        // taking the core does not (one loaded CI run read 50+ ms once).
+        // taking the core does not (one loaded CI run read 50+ ms once). The bound leaves room for a parser V8
+        // has not optimised yet on a busy machine (its compiler thread waits for a core), and is still far
+        // below what a quadratic scan takes.
         attempt(text)
         const runs = Array.from({ length: 3 }, () => {
           const started = performance.now()
           attempt(text)
           return performance.now() - started
         })
-        expect(Math.min(...runs)).to.be.below(50)
+        expect(Math.min(...runs)).to.be.below(250)
       })
     }
   })
